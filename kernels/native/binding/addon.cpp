@@ -1,0 +1,442 @@
+// Thin Node-API binding over the C ABI. It converts JS values, maps hlp_status to
+// errors whose `code` is the stable status name, and moves batch work off the event
+// loop. No kernel logic lives here.
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hlp/kernels.h"
+
+namespace {
+
+Napi::Error status_error(Napi::Env env, hlp_status st, const std::string &context) {
+  Napi::Error err = Napi::Error::New(env, context + ": " + hlp_status_message(st));
+  err.Set("code", Napi::String::New(env, hlp_status_code(st)));
+  return err;
+}
+
+[[noreturn]] void throw_status(Napi::Env env, hlp_status st, const std::string &context) {
+  throw status_error(env, st, context);
+}
+
+[[noreturn]] void throw_invalid(Napi::Env env, const std::string &message) {
+  Napi::TypeError err = Napi::TypeError::New(env, message);
+  err.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+  throw err;
+}
+
+uint64_t to_u64(const Napi::Value &v, const char *what) {
+  Napi::Env env = v.Env();
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    const uint64_t r = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw_invalid(env, std::string(what) + " must be a bigint in [0, 2^64)");
+    return r;
+  }
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
+      return static_cast<uint64_t>(d);
+    }
+  }
+  throw_invalid(env, std::string(what) + " must be a non-negative integer (bigint)");
+}
+
+uint32_t to_u32(const Napi::Value &v, const char *what) {
+  if (!v.IsNumber()) throw_invalid(v.Env(), std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    throw_invalid(v.Env(), std::string(what) + " must be an integer in [0, 2^32)");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+Napi::TypedArrayOf<uint64_t> to_u64_array(const Napi::Value &v, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
+    throw_invalid(v.Env(), std::string(what) + " must be a BigUint64Array");
+  }
+  return v.As<Napi::TypedArrayOf<uint64_t>>();
+}
+
+hlp_variant to_variant(const Napi::Value &v) {
+  if (!v.IsString()) throw_invalid(v.Env(), "variant must be a string");
+  const std::string name = v.As<Napi::String>().Utf8Value();
+  hlp_variant out;
+  if (hlp_variant_parse(name.c_str(), &out) != HLP_OK) {
+    throw_invalid(v.Env(), "unknown kernel variant \"" + name + "\" (scalar, avx2, avx512, cuda, auto)");
+  }
+  return out;
+}
+
+Napi::Value bigint(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
+
+// ---- free functions --------------------------------------------------------
+
+Napi::Value CpuFeatures(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), hlp_cpu_features());
+}
+
+Napi::Value Variants(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = Napi::Array::New(env);
+  for (int v = 0; v < HLP_VARIANT_COUNT; ++v) {
+    const auto variant = static_cast<hlp_variant>(v);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", hlp_variant_name(variant));
+    o.Set("compiled", Napi::Boolean::New(env, hlp_variant_compiled(variant) != 0));
+    o.Set("available", Napi::Boolean::New(env, hlp_variant_available(variant) != 0));
+    list.Set(static_cast<uint32_t>(v), o);
+  }
+  return list;
+}
+
+Napi::Value DefaultVariant(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), hlp_variant_name(hlp_variant_default()));
+}
+
+Napi::Value IsPrime(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), hlp_is_prime(to_u64(info[0], "q")) != 0);
+}
+
+Napi::Value GenerateNttPrimes(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const uint32_t bits = to_u32(info[0], "bits");
+  const uint32_t n = to_u32(info[1], "n");
+  const uint32_t count = to_u32(info[2], "count");
+  if (count == 0 || count > 4096) throw_invalid(env, "count must be in [1, 4096]");
+  std::vector<uint64_t> out(count);
+  const hlp_status st = hlp_generate_ntt_primes(bits, n, count, out.data());
+  if (st != HLP_OK) throw_status(env, st, "generateNttPrimes(" + std::to_string(bits) + ", " + std::to_string(n) + ")");
+  auto arr = Napi::TypedArrayOf<uint64_t>::New(env, count, napi_biguint64_array);
+  for (uint32_t i = 0; i < count; ++i) arr[i] = out[i];
+  return arr;
+}
+
+Napi::Value MinimalPrimitiveRoot(const Napi::CallbackInfo &info) {
+  uint64_t out = 0;
+  const hlp_status st = hlp_minimal_primitive_root(to_u64(info[0], "q"), to_u64(info[1], "order"), &out);
+  if (st != HLP_OK) throw_status(info.Env(), st, "minimalPrimitiveRoot");
+  return bigint(info.Env(), out);
+}
+
+template <hlp_status (*Fn)(uint64_t, uint64_t, uint64_t, uint64_t *)>
+Napi::Value Ternary(const Napi::CallbackInfo &info) {
+  uint64_t out = 0;
+  const hlp_status st = Fn(to_u64(info[0], "a"), to_u64(info[1], "b"), to_u64(info[2], "q"), &out);
+  if (st != HLP_OK) throw_status(info.Env(), st, "modular arithmetic");
+  return bigint(info.Env(), out);
+}
+
+Napi::Value InvMod(const Napi::CallbackInfo &info) {
+  uint64_t out = 0;
+  const hlp_status st = hlp_inv_mod(to_u64(info[0], "a"), to_u64(info[1], "q"), &out);
+  if (st != HLP_OK) throw_status(info.Env(), st, "invMod");
+  return bigint(info.Env(), out);
+}
+
+// ---- NttContext ---------------------------------------------------------------
+
+using ContextPtr = std::shared_ptr<hlp_ntt_context>;
+
+struct TransformArgs {
+  uint64_t *data;
+  std::size_t words;
+  uint32_t first;
+  uint32_t count;
+  hlp_variant variant;
+  uint32_t flags;
+};
+
+class TransformWorker : public Napi::AsyncWorker {
+ public:
+  TransformWorker(Napi::Env env, ContextPtr ctx, Napi::Object holder, TransformArgs args, bool forward)
+      : Napi::AsyncWorker(env), ctx_(std::move(ctx)), deferred_(Napi::Promise::Deferred::New(env)),
+        args_(args), forward_(forward) {
+    // Keeps the typed array alive (and its memory in place) until the work is done.
+    holder_ = Napi::Persistent(holder);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    status_ = forward_ ? hlp_ntt_forward(ctx_.get(), args_.data, args_.words, args_.first, args_.count,
+                                         args_.variant, args_.flags)
+                       : hlp_ntt_inverse(ctx_.get(), args_.data, args_.words, args_.first, args_.count,
+                                         args_.variant, args_.flags);
+  }
+
+  void OnOK() override {
+    if (status_ == HLP_OK) {
+      deferred_.Resolve(Env().Undefined());
+    } else {
+      deferred_.Reject(status_error(Env(), status_, forward_ ? "ntt forward" : "ntt inverse").Value());
+    }
+  }
+
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  ContextPtr ctx_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference holder_;
+  TransformArgs args_;
+  bool forward_;
+  hlp_status status_ = HLP_E_INTERNAL;
+};
+
+class NttContextWrap : public Napi::ObjectWrap<NttContextWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NttContext",
+                       {InstanceMethod("forward", &NttContextWrap::Forward),
+                        InstanceMethod("inverse", &NttContextWrap::Inverse),
+                        InstanceMethod("forwardAsync", &NttContextWrap::ForwardAsync),
+                        InstanceMethod("inverseAsync", &NttContextWrap::InverseAsync),
+                        InstanceMethod("eltwise", &NttContextWrap::Eltwise),
+                        InstanceMethod("dispose", &NttContextWrap::Dispose),
+                        InstanceAccessor("n", &NttContextWrap::N, nullptr),
+                        InstanceAccessor("moduli", &NttContextWrap::Moduli, nullptr),
+                        InstanceAccessor("roots", &NttContextWrap::Roots, nullptr)});
+  }
+
+  explicit NttContextWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NttContextWrap>(info) {
+    Napi::Env env = info.Env();
+    const uint32_t n = to_u32(info[0], "n");
+    Napi::TypedArrayOf<uint64_t> moduli = to_u64_array(info[1], "moduli");
+    if (moduli.ElementLength() == 0 || moduli.ElementLength() > 1024) {
+      throw_invalid(env, "moduli must hold between 1 and 1024 primes");
+    }
+    hlp_ntt_context *raw = nullptr;
+    const hlp_status st = hlp_ntt_create(n, moduli.Data(), static_cast<uint32_t>(moduli.ElementLength()), &raw);
+    if (st != HLP_OK) throw_status(env, st, "NttContext(n=" + std::to_string(n) + ")");
+    ctx_ = ContextPtr(raw, hlp_ntt_destroy);
+  }
+
+ private:
+  hlp_ntt_context *Ctx(Napi::Env env) const {
+    if (!ctx_) throw_invalid(env, "NttContext used after dispose()");
+    return ctx_.get();
+  }
+
+  TransformArgs Args(const Napi::CallbackInfo &info, Napi::TypedArrayOf<uint64_t> &data) {
+    return TransformArgs{data.Data(), data.ElementLength(), to_u32(info[1], "firstModulus"),
+                         to_u32(info[2], "modulusCount"), to_variant(info[3]), to_u32(info[4], "flags")};
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo &info, bool forward) {
+    Napi::Env env = info.Env();
+    hlp_ntt_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> data = to_u64_array(info[0], "data");
+    const TransformArgs a = Args(info, data);
+    const hlp_status st = forward ? hlp_ntt_forward(ctx, a.data, a.words, a.first, a.count, a.variant, a.flags)
+                                  : hlp_ntt_inverse(ctx, a.data, a.words, a.first, a.count, a.variant, a.flags);
+    if (st != HLP_OK) throw_status(env, st, forward ? "ntt forward" : "ntt inverse");
+    return env.Undefined();
+  }
+
+  Napi::Value RunAsync(const Napi::CallbackInfo &info, bool forward) {
+    Napi::Env env = info.Env();
+    Ctx(env);
+    Napi::TypedArrayOf<uint64_t> data = to_u64_array(info[0], "data");
+    const TransformArgs a = Args(info, data);
+    auto *worker = new TransformWorker(env, ctx_, data, a, forward);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Forward(const Napi::CallbackInfo &info) { return Run(info, true); }
+  Napi::Value Inverse(const Napi::CallbackInfo &info) { return Run(info, false); }
+  Napi::Value ForwardAsync(const Napi::CallbackInfo &info) { return RunAsync(info, true); }
+  Napi::Value InverseAsync(const Napi::CallbackInfo &info) { return RunAsync(info, false); }
+
+  Napi::Value Eltwise(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ntt_context *ctx = Ctx(env);
+    if (!info[0].IsString()) throw_invalid(env, "op must be a string");
+    const std::string op = info[0].As<Napi::String>().Utf8Value();
+    Napi::TypedArrayOf<uint64_t> out = to_u64_array(info[1], "out");
+    Napi::TypedArrayOf<uint64_t> a = to_u64_array(info[2], "a");
+    Napi::TypedArrayOf<uint64_t> b = to_u64_array(info[3], "b");
+    if (out.ElementLength() != a.ElementLength() || b.ElementLength() != a.ElementLength()) {
+      throw_status(env, HLP_E_LENGTH_MISMATCH, "eltwise " + op + ": out, a and b differ in length");
+    }
+    const uint32_t first = to_u32(info[4], "firstModulus");
+    const uint32_t count = to_u32(info[5], "modulusCount");
+    const hlp_variant variant = to_variant(info[6]);
+    const uint32_t flags = to_u32(info[7], "flags");
+    hlp_status st;
+    if (op == "add") {
+      st = hlp_eltwise_add_mod(ctx, out.Data(), a.Data(), b.Data(), a.ElementLength(), first, count, variant, flags);
+    } else if (op == "sub") {
+      st = hlp_eltwise_sub_mod(ctx, out.Data(), a.Data(), b.Data(), a.ElementLength(), first, count, variant, flags);
+    } else if (op == "mul") {
+      st = hlp_eltwise_mul_mod(ctx, out.Data(), a.Data(), b.Data(), a.ElementLength(), first, count, variant, flags);
+    } else {
+      throw_invalid(env, "unknown element-wise op \"" + op + "\"");
+    }
+    if (st != HLP_OK) throw_status(env, st, "eltwise " + op);
+    return env.Undefined();
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo &info) {
+    // In-flight async work holds its own reference, so the tables outlive it.
+    ctx_.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value N(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), hlp_ntt_degree(Ctx(info.Env())));
+  }
+
+  Napi::Value Moduli(const Napi::CallbackInfo &info) { return Column(info, hlp_ntt_modulus); }
+  Napi::Value Roots(const Napi::CallbackInfo &info) { return Column(info, hlp_ntt_root); }
+
+  Napi::Value Column(const Napi::CallbackInfo &info, uint64_t (*get)(const hlp_ntt_context *, uint32_t)) {
+    Napi::Env env = info.Env();
+    hlp_ntt_context *ctx = Ctx(env);
+    const uint32_t k = hlp_ntt_modulus_count(ctx);
+    auto arr = Napi::TypedArrayOf<uint64_t>::New(env, k, napi_biguint64_array);
+    for (uint32_t i = 0; i < k; ++i) arr[i] = get(ctx, i);
+    return arr;
+  }
+
+  ContextPtr ctx_;
+};
+
+// ---- Allocator ----------------------------------------------------------------
+
+class AllocatorWrap : public Napi::ObjectWrap<AllocatorWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Allocator",
+                       {InstanceMethod("alloc", &AllocatorWrap::Alloc), InstanceMethod("free", &AllocatorWrap::Free),
+                        InstanceMethod("churn", &AllocatorWrap::Churn), InstanceMethod("stats", &AllocatorWrap::Stats),
+                        InstanceMethod("dispose", &AllocatorWrap::Dispose)});
+  }
+
+  explicit AllocatorWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AllocatorWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) throw_invalid(env, "allocator kind must be a string");
+    const std::string kind = info[0].As<Napi::String>().Utf8Value();
+    hlp_allocator_kind k;
+    if (kind == "pool") {
+      k = HLP_ALLOCATOR_POOL;
+    } else if (kind == "malloc") {
+      k = HLP_ALLOCATOR_MALLOC;
+    } else {
+      throw_invalid(env, "allocator kind must be \"pool\" or \"malloc\"");
+    }
+    const hlp_status st = hlp_allocator_create(k, &allocator_);
+    if (st != HLP_OK) throw_status(env, st, "Allocator(" + kind + ")");
+  }
+
+  ~AllocatorWrap() override { Release(); }
+
+ private:
+  struct Block {
+    void *ptr;
+    std::size_t bytes;
+  };
+
+  hlp_allocator *Get(Napi::Env env) {
+    if (allocator_ == nullptr) throw_invalid(env, "Allocator used after dispose()");
+    return allocator_;
+  }
+
+  void Release() {
+    if (allocator_ == nullptr) return;
+    for (auto &entry : blocks_) hlp_free(allocator_, entry.second.ptr, entry.second.bytes);
+    blocks_.clear();
+    hlp_allocator_destroy(allocator_);
+    allocator_ = nullptr;
+  }
+
+  Napi::Value Alloc(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_allocator *a = Get(env);
+    const uint32_t bytes = to_u32(info[0], "bytes");
+    void *p = nullptr;
+    const hlp_status st = hlp_alloc(a, bytes, &p);
+    if (st != HLP_OK) throw_status(env, st, "alloc(" + std::to_string(bytes) + ")");
+    const uint32_t handle = next_handle_++;
+    blocks_.emplace(handle, Block{p, bytes});
+    return Napi::Number::New(env, handle);
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_allocator *a = Get(env);
+    const uint32_t handle = to_u32(info[0], "handle");
+    auto it = blocks_.find(handle);
+    if (it == blocks_.end()) throw_invalid(env, "unknown or already freed block handle " + std::to_string(handle));
+    const hlp_status st = hlp_free(a, it->second.ptr, it->second.bytes);
+    blocks_.erase(it);
+    if (st != HLP_OK) throw_status(env, st, "free");
+    return env.Undefined();
+  }
+
+  Napi::Value Churn(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_allocator *a = Get(env);
+    if (!info[0].IsArray()) throw_invalid(env, "sizes must be an array of byte counts");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<std::size_t> sizes;
+    for (uint32_t i = 0; i < arr.Length(); ++i) sizes.push_back(to_u32(arr.Get(i), "size"));
+    if (sizes.empty()) throw_invalid(env, "sizes must not be empty");
+    const hlp_status st = hlp_allocator_churn(a, sizes.data(), static_cast<uint32_t>(sizes.size()),
+                                              to_u32(info[1], "live"), to_u32(info[2], "rounds"));
+    if (st != HLP_OK) throw_status(env, st, "churn");
+    return env.Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_allocator_stats s{};
+    const hlp_status st = hlp_allocator_get_stats(Get(env), &s);
+    if (st != HLP_OK) throw_status(env, st, "stats");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("allocations", static_cast<double>(s.allocations));
+    o.Set("frees", static_cast<double>(s.frees));
+    o.Set("hits", static_cast<double>(s.hits));
+    o.Set("misses", static_cast<double>(s.misses));
+    o.Set("bytesInUse", static_cast<double>(s.bytes_in_use));
+    o.Set("bytesReserved", static_cast<double>(s.bytes_reserved));
+    o.Set("peakBytesInUse", static_cast<double>(s.peak_bytes_in_use));
+    o.Set("hugePageBlocks", static_cast<double>(s.huge_page_blocks));
+    return o;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo &info) {
+    Release();
+    return info.Env().Undefined();
+  }
+
+  hlp_allocator *allocator_ = nullptr;
+  std::unordered_map<uint32_t, Block> blocks_;
+  uint32_t next_handle_ = 1;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("variants", Napi::Function::New(env, Variants));
+  exports.Set("defaultVariant", Napi::Function::New(env, DefaultVariant));
+  exports.Set("isPrime", Napi::Function::New(env, IsPrime));
+  exports.Set("generateNttPrimes", Napi::Function::New(env, GenerateNttPrimes));
+  exports.Set("minimalPrimitiveRoot", Napi::Function::New(env, MinimalPrimitiveRoot));
+  exports.Set("mulModBarrett", Napi::Function::New(env, Ternary<hlp_mul_mod_barrett>));
+  exports.Set("mulModShoup", Napi::Function::New(env, Ternary<hlp_mul_mod_shoup>));
+  exports.Set("powMod", Napi::Function::New(env, Ternary<hlp_pow_mod>));
+  exports.Set("invMod", Napi::Function::New(env, InvMod));
+  exports.Set("NttContext", NttContextWrap::Define(env));
+  exports.Set("Allocator", AllocatorWrap::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hlp_kernels, Init)

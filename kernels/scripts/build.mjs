@@ -1,0 +1,46 @@
+// Builds the native parts of @hlp/kernels: the Node addon (node-gyp) and the native
+// test/benchmark executable (CMake, with CUDA when nvcc is present). Run by the
+// package's `build` task so Turborepo caches it; npm 11 runs no install scripts.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const jobs = String(Math.max(1, (await import('node:os')).availableParallelism()));
+
+function run(cmd, args, opts = {}) {
+  const started = Date.now();
+  process.stderr.write(`[kernels] ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) {
+    process.stderr.write(`[kernels] cannot run ${cmd}: ${r.error.message}\n`);
+    process.exit(2);
+  }
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  process.stderr.write(`[kernels] done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+// Use the running Node's own headers when they sit beside it (Debian and official
+// tarballs both do), so the build never needs the network.
+const prefix = dirname(dirname(process.execPath));
+const nodedirArgs = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+if (!existsSync(join(root, 'build', 'Makefile')) || process.env.HLP_REBUILD === '1') {
+  run(process.execPath, [gyp, 'configure', ...nodedirArgs]);
+}
+run(process.execPath, [gyp, 'build', `--jobs=${jobs}`, ...nodedirArgs]);
+
+if (process.env.HLP_SKIP_NATIVE_TESTS === '1') process.exit(0);
+const cmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' });
+if (cmake.error || cmake.status !== 0) {
+  process.stderr.write('[kernels] cmake not found: native test executable not built\n');
+  process.exit(0);
+}
+const nativeBuild = join(root, 'build', 'native');
+if (!existsSync(join(nativeBuild, 'CMakeCache.txt'))) {
+  run('cmake', ['-S', root, '-B', nativeBuild, '-DCMAKE_BUILD_TYPE=Release']);
+}
+run('cmake', ['--build', nativeBuild, '--parallel', jobs]);

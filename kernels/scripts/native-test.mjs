@@ -1,0 +1,13 @@
+// Runs the native test executable (no Node in the loop); part of `npm test`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'native', 'hlp_kernels_tests');
+if (!existsSync(bin)) {
+  process.stderr.write(`[kernels] ${bin} missing (cmake unavailable?): native tests skipped\n`);
+  process.exit(0);
+}
+const r = spawnSync(bin, ['--quick'], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and tests need, only those missing, so a fresh
+# machine needs no manual step. Safe to run repeatedly; needs root (or sudo) to install.
+set -euo pipefail
+
+# command -> Debian package
+declare -A wanted=(
+  [g++]=g++
+  [make]=make
+  [cmake]=cmake
+  [python3]=python3
+)
+
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "[setup] system packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+echo "[setup] installing: ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

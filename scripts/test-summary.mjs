@@ -1,0 +1,34 @@
+// Sums the pass/fail counts of every test runner in a `npm test` log (Node's test
+// runner in TAP or spec form, the native test executable) into the one closing line
+// CI reads: "N passed, N failed".
+import { readFileSync } from 'node:fs';
+
+const log = readFileSync(process.argv[2] ?? 0, 'utf8');
+let passed = 0;
+let failed = 0;
+let runners = 0;
+for (const line of log.split('\n')) {
+  let m = /(?:^|\s)(?:#|ℹ) pass (\d+)\s*$/.exec(line);
+  if (m) {
+    passed += Number(m[1]);
+    runners++;
+    continue;
+  }
+  m = /(?:^|\s)(?:#|ℹ) fail (\d+)\s*$/.exec(line);
+  if (m) {
+    failed += Number(m[1]);
+    continue;
+  }
+  m = /hlp_kernels_tests: (\d+) passed, (\d+) failed/.exec(line);
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    runners++;
+  }
+}
+if (runners === 0) {
+  console.error('test-summary: no test runner output found in the log');
+  failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
