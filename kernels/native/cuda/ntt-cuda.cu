@@ -216,6 +216,8 @@ constexpr std::size_t kMaxCachedTables = 32;
 std::mutex g_mutex;
 std::vector<TableEntry> *g_tables = nullptr;
 std::vector<Scratch> *g_scratch = nullptr;
+// Why device_available() said no: the cudaGetDeviceCount error, or "0 devices".
+const char *g_device_count_error = "not checked";
 
 bool device_tables(int device, const hlp::NttTables &t, word **out) {
   if (g_tables == nullptr) g_tables = new std::vector<TableEntry>();
@@ -325,7 +327,7 @@ bool run(std::uint64_t *host_data, std::size_t batch, const hlp::NttTables &t, b
   if (batch == 0) return true;
   if (host_data == nullptr) return fail("null data");
   if (batch > static_cast<std::size_t>(-1) / n / sizeof(word)) return fail("batch too large");
-  if (!device_available()) return fail("no CUDA device");
+  if (!device_available()) return fail(std::string("no CUDA device (") + g_device_count_error + ")");
 
   // The scalar code's last-stage constant, computed the same way on the host.
   LastStage last{t.inv_n, t.inv_n_shoup, 0, 0};
@@ -366,9 +368,11 @@ bool device_available() {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
+      g_device_count_error = cudaGetErrorString(err);
       cudaGetLastError();
       return false;
     }
+    g_device_count_error = count > 0 ? "ok" : "0 devices";
     return count > 0;
   }();
   return available;

@@ -1,0 +1,4 @@
+/** Entry point of the `hlp` binary (bin/hlp.js imports this module). */
+import { main } from './main.js';
+
+process.exitCode = await main();

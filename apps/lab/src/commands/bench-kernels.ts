@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { defaultRunsDir, parseRun, stringifyRun, writeRun, writeRunFile } from '@hlp/results';
+import { DEFAULT_BITS, DEFAULT_NS, runKernelsBench, type ProgressEvent } from '../bench/kernels.js';
+import { renderReport } from '../bench/report.js';
+import { LabError } from '../errors.js';
+import { formatLabels, formatNs } from '../format.js';
+import { KernelsCliOptions } from '../options.js';
+
+export interface Io {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+function progressPrinter(io: Io): (event: ProgressEvent) => void {
+  const tty = io.stderr.isTTY === true;
+  return (event) => {
+    const width = String(event.total).length;
+    const head = `[${String(event.index).padStart(width)}/${event.total}] ${event.name} ${formatLabels(event.labels)}`;
+    if (event.phase === 'start') {
+      if (tty) io.stderr.write(`\r\x1b[K${head} …`);
+      return;
+    }
+    const tail =
+      event.phase === 'skipped'
+        ? `skipped (${event.reason ?? 'unavailable'})`
+        : `median ${formatNs(event.metric?.summary.median ?? Number.NaN)}  (${event.metric?.summary.n ?? 0} samples)`;
+    io.stderr.write(`${tty ? '\r\x1b[K' : ''}${head}  ${tail}\n`);
+  };
+}
+
+/** `hlp bench kernels`: measure, print the report, write the run document. */
+export async function benchKernels(rawOptions: unknown, io: Io): Promise<void> {
+  const parsed = KernelsCliOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
+  const opts = parsed.data;
+
+  // Fail before measuring for minutes when the document cannot be written.
+  const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();
+  try {
+    await mkdir(target, { recursive: true });
+  } catch (error) {
+    throw new LabError('INFRA', `cannot create ${target}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
+  const outcome = await runKernelsBench({
+    variants: opts.variant,
+    ns: opts.n ?? DEFAULT_NS,
+    bits: opts.bits ?? DEFAULT_BITS,
+    timeMs: opts.time,
+    quick: opts.quick ?? false,
+    alloc: opts.alloc ?? true,
+    progress: progressPrinter(io),
+    note: (line) => io.stderr.write(`note: ${line}\n`),
+  });
+  const result = parseRun(outcome.result, 'the kernels run produced an invalid document');
+
+  const report = renderReport(result, outcome.allocStats);
+  (opts.json ? io.stderr : io.stdout).write(`\n${report}\n\n`);
+
+  const path = opts.out ? await writeRunFile(result, resolve(opts.out)) : await writeRun(result);
+  io.stderr.write(`wrote ${path}\n`);
+  if (opts.json) io.stdout.write(stringifyRun(result));
+}
