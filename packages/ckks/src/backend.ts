@@ -1,0 +1,157 @@
+/**
+ * The one CKKS API that both backends implement: `seal` (node-seal, WebAssembly) and `native`
+ * (the NTT kernels). Ciphertexts serialize to SEAL 4.1's byte format in both, so a ciphertext
+ * written by one loads in the other.
+ *
+ * Handles (ciphertexts, plaintexts) are owned by the backend that made them: pass them only
+ * to that backend, `dispose()` them when done (the backend's `dispose()` frees whatever is
+ * left). Operations never modify their inputs; each returns a new handle.
+ */
+import { CkksError } from './errors.js';
+import type { CkksParams } from './params.js';
+
+export type BackendName = 'seal' | 'native';
+
+/** Key material, each exchanged as SEAL bytes (compression none). */
+export type KeyKind = 'secret' | 'public' | 'relin' | 'galois';
+export const KEY_KINDS: readonly KeyKind[] = ['secret', 'public', 'relin', 'galois'];
+
+/** What ciphertexts and plaintexts have in common. */
+export interface LevelInfo {
+  /**
+   * Data level: params.maxLevel for a fresh encryption, minus one per rescale / mod-switch;
+   * 0 means only q0 is left. (= number of coefficient moduli − 1.)
+   */
+  readonly level: number;
+  /** The CKKS scale (2^scaleBits when fresh; it changes with multiplication and rescaling). */
+  readonly scale: number;
+  /** SEAL's parms_id of the level, as 64 hex characters (the 32 serialized bytes). */
+  readonly parmsId: string;
+}
+
+export interface CiphertextHandle extends LevelInfo {
+  readonly backend: BackendName;
+  /** Number of polynomials: 2, or 3 after a multiplication without relinearization. */
+  readonly size: number;
+  /** True when serialize() emits SEAL's seeded form (symmetric encryption: c1 replaced by a 64-byte seed). */
+  readonly seeded: boolean;
+  readonly disposed: boolean;
+  /** SEAL Ciphertext bytes, compression none. */
+  serialize(): Uint8Array;
+  dispose(): void;
+}
+
+export interface PlaintextHandle extends LevelInfo {
+  readonly backend: BackendName;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+export interface EncodeOptions {
+  /** Default: params.scale (2^scaleBits). */
+  readonly scale?: number;
+  /** Default: params.maxLevel. Encode at a lower level to combine with a rescaled ciphertext. */
+  readonly level?: number;
+}
+
+export interface KeyGenOptions {
+  /** Generate relinearization keys (default true). */
+  readonly relin?: boolean;
+  /** Rotation steps to generate Galois keys for (default none). Positive = left rotation. */
+  readonly galoisSteps?: readonly number[];
+}
+
+export interface CkksBackend {
+  readonly name: BackendName;
+  readonly params: CkksParams;
+  /** params.n / 2 */
+  readonly slotCount: number;
+
+  // -- keys -------------------------------------------------------------------------------
+  hasKey(kind: KeyKind): boolean;
+  /** Fresh secret and public key (+ relinearization keys, + Galois keys for the steps). */
+  generateKeys(options?: KeyGenOptions): void;
+  /** Galois keys for these rotation steps, from the secret key held (replaces any Galois keys). */
+  generateGaloisKeys(steps: readonly number[]): void;
+  /** SEAL bytes of a held key. @throws CkksError MISSING_KEY */
+  exportKey(kind: KeyKind): Uint8Array;
+  /** Load a key from SEAL bytes (must belong to these parameters). */
+  importKey(kind: KeyKind, bytes: Uint8Array): void;
+
+  // -- encoding and encryption ------------------------------------------------------------
+  /** CKKS-encode up to slotCount real values (missing slots are 0). */
+  encode(values: ArrayLike<number>, options?: EncodeOptions): PlaintextHandle;
+  /** All slotCount slot values (real parts). */
+  decode(plaintext: PlaintextHandle): Float64Array;
+  /** Public-key encryption. */
+  encrypt(plaintext: PlaintextHandle): CiphertextHandle;
+  /** Secret-key encryption; the handle serializes to SEAL's seeded form (about half the bytes). */
+  encryptSymmetric(plaintext: PlaintextHandle): CiphertextHandle;
+  decrypt(ciphertext: CiphertextHandle): PlaintextHandle;
+
+  // -- evaluation -------------------------------------------------------------------------
+  add(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
+  sub(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
+  negate(a: CiphertextHandle): CiphertextHandle;
+  addPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle;
+  multiplyPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle;
+  /** Ciphertext product (size grows to a.size + b.size − 1; relinearize afterwards). */
+  multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
+  relinearize(a: CiphertextHandle): CiphertextHandle;
+  /** Divide by the last prime: level − 1, scale / q_last. */
+  rescaleToNext(a: CiphertextHandle): CiphertextHandle;
+  /** Drop the last prime without changing the scale: level − 1. */
+  modSwitchToNext(a: CiphertextHandle): CiphertextHandle;
+  /** Rotate the slot vector left by `steps` (negative: right). Needs Galois keys. */
+  rotate(a: CiphertextHandle, steps: number): CiphertextHandle;
+
+  // -- serialization ----------------------------------------------------------------------
+  /** Load SEAL Ciphertext bytes (full or seeded; compression none or zlib). */
+  deserialize(bytes: Uint8Array): CiphertextHandle;
+
+  /** Free every native/WASM object, including all handles still alive. Idempotent. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+/** Encode and encrypt in one step (public key, or secret key with `symmetric`). */
+export function encryptValues(
+  backend: CkksBackend,
+  values: ArrayLike<number>,
+  options: EncodeOptions & { readonly symmetric?: boolean } = {},
+): CiphertextHandle {
+  const pt = backend.encode(values, options);
+  try {
+    return options.symmetric ? backend.encryptSymmetric(pt) : backend.encrypt(pt);
+  } finally {
+    pt.dispose();
+  }
+}
+
+/** Decrypt and decode in one step. */
+export function decryptValues(backend: CkksBackend, ciphertext: CiphertextHandle): Float64Array {
+  const pt = backend.decrypt(ciphertext);
+  try {
+    return backend.decode(pt);
+  } finally {
+    pt.dispose();
+  }
+}
+
+/**
+ * Mod-switch down to `level`. Returns the input itself when it is already there (do not
+ * dispose it twice), otherwise a new handle.
+ * @throws CkksError LEVEL_MISMATCH when the ciphertext is below `level`
+ */
+export function modSwitchToLevel(backend: CkksBackend, ciphertext: CiphertextHandle, level: number): CiphertextHandle {
+  if (!Number.isInteger(level) || level < 0 || level > ciphertext.level) {
+    throw new CkksError('LEVEL_MISMATCH', `cannot mod-switch a level-${ciphertext.level} ciphertext to level ${level}`);
+  }
+  let cur = ciphertext;
+  while (cur.level > level) {
+    const next = backend.modSwitchToNext(cur);
+    if (cur !== ciphertext) cur.dispose();
+    cur = next;
+  }
+  return cur;
+}
