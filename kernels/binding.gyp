@@ -3,7 +3,7 @@
     {
       "target_name": "hlp_kernels",
       "sources": [
-        "<!@(ls -1 native/core/*.cpp native/ntt/*.cpp native/eltwise/*.cpp native/pool/*.cpp)",
+        "<!@(ls -1 native/core/*.cpp native/ntt/*.cpp native/eltwise/*.cpp native/pool/*.cpp native/ckks/*.cpp)",
         "native/binding/addon.cpp"
       ],
       "include_dirs": [

@@ -19,7 +19,7 @@ for (const line of log.split('\n')) {
     failed += Number(m[1]);
     continue;
   }
-  m = /hlp_kernels_tests: (\d+) passed, (\d+) failed/.exec(line);
+  m = /hlp_(?:kernels|ckks)_tests: (\d+) passed, (\d+) failed/.exec(line);
   if (m) {
     passed += Number(m[1]);
     failed += Number(m[2]);

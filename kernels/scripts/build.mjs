@@ -2,7 +2,8 @@
 // test/benchmark executable (CMake, with CUDA when nvcc is present). Run by the
 // package's `build` task so Turborepo caches it; npm 11 runs no install scripts.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -28,8 +29,22 @@ function run(cmd, args, opts = {}) {
 const prefix = dirname(dirname(process.execPath));
 const nodedirArgs = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
-if (!existsSync(join(root, 'build', 'Makefile')) || process.env.HLP_REBUILD === '1') {
+// binding.gyp expands its source list at configure time, so a new or removed source
+// file (or an edited binding.gyp) must trigger a fresh configure.
+const sourceDirs = ['core', 'ntt', 'eltwise', 'pool', 'ckks'].map((d) => join(root, 'native', d));
+const sources = sourceDirs
+  .filter((d) => existsSync(d))
+  .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.cpp')).map((f) => join(d, f)))
+  .sort();
+const fingerprint = createHash('sha256')
+  .update(readFileSync(join(root, 'binding.gyp')))
+  .update(sources.join('\n'))
+  .digest('hex');
+const stamp = join(root, 'build', '.configure-stamp');
+const configured = existsSync(join(root, 'build', 'Makefile')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint;
+if (!configured || process.env.HLP_REBUILD === '1') {
   run(process.execPath, [gyp, 'configure', ...nodedirArgs]);
+  writeFileSync(stamp, fingerprint);
 }
 run(process.execPath, [gyp, 'build', `--jobs=${jobs}`, ...nodedirArgs]);
 

@@ -10,4 +10,12 @@ if (!existsSync(bin)) {
   process.exit(0);
 }
 const r = spawnSync(bin, ['--quick'], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// The CKKS core's tests (native/tests/ckks_tests.cpp) run after the kernel tests.
+const ckksBin = join(dirname(bin), 'hlp_ckks_tests');
+let ckksStatus = 0;
+if (existsSync(ckksBin)) {
+  ckksStatus = spawnSync(ckksBin, ['--quick'], { stdio: 'inherit' }).status ?? 1;
+} else {
+  process.stderr.write(`[kernels] ${ckksBin} missing: CKKS native tests skipped\n`);
+}
+process.exit((r.status ?? 1) !== 0 ? (r.status ?? 1) : ckksStatus);

@@ -421,6 +421,493 @@ class AllocatorWrap : public Napi::ObjectWrap<AllocatorWrap> {
   uint32_t next_handle_ = 1;
 };
 
+// ---- CKKS core ------------------------------------------------------------------
+// Wraps hlp_ckks_* (native/ckks). Results are fresh typed arrays; the async variants
+// allocate the result on the JS thread, fill it on a libuv worker, and keep every
+// input array referenced (and in place) until the promise settles.
+
+Napi::Error ckks_error(Napi::Env env, hlp_status st, const std::string &context) {
+  Napi::Error err = Napi::Error::New(env, context + ": " + hlp_status_message(st));
+  err.Set("code", Napi::String::New(env, hlp_status_code(st)));
+  return err;
+}
+
+void ckks_check(Napi::Env env, hlp_status st, const std::string &context) {
+  if (st != HLP_OK) throw ckks_error(env, st, context);
+}
+
+Napi::TypedArrayOf<uint8_t> to_u8_array(const Napi::Value &v, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw_invalid(v.Env(), std::string(what) + " must be a Uint8Array");
+  }
+  return v.As<Napi::TypedArrayOf<uint8_t>>();
+}
+
+Napi::TypedArrayOf<double> to_f64_array(const Napi::Value &v, const char *what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_invalid(v.Env(), std::string(what) + " must be a Float64Array");
+  }
+  return v.As<Napi::TypedArrayOf<double>>();
+}
+
+double to_f64(const Napi::Value &v, const char *what) {
+  if (!v.IsNumber()) throw_invalid(v.Env(), std::string(what) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words) {
+  return Napi::TypedArrayOf<uint64_t>::New(env, words, napi_biguint64_array);
+}
+
+using CkksPtr = std::shared_ptr<hlp_ckks_context>;
+
+// Shared by the synchronous and asynchronous batch encryptions: plain pointers into
+// arrays that the caller keeps alive.
+struct CkksEncryptArgs {
+  enum Kind { kPublic, kEncodePublic } kind = kPublic;
+  const uint64_t *key = nullptr;
+  std::size_t key_words = 0;
+  const uint64_t *plains = nullptr;
+  std::size_t plain_words = 0;
+  const double *values = nullptr;
+  std::size_t values_per_plain = 0;
+  uint32_t count = 0;
+  uint32_t level = 0;
+  double scale = 0;
+  const uint8_t *rand = nullptr;
+  std::size_t rand_bytes = 0;
+  uint64_t *out = nullptr;
+  std::size_t out_words = 0;
+  uint32_t flags = 0;
+
+  hlp_status Run(const hlp_ckks_context *ctx) const {
+    if (kind == kPublic) {
+      return hlp_ckks_encrypt_public(ctx, key, key_words, plains, plain_words, count, level, rand, rand_bytes, out,
+                                     out_words, flags);
+    }
+    return hlp_ckks_encode_encrypt_public(ctx, key, key_words, values, values_per_plain, count, scale, level, rand,
+                                          rand_bytes, out, out_words, flags);
+  }
+};
+
+class CkksEncryptWorker : public Napi::AsyncWorker {
+ public:
+  CkksEncryptWorker(Napi::Env env, CkksPtr ctx, CkksEncryptArgs args, std::vector<Napi::Value> keep,
+                    Napi::TypedArrayOf<uint64_t> out)
+      : Napi::AsyncWorker(env), ctx_(std::move(ctx)), deferred_(Napi::Promise::Deferred::New(env)), args_(args) {
+    for (auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    out_ = Napi::Persistent(out.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override { status_ = args_.Run(ctx_.get()); }
+
+  void OnOK() override {
+    if (status_ == HLP_OK) {
+      deferred_.Resolve(out_.Value());
+    } else {
+      deferred_.Reject(ckks_error(Env(), status_, "ckks encrypt (async)").Value());
+    }
+  }
+
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  CkksPtr ctx_;
+  Napi::Promise::Deferred deferred_;
+  CkksEncryptArgs args_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::ObjectReference out_;
+  hlp_status status_ = HLP_E_INTERNAL;
+};
+
+hlp_ckks_randomness to_randomness_kind(const Napi::Value &v) {
+  if (!v.IsString()) throw_invalid(v.Env(), "randomness kind must be a string");
+  const std::string k = v.As<Napi::String>().Utf8Value();
+  if (k == "ternary") return HLP_CKKS_RANDOMNESS_TERNARY;
+  if (k == "noise") return HLP_CKKS_RANDOMNESS_NOISE;
+  if (k == "uniform") return HLP_CKKS_RANDOMNESS_UNIFORM;
+  if (k == "encryptPublic") return HLP_CKKS_RANDOMNESS_ENCRYPT_PUBLIC;
+  if (k == "secretKey") return HLP_CKKS_RANDOMNESS_SECRET_KEY;
+  throw_invalid(v.Env(), "unknown randomness kind \"" + k + "\" (ternary, noise, uniform, encryptPublic, secretKey)");
+}
+
+class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "CkksCore",
+                       {InstanceMethod("randomnessBytes", &CkksCoreWrap::RandomnessBytes),
+                        InstanceMethod("encode", &CkksCoreWrap::Encode),
+                        InstanceMethod("decode", &CkksCoreWrap::Decode),
+                        InstanceMethod("keygenSecret", &CkksCoreWrap::KeygenSecret),
+                        InstanceMethod("keygenPublic", &CkksCoreWrap::KeygenPublic),
+                        InstanceMethod("encryptPublic", &CkksCoreWrap::EncryptPublic),
+                        InstanceMethod("encryptPublicAsync", &CkksCoreWrap::EncryptPublicAsync),
+                        InstanceMethod("encodeEncryptPublic", &CkksCoreWrap::EncodeEncryptPublic),
+                        InstanceMethod("encodeEncryptPublicAsync", &CkksCoreWrap::EncodeEncryptPublicAsync),
+                        InstanceMethod("encryptSymmetric", &CkksCoreWrap::EncryptSymmetric),
+                        InstanceMethod("decrypt", &CkksCoreWrap::Decrypt),
+                        InstanceMethod("addSub", &CkksCoreWrap::AddSub),
+                        InstanceMethod("negate", &CkksCoreWrap::Negate),
+                        InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
+                        InstanceMethod("multiply", &CkksCoreWrap::Multiply),
+                        InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
+                        InstanceMethod("dispose", &CkksCoreWrap::Dispose)});
+  }
+
+  explicit CkksCoreWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<CkksCoreWrap>(info) {
+    Napi::Env env = info.Env();
+    const uint32_t n = to_u32(info[0], "n");
+    Napi::TypedArrayOf<uint64_t> moduli = to_u64_array(info[1], "moduli");
+    if (moduli.ElementLength() < 2 || moduli.ElementLength() > HLP_CKKS_MAX_DATA_PRIMES + 1) {
+      throw_invalid(env, "moduli must hold 2 to " + std::to_string(HLP_CKKS_MAX_DATA_PRIMES + 1) +
+                             " primes (data primes, then the special prime)");
+    }
+    hlp_ckks_context *raw = nullptr;
+    ckks_check(env, hlp_ckks_create(n, moduli.Data(), static_cast<uint32_t>(moduli.ElementLength()), &raw),
+               "CkksCore(n=" + std::to_string(n) + ")");
+    ctx_ = CkksPtr(raw, hlp_ckks_destroy);
+    n_ = n;
+    k_ = hlp_ckks_data_prime_count(raw);
+  }
+
+ private:
+  hlp_ckks_context *Ctx(Napi::Env env) const {
+    if (!ctx_) throw_invalid(env, "CkksCore used after dispose()");
+    return ctx_.get();
+  }
+
+  std::size_t Poly(uint32_t level) const { return static_cast<std::size_t>(level) * n_; }
+
+  Napi::Value RandomnessBytes(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    std::size_t out = 0;
+    ckks_check(env, hlp_ckks_randomness_bytes(Ctx(env), to_randomness_kind(info[0]), to_u32(info[1], "level"), &out),
+               "randomnessBytes");
+    return Napi::Number::New(env, static_cast<double>(out));
+  }
+
+  // encode(values: Float64Array, scale, level, complex: boolean)
+  Napi::Value Encode(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<double> values = to_f64_array(info[0], "values");
+    const double scale = to_f64(info[1], "scale");
+    const uint32_t level = to_u32(info[2], "level");
+    const bool complex = info[3].ToBoolean().Value();
+    if (level < 1 || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "encode: level out of range");
+    if (complex && values.ElementLength() % 2 != 0) {
+      ckks_check(env, HLP_E_LENGTH_MISMATCH, "encode: complex values come as (re, im) pairs");
+    }
+    auto out = new_u64(env, Poly(level));
+    const hlp_status st =
+        complex ? hlp_ckks_encode_complex(ctx, values.Data(), values.ElementLength() / 2, scale, level, out.Data(),
+                                          out.ElementLength())
+                : hlp_ckks_encode(ctx, values.Data(), values.ElementLength(), scale, level, out.Data(),
+                                  out.ElementLength());
+    ckks_check(env, st, "encode");
+    return out;
+  }
+
+  // decode(plain, level, scale, count, complex, flags)
+  Napi::Value Decode(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> plain = to_u64_array(info[0], "plain");
+    const uint32_t level = to_u32(info[1], "level");
+    const double scale = to_f64(info[2], "scale");
+    const uint32_t count = to_u32(info[3], "count");
+    const bool complex = info[4].ToBoolean().Value();
+    const uint32_t flags = to_u32(info[5], "flags");
+    if (count > n_ / 2) ckks_check(env, HLP_E_LENGTH_MISMATCH, "decode: more slots than n/2");
+    auto out = Napi::Float64Array::New(env, complex ? 2 * static_cast<std::size_t>(count) : count);
+    const hlp_status st =
+        complex ? hlp_ckks_decode_complex(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count,
+                                          flags)
+                : hlp_ckks_decode(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count, flags);
+    ckks_check(env, st, "decode");
+    return out;
+  }
+
+  Napi::Value KeygenSecret(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[0], "randomness");
+    auto out = new_u64(env, Poly(k_ + 1));
+    ckks_check(env, hlp_ckks_keygen_secret(ctx, rand.Data(), rand.ElementLength(), out.Data(), out.ElementLength()),
+               "keygenSecret");
+    return out;
+  }
+
+  Napi::Value KeygenPublic(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+    Napi::TypedArrayOf<uint8_t> uniform = to_u8_array(info[1], "uniformRandomness");
+    Napi::TypedArrayOf<uint8_t> noise = to_u8_array(info[2], "noiseRandomness");
+    const uint32_t flags = to_u32(info[3], "flags");
+    auto out = new_u64(env, 2 * Poly(k_ + 1));
+    ckks_check(env,
+               hlp_ckks_keygen_public(ctx, sk.Data(), sk.ElementLength(), uniform.Data(), uniform.ElementLength(),
+                                      noise.Data(), noise.ElementLength(), out.Data(), out.ElementLength(), flags),
+               "keygenPublic");
+    return out;
+  }
+
+  // (pk, plains | null, count, level, randomness, flags)
+  CkksEncryptArgs PublicArgs(const Napi::CallbackInfo &info, std::vector<Napi::Value> &keep) {
+    Napi::Env env = info.Env();
+    CkksEncryptArgs a;
+    a.kind = CkksEncryptArgs::kPublic;
+    Napi::TypedArrayOf<uint64_t> pk = to_u64_array(info[0], "publicKey");
+    a.key = pk.Data();
+    a.key_words = pk.ElementLength();
+    keep.push_back(pk);
+    if (!info[1].IsNull() && !info[1].IsUndefined()) {
+      Napi::TypedArrayOf<uint64_t> plains = to_u64_array(info[1], "plains");
+      a.plains = plains.Data();
+      a.plain_words = plains.ElementLength();
+      keep.push_back(plains);
+    }
+    a.count = to_u32(info[2], "count");
+    a.level = to_u32(info[3], "level");
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[4], "randomness");
+    a.rand = rand.Data();
+    a.rand_bytes = rand.ElementLength();
+    keep.push_back(rand);
+    a.flags = to_u32(info[5], "flags");
+    Shape(env, a);
+    return a;
+  }
+
+  // (pk, values, valuesPerPlain, count, scale, level, randomness, flags)
+  CkksEncryptArgs EncodePublicArgs(const Napi::CallbackInfo &info, std::vector<Napi::Value> &keep) {
+    Napi::Env env = info.Env();
+    CkksEncryptArgs a;
+    a.kind = CkksEncryptArgs::kEncodePublic;
+    Napi::TypedArrayOf<uint64_t> pk = to_u64_array(info[0], "publicKey");
+    a.key = pk.Data();
+    a.key_words = pk.ElementLength();
+    keep.push_back(pk);
+    Napi::TypedArrayOf<double> values = to_f64_array(info[1], "values");
+    a.values = values.Data();
+    keep.push_back(values);
+    a.values_per_plain = to_u32(info[2], "valuesPerPlain");
+    a.count = to_u32(info[3], "count");
+    if (static_cast<std::size_t>(a.count) * a.values_per_plain != values.ElementLength()) {
+      ckks_check(env, HLP_E_LENGTH_MISMATCH, "encodeEncryptPublic: values.length != count * valuesPerPlain");
+    }
+    a.scale = to_f64(info[4], "scale");
+    a.level = to_u32(info[5], "level");
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[6], "randomness");
+    a.rand = rand.Data();
+    a.rand_bytes = rand.ElementLength();
+    keep.push_back(rand);
+    a.flags = to_u32(info[7], "flags");
+    Shape(env, a);
+    return a;
+  }
+
+  // Output size checks that the C ABI would also make, done here so no oversized
+  // array is allocated for a call that must fail.
+  void Shape(Napi::Env env, const CkksEncryptArgs &a) const {
+    if (a.count == 0 || a.count > (1u << 20)) ckks_check(env, HLP_E_INVALID_ARGUMENT, "encrypt: count out of range");
+    if (a.level < 1 || a.level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "encrypt: level out of range");
+  }
+
+  Napi::Value RunEncrypt(const Napi::CallbackInfo &info, bool encode, bool async) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    std::vector<Napi::Value> keep;
+    CkksEncryptArgs a = encode ? EncodePublicArgs(info, keep) : PublicArgs(info, keep);
+    auto out = new_u64(env, static_cast<std::size_t>(a.count) * 2 * Poly(a.level));
+    a.out = out.Data();
+    a.out_words = out.ElementLength();
+    if (!async) {
+      ckks_check(env, a.Run(ctx), encode ? "encodeEncryptPublic" : "encryptPublic");
+      return out;
+    }
+    auto *worker = new CkksEncryptWorker(env, ctx_, a, keep, out);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value EncryptPublic(const Napi::CallbackInfo &info) { return RunEncrypt(info, false, false); }
+  Napi::Value EncryptPublicAsync(const Napi::CallbackInfo &info) { return RunEncrypt(info, false, true); }
+  Napi::Value EncodeEncryptPublic(const Napi::CallbackInfo &info) { return RunEncrypt(info, true, false); }
+  Napi::Value EncodeEncryptPublicAsync(const Napi::CallbackInfo &info) { return RunEncrypt(info, true, true); }
+
+  // (sk, plains | null, count, level, uniform, noise, flags)
+  Napi::Value EncryptSymmetric(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+    const uint64_t *plains = nullptr;
+    std::size_t plain_words = 0;
+    if (!info[1].IsNull() && !info[1].IsUndefined()) {
+      Napi::TypedArrayOf<uint64_t> p = to_u64_array(info[1], "plains");
+      plains = p.Data();
+      plain_words = p.ElementLength();
+    }
+    const uint32_t count = to_u32(info[2], "count");
+    const uint32_t level = to_u32(info[3], "level");
+    Napi::TypedArrayOf<uint8_t> uniform = to_u8_array(info[4], "uniformRandomness");
+    Napi::TypedArrayOf<uint8_t> noise = to_u8_array(info[5], "noiseRandomness");
+    const uint32_t flags = to_u32(info[6], "flags");
+    if (count == 0 || count > (1u << 20)) ckks_check(env, HLP_E_INVALID_ARGUMENT, "encryptSymmetric: count out of range");
+    if (level < 1 || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "encryptSymmetric: level out of range");
+    auto out = new_u64(env, static_cast<std::size_t>(count) * 2 * Poly(level));
+    ckks_check(env,
+               hlp_ckks_encrypt_symmetric(ctx, sk.Data(), sk.ElementLength(), plains, plain_words, count, level,
+                                          uniform.Data(), uniform.ElementLength(), noise.Data(),
+                                          noise.ElementLength(), out.Data(), out.ElementLength(), flags),
+               "encryptSymmetric");
+    return out;
+  }
+
+  // (sk, ct, size, level, flags)
+  Napi::Value Decrypt(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[1], "ciphertext");
+    const uint32_t size = to_u32(info[2], "size");
+    const uint32_t level = to_u32(info[3], "level");
+    const uint32_t flags = to_u32(info[4], "flags");
+    if (level < 1 || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "decrypt: level out of range");
+    auto out = new_u64(env, Poly(level));
+    ckks_check(env,
+               hlp_ckks_decrypt(ctx, sk.Data(), sk.ElementLength(), ct.Data(), ct.ElementLength(), size, level,
+                                out.Data(), out.ElementLength(), flags),
+               "decrypt");
+    return out;
+  }
+
+  // addSub(op: 'add' | 'sub', a, aSize, b, bSize, level, flags)
+  Napi::Value AddSub(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsString()) throw_invalid(env, "op must be a string");
+    const std::string op = info[0].As<Napi::String>().Utf8Value();
+    if (op != "add" && op != "sub") throw_invalid(env, "op must be \"add\" or \"sub\"");
+    Napi::TypedArrayOf<uint64_t> a = to_u64_array(info[1], "a");
+    const uint32_t a_size = to_u32(info[2], "aSize");
+    Napi::TypedArrayOf<uint64_t> b = to_u64_array(info[3], "b");
+    const uint32_t b_size = to_u32(info[4], "bSize");
+    const uint32_t level = to_u32(info[5], "level");
+    const uint32_t flags = to_u32(info[6], "flags");
+    if (level < 1 || level > k_ || a_size < 1 || a_size > 3 || b_size < 1 || b_size > 3) {
+      ckks_check(env, HLP_E_INVALID_ARGUMENT, op + ": level or size out of range");
+    }
+    auto out = new_u64(env, (a_size > b_size ? a_size : b_size) * Poly(level));
+    auto fn = op == "add" ? hlp_ckks_add : hlp_ckks_sub;
+    ckks_check(env,
+               fn(ctx, a.Data(), a.ElementLength(), a_size, b.Data(), b.ElementLength(), b_size, level, out.Data(),
+                  out.ElementLength(), flags),
+               op);
+    return out;
+  }
+
+  // negate(a, size, level, flags)
+  Napi::Value Negate(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> a = to_u64_array(info[0], "ciphertext");
+    const uint32_t size = to_u32(info[1], "size");
+    const uint32_t level = to_u32(info[2], "level");
+    const uint32_t flags = to_u32(info[3], "flags");
+    auto out = new_u64(env, a.ElementLength());
+    ckks_check(env, hlp_ckks_negate(ctx, a.Data(), a.ElementLength(), size, level, out.Data(), out.ElementLength(), flags),
+               "negate");
+    return out;
+  }
+
+  // plainOp(op: 'add' | 'multiply', ct, size, plain, level, flags)
+  Napi::Value PlainOp(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsString()) throw_invalid(env, "op must be a string");
+    const std::string op = info[0].As<Napi::String>().Utf8Value();
+    if (op != "add" && op != "multiply") throw_invalid(env, "op must be \"add\" or \"multiply\"");
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[1], "ciphertext");
+    const uint32_t size = to_u32(info[2], "size");
+    Napi::TypedArrayOf<uint64_t> plain = to_u64_array(info[3], "plain");
+    const uint32_t level = to_u32(info[4], "level");
+    const uint32_t flags = to_u32(info[5], "flags");
+    auto out = new_u64(env, ct.ElementLength());
+    auto fn = op == "add" ? hlp_ckks_add_plain : hlp_ckks_multiply_plain;
+    ckks_check(env,
+               fn(ctx, ct.Data(), ct.ElementLength(), size, plain.Data(), plain.ElementLength(), level, out.Data(),
+                  out.ElementLength(), flags),
+               op == "add" ? "addPlain" : "multiplyPlain");
+    return out;
+  }
+
+  // multiply(a, b, level, flags)
+  Napi::Value Multiply(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> a = to_u64_array(info[0], "a");
+    Napi::TypedArrayOf<uint64_t> b = to_u64_array(info[1], "b");
+    const uint32_t level = to_u32(info[2], "level");
+    const uint32_t flags = to_u32(info[3], "flags");
+    if (level < 1 || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "multiply: level out of range");
+    auto out = new_u64(env, 3 * Poly(level));
+    ckks_check(env,
+               hlp_ckks_multiply(ctx, a.Data(), a.ElementLength(), b.Data(), b.ElementLength(), level, out.Data(),
+                                 out.ElementLength(), flags),
+               "multiply");
+    return out;
+  }
+
+  // dropLevel(op: 'rescale' | 'modSwitch', ct, size, level, flags)
+  Napi::Value DropLevel(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsString()) throw_invalid(env, "op must be a string");
+    const std::string op = info[0].As<Napi::String>().Utf8Value();
+    if (op != "rescale" && op != "modSwitch") throw_invalid(env, "op must be \"rescale\" or \"modSwitch\"");
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[1], "ciphertext");
+    const uint32_t size = to_u32(info[2], "size");
+    const uint32_t level = to_u32(info[3], "level");
+    const uint32_t flags = to_u32(info[4], "flags");
+    if (level < 2 || level > k_ || size < 1 || size > 3) {
+      ckks_check(env, HLP_E_INVALID_ARGUMENT, op + ": needs 2 <= level <= k and size 1..3");
+    }
+    auto out = new_u64(env, size * Poly(level - 1));
+    auto fn = op == "rescale" ? hlp_ckks_rescale : hlp_ckks_mod_switch;
+    ckks_check(env, fn(ctx, ct.Data(), ct.ElementLength(), size, level, out.Data(), out.ElementLength(), flags), op);
+    return out;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo &info) {
+    // In-flight async work holds its own reference, so the context outlives it.
+    ctx_.reset();
+    return info.Env().Undefined();
+  }
+
+  CkksPtr ctx_;
+  uint32_t n_ = 0;
+  uint32_t k_ = 0;
+};
+
+// ckksSample(kind: 'noise' | 'ternary', randomness: Uint8Array, count) -> Int8Array
+Napi::Value CkksSample(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw_invalid(env, "sampler kind must be a string");
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  if (kind != "noise" && kind != "ternary") throw_invalid(env, "sampler kind must be \"noise\" or \"ternary\"");
+  Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[1], "randomness");
+  const uint32_t count = to_u32(info[2], "count");
+  auto out = Napi::Int8Array::New(env, count);
+  const hlp_status st = kind == "noise" ? hlp_ckks_sample_noise(rand.Data(), rand.ElementLength(), out.Data(), count)
+                                        : hlp_ckks_sample_ternary(rand.Data(), rand.ElementLength(), out.Data(), count);
+  ckks_check(env, st, "sample " + kind);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("variants", Napi::Function::New(env, Variants));
@@ -434,6 +921,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("invMod", Napi::Function::New(env, InvMod));
   exports.Set("NttContext", NttContextWrap::Define(env));
   exports.Set("Allocator", AllocatorWrap::Define(env));
+  exports.Set("CkksCore", CkksCoreWrap::Define(env));
+  exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
   return exports;
 }
 

@@ -158,6 +158,8 @@ const char *hlp_status_message(hlp_status status) {
     case HLP_E_OUT_OF_MEMORY: return "out of memory";
     case HLP_E_NO_DEVICE: return "GPU device error";
     case HLP_E_INTERNAL: return "internal error";
+    case HLP_E_SCALE_OUT_OF_BOUNDS: return "scale or encoded value too large for the modulus";
+    case HLP_E_RANDOMNESS_EXHAUSTED: return "not enough random bytes for the operation";
   }
   return "unknown status";
 }
@@ -176,6 +178,8 @@ const char *hlp_status_code(hlp_status status) {
     case HLP_E_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
     case HLP_E_NO_DEVICE: return "NO_DEVICE";
     case HLP_E_INTERNAL: return "INTERNAL";
+    case HLP_E_SCALE_OUT_OF_BOUNDS: return "SCALE_OUT_OF_BOUNDS";
+    case HLP_E_RANDOMNESS_EXHAUSTED: return "RANDOMNESS_EXHAUSTED";
   }
   return "INTERNAL";
 }

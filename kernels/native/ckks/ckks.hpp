@@ -1,0 +1,244 @@
+// Internal interface of the CKKS core (native/ckks). Callers use the C ABI in
+// include/hlp/kernels.h; this header is shared by the ckks/*.cpp files and the native
+// tests only.
+//
+// Layout, as in SEAL: the modulus chain is q_0 .. q_{k-1} (data primes) followed by the
+// special prime p = q_k. A polynomial "at level L" (1 <= L <= k) has L blocks of n words,
+// block i holding residues mod q_i; the key level has k + 1 blocks. Ciphertexts are
+// `size` such polynomials end to end. Everything is in NTT form (the layout of
+// include/hlp/kernels.h) unless a comment says otherwise.
+#pragma once
+
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "../core/aligned.hpp"
+#include "../core/modarith.hpp"
+#include "../core/ntt_tables.hpp"
+#include "../core/variants.hpp"
+#include "../include/hlp/kernels.h"
+
+namespace hlp {
+namespace ckks {
+
+using i64 = std::int64_t;
+
+// Offset that keeps (centred last residue - noise) non-negative in the divide-and-round
+// step; any value >= the largest noise magnitude works.
+constexpr u64 kNoiseOffset = 64;
+// Largest magnitude the clipped rounded normal produces: floor(6 * 3.2 + 1/2) = 19.
+constexpr int kNoiseBound = 19;
+constexpr double kNoiseSigma = 3.2;
+constexpr double kNoiseMaxDeviation = 6 * kNoiseSigma;
+
+// Ternary from a 64-bit word w: floor(3 w / 2^64) = [w >= kTernaryT1] + [w >= kTernaryT2].
+constexpr u64 kTernaryT1 = 6148914691236517206ULL;   // ceil(2^64 / 3)
+constexpr u64 kTernaryT2 = 12297829382473034411ULL;  // ceil(2^65 / 3)
+
+// Random bytes consumed per coefficient by the samplers (sampling.cpp).
+constexpr std::size_t kTernaryBytesPerCoeff = 8;
+constexpr std::size_t kNoiseBytesPerCoeff = 8;
+constexpr std::size_t kUniformBytesPerDraw = 8;
+
+// Constants for dividing by chain prime t (the "last" prime) and rounding, for every
+// prime i < t.
+struct DivideRound {
+  u64 half = 0;                  // q_t >> 1
+  std::vector<u64> inv;          // q_t^-1 mod q_i
+  std::vector<u64> inv_shoup;
+  std::vector<u64> neg_offset;   // -(half + kNoiseOffset) * q_t^-1 mod q_i
+  std::vector<u64> neg_inv;      // q_i - inv (u = -1 times q_t^-1), for ternary folding
+};
+
+// Multi-precision CRT composition for the first L data primes.
+struct CrtLevel {
+  uint32_t primes = 0;
+  std::vector<u64> q;              // Q = prod q_i, `primes` words, little-endian
+  std::vector<u64> half;           // ceil(Q / 2) (SEAL's upper_half_threshold)
+  std::vector<u64> punctured;      // primes x primes words: Q / q_i
+  std::vector<u64> punctured_inv;  // (Q / q_i)^-1 mod q_i
+  std::vector<u64> punctured_inv_shoup;
+  int total_bits = 0;              // bit length of Q
+};
+
+// Per-call working memory. A context keeps a small free list of these so calls on
+// different threads never share one and steady-state calls never allocate.
+struct Scratch {
+  AlignedVector<u64> u;       // (k + 1) * n: ternary u per prime, NTT form
+  AlignedVector<u64> t0;      // n
+  AlignedVector<u64> t1;      // n
+  AlignedVector<u64> plain;   // k * n: coefficient-form plaintext (fused paths)
+  AlignedVector<i64> e0;      // n
+  AlignedVector<i64> e1;      // n
+  AlignedVector<i64> coeffs;  // n: rounded integer plaintext coefficients
+  AlignedVector<double> re;   // n / 2
+  AlignedVector<double> im;   // n / 2
+  AlignedVector<double> real; // n: real coefficients for decode
+  AlignedVector<uint8_t> tern; // n: ternary samples as u + 1 in {0, 1, 2}
+};
+
+// The slot transform of one ring degree: M = n / 2 complex slots, split real/imag
+// arrays, twiddles per butterfly stage.
+struct Fft {
+  std::size_t m = 0;              // slots
+  unsigned log_m = 0;
+  // Stage with half-width h uses tw[h + j] = exp(2 pi i j / (2h)), j < h (index 0 unused).
+  AlignedVector<double> tw_re, tw_im;
+  // twist[k] = zeta^k = exp(i pi k / n), k < M (zeta the 2n-th root of SEAL's embedding).
+  AlignedVector<double> twist_re, twist_im;
+  // Slot j lives at position slot_pos[j] of the bit-reversed FFT array, conjugated
+  // when slot_conj[j] is 1 (see encoder.cpp).
+  std::vector<uint32_t> slot_pos;
+  std::vector<uint8_t> slot_conj;
+
+  void init(std::size_t n);
+  // In place, natural order in, bit-reversed out: X[bitrev(r)] = sum_k x_k w^(rk),
+  // w = exp(2 pi i / M).
+  void forward(double *re, double *im) const;
+  // In place, bit-reversed in, natural order out: x_k = sum_r X[bitrev(r)] w^(-rk)
+  // (unnormalised).
+  void inverse(double *re, double *im) const;
+};
+
+}  // namespace ckks
+}  // namespace hlp
+
+struct hlp_ckks_context {
+  std::size_t n = 0;
+  unsigned log_n = 0;
+  uint32_t k = 0;  // data primes; moduli has k + 1 entries
+  std::vector<hlp::u64> moduli;
+  std::vector<hlp::NttTables> tables;          // k + 1
+  std::vector<hlp::u64> barrett64;             // floor(2^64 / q_i)
+  std::vector<hlp::ckks::DivideRound> divide;  // index t = 1..k (0 unused)
+  std::vector<hlp::ckks::CrtLevel> crt;        // index L = 1..k (0 unused)
+  std::vector<std::size_t> uniform_words;      // upper bound of 64-bit draws per prime
+  hlp::ckks::Fft fft;
+  const hlp::KernelOps *ops = nullptr;
+
+  std::mutex scratch_mutex;
+  std::vector<std::unique_ptr<hlp::ckks::Scratch>> scratch_free;
+};
+
+namespace hlp {
+namespace ckks {
+
+// RAII lease of a Scratch from the context's free list.
+class ScratchLease {
+ public:
+  explicit ScratchLease(hlp_ckks_context *ctx);
+  ~ScratchLease();
+  ScratchLease(const ScratchLease &) = delete;
+  ScratchLease &operator=(const ScratchLease &) = delete;
+  Scratch *get() const { return scratch_.get(); }
+  Scratch *operator->() const { return scratch_.get(); }
+
+ private:
+  hlp_ckks_context *ctx_;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+// ---- shared helpers ---------------------------------------------------------------
+
+// x mod q for any x < 2^64 with r = floor(2^64 / q).
+inline u64 reduce64(u64 x, u64 q, u64 r) {
+  const u64 est = mul_hi(x, r);
+  u64 v = x - est * q;
+  v -= q & (0 - static_cast<u64>(v >= q));
+  return v;
+}
+
+// Signed integer into [0, q) without branching on its value.
+inline u64 reduce_signed(i64 x, u64 q, u64 r) {
+  const u64 neg = 0 - (static_cast<u64>(x) >> 63);  // all ones when x < 0
+  const u64 mag = (static_cast<u64>(x) ^ neg) - neg;
+  const u64 m = reduce64(mag, q, r);
+  // q - m when negative and m != 0; m otherwise.
+  const u64 negated = q - m;
+  const u64 nonzero = 0 - static_cast<u64>(m != 0);
+  return (negated & neg & nonzero) | (m & ~neg);
+}
+
+// True when [a, a + a_words) and [b, b + b_words) share memory.
+inline bool overlaps(const void *a, std::size_t a_words, const void *b, std::size_t b_words) {
+  const auto pa = reinterpret_cast<std::uintptr_t>(a), pb = reinterpret_cast<std::uintptr_t>(b);
+  return pa < pb + b_words * sizeof(u64) && pb < pa + a_words * sizeof(u64);
+}
+
+// Checks every word of `blocks` consecutive residue blocks (starting at chain prime 0)
+// is below its modulus.
+bool rns_below(const hlp_ckks_context *ctx, const u64 *data, uint32_t blocks);
+
+// ---- hot loops, one implementation per instruction set -------------------------------
+// kernels-scalar.cpp is the reference; kernels-avx512.cpp computes bit-identical integer
+// results (the FFT may round differently in the last bit of a double). simd() picks the
+// table matching ckks_ops(): AVX-512 when that variant is in use, scalar otherwise.
+struct SimdKernels {
+  const char *name;
+  // Noise magnitudes by the constant-time scan of `cdt` (kNoiseBound entries), see sampling.cpp.
+  void (*sample_noise)(const uint8_t *bytes, std::size_t count, i64 *out, const u64 *cdt);
+  // t[i] = floor(3 w_i / 2^64) in {0, 1, 2} for the little-endian words w_i of bytes.
+  void (*ternary_raw)(const uint8_t *bytes, std::size_t count, uint8_t *t);
+  // out[i] = t[i] == 0 ? minus : t[i] == 2 ? plus : 0, without branches.
+  void (*ternary_select)(const uint8_t *t, std::size_t n, u64 minus, u64 plus, u64 *out);
+  // out[i] = c[i] mod q in [0, q), |c[i]| < 2^63; barrett = floor(2^64 / q).
+  void (*signed_to_mod)(const i64 *c, std::size_t n, u64 q, u64 barrett, u64 *out);
+  // true when every p[i] < q.
+  bool (*below)(const u64 *p, std::size_t n, u64 q);
+  // Divide-and-round, last block: y[i] <- ((y[i] + half + e[i]) mod q) - e[i] + kNoiseOffset,
+  // y[i] < q, |e[i]| <= 19; e may be null (zero noise).
+  void (*last_block)(u64 *y, const i64 *e, std::size_t n, u64 half, u64 q);
+  // Divide-and-round, data prime: out[i] = (v[i] * inv + off) mod q, minus m[i] when m
+  // is not null; inv_shoup = floor(inv * 2^64 / q), v[i] < 2^63.
+  void (*correction)(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m, u64 *out);
+  void (*fft_forward)(const struct Fft &f, double *re, double *im);
+  void (*fft_inverse)(const struct Fft &f, double *re, double *im);
+  // Encoder tail: b_k = conj(twist_k) * (re_k + i im_k) * factor, rounded to nearest;
+  // c[k] = Re, c[k + M] = Im. Returns false when a rounded value reaches 2^63 (or is
+  // NaN); *max_abs gets the largest unrounded magnitude.
+  bool (*to_integers)(const struct Fft &f, const double *re, const double *im, double factor, i64 *c,
+                      double *max_abs);
+};
+const SimdKernels &scalar_kernels();
+const SimdKernels &avx512_kernels();
+const SimdKernels &simd();
+
+// ---- sampling (sampling.cpp) -------------------------------------------------------
+
+// Ternary u in {-1, 0, 1}, 8 bytes per coefficient: t = floor(3 w / 2^64) from the
+// little-endian 64-bit word w, u = t - 1. Output as t in {0, 1, 2} (u + 1) so callers
+// can select per-prime constants without branches.
+void sample_ternary_raw(const uint8_t *bytes, std::size_t count, uint8_t *out_t);
+// Rounded normal (sigma 3.2) clipped at 6 sigma, 8 bytes per coefficient: the low 63
+// bits select the magnitude by a constant-time scan of the cumulative table, the top
+// bit the sign.
+void sample_noise(const uint8_t *bytes, std::size_t count, i64 *out);
+// Uniform residues mod each prime of `primes` blocks from 64-bit draws masked to the
+// prime's bit length (rejection sampling; the result is public). Consumes draws in
+// order across blocks. Returns HLP_E_RANDOMNESS_EXHAUSTED when the bytes run out.
+hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const uint8_t *bytes,
+                          std::size_t byte_count, u64 *out);
+// Upper bound of bytes sample_uniform needs for `primes` blocks.
+std::size_t uniform_bytes(const hlp_ckks_context *ctx, uint32_t primes);
+// The magnitude thresholds (for tests): entry k-1 = floor(2^63 * P(|e| < k)), k = 1..19.
+const u64 *noise_cdt(std::size_t *count);
+
+// ---- encoder (encoder.cpp) ----------------------------------------------------------
+
+// Values (real, or interleaved re/im when complex) -> rounded integer coefficients.
+hlp_status encode_to_integers(const hlp_ckks_context *ctx, Scratch &s, const double *values, std::size_t count,
+                              bool complex_values, double scale, uint32_t level);
+// Integer coefficients (s.coeffs) -> coefficient-form residues for primes 0..level-1.
+void integers_to_rns(const hlp_ckks_context *ctx, const i64 *coeffs, uint32_t level, u64 *out);
+// SEAL's scale bound for encoding at `level`.
+bool scale_ok_for_encode(const hlp_ckks_context *ctx, double scale, uint32_t level);
+
+// Kernel table used by the CKKS core (best CPU variant).
+const KernelOps &ckks_ops();
+
+}  // namespace ckks
+}  // namespace hlp

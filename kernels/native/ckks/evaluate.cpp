@@ -1,0 +1,290 @@
+// Decryption and the CKKS operations that need no key switching, on RNS data in NTT
+// form, as SEAL's Decryptor and Evaluator compute them:
+//   decrypt       m = c0 + c1 s (+ c2 s^2), s's first `level` blocks
+//   add/sub       component-wise; the shorter operand is zero-extended
+//   add_plain     c0 + m;  multiply_plain  every c_j * m
+//   multiply      (a0, a1) x (b0, b1) = (a0 b0, a0 b1 + a1 b0, a1 b1)
+//   rescale       rescale_to_next: every c_j divided by q_{L-1} with rounding
+//                 (RNSTool::divide_and_round_q_last_ntt_inplace), scale / q_{L-1}
+//   mod_switch    mod_switch_to_next for CKKS: drop the last block, scale unchanged
+#include <cstring>
+#include <new>
+
+#include "ckks.hpp"
+
+using hlp::u64;
+using hlp::ckks::ScratchLease;
+
+namespace {
+
+// Shape checks shared by the operations: level in range, exact word counts.
+hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
+                      uint32_t level, uint32_t flags) {
+  if (p == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (size < 1 || size > 3) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  if (words != poly * size) return HLP_E_LENGTH_MISMATCH;
+  if (flags & HLP_FLAG_CHECK_INPUT) {
+    for (uint32_t j = 0; j < size; ++j) {
+      if (!hlp::ckks::rns_below(ctx, p + j * poly, level)) return HLP_E_VALUE_OUT_OF_RANGE;
+    }
+  }
+  return HLP_OK;
+}
+
+hlp_status check_ctx_level(const hlp_ckks_context *ctx, uint32_t level, const void *out) {
+  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  return HLP_OK;
+}
+
+// Exact alias (same start and length) is allowed for element-wise operations.
+bool bad_alias(const void *out, std::size_t out_words, const void *in, std::size_t in_words) {
+  if (out == in && out_words == in_words) return false;
+  return hlp::ckks::overlaps(out, out_words, in, in_words);
+}
+
+void negate_block(u64 *dst, const u64 *src, std::size_t n, u64 q) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 x = src[i];
+    dst[i] = (q - x) & (0 - static_cast<u64>(x != 0));
+  }
+}
+
+enum class AddOp { kAdd, kSub };
+
+hlp_status add_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
+                   const uint64_t *b, size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out,
+                   size_t out_words, uint32_t flags, AddOp op) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if ((st = check_poly(ctx, a, a_words, a_size, level, flags)) != HLP_OK) return st;
+  if ((st = check_poly(ctx, b, b_words, b_size, level, flags)) != HLP_OK) return st;
+  const uint32_t out_size = a_size > b_size ? a_size : b_size;
+  const std::size_t n = ctx->n;
+  const std::size_t poly = level * n;
+  if (out_words != poly * out_size) return HLP_E_LENGTH_MISMATCH;
+  if (bad_alias(out, out_words, a, a_words) || bad_alias(out, out_words, b, b_words)) return HLP_E_INVALID_ARGUMENT;
+  const hlp::KernelOps &ops = *ctx->ops;
+  for (uint32_t j = 0; j < out_size; ++j) {
+    for (uint32_t i = 0; i < level; ++i) {
+      const std::size_t off = j * poly + i * n;
+      const hlp::Modulus &m = ctx->tables[i].modulus;
+      if (j < a_size && j < b_size) {
+        (op == AddOp::kAdd ? ops.add_mod : ops.sub_mod)(out + off, a + off, b + off, n, m);
+      } else if (j < a_size) {
+        if (out != a) std::memcpy(out + off, a + off, n * sizeof(u64));
+      } else if (op == AddOp::kAdd) {
+        if (out != b) std::memcpy(out + off, b + off, n * sizeof(u64));
+      } else {
+        negate_block(out + off, b + off, n, m.value);
+      }
+    }
+  }
+  return HLP_OK;
+}
+
+// out_j = in_j divided by q_{level-1} with rounding, for each of `size` components.
+void rescale_poly(const hlp_ckks_context *ctx, hlp::ckks::Scratch &s, const u64 *in, uint32_t level, u64 *out) {
+  const std::size_t n = ctx->n;
+  const hlp::KernelOps &ops = *ctx->ops;
+  const uint32_t last = level - 1;
+  const hlp::ckks::DivideRound &d = ctx->divide[last];
+  const u64 q_last = ctx->moduli[last];
+  u64 *y = s.t0.data();
+  std::memcpy(y, in + last * n, n * sizeof(u64));
+  ops.ntt_inverse(y, ctx->tables[last]);
+  hlp::ckks::simd().last_block(y, nullptr, n, d.half, q_last);  // y = (c_last + half) mod q_last + offset
+  for (uint32_t b = 0; b < last; ++b) {
+    const u64 q = ctx->moduli[b];
+    const u64 inv = d.inv[b], inv_shoup = d.inv_shoup[b];
+    u64 *corr = s.t1.data();
+    // r q_last^-1 mod q_b, r = (c_last + half) mod q_last - half
+    hlp::ckks::simd().correction(y, n, q, inv, inv_shoup, d.neg_offset[b], nullptr, corr);
+    ops.ntt_forward(corr, ctx->tables[b]);
+    const u64 *src = in + b * n;
+    u64 *dst = out + b * n;
+    // (c_i - r) q_last^-1 = c_i q_last^-1 - NTT(r q_last^-1)
+    for (std::size_t i = 0; i < n; ++i) dst[i] = hlp::mul_mod_shoup(src[i], inv, inv_shoup, q);
+    ops.sub_mod(dst, dst, corr, n, ctx->tables[b].modulus);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                            const uint64_t *ciphertext, size_t ciphertext_words, uint32_t size, uint32_t level,
+                            uint64_t *plain, size_t plain_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, plain);
+  if (st != HLP_OK) return st;
+  if (secret_key == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (secret_key_words != static_cast<std::size_t>(ctx->k + 1) * ctx->n) return HLP_E_LENGTH_MISMATCH;
+  if ((flags & HLP_FLAG_CHECK_INPUT) && !hlp::ckks::rns_below(ctx, secret_key, ctx->k + 1)) {
+    return HLP_E_VALUE_OUT_OF_RANGE;
+  }
+  if (size < 2) return HLP_E_INVALID_ARGUMENT;
+  if ((st = check_poly(ctx, ciphertext, ciphertext_words, size, level, flags)) != HLP_OK) return st;
+  const std::size_t n = ctx->n;
+  const std::size_t poly = level * n;
+  if (plain_words != poly) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(plain, plain_words, ciphertext, ciphertext_words) ||
+      hlp::ckks::overlaps(plain, plain_words, secret_key, secret_key_words)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  try {
+    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    const hlp::KernelOps &ops = *ctx->ops;
+    for (uint32_t i = 0; i < level; ++i) {
+      const hlp::Modulus &m = ctx->tables[i].modulus;
+      const u64 *s = secret_key + i * n;
+      u64 *dst = plain + i * n;
+      ops.mul_mod(dst, ciphertext + poly + i * n, s, n, m);
+      ops.add_mod(dst, dst, ciphertext + i * n, n, m);
+      if (size == 3) {
+        u64 *t = lease->t0.data();
+        ops.mul_mod(t, s, s, n, m);
+        ops.mul_mod(t, t, ciphertext + 2 * poly + i * n, n, m);
+        ops.add_mod(dst, dst, t, n, m);
+      }
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_add(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
+                        const uint64_t *b, size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out,
+                        size_t out_words, uint32_t flags) {
+  return add_sub(ctx, a, a_words, a_size, b, b_words, b_size, level, out, out_words, flags, AddOp::kAdd);
+}
+
+hlp_status hlp_ckks_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
+                        const uint64_t *b, size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out,
+                        size_t out_words, uint32_t flags) {
+  return add_sub(ctx, a, a_words, a_size, b, b_words, b_size, level, out, out_words, flags, AddOp::kSub);
+}
+
+hlp_status hlp_ckks_negate(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
+                           uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if ((st = check_poly(ctx, a, a_words, a_size, level, flags)) != HLP_OK) return st;
+  if (out_words != a_words) return HLP_E_LENGTH_MISMATCH;
+  if (bad_alias(out, out_words, a, a_words)) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t n = ctx->n;
+  for (uint32_t j = 0; j < a_size; ++j) {
+    for (uint32_t i = 0; i < level; ++i) {
+      const std::size_t off = (j * level + i) * n;
+      negate_block(out + off, a + off, n, ctx->moduli[i]);
+    }
+  }
+  return HLP_OK;
+}
+
+hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t ct_size,
+                              const uint64_t *plain, size_t plain_words, uint32_t level, uint64_t *out,
+                              size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if ((st = check_poly(ctx, ct, ct_words, ct_size, level, flags)) != HLP_OK) return st;
+  if ((st = check_poly(ctx, plain, plain_words, 1, level, flags)) != HLP_OK) return st;
+  if (out_words != ct_words) return HLP_E_LENGTH_MISMATCH;
+  if (bad_alias(out, out_words, ct, ct_words) || hlp::ckks::overlaps(out, out_words, plain, plain_words)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  const std::size_t n = ctx->n;
+  for (uint32_t i = 0; i < level; ++i) ctx->ops->add_mod(out + i * n, ct + i * n, plain + i * n, n, ctx->tables[i].modulus);
+  if (out != ct) std::memcpy(out + level * n, ct + level * n, (ct_words - level * n) * sizeof(u64));
+  return HLP_OK;
+}
+
+hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
+                                   uint32_t ct_size, const uint64_t *plain, size_t plain_words, uint32_t level,
+                                   uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if ((st = check_poly(ctx, ct, ct_words, ct_size, level, flags)) != HLP_OK) return st;
+  if ((st = check_poly(ctx, plain, plain_words, 1, level, flags)) != HLP_OK) return st;
+  if (out_words != ct_words) return HLP_E_LENGTH_MISMATCH;
+  if (bad_alias(out, out_words, ct, ct_words) || hlp::ckks::overlaps(out, out_words, plain, plain_words)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  const std::size_t n = ctx->n;
+  for (uint32_t j = 0; j < ct_size; ++j) {
+    for (uint32_t i = 0; i < level; ++i) {
+      const std::size_t off = (j * level + i) * n;
+      ctx->ops->mul_mod(out + off, ct + off, plain + i * n, n, ctx->tables[i].modulus);
+    }
+  }
+  return HLP_OK;
+}
+
+hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
+                             size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if ((st = check_poly(ctx, a, a_words, 2, level, flags)) != HLP_OK) return st;
+  if ((st = check_poly(ctx, b, b_words, 2, level, flags)) != HLP_OK) return st;
+  const std::size_t n = ctx->n;
+  const std::size_t poly = level * n;
+  if (out_words != 3 * poly) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, a, a_words) || hlp::ckks::overlaps(out, out_words, b, b_words)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  try {
+    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    const hlp::KernelOps &ops = *ctx->ops;
+    u64 *t = lease->t0.data();
+    for (uint32_t i = 0; i < level; ++i) {
+      const hlp::Modulus &m = ctx->tables[i].modulus;
+      const std::size_t o = i * n;
+      const u64 *a0 = a + o, *a1 = a + poly + o, *b0 = b + o, *b1 = b + poly + o;
+      ops.mul_mod(out + o, a0, b0, n, m);
+      ops.mul_mod(out + poly + o, a0, b1, n, m);
+      ops.mul_mod(t, a1, b0, n, m);
+      ops.add_mod(out + poly + o, out + poly + o, t, n, m);
+      ops.mul_mod(out + 2 * poly + o, a1, b1, n, m);
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,
+                            uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (level < 2) return HLP_E_INVALID_ARGUMENT;
+  if ((st = check_poly(ctx, ct, ct_words, size, level, flags)) != HLP_OK) return st;
+  const std::size_t n = ctx->n;
+  const std::size_t in_poly = level * n, out_poly = (level - 1) * n;
+  if (out_words != out_poly * size) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, ct, ct_words)) return HLP_E_INVALID_ARGUMENT;
+  try {
+    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    for (uint32_t j = 0; j < size; ++j) rescale_poly(ctx, *lease.get(), ct + j * in_poly, level, out + j * out_poly);
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_mod_switch(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,
+                               uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_ctx_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (level < 2) return HLP_E_INVALID_ARGUMENT;
+  if ((st = check_poly(ctx, ct, ct_words, size, level, flags)) != HLP_OK) return st;
+  const std::size_t n = ctx->n;
+  const std::size_t in_poly = level * n, out_poly = (level - 1) * n;
+  if (out_words != out_poly * size) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, ct, ct_words)) return HLP_E_INVALID_ARGUMENT;
+  for (uint32_t j = 0; j < size; ++j) std::memcpy(out + j * out_poly, ct + j * in_poly, out_poly * sizeof(u64));
+  return HLP_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,276 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomFillSync } from 'node:crypto';
+
+import { CkksCore, KernelError, NttContext, ckksSampleNoise, ckksSampleTernary, generateNttPrimes } from '../src/index.js';
+
+const N = 8192;
+// SEAL's CoeffModulus::Create(8192, {60, 40, 40, 60}): for each bit size the largest primes
+// = 1 mod 2n, handed out smallest first — so q_0 is the second largest 60-bit prime and
+// the special prime the largest (checked against node-seal 6.0.3).
+const [q60a, q60b] = generateNttPrimes(60, N, 2);
+const [q40a, q40b] = generateNttPrimes(40, N, 2);
+const MODULI = [q60b!, q40b!, q40a!, q60a!];
+const SCALE = 2 ** 40;
+
+function bytes(count: number): Uint8Array {
+  // node's CSPRNG stands in for the AES-256-CTR stream the callers use.
+  const out = new Uint8Array(count);
+  for (let off = 0; off < count; off += 65536) randomFillSync(out, off, Math.min(65536, count - off));
+  return out;
+}
+
+function randomValues(count: number, lo = -1, hi = 1): Float64Array {
+  const v = new Float64Array(count);
+  for (let i = 0; i < count; i++) v[i] = lo + (hi - lo) * Math.random();
+  return v;
+}
+
+function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function expectCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof KernelError, `expected KernelError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+interface Keys {
+  core: CkksCore;
+  sk: BigUint64Array;
+  pk: BigUint64Array;
+}
+
+let shared: Keys | undefined;
+function keys(): Keys {
+  if (shared) return shared;
+  const core = new CkksCore(N, MODULI);
+  const k = core.dataPrimeCount;
+  const sk = core.generateSecretKey(bytes(core.randomnessBytes('secretKey')));
+  const pk = core.generatePublicKey(sk, bytes(core.randomnessBytes('uniform', k + 1)), bytes(core.randomnessBytes('noise')));
+  shared = { core, sk, pk };
+  return shared;
+}
+
+function encryptOne(level: number, values: Float64Array): BigUint64Array {
+  const { core, pk } = keys();
+  const plain = core.encode(values, SCALE, level);
+  return core.encryptPublic(pk, plain, 1, level, bytes(core.randomnessBytes('encryptPublic')));
+}
+
+function decryptDecode(ct: BigUint64Array, level: number, scale = SCALE): Float64Array {
+  const { core, sk } = keys();
+  return core.decode(core.decrypt(sk, ct, level), scale);
+}
+
+test('ckks: the context reports its shape and randomness needs', () => {
+  const { core } = keys();
+  assert.equal(core.n, N);
+  assert.equal(core.slots, N / 2);
+  assert.equal(core.dataPrimeCount, 3);
+  assert.equal(core.randomnessBytes('ternary'), 8 * N);
+  assert.equal(core.randomnessBytes('noise'), 8 * N);
+  assert.equal(core.randomnessBytes('encryptPublic'), 24 * N);
+  const u3 = core.randomnessBytes('uniform', 3);
+  assert.ok(u3 >= 3 * 8 * N && u3 < 3 * 8 * N * 1.2, String(u3));
+});
+
+test('ckks: slot j is m(zeta^(3^j)) / scale (SEAL layout), checked against a direct evaluation', () => {
+  const n = 32;
+  const [q, p] = generateNttPrimes(50, n, 2);
+  const core = new CkksCore(n, [q!, p!]);
+  const ntt = new NttContext(n, [q!]);
+  const values = randomValues(n / 2);
+  const plain = core.encode(values, 2 ** 30, 1);
+  ntt.inverse(plain);
+  const coeffs = Array.from(plain, (v) => Number(v > q! / 2n ? -(q! - v) : v));
+  let g = 1;
+  for (let j = 0; j < n / 2; j++) {
+    let re = 0;
+    for (let i = 0; i < n; i++) re += coeffs[i]! * Math.cos((Math.PI * ((g * i) % (2 * n))) / n);
+    assert.ok(Math.abs(re / 2 ** 30 - values[j]!) < 1e-6, `slot ${j}: ${re / 2 ** 30} vs ${values[j]}`);
+    g = (g * 3) % (2 * n);
+  }
+  core.dispose();
+  ntt.dispose();
+});
+
+test('ckks: encode/decode round trip at scale 2^40 is within 1e-7 at every level', () => {
+  const { core } = keys();
+  for (let level = 1; level <= 3; level++) {
+    const v = randomValues(N / 2);
+    const plain = core.encode(v, SCALE, level);
+    assert.equal(plain.length, level * N);
+    const err = maxError(core.decode(plain, SCALE), v);
+    assert.ok(err <= 1e-7, `level ${level}: ${err}`);
+  }
+  // fewer values are zero padded; complex values round trip
+  const short = core.decode(core.encode(Float64Array.of(0.25, -0.5), SCALE), SCALE, 4);
+  assert.ok(maxError(short, [0.25, -0.5, 0, 0]) <= 1e-7);
+  const c = randomValues(N);
+  assert.ok(maxError(core.decodeComplex(core.encodeComplex(c, SCALE), SCALE), c) <= 1e-7);
+});
+
+test('ckks: public-key and symmetric encryption decrypt within 1e-6 at every level', () => {
+  const { core, sk } = keys();
+  for (let level = 1; level <= 3; level++) {
+    const v = randomValues(N / 2);
+    const ct = encryptOne(level, v);
+    assert.equal(ct.length, 2 * level * N);
+    assert.ok(maxError(decryptDecode(ct, level), v) <= 1e-6, `public, level ${level}`);
+    const plain = core.encode(v, SCALE, level);
+    const sct = core.encryptSymmetric(sk, plain, level, bytes(core.randomnessBytes('uniform', level)), bytes(core.randomnessBytes('noise')));
+    assert.ok(maxError(decryptDecode(sct, level), v) <= 1e-6, `symmetric, level ${level}`);
+  }
+});
+
+test('ckks: batched, fused and async encryptions agree with single calls', async () => {
+  const { core, pk } = keys();
+  const count = 4;
+  const level = 3;
+  const values = randomValues(count * (N / 2));
+  const plains = new BigUint64Array(count * level * N);
+  for (let i = 0; i < count; i++) plains.set(core.encode(values.subarray(i * (N / 2), (i + 1) * (N / 2)), SCALE, level), i * level * N);
+  const per = core.randomnessBytes('encryptPublic');
+  const rand = bytes(count * per);
+  const batch = core.encryptPublic(pk, plains, count, level, rand);
+  const one = core.encryptPublic(pk, plains.subarray(level * N, 2 * level * N), 1, level, rand.subarray(per, 2 * per));
+  assert.deepEqual(batch.subarray(2 * level * N, 4 * level * N), one);
+  assert.deepEqual(core.encodeEncryptPublic(pk, values, N / 2, count, SCALE, level, rand), batch);
+  assert.deepEqual(await core.encryptPublicAsync(pk, plains, count, level, rand), batch);
+  assert.deepEqual(await core.encodeEncryptPublicAsync(pk, values, N / 2, count, SCALE, level, rand), batch);
+  for (let i = 0; i < count; i++) {
+    const ct = batch.subarray(i * 2 * level * N, (i + 1) * 2 * level * N);
+    assert.ok(maxError(decryptDecode(ct, level), values.subarray(i * (N / 2), (i + 1) * (N / 2))) <= 1e-6);
+  }
+});
+
+test('ckks: async encryption leaves the event loop free', async () => {
+  const { core, pk } = keys();
+  const count = 32;
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = Date.now();
+  await core.encryptPublicAsync(pk, null, count, 3, bytes(count * core.randomnessBytes('encryptPublic')));
+  const elapsed = Date.now() - started;
+  clearInterval(timer);
+  // the timer keeps firing while the batch runs on a worker thread
+  if (elapsed >= 10) assert.ok(ticks >= 2, `${ticks} ticks in ${elapsed} ms`);
+});
+
+test('ckks: homomorphic add, sub, negate, addPlain, multiplyPlain + rescale, multiply, modSwitch', () => {
+  const { core } = keys();
+  const L = 3;
+  const a = randomValues(N / 2);
+  const b = randomValues(N / 2);
+  const ca = encryptOne(L, a);
+  const cb = encryptOne(L, b);
+  const pb = core.encode(b, SCALE, L);
+  const sum = a.map((x, i) => x + b[i]!);
+  const prod = a.map((x, i) => x * b[i]!);
+  assert.ok(maxError(decryptDecode(core.add(ca, cb, L), L), sum) <= 1e-6);
+  assert.ok(maxError(decryptDecode(core.sub(ca, cb, L), L), a.map((x, i) => x - b[i]!)) <= 1e-6);
+  assert.ok(maxError(decryptDecode(core.negate(ca, L), L), a.map((x) => -x)) <= 1e-6);
+  assert.ok(maxError(decryptDecode(core.addPlain(ca, pb, L), L), sum) <= 1e-6);
+
+  const mp = core.multiplyPlain(ca, pb, L);
+  const rescaled = core.rescale(mp, L);
+  assert.equal(rescaled.length, 2 * (L - 1) * N);
+  const scale2 = core.rescaledScale(SCALE * SCALE, L);
+  assert.equal(scale2, (SCALE * SCALE) / Number(MODULI[2]!));
+  assert.ok(maxError(decryptDecode(rescaled, L - 1, scale2), prod) <= 1e-5);
+
+  const m3 = core.multiply(ca, cb, L);
+  assert.equal(m3.length, 3 * L * N);
+  assert.ok(maxError(decryptDecode(m3, L, SCALE * SCALE), prod) <= 1e-6, 'size-3 decrypt with s^2');
+  assert.ok(maxError(decryptDecode(core.rescale(m3, L), L - 1, scale2), prod) <= 1e-5);
+
+  const switched = core.modSwitch(ca, L);
+  assert.equal(switched.length, 2 * (L - 1) * N);
+  assert.ok(maxError(decryptDecode(switched, L - 1), a) <= 1e-6);
+  // plaintexts switch too
+  assert.ok(maxError(core.decode(core.modSwitch(pb, L), SCALE), b) <= 1e-7);
+});
+
+test('ckks: noise sampler has variance 3.2^2 and |e| <= 19; ternary is uniform on {-1, 0, 1}', () => {
+  const count = 1 << 20;
+  const rand = bytes(8 * count);
+  const e = ckksSampleNoise(rand, count);
+  let sum = 0;
+  let sq = 0;
+  let max = 0;
+  for (const x of e) {
+    sum += x;
+    sq += x * x;
+    max = Math.max(max, Math.abs(x));
+  }
+  const mean = sum / count;
+  const variance = sq / count - mean * mean;
+  // rounding a normal of variance 10.24 adds about 1/12
+  assert.ok(Math.abs(mean) < 0.05, `mean ${mean}`);
+  assert.ok(Math.abs(variance - (3.2 * 3.2 + 1 / 12)) < 0.2, `variance ${variance}`);
+  assert.ok(max <= 19, `max ${max}`);
+
+  const t = ckksSampleTernary(rand, count);
+  const freq = new Map<number, number>();
+  for (const x of t) freq.set(x, (freq.get(x) ?? 0) + 1);
+  assert.deepEqual([...freq.keys()].sort(), [-1, 0, 1]);
+  for (const [value, f] of freq) assert.ok(Math.abs(f / count - 1 / 3) < 0.005, `P(${value}) = ${f / count}`);
+});
+
+test('ckks: bad inputs are typed errors', async () => {
+  const { core, sk, pk } = keys();
+  const plain = core.encode(Float64Array.of(1), SCALE, 3);
+  const per = core.randomnessBytes('encryptPublic');
+  // lengths
+  expectCode(() => core.encryptPublic(pk.subarray(1), plain, 1, 3, bytes(per)), 'LENGTH_MISMATCH');
+  expectCode(() => core.encryptPublic(pk, plain.subarray(1), 1, 3, bytes(per)), 'LENGTH_MISMATCH');
+  expectCode(() => core.encryptPublic(pk, plain, 2, 3, bytes(2 * per)), 'LENGTH_MISMATCH');
+  expectCode(() => core.decrypt(sk, new BigUint64Array(5 * N), 2), 'LENGTH_MISMATCH');
+  expectCode(() => core.decode(new BigUint64Array(N + 1), SCALE), 'LENGTH_MISMATCH');
+  expectCode(() => core.encode(new Float64Array(N / 2 + 1), SCALE, 1), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiply(plain, plain, 3), 'LENGTH_MISMATCH');
+  // levels
+  expectCode(() => core.encode(Float64Array.of(1), SCALE, 0), 'INVALID_ARGUMENT');
+  expectCode(() => core.encode(Float64Array.of(1), SCALE, 4), 'INVALID_ARGUMENT');
+  expectCode(() => core.encryptPublic(pk, plain, 1, 4, bytes(per)), 'INVALID_ARGUMENT');
+  expectCode(() => core.rescale(core.encode(Float64Array.of(1), SCALE, 1), 1), 'INVALID_ARGUMENT');
+  expectCode(() => core.randomnessBytes('uniform', 5), 'INVALID_ARGUMENT');
+  // randomness
+  expectCode(() => core.encryptPublic(pk, plain, 1, 3, bytes(per - 1)), 'RANDOMNESS_EXHAUSTED');
+  expectCode(() => core.generateSecretKey(bytes(100)), 'RANDOMNESS_EXHAUSTED');
+  expectCode(
+    () => core.encryptSymmetric(sk, plain, 3, new Uint8Array(core.randomnessBytes('uniform', 3)).fill(0xff), bytes(8 * N)),
+    'RANDOMNESS_EXHAUSTED',
+  );
+  expectCode(() => ckksSampleNoise(bytes(15), 2), 'RANDOMNESS_EXHAUSTED');
+  // values and scales
+  expectCode(() => core.encode(Float64Array.of(1e30), SCALE, 3), 'SCALE_OUT_OF_BOUNDS');
+  expectCode(() => core.encode(Float64Array.of(1), 0, 3), 'SCALE_OUT_OF_BOUNDS');
+  expectCode(() => core.encode(Float64Array.of(1), 2 ** 200, 3), 'SCALE_OUT_OF_BOUNDS');
+  expectCode(() => core.encode(Float64Array.of(Number.NaN), SCALE, 3), 'VALUE_OUT_OF_RANGE');
+  expectCode(() => core.encodeEncryptPublic(pk, Float64Array.of(1e30), 1, 1, SCALE, 3, bytes(per)), 'SCALE_OUT_OF_BOUNDS');
+  const bad = plain.slice();
+  bad[3] = MODULI[0]!;
+  expectCode(() => core.encryptPublic(pk, bad, 1, 3, bytes(per)), 'VALUE_OUT_OF_RANGE');
+  // types
+  expectCode(() => core.encode([1, 2] as unknown as Float64Array, SCALE, 3), 'INVALID_ARGUMENT');
+  expectCode(() => core.encryptPublic(pk, plain, 1, 3, new Uint16Array(per) as unknown as Uint8Array), 'INVALID_ARGUMENT');
+  expectCode(() => new CkksCore(N, [MODULI[0]!]), 'INVALID_ARGUMENT');
+  expectCode(() => new CkksCore(N, [MODULI[0]!, MODULI[0]!]), 'INVALID_ARGUMENT');
+  expectCode(() => new CkksCore(1000, MODULI), 'NOT_POWER_OF_TWO');
+  // async errors reject with a typed error
+  await assert.rejects(core.encryptPublicAsync(pk, plain, 1, 3, bytes(per - 1)), (e: unknown) => e instanceof KernelError && e.code === 'RANDOMNESS_EXHAUSTED');
+  await assert.rejects(core.encodeEncryptPublicAsync(pk, Float64Array.of(1e30), 1, 1, SCALE, 3, bytes(per)), (e: unknown) => e instanceof KernelError && e.code === 'SCALE_OUT_OF_BOUNDS');
+  // dispose
+  const other = new CkksCore(1024, generateNttPrimes(40, 1024, 2));
+  other.dispose();
+  other.dispose();
+  expectCode(() => other.encode(Float64Array.of(1), SCALE, 1), 'INVALID_ARGUMENT');
+});

@@ -1,0 +1,38 @@
+export {
+  APPS,
+  BATCH_BUCKETS,
+  BREAKER_STATES,
+  CACHE_LEVELS,
+  CATALOGUE,
+  CRYPTO_BUCKETS,
+  DEFAULT_METRICS,
+  EVALUATION_BUCKETS,
+  HTTP_BUCKETS,
+  PEERS,
+  STAGES,
+  STAGE_BUCKETS,
+  TOKEN_BUCKETS,
+  type AppName,
+  type BreakerState,
+  type CacheLevel,
+  type Catalogue,
+  type MetricKey,
+  type MetricSpec,
+  type MetricType,
+  type MetricUnit,
+  type Peer,
+  type Stage,
+} from './catalogue.js';
+export {
+  TelemetryError,
+  createRegistry,
+  metricKeysFor,
+  type AppMetrics,
+  type AppRegistry,
+  type InstrumentOf,
+  type LabelsOf,
+  type MetricKeyFor,
+  type RegistryOptions,
+} from './registry.js';
+export { glossary, glossaryMarkdown, type GlossaryRow } from './glossary.js';
+export { metricName, quantileQuery, rateQuery } from './promql.js';
