@@ -85,6 +85,47 @@ export const KernelsCliOptions = z.object({
 });
 export type KernelsCliOptions = z.infer<typeof KernelsCliOptions>;
 
+// -- hlp bench ckks ------------------------------------------------------------------------
+
+/** The CKKS backends the lab knows (`native` runs only when @hlp/ckks exports it). */
+export const CKKS_BACKENDS = ['seal', 'native'] as const;
+export type CkksBackendName = (typeof CKKS_BACKENDS)[number];
+/** Ring degrees with a 128-bit preset in @hlp/ckks (presetParams). */
+export const CKKS_PRESET_NS = [8192, 16384, 32768] as const;
+export type CkksPresetN = (typeof CKKS_PRESET_NS)[number];
+/** Upper bound of --threads (libuv caps UV_THREADPOOL_SIZE at 1024; more is never useful here). */
+export const MAX_THREADS = 256;
+
+const ckksBackend = z.enum(CKKS_BACKENDS, { error: `unknown backend (expected one of ${CKKS_BACKENDS.join(', ')})` });
+const ckksPresetN = intString.pipe(
+  z
+    .number()
+    .int()
+    .refine((n): n is CkksPresetN => (CKKS_PRESET_NS as readonly number[]).includes(n), {
+      message: `n must be a CKKS preset (${CKKS_PRESET_NS.join(', ')})`,
+    }),
+) as z.ZodType<CkksPresetN, string>;
+const threadCount = intString.pipe(
+  z.number().int().min(1, 'threads must be at least 1').max(MAX_THREADS, `threads must be at most ${MAX_THREADS}`),
+);
+
+export const parseCkksBackendList = listParser(listOf(ckksBackend));
+export const parseCkksNList = listParser(listOf(ckksPresetN));
+export const parseThreadsList = listParser(listOf(threadCount));
+
+/** The ckks command's options after commander and the parsers above. */
+export const CkksCliOptions = z.object({
+  backend: z.array(ckksBackend).optional(),
+  n: z.array(z.union([z.literal(8192), z.literal(16384), z.literal(32768)])).optional(),
+  threads: z.array(z.number().int().min(1)).optional(),
+  time: z.number().int().positive().optional(),
+  json: z.boolean().optional(),
+  out: z.string().min(1).optional(),
+  quick: z.boolean().optional(),
+  prompt: z.boolean().optional(),
+});
+export type CkksCliOptions = z.infer<typeof CkksCliOptions>;
+
 export function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }

@@ -2,8 +2,20 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { benchKernels, type Io } from './commands/bench-kernels.js';
+import { benchCkks } from './commands/bench-ckks.js';
+import { CKKS_DEFAULT_NS, CKKS_DEFAULT_TIME_MS, CKKS_QUICK_TIME_MS, DEFAULT_NATIVE_THREADS, PROMPT_N } from './bench/ckks.js';
 import { DEFAULT_BITS, DEFAULT_NS, DEFAULT_TIME_MS, QUICK_TIME_MS } from './bench/kernels.js';
-import { parseBitsList, parseMs, parseNList, parseVariantList } from './options.js';
+import {
+  CKKS_BACKENDS,
+  CKKS_PRESET_NS,
+  parseBitsList,
+  parseCkksBackendList,
+  parseCkksNList,
+  parseMs,
+  parseNList,
+  parseThreadsList,
+  parseVariantList,
+} from './options.js';
 import { VARIANTS } from '@hlp/kernels';
 
 function labVersion(): string {
@@ -47,6 +59,45 @@ export function createProgram(io: Io): Command {
     .addHelpText('after', '\nRuns are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.')
     .action(async (_options: unknown, command: Command) => {
       await benchKernels(command.opts(), io);
+    });
+
+  bench
+    .command('ckks')
+    .description(
+      'tinybench suites over the CKKS backends of @hlp/ckks: ckks.encode, encrypt, encode_encrypt (key public|secret), ' +
+        'decrypt, decode, serialize, add, multiply_plain, rescale per backend and preset n, ckks.ciphertext_bytes, and ' +
+        `ckks.prompt_encrypt (one GPT-2 prompt, 1024 × 768 values, at n = ${PROMPT_N}); writes runs/<time>-ckks.json`,
+    )
+    .addOption(
+      new Option('--backend <list>', `backends, comma-separated (${CKKS_BACKENDS.join(', ')}; default: both, native when @hlp/ckks has it)`).argParser(
+        parseCkksBackendList,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--n <list>',
+        `preset ring degrees (${CKKS_PRESET_NS.join(', ')}; default ${CKKS_DEFAULT_NS.join(',')}, --quick ${PROMPT_N}); ` +
+          '32768 only when asked: node-seal alone needs ~17 s to build its context there',
+      ).argParser(parseCkksNList),
+    )
+    .addOption(
+      new Option(
+        '--threads <list>',
+        `worker threads for the native prompt benchmark (default ${DEFAULT_NATIVE_THREADS.join(',')}; seal is single-threaded and always runs 1)`,
+      ).argParser(parseThreadsList),
+    )
+    .addOption(new Option('--time <ms>', `tinybench time per case (default ${CKKS_DEFAULT_TIME_MS}, --quick ${CKKS_QUICK_TIME_MS})`).argParser(parseMs))
+    .option('--json', 'print the run document on stdout (and nothing else there)')
+    .option('--out <file>', 'write the run document to this file instead of the runs directory')
+    .option('--no-prompt', 'skip the prompt-scale benchmark (ckks.prompt_encrypt)')
+    .option('--quick', `short run for CI (${CKKS_QUICK_TIME_MS} ms per case, n = ${PROMPT_N} unless --n, few prompt iterations)`)
+    .addHelpText(
+      'after',
+      '\nKeys are generated once per (backend, n); every backend must pass an encrypt/decrypt round trip (max error 1e-5) before it is timed.\n' +
+        'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.',
+    )
+    .action(async (_options: unknown, command: Command) => {
+      await benchCkks(command.opts(), io);
     });
 
   return program;

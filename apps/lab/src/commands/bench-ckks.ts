@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { defaultRunsDir, parseRun, stringifyRun, writeRun, writeRunFile } from '@hlp/results';
+import { CKKS_DEFAULT_NS, CKKS_QUICK_NS, formatValue, renderCkksReport, runCkksBench } from '../bench/ckks.js';
+import type { ProgressEvent } from '../bench/kernels.js';
+import { LabError } from '../errors.js';
+import { formatLabels } from '../format.js';
+import { CkksCliOptions } from '../options.js';
+import type { Io } from './bench-kernels.js';
+
+function progressPrinter(io: Io): (event: ProgressEvent) => void {
+  const tty = io.stderr.isTTY === true;
+  return (event) => {
+    const width = String(event.total).length;
+    const head = `[${String(event.index).padStart(width)}/${event.total}] ${event.name} ${formatLabels(event.labels)}`;
+    if (event.phase === 'start') {
+      if (tty) io.stderr.write(`\r\x1b[K${head} …`);
+      return;
+    }
+    const m = event.metric;
+    const tail =
+      event.phase === 'skipped'
+        ? `skipped (${event.reason ?? 'unavailable'})`
+        : m?.unit === 'bytes'
+          ? `${formatValue(m.summary.median, 'bytes')} (${m.summary.median} B)`
+          : `median ${formatValue(m?.summary.median ?? Number.NaN, m?.unit ?? 'ns')}  (${m?.summary.n ?? 0} samples)`;
+    io.stderr.write(`${tty ? '\r\x1b[K' : ''}${head}  ${tail}\n`);
+  };
+}
+
+/** `hlp bench ckks`: measure, print the report, write the run document. */
+export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
+  const parsed = CkksCliOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
+  const opts = parsed.data;
+
+  // Fail before measuring for minutes when the document cannot be written.
+  const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();
+  try {
+    await mkdir(target, { recursive: true });
+  } catch (error) {
+    throw new LabError('INFRA', `cannot create ${target}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
+  const quick = opts.quick ?? false;
+  const outcome = await runCkksBench({
+    backends: opts.backend,
+    ns: opts.n ?? (quick ? CKKS_QUICK_NS : CKKS_DEFAULT_NS),
+    threads: opts.threads,
+    timeMs: opts.time,
+    quick,
+    prompt: opts.prompt ?? true,
+    progress: progressPrinter(io),
+    note: (line) => io.stderr.write(`note: ${line}\n`),
+    info: (line) => io.stderr.write(`${line}\n`),
+  });
+  const result = parseRun(outcome.result, 'the ckks run produced an invalid document');
+
+  const report = renderCkksReport(result);
+  (opts.json ? io.stderr : io.stdout).write(`\n${report}\n\n`);
+
+  const path = opts.out ? await writeRunFile(result, resolve(opts.out)) : await writeRun(result);
+  io.stderr.write(`wrote ${path}\n`);
+  if (opts.json) io.stdout.write(stringifyRun(result));
+}
