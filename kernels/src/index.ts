@@ -354,6 +354,7 @@ interface NativeCkksCore {
   encode(values: Float64Array, scale: number, level: number, complex: boolean): BigUint64Array;
   decode(plain: BigUint64Array, level: number, scale: number, count: number, complex: boolean, flags: number): Float64Array;
   keygenSecret(randomness: Uint8Array): BigUint64Array;
+  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array;
   keygenPublic(secretKey: BigUint64Array, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
   encryptPublicAsync(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
@@ -515,6 +516,19 @@ export class CkksCore {
       throw new KernelError('LENGTH_MISMATCH', `plain has ${plain.length} words: not L x ${this.n} with 1 <= L <= ${this.dataPrimeCount}`);
     }
     return level;
+  }
+
+  /**
+   * The uniform polynomial (NTT form, `level` primes, 1..k+1) that an encryption draws
+   * from these bytes — what a symmetric ciphertext's c1 is. Deterministic in the bytes,
+   * so a receiver re-expands a seeded ciphertext with the same PRNG stream.
+   */
+  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array {
+    const core = this.#core();
+    if (!Number.isInteger(level) || level < 1 || level > this.dataPrimeCount + 1) {
+      throw new KernelError('INVALID_ARGUMENT', `level must be an integer in [1, ${this.dataPrimeCount + 1}], got ${level}`);
+    }
+    return guarded(() => core.sampleUniform(randomness, level));
   }
 
   /** A secret key (ternary, NTT form at the key level) from randomnessBytes('secretKey') bytes. */

@@ -541,6 +541,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("encode", &CkksCoreWrap::Encode),
                         InstanceMethod("decode", &CkksCoreWrap::Decode),
                         InstanceMethod("keygenSecret", &CkksCoreWrap::KeygenSecret),
+                        InstanceMethod("sampleUniform", &CkksCoreWrap::SampleUniform),
                         InstanceMethod("keygenPublic", &CkksCoreWrap::KeygenPublic),
                         InstanceMethod("encryptPublic", &CkksCoreWrap::EncryptPublic),
                         InstanceMethod("encryptPublicAsync", &CkksCoreWrap::EncryptPublicAsync),
@@ -627,6 +628,18 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                                           flags)
                 : hlp_ckks_decode(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count, flags);
     ckks_check(env, st, "decode");
+    return out;
+  }
+
+  Napi::Value SampleUniform(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[0], "randomness");
+    const uint32_t level = to_u32(info[1], "level");
+    if (level < 1 || level > k_ + 1) throw_invalid(env, "level must be in [1, k + 1]");
+    auto out = new_u64(env, Poly(level));
+    ckks_check(env, hlp_ckks_sample_uniform(ctx, rand.Data(), rand.ElementLength(), level, out.Data(), out.ElementLength()),
+               "sampleUniform");
     return out;
   }
 

@@ -116,7 +116,7 @@ struct hlp_ckks_context {
   std::vector<hlp::u64> barrett64;             // floor(2^64 / q_i)
   std::vector<hlp::ckks::DivideRound> divide;  // index t = 1..k (0 unused)
   std::vector<hlp::ckks::CrtLevel> crt;        // index L = 1..k (0 unused)
-  std::vector<std::size_t> uniform_words;      // upper bound of 64-bit draws per prime
+  std::vector<double> uniform_rejections;      // expected replacement draws per prime (uniform_bytes)
   hlp::ckks::Fft fft;
   const hlp::KernelOps *ops = nullptr;
 
@@ -224,6 +224,7 @@ hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const ui
                           std::size_t byte_count, u64 *out);
 // Upper bound of bytes sample_uniform needs for `primes` blocks.
 std::size_t uniform_bytes(const hlp_ckks_context *ctx, uint32_t primes);
+double expected_rejections(std::size_t n, u64 q);
 // The magnitude thresholds (for tests): entry k-1 = floor(2^63 * P(|e| < k)), k = 1..19.
 const u64 *noise_cdt(std::size_t *count);
 

@@ -68,18 +68,15 @@ bool init_crt(CrtLevel &c, const std::vector<u64> &moduli, uint32_t level) {
   return true;
 }
 
-// Draws per prime that rejection sampling from b-bit words needs with overwhelming
-// probability: acceptance 1/rho with rho = 2^b / q in (1, 2]; mean n * rho draws, and
-// 12 standard deviations plus a constant of slack (failure odds far below 2^-100).
-std::size_t uniform_word_bound(std::size_t n, u64 q) {
-  const int bits = 64 - __builtin_clzll(q);
-  const double rho = std::ldexp(1.0, bits) / static_cast<double>(q);
-  const double nn = static_cast<double>(n);
-  const double accepted = nn + 12.0 * std::sqrt(nn * (rho - 1.0)) + 16.0;
-  return static_cast<std::size_t>(std::ceil(rho * accepted)) + 1;
+}  // namespace
+
+// Expected replacement draws for one prime: n times the chance that a 64-bit word falls
+// at or above the largest multiple of q (SEAL's rejection rule, see sample_uniform).
+double expected_rejections(std::size_t n, u64 q) {
+  constexpr u64 kMax = ~u64{0};
+  return static_cast<double>(n) * (static_cast<double>(kMax % q) + 2.0) / 18446744073709551616.0;
 }
 
-}  // namespace
 
 ScratchLease::ScratchLease(hlp_ckks_context *ctx) : ctx_(ctx) {
   {
@@ -155,9 +152,12 @@ const KernelOps &ckks_ops() {
 }
 
 std::size_t uniform_bytes(const hlp_ckks_context *ctx, uint32_t primes) {
-  std::size_t words = 0;
-  for (uint32_t i = 0; i < primes; ++i) words += ctx->uniform_words[i];
-  return words * kUniformBytesPerDraw;
+  // n candidates per prime plus replacements: the expected count plus 12 standard
+  // deviations (Poisson) and a constant, so running out has probability below 2^-100.
+  double expected = 0;
+  for (uint32_t i = 0; i < primes; ++i) expected += ctx->uniform_rejections[i];
+  const std::size_t spare = static_cast<std::size_t>(std::ceil(expected + 12.0 * std::sqrt(expected + 1.0) + 64.0));
+  return (ctx->n * primes + spare) * kUniformBytesPerDraw;
 }
 
 }  // namespace ckks
@@ -188,11 +188,11 @@ hlp_status hlp_ckks_create(uint32_t n, const uint64_t *moduli, uint32_t count, h
     ctx->moduli.assign(moduli, moduli + count);
     ctx->tables.resize(count);
     ctx->barrett64.resize(count);
-    ctx->uniform_words.resize(count);
+    ctx->uniform_rejections.resize(count);
     for (uint32_t i = 0; i < count; ++i) {
       if (!ctx->tables[i].init(n, moduli[i])) return HLP_E_INTERNAL;
       ctx->barrett64[i] = ctx->tables[i].modulus.barrett_hi;  // floor(2^64 / q)
-      ctx->uniform_words[i] = hlp::ckks::uniform_word_bound(n, moduli[i]);
+      ctx->uniform_rejections[i] = hlp::ckks::expected_rejections(n, moduli[i]);
     }
     ctx->divide.resize(count);
     for (uint32_t t = 1; t < count; ++t) {

@@ -6,8 +6,8 @@
 // Bytes per coefficient:
 //   ternary  8  (t = floor(3 w / 2^64) in {0, 1, 2}, value t - 1; bias below 2^-63)
 //   noise    8  (63 bits pick the magnitude from a cumulative table, 1 bit the sign)
-//   uniform  8 per draw, rejection sampling: draws per prime bounded by
-//            uniform_word_bound() (context.cpp), consumed in order across primes.
+//   uniform  8 per draw: n words per prime, then replacements for rejected draws
+//            (SEAL's rule, see sample_uniform); uniform_bytes() bounds the total.
 #include <cmath>
 
 #include "ckks.hpp"
@@ -67,21 +67,32 @@ void sample_noise(const uint8_t *bytes, std::size_t count, i64 *out) {
 
 hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const uint8_t *bytes, std::size_t byte_count,
                           u64 *out) {
+  // SEAL's sample_poly_uniform, word for word, so that one byte stream (a seed expanded
+  // by SEAL's PRNG) gives SEAL's polynomial: the first n * primes words are the
+  // candidates in (prime, coefficient) order; each candidate at or above the largest
+  // multiple of q below 2^64 is replaced by the next unused word after them; the
+  // coefficient is the accepted word mod q. The value becomes public (it is c1), so
+  // rejecting on it leaks nothing.
   const std::size_t n = ctx->n;
   const std::size_t draws = byte_count / kUniformBytesPerDraw;
-  std::size_t next = 0;
+  const std::size_t first = n * primes;
+  if (draws < first) return HLP_E_RANDOMNESS_EXHAUSTED;
+  std::size_t next = first;
+  constexpr u64 kMax = ~u64{0};
   for (uint32_t b = 0; b < primes; ++b) {
     const u64 q = ctx->moduli[b];
-    const int bits = 64 - __builtin_clzll(q);
-    const u64 mask = bits == 64 ? ~u64{0} : (u64{1} << bits) - 1;
+    const Modulus &mod = ctx->tables[b].modulus;
+    const u64 limit = kMax - (kMax % q) - 1;
     u64 *dst = out + b * n;
-    std::size_t filled = 0;
-    while (filled < n) {
-      if (next >= draws) return HLP_E_RANDOMNESS_EXHAUSTED;
-      const u64 v = load_le64(bytes + next * kUniformBytesPerDraw) & mask;
-      ++next;
-      // The value becomes public (it is c1), so rejecting on it leaks nothing.
-      if (v < q) dst[filled++] = v;
+    const uint8_t *candidates = bytes + static_cast<std::size_t>(b) * n * kUniformBytesPerDraw;
+    for (std::size_t i = 0; i < n; ++i) {
+      u64 r = load_le64(candidates + i * kUniformBytesPerDraw);
+      while (r >= limit) {
+        if (next >= draws) return HLP_E_RANDOMNESS_EXHAUSTED;
+        r = load_le64(bytes + next * kUniformBytesPerDraw);
+        ++next;
+      }
+      dst[i] = barrett_reduce_128(r, mod);
     }
   }
   return HLP_OK;
@@ -116,6 +127,14 @@ hlp_status hlp_ckks_sample_noise(const uint8_t *randomness, size_t randomness_by
     for (std::size_t i = 0; i < m; ++i) out[base + i] = static_cast<int8_t>(e[i]);
   }
   return HLP_OK;
+}
+
+hlp_status hlp_ckks_sample_uniform(const hlp_ckks_context *ctx, const uint8_t *randomness, size_t randomness_bytes,
+                                   uint32_t level, uint64_t *out, size_t out_words) {
+  if (ctx == nullptr || out == nullptr || randomness == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k + 1) return HLP_E_INVALID_ARGUMENT;
+  if (out_words != static_cast<size_t>(level) * ctx->n) return HLP_E_LENGTH_MISMATCH;
+  return hlp::ckks::sample_uniform(ctx, level, randomness, randomness_bytes, out);
 }
 
 }  // extern "C"

@@ -31,3 +31,12 @@ export {
   type PlaintextHandle,
 } from './backend.js';
 export { BUNDLED_SEAL_VERSION, NODE_SEAL_VERSION, SealBackend, createSealBackend, loadSealLibrary } from './seal/index.js';
+export {
+  NativeBackend,
+  createNativeBackend,
+  encryptBatch,
+  expandSeedStream,
+  type EncryptBatchOptions,
+  type NativeBackendOptions,
+  type SymmetricPrng,
+} from './native/index.js';

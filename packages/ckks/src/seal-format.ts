@@ -64,8 +64,17 @@ export interface SealHeader {
   readonly size: number;
 }
 
+/**
+ * The PRNG behind a seed. SEAL 4.1 knows 1 (BLAKE2Xb) and 2 (SHAKE256). `aes256ctr` (byte
+ * 0x80) is this project's extension for the native backend's fast seeded encryption: the
+ * stream is AES-256-CTR keyed by seed[0..32) with IV seed[32..48), expanded by SEAL's
+ * sampling rule. SEAL itself rejects such bytes; only @hlp/ckks's native backend loads them.
+ */
+export type SeedPrngType = PrngType | 'aes256ctr';
+export const AES256CTR_PRNG_BYTE = 0x80;
+
 export interface SealSeed {
-  readonly prngType: PrngType;
+  readonly prngType: SeedPrngType;
   /** 64 bytes. */
   readonly seed: Uint8Array;
 }
@@ -361,8 +370,9 @@ function readDynArray(r: Reader, field: string, allowedCounts: readonly number[]
 function readPrngInfo(r: Reader, field: string): SealSeed {
   return readNested(r, field, (inner) => {
     const t = inner.u8(`${field}.prngType`);
-    const prngType: PrngType | undefined = t === 1 ? 'blake2xb' : t === 2 ? 'shake256' : undefined;
-    if (!prngType) throw malformed(`${field}.prngType`, `unknown PRNG type ${t} (1 blake2xb, 2 shake256)`);
+    const prngType: SeedPrngType | undefined =
+      t === 1 ? 'blake2xb' : t === 2 ? 'shake256' : t === AES256CTR_PRNG_BYTE ? 'aes256ctr' : undefined;
+    if (!prngType) throw malformed(`${field}.prngType`, `unknown PRNG type ${t} (1 blake2xb, 2 shake256, 0x80 hlp aes256ctr)`);
     const seed = inner.take(PRNG_SEED_BYTES, `${field}.seed`);
     return { prngType, seed };
   });
@@ -497,7 +507,7 @@ function writeCiphertextObject(w: Writer, ct: SealCiphertext): void {
   w.u64Array(ct.data);
   if (ct.seed) {
     w.header(PRNG_INFO_BYTES);
-    w.u8(ct.seed.prngType === 'blake2xb' ? 1 : 2);
+    w.u8(ct.seed.prngType === 'blake2xb' ? 1 : ct.seed.prngType === 'shake256' ? 2 : AES256CTR_PRNG_BYTE);
     w.raw(ct.seed.seed);
   }
 }

@@ -306,6 +306,11 @@ hlp_status hlp_ckks_mod_switch(const hlp_ckks_context *ctx, const uint64_t *ct, 
  * count * randomness_bytes(TERNARY or NOISE) / n bytes, i.e. 8 bytes each. */
 hlp_status hlp_ckks_sample_ternary(const uint8_t *randomness, size_t randomness_bytes, int8_t *out, size_t count);
 hlp_status hlp_ckks_sample_noise(const uint8_t *randomness, size_t randomness_bytes, int8_t *out, size_t count);
+/* The uniform polynomial an encryption would draw from these bytes: `level` primes
+ * (1..k+1), level * n words, NTT form. Deterministic in the bytes, so a seed expanded
+ * by the caller's PRNG reproduces a symmetric ciphertext's c1. */
+hlp_status hlp_ckks_sample_uniform(const hlp_ckks_context *ctx, const uint8_t *randomness, size_t randomness_bytes,
+                                   uint32_t level, uint64_t *out, size_t out_words);
 
 /* ---- end of CKKS core ---------------------------------------------------- */
 

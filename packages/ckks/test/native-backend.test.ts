@@ -1,0 +1,196 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { CkksError, decryptValues, encryptValues, type CkksBackend, type CiphertextHandle } from '../src/index.js';
+import { NativeBackend, createNativeBackend, encryptBatch } from '../src/native/index.js';
+import { presetParams, type PresetDegree } from '../src/params.js';
+import { createSealBackend, type SealBackend } from '../src/seal/index.js';
+import { parseCiphertext } from '../src/seal-format.js';
+import { rng } from './helpers.js';
+
+const BOUND = 1e-6;
+
+function values(count: number, seed: number): Float64Array {
+  const next = rng(seed);
+  return Float64Array.from({ length: count }, () => (next() / 0xffffffff) * 2 - 1);
+}
+
+function maxError(a: ArrayLike<number>, b: ArrayLike<number>, count = Math.min(a.length, b.length)): number {
+  let worst = 0;
+  for (let i = 0; i < count; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** A native backend and the seal backend it delegates to, sharing one key set. */
+async function pair(n: PresetDegree): Promise<{ native: NativeBackend; seal: SealBackend }> {
+  const params = presetParams(n);
+  const seal = await createSealBackend(params);
+  const native = new NativeBackend(params, seal);
+  native.generateKeys({ relin: n === 8192 });
+  return { native, seal };
+}
+
+/** Moves a ciphertext between backends through SEAL's byte format. */
+function transfer(from: CiphertextHandle, to: CkksBackend): CiphertextHandle {
+  return to.deserialize(from.serialize());
+}
+
+for (const n of [8192, 16384, 32768] as const) {
+  test(`interop at N=${n}: native ciphertexts decrypt in node-seal and node-seal's natively`, { timeout: 180_000 }, async () => {
+    const { native, seal } = await pair(n);
+    try {
+      const x = values(native.slotCount, n);
+
+      const ctPublic = encryptValues(native, x);
+      const inSeal = transfer(ctPublic, seal);
+      assert.ok(maxError(decryptValues(seal, inSeal), x) <= BOUND, 'native public-key ciphertext in seal');
+
+      const ctSecret = encryptValues(native, x, { symmetric: true });
+      assert.ok(ctSecret.seeded, 'symmetric ciphertexts are seeded');
+      const seededBytes = ctSecret.serialize();
+      assert.ok(seededBytes.length < ctPublic.serialize().length * 0.51, 'seeded form is about half the bytes');
+      assert.equal(parseCiphertext(seededBytes).seed?.prngType, 'shake256');
+      assert.ok(maxError(decryptValues(seal, seal.deserialize(seededBytes)), x) <= BOUND, 'seeded native ciphertext in seal');
+
+      const fromSeal = encryptValues(seal, x);
+      assert.ok(maxError(decryptValues(native, transfer(fromSeal, native)), x) <= BOUND, "seal's ciphertext natively");
+      const fromSealSeeded = encryptValues(seal, x, { symmetric: true });
+      assert.ok(maxError(decryptValues(native, transfer(fromSealSeeded, native)), x) <= BOUND, "seal's seeded ciphertext natively");
+
+      // node-seal evaluates on native ciphertexts
+      const y = values(native.slotCount, n + 1);
+      const ctY = encryptValues(native, y);
+      const sum = seal.add(inSeal, transfer(ctY, seal));
+      assert.ok(maxError(decryptValues(seal, sum), x.map((v, i) => v + y[i]!)) <= 2 * BOUND, 'seal add on native ciphertexts');
+      const w = values(native.slotCount, n + 2);
+      const prodSeal = seal.rescaleToNext(seal.multiplyPlain(inSeal, seal.encode(w)));
+      const expectProd = x.map((v, i) => v * w[i]!);
+      assert.ok(maxError(decryptValues(seal, prodSeal), expectProd) <= BOUND, 'seal multiply_plain + rescale on a native ciphertext');
+
+      // native evaluation matches seal's
+      const prodNative = native.rescaleToNext(native.multiplyPlain(ctPublic, native.encode(w)));
+      assert.equal(prodNative.level, prodSeal.level);
+      assert.ok(Math.abs(prodNative.scale / prodSeal.scale - 1) < 1e-12, 'same scale after rescale');
+      assert.equal(prodNative.parmsId, prodSeal.parmsId);
+      assert.ok(maxError(decryptValues(native, prodNative), decryptValues(seal, prodSeal)) <= BOUND, 'native multiply_plain+rescale matches seal');
+      assert.ok(maxError(decryptValues(seal, transfer(prodNative, seal)), expectProd) <= BOUND, 'native result decrypts in seal');
+      const sumNative = native.add(ctPublic, ctY);
+      assert.ok(maxError(decryptValues(native, sumNative), decryptValues(seal, sum)) <= 2 * BOUND, 'native add matches seal');
+      const dropped = native.modSwitchToNext(ctPublic);
+      assert.ok(maxError(decryptValues(seal, transfer(dropped, seal)), x) <= BOUND, 'native mod-switch decrypts in seal');
+      if (n === 8192) {
+        const squareNative = native.rescaleToNext(native.relinearize(native.multiply(ctPublic, ctY)));
+        const expectSq = x.map((v, i) => v * y[i]!);
+        assert.ok(maxError(decryptValues(native, squareNative), expectSq) <= 10 * BOUND, 'native multiply, relinearize via seal, rescale');
+        const size3 = native.multiply(ctPublic, ctY);
+        assert.equal(size3.size, 3);
+        assert.ok(maxError(decryptValues(seal, transfer(size3, seal)), expectSq) <= 10 * BOUND, 'native size-3 product decrypts in seal');
+        const size3Seal = seal.multiply(inSeal, transfer(ctY, seal));
+        assert.ok(maxError(decryptValues(native, transfer(size3Seal, native)), decryptValues(seal, size3Seal)) <= 10 * BOUND, 'size-3 ciphertexts agree');
+      }
+    } finally {
+      native.dispose();
+    }
+  });
+}
+
+test('batch encryption with the worker pool gives ciphertexts that decrypt, in order', async () => {
+  const native = await createNativeBackend(presetParams(8192));
+  try {
+    native.generateKeys({ relin: false });
+    const vectors = Array.from({ length: 9 }, (_, i) => values(native.slotCount - i, 100 + i));
+    for (const threads of [1, 3]) {
+      const bytes = await encryptBatch(native, vectors, { threads });
+      assert.equal(bytes.length, vectors.length);
+      bytes.forEach((b, i) => {
+        const ct = native.deserialize(b);
+        assert.ok(maxError(decryptValues(native, ct), vectors[i]!, vectors[i]!.length) <= BOUND, `vector ${i}, threads ${threads}`);
+        ct.dispose();
+      });
+    }
+    const symmetric = await encryptBatch(native, vectors.slice(0, 2), { symmetric: true });
+    assert.ok(maxError(decryptValues(native, native.deserialize(symmetric[1]!)), vectors[1]!, vectors[1]!.length) <= BOUND);
+    await assert.rejects(encryptBatch(native, vectors, { threads: 0 }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+  } finally {
+    native.dispose();
+  }
+});
+
+test('AES-CTR seeded ciphertexts round-trip natively and are refused by node-seal with a typed error', async () => {
+  const params = presetParams(8192);
+  const seal = await createSealBackend(params);
+  const native = new NativeBackend(params, seal, { symmetricPrng: 'aes256ctr' });
+  try {
+    native.generateKeys({ relin: false });
+    const x = values(100, 7);
+    const ct = encryptValues(native, x, { symmetric: true });
+    const bytes = ct.serialize();
+    assert.equal(parseCiphertext(bytes).seed?.prngType, 'aes256ctr');
+    assert.ok(maxError(decryptValues(native, native.deserialize(bytes)), x, 100) <= BOUND);
+    assert.throws(() => seal.deserialize(bytes), (e: unknown) => e instanceof CkksError);
+  } finally {
+    native.dispose();
+  }
+});
+
+test('bad input: truncated and mutated ciphertexts, other parameters, foreign keys — typed errors only', async () => {
+  const { native, seal } = await pair(8192);
+  const other = await createNativeBackend(presetParams(16384));
+  try {
+    other.generateKeys({ relin: false });
+    const x = values(native.slotCount, 3);
+    const good = encryptValues(native, x).serialize();
+    const seeded = encryptValues(native, x, { symmetric: true }).serialize();
+
+    const expectCkks = (fn: () => unknown, what: string): void => {
+      try {
+        fn();
+      } catch (error) {
+        assert.ok(error instanceof CkksError, `${what}: ${String(error)}`);
+      }
+    };
+    const useAll = (bytes: Uint8Array): void => {
+      const ct = native.deserialize(bytes);
+      const values = decryptValues(native, ct);
+      assert.equal(values.length, native.slotCount);
+      ct.dispose();
+    };
+
+    for (const cut of [0, 1, 15, 16, 50, 89, 120, good.length - 8, good.length - 1]) {
+      assert.throws(() => native.deserialize(good.subarray(0, cut)), (e: unknown) => e instanceof CkksError, `cut at ${cut}`);
+    }
+    const next = rng(20261126);
+    for (let i = 0; i < 3000; i++) {
+      const source = i % 3 === 0 ? seeded : good;
+      const bytes = source.slice();
+      const flips = 1 + (next() % 4);
+      for (let f = 0; f < flips; f++) {
+        // Most mutations target the header and metadata, where parsing decisions are made.
+        const at = next() % 2 === 0 ? next() % 160 : next() % bytes.length;
+        bytes[at] = next() & 0xff;
+      }
+      expectCkks(() => useAll(bytes), `mutation ${i}`);
+    }
+    // a word just above its prime in the data: a typed error on use
+    const bad = good.slice();
+    new DataView(bad.buffer).setBigUint64(bad.length - 8, 0xffffffffffffffffn, true);
+    assert.throws(() => useAll(bad), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED');
+
+    const fromOther = encryptValues(other, values(10, 4)).serialize();
+    assert.throws(() => native.deserialize(fromOther), (e: unknown) => e instanceof CkksError && e.code === 'PARAMETER_MISMATCH');
+    assert.throws(() => native.importKey('public', other.exportKey('public')), (e: unknown) => e instanceof CkksError);
+    assert.throws(() => native.importKey('secret', other.exportKey('secret')), (e: unknown) => e instanceof CkksError);
+    assert.throws(() => native.importKey('secret', good), (e: unknown) => e instanceof CkksError, 'a ciphertext is not a secret key');
+    assert.throws(() => native.encode([Number.NaN]), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => native.encode(new Float64Array(native.slotCount + 1)), (e: unknown) => e instanceof CkksError);
+    assert.throws(() => native.encode([1], { scale: 2 ** 200 }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(() => native.encode([1e30]), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    const foreign = encryptValues(seal, x);
+    assert.throws(() => native.add(foreign, foreign), (e: unknown) => e instanceof CkksError && e.code === 'FOREIGN_HANDLE');
+    const low = native.modSwitchToNext(native.deserialize(good));
+    assert.throws(() => native.add(low, native.deserialize(good)), (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH');
+  } finally {
+    native.dispose();
+    other.dispose();
+  }
+});
