@@ -123,6 +123,7 @@ export const CkksCliOptions = z.object({
   out: z.string().min(1).optional(),
   quick: z.boolean().optional(),
   prompt: z.boolean().optional(),
+  symmetricPrng: z.enum(['shake256', 'aes256ctr']).optional(),
 });
 export type CkksCliOptions = z.infer<typeof CkksCliOptions>;
 

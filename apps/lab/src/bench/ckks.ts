@@ -119,6 +119,8 @@ export interface CkksBenchOptions {
   readonly quick?: boolean;
   /** Run the prompt-scale benchmark (default true). */
   readonly prompt?: boolean;
+  /** How the native backend expands symmetric seeds (default shake256, SEAL-compatible). */
+  readonly symmetricPrng?: 'shake256' | 'aes256ctr';
   readonly samplesCap?: number;
   readonly progress?: (event: ProgressEvent) => void;
   readonly note?: (line: string) => void;
@@ -141,7 +143,10 @@ export interface CkksBenchOutcome {
 
 // -- the optional native backend ---------------------------------------------------------
 
-type NativeFactory = (params: CkksParams) => CkksBackend | Promise<CkksBackend>;
+type NativeFactory = (
+  params: CkksParams,
+  options?: { readonly symmetricPrng?: 'shake256' | 'aes256ctr' },
+) => CkksBackend | Promise<CkksBackend>;
 type BatchEncrypt = (
   backend: CkksBackend,
   values: Float64Array[],
@@ -160,11 +165,16 @@ export function batchEncryptFn(mod: object = ckks): BatchEncrypt | undefined {
   return undefined;
 }
 
-async function createBackend(name: CkksBackendName, params: CkksParams, mod: object): Promise<CkksBackend> {
+async function createBackend(
+  name: CkksBackendName,
+  params: CkksParams,
+  mod: object,
+  symmetricPrng: 'shake256' | 'aes256ctr',
+): Promise<CkksBackend> {
   if (name === 'seal') return createSealBackend(params);
   const factory = nativeBackendFactory(mod);
   if (!factory) throw new LabError('INFRA', '@hlp/ckks does not export createNativeBackend');
-  return await factory(params);
+  return await factory(params, { symmetricPrng });
 }
 
 // -- values ------------------------------------------------------------------------------
@@ -373,6 +383,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     options.note?.(line);
   };
   const quick = options.quick ?? false;
+  const symmetricPrng = options.symmetricPrng ?? 'shake256';
   const timeMs = options.timeMs ?? (quick ? CKKS_QUICK_TIME_MS : CKKS_DEFAULT_TIME_MS);
   const warmupMs = options.warmupMs ?? Math.max(1, Math.round(timeMs / 5));
   const minIterations = quick ? CKKS_QUICK_MIN_ITERATIONS : CKKS_MIN_ITERATIONS;
@@ -448,7 +459,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
   for (const plan of plans) {
     const t0 = performance.now();
     const params = presetParams(plan.n);
-    const backend = await createBackend(plan.backend, params, mod);
+    const backend = await createBackend(plan.backend, params, mod, symmetricPrng);
     try {
       backend.generateKeys({ relin: false });
       const ms = performance.now() - t0;
@@ -510,6 +521,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
 
   const config: Record<string, unknown> = {
     quick,
+    symmetricPrng: { native: symmetricPrng, seal: 'blake2xb (node-seal default)' },
     timeMs,
     warmupMs,
     minIterations,

@@ -50,6 +50,7 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
     timeMs: opts.time,
     quick,
     prompt: opts.prompt ?? true,
+    ...(opts.symmetricPrng ? { symmetricPrng: opts.symmetricPrng } : {}),
     progress: progressPrinter(io),
     note: (line) => io.stderr.write(`note: ${line}\n`),
     info: (line) => io.stderr.write(`${line}\n`),
