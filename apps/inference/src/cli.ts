@@ -1,0 +1,4 @@
+/** Entry point of the `hlp-inference` binary (bin/hlp-inference.js imports this module). */
+import { main } from './main.js';
+
+process.exitCode = await main();

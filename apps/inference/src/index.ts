@@ -1,0 +1,8 @@
+export { createBackend, nativeFactory, type BackendChoice, type BackendResult } from './backend.js';
+export { KeyRegistry, looksLikeSecretKey, validateUpload, type KeySet } from './keys.js';
+export { main, parseInferenceArgs, USAGE, UsageError } from './main.js';
+export { CountingEvaluator, zeroCounts } from './ops.js';
+export { startInference, type InferenceConfig, type InferenceServer, type RecordedRequest } from './server.js';
+export { InferenceService, SERVICE_VERSION, type EvaluateResult, type LogFn, type ServiceOptions } from './service.js';
+export { AffineRunner, MaskStore, PlaintextCache, ProjectionRunner, type Runner, type RunnerInfo } from './workloads.js';
+export { stderrLogger } from './log.js';

@@ -1,0 +1,58 @@
+/**
+ * A thin wrapper over a CkksBackend's evaluation calls that counts what a workload executes, so
+ * that responses report the operations actually performed (and tests can check them against
+ * @hlp/model's `describe()` formulas).
+ */
+import type { CiphertextHandle, CkksBackend, PlaintextHandle } from '@hlp/ckks';
+import type { OpCounts } from '@hlp/protocol';
+
+export function zeroCounts(): { -readonly [K in keyof OpCounts]: number } {
+  return { rotations: 0, plaintextMultiplications: 0, ciphertextMultiplications: 0, relinearizations: 0, rescales: 0, additions: 0 };
+}
+
+export class CountingEvaluator {
+  readonly counts = zeroCounts();
+  constructor(readonly backend: CkksBackend) {}
+
+  rotate(a: CiphertextHandle, steps: number): CiphertextHandle {
+    if (steps !== 0) this.counts.rotations++;
+    return this.backend.rotate(a, steps);
+  }
+  multiplyPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle {
+    this.counts.plaintextMultiplications++;
+    return this.backend.multiplyPlain(a, p);
+  }
+  multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
+    this.counts.ciphertextMultiplications++;
+    return this.backend.multiply(a, b);
+  }
+  relinearize(a: CiphertextHandle): CiphertextHandle {
+    this.counts.relinearizations++;
+    return this.backend.relinearize(a);
+  }
+  rescale(a: CiphertextHandle): CiphertextHandle {
+    this.counts.rescales++;
+    return this.backend.rescaleToNext(a);
+  }
+  add(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
+    this.counts.additions++;
+    return this.backend.add(a, b);
+  }
+  addPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle {
+    this.counts.additions++;
+    return this.backend.addPlain(a, p);
+  }
+  /** Level change without a rescale: not an operation the cost model counts. */
+  modSwitchToNext(a: CiphertextHandle): CiphertextHandle {
+    return this.backend.modSwitchToNext(a);
+  }
+}
+
+/** `a + b` that disposes both inputs (an accumulator helper). */
+export function addInto(ev: CountingEvaluator, acc: CiphertextHandle | null, term: CiphertextHandle): CiphertextHandle {
+  if (acc === null) return term;
+  const sum = ev.add(acc, term);
+  acc.dispose();
+  term.dispose();
+  return sum;
+}

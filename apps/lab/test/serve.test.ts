@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
+
+describe('hlp serve', () => {
+  it('starts inference then proxy on free loopback ports, serves embeddings, and stops both on SIGTERM', { timeout: 90_000 }, async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'affine', '--json', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HLP_SERVICE_TOKEN: '' },
+      // Its own process group, so that a failing test can kill the services along with it.
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
+      });
+      const ev = JSON.parse(line) as { event: string; inference: string; proxy: string };
+      assert.equal(ev.event, 'serving');
+      assert.match(ev.inference, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(ev.proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.notEqual(ev.inference, ev.proxy);
+      assert.equal((await fetch(`${ev.proxy}/readyz`)).status, 200);
+      assert.equal((await fetch(`${ev.inference}/healthz`)).status, 200);
+      // The service token was generated and shared: the service refuses an unauthenticated caller.
+      assert.equal((await fetch(`${ev.inference}/v1/info`)).status, 401);
+      const r = await fetch(`${ev.proxy}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }) });
+      assert.equal(r.status, 200);
+      const body = (await r.json()) as { data: { embedding: number[] }[] };
+      assert.equal(body.data[0]!.embedding.length, 768);
+
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0, stderr);
+      for (const url of [ev.proxy, ev.inference]) await assert.rejects(fetch(`${url}/healthz`), 'both services are down');
+    } finally {
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  });
+
+  it('rejects bad options with exit code 2', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'transformer'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 2);
+    assert.match(stderr, /--workloads/);
+  });
+});
