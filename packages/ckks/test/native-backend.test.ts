@@ -175,6 +175,7 @@ test('bad input: truncated and mutated ciphertexts, other parameters, foreign ke
     const bad = good.slice();
     new DataView(bad.buffer).setBigUint64(bad.length - 8, 0xffffffffffffffffn, true);
     assert.throws(() => useAll(bad), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED');
+    assert.throws(() => seal.deserialize(bad), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED', 'seal too');
 
     const fromOther = encryptValues(other, values(10, 4)).serialize();
     assert.throws(() => native.deserialize(fromOther), (e: unknown) => e instanceof CkksError && e.code === 'PARAMETER_MISMATCH');

@@ -290,6 +290,11 @@ export class SealBackend implements CkksBackend {
     if (!this.chain.some((c) => c.parmsIdHex === hex)) {
       return new CkksError('PARAMETER_MISMATCH', `SEAL ${kind} belongs to other parameters (parms_id ${hex})`, 'parmsId', { cause: e });
     }
+    // SEAL's own validity check (every residue below its prime, sizes consistent) rejects
+    // well-formed bytes with bad contents: that is malformed input, not a backend fault.
+    if (/invalid/i.test(errorMessage(e))) {
+      return new CkksError('MALFORMED', `SEAL rejected the ${kind}: ${errorMessage(e)}`, 'data', { cause: e });
+    }
     return new CkksError('BACKEND_ERROR', `loading the SEAL ${kind} failed: ${errorMessage(e)}`, undefined, { cause: e });
   }
 
