@@ -39,6 +39,16 @@ import type { z } from 'zod';
 import type { BackendChoice } from './backend.js';
 import { InferenceService, type LogFn } from './service.js';
 
+/** The `op` label of hlp_workload_operations_total for each field of OpCounts. */
+const OP_LABELS = {
+  rotations: 'rotation',
+  plaintextMultiplications: 'plaintext_multiplication',
+  ciphertextMultiplications: 'ciphertext_multiplication',
+  relinearizations: 'relinearization',
+  rescales: 'rescale',
+  additions: 'addition',
+} as const;
+
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
@@ -192,6 +202,10 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
           m.stageDuration.observe({ stage: 'deserialize' }, t.deserializeMs / 1000);
           m.stageDuration.observe({ stage: 'evaluate' }, t.evaluateMs / 1000);
           m.workloadEvaluationDuration.observe({ workload: result.header.workload, layout: result.header.layout }, t.evaluateMs / 1000);
+          for (const [op, count] of Object.entries(OP_LABELS)) {
+            const done = result.header.ops[op as keyof typeof OP_LABELS];
+            if (done > 0) m.workloadOperations.inc({ workload: result.header.workload, op: count }, done);
+          }
           const sent = sendFrames(res, 200, result.header, result.frames, {
             'server-timing': formatServerTiming({ queue: t.queueMs, deserialize: t.deserializeMs, evaluate: t.evaluateMs, serialize: t.serializeMs }),
           });

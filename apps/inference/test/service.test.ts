@@ -233,6 +233,8 @@ describe('inference service: bad input answers 4xx with a stable code and the se
     assert.match(text, /hlp_errors_total\{code="BAD_CIPHERTEXT"\} [1-9]/);
     assert.match(text, /hlp_workload_evaluation_duration_seconds_count\{workload="projection",layout="blocked"\} 1/);
     assert.match(text, /hlp_key_cache_size_bytes\{level="l1"\} [1-9]/);
+    assert.match(text, /hlp_workload_operations_total\{workload="projection",op="rotation"\} [1-9]/);
+    assert.match(text, /hlp_workload_operations_total\{workload="projection",op="plaintext_multiplication"\} [1-9]/);
     assert.ok(recorded.some((r) => r.path === '/v1/evaluate'));
     const evalBodies = recorded.filter((r) => r.path === '/v1/evaluate');
     assert.ok(evalBodies.every((r) => r.headers['authorization'] === undefined || typeof r.headers['authorization'] === 'string'));

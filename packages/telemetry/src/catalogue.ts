@@ -14,7 +14,7 @@ export type AppName = (typeof APPS)[number];
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** Base units (they appear in the name) and plain counts of things (they need not). */
-export type MetricUnit = 'seconds' | 'bytes' | 'ratio' | 'requests' | 'ciphertexts' | 'tokens' | 'errors' | 'lookups' | 'state';
+export type MetricUnit = 'seconds' | 'bytes' | 'ratio' | 'requests' | 'ciphertexts' | 'tokens' | 'errors' | 'lookups' | 'state' | 'operations';
 
 export interface MetricSpec {
   readonly name: string;
@@ -270,6 +270,15 @@ export const CATALOGUE = {
     help: 'Time to evaluate an encrypted workload on one batch of ciphertexts, by workload (affine, projection, mlp) and packing layout.',
     buckets: EVALUATION_BUCKETS,
     panel: 'Inference › Workload evaluation time P95',
+    apps: INFERENCE,
+  },
+  workloadOperations: {
+    name: 'hlp_workload_operations_total',
+    type: 'counter',
+    unit: 'operations',
+    labels: ['workload', 'op'],
+    help: 'Homomorphic operations executed by the inference service, by workload and operation (rotation, plaintext_multiplication, ciphertext_multiplication, relinearization, rescale, addition).',
+    panel: 'Inference › Operations per second by kind',
     apps: INFERENCE,
   },
   gpuUtilization: {
