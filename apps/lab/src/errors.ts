@@ -11,6 +11,8 @@ export type LabErrorCode =
   | 'KERNEL'
   /** The result document could not be built or validated. Exit 1. */
   | 'RESULTS'
+  /** `hlp gate` decided fail: a confirmed regression or a missed SLO target. Exit 1. */
+  | 'GATE'
   /** Anything else (a bug). Exit 1. */
   | 'INTERNAL';
 
@@ -19,6 +21,7 @@ export const EXIT_CODES: Readonly<Record<LabErrorCode, number>> = {
   INFRA: 2,
   KERNEL: 1,
   RESULTS: 1,
+  GATE: 1,
   INTERNAL: 1,
 };
 

@@ -20,7 +20,7 @@ import {
 } from '@hlp/kernels';
 import { SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, makeMetric, type Labels, type Metric, type RunResult } from '@hlp/results';
 import { LabError } from '../errors.js';
-import { measure } from './measure.js';
+import { SLOWDOWN_ENV, measure, parseSlowdown } from './measure.js';
 
 export const SUITE = 'kernels';
 export const DEFAULT_NS: readonly number[] = [1024, 4096, 8192, 16384, 32768];
@@ -139,6 +139,11 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
   const ns = [...new Set(options.ns ?? DEFAULT_NS)].sort((x, y) => x - y);
   const bitsList = [...new Set(options.bits ?? DEFAULT_BITS)].sort((x, y) => x - y);
   const withAlloc = options.alloc ?? true;
+  const slowdown = process.env[SLOWDOWN_ENV] || null;
+  if (slowdown) {
+    parseSlowdown(slowdown); // malformed: a usage error before measuring
+    note(`${SLOWDOWN_ENV}=${slowdown}: matching cases are made slower on purpose (for testing the gate)`);
+  }
 
   const [machine, git] = await Promise.all([fingerprint(), gitInfo(findRepoRoot() ?? process.cwd())]);
   const info = variants();
@@ -195,7 +200,7 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
               : c.name === 'ntt.inverse'
                 ? () => r.ctx.inverse(r.data, call)
                 : () => r.ctx.mulMod(r.out, r.a, r.b, call);
-          samples = await measure(fn, { timeMs, warmupMs, minIterations: 64 });
+          samples = await measure(fn, { timeMs, warmupMs, minIterations: 64, metric: { name: c.name, labels } });
         } else {
           dropRing();
           const allocator = new Allocator(c.allocator);
@@ -206,6 +211,7 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
               minIterations: 16,
               warmupIterations: 2,
               opsPerCall: ALLOC_ROUNDS,
+              metric: { name: c.name, labels },
             });
             allocStats[c.allocator] = allocator.stats();
           } finally {
@@ -241,6 +247,7 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
     bits: bitsList,
     primes: Object.fromEntries([...primes].map(([b, q]) => [String(b), q.toString()])),
     checkInput: false,
+    ...(slowdown ? { slowdown } : {}),
     timer: 'process.hrtime.bigint per call, tinybench overriddenDuration',
     kernels: { cpuFeatures: cpuFeatures(), defaultVariant: defaultVariant(), variants: info },
     ...(withAlloc

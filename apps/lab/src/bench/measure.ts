@@ -1,4 +1,58 @@
 import { Bench } from 'tinybench';
+import { LabError } from '../errors.js';
+
+/**
+ * HLP_BENCH_SLOWDOWN — a known slowdown made on purpose, FOR TESTING THE GATE ONLY.
+ * `name[{label=value;…}]:factor`, comma-separated, e.g. `ntt.forward:1.2` or
+ * `ntt.forward{variant=avx512}:1.2,eltwise.*:1.05`. Read only by this benchmark harness:
+ * each timed call of a matching case is followed by a busy-wait of (factor − 1) × its own
+ * duration, so the case really takes `factor` times as long (CPU time is spent, the numbers
+ * are not scaled). The product code never reads it.
+ */
+export const SLOWDOWN_ENV = 'HLP_BENCH_SLOWDOWN';
+export const MAX_SLOWDOWN = 100;
+
+export interface SlowdownRule {
+  /** Metric name; `*` matches any run of characters. */
+  readonly name: string;
+  /** Labels the case must carry (values compared as text). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly factor: number;
+}
+
+/** Parses a HLP_BENCH_SLOWDOWN value; LabError USAGE on anything malformed (never silently ignored). */
+export function parseSlowdown(spec: string): SlowdownRule[] {
+  const rules: SlowdownRule[] = [];
+  const entries = spec.split(/,(?![^{]*\})/).map((e) => e.trim()).filter((e) => e.length > 0);
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9_.*-]+)(?:\{([^}]*)\})?:([0-9]+(?:\.[0-9]+)?)$/.exec(entry);
+    if (!match) throw new LabError('USAGE', `${SLOWDOWN_ENV}: cannot parse '${entry}' (expected name[{label=value;…}]:factor, e.g. ntt.forward:1.2)`);
+    const factor = Number(match[3]);
+    if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `${SLOWDOWN_ENV}: factor ${match[3]} of '${match[1]}' must be within [1, ${MAX_SLOWDOWN}]`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').split(/[;,]/).map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new LabError('USAGE', `${SLOWDOWN_ENV}: label selector '${pair}' of '${match[1]}' must be label=value`);
+      labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    }
+    rules.push({ name: match[1]!, labels, factor });
+  }
+  return rules;
+}
+
+/** The slowdown factor HLP_BENCH_SLOWDOWN asks for on this case (1: none; the last matching rule wins). */
+export function slowdownFor(name: string, labels: Readonly<Record<string, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): number {
+  const spec = env[SLOWDOWN_ENV];
+  if (!spec) return 1;
+  let factor = 1;
+  for (const rule of parseSlowdown(spec)) {
+    const pattern = new RegExp(`^${rule.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    if (!pattern.test(name)) continue;
+    if (!Object.entries(rule.labels).every(([k, v]) => k in labels && String(labels[k]) === v)) continue;
+    factor = rule.factor;
+  }
+  return factor;
+}
 
 export interface MeasureOptions {
   /** tinybench time budget for the measured phase, ms. */
@@ -11,6 +65,10 @@ export interface MeasureOptions {
   readonly warmupIterations?: number;
   /** Each task call performs this many operations; samples are per operation. */
   readonly opsPerCall?: number;
+  /** The case being measured: HLP_BENCH_SLOWDOWN (for testing the gate) applies by its name and labels. */
+  readonly metric?: { readonly name: string; readonly labels?: Readonly<Record<string, unknown>> };
+  /** Explicit slowdown factor ≥ 1, overriding HLP_BENCH_SLOWDOWN (for testing the gate). */
+  readonly slowdown?: number;
 }
 
 /**
@@ -21,6 +79,8 @@ export interface MeasureOptions {
  */
 export async function measure(fn: () => void, options: MeasureOptions): Promise<number[]> {
   const ops = options.opsPerCall ?? 1;
+  const factor = options.slowdown ?? (options.metric ? slowdownFor(options.metric.name, options.metric.labels) : 1);
+  if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${factor}`);
   const samples: number[] = [];
   let recording = false;
   const bench = new Bench({
@@ -37,7 +97,13 @@ export async function measure(fn: () => void, options: MeasureOptions): Promise<
     () => {
       const t0 = process.hrtime.bigint();
       fn();
-      const elapsed = Number(process.hrtime.bigint() - t0);
+      let t1 = process.hrtime.bigint();
+      if (factor > 1) {
+        // a known slowdown for testing the gate: really spend (factor − 1) × the call's time
+        const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
+        while (t1 < until) t1 = process.hrtime.bigint();
+      }
+      const elapsed = Number(t1 - t0);
       if (recording) samples.push(elapsed / ops);
       return { overriddenDuration: elapsed / 1e6 };
     },

@@ -1,0 +1,126 @@
+/**
+ * `hlp baseline record <suite>`: writes baselines/<suite>/<machine class>.json — the suite
+ * measured here (`--repeat` runs pooled) or existing run files (`--from`), plus the
+ * calibration benchmark of this machine, so that other machine classes can normalise.
+ */
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { baselinePath, defaultBaselinesDir, makeBaseline, writeBaseline } from '@hlp/gate';
+import { fingerprint, type Metric, type RunResult } from '@hlp/results';
+import { VARIANTS } from '@hlp/kernels';
+import { z } from 'zod';
+import { runCalibration } from '../bench/calibration.js';
+import { DEFAULT_BITS, DEFAULT_NS, QUICK_TIME_MS } from '../bench/kernels.js';
+import { SLOWDOWN_ENV } from '../bench/measure.js';
+import { LabError } from '../errors.js';
+import { KernelsCliOptions, parseBitsList, parseMs, parseNList, parseVariantList } from '../options.js';
+import type { Io } from './bench-kernels.js';
+import { benchInChild, labErrorFromGate, readRunArg } from './gate.js';
+
+export const DEFAULT_REPEAT = 5;
+
+const RecordOptions = KernelsCliOptions.omit({ json: true }).extend({
+  from: z.array(z.string().min(1)).optional(),
+  repeat: z.number().int().min(1).max(50).optional(),
+  calibration: z.boolean().optional(),
+});
+
+function parseRepeat(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 50) throw new InvalidArgumentError('repeat must be an integer from 1 to 50');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+type RecordOptions = z.infer<typeof RecordOptions>;
+
+/** The `hlp bench kernels` arguments for these record options. */
+export function kernelsBenchArgs(opts: RecordOptions): string[] {
+  const args: string[] = [];
+  if (opts.variant) args.push('--variant', opts.variant.join(','));
+  if (opts.n) args.push('--n', opts.n.join(','));
+  if (opts.bits) args.push('--bits', opts.bits.join(','));
+  if (opts.time !== undefined) args.push('--time', String(opts.time));
+  if (opts.quick) args.push('--quick');
+  if (opts.alloc === false) args.push('--no-alloc');
+  return args;
+}
+
+export async function baselineRecord(suite: string, rawOptions: unknown, io: Io): Promise<void> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(suite)) throw new LabError('USAGE', `suite must be a slug ([A-Za-z0-9._-]), got '${suite}'`);
+  const parsed = RecordOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
+  const opts = parsed.data;
+  try {
+    const here = await fingerprint();
+    const runs: RunResult[] = [];
+    const paths: (string | null)[] = [];
+    if (opts.from && opts.from.length > 0) {
+      if (opts.repeat !== undefined) throw new LabError('USAGE', '--repeat measures the suite; it does not apply with --from');
+      for (const file of opts.from) {
+        const path = resolve(file);
+        const run = await readRunArg(path);
+        if (run.suite !== suite) throw new LabError('USAGE', `${path} is a run of suite ${run.suite}, not ${suite}`);
+        runs.push(run);
+        paths.push(path);
+      }
+    } else {
+      if (suite !== 'kernels') throw new LabError('USAGE', `baseline record measures only the kernels suite itself; for suite ${suite} pass --from <run.json>`);
+      const repeat = opts.repeat ?? DEFAULT_REPEAT;
+      const args = kernelsBenchArgs(opts);
+      if (process.env[SLOWDOWN_ENV]) io.stderr.write(`warning: ${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]} is set: this baseline is slowed down on purpose (for testing the gate)\n`);
+      for (let i = 1; i <= repeat; i++) {
+        // each run in a fresh process, exactly as `hlp bench kernels` measures the runs the gate will see
+        io.stderr.write(`baseline: run ${i}/${repeat}: hlp bench kernels ${args.join(' ')} …\n`);
+        runs.push(await benchInChild('kernels', args));
+        paths.push(null);
+      }
+    }
+    const machineClass = runs[0]!.machine.machineClass;
+    let calibration: Metric | null = null;
+    if (opts.calibration === false) io.stderr.write('note: --no-calibration: other machine classes cannot be compared with this baseline\n');
+    else if (here.machineClass !== machineClass)
+      io.stderr.write(`warning: the runs are from ${machineClass}, this machine is ${here.machineClass}: no calibration recorded\n`);
+    else {
+      io.stderr.write('baseline: measuring the calibration benchmark …\n');
+      calibration = await runCalibration({ quick: opts.quick ?? false });
+    }
+    const baseline = makeBaseline(runs, { calibration, paths });
+    const target = opts.out ? resolve(opts.out) : baselinePath(defaultBaselinesDir(), suite, machineClass);
+    const written = await writeBaseline(baseline, target);
+    io.stdout.write(
+      `wrote ${written}: suite ${suite}, machine class ${machineClass}, ${baseline.metrics.length} metrics, ${runs.length} run(s) pooled` +
+        `${calibration ? `, calibration ${calibration.name} median ${Math.round(calibration.summary.median)} ns` : ''}\n`,
+    );
+  } catch (error) {
+    throw labErrorFromGate(error);
+  }
+}
+
+/** Adds `hlp baseline record` to the program. */
+export function registerBaselineCommand(program: Command, io: Io): void {
+  const baseline = program.command('baseline').description('stored baselines for the regression gate (baselines/<suite>/<machine class>.json)');
+  baseline
+    .command('record')
+    .description(
+      'measure a suite (or take --from run files) and write baselines/<suite>/<machine class>.json, with the calibration benchmark ' +
+        'of this machine so that other machine classes can be compared (normalised, with a warning)',
+    )
+    .argument('<suite>', 'suite name (kernels is measured here; other suites need --from)')
+    .option('--from <run.json>', 'use this run file instead of measuring (repeatable: runs are pooled)', collect)
+    .addOption(new Option('--repeat <k>', `kernels: runs of the suite, pooled (default ${DEFAULT_REPEAT})`).argParser(parseRepeat))
+    .addOption(new Option('--variant <list>', `kernels: variants (${VARIANTS.join(', ')}; default every available)`).argParser(parseVariantList))
+    .addOption(new Option('--n <list>', `kernels: ring degrees (default ${DEFAULT_NS.join(',')})`).argParser(parseNList))
+    .addOption(new Option('--bits <list>', `kernels: prime sizes (default ${DEFAULT_BITS.join(',')})`).argParser(parseBitsList))
+    .addOption(new Option('--time <ms>', 'kernels: tinybench time per case').argParser(parseMs))
+    .option('--quick', `kernels: short runs (${QUICK_TIME_MS} ms per case)`)
+    .option('--no-alloc', 'kernels: skip the alloc.churn suite')
+    .option('--no-calibration', 'do not measure the calibration benchmark')
+    .option('--out <file>', 'write the baseline here instead of baselines/<suite>/<machine class>.json')
+    .addHelpText('after', '\nBaselines go to $HLP_BASELINES_DIR or <repo root>/baselines. Measure with the options the gated runs will use.')
+    .action(async (suite: string, _options: unknown, command: Command) => {
+      await baselineRecord(suite, command.opts(), io);
+    });
+}
