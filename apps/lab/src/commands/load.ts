@@ -1,0 +1,318 @@
+/**
+ * `hlp load <scenario>`: drive `POST /v1/embeddings` with prompts of the scenario's exact GPT-2
+ * token count — open loop (`--rate`, fixed schedule, coordinated-omission-corrected latencies)
+ * or closed loop (`--connections`), HTTP/1.1 or HTTP/2 (`--http2`, h2c) — while sampling the
+ * services' CPU, RSS, event-loop delay and GPU; print a live line per second and a summary, and
+ * write the run document (suite `load`). Without --target it starts the embedded services and
+ * stops them at the end (also on Ctrl-C). `hlp load --verify` cross-checks the drivers against
+ * wrk and h2load. Only loopback targets are accepted.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  DEFAULTS,
+  DEFAULT_CROSSCHECK,
+  DEFAULT_MODEL,
+  DEFAULT_PROMPTS,
+  LoadOptionsError,
+  SCENARIOS,
+  SCENARIO_NAMES,
+  TOLERANCE,
+  TargetError,
+  buildCrossCheckResult,
+  buildLoadResult,
+  crossCheck,
+  embeddingsBodies,
+  embeddingsHeaders,
+  parseTarget,
+  runLoad,
+  scenarioPrompts,
+  startSamplers,
+  type LoadMode,
+  type ProcessToWatch,
+  type RunningSamplers,
+  type ScenarioName,
+  type Target,
+} from '@hlp/loadgen';
+import { defaultRunsDir, parseRun, stringifyRun, writeRun, writeRunFile, type RunResult } from '@hlp/results';
+import { LabError } from '../errors.js';
+import {
+  LoadCliOptions,
+  parseConnections,
+  parseDuration,
+  parsePid,
+  parsePrompts,
+  parseRate,
+  parseSeed,
+  parseStreams,
+  parseTargetUrl,
+  parseTimeoutMs,
+  parseWarmup,
+  scenarioArg,
+} from '../load/options.js';
+import { progressPrinter, renderCrossCheck, renderLoadSummary } from '../load/report.js';
+import { startEmbedded, type EmbeddedServices } from '../load/services.js';
+import type { Io } from './bench-kernels.js';
+
+/**
+ * Ctrl-C / SIGTERM: abort the run; the caller then stops the services (bounded: the services get
+ * a grace period, then SIGKILL), so a second signal only says that it is under way.
+ */
+function interruptible(io: Io): { signal: AbortSignal; reason: () => string | null; dispose: () => void } {
+  const controller = new AbortController();
+  let reason: string | null = null;
+  const on = (sig: NodeJS.Signals) => (): void => {
+    if (reason !== null) {
+      io.stderr.write(`${sig}: still stopping …\n`);
+      return;
+    }
+    reason = sig;
+    io.stderr.write(`\n${sig}: stopping the load …\n`);
+    controller.abort();
+  };
+  const int = on('SIGINT');
+  const term = on('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return {
+    signal: controller.signal,
+    reason: () => reason,
+    dispose: () => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+    },
+  };
+}
+
+async function ensureWritable(out: string | undefined): Promise<void> {
+  const dir = out ? dirname(resolve(out)) : defaultRunsDir();
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new LabError('INFRA', `cannot create ${dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+async function publish(result: RunResult, report: string, opts: LoadCliOptions, io: Io): Promise<void> {
+  const valid = parseRun(result, 'the load run produced an invalid document');
+  (opts.json ? io.stderr : io.stdout).write(`\n${report}\n\n`);
+  const path = opts.out ? await writeRunFile(valid, resolve(opts.out)) : await writeRun(valid);
+  io.stderr.write(`wrote ${path}\n`);
+  if (opts.json) io.stdout.write(stringifyRun(valid));
+}
+
+function usage(message: string): LabError {
+  return new LabError('USAGE', message);
+}
+
+/** The loop the options ask for; usage errors for contradictions. */
+export function loadMode(opts: LoadCliOptions): LoadMode {
+  if (opts.streams !== undefined && !opts.http2) throw usage('--streams applies to HTTP/2 only (add --http2)');
+  if (opts.rate !== undefined) return { kind: 'open', rate: opts.rate, ...(opts.connections ? { connections: opts.connections } : {}), ...(opts.streams ? { streams: opts.streams } : {}) };
+  if (opts.connections !== undefined) return { kind: 'closed', connections: opts.connections, ...(opts.streams ? { streams: opts.streams } : {}) };
+  throw usage('give --rate <req/s> (open loop) or --connections <n> (closed loop)');
+}
+
+async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io): Promise<void> {
+  const mode = loadMode(opts);
+  if (opts.pid && !opts.target) throw usage('--pid names processes of a --target; the embedded services are sampled anyway');
+  let target: Target | undefined;
+  if (opts.target) {
+    try {
+      target = parseTarget(opts.target);
+    } catch (e) {
+      if (e instanceof TargetError) throw usage(e.message);
+      throw e;
+    }
+  }
+  await ensureWritable(opts.out);
+
+  const promptCount = opts.prompts ?? DEFAULT_PROMPTS;
+  const seed = opts.seed;
+  const prompts = scenarioPrompts(scenario, { count: promptCount, ...(seed !== undefined ? { seed } : {}) });
+  const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
+  const bodies = embeddingsBodies(prompts, requestOptions);
+  const headers = embeddingsHeaders(requestOptions);
+  const durationMs = opts.duration ?? DEFAULTS.durationMs;
+  const warmupMs = opts.warmup ?? DEFAULTS.warmupMs;
+
+  const stop = interruptible(io);
+  let services: EmbeddedServices | undefined;
+  let samplers: RunningSamplers | undefined;
+  try {
+    let processes: ProcessToWatch[] = opts.pid ?? [];
+    let metricsApps: { name: string; metricsUrl: string }[];
+    if (target) {
+      metricsApps = [{ name: 'target', metricsUrl: `${target.origin}/metrics` }];
+    } else {
+      io.stderr.write('starting the embedded inference service and proxy (hlp serve) …\n');
+      services = await startEmbedded(io);
+      if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}) while starting the services; they are stopped`);
+      target = parseTarget(services.proxyUrl);
+      processes = services.processes;
+      metricsApps = [
+        { name: 'proxy', metricsUrl: `${services.proxyUrl}/metrics` },
+        { name: 'inference', metricsUrl: `${services.inferenceUrl}/metrics` },
+      ];
+      io.stderr.write(`proxy ${services.proxyUrl}  inference ${services.inferenceUrl}\n`);
+    }
+    const startedAt = new Date();
+    samplers = startSamplers({ processes, metrics: metricsApps });
+    const progress = progressPrinter(io);
+    io.stderr.write(
+      `load ${scenario} (${SCENARIOS[scenario].tokens} tokens, ${promptCount} prompts) → ${target.url}: ` +
+        `${mode.kind === 'open' ? `${mode.rate} req/s open loop` : `${mode.connections} connections closed loop`}, ` +
+        `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s\n`,
+    );
+    let run;
+    try {
+      run = await runLoad({
+        target,
+        protocol: opts.http2 ? 'h2' : 'http1',
+        mode,
+        headers,
+        bodies,
+        warmupMs,
+        durationMs,
+        ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
+        signal: stop.signal,
+        onTick: progress.tick,
+      });
+    } catch (e) {
+      if (e instanceof LoadOptionsError) throw usage(e.message);
+      throw new LabError('INFRA', `load against ${target.url} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    } finally {
+      progress.done();
+    }
+    const sampled = await samplers.stop();
+    samplers = undefined;
+    if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}): the load was stopped${services ? ' and so are the services' : ''}; no result written`);
+    const finishedAt = new Date();
+    const result = await buildLoadResult({
+      run,
+      samplers: sampled,
+      scenario,
+      startedAt,
+      finishedAt,
+      config: {
+        scenario,
+        tokens: SCENARIOS[scenario].tokens,
+        prompts: promptCount,
+        seed: seed ?? null,
+        model: requestOptions.model,
+        target: target.url,
+        embedded: services !== undefined,
+      },
+    });
+    const m = run.measurement;
+    if (m.ok === 0) io.stderr.write(`warning: no request succeeded (${m.errors} errors ${JSON.stringify(m.errorKinds)}, ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)})\n`);
+    await publish(result, renderLoadSummary(result, run), opts, io);
+  } finally {
+    await samplers?.stop();
+    if (services) {
+      io.stderr.write('stopping the embedded services …\n');
+      await services.stop();
+    }
+    stop.dispose();
+  }
+}
+
+async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOptions, io: Io): Promise<void> {
+  if (opts.rate !== undefined) throw usage('--verify compares closed loops: use --connections, not --rate');
+  if (opts.http2) throw usage('--verify runs both HTTP/1.1 and HTTP/2: drop --http2 (--streams sets the HTTP/2 streams per connection)');
+  if (opts.pid) throw usage('--pid does not apply to --verify');
+  let target: Target | undefined;
+  if (opts.target) {
+    try {
+      target = parseTarget(opts.target);
+    } catch (e) {
+      if (e instanceof TargetError) throw usage(e.message);
+      throw e;
+    }
+  }
+  await ensureWritable(opts.out);
+  const stop = interruptible(io);
+  try {
+    const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
+    const body = embeddingsBodies(scenarioPrompts(scenario ?? 'short', { count: 1, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }), requestOptions)[0]!;
+    const startedAt = new Date();
+    const check = await crossCheck({
+      ...(target ? { target } : {}),
+      ...(opts.connections ? { connections: opts.connections } : {}),
+      ...(opts.streams ? { streams: opts.streams } : {}),
+      ...(opts.duration ? { durationS: opts.duration / 1000 } : {}),
+      ...(opts.warmup !== undefined ? { warmupS: opts.warmup / 1000 } : {}),
+      headers: embeddingsHeaders(requestOptions),
+      body,
+      signal: stop.signal,
+      progress: (line) => io.stderr.write(`${line}\n`),
+    });
+    if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}): no result written`);
+    const result = await buildCrossCheckResult(check, startedAt, new Date());
+    await publish(result, renderCrossCheck(check), opts, io);
+    const missing = check.comparisons.filter((c) => c.pass === null);
+    if (missing.length > 0) throw new LabError('INFRA', `cannot cross-check: ${missing.map((c) => c.skipped).join('; ')}`);
+    if (!check.pass) {
+      const bad = check.comparisons.filter((c) => c.pass === false).map((c) => `${c.driver.tool}/${c.reference?.tool} = ${c.ratio?.toFixed(3)} (±${c.tolerance * 100} %)`);
+      throw new LabError('GATE', `cross-check failed (also on the confirming rerun): ${bad.join(', ')}`);
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** `hlp load`: validate, then run a scenario or the cross-check. */
+export async function loadCommand(scenarioText: string | undefined, rawOptions: unknown, io: Io): Promise<void> {
+  const parsed = LoadCliOptions.safeParse(rawOptions);
+  if (!parsed.success) throw usage(`invalid options: ${parsed.error.message}`);
+  const opts = parsed.data;
+  const scenario = scenarioArg(scenarioText);
+  if (opts.verify) return runVerify(scenario, opts, io);
+  if (!scenario) throw usage(`name a scenario (${SCENARIO_NAMES.join(', ')}) or give --verify`);
+  return runScenario(scenario, opts, io);
+}
+
+export function registerLoadCommand(program: Command, io: Io): void {
+  program
+    .command('load')
+    .description(
+      `load POST /v1/embeddings with prompts of exactly the scenario's GPT-2 token count (${SCENARIO_NAMES.map((s) => `${s} ${SCENARIOS[s].tokens}`).join(', ')}); ` +
+        'open loop (--rate) or closed loop (--connections), HTTP/1.1 or --http2; samples CPU, RSS, event-loop delay and GPU; writes runs/<time>-load.json',
+    )
+    .argument('[scenario]', `${SCENARIO_NAMES.join(' | ')} (with --verify: the prompt of the request body, default short)`, (v: string) => scenarioArg(v))
+    .addOption(new Option('--rate <req/s>', 'open loop: offered requests per second on a fixed schedule; latency from each request\'s intended send time').argParser(parseRate))
+    .addOption(
+      new Option(
+        '--connections <n>',
+        `closed loop: connections, each sending when its previous request is answered; with --rate: the most connections the open loop uses (default ${DEFAULTS.openConnectionsHttp1}, HTTP/2 ${DEFAULTS.openConnectionsH2}); --verify default ${DEFAULT_CROSSCHECK.connections}`,
+      ).argParser(parseConnections),
+    )
+    .addOption(new Option('--streams <n>', `HTTP/2 streams per connection (closed loop default ${DEFAULTS.h2Streams}, open loop ${DEFAULTS.openStreamsH2}; --verify ${DEFAULT_CROSSCHECK.streams})`).argParser(parseStreams))
+    .addOption(new Option('--duration <s>', `measured seconds (default ${DEFAULTS.durationMs / 1000}; --verify ${DEFAULT_CROSSCHECK.durationS} per tool)`).argParser(parseDuration))
+    .addOption(new Option('--warmup <s>', `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`).argParser(parseWarmup))
+    .option('--http2', 'HTTP/2 over cleartext (h2c, prior knowledge), several streams per connection')
+    .addOption(new Option('--target <url>', 'loopback URL of a running proxy (default: start the embedded services and stop them at the end)').argParser(parseTargetUrl))
+    .option('--token <token>', 'bearer token for the proxy (Authorization header)')
+    .option('--model <id>', `model of the request body (default ${DEFAULT_MODEL})`)
+    .addOption(new Option('--prompts <n>', `distinct prompts to rotate through (default ${DEFAULT_PROMPTS})`).argParser(parsePrompts))
+    .addOption(new Option('--seed <n>', 'seed of the prompt generator').argParser(parseSeed))
+    .addOption(new Option('--timeout <ms>', `per-request timeout (default ${DEFAULTS.timeoutMs})`).argParser(parseTimeoutMs))
+    .addOption(new Option('--pid <name=pid>', 'with --target: a process to sample (CPU, RSS), repeatable, e.g. --pid proxy=1234').argParser(parsePid))
+    .option('--json', 'print the run document on stdout (and nothing else there)')
+    .option('--out <file>', 'write the run document to this file instead of the runs directory')
+    .option(
+      '--verify',
+      `cross-check the drivers against wrk (HTTP/1.1, within ${TOLERANCE.http1 * 100} %) and h2load (HTTP/2, within ${TOLERANCE.h2 * 100} %) on a fixed-cost stub endpoint ` +
+        '(or --target), same connections and duration; writes runs/<time>-load-crosscheck.json; exit 1 when they disagree',
+    )
+    .addHelpText(
+      'after',
+      '\nDrivers: HTTP/1.1 closed loop = autocannon; every open loop and HTTP/2 = the lab\'s own (node:http / node:http2),\n' +
+        'because autocannon cannot tell when a request was meant to be sent. Progress goes to stderr once a second.\n' +
+        'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Only loopback targets are accepted.',
+    )
+    .action(async (scenario: string | undefined, _options: unknown, command: Command) => {
+      await loadCommand(scenario, command.opts(), io);
+    });
+}

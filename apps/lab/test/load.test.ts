@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { findOnPath, startStubServer, type StubServer } from '@hlp/loadgen';
+import { RunResult, findRepoRoot, parseRun } from '@hlp/results';
+
+const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir: string;
+
+function hlp(args: readonly string[], timeout = 120_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, maxBuffer: 64 << 20, timeout }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error);
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hlp-load-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('hlp load: usage errors exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['no scenario', ['load', '--rate', '10'], /name a scenario/],
+    ['unknown scenario', ['load', 'huge', '--rate', '10'], /unknown scenario 'huge'/],
+    ['no loop', ['load', 'short'], /--rate .* or --connections/],
+    ['zero rate', ['load', 'short', '--rate', '0'], /rate must be/],
+    ['rate not a number', ['load', 'short', '--rate', 'fast'], /rate must be a positive number/],
+    ['connections not whole', ['load', 'short', '--connections', '1.5'], /connections must be a whole number/],
+    ['streams without --http2', ['load', 'short', '--connections', '2', '--streams', '4'], /HTTP\/2 only/],
+    ['bad duration', ['load', 'short', '--rate', '1', '--duration', '-3'], /duration/],
+    ['duration too long', ['load', 'short', '--rate', '1', '--duration', '99999'], /at most 3600 s/],
+    ['non-loopback target', ['load', 'short', '--rate', '1', '--target', 'http://10.0.0.1:8080'], /only loopback addresses/],
+    ['public target', ['load', 'short', '--rate', '1', '--target', 'http://example.com'], /only loopback addresses/],
+    ['https target', ['load', 'short', '--rate', '1', '--target', 'https://127.0.0.1:1'], /only http:\/\//],
+    ['bad pid', ['load', 'short', '--rate', '1', '--target', 'http://127.0.0.1:1', '--pid', 'proxy'], /name=pid/],
+    ['--verify with --rate', ['load', '--verify', '--rate', '10'], /--verify compares closed loops/],
+    ['unknown option', ['load', 'short', '--rate', '1', '--bogus'], /unknown option/],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, async () => {
+      const r = await hlp(args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    });
+  }
+});
+
+describe('hlp load against a --target', () => {
+  let server: StubServer;
+  before(async () => {
+    server = await startStubServer({ delayMs: 2 });
+  });
+  after(() => server.close());
+
+  it('open loop: progress each second, summary, and a valid document on stdout and in --out', async () => {
+    const out = join(dir, 'open.json');
+    const r = await hlp(['load', 'short', '--target', server.url, '--rate', '40', '--duration', '2', '--warmup', '0.5', '--json', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = parseRun(JSON.parse(r.stdout));
+    assert.deepEqual(parseRun(JSON.parse(await readFile(out, 'utf8'))), doc);
+    assert.equal(doc.suite, 'load');
+    assert.equal(doc.scenario, 'short');
+    assert.equal(doc.config['offeredRate'], 40);
+    assert.equal(doc.config['driver'], 'open-loop-http1');
+    assert.equal(doc.config['tokens'], 32);
+    const latency = doc.metrics.find((m) => m.name === 'http.latency');
+    assert.deepEqual(latency?.labels, { route: '/v1/embeddings', protocol: 'http1' });
+    assert.equal(latency?.summary.n, 80);
+    assert.equal(doc.metrics.find((m) => m.name === 'http.success_ratio')?.['value'], 1);
+    assert.match(r.stderr, /\[\s+1 s measure\] sent \d+ {2}2xx \d+ {2}errors 0 {2}p50 [\d.]+ ms {2}p95 [\d.]+ ms/);
+    assert.match(r.stderr, /http\.throughput/); // the summary table goes to stderr under --json
+    assert.match(r.stderr, /GPU: not applicable|gpu\./);
+  });
+
+  it('closed loop over HTTP/2 with streams, document in the runs directory', async () => {
+    const r = await hlp(['load', 'medium', '--target', server.url, '--http2', '--connections', '2', '--streams', '3', '--duration', '1', '--warmup', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /closed loop, 2 connections × 3 streams, HTTP\/2/);
+    const path = /wrote (.*\.json)/.exec(r.stderr)?.[1];
+    assert.ok(path !== undefined && path.startsWith(dir), r.stderr);
+    const doc = RunResult.parse(JSON.parse(await readFile(path, 'utf8')));
+    assert.equal(doc.config['driver'], 'closed-loop-h2');
+    assert.equal(doc.metrics.find((m) => m.name === 'http.latency')?.labels['protocol'], 'h2');
+  });
+});
+
+describe('hlp load with the embedded services', () => {
+  it('starts proxy and inference, samples both, stops them', { timeout: 240_000 }, async () => {
+    const out = join(dir, 'embedded.json');
+    const r = await hlp(['load', 'short', '--rate', '4', '--duration', '3', '--warmup', '1', '--out', out], 230_000);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = parseRun(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(doc.config['embedded'], true);
+    for (const p of ['proxy', 'inference']) {
+      const cpu = doc.metrics.find((m) => m.name === 'process.cpu' && m.labels['process'] === p);
+      const rss = doc.metrics.find((m) => m.name === 'process.rss' && m.labels['process'] === p);
+      assert.ok(cpu && cpu.summary.n >= 8 && cpu.series && cpu.summary.max <= 1.05, `process.cpu ${p}`);
+      assert.ok(rss && rss.summary.min > 10 * 2 ** 20, `process.rss ${p}`);
+    }
+    assert.ok((doc.metrics.find((m) => m.name === 'http.success_ratio')?.['value'] as number) > 0, 'the proxy answered');
+    const urls = [...r.stderr.matchAll(/(?:proxy|inference) (http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]!);
+    assert.equal(urls.length, 2, r.stderr);
+    for (const url of urls) await assert.rejects(fetch(`${url}/healthz`), `${url} is stopped`);
+  });
+
+  it('Ctrl-C stops the load and the services', { timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [BIN, 'load', 'short', '--rate', '2', '--duration', '120', '--warmup', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HLP_RUNS_DIR: dir },
+      detached: true,
+    });
+    let stderr = '';
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const urls = await new Promise<string[]>((resolve, reject) => {
+        createInterface({ input: child.stderr }).on('line', (line) => {
+          stderr += `${line}\n`;
+          const m = /^proxy (http:\S+) {2}inference (http:\S+)$/.exec(line);
+          if (m) resolve([m[1]!, m[2]!]);
+        });
+        void exit.then((code) => reject(new Error(`hlp load exited with ${code}: ${stderr}`)));
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      const code = await exit;
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /SIGINT: stopping the load/);
+      assert.match(stderr, /interrupted \(SIGINT\)/);
+      for (const url of urls) await assert.rejects(fetch(`${url}/healthz`), `${url} is stopped`);
+    } finally {
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  });
+});
+
+/** wrk and h2load, installing them with the project's own script when missing; a reason to skip otherwise. */
+function crossCheckTools(): string | false {
+  const missing = () => ['wrk', 'h2load'].filter((t) => findOnPath(t) === null);
+  if (missing().length === 0) return false;
+  const root = findRepoRoot(fileURLToPath(new URL('.', import.meta.url)));
+  if (root) spawnSync('bash', [join(root, 'scripts', 'setup-system.sh')], { stdio: 'ignore', timeout: 300_000 });
+  const still = missing();
+  return still.length === 0 ? false : `${still.join(' and ')} missing and scripts/setup-system.sh could not install them (needs root or sudo and the Debian archive)`;
+}
+
+describe('hlp load --verify', () => {
+  it('agrees with wrk within 5 % and with h2load within 10 %', { timeout: 300_000, skip: crossCheckTools() }, async () => {
+    const out = join(dir, 'crosscheck.json');
+    const r = await hlp(['load', '--verify', '--duration', '4', '--json', '--out', out], 290_000);
+    const doc = parseRun(JSON.parse(r.stdout || '{}'));
+    const ratios = doc.metrics.filter((m) => m.name === 'loadgen.crosscheck_ratio');
+    const shown = ratios.map((m) => `${String(m.labels['driver'])}/${String(m.labels['reference'])} ${m.summary.median.toFixed(3)}`).join(', ');
+    assert.equal(r.code, 0, `${shown}\n${r.stderr}`);
+    assert.equal(doc.suite, 'load-crosscheck');
+    assert.equal(ratios.length, 2);
+    const ac = ratios.find((m) => m.labels['reference'] === 'wrk')!;
+    const h2 = ratios.find((m) => m.labels['reference'] === 'h2load')!;
+    assert.ok(Math.abs(ac.summary.median - 1) <= 0.05, shown);
+    assert.ok(Math.abs(h2.summary.median - 1) <= 0.1, shown);
+    assert.equal(doc.verdicts?.every((v) => v.status === 'pass'), true);
+    for (const tool of ['autocannon', 'wrk', 'lab-h2', 'h2load']) {
+      const t = doc.metrics.find((m) => m.name === 'http.throughput' && m.labels['tool'] === tool);
+      assert.ok(t && t.summary.median > 50, `${tool} measured a rate`);
+    }
+    assert.match(r.stderr, /autocannon \d+\.\d .* wrk \d+\.\d/);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The lab's own load loops over a Transport:
+ *
+ * - open loop: request i is due at t0 + i / rate, whatever happened before. A due request takes
+ *   a free slot (a connection, or a stream of an HTTP/2 connection) or waits, first in first out,
+ *   for one; its latency is measured from its due time, so waiting for a slot — coordinated
+ *   omission — counts. The latency from the actual send is kept as `uncorrected` beside it.
+ * - closed loop: `connections × streams` virtual users, each sending its next request as soon as
+ *   the previous one is answered (used for HTTP/2; HTTP/1.1's closed loop is autocannon's).
+ *
+ * Both are bounded in time (warm-up + duration, then at most `timeoutMs` of drain) and count
+ * (`maxRequests`).
+ */
+import { Collector, type Measurement, type Outcome, type Tick } from './measurement.js';
+import { failureKind, type Transport } from './transport.js';
+
+export interface EngineOptions {
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Longest wait for the last answers after the window (open loop), ms. */
+  readonly drainMs: number;
+  /** Upper bound on requests sent, warm-up included. */
+  readonly maxRequests: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly onTick?: ((tick: Tick) => void) | undefined;
+}
+
+export interface OpenLoopOptions extends EngineOptions {
+  /** Offered rate, requests per second. */
+  readonly rate: number;
+  /** Requests that may wait for a slot; past it a due request fails at once as `client-queue-full`. */
+  readonly maxQueue: number;
+}
+
+function sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+  const ms = t - performance.now();
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Open loop on a fixed schedule with coordinated-omission-corrected latencies. */
+export async function runOpenLoop(transport: Transport, options: OpenLoopOptions): Promise<Measurement> {
+  const { rate, signal } = options;
+  const period = 1000 / rate;
+  await transport.open();
+  const t0 = performance.now();
+  const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'schedule', uncorrected: true, onTick: options.onTick });
+  const total = Math.min(options.maxRequests, Math.floor(((options.warmupMs + options.durationMs) * rate) / 1000));
+  const slots = transport.connections * transport.streamsPerConnection;
+  const busy = new Array<number>(transport.connections).fill(0);
+  /** Due times of the requests waiting for a slot (FIFO) and of those in flight. */
+  const queue: { i: number; due: number }[] = [];
+  let queueHead = 0;
+  const inFlight = new Map<number, number>();
+  let stopped = false;
+  let wake: (() => void) | null = null;
+
+  const freeConnection = (): number => {
+    let best = -1;
+    for (let c = 0; c < busy.length; c++) if (busy[c]! < transport.streamsPerConnection && (best < 0 || busy[c]! < busy[best]!)) best = c;
+    return best;
+  };
+
+  const dispatch = (i: number, due: number, slot: number): void => {
+    inFlight.set(i, due);
+    busy[slot]!++;
+    const sent = performance.now();
+    collector.sent(sent);
+    transport.send(i, slot).then(
+      (answer) => settle(i, { intended: due, sent, done: performance.now(), ...answer }, slot),
+      (error: unknown) => settle(i, { intended: due, sent, done: performance.now(), error: failureKind(error) }, slot),
+    );
+  };
+
+  const settle = (i: number, outcome: Outcome, slot: number): void => {
+    if (stopped) return;
+    collector.record(outcome);
+    inFlight.delete(i);
+    busy[slot]!--;
+    if (queueHead < queue.length && !signal?.aborted) {
+      const next = queue[queueHead++]!;
+      if (queueHead >= 4096 && queueHead * 2 >= queue.length) {
+        queue.splice(0, queueHead);
+        queueHead = 0;
+      }
+      dispatch(next.i, next.due, slot);
+    }
+    wake?.();
+  };
+
+  collector.start();
+  let i = 0;
+  while (i < total && !signal?.aborted) {
+    const due = t0 + i * period;
+    if (due > performance.now()) await sleepUntil(due, signal);
+    if (signal?.aborted) break;
+    // Everything due by now goes out (a late timer does not move the schedule).
+    const now = performance.now();
+    for (; i < total && t0 + i * period <= now; i++) {
+      const d = t0 + i * period;
+      const slot = inFlight.size < slots ? freeConnection() : -1;
+      if (slot >= 0) dispatch(i, d, slot);
+      else if (queue.length - queueHead < options.maxQueue) queue.push({ i, due: d });
+      else {
+        collector.sent(now);
+        collector.record({ intended: d, sent: now, done: now, error: 'client-queue-full' });
+      }
+    }
+  }
+  // Drain: wait for the answers of what was sent or queued, at most drainMs past the window
+  // (not at all once stopped: what never left is dropped, what is in flight is abandoned).
+  collector.draining();
+  if (signal?.aborted) queue.length = queueHead;
+  const deadline = Math.max(performance.now(), collector.windowEnd) + options.drainMs;
+  while ((inFlight.size > 0 || queueHead < queue.length) && performance.now() < deadline && !signal?.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(1, Math.min(250, deadline - performance.now())));
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      wake = done;
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    wake = null;
+  }
+  // Scheduled inside the window and never answered: errors of kind `unfinished`.
+  const pending = [...queue.slice(queueHead).map((q) => q.due), ...inFlight.values()];
+  collector.unfinished(pending.filter((d) => d >= collector.windowStart && d < collector.windowEnd).length);
+  stopped = true;
+  const measurement = collector.finish(signal?.aborted === true);
+  await transport.close();
+  return measurement;
+}
+
+export interface ClosedLoopOptions extends EngineOptions {}
+
+/** Closed loop: `connections × streamsPerConnection` users, each with one request outstanding. */
+export async function runClosedLoop(transport: Transport, options: ClosedLoopOptions): Promise<Measurement> {
+  const { signal } = options;
+  await transport.open();
+  const t0 = performance.now();
+  const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'completion', uncorrected: false, onTick: options.onTick });
+  const end = collector.windowEnd;
+  let next = 0;
+  collector.start();
+  const user = async (slot: number): Promise<void> => {
+    while (!signal?.aborted && performance.now() < end && next < options.maxRequests) {
+      const i = next++;
+      const sent = performance.now();
+      collector.sent(sent);
+      try {
+        const answer = await transport.send(i, slot);
+        collector.record({ intended: sent, sent, done: performance.now(), ...answer });
+      } catch (error) {
+        collector.record({ intended: sent, sent, done: performance.now(), error: failureKind(error) });
+      }
+    }
+  };
+  const users = Array.from({ length: transport.connections * transport.streamsPerConnection }, (_, u) => user(u % transport.connections));
+  // Stop at the end of the window: answers still outstanding then are not counted (as wrk and h2load do).
+  let timer: NodeJS.Timeout | undefined;
+  const windowOver = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, end - performance.now() + 1));
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await Promise.race([Promise.all(users), windowOver]);
+  clearTimeout(timer);
+  collector.unfinished(collector.inFlight);
+  const measurement = collector.finish(signal?.aborted === true);
+  await transport.close();
+  return measurement;
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RunResult, parseRun } from '@hlp/results';
+import {
+  LOAD_METRICS,
+  SAMPLES_CAP,
+  buildLoadResult,
+  embeddingsBodies,
+  loadMetrics,
+  parseTarget,
+  runLoad,
+  scenarioPrompts,
+  startSamplers,
+  startStubServer,
+  type LoadRun,
+  type Measurement,
+} from '@hlp/loadgen';
+
+describe('result document', () => {
+  it('a real run validates as hlp.run/1 with the stable names, labels and series', async () => {
+    const server = await startStubServer({ delayMs: 1 });
+    try {
+      const samplers = startSamplers({ processes: [{ name: 'proxy', pid: process.pid }], metrics: [{ name: 'proxy', metricsUrl: `${server.url}/metrics` }], gpu: false });
+      const startedAt = new Date();
+      const run = await runLoad({ target: parseTarget(server.url), bodies: embeddingsBodies(scenarioPrompts('short', { count: 2 })), protocol: 'http1', mode: { kind: 'open', rate: 100 }, warmupMs: 300, durationMs: 2000 });
+      const sampled = await samplers.stop();
+      const doc = await buildLoadResult({ run, samplers: sampled, scenario: 'short', startedAt, finishedAt: new Date(), config: { target: server.url } });
+      const valid = parseRun(JSON.parse(JSON.stringify(doc)));
+      assert.equal(valid.suite, 'load');
+      assert.equal(valid.scenario, 'short');
+      assert.equal(valid.config['offeredRate'], 100);
+      assert.equal(valid.config['mode'], 'open');
+      const names = valid.metrics.map((m) => `${m.name} ${JSON.stringify(m.labels)}`);
+      for (const expected of [
+        'http.latency {"route":"/v1/embeddings","protocol":"http1"}',
+        'http.latency_uncorrected {"route":"/v1/embeddings","protocol":"http1"}',
+        'http.throughput {"route":"/v1/embeddings","protocol":"http1"}',
+        'http.success_ratio {"route":"/v1/embeddings","protocol":"http1"}',
+        'process.cpu {"process":"proxy"}',
+        'process.rss {"process":"proxy"}',
+        'process.eventloop_lag_p99 {"process":"proxy"}',
+      ])
+        assert.ok(names.includes(expected), `${expected} missing from ${names.join(', ')}`);
+      const latency = valid.metrics.find((m) => m.name === 'http.latency')!;
+      assert.equal(latency.unit, 'ms');
+      assert.equal(latency.better, 'lower');
+      assert.equal(latency.summary.n, 200);
+      assert.equal(latency.samples.length, 200);
+      const tput = valid.metrics.find((m) => m.name === 'http.throughput')!;
+      assert.equal(tput.better, 'higher');
+      assert.equal(tput['value'], 100);
+      assert.ok(tput.series && tput.series.length >= 2 && tput.series.every((p) => typeof p['sent'] === 'number'));
+      assert.equal(valid.metrics.find((m) => m.name === 'http.success_ratio')!['value'], 1);
+      const cpu = valid.metrics.find((m) => m.name === 'process.cpu')!;
+      assert.ok(cpu.series!.every((p) => p.t >= 0 && p.t <= 2000), 'sampler series re-based on the measured window');
+      assert.ok(cpu.samples.every((x) => x >= 0 && x <= 1.05));
+      assert.deepEqual((valid.config['samplers'] as { gpu: unknown }).gpu, { status: 'not-applicable', reason: 'disabled' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('caps raw latency samples but summarises all of them', () => {
+    const latencies = Array.from({ length: 25_000 }, (_, i) => 1 + (i % 1000));
+    const measurement: Measurement = {
+      countBy: 'completion',
+      windowStart: 0,
+      windowMs: 10_000,
+      ok: latencies.length,
+      non2xx: 0,
+      errors: 0,
+      sent: latencies.length,
+      statusCodes: {},
+      statusDetails: {},
+      errorKinds: {},
+      latencies,
+      uncorrected: null,
+      hdr: null,
+      seconds: [],
+      unfinished: 0,
+      aborted: false,
+    };
+    const run: LoadRun = { driver: 'autocannon', protocol: 'http1', mode: 'closed', rate: null, connections: 1, streams: 1, warmupMs: 0, durationMs: 10_000, timeoutMs: 1000, measurement };
+    const [latency] = loadMetrics(run, null);
+    assert.equal(latency!.name, LOAD_METRICS.latency.name);
+    assert.equal(latency!.samples.length, SAMPLES_CAP);
+    assert.equal(latency!.summary.n, 25_000);
+    RunResult.shape.metrics.parse(loadMetrics(run, null));
+  });
+
+  it('a run where nothing succeeded still makes a valid document', () => {
+    const measurement: Measurement = {
+      countBy: 'schedule', windowStart: 0, windowMs: 1000, ok: 0, non2xx: 0, errors: 5, sent: 5, statusCodes: {}, statusDetails: {}, errorKinds: { ECONNREFUSED: 5 },
+      latencies: [], uncorrected: [], hdr: null, seconds: [{ t: 0, sent: 5, ok: 0, non2xx: 0, errors: 5, latencies: [] }], unfinished: 0, aborted: false,
+    };
+    const run: LoadRun = { driver: 'open-loop-http1', protocol: 'http1', mode: 'open', rate: 5, connections: 1, streams: 1, warmupMs: 0, durationMs: 1000, timeoutMs: 1000, measurement };
+    const metrics = RunResult.shape.metrics.parse(loadMetrics(run, null));
+    assert.deepEqual(metrics.map((m) => m.name), ['http.throughput', 'http.success_ratio']);
+    assert.equal(metrics[1]!['value'], 0);
+  });
+});
