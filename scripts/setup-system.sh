@@ -9,6 +9,11 @@ declare -A wanted=(
   [make]=make
   [cmake]=cmake
   [python3]=python3
+  [wrk]=wrk                 # load-generator cross-check (HTTP/1.1)
+  [h2load]=nghttp2-client   # load-generator cross-check (HTTP/2)
+  [prometheus]=prometheus   # dashboard and metrics tests (scrapes the apps on loopback)
+  [promtool]=prometheus     # checks every dashboard query, backfills the lab history
+  [chromium]=chromium       # headless browser for the HTML report test (playwright-core)
 )
 
 missing=()

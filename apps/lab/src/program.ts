@@ -3,6 +3,12 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { benchKernels, type Io } from './commands/bench-kernels.js';
 import { benchCkks } from './commands/bench-ckks.js';
+import { registerBaselineCommand } from './commands/baseline.js';
+import { registerGateCommand } from './commands/gate.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerLoadCommand } from './commands/load.js';
 import { CKKS_DEFAULT_NS, CKKS_DEFAULT_TIME_MS, CKKS_QUICK_TIME_MS, DEFAULT_NATIVE_THREADS, PROMPT_N } from './bench/ckks.js';
 import { DEFAULT_BITS, DEFAULT_NS, DEFAULT_TIME_MS, QUICK_TIME_MS } from './bench/kernels.js';
 import {
@@ -90,6 +96,12 @@ export function createProgram(io: Io): Command {
     .option('--json', 'print the run document on stdout (and nothing else there)')
     .option('--out <file>', 'write the run document to this file instead of the runs directory')
     .option('--no-prompt', 'skip the prompt-scale benchmark (ckks.prompt_encrypt)')
+    .addOption(
+      new Option(
+        '--symmetric-prng <prng>',
+        'how the native backend expands secret-key seeds: shake256 (SEAL\'s seeded format, node-seal loads it) or aes256ctr (faster; only the native backend loads it)',
+      ).choices(['shake256', 'aes256ctr']),
+    )
     .option('--quick', `short run for CI (${CKKS_QUICK_TIME_MS} ms per case, n = ${PROMPT_N} unless --n, few prompt iterations)`)
     .addHelpText(
       'after',
@@ -99,6 +111,13 @@ export function createProgram(io: Io): Command {
     .action(async (_options: unknown, command: Command) => {
       await benchCkks(command.opts(), io);
     });
+
+  registerGateCommand(program, io);
+  registerBaselineCommand(program, io);
+  registerServeCommand(program, io);
+  registerReportCommand(program, io);
+  registerExportCommand(program, io);
+  registerLoadCommand(program, io);
 
   return program;
 }
