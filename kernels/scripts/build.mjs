@@ -59,3 +59,11 @@ if (!existsSync(join(nativeBuild, 'CMakeCache.txt'))) {
   run('cmake', ['-S', root, '-B', nativeBuild, '-DCMAKE_BUILD_TYPE=Release']);
 }
 run('cmake', ['--build', nativeBuild, '--parallel', jobs]);
+// With nvcc on PATH, CMake also built build/native/libhlp_cuda.so, which the addon dlopens
+// on first use of the cuda variant (never linked, so the addon loads without CUDA).
+const cudaLib = join(nativeBuild, 'libhlp_cuda.so');
+process.stderr.write(
+  existsSync(cudaLib)
+    ? `[kernels] cuda variant library: ${cudaLib}\n`
+    : '[kernels] nvcc not found: libhlp_cuda.so not built (cuda variant unavailable)\n',
+);

@@ -6,9 +6,10 @@
 #include "../include/hlp/kernels.h"
 #include "variants.hpp"
 
-#ifdef HLP_WITH_CUDA
-#include "../cuda/ntt-cuda.hpp"
-#endif
+// The cuda variant: libhlp_cuda.so, dlopen'd on first use (cuda-loader.hpp).
+#include "../ckks/ckks.hpp"
+#include "../cuda/cuda-loader.hpp"
+#include "../cuda/hlp-cuda.h"
 
 struct hlp_ntt_context {
   std::vector<hlp::NttTables> tables;
@@ -74,20 +75,17 @@ hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, u
       }
     }
   }
-#ifdef HLP_WITH_CUDA
   if (variant == HLP_VARIANT_CUDA) {
-    for (std::size_t p = 0; p < polys; ++p) {
-      for (uint32_t b = 0; b < count; ++b) {
-        u64 *block = data + (p * count + b) * n;
-        const hlp::NttTables &t = ctx->tables[first + b];
-        const bool ok = dir == Direction::kForward ? hlp::cuda::ntt_forward_batch(block, 1, t)
-                                                   : hlp::cuda::ntt_inverse_batch(block, 1, t);
-        if (!ok) return HLP_E_NO_DEVICE;
-      }
-    }
-    return HLP_OK;
+    // The whole RNS batch in one call: [poly][prime][n], primes first..first+count-1.
+    const hlp_cuda_api *api = hlp::cuda_loader::usable();
+    if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+    std::vector<hlp_cuda_prime> primes;
+    for (uint32_t b = 0; b < count; ++b) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[first + b]));
+    const int rc = api->ntt(dir == Direction::kForward ? 1 : 0, data, polys, static_cast<uint32_t>(n),
+                            primes.data(), count);
+    return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
+                                     : rc == HLP_CUDA_NO_DEVICE ? HLP_E_NO_DEVICE : HLP_E_INTERNAL;
   }
-#endif
   const hlp::KernelOps *ops = cpu_ops(variant);
   if (ops == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
   const hlp::NttFn fn = dir == Direction::kForward ? ops->ntt_forward : ops->ntt_inverse;
@@ -107,12 +105,6 @@ hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *
   hlp_variant variant;
   st = hlp_variant_resolve(requested, &variant);
   if (st != HLP_OK) return st;
-  // Element-wise work is memory-bound; the GPU path would spend more on copies than it
-  // saves, so CUDA requests run on the best CPU variant.
-  if (variant == HLP_VARIANT_CUDA) variant = hlp_variant_default();
-  if (variant == HLP_VARIANT_CUDA) variant = HLP_VARIANT_SCALAR;
-  const hlp::KernelOps *ops = cpu_ops(variant);
-  if (ops == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
   const std::size_t n = ctx->tables[0].n;
   const std::size_t polys = words / (n * count);
   if (flags & HLP_FLAG_CHECK_INPUT) {
@@ -124,6 +116,19 @@ hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *
       }
     }
   }
+  if (variant == HLP_VARIANT_CUDA) {
+    // Memory-bound: worth it for data already headed to the device; explicit requests only.
+    const hlp_cuda_api *api = hlp::cuda_loader::usable();
+    if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+    std::vector<hlp_cuda_prime> primes;
+    for (uint32_t k = 0; k < count; ++k) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[first + k]));
+    const int rc = api->eltwise(op == Op::kAdd ? 0 : op == Op::kSub ? 1 : 2, r, a, b, polys, static_cast<uint32_t>(n),
+                                primes.data(), count);
+    return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
+                                     : rc == HLP_CUDA_NO_DEVICE ? HLP_E_NO_DEVICE : HLP_E_INTERNAL;
+  }
+  const hlp::KernelOps *ops = cpu_ops(variant);
+  if (ops == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
   const hlp::EltwiseFn fn = op == Op::kAdd ? ops->add_mod : op == Op::kSub ? ops->sub_mod : ops->mul_mod;
   for (std::size_t p = 0; p < polys; ++p) {
     for (uint32_t k = 0; k < count; ++k) {
@@ -319,6 +324,148 @@ hlp_status hlp_eltwise_mul_mod(const hlp_ntt_context *ctx, uint64_t *r, const ui
                                size_t words, uint32_t first_modulus, uint32_t modulus_count, hlp_variant variant,
                                uint32_t flags) {
   return eltwise(ctx, r, a, b, words, first_modulus, modulus_count, variant, flags, Op::kMul);
+}
+
+}  // extern "C"
+
+// ---- cuda variant: pool, pinned memory, CKKS encryptor (libhlp_cuda.so) -------------
+
+struct hlp_cuda_encryptor {
+  const hlp_cuda_api *api;
+  void *handle;
+  const hlp_ckks_context *ctx;
+  uint32_t level;
+};
+
+namespace {
+
+hlp_status cuda_status(int rc) {
+  switch (rc) {
+    case HLP_CUDA_OK: return HLP_OK;
+    case HLP_CUDA_NO_DEVICE: return HLP_E_NO_DEVICE;
+    case HLP_CUDA_OUT_OF_MEMORY: return HLP_E_OUT_OF_MEMORY;
+    case HLP_CUDA_INVALID: return HLP_E_INVALID_ARGUMENT;
+    default: return HLP_E_INTERNAL;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char *hlp_cuda_unavailable_reason(void) { return hlp::cuda_loader::state().reason.c_str(); }
+
+hlp_status hlp_cuda_pool_stats(hlp_cuda_memory_stats *out) {
+  if (out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  const hlp_cuda_api *api = hlp::cuda_loader::usable();
+  if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+  hlp_cuda_pool_counters c{};
+  const int rc = api->pool_stats(&c);
+  if (rc != HLP_CUDA_OK) return cuda_status(rc);
+  *out = hlp_cuda_memory_stats{c.allocations,  c.frees,          c.hits,
+                               c.misses,       c.bytes_in_use,   c.bytes_reserved,
+                               c.peak_bytes_in_use, c.peak_bytes_reserved};
+  return HLP_OK;
+}
+
+hlp_status hlp_cuda_pool_trim(void) {
+  const hlp_cuda_api *api = hlp::cuda_loader::usable();
+  if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+  return cuda_status(api->pool_trim());
+}
+
+hlp_status hlp_cuda_host_alloc(size_t bytes, void **out) {
+  if (out == nullptr || bytes == 0) return HLP_E_INVALID_ARGUMENT;
+  const hlp_cuda_api *api = hlp::cuda_loader::usable();
+  if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+  void *p = api->host_alloc(bytes);
+  if (p == nullptr) return HLP_E_OUT_OF_MEMORY;
+  *out = p;
+  return HLP_OK;
+}
+
+hlp_status hlp_cuda_host_free(void *block) {
+  if (block == nullptr) return HLP_E_INVALID_ARGUMENT;
+  const hlp_cuda_api *api = hlp::cuda_loader::usable();
+  if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+  api->host_free(block);
+  return HLP_OK;
+}
+
+hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t *public_key,
+                                     size_t public_key_words, uint32_t level, uint32_t flags,
+                                     hlp_cuda_encryptor **out) {
+  if (ctx == nullptr || public_key == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k || level + 1 > HLP_CUDA_MAX_PRIMES) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t n = ctx->n;
+  const std::size_t key_words = static_cast<std::size_t>(ctx->k + 1) * n;
+  if (public_key_words != 2 * key_words) return HLP_E_LENGTH_MISMATCH;
+  if ((flags & HLP_FLAG_CHECK_INPUT) &&
+      (!hlp::ckks::rns_below(ctx, public_key, ctx->k + 1) || !hlp::ckks::rns_below(ctx, public_key + key_words, ctx->k + 1))) {
+    return HLP_E_VALUE_OUT_OF_RANGE;
+  }
+  const hlp_cuda_api *api = hlp::cuda_loader::usable();
+  if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
+  try {
+    std::vector<hlp_cuda_prime> primes;
+    for (uint32_t b = 0; b <= level; ++b) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[b]));
+    const hlp::ckks::DivideRound &d = ctx->divide[level];
+    std::size_t cdt_count = 0;
+    const u64 *cdt = hlp::ckks::noise_cdt(&cdt_count);
+    if (cdt_count != HLP_CUDA_NOISE_ENTRIES) return HLP_E_INTERNAL;
+    hlp_cuda_encrypt_setup setup{};
+    setup.n = static_cast<uint32_t>(n);
+    setup.level = level;
+    setup.key_primes = ctx->k + 1;
+    setup.primes = primes.data();
+    setup.public_key = public_key;
+    setup.half = d.half;
+    setup.inv = d.inv.data();
+    setup.inv_shoup = d.inv_shoup.data();
+    setup.neg_offset = d.neg_offset.data();
+    setup.neg_inv = d.neg_inv.data();
+    setup.noise_cdt = cdt;
+    setup.noise_offset = hlp::ckks::kNoiseOffset;
+    void *handle = nullptr;
+    const int rc = api->encryptor_create(&setup, &handle);
+    if (rc != HLP_CUDA_OK) return cuda_status(rc);
+    *out = new hlp_cuda_encryptor{api, handle, ctx, level};
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+void hlp_cuda_encryptor_destroy(hlp_cuda_encryptor *encryptor) {
+  if (encryptor == nullptr) return;
+  encryptor->api->encryptor_destroy(encryptor->handle);
+  delete encryptor;
+}
+
+hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t *plains, size_t plain_words,
+                                   uint32_t count, const uint8_t *randomness, size_t randomness_bytes,
+                                   uint64_t *out, size_t out_words, uint32_t flags) {
+  if (encryptor == nullptr || out == nullptr || randomness == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  const hlp_ckks_context *ctx = encryptor->ctx;
+  const std::size_t n = ctx->n;
+  const uint32_t level = encryptor->level;
+  const std::size_t ct_words = 2 * static_cast<std::size_t>(level) * n;
+  if (out_words != ct_words * count) return HLP_E_LENGTH_MISMATCH;
+  if (plains == nullptr) {
+    if (plain_words != 0) return HLP_E_INVALID_ARGUMENT;
+  } else {
+    const std::size_t per = static_cast<std::size_t>(level) * n;
+    if (plain_words != per * count) return HLP_E_LENGTH_MISMATCH;
+    if (flags & HLP_FLAG_CHECK_INPUT) {
+      for (uint32_t c = 0; c < count; ++c) {
+        if (!hlp::ckks::rns_below(ctx, plains + c * per, level)) return HLP_E_VALUE_OUT_OF_RANGE;
+      }
+    }
+    if (hlp::ckks::overlaps(out, out_words, plains, plain_words)) return HLP_E_INVALID_ARGUMENT;
+  }
+  const std::size_t per_ct = n * (hlp::ckks::kTernaryBytesPerCoeff + 2 * hlp::ckks::kNoiseBytesPerCoeff);
+  if (randomness_bytes / per_ct < count) return HLP_E_RANDOMNESS_EXHAUSTED;
+  return cuda_status(encryptor->api->encrypt(encryptor->handle, plains, count, randomness, out));
 }
 
 }  // extern "C"

@@ -8,9 +8,8 @@
 #include "../include/hlp/kernels.h"
 #include "variants.hpp"
 
-#ifdef HLP_WITH_CUDA
-#include "../cuda/ntt-cuda.hpp"
-#endif
+// The cuda variant lives in libhlp_cuda.so, loaded on first use (no link-time CUDA).
+#include "../cuda/cuda-loader.hpp"
 
 namespace hlp {
 
@@ -87,25 +86,15 @@ int hlp_variant_compiled(hlp_variant variant) {
     case HLP_VARIANT_AVX512:
       return 1;
     case HLP_VARIANT_CUDA:
-#ifdef HLP_WITH_CUDA
-      return 1;
-#else
-      return 0;
-#endif
+      // "Compiled" for a run-time loaded variant: libhlp_cuda.so was found and loads.
+      return hlp::cuda_loader::state().api != nullptr ? 1 : 0;
     default:
       return 0;
   }
 }
 
 int hlp_variant_available(hlp_variant variant) {
-  if (variant == HLP_VARIANT_CUDA) {
-#ifdef HLP_WITH_CUDA
-    static const bool has_device = hlp::cuda::device_available();
-    return has_device ? 1 : 0;
-#else
-    return 0;
-#endif
-  }
+  if (variant == HLP_VARIANT_CUDA) return hlp::cuda_loader::usable() != nullptr ? 1 : 0;
   return cpu_variant_available(variant) ? 1 : 0;
 }
 

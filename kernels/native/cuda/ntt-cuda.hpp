@@ -1,30 +1,33 @@
-// Host-callable CUDA NTT. Plain C++: no CUDA types here, so any .cpp (dispatch, tests)
-// can include it; only ntt-cuda.cu needs nvcc. Results are bit-identical to
-// ntt_forward_scalar / ntt_inverse_scalar (same tables, same lazy butterflies).
+// Host-callable CUDA kernels (libhlp_cuda: ntt-cuda.cu). Plain C++: no CUDA types here,
+// so any .cpp (tests) can include it; only ntt-cuda.cu needs nvcc. The core reaches the
+// same code through the dlopen'd C table in cuda-api.h; this header is for the native
+// test binary, which also links the static library. Results are bit-identical to the
+// scalar CPU variant (same tables, same lazy butterflies).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "../core/ntt_tables.hpp"
+#include "cuda-api.h"
 
 namespace hlp::cuda {
 
 // True when the CUDA runtime reports at least one device (checked once per process).
 bool device_available();
 
-// Message for the last failed call on this thread ("" if none). Valid until the next
-// call into this API on the same thread.
+// Message for the last failed call on this thread ("" if none).
 const char *last_error();
 
-// Batched in-place transforms of `batch` polynomials of t.n words each, laid end to end
-// in host memory, all modulo t's prime. Input words must be < q; outputs are < q.
-// Forward: natural order in, bit-reversed out. Inverse: the reverse, scaled by n^-1.
-// Tables are uploaded once per (device, n, q) and cached; data goes through a cached
-// device buffer in chunks. Calls are serialised by a process-wide mutex. Returns false
-// on any CUDA error or bad argument (message via last_error()); the data is then
-// unspecified. batch == 0 is a no-op returning true.
+// Batched in-place transforms of `batch` polynomials of t.n words, all modulo t's prime
+// (the one-prime case of the RNS batch in cuda-api.h). false on any CUDA error.
 bool ntt_forward_batch(std::uint64_t *host_data, std::size_t batch, const hlp::NttTables &t);
 bool ntt_inverse_batch(std::uint64_t *host_data, std::size_t batch, const hlp::NttTables &t);
+
+// Benchmark helper: median seconds of one forward transform of `polys` RNS polynomials
+// already resident on the device (no host copies), over `reps` runs timed with events.
+// Negative on error.
+double bench_ntt_resident(std::size_t polys, std::uint32_t n, const hlp_cuda_prime *primes, std::uint32_t count,
+                          int reps);
 
 }  // namespace hlp::cuda

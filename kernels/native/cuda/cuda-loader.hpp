@@ -1,0 +1,103 @@
+// Run-time loading of libhlp_cuda.so by the core (no link-time CUDA dependency, so the
+// Node addon builds and loads on machines without CUDA). Header-only; included by
+// core/dispatch.cpp and core/capi.cpp.
+//
+// Search order: $HLP_CUDA_LIB (a file path), then libhlp_cuda.so beside the module that
+// holds the core (the .node addon in build/Release or the test binary in build/native),
+// then ../native/ and native/ relative to it. The first library that loads and exports
+// hlp_cuda_api_v1 with a matching version wins; the result (or the reason for failure)
+// is kept for the life of the process.
+#pragma once
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../core/ntt_tables.hpp"
+#include "cuda-api.h"
+
+namespace hlp::cuda_loader {
+
+struct State {
+  const hlp_cuda_api *api = nullptr;  // library loaded
+  int devices = 0;
+  std::string reason;  // why cuda is unavailable ("" when available)
+  std::string path;
+};
+
+inline void anchor() {}
+
+inline State load() {
+  State s;
+  std::vector<std::string> candidates;
+  const char *env = std::getenv("HLP_CUDA_LIB");
+  if (env != nullptr && *env != '\0') {
+    candidates.emplace_back(env);
+  } else {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void *>(&anchor), &info) != 0 && info.dli_fname != nullptr) {
+      std::string dir = info.dli_fname;
+      const std::size_t slash = dir.rfind('/');
+      dir = slash == std::string::npos ? "." : dir.substr(0, slash);
+      candidates.push_back(dir + "/libhlp_cuda.so");
+      candidates.push_back(dir + "/../native/libhlp_cuda.so");
+      candidates.push_back(dir + "/native/libhlp_cuda.so");
+    }
+  }
+  std::string errors;
+  for (const std::string &path : candidates) {
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char *e = dlerror();
+      errors += (errors.empty() ? "" : "; ") + std::string(e != nullptr ? e : path.c_str());
+      continue;
+    }
+    auto fn = reinterpret_cast<hlp_cuda_api_fn>(dlsym(handle, "hlp_cuda_api_v1"));
+    const hlp_cuda_api *api = fn != nullptr ? fn() : nullptr;
+    if (api == nullptr || api->version != HLP_CUDA_API_VERSION || api->struct_size < sizeof(hlp_cuda_api)) {
+      errors += (errors.empty() ? "" : "; ") + path + ": not a compatible libhlp_cuda (API version)";
+      dlclose(handle);
+      continue;
+    }
+    s.api = api;
+    s.path = path;
+    s.devices = api->device_count();
+    if (s.devices <= 0) s.reason = "cuda: " + path + " loaded, but no CUDA device (" + api->last_error() + ")";
+    return s;
+  }
+  s.reason = "cuda: libhlp_cuda.so not loaded (" + (errors.empty() ? std::string("no candidate path") : errors) +
+             "); build it with nvcc (CMake) or set HLP_CUDA_LIB";
+  return s;
+}
+
+inline const State &state() {
+  static const State s = load();
+  return s;
+}
+
+// The API when the library loaded and a device exists, else nullptr.
+inline const hlp_cuda_api *usable() {
+  const State &s = state();
+  return s.api != nullptr && s.devices > 0 ? s.api : nullptr;
+}
+
+inline hlp_cuda_prime prime_of(const hlp::NttTables &t) {
+  hlp_cuda_prime p{};
+  p.q = t.modulus.value;
+  p.barrett_hi = t.modulus.barrett_hi;
+  p.barrett_lo = t.modulus.barrett_lo;
+  p.inv_n = t.inv_n;
+  p.inv_n_shoup = t.inv_n_shoup;
+  p.last = hlp::mul_mod_barrett(t.inv[1], t.inv_n, t.modulus);
+  p.last_shoup = hlp::shoup_precompute(p.last, p.q);
+  p.fwd = t.fwd.data();
+  p.fwd_shoup = t.fwd_shoup.data();
+  p.inv = t.inv.data();
+  p.inv_shoup = t.inv_shoup.data();
+  return p;
+}
+
+}  // namespace hlp::cuda_loader
