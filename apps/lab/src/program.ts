@@ -9,6 +9,9 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerLoadCommand } from './commands/load.js';
+import { registerSuiteCommand } from './commands/suite.js';
+import { registerProfileCommand } from './commands/profile.js';
+import { registerTuneCommand } from './commands/tune.js';
 import { CKKS_DEFAULT_NS, CKKS_DEFAULT_TIME_MS, CKKS_QUICK_TIME_MS, DEFAULT_NATIVE_THREADS, PROMPT_N } from './bench/ckks.js';
 import { DEFAULT_BITS, DEFAULT_NS, DEFAULT_TIME_MS, QUICK_TIME_MS } from './bench/kernels.js';
 import {
@@ -118,6 +121,9 @@ export function createProgram(io: Io): Command {
   registerReportCommand(program, io);
   registerExportCommand(program, io);
   registerLoadCommand(program, io);
+  registerSuiteCommand(program, io);
+  registerProfileCommand(program, io);
+  registerTuneCommand(program, io);
 
   return program;
 }

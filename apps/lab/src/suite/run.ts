@@ -1,0 +1,388 @@
+/**
+ * `hlp suite`: run the steps of a suite configuration (kernel and CKKS micro-benchmarks, load
+ * scenarios against the embedded services), then evaluate the SLO targets, gate each run against
+ * its stored baseline, write the HTML report and the dashboards, and summarise. Interruption
+ * (an aborted `signal`) stops the current step, stops the services, and keeps what was measured.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ADDON_PATH } from '@hlp/kernels';
+import {
+  DEFAULT_MODEL,
+  DEFAULT_PROMPTS,
+  buildLoadResult,
+  embeddingsBodies,
+  embeddingsHeaders,
+  parseTarget,
+  runLoad,
+  scenarioPrompts,
+  startSamplers,
+  type RunningSamplers,
+} from '@hlp/loadgen';
+import { compactUtc, defaultRunsDir, fingerprint, parseRun, writeRun, type Metric, type RunResult } from '@hlp/results';
+import { defaultBaselinesDir, evaluateTargets, findBaseline, readBaseline, runGate, type TargetResult } from '@hlp/gate';
+import { spawn } from 'node:child_process';
+import { readRun } from '@hlp/results';
+import { LAB_BIN } from '../commands/gate.js';
+import { createInterface } from 'node:readline';
+import type { Io } from '../commands/bench-kernels.js';
+import { buildReport } from '../commands/report.js';
+import { LabError } from '../errors.js';
+import { startEmbedded, type EmbeddedServices } from '../load/services.js';
+import { estimateSeconds, type SuiteConfig, type SuiteStep } from './config.js';
+import { StepBar, clock } from './progress.js';
+import { capacityModel } from './capacity.js';
+
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+export interface SuiteOptions {
+  readonly runsDir?: string;
+  readonly baselinesDir?: string;
+  readonly signal?: AbortSignal;
+  /** Seconds between progress lines when stderr is not a TTY. */
+  readonly progressEveryMs?: number;
+}
+
+export interface GateLine {
+  readonly suite: string;
+  readonly status: 'no-baseline' | 'pass' | 'fail' | 'error';
+  readonly message: string;
+  readonly regressions: readonly string[];
+  readonly improvements: readonly string[];
+}
+
+export interface SuiteOutcome {
+  readonly name: string;
+  readonly interrupted: boolean;
+  readonly folder: string;
+  readonly runs: readonly { path: string; run: RunResult }[];
+  readonly steps: readonly { title: string; status: 'done' | 'failed' | 'skipped' | 'interrupted'; detail: string; seconds: number }[];
+  readonly targets: readonly TargetResult[];
+  readonly gate: readonly GateLine[];
+  readonly written: readonly string[];
+  readonly notes: readonly string[];
+  readonly seconds: number;
+}
+
+function stepTitle(step: SuiteStep): string {
+  switch (step.kind) {
+    case 'kernels':
+      return `kernels n=${step.ns.join(',')}`;
+    case 'ckks':
+      return `ckks ${step.backends.join('+')} ${step.ns.join(',')}`;
+    case 'load':
+      return `load ${step.scenario} ${step.rate}/s`;
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Interrupted('interrupted');
+}
+
+/** `hlp bench <kind> …` arguments that repeat a suite step. */
+export function benchArgs(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>): string[] {
+  const a: string[] = [step.kind];
+  if (step.kind === 'kernels') {
+    if (step.variants) a.push('--variant', step.variants.join(','));
+    a.push('--n', step.ns.join(','), '--bits', step.bits.join(','));
+    if (!step.alloc) a.push('--no-alloc');
+  } else {
+    a.push('--backend', step.backends.join(','), '--n', step.ns.join(','));
+    if (step.threads) a.push('--threads', step.threads.join(','));
+    if (!step.prompt) a.push('--no-prompt');
+  }
+  if (step.timeMs) a.push('--time', String(step.timeMs));
+  if (step.quick) a.push('--quick');
+  return a;
+}
+
+/**
+ * Micro-benchmarks run in a fresh `hlp bench` process (as the gate re-measures them), so that
+ * this process stays responsive: its event loop is free to take Ctrl-C, redraw the bar, and stop
+ * the child (SIGTERM, then SIGKILL) while a benchmark case spins.
+ */
+async function benchInChildProcess(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>, folder: string, bar: StepBar, signal: AbortSignal | undefined): Promise<RunResult> {
+  checkAborted(signal);
+  const out = join(folder, `.${step.kind}-${process.pid}-${Date.now()}.json`);
+  const child = spawn(process.execPath, [LAB_BIN, 'bench', ...benchArgs(step), '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    tail.push(line);
+    if (tail.length > 15) tail.shift();
+    const m = /^\[\s*(\d+)\/(\d+)\]\s+(\S+)/.exec(line);
+    if (m) bar.update(Number(m[1]) / Number(m[2]), `${m[1]}/${m[2]} ${m[3]}`);
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
+  const onAbort = (): void => {
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const code = await exited;
+    checkAborted(signal);
+    if (code !== 0) throw new Error(`hlp bench ${benchArgs(step).join(' ')} exited ${String(code)}:\n${tail.slice(-6).join('\n')}`);
+    return await readRun(out);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await rm(out, { force: true });
+  }
+}
+
+export function describeLabels(m: Pick<Metric, 'name' | 'labels'>): string {
+  const l = Object.entries(m.labels)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return l ? `${m.name} {${l}}` : m.name;
+}
+
+/** The embedded services, started once on first use and shared by the load steps. */
+class Services {
+  #svc: EmbeddedServices | undefined;
+  constructor(private readonly io: Io) {}
+  async get(): Promise<EmbeddedServices> {
+    this.#svc ??= await startEmbedded(this.io);
+    return this.#svc;
+  }
+  async stop(): Promise<void> {
+    if (!this.#svc) return;
+    this.io.stderr.write('stopping the embedded services …\n');
+    await this.#svc.stop();
+    this.#svc = undefined;
+  }
+}
+
+async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services: Services, bar: StepBar, signal: AbortSignal | undefined): Promise<RunResult> {
+  const svc = await services.get();
+  checkAborted(signal);
+  const target = parseTarget(svc.proxyUrl);
+  const promptCount = step.prompts ?? DEFAULT_PROMPTS;
+  const prompts = scenarioPrompts(step.scenario, { count: promptCount });
+  const req = { model: DEFAULT_MODEL };
+  const samplers: RunningSamplers = startSamplers({
+    processes: svc.processes,
+    metrics: [
+      { name: 'proxy', metricsUrl: `${svc.proxyUrl}/metrics` },
+      { name: 'inference', metricsUrl: `${svc.inferenceUrl}/metrics` },
+    ],
+  });
+  const startedAt = new Date();
+  const totalS = step.warmupS + step.durationS;
+  let run;
+  try {
+    run = await runLoad({
+      target,
+      protocol: step.http2 ? 'h2' : 'http1',
+      mode: { kind: 'open', rate: step.rate },
+      headers: embeddingsHeaders(req),
+      bodies: embeddingsBodies(prompts, req),
+      warmupMs: step.warmupS * 1000,
+      durationMs: step.durationS * 1000,
+      ...(signal ? { signal } : {}),
+      onTick: (t) => bar.update(Math.min(1, t.elapsedS / totalS), `${t.phase} 2xx ${t.ok} errors ${t.errors}`),
+    });
+  } catch (error) {
+    await samplers.stop();
+    throw error;
+  }
+  const sampled = await samplers.stop();
+  return buildLoadResult({
+    run,
+    samplers: sampled,
+    scenario: step.scenario,
+    startedAt,
+    finishedAt: new Date(),
+    config: { scenario: step.scenario, rate: step.rate, prompts: promptCount, model: req.model, target: target.url, embedded: true, interrupted: signal?.aborted === true },
+  });
+}
+
+/** Gate one run against its stored baseline (no re-measurement: `hlp gate` confirms). */
+async function gateRun(run: RunResult, path: string, baselinesDir: string): Promise<GateLine> {
+  const found = await findBaseline(baselinesDir, run.suite, run.machine.machineClass);
+  if (!found)
+    return {
+      suite: run.suite,
+      status: 'no-baseline',
+      message: `no baseline for ${run.suite}/${run.machine.machineClass}; record one with hlp baseline record ${run.suite}`,
+      regressions: [],
+      improvements: [],
+    };
+  try {
+    const report = await runGate({
+      current: run,
+      baseline: await readBaseline(found.path),
+      remeasure: { unavailable: 'hlp suite does not re-measure; run `hlp gate` on the run for a confirmed verdict' },
+      targets: false,
+      runPath: path,
+      baselinePath: found.path,
+    });
+    const fmt = (c: (typeof report.comparisons)[number]): string => `${describeLabels(c)} ×${c.ratio?.toFixed(3) ?? '?'}`;
+    return {
+      suite: run.suite,
+      status: report.outcome,
+      message: `vs ${found.path}: ${report.counts.regression} regression(s), ${report.counts.improvement} improvement(s), ${report.counts.unchanged} unchanged, ${report.counts.inconclusive} inconclusive`,
+      regressions: report.comparisons.filter((c) => c.verdict === 'regression').map(fmt),
+      improvements: report.comparisons.filter((c) => c.verdict === 'improvement').map(fmt),
+    };
+  } catch (error) {
+    return { suite: run.suite, status: 'error', message: error instanceof Error ? error.message : String(error), regressions: [], improvements: [] };
+  }
+}
+
+export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOptions = {}): Promise<SuiteOutcome> {
+  const t0 = performance.now();
+  const signal = options.signal;
+  const runsDir = resolve(options.runsDir ?? defaultRunsDir());
+  const baselinesDir = resolve(options.baselinesDir ?? defaultBaselinesDir());
+  const folder = join(runsDir, `suite-${compactUtc(new Date())}-${config.name}`);
+  const notes: string[] = [];
+
+  const needsAddon = config.steps.some((s) => s.kind === 'kernels' || (s.kind === 'ckks' && s.backends.includes('native')) || s.kind === 'load');
+  if (needsAddon && !existsSync(ADDON_PATH))
+    throw new LabError('INFRA', `the native kernels addon is not built (${ADDON_PATH}): run \`npm run build\` (or \`npm run build -w @hlp/kernels\`) first`);
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw new LabError('INFRA', `cannot create ${folder}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (config.services.redis) notes.push('services.redis: the services have no Redis L2 cache yet; Redis was not started');
+
+  const post = [config.gate ? 'gate' : null, config.report ? 'report' : null, config.dashboards ? 'dashboards' : null].filter((x): x is string => x !== null);
+  const total = config.steps.length + post.length;
+  const bar = new StepBar(io.stderr, options.progressEveryMs !== undefined ? { everyMs: options.progressEveryMs } : {});
+  const services = new Services(io);
+  const runs: { path: string; run: RunResult }[] = [];
+  const steps: SuiteOutcome['steps'][number][] = [];
+  const written: string[] = [];
+  let interrupted = false;
+
+  io.stderr.write(`hlp suite ${config.name}: ${config.steps.length} measuring step(s) + ${post.join(', ') || 'nothing else'}; output ${folder}\n`);
+  try {
+    for (const [i, step] of config.steps.entries()) {
+      const title = stepTitle(step);
+      if (signal?.aborted) {
+        steps.push({ title, status: 'interrupted', detail: 'not started', seconds: 0 });
+        interrupted = true;
+        continue;
+      }
+      const s0 = performance.now();
+      bar.start(i + 1, total, title, estimateSeconds(step));
+      const ticker = setInterval(() => bar.update(null, ''), 1000);
+      try {
+        let result: RunResult;
+        if (step.kind === 'kernels' || step.kind === 'ckks') {
+          result = await benchInChildProcess(step, folder, bar, signal);
+        } else {
+          result = await runLoadStep(step, services, bar, signal);
+        }
+        const valid = parseRun(result, `the ${step.kind} step produced an invalid document`);
+        const path = await writeRun(valid, runsDir);
+        runs.push({ path, run: valid });
+        written.push(path);
+        const aborted = signal?.aborted === true;
+        if (aborted) interrupted = true;
+        steps.push({ title, status: aborted ? 'interrupted' : 'done', detail: `${valid.metrics.length} metrics${aborted ? ' (partial)' : ''} → ${path}`, seconds: (performance.now() - s0) / 1000 });
+        bar.done(aborted ? 'interrupted (partial result kept)' : 'done');
+      } catch (error) {
+        const aborted = signal?.aborted === true || error instanceof Interrupted;
+        if (aborted) interrupted = true;
+        const message = error instanceof Error ? error.message : String(error);
+        steps.push({ title, status: aborted ? 'interrupted' : 'failed', detail: aborted ? 'stopped before it finished: nothing kept' : message, seconds: (performance.now() - s0) / 1000 });
+        bar.done(aborted ? 'interrupted' : `FAILED: ${message}`);
+      } finally {
+        clearInterval(ticker);
+      }
+    }
+  } finally {
+    await services.stop();
+  }
+
+  // Targets over everything measured, one machine.
+  let targets: TargetResult[] = [];
+  const machine = runs[0]?.run.machine ?? (await fingerprint());
+  targets = evaluateTargets({ suite: config.name, machine, metrics: runs.flatMap((r) => r.run.metrics) });
+
+  const gate: GateLine[] = [];
+  let index = config.steps.length;
+  if (config.gate) {
+    bar.start(++index, total, 'gate', 2);
+    for (const r of runs) gate.push(await gateRun(r.run, r.path, baselinesDir));
+    bar.done('done');
+  }
+  if (config.report && runs.length > 0) {
+    bar.start(++index, total, 'report', 3);
+    try {
+      const built = await buildReport(
+        runs.map((r) => r.path),
+        { runs: runsDir, baselines: baselinesDir, title: `hlp suite ${config.name}${interrupted ? ' (interrupted, partial)' : ''}` },
+      );
+      const out = join(folder, 'report.html');
+      await writeFile(out, built.html, 'utf8');
+      written.push(out);
+      bar.done('done');
+    } catch (error) {
+      notes.push(`report: ${error instanceof Error ? error.message : String(error)}`);
+      bar.done('FAILED');
+    }
+  }
+  if (config.dashboards) {
+    bar.start(++index, total, 'dashboards', 2);
+    try {
+      const { writeGenerated } = await import('@hlp/dashboards');
+      written.push(...(await writeGenerated(join(folder, 'dashboards'))));
+      bar.done('done');
+    } catch (error) {
+      notes.push(`dashboards: ${error instanceof Error ? error.message : String(error)}`);
+      bar.done('FAILED');
+    }
+  }
+
+  const outcome: SuiteOutcome = { name: config.name, interrupted, folder, runs, steps, targets, gate, written, notes, seconds: (performance.now() - t0) / 1000 };
+  const summaryPath = join(folder, 'summary.json');
+  await writeFile(
+    summaryPath,
+    `${JSON.stringify({ schema: 'hlp.suite/1', ...outcome, runs: runs.map((r) => ({ path: r.path, suite: r.run.suite })), written: [...written, summaryPath] }, null, 2)}\n`,
+    'utf8',
+  );
+  written.push(summaryPath);
+  return outcome;
+}
+
+/** The final summary: steps, targets, gate verdicts, what was written. */
+export function renderSummary(o: SuiteOutcome): string {
+  const lines: string[] = [];
+  lines.push(`hlp suite ${o.name}: ${o.interrupted ? 'INTERRUPTED (partial results kept)' : 'finished'} in ${clock(o.seconds)}`);
+  lines.push('', 'steps');
+  for (const s of o.steps) lines.push(`  ${s.status.padEnd(11)} ${s.title.padEnd(24)} ${clock(s.seconds).padStart(5)}  ${s.detail}`);
+  lines.push('', 'targets');
+  for (const t of o.targets) {
+    const mark = t.status === 'met' ? 'met    ' : t.status === 'missed' ? 'MISSED ' : 'n/a    ';
+    lines.push(`  ${mark} ${t.title}\n          ${t.reason}`);
+  }
+  lines.push('', 'gate');
+  if (o.gate.length === 0) lines.push('  (not run)');
+  for (const g of o.gate) {
+    lines.push(`  ${g.status.padEnd(11)} ${g.suite}: ${g.message}`);
+    for (const r of g.regressions) lines.push(`    regression  ${r}`);
+    for (const r of g.improvements) lines.push(`    improvement ${r}`);
+  }
+  const load = o.runs.find((r) => r.run.suite === 'load');
+  if (load) {
+    const cores = load.run.machine.logicalCores;
+    const cap = capacityModel(load.run, 100, cores, 0.5);
+    if (cap.length > 0) {
+      lines.push('', `capacity (from this load run; 100 req/s at ≤ 50 % CPU on ${cores}-core instances, see docs/scale-out.md)`);
+      for (const c of cap) lines.push(`  ${c.process.padEnd(10)} ${(c.cpuPerRequestS * 1000).toFixed(1)} ms CPU per request → ${c.instances} instance(s)`);
+    }
+  }
+  if (o.notes.length > 0) {
+    lines.push('', 'notes');
+    for (const n of o.notes) lines.push(`  ${n}`);
+  }
+  lines.push('', 'wrote');
+  for (const w of o.written) lines.push(`  ${w}`);
+  return `${lines.join('\n')}\n`;
+}

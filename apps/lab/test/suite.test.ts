@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ADDON_PATH } from '@hlp/kernels';
+import { readRun } from '@hlp/results';
+import { PROFILES, parseSuiteConfig, profilePath, readSuiteConfig } from '../src/suite/config.js';
+import { StepBar, renderBar } from '../src/suite/progress.js';
+import { METRICS_DOC, metricsDoc } from '../src/suite/metrics-doc.js';
+import { LabError } from '../src/errors.js';
+
+const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
+const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hlp-suite-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function hlp(args: readonly string[], opts: { interruptWhen?: RegExp } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, HLP_RUNS_DIR: join(dir, 'runs'), HLP_BASELINES_DIR: join(dir, 'baselines'), HLP_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.interruptWhen && !sent && opts.interruptWhen.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('suite configuration', () => {
+  it('the built-in profiles are valid', async () => {
+    for (const p of PROFILES) {
+      const c = await readSuiteConfig(profilePath(p));
+      assert.equal(c.name, p);
+      assert.ok(c.steps.length > 0);
+    }
+  });
+
+  it('a bad configuration is refused with the path of the field', () => {
+    const bad = { name: 'x', steps: [{ kind: 'kernels', ns: [8192], bits: [50] }, { kind: 'load', scenario: 'short', rate: -5, durationS: 10 }] };
+    assert.throws(() => parseSuiteConfig(bad, 'bad.json'), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /bad\.json/.test(e.message) && /steps\.1\.rate/.test(e.message));
+    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'kernels', ns: [1000], bits: [50] }] }), /steps\.0\.ns\.0: must be a power of two/);
+    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'bogus' }] }), /steps\.0\.kind/);
+    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [], colour: 1 }), /steps: needs at least one step/);
+    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'ckks', backends: ['native'], ns: [8192], typo: true }] }), /steps\.0: Unrecognized key.*typo/);
+  });
+
+  it('hlp suite --config with a bad file exits 2 and names the field', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ name: 'bad', steps: [{ kind: 'load', scenario: 'huge', rate: 10, durationS: 5 }] }));
+    const r = await hlp(['suite', '--config', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /steps\.0\.scenario/);
+  });
+});
+
+describe('progress bar', () => {
+  it('renders step i/n, elapsed and ETA', () => {
+    assert.equal(renderBar(0.5, 10), '[#####-----]  50%');
+    let out = '';
+    const bar = new StepBar({ write: (s: string) => (out += s) });
+    bar.start(2, 5, 'ckks', 10);
+    bar.update(0.5, 'x');
+    assert.match(bar.line(), /\[step 2\/5\] ckks .*50%  elapsed 0:00  ETA 0:00  x/);
+    assert.match(out, /\[step 2\/5\]/);
+  });
+});
+
+describe('docs/metrics.md', () => {
+  it('is up to date with @hlp/telemetry and the lab metric names (regenerate: node apps/lab/dist/src/suite/metrics-doc.js --write)', () => {
+    assert.equal(readFileSync(METRICS_DOC, 'utf8'), metricsDoc());
+  });
+});
+
+describe('hlp suite end to end', () => {
+  it('a tiny suite (kernels at one n, no load) writes the run, the report and the summary', { skip: NO_ADDON, timeout: 180_000 }, async () => {
+    const file = join(dir, 'tiny.json');
+    await writeFile(
+      file,
+      JSON.stringify({ name: 'tiny', steps: [{ kind: 'kernels', ns: [1024], bits: [50], timeMs: 20, quick: true }], dashboards: false }),
+    );
+    const r = await hlp(['suite', '--config', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[step 1\/3\] kernels n=1024/);
+    assert.match(r.stdout, /hlp suite tiny: finished/);
+    assert.match(r.stdout, /no baseline for kernels\/[^;]+; record one with hlp baseline record kernels/);
+    assert.match(r.stdout, /n\/a\s+throughput/); // targets listed, not applicable without load
+    const runs = (await readdir(join(dir, 'runs'))).filter((f) => f.endsWith('-kernels.json'));
+    assert.equal(runs.length, 1);
+    const run = await readRun(join(dir, 'runs', runs[0]!));
+    assert.ok(run.metrics.some((m) => m.name === 'ntt.forward' && m.labels['n'] === 1024));
+    const folder = (await readdir(join(dir, 'runs'))).find((f) => f.startsWith('suite-') && f.endsWith('-tiny'));
+    assert.ok(folder);
+    const html = readFileSync(join(dir, 'runs', folder, 'report.html'), 'utf8');
+    assert.match(html, /<html/i);
+    const summary = JSON.parse(readFileSync(join(dir, 'runs', folder, 'summary.json'), 'utf8')) as { schema: string; interrupted: boolean };
+    assert.equal(summary.schema, 'hlp.suite/1');
+    assert.equal(summary.interrupted, false);
+  });
+
+  it('Ctrl-C keeps the finished steps, writes the summary and exits 130', { skip: NO_ADDON, timeout: 180_000 }, async () => {
+    const file = join(dir, 'long.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'long',
+        steps: [
+          { kind: 'kernels', ns: [1024], bits: [50], timeMs: 20 },
+          { kind: 'kernels', ns: [4096, 8192, 16384, 32768], bits: [50, 60], timeMs: 3000, quick: false },
+        ],
+        gate: false,
+        dashboards: false,
+      }),
+    );
+    const r = await hlp(['suite', '--config', file], { interruptWhen: /\[step 2\/3\]/ });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: stopping/);
+    assert.match(r.stdout, /INTERRUPTED \(partial results kept\)/);
+    assert.match(r.stdout, /done\s+kernels n=1024/);
+    assert.match(r.stdout, /interrupted\s+kernels n=4096/);
+    const folder = (await readdir(join(dir, 'runs'))).find((f) => f.startsWith('suite-') && f.endsWith('-long'));
+    assert.ok(folder);
+    assert.ok(existsSync(join(dir, 'runs', folder, 'summary.json')));
+    assert.ok(existsSync(join(dir, 'runs', folder, 'report.html')));
+  });
+});
