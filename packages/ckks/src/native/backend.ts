@@ -424,7 +424,8 @@ export class NativeBackend implements CkksBackend {
     const count = values.length / valuesPerPlain;
     const pk = this.#pk();
     // One buffer per call (not the shared pool): concurrent calls must not share bytes.
-    const randomness = randomFillSync(new Uint8Array(count * this.#core.randomnessBytes('encryptPublic')));
+    // allocUnsafe skips zeroing tens of megabytes that randomFillSync overwrites at once.
+    const randomness = randomFillSync(Buffer.allocUnsafe(count * this.#core.randomnessBytes('encryptPublic')));
     let data: BigUint64Array;
     try {
       data = await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, this.#check);
