@@ -14,6 +14,8 @@ declare -A wanted=(
   [prometheus]=prometheus   # dashboard and metrics tests (scrapes the apps on loopback)
   [promtool]=prometheus     # checks every dashboard query, backfills the lab history
   [chromium]=chromium       # headless browser for the HTML report test (playwright-core)
+  [redis-server]=redis-server  # L2 key cache of the inference service (tests start their own on a free port)
+  [openssl]=openssl         # self-signed certificates for the TLS tests
 )
 
 missing=()

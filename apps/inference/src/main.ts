@@ -1,17 +1,20 @@
 /**
- * `hlp-inference` command line:
+ * `hlp-inference` command line (USAGE below). The token may also come from HLP_SERVICE_TOKEN,
+ * the Redis URL from HLP_REDIS_URL. Once listening it prints one JSON line on stdout,
+ * `{"event":"listening","service":"inference","url":"http://127.0.0.1:8081"}`; logs are JSON
+ * lines on stderr. SIGINT/SIGTERM close the listener (new connections are refused), let
+ * in-flight work finish, and exit 0.
  *
- *   hlp-inference [--host 127.0.0.1] [--port 8081] [--token T] [--backend native|seal]
- *                 [--workload-seed N] [--workloads affine,projection,mlp] [--outputs 64]
- *                 [--n 8192|16384] [--max-body-bytes B] [--max-ciphertexts C] [--max-queue Q]
- *                 [--key-cache-bytes B] [--warm] [--quiet]
- *
- * The token may also come from HLP_SERVICE_TOKEN. Once listening it prints one JSON line on
- * stdout, `{"event":"listening","service":"inference","url":"http://127.0.0.1:8081"}`; logs are
- * JSON lines on stderr. SIGINT/SIGTERM close the listener, let in-flight work finish, and exit 0.
+ * `--workers N` (N > 1): the primary forks N workers (node:cluster) that share the port; each
+ * has its own L1 key cache, and they share L2/L3; GET /metrics on any of them answers the
+ * metrics of all workers aggregated by the primary (prom-client AggregatorRegistry).
  */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
+import { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary } from '@hlp/protocol';
+import { AggregatorRegistry } from 'prom-client';
 import { stderrLogger } from './log.js';
 import { startInference, type InferenceConfig } from './server.js';
 
@@ -27,11 +30,20 @@ function int(name: string, v: string | undefined, min: number, max = Number.MAX_
 
 export const USAGE = `usage: hlp-inference [--host 127.0.0.1] [--port 8081] [--token T] [--backend native|seal]
   [--workload-seed N] [--workloads affine,projection,mlp] [--outputs 64] [--n 8192|16384]
-  [--max-body-bytes B] [--max-ciphertexts C] [--max-queue Q] [--key-cache-bytes B] [--warm] [--quiet]
-The service token may also be given as HLP_SERVICE_TOKEN.`;
+  [--max-body-bytes B] [--max-ciphertexts C] [--max-queue Q] [--warm] [--quiet]
+  key cache:  [--key-cache-bytes B (L1)] [--redis redis://127.0.0.1:6379 (L2)] [--redis-key-ttl S]
+              [--key-cache-dir DIR (L3)] [--key-cache-disk-bytes B]
+  transport:  [--tls-cert PEM --tls-key PEM] [--max-streams N] [--keep-alive-ms MS] [--drain-timeout-ms MS]
+  processes:  [--workers N]
+The service token may also be given as HLP_SERVICE_TOKEN, the Redis URL as HLP_REDIS_URL.`;
+
+export interface InferenceCli extends InferenceConfig {
+  readonly quiet: boolean;
+  readonly workers: number;
+}
 
 /** Parse the command line into a config (throws UsageError). Returns undefined for --help. */
-export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): (InferenceConfig & { quiet: boolean }) | undefined {
+export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): InferenceCli | undefined {
   let values;
   try {
     ({ values } = parseArgs({
@@ -49,6 +61,16 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
         'max-ciphertexts': { type: 'string' },
         'max-queue': { type: 'string' },
         'key-cache-bytes': { type: 'string' },
+        redis: { type: 'string' },
+        'redis-key-ttl': { type: 'string' },
+        'key-cache-dir': { type: 'string' },
+        'key-cache-disk-bytes': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'max-streams': { type: 'string' },
+        'keep-alive-ms': { type: 'string' },
+        'drain-timeout-ms': { type: 'string' },
+        workers: { type: 'string' },
         warm: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -71,15 +93,30 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   const n = int('n', values.n, 8192, 32768);
   if (n !== undefined && n !== 8192 && n !== 16384 && n !== 32768) throw new UsageError('--n must be 8192, 16384 or 32768');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];
-  const cfg: InferenceConfig & { quiet: boolean } = {
+  const redisUrl = values.redis ?? env['HLP_REDIS_URL'];
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis takes a redis:// URL, got ${redisUrl}`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  let tls: InferenceConfig['tls'];
+  if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
+    try {
+      tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
+    } catch (e) {
+      throw new UsageError(`cannot read the TLS certificate or key: ${(e as Error).message}`);
+    }
+  }
+  const cfg: InferenceCli = {
     host: values.host ?? '127.0.0.1',
     port: int('port', values.port, 0, 65535) ?? 8081,
     backend,
     quiet: values.quiet ?? false,
     warm: values.warm ?? false,
+    workers: int('workers', values.workers, 1, 256) ?? 1,
     ...(token ? { token } : {}),
     ...(workloads ? { workloads } : {}),
     ...(n ? { n: n as 8192 | 16384 | 32768 } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(values['key-cache-dir'] ? { keyCacheDir: values['key-cache-dir'] } : {}),
+    ...(tls ? { tls } : {}),
   };
   const opt = (key: keyof InferenceConfig, v: number | undefined): void => {
     if (v !== undefined) (cfg as unknown as Record<string, unknown>)[key] = v;
@@ -90,7 +127,43 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   opt('maxCiphertexts', int('max-ciphertexts', values['max-ciphertexts'], 1));
   opt('maxQueue', int('max-queue', values['max-queue'], 1));
   opt('keyCacheBytes', int('key-cache-bytes', values['key-cache-bytes'], 1));
+  opt('redisKeyTtlSeconds', int('redis-key-ttl', values['redis-key-ttl'], 0));
+  opt('keyCacheDiskBytes', int('key-cache-disk-bytes', values['key-cache-disk-bytes'], 1));
+  opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
+  opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
+  opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
   return cfg;
+}
+
+/** Resolves with the first SIGINT/SIGTERM's name. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** The cluster primary: fork, supervise, aggregate metrics, stop on a signal. */
+async function runPrimary(cfg: InferenceCli, log: ReturnType<typeof stderrLogger>): Promise<number> {
+  const aggregator = new AggregatorRegistry();
+  const primary = startPrimary({
+    workers: cfg.workers,
+    log,
+    metrics: async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
+    onEvent: (id, ev) => {
+      if (ev.event === 'failed') log('error', `worker ${id} failed to start: ${String(ev['error'])}`);
+    },
+  });
+  const signal = stopSignal();
+  const first = await Promise.race([primary.listening.then((ev) => ({ ev })), primary.ended.then((code) => ({ code })), signal.then((s) => ({ s }))]);
+  if ('code' in first) return first.code;
+  if ('ev' in first) {
+    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'inference', url: first.ev['url'], pid: process.pid, workers: cfg.workers })}\n`);
+  }
+  const outcome = 's' in first ? first : await Promise.race([signal.then((s) => ({ s })), primary.ended.then((code) => ({ code }))]);
+  if ('code' in outcome) return outcome.code;
+  log('info', `${outcome.s}: stopping ${cfg.workers} workers`);
+  return primary.stop();
 }
 
 /** Runs the service until SIGINT/SIGTERM; resolves to the exit code. */
@@ -107,22 +180,31 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
   const log = stderrLogger('inference', cfg.quiet);
+  if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
+  const worker = isClusterWorker();
+  const signal = stopSignal();
   let server;
   try {
-    server = await startInference({ ...cfg, log });
+    server = await startInference({
+      ...cfg,
+      log,
+      // Cluster workers: this registry is what the primary aggregates; /metrics answers the aggregate.
+      ...(worker ? { metricsSource: () => metricsFromPrimary() } : {}),
+    });
   } catch (e) {
     log('error', `failed to start: ${(e as Error).message}`);
+    reportToPrimary({ event: 'failed', error: (e as Error).message });
     return 1;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'inference', url: server.url, pid: process.pid })}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log('info', `${signal}: shutting down`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  if (worker) {
+    AggregatorRegistry.setRegistries([server.metrics.registry]);
+    new AggregatorRegistry(); // answers the primary's metrics requests in this worker
+    reportToPrimary({ event: 'listening', url: server.url, pid: process.pid });
+    reportToPrimary({ event: 'ready', url: server.url, pid: process.pid });
+  } else {
+    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'inference', url: server.url, pid: process.pid })}\n`);
+  }
+  log('info', `${await signal}: draining and shutting down`);
   await server.close();
   return 0;
 }

@@ -18,6 +18,7 @@ import {
   KeyUploadHeader,
   ProtocolError,
   checkBearer,
+  compressionFor,
   createDualServer,
   decodeFrames,
   describeZodError,
@@ -26,6 +27,7 @@ import {
   pathOf,
   readBody,
   requireMediaType,
+  sendBody,
   sendError,
   sendFrames,
   sendJson,
@@ -33,6 +35,7 @@ import {
   type ErrorCode,
   type Req,
   type Res,
+  type TlsOptions,
 } from '@hlp/protocol';
 import { createRegistry, type AppRegistry } from '@hlp/telemetry';
 import type { z } from 'zod';
@@ -69,7 +72,26 @@ export interface InferenceConfig {
   readonly maxBodyBytes?: number;
   readonly maxCiphertexts?: number;
   readonly maxQueue?: number;
+  /** L1: bytes of key sets held in this process (default 2 GiB). */
   readonly keyCacheBytes?: number;
+  /** L2: Redis shared by every instance (redis://127.0.0.1:6379). */
+  readonly redisUrl?: string;
+  /** L2 entry lifetime without use, seconds (default 7 days; 0: none). */
+  readonly redisKeyTtlSeconds?: number;
+  /** L3: directory of key set files (atomic writes, checksummed). */
+  readonly keyCacheDir?: string;
+  /** L3 bound in bytes (default 8 GiB). */
+  readonly keyCacheDiskBytes?: number;
+  /** Serve HTTPS (ALPN h2 + http/1.1) with this PEM certificate and key. */
+  readonly tls?: TlsOptions;
+  /** HTTP/2 max concurrent streams per connection (default 1000). */
+  readonly maxConcurrentStreams?: number;
+  /** Keep-alive idle timeout, ms (default 60 000). */
+  readonly keepAliveTimeoutMs?: number;
+  /** How long close() lets in-flight requests finish before cutting them (default 30 s). */
+  readonly drainTimeoutMs?: number;
+  /** Where GET /metrics text comes from (default this process's registry; a cluster worker asks the primary). */
+  readonly metricsSource?: () => Promise<{ text: string; contentType: string }>;
   /** Encode the workloads' plaintexts before listening (slower start, no first-request cost). */
   readonly warm?: boolean;
   readonly log?: LogFn;
@@ -116,13 +138,17 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     ...(config.maxCiphertexts === undefined ? {} : { maxCiphertexts: config.maxCiphertexts }),
     ...(config.maxQueue === undefined ? {} : { maxQueue: config.maxQueue }),
     ...(config.keyCacheBytes === undefined ? {} : { keyCacheBytes: config.keyCacheBytes }),
+    ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
+    ...(config.redisKeyTtlSeconds === undefined ? {} : { redisKeyTtlSeconds: config.redisKeyTtlSeconds }),
+    ...(config.keyCacheDir === undefined ? {} : { keyCacheDir: config.keyCacheDir }),
+    ...(config.keyCacheDiskBytes === undefined ? {} : { keyCacheDiskBytes: config.keyCacheDiskBytes }),
     ...(config.maxBodyBytes === undefined ? {} : { maxBodyBytes: config.maxBodyBytes }),
     log,
     onQueueDepth: (d) => m.queueDepth.set({ queue: 'evaluation' }, d),
     onKeyCache: (e) => {
-      m.keyCacheSize.set({ level: 'l1' }, e.bytes);
-      if (e.hit === true) m.keyCacheHits.inc({ level: 'l1' });
-      if (e.hit === false) m.keyCacheMisses.inc({ level: 'l1' });
+      if (e.kind === 'size') m.keyCacheSize.set({ level: e.level }, e.bytes);
+      else if (e.kind === 'hit') m.keyCacheHits.inc({ level: e.level });
+      else if (e.kind === 'miss') m.keyCacheMisses.inc({ level: e.level });
     },
   });
   if (config.warm) {
@@ -142,18 +168,20 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     let code: ErrorCode | undefined;
     res.once('close', () => {
       m.httpRequestsInFlight.dec();
-      m.httpRequestDuration.observe({ route, method, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      // 499 (as nginx logs it): the client went away before the response was complete.
+      const status = (res as { writableFinished?: boolean }).writableFinished === false ? '499' : String(res.statusCode);
+      m.httpRequestDuration.observe({ route, method, status }, (performance.now() - started) / 1000);
     });
     try {
       if (route === '/healthz') {
         config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
-        return sendJson(res, 200, { status: 'ok', service: 'hlp-inference' });
+        return sendJson(res, 200, { status: 'ok', service: 'hlp-inference', pid: process.pid });
       }
       if (route === '/metrics') {
-        const text = await telemetry.metricsText();
-        res.writeHead(200, { 'content-type': telemetry.contentType });
-        res.end(text);
-        return;
+        const { text, contentType } = config.metricsSource
+          ? await config.metricsSource()
+          : { text: await telemetry.metricsText(), contentType: telemetry.contentType };
+        return sendBody(res, 200, Buffer.from(text, 'utf8'), contentType, {}, compressionFor(req));
       }
       if (route === 'unmatched') throw new ProtocolError('NOT_FOUND', `no route ${method} ${path}`);
       if (token && !checkBearer(headerValue(req.headers, 'authorization'), token)) {
@@ -167,13 +195,13 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
         case '/v1/info': {
           expect('GET');
           config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
-          return sendJson(res, 200, service.info());
+          return sendJson(res, 200, service.info(), {}, compressionFor(req));
         }
         case '/v1/keys/:id': {
           expect('GET');
           config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
           const id = path.slice('/v1/keys/'.length);
-          const set = service.registry.get(id);
+          const set = /^[0-9a-f]{64}$/.test(id) ? await service.lookupKeys(id) : undefined;
           if (!set) throw new ProtocolError('UNKNOWN_KEY', `key set ${id} is not registered`, 'keyId');
           return sendJson(res, 200, { keyId: set.id, hashes: set.hashes, bytes: set.bytes });
         }
@@ -221,8 +249,19 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     }
   };
 
-  const server: DualServer = createDualServer(handle);
-  const addr = await server.listen(config.port ?? 8081, config.host ?? '127.0.0.1');
+  const server: DualServer = createDualServer(handle, {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
+    ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+  });
+  let addr;
+  try {
+    addr = await server.listen(config.port ?? 8081, config.host ?? '127.0.0.1');
+  } catch (e) {
+    service.dispose();
+    await service.closeCaches();
+    throw e;
+  }
   log('info', 'inference service listening', { url: addr.url, params: service.info().params, workloads: [...service.runners.keys()] });
   let closed: Promise<void> | undefined;
   return {
@@ -232,10 +271,11 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     metrics: telemetry,
     close(): Promise<void> {
       closed ??= (async () => {
-        await server.close();
+        await server.close(config.drainTimeoutMs ?? 30_000);
         // Wait for queued evaluations to finish before freeing the backends.
         while (service.queueDepth > 0) await new Promise((r) => setTimeout(r, 10));
         service.dispose();
+        await service.closeCaches();
         telemetry.registry.clear();
       })();
       return closed;

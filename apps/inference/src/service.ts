@@ -38,6 +38,7 @@ import {
   type ServiceInfo,
 } from '@hlp/protocol';
 import { createBackend, type BackendChoice } from './backend.js';
+import { DiskKeyStore, KeyCache, RedisKeyStore, type KeyCacheEvent } from './keycache.js';
 import { KeyRegistry, validateUpload, type KeySet } from './keys.js';
 import { CountingEvaluator } from './ops.js';
 import { AffineRunner, MaskStore, ProjectionRunner, type Runner } from './workloads.js';
@@ -91,13 +92,22 @@ export interface ServiceOptions {
   readonly outputs?: number;
   readonly maxCiphertexts?: number;
   readonly maxQueue?: number;
+  /** L1: bytes of keys held in this process (default 2 GiB). */
   readonly keyCacheBytes?: number;
+  /** L2: Redis URL (redis://host:port[/db]) shared by every instance; absent: no L2. */
+  readonly redisUrl?: string;
+  /** L2 entry lifetime without use, seconds (default 7 days; 0: none). */
+  readonly redisKeyTtlSeconds?: number;
+  /** L3: directory for key set files; absent: no L3. */
+  readonly keyCacheDir?: string;
+  /** L3 bound in bytes (default 8 GiB). */
+  readonly keyCacheDiskBytes?: number;
   readonly maxBodyBytes?: number;
   readonly log?: LogFn;
   /** Queue depth changes (for the metrics gauge). */
   readonly onQueueDepth?: (depth: number) => void;
-  /** Key registry size changes, and hits/misses (for the metrics). */
-  readonly onKeyCache?: (event: { bytes: number; hit?: boolean }) => void;
+  /** Key cache hits, misses, corrupt entries and sizes by level (for the metrics). */
+  readonly onKeyCache?: (event: KeyCacheEvent) => void;
 }
 
 export interface EvaluateResult {
@@ -142,7 +152,12 @@ class SerialQueue {
 }
 
 export class InferenceService {
+  /** L1 → L2 (Redis) → L3 (disk). */
+  readonly keys: KeyCache;
+  /** The L1 level of `keys` (this process's key sets). */
   readonly registry: KeyRegistry;
+  private readonly redis: RedisKeyStore | undefined;
+  private readonly disk: DiskKeyStore | undefined;
   readonly runners = new Map<WorkloadName, Runner>();
   readonly maxCiphertexts: number;
   readonly maxBodyBytes: number;
@@ -159,12 +174,30 @@ export class InferenceService {
     readonly seed: number,
     private readonly options: ServiceOptions,
   ) {
-    this.registry = new KeyRegistry(options.keyCacheBytes ?? 2 * 1024 ** 3);
+    this.log = options.log ?? (() => undefined);
+    this.redis = options.redisUrl
+      ? new RedisKeyStore(options.redisUrl, { log: this.log, ...(options.redisKeyTtlSeconds === undefined ? {} : { ttlSeconds: options.redisKeyTtlSeconds }) })
+      : undefined;
+    this.disk = options.keyCacheDir ? new DiskKeyStore(options.keyCacheDir, options.keyCacheDiskBytes, this.log) : undefined;
+    this.keys = new KeyCache({
+      l1Bytes: options.keyCacheBytes ?? 2 * 1024 ** 3,
+      params,
+      log: this.log,
+      ...(this.redis ? { redis: this.redis } : {}),
+      ...(this.disk ? { disk: this.disk } : {}),
+      ...(options.onKeyCache ? { onEvent: options.onKeyCache } : {}),
+    });
+    this.registry = this.keys.l1;
     this.chain = parmsIdChain(params.n, params.coeffModulus);
     this.maxCiphertexts = options.maxCiphertexts ?? 1024;
     this.maxBodyBytes = options.maxBodyBytes ?? 512 * 1024 * 1024;
     this.queue = new SerialQueue(options.maxQueue ?? 64, options.onQueueDepth ?? (() => undefined));
-    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Connect L2 and prepare L3 (called by create). */
+  private async openCaches(): Promise<void> {
+    await this.disk?.init();
+    await this.redis?.connect();
   }
 
   static async create(options: ServiceOptions = {}): Promise<InferenceService> {
@@ -185,6 +218,13 @@ export class InferenceService {
     const masks = new MaskStore(seal);
     const wseed = seed === undefined ? {} : { seed };
     const svc = new InferenceService(params, seal, affineBackend, masks, seed ?? DEFAULT_SEED, options);
+    try {
+      await svc.openCaches();
+    } catch (e) {
+      svc.dispose();
+      await svc.keys.close();
+      throw e;
+    }
     const k = options.outputs ?? 64;
     for (const name of enabled) {
       let runner: Runner;
@@ -224,6 +264,9 @@ export class InferenceService {
         seed: r.workload.seed,
         backend: r.backend.name,
         errorBoundAt1e6: r.workload.errorBound(1e-6),
+        // affine is slot-wise; projection and mlp map each token's block on its own (blocked):
+        // either way the tokens of several requests may share ciphertexts.
+        batchable: true,
       })),
       limits: { maxBodyBytes: this.maxBodyBytes, maxCiphertexts: this.maxCiphertexts },
     };
@@ -254,7 +297,7 @@ export class InferenceService {
   async uploadKeys(header: KeyUploadHeader, frames: readonly Uint8Array[]): Promise<KeyUploadResponse> {
     this.checkParams(header.params, 'params');
     const v = validateUpload(header.keys, frames, this.params);
-    if (this.registry.has(v.id)) {
+    if (this.keys.peek(v.id)) {
       return { keyId: v.id, hashes: v.hashes, bytes: v.bytes, created: false };
     }
     const set: KeySet = {
@@ -277,17 +320,15 @@ export class InferenceService {
         throw e;
       }
     });
-    const evicted = this.registry.add(set);
+    const evicted = await this.keys.put(set);
     for (const id of evicted) if (id === this.activeKeyId) this.activeKeyId = undefined;
-    this.options.onKeyCache?.({ bytes: this.registry.bytes });
     this.log('info', 'key set registered', { keyId: v.id, bytes: v.bytes, kinds: [...v.keys.keys()], evicted: evicted.length });
     return { keyId: v.id, hashes: v.hashes, bytes: v.bytes, created: true };
   }
 
   /** Parse and check the header of an evaluation (everything but the ciphertexts). */
-  private resolve(header: EvaluateRequestHeader, frameCount: number): { set: KeySet; runner: Runner; plan: PackingPlan } {
-    const set = this.registry.get(header.keyId);
-    this.options.onKeyCache?.({ bytes: this.registry.bytes, hit: set !== undefined });
+  private async resolve(header: EvaluateRequestHeader, frameCount: number): Promise<{ set: KeySet; runner: Runner; plan: PackingPlan }> {
+    const set = await this.keys.get(header.keyId);
     if (!set) throw new ProtocolError('UNKNOWN_KEY', `key set ${header.keyId} is not registered (upload it to /v1/keys)`, 'keyId');
     this.checkParams(header.params, 'params');
     const runner = this.runners.get(header.workload as WorkloadName);
@@ -358,7 +399,7 @@ export class InferenceService {
 
   /** `POST /v1/evaluate`. */
   async evaluate(header: EvaluateRequestHeader, frames: readonly Uint8Array[]): Promise<EvaluateResult> {
-    const { set, runner, plan } = this.resolve(header, frames.length);
+    const { set, runner, plan } = await this.resolve(header, frames.length);
     return this.queue.run((queueMs) => {
       const backend = runner.backend;
       if (runner.needsGalois || runner.needsRelin) this.activate(set);
@@ -412,8 +453,18 @@ export class InferenceService {
     }
   }
 
+  /** A key set by id through every cache level (GET /v1/keys/:id). */
+  lookupKeys(id: string): Promise<KeySet | undefined> {
+    return this.keys.get(id);
+  }
+
   get queueDepth(): number {
     return this.queue.size;
+  }
+
+  /** Close the L2 connection (after dispose, or instead of it in tests). */
+  closeCaches(): Promise<void> {
+    return this.keys.close();
   }
 
   dispose(): void {

@@ -1,19 +1,23 @@
 /**
- * `hlp-proxy` command line:
- *
- *   hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
- *             [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense]
- *             [--encryption symmetric|public] [--max-body-bytes B] [--max-prompt-tokens T]
- *             [--max-request-tokens T] [--max-in-flight R] [--upstream-timeout-ms MS] [--quiet]
- *
- * The service token may also come from HLP_SERVICE_TOKEN, the upstream from HLP_UPSTREAM. Once
+ * `hlp-proxy` command line (USAGE below). The service token may also come from
+ * HLP_SERVICE_TOKEN, the upstream from HLP_UPSTREAM, client tokens from HLP_CLIENT_TOKENS. Once
  * listening it prints `{"event":"listening","service":"proxy","url":…}` on stdout, and
- * `{"event":"ready",…}` once the keys are uploaded. SIGINT/SIGTERM drain and exit 0; a start-up
- * failure that retrying cannot fix (bad key file, refused keys, bad token) exits 1.
+ * `{"event":"ready",…}` once the keys are uploaded. SIGINT/SIGTERM drain (no new connections,
+ * in-flight requests answered) and exit 0; a start-up failure that retrying cannot fix (bad key
+ * file, refused keys, bad token) exits 1.
+ *
+ * `--workers N` (N > 1): the primary prepares one key file for all (cluster.ts), forks N workers
+ * sharing the port (node:cluster), and answers GET /metrics (through any worker) with every
+ * worker's metrics aggregated (prom-client AggregatorRegistry).
  */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PACKING_LAYOUTS, type PackingLayout } from '@hlp/model';
-import { stderrLogger } from './log.js';
+import { isClusterWorker, metricsFromPrimary, parseTokenList, reportToPrimary, startPrimary } from '@hlp/protocol';
+import { AggregatorRegistry } from 'prom-client';
+import { KEY_FILE_ENV, prepareSharedKeys } from './cluster.js';
+import { stderrLogger, type LogFn } from './log.js';
 import { startProxy, type ProxyConfig } from './server.js';
 
 export class UsageError extends Error {
@@ -21,10 +25,32 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
-  [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense]
-  [--encryption symmetric|public] [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T]
-  [--max-in-flight R] [--upstream-timeout-ms MS] [--quiet]
-The service token may also be given as HLP_SERVICE_TOKEN, the upstream as HLP_UPSTREAM.`;
+  [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense|dimension-major]
+  [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N]
+  [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
+  batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
+  prompt cache: [--prompt-cache-bytes B (default 0 = off; equal prompts then give equal ciphertexts upstream)]
+  clients:      [--client-tokens a,b,c] [--client-tokens-file PATH]
+  backpressure: [--max-in-flight R] [--upstream-concurrency C] [--upstream-timeout-ms MS]
+                [--breaker-failures N] [--breaker-cooldown-ms MS] [--drain-timeout-ms MS]
+  transport:    [--tls-cert PEM --tls-key PEM] [--upstream-ca PEM] [--max-streams N] [--keep-alive-ms MS]
+                [--compress-min-bytes B (0 = off)]
+  processes:    [--workers N]
+The service token may also be given as HLP_SERVICE_TOKEN, the upstream as HLP_UPSTREAM, client
+tokens as HLP_CLIENT_TOKENS.`;
+
+export interface ProxyCli extends ProxyConfig {
+  readonly quiet: boolean;
+  readonly workers: number;
+}
+
+function readText(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
 
 function int(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
@@ -32,7 +58,7 @@ function int(name: string, v: string | undefined, min: number, max = Number.MAX_
   return Number(v);
 }
 
-export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): (ProxyConfig & { quiet: boolean }) | undefined {
+export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCli | undefined {
   let values;
   try {
     ({ values } = parseArgs({
@@ -52,6 +78,26 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'max-request-tokens': { type: 'string' },
         'max-in-flight': { type: 'string' },
         'upstream-timeout-ms': { type: 'string' },
+        'upstream-concurrency': { type: 'string' },
+        'upstream-ca': { type: 'string' },
+        'data-level': { type: 'string' },
+        'encrypt-threads': { type: 'string' },
+        'batch-window': { type: 'string' },
+        'no-batching': { type: 'boolean' },
+        'max-batch': { type: 'string' },
+        'max-batch-tokens': { type: 'string' },
+        'prompt-cache-bytes': { type: 'string' },
+        'client-tokens': { type: 'string' },
+        'client-tokens-file': { type: 'string' },
+        'breaker-failures': { type: 'string' },
+        'breaker-cooldown-ms': { type: 'string' },
+        'drain-timeout-ms': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'max-streams': { type: 'string' },
+        'keep-alive-ms': { type: 'string' },
+        'compress-min-bytes': { type: 'string' },
+        workers: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -70,7 +116,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   } catch {
     throw new UsageError(`--upstream ${upstream} is not a URL`);
   }
-  if (url.protocol !== 'http:') throw new UsageError('--upstream must be an http:// URL (h2c); TLS upstreams come later');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--upstream must be an http:// (h2c) or https:// URL');
   const backend = values.backend ?? 'native';
   if (backend !== 'native' && backend !== 'seal') throw new UsageError(`--backend must be native or seal, got ${backend}`);
   const layout = values.layout ?? 'blocked';
@@ -78,16 +124,40 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const encryption = values.encryption ?? 'public';
   if (encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];
-  const cfg: ProxyConfig & { quiet: boolean } = {
+  const dataLevel = values['data-level'] ?? 'min';
+  if (dataLevel !== 'min' && dataLevel !== 'max') throw new UsageError('--data-level must be min or max');
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tls =
+    values['tls-cert'] !== undefined && values['tls-key'] !== undefined
+      ? { cert: readText('--tls-cert', values['tls-cert']), key: readText('--tls-key', values['tls-key']) }
+      : undefined;
+  const clientTokens = [
+    ...parseTokenList(values['client-tokens'] ?? env['HLP_CLIENT_TOKENS'] ?? ''),
+    ...(values['client-tokens-file'] ? parseTokenList(readText('--client-tokens-file', values['client-tokens-file']).toString('utf8')) : []),
+  ];
+  if ((values['client-tokens'] !== undefined || values['client-tokens-file'] !== undefined) && clientTokens.length === 0) {
+    throw new UsageError('--client-tokens / --client-tokens-file name no token');
+  }
+  for (const t of clientTokens) {
+    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(t)) throw new UsageError('a client token may only hold the characters A-Z a-z 0-9 - . _ ~ + / (and trailing =)');
+  }
+  const window = int('batch-window', values['batch-window'], 0, 60_000);
+  const cfg: ProxyCli = {
     upstream: url.origin,
     host: values.host ?? '127.0.0.1',
     port: int('port', values.port, 0, 65535) ?? 8080,
     backend,
     layout: layout as PackingLayout,
     encryption,
+    dataLevel,
     quiet: values.quiet ?? false,
+    workers: int('workers', values.workers, 1, 256) ?? 1,
+    batchWindowMs: values['no-batching'] ? 0 : (window ?? 50),
     ...(token ? { token } : {}),
     ...(values['key-file'] ? { keyFile: values['key-file'] } : {}),
+    ...(values['upstream-ca'] ? { upstreamCa: readText('--upstream-ca', values['upstream-ca']) } : {}),
+    ...(tls ? { tls } : {}),
+    ...(clientTokens.length > 0 ? { clientTokens } : {}),
   };
   const opt = (key: keyof ProxyConfig, v: number | undefined): void => {
     if (v !== undefined) (cfg as unknown as Record<string, unknown>)[key] = v;
@@ -98,7 +168,70 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   opt('maxRequestTokens', int('max-request-tokens', values['max-request-tokens'], 1));
   opt('maxInFlight', int('max-in-flight', values['max-in-flight'], 1));
   opt('upstreamTimeoutMs', int('upstream-timeout-ms', values['upstream-timeout-ms'], 1));
+  opt('upstreamConcurrency', int('upstream-concurrency', values['upstream-concurrency'], 1, 10_000));
+  opt('encryptThreads', int('encrypt-threads', values['encrypt-threads'], 0, 64));
+  opt('maxBatchRequests', int('max-batch', values['max-batch'], 1, 4096));
+  opt('maxBatchTokens', int('max-batch-tokens', values['max-batch-tokens'], 1));
+  opt('promptCacheBytes', int('prompt-cache-bytes', values['prompt-cache-bytes'], 0));
+  opt('breakerFailures', int('breaker-failures', values['breaker-failures'], 1));
+  opt('breakerCooldownMs', int('breaker-cooldown-ms', values['breaker-cooldown-ms'], 1));
+  opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
+  opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
+  opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
+  opt('compressMinBytes', int('compress-min-bytes', values['compress-min-bytes'], 0));
   return cfg;
+}
+
+/** Resolves with the first SIGINT/SIGTERM's name. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** The cluster primary: one key set for all, fork, supervise, aggregate metrics, stop on a signal. */
+async function runPrimary(cfg: ProxyCli, log: LogFn): Promise<number> {
+  let stopped = false;
+  const signal = stopSignal().then((s) => {
+    stopped = true;
+    return s;
+  });
+  let keys;
+  try {
+    keys = await prepareSharedKeys(cfg, log, () => stopped);
+  } catch (e) {
+    if (stopped) return 0;
+    log('error', `failed to start: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    const aggregator = new AggregatorRegistry();
+    const primary = startPrimary({
+      workers: cfg.workers,
+      env: { [KEY_FILE_ENV]: keys.keyFile },
+      log,
+      metrics: async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
+      onEvent: (id, ev) => {
+        if (ev.event === 'failed') log('error', `worker ${id} failed to start: ${String(ev['error'])}`);
+      },
+    });
+    const first = await Promise.race([primary.listening.then((ev) => ({ ev })), primary.ended.then((code) => ({ code })), signal.then((s) => ({ s }))]);
+    if ('code' in first) return first.code;
+    if ('ev' in first) {
+      process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'proxy', url: first.ev['url'], upstream: cfg.upstream, pid: process.pid, workers: cfg.workers })}\n`);
+      primary.ready.then(
+        () => process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'proxy', url: first.ev['url'], keyId: keys.keyId, workers: cfg.workers })}\n`),
+        () => undefined,
+      );
+    }
+    const outcome = 's' in first ? first : await Promise.race([signal.then((s) => ({ s })), primary.ended.then((code) => ({ code }))]);
+    if ('code' in outcome) return outcome.code;
+    log('info', `${outcome.s}: draining ${cfg.workers} workers`);
+    return await primary.stop();
+  } finally {
+    await keys.cleanup();
+  }
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -114,23 +247,46 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
   const log = stderrLogger('proxy', cfg.quiet);
+  if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
+  const worker = isClusterWorker();
+  const signal = stopSignal();
   let server;
   try {
-    server = await startProxy({ ...cfg, log });
+    server = await startProxy({
+      ...cfg,
+      log,
+      ...(worker && process.env[KEY_FILE_ENV] ? { keyFile: process.env[KEY_FILE_ENV] } : {}),
+      // Cluster workers: this registry is what the primary aggregates; /metrics answers the aggregate.
+      ...(worker ? { metricsSource: () => metricsFromPrimary() } : {}),
+    });
   } catch (e) {
     log('error', `failed to start: ${(e as Error).message}`);
+    reportToPrimary({ event: 'failed', error: (e as Error).message });
     return 1;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'proxy', url: server.url, upstream: cfg.upstream, pid: process.pid })}\n`);
+  if (worker) {
+    AggregatorRegistry.setRegistries([server.metrics.registry]);
+    new AggregatorRegistry(); // answers the primary's metrics requests in this worker
+    reportToPrimary({ event: 'listening', url: server.url, pid: process.pid });
+  } else {
+    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'proxy', url: server.url, upstream: cfg.upstream, pid: process.pid })}\n`);
+  }
   const srv = server;
-  const outcome = await new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(0));
-    process.once('SIGTERM', () => resolve(0));
+  const outcome = await Promise.race([
+    signal.then((s) => ({ s })),
     srv.ready.then(
-      () => process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'proxy', url: srv.url, keyId: srv.keyId(), backend: srv.backendName() })}\n`),
-      () => resolve(1),
-    );
-  });
+      () => {
+        if (worker) reportToPrimary({ event: 'ready', url: srv.url, keyId: srv.keyId(), pid: process.pid });
+        else process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'proxy', url: srv.url, keyId: srv.keyId(), backend: srv.backendName() })}\n`);
+        return signal.then((s) => ({ s }));
+      },
+      (e: unknown) => {
+        reportToPrimary({ event: 'failed', error: (e as Error).message });
+        return { failed: true as const };
+      },
+    ),
+  ]);
+  if ('s' in outcome) log('info', `${outcome.s}: draining`, { inFlight: srv.inFlight() });
   await server.close();
-  return outcome;
+  return 'failed' in outcome ? 1 : 0;
 }

@@ -4,11 +4,21 @@
  *   tokenize → embed → pack + encode → encrypt → serialize → upload → evaluate (remote) →
  *   download → deserialize → decrypt → decode → unpack → pool
  *
- * Every input of one request is packed into shared ciphertexts (`packBatch`); the output of token
- * t sits where its input was (blocked: the first `outputWidth` slots of its block), and each
- * input's embedding is the mean of its tokens' outputs, `outputWidth` values long.
+ * `prepare` does the per-request part (model, limits, tokenize); `runBatch` does the rest for
+ * one or more prepared requests at once: every input of every request is packed into shared
+ * ciphertexts (`packBatch`: token streams concatenated), evaluated in one upstream call, and
+ * each request gets back the mean of its own tokens' outputs. The output of token t sits where
+ * its input was (blocked: the first `outputWidth` slots of its block).
+ *
+ * Ciphertexts are made at the lowest level the workload can still be evaluated from (its depth:
+ * level 1 of {60, 40, 40, 60} for affine and projection) unless `dataLevel: 'max'`: a third
+ * fewer bytes up, half as many down, and cheaper encryption, for the same result.
+ *
+ * Encryption: on the native backend with public-key encryption the vectors are encoded and
+ * encrypted in fused native calls on the libuv pool (`encryptThreads` chunks at once), so the
+ * event loop keeps serving; otherwise one by one on the event loop.
  */
-import type { CkksBackend } from '@hlp/ckks';
+import { NativeBackend, type CkksBackend } from '@hlp/ckks';
 import {
   GPT2,
   isModelError,
@@ -16,6 +26,7 @@ import {
   tokenizeWithin,
   type BatchPlan,
   type EmbeddingSource,
+  type PackRequest,
   type PackingLayout,
 } from '@hlp/model';
 import {
@@ -33,9 +44,10 @@ import {
   type WorkloadInfo,
 } from '@hlp/protocol';
 import type { AppMetrics, Stage } from '@hlp/telemetry';
+import { PromptBlockCache, type BlockToken } from './prompt-cache.js';
 import type { Upstream } from './upstream.js';
 
-export type StageTimings = Partial<Record<Stage | 'pool', number>>;
+export type StageTimings = Partial<Record<Stage | 'pool' | 'batch', number>>;
 
 export interface PipelineDeps {
   readonly backend: CkksBackend;
@@ -49,17 +61,47 @@ export interface PipelineDeps {
   readonly encryption: 'symmetric' | 'public';
   readonly maxPromptTokens: number;
   readonly maxRequestTokens: number;
+  /** `min` (default): encrypt at the workload's depth; `max`: at the top level. */
+  readonly dataLevel?: 'min' | 'max';
+  /** Fused native encryption chunks run at once on the libuv pool (default 2; 0: on the event loop). */
+  readonly encryptThreads?: number;
+  /** The cache of encrypted prompt blocks (blocked layout only), when enabled. */
+  readonly promptCache?: PromptBlockCache;
+  /** Seed of the embeddings (part of the prompt cache's key). */
+  readonly embeddingSeed?: number;
   /** The id of the uploaded key set. */
   keyId(): string;
   /** Upload the keys again (the service answered UNKNOWN_KEY); resolves to the key id. */
   reupload(): Promise<string>;
 }
 
+/** One request, checked and tokenized, ready to join a batch. */
+export interface Prepared {
+  readonly model: string;
+  readonly workload: WorkloadInfo;
+  readonly layout: PackingLayout;
+  /** Token ids of each input. */
+  readonly idLists: readonly (readonly number[])[];
+  readonly tokens: number;
+  readonly tokenizeMs: number;
+  readonly encodingFormat: 'float' | 'base64';
+}
+
+/** Where an input's tokens sit in the packed stream. */
+export interface InputPlacement {
+  readonly index: number;
+  readonly tokenOffset: number;
+  readonly tokens: number;
+}
+
 export interface Encrypted {
   readonly workload: WorkloadInfo;
   readonly plan: BatchPlan;
   readonly frames: Uint8Array[];
+  /** The real inputs, in order (padding added for the prompt cache is not listed). */
+  readonly inputs: readonly InputPlacement[];
   readonly tokens: number;
+  readonly level: number;
   readonly stages: StageTimings;
 }
 
@@ -67,7 +109,10 @@ export interface EmbeddingsResult {
   readonly response: EmbeddingsResponse;
   readonly stages: StageTimings;
   readonly ops: OpCounts;
+  /** Ciphertexts of the whole batch. */
   readonly ciphertexts: number;
+  /** Requests in the batch. */
+  readonly batchSize: number;
   readonly serverTimings: EvaluateResponseHeader['timings'];
 }
 
@@ -105,6 +150,12 @@ export class Pipeline {
     return w.layouts.includes(this.deps.layout) ? this.deps.layout : 'blocked';
   }
 
+  /** The CKKS level ciphertexts for `w` are made at. */
+  levelFor(w: WorkloadInfo): number {
+    const max = this.deps.backend.params.maxLevel;
+    return this.deps.dataLevel === 'max' ? max : Math.min(max, Math.max(1, w.depth));
+  }
+
   /** Token ids of every input, checked against the limits. */
   tokenize(input: EmbeddingsRequest['input']): number[][] {
     const lists = asTokenLists(input);
@@ -137,51 +188,153 @@ export class Pipeline {
     return out;
   }
 
-  /** tokenize → embed → pack + encode → encrypt → serialize. */
-  encrypt(model: string, input: EmbeddingsRequest['input']): Encrypted {
-    const workload = this.workloadFor(model);
+  /** Model, dimensions and tokens of one request. @throws ProtocolError for bad input */
+  prepare(req: EmbeddingsRequest): Prepared {
+    const workload = this.workloadFor(req.model);
+    if (req.dimensions !== undefined && req.dimensions !== workload.outputWidth) {
+      throw new ProtocolError('INVALID_REQUEST', `${req.model} returns ${workload.outputWidth} dimensions; dimensions=${req.dimensions} is not supported`, 'dimensions');
+    }
+    const t = now();
+    const idLists = this.tokenize(req.input);
+    const tokenizeMs = now() - t;
+    for (const ids of idLists) this.deps.metrics.promptTokens.observe(ids.length);
+    return {
+      model: req.model,
+      workload,
+      layout: this.layoutFor(workload),
+      idLists,
+      tokens: idLists.reduce((n, ids) => n + ids.length, 0),
+      tokenizeMs,
+      encodingFormat: req.encoding_format ?? 'float',
+    };
+  }
+
+  /** Requests with the same key may share a batch (undefined: this one runs alone). */
+  batchKey(p: Prepared): string | undefined {
+    return p.workload.batchable ? `${p.workload.name}:${p.layout}` : undefined;
+  }
+
+  private cacheContext(level: number): string {
+    return `${this.deps.keyId()}|${level}|${this.deps.embeddingSeed ?? 'default'}|${this.deps.encryption}`;
+  }
+
+  /** embed → pack → encode → encrypt → serialize for every input of `idLists` together. */
+  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[]): Promise<Encrypted> {
     const { backend, metrics } = this.deps;
     const stages: StageTimings = {};
-    let t = now();
-    const idLists = this.tokenize(input);
-    stages.tokenize = now() - t;
-    for (const ids of idLists) metrics.promptTokens.observe(ids.length);
+    const level = this.levelFor(workload);
+    const cache = layout === 'blocked' ? this.deps.promptCache : undefined;
 
-    t = now();
-    const requests = idLists.map((ids) => ({ embeddings: this.deps.embeddings.embed(ids), tokens: ids.length }));
+    let t = now();
+    const requests: PackRequest[] = [];
+    /** Index in `requests` of each real input. */
+    const realIndex: number[] = [];
+    const slots = backend.slotCount;
+    const tpc = slots / nextPow2(workload.inputWidth);
+    let cursor = 0;
+    for (const ids of idLists) {
+      if (cache && cursor % tpc !== 0) {
+        // Start every input on a ciphertext boundary, so that a repeated prompt gives the same blocks.
+        const pad = tpc - (cursor % tpc);
+        requests.push({ embeddings: new Float64Array(pad * workload.inputWidth), tokens: pad });
+        cursor += pad;
+      }
+      realIndex.push(requests.length);
+      requests.push({ embeddings: this.deps.embeddings.embed(ids as number[]), tokens: ids.length });
+      cursor += ids.length;
+    }
     stages.embed = now() - t;
 
     t = now();
-    const layout = this.layoutFor(workload);
-    const { vectors, plan } = packBatch(requests, layout, backend.slotCount, { width: workload.inputWidth });
-    const plaintexts = vectors.map((v) => backend.encode(v));
+    const { vectors, plan } = packBatch(requests, layout, slots, { width: workload.inputWidth });
     stages.encode = now() - t;
 
-    const frames: Uint8Array[] = [];
+    // Prompt cache: which ciphertexts are already known.
+    const frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(vectors.length);
+    const keys: string[] = [];
+    if (cache) {
+      const stream: BlockToken[] = new Array<BlockToken>(plan.tokens).fill({ id: -1, position: 0 });
+      realIndex.forEach((ri, i) => {
+        const placed = plan.requests[ri]!;
+        idLists[i]!.forEach((id, pos) => (stream[placed.tokenOffset + pos] = { id, position: pos }));
+      });
+      const context = this.cacheContext(level);
+      for (let c = 0; c < vectors.length; c++) {
+        const block = stream.slice(c * tpc, Math.min(plan.tokens, (c + 1) * tpc));
+        keys[c] = PromptBlockCache.key(context, block);
+        const hit = cache.get(keys[c]!);
+        if (hit) {
+          frames[c] = hit;
+          metrics.promptCacheHits.inc();
+        } else metrics.promptCacheMisses.inc();
+      }
+    }
+    const todo: number[] = [];
+    for (let c = 0; c < vectors.length; c++) if (frames[c] === undefined) todo.push(c);
+
     let encryptMs = 0;
     let serializeMs = 0;
-    try {
-      for (const pt of plaintexts) {
-        t = now();
-        const ct = this.deps.encryption === 'symmetric' ? backend.encryptSymmetric(pt) : backend.encrypt(pt);
-        const t2 = now();
-        encryptMs += t2 - t;
-        try {
-          frames.push(ct.serialize());
-        } finally {
-          ct.dispose();
-        }
-        serializeMs += now() - t2;
+    const threads = this.deps.encryptThreads ?? 2;
+    if (todo.length > 0 && backend instanceof NativeBackend && this.deps.encryption === 'public' && threads > 0) {
+      // Fused encode + encrypt on the libuv pool, in up to `threads` chunks of at least 4.
+      t = now();
+      const chunks = Math.max(1, Math.min(threads, Math.floor(todo.length / 4)));
+      const per = Math.ceil(todo.length / chunks);
+      const jobs: Promise<void>[] = [];
+      for (let start = 0; start < todo.length; start += per) {
+        const part = todo.slice(start, start + per);
+        const packed = new Float64Array(part.length * slots);
+        part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
+        jobs.push(
+          backend.encodeEncryptMany(packed, slots, { level }).then((cts) => {
+            const s = now();
+            try {
+              cts.forEach((ct, i) => (frames[part[i]!] = ct.serialize()));
+            } finally {
+              for (const ct of cts) ct.dispose();
+            }
+            serializeMs += now() - s;
+          }),
+        );
       }
-    } finally {
-      for (const pt of plaintexts) pt.dispose();
+      await Promise.all(jobs);
+      encryptMs = now() - t - serializeMs;
+    } else {
+      for (const c of todo) {
+        t = now();
+        const pt = backend.encode(vectors[c]!, { level });
+        try {
+          const ct = this.deps.encryption === 'symmetric' ? backend.encryptSymmetric(pt) : backend.encrypt(pt);
+          const t2 = now();
+          encryptMs += t2 - t;
+          try {
+            frames[c] = ct.serialize();
+          } finally {
+            ct.dispose();
+          }
+          serializeMs += now() - t2;
+        } finally {
+          pt.dispose();
+        }
+      }
     }
+    if (cache) for (const c of todo) cache.set(keys[c]!, frames[c]!);
     stages.encrypt = encryptMs;
     stages.serialize = serializeMs;
     const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
-    const total = (stages.tokenize ?? 0) + (stages.embed ?? 0) + (stages.encode ?? 0) + encryptMs + serializeMs;
+    const total = (stages.embed ?? 0) + (stages.encode ?? 0) + encryptMs + serializeMs;
     metrics.encryptionDuration.observe({ backend: backend.name, layout }, total / 1000);
-    return { workload, plan, frames, tokens, stages };
+    const inputs = realIndex.map((ri, index) => {
+      const r = plan.requests[ri]!;
+      return { index, tokenOffset: r.tokenOffset, tokens: r.tokens };
+    });
+    return { workload, plan, frames: frames as Uint8Array[], inputs, tokens, level, stages };
+  }
+
+  /** For `POST /v1/fhe/encrypt`: one request's ciphertexts, never shared with another's. */
+  async encrypt(p: Prepared): Promise<Encrypted> {
+    const enc = await this.encryptInputs(p.workload, p.layout, p.idLists);
+    return { ...enc, stages: { tokenize: p.tokenizeMs, ...enc.stages } };
   }
 
   private async evaluateRemote(enc: Encrypted, requestId: string): Promise<{ header: EvaluateResponseHeader; frames: Uint8Array[]; timings: { uploadMs: number; waitMs: number; downloadMs: number } }> {
@@ -234,26 +387,28 @@ export class Pipeline {
       const code = peerErrorCode(body);
       const message = (body as { error?: { message?: string } } | undefined)?.error?.message ?? `status ${resp.status}`;
       if (code === 'UNKNOWN_KEY' && attempt === 0) {
+        // The service lost the keys (restart, eviction, a cold instance): upload once more, retry once.
         await this.deps.reupload();
         continue;
       }
       if (code === 'QUEUE_FULL') throw new ProtocolError('QUEUE_FULL', `the inference service is busy: ${message}`, null, { retryAfterSeconds: 1 });
+      if (resp.status === 503) throw new ProtocolError('UPSTREAM_DOWN', `the inference service is unavailable: ${message}`, null, { retryAfterSeconds: 1 });
       throw new ProtocolError('UPSTREAM_ERROR', `the inference service answered ${resp.status} ${code ?? ''}: ${message}`.replace(/\s+/g, ' '));
     }
   }
 
-  /** The whole pipeline for `POST /v1/embeddings`. */
-  async embeddings(req: EmbeddingsRequest, requestId: string): Promise<EmbeddingsResult> {
-    const enc = this.encrypt(req.model, req.input);
-    const w = enc.workload;
-    if (req.dimensions !== undefined && req.dimensions !== w.outputWidth) {
-      throw new ProtocolError('INVALID_REQUEST', `${req.model} returns ${w.outputWidth} dimensions; dimensions=${req.dimensions} is not supported`, 'dimensions');
-    }
-    const stages: StageTimings = { ...enc.stages };
+  /**
+   * Everything after `prepare` for a batch of requests of one workload and layout: one packing,
+   * one upstream evaluation, then each request's own embeddings. Results in `items` order.
+   */
+  async runBatch(items: readonly Prepared[], waitedMs: readonly number[], requestId: string): Promise<EmbeddingsResult[]> {
+    const first = items[0];
+    if (!first) return [];
+    const w = first.workload;
+    const allLists = items.flatMap((p) => p.idLists);
+    const enc = await this.encryptInputs(w, first.layout, allLists);
     const remote = await this.evaluateRemote(enc, requestId);
-    stages.upload = remote.timings.uploadMs;
-    stages.evaluate = remote.timings.waitMs;
-    stages.download = remote.timings.downloadMs;
+    const shared: StageTimings = { ...enc.stages, upload: remote.timings.uploadMs, evaluate: remote.timings.waitMs, download: remote.timings.downloadMs };
 
     const { backend } = this.deps;
     let deserializeMs = 0;
@@ -280,30 +435,46 @@ export class Pipeline {
         ct.dispose();
       }
     });
-    stages.deserialize = deserializeMs;
-    stages.decrypt = decryptMs;
-    stages.decode = decodeMs;
+    shared.deserialize = deserializeMs;
+    shared.decrypt = decryptMs;
+    shared.decode = decodeMs;
     this.deps.metrics.decryptionDuration.observe({ backend: backend.name }, (deserializeMs + decryptMs + decodeMs) / 1000);
 
-    const t = now();
     const k = remote.header.outputWidth;
-    const data = enc.plan.requests.map((r, index) => {
-      const pooled = poolOutputs(enc.plan, vectors, k, r.tokenOffset, r.tokens);
+    let next = 0;
+    return items.map((p, i) => {
+      const t = now();
+      const data = p.idLists.map((_, index) => {
+        const placed = enc.inputs[next++]!;
+        const pooled = poolOutputs(enc.plan, vectors, k, placed.tokenOffset, placed.tokens);
+        return {
+          object: 'embedding' as const,
+          index,
+          embedding: p.encodingFormat === 'base64' ? Buffer.from(Float32Array.from(pooled).buffer).toString('base64') : Array.from(pooled),
+        };
+      });
       return {
-        object: 'embedding' as const,
-        index,
-        embedding: req.encoding_format === 'base64' ? Buffer.from(Float32Array.from(pooled).buffer).toString('base64') : Array.from(pooled),
+        response: { object: 'list', data, model: p.model, usage: { prompt_tokens: p.tokens, total_tokens: p.tokens } },
+        stages: { tokenize: p.tokenizeMs, batch: waitedMs[i] ?? 0, ...shared, pool: now() - t },
+        ops: remote.header.ops,
+        ciphertexts: enc.frames.length,
+        batchSize: items.length,
+        serverTimings: remote.header.timings,
       };
     });
-    stages.pool = now() - t;
-    return {
-      response: { object: 'list', data, model: req.model, usage: { prompt_tokens: enc.tokens, total_tokens: enc.tokens } },
-      stages,
-      ops: remote.header.ops,
-      ciphertexts: enc.frames.length,
-      serverTimings: remote.header.timings,
-    };
   }
+
+  /** The whole pipeline for one `POST /v1/embeddings` on its own (no batching). */
+  async embeddings(req: EmbeddingsRequest, requestId: string): Promise<EmbeddingsResult> {
+    const [r] = await this.runBatch([this.prepare(req)], [0], requestId);
+    return r!;
+  }
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The proxy: OpenAI-compatible API over HTTP/1.1 and h2c on one port (see @hlp/protocol's
- * createDualServer), one pooled HTTP/2 client to the inference service.
+ * The proxy: OpenAI-compatible API over HTTP/1.1 and HTTP/2 on one port (h2c on loopback, or
+ * TLS with ALPN when a certificate is given; see @hlp/protocol's createDualServer), one pooled
+ * HTTP/2 client to the inference service behind a circuit breaker.
  *
  * Routes:
  *   POST /v1/embeddings    OpenAI embeddings; the vectors are the decrypted workload outputs, mean-pooled per input
@@ -9,53 +10,74 @@
  *   POST /v1/fhe/encrypt   same JSON request as embeddings; answers the ciphertexts (frames, application/octet-stream)
  *   GET  /healthz          liveness
  *   GET  /readyz           200 once the keys are uploaded and the inference service answers, 503 otherwise
- *   GET  /metrics          Prometheus text (names from @hlp/telemetry)
+ *   GET  /metrics          Prometheus text (names from @hlp/telemetry; a cluster's workers aggregated)
+ *
+ * With client tokens configured, every /v1 route needs `Authorization: Bearer <token>`: none or a
+ * malformed header is 401 UNAUTHORIZED, a well-formed unknown token 403 INVALID_API_KEY.
  *
  * Start-up runs in the background after the port is open: read the service's parameters and
  * workloads (`GET /v1/info`, retried with backoff until it answers), create the CKKS backend,
- * load or generate the keys, upload the public and evaluation keys (`POST /v1/keys`). Until then
- * `/v1/*` answers 503 NOT_READY with Retry-After.
+ * load or generate the keys, upload the public and evaluation keys (`POST /v1/keys`) unless the
+ * service already knows them (`GET /v1/keys/:id`: its L2/L3 cache survives a restart of either
+ * side). Until then `/v1/*` answers 503 NOT_READY with Retry-After.
+ *
+ * Embeddings requests are batched (batcher.ts); `/v1/fhe/encrypt` never is (a client gets only
+ * its own ciphertexts). Backpressure: at most `maxInFlight` requests are admitted (429
+ * QUEUE_FULL with Retry-After beyond), at most `upstreamConcurrency` upstream calls are on the
+ * wire; the service's own 429 passes through. close() drains: no new connections, open batches
+ * flushed, in-flight requests answered, then the upstream session closes.
  */
 import { randomUUID } from 'node:crypto';
 import { parseParams, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings, type PackingLayout } from '@hlp/model';
 import {
+  BearerTokens,
   EmbeddingsRequest,
   FRAME_CONTENT_TYPE,
   KeyUploadResponse,
   MAX_PROMPT_TOKENS,
   ProtocolError,
   ServiceInfo,
+  compressionFor,
   createDualServer,
   describeZodError,
   encodeFrames,
   formatServerTiming,
+  headerValue,
+  parseBearer,
   parseJson,
   pathOf,
   peerErrorCode,
   readBody,
   requireMediaType,
+  sendBody,
   sendError,
   sendFrames,
   sendJson,
   type DualServer,
   type Req,
   type Res,
+  type TlsOptions,
 } from '@hlp/protocol';
-import { createRegistry, type AppRegistry } from '@hlp/telemetry';
+import { BREAKER_STATES, createRegistry, type AppRegistry } from '@hlp/telemetry';
 import { createBackend, type BackendChoice } from './backend.js';
+import { Batcher } from './batcher.js';
+import { CircuitBreaker } from './breaker.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
 import { silent, type LogFn } from './log.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type EmbeddingsResult, type Prepared } from './pipeline.js';
+import { PromptBlockCache } from './prompt-cache.js';
 import { Upstream } from './upstream.js';
 
 export interface ProxyConfig {
   readonly host?: string;
   readonly port?: number;
-  /** Base URL of the inference service, e.g. http://127.0.0.1:8081 (h2c). */
+  /** Base URL of the inference service: http://… (h2c) or https://… (TLS, ALPN h2). */
   readonly upstream: string;
   /** Service-to-service bearer token sent upstream. */
   readonly token?: string;
+  /** CA certificate(s) (PEM) to trust for an https:// upstream. */
+  readonly upstreamCa?: string | Buffer;
   /** CKKS backend for encode/encrypt/decrypt (default native, falling back to seal). */
   readonly backend?: BackendChoice;
   /** Load keys from this file, or generate them and write it (mode 0600). */
@@ -66,15 +88,47 @@ export interface ProxyConfig {
   readonly layout?: PackingLayout;
   /** Public-key encryption (default: fastest with the native backend) or secret-key encryption (seeded ciphertexts, half the upload bytes, costlier to expand). */
   readonly encryption?: 'symmetric' | 'public';
+  /** `min` (default): ciphertexts at the workload's depth; `max`: at the top level. */
+  readonly dataLevel?: 'min' | 'max';
+  /** Fused native encryption chunks at once on the libuv pool (default 2; 0: on the event loop). */
+  readonly encryptThreads?: number;
   /** Largest request body (default 4 MiB). */
   readonly maxBodyBytes?: number;
   /** Most tokens per input (default and maximum 1024). */
   readonly maxPromptTokens?: number;
   /** Most tokens per request, all inputs together (default 8192). */
   readonly maxRequestTokens?: number;
-  /** Requests processed at once; beyond it 429 QUEUE_FULL (default 256). */
+  /** Requests admitted at once (reading, batching, in the pipeline); beyond it 429 QUEUE_FULL (default 256). */
   readonly maxInFlight?: number;
   readonly upstreamTimeoutMs?: number;
+  /** Upstream calls on the wire at once (default 32). */
+  readonly upstreamConcurrency?: number;
+  /** Batch window in ms (default 50; 0 turns batching off). */
+  readonly batchWindowMs?: number;
+  /** Requests per batch at most (default 32). */
+  readonly maxBatchRequests?: number;
+  /** Tokens per batch at most (default 8192). */
+  readonly maxBatchTokens?: number;
+  /** Bytes of the encrypted-prompt-block cache (default 0: off; see prompt-cache.ts for the leak). */
+  readonly promptCacheBytes?: number;
+  /** Client API keys; when non-empty every /v1 route needs one as a bearer token. */
+  readonly clientTokens?: readonly string[];
+  /** Consecutive upstream failures that open the circuit breaker (default 5). */
+  readonly breakerFailures?: number;
+  /** How long the breaker stays open before probing the service again, ms (default 5000). */
+  readonly breakerCooldownMs?: number;
+  /** Serve HTTPS (ALPN h2 + http/1.1 on the one port) with this PEM certificate and key. */
+  readonly tls?: TlsOptions;
+  /** HTTP/2 max concurrent streams per client connection (default 1000). */
+  readonly maxConcurrentStreams?: number;
+  /** Keep-alive idle timeout, ms (default 60 000). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Compress JSON responses of at least this many bytes when the client accepts gzip/br (default 1024; 0 = off). */
+  readonly compressMinBytes?: number;
+  /** How long close() lets in-flight requests finish (default 30 s). */
+  readonly drainTimeoutMs?: number;
+  /** Where GET /metrics text comes from (default this process's registry; a cluster worker asks the primary). */
+  readonly metricsSource?: () => Promise<{ text: string; contentType: string }>;
   readonly log?: LogFn;
   readonly defaultMetrics?: boolean;
 }
@@ -86,10 +140,14 @@ export interface ProxyServer {
   readonly ready: Promise<void>;
   readonly metrics: AppRegistry<'proxy'>;
   readonly upstream: Upstream;
+  readonly breaker: CircuitBreaker;
   /** The uploaded key set's id (undefined before). */
   keyId(): string | undefined;
   /** The backend in use (undefined before start-up finished). */
   backendName(): string | undefined;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** Drain (no new connections, in-flight requests answered) and stop. */
   close(): Promise<void>;
 }
 
@@ -114,20 +172,44 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   const log = config.log ?? silent;
   const telemetry = createRegistry('proxy', { defaultMetrics: config.defaultMetrics ?? true });
   const m = telemetry.metrics;
+  const upstreamLabel = { upstream: 'inference' };
+  m.circuitBreakerState.set(upstreamLabel, BREAKER_STATES.closed);
+  // The breaker's probe (and readiness checks) bypass the breaker itself.
+  let upstreamRef: Upstream | undefined;
+  const breaker = new CircuitBreaker({
+    ...(config.breakerFailures === undefined ? {} : { failureThreshold: config.breakerFailures }),
+    ...(config.breakerCooldownMs === undefined ? {} : { cooldownMs: config.breakerCooldownMs }),
+    probe: async () => {
+      const r = await upstreamRef!.call('/healthz', { timeoutMs: 2000, bypassBreaker: true });
+      return r.status === 200;
+    },
+    onStateChange: (state, previous) => {
+      m.circuitBreakerState.set(upstreamLabel, BREAKER_STATES[state]);
+      log(state === 'closed' ? 'info' : 'warn', `circuit breaker ${previous} → ${state}`, { upstream: config.upstream });
+    },
+  });
   const upstream = new Upstream(config.upstream, {
+    breaker,
     ...(config.token ? { token: config.token } : {}),
     ...(config.upstreamTimeoutMs ? { timeoutMs: config.upstreamTimeoutMs } : {}),
+    ...(config.upstreamCa ? { ca: config.upstreamCa } : {}),
+    ...(config.upstreamConcurrency ? { maxConcurrent: config.upstreamConcurrency } : {}),
   });
+  upstreamRef = upstream;
   const maxBody = config.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxInFlight = config.maxInFlight ?? 256;
+  const compressMin = config.compressMinBytes ?? 1024;
+  const clientTokens = config.clientTokens && config.clientTokens.length > 0 ? new BearerTokens(config.clientTokens) : undefined;
+  const promptCache = config.promptCacheBytes && config.promptCacheBytes > 0 ? new PromptBlockCache(config.promptCacheBytes) : undefined;
+  if (promptCache) log('warn', 'the encrypted-prompt cache is on: equal prompt blocks give equal ciphertexts on the upstream link (an observer learns which prompts repeat)');
   let state: ReadyState | undefined;
   let closing = false;
-  let inFlight = 0;
+  let admitted = 0;
 
   // -- upstream helpers ------------------------------------------------------------------------
 
-  async function upstreamJson(path: string, operation: string, body?: Buffer): Promise<{ status: number; json: unknown }> {
-    const r = await upstream.call(path, body ? { body: [body], contentType: FRAME_CONTENT_TYPE } : {});
+  async function upstreamJson(path: string, operation: string, body?: Buffer, bypassBreaker = false): Promise<{ status: number; json: unknown }> {
+    const r = await upstream.call(path, { ...(body ? { body: [body], contentType: FRAME_CONTENT_TYPE } : {}), bypassBreaker });
     m.upstreamDuration.observe({ operation, status: String(r.status) }, r.timings.totalMs / 1000);
     if (body) m.bytesSent.inc({ peer: 'upstream' }, body.length);
     m.bytesReceived.inc({ peer: 'upstream' }, r.body.length);
@@ -140,10 +222,16 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     return { status: r.status, json };
   }
 
+  /** True when the service already holds the key set (any of its cache levels). */
+  async function serviceKnows(set: UploadSet, bypassBreaker: boolean): Promise<boolean> {
+    const r = await upstreamJson(`/v1/keys/${set.keyId}`, 'keys', undefined, bypassBreaker);
+    return r.status === 200;
+  }
+
   async function upload(set: UploadSet, info: ServiceInfo, reason: 'startup' | 'miss'): Promise<void> {
     const body = encodeFrames({ params: info.params, keys: set.kinds, galoisSteps: [...set.galoisSteps] }, set.frames);
     const t = performance.now();
-    const r = await upstreamJson('/v1/keys', 'keys', body);
+    const r = await upstreamJson('/v1/keys', 'keys', body, reason === 'startup');
     if (r.status !== 200 && r.status !== 201) {
       const msg = (r.json as { error?: { message?: string } }).error?.message ?? `status ${r.status}`;
       throw new ProtocolError('UPSTREAM_ERROR', `key upload refused (${peerErrorCode(r.json) ?? r.status}): ${msg}`);
@@ -162,7 +250,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     let info: ServiceInfo | undefined;
     while (!closing) {
       try {
-        const r = await upstreamJson('/v1/info', 'info');
+        const r = await upstreamJson('/v1/info', 'info', undefined, true);
         if (r.status !== 200) {
           const msg = (r.json as { error?: { message?: string } }).error?.message ?? '';
           throw new ProtocolError('UPSTREAM_ERROR', `/v1/info answered ${r.status}: ${msg}`);
@@ -195,11 +283,12 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
         backend: backend.name,
       });
       const set = uploadSet(backend, needs, loaded.galoisSteps);
-      // Retry the upload while the service is unreachable; a refusal is fatal.
+      // Upload unless the service has the set already; retry while it is unreachable; a refusal is fatal.
       for (let d = 100; ; d = Math.min(d * 2, 2000)) {
         if (closing) return;
         try {
-          await upload(set, info, 'startup');
+          if (await serviceKnows(set, true)) log('info', 'the inference service holds the keys already', { keyId: set.keyId });
+          else await upload(set, info, 'startup');
           break;
         } catch (e) {
           if (e instanceof ProtocolError && e.code === 'UPSTREAM_DOWN') {
@@ -224,8 +313,12 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           metrics: m,
           layout: config.layout ?? 'blocked',
           encryption: config.encryption ?? 'public',
+          dataLevel: config.dataLevel ?? 'min',
+          encryptThreads: config.encryptThreads ?? 2,
           maxPromptTokens: Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS),
           maxRequestTokens: config.maxRequestTokens ?? 8192,
+          ...(promptCache ? { promptCache } : {}),
+          ...(config.embeddingSeed === undefined ? {} : { embeddingSeed: config.embeddingSeed }),
           keyId: () => st.upload.keyId,
           reupload: () => {
             reuploading ??= upload(st.upload, info, 'miss')
@@ -246,13 +339,29 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   const ready = init();
   ready.catch((e: unknown) => log('error', `start-up failed: ${(e as Error).message}`));
 
+  // -- batching --------------------------------------------------------------------------------
+
+  const batcher = new Batcher<Prepared, EmbeddingsResult>({
+    windowMs: config.batchWindowMs ?? 50,
+    maxRequests: config.maxBatchRequests ?? 32,
+    maxTokens: config.maxBatchTokens ?? 8192,
+    onDepth: (d) => m.queueDepth.set({ queue: 'batcher' }, d),
+    run: async (_key, items, waited) => {
+      const st = requireReady();
+      m.batchSize.observe(items.length);
+      for (const w of waited) m.batchWaitDuration.observe(w / 1000);
+      return st.pipeline.runBatch(items, waited, randomUUID());
+    },
+  });
+
   // -- readiness -------------------------------------------------------------------------------
 
   async function upstreamHealthy(): Promise<{ ok: boolean; error?: string }> {
+    if (breaker.state !== 'closed') return { ok: false, error: `circuit breaker ${breaker.state}` };
     // Cache a success for 1 s, a failure for 250 ms.
     if (performance.now() - health.at < (health.ok ? 1000 : 250)) return health;
     try {
-      const r = await upstream.call('/healthz', { timeoutMs: 2000 });
+      const r = await upstream.call('/healthz', { timeoutMs: 2000, bypassBreaker: true });
       health = { at: performance.now(), ok: r.status === 200, ...(r.status === 200 ? {} : { error: `status ${r.status}` }) };
     } catch (e) {
       health = { at: performance.now(), ok: false, error: (e as Error).message };
@@ -263,6 +372,21 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   function requireReady(): ReadyState {
     if (!state) throw new ProtocolError('NOT_READY', 'the proxy is starting: keys not uploaded yet', null, { retryAfterSeconds: 1 });
     return state;
+  }
+
+  function authorize(req: Req): void {
+    if (!clientTokens) return;
+    const cred = parseBearer(headerValue(req.headers, 'authorization'));
+    if (cred.kind === 'missing') {
+      throw new ProtocolError('UNAUTHORIZED', "You didn't provide an API key. Send it as an Authorization header: 'Authorization: Bearer YOUR_KEY'.", null);
+    }
+    if (cred.kind === 'malformed') {
+      throw new ProtocolError('UNAUTHORIZED', "The Authorization header is malformed; it must be 'Bearer YOUR_KEY'.", null);
+    }
+    if (!clientTokens.has(cred.token)) {
+      const shown = cred.token.length > 8 ? `${cred.token.slice(0, 3)}…${cred.token.slice(-4)}` : '…';
+      throw new ProtocolError('INVALID_API_KEY', `Incorrect API key provided: ${shown}.`, null);
+    }
   }
 
   async function jsonRequest(req: Req): Promise<EmbeddingsRequest> {
@@ -277,6 +401,12 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     return parsed.data;
   }
 
+  function observeStages(stages: Record<string, number | undefined>): void {
+    for (const [stage, ms] of Object.entries(stages)) {
+      if (stage !== 'pool' && stage !== 'batch' && ms !== undefined) m.stageDuration.observe({ stage: stage as never }, ms / 1000);
+    }
+  }
+
   // -- routes ----------------------------------------------------------------------------------
 
   const handle = async (req: Req, res: Res): Promise<void> => {
@@ -287,54 +417,69 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     m.httpRequestsInFlight.inc();
     res.once('close', () => {
       m.httpRequestsInFlight.dec();
-      m.httpRequestDuration.observe({ route, method, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      // 499 (as nginx logs it): the client went away before the response was complete.
+      const status = (res as { writableFinished?: boolean }).writableFinished === false ? '499' : String(res.statusCode);
+      m.httpRequestDuration.observe({ route, method, status }, (performance.now() - started) / 1000);
     });
     const expect = (allowed: string): void => {
       if (method !== allowed) throw new ProtocolError('METHOD_NOT_ALLOWED', `${route} takes ${allowed}, not ${method}`);
     };
+    const zip = compressMin > 0 ? compressionFor(req, compressMin) : undefined;
     let counted = false;
     try {
       switch (route) {
         case '/healthz':
-          return sendJson(res, 200, { status: 'ok', service: 'hlp-proxy' });
+          return sendJson(res, 200, { status: closing ? 'draining' : 'ok', service: 'hlp-proxy', pid: process.pid });
         case '/readyz': {
+          if (closing) return sendJson(res, 503, { status: 'draining', pid: process.pid });
           const h = await upstreamHealthy();
           if (!state) return sendJson(res, 503, { status: 'starting', upstream: h.ok ? 'up' : 'down' });
-          if (!h.ok) return sendJson(res, 503, { status: 'upstream down', upstream: 'down', error: h.error ?? null });
-          return sendJson(res, 200, { status: 'ready', upstream: 'up', keyId: state.upload.keyId, backend: state.backend.name });
+          if (!h.ok) return sendJson(res, 503, { status: 'upstream down', upstream: 'down', breaker: breaker.state, error: h.error ?? null });
+          return sendJson(res, 200, { status: 'ready', upstream: 'up', breaker: breaker.state, keyId: state.upload.keyId, backend: state.backend.name, pid: process.pid });
         }
         case '/metrics': {
-          const text = await telemetry.metricsText();
-          res.writeHead(200, { 'content-type': telemetry.contentType });
-          res.end(text);
-          return;
+          const { text, contentType } = config.metricsSource
+            ? await config.metricsSource()
+            : { text: await telemetry.metricsText(), contentType: telemetry.contentType };
+          return sendBody(res, 200, Buffer.from(text, 'utf8'), contentType, {}, compressionFor(req));
         }
         case '/v1/models': {
           expect('GET');
+          authorize(req);
           const st = requireReady();
-          return sendJson(res, 200, {
-            object: 'list',
-            data: st.info.workloads.map((w) => ({ id: w.model, object: 'model', created: st.created, owned_by: 'hlp' })),
-          });
+          return sendJson(
+            res,
+            200,
+            { object: 'list', data: st.info.workloads.map((w) => ({ id: w.model, object: 'model', created: st.created, owned_by: 'hlp' })) },
+            {},
+            zip,
+          );
         }
         case '/v1/models/:id': {
           expect('GET');
+          authorize(req);
           const st = requireReady();
           const id = decodeURIComponent(path.slice('/v1/models/'.length));
           const w = st.pipeline.workloadFor(id);
-          return sendJson(res, 200, { id: w.model, object: 'model', created: st.created, owned_by: 'hlp' });
+          return sendJson(res, 200, { id: w.model, object: 'model', created: st.created, owned_by: 'hlp' }, {}, zip);
         }
         case '/v1/embeddings':
         case '/v1/fhe/encrypt': {
           expect('POST');
-          if (inFlight >= maxInFlight) throw new ProtocolError('QUEUE_FULL', `more than ${maxInFlight} requests in flight`, null, { retryAfterSeconds: 1 });
-          inFlight++;
+          authorize(req);
+          if (admitted >= maxInFlight) {
+            req.resume();
+            throw new ProtocolError('QUEUE_FULL', `more than ${maxInFlight} requests in flight`, null, { retryAfterSeconds: 1 });
+          }
+          admitted++;
           counted = true;
           const body = await jsonRequest(req);
           const st = requireReady();
           const requestId = randomUUID();
+          const prepared = st.pipeline.prepare(body);
           if (route === '/v1/fhe/encrypt') {
-            const enc = st.pipeline.encrypt(body.model, body.input);
+            breaker.check();
+            const enc = await st.pipeline.encrypt(prepared);
             const p = enc.plan;
             const header = {
               object: 'hlp.ciphertexts',
@@ -343,34 +488,43 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
               keyId: st.upload.keyId,
               params: st.info.params,
               plan: { layout: p.layout, slotCount: p.slotCount, width: p.width, tokens: p.tokens, ciphertexts: p.ciphertexts },
-              inputs: p.requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens })),
+              inputs: enc.inputs,
               seeded: config.encryption === 'symmetric',
               usage: { prompt_tokens: enc.tokens, total_tokens: enc.tokens },
             };
-            const sent = sendFrames(res, 200, header, enc.frames, { 'server-timing': formatServerTiming(enc.stages), 'x-request-id': requestId });
+            const sent = sendFrames(res, 200, header, enc.frames, { 'server-timing': formatServerTiming(enc.stages as Record<string, number>), 'x-request-id': requestId });
             m.ciphertextsSent.inc({ peer: 'client' }, enc.frames.length);
             m.bytesSent.inc({ peer: 'client' }, sent);
-            for (const [stage, ms] of Object.entries(enc.stages)) if (stage !== 'pool') m.stageDuration.observe({ stage }, ms / 1000);
+            observeStages(enc.stages);
             return;
           }
-          const result = await st.pipeline.embeddings(body, requestId);
-          for (const [stage, ms] of Object.entries(result.stages)) if (stage !== 'pool') m.stageDuration.observe({ stage }, ms / 1000);
+          // Fail fast while the service is down rather than after the batch window.
+          breaker.check();
+          const key = st.pipeline.batchKey(prepared);
+          const result = key === undefined ? (await st.pipeline.runBatch([prepared], [0], requestId))[0]! : await batcher.submit(key, prepared, prepared.tokens);
+          observeStages(result.stages);
           const payload = Buffer.from(JSON.stringify(result.response), 'utf8');
-          res.writeHead(200, {
-            'content-type': 'application/json',
-            'content-length': payload.length,
-            'server-timing': formatServerTiming(result.stages),
-            'x-request-id': requestId,
-            'x-hlp-ciphertexts': String(result.ciphertexts),
-            'x-hlp-ops': JSON.stringify(result.ops),
-            'x-hlp-upstream-timing': formatServerTiming({
-              queue: result.serverTimings.queueMs,
-              deserialize: result.serverTimings.deserializeMs,
-              evaluate: result.serverTimings.evaluateMs,
-              serialize: result.serverTimings.serializeMs,
-            }),
-          });
-          res.end(payload);
+          const out = sendBody(
+            res,
+            200,
+            payload,
+            'application/json',
+            {
+              'server-timing': formatServerTiming(result.stages as Record<string, number>),
+              'x-request-id': requestId,
+              'x-hlp-ciphertexts': String(result.ciphertexts),
+              'x-hlp-batch-size': String(result.batchSize),
+              'x-hlp-ops': JSON.stringify(result.ops),
+              'x-hlp-upstream-timing': formatServerTiming({
+                queue: result.serverTimings.queueMs,
+                deserialize: result.serverTimings.deserializeMs,
+                evaluate: result.serverTimings.evaluateMs,
+                serialize: result.serverTimings.serializeMs,
+              }),
+            },
+            zip,
+          );
+          if (out) await out;
           m.bytesSent.inc({ peer: 'client' }, payload.length);
           return;
         }
@@ -379,23 +533,30 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) log('error', 'request failed', { route, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      const code = sendError(res, e);
+      const extra = e instanceof ProtocolError && e.code === 'UNAUTHORIZED' ? { 'www-authenticate': 'Bearer realm="hlp-proxy"' } : {};
+      const code = sendError(res, e, extra);
       m.errors.inc({ code });
     } finally {
-      if (counted) inFlight--;
+      if (counted) admitted--;
     }
   };
 
-  const server: DualServer = createDualServer(handle);
+  const server: DualServer = createDualServer(handle, {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
+    ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+  });
   let addr;
   try {
     addr = await server.listen(config.port ?? 8080, config.host ?? '127.0.0.1');
   } catch (e) {
     closing = true;
     upstream.close();
+    await ready.catch(() => undefined);
+    state?.backend.dispose();
     throw e;
   }
-  log('info', 'proxy listening', { url: addr.url, upstream: config.upstream });
+  log('info', 'proxy listening', { url: addr.url, upstream: config.upstream, tls: server.tls, clientAuth: clientTokens !== undefined });
   let closed: Promise<void> | undefined;
   return {
     url: addr.url,
@@ -403,12 +564,17 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     ready,
     metrics: telemetry,
     upstream,
+    breaker,
     keyId: () => state?.upload.keyId,
     backendName: () => state?.backend.name,
+    inFlight: () => server.inFlight(),
     close(): Promise<void> {
       closed ??= (async () => {
         closing = true;
-        await server.close();
+        const drained = server.close(config.drainTimeoutMs ?? 30_000);
+        // Nothing waits for a batch window any more.
+        batcher.flush();
+        await drained;
         upstream.close();
         await ready.catch(() => undefined);
         state?.backend.dispose();

@@ -1,10 +1,20 @@
 /**
- * The proxy's one pooled HTTP/2 client to the inference service (cleartext h2c, prior knowledge).
+ * The proxy's one pooled HTTP/2 client to the inference service (cleartext h2c with prior
+ * knowledge, or HTTPS with ALPN h2 for an https:// upstream).
  *
  * One `ClientHttp2Session` is shared by every call and kept open; when it fails, closes or
  * receives GOAWAY it is dropped and the next call connects again. A call that fails before any
  * response arrives because the connection broke is retried once on a fresh session (every call
  * here is idempotent). Bodies are written as the frame parts (no base64, no concatenation).
+ *
+ * At most `maxConcurrent` calls are on the wire at once (default 32; never more than the
+ * service's SETTINGS_MAX_CONCURRENT_STREAMS): the service evaluates one batch at a time anyway,
+ * and hundreds of multi-megabyte uploads interleaved on one connection only delay each other
+ * (with a peer limit below the number of streams opened, Node's client can even stall on
+ * connection-level flow control). The rest wait here, in order.
+ *
+ * A CircuitBreaker (breaker.ts), when given, sees every call's outcome and fails calls fast
+ * while the service is down.
  *
  * Timings per call: `uploadMs` until the request body is handed to the session (HTTP/2 flow
  * control makes this track the bytes actually sent), `waitMs` from then until the response
@@ -13,6 +23,7 @@
  */
 import * as http2 from 'node:http2';
 import { ProtocolError, bearer } from '@hlp/protocol';
+import type { CircuitBreaker } from './breaker.js';
 
 export interface UpstreamTimings {
   readonly uploadMs: number;
@@ -38,6 +49,12 @@ export interface UpstreamOptions {
   readonly windowBytes?: number;
   /** Called whenever a new session is opened (tests, logs). */
   readonly onConnect?: () => void;
+  /** CA certificate(s) to trust for an https:// upstream (PEM). */
+  readonly ca?: string | Buffer;
+  /** Calls on the wire at once (default 32); more wait their turn. */
+  readonly maxConcurrent?: number;
+  /** Fails calls fast while the service is down; sees every call's outcome. */
+  readonly breaker?: CircuitBreaker;
 }
 
 export interface CallOptions {
@@ -45,6 +62,8 @@ export interface CallOptions {
   readonly body?: readonly Uint8Array[];
   readonly contentType?: string;
   readonly timeoutMs?: number;
+  /** Neither checked against nor counted by the circuit breaker (start-up, health probes). */
+  readonly bypassBreaker?: boolean;
 }
 
 const CONNECTION_ERRORS = new Set([
@@ -77,6 +96,9 @@ export class Upstream {
   private readonly windowBytes: number;
   /** Sessions opened so far (1 while the first one lives). */
   connects = 0;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly maxConcurrent: number;
 
   constructor(
     readonly url: string,
@@ -85,12 +107,44 @@ export class Upstream {
     this.timeoutMs = options.timeoutMs ?? 600_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 ** 3;
     this.windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
+    this.maxConcurrent = options.maxConcurrent ?? 32;
+  }
+
+  /** Calls waiting for a free slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  private limit(): number {
+    const peer = this.session?.remoteSettings?.maxConcurrentStreams;
+    return Math.max(1, Math.min(this.maxConcurrent, peer ? Math.max(1, peer - 1) : this.maxConcurrent));
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.limit()) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   private getSession(): http2.ClientHttp2Session {
     const cur = this.session;
     if (cur && !cur.closed && !cur.destroyed) return cur;
-    const s = http2.connect(this.url, { maxSessionMemory: 512, settings: { initialWindowSize: this.windowBytes } });
+    // http2.connect hands these options to net.connect / tls.connect: noDelay is TCP_NODELAY.
+    const connectOptions = {
+      maxSessionMemory: 512,
+      settings: { initialWindowSize: this.windowBytes },
+      noDelay: true,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    } as http2.SecureClientSessionOptions;
+    const s = http2.connect(this.url, connectOptions);
     this.connects++;
     this.options.onConnect?.();
     const drop = (): void => {
@@ -110,9 +164,30 @@ export class Upstream {
     return s;
   }
 
-  /** One call; retried once on a fresh session when the connection broke before a response. */
+  /**
+   * One call; retried once on a fresh session when the connection broke before a response.
+   * With a breaker: refused at once while it is open; a connection failure, a timeout or a 5xx
+   * answer counts as a failure, anything else as a success.
+   */
   async call(path: string, options: CallOptions = {}): Promise<UpstreamResponse> {
     if (this.closed) throw new ProtocolError('UPSTREAM_DOWN', 'upstream client closed');
+    const breaker = options.bypassBreaker ? undefined : this.options.breaker;
+    breaker?.check();
+    await this.acquire();
+    try {
+      const r = await this.callOnce(path, options);
+      if (r.status >= 500) breaker?.failure();
+      else breaker?.success();
+      return r;
+    } catch (e) {
+      if (!(e instanceof ProtocolError) || e.code === 'UPSTREAM_DOWN' || e.code === 'TIMEOUT' || e.code === 'UPSTREAM_ERROR') breaker?.failure();
+      throw e;
+    } finally {
+      this.release();
+    }
+  }
+
+  private async callOnce(path: string, options: CallOptions): Promise<UpstreamResponse> {
     try {
       return await this.attempt(path, options);
     } catch (e) {
@@ -132,6 +207,10 @@ export class Upstream {
 
   private attempt(path: string, options: CallOptions): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new ProtocolError('UPSTREAM_DOWN', 'upstream client closed'));
+        return;
+      }
       let session: http2.ClientHttp2Session;
       try {
         session = this.getSession();
@@ -176,6 +255,7 @@ export class Upstream {
         fail(new ProtocolError('TIMEOUT', `upstream call ${path} took longer than ${options.timeoutMs ?? this.timeoutMs} ms`));
       });
       stream.on('response', (h) => {
+        if (settled) return;
         gotResponse = true;
         tHeaders = performance.now();
         status = Number(h[':status']);
@@ -237,6 +317,11 @@ export class Upstream {
   /** Stop: no new calls; the session closes once its streams are done (destroyed after 1 s). */
   close(): void {
     this.closed = true;
+    this.options.breaker?.stop();
+    for (const w of this.waiting.splice(0)) {
+      this.active++;
+      w();
+    }
     const s = this.session;
     this.session = undefined;
     if (!s) return;

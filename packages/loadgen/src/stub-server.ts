@@ -80,7 +80,7 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
     let readyAt = now + delayMs + (jitterMs > 0 ? (Math.random() * 2 - 1) * jitterMs : 0);
     const stall = stallWindow();
     if (stall && readyAt >= stall[0] && readyAt < stall[1]) readyAt = stall[1];
-    const answer = (): void => sendJson(res, 200, STUB_RESPONSE);
+    const answer = (): void => void sendJson(res, 200, STUB_RESPONSE);
     if (readyAt <= now) return answer();
     const timer = setTimeout(() => {
       pending.delete(timer);

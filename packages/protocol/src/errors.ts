@@ -11,7 +11,7 @@
 export interface ErrorCodeSpec {
   readonly status: number;
   /** OpenAI's error `type`. */
-  readonly type: 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
+  readonly type: 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
   readonly description: string;
 }
 
@@ -42,8 +42,10 @@ export const ERROR_CODES = {
   PARAMETER_MISMATCH: { status: 400, type: 'invalid_request_error', description: 'CKKS parameters do not match' },
   /** The key set id is not known to the service (upload it first; the proxy does so on its own). */
   UNKNOWN_KEY: { status: 404, type: 'not_found_error', description: 'unknown key id' },
-  /** Missing or wrong bearer token. */
+  /** Missing or malformed bearer token (or, service to service, a wrong one). */
   UNAUTHORIZED: { status: 401, type: 'authentication_error', description: 'missing or invalid bearer token' },
+  /** A well-formed bearer token that is not one of the proxy's client tokens. */
+  INVALID_API_KEY: { status: 403, type: 'permission_error', description: 'unknown API key' },
   /** No such route. */
   NOT_FOUND: { status: 404, type: 'not_found_error', description: 'no such route' },
   /** The route exists, the method does not. */

@@ -1,20 +1,30 @@
 /**
  * HTTP plumbing shared by the proxy and the inference service.
  *
- * One TCP port speaks HTTP/1.1 and cleartext HTTP/2 (h2c with prior knowledge): Node's
- * `http2.createServer({ allowHTTP1 })` negotiates only through TLS ALPN, so the listener reads
- * the first bytes of each connection and hands the socket to an `http.Server` or an
+ * Cleartext: one TCP port speaks HTTP/1.1 and cleartext HTTP/2 (h2c with prior knowledge):
+ * Node's `http2.createServer({ allowHTTP1 })` negotiates only through TLS ALPN, so the listener
+ * reads the first bytes of each connection and hands the socket to an `http.Server` or an
  * `http2.Http2Server`: a connection that starts with the 24-byte HTTP/2 client preface
  * (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) is HTTP/2, anything else HTTP/1.1. The bytes read are put
- * back (`socket.unshift`); both servers take them from the socket's buffer. Both dispatch to the
- * same handler through Node's compatibility API (`Http2ServerRequest`/`Http2ServerResponse`
- * mirror `IncomingMessage`/`ServerResponse`). h2c upgrade from HTTP/1.1 (`Upgrade: h2c`) is not
- * supported (clients use prior knowledge, as gRPC and h2load do).
+ * back (`socket.unshift`); both servers take them from the socket's buffer. h2c upgrade from
+ * HTTP/1.1 (`Upgrade: h2c`) is not supported (clients use prior knowledge, as gRPC and h2load do).
+ *
+ * TLS (a certificate and key given): `http2.createSecureServer({ allowHTTP1: true })`, ALPN
+ * offers `h2` and `http/1.1` on the same port.
+ *
+ * Either way both protocols dispatch to the same handler through Node's compatibility API
+ * (`Http2ServerRequest`/`Http2ServerResponse` mirror `IncomingMessage`/`ServerResponse`).
+ * Transport settings: TCP_NODELAY on every socket, HTTP/2 max concurrent streams 1000 per
+ * session, keep-alive 60 s (HTTP/1.1 idle timeout; an HTTP/2 session idle that long is closed
+ * with GOAWAY). JSON responses may be compressed (gzip or brotli, negotiated from
+ * Accept-Encoding, bodies under 1 KiB never).
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFramesParts, FRAME_CONTENT_TYPE } from './framing.js';
 
@@ -37,15 +47,25 @@ export interface Res {
 
 export type Handler = (req: Req, res: Res) => void | Promise<void>;
 
+/** PEM certificate chain and private key (contents, not paths). */
+export interface TlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
 export interface DualServerOptions {
-  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (default 128). */
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (default 1000). */
   readonly maxConcurrentStreams?: number;
   /** HTTP/2 flow-control window per stream and per connection, bytes (default 16 MiB). */
   readonly windowBytes?: number;
   /** nghttp2 session memory cap in MB (default 512: key uploads are large). */
   readonly maxSessionMemoryMb?: number;
-  /** HTTP/1.1 keep-alive idle timeout (default 65 s). */
+  /** Keep-alive: HTTP/1.1 idle timeout, and how long an idle HTTP/2 session stays open (default 60 s). */
   readonly keepAliveTimeoutMs?: number;
+  /** TCP_NODELAY on accepted sockets (default true: responses are small and latency-bound). */
+  readonly noDelay?: boolean;
+  /** Serve HTTPS (ALPN h2 and http/1.1 on one port) with this certificate and key. */
+  readonly tls?: TlsOptions;
   /** Called on a connection whose first bytes never arrive or that fails before dispatch. */
   readonly onSocketError?: (error: Error) => void;
 }
@@ -53,25 +73,69 @@ export interface DualServerOptions {
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
-  /** `http://host:port` (IPv6 hosts in brackets). */
+  /** `http://host:port` or `https://host:port` (IPv6 hosts in brackets). */
   readonly url: string;
 }
 
 export interface DualServer {
+  /** The listening server (a net.Server; with TLS the Http2SecureServer itself). */
   readonly server: net.Server;
-  readonly h1: http.Server;
-  readonly h2: http2.Http2Server;
+  /** The HTTP/1.1 server (cleartext only; with TLS, HTTP/1.1 runs inside `h2`). */
+  readonly h1: http.Server | undefined;
+  readonly h2: http2.Http2Server | http2.Http2SecureServer;
+  readonly tls: boolean;
+  /** True once close() began: no new connections, HTTP/1.1 responses carry `Connection: close`. */
+  readonly closing: boolean;
+  /** Requests being handled now. */
+  inFlight(): number;
   listen(port: number, host: string): Promise<ListenAddress>;
-  /** Stop accepting, close idle connections, wait for in-flight requests (up to graceMs), then destroy the rest. */
+  /**
+   * Drain: stop accepting connections (new ones are refused), close idle keep-alive connections
+   * and HTTP/2 sessions (GOAWAY: streams already open finish), let in-flight requests finish
+   * (up to graceMs, default 5 s), then destroy what is left.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
 /** Largest HTTP/2 window: 2^31 − 1. */
 const MAX_WINDOW = 2 ** 31 - 1;
 
+function isH2Req(req: Req): req is http2.Http2ServerRequest {
+  return req.httpVersionMajor === 2;
+}
+
 export function createDualServer(handler: Handler, options: DualServerOptions = {}): DualServer {
   const windowBytes = Math.min(options.windowBytes ?? 16 * 1024 * 1024, MAX_WINDOW);
+  const keepAliveMs = options.keepAliveTimeoutMs ?? 60_000;
+  const noDelay = options.noDelay ?? true;
+  let closing = false;
+  let inFlight = 0;
+  /** In-flight requests per HTTP/1.1 socket (TLS mode: to know which sockets are idle). */
+  const h1Busy = new Map<net.Socket, number>();
+  /** HTTP/1.1 responses not finished yet (told to close their connection when draining starts). */
+  const h1Open = new Set<http.ServerResponse>();
   const dispatch = (req: Req, res: Res): void => {
+    inFlight++;
+    const sock = isH2Req(req) ? undefined : (req as IncomingMessage).socket;
+    if (sock) {
+      h1Busy.set(sock, (h1Busy.get(sock) ?? 0) + 1);
+      h1Open.add(res as unknown as http.ServerResponse);
+    }
+    let done = false;
+    res.once('close', () => {
+      if (done) return;
+      done = true;
+      inFlight--;
+      if (sock) {
+        h1Open.delete(res as unknown as http.ServerResponse);
+        const n = (h1Busy.get(sock) ?? 1) - 1;
+        if (n <= 0) h1Busy.delete(sock);
+        else h1Busy.set(sock, n);
+      }
+    });
+    // While draining, an HTTP/1.1 connection is closed after its response (no new request
+    // may race the shutdown on it); HTTP/2 sessions got GOAWAY instead.
+    if (closing && sock) (res as unknown as http.ServerResponse).setHeader('connection', 'close');
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((e: unknown) => {
@@ -80,25 +144,20 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
         else if (!res.writableEnded) res.end();
       });
   };
-  const h1 = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => dispatch(req, res));
-  // h1 never listens itself (the net.Server below does); its 'listening' event is what starts
-  // Node's connection tracking, which closeIdleConnections() and the header/request timeouts need.
-  h1.emit('listening');
-  const h2 = http2.createServer(
-    {
-      maxSessionMemory: options.maxSessionMemoryMb ?? 512,
-      settings: {
-        maxConcurrentStreams: options.maxConcurrentStreams ?? 128,
-        initialWindowSize: windowBytes,
-      },
+  const h2Settings = {
+    maxSessionMemory: options.maxSessionMemoryMb ?? 512,
+    settings: {
+      maxConcurrentStreams: options.maxConcurrentStreams ?? 1000,
+      initialWindowSize: windowBytes,
     },
-    (req, res) => dispatch(req, res as unknown as Res),
-  );
+  };
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on('session', (session) => {
+  const onSession = (session: http2.ServerHttp2Session): void => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => undefined);
+    // Keep-alive for HTTP/2: a session idle this long is closed gracefully (GOAWAY).
+    if (keepAliveMs > 0) session.setTimeout(keepAliveMs, () => session.close());
     // Connection-level window (the SETTINGS above only set the per-stream one).
     session.once('connect', () => {
       try {
@@ -107,48 +166,104 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
         /* session already gone */
       }
     });
-  });
-  h2.on('sessionError', () => undefined);
-
+    if (closing) session.close();
+  };
   const sockets = new Set<net.Socket>();
-  /** Connections whose first bytes have not arrived yet (no server owns them). */
-  const undecided = new Set<net.Socket>();
-  let closing = false;
-  const server = net.createServer((socket) => {
-    if (closing) {
-      socket.destroy();
-      return;
-    }
+  const track = (socket: net.Socket): void => {
     sockets.add(socket);
-    undecided.add(socket);
     socket.once('close', () => {
       sockets.delete(socket);
-      undecided.delete(socket);
+      h1Busy.delete(socket);
     });
-    socket.on('error', (e) => options.onSocketError?.(e));
-    let head: Buffer = Buffer.alloc(0);
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = socket.read() as Buffer | null) !== null) head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const n = Math.min(head.length, H2_PREFACE.length);
-      const h2Prefix = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-      if (h2Prefix && head.length < H2_PREFACE.length) {
-        if (socket.readableEnded || socket.destroyed) return;
-        socket.once('readable', onReadable); // the preface is not complete yet
+    if (noDelay) socket.setNoDelay(true);
+  };
+
+  let server: net.Server;
+  let h1: http.Server | undefined;
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+  /** Connections whose first bytes have not arrived yet (no server owns them; cleartext only). */
+  const undecided = new Set<net.Socket>();
+
+  if (options.tls) {
+    const secure = http2.createSecureServer(
+      { ...h2Settings, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true },
+      (req, res) => dispatch(req, res as unknown as Res),
+    );
+    // HTTP/1.1 connections inside the secure server use the http.Server fields of `this`.
+    (secure as unknown as { keepAliveTimeout: number }).keepAliveTimeout = keepAliveMs;
+    secure.on('connection', (socket: net.Socket) => {
+      if (closing) {
+        socket.destroy();
         return;
       }
-      undecided.delete(socket);
-      if (head.length > 0) socket.unshift(head);
-      (h2Prefix ? h2 : h1).emit('connection', socket);
-    };
-    socket.once('readable', onReadable);
-  });
+      track(socket);
+      socket.on('error', (e) => options.onSocketError?.(e));
+    });
+    secure.on('secureConnection', (socket: tls.TLSSocket) => {
+      if (noDelay) socket.setNoDelay(true);
+      socket.on('error', () => undefined);
+    });
+    secure.on('tlsClientError', (e) => options.onSocketError?.(e));
+    secure.on('session', onSession);
+    secure.on('sessionError', () => undefined);
+    server = secure;
+    h2 = secure;
+  } else {
+    const plainH1 = http.createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => dispatch(req, res));
+    // plainH1 never listens itself (the net.Server below does); its 'listening' event is what
+    // starts Node's connection tracking, which closeIdleConnections() and the timeouts need.
+    plainH1.emit('listening');
+    const plainH2 = http2.createServer(h2Settings, (req, res) => dispatch(req, res as unknown as Res));
+    plainH2.on('session', onSession);
+    plainH2.on('sessionError', () => undefined);
+    server = net.createServer((socket) => {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      track(socket);
+      undecided.add(socket);
+      socket.once('close', () => undecided.delete(socket));
+      socket.on('error', (e) => options.onSocketError?.(e));
+      let head: Buffer = Buffer.alloc(0);
+      const onReadable = (): void => {
+        let chunk: Buffer | null;
+        while ((chunk = socket.read() as Buffer | null) !== null) head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const n = Math.min(head.length, H2_PREFACE.length);
+        const h2Prefix = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+        if (h2Prefix && head.length < H2_PREFACE.length) {
+          if (socket.readableEnded || socket.destroyed) return;
+          socket.once('readable', onReadable); // the preface is not complete yet
+          return;
+        }
+        undecided.delete(socket);
+        if (head.length > 0) socket.unshift(head);
+        (h2Prefix ? plainH2 : plainH1).emit('connection', socket);
+      };
+      socket.once('readable', onReadable);
+    });
+    h1 = plainH1;
+    h2 = plainH2;
+  }
 
-  let address: ListenAddress | undefined;
+  /** Close HTTP/1.1 connections with nothing in flight (TLS mode; cleartext uses h1's own tracking). */
+  const closeIdleTls = (): void => {
+    for (const s of sockets) {
+      const alpn = (s as tls.TLSSocket).alpnProtocol;
+      if (alpn === 'h2') continue;
+      if (!h1Busy.has(s)) s.destroySoon();
+    }
+  };
+
   return {
     server,
     h1,
     h2,
+    tls: options.tls !== undefined,
+    get closing() {
+      return closing;
+    },
+    inFlight: () => inFlight,
     listen(port: number, host: string): Promise<ListenAddress> {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -156,32 +271,122 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
           server.off('error', reject);
           const a = server.address() as net.AddressInfo;
           const h = a.family === 'IPv6' || a.address.includes(':') ? `[${a.address}]` : a.address;
-          address = { host: a.address, port: a.port, url: `http://${h}:${a.port}` };
-          resolve(address);
+          resolve({ host: a.address, port: a.port, url: `${options.tls ? 'https' : 'http'}://${h}:${a.port}` });
         });
       });
     },
     async close(graceMs = 5_000): Promise<void> {
       closing = true;
+      for (const r of h1Open) if (!r.headersSent) r.setHeader('connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of undecided) s.destroy();
-      h1.closeIdleConnections();
       for (const s of sessions) s.close();
+      const closeIdle = (): void => {
+        if (h1) h1.closeIdleConnections();
+        else closeIdleTls();
+      };
+      closeIdle();
       const deadline = setTimeout(() => {
         for (const s of sessions) s.destroy();
-        h1.closeAllConnections();
+        h1?.closeAllConnections();
         for (const s of sockets) s.destroy();
       }, graceMs);
       deadline.unref();
-      // Sockets handed to h1 that are idle close now; busy ones close after their response.
-      const idle = setInterval(() => h1.closeIdleConnections(), 50);
+      // Connections that are idle close now; busy ones close after their response.
+      const idle = setInterval(closeIdle, 50);
       idle.unref();
       await closed;
       clearTimeout(deadline);
       clearInterval(idle);
-      void address;
     },
   };
+}
+
+// -- compression -------------------------------------------------------------------------------
+
+export type ContentCoding = 'br' | 'gzip' | 'identity';
+
+/**
+ * The content coding to answer with, from an Accept-Encoding header (RFC 9110 §12.5.3: q-values,
+ * `*`, `identity`): the acceptable one of br and gzip with the highest q, br on a tie (smaller
+ * for the same CPU at the quality used here); identity when neither is acceptable.
+ */
+export function negotiateEncoding(acceptEncoding: string | string[] | undefined): ContentCoding {
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding;
+  if (!header) return 'identity';
+  const q = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (!name) continue;
+    let weight = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p);
+      if (m && m[1] !== undefined) weight = Number(m[1]);
+    }
+    if (Number.isFinite(weight)) q.set(name.trim(), Math.min(1, Math.max(0, weight)));
+  }
+  const star = q.get('*');
+  const weightOf = (c: string): number => q.get(c) ?? (c === 'x-gzip' ? -1 : (star ?? 0));
+  const br = weightOf('br');
+  const gzip = Math.max(weightOf('gzip'), q.get('x-gzip') ?? 0);
+  if (br <= 0 && gzip <= 0) return 'identity';
+  return br >= gzip ? 'br' : 'gzip';
+}
+
+export interface CompressionOptions {
+  /** The request's Accept-Encoding header. */
+  readonly acceptEncoding?: string | string[] | undefined;
+  /** Bodies smaller than this are sent as they are (default 1024 bytes). */
+  readonly minBytes?: number;
+}
+
+/** Above this, compression runs on the libuv pool instead of the event loop. */
+const SYNC_COMPRESS_LIMIT = 256 * 1024;
+const BROTLI_OPTIONS: zlib.BrotliOptions = {
+  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT },
+};
+const GZIP_OPTIONS: zlib.ZlibOptions = { level: 6 };
+
+function compressSync(coding: 'br' | 'gzip', body: Buffer): Buffer {
+  return coding === 'br'
+    ? zlib.brotliCompressSync(body, { ...BROTLI_OPTIONS, params: { ...BROTLI_OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+    : zlib.gzipSync(body, GZIP_OPTIONS);
+}
+
+function compressAsync(coding: 'br' | 'gzip', body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (e: Error | null, out: Buffer): void => (e ? reject(e) : resolve(out));
+    if (coding === 'br') zlib.brotliCompress(body, { ...BROTLI_OPTIONS, params: { ...BROTLI_OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }, done);
+    else zlib.gzip(body, GZIP_OPTIONS, done);
+  });
+}
+
+/**
+ * Send a body, compressed when the client accepts gzip or brotli and it is at least `minBytes`
+ * (with `Vary: Accept-Encoding` either way, since the answer depends on it). Small bodies are
+ * compressed on the event loop (well under a millisecond), large ones on the libuv pool.
+ */
+export function sendBody(res: Res, status: number, body: Buffer, contentType: string, headers: OutgoingHttpHeaders = {}, compression?: CompressionOptions): void | Promise<void> {
+  const write = (out: Buffer, coding: ContentCoding, vary: boolean): void => {
+    const h: OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': out.length, ...headers };
+    if (coding !== 'identity') h['content-encoding'] = coding;
+    if (vary) h['vary'] = 'Accept-Encoding';
+    res.writeHead(status, h);
+    res.end(out);
+  };
+  if (!compression) return write(body, 'identity', false);
+  const coding = negotiateEncoding(compression.acceptEncoding);
+  if (coding === 'identity' || body.length < (compression.minBytes ?? 1024)) return write(body, 'identity', true);
+  if (body.length <= SYNC_COMPRESS_LIMIT) return write(compressSync(coding, body), coding, true);
+  return compressAsync(coding, body).then(
+    (out) => write(out, coding, true),
+    () => write(body, 'identity', true),
+  );
+}
+
+/** Compression options for answering `req` (its Accept-Encoding). */
+export function compressionFor(req: Req, minBytes?: number): CompressionOptions {
+  return { acceptEncoding: req.headers['accept-encoding'], ...(minBytes === undefined ? {} : { minBytes }) };
 }
 
 // -- request helpers ---------------------------------------------------------------------------
@@ -227,13 +432,19 @@ export async function readBody(req: Req, limit: number): Promise<Buffer> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      drain(req);
-      throw tooLarge(`more than ${limit}`);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        drain(req);
+        throw tooLarge(`more than ${limit}`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    // The client closed the connection or reset the stream mid-body: nobody will read the answer.
+    throw new ProtocolError('INVALID_REQUEST', `request body incomplete: ${(e as Error).message}`, null, { cause: e });
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
@@ -270,10 +481,9 @@ export function parseJson(body: Buffer): unknown {
 
 // -- response helpers --------------------------------------------------------------------------
 
-export function sendJson(res: Res, status: number, value: unknown, headers: OutgoingHttpHeaders = {}): void {
-  const body = Buffer.from(JSON.stringify(value), 'utf8');
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, ...headers });
-  res.end(body);
+/** Answer JSON; compressed (gzip/brotli) when `compression` is given and the client accepts it. */
+export function sendJson(res: Res, status: number, value: unknown, headers: OutgoingHttpHeaders = {}, compression?: CompressionOptions): void | Promise<void> {
+  return sendBody(res, status, Buffer.from(JSON.stringify(value), 'utf8'), 'application/json', headers, compression);
 }
 
 /** Answer any thrown value: a ProtocolError with its status and code, anything else as INTERNAL. Returns the code sent. */

@@ -52,26 +52,42 @@ export {
   workloadOfModel,
   type UploadKeyKind,
 } from './schemas.js';
-export { bearer, checkBearer, keySetId, sha256Hex } from './keys.js';
+export { BearerTokens, bearer, checkBearer, keySetId, parseBearer, parseTokenList, sha256Hex, type BearerCredential } from './keys.js';
 export {
   H2_PREFACE,
+  compressionFor,
   createDualServer,
   formatServerTiming,
   headerValue,
   mediaType,
+  negotiateEncoding,
   parseJson,
   parseServerTiming,
   pathOf,
   peerErrorCode,
   readBody,
   requireMediaType,
+  sendBody,
   sendError,
   sendFrames,
   sendJson,
+  type CompressionOptions,
+  type ContentCoding,
   type DualServer,
   type DualServerOptions,
   type Handler,
   type ListenAddress,
   type Req,
   type Res,
+  type TlsOptions,
 } from './http.js';
+export {
+  isClusterWorker,
+  metricsFromPrimary,
+  reportToPrimary,
+  startPrimary,
+  type ClusterLog,
+  type ClusterPrimary,
+  type PrimaryOptions,
+  type WorkerEvent,
+} from './cluster.js';

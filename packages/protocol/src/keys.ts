@@ -38,3 +38,49 @@ export function checkBearer(header: string | string[] | undefined, expected: str
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/** What an Authorization header holds: nothing, something that is not `Bearer <token>`, or a token. */
+export type BearerCredential = { readonly kind: 'missing' } | { readonly kind: 'malformed' } | { readonly kind: 'token'; readonly token: string };
+
+/** Parse `Authorization: Bearer <token>` (RFC 6750 token68 characters; scheme case-insensitive). */
+export function parseBearer(header: string | string[] | undefined): BearerCredential {
+  if (header === undefined || (typeof header === 'string' && header.trim() === '')) return { kind: 'missing' };
+  if (typeof header !== 'string') return { kind: 'malformed' };
+  const m = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i.exec(header);
+  return m && m[1] !== undefined ? { kind: 'token', token: m[1] } : { kind: 'malformed' };
+}
+
+/**
+ * A set of accepted bearer tokens (the proxy's client API keys). Only SHA-256 digests are kept,
+ * and a lookup hashes the presented token first, so the time it takes says nothing about how
+ * much of a real token an attacker guessed.
+ */
+export class BearerTokens {
+  private readonly digests = new Set<string>();
+
+  constructor(tokens: Iterable<string>) {
+    for (const t of tokens) {
+      if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(t)) throw new Error('a client token may only hold the characters A-Z a-z 0-9 - . _ ~ + / (and trailing =)');
+      this.digests.add(sha256Hex(Buffer.from(t, 'utf8')));
+    }
+  }
+
+  get size(): number {
+    return this.digests.size;
+  }
+
+  has(token: string): boolean {
+    return this.digests.has(sha256Hex(Buffer.from(token, 'utf8')));
+  }
+}
+
+/**
+ * Tokens from a list (`a,b,c`, also newline-separated) or a file's text: one per line, blank
+ * lines and lines starting with `#` ignored, surrounding spaces trimmed.
+ */
+export function parseTokenList(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}

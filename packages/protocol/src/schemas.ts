@@ -133,6 +133,11 @@ export const WorkloadInfo = z.object({
   backend: z.enum(['seal', 'native']),
   /** Worst-case absolute error of an output slot for a per-slot CKKS error of 1e-6 (see @hlp/model errorBound). */
   errorBoundAt1e6: z.number().nonnegative(),
+  /**
+   * True when a token's outputs depend only on that token's slots, so the tokens of several
+   * requests may share ciphertexts (the proxy's request batching). Absent: false.
+   */
+  batchable: z.boolean().optional(),
 });
 export type WorkloadInfo = z.infer<typeof WorkloadInfo>;
 
