@@ -1,4 +1,4 @@
-export { createBackend, nativeFactory, type BackendChoice, type BackendResult } from './backend.js';
+export { createBackend, type BackendChoice, type BackendResult } from './backend.js';
 export { KeyRegistry, looksLikeSecretKey, validateUpload, type KeySet } from './keys.js';
 export { main, parseInferenceArgs, USAGE, UsageError } from './main.js';
 export { CountingEvaluator, zeroCounts } from './ops.js';

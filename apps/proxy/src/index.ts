@@ -1,4 +1,4 @@
-export { createBackend, nativeFactory, type BackendChoice, type BackendResult } from './backend.js';
+export { createBackend, type BackendChoice, type BackendResult } from './backend.js';
 export { KEY_FILE_FORMAT, KeyFileError, keyFileBytes, provisionKeys, uploadSet, writePrivateFile, type KeyNeeds, type LoadedKeys, type UploadSet } from './keys.js';
 export { silent, stderrLogger, type LogFn } from './log.js';
 export { main, parseProxyArgs, USAGE, UsageError, type ProxyCli } from './main.js';

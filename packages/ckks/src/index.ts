@@ -40,3 +40,4 @@ export {
   type NativeBackendOptions,
   type SymmetricPrng,
 } from './native/index.js';
+export { openBackend, type BackendChoice, type BackendResult } from './open.js';
