@@ -94,13 +94,14 @@ test('async transforms give the same result and leave the event loop free', asyn
   const n = 8192;
   const moduli = generateNttPrimes(50, n, 4);
   const ctx = new NttContext(n, moduli);
-  const polys = 64;
+  // 1024 scalar transforms, about 50 ms: long enough that a main thread descheduled by a
+  // busy machine still sees the loop turn before the worker finishes.
+  const polys = 256;
   const data = new BigUint64Array(polys * moduli.length * n);
   for (let p = 0; p < polys; p++) moduli.forEach((q, b) => data.set(randomBelow(q, n), (p * moduli.length + b) * n));
   const sync = data.slice();
   ctx.forward(sync, { variant: 'scalar' });
   const asyncData = data.slice();
-  // 256 scalar transforms take milliseconds; the loop must keep turning meanwhile.
   let turns = 0;
   let spinning = true;
   const spin = (): void => {
