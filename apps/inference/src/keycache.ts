@@ -212,8 +212,9 @@ export class DiskKeyStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     for (const f of await readdir(this.dir)) {
       if (f.startsWith('.') && f.endsWith('.tmp')) {
-        // A temporary file left by a crash mid-write.
-        await unlink(join(this.dir, f)).catch(() => undefined);
+        // A temporary file left by a crash mid-write (not one another process is writing now).
+        const st = await stat(join(this.dir, f)).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > 10 * 60_000) await unlink(join(this.dir, f)).catch(() => undefined);
         continue;
       }
       if (!f.endsWith(FILE_SUFFIX)) continue;

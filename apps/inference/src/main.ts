@@ -11,6 +11,9 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
 import { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary } from '@hlp/protocol';
@@ -36,6 +39,9 @@ export const USAGE = `usage: hlp-inference [--host 127.0.0.1] [--port 8081] [--t
   transport:  [--tls-cert PEM --tls-key PEM] [--max-streams N] [--keep-alive-ms MS] [--drain-timeout-ms MS]
   processes:  [--workers N]
 The service token may also be given as HLP_SERVICE_TOKEN, the Redis URL as HLP_REDIS_URL.`;
+
+/** The shared L3 directory a cluster primary made for its workers. */
+const SHARED_DIR_ENV = 'HLP_INFERENCE_SHARED_KEY_DIR';
 
 export interface InferenceCli extends InferenceConfig {
   readonly quiet: boolean;
@@ -145,9 +151,25 @@ function stopSignal(): Promise<string> {
 
 /** The cluster primary: fork, supervise, aggregate metrics, stop on a signal. */
 async function runPrimary(cfg: InferenceCli, log: ReturnType<typeof stderrLogger>): Promise<number> {
+  // Workers have an L1 each: without Redis or a directory they would not see each other's
+  // uploads, so they get a shared L3 directory (temporary, removed at exit).
+  let tempDir: string | undefined;
+  if (!cfg.redisUrl && !cfg.keyCacheDir) {
+    tempDir = await mkdtemp(join(tmpdir(), 'hlp-inference-keys-'));
+    log('info', 'workers share a temporary L3 key cache (give --redis or --key-cache-dir to keep keys across restarts)', { dir: tempDir });
+  }
+  try {
+    return await supervise(cfg, log, tempDir);
+  } finally {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function supervise(cfg: InferenceCli, log: ReturnType<typeof stderrLogger>, sharedDir: string | undefined): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const primary = startPrimary({
     workers: cfg.workers,
+    ...(sharedDir ? { env: { [SHARED_DIR_ENV]: sharedDir } } : {}),
     log,
     metrics: async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
     onEvent: (id, ev) => {
@@ -187,6 +209,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   try {
     server = await startInference({
       ...cfg,
+      ...(worker && process.env[SHARED_DIR_ENV] ? { keyCacheDir: process.env[SHARED_DIR_ENV] } : {}),
       log,
       // Cluster workers: this registry is what the primary aggregates; /metrics answers the aggregate.
       ...(worker ? { metricsSource: () => metricsFromPrimary() } : {}),

@@ -376,7 +376,9 @@ export class InferenceService {
   private load(backend: CkksBackend, bytes: Uint8Array, index: number, depth: number): CiphertextHandle {
     let ct: CiphertextHandle;
     try {
-      checkCiphertextBytes(bytes, this.chain, this.params.n);
+      // The native backend range-checks every residue in each native operation (a hostile
+      // ciphertext fails there, as MALFORMED), so only SEAL needs the scan before loading.
+      if (backend.name !== 'native') checkCiphertextBytes(bytes, this.chain, this.params.n);
       ct = backend.deserialize(bytes);
     } catch (e) {
       if (isCkksError(e, 'PARAMETER_MISMATCH')) {
@@ -415,6 +417,9 @@ export class InferenceService {
           outputs = runner.run(ev, inputs, plan);
         } catch (e) {
           if (e instanceof ProtocolError) throw e;
+          if (isCkksError(e, 'MALFORMED')) {
+            throw new ProtocolError('BAD_CIPHERTEXT', `a ciphertext is malformed: ${e.message}`, 'frames', { cause: e });
+          }
           if (isCkksError(e, 'LEVEL_MISMATCH') || isCkksError(e, 'SCALE_MISMATCH') || isCkksError(e, 'INVALID_ARGUMENT')) {
             throw new ProtocolError('PARAMETER_MISMATCH', `evaluation failed: ${e.message}`, 'frames', { cause: e });
           }

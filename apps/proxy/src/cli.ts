@@ -1,4 +1,7 @@
 /** Entry point of the `hlp-proxy` binary (bin/hlp-proxy.js imports this module). */
+import { isClusterWorker } from '@hlp/protocol';
 import { main } from './main.js';
 
 process.exitCode = await main();
+// A cluster worker's IPC channel would keep it alive after the drain: let it go.
+if (isClusterWorker()) process.disconnect?.();

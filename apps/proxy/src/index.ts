@@ -9,3 +9,4 @@ export { PromptBlockCache, type BlockToken } from './prompt-cache.js';
 export { KEY_FILE_ENV, prepareSharedKeys, type SharedKeys } from './cluster.js';
 export { startProxy, type ProxyConfig, type ProxyServer } from './server.js';
 export { Upstream, type CallOptions, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
+export { CachedEmbeddings } from './embedding-cache.js';

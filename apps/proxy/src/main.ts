@@ -119,8 +119,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--upstream must be an http:// (h2c) or https:// URL');
   const backend = values.backend ?? 'native';
   if (backend !== 'native' && backend !== 'seal') throw new UsageError(`--backend must be native or seal, got ${backend}`);
-  const layout = values.layout ?? 'blocked';
-  if (!(PACKING_LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
+  const layout = values.layout;
+  if (layout !== undefined && !(PACKING_LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
   const encryption = values.encryption ?? 'public';
   if (encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];
@@ -147,7 +147,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     host: values.host ?? '127.0.0.1',
     port: int('port', values.port, 0, 65535) ?? 8080,
     backend,
-    layout: layout as PackingLayout,
+    ...(layout ? { layout: layout as PackingLayout } : {}),
     encryption,
     dataLevel,
     quiet: values.quiet ?? false,

@@ -23,11 +23,14 @@ import {
   GPT2,
   isModelError,
   packBatch,
+  planPacking,
+  slotRanges,
   tokenizeWithin,
   type BatchPlan,
   type EmbeddingSource,
   type PackRequest,
   type PackingLayout,
+  type RequestPlacement,
 } from '@hlp/model';
 import {
   EvaluateResponseHeader,
@@ -225,11 +228,18 @@ export class Pipeline {
     const level = this.levelFor(workload);
     const cache = layout === 'blocked' ? this.deps.promptCache : undefined;
 
+    const threads = this.deps.encryptThreads ?? 2;
+    const fused = backend instanceof NativeBackend && this.deps.encryption === 'public' && threads > 0;
+    const slots = backend.slotCount;
     let t = now();
+    if (fused && !cache && layout === 'dense') {
+      // Dense is every token's values back to back: embed straight into the buffer the fused
+      // native call encrypts from (no per-ciphertext vectors, no copies).
+      return this.encryptDense(workload, idLists, level, stages, t);
+    }
     const requests: PackRequest[] = [];
     /** Index in `requests` of each real input. */
     const realIndex: number[] = [];
-    const slots = backend.slotCount;
     const tpc = slots / nextPow2(workload.inputWidth);
     let cursor = 0;
     for (const ids of idLists) {
@@ -274,8 +284,7 @@ export class Pipeline {
 
     let encryptMs = 0;
     let serializeMs = 0;
-    const threads = this.deps.encryptThreads ?? 2;
-    if (todo.length > 0 && backend instanceof NativeBackend && this.deps.encryption === 'public' && threads > 0) {
+    if (todo.length > 0 && fused) {
       // Fused encode + encrypt on the libuv pool, in up to `threads` chunks of at least 4.
       t = now();
       const chunks = Math.max(1, Math.min(threads, Math.floor(todo.length / 4)));
@@ -286,7 +295,7 @@ export class Pipeline {
         const packed = new Float64Array(part.length * slots);
         part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
         jobs.push(
-          backend.encodeEncryptMany(packed, slots, { level }).then((cts) => {
+          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level }).then((cts) => {
             const s = now();
             try {
               cts.forEach((ct, i) => (frames[part[i]!] = ct.serialize()));
@@ -329,6 +338,52 @@ export class Pipeline {
       return { index, tokenOffset: r.tokenOffset, tokens: r.tokens };
     });
     return { workload, plan, frames: frames as Uint8Array[], inputs, tokens, level, stages };
+  }
+
+  /** The dense fused path of encryptInputs: embed into one buffer, encrypt it in chunks on the libuv pool. */
+  private async encryptDense(workload: WorkloadInfo, idLists: readonly (readonly number[])[], level: number, stages: StageTimings, t0: number): Promise<Encrypted> {
+    const backend = this.deps.backend as NativeBackend;
+    const slots = backend.slotCount;
+    const width = workload.inputWidth;
+    const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
+    const base = planPacking('dense', tokens, slots, width);
+    const packed = new Float64Array(base.ciphertexts * slots);
+    const requests: RequestPlacement[] = [];
+    let offset = 0;
+    idLists.forEach((ids, index) => {
+      this.deps.embeddings.embed(ids as number[], { out: packed.subarray(offset * width, (offset + ids.length) * width) });
+      requests.push({ index, tokenOffset: offset, tokens: ids.length, ranges: slotRanges(base, offset, ids.length) });
+      offset += ids.length;
+    });
+    const plan: BatchPlan = { ...base, requests };
+    stages.embed = now() - t0;
+    stages.encode = 0;
+    const count = base.ciphertexts;
+    const frames: Uint8Array[] = new Array<Uint8Array>(count);
+    const threads = Math.max(1, Math.min(this.deps.encryptThreads ?? 2, Math.floor(count / 4)));
+    const per = Math.ceil(count / threads);
+    let serializeMs = 0;
+    const t = now();
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < count; start += per) {
+      const n = Math.min(per, count - start);
+      jobs.push(
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then((cts) => {
+          const s = now();
+          try {
+            cts.forEach((ct, i) => (frames[start + i] = ct.serialize()));
+          } finally {
+            for (const ct of cts) ct.dispose();
+          }
+          serializeMs += now() - s;
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    stages.encrypt = now() - t - serializeMs;
+    stages.serialize = serializeMs;
+    this.deps.metrics.encryptionDuration.observe({ backend: backend.name, layout: 'dense' }, (now() - t0) / 1000);
+    return { workload, plan, frames, inputs: requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens })), tokens, level, stages };
   }
 
   /** For `POST /v1/fhe/encrypt`: one request's ciphertexts, never shared with another's. */

@@ -61,6 +61,7 @@ import {
 } from '@hlp/protocol';
 import { BREAKER_STATES, createRegistry, type AppRegistry } from '@hlp/telemetry';
 import { createBackend, type BackendChoice } from './backend.js';
+import { CachedEmbeddings } from './embedding-cache.js';
 import { Batcher } from './batcher.js';
 import { CircuitBreaker } from './breaker.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
@@ -84,7 +85,10 @@ export interface ProxyConfig {
   readonly keyFile?: string;
   /** Seed of the GPT-2-shaped token and position embeddings (default @hlp/model's). */
   readonly embeddingSeed?: number;
-  /** Packing layout for workloads that support it (default blocked). */
+  /**
+   * Packing layout for workloads that support it (default dense: affine packs tokens back to
+   * back, 5⅓ per ciphertext instead of blocked's 4; projection and mlp run blocked regardless).
+   */
   readonly layout?: PackingLayout;
   /** Public-key encryption (default: fastest with the native backend) or secret-key encryption (seeded ciphertexts, half the upload bytes, costlier to expand). */
   readonly encryption?: 'symmetric' | 'public';
@@ -101,7 +105,7 @@ export interface ProxyConfig {
   /** Requests admitted at once (reading, batching, in the pipeline); beyond it 429 QUEUE_FULL (default 256). */
   readonly maxInFlight?: number;
   readonly upstreamTimeoutMs?: number;
-  /** Upstream calls on the wire at once (default 32). */
+  /** Upstream connections for uploads, one call each at a time (default 8). */
   readonly upstreamConcurrency?: number;
   /** Batch window in ms (default 50; 0 turns batching off). */
   readonly batchWindowMs?: number;
@@ -299,7 +303,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           throw e;
         }
       }
-      const embeddings = new SeededEmbeddings(config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed });
+      const embeddings = new CachedEmbeddings(new SeededEmbeddings(config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed }));
       const st: ReadyState = {
         backend,
         info,
@@ -311,7 +315,8 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           upstream,
           embeddings,
           metrics: m,
-          layout: config.layout ?? 'blocked',
+          // The prompt cache needs whole tokens per ciphertext (blocked).
+          layout: config.layout ?? (promptCache ? 'blocked' : 'dense'),
           encryption: config.encryption ?? 'public',
           dataLevel: config.dataLevel ?? 'min',
           encryptThreads: config.encryptThreads ?? 2,

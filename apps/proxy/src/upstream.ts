@@ -2,16 +2,20 @@
  * The proxy's one pooled HTTP/2 client to the inference service (cleartext h2c with prior
  * knowledge, or HTTPS with ALPN h2 for an https:// upstream).
  *
- * One `ClientHttp2Session` is shared by every call and kept open; when it fails, closes or
- * receives GOAWAY it is dropped and the next call connects again. A call that fails before any
+ * A small pool of kept-open `ClientHttp2Session`s (`maxConcurrent`, default 8): a call with a
+ * body (key upload, evaluation) takes a connection of its own for its duration, so at most that
+ * many are on the wire and the rest wait here in order; bodiless calls (health, info, key
+ * lookups) share one more connection and never wait behind an upload. One call per connection
+ * because a Node HTTP/2 session stops reading its socket while a write is pending: with
+ * multi-megabyte uploads and downloads interleaved on one connection in both directions, both
+ * peers could block writing with neither reading (seen here at 100 req/s with 30 concurrent
+ * batch uploads on one session). A session that fails, closes or receives GOAWAY is dropped
+ * and the next call on that connection connects again. A call that fails before any
  * response arrives because the connection broke is retried once on a fresh session (every call
  * here is idempotent). Bodies are written as the frame parts (no base64, no concatenation).
  *
- * At most `maxConcurrent` calls are on the wire at once (default 32; never more than the
- * service's SETTINGS_MAX_CONCURRENT_STREAMS): the service evaluates one batch at a time anyway,
- * and hundreds of multi-megabyte uploads interleaved on one connection only delay each other
- * (with a peer limit below the number of streams opened, Node's client can even stall on
- * connection-level flow control). The rest wait here, in order.
+ * The service evaluates one batch at a time anyway: a few connections keep its queue fed while
+ * the next uploads are on the wire.
  *
  * A CircuitBreaker (breaker.ts), when given, sees every call's outcome and fails calls fast
  * while the service is down.
@@ -51,7 +55,7 @@ export interface UpstreamOptions {
   readonly onConnect?: () => void;
   /** CA certificate(s) to trust for an https:// upstream (PEM). */
   readonly ca?: string | Buffer;
-  /** Calls on the wire at once (default 32); more wait their turn. */
+  /** Connections for calls with a body, one call each at a time (default 8); more calls wait their turn. */
   readonly maxConcurrent?: number;
   /** Fails calls fast while the service is down; sees every call's outcome. */
   readonly breaker?: CircuitBreaker;
@@ -88,17 +92,24 @@ function errorCodeOf(e: unknown): string | undefined {
 
 class ConnectionFailure extends Error {}
 
+interface Slot {
+  session: http2.ClientHttp2Session | undefined;
+  /** Calls using it now. */
+  streams: number;
+}
+
 export class Upstream {
-  private session: http2.ClientHttp2Session | undefined;
   private closed = false;
   readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly windowBytes: number;
-  /** Sessions opened so far (1 while the first one lives). */
+  /** Sessions opened so far. */
   connects = 0;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly maxConcurrent: number;
+  /** Connections for calls with a body (uploads of keys and ciphertexts), one call each at a time. */
+  private readonly slots: Slot[];
+  /** One more connection for bodiless calls (health, info, key lookups): never behind an upload. */
+  private readonly control: Slot = { session: undefined, streams: 0 };
+  private readonly waiting: ((slot: Slot) => void)[] = [];
 
   constructor(
     readonly url: string,
@@ -107,35 +118,34 @@ export class Upstream {
     this.timeoutMs = options.timeoutMs ?? 600_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 ** 3;
     this.windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
-    this.maxConcurrent = options.maxConcurrent ?? 32;
+    const n = Math.max(1, options.maxConcurrent ?? 8);
+    this.slots = Array.from({ length: n }, () => ({ session: undefined, streams: 0 }));
   }
 
-  /** Calls waiting for a free slot. */
+  /** Calls waiting for a free connection. */
   get queued(): number {
     return this.waiting.length;
   }
 
-  private limit(): number {
-    const peer = this.session?.remoteSettings?.maxConcurrentStreams;
-    return Math.max(1, Math.min(this.maxConcurrent, peer ? Math.max(1, peer - 1) : this.maxConcurrent));
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.active < this.limit()) {
-      this.active++;
-      return;
+  private acquire(): Promise<Slot> {
+    // Prefer a connection that is open already.
+    const free = this.slots.filter((s) => s.streams === 0);
+    const slot = free.find((s) => s.session && !s.session.closed && !s.session.destroyed) ?? free[0];
+    if (slot) {
+      slot.streams++;
+      return Promise.resolve(slot);
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<Slot>((resolve) => this.waiting.push(resolve));
   }
 
-  private release(): void {
+  private release(slot: Slot): void {
     const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
+    if (next) next(slot);
+    else slot.streams--;
   }
 
-  private getSession(): http2.ClientHttp2Session {
-    const cur = this.session;
+  private getSession(slot: Slot): http2.ClientHttp2Session {
+    const cur = slot.session;
     if (cur && !cur.closed && !cur.destroyed) return cur;
     // http2.connect hands these options to net.connect / tls.connect: noDelay is TCP_NODELAY.
     const connectOptions = {
@@ -148,7 +158,7 @@ export class Upstream {
     this.connects++;
     this.options.onConnect?.();
     const drop = (): void => {
-      if (this.session === s) this.session = undefined;
+      if (slot.session === s) slot.session = undefined;
     };
     s.on('error', drop);
     s.on('close', drop);
@@ -160,7 +170,7 @@ export class Upstream {
         /* gone already */
       }
     });
-    this.session = s;
+    slot.session = s;
     return s;
   }
 
@@ -173,9 +183,11 @@ export class Upstream {
     if (this.closed) throw new ProtocolError('UPSTREAM_DOWN', 'upstream client closed');
     const breaker = options.bypassBreaker ? undefined : this.options.breaker;
     breaker?.check();
-    await this.acquire();
+    const pooled = options.body !== undefined;
+    const slot = pooled ? await this.acquire() : this.control;
+    if (!pooled) slot.streams++;
     try {
-      const r = await this.callOnce(path, options);
+      const r = await this.callOnce(slot, path, options);
       if (r.status >= 500) breaker?.failure();
       else breaker?.success();
       return r;
@@ -183,19 +195,20 @@ export class Upstream {
       if (!(e instanceof ProtocolError) || e.code === 'UPSTREAM_DOWN' || e.code === 'TIMEOUT' || e.code === 'UPSTREAM_ERROR') breaker?.failure();
       throw e;
     } finally {
-      this.release();
+      if (pooled) this.release(slot);
+      else slot.streams--;
     }
   }
 
-  private async callOnce(path: string, options: CallOptions): Promise<UpstreamResponse> {
+  private async callOnce(slot: Slot, path: string, options: CallOptions): Promise<UpstreamResponse> {
     try {
-      return await this.attempt(path, options);
+      return await this.attempt(slot, path, options);
     } catch (e) {
       if (!(e instanceof ConnectionFailure)) throw e;
-      this.session?.destroy();
-      this.session = undefined;
+      slot.session?.destroy();
+      slot.session = undefined;
       try {
-        return await this.attempt(path, options);
+        return await this.attempt(slot, path, options);
       } catch (e2) {
         if (e2 instanceof ConnectionFailure) {
           throw new ProtocolError('UPSTREAM_DOWN', `inference service at ${this.url} unreachable: ${e2.message}`, null, { cause: e2, retryAfterSeconds: 1 });
@@ -205,7 +218,7 @@ export class Upstream {
     }
   }
 
-  private attempt(path: string, options: CallOptions): Promise<UpstreamResponse> {
+  private attempt(slot: Slot, path: string, options: CallOptions): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new ProtocolError('UPSTREAM_DOWN', 'upstream client closed'));
@@ -213,7 +226,7 @@ export class Upstream {
       }
       let session: http2.ClientHttp2Session;
       try {
-        session = this.getSession();
+        session = this.getSession(slot);
       } catch (e) {
         reject(new ConnectionFailure((e as Error).message, { cause: e }));
         return;
@@ -232,6 +245,8 @@ export class Upstream {
       let gotResponse = false;
       let settled = false;
       const chunks: Buffer[] = [];
+      /** The whole body when its length was announced: chunks are copied in as they come (no concat at the end). */
+      let whole: Buffer | undefined;
       let size = 0;
       let stream: http2.ClientHttp2Stream;
       try {
@@ -260,6 +275,8 @@ export class Upstream {
         tHeaders = performance.now();
         status = Number(h[':status']);
         responseHeaders = h;
+        const declared = Number(h['content-length']);
+        if (Number.isSafeInteger(declared) && declared > 64 * 1024 && declared <= this.maxResponseBytes) whole = Buffer.allocUnsafe(declared);
       });
       stream.on('data', (c: Buffer) => {
         size += c.length;
@@ -268,7 +285,15 @@ export class Upstream {
           fail(new ProtocolError('UPSTREAM_ERROR', `upstream response exceeds ${this.maxResponseBytes} bytes`));
           return;
         }
-        chunks.push(c);
+        if (whole && size <= whole.length) c.copy(whole, size - c.length);
+        else {
+          if (whole) {
+            // Longer than announced: fall back to collecting chunks.
+            chunks.push(whole.subarray(0, size - c.length));
+            whole = undefined;
+          }
+          chunks.push(c);
+        }
       });
       stream.on('end', () => {
         if (settled) return;
@@ -278,7 +303,7 @@ export class Upstream {
         resolve({
           status,
           headers: responseHeaders,
-          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
+          body: whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
           timings: {
             uploadMs: tUploaded - t0,
             waitMs: Math.max(0, headersAt - tUploaded),
@@ -314,18 +339,17 @@ export class Upstream {
     });
   }
 
-  /** Stop: no new calls; the session closes once its streams are done (destroyed after 1 s). */
+  /** Stop: no new calls; sessions close once their streams are done (destroyed after 1 s). */
   close(): void {
     this.closed = true;
     this.options.breaker?.stop();
-    for (const w of this.waiting.splice(0)) {
-      this.active++;
-      w();
+    for (const w of this.waiting.splice(0)) w({ session: undefined, streams: 1 });
+    for (const slot of [...this.slots, this.control]) {
+      const s = slot.session;
+      slot.session = undefined;
+      if (!s) continue;
+      s.close();
+      setTimeout(() => s.destroy(), 1000).unref();
     }
-    const s = this.session;
-    this.session = undefined;
-    if (!s) return;
-    s.close();
-    setTimeout(() => s.destroy(), 1000).unref();
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { createSealBackend, decryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
-import { SeededEmbeddings, packBatch, tokenize } from '@hlp/model';
+import { SeededEmbeddings, packBatch, tokenize, type PackingLayout } from '@hlp/model';
 import { EmbeddingsResponse, EncryptResponseHeader, FRAME_CONTENT_TYPE, ModelsResponse, decodeFrames, encodeFrames, parseServerTiming } from '@hlp/protocol';
 import { CATALOGUE } from '@hlp/telemetry';
 import { startInference, type InferenceServer, type RecordedRequest } from '@hlp/inference';
@@ -136,7 +136,7 @@ describe('transport and extra routes', () => {
     try {
       be.importKey('secret', await secretKeyFromFile(keyFile));
       const ids = tokenize(text);
-      const { vectors } = packBatch([{ embeddings: new SeededEmbeddings().embed(ids), tokens: ids.length }], 'blocked', 4096);
+      const { vectors } = packBatch([{ embeddings: new SeededEmbeddings().embed(ids), tokens: ids.length }], h.plan.layout as PackingLayout, 4096);
       const got = decryptValues(be, be.deserialize(frames[0]!));
       let err = 0;
       for (let i = 0; i < 4096; i++) err = Math.max(err, Math.abs(got[i]! - vectors[0]![i]!));
@@ -160,7 +160,7 @@ describe('transport and extra routes', () => {
     assert.match(text, /hlp_stage_duration_seconds_count\{stage="encrypt"\} [1-9]/);
     assert.match(text, /hlp_ciphertexts_sent_total\{peer="upstream"\} [1-9]/);
     assert.match(text, /hlp_key_uploads_total\{reason="startup"\} 1/);
-    assert.match(text, /hlp_encryption_duration_seconds_count\{backend="[a-z]+",layout="blocked"\} [1-9]/);
+    assert.match(text, /hlp_encryption_duration_seconds_count\{backend="[a-z]+",layout="dense"\} [1-9]/);
     const known = new Set<string>(Object.values(CATALOGUE).map((m) => m.name));
     for (const name of new Set([...text.matchAll(/^(hlp_[a-z_]+?)(?:_bucket|_sum|_count)?[{ ]/gm)].map((x) => x[1]!))) {
       assert.ok(known.has(name) || known.has(name.replace(/_(bucket|sum|count)$/, '')), `metric ${name} is not in @hlp/telemetry's catalogue`);

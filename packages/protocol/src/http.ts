@@ -432,6 +432,9 @@ export async function readBody(req: Req, limit: number): Promise<Buffer> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  // A large body of announced length is copied into one buffer as it arrives (no concat at the end).
+  const announced = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : -1;
+  let whole: Buffer | undefined = announced > 64 * 1024 ? Buffer.allocUnsafe(announced) : undefined;
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
@@ -439,13 +442,21 @@ export async function readBody(req: Req, limit: number): Promise<Buffer> {
         drain(req);
         throw tooLarge(`more than ${limit}`);
       }
-      chunks.push(chunk);
+      if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else {
+        if (whole) {
+          chunks.push(whole.subarray(0, size - chunk.length));
+          whole = undefined;
+        }
+        chunks.push(chunk);
+      }
     }
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     // The client closed the connection or reset the stream mid-body: nobody will read the answer.
     throw new ProtocolError('INVALID_REQUEST', `request body incomplete: ${(e as Error).message}`, null, { cause: e });
   }
+  if (whole) return whole.subarray(0, size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 

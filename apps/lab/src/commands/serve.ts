@@ -37,6 +37,19 @@ const ServeOptions = z.object({
   json: z.boolean().optional(),
   quiet: z.boolean().optional(),
   startTimeout: z.coerce.number().int().positive().default(120),
+  // The proxy's batching, prompt cache, client auth and TLS; processes per service; the key cache.
+  batchWindow: z.coerce.number().int().min(0).max(60_000).optional(),
+  batching: z.boolean().optional(),
+  maxBatch: z.coerce.number().int().min(1).optional(),
+  promptCacheBytes: z.coerce.number().int().min(0).optional(),
+  clientTokens: z.string().optional(),
+  clientTokensFile: z.string().optional(),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  workers: z.coerce.number().int().min(1).max(256).optional(),
+  inferenceWorkers: z.coerce.number().int().min(1).max(256).optional(),
+  redis: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
+  keyCacheDir: z.string().optional(),
 });
 type ServeOptions = z.infer<typeof ServeOptions>;
 
@@ -131,18 +144,31 @@ async function stopChild(c: Child, graceMs = 15_000): Promise<void> {
 /** Start both services; the caller decides when to stop them. */
 export async function startServices(options: ServeOptions, io: Io): Promise<ServeHandle> {
   const token = options.token || process.env['HLP_SERVICE_TOKEN'] || randomBytes(24).toString('base64url');
-  const env = { ...process.env, HLP_SERVICE_TOKEN: token };
+  const env: NodeJS.ProcessEnv = { ...process.env, HLP_SERVICE_TOKEN: token };
+  // Client tokens reach the proxy through its environment too, never its command line.
+  if (options.clientTokens) env['HLP_CLIENT_TOKENS'] = options.clientTokens;
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new LabError('USAGE', '--tls-cert and --tls-key go together');
   const timeoutMs = options.startTimeout * 1000;
   const common = [...(options.quiet ? ['--quiet'] : [])];
   const infArgs = ['--host', options.host, '--port', String(options.inferencePort), '--backend', options.backend, ...common];
   if (options.workloadSeed !== undefined) infArgs.push('--workload-seed', String(options.workloadSeed));
   if (options.workloads !== undefined) infArgs.push('--workloads', options.workloads);
+  if (options.inferenceWorkers !== undefined) infArgs.push('--workers', String(options.inferenceWorkers));
+  if (options.redis !== undefined) infArgs.push('--redis', options.redis);
+  if (options.keyCacheDir !== undefined) infArgs.push('--key-cache-dir', options.keyCacheDir);
   const inference = startChild('inference', binOf('@hlp/inference', 'hlp-inference'), infArgs, env, io);
   let proxy: Child | undefined;
   try {
     const infUrl = String((await inference.next('listening', timeoutMs))['url']);
     const pxArgs = ['--host', options.host, '--port', String(options.port), '--upstream', infUrl, '--backend', options.backend, ...common];
     if (options.keyFile) pxArgs.push('--key-file', options.keyFile);
+    if (options.batching === false) pxArgs.push('--no-batching');
+    else if (options.batchWindow !== undefined) pxArgs.push('--batch-window', String(options.batchWindow));
+    if (options.maxBatch !== undefined) pxArgs.push('--max-batch', String(options.maxBatch));
+    if (options.promptCacheBytes !== undefined) pxArgs.push('--prompt-cache-bytes', String(options.promptCacheBytes));
+    if (options.clientTokensFile) pxArgs.push('--client-tokens-file', options.clientTokensFile);
+    if (options.tlsCert && options.tlsKey) pxArgs.push('--tls-cert', options.tlsCert, '--tls-key', options.tlsKey);
+    if (options.workers !== undefined) pxArgs.push('--workers', String(options.workers));
     proxy = startChild('proxy', binOf('@hlp/proxy', 'hlp-proxy'), pxArgs, env, io);
     const pxUrl = String((await proxy.next('listening', timeoutMs))['url']);
     await proxy.next('ready', timeoutMs);
@@ -205,6 +231,18 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--token <token>', 'service-to-service bearer token (default $HLP_SERVICE_TOKEN or a random one)')
     .option('--key-file <path>', "the proxy's key file (loaded if present, else written with mode 0600)")
     .option('--start-timeout <s>', 'seconds to wait for each service to come up', '120')
+    .option('--batch-window <ms>', 'proxy: request batching window (default 50; 0 turns batching off)')
+    .option('--no-batching', 'proxy: every request on its own (same as --batch-window 0)')
+    .option('--max-batch <n>', 'proxy: requests per batch at most (default 32)')
+    .option('--prompt-cache-bytes <n>', 'proxy: cache of encrypted prompt blocks (default 0 = off; equal prompts then give equal ciphertexts upstream)')
+    .option('--client-tokens <list>', 'proxy: client API keys (comma-separated); /v1 then needs Authorization: Bearer <key>')
+    .option('--client-tokens-file <path>', 'proxy: client API keys, one per line')
+    .option('--tls-cert <pem>', 'proxy: serve HTTPS (ALPN h2 + http/1.1) with this certificate (and --tls-key)')
+    .option('--tls-key <pem>', "proxy: the certificate's private key")
+    .option('--workers <n>', 'proxy: processes sharing the port (node:cluster; default 1)')
+    .option('--inference-workers <n>', 'inference service: processes sharing its port (default 1)')
+    .option('--redis <url>', 'inference service: L2 key cache in Redis (redis://127.0.0.1:6379)')
+    .option('--key-cache-dir <dir>', 'inference service: L3 key cache directory')
     .option('--json', 'print one JSON line {event:"serving", inference, proxy} instead of text')
     .option('--quiet', "only the services' warnings and errors on stderr")
     .action(async (_options: unknown, command: Command) => {
