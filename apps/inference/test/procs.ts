@@ -3,89 +3,23 @@
  * temporary directory, no persistence) and the services' own binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort, hasRedisServer, startLocalRedis, type LocalRedis } from '../src/local-redis.js';
 
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-export interface RedisProcess {
-  readonly url: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
+export type RedisProcess = LocalRedis;
 
 /** redis-server on a free loopback port; undefined when the binary is missing. */
 export async function startRedis(): Promise<RedisProcess | undefined> {
-  if (!hasCommand('redis-server')) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'hlp-redis-'));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let log = '';
-    proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    const up = await waitForPort(port, proc, 10_000);
-    if (!up) {
-      proc.kill('SIGKILL');
-      if (attempt < 2) continue;
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`redis-server did not start: ${log}`);
-    }
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    return {
-      url: `redis://127.0.0.1:${port}`,
-      port,
-      async stop() {
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  }
-}
-
-/** Resolves true once something accepts connections on the port (false on timeout or exit). */
-async function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promise<boolean> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) return false;
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+  if (!hasRedisServer()) return undefined;
+  return startLocalRedis();
 }
 
 /** A redis-cli-free command: one RESP command over a fresh connection, the raw reply. */

@@ -2,7 +2,26 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { hasRedisServer } from '@hlp/inference';
+
+/** One RESP command on a fresh loopback connection; the raw reply. */
+function resp(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.on('data', (c: Buffer) => {
+      out += c.toString('latin1');
+      if (out.endsWith('\r\n')) {
+        s.end();
+        resolve(out);
+      }
+    });
+    s.on('error', reject);
+    s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+  });
+}
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 
@@ -39,6 +58,42 @@ describe('hlp serve', () => {
       child.kill('SIGTERM');
       assert.equal(await exit, 0, stderr);
       for (const url of [ev.proxy, ev.inference]) await assert.rejects(fetch(`${url}/healthz`), 'both services are down');
+    } finally {
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  });
+
+  it('--redis local starts a private redis-server, the service keeps the uploaded keys there, and it stops with the services', { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 90_000 }, async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'affine', '--redis', 'local', '--json', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HLP_SERVICE_TOKEN: '' },
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
+      });
+      const ev = JSON.parse(line) as { event: string; proxy: string; redis: string | null };
+      assert.match(ev.redis ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
+      const port = Number(new URL(ev.redis!).port);
+      const r = await fetch(`${ev.proxy}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }) });
+      assert.equal(r.status, 200);
+      // The proxy's key upload went through the L2 cache: Redis holds at least one key.
+      const dbsize = await resp(port, 'DBSIZE');
+      assert.match(dbsize, /^:[1-9]\d*\r\n$/, dbsize);
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0, stderr);
+      await assert.rejects(resp(port, 'PING'), 'redis-server is stopped with the services');
     } finally {
       if (child.exitCode === null && child.pid !== undefined) {
         try {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { readRun } from '@hlp/results';
-import { PROFILES, parseSuiteConfig, profilePath, readSuiteConfig } from '../src/suite/config.js';
+import { PROFILES, SUITES_DIR, parseSuiteConfig, profilePath, readSuiteConfig } from '../src/suite/config.js';
+import { hasRedisServer } from '@hlp/inference';
 import { StepBar, renderBar } from '../src/suite/progress.js';
 import { METRICS_DOC, metricsDoc } from '../src/suite/metrics-doc.js';
 import { LabError } from '../src/errors.js';
@@ -62,6 +63,19 @@ describe('suite configuration', () => {
       assert.equal(c.name, p);
       assert.ok(c.steps.length > 0);
     }
+    // Every other file there (e.g. batching.json for issue 6's comparison) is a valid suite too.
+    for (const f of (await readdir(SUITES_DIR)).filter((x) => x.endsWith('.json'))) {
+      const c = await readSuiteConfig(join(SUITES_DIR, f));
+      assert.equal(`${c.name}.json`, f);
+    }
+    const batching = await readSuiteConfig(join(SUITES_DIR, 'batching.json'));
+    assert.deepEqual(
+      batching.steps.map((st) => (st.kind === 'load' ? [st.rate, st.proxy?.batching ?? true] : null)),
+      [
+        [100, true],
+        [100, false],
+      ],
+    );
   });
 
   it('a bad configuration is refused with the path of the field', () => {
@@ -71,6 +85,11 @@ describe('suite configuration', () => {
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'bogus' }] }), /steps\.0\.kind/);
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [], colour: 1 }), /steps: needs at least one step/);
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'ckks', backends: ['native'], ns: [8192], typo: true }] }), /steps\.0: Unrecognized key.*typo/);
+    assert.throws(
+      () => parseSuiteConfig({ name: 'x', steps: [{ kind: 'load', scenario: 'short', rate: 5, durationS: 5, proxy: { batching: 'no' } }] }),
+      /steps\.0\.proxy\.batching/,
+    );
+    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'load', scenario: 'short', rate: 5, durationS: 5, proxy: { window: 5 } }] }), /steps\.0\.proxy: Unrecognized key.*window/);
   });
 
   it('hlp suite --config with a bad file exits 2 and names the field', async () => {
@@ -150,5 +169,48 @@ describe('hlp suite end to end', () => {
     assert.ok(folder);
     assert.ok(existsSync(join(dir, 'runs', folder, 'summary.json')));
     assert.ok(existsSync(join(dir, 'runs', folder, 'report.html')));
+  });
+});
+
+describe('hlp suite load steps', () => {
+  const skip = NO_ADDON || (hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)');
+  it('per-step proxy settings restart the services (batching on, then off), Redis as L2, and one load table for both', { skip, timeout: 180_000 }, async () => {
+    const file = join(dir, 'ab.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'ab',
+        steps: [
+          { kind: 'load', label: 'with-batching', scenario: 'short', rate: 8, durationS: 2, warmupS: 0.5 },
+          { kind: 'load', label: 'without-batching', scenario: 'short', rate: 8, durationS: 2, warmupS: 0.5, proxy: { batching: false } },
+        ],
+        services: { backend: 'native', redis: true },
+        gate: false,
+        report: false,
+        dashboards: false,
+      }),
+    );
+    const r = await hlp(['suite', '--config', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /redis-server redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(r.stderr, /restarting the embedded services with the next step's proxy settings/);
+    // the summary's load table has a row per step, each with its throughput and latency filled in
+    const rows = r.stdout.split('\n').filter((l) => /^\s+with(out)?-batching\s/.test(l));
+    assert.equal(rows.length, 2, r.stdout);
+    for (const row of rows) assert.match(row, /^\s+\S+\s+8\s+\d+\.\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d %$/, row);
+    const runs = (await readdir(join(dir, 'runs'))).filter((f) => f.endsWith('-load.json')).sort();
+    const docs = await Promise.all(runs.map((f) => readRun(join(dir, 'runs', f))));
+    const configs = docs.map((d) => d.config as { label: string; proxy: { batching: boolean }; redis: boolean }).filter((c) => c.label.endsWith('batching'));
+    assert.deepEqual(
+      configs.map((c) => [c.label, c.proxy.batching, c.redis]),
+      [
+        ['with-batching', true, true],
+        ['without-batching', false, true],
+      ],
+    );
+    for (const d of docs) {
+      const ok = d.metrics.find((m) => m.name === 'http.success_ratio');
+      assert.equal(ok?.value, 1, 'every request answered 2xx');
+    }
   });
 });

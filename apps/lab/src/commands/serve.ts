@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
+import { startLocalRedis, type LocalRedis } from '@hlp/inference';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';
 
@@ -48,7 +49,7 @@ const ServeOptions = z.object({
   tlsKey: z.string().optional(),
   workers: z.coerce.number().int().min(1).max(256).optional(),
   inferenceWorkers: z.coerce.number().int().min(1).max(256).optional(),
-  redis: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
+  redis: z.string().regex(/^(rediss?:\/\/.+|local)$/, "a redis:// URL, or 'local' to start a private redis-server").optional(),
   keyCacheDir: z.string().optional(),
 });
 type ServeOptions = z.infer<typeof ServeOptions>;
@@ -56,6 +57,8 @@ type ServeOptions = z.infer<typeof ServeOptions>;
 export interface ServeHandle {
   readonly inferenceUrl: string;
   readonly proxyUrl: string;
+  /** The L2 key cache's Redis, when one is used (started here with --redis local). */
+  readonly redisUrl?: string;
   /** Stop both children (proxy first); resolves when both have exited. */
   stop(): Promise<void>;
   /** Resolves when a child exits on its own (its name and code), which ends the serve. */
@@ -154,7 +157,17 @@ export async function startServices(options: ServeOptions, io: Io): Promise<Serv
   if (options.workloadSeed !== undefined) infArgs.push('--workload-seed', String(options.workloadSeed));
   if (options.workloads !== undefined) infArgs.push('--workloads', options.workloads);
   if (options.inferenceWorkers !== undefined) infArgs.push('--workers', String(options.inferenceWorkers));
-  if (options.redis !== undefined) infArgs.push('--redis', options.redis);
+  let redis: LocalRedis | undefined;
+  if (options.redis === 'local') {
+    try {
+      redis = await startLocalRedis();
+    } catch (e) {
+      throw new LabError('INFRA', `--redis local: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    io.stderr.write(`redis-server ${redis.url} (L2 key cache, stopped with the services)\n`);
+  }
+  const redisUrl = redis?.url ?? options.redis;
+  if (redisUrl !== undefined) infArgs.push('--redis', redisUrl);
   if (options.keyCacheDir !== undefined) infArgs.push('--key-cache-dir', options.keyCacheDir);
   const inference = startChild('inference', binOf('@hlp/inference', 'hlp-inference'), infArgs, env, io);
   let proxy: Child | undefined;
@@ -176,15 +189,18 @@ export async function startServices(options: ServeOptions, io: Io): Promise<Serv
     return {
       inferenceUrl: infUrl,
       proxyUrl: pxUrl,
+      ...(redisUrl === undefined ? {} : { redisUrl }),
       exited: Promise.race([inference.exit.then((code) => ({ name: 'inference', code })), px.exit.then((code) => ({ name: 'proxy', code }))]),
       async stop() {
         await stopChild(px);
         await stopChild(inference);
+        await redis?.stop();
       },
     };
   } catch (e) {
     if (proxy) await stopChild(proxy, 2000);
     await stopChild(inference, 2000);
+    await redis?.stop();
     throw e;
   }
 }
@@ -204,9 +220,10 @@ export async function serve(rawOptions: unknown, io: Io): Promise<void> {
   try {
     const handle = await startServices(opts, io);
     if (opts.json) {
-      io.stdout.write(`${JSON.stringify({ event: 'serving', inference: handle.inferenceUrl, proxy: handle.proxyUrl })}\n`);
+      io.stdout.write(`${JSON.stringify({ event: 'serving', inference: handle.inferenceUrl, proxy: handle.proxyUrl, redis: handle.redisUrl ?? null })}\n`);
     } else {
-      io.stdout.write(`inference  ${handle.inferenceUrl}\nproxy      ${handle.proxyUrl}   (OpenAI base URL ${handle.proxyUrl}/v1)\nCtrl-C stops both.\n`);
+      const redisLine = handle.redisUrl === undefined ? '' : `redis      ${handle.redisUrl}   (L2 key cache)\n`;
+      io.stdout.write(`${redisLine}inference  ${handle.inferenceUrl}\nproxy      ${handle.proxyUrl}   (OpenAI base URL ${handle.proxyUrl}/v1)\nCtrl-C stops both.\n`);
     }
     const outcome = await Promise.race([stopSignal.then((s) => ({ signal: s })), handle.exited]);
     if ('signal' in outcome) io.stderr.write(`${outcome.signal}: stopping the proxy, then the inference service\n`);
@@ -241,7 +258,7 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--tls-key <pem>', "proxy: the certificate's private key")
     .option('--workers <n>', 'proxy: processes sharing the port (node:cluster; default 1)')
     .option('--inference-workers <n>', 'inference service: processes sharing its port (default 1)')
-    .option('--redis <url>', 'inference service: L2 key cache in Redis (redis://127.0.0.1:6379)')
+    .option('--redis <url|local>', "inference service: L2 key cache in Redis (redis://127.0.0.1:6379), or 'local': start a private redis-server on a free loopback port and stop it with the services")
     .option('--key-cache-dir <dir>', 'inference service: L3 key cache directory')
     .option('--json', 'print one JSON line {event:"serving", inference, proxy} instead of text')
     .option('--quiet', "only the services' warnings and errors on stderr")

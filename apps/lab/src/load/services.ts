@@ -8,9 +8,25 @@ import { parseTarget, type ProcessToWatch } from '@hlp/loadgen';
 import type { Io } from '../commands/bench-kernels.js';
 import { startServices } from '../commands/serve.js';
 
+/** How the embedded services are configured (defaults: the services' own). */
+export interface EmbeddedSettings {
+  /** CKKS backend of both services (default native). */
+  readonly backend?: 'native' | 'seal';
+  /** false: every request on its own (the proxy's --no-batching). */
+  readonly batching?: boolean;
+  readonly batchWindowMs?: number;
+  readonly maxBatch?: number;
+  /** Proxy processes sharing the port. */
+  readonly workers?: number;
+  /** Start a private redis-server for the inference service's L2 key cache. */
+  readonly redis?: boolean;
+}
+
 export interface EmbeddedServices {
   readonly proxyUrl: string;
   readonly inferenceUrl: string;
+  readonly redisUrl?: string;
+  readonly settings: EmbeddedSettings;
   /** proxy and inference, when their processes could be found */
   readonly processes: ProcessToWatch[];
   stop(): Promise<void>;
@@ -39,8 +55,28 @@ export function childPids(parent: number = process.pid): { pid: number; cmdline:
   return out;
 }
 
-export async function startEmbedded(io: Io): Promise<EmbeddedServices> {
-  const handle = await startServices({ host: '127.0.0.1', port: 0, inferencePort: 0, backend: 'native', startTimeout: 180, quiet: true }, io);
+/** A stable key of the settings: equal keys, interchangeable services. */
+export function settingsKey(s: EmbeddedSettings): string {
+  return JSON.stringify([s.backend ?? 'native', s.batching ?? true, s.batchWindowMs ?? null, s.maxBatch ?? null, s.workers ?? 1, s.redis ?? false]);
+}
+
+export async function startEmbedded(io: Io, settings: EmbeddedSettings = {}): Promise<EmbeddedServices> {
+  const handle = await startServices(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      inferencePort: 0,
+      backend: settings.backend ?? 'native',
+      startTimeout: 180,
+      quiet: true,
+      ...(settings.batching === false ? { batching: false } : {}),
+      ...(settings.batchWindowMs === undefined ? {} : { batchWindow: settings.batchWindowMs }),
+      ...(settings.maxBatch === undefined ? {} : { maxBatch: settings.maxBatch }),
+      ...(settings.workers === undefined ? {} : { workers: settings.workers }),
+      ...(settings.redis ? { redis: 'local' } : {}),
+    },
+    io,
+  );
   // Both listen on loopback; parseTarget checks it again before any load is sent.
   parseTarget(handle.proxyUrl);
   parseTarget(handle.inferenceUrl);
@@ -54,5 +90,12 @@ export async function startEmbedded(io: Io): Promise<EmbeddedServices> {
     if (c) processes.push({ name, pid: c.pid });
     else io.stderr.write(`note: cannot find the ${name} process; its CPU and RSS are not sampled\n`);
   }
-  return { proxyUrl: handle.proxyUrl, inferenceUrl: handle.inferenceUrl, processes, stop: () => handle.stop() };
+  return {
+    proxyUrl: handle.proxyUrl,
+    inferenceUrl: handle.inferenceUrl,
+    ...(handle.redisUrl === undefined ? {} : { redisUrl: handle.redisUrl }),
+    settings,
+    processes,
+    stop: () => handle.stop(),
+  };
 }

@@ -40,8 +40,19 @@ export const CkksStep = z.strictObject({
   estimateS: z.number().positive().optional(),
 });
 
+/** Proxy settings of one load step; a step whose settings differ from the running services restarts them. */
+export const LoadProxySettings = z.strictObject({
+  batching: z.boolean().optional(),
+  batchWindowMs: z.number().int().min(0).max(60_000).optional(),
+  maxBatch: z.number().int().min(1).max(1024).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+});
+
 export const LoadStep = z.strictObject({
   kind: z.literal('load'),
+  /** Label of the step in the summary (default: scenario@rate). */
+  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a slug (letters, digits, . _ -)').optional(),
+  proxy: LoadProxySettings.optional(),
   scenario: z.enum(['short', 'medium', 'full']),
   /** Open loop, offered requests per second. */
   rate: z.number().positive().max(100_000),
@@ -63,7 +74,7 @@ export const SuiteConfig = z.strictObject({
   services: z
     .strictObject({
       backend: z.enum(['native', 'seal']).default('native'),
-      /** Start Redis for the L2 key cache (not consumed by the services yet: reported, not started). */
+      /** Start a private redis-server on loopback for the inference service's L2 key cache. */
       redis: z.boolean().default(false),
     })
     .default({ backend: 'native', redis: false }),

@@ -29,7 +29,7 @@ import { createInterface } from 'node:readline';
 import type { Io } from '../commands/bench-kernels.js';
 import { buildReport } from '../commands/report.js';
 import { LabError } from '../errors.js';
-import { startEmbedded, type EmbeddedServices } from '../load/services.js';
+import { settingsKey, startEmbedded, type EmbeddedServices, type EmbeddedSettings } from '../load/services.js';
 import { estimateSeconds, type SuiteConfig, type SuiteStep } from './config.js';
 import { StepBar, clock } from './progress.js';
 import { capacityModel } from './capacity.js';
@@ -74,7 +74,7 @@ function stepTitle(step: SuiteStep): string {
     case 'ckks':
       return `ckks ${step.backends.join('+')} ${step.ns.join(',')}`;
     case 'load':
-      return `load ${step.scenario} ${step.rate}/s`;
+      return `load ${step.label ?? `${step.scenario} ${step.rate}/s`}`;
   }
 }
 
@@ -139,12 +139,23 @@ export function describeLabels(m: Pick<Metric, 'name' | 'labels'>): string {
   return l ? `${m.name} {${l}}` : m.name;
 }
 
-/** The embedded services, started once on first use and shared by the load steps. */
+/**
+ * The embedded services, started on first use and shared by the load steps; a step that asks
+ * for other proxy settings (batching off, say) gets them restarted with those.
+ */
 class Services {
   #svc: EmbeddedServices | undefined;
-  constructor(private readonly io: Io) {}
-  async get(): Promise<EmbeddedServices> {
-    this.#svc ??= await startEmbedded(this.io);
+  constructor(
+    private readonly io: Io,
+    private readonly base: EmbeddedSettings,
+  ) {}
+  async get(step: EmbeddedSettings = {}): Promise<EmbeddedServices> {
+    const wanted: EmbeddedSettings = { ...this.base, ...step };
+    if (this.#svc && settingsKey(this.#svc.settings) !== settingsKey(wanted)) {
+      this.io.stderr.write('restarting the embedded services with the next step\'s proxy settings …\n');
+      await this.stop();
+    }
+    this.#svc ??= await startEmbedded(this.io, wanted);
     return this.#svc;
   }
   async stop(): Promise<void> {
@@ -156,7 +167,7 @@ class Services {
 }
 
 async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services: Services, bar: StepBar, signal: AbortSignal | undefined): Promise<RunResult> {
-  const svc = await services.get();
+  const svc = await services.get(step.proxy ?? {});
   checkAborted(signal);
   const target = parseTarget(svc.proxyUrl);
   const promptCount = step.prompts ?? DEFAULT_PROMPTS;
@@ -195,7 +206,18 @@ async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services:
     scenario: step.scenario,
     startedAt,
     finishedAt: new Date(),
-    config: { scenario: step.scenario, rate: step.rate, prompts: promptCount, model: req.model, target: target.url, embedded: true, interrupted: signal?.aborted === true },
+    config: {
+      scenario: step.scenario,
+      rate: step.rate,
+      prompts: promptCount,
+      model: req.model,
+      target: target.url,
+      embedded: true,
+      interrupted: signal?.aborted === true,
+      ...(step.label === undefined ? {} : { label: step.label }),
+      proxy: { batching: step.proxy?.batching ?? true, ...step.proxy },
+      redis: svc.redisUrl !== undefined,
+    },
   });
 }
 
@@ -248,12 +270,11 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   } catch (error) {
     throw new LabError('INFRA', `cannot create ${folder}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (config.services.redis) notes.push('services.redis: the services have no Redis L2 cache yet; Redis was not started');
 
   const post = [config.gate ? 'gate' : null, config.report ? 'report' : null, config.dashboards ? 'dashboards' : null].filter((x): x is string => x !== null);
   const total = config.steps.length + post.length;
   const bar = new StepBar(io.stderr, options.progressEveryMs !== undefined ? { everyMs: options.progressEveryMs } : {});
-  const services = new Services(io);
+  const services = new Services(io, { backend: config.services.backend, redis: config.services.redis });
   const runs: { path: string; run: RunResult }[] = [];
   const steps: SuiteOutcome['steps'][number][] = [];
   const written: string[] = [];
@@ -351,6 +372,30 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   return outcome;
 }
 
+/** One row of the summary's load table: label, offered rate, throughput, success, latency, proxy CPU. */
+export function loadLine(run: RunResult): string {
+  const cfg = run.config as { label?: unknown; scenario?: unknown; rate?: unknown; offeredRate?: unknown; proxy?: { batching?: unknown } };
+  const find = (name: string, labels: Record<string, string> = {}): RunResult['metrics'][number] | undefined =>
+    run.metrics.find((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v));
+  const latency = find('http.latency');
+  const throughput = find('http.throughput');
+  const success = find('http.success_ratio');
+  const cpu = find('process.cpu', { process: 'proxy' });
+  const num = (x: number | undefined, digits: number, width: number): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits)).padStart(width);
+  const label = typeof cfg.label === 'string' ? cfg.label : `${String(cfg.scenario ?? '?')}${cfg.proxy?.batching === false ? ' no-batching' : ''}`;
+  const offered = typeof cfg.rate === 'number' ? cfg.rate : typeof cfg.offeredRate === 'number' ? cfg.offeredRate : undefined;
+  return [
+    label.padEnd(26),
+    num(offered, 0, 9),
+    num(throughput?.summary?.median, 1, 8),
+    num(typeof success?.value === 'number' ? success.value * 100 : undefined, 2, 8),
+    num(latency?.summary?.p50, 0, 10),
+    num(latency?.summary?.p95, 0, 9),
+    num(latency?.summary?.p99, 0, 9),
+    `${num(cpu?.summary?.median !== undefined ? cpu.summary.median * 100 : undefined, 1, 8)} %`,
+  ].join(' ');
+}
+
 /** The final summary: steps, targets, gate verdicts, what was written. */
 export function renderSummary(o: SuiteOutcome): string {
   const lines: string[] = [];
@@ -369,7 +414,12 @@ export function renderSummary(o: SuiteOutcome): string {
     for (const r of g.regressions) lines.push(`    regression  ${r}`);
     for (const r of g.improvements) lines.push(`    improvement ${r}`);
   }
-  const load = o.runs.find((r) => r.run.suite === 'load');
+  const loads = o.runs.filter((r) => r.run.suite === 'load');
+  if (loads.length > 0) {
+    lines.push('', 'load                          offered   2xx/s    2xx %     P50 ms    P95 ms    P99 ms  proxy CPU');
+    for (const r of loads) lines.push(`  ${loadLine(r.run)}`);
+  }
+  const load = loads[0];
   if (load) {
     const cores = load.run.machine.logicalCores;
     const cap = capacityModel(load.run, 100, cores, 0.5);
