@@ -1,5 +1,5 @@
 // Sums the pass/fail counts of every test runner in a `npm test` log (Node's test
-// runner in TAP or spec form, the native test executable) into the one closing line
+// runner in TAP or spec form, the native test executables, the gated suite) into the one closing line
 // CI reads: "N passed, N failed".
 import { readFileSync } from 'node:fs';
 
@@ -19,7 +19,7 @@ for (const line of log.split('\n')) {
     failed += Number(m[1]);
     continue;
   }
-  m = /hlp_(?:kernels|ckks)_tests: (\d+) passed, (\d+) failed/.exec(line);
+  m = /hlp_(?:kernels_tests|ckks_tests|gate): (\d+) passed, (\d+) failed/.exec(line);
   if (m) {
     passed += Number(m[1]);
     failed += Number(m[2]);

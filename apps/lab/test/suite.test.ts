@@ -31,10 +31,10 @@ interface Run {
   stderr: string;
 }
 
-function hlp(args: readonly string[], opts: { interruptWhen?: RegExp } = {}): Promise<Run> {
+function hlp(args: readonly string[], opts: { interruptWhen?: RegExp; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, HLP_RUNS_DIR: join(dir, 'runs'), HLP_BASELINES_DIR: join(dir, 'baselines'), HLP_DEBUG: '' },
+      env: { ...process.env, HLP_RUNS_DIR: join(dir, 'runs'), HLP_BASELINES_DIR: join(dir, 'baselines'), HLP_DEBUG: '', HLP_BENCH_SLOWDOWN: '', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -128,7 +128,7 @@ describe('hlp suite end to end', () => {
     );
     const r = await hlp(['suite', '--config', file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /\[step 1\/3\] kernels n=1024/);
+    assert.match(r.stderr, /\[step 1\/2\] kernels n=1024/);
     assert.match(r.stdout, /hlp suite tiny: finished/);
     assert.match(r.stdout, /no baseline for kernels\/[^;]+; record one with hlp baseline record kernels/);
     assert.match(r.stdout, /n\/a\s+throughput/); // targets listed, not applicable without load
@@ -169,6 +169,32 @@ describe('hlp suite end to end', () => {
     assert.ok(folder);
     assert.ok(existsSync(join(dir, 'runs', folder, 'summary.json')));
     assert.ok(existsSync(join(dir, 'runs', folder, 'report.html')));
+  });
+});
+
+describe('hlp suite gating', () => {
+  it('baseline record --config, then the gated suite passes; a 60 % slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 240_000 }, async () => {
+    const file = join(dir, 'gated.json');
+    await writeFile(
+      file,
+      JSON.stringify({ name: 'gated', steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 60, quick: true }], report: false, dashboards: false }),
+    );
+    const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.match(rec.stdout, /wrote .*baselines\/kernels\/[^ ]+\.json: suite kernels, .* 2 run\(s\) pooled, calibration/);
+
+    const same = await hlp(['suite', '--config', file, '--fail-on-regression']);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.match(same.stdout, /\n\s+pass\s+kernels n=1024: vs /);
+
+    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: { HLP_BENCH_SLOWDOWN: 'ntt.forward:1.6' } });
+    assert.equal(slow.code, 1, slow.stdout + slow.stderr);
+    assert.match(slow.stderr, /suspected regression\(s\) \(ntt\.forward/);
+    assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
+    assert.match(slow.stdout, /regression\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×1\.[4-9]/);
+    // every gated run left a line for the monthly review
+    const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(history.length >= 2);
   });
 });
 

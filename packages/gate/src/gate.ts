@@ -5,6 +5,7 @@
 import type { Metric, RunResult } from '@hlp/results';
 import type { Baseline } from './baseline.js';
 import { CALIBRATION_PREFIX } from './baseline.js';
+import { GateError } from './errors.js';
 import { compareMetrics, measureOne, type Calibration, type CompareSettings, type MetricComparison, type UnmatchedMetric } from './compare.js';
 import { resolveConfig, type GateConfig } from './config.js';
 import { metricKey } from './pool.js';
@@ -151,6 +152,10 @@ export async function runGate(input: GateInput): Promise<GateReport> {
     if (typeof cfg['slowdown'] === 'string')
       warnings.push(`${what} was measured with HLP_BENCH_SLOWDOWN=${cfg['slowdown']}: a slowdown made on purpose, for testing the gate`);
   if (baseline.suite !== current.suite) warnings.push(`baseline suite ${baseline.suite} differs from the run's suite ${current.suite}`);
+  // Load runs at another rate or scenario differ by design, not by regression.
+  const workloads = [current.config['workload'], baseline.config['workload']];
+  if (workloads.every((w) => typeof w === 'string') && workloads[0] !== workloads[1])
+    throw new GateError('INCOMPATIBLE', `the run's workload (${String(workloads[0])}) is not the baseline's (${String(workloads[1])}): record a baseline of this workload`);
 
   // Machine classes: same class compares directly; another class needs the calibration benchmark.
   let calibration: Calibration | null = null;

@@ -123,6 +123,18 @@ export function samplerNotes(samplers: SamplerResults | null | undefined): Recor
   };
 }
 
+/**
+ * What a load run measured, as one comparable string: runs of different workloads (another
+ * scenario, offered rate, loop, protocol or proxy setting) are never gated against each other.
+ */
+export function workloadKey(run: Pick<LoadRun, 'protocol' | 'mode' | 'rate' | 'connections' | 'streams'>, config: Readonly<Record<string, unknown>>): string {
+  const scenario = typeof config['scenario'] === 'string' ? config['scenario'] : 'custom';
+  const loop = run.mode === 'open' ? `open ${run.rate ?? '?'}/s` : `closed ${run.connections}c×${run.streams}`;
+  const proxy = config['proxy'];
+  const batching = typeof proxy === 'object' && proxy !== null && (proxy as Record<string, unknown>)['batching'] === false ? ' no-batching' : '';
+  return `${scenario} ${loop} ${run.protocol}${batching}`;
+}
+
 /** The whole run document (machine fingerprint and git state included). */
 export async function buildLoadResult(input: LoadResultInput): Promise<RunResult> {
   const { run } = input;
@@ -138,6 +150,7 @@ export async function buildLoadResult(input: LoadResultInput): Promise<RunResult
     git,
     config: {
       ...input.config,
+      workload: workloadKey(run, input.config ?? {}),
       driver: run.driver,
       protocol: run.protocol,
       mode: run.mode,

@@ -14,6 +14,7 @@ export interface SuiteCliOptions {
   readonly profile?: Profile;
   readonly config?: string;
   readonly strict?: boolean;
+  readonly failOnRegression?: boolean;
   readonly json?: boolean;
 }
 
@@ -46,11 +47,15 @@ export async function suiteCommand(opts: SuiteCliOptions, io: Io): Promise<Suite
   return outcome;
 }
 
-/** Exit status: 130 interrupted; 1 a failed step, or under --strict a regression or missed target. */
-export function suiteExitCode(o: SuiteOutcome, strict: boolean): number {
+/**
+ * Exit status: 130 interrupted; 1 a failed step, a confirmed regression or a gate error under
+ * --fail-on-regression, or under --strict also a missed target.
+ */
+export function suiteExitCode(o: SuiteOutcome, strict: boolean, failOnRegression = false): number {
   if (o.interrupted) return 130;
   if (o.steps.some((s) => s.status === 'failed')) return 1;
-  if (strict && (o.targets.some((t) => t.status === 'missed') || o.gate.some((g) => g.status === 'fail'))) return 1;
+  if ((strict || failOnRegression) && o.gate.some((g) => g.status === 'fail' || g.status === 'error')) return 1;
+  if (strict && o.targets.some((t) => t.status === 'missed')) return 1;
   return 0;
 }
 
@@ -64,12 +69,13 @@ export function registerSuiteCommand(program: Command, io: Io): void {
     .addOption(new Option('--profile <name>', `built-in suite (${PROFILES.join(', ')}; default quick)`).choices([...PROFILES]))
     .option('--config <file>', 'a suite configuration file instead of a built-in profile')
     .option('--strict', 'exit 1 on a regression or a missed target (default: only a failed step fails)')
+    .option('--fail-on-regression', 'exit 1 on a confirmed regression (re-measured) or a gate error, not on missed targets: what CI runs')
     .option('--json', 'also print a JSON line with the outcome on stdout')
     .addHelpText('after', '\nProgress goes to stderr. Ctrl-C stops the services and keeps the partial results (exit 130).')
     .action(async (_o: unknown, command: Command) => {
       const opts = command.opts<SuiteCliOptions>();
       const outcome = await suiteCommand(opts, io);
-      const code = suiteExitCode(outcome, opts.strict === true);
+      const code = suiteExitCode(outcome, opts.strict === true, opts.failOnRegression === true);
       // main() resolves 0 for a normal return; 130 and 1 must survive it.
       if (code !== 0) process.exit(code);
     });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { VARIANTS } from '@hlp/kernels';
 import { LabError } from '../errors.js';
 
-export const PROFILES = ['quick', 'standard', 'full'] as const;
+export const PROFILES = ['quick', 'ci', 'standard', 'full'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 /** apps/lab/suites (next to dist/). */

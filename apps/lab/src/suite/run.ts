@@ -21,10 +21,25 @@ import {
   type RunningSamplers,
 } from '@hlp/loadgen';
 import { compactUtc, defaultRunsDir, fingerprint, parseRun, writeRun, type Metric, type RunResult } from '@hlp/results';
-import { defaultBaselinesDir, evaluateTargets, findBaseline, readBaseline, runGate, type TargetResult } from '@hlp/gate';
+import {
+  GateError,
+  appendHistory,
+  defaultBaselinesDir,
+  defaultHistoryPath,
+  evaluateTargets,
+  findBaseline,
+  historyEntry,
+  poolMetrics,
+  poolRuns,
+  readBaseline,
+  runGate,
+  type Remeasure,
+  type TargetResult,
+} from '@hlp/gate';
 import { spawn } from 'node:child_process';
 import { readRun } from '@hlp/results';
-import { LAB_BIN } from '../commands/gate.js';
+import { LAB_BIN, REMEASURE_RUNS, kernelsRemeasureArgs } from '../commands/gate.js';
+import { runCalibration } from '../bench/calibration.js';
 import { createInterface } from 'node:readline';
 import type { Io } from '../commands/bench-kernels.js';
 import { buildReport } from '../commands/report.js';
@@ -41,6 +56,8 @@ export class Interrupted extends Error {
 export interface SuiteOptions {
   readonly runsDir?: string;
   readonly baselinesDir?: string;
+  /** Append each gated run's verdicts to this file (default baselines/history.jsonl); false: do not. */
+  readonly history?: string | false;
   readonly signal?: AbortSignal;
   /** Seconds between progress lines when stderr is not a TTY. */
   readonly progressEveryMs?: number;
@@ -48,6 +65,8 @@ export interface SuiteOptions {
 
 export interface GateLine {
   readonly suite: string;
+  /** The step's title, for suites with several runs of one suite. */
+  readonly step?: string;
   readonly status: 'no-baseline' | 'pass' | 'fail' | 'error';
   readonly message: string;
   readonly regressions: readonly string[];
@@ -104,10 +123,16 @@ export function benchArgs(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>
  * this process stays responsive: its event loop is free to take Ctrl-C, redraw the bar, and stop
  * the child (SIGTERM, then SIGKILL) while a benchmark case spins.
  */
-async function benchInChildProcess(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>, folder: string, bar: StepBar, signal: AbortSignal | undefined): Promise<RunResult> {
+async function benchInChildProcess(
+  step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>,
+  folder: string,
+  bar: StepBar,
+  signal: AbortSignal | undefined,
+  args: readonly string[] = benchArgs(step),
+): Promise<RunResult> {
   checkAborted(signal);
   const out = join(folder, `.${step.kind}-${process.pid}-${Date.now()}.json`);
-  const child = spawn(process.execPath, [LAB_BIN, 'bench', ...benchArgs(step), '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [LAB_BIN, 'bench', ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     tail.push(line);
@@ -124,7 +149,7 @@ async function benchInChildProcess(step: Extract<SuiteStep, { kind: 'kernels' | 
   try {
     const code = await exited;
     checkAborted(signal);
-    if (code !== 0) throw new Error(`hlp bench ${benchArgs(step).join(' ')} exited ${String(code)}:\n${tail.slice(-6).join('\n')}`);
+    if (code !== 0) throw new Error(`hlp bench ${args.join(' ')} exited ${String(code)}:\n${tail.slice(-6).join('\n')}`);
     return await readRun(out);
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -221,36 +246,92 @@ async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services:
   });
 }
 
-/** Gate one run against its stored baseline (no re-measurement: `hlp gate` confirms). */
-async function gateRun(run: RunResult, path: string, baselinesDir: string): Promise<GateLine> {
+/** `hlp bench ckks` arguments that repeat the step for just the suspects' backends, ring degrees and prompt cases. */
+export function ckksRemeasureArgs(step: Extract<SuiteStep, { kind: 'ckks' }>, suspects: readonly Metric[]): string[] {
+  const backends = [...new Set(suspects.map((m) => m.labels['backend']).filter((b): b is string => typeof b === 'string'))];
+  const ns = [...new Set(suspects.map((m) => m.labels['n']).filter((n): n is number => typeof n === 'number'))];
+  const prompt = suspects.some((m) => m.name === 'ckks.prompt_encrypt');
+  return benchArgs({
+    ...step,
+    backends: (backends.length > 0 ? backends : step.backends) as typeof step.backends,
+    ns: (ns.length > 0 ? ns : step.ns) as typeof step.ns,
+    prompt: prompt && step.prompt,
+  });
+}
+
+/** Everything a step's gate needs to measure it again: fresh processes for benchmarks, the running services for load. */
+export type StepRemeasure = (suspects: readonly Metric[]) => Promise<RunResult[]>;
+
+/**
+ * Gate one run against its stored baseline. Suspected regressions are measured again
+ * (REMEASURE_RUNS more runs, pooled, with the calibration benchmark around them so that a
+ * machine that slowed down is told apart from slower code) before they fail the gate.
+ */
+async function gateRun(
+  run: RunResult,
+  path: string,
+  baselinesDir: string,
+  again: StepRemeasure | null,
+  io: Io,
+  history: string | false,
+  step: string,
+): Promise<GateLine> {
   const found = await findBaseline(baselinesDir, run.suite, run.machine.machineClass);
   if (!found)
     return {
       suite: run.suite,
+      step,
       status: 'no-baseline',
       message: `no baseline for ${run.suite}/${run.machine.machineClass}; record one with hlp baseline record ${run.suite}`,
       regressions: [],
       improvements: [],
     };
   try {
+    const remeasure: Remeasure | { unavailable: string } = again
+      ? async (suspects) => {
+          io.stderr.write(`\n${step}: ${suspects.length} suspected regression(s) (${suspects.map(describeLabels).join(', ')}); measuring ${REMEASURE_RUNS} more times …\n`);
+          const calibrations: Metric[] = [await runCalibration({ quick: true })];
+          const runs = await again(suspects);
+          calibrations.push(await runCalibration({ quick: true }));
+          return { current: poolRuns(runs).metrics, calibration: poolMetrics(calibrations.map((c) => [c]))[0] ?? null };
+        }
+      : { unavailable: 'this step cannot be measured again here' };
+    const baseline = await readBaseline(found.path);
+    // Another machine class: normalise by the calibration benchmark measured here, now.
+    let calibration: Metric | null = null;
+    if (!found.exact && baseline.calibration) {
+      io.stderr.write(`\n${step}: the baseline is of ${baseline.machineClass}, this machine is ${run.machine.machineClass}: measuring the calibration benchmark to normalise …\n`);
+      calibration = await runCalibration();
+    }
     const report = await runGate({
       current: run,
-      baseline: await readBaseline(found.path),
-      remeasure: { unavailable: 'hlp suite does not re-measure; run `hlp gate` on the run for a confirmed verdict' },
+      baseline,
+      calibration,
+      remeasure,
       targets: false,
       runPath: path,
       baselinePath: found.path,
     });
+    if (history !== false) await appendHistory(history, historyEntry(report));
     const fmt = (c: (typeof report.comparisons)[number]): string => `${describeLabels(c)} ×${c.ratio?.toFixed(3) ?? '?'}`;
     return {
       suite: run.suite,
+      step,
       status: report.outcome,
       message: `vs ${found.path}: ${report.counts.regression} regression(s), ${report.counts.improvement} improvement(s), ${report.counts.unchanged} unchanged, ${report.counts.inconclusive} inconclusive`,
       regressions: report.comparisons.filter((c) => c.verdict === 'regression').map(fmt),
       improvements: report.comparisons.filter((c) => c.verdict === 'improvement').map(fmt),
     };
   } catch (error) {
-    return { suite: run.suite, status: 'error', message: error instanceof Error ? error.message : String(error), regressions: [], improvements: [] };
+    const incomparable = error instanceof GateError && error.code === 'INCOMPATIBLE';
+    return {
+      suite: run.suite,
+      step,
+      status: incomparable ? 'no-baseline' : 'error',
+      message: error instanceof Error ? error.message : String(error),
+      regressions: [],
+      improvements: [],
+    };
   }
 }
 
@@ -271,7 +352,9 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
     throw new LabError('INFRA', `cannot create ${folder}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 
-  const post = [config.gate ? 'gate' : null, config.report ? 'report' : null, config.dashboards ? 'dashboards' : null].filter((x): x is string => x !== null);
+  const post = [config.report ? 'report' : null, config.dashboards ? 'dashboards' : null].filter((x): x is string => x !== null);
+  const history = options.history === undefined ? defaultHistoryPath(baselinesDir) : options.history;
+  const gate: GateLine[] = [];
   const total = config.steps.length + post.length;
   const bar = new StepBar(io.stderr, options.progressEveryMs !== undefined ? { everyMs: options.progressEveryMs } : {});
   const services = new Services(io, { backend: config.services.backend, redis: config.services.redis });
@@ -280,7 +363,9 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   const written: string[] = [];
   let interrupted = false;
 
-  io.stderr.write(`hlp suite ${config.name}: ${config.steps.length} measuring step(s) + ${post.join(', ') || 'nothing else'}; output ${folder}\n`);
+  io.stderr.write(
+    `hlp suite ${config.name}: ${config.steps.length} measuring step(s)${config.gate ? ', each gated against its baseline' : ''} + ${post.join(', ') || 'nothing else'}; output ${folder}\n`,
+  );
   try {
     for (const [i, step] of config.steps.entries()) {
       const title = stepTitle(step);
@@ -294,10 +379,23 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
       const ticker = setInterval(() => bar.update(null, ''), 1000);
       try {
         let result: RunResult;
+        let again: StepRemeasure;
         if (step.kind === 'kernels' || step.kind === 'ckks') {
           result = await benchInChildProcess(step, folder, bar, signal);
+          const measured = result;
+          again = async (suspects) => {
+            const args = step.kind === 'kernels' ? ['kernels', ...kernelsRemeasureArgs(measured, suspects)] : ckksRemeasureArgs(step, suspects);
+            const runs: RunResult[] = [];
+            for (let k = 0; k < REMEASURE_RUNS; k++) runs.push(await benchInChildProcess(step, folder, bar, signal, args));
+            return runs;
+          };
         } else {
           result = await runLoadStep(step, services, bar, signal);
+          again = async () => {
+            const runs: RunResult[] = [];
+            for (let k = 0; k < REMEASURE_RUNS; k++) runs.push(await runLoadStep(step, services, bar, signal));
+            return runs;
+          };
         }
         const valid = parseRun(result, `the ${step.kind} step produced an invalid document`);
         const path = await writeRun(valid, runsDir);
@@ -305,8 +403,15 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
         written.push(path);
         const aborted = signal?.aborted === true;
         if (aborted) interrupted = true;
-        steps.push({ title, status: aborted ? 'interrupted' : 'done', detail: `${valid.metrics.length} metrics${aborted ? ' (partial)' : ''} → ${path}`, seconds: (performance.now() - s0) / 1000 });
-        bar.done(aborted ? 'interrupted (partial result kept)' : 'done');
+        let gated = '';
+        if (config.gate && !aborted) {
+          bar.update(null, 'gating against the baseline');
+          const line = await gateRun(valid, path, baselinesDir, again, io, history, title);
+          gate.push(line);
+          gated = `, gate ${line.status}`;
+        }
+        steps.push({ title, status: aborted ? 'interrupted' : 'done', detail: `${valid.metrics.length} metrics${aborted ? ' (partial)' : ''}${gated} → ${path}`, seconds: (performance.now() - s0) / 1000 });
+        bar.done(aborted ? 'interrupted (partial result kept)' : `done${gated}`);
       } catch (error) {
         const aborted = signal?.aborted === true || error instanceof Interrupted;
         if (aborted) interrupted = true;
@@ -326,13 +431,7 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   const machine = runs[0]?.run.machine ?? (await fingerprint());
   targets = evaluateTargets({ suite: config.name, machine, metrics: runs.flatMap((r) => r.run.metrics) });
 
-  const gate: GateLine[] = [];
   let index = config.steps.length;
-  if (config.gate) {
-    bar.start(++index, total, 'gate', 2);
-    for (const r of runs) gate.push(await gateRun(r.run, r.path, baselinesDir));
-    bar.done('done');
-  }
   if (config.report && runs.length > 0) {
     bar.start(++index, total, 'report', 3);
     try {
@@ -410,7 +509,7 @@ export function renderSummary(o: SuiteOutcome): string {
   lines.push('', 'gate');
   if (o.gate.length === 0) lines.push('  (not run)');
   for (const g of o.gate) {
-    lines.push(`  ${g.status.padEnd(11)} ${g.suite}: ${g.message}`);
+    lines.push(`  ${g.status.padEnd(11)} ${g.step ?? g.suite}: ${g.message}`);
     for (const r of g.regressions) lines.push(`    regression  ${r}`);
     for (const r of g.improvements) lines.push(`    improvement ${r}`);
   }
