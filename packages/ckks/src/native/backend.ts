@@ -14,7 +14,7 @@
  *   public polynomial c1 with SHAKE256 (SEAL's own seeded format, node-seal loads it) or,
  *   on request, AES-256-CTR (much faster, but only this backend can load the seed).
  */
-import { createCipheriv, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, randomBytes, randomFill, randomFillSync } from 'node:crypto';
 import { CkksCore, KernelError } from '@hlp/kernels';
 import type {
   CiphertextHandle,
@@ -176,6 +176,11 @@ export function expandSeedStream(prng: SeedPrngType, seed: Uint8Array, bytes: nu
   const out = new Uint8Array(bytes);
   new SealPrng(prng, seed).generate(out);
   return out;
+}
+
+/** Node's OpenSSL CSPRNG, filled on a libuv worker thread. */
+function fillRandomAsync(buf: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => randomFill(buf, (error, filled) => (error ? reject(error) : resolve(filled))));
 }
 
 export class NativeBackend implements CkksBackend {
@@ -424,8 +429,10 @@ export class NativeBackend implements CkksBackend {
     const count = values.length / valuesPerPlain;
     const pk = this.#pk();
     // One buffer per call (not the shared pool): concurrent calls must not share bytes.
-    // allocUnsafe skips zeroing tens of megabytes that randomFillSync overwrites at once.
-    const randomness = randomFillSync(Buffer.allocUnsafe(count * this.#core.randomnessBytes('encryptPublic')));
+    // allocUnsafe skips zeroing what the CSPRNG overwrites at once; the asynchronous fill runs
+    // on the libuv pool, so a busy server's event loop does not spend about 0.1 ms per
+    // ciphertext generating randomness.
+    const randomness = await fillRandomAsync(Buffer.allocUnsafe(count * this.#core.randomnessBytes('encryptPublic')));
     let data: BigUint64Array;
     try {
       data = await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, this.#check);
