@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
-import { profileCommand, topSelfTime } from '../src/commands/profile.js';
+import { clinicFooter, findClinic, profileCommand, topSelfTime } from '../src/commands/profile.js';
 
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
+const NO_CLINIC = NO_ADDON || (findClinic() ? false : 'clinic is not installed (npm ci installs it: a devDependency of @hlp/lab)');
 
 describe('cpuprofile parsing', () => {
   it('sums self time per function from samples and time deltas', () => {
@@ -46,14 +47,48 @@ describe('hlp profile --tool cpuprof', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
 
-  it('clinic tools say how to install clinic when it is absent', { skip: existsSync('node_modules/.bin/clinic') ? 'clinic is installed' : false }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hlp-prof-'));
-    try {
-      const io = { stdout: { write: () => true }, stderr: { write: () => true } } as never;
-      await assert.rejects(profileCommand('short', { tool: 'flame', out: dir }, io), /clinic is not installed.*npm i -D clinic/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+describe('hlp profile --tool doctor|flame|bubbleprof (Clinic.js)', () => {
+  it('reads the footer clinic appends to a finished report', () => {
+    assert.deepEqual(clinicFooter('<html></html>\n<!-- {"tool":"doctor","toolVersion":"11.0.0","hash":"ab"} -->\n'), { tool: 'doctor', toolVersion: '11.0.0', hash: 'ab' });
+    assert.equal(clinicFooter('<html></html>\n'), null, 'no footer: clinic did not finish');
+    assert.equal(clinicFooter('<!-- {"tool":"doctor"} -->'), null, 'no version');
   });
+
+  // Real processes on loopback: inference, the proxy under clinic, the lab's load; a short load
+  // keeps clinic's analysis (the bulk of the time) short on a 2-core CI machine.
+  const expect = {
+    doctor: { title: 'Clinic Doctor', data: (html: string) => (html.match(/"cpu":/g) ?? []).length > 100, what: 'process samples (one per 10 ms)' },
+    flame: { title: 'Clinic Flame', data: (html: string) => html.includes('apps/proxy/dist/src/'), what: "the proxy's own frames" },
+    bubbleprof: { title: 'Clinic Bubbleprof', data: (html: string) => html.includes('apps/proxy/dist/src/'), what: "the proxy's own async stacks" },
+  } as const;
+  for (const tool of ['doctor', 'flame', 'bubbleprof'] as const) {
+    const { title, data, what } = expect[tool];
+    it(`${tool}: profiles the proxy under load and leaves the HTML report in the run folder`, { skip: NO_CLINIC, timeout: 180_000 }, async () => {
+      const dir = await mkdtemp(join(tmpdir(), `hlp-clinic-${tool}-`));
+      try {
+        let stdout = '';
+        const io = { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: () => true } } as never;
+        const o = await profileCommand('short', { tool, rate: '10', duration: '2', out: dir }, io);
+        assert.ok(o.profile, 'an HTML path');
+        assert.equal(dirname(o.profile), dir, 'the HTML is in the run folder');
+        assert.match(o.profile, new RegExp(`\\d+\\.clinic-${tool}\\.html$`));
+        assert.ok((await stat(o.profile)).size > 100_000, 'a real report, not an empty page');
+        const html = await readFile(o.profile, 'utf8');
+        assert.ok(html.includes(`<title>${title}</title>`), title);
+        assert.equal(clinicFooter(html)?.tool, tool, "clinic's footer: the report was finished");
+        assert.ok(data(html), what);
+        assert.ok(stdout.includes(`html ${o.profile}`), 'the path is printed');
+        if (tool === 'doctor') {
+          assert.match(o.diagnosis ?? '', /^(none|gc|event-loop|io|data|unknown)$/);
+          assert.match(stdout, /^diagnosis: /m);
+        }
+        // clinic collects its trace logs from its working directory: the run folder, now emptied of them
+        assert.deepEqual((await readdir(dir)).filter((f) => /^(node_trace|isolate-)/.test(f)), []);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -6,17 +6,19 @@
  * then SIGTERM stops it (graceful shutdown: Node writes the .cpuprofile on exit); the profile's
  * path and its top self-time functions are printed.
  *
- * doctor / flame / bubbleprof: Clinic.js (npm `clinic`, no longer maintained) wrapping the proxy,
- * driven by its own autocannon; the HTML lands in the run folder. Clinic is not a dependency of the
- * lab: install it yourself (`npm i -D clinic`) — see docs/profiling.md for when to use which.
+ * doctor / flame / bubbleprof: Clinic.js (npm `clinic` 13, a devDependency of the lab; the project
+ * is no longer maintained) wraps the proxy, the same open-loop driver loads it, and SIGTERM stops
+ * it; clinic then analyses the data and writes `<pid>.clinic-<tool>.html` into the run folder.
+ * See docs/profiling.md for when to use which, and for what was exercised on which Node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_MODEL, embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, type ScenarioName } from '@hlp/loadgen';
@@ -90,10 +92,24 @@ interface Proc {
   waitFor(event: string, timeoutMs: number): Promise<Record<string, unknown>>;
 }
 
-function start(name: string, nodeArgs: readonly string[], script: string, args: readonly string[], env: NodeJS.ProcessEnv, io: Io): Proc {
-  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Follows a child's output. The services announce themselves with JSON lines (`{"event":"listening",…}`),
+ * kept for waitFor; every other line goes to `onLine`, then to stderr under `name` unless onLine
+ * returns false.
+ */
+function watch(name: string, proc: ChildProcess, io: Io, onLine?: (line: string) => boolean): Proc {
   const events: Record<string, unknown>[] = [];
-  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  let spawnError: Error | null = null;
+  const exit = new Promise<number | null>((r) => {
+    proc.once('exit', (code) => r(code));
+    proc.once('error', (e) => {
+      spawnError = e;
+      r(null);
+    });
+  });
+  const text = (line: string): void => {
+    if (onLine?.(line) !== false) io.stderr.write(`[${name}] ${line}\n`);
+  };
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     try {
       const ev = JSON.parse(line) as Record<string, unknown>;
@@ -101,9 +117,9 @@ function start(name: string, nodeArgs: readonly string[], script: string, args: 
     } catch {
       /* not an event */
     }
-    io.stderr.write(`[${name}] ${line}\n`);
+    text(line);
   });
-  createInterface({ input: proc.stderr! }).on('line', (line) => io.stderr.write(`[${name}] ${line}\n`));
+  createInterface({ input: proc.stderr! }).on('line', text);
   return {
     proc,
     exit,
@@ -112,12 +128,17 @@ function start(name: string, nodeArgs: readonly string[], script: string, args: 
       while (Date.now() < deadline) {
         const e = events.find((x) => x['event'] === event);
         if (e) return e;
-        if (proc.exitCode !== null) throw new LabError('INFRA', `${name} exited (code ${proc.exitCode}) before '${event}'`);
+        if (spawnError) throw new LabError('INFRA', `${name} could not start: ${(spawnError as Error).message}`);
+        if (proc.exitCode !== null || proc.signalCode !== null) throw new LabError('INFRA', `${name} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before '${event}'`);
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new LabError('INFRA', `${name} did not report '${event}' within ${timeoutMs / 1000} s`);
     },
   };
+}
+
+function start(name: string, nodeArgs: readonly string[], script: string, args: readonly string[], env: NodeJS.ProcessEnv, io: Io): Proc {
+  return watch(name, spawn(process.execPath, [...nodeArgs, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }), io);
 }
 
 async function stop(p: Proc, signal: NodeJS.Signals, graceMs = 20_000): Promise<number | null> {
@@ -135,12 +156,17 @@ const ProfileOptions = z.object({
   duration: z.coerce.number().positive().max(600).default(10),
   out: z.string().optional(),
   top: z.coerce.number().int().positive().max(100).default(10),
+  clinicTimeout: z.coerce.number().positive().max(3600).default(300),
 });
+type ProfileOpts = z.infer<typeof ProfileOptions>;
 
 export interface ProfileOutcome {
   readonly folder: string;
+  /** The .cpuprofile (cpuprof) or clinic's HTML report (doctor, flame, bubbleprof). */
   readonly profile: string | null;
   readonly top: { rows: SelfTimeRow[]; totalMs: number } | null;
+  /** clinic doctor's verdict (`issueCategory`: none, gc, event-loop, io, data, unknown); null for the other tools. */
+  readonly diagnosis: string | null;
 }
 
 /** Starts inference + proxy (the proxy under `nodeArgs` or a wrapper) and returns both. */
@@ -164,6 +190,23 @@ async function startPair(io: Io, proxyNodeArgs: readonly string[]): Promise<{ in
   }
 }
 
+/** The lab's open-loop driver against the proxy: the same load for every tool. */
+async function driveLoad(scenario: ScenarioName, o: ProfileOpts, proxyUrl: string, io: Io): Promise<void> {
+  const prompts = scenarioPrompts(scenario, { count: 16 });
+  const req = { model: DEFAULT_MODEL };
+  io.stderr.write(`load ${scenario} at ${o.rate} req/s for ${o.duration} s → ${proxyUrl}\n`);
+  const run = await runLoad({
+    target: parseTarget(proxyUrl),
+    protocol: 'http1',
+    mode: { kind: 'open', rate: o.rate },
+    headers: embeddingsHeaders(req),
+    bodies: embeddingsBodies(prompts, req),
+    warmupMs: 1000,
+    durationMs: o.duration * 1000,
+  });
+  io.stderr.write(`load: ${run.measurement.ok} 2xx, ${run.measurement.errors} errors, ${run.measurement.non2xx} non-2xx\n`);
+}
+
 export async function profileCommand(scenarioText: string | undefined, raw: unknown, io: Io): Promise<ProfileOutcome> {
   const parsed = ProfileOptions.safeParse(raw);
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -179,19 +222,7 @@ export async function profileCommand(scenarioText: string | undefined, raw: unkn
   const pair = await startPair(io, ['--cpu-prof', '--cpu-prof-dir', folder]);
   let proxyExit: number | null = null;
   try {
-    const prompts = scenarioPrompts(scenario, { count: 16 });
-    const req = { model: DEFAULT_MODEL };
-    io.stderr.write(`load ${scenario} at ${o.rate} req/s for ${o.duration} s → ${pair.proxyUrl}\n`);
-    const run = await runLoad({
-      target: parseTarget(pair.proxyUrl),
-      protocol: 'http1',
-      mode: { kind: 'open', rate: o.rate },
-      headers: embeddingsHeaders(req),
-      bodies: embeddingsBodies(prompts, req),
-      warmupMs: 1000,
-      durationMs: o.duration * 1000,
-    });
-    io.stderr.write(`load: ${run.measurement.ok} 2xx, ${run.measurement.errors} errors, ${run.measurement.non2xx} non-2xx\n`);
+    await driveLoad(scenario, o, pair.proxyUrl, io);
   } finally {
     // SIGTERM: the proxy drains and exits normally, and Node writes the profile on exit.
     proxyExit = await stop(pair.proxy, 'SIGTERM');
@@ -202,69 +233,210 @@ export async function profileCommand(scenarioText: string | undefined, raw: unkn
   const profile = join(folder, files.sort().at(-1)!);
   const top = topSelfTime(JSON.parse(await readFile(profile, 'utf8')), o.top);
   io.stdout.write(`${renderTopSelfTime(top)}\n\nprofile ${profile}\n(open it in Chrome DevTools → Performance, or speedscope)\n`);
-  return { folder, profile, top };
+  return { folder, profile, top, diagnosis: null };
 }
 
-function clinicBin(): string | null {
-  const root = findRepoRoot();
-  const local = root ? join(root, 'node_modules', '.bin', 'clinic') : null;
-  if (local && existsSync(local)) return local;
-  for (const dir of (process.env['PATH'] ?? '').split(':')) if (dir && existsSync(join(dir, 'clinic'))) return join(dir, 'clinic');
-  return null;
+type ClinicTool = Exclude<Tool, 'cpuprof'>;
+
+/** How long the proxy may take to drain and exit after SIGTERM before it is killed (clinic then lacks its data). */
+const PROXY_EXIT_MS = 30_000;
+
+export interface ClinicInstall {
+  /** clinic's CLI script (bin.js), run with this Node. */
+  readonly script: string;
+  readonly version: string;
 }
 
-async function clinic(tool: Exclude<Tool, 'cpuprof'>, scenario: ScenarioName, o: z.infer<typeof ProfileOptions>, folder: string, io: Io): Promise<ProfileOutcome> {
-  const bin = clinicBin();
-  if (!bin)
+/** The `clinic` package as the lab resolves it (a devDependency); null when it is not installed. */
+export function findClinic(): ClinicInstall | null {
+  const require = createRequire(import.meta.url);
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve('clinic/package.json');
+  } catch {
+    return null;
+  }
+  const manifest = z.object({ version: z.string(), bin: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  const rel = manifest.bin['clinic'];
+  if (!rel) throw new LabError('INFRA', `the clinic package at ${dirname(manifestPath)} has no clinic bin`);
+  return { script: join(dirname(manifestPath), rel), version: manifest.version };
+}
+
+/** What each of clinic doctor's verdicts means and which tool looks further. */
+const DOCTOR_HINTS: Readonly<Record<string, string>> = {
+  none: 'no issue detected at this load',
+  'event-loop': 'the event loop is blocked by synchronous work: look with --tool flame (or cpuprof)',
+  io: 'time goes to waiting on I/O or asynchronous work: look with --tool bubbleprof',
+  gc: 'memory/GC pressure: look with a heap profile (node --inspect, or clinic heapprofiler)',
+  data: 'too little data to judge: profile longer (--duration)',
+  unknown: 'a mix that doctor does not classify: the HTML shows each graph',
+};
+
+const ClinicFooter = z.looseObject({ tool: z.string(), toolVersion: z.string() });
+
+/** clinic's own footer comment, `<!-- {"tool":…,"toolVersion":…,"hash":…} -->`, which it appends once the report is complete. */
+export function clinicFooter(html: string): z.infer<typeof ClinicFooter> | null {
+  const m = /<!-- (\{"tool":[^\n]*\}) -->\s*$/.exec(html);
+  if (!m) return null;
+  try {
+    const parsed = ClinicFooter.safeParse(JSON.parse(m[1]!));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function within<T>(p: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((r) => (timer = setTimeout(() => r(TIMED_OUT), timeoutMs)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const Listening = z.looseObject({ url: z.string(), pid: z.number().int().positive() });
+
+async function clinic(tool: ClinicTool, scenario: ScenarioName, o: ProfileOpts, folder: string, io: Io): Promise<ProfileOutcome> {
+  const install = findClinic();
+  if (!install)
     throw new LabError(
       'INFRA',
-      `clinic is not installed (it is not a dependency: Clinic.js is no longer maintained). Install it with \`npm i -D clinic\`, ` +
+      'clinic is not installed: it is a devDependency of @hlp/lab, so run `npm ci` at the repository root (a production install, --omit=dev, leaves it out), ' +
         'or use `hlp profile --tool cpuprof`, which needs nothing but Node (see docs/profiling.md)',
     );
-  // The inference service runs on its own; clinic wraps the proxy and drives it with autocannon.
+  // clinic refuses a command whose program is not literally named node (its checkArgs).
+  if (!/^node(\.exe)?$/.test(basename(process.execPath)))
+    throw new LabError('INFRA', `clinic only runs a program named \`node\`, and this Node is ${process.execPath}: run hlp with a Node binary named node`);
+
+  io.stderr.write(`profile ${tool}: clinic ${install.version} wraps the proxy; data and HTML → ${folder}\n`);
   const env = { ...process.env, HLP_SERVICE_TOKEN: randomBytes(24).toString('base64url') };
   const inference = start('inference', [], binOf('@hlp/inference', 'hlp-inference'), ['--host', '127.0.0.1', '--port', '0', '--quiet'], env, io);
+  const seen = { html: null as string | null, tail: [] as string[] };
+  let wrapped: Proc | null = null;
+  let proxyPid: number | null = null;
+  let killedProxy = false;
   try {
     const infUrl = String((await inference.waitFor('listening', 120_000))['url']);
-    const body = JSON.stringify({ model: DEFAULT_MODEL, input: scenarioPrompts(scenario, { count: 1 })[0] });
+    const clinicEnv = {
+      ...env,
+      // Until someone answers whether it may send usage statistics, clinic awaits the answer through
+      // a callback that the promise-based prompt never calls: without a terminal it then exits 0,
+      // silently, before starting anything. Set, this counts as "no" and skips the question.
+      NO_INSIGHT: '1',
+      // No registry query for a newer clinic on every run (and none possible offline).
+      NO_UPDATE_NOTIFIER: '1',
+    };
     const args = [
+      install.script,
       tool,
       '--dest',
       folder,
-      '--autocannon',
-      `[ -c 8 -d ${o.duration} -m POST -H content-type=application/json -b ${body} /v1/embeddings ]`,
+      '--open=false',
       '--',
       process.execPath,
       binOf('@hlp/proxy', 'hlp-proxy'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '$PORT',
-      '--upstream',
-      infUrl,
+      ...['--host', '127.0.0.1', '--port', '0', '--upstream', infUrl, '--quiet'],
     ];
-    const code = await new Promise<number | null>((r) => {
-      const c = spawn(bin, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
-      c.once('exit', (x) => r(x));
+    // The run folder as the working directory: doctor and bubbleprof pick their node_trace.*.log
+    // and flame (0x) its isolate-*-v8.log up from there, so nothing lands in the caller's directory.
+    const child = spawn(process.execPath, args, { cwd: folder, env: clinicEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    wrapped = watch(`clinic ${tool}`, child, io, (line) => {
+      const m = /^Generated HTML file is (file:\S+)\s*$/.exec(line);
+      if (m) seen.html = fileURLToPath(m[1]!);
+      seen.tail.push(line);
+      if (seen.tail.length > 12) seen.tail.shift();
+      // Not for us: the lab stops the proxy itself once the load is done.
+      return !line.startsWith('To generate the report press');
     });
-    if (code !== 0) throw new LabError('INFRA', `clinic ${tool} exited with code ${String(code)}`);
+    // The proxy's own events come through clinic's stdout: its pid is what gets the SIGTERM below.
+    const listening = Listening.safeParse(await wrapped.waitFor('listening', 120_000));
+    if (!listening.success) throw new LabError('INFRA', `the proxy's listening event under clinic has no url/pid: ${listening.error.message}`);
+    proxyPid = listening.data.pid;
+    await wrapped.waitFor('ready', 120_000);
+    await driveLoad(scenario, o, listening.data.url, io);
+
+    // Stop the proxy as an operator would: SIGTERM, drain, natural exit; each tool writes its data
+    // on that exit. Not clinic's --autocannon/--on-port ending: that emits a synthetic 'beforeExit'
+    // in the still-listening proxy, after which bubbleprof's logger never lets it exit
+    // (clinicjs/node-clinic#477, reproduced here on Node 20.20).
+    const pid = proxyPid;
+    // A proxy that died under load has nothing to signal; clinic's exit code then tells the rest.
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+    if (!(await until(() => !alive(pid), PROXY_EXIT_MS))) {
+      killedProxy = true;
+      process.kill(pid, 'SIGKILL');
+    } else {
+      io.stderr.write(`clinic ${tool}: the proxy has exited; waiting for the analysis (at most ${o.clinicTimeout} s, --clinic-timeout)\n`);
+    }
+    const code = await within(wrapped.exit, o.clinicTimeout * 1000);
+    if (code === TIMED_OUT) throw new LabError('INFRA', `clinic ${tool} did not finish analysing within ${o.clinicTimeout} s; raise --clinic-timeout or shorten --duration`);
+    if (code !== 0 || killedProxy) {
+      const why = killedProxy ? `the proxy did not exit within ${PROXY_EXIT_MS / 1000} s of SIGTERM and was killed, so its data is incomplete; ` : '';
+      throw new LabError('INFRA', `clinic ${tool} failed (exit code ${String(code)}): ${why}its last output:\n  ${seen.tail.join('\n  ')}`);
+    }
   } finally {
+    if (wrapped && wrapped.proc.exitCode === null && wrapped.proc.signalCode === null) {
+      if (proxyPid !== null && alive(proxyPid)) process.kill(proxyPid, 'SIGKILL');
+      await stop(wrapped, 'SIGKILL');
+    }
     await stop(inference, 'SIGTERM');
   }
-  const html = (await readdir(folder)).filter((f) => f.endsWith('.html'));
-  io.stdout.write(`${html.map((f) => join(folder, f)).join('\n') || `(no HTML in ${folder})`}\n`);
-  return { folder, profile: html[0] ? join(folder, html[0]) : null, top: null };
+
+  // clinic names the report itself (<pid>.clinic-<tool>.html) and prints its URL; the folder is the fallback.
+  const suffix = `.clinic-${tool}.html`;
+  const html =
+    seen.html && existsSync(seen.html)
+      ? seen.html
+      : ((await readdir(folder))
+          .filter((f) => f.endsWith(suffix))
+          .sort()
+          .map((f) => join(folder, f))
+          .at(-1) ?? null);
+  if (!html) throw new LabError('INFRA', `clinic ${tool} exited 0 but left no *${suffix} in ${folder}`);
+  const text = await readFile(html, 'utf8');
+  const footer = clinicFooter(text);
+  if (!footer || footer.tool !== tool) throw new LabError('INFRA', `${html} is not a complete clinic ${tool} report (no clinic footer)`);
+  // doctor embeds its analysis in the page; its verdict is the one line worth printing here.
+  const diagnosis = tool === 'doctor' ? (/"issueCategory":"([a-z-]+)"/.exec(text)?.[1] ?? null) : null;
+  const lines = [`clinic ${tool} ${footer.toolVersion} (clinic ${install.version}, Node ${process.version})`];
+  if (diagnosis) lines.push(`diagnosis: ${diagnosis} (${DOCTOR_HINTS[diagnosis] ?? 'see the HTML'})`);
+  lines.push(`html ${html} (${Math.round(statSync(html).size / 1024)} KiB; open it in a browser)`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return { folder, profile: html, top: null, diagnosis };
 }
 
 export function registerProfileCommand(program: Command, io: Io): void {
   program
     .command('profile')
-    .description('profile the proxy under load: cpuprof (node --cpu-prof, built in; prints the top self-time functions) or clinic doctor|flame|bubbleprof (needs `npm i -D clinic`)')
+    .description('profile the proxy under load: cpuprof (node --cpu-prof, built in; prints the top self-time functions) or Clinic.js doctor|flame|bubbleprof (HTML report in the run folder)')
     .argument('[scenario]', 'short | medium | full (default short)')
     .addOption(new Option('--tool <tool>', 'profiler').choices([...TOOLS]).default('cpuprof'))
-    .option('--rate <req/s>', 'cpuprof: offered load, open loop', '20')
+    .option('--rate <req/s>', 'offered load, open loop', '20')
     .option('--duration <s>', 'seconds of load', '10')
     .option('--top <n>', 'cpuprof: functions to list', '10')
+    .option('--clinic-timeout <s>', 'doctor|flame|bubbleprof: seconds clinic may take to analyse after the load', '300')
     .option('--out <dir>', 'run folder (default runs/profile-<time>-<tool>)')
     .action(async (scenario: string | undefined, _o: unknown, command: Command) => {
       await profileCommand(scenario, command.opts(), io);
