@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as ckks from '@hlp/ckks';
 import { createSealBackend, encryptValues, presetParams, type CkksBackend, type CkksParams, type PresetDegree } from '@hlp/ckks';
 import { parseRun, readRun, type RunResult } from '@hlp/results';
-import { nativeBackendFactory, promptVectors, renderCkksReport, runCkksBench, seededValues } from '../src/bench/ckks.js';
+import { measureAsync, nativeBackendFactory, promptVectors, renderCkksReport, runCkksBench, seededValues } from '../src/bench/ckks.js';
 import { LabError } from '../src/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
@@ -315,5 +315,32 @@ describe('prompt values', () => {
     const all = seededValues(100_000);
     assert.ok(all.every((x) => x >= -1 && x <= 1));
     assert.ok(Math.min(...all) < -0.99 && Math.max(...all) > 0.99);
+  });
+});
+
+describe('HLP_BENCH_SLOWDOWN in the CKKS benchmark (for testing the gate)', () => {
+  it('measureAsync spends the factor on every call: each slowed sample is at least factor × the call', async () => {
+    const callNs = 2e6;
+    const spin = async (): Promise<void> => {
+      await new Promise((r) => setImmediate(r));
+      const until = process.hrtime.bigint() + BigInt(callNs);
+      while (process.hrtime.bigint() < until) {
+        /* a call that takes at least 2 ms */
+      }
+    };
+    const slowed = await measureAsync(spin, 5, 1, 2);
+    assert.equal(slowed.length, 5);
+    assert.ok(Math.min(...slowed) >= 2 * callNs, `${Math.min(...slowed)} ns`);
+    await assert.rejects(measureAsync(spin, 1, 0, 0.5), /slowdown factor must be within/);
+  });
+
+  it('hlp bench ckks records the slowdown in the run and refuses a malformed one (exit 2)', { skip: HAS_NATIVE ? false : 'no native backend' }, async () => {
+    const bad = await hlp(['bench', 'ckks', '--backend', 'native', '--n', '8192', '--quick', '--no-prompt'], { HLP_BENCH_SLOWDOWN: 'ckks.add' });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /HLP_BENCH_SLOWDOWN: cannot parse 'ckks\.add'/);
+    const ok = await hlp(['bench', 'ckks', '--backend', 'native', '--n', '8192', '--quick', '--no-prompt', '--time', '30', '--json'], { HLP_BENCH_SLOWDOWN: 'ckks.add:1.5' });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /HLP_BENCH_SLOWDOWN=ckks\.add:1\.5: matching cases are made slower on purpose/);
+    assert.equal(parseRun(JSON.parse(ok.stdout)).config['slowdown'], 'ckks.add:1.5');
   });
 });

@@ -11,7 +11,7 @@ import { readHistory } from '@hlp/gate';
 import { SCHEMA_VERSION, fingerprint, makeMetric, type Labels, type RunResult } from '@hlp/results';
 import { calibrationWorkload, runCalibration } from '../src/bench/calibration.js';
 import { measure, parseSlowdown, slowdownFor } from '../src/bench/measure.js';
-import { kernelsRemeasureArgs, remeasureArgs, withoutKernelFilters } from '../src/commands/gate.js';
+import { ckksRemeasureArgsFromRun, kernelsRemeasureArgs, remeasureArgs, withoutKernelFilters } from '../src/commands/gate.js';
 import { LabError } from '../src/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
@@ -343,6 +343,14 @@ describe('re-measurement arguments', () => {
     const run = { ...synthRun([]), suite: 'kernels', config: { quick: true, timeMs: 150, variants: ['scalar', 'avx512'] } };
     const args = kernelsRemeasureArgs(run, [metric('ntt.forward', { variant: 'avx512', n: 8192, bits: 50 }), metric('ntt.inverse', { variant: 'avx512', n: 4096, bits: 50 })]);
     assert.deepEqual(args, ['--variant', 'avx512', '--n', '8192,4096', '--bits', '50', '--no-alloc', '--quick', '--time', '150']);
+  });
+  it('ckks: only the suspects’ backends, n and prompt threads, with the run’s own budget', () => {
+    const run = { ...synthRun([]), suite: 'ckks', config: { quick: true, timeMs: 150, backends: ['native', 'seal'], n: [8192, 16384] } };
+    assert.deepEqual(ckksRemeasureArgsFromRun(run, [metric('ckks.add', { backend: 'native', n: 8192 })]), ['--backend', 'native', '--n', '8192', '--no-prompt', '--quick', '--time', '150']);
+    assert.deepEqual(
+      ckksRemeasureArgsFromRun(run, [metric('ckks.prompt_encrypt', { backend: 'native', tokens: 1024, threads: 1, key: 'public' })]),
+      ['--backend', 'native', '--n', '8192,16384', '--threads', '1', '--quick', '--time', '150'],
+    );
   });
   it('same-job: replaces the filters of --bench-args', () => {
     assert.deepEqual(withoutKernelFilters(['--quick', '--n', '1024,2048', '--variant=scalar', '--bits', '50', '--no-alloc', '--time', '20']), ['--quick', '--time', '20']);

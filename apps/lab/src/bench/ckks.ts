@@ -25,7 +25,7 @@ import { LabError } from '../errors.js';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
 import { CKKS_BACKENDS, type CkksBackendName, type CkksPresetN } from '../options.js';
 import { SAMPLES_CAP, type ProgressEvent } from './kernels.js';
-import { measure } from './measure.js';
+import { MAX_SLOWDOWN, SLOWDOWN_ENV, measure, parseSlowdown, slowdownFor } from './measure.js';
 
 export const CKKS_SUITE = 'ckks';
 export const CKKS_DEFAULT_NS: readonly CkksPresetN[] = [8192, 16384];
@@ -257,7 +257,8 @@ function checkSerialized(backend: CkksBackend, bytes: readonly Uint8Array[], vec
  * Runs the async `fn` exactly `iterations` times under tinybench after `warmupIterations`
  * untimed calls and returns the per-call samples in nanoseconds (same timer as measure()).
  */
-export async function measureAsync(fn: () => Promise<unknown>, iterations: number, warmupIterations: number): Promise<number[]> {
+export async function measureAsync(fn: () => Promise<unknown>, iterations: number, warmupIterations: number, slowdown = 1): Promise<number[]> {
+  if (!(slowdown >= 1 && slowdown <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${slowdown}`);
   const samples: number[] = [];
   let recording = false;
   const bench = new Bench({
@@ -274,7 +275,13 @@ export async function measureAsync(fn: () => Promise<unknown>, iterations: numbe
     async () => {
       const t0 = process.hrtime.bigint();
       await fn();
-      const elapsed = Number(process.hrtime.bigint() - t0);
+      let t1 = process.hrtime.bigint();
+      if (slowdown > 1) {
+        // HLP_BENCH_SLOWDOWN, for testing the gate: really spend (factor − 1) × the call's time
+        const until = t0 + BigInt(Math.round(Number(t1 - t0) * slowdown));
+        while (t1 < until) t1 = process.hrtime.bigint();
+      }
+      const elapsed = Number(t1 - t0);
       if (recording) samples.push(elapsed);
       return { overriddenDuration: elapsed / 1e6 };
     },
@@ -382,6 +389,11 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     notes.push(line);
     options.note?.(line);
   };
+  const slowdown = process.env[SLOWDOWN_ENV] || null;
+  if (slowdown) {
+    parseSlowdown(slowdown); // malformed: a usage error before measuring
+    note(`${SLOWDOWN_ENV}=${slowdown}: matching cases are made slower on purpose (for testing the gate)`);
+  }
   const quick = options.quick ?? false;
   const symmetricPrng = options.symmetricPrng ?? 'shake256';
   const timeMs = options.timeMs ?? (quick ? CKKS_QUICK_TIME_MS : CKKS_DEFAULT_TIME_MS);
@@ -478,7 +490,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
         options.progress?.({ phase: 'start', index, total, name: c.name, labels });
         let metric: Metric;
         if (c.kind === 'op') {
-          const samples = await measure(opFunction(c, fixture), { timeMs, warmupMs, minIterations, warmupIterations });
+          const samples = await measure(opFunction(c, fixture), { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
           metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples, keep: samplesCap });
         } else if (c.kind === 'bytes') {
@@ -506,6 +518,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
             },
             iterations,
             warmup,
+            slowdownFor(c.name, labels),
           );
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
           (promptBytes[plan.backend] ??= {})[c.key] = bytes;
@@ -520,6 +533,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
   }
 
   const config: Record<string, unknown> = {
+    ...(slowdown ? { slowdown } : {}),
     quick,
     symmetricPrng: { native: symmetricPrng, seal: 'blake2xb (node-seal default)' },
     timeMs,

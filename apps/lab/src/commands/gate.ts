@@ -149,6 +149,40 @@ function kernelsRemeasure(run: RunResult, io: Io): Remeasure {
   };
 }
 
+/** `hlp bench ckks` arguments that repeat a ckks run's settings for just the suspects' cases. */
+export function ckksRemeasureArgsFromRun(run: RunResult, suspects: readonly Metric[]): string[] {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
+  const backends = uniqueOf(suspects.map((m) => (typeof m.labels['backend'] === 'string' ? m.labels['backend'] : undefined)));
+  const ns = uniqueOf(suspects.map((m) => num(m.labels['n'])));
+  const prompt = suspects.filter((m) => m.name === 'ckks.prompt_encrypt');
+  const args = ['--backend', (backends.length > 0 ? backends : strings(run.config['backends'])).join(',') || 'native'];
+  const runNs = numbers(run.config['n']);
+  if (ns.length > 0 || runNs.length > 0) args.push('--n', (ns.length > 0 ? ns : runNs).join(','));
+  const threads = uniqueOf(prompt.map((m) => num(m.labels['threads'])));
+  if (prompt.length === 0) args.push('--no-prompt');
+  else if (threads.length > 0) args.push('--threads', threads.join(','));
+  const timeMs = num(run.config['timeMs']);
+  if (run.config['quick'] === true) args.push('--quick');
+  if (timeMs !== undefined) args.push('--time', String(Math.round(timeMs)));
+  return args;
+}
+
+/** As kernelsRemeasure, for ckks runs: fresh `hlp bench ckks` processes of the suspects' cases. */
+function ckksRemeasure(run: RunResult, io: Io): Remeasure {
+  return async (suspects) => {
+    const args = ckksRemeasureArgsFromRun(run, suspects);
+    io.stderr.write(`re-measuring ${suspects.length} suspected regression(s), ${REMEASURE_RUNS} fresh runs: hlp bench ckks ${args.join(' ')}\n`);
+    const calibrations: Metric[] = [await runCalibration({ quick: true })];
+    const runs: RunResult[] = [];
+    for (let i = 0; i < REMEASURE_RUNS; i++) {
+      runs.push(await benchInChild('ckks', args));
+      calibrations.push(await runCalibration({ quick: true }));
+    }
+    return { current: poolRuns(runs).metrics, calibration: poolMetrics(calibrations.map((c) => [c]))[0] ?? null };
+  };
+}
+
 const GateCliOptions = z.object({
   baseline: z.string().min(1).optional(),
   suite: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite must be a slug').optional(),
@@ -241,7 +275,8 @@ async function gateStored(runArg: string | undefined, opts: GateCliOptions, io: 
   if (opts.remeasure === false) remeasure = { unavailable: '--no-remeasure' };
   else if (!sameMachineClass) remeasure = { unavailable: `this machine (${here.machineClass}) is not the run's (${run.machine.machineClass})` };
   else if (run.suite === 'kernels') remeasure = kernelsRemeasure(run, io);
-  else remeasure = { unavailable: `no re-measurement for suite ${run.suite} yet` };
+  else if (run.suite === 'ckks') remeasure = ckksRemeasure(run, io);
+  else remeasure = { unavailable: `hlp gate cannot re-run a ${run.suite} run by itself (its services are gone); hlp suite re-measures load steps while the services run` };
 
   const report = await runGate({
     current: run,
