@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hlp/kernels.h"
+#include "../cuda/hlp-cuda.h"
 
 namespace {
 
@@ -904,7 +905,207 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   CkksPtr ctx_;
   uint32_t n_ = 0;
   uint32_t k_ = 0;
+
+ public:
+  // For CudaEncryptorWrap, which shares the context (the device encryptor points into it).
+  CkksPtr Shared(Napi::Env env) const {
+    Ctx(env);
+    return ctx_;
+  }
+  uint32_t Degree() const { return n_; }
+  uint32_t DataPrimes() const { return k_; }
 };
+
+// ---- cuda variant (native/cuda/hlp-cuda.h) ----------------------------------------------
+// The device encryptor, the device pool counters and the reason cuda cannot run. Every call
+// goes through the C ABI, which answers HLP_E_VARIANT_UNAVAILABLE without a device; the
+// reason is appended to that error's message so a caller sees why, not only that.
+
+// Per-instance data of the addon: the CkksCore constructor, so that CudaEncryptor can check
+// its argument's class before unwrapping it (unwrapping another class's object would read
+// the wrong C++ type).
+struct AddonData {
+  Napi::FunctionReference ckks_core;
+};
+
+Napi::Error cuda_error(Napi::Env env, hlp_status st, const std::string &context) {
+  std::string message = context + ": " + hlp_status_message(st);
+  if (st == HLP_E_VARIANT_UNAVAILABLE) {
+    const char *reason = hlp_cuda_unavailable_reason();
+    if (reason != nullptr && *reason != '\0') message += " (" + std::string(reason) + ")";
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, hlp_status_code(st)));
+  return err;
+}
+
+void cuda_check(Napi::Env env, hlp_status st, const std::string &context) {
+  if (st != HLP_OK) throw cuda_error(env, st, context);
+}
+
+using CudaEncryptorPtr = std::shared_ptr<hlp_cuda_encryptor>;
+
+// Plain pointers into arrays that the caller keeps alive (as CkksEncryptArgs).
+struct CudaEncryptArgs {
+  const uint64_t *plains = nullptr;
+  std::size_t plain_words = 0;
+  uint32_t count = 0;
+  const uint8_t *rand = nullptr;
+  std::size_t rand_bytes = 0;
+  uint64_t *out = nullptr;
+  std::size_t out_words = 0;
+  uint32_t flags = 0;
+
+  hlp_status Run(hlp_cuda_encryptor *encryptor) const {
+    return hlp_cuda_encrypt_public(encryptor, plains, plain_words, count, rand, rand_bytes, out, out_words, flags);
+  }
+};
+
+class CudaEncryptWorker : public Napi::AsyncWorker {
+ public:
+  // Holds the context as well as the encryptor: the encryptor points into the context.
+  CudaEncryptWorker(Napi::Env env, CkksPtr ctx, CudaEncryptorPtr encryptor, CudaEncryptArgs args,
+                    std::vector<Napi::Value> keep, Napi::TypedArrayOf<uint64_t> out)
+      : Napi::AsyncWorker(env), ctx_(std::move(ctx)), encryptor_(std::move(encryptor)),
+        deferred_(Napi::Promise::Deferred::New(env)), args_(args) {
+    for (auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    out_ = Napi::Persistent(out.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override { status_ = args_.Run(encryptor_.get()); }
+
+  void OnOK() override {
+    if (status_ == HLP_OK) {
+      deferred_.Resolve(out_.Value());
+    } else {
+      deferred_.Reject(cuda_error(Env(), status_, "cuda encryptPublic (async)").Value());
+    }
+  }
+
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  CkksPtr ctx_;
+  CudaEncryptorPtr encryptor_;
+  Napi::Promise::Deferred deferred_;
+  CudaEncryptArgs args_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::ObjectReference out_;
+  hlp_status status_ = HLP_E_INTERNAL;
+};
+
+class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "CudaEncryptor",
+                       {InstanceMethod("encryptPublic", &CudaEncryptorWrap::EncryptPublic),
+                        InstanceMethod("encryptPublicAsync", &CudaEncryptorWrap::EncryptPublicAsync),
+                        InstanceMethod("dispose", &CudaEncryptorWrap::Dispose)});
+  }
+
+  // (core: CkksCore, publicKey, level, flags)
+  explicit CudaEncryptorWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<CudaEncryptorWrap>(info) {
+    Napi::Env env = info.Env();
+    AddonData *data = env.GetInstanceData<AddonData>();
+    if (data == nullptr || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data->ckks_core.Value())) {
+      throw_invalid(env, "core must be a CkksCore");
+    }
+    CkksCoreWrap *core = CkksCoreWrap::Unwrap(info[0].As<Napi::Object>());
+    CkksPtr ctx = core->Shared(env);
+    Napi::TypedArrayOf<uint64_t> pk = to_u64_array(info[1], "publicKey");
+    const uint32_t level = to_u32(info[2], "level");
+    const uint32_t flags = to_u32(info[3], "flags");
+    hlp_cuda_encryptor *raw = nullptr;
+    cuda_check(env, hlp_cuda_encryptor_create(ctx.get(), pk.Data(), pk.ElementLength(), level, flags, &raw),
+               "CudaEncryptor(level=" + std::to_string(level) + ")");
+    ctx_ = std::move(ctx);
+    encryptor_ = CudaEncryptorPtr(raw, hlp_cuda_encryptor_destroy);
+    n_ = core->Degree();
+    level_ = level;
+  }
+
+ private:
+  void Alive(Napi::Env env) const {
+    if (!encryptor_) throw_invalid(env, "CudaEncryptor used after dispose()");
+  }
+
+  // (plains | null, count, randomness, flags)
+  Napi::Value Run(const Napi::CallbackInfo &info, bool async) {
+    Napi::Env env = info.Env();
+    Alive(env);
+    std::vector<Napi::Value> keep;
+    CudaEncryptArgs a;
+    if (!info[0].IsNull() && !info[0].IsUndefined()) {
+      Napi::TypedArrayOf<uint64_t> plains = to_u64_array(info[0], "plains");
+      a.plains = plains.Data();
+      a.plain_words = plains.ElementLength();
+      keep.push_back(plains);
+    }
+    a.count = to_u32(info[1], "count");
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[2], "randomness");
+    a.rand = rand.Data();
+    a.rand_bytes = rand.ElementLength();
+    keep.push_back(rand);
+    a.flags = to_u32(info[3], "flags");
+    // Checked here too so that no oversized output is allocated for a call that must fail.
+    if (a.count == 0 || a.count > (1u << 20)) cuda_check(env, HLP_E_INVALID_ARGUMENT, "cuda encryptPublic: count out of range");
+    auto out = new_u64(env, static_cast<std::size_t>(a.count) * 2 * level_ * n_);
+    a.out = out.Data();
+    a.out_words = out.ElementLength();
+    if (!async) {
+      cuda_check(env, a.Run(encryptor_.get()), "cuda encryptPublic");
+      return out;
+    }
+    auto *worker = new CudaEncryptWorker(env, ctx_, encryptor_, a, keep, out);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value EncryptPublic(const Napi::CallbackInfo &info) { return Run(info, false); }
+  Napi::Value EncryptPublicAsync(const Napi::CallbackInfo &info) { return Run(info, true); }
+
+  Napi::Value Dispose(const Napi::CallbackInfo &info) {
+    // In-flight async work holds its own references, so the device state outlives it.
+    encryptor_.reset();
+    ctx_.reset();
+    return info.Env().Undefined();
+  }
+
+  CkksPtr ctx_;
+  CudaEncryptorPtr encryptor_;
+  uint32_t n_ = 0;
+  uint32_t level_ = 0;
+};
+
+Napi::Value CudaUnavailableReason(const Napi::CallbackInfo &info) {
+  const char *reason = hlp_cuda_unavailable_reason();
+  return Napi::String::New(info.Env(), reason == nullptr ? "" : reason);
+}
+
+// The raw counters; the JS side derives the efficiency.
+Napi::Value CudaPoolStats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  hlp_cuda_memory_stats s{};
+  cuda_check(env, hlp_cuda_pool_stats(&s), "cudaPoolStats");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocations", static_cast<double>(s.allocations));
+  o.Set("frees", static_cast<double>(s.frees));
+  o.Set("hits", static_cast<double>(s.hits));
+  o.Set("misses", static_cast<double>(s.misses));
+  o.Set("bytesInUse", static_cast<double>(s.bytes_in_use));
+  o.Set("bytesReserved", static_cast<double>(s.bytes_reserved));
+  o.Set("peakBytesInUse", static_cast<double>(s.peak_bytes_in_use));
+  o.Set("peakBytesReserved", static_cast<double>(s.peak_bytes_reserved));
+  return o;
+}
+
+Napi::Value CudaPoolTrim(const Napi::CallbackInfo &info) {
+  cuda_check(info.Env(), hlp_cuda_pool_trim(), "cudaPoolTrim");
+  return info.Env().Undefined();
+}
 
 // ckksSample(kind: 'noise' | 'ternary', randomness: Uint8Array, count) -> Int8Array
 Napi::Value CkksSample(const Napi::CallbackInfo &info) {
@@ -934,7 +1135,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("invMod", Napi::Function::New(env, InvMod));
   exports.Set("NttContext", NttContextWrap::Define(env));
   exports.Set("Allocator", AllocatorWrap::Define(env));
-  exports.Set("CkksCore", CkksCoreWrap::Define(env));
+  Napi::Function ckks_core = CkksCoreWrap::Define(env);
+  exports.Set("CkksCore", ckks_core);
+  auto *data = new AddonData();
+  data->ckks_core = Napi::Persistent(ckks_core);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("CudaEncryptor", CudaEncryptorWrap::Define(env));
+  exports.Set("cudaUnavailableReason", Napi::Function::New(env, CudaUnavailableReason));
+  exports.Set("cudaPoolStats", Napi::Function::New(env, CudaPoolStats));
+  exports.Set("cudaPoolTrim", Napi::Function::New(env, CudaPoolTrim));
   exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
   return exports;
 }
