@@ -123,6 +123,11 @@ test('GPU encryption equals the CPU bit for bit for the same randomness, and dec
       assert.deepEqual(gpu, cpu, `level ${level}: GPU and CPU ciphertexts differ`);
       const gpuAsync = await enc.encryptPublicAsync(plains, count, rand);
       assert.deepEqual(gpuAsync, cpu, `level ${level}: async GPU and CPU ciphertexts differ`);
+      const flat = new Float64Array(count * core.slots);
+      values.forEach((v, c) => flat.set(v, c * core.slots));
+      assert.deepEqual(core.encodeEncryptPublic(pk, flat, core.slots, count, SCALE, level, rand), cpu, `level ${level}: CPU fused path differs`);
+      assert.deepEqual(enc.encodeEncryptPublic(flat, core.slots, count, SCALE, rand), cpu, `level ${level}: GPU encode+encrypt differs`);
+      assert.deepEqual(await enc.encodeEncryptPublicAsync(flat, core.slots, count, SCALE, rand), cpu, `level ${level}: async GPU encode+encrypt differs`);
       const zeros = enc.encryptPublic(null, count, rand);
       assert.deepEqual(zeros, core.encryptPublic(pk, null, count, level, rand), `level ${level}: encryptions of zero differ`);
       const words = 2 * level * N;

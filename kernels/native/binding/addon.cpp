@@ -947,8 +947,12 @@ using CudaEncryptorPtr = std::shared_ptr<hlp_cuda_encryptor>;
 
 // Plain pointers into arrays that the caller keeps alive (as CkksEncryptArgs).
 struct CudaEncryptArgs {
+  bool encode = false;
   const uint64_t *plains = nullptr;
   std::size_t plain_words = 0;
+  const double *values = nullptr;
+  std::size_t values_per_plain = 0;
+  double scale = 0;
   uint32_t count = 0;
   const uint8_t *rand = nullptr;
   std::size_t rand_bytes = 0;
@@ -957,6 +961,10 @@ struct CudaEncryptArgs {
   uint32_t flags = 0;
 
   hlp_status Run(hlp_cuda_encryptor *encryptor) const {
+    if (encode) {
+      return hlp_cuda_encode_encrypt_public(encryptor, values, values_per_plain, count, scale, rand, rand_bytes, out,
+                                            out_words, flags);
+    }
     return hlp_cuda_encrypt_public(encryptor, plains, plain_words, count, rand, rand_bytes, out, out_words, flags);
   }
 };
@@ -980,7 +988,7 @@ class CudaEncryptWorker : public Napi::AsyncWorker {
     if (status_ == HLP_OK) {
       deferred_.Resolve(out_.Value());
     } else {
-      deferred_.Reject(cuda_error(Env(), status_, "cuda encryptPublic (async)").Value());
+      deferred_.Reject(cuda_error(Env(), status_, "cuda encrypt (async)").Value());
     }
   }
 
@@ -1002,6 +1010,8 @@ class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
     return DefineClass(env, "CudaEncryptor",
                        {InstanceMethod("encryptPublic", &CudaEncryptorWrap::EncryptPublic),
                         InstanceMethod("encryptPublicAsync", &CudaEncryptorWrap::EncryptPublicAsync),
+                        InstanceMethod("encodeEncryptPublic", &CudaEncryptorWrap::EncodeEncryptPublic),
+                        InstanceMethod("encodeEncryptPublicAsync", &CudaEncryptorWrap::EncodeEncryptPublicAsync),
                         InstanceMethod("dispose", &CudaEncryptorWrap::Dispose)});
   }
 
@@ -1031,31 +1041,47 @@ class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
     if (!encryptor_) throw_invalid(env, "CudaEncryptor used after dispose()");
   }
 
-  // (plains | null, count, randomness, flags)
-  Napi::Value Run(const Napi::CallbackInfo &info, bool async) {
+  // encrypt: (plains | null, count, randomness, flags)
+  // encode:  (values, valuesPerPlain, count, scale, randomness, flags)
+  Napi::Value Run(const Napi::CallbackInfo &info, bool encode, bool async) {
     Napi::Env env = info.Env();
     Alive(env);
     std::vector<Napi::Value> keep;
     CudaEncryptArgs a;
-    if (!info[0].IsNull() && !info[0].IsUndefined()) {
-      Napi::TypedArrayOf<uint64_t> plains = to_u64_array(info[0], "plains");
-      a.plains = plains.Data();
-      a.plain_words = plains.ElementLength();
-      keep.push_back(plains);
+    a.encode = encode;
+    std::size_t arg = 0;
+    if (encode) {
+      Napi::TypedArrayOf<double> values = to_f64_array(info[arg++], "values");
+      a.values = values.Data();
+      keep.push_back(values);
+      a.values_per_plain = to_u32(info[arg++], "valuesPerPlain");
+      a.count = to_u32(info[arg++], "count");
+      if (static_cast<std::size_t>(a.count) * a.values_per_plain != values.ElementLength()) {
+        cuda_check(env, HLP_E_LENGTH_MISMATCH, "cuda encodeEncryptPublic: values.length != count * valuesPerPlain");
+      }
+      a.scale = to_f64(info[arg++], "scale");
+    } else {
+      if (!info[arg].IsNull() && !info[arg].IsUndefined()) {
+        Napi::TypedArrayOf<uint64_t> plains = to_u64_array(info[arg], "plains");
+        a.plains = plains.Data();
+        a.plain_words = plains.ElementLength();
+        keep.push_back(plains);
+      }
+      ++arg;
+      a.count = to_u32(info[arg++], "count");
     }
-    a.count = to_u32(info[1], "count");
-    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[2], "randomness");
+    Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[arg++], "randomness");
     a.rand = rand.Data();
     a.rand_bytes = rand.ElementLength();
     keep.push_back(rand);
-    a.flags = to_u32(info[3], "flags");
+    a.flags = to_u32(info[arg++], "flags");
     // Checked here too so that no oversized output is allocated for a call that must fail.
     if (a.count == 0 || a.count > (1u << 20)) cuda_check(env, HLP_E_INVALID_ARGUMENT, "cuda encryptPublic: count out of range");
     auto out = new_u64(env, static_cast<std::size_t>(a.count) * 2 * level_ * n_);
     a.out = out.Data();
     a.out_words = out.ElementLength();
     if (!async) {
-      cuda_check(env, a.Run(encryptor_.get()), "cuda encryptPublic");
+      cuda_check(env, a.Run(encryptor_.get()), encode ? "cuda encodeEncryptPublic" : "cuda encryptPublic");
       return out;
     }
     auto *worker = new CudaEncryptWorker(env, ctx_, encryptor_, a, keep, out);
@@ -1064,8 +1090,10 @@ class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
     return promise;
   }
 
-  Napi::Value EncryptPublic(const Napi::CallbackInfo &info) { return Run(info, false); }
-  Napi::Value EncryptPublicAsync(const Napi::CallbackInfo &info) { return Run(info, true); }
+  Napi::Value EncryptPublic(const Napi::CallbackInfo &info) { return Run(info, false, false); }
+  Napi::Value EncryptPublicAsync(const Napi::CallbackInfo &info) { return Run(info, false, true); }
+  Napi::Value EncodeEncryptPublic(const Napi::CallbackInfo &info) { return Run(info, true, false); }
+  Napi::Value EncodeEncryptPublicAsync(const Napi::CallbackInfo &info) { return Run(info, true, true); }
 
   Napi::Value Dispose(const Napi::CallbackInfo &info) {
     // In-flight async work holds its own references, so the device state outlives it.

@@ -468,4 +468,29 @@ hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t
   return cuda_status(encryptor->api->encrypt(encryptor->handle, plains, count, randomness, out));
 }
 
+hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values,
+                                          size_t values_per_plain, uint32_t count, double scale,
+                                          const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
+                                          size_t out_words, uint32_t flags) {
+  if (encryptor == nullptr || values == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  const hlp_ckks_context *ctx = encryptor->ctx;
+  const std::size_t n = ctx->n;
+  if (values_per_plain == 0 || values_per_plain > n / 2) return HLP_E_LENGTH_MISMATCH;
+  const uint32_t level = encryptor->level;
+  const std::size_t per = static_cast<std::size_t>(level) * n;
+  try {
+    std::vector<uint64_t> plains(per * count);
+    for (uint32_t c = 0; c < count; ++c) {
+      const hlp_status st = hlp_ckks_encode(ctx, values + static_cast<std::size_t>(c) * values_per_plain,
+                                            values_per_plain, scale, level, plains.data() + c * per, per);
+      if (st != HLP_OK) return st;
+    }
+    // The encoder's output is below its primes by construction: no input check needed.
+    return hlp_cuda_encrypt_public(encryptor, plains.data(), plains.size(), count, randomness, randomness_bytes, out,
+                                   out_words, flags & ~HLP_FLAG_CHECK_INPUT);
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
 }  // extern "C"

@@ -45,6 +45,14 @@ void hlp_cuda_encryptor_destroy(hlp_cuda_encryptor *encryptor);
 hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t *plains, size_t plain_words,
                                    uint32_t count, const uint8_t *randomness, size_t randomness_bytes,
                                    uint64_t *out, size_t out_words, uint32_t flags);
+/* Encode on the host (hlp_ckks_encode, count * values_per_plain reals, values_per_plain <=
+ * n/2, zero padded) and encrypt on the device: the same ciphertexts as
+ * hlp_ckks_encode_encrypt_public with the encryptor's key and level. One call, so a caller
+ * can run both halves off its main thread. */
+hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values,
+                                          size_t values_per_plain, uint32_t count, double scale,
+                                          const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
+                                          size_t out_words, uint32_t flags);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,11 @@ export type CkksErrorCode =
   | 'FOREIGN_HANDLE'
   /** An argument is out of range (too many values, non-finite input, bad rotation step, ...). */
   | 'INVALID_ARGUMENT'
+  /**
+   * The requested compute device cannot run here (HLP_KERNEL=cuda or `device: 'cuda'` without
+   * a usable GPU); the message says why.
+   */
+  | 'DEVICE_UNAVAILABLE'
   /** The underlying library (SEAL) reported an error; the message carries its text. */
   | 'BACKEND_ERROR';
 

@@ -15,7 +15,7 @@
  *   on request, AES-256-CTR (much faster, but only this backend can load the seed).
  */
 import { createCipheriv, randomBytes, randomFill, randomFillSync } from 'node:crypto';
-import { CkksCore, KernelError } from '@hlp/kernels';
+import { CkksCore, CudaEncryptor, KernelError } from '@hlp/kernels';
 import type {
   CiphertextHandle,
   CkksBackend,
@@ -38,6 +38,7 @@ import {
 } from '../seal-format.js';
 import { PRNG_SEED_BYTES, SealPrng } from '../seal-prng.js';
 import { createSealBackend, type SealBackend } from '../seal/index.js';
+import { cudaStatus, deviceChoiceFromEnv, deviceError, type BatchDevice, type DeviceChoice } from './device.js';
 
 /** How a symmetric ciphertext's seed expands into c1. */
 export type SymmetricPrng = 'shake256' | 'aes256ctr';
@@ -50,6 +51,18 @@ export interface NativeBackendOptions {
   readonly symmetricPrng?: SymmetricPrng;
   /** Verify every residue of inputs against its prime in native calls (default true). */
   readonly checkInput?: boolean;
+  /**
+   * Where batched public-key encryption ({@link NativeBackend.encodeEncryptMany}) runs:
+   * `auto` the GPU when the cuda variant is usable, else the CPU; `cuda` the GPU or a
+   * DEVICE_UNAVAILABLE error; `cpu` never the GPU. Default: what HLP_KERNEL implies
+   * (`cuda` → cuda, `scalar`/`avx2`/`avx512` → cpu, otherwise auto).
+   */
+  readonly device?: DeviceChoice;
+}
+
+export interface EncryptManyOptions extends EncodeOptions {
+  /** Overrides the backend's device choice for this call. */
+  readonly device?: DeviceChoice;
 }
 
 /** Scales of operands must agree to this relative tolerance (as SEAL's are_close). */
@@ -196,6 +209,11 @@ export class NativeBackend implements CkksBackend {
   #secretKey: BigUint64Array | null = null;
   #publicKey: BigUint64Array | null = null;
   #disposed = false;
+  readonly #deviceChoice: DeviceChoice;
+  /** GPU encryptors of the current public key by level (the one-time device setup). */
+  readonly #gpu = new Map<number, CudaEncryptor>();
+  /** Why `auto` settled on the CPU (null while the GPU is used or not yet tried). */
+  #gpuFallback: string | null = null;
 
   constructor(
     readonly params: CkksParams,
@@ -206,6 +224,7 @@ export class NativeBackend implements CkksBackend {
     this.#seal = seal;
     this.#symmetricPrng = options.symmetricPrng ?? 'shake256';
     this.#check = { checkInput: options.checkInput ?? true };
+    this.#deviceChoice = options.device ?? deviceChoiceFromEnv();
     this.#chain = parmsIdChain(params.n, params.coeffModulus);
     try {
       this.#core = new CkksCore(params.n, params.coeffModulus);
@@ -367,6 +386,51 @@ export class NativeBackend implements CkksBackend {
     const words = 2 * this.params.coeffModulus.length * this.params.n;
     if (pk.data.length !== words) throw new CkksError('PARAMETER_MISMATCH', `public key has ${pk.data.length} words, expected ${words}`);
     this.#publicKey = pk.data.slice();
+    // The device copies belong to the old key.
+    this.#disposeGpu();
+  }
+
+  #disposeGpu(): void {
+    for (const e of this.#gpu.values()) e.dispose();
+    this.#gpu.clear();
+  }
+
+  // -- device -----------------------------------------------------------------------------
+
+  /** The device choice in force (option, else HLP_KERNEL). */
+  get deviceChoice(): DeviceChoice {
+    return this.#deviceChoice;
+  }
+
+  /**
+   * The device that batched public-key encryption uses with the backend's choice: `cuda`
+   * when forced or when `auto` finds a usable GPU, else `cpu`.
+   */
+  get batchDevice(): BatchDevice {
+    return this.#resolveDevice(this.#deviceChoice);
+  }
+
+  /** Why batch encryption is not on the GPU (null when it is). */
+  get gpuUnavailableReason(): string | null {
+    if (this.#deviceChoice === 'cpu') return 'the CPU was chosen (HLP_KERNEL or the device option)';
+    if (this.#gpuFallback !== null) return this.#gpuFallback;
+    const status = cudaStatus();
+    return status.usable ? null : status.reason;
+  }
+
+  #resolveDevice(choice: DeviceChoice): BatchDevice {
+    if (choice !== 'auto') return choice;
+    return this.#gpuFallback === null && cudaStatus().usable ? 'cuda' : 'cpu';
+  }
+
+  /** The GPU encryptor for the current key at `level` (1-based), made once. */
+  #encryptorAt(pk: BigUint64Array, level: number): CudaEncryptor {
+    let e = this.#gpu.get(level);
+    if (!e) {
+      e = new CudaEncryptor(this.#core, pk, level, this.#check);
+      this.#gpu.set(level, e);
+    }
+    return e;
   }
 
   // -- encoding and encryption ------------------------------------------------------------
@@ -417,7 +481,21 @@ export class NativeBackend implements CkksBackend {
    * call (fused: the plaintexts' NTTs are folded into the encryption), on a libuv worker
    * thread so the event loop stays free. `values` holds the vectors back to back.
    */
-  async encodeEncryptMany(values: Float64Array, valuesPerPlain: number, options: EncodeOptions = {}): Promise<CiphertextHandle[]> {
+  async encodeEncryptMany(values: Float64Array, valuesPerPlain: number, options: EncryptManyOptions = {}): Promise<CiphertextHandle[]> {
+    return (await this.encodeEncryptManyOn(values, valuesPerPlain, options)).ciphertexts;
+  }
+
+  /**
+   * {@link encodeEncryptMany}, also saying which device did the work. On the GPU the
+   * plaintexts are encoded on the same libuv worker and encrypted on the device; the
+   * randomness is the same CSPRNG bytes in the same layout, so the ciphertexts equal the
+   * CPU's bit for bit for the same bytes.
+   */
+  async encodeEncryptManyOn(
+    values: Float64Array,
+    valuesPerPlain: number,
+    options: EncryptManyOptions = {},
+  ): Promise<{ readonly ciphertexts: CiphertextHandle[]; readonly device: BatchDevice }> {
     this.#alive();
     if (!Number.isInteger(valuesPerPlain) || valuesPerPlain < 1 || valuesPerPlain > this.slotCount) {
       throw new CkksError('INVALID_ARGUMENT', `valuesPerPlain must be in [1, ${this.slotCount}]`);
@@ -433,16 +511,34 @@ export class NativeBackend implements CkksBackend {
     // on the libuv pool, so a busy server's event loop does not spend about 0.1 ms per
     // ciphertext generating randomness.
     const randomness = await fillRandomAsync(Buffer.allocUnsafe(count * this.#core.randomnessBytes('encryptPublic')));
+    const choice = options.device ?? this.#deviceChoice;
+    let device = this.#resolveDevice(choice);
+    let encryptor: CudaEncryptor | null = null;
+    if (device === 'cuda') {
+      try {
+        encryptor = this.#encryptorAt(pk, level + 1);
+      } catch (error) {
+        // Forced: a clear error. Auto: the CPU from now on, with the reason kept.
+        if (choice === 'cuda') throw deviceError('GPU batch encryption (device cuda)', error);
+        this.#gpuFallback = `GPU encryptor setup failed: ${error instanceof Error ? error.message : String(error)}`;
+        device = 'cpu';
+      }
+    }
     let data: BigUint64Array;
     try {
-      data = await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, this.#check);
+      data = encryptor
+        ? await encryptor.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, this.#check)
+        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, this.#check);
     } catch (error) {
-      throw this.#translate('encode+encrypt', error);
+      if (encryptor && error instanceof KernelError && (error.code === 'VARIANT_UNAVAILABLE' || error.code === 'NO_DEVICE')) {
+        throw deviceError('GPU encode+encrypt', error);
+      }
+      throw this.#translate(encryptor ? 'GPU encode+encrypt' : 'encode+encrypt', error);
     }
     const words = 2 * (level + 1) * this.params.n;
     const out: CiphertextHandle[] = [];
     for (let c = 0; c < count; c++) out.push(this.#wrapCt(data.subarray(c * words, (c + 1) * words), level, scale, 2));
-    return out;
+    return { ciphertexts: out, device };
   }
 
   encryptSymmetric(plaintext: PlaintextHandle): CiphertextHandle {
@@ -598,6 +694,7 @@ export class NativeBackend implements CkksBackend {
     this.#secretKey?.fill(0n);
     this.#secretKey = null;
     this.#publicKey = null;
+    this.#disposeGpu();
     this.#core.dispose();
     this.#seal.dispose();
     this.#disposed = true;

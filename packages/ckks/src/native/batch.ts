@@ -2,17 +2,28 @@
  * Prompt-scale encryption: many vectors encoded, encrypted and serialized in one go. On the
  * native backend, public-key batches run as fused native calls on libuv worker threads
  * (`threads` chunks in flight at once), so a long prompt spreads over the cores and the
- * event loop stays free; other cases run one vector at a time.
+ * event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each chunk is encoded on
+ * its worker and encrypted on the device. Other cases run one vector at a time on the CPU.
  */
 import type { CkksBackend } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { NativeBackend } from './backend.js';
+import type { BatchDevice, DeviceChoice } from './device.js';
 
 export interface EncryptBatchOptions {
   /** Secret-key (seeded) encryption instead of public-key. */
   readonly symmetric?: boolean;
   /** Native public-key batches: how many chunks run concurrently on the libuv pool (default 1). */
   readonly threads?: number;
+  /** Native public-key batches: overrides the backend's device choice (see NativeBackendOptions.device). */
+  readonly device?: DeviceChoice;
+}
+
+export interface EncryptBatchResult {
+  /** SEAL bytes, one per vector, in order. */
+  readonly ciphertexts: Uint8Array[];
+  /** The device that encrypted them. */
+  readonly device: BatchDevice;
 }
 
 /** Encode + encrypt + serialize every vector (each at most slotCount values); SEAL bytes out, in order. */
@@ -21,6 +32,15 @@ export async function encryptBatch(
   vectors: readonly Float64Array[],
   options: EncryptBatchOptions = {},
 ): Promise<Uint8Array[]> {
+  return (await encryptBatchOn(backend, vectors, options)).ciphertexts;
+}
+
+/** {@link encryptBatch}, also saying which device did the work. */
+export async function encryptBatchOn(
+  backend: CkksBackend,
+  vectors: readonly Float64Array[],
+  options: EncryptBatchOptions = {},
+): Promise<EncryptBatchResult> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new CkksError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${threads}`);
@@ -28,27 +48,31 @@ export async function encryptBatch(
   for (const [i, v] of vectors.entries()) {
     if (v.length > backend.slotCount) throw new CkksError('INVALID_ARGUMENT', `vector ${i} has ${v.length} values, more than ${backend.slotCount} slots`);
   }
-  if (vectors.length === 0) return [];
+  if (vectors.length === 0) return { ciphertexts: [], device: 'cpu' };
   if (backend instanceof NativeBackend && !options.symmetric) {
     const slots = backend.slotCount;
     const chunks = Math.min(threads, vectors.length);
     const per = Math.ceil(vectors.length / chunks);
-    const jobs: Promise<Uint8Array[]>[] = [];
+    const manyOptions = options.device === undefined ? {} : { device: options.device };
+    const jobs: Promise<{ bytes: Uint8Array[]; device: BatchDevice }>[] = [];
     for (let start = 0; start < vectors.length; start += per) {
       const part = vectors.slice(start, start + per);
       const packed = new Float64Array(part.length * slots);
       part.forEach((v, i) => packed.set(v, i * slots));
       jobs.push(
-        backend.encodeEncryptMany(packed, slots).then((cts) => {
+        backend.encodeEncryptManyOn(packed, slots, manyOptions).then(({ ciphertexts, device }) => {
           try {
-            return cts.map((ct) => ct.serialize());
+            return { bytes: ciphertexts.map((ct) => ct.serialize()), device };
           } finally {
-            for (const ct of cts) ct.dispose();
+            for (const ct of ciphertexts) ct.dispose();
           }
         }),
       );
     }
-    return (await Promise.all(jobs)).flat();
+    const done = await Promise.all(jobs);
+    // Chunks agree unless `auto` fell back to the CPU part-way; then the GPU did not do it all.
+    const device: BatchDevice = done.every((d) => d.device === 'cuda') ? 'cuda' : 'cpu';
+    return { ciphertexts: done.flatMap((d) => d.bytes), device };
   }
   const out: Uint8Array[] = [];
   for (const v of vectors) {
@@ -64,5 +88,5 @@ export async function encryptBatch(
       pt.dispose();
     }
   }
-  return out;
+  return { ciphertexts: out, device: 'cpu' };
 }

@@ -1,2 +1,19 @@
-export { NativeBackend, createNativeBackend, expandSeedStream, type NativeBackendOptions, type SymmetricPrng } from './backend.js';
-export { encryptBatch, type EncryptBatchOptions } from './batch.js';
+export {
+  NativeBackend,
+  createNativeBackend,
+  expandSeedStream,
+  type EncryptManyOptions,
+  type NativeBackendOptions,
+  type SymmetricPrng,
+} from './backend.js';
+export { encryptBatch, encryptBatchOn, type EncryptBatchOptions, type EncryptBatchResult } from './batch.js';
+export {
+  cudaStatus,
+  deviceChoiceFromEnv,
+  gpuPoolStats,
+  gpuPoolTrim,
+  type BatchDevice,
+  type CudaPoolStats,
+  type CudaStatus,
+  type DeviceChoice,
+} from './device.js';
