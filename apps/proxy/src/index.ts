@@ -10,3 +10,4 @@ export { KEY_FILE_ENV, prepareSharedKeys, type SharedKeys } from './cluster.js';
 export { startProxy, type ProxyConfig, type ProxyServer } from './server.js';
 export { Upstream, type CallOptions, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
 export { CachedEmbeddings } from './embedding-cache.js';
+export { SMI_ARGS, gpuCollectors, parseSmi, type GpuSources, type SmiGpu } from './gpu-metrics.js';

@@ -69,6 +69,7 @@ import { silent, type LogFn } from './log.js';
 import { Pipeline, type EmbeddingsResult, type Prepared } from './pipeline.js';
 import { PromptBlockCache } from './prompt-cache.js';
 import { Upstream } from './upstream.js';
+import { gpuCollectors, type GpuSources } from './gpu-metrics.js';
 
 export interface ProxyConfig {
   readonly host?: string;
@@ -135,6 +136,8 @@ export interface ProxyConfig {
   readonly metricsSource?: () => Promise<{ text: string; contentType: string }>;
   readonly log?: LogFn;
   readonly defaultMetrics?: boolean;
+  /** Where the GPU gauges come from (default the device pool and nvidia-smi); tests stand in. */
+  readonly gpuSources?: GpuSources;
 }
 
 export interface ProxyServer {
@@ -174,7 +177,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   const log = config.log ?? silent;
-  const telemetry = createRegistry('proxy', { defaultMetrics: config.defaultMetrics ?? true });
+  const telemetry = createRegistry('proxy', { defaultMetrics: config.defaultMetrics ?? true, collect: gpuCollectors(config.gpuSources) });
   const m = telemetry.metrics;
   const upstreamLabel = { upstream: 'inference' };
   m.circuitBreakerState.set(upstreamLabel, BREAKER_STATES.closed);

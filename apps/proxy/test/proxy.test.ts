@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { createSealBackend, decryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
+import { createSealBackend, cudaStatus, decryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings, packBatch, tokenize, type PackingLayout } from '@hlp/model';
 import { EmbeddingsResponse, EncryptResponseHeader, FRAME_CONTENT_TYPE, ModelsResponse, decodeFrames, encodeFrames, parseServerTiming } from '@hlp/protocol';
 import { CATALOGUE } from '@hlp/telemetry';
@@ -161,6 +161,10 @@ describe('transport and extra routes', () => {
     assert.match(text, /hlp_ciphertexts_sent_total\{peer="upstream"\} [1-9]/);
     assert.match(text, /hlp_key_uploads_total\{reason="startup"\} 1/);
     assert.match(text, /hlp_encryption_duration_seconds_count\{backend="[a-z]+",layout="dense"\} [1-9]/);
+    if (!cudaStatus().usable) {
+      // No device: the GPU pool gauges have no series at all (not zeros).
+      assert.doesNotMatch(text, /^hlp_gpu_pool_[a-z_]+\{/m);
+    }
     const known = new Set<string>(Object.values(CATALOGUE).map((m) => m.name));
     for (const name of new Set([...text.matchAll(/^(hlp_[a-z_]+?)(?:_bucket|_sum|_count)?[{ ]/gm)].map((x) => x[1]!))) {
       assert.ok(known.has(name) || known.has(name.replace(/_(bucket|sum|count)$/, '')), `metric ${name} is not in @hlp/telemetry's catalogue`);

@@ -29,6 +29,7 @@ export {
   metricKeysFor,
   type AppMetrics,
   type AppRegistry,
+  type CollectorsFor,
   type InstrumentOf,
   type LabelsOf,
   type MetricKeyFor,

@@ -26,6 +26,13 @@ export interface RegistryOptions {
   readonly defaultLabels?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Scrape-time sources of app A's metrics: called (and awaited) whenever the metric is read,
+ * in this process or when a cluster primary asks the worker, so live values (a device pool,
+ * nvidia-smi) are read only when someone looks.
+ */
+export type CollectorsFor<A extends AppName> = { readonly [K in MetricKeyFor<A>]?: (instrument: InstrumentOf<K>) => void | Promise<void> };
+
 export interface AppRegistry<A extends AppName> {
   readonly app: A;
   readonly registry: Registry;
@@ -53,13 +60,23 @@ export function metricKeysFor<A extends AppName>(app: A): MetricKeyFor<A>[] {
   );
 }
 
-function instrument(spec: MetricSpec, registry: Registry): Counter<string> | Gauge<string> | Histogram<string> {
+type AnyInstrument = Counter<string> | Gauge<string> | Histogram<string>;
+
+function instrument(spec: MetricSpec, registry: Registry, collect?: (instrument: AnyInstrument) => void | Promise<void>): AnyInstrument {
   const common = {
     name: spec.name,
     help: spec.help,
     labelNames: [...spec.labels],
     registers: [registry],
     ...(spec.aggregator === undefined ? {} : { aggregator: spec.aggregator }),
+    // prom-client calls collect with the instrument as `this`.
+    ...(collect === undefined
+      ? {}
+      : {
+          collect(this: AnyInstrument): void | Promise<void> {
+            return collect(this);
+          },
+        }),
   };
   switch (spec.type) {
     case 'counter':
@@ -76,14 +93,18 @@ function instrument(spec: MetricSpec, registry: Registry): Counter<string> | Gau
  * `defaultMetrics: false`, prom-client's default process/Node.js metrics), plus typed accessors.
  * Each call builds an independent registry, so tests and several apps in one process never clash.
  */
-export function createRegistry<A extends AppName>(app: A, options: RegistryOptions = {}): AppRegistry<A> {
+export function createRegistry<A extends AppName>(
+  app: A,
+  options: RegistryOptions & { readonly collect?: CollectorsFor<A> } = {},
+): AppRegistry<A> {
   if (!(APPS as readonly string[]).includes(app)) {
     throw new TelemetryError('UNKNOWN_APP', `unknown app ${String(app)}; expected one of ${APPS.join(', ')}`);
   }
   const registry = new Registry();
   if (options.defaultLabels !== undefined) registry.setDefaultLabels({ ...options.defaultLabels });
   const metrics: Partial<Record<MetricKey, Counter<string> | Gauge<string> | Histogram<string>>> = {};
-  for (const key of metricKeysFor(app)) metrics[key] = instrument(CATALOGUE[key], registry);
+  const collectors = (options.collect ?? {}) as Partial<Record<MetricKey, (instrument: AnyInstrument) => void | Promise<void>>>;
+  for (const key of metricKeysFor(app)) metrics[key] = instrument(CATALOGUE[key], registry, collectors[key]);
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     app,
