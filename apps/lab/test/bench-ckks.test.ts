@@ -185,11 +185,28 @@ function disguise(backend: CkksBackend, name: string, tweak: Partial<Record<keyo
 }
 
 /** A stand-in @hlp/ckks module with createNativeBackend and encryptBatch (outputs cached after the first call). */
-function standIn(options: { broken?: 'decode' | 'batch' } = {}): { module: object; calls: { threads: number; symmetric: boolean }[] } {
-  const calls: { threads: number; symmetric: boolean }[] = [];
+function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusable' } = {}): {
+  module: object;
+  calls: { threads: number; symmetric: boolean; device?: string }[];
+} {
+  const calls: { threads: number; symmetric: boolean; device?: string }[] = [];
   const cache = new Map<boolean, Uint8Array[]>();
+  // The real GPU hooks would make the outcome depend on this machine: stand-ins or none.
+  const { cudaStatus: _status, gpuPoolStats: _stats, gpuPoolTrim: _trim, ...rest } = ckks;
+  let peak = 0;
+  const gpu =
+    options.gpu === undefined
+      ? {}
+      : {
+          cudaStatus: () => (options.gpu === 'usable' ? { usable: true, reason: '' } : { usable: false, reason: 'cuda: stand-in without a device' }),
+          gpuPoolStats: () => ({ peakBytesInUse: 3 * ++peak, peakBytesReserved: 4 * peak }),
+          gpuPoolTrim: () => {
+            peak = 0;
+          },
+        };
   const module = {
-    ...ckks,
+    ...rest,
+    ...gpu,
     createNativeBackend: async (params: CkksParams): Promise<CkksBackend> => {
       const seal = await createSealBackend(params);
       if (options.broken !== 'decode') return disguise(seal, 'native');
@@ -197,9 +214,9 @@ function standIn(options: { broken?: 'decode' | 'batch' } = {}): { module: objec
         decode: (pt: Parameters<CkksBackend['decode']>[0]) => seal.decode(pt).map((v) => v + 1e-3),
       });
     },
-    encryptBatch: async (backend: CkksBackend, values: Float64Array[], o: { symmetric?: boolean; threads?: number }): Promise<Uint8Array[]> => {
+    encryptBatch: async (backend: CkksBackend, values: Float64Array[], o: { symmetric?: boolean; threads?: number; device?: string }): Promise<Uint8Array[]> => {
       const symmetric = o.symmetric === true;
-      calls.push({ threads: o.threads ?? 1, symmetric });
+      calls.push({ threads: o.threads ?? 1, symmetric, ...(o.device === undefined ? {} : { device: o.device }) });
       let out = cache.get(symmetric);
       if (!out) {
         out = values.map((v, i) => {
@@ -342,5 +359,53 @@ describe('HLP_BENCH_SLOWDOWN in the CKKS benchmark (for testing the gate)', () =
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /HLP_BENCH_SLOWDOWN=ckks\.add:1\.5: matching cases are made slower on purpose/);
     assert.equal(parseRun(JSON.parse(ok.stdout)).config['slowdown'], 'ckks.add:1.5');
+
+describe('runCkksBench GPU cases', () => {
+  it('without a usable GPU: one note with the reason, no device=cuda metrics', async () => {
+    const { module, calls } = standIn({ gpu: 'unusable' });
+    const notes: string[] = [];
+    const { result } = await runCkksBench({
+      backends: ['native'],
+      ns: [8192],
+      threads: [1],
+      quick: true,
+      timeMs: 5,
+      promptIterations: { native: 1 },
+      ckksModule: module,
+      note: (line) => notes.push(line),
+    });
+    assert.deepEqual(notes, ['GPU cases of ckks.prompt_encrypt skipped: the cuda variant is not usable here (cuda: stand-in without a device)']);
+    assert.ok(result.metrics.every((m) => m.labels['device'] === undefined && m.name !== 'ckks.gpu_pool_efficiency'));
+    assert.ok(calls.every((c) => c.device === undefined), 'no device option without GPU cases');
+  });
+
+  it('with a usable GPU: device=cuda prompt cases (public key) and the pool efficiency, CPU cases pinned to the CPU', async () => {
+    const { module, calls } = standIn({ gpu: 'usable' });
+    const notes: string[] = [];
+    const { result } = await runCkksBench({
+      backends: ['native'],
+      ns: [8192],
+      threads: [1, 2],
+      quick: true,
+      timeMs: 5,
+      promptIterations: { native: 2 },
+      ckksModule: module,
+      note: (line) => notes.push(line),
+    });
+    const doc = parseRun(result);
+    assert.deepEqual(notes, []);
+    const gpuPrompts = doc.metrics.filter((m) => m.name === 'ckks.prompt_encrypt' && m.labels['device'] === 'cuda');
+    assert.deepEqual(gpuPrompts.map((m) => [m.labels['threads'], m.labels['key']]), [[1, 'public'], [2, 'public']]);
+    const eff = doc.metrics.filter((m) => m.name === 'ckks.gpu_pool_efficiency');
+    assert.equal(eff.length, 2);
+    for (const m of eff) {
+      assert.equal(m.unit, 'ratio');
+      assert.equal(m.better, 'higher');
+      assert.equal(m.labels['device'], 'cuda');
+      assert.ok(Math.abs(m.summary.median - 0.75) < 1e-12, String(m.summary.median));
+    }
+    assert.ok(calls.filter((c) => c.device === 'cuda').every((c) => !c.symmetric));
+    assert.ok(calls.some((c) => c.device === 'cpu'), 'CPU cases name the CPU');
+    assert.match(renderCkksReport(doc), /threads=1  GPU/);
   });
 });

@@ -83,12 +83,20 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
   'ckks.rescale',
   'ckks.ciphertext_bytes',
   'ckks.prompt_encrypt',
+  'ckks.gpu_pool_efficiency',
 ];
 
 export type CkksCase =
   | { readonly kind: 'op'; readonly name: CkksOp; readonly key?: KeyKindLabel }
   | { readonly kind: 'bytes'; readonly name: 'ckks.ciphertext_bytes'; readonly key: KeyKindLabel }
-  | { readonly kind: 'prompt'; readonly name: 'ckks.prompt_encrypt'; readonly key: KeyKindLabel; readonly threads: number };
+  | {
+      readonly kind: 'prompt';
+      readonly name: 'ckks.prompt_encrypt';
+      readonly key: KeyKindLabel;
+      readonly threads: number;
+      /** Set for the GPU cases (native, public key); CPU cases carry no device label, as before. */
+      readonly device?: 'cuda';
+    };
 
 const OP_CASES: readonly CkksCase[] = [
   { kind: 'op', name: 'ckks.encode' },
@@ -150,8 +158,26 @@ type NativeFactory = (
 type BatchEncrypt = (
   backend: CkksBackend,
   values: Float64Array[],
-  options: { readonly symmetric?: boolean; readonly threads?: number },
+  options: { readonly symmetric?: boolean; readonly threads?: number; readonly device?: 'cpu' | 'cuda' },
 ) => Promise<Uint8Array[]>;
+
+/** The GPU hooks of @hlp/ckks, when this build (or `mod`) has them. */
+export interface GpuHooks {
+  readonly status: () => { readonly usable: boolean; readonly reason: string };
+  readonly poolStats: () => { readonly peakBytesInUse: number; readonly peakBytesReserved: number };
+  readonly poolTrim: () => void;
+}
+
+export function gpuHooks(mod: object = ckks): GpuHooks | undefined {
+  if (
+    'cudaStatus' in mod && typeof mod.cudaStatus === 'function' &&
+    'gpuPoolStats' in mod && typeof mod.gpuPoolStats === 'function' &&
+    'gpuPoolTrim' in mod && typeof mod.gpuPoolTrim === 'function'
+  ) {
+    return { status: mod.cudaStatus as GpuHooks['status'], poolStats: mod.gpuPoolStats as GpuHooks['poolStats'], poolTrim: mod.gpuPoolTrim as GpuHooks['poolTrim'] };
+  }
+  return undefined;
+}
 
 /** `createNativeBackend` when this build of @hlp/ckks (or `mod`) exports it. */
 export function nativeBackendFactory(mod: object = ckks): NativeFactory | undefined {
@@ -302,7 +328,10 @@ export async function measureAsync(fn: () => Promise<unknown>, iterations: numbe
 // -- the suite ---------------------------------------------------------------------------
 
 export function ckksCaseLabels(c: CkksCase, backend: CkksBackendName, n: number): Labels {
-  if (c.kind === 'prompt') return { backend, tokens: PROMPT_TOKENS, threads: c.threads, key: c.key };
+  if (c.kind === 'prompt') {
+    const labels: Labels = { backend, tokens: PROMPT_TOKENS, threads: c.threads, key: c.key };
+    return c.device ? { ...labels, device: c.device } : labels;
+  }
   return c.key === undefined ? { backend, n } : { backend, n, key: c.key };
 }
 
@@ -441,6 +470,13 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
       note('this build of @hlp/ckks does not export encryptBatch: native ckks.prompt_encrypt runs a plain encode/encrypt/serialize loop, threads = 1 only');
     }
   }
+  // GPU cases: native public-key prompts on the device, when the cuda variant is usable.
+  const gpu = gpuHooks(mod);
+  const gpuState = gpu?.status();
+  const gpuCases = promptN !== null && backends.includes('native') && batch !== undefined && gpuState?.usable === true;
+  if (promptN !== null && backends.includes('native') && gpuState && !gpuState.usable) {
+    note(`GPU cases of ckks.prompt_encrypt skipped: the cuda variant is not usable here (${gpuState.reason})`);
+  }
   const uvPool = Number(process.env['UV_THREADPOOL_SIZE'] ?? '') || 4;
   if (promptN !== null && backends.includes('native') && batch) {
     const over = threadsFor('native').filter((t) => t > uvPool);
@@ -454,6 +490,9 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
       if (n === promptN) {
         for (const threads of threadsFor(backend))
           for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
+        if (backend === 'native' && gpuCases) {
+          for (const threads of threadsFor(backend)) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key: 'public', threads, device: 'cuda' });
+        }
       }
       plans.push({ backend, n, cases });
     }
@@ -501,12 +540,19 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
           const vs = vectors;
           const symmetric = c.key === 'secret';
           const useBatch = plan.backend === 'native' && batch !== undefined;
+          // CPU cases name the CPU: on a GPU machine the backend's default (auto) would move them.
+          const device = c.device ?? 'cpu';
           const run = useBatch
-            ? () => batch(backend, vs, { symmetric, threads: c.threads })
+            ? () => batch(backend, vs, { symmetric, threads: c.threads, ...(gpuCases ? { device } : {}) })
             : () => Promise.resolve(encryptLoop(backend, vs, symmetric));
           // The batch API is new code: check what it produces before timing it.
           const first = useBatch ? await run() : null;
-          if (first) checkSerialized(backend, first, vs, `${what}: encryptBatch (key ${c.key}, threads ${c.threads})`);
+          if (first) checkSerialized(backend, first, vs, `${what}: encryptBatch (key ${c.key}, threads ${c.threads}${c.device ? `, device ${c.device}` : ''})`);
+          // GPU: a fresh pool window (trim restarts the peaks), then after every timed prompt
+          // the peak bytes in use over the peak reserved in that window.
+          const efficiency: number[] = [];
+          const onGpu = c.device === 'cuda' && gpu !== undefined;
+          if (onGpu) gpu.poolTrim();
           let bytes = first ? first.reduce((s, b) => s + b.length, 0) : 0;
           const iterations = options.promptIterations?.[plan.backend] ?? PROMPT_ITERATIONS[plan.backend][mode];
           const warmup = PROMPT_WARMUP[plan.backend][mode];
@@ -515,14 +561,25 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
             async () => {
               const out = await run();
               if (!first) bytes = out.reduce((s, b) => s + b.length, 0);
+              if (onGpu) {
+                const pool = gpu.poolStats();
+                if (pool.peakBytesReserved > 0) efficiency.push(pool.peakBytesInUse / pool.peakBytesReserved);
+              }
             },
             iterations,
             warmup,
             slowdownFor(c.name, labels),
           );
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
-          (promptBytes[plan.backend] ??= {})[c.key] = bytes;
+          if (!c.device) (promptBytes[plan.backend] ??= {})[c.key] = bytes;
           metric = makeMetric({ name: c.name, unit: 'ms', better: 'lower', labels, samples: samples.map((s) => s / 1e6), keep: samplesCap });
+          if (onGpu) {
+            if (efficiency.length > 0) {
+              metrics.push(makeMetric({ name: 'ckks.gpu_pool_efficiency', unit: 'ratio', better: 'higher', labels, samples: efficiency, keep: samplesCap }));
+            } else {
+              note(`ckks.gpu_pool_efficiency (threads ${c.threads}): the device pool reserved nothing during the benchmark, no ratio recorded`);
+            }
+          }
         }
         metrics.push(metric);
         options.progress?.({ phase: 'done', index, total, name: c.name, labels, metric });
@@ -555,6 +612,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     setup,
     roundTrip: { maxAllowedError: MAX_ROUND_TRIP_ERROR, checks: roundTrip },
     native: { available: nativeAvailable, encryptBatch: batch !== undefined },
+    gpu: gpuState ? { usable: gpuState.usable, reason: gpuState.reason, promptCases: gpuCases } : null,
     prompt:
       promptN === null
         ? null
@@ -577,6 +635,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
       'key=secret is secret-key encryption with a seeded second polynomial; seal produces the seeded bytes at encryption time, so its encrypt key=secret includes serialization',
       'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result',
       'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt; ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
+      'device=cuda: the prompt encoded on libuv workers and encrypted on the GPU; ckks.gpu_pool_efficiency = peak bytes in use / peak bytes reserved of the device pool since the case began, after each timed prompt',
       ...notes,
     ],
   };
@@ -685,7 +744,7 @@ export function ckksHeadline(result: RunResult): string[] {
     for (const m of [...prompts].sort((a, b) => rank(BACKEND_ORDER, a.labels['backend']) - rank(BACKEND_ORDER, b.labels['backend']))) {
       const ms = m.summary.median;
       out.push(
-        `  ${String(m.labels['backend']).padEnd(6)} key=${String(m.labels['key']).padEnd(6)} threads=${String(m.labels['threads']).padEnd(2)}  ` +
+        `  ${String(m.labels['backend']).padEnd(6)} key=${String(m.labels['key']).padEnd(6)} threads=${String(m.labels['threads']).padEnd(2)}${m.labels['device'] === 'cuda' ? ' GPU' : ''}  ` +
           `${formatValue(ms, 'ms').padStart(9)} per prompt  (${Math.round((PROMPT_TOKENS * 1000) / ms)} tokens/s, ${m.summary.n} runs)`,
       );
     }
@@ -696,7 +755,7 @@ export function ckksHeadline(result: RunResult): string[] {
     }
     const poolLines: string[] = [];
     for (const key of KEY_ORDER) {
-      const native = prompts.filter((m) => m.labels['backend'] === 'native' && m.labels['key'] === key);
+      const native = prompts.filter((m) => m.labels['backend'] === 'native' && m.labels['key'] === key && m.labels['device'] === undefined);
       const one = native.find((m) => m.labels['threads'] === 1);
       if (!one) continue;
       for (const m of native) {
