@@ -359,6 +359,8 @@ describe('HLP_BENCH_SLOWDOWN in the CKKS benchmark (for testing the gate)', () =
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /HLP_BENCH_SLOWDOWN=ckks\.add:1\.5: matching cases are made slower on purpose/);
     assert.equal(parseRun(JSON.parse(ok.stdout)).config['slowdown'], 'ckks.add:1.5');
+  });
+});
 
 describe('runCkksBench GPU cases', () => {
   it('without a usable GPU: one note with the reason, no device=cuda metrics', async () => {
