@@ -149,7 +149,7 @@ describe('hlp baseline record --from + hlp gate (synthetic runs, no benchmarks)'
     const a = report.comparisons.find((c) => c.name === 'op.a')!;
     assert.equal(a.verdict, 'regression');
     assert.equal(a.remeasure, 'skipped');
-    assert.match(a.remeasureNote, /no re-measurement for suite synth/);
+    assert.match(a.remeasureNote, /cannot re-run a synth run by itself/);
     assert.match(r.stderr, /REGRESSION\s+op\.a/); // the table goes to stderr under --json
     assert.match(r.stderr, /hlp: error \[GATE\]: gate failed: 1 regression\(s\), 0 missed target\(s\)/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
@@ -367,17 +367,19 @@ describe('hlp gate on the kernels suite, end to end (A/A and A/B with a known sl
     assert.match(r.stdout, /3 metrics, 2 run\(s\) pooled, calibration calibration\.js_ntt/);
   });
 
-  it('unchanged code passes; a 1.5× slower ntt.forward fails, confirmed by a fresh re-measurement', async () => {
+  it('unchanged code passes; a 3× slower ntt.forward fails, confirmed by a fresh re-measurement', async () => {
     const aa = await hlp(['bench', 'kernels', ...args]);
     assert.equal(aa.code, 0, aa.stderr);
     const pass = await hlp(['gate', '--no-history']);
     assert.notEqual(pass.code, 2, pass.stderr);
     assert.doesNotMatch(pass.stdout, /REGRESSION\s+ntt\.inverse/);
 
-    const env = { HLP_BENCH_SLOWDOWN: 'ntt.forward:1.5' };
+    // ×3, not a subtle factor: npm test runs every package's tests at once, and 40 ms cases
+    // beside them spread by ±15 % run to run (the 20 % and 3 % acceptance runs are docs/gate.md's).
+    const env = { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' };
     const ab = await hlp(['bench', 'kernels', ...args], env);
     assert.equal(ab.code, 0, ab.stderr);
-    assert.match(ab.stderr, /HLP_BENCH_SLOWDOWN=ntt\.forward:1\.5: matching cases are made slower on purpose \(for testing the gate\)/);
+    assert.match(ab.stderr, /HLP_BENCH_SLOWDOWN=ntt\.forward:3: matching cases are made slower on purpose \(for testing the gate\)/);
     const fail = await hlp(['gate', '--json'], env);
     assert.notEqual(fail.code, 2, fail.stderr);
     const report = JSON.parse(fail.stdout) as { comparisons: { name: string; verdict: string; remeasure: string | null }[]; warnings: string[] };
@@ -393,7 +395,7 @@ describe('hlp gate on the kernels suite, end to end (A/A and A/B with a known sl
       assert.equal(fwd.remeasure, 'confirmed');
     }
     assert.match(fail.stderr, /re-measuring 1 suspected regression\(s\), 3 fresh runs: hlp bench kernels --variant scalar --n 1024 --bits 50 --no-alloc --time 40/);
-    assert.ok(report.warnings.some((w) => /HLP_BENCH_SLOWDOWN=ntt\.forward:1\.5: a slowdown made on purpose/.test(w)));
+    assert.ok(report.warnings.some((w) => /HLP_BENCH_SLOWDOWN=ntt\.forward:3: a slowdown made on purpose/.test(w)));
     assert.ok((await readdir(runsDir)).length >= 2);
   });
 });

@@ -173,11 +173,11 @@ describe('hlp suite end to end', () => {
 });
 
 describe('hlp suite gating', () => {
-  it('baseline record --config, then the gated suite passes; a 60 % slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 240_000 }, async () => {
+  it('baseline record --config, then the gated suite passes; a 3× slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 240_000 }, async () => {
     const file = join(dir, 'gated.json');
     await writeFile(
       file,
-      JSON.stringify({ name: 'gated', steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 60, quick: true }], report: false, dashboards: false }),
+      JSON.stringify({ name: 'gated', steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 100, quick: true }], report: false, dashboards: false }),
     );
     const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
     assert.equal(rec.code, 0, rec.stderr);
@@ -187,11 +187,12 @@ describe('hlp suite gating', () => {
     assert.equal(same.code, 0, same.stdout + same.stderr);
     assert.match(same.stdout, /\n\s+pass\s+kernels n=1024: vs /);
 
-    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: { HLP_BENCH_SLOWDOWN: 'ntt.forward:1.6' } });
+    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' } });
     assert.equal(slow.code, 1, slow.stdout + slow.stderr);
     assert.match(slow.stderr, /suspected regression\(s\) \(ntt\.forward/);
     assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
-    assert.match(slow.stdout, /regression\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×1\.[4-9]/);
+    // a large factor, so that even CI's parallel test load cannot hide it in the noise
+    assert.match(slow.stdout, /regression\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×[2-4]\.\d+/);
     // every gated run left a line for the monthly review
     const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
     assert.ok(history.length >= 2);

@@ -75,6 +75,14 @@ describe('runGate', () => {
     assert.equal(quiet.outcome, 'fail');
     assert.equal(quiet.comparisons.find((x) => x.name === 'ntt.forward')!.remeasure, 'confirmed');
     assert.equal(quiet.machineState?.busy, false);
+    // ×3 on a machine ×1.3 slower: the machine cannot explain it, so it is still confirmed
+    const far = [metric({ name: 'ntt.forward', labels: { n: 8192 }, samples: lognormal(500, 300, 0.04, 80) })];
+    const beyond = await runGate({ current: slowRun(3), baseline: b, targets: false, remeasure: async () => ({ current: far, calibration: cal(65, 2) }) });
+    const g = beyond.comparisons.find((x) => x.name === 'ntt.forward')!;
+    assert.ok(beyond.machineState?.busy);
+    assert.equal(g.remeasure, 'confirmed');
+    assert.match(g.remeasureNote ?? '', /beyond the busy machine's own ×1\.3/);
+    assert.equal(beyond.outcome, 'fail');
   });
 
   it('without a re-measurement the regression stands, with the reason', async () => {
