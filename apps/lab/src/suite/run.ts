@@ -32,13 +32,16 @@ import {
   poolMetrics,
   poolRuns,
   readBaseline,
+  readConfig,
+  resolveConfig,
   runGate,
+  type GateConfig,
   type Remeasure,
   type TargetResult,
 } from '@hlp/gate';
 import { spawn } from 'node:child_process';
 import { readRun } from '@hlp/results';
-import { LAB_BIN, REMEASURE_RUNS, kernelsRemeasureArgs } from '../commands/gate.js';
+import { CONFIG_FILE, LAB_BIN, REMEASURE_RUNS, kernelsRemeasureArgs } from '../commands/gate.js';
 import { runCalibration } from '../bench/calibration.js';
 import { createInterface } from 'node:readline';
 import type { Io } from '../commands/bench-kernels.js';
@@ -246,6 +249,12 @@ async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services:
   });
 }
 
+/** The thresholds of `<baselines>/gate.config.json` when it exists (as `hlp gate` reads them), else the defaults. */
+async function loadGateConfig(baselinesDir: string): Promise<GateConfig> {
+  const file = join(baselinesDir, CONFIG_FILE);
+  return existsSync(file) ? readConfig(file) : resolveConfig();
+}
+
 /** `hlp bench ckks` arguments that repeat the step for just the suspects' backends, ring degrees and prompt cases. */
 export function ckksRemeasureArgs(step: Extract<SuiteStep, { kind: 'ckks' }>, suspects: readonly Metric[]): string[] {
   const backends = [...new Set(suspects.map((m) => m.labels['backend']).filter((b): b is string => typeof b === 'string'))];
@@ -271,6 +280,7 @@ async function gateRun(
   run: RunResult,
   path: string,
   baselinesDir: string,
+  config: GateConfig,
   again: StepRemeasure | null,
   io: Io,
   history: string | false,
@@ -306,6 +316,7 @@ async function gateRun(
     const report = await runGate({
       current: run,
       baseline,
+      config,
       calibration,
       remeasure,
       targets: false,
@@ -355,6 +366,7 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   const post = [config.report ? 'report' : null, config.dashboards ? 'dashboards' : null].filter((x): x is string => x !== null);
   const history = options.history === undefined ? defaultHistoryPath(baselinesDir) : options.history;
   const gate: GateLine[] = [];
+  let gateConfig: GateConfig | undefined;
   const total = config.steps.length + post.length;
   const bar = new StepBar(io.stderr, options.progressEveryMs !== undefined ? { everyMs: options.progressEveryMs } : {});
   const services = new Services(io, { backend: config.services.backend, redis: config.services.redis });
@@ -406,7 +418,8 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
         let gated = '';
         if (config.gate && !aborted) {
           bar.update(null, 'gating against the baseline');
-          const line = await gateRun(valid, path, baselinesDir, again, io, history, title);
+          gateConfig ??= await loadGateConfig(baselinesDir);
+          const line = await gateRun(valid, path, baselinesDir, gateConfig, again, io, history, title);
           gate.push(line);
           gated = `, gate ${line.status}`;
         }
