@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
-import { runGate } from '@hlp/gate';
+import { makeBaseline, runGate } from '@hlp/gate';
 import { main } from '../src/main.js';
 import { buildReport, monthRange } from '../src/commands/report.js';
 import { renderReport } from '../src/report/html.js';
@@ -132,6 +132,25 @@ describe('hlp report', () => {
     assert.match(built.html, /<table class="deltas">/);
     const none = await buildReport([fixture.runFiles[2]!], { baselines });
     assert.ok(none.notes.some((n) => /no baseline for suite ckks/.test(n)), none.notes.join('\n'));
+  });
+
+  it('load runs of two workloads: the one of the baseline workload is compared, the other is a note, not a failure', async () => {
+    const baselines = join(dir, 'baselines-load');
+    const load = fixture.runs.find((r) => r.suite === 'load')!;
+    const short = { ...load, config: { ...load.config, workload: 'short open 30/s http1' } };
+    const medium = { ...load, startedAt: new Date(Date.parse(load.startedAt) + 60_000).toISOString(), config: { ...load.config, workload: 'medium open 10/s http1' } };
+    const shortFile = join(dir, 'load-short.json');
+    const mediumFile = join(dir, 'load-medium.json');
+    await writeFile(shortFile, JSON.stringify(short));
+    await writeFile(mediumFile, JSON.stringify(medium));
+    await mkdir(join(baselines, 'load'), { recursive: true });
+    await writeFile(join(baselines, 'load', `${load.machine.machineClass}.json`), JSON.stringify(makeBaseline([short])));
+    const built = await buildReport([shortFile, mediumFile], { baselines, history: false });
+    assert.match(built.html, /<table class="deltas">/);
+    assert.ok(
+      built.notes.some((n) => /workload \(medium open 10\/s http1\) is not the baseline's \(short open 30\/s http1\)/.test(n)),
+      built.notes.join('\n'),
+    );
   });
 
   it('writes a month report from the runs and the gate history of that month', async () => {

@@ -12,6 +12,7 @@ import {
   REPORT_SCHEMA,
   defaultBaselinesDir,
   defaultHistoryPath,
+  GateError,
   findBaseline,
   readBaseline,
   readHistory,
@@ -172,22 +173,34 @@ export async function buildReport(runArgs: readonly string[], rawOptions: unknow
   if (deltas.length === 0 && !o.month && o.baseline !== false) {
     // the newest run of each suite against its stored baseline
     const newest = new Map<string, ReportRun>();
-    for (const r of [...runs].sort((a, b) => Date.parse(a.run.startedAt) - Date.parse(b.run.startedAt))) newest.set(r.run.suite, r);
+    // one per suite, and per load workload (a suite may hold several: short and medium, say)
+    const keyOf = (r: ReportRun): string => `${r.run.suite}\0${typeof r.run.config['workload'] === 'string' ? r.run.config['workload'] : ''}`;
+    for (const r of [...runs].sort((a, b) => Date.parse(a.run.startedAt) - Date.parse(b.run.startedAt))) newest.set(keyOf(r), r);
     for (const r of newest.values()) {
       const found = await findBaseline(baselinesDir, r.run.suite, r.run.machine.machineClass);
       if (!found) {
         notes.push(`no baseline for suite ${r.run.suite} in ${baselinesDir} (record one with \`hlp baseline record\`): no deltas for it`);
         continue;
       }
-      const report = await runGate({
-        current: r.run,
-        baseline: await readBaseline(found.path),
-        remeasure: { unavailable: 'hlp report never re-measures (run `hlp gate` for a confirmed verdict)' },
-        targets: false,
-        runPath: r.path,
-        baselinePath: found.path,
-        now,
-      });
+      let report;
+      try {
+        report = await runGate({
+          current: r.run,
+          baseline: await readBaseline(found.path),
+          remeasure: { unavailable: 'hlp report never re-measures (run `hlp gate` for a confirmed verdict)' },
+          targets: false,
+          runPath: r.path,
+          baselinePath: found.path,
+          now,
+        });
+      } catch (error) {
+        // Another load workload than the baseline's: nothing to compare, said so, the rest goes on.
+        if (error instanceof GateError && error.code === 'INCOMPATIBLE') {
+          notes.push(`${r.run.suite} run ${r.run.startedAt}: ${error.message}; no deltas for it`);
+          continue;
+        }
+        throw error;
+      }
       deltas.push(fromGateReport(report, `${r.run.suite} run ${r.run.startedAt} vs baseline ${found.path}`));
     }
   }
