@@ -7,4 +7,3 @@ export { InferenceService, SERVICE_VERSION, type EvaluateResult, type LogFn, typ
 export { AffineRunner, MaskStore, PlaintextCache, ProjectionRunner, type Runner, type RunnerInfo } from './workloads.js';
 export { stderrLogger } from './log.js';
 export { CorruptEntry, DiskKeyStore, KEYSET_FORMAT, KeyCache, RedisKeyStore, decodeKeySet, encodeKeySet, type CacheLevel, type KeyCacheEvent } from './keycache.js';
-export { LocalRedisError, freeLoopbackPort, hasRedisServer, startLocalRedis, type LocalRedis } from './local-redis.js';

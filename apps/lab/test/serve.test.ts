@@ -1,51 +1,64 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { hasRedisServer } from '@hlp/inference';
-
-/** One RESP command on a fresh loopback connection; the raw reply. */
-function resp(port: number, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('data', (c: Buffer) => {
-      out += c.toString('latin1');
-      if (out.endsWith('\r\n')) {
-        s.end();
-        resolve(out);
-      }
-    });
-    s.on('error', reject);
-    s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
-  });
-}
+import { hasRedisServer, redisCommand as resp } from '@hlp/procs';
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 
+interface Serving {
+  readonly child: ChildProcess;
+  /** The first stdout line, `{"event":"serving",…}`, parsed. */
+  readonly event: { event: string; inference: string; proxy: string; redis: string | null };
+  readonly exit: Promise<number | null>;
+  stderr(): string;
+  /** Kills the whole process group when the test failed before stopping it. */
+  cleanup(): void;
+}
+
+/** `hlp serve … --json --quiet` in its own process group, once it prints its serving line. */
+async function serve(args: readonly string[]): Promise<Serving> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--json', '--quiet'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HLP_SERVICE_TOKEN: '' },
+    // Its own process group, so that a failing test can kill the services along with it.
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const cleanup = (): void => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
+    });
+    return { child, event: JSON.parse(line) as Serving['event'], exit, stderr: () => stderr, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
+
 describe('hlp serve', () => {
   it('starts inference then proxy on free loopback ports, serves embeddings, and stops both on SIGTERM', { timeout: 90_000 }, async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'affine', '--json', '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HLP_SERVICE_TOKEN: '' },
-      // Its own process group, so that a failing test can kill the services along with it.
-      detached: true,
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const s = await serve(['--workloads', 'affine']);
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
-        void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
-      });
-      const ev = JSON.parse(line) as { event: string; inference: string; proxy: string };
+      const ev = s.event;
       assert.equal(ev.event, 'serving');
       assert.match(ev.inference, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(ev.proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(ev.inference, ev.proxy);
+      assert.equal(ev.redis, null);
       assert.equal((await fetch(`${ev.proxy}/readyz`)).status, 200);
       assert.equal((await fetch(`${ev.inference}/healthz`)).status, 200);
       // The service token was generated and shared: the service refuses an unauthenticated caller.
@@ -55,35 +68,18 @@ describe('hlp serve', () => {
       const body = (await r.json()) as { data: { embedding: number[] }[] };
       assert.equal(body.data[0]!.embedding.length, 768);
 
-      child.kill('SIGTERM');
-      assert.equal(await exit, 0, stderr);
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exit, 0, s.stderr());
       for (const url of [ev.proxy, ev.inference]) await assert.rejects(fetch(`${url}/healthz`), 'both services are down');
     } finally {
-      if (child.exitCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      s.cleanup();
     }
   });
 
   it('--redis local starts a private redis-server, the service keeps the uploaded keys there, and it stops with the services', { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 90_000 }, async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'affine', '--redis', 'local', '--json', '--quiet'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HLP_SERVICE_TOKEN: '' },
-      detached: true,
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const s = await serve(['--workloads', 'affine', '--redis', 'local']);
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
-        void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
-      });
-      const ev = JSON.parse(line) as { event: string; proxy: string; redis: string | null };
+      const ev = s.event;
       assert.match(ev.redis ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
       const port = Number(new URL(ev.redis!).port);
       const r = await fetch(`${ev.proxy}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }) });
@@ -91,17 +87,11 @@ describe('hlp serve', () => {
       // The proxy's key upload went through the L2 cache: Redis holds at least one key.
       const dbsize = await resp(port, 'DBSIZE');
       assert.match(dbsize, /^:[1-9]\d*\r\n$/, dbsize);
-      child.kill('SIGTERM');
-      assert.equal(await exit, 0, stderr);
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exit, 0, s.stderr());
       await assert.rejects(resp(port, 'PING'), 'redis-server is stopped with the services');
     } finally {
-      if (child.exitCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      s.cleanup();
     }
   });
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { readRun } from '@hlp/results';
 import { PROFILES, SUITES_DIR, parseSuiteConfig, profilePath, readSuiteConfig } from '../src/suite/config.js';
-import { hasRedisServer } from '@hlp/inference';
+import { hasRedisServer } from '@hlp/procs';
 import { StepBar, renderBar } from '../src/suite/progress.js';
 import { METRICS_DOC, metricsDoc } from '../src/suite/metrics-doc.js';
 import { LabError } from '../src/errors.js';

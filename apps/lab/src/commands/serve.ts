@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { startLocalRedis, type LocalRedis } from '@hlp/inference';
+import { startLocalRedis, type LocalRedis } from '@hlp/procs';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';
 

@@ -4,11 +4,11 @@
  * level). `hlp serve --redis local`, the suite's `services.redis` and the tests start one this
  * way and stop it with the services.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort, hasCommand, waitForPort } from './ports.js';
 
 export class LocalRedisError extends Error {
   readonly code: 'REDIS_MISSING' | 'REDIS_START_FAILED';
@@ -19,46 +19,15 @@ export class LocalRedisError extends Error {
   }
 }
 
+export function hasRedisServer(binary = 'redis-server'): boolean {
+  return hasCommand(binary);
+}
+
 export interface LocalRedis {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export function hasRedisServer(binary = 'redis-server'): boolean {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Resolves true once something accepts connections on the port (false on timeout or exit). */
-async function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) return false;
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 /**
@@ -67,7 +36,7 @@ async function waitForPort(port: number, proc: ChildProcess, timeoutMs: number):
  */
 export async function startLocalRedis(options: { binary?: string; timeoutMs?: number } = {}): Promise<LocalRedis> {
   const binary = options.binary ?? 'redis-server';
-  if (!hasRedisServer(binary)) {
+  if (!hasCommand(binary)) {
     throw new LocalRedisError('REDIS_MISSING', `${binary} is not installed (scripts/setup-system.sh installs Debian's redis-server)`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'hlp-redis-'));
