@@ -256,6 +256,18 @@ describe('hlp gate: usage and infrastructure errors exit 2', () => {
     const r6 = await hlp(['baseline', 'record', 'ckks']);
     assert.equal(r6.code, 2);
     assert.match(r6.stderr, /pass --from/);
+    const r7 = await hlp(['baseline', 'record']);
+    assert.equal(r7.code, 2);
+    assert.match(r7.stderr, /name a suite .*or give --profile\/--config/);
+    const r8 = await hlp(['baseline', 'record', '--profile', 'ci', '--config', broken]);
+    assert.equal(r8.code, 2);
+    assert.match(r8.stderr, /give --profile or --config, not both/);
+    const r9 = await hlp(['baseline', 'record', '--config', broken]);
+    assert.equal(r9.code, 2);
+    assert.match(r9.stderr, /invalid suite configuration .*broken\.json/);
+    const r10 = await hlp(['baseline', 'record', '--profile', 'nightly']);
+    assert.equal(r10.code, 2);
+    assert.match(r10.stderr, /nightly/);
   });
   it('--help documents the decision rule and the slowdown as for testing the gate', async () => {
     const r = await hlp(['gate', '--help']);

@@ -102,5 +102,10 @@ describe('hlp serve', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     assert.equal(code, 2);
     assert.match(stderr, /--workloads/);
+    const redis = spawn(process.execPath, [BIN, 'serve', '--redis', 'localhost:6379'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let redisErr = '';
+    redis.stderr.setEncoding('utf8').on('data', (d: string) => (redisErr += d));
+    assert.equal(await new Promise<number | null>((resolve) => redis.once('exit', resolve)), 2);
+    assert.match(redisErr, /a redis:\/\/ URL, or 'local'/);
   });
 });
