@@ -491,33 +491,43 @@ struct CkksEncryptArgs {
   }
 };
 
-class CkksEncryptWorker : public Napi::AsyncWorker {
+using ErrorFactory = Napi::Error (*)(Napi::Env, hlp_status, const std::string &);
+
+// One encryption batch on a libuv worker thread, settling a promise with `out`. `owners` keep
+// the native objects alive until then (an encryptor points into its context), and the
+// references keep the JS buffers it reads and writes from being collected meanwhile.
+template <class Target, class Args>
+class EncryptWorker : public Napi::AsyncWorker {
  public:
-  CkksEncryptWorker(Napi::Env env, CkksPtr ctx, CkksEncryptArgs args, std::vector<Napi::Value> keep,
-                    Napi::TypedArrayOf<uint64_t> out)
-      : Napi::AsyncWorker(env), ctx_(std::move(ctx)), deferred_(Napi::Promise::Deferred::New(env)), args_(args) {
+  EncryptWorker(Napi::Env env, std::vector<std::shared_ptr<void>> owners, Target *target, Args args,
+                std::vector<Napi::Value> keep, Napi::TypedArrayOf<uint64_t> out, ErrorFactory error, const char *what)
+      : Napi::AsyncWorker(env), owners_(std::move(owners)), target_(target),
+        deferred_(Napi::Promise::Deferred::New(env)), args_(args), error_(error), what_(what) {
     for (auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     out_ = Napi::Persistent(out.As<Napi::Object>());
   }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  void Execute() override { status_ = args_.Run(ctx_.get()); }
+  void Execute() override { status_ = args_.Run(target_); }
 
   void OnOK() override {
     if (status_ == HLP_OK) {
       deferred_.Resolve(out_.Value());
     } else {
-      deferred_.Reject(ckks_error(Env(), status_, "ckks encrypt (async)").Value());
+      deferred_.Reject(error_(Env(), status_, what_).Value());
     }
   }
 
   void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
  private:
-  CkksPtr ctx_;
+  std::vector<std::shared_ptr<void>> owners_;
+  Target *target_;
   Napi::Promise::Deferred deferred_;
-  CkksEncryptArgs args_;
+  Args args_;
+  ErrorFactory error_;
+  const char *what_;
   std::vector<Napi::ObjectReference> keep_;
   Napi::ObjectReference out_;
   hlp_status status_ = HLP_E_INTERNAL;
@@ -742,7 +752,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       ckks_check(env, a.Run(ctx), encode ? "encodeEncryptPublic" : "encryptPublic");
       return out;
     }
-    auto *worker = new CkksEncryptWorker(env, ctx_, a, keep, out);
+    auto *worker = new EncryptWorker<const hlp_ckks_context, CkksEncryptArgs>(env, {ctx_}, ctx_.get(), a, keep, out, ckks_error,
+                                                                             "ckks encrypt (async)");
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
@@ -969,41 +980,6 @@ struct CudaEncryptArgs {
   }
 };
 
-class CudaEncryptWorker : public Napi::AsyncWorker {
- public:
-  // Holds the context as well as the encryptor: the encryptor points into the context.
-  CudaEncryptWorker(Napi::Env env, CkksPtr ctx, CudaEncryptorPtr encryptor, CudaEncryptArgs args,
-                    std::vector<Napi::Value> keep, Napi::TypedArrayOf<uint64_t> out)
-      : Napi::AsyncWorker(env), ctx_(std::move(ctx)), encryptor_(std::move(encryptor)),
-        deferred_(Napi::Promise::Deferred::New(env)), args_(args) {
-    for (auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    out_ = Napi::Persistent(out.As<Napi::Object>());
-  }
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override { status_ = args_.Run(encryptor_.get()); }
-
-  void OnOK() override {
-    if (status_ == HLP_OK) {
-      deferred_.Resolve(out_.Value());
-    } else {
-      deferred_.Reject(cuda_error(Env(), status_, "cuda encrypt (async)").Value());
-    }
-  }
-
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
- private:
-  CkksPtr ctx_;
-  CudaEncryptorPtr encryptor_;
-  Napi::Promise::Deferred deferred_;
-  CudaEncryptArgs args_;
-  std::vector<Napi::ObjectReference> keep_;
-  Napi::ObjectReference out_;
-  hlp_status status_ = HLP_E_INTERNAL;
-};
-
 class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -1084,7 +1060,8 @@ class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
       cuda_check(env, a.Run(encryptor_.get()), encode ? "cuda encodeEncryptPublic" : "cuda encryptPublic");
       return out;
     }
-    auto *worker = new CudaEncryptWorker(env, ctx_, encryptor_, a, keep, out);
+    auto *worker = new EncryptWorker<hlp_cuda_encryptor, CudaEncryptArgs>(env, {ctx_, encryptor_}, encryptor_.get(), a, keep, out,
+                                                                         cuda_error, "cuda encrypt (async)");
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
