@@ -114,18 +114,21 @@ export function loadMode(opts: LoadCliOptions): LoadMode {
   throw usage('give --rate <req/s> (open loop) or --connections <n> (closed loop)');
 }
 
+/** --target as a loopback Target (a bad one is a usage error), or undefined for the embedded services. */
+function targetOption(url: string | undefined): Target | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return parseTarget(url);
+  } catch (e) {
+    if (e instanceof TargetError) throw usage(e.message);
+    throw e;
+  }
+}
+
 async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io): Promise<void> {
   const mode = loadMode(opts);
   if (opts.pid && !opts.target) throw usage('--pid names processes of a --target; the embedded services are sampled anyway');
-  let target: Target | undefined;
-  if (opts.target) {
-    try {
-      target = parseTarget(opts.target);
-    } catch (e) {
-      if (e instanceof TargetError) throw usage(e.message);
-      throw e;
-    }
-  }
+  let target = targetOption(opts.target);
   await ensureWritable(opts.out);
 
   const promptCount = opts.prompts ?? DEFAULT_PROMPTS;
@@ -222,15 +225,7 @@ async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOption
   if (opts.rate !== undefined) throw usage('--verify compares closed loops: use --connections, not --rate');
   if (opts.http2) throw usage('--verify runs both HTTP/1.1 and HTTP/2: drop --http2 (--streams sets the HTTP/2 streams per connection)');
   if (opts.pid) throw usage('--pid does not apply to --verify');
-  let target: Target | undefined;
-  if (opts.target) {
-    try {
-      target = parseTarget(opts.target);
-    } catch (e) {
-      if (e instanceof TargetError) throw usage(e.message);
-      throw e;
-    }
-  }
+  const target = targetOption(opts.target);
   await ensureWritable(opts.out);
   const stop = interruptible(io);
   try {
