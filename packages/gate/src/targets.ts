@@ -53,8 +53,8 @@ export const SLO_TARGETS: readonly SloTarget[] = [
   },
   {
     id: 'gpu-memory-efficiency',
-    title: 'GPU memory efficiency > 80 % (bytes in use / reserved by the pool, under load)',
-    metric: 'gpu.memory_efficiency',
+    title: 'GPU memory efficiency > 80 % (bytes in use / reserved by the device pool, GPU prompt benchmark)',
+    metric: 'ckks.gpu_pool_efficiency',
     statistic: 'median',
     op: '>',
     threshold: 0.8,

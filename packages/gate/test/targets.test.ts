@@ -25,7 +25,7 @@ describe('SLO targets (DESIGN §2)', () => {
           { name: 'ckks.prompt_encrypt', labels: { backend: 'seal' }, unit: 'ms', samples: [3000, 3100, 3200] },
           { name: 'ckks.prompt_encrypt', labels: { backend: 'native' }, unit: 'ms', samples: [900, 950, 1000] },
           { name: 'http.throughput', unit: 'req/s', better: 'higher', samples: [80, 85, 90] },
-          { name: 'gpu.memory_efficiency', unit: '%', better: 'higher', samples: [85, 86, 87] },
+          { name: 'ckks.gpu_pool_efficiency', unit: '%', better: 'higher', samples: [85, 86, 87] },
           { name: 'process.cpu', labels: { process: 'proxy' }, unit: 'ratio', samples: [0.3, 0.4, 0.45] },
           { name: 'process.cpu', labels: { process: 'inference' }, unit: 'ratio', samples: [0.9, 0.95] },
           { name: 'process.rss', labels: { process: 'proxy' }, unit: 'bytes', samples: [1e9, 2e9] },
