@@ -1,6 +1,6 @@
 export { ModelError, isModelError, type ModelErrorCode } from './errors.js';
 export { DEFAULT_SEED, GPT2, SLOTS_N8192 } from './constants.js';
-export { assertTokenLimit, countTokens, detokenize, tokenize, tokenizeWithin, tooManyTokens } from './tokenizer.js';
+export { MAX_PRETOKEN_CHARS, assertTokenLimit, countTokens, detokenize, tokenize, tokenizeWithin, tooManyTokens } from './tokenizer.js';
 export { CounterRng, RNG_TABLE, mix32 } from './rng.js';
 export {
   RowEmbeddings,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encode as r50k } from 'gpt-tokenizer/encoding/r50k_base';
 import {
   GPT2,
+  MAX_PRETOKEN_CHARS,
   ModelError,
   assertTokenLimit,
   countTokens,
@@ -11,6 +13,8 @@ import {
   tokenizeWithin,
   tooManyTokens,
 } from '../src/index.js';
+
+const ORDINARY = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
 
 describe('tokenizer (GPT-2 r50k_base)', () => {
   it('gives the known GPT-2 token ids', () => {
@@ -65,5 +69,36 @@ describe('tokenizer (GPT-2 r50k_base)', () => {
     assert.equal(countTokens(' word'.repeat(1024)), 1024);
     assert.equal(tokenizeWithin(' word'.repeat(1024)).length, 1024);
     assert.ok(performance.now() - t0 < 5000);
+  });
+});
+
+describe('tokenizer: long pre-tokens', () => {
+  it('gives GPT-2 ids unchanged for text whose pre-tokens are all within the limit', () => {
+    // ' x…x' is one pre-token of exactly MAX_PRETOKEN_CHARS characters, the space included.
+    const normal = 'The quick brown fox jumps over the lazy dog. '.repeat(400) + 'x'.repeat(MAX_PRETOKEN_CHARS - 1);
+    // Reference: the library on its own, one pre-token at a time never exceeding the limit.
+    assert.deepEqual(tokenize(normal), r50k(normal, ORDINARY));
+    const spaced = `a${' '.repeat(300)}b ${'é'.repeat(MAX_PRETOKEN_CHARS - 1)}  ${'9'.repeat(200)}`;
+    assert.deepEqual(tokenize(spaced), r50k(spaced, ORDINARY));
+  });
+
+  it('tokenizes a megabyte without spaces in bounded time, round-trips it, and counts consistently', () => {
+    const huge = 'a'.repeat(1_000_000);
+    const t0 = performance.now();
+    assert.throws(() => tokenizeWithin(huge, 1024), (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'));
+    const rejectMs = performance.now() - t0;
+    assert.ok(rejectMs < 500, `rejecting took ${rejectMs} ms`);
+    const long = `start ${'b'.repeat(100_000)} end 🙂${'🙂'.repeat(300)}`;
+    const t1 = performance.now();
+    const ids = tokenize(long);
+    assert.ok(performance.now() - t1 < 2000);
+    assert.equal(detokenize(ids), long);
+    assert.equal(countTokens(long), ids.length);
+  });
+
+  it('cuts an over-long pre-token into pieces encoded on their own', () => {
+    const run = 'z'.repeat(MAX_PRETOKEN_CHARS * 2);
+    const piece = r50k('z'.repeat(MAX_PRETOKEN_CHARS), ORDINARY);
+    assert.deepEqual(tokenize(run), [...piece, ...piece]);
   });
 });
