@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, type: 'invalid_request_error', description: 'request body too large' },
   /** A prompt has more tokens than allowed (GPT-2 context: 1024). */
   TOO_MANY_TOKENS: { status: 400, type: 'invalid_request_error', description: 'prompt has too many tokens' },
+  /** A prompt has more characters than its token limit could need (checked before tokenizing, so huge text costs nothing). */
+  INPUT_TOO_LONG: { status: 400, type: 'invalid_request_error', description: 'prompt has too many characters for the token limit' },
+  /** The request target is not a valid URL path (bad percent-encoding, for one). */
+  MALFORMED_URL: { status: 400, type: 'invalid_request_error', description: 'malformed request URL' },
   /** A token id is not in [0, 50257). */
   INVALID_TOKEN_ID: { status: 400, type: 'invalid_request_error', description: 'token id out of range' },
   /** The model (proxy) or workload (inference service) is not served. */

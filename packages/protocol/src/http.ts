@@ -136,6 +136,12 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
     // While draining, an HTTP/1.1 connection is closed after its response (no new request
     // may race the shutdown on it); HTTP/2 sessions got GOAWAY instead.
     if (closing && sock) (res as unknown as http.ServerResponse).setHeader('connection', 'close');
+    const bad = malformedUrl(req.url);
+    if (bad) {
+      req.resume();
+      sendError(res, bad);
+      return;
+    }
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((e: unknown) => {
@@ -406,6 +412,31 @@ export function requireMediaType(req: Req, expected: string): void {
   const got = mediaType(req);
   if (got !== expected) {
     throw new ProtocolError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${expected}, got ${got === '' ? 'none' : got}`, 'content-type');
+  }
+}
+
+/**
+ * MALFORMED_URL when the request target's path is not valid percent-encoded UTF-8, else undefined.
+ * Checked once for every request before any handler runs, so a route that decodes a path
+ * segment never meets a URIError (which would be a 500).
+ */
+export function malformedUrl(url: string | undefined): ProtocolError | undefined {
+  const path = pathOf({ url } as Req);
+  if (!path.includes('%')) return undefined;
+  try {
+    decodeURIComponent(path);
+    return undefined;
+  } catch {
+    return new ProtocolError('MALFORMED_URL', 'the request path has malformed percent-encoding', null);
+  }
+}
+
+/** A decoded path segment. @throws ProtocolError MALFORMED_URL */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProtocolError('MALFORMED_URL', 'the request path has malformed percent-encoding', null);
   }
 }
 

@@ -63,6 +63,8 @@ export {
   negotiateEncoding,
   parseJson,
   parseServerTiming,
+  decodePathSegment,
+  malformedUrl,
   pathOf,
   peerErrorCode,
   readBody,

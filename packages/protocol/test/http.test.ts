@@ -67,6 +67,24 @@ describe('dual-protocol server', () => {
     }
   });
 
+  it('answers a malformed percent-encoded path with 400 MALFORMED_URL before any handler, on both protocols', async () => {
+    for (const path of ['/boom/%ZZ', '/echo%C3%28', '/%']) {
+      const r = await fetch(`${url}${path}`);
+      assert.equal(r.status, 400, path);
+      assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'MALFORMED_URL');
+    }
+    const s = http2.connect(url);
+    try {
+      const r = await h2request(s, '/boom/%ZZ?x=1');
+      assert.equal(r.status, 400);
+      assert.equal((JSON.parse(r.body.toString()) as { error: { code: string } }).error.code, 'MALFORMED_URL');
+    } finally {
+      s.close();
+    }
+    const fine = await fetch(`${url}/echo%20x`);
+    assert.equal(fine.status, 404);
+  });
+
   it('answers bad input with OpenAI-shaped errors and survives handler bugs', async () => {
     const wrongType = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
     assert.equal(wrongType.status, 415);
