@@ -8,6 +8,7 @@ import { hashSeed } from './prng.js';
 import { bootstrapRatioRuns, type NormalisingPair } from './stats.js';
 import { conversionFactor, speedKind } from './units.js';
 import { decide, type Verdict } from './verdict.js';
+import type { PairedStats } from './paired.js';
 
 /** One measurement's comparison: the ratio, its interval and what they say. */
 export interface Measurement {
@@ -56,6 +57,8 @@ export interface MetricComparison extends Measurement {
   readonly first: Measurement | null;
   readonly remeasure: RemeasureOutcome | null;
   readonly remeasureNote: string | null;
+  /** Paired same-job comparisons: pairs, their spread and the gate's power for this series. */
+  readonly paired?: PairedStats;
 }
 
 export type UnmatchedStatus =

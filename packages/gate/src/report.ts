@@ -54,7 +54,7 @@ function subject(report: GateReport): string {
   const b = report.baseline;
   const against =
     report.mode === 'same-job'
-      ? `same-job against ${report.against ?? 'a git ref'} (${short(b.commit)}), ${b.runs} interleaved run${b.runs === 1 ? '' : 's'} per side`
+      ? `same-job against ${report.against ?? 'a git ref'} (${short(b.commit)}), ${b.runs} interleaved ${report.comparisons.some((c) => c.paired) ? `pair${b.runs === 1 ? '' : 's'} (A B, B A, …)` : `run${b.runs === 1 ? '' : 's'} per side`}`
       : `baseline ${b.path ?? b.machineClass} (commit ${short(b.commit)}, ${b.runs} run${b.runs === 1 ? '' : 's'}, recorded ${b.recordedAt.slice(0, 10)})`;
   return `suite ${report.suite} on ${report.run.machineClass}, commit ${short(report.run.commit)}${report.run.dirty ? ' (dirty)' : ''} vs ${against}`;
 }
@@ -81,7 +81,7 @@ function metricRows(list: readonly MetricComparison[]): string[][] {
     ciText(c),
     thresholdText(c),
     [
-      `runs ${c.runsBaseline}:${c.runsCurrent}${c.betweenRunSd !== null ? `, run σ ${(c.betweenRunSd * 100).toFixed(1)} %` : ''}`,
+      c.paired ? pairedNote(c) : `runs ${c.runsBaseline}:${c.runsCurrent}${c.betweenRunSd !== null ? `, run σ ${(c.betweenRunSd * 100).toFixed(1)} %` : ''}`,
       c.better === 'higher' ? 'higher is better' : '',
       c.normalised ? 'normalised' : '',
       c.remeasure ? `re-measure: ${c.remeasure}` : '',
@@ -89,6 +89,16 @@ function metricRows(list: readonly MetricComparison[]): string[][] {
       .filter(Boolean)
       .join('; '),
   ]);
+}
+
+/** Pairs, their spread and the power (minimum detectable effect) of a paired series. */
+function pairedNote(c: MetricComparison): string {
+  const p = c.paired!;
+  const parts = [`pairs ${p.pairs}`];
+  if (Number.isFinite(p.pairSd)) parts.push(`pair σ ${(p.pairSd * 100).toFixed(1)} %`);
+  if (p.mde !== null) parts.push(`detects ≥ ${(p.mde * 100).toFixed(1)} %`);
+  if (c.verdict === 'inconclusive') parts.push(p.pairsNeeded === null ? 'at a threshold' : `~${p.pairsNeeded} pairs would decide`);
+  return parts.join(', ');
 }
 
 function targetRows(list: readonly TargetResult[]): string[][] {
@@ -152,7 +162,7 @@ export function renderMarkdown(report: GateReport): string {
     formatValue(c.currentMedian, c.unit),
     ratioText(c),
     ciText(c),
-    [c.verdict === 'unchanged' ? '' : c.reason, c.remeasureNote ?? '', c.normalised ? 'normalised by calibration' : ''].filter(Boolean).join('; '),
+    [c.verdict === 'unchanged' ? '' : c.reason, c.paired ? pairedNote(c) : '', c.remeasureNote ?? '', c.normalised ? 'normalised by calibration' : ''].filter(Boolean).join('; '),
   ];
   const all = sorted(report);
   const notable = all.filter((c) => c.verdict !== 'unchanged');
@@ -171,9 +181,14 @@ export function renderMarkdown(report: GateReport): string {
       ),
       '',
     );
+  for (const n of report.notes) out.push(`- ${n}`);
+  if (report.notes.length > 0) out.push('');
   out.push(
-    `<sub>ratio = median(current) / median(baseline) with a ${conf} % bootstrap interval (${report.settings.resamples} resamples); ` +
-      'regression only when the whole interval is past the threshold and a re-measurement agrees. See packages/gate/README.md.</sub>',
+    report.comparisons.some((c) => c.paired)
+      ? `<sub>ratio = geometric mean over interleaved pairs of median(candidate run) / median(reference run), with a ${conf} % Student-t interval of the paired log-ratios; ` +
+          'regression only when the whole interval is past the threshold; "detects ≥" is the smallest slowdown this budget can catch. See packages/gate/README.md.</sub>'
+      : `<sub>ratio = median(current) / median(baseline) with a ${conf} % bootstrap interval (${report.settings.resamples} resamples); ` +
+          'regression only when the whole interval is past the threshold and a re-measurement agrees. See packages/gate/README.md.</sub>',
     '',
   );
   return out.join('\n');

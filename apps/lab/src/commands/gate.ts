@@ -4,12 +4,9 @@
  * Markdown, JSON), append to baselines/history.jsonl, and exit 0 (pass), 1 (regression or
  * missed target) or 2 (usage or infrastructure error).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   GateError,
@@ -18,8 +15,7 @@ import {
   defaultHistoryPath,
   findBaseline,
   historyEntry,
-  interleave,
-  makeBaseline,
+  pairedGateReport,
   poolMetrics,
   poolRuns,
   readBaseline,
@@ -29,20 +25,24 @@ import {
   renderText,
   resolveConfig,
   runGate,
-  type Baseline,
   type GateConfig,
   type GateReport,
   type Remeasure,
 } from '@hlp/gate';
-import { ResultsError, defaultRunsDir, findRepoRoot, fingerprint, listRuns, readRun, type Metric, type RunResult } from '@hlp/results';
+import { defaultRunsDir, findRepoRoot, fingerprint, listRuns, type Metric, type RunResult } from '@hlp/results';
 import { z } from 'zod';
 import { runCalibration } from '../bench/calibration.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
 import { LabError } from '../errors.js';
+import { benchInChild, kernelFilters, num, readRunArg, splitArgs, uniqueOf } from '../gate/bench-child.js';
+import { runPaired, type PairedStep } from '../gate/paired-run.js';
+import { exec, isDirty, prepareWorktree, recordPass, resolveReference } from '../gate/reference.js';
+import { PROFILES, benchArgs, profilePath, readSuiteConfig } from '../suite/config.js';
 import type { Io } from './bench-kernels.js';
 
+export { LAB_BIN, benchInChild, kernelFilters, readRunArg, remeasureArgs, splitArgs, withoutKernelFilters } from '../gate/bench-child.js';
+
 export const DEFAULT_SUITE = 'kernels';
-export const DEFAULT_ROUNDS = 3;
 export const DEFAULT_BENCH_ARGS = '--quick';
 export const CONFIG_FILE = 'gate.config.json';
 
@@ -51,63 +51,6 @@ export function labErrorFromGate(error: unknown): unknown {
   if (!(error instanceof GateError)) return error;
   const code = error.code === 'BASELINE_NOT_FOUND' || error.code === 'IO' ? 'INFRA' : error.code === 'INVALID_INPUT' || error.code === 'INVALID_HISTORY_ENTRY' ? 'INTERNAL' : 'USAGE';
   return new LabError(code, `gate error ${error.code}: ${error.message}`, { cause: error });
-}
-
-/** Reads a run document named on the command line: any failure is a usage error (exit 2). */
-export async function readRunArg(path: string): Promise<RunResult> {
-  try {
-    return await readRun(path);
-  } catch (error) {
-    if (error instanceof ResultsError) throw new LabError('USAGE', `cannot use run ${path}: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function uniqueOf<T>(values: readonly (T | undefined)[]): T[] {
-  return [...new Set(values.filter((v): v is T => v !== undefined))];
-}
-
-/** The kernel-suite filters (variants, n, bits, alloc) that re-measure exactly these series' cases. */
-export function kernelFilters(suspects: readonly Metric[]): { variants: string[]; ns: number[]; bits: number[]; alloc: boolean } {
-  const kernel = suspects.filter((m) => m.name !== 'alloc.churn');
-  return {
-    variants: uniqueOf(kernel.map((m) => (typeof m.labels['variant'] === 'string' ? m.labels['variant'] : undefined))),
-    ns: uniqueOf(kernel.map((m) => num(m.labels['n']))),
-    bits: uniqueOf(kernel.map((m) => num(m.labels['bits']))),
-    alloc: suspects.some((m) => m.name === 'alloc.churn'),
-  };
-}
-
-/** The lab's own CLI entry (apps/lab/bin/hlp.js), for measuring in fresh processes. */
-export const LAB_BIN = fileURLToPath(new URL('../../../bin/hlp.js', import.meta.url));
-
-/**
- * Runs `hlp bench <suite> …args` in a fresh child process (as the gated run was measured:
- * a first run in a process measures differently from a second one in the same process) and
- * returns its run document.
- */
-export async function benchInChild(
-  suite: string,
-  args: readonly string[],
-  options: { bin?: string; cwd?: string; env?: NodeJS.ProcessEnv; dir?: string } = {},
-): Promise<RunResult> {
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'hlp-bench-')));
-  const out = join(dir, `${suite}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
-  try {
-    const r = await exec(process.execPath, [options.bin ?? LAB_BIN, 'bench', suite, ...args, '--out', out], {
-      cwd: options.cwd,
-      env: { ...(options.env ?? process.env), HLP_RUNS_DIR: dir },
-    });
-    if (r.code !== 0) throw new LabError(r.code === 2 ? 'INFRA' : 'INTERNAL', `hlp bench ${suite} ${args.join(' ')} failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`);
-    return await readRunArg(out);
-  } finally {
-    if (options.dir) await rm(out, { force: true });
-    else await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** `hlp bench kernels` arguments that repeat the run's own settings for just these series. */
@@ -192,7 +135,11 @@ const GateCliOptions = z.object({
   remeasure: z.boolean().optional(),
   strict: z.boolean().optional(),
   against: z.string().min(1).optional(),
-  rounds: z.number().int().min(1).max(50).optional(),
+  rounds: z.number().int().min(2).max(50).optional(),
+  maxRounds: z.number().int().min(2).max(50).optional(),
+  budget: z.number().int().min(10).max(7200).optional(),
+  profile: z.enum(PROFILES).optional(),
+  recordPass: z.boolean().optional(),
   benchArgs: z.string().optional(),
   history: z.union([z.string().min(1), z.boolean()]).optional(),
   targets: z.boolean().optional(),
@@ -292,156 +239,93 @@ async function gateStored(runArg: string | undefined, opts: GateCliOptions, io: 
   await publish(report, opts, baselinesDir, io);
 }
 
-// -- same-job mode: --against <ref> ------------------------------------------------------------
+// -- paired same-job mode: --against <ref|auto|self> ----------------------------------------
 
-interface Exec {
-  readonly code: number;
-  readonly output: string;
-}
+export const DEFAULT_MIN_PAIRS = 4;
+export const DEFAULT_MAX_PAIRS = 10;
+export const DEFAULT_BUDGET_S = 240;
 
-/** Runs a command, collecting stdout+stderr (the last 64 KiB). */
-function exec(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Exec> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-65536);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
-    child.on('error', (error) => {
-      if (timer) clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
-}
-
-async function step(io: Io, title: string, cmd: string, args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<Exec> {
-  const t0 = performance.now();
-  io.stderr.write(`gate --against: ${title} …\n`);
-  const r = await exec(cmd, args, options).catch((error: unknown) => {
-    throw new LabError('INFRA', `${title}: cannot run ${cmd}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
-  if (r.code !== 0) throw new LabError('INFRA', `${title} failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-15).join('\n')}`);
-  io.stderr.write(`gate --against: ${title} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  return r;
-}
-
-/** Splits a --bench-args string on whitespace (no quoting needed for bench options). */
-export function splitArgs(text: string): string[] {
-  return text.split(/\s+/).filter((s) => s.length > 0);
-}
-
-/** `args` without the kernel filters (--variant, --n, --bits with their values, --no-alloc). */
-export function withoutKernelFilters(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--variant' || a === '--n' || a === '--bits') {
-      i++;
-      continue;
+/** The benchmark steps of a paired gate: a suite profile's kernels and ckks steps, or one `--suite` with `--bench-args`. */
+export async function pairedSteps(opts: GateCliOptions): Promise<{ steps: PairedStep[]; skipped: string[] }> {
+  if (opts.profile) {
+    const config = await readSuiteConfig(profilePath(opts.profile));
+    const steps: PairedStep[] = [];
+    const skipped: string[] = [];
+    for (const step of config.steps) {
+      if (step.kind === 'load') skipped.push(`load ${step.scenario} ${step.rate}/s`);
+      else steps.push({ suite: step.kind, args: benchArgs(step).slice(1) });
     }
-    if (/^--(variant|n|bits)=/.test(a) || a === '--no-alloc') continue;
-    out.push(a);
+    return { steps, skipped };
   }
-  return out;
+  const suite = opts.suite ?? DEFAULT_SUITE;
+  if (suite !== 'kernels' && suite !== 'ckks') throw new LabError('USAGE', `--against measures benchmark suites (kernels, ckks), not ${suite}: load runs are reported by hlp suite, see docs/gate.md`);
+  return { steps: [{ suite, args: splitArgs(opts.benchArgs ?? DEFAULT_BENCH_ARGS) }], skipped: [] };
 }
 
-/** Bench arguments that re-measure just the suspects' cases (kernels), else `args` unchanged. */
-export function remeasureArgs(suite: string, args: readonly string[], suspects: readonly Metric[]): string[] {
-  if (suite !== 'kernels') return [...args];
-  const f = kernelFilters(suspects);
-  const out = withoutKernelFilters(args);
-  if (f.variants.length > 0) out.push('--variant', f.variants.join(','));
-  if (f.ns.length > 0) out.push('--n', f.ns.join(','));
-  if (f.bits.length > 0) out.push('--bits', f.bits.join(','));
-  if (!f.alloc) out.push('--no-alloc');
-  return out;
-}
-
-/** `hlp gate --against <ref>`: build the ref in a worktree, run both sides interleaved, compare. */
-async function gateAgainst(ref: string, opts: GateCliOptions, io: Io): Promise<void> {
+/**
+ * `hlp gate --against <ref>`: build the reference in a worktree (`auto`: the last commit the
+ * gate passed, else the first parent; `self`: this checkout, for testing the gate), run both
+ * sides interleaved and decide each series from its paired ratios.
+ */
+async function gateAgainst(spec: string, opts: GateCliOptions, io: Io): Promise<void> {
   const baselinesDir = defaultBaselinesDir();
   const config = await loadConfig(opts, baselinesDir);
-  const suite = opts.suite ?? DEFAULT_SUITE;
-  const rounds = opts.rounds ?? DEFAULT_ROUNDS;
-  const benchArgs = splitArgs(opts.benchArgs ?? DEFAULT_BENCH_ARGS);
-  if (benchArgs.some((a) => a === '--out' || a === '--json' || a.startsWith('--out='))) throw new LabError('USAGE', '--bench-args must not hold --out or --json (the gate sets them)');
+  if ((opts.benchArgs ?? '').split(/\s+/).some((a) => a === '--out' || a === '--json' || a.startsWith('--out='))) throw new LabError('USAGE', '--bench-args must not hold --out or --json (the gate sets them)');
+  if (opts.profile && (opts.suite || opts.benchArgs)) throw new LabError('USAGE', '--profile takes its steps from the suite profile: do not combine it with --suite or --bench-args');
+  const { steps, skipped } = await pairedSteps(opts);
+  if (steps.length === 0) throw new LabError('USAGE', `profile ${opts.profile ?? ''} has no kernels or ckks step to gate`);
   const root = findRepoRoot();
   if (!root) throw new LabError('INFRA', 'not inside the monorepo: --against needs a git checkout of it');
-  const rev = await exec('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root }).catch(() => ({ code: 1, output: '' }));
-  if (rev.code !== 0) throw new LabError('USAGE', `--against ${ref}: not a commit in ${root}`);
-  const commit = rev.output.trim().split('\n')[0]!;
   const currentBin = join(root, 'apps', 'lab', 'bin', 'hlp.js');
-
-  const tmp = await mkdtemp(join(tmpdir(), 'hlp-gate-'));
-  const tree = join(tmp, 'tree');
-  let worktreeAdded = false;
+  const self = spec === 'self';
+  const reference = self ? { commit: (await exec('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim(), why: 'this checkout itself (self-test of the gate)' } : await resolveReference(root, spec);
+  io.stderr.write(`gate: reference ${reference.commit.slice(0, 10)} — ${reference.why}; candidate: the working tree\n`);
+  const worktree = self ? null : await prepareWorktree(root, reference.commit, io);
   try {
-    await step(io, `git worktree add ${ref} (${commit.slice(0, 10)})`, 'git', ['worktree', 'add', '--detach', tree, commit], { cwd: root });
-    worktreeAdded = true;
-    await step(io, 'npm ci in the worktree (a minute or two)', 'npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tree, timeoutMs: 20 * 60_000 });
-    await step(io, 'build the worktree (turbo, @hlp/lab and its dependencies)', 'npx', ['--no-install', 'turbo', 'run', 'build', '--filter=@hlp/lab...', '--output-logs=errors-only'], {
-      cwd: tree,
-      timeoutMs: 30 * 60_000,
-    });
-    const baseBin = join(tree, 'apps', 'lab', 'bin', 'hlp.js');
-    if (!existsSync(baseBin)) throw new LabError('INFRA', `${ref} has no apps/lab/bin/hlp.js: it cannot run \`hlp bench ${suite}\``);
-
-    const runSide = async (side: 'baseline' | 'current', args: readonly string[]): Promise<{ run: RunResult }> => {
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      if (side === 'baseline') delete env[SLOWDOWN_ENV]; // a known slowdown applies to the current tree only
-      const run = await benchInChild(suite, args, { bin: side === 'baseline' ? baseBin : currentBin, cwd: side === 'baseline' ? tree : root, env, dir: tmp });
-      return { run };
-    };
-    const progress = (e: { round: number; rounds: number; side: string; phase: string; ms?: number }): void => {
-      if (e.phase === 'done') io.stderr.write(`gate --against: round ${e.round}/${e.rounds} ${e.side === 'baseline' ? `${ref} (A)` : 'working tree (B)'} done in ${((e.ms ?? 0) / 1000).toFixed(1)} s\n`);
-    };
-    io.stderr.write(`gate --against: ${rounds} interleaved rounds (A = ${ref}, B = working tree): hlp bench ${suite} ${benchArgs.join(' ')}\n`);
-    const both = await interleave({ rounds, baseline: () => runSide('baseline', benchArgs), current: () => runSide('current', benchArgs), progress });
-    const baseline: Baseline = makeBaseline(
-      both.baseline.map((x) => x.run),
-      { paths: both.baseline.map(() => null) },
-    );
-    const current = poolRuns(both.current.map((x) => x.run));
-
-    const remeasure: Remeasure | { unavailable: string } =
-      opts.remeasure === false
-        ? { unavailable: '--no-remeasure' }
-        : async (suspects) => {
-            const args = remeasureArgs(suite, benchArgs, suspects);
-            io.stderr.write(`gate --against: re-measuring ${suspects.length} suspected regression(s), ${rounds} more interleaved round(s): ${args.join(' ')}\n`);
-            const again = await interleave({ rounds, baseline: () => runSide('baseline', args), current: () => runSide('current', args), progress });
-            return {
-              baseline: poolRuns(again.baseline.map((x) => x.run)).metrics,
-              current: poolRuns(again.current.map((x) => x.run)).metrics,
-            };
-          };
-    const report = await runGate({
-      current,
-      baseline,
+    const minPairs = opts.rounds ?? DEFAULT_MIN_PAIRS;
+    const outcome = await runPaired({
+      steps,
+      baseline: { bin: worktree?.bin ?? currentBin, cwd: worktree?.tree ?? root, env: process.env },
+      current: { bin: currentBin, cwd: root, env: process.env },
       config,
-      mode: 'same-job',
-      against: ref,
-      remeasure,
-      strict: opts.strict ?? false,
-      targets: opts.targets === false ? false : undefined,
-      runPath: null,
-      baselinePath: null,
+      minPairs,
+      maxPairs: Math.max(minPairs, opts.maxRounds ?? DEFAULT_MAX_PAIRS),
+      budgetS: opts.budget ?? DEFAULT_BUDGET_S,
+      io,
     });
-    await publish(report, opts, baselinesDir, io);
-  } finally {
-    if (worktreeAdded) {
-      const removed = await exec('git', ['worktree', 'remove', '--force', tree], { cwd: root }).catch(() => ({ code: 1, output: '' }));
-      if (removed.code !== 0) io.stderr.write(`warning: could not remove the worktree ${tree}: ${removed.output.trim()}\n`);
+    const notes = [...outcome.notes];
+    if (skipped.length > 0) notes.push(`not gated here: ${skipped.join(', ')} (load runs are reported by hlp suite against stored baselines, not failed on: docs/gate.md)`);
+    const reports = outcome.steps.map((s) =>
+      pairedGateReport({
+        rounds: s.rounds,
+        current: s.current,
+        config,
+        against: self ? 'self' : spec === 'auto' ? `auto: ${reference.why}` : spec,
+        referenceCommit: reference.commit,
+        strict: opts.strict ?? false,
+        targets: opts.targets === false ? false : undefined,
+        notes,
+      }),
+    );
+    const failed: string[] = [];
+    for (const report of reports) {
+      try {
+        await publish(report, opts, baselinesDir, io);
+      } catch (error) {
+        if (error instanceof LabError && error.code === 'GATE') failed.push(`${report.suite}: ${error.message}`);
+        else throw error;
+      }
     }
-    await rm(tmp, { recursive: true, force: true });
-    await exec('git', ['worktree', 'prune'], { cwd: root }).catch(() => undefined);
+    if (failed.length > 0) throw new LabError('GATE', failed.join('; '));
+    if (opts.recordPass && !self) {
+      if (await isDirty(root)) io.stderr.write('gate passed; not recorded as the reference: the working tree has uncommitted changes\n');
+      else {
+        const head = (await exec('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
+        io.stderr.write(`gate passed; recorded ${head.slice(0, 10)} in ${await recordPass(root, head, reports.map((r) => r.suite))} (commit it to make it the next reference)\n`);
+      }
+    }
+  } finally {
+    await worktree?.remove();
   }
 }
 
@@ -456,7 +340,8 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
       if (opts.baseline) throw new LabError('USAGE', '--against and --baseline exclude each other');
       await gateAgainst(opts.against, opts, io);
     } else {
-      if (opts.rounds !== undefined || opts.benchArgs !== undefined) throw new LabError('USAGE', '--rounds and --bench-args only apply with --against');
+      if (opts.rounds !== undefined || opts.benchArgs !== undefined || opts.profile !== undefined || opts.maxRounds !== undefined || opts.budget !== undefined)
+        throw new LabError('USAGE', '--rounds, --max-rounds, --budget, --profile and --bench-args only apply with --against');
       await gateStored(runArg, opts, io);
     }
   } catch (error) {
@@ -465,7 +350,12 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
 }
 
 function parseRounds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 50) throw new InvalidArgumentError('rounds must be an integer from 1 to 50');
+  if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 50) throw new InvalidArgumentError('rounds must be an integer from 2 to 50');
+  return Number(value);
+}
+
+function parseBudget(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 10 || Number(value) > 7200) throw new InvalidArgumentError('budget must be whole seconds from 10 to 7200');
   return Number(value);
 }
 
@@ -486,9 +376,17 @@ export function registerGateCommand(program: Command, io: Io): void {
     .option('--no-remeasure', 'fail on a suspected regression without measuring it again')
     .option('--strict', 'inconclusive verdicts fail the gate too')
     .option('--no-targets', 'do not check the SLO targets')
-    .option('--against <ref>', 'same-job mode: build <ref> in a git worktree and run both sides interleaved (A B A B …) on this machine')
-    .addOption(new Option('--rounds <n>', `--against: interleaved rounds per side (default ${DEFAULT_ROUNDS})`).argParser(parseRounds))
+    .option(
+      '--against <ref>',
+      'same-job paired mode (the merge decision): build <ref> in a git worktree and run it and the working tree interleaved (A B, B A, …) on this machine; ' +
+        'auto: the last commit the gate passed (baselines/gate-pass.json) else the first parent; self: this checkout on both sides (tests the gate)',
+    )
+    .addOption(new Option('--profile <name>', '--against: gate the kernels and ckks steps of this suite profile').choices(PROFILES))
+    .addOption(new Option('--rounds <n>', `--against: pairs every series gets before a decision (default ${DEFAULT_MIN_PAIRS})`).argParser(parseRounds))
+    .addOption(new Option('--max-rounds <n>', `--against: at most this many pairs for a series still undecided (default ${DEFAULT_MAX_PAIRS})`).argParser(parseRounds))
+    .addOption(new Option('--budget <s>', `--against: seconds of measuring after which no further pair starts (default ${DEFAULT_BUDGET_S})`).argParser(parseBudget))
     .option('--bench-args <args>', `--against: arguments of \`hlp bench <suite>\` (default "${DEFAULT_BENCH_ARGS}")`)
+    .option('--record-pass', '--against: on a pass of a clean checkout, record HEAD in baselines/gate-pass.json as the next reference')
     .option('--history <file>', 'append the verdicts to this file (default: baselines/history.jsonl)')
     .option('--no-history', 'do not append to the history')
     .addHelpText(

@@ -132,3 +132,20 @@ export function estimateSeconds(step: SuiteStep): number {
       return step.warmupS + step.durationS + 15;
   }
 }
+
+/** `hlp bench <kind> …` arguments that repeat a suite step. */
+export function benchArgs(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>): string[] {
+  const a: string[] = [step.kind];
+  if (step.kind === 'kernels') {
+    if (step.variants) a.push('--variant', step.variants.join(','));
+    a.push('--n', step.ns.join(','), '--bits', step.bits.join(','));
+    if (!step.alloc) a.push('--no-alloc');
+  } else {
+    a.push('--backend', step.backends.join(','), '--n', step.ns.join(','));
+    if (step.threads) a.push('--threads', step.threads.join(','));
+    if (!step.prompt) a.push('--no-prompt');
+  }
+  if (step.timeMs) a.push('--time', String(step.timeMs));
+  if (step.quick) a.push('--quick');
+  return a;
+}

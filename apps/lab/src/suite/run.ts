@@ -48,7 +48,8 @@ import type { Io } from '../commands/bench-kernels.js';
 import { buildReport } from '../commands/report.js';
 import { LabError } from '../errors.js';
 import { settingsKey, startEmbedded, type EmbeddedServices, type EmbeddedSettings } from '../load/services.js';
-import { estimateSeconds, type SuiteConfig, type SuiteStep } from './config.js';
+import { benchArgs, estimateSeconds, type SuiteConfig, type SuiteStep } from './config.js';
+export { benchArgs } from './config.js';
 import { StepBar, clock } from './progress.js';
 import { capacityModel } from './capacity.js';
 
@@ -102,23 +103,6 @@ function stepTitle(step: SuiteStep): string {
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Interrupted('interrupted');
-}
-
-/** `hlp bench <kind> …` arguments that repeat a suite step. */
-export function benchArgs(step: Extract<SuiteStep, { kind: 'kernels' | 'ckks' }>): string[] {
-  const a: string[] = [step.kind];
-  if (step.kind === 'kernels') {
-    if (step.variants) a.push('--variant', step.variants.join(','));
-    a.push('--n', step.ns.join(','), '--bits', step.bits.join(','));
-    if (!step.alloc) a.push('--no-alloc');
-  } else {
-    a.push('--backend', step.backends.join(','), '--n', step.ns.join(','));
-    if (step.threads) a.push('--threads', step.threads.join(','));
-    if (!step.prompt) a.push('--no-prompt');
-  }
-  if (step.timeMs) a.push('--time', String(step.timeMs));
-  if (step.quick) a.push('--quick');
-  return a;
 }
 
 /**

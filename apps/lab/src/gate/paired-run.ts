@@ -1,0 +1,136 @@
+/**
+ * Runs the reference (A) and the candidate (B) interleaved — A B, B A, A B, … each run a fresh
+ * `hlp bench` process — and keeps adding rounds, only for the benchmark steps that still hold
+ * undecided series and narrowed to their cases, until every series is decided, the pairs reach
+ * their maximum, or the time budget is spent.
+ */
+import { comparePairedRounds, metricKey, roundOrder, type GateConfig, type PairedRound } from '@hlp/gate';
+import type { Metric, RunResult } from '@hlp/results';
+import type { Io } from '../commands/bench-kernels.js';
+import { benchInChild, remeasureArgs } from './bench-child.js';
+import { SLOWDOWN_ENV } from '../bench/measure.js';
+
+/** One `hlp bench <suite> <args>` measured on both sides. */
+export interface PairedStep {
+  readonly suite: 'kernels' | 'ckks';
+  readonly args: readonly string[];
+}
+
+export interface Side {
+  readonly bin: string;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface PairedOptions {
+  readonly steps: readonly PairedStep[];
+  readonly baseline: Side;
+  readonly current: Side;
+  readonly config: GateConfig;
+  /** Pairs every step gets before the first decision (≥ 2). */
+  readonly minPairs: number;
+  /** No series gets more pairs than this. */
+  readonly maxPairs: number;
+  /** Seconds of measuring after which no further round starts. */
+  readonly budgetS: number;
+  readonly io: Io;
+}
+
+export interface PairedStepResult {
+  readonly step: PairedStep;
+  readonly rounds: PairedRound[];
+  /** The last full candidate run (identity and targets for the report). */
+  readonly current: RunResult;
+  readonly seconds: number;
+}
+
+export interface PairedOutcome {
+  readonly steps: PairedStepResult[];
+  readonly notes: string[];
+  readonly seconds: number;
+}
+
+/** Side environment: a known slowdown (for testing the gate) applies to the candidate only. */
+export function sideEnv(env: NodeJS.ProcessEnv, side: 'baseline' | 'current'): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (side === 'baseline') delete out[SLOWDOWN_ENV];
+  return out;
+}
+
+/** `hlp bench ckks` arguments narrowed to the undecided series (no prompt case when none of them is one). */
+export function narrowCkksArgs(args: readonly string[], undecided: readonly Metric[]): string[] {
+  const out = [...args];
+  if (!undecided.some((m) => m.name === 'ckks.prompt_encrypt') && !out.includes('--no-prompt')) out.push('--no-prompt');
+  return out;
+}
+
+function narrow(step: PairedStep, undecided: readonly Metric[]): string[] {
+  return step.suite === 'kernels' ? remeasureArgs('kernels', step.args, undecided) : narrowCkksArgs(step.args, undecided);
+}
+
+interface StepState {
+  readonly step: PairedStep;
+  readonly rounds: PairedRound[];
+  current: RunResult | null;
+  seconds: number;
+  /** Undecided series after the last decision (null: not decided yet). */
+  undecided: Metric[] | null;
+  lastRoundS: number;
+}
+
+async function runRound(state: StepState, round: number, args: readonly string[], o: PairedOptions): Promise<void> {
+  const t0 = performance.now();
+  const got: Partial<Record<'baseline' | 'current', RunResult>> = {};
+  for (const side of roundOrder(round)) {
+    const s = side === 'baseline' ? o.baseline : o.current;
+    got[side] = await benchInChild(state.step.suite, args, { bin: s.bin, cwd: s.cwd, env: sideEnv(s.env, side) });
+  }
+  state.rounds.push({ baseline: got.baseline!.metrics, current: got.current!.metrics });
+  if (state.current === null || args === state.step.args) state.current = got.current!;
+  state.lastRoundS = (performance.now() - t0) / 1000;
+  state.seconds += state.lastRoundS;
+  o.io.stderr.write(`gate: ${state.step.suite} pair ${state.rounds.length} (${roundOrder(round).map((x) => (x === 'baseline' ? 'A' : 'B')).join(' ')}) in ${state.lastRoundS.toFixed(1)} s\n`);
+}
+
+function decideState(state: StepState, config: GateConfig): void {
+  const { comparisons } = comparePairedRounds(state.rounds, config);
+  const open = new Set(comparisons.filter((c) => c.verdict === 'inconclusive').map((c) => c.key));
+  state.undecided = (state.current?.metrics ?? []).filter((m) => open.has(metricKey(m)));
+}
+
+/** Runs the paired comparison of every step (see the module comment). */
+export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
+  const t0 = performance.now();
+  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const states: StepState[] = o.steps.map((step) => ({ step, rounds: [], current: null, seconds: 0, undecided: null, lastRoundS: 0 }));
+  const notes: string[] = [];
+  // The minimum pairs of every step first: the decision needs them all, budget or not.
+  for (const state of states) {
+    for (let r = 1; r <= o.minPairs; r++) await runRound(state, r, state.step.args, o);
+    decideState(state, o.config);
+  }
+  // Then more rounds, round-robin over the steps with undecided series, while the budget lasts.
+  for (;;) {
+    const open = states.filter((s) => (s.undecided?.length ?? 0) > 0 && s.rounds.length < o.maxPairs);
+    if (open.length === 0) break;
+    let progressed = false;
+    for (const state of open) {
+      if (elapsed() + state.lastRoundS > o.budgetS) continue;
+      await runRound(state, state.rounds.length + 1, narrow(state.step, state.undecided ?? []), o);
+      decideState(state, o.config);
+      progressed = true;
+    }
+    if (!progressed) {
+      notes.push(`the time budget (${o.budgetS} s) was spent with ${open.reduce((a, s) => a + (s.undecided?.length ?? 0), 0)} series undecided; a larger --budget would add pairs for them`);
+      break;
+    }
+  }
+  for (const s of states)
+    if ((s.undecided?.length ?? 0) > 0 && s.rounds.length >= o.maxPairs) notes.push(`${s.step.suite}: ${s.undecided!.length} series still undecided at the maximum of ${o.maxPairs} pairs`);
+  notes.push(`measured in ${elapsed().toFixed(0)} s: ${states.map((s) => `${s.step.suite} ${s.rounds.length} pairs (${s.seconds.toFixed(0)} s)`).join(', ')}`);
+  return {
+    steps: states.map((s) => ({ step: s.step, rounds: s.rounds, current: s.current!, seconds: s.seconds })),
+    notes,
+    seconds: elapsed(),
+  };
+}
