@@ -21,6 +21,7 @@
 import { NativeBackend, type CkksBackend } from '@hlp/ckks';
 import {
   GPT2,
+  ciphertextCount,
   isModelError,
   packBatch,
   planPacking,
@@ -129,6 +130,30 @@ function asTokenLists(input: EmbeddingsRequest['input']): (string | number[])[] 
   return input as (string | number[])[];
 }
 
+/**
+ * Characters per token a prompt may average. GPT-2 text averages about 4; 32 leaves room for long
+ * tokens (runs of spaces, repeated punctuation) while letting a prompt far beyond any token limit
+ * be refused by its length alone, before tokenizing costs anything.
+ */
+export const MAX_CHARS_PER_TOKEN = 32;
+
+/** @throws ProtocolError INPUT_TOO_LONG when an input, or all of them, could not fit the token limits */
+function checkCharacters(lists: readonly (string | readonly number[])[], maxPromptTokens: number, maxRequestTokens: number): void {
+  const perInput = maxPromptTokens * MAX_CHARS_PER_TOKEN;
+  const perRequest = maxRequestTokens * MAX_CHARS_PER_TOKEN;
+  let total = 0;
+  lists.forEach((item, i) => {
+    if (typeof item !== 'string') return;
+    if (item.length > perInput) {
+      throw new ProtocolError('INPUT_TOO_LONG', `input ${i} has ${item.length} characters, more than the ${perInput} that ${maxPromptTokens} tokens (the per-input token limit) allow`, 'input');
+    }
+    total += item.length;
+  });
+  if (total > perRequest) {
+    throw new ProtocolError('INPUT_TOO_LONG', `the request has ${total} characters, more than the ${perRequest} that ${maxRequestTokens} tokens (--max-request-tokens) allow`, 'input');
+  }
+}
+
 export class Pipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -163,6 +188,7 @@ export class Pipeline {
   tokenize(input: EmbeddingsRequest['input']): number[][] {
     const lists = asTokenLists(input);
     const max = this.deps.maxPromptTokens;
+    checkCharacters(lists, max, this.deps.maxRequestTokens);
     let total = 0;
     const out = lists.map((item, i) => {
       let ids: number[];
@@ -191,6 +217,19 @@ export class Pipeline {
     return out;
   }
 
+  /**
+   * Refuses at admission a request the service would refuse anyway (as a 502 after all the
+   * encryption work). The count is a lower bound (no alignment padding), so nothing that fits is refused.
+   * @throws ProtocolError TOO_MANY_CIPHERTEXTS
+   */
+  private checkCiphertexts(layout: PackingLayout, tokens: number, width: number): void {
+    const need = ciphertextCount(layout, tokens, this.deps.backend.slotCount, width);
+    const max = this.deps.info.limits.maxCiphertexts;
+    if (need > max) {
+      throw new ProtocolError('TOO_MANY_CIPHERTEXTS', `the request's ${tokens} tokens need ${need} ciphertexts, more than the ${max} the inference service accepts per call (its limits.maxCiphertexts); send fewer tokens per request`, 'input');
+    }
+  }
+
   /** Model, dimensions and tokens of one request. @throws ProtocolError for bad input */
   prepare(req: EmbeddingsRequest): Prepared {
     const workload = this.workloadFor(req.model);
@@ -201,12 +240,15 @@ export class Pipeline {
     const idLists = this.tokenize(req.input);
     const tokenizeMs = now() - t;
     for (const ids of idLists) this.deps.metrics.promptTokens.observe(ids.length);
+    const layout = this.layoutFor(workload);
+    const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
+    this.checkCiphertexts(layout, tokens, workload.inputWidth);
     return {
       model: req.model,
       workload,
-      layout: this.layoutFor(workload),
+      layout,
       idLists,
-      tokens: idLists.reduce((n, ids) => n + ids.length, 0),
+      tokens,
       tokenizeMs,
       encodingFormat: req.encoding_format ?? 'float',
     };

@@ -40,6 +40,7 @@ import {
   ServiceInfo,
   compressionFor,
   createDualServer,
+  decodePathSegment,
   describeZodError,
   encodeFrames,
   formatServerTiming,
@@ -397,6 +398,28 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     }
   }
 
+  /** Whether a caller may see details (key id, backend, pid, upstream errors): open proxies show them to all. */
+  function showsDetails(req: Req): boolean {
+    if (!clientTokens) return true;
+    const cred = parseBearer(headerValue(req.headers, 'authorization'));
+    return cred.kind === 'token' && clientTokens.has(cred.token);
+  }
+
+  /**
+   * /readyz stays open for probes (status code and state only); the key id, backend, pid and
+   * upstream error identify the deployment, so with client tokens only a valid one sees them.
+   */
+  async function readiness(req: Req, res: Res): Promise<void> {
+    const details = showsDetails(req);
+    const pid = details ? { pid: process.pid } : {};
+    if (closing) return sendJson(res, 503, { status: 'draining', ...pid });
+    const h = await upstreamHealthy();
+    if (!state) return sendJson(res, 503, { status: 'starting', upstream: h.ok ? 'up' : 'down' });
+    if (!h.ok) return sendJson(res, 503, { status: 'upstream down', upstream: 'down', breaker: breaker.state, ...(details ? { error: h.error ?? null } : {}) });
+    const extra = details ? { keyId: state.upload.keyId, backend: state.backend.name, ...pid } : {};
+    return sendJson(res, 200, { status: 'ready', upstream: 'up', breaker: breaker.state, ...extra });
+  }
+
   async function jsonRequest(req: Req): Promise<EmbeddingsRequest> {
     requireMediaType(req, 'application/json');
     const body = await readBody(req, maxBody);
@@ -438,13 +461,8 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
       switch (route) {
         case '/healthz':
           return sendJson(res, 200, { status: closing ? 'draining' : 'ok', service: 'hlp-proxy', pid: process.pid });
-        case '/readyz': {
-          if (closing) return sendJson(res, 503, { status: 'draining', pid: process.pid });
-          const h = await upstreamHealthy();
-          if (!state) return sendJson(res, 503, { status: 'starting', upstream: h.ok ? 'up' : 'down' });
-          if (!h.ok) return sendJson(res, 503, { status: 'upstream down', upstream: 'down', breaker: breaker.state, error: h.error ?? null });
-          return sendJson(res, 200, { status: 'ready', upstream: 'up', breaker: breaker.state, keyId: state.upload.keyId, backend: state.backend.name, pid: process.pid });
-        }
+        case '/readyz':
+          return await readiness(req, res);
         case '/metrics': {
           const { text, contentType } = config.metricsSource
             ? await config.metricsSource()
@@ -467,7 +485,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           expect('GET');
           authorize(req);
           const st = requireReady();
-          const id = decodeURIComponent(path.slice('/v1/models/'.length));
+          const id = decodePathSegment(path.slice('/v1/models/'.length));
           const w = st.pipeline.workloadFor(id);
           return sendJson(res, 200, { id: w.model, object: 'model', created: st.created, owned_by: 'hlp' }, {}, zip);
         }

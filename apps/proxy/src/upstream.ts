@@ -297,6 +297,9 @@ export class Upstream {
       });
       stream.on('end', () => {
         if (settled) return;
+        // A stream that ends before any response headers is a connection that went away (the
+        // service died, its session closed), never an answer with status 0.
+        if (!gotResponse) return fail(Object.assign(new Error(`the connection closed before ${path} was answered`), { code: 'ECONNRESET' }));
         settled = true;
         const tEnd = performance.now();
         const headersAt = tHeaders || tEnd;

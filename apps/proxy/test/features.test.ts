@@ -126,6 +126,29 @@ describe('the encrypted-prompt cache (off by default)', () => {
   });
 });
 
+describe("the service's ciphertext limit, applied at admission", () => {
+  let small: InferenceServer;
+  let p: ProxyServer;
+  before(async () => {
+    small = await startInference({ port: 0, token: TOKEN, log: quiet, defaultMetrics: false, workloads: ['affine'], maxCiphertexts: 8 });
+    p = await startProxy({ port: 0, upstream: small.url, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 0 });
+    await p.ready;
+  });
+  after(async () => {
+    await p?.close();
+    await small?.close();
+  });
+
+  it('a request needing more ciphertexts than /v1/info allows is 413 TOO_MANY_CIPHERTEXTS, never a 502; a small one passes', async () => {
+    const big = await embed(p.url, Array.from({ length: 200 }, () => 31373));
+    assert.equal(big.status, 413, JSON.stringify(big.json));
+    assert.equal(codeOf(big.json), 'TOO_MANY_CIPHERTEXTS');
+    assert.match(JSON.stringify(big.json), /more than the 8 /);
+    const ok = await embed(p.url, 'fits in one ciphertext');
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  });
+});
+
 describe('client auth (bearer tokens, as the OpenAI API uses them)', () => {
   let p: ProxyServer;
   before(async () => {
@@ -155,6 +178,20 @@ describe('client auth (bearer tokens, as the OpenAI API uses them)', () => {
     assert.equal((await fetch(`${p.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${p.url}/readyz`)).status, 200);
     assert.equal((await fetch(`${p.url}/metrics`)).status, 200);
+  });
+
+  it('/readyz stays open, but only a valid client token sees the key id, backend and pid', async () => {
+    const bare = await fetch(`${p.url}/readyz`);
+    assert.equal(bare.status, 200);
+    assert.deepEqual(await bare.json(), { status: 'ready', upstream: 'up', breaker: 'closed' });
+    const wrong = await fetch(`${p.url}/readyz`, { headers: { authorization: 'Bearer sk-test-gamma' } });
+    assert.equal(wrong.status, 200);
+    assert.equal(((await wrong.json()) as { keyId?: string }).keyId, undefined);
+    const known = await fetch(`${p.url}/readyz`, { headers: { authorization: 'Bearer sk-test-alpha' } });
+    const j = (await known.json()) as { keyId: string; backend: string; pid: number };
+    assert.equal(j.keyId, p.keyId());
+    assert.equal(j.backend, p.backendName());
+    assert.equal(j.pid, process.pid);
   });
 
   it('the official client: its apiKey is the bearer token', async () => {

@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startInference } from '@hlp/inference';
+import { ProtocolError } from '@hlp/protocol';
 import { startProxy, type ProxyServer } from '../src/index.js';
+import { Upstream } from '../src/upstream.js';
 import { TOKEN, assertClose, codeOf, postJson, quiet, referenceEmbedding } from './helpers.js';
 import { INFERENCE_BIN, PROXY_BIN, freePort, hasCommand, startProcess, type ServiceProcess } from './procs.js';
 
@@ -111,6 +113,65 @@ describe('the circuit breaker in front of the inference service', { timeout: 90_
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('the first request after the service dies', { timeout: 90_000 }, () => {
+  it('a stream closed before any response headers (a dying service\'s session) is UPSTREAM_DOWN, not status 0', async () => {
+    const dying = http2.createServer();
+    dying.on('stream', (s) => s.close(http2.constants.NGHTTP2_NO_ERROR));
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    const upstream = new Upstream(`http://127.0.0.1:${(dying.address() as { port: number }).port}`);
+    try {
+      for (const body of [undefined, [Buffer.alloc(16)]]) {
+        await assert.rejects(upstream.call('/v1/evaluate', body ? { body } : {}), (e: unknown) => e instanceof ProtocolError && e.code === 'UPSTREAM_DOWN');
+      }
+    } finally {
+      upstream.close();
+      dying.close();
+    }
+  });
+
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`${signal}: the very first request is 503 UPSTREAM_DOWN with Retry-After, never a 502`, async () => {
+      const port = await freePort();
+      const service = await spawnService(INFERENCE_BIN, ['--port', String(port), '--workloads', 'affine', '--quiet']);
+      const proxy = await startProxy({ port: 0, upstream: service.url, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 0 });
+      try {
+        await proxy.ready;
+        assert.equal((await postJson(`${proxy.url}/v1/embeddings`, { model: 'hlp-affine', input: 'before' })).status, 200);
+        await service.stop(signal);
+        forget(service);
+        assert.ok(await tcpRefused(port));
+        const first = await postJson(`${proxy.url}/v1/embeddings`, { model: 'hlp-affine', input: 'first after the kill' });
+        assert.equal(first.status, 503, JSON.stringify(first.json));
+        assert.equal(codeOf(first.json), 'UPSTREAM_DOWN');
+        assert.ok(first.headers.get('retry-after'));
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
+describe('a megabyte prompt without spaces', { timeout: 60_000 }, () => {
+  it('is refused with 400 INPUT_TOO_LONG at once, and /healthz answers meanwhile', async () => {
+    const service = await spawnService(INFERENCE_BIN, ['--port', '0', '--workloads', 'affine', '--quiet']);
+    const proxy = await spawnService(PROXY_BIN, ['--port', '0', '--upstream', service.url, '--batch-window', '0', '--quiet']);
+    await proxy.waitFor('ready');
+    const body = { model: 'hlp-affine', input: 'a'.repeat(1_000_000) };
+    const t0 = performance.now();
+    const big = postJson(`${proxy.url}/v1/embeddings`, body).then((r) => ({ ...r, ms: performance.now() - t0 }));
+    const health = fetch(`${proxy.url}/healthz`).then((r) => ({ status: r.status, ms: performance.now() - t0 }));
+    const [b, h] = await Promise.all([big, health]);
+    assert.equal(b.status, 400, JSON.stringify(b.json));
+    assert.equal(codeOf(b.json), 'INPUT_TOO_LONG');
+    assert.match(JSON.stringify(b.json), /max-request-tokens|token limit/);
+    // Without the limit this request alone held the event loop for minutes.
+    assert.ok(b.ms < 2000, `answered after ${b.ms} ms`);
+    assert.equal(h.status, 200);
+    assert.ok(h.ms < 2000, `/healthz answered after ${h.ms} ms`);
+    assert.equal((await fetch(`${proxy.url}/healthz`)).status, 200);
   });
 });
 

@@ -243,6 +243,31 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
     assert.equal(codeOf(ids.json), 'TOO_MANY_TOKENS');
   });
 
+  it('more characters than the token limits allow → 400 INPUT_TOO_LONG before tokenizing, quickly', async () => {
+    for (const input of ['a'.repeat(100_000), 'a'.repeat(1_000_000), Array.from({ length: 9 }, () => 'b '.repeat(15_000))]) {
+      const t0 = performance.now();
+      const r = await postJson(url(), { model: 'hlp-affine', input });
+      const ms = performance.now() - t0;
+      assert.equal(r.status, 400);
+      assert.equal(codeOf(r.json), 'INPUT_TOO_LONG');
+      assert.equal((r.json as { error: { param: string } }).error.param, 'input');
+      assert.ok(ms < 1000, `answered after ${ms} ms`);
+    }
+    // Within the character limit, the token limit still decides.
+    const words = await postJson(url(), { model: 'hlp-affine', input: 'hi '.repeat(2000) });
+    assert.equal(codeOf(words.json), 'TOO_MANY_TOKENS');
+  });
+
+  it('a malformed percent-encoded path → 400 MALFORMED_URL, on the proxy and on the service', async () => {
+    for (const target of [`${proxy.url}/v1/models/%ZZ`, `${proxy.url}/v1/models/%E0%A4%A`, `${inference.url}/v1/keys/%ZZ`, `${inference.url}/v1/info%`]) {
+      const r = await fetch(target, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(r.status, 400, target);
+      assert.equal(codeOf(await r.json()), 'MALFORMED_URL', target);
+    }
+    const ok = await fetch(`${proxy.url}/v1/models/hlp%2Daffine`);
+    assert.equal(ok.status, 200);
+  });
+
   it('unknown model → 404 UNKNOWN_MODEL; bad token id → 400 INVALID_TOKEN_ID; schema → 400 INVALID_REQUEST', async () => {
     const m = await postJson(url(), { model: 'gpt-4', input: 'x' });
     assert.equal(m.status, 404);

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   TOO_MANY_TOKENS: { status: 400, type: 'invalid_request_error', description: 'prompt has too many tokens' },
   /** A prompt has more characters than its token limit could need (checked before tokenizing, so huge text costs nothing). */
   INPUT_TOO_LONG: { status: 400, type: 'invalid_request_error', description: 'prompt has too many characters for the token limit' },
+  /** One request needs more ciphertexts than the inference service takes in one call (its `limits.maxCiphertexts`). */
+  TOO_MANY_CIPHERTEXTS: { status: 413, type: 'invalid_request_error', description: 'request needs more ciphertexts than the service accepts' },
   /** The request target is not a valid URL path (bad percent-encoding, for one). */
   MALFORMED_URL: { status: 400, type: 'invalid_request_error', description: 'malformed request URL' },
   /** A token id is not in [0, 50257). */
