@@ -16,6 +16,7 @@ declare -A wanted=(
   [chromium]=chromium       # headless browser for the HTML report test (playwright-core)
   [redis-server]=redis-server  # L2 key cache of the inference service (tests start their own on a free port)
   [openssl]=openssl         # self-signed certificates for the TLS tests
+  [stress-ng]=stress-ng     # a bounded CPU neighbour for the gate's self-test (apps/lab/scripts/gate-selftest.mjs)
 )
 
 missing=()
