@@ -293,20 +293,7 @@ export async function runGate(input: GateInput): Promise<GateReport> {
 
   const targets = input.targets === false ? [] : evaluateTargets(current, input.targets ?? SLO_TARGETS);
 
-  const count = (v: Verdict): number => final.filter((c) => c.verdict === v).length;
-  const countU = (s: UnmatchedMetric['status']): number => unmatched.filter((u) => u.status === s).length;
-  const counts: GateCounts = {
-    regression: count('regression'),
-    improvement: count('improvement'),
-    unchanged: count('unchanged'),
-    inconclusive: count('inconclusive'),
-    missing: countU('missing'),
-    new: countU('new'),
-    incomparable: countU('incomparable'),
-    targetsMet: targets.filter((t) => t.status === 'met').length,
-    targetsMissed: targets.filter((t) => t.status === 'missed').length,
-    targetsNotApplicable: targets.filter((t) => t.status === 'not-applicable').length,
-  };
+  const counts = countVerdicts(final, unmatched, targets);
   const failures: string[] = [];
   for (const c of final)
     if (c.verdict === 'regression')
@@ -357,6 +344,25 @@ export async function runGate(input: GateInput): Promise<GateReport> {
       minSamples: config.minSamples,
       seed: config.seed,
     },
+  };
+}
+
+/** The headline counts of a report: verdicts, unmatched series, targets. */
+export function countVerdicts(comparisons: readonly MetricComparison[], unmatched: readonly UnmatchedMetric[], targets: readonly TargetResult[]): GateCounts {
+  const count = (v: Verdict): number => comparisons.filter((c) => c.verdict === v).length;
+  const countU = (s: UnmatchedMetric['status']): number => unmatched.filter((u) => u.status === s).length;
+  const countT = (s: TargetResult['status']): number => targets.filter((t) => t.status === s).length;
+  return {
+    regression: count('regression'),
+    improvement: count('improvement'),
+    unchanged: count('unchanged'),
+    inconclusive: count('inconclusive'),
+    missing: countU('missing'),
+    new: countU('new'),
+    incomparable: countU('incomparable'),
+    targetsMet: countT('met'),
+    targetsMissed: countT('missed'),
+    targetsNotApplicable: countT('not-applicable'),
   };
 }
 

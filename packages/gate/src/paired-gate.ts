@@ -2,10 +2,9 @@
 import type { RunResult } from '@hlp/results';
 import type { MetricComparison } from './compare.js';
 import { resolveConfig, type GateConfig } from './config.js';
-import { REPORT_SCHEMA, type GateCounts, type GateReport } from './gate.js';
+import { REPORT_SCHEMA, countVerdicts, type GateReport } from './gate.js';
 import { comparePairedRounds, type PairedRound } from './paired-compare.js';
 import { SLO_TARGETS, evaluateTargets, type SloTarget } from './targets.js';
-import type { Verdict } from './verdict.js';
 
 export interface PairedGateInput {
   readonly rounds: readonly PairedRound[];
@@ -48,20 +47,7 @@ export function pairedGateReport(input: PairedGateInput): GateReport {
   const { comparisons, unmatched } = comparePairedRounds(input.rounds, config);
   const current = input.current;
   const targets = input.targets === false ? [] : evaluateTargets(current, input.targets ?? SLO_TARGETS);
-  const count = (v: Verdict): number => comparisons.filter((c) => c.verdict === v).length;
-  const countU = (s: string): number => unmatched.filter((u) => u.status === s).length;
-  const counts: GateCounts = {
-    regression: count('regression'),
-    improvement: count('improvement'),
-    unchanged: count('unchanged'),
-    inconclusive: count('inconclusive'),
-    missing: countU('missing'),
-    new: countU('new'),
-    incomparable: countU('incomparable'),
-    targetsMet: targets.filter((t) => t.status === 'met').length,
-    targetsMissed: targets.filter((t) => t.status === 'missed').length,
-    targetsNotApplicable: targets.filter((t) => t.status === 'not-applicable').length,
-  };
+  const counts = countVerdicts(comparisons, unmatched, targets);
   const ratio = (c: MetricComparison): string => `×${c.ratio?.toFixed(3) ?? '?'}${c.ci ? ` [${c.ci[0].toFixed(3)}, ${c.ci[1].toFixed(3)}]` : ''}`;
   const failures: string[] = [];
   for (const c of comparisons) if (c.verdict === 'regression') failures.push(`regression: ${describe(c)} ${ratio(c)} over ${c.paired?.pairs ?? '?'} interleaved pairs`);
