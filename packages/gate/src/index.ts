@@ -73,7 +73,6 @@ export {
   type History,
   type HistoryProblem,
 } from './history.js';
-export { interleave, type InterleaveEvent, type InterleaveOptions, type Interleaved, type Side } from './interleave.js';
 export { headline, renderJson, renderMarkdown, renderText } from './report.js';
 export { decidePaired, incompleteBeta, roundOrder, studentCdf, studentQuantile, type PairedDecision, type PairedStats } from './paired.js';
 export { comparePairedRounds, type PairedRound } from './paired-compare.js';
