@@ -299,42 +299,29 @@ describe('HLP_BENCH_SLOWDOWN (a known slowdown, for testing the gate)', () => {
     assert.equal(slowdownFor('ntt.forward', {}, {}), 1);
   });
 
-  it('really slows measure() down by the factor (time is spent, not numbers scaled)', async () => {
-    // Each slowed sample is its own call's time × factor, so low quantiles compare robustly even on
-    // a busy shared machine; rounds alternate plain and slowed so both see the same conditions.
-    const opts = { timeMs: 40, warmupMs: 10, minIterations: 64, metric: { name: 'test.busy', labels: { k: 1 } } };
-    const p10 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 10)]!;
+  it('really slows measure() down by the factor: the busy-wait spends the time, on matching cases only', async () => {
+    // A fake clock makes the arithmetic exact: each call of the case advances it by 1000 ns and
+    // every reading by 10 ns, so a busy-wait shows as the readings it took.
+    let t = 0n;
+    const clock = (): bigint => (t += 10n);
+    const call = (): void => void (t += 1000n);
+    const opts = { timeMs: 5, warmupMs: 0, minIterations: 32, clock, metric: { name: 'test.busy', labels: { k: 1 } } };
     const saved = process.env['HLP_BENCH_SLOWDOWN'];
     try {
       delete process.env['HLP_BENCH_SLOWDOWN'];
-      await measure(busy, opts); // JIT warm-up, discarded
-      let plain = Infinity;
-      let slowed = Infinity;
-      let spent = 0;
-      let wall = 0;
-      for (let round = 0; round < 5; round++) {
-        delete process.env['HLP_BENCH_SLOWDOWN'];
-        plain = Math.min(plain, p10(await measure(busy, opts)));
-        process.env['HLP_BENCH_SLOWDOWN'] = 'test.busy:1.5';
-        const t0 = process.hrtime.bigint();
-        const xs = await measure(busy, opts);
-        wall += Number(process.hrtime.bigint() - t0);
-        spent += xs.reduce((a, b) => a + b, 0);
-        slowed = Math.min(slowed, p10(xs));
-      }
-      const ratio = slowed / plain;
-      // The lower bound proves time is spent; the upper one tells ×1.5 from a busy-wait of the whole
-      // factor (×2.5). It is loose because this host switches between speed states ~×1.6 apart for
-      // seconds at a time, and a plain and a slowed round can land in different states.
-      assert.ok(ratio > 1.35 && ratio < 2.2, `slowed/plain p10 = ${ratio}`);
-      // the recorded samples are real elapsed time: their sum fits in the wall time spent
-      assert.ok(spent <= wall, `${spent} ns recorded in ${wall} ns of wall time`);
-      process.env['HLP_BENCH_SLOWDOWN'] = 'other.metric:3';
-      const untouched = p10(await measure(busy, opts)) / plain;
-      assert.ok(untouched < 1.25, `other metric slowed: ${untouched}`);
+      const plain = await measure(call, opts);
+      assert.ok(plain.length >= 32);
+      assert.ok(plain.every((x) => x === 1010), `plain: ${plain.slice(0, 4).join(', ')}`); // reading, call, reading
       process.env['HLP_BENCH_SLOWDOWN'] = 'test.busy:1.5';
-      const explicit = p10(await measure(busy, { ...opts, slowdown: 1 })) / plain;
-      assert.ok(explicit < 1.25, `an explicit factor overrides the environment: ${explicit}`);
+      const slowed = await measure(call, opts);
+      // the wait runs until 1.5 × 1010 ns after the first reading, in 10 ns readings
+      assert.ok(slowed.every((x) => x >= 1515 && x < 1525), `slowed: ${slowed.slice(0, 4).join(', ')}`);
+      process.env['HLP_BENCH_SLOWDOWN'] = 'other.metric:3';
+      assert.ok((await measure(call, opts)).every((x) => x === 1010), 'a rule for another metric leaves this one alone');
+      process.env['HLP_BENCH_SLOWDOWN'] = 'test.busy:1.5';
+      assert.ok((await measure(call, { ...opts, slowdown: 1 })).every((x) => x === 1010), 'an explicit factor overrides the environment');
+      const real = await measure(busy, { timeMs: 20, warmupMs: 0, minIterations: 16, slowdown: 2 });
+      assert.ok(real.every((x) => x > 0), 'on the real clock every sample is elapsed time');
     } finally {
       if (saved === undefined) delete process.env['HLP_BENCH_SLOWDOWN'];
       else process.env['HLP_BENCH_SLOWDOWN'] = saved;

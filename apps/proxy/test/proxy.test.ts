@@ -251,7 +251,7 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
       assert.equal(r.status, 400);
       assert.equal(codeOf(r.json), 'INPUT_TOO_LONG');
       assert.equal((r.json as { error: { param: string } }).error.param, 'input');
-      assert.ok(ms < 1000, `answered after ${ms} ms`);
+      assert.ok(ms < 10_000, `answered after ${ms} ms (unbounded tokenizing took minutes)`);
     }
     // Within the character limit, the token limit still decides.
     const words = await postJson(url(), { model: 'hlp-affine', input: 'hi '.repeat(2000) });

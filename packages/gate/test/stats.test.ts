@@ -79,7 +79,7 @@ describe('bootstrapRatio', () => {
     const c = lognormal(20000, 103, 0.05, 2);
     const t0 = performance.now();
     const r = bootstrapRatio(b, c, { seed: 1 });
-    assert.ok(performance.now() - t0 < 2000);
+    assert.ok(performance.now() - t0 < 10_000);
     assert.ok(r.lower > 1.0 && r.upper < 1.06, `${r.lower} ${r.upper}`);
   });
 

@@ -87,11 +87,11 @@ describe('tokenizer: long pre-tokens', () => {
     const t0 = performance.now();
     assert.throws(() => tokenizeWithin(huge, 1024), (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'));
     const rejectMs = performance.now() - t0;
-    assert.ok(rejectMs < 500, `rejecting took ${rejectMs} ms`);
+    assert.ok(rejectMs < 5000, `rejecting took ${rejectMs} ms (unbounded, minutes)`);
     const long = `start ${'b'.repeat(100_000)} end 🙂${'🙂'.repeat(300)}`;
     const t1 = performance.now();
     const ids = tokenize(long);
-    assert.ok(performance.now() - t1 < 2000);
+    assert.ok(performance.now() - t1 < 10_000);
     assert.equal(detokenize(ids), long);
     assert.equal(countTokens(long), ids.length);
   });

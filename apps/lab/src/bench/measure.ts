@@ -69,6 +69,8 @@ export interface MeasureOptions {
   readonly metric?: { readonly name: string; readonly labels?: Readonly<Record<string, unknown>> };
   /** Explicit slowdown factor ≥ 1, overriding HLP_BENCH_SLOWDOWN (for testing the gate). */
   readonly slowdown?: number;
+  /** The clock of the per-call timing, ns (default process.hrtime.bigint; tests pass a fake one). */
+  readonly clock?: () => bigint;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function measure(fn: () => void, options: MeasureOptions): Promise<
   const ops = options.opsPerCall ?? 1;
   const factor = options.slowdown ?? (options.metric ? slowdownFor(options.metric.name, options.metric.labels) : 1);
   if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${factor}`);
+  const now = options.clock ?? process.hrtime.bigint;
   const samples: number[] = [];
   let recording = false;
   const bench = new Bench({
@@ -95,13 +98,13 @@ export async function measure(fn: () => void, options: MeasureOptions): Promise<
   bench.add(
     'case',
     () => {
-      const t0 = process.hrtime.bigint();
+      const t0 = now();
       fn();
-      let t1 = process.hrtime.bigint();
+      let t1 = now();
       if (factor > 1) {
         // a known slowdown for testing the gate: really spend (factor − 1) × the call's time
         const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
-        while (t1 < until) t1 = process.hrtime.bigint();
+        while (t1 < until) t1 = now();
       }
       const elapsed = Number(t1 - t0);
       if (recording) samples.push(elapsed / ops);
