@@ -71,6 +71,7 @@ export const parseNList = listParser(listOf(ringDegree));
 export const parseBitsList = listParser(listOf(primeBits));
 export const parseVariantList = listParser(listOf(variant));
 export const parseMs = scalarParser(positiveMs);
+export const parsePairs = scalarParser(intString.pipe(z.number().int().min(2, 'must be at least 2').max(500, 'must be at most 500')));
 
 /** The kernels command's options after commander and the parsers above. */
 export const KernelsCliOptions = z.object({
@@ -82,6 +83,8 @@ export const KernelsCliOptions = z.object({
   out: z.string().min(1).optional(),
   quick: z.boolean().optional(),
   alloc: z.boolean().optional(),
+  pairWith: z.string().min(1).optional(),
+  pairs: z.number().int().min(2).max(500).optional(),
 });
 export type KernelsCliOptions = z.infer<typeof KernelsCliOptions>;
 
@@ -124,6 +127,8 @@ export const CkksCliOptions = z.object({
   quick: z.boolean().optional(),
   prompt: z.boolean().optional(),
   symmetricPrng: z.enum(['shake256', 'aes256ctr']).optional(),
+  pairWith: z.string().min(1).optional(),
+  pairs: z.number().int().min(2).max(500).optional(),
 });
 export type CkksCliOptions = z.infer<typeof CkksCliOptions>;
 

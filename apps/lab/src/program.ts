@@ -21,11 +21,24 @@ import {
   parseCkksBackendList,
   parseCkksNList,
   parseMs,
+  parsePairs,
   parseNList,
   parseThreadsList,
   parseVariantList,
 } from './options.js';
 import { VARIANTS } from '@hlp/kernels';
+import { DEFAULT_PAIRS } from './commands/bench-pairs.js';
+
+/** --pair-with and --pairs, shared by the kernels and ckks benchmarks. */
+function addPairOptions(command: Command): Command {
+  return command
+    .option(
+      '--pair-with <checkout>',
+      'measure this checkout and another built checkout of the monorepo interleaved in one process (alternating slices of each case); ' +
+        'writes an hlp.pairs/1 document to --out, the measurement hlp gate --against decides from',
+    )
+    .addOption(new Option('--pairs <n>', `--pair-with: pairs of slices per case (default ${DEFAULT_PAIRS}; prompts get half)`).argParser(parsePairs));
+}
 
 function labVersion(): string {
   try {
@@ -51,7 +64,7 @@ export function createProgram(io: Io): Command {
 
   const bench = program.command('bench').description('run a micro-benchmark suite and record the run');
 
-  bench
+  const kernels = bench
     .command('kernels')
     .description(
       'tinybench suites over the native kernels: ntt.forward/ntt.inverse and eltwise.mul_mod per variant, ' +
@@ -65,12 +78,12 @@ export function createProgram(io: Io): Command {
     .option('--out <file>', 'write the run document to this file instead of the runs directory')
     .option('--no-alloc', 'skip the alloc.churn suite')
     .option('--quick', `short run for CI (${QUICK_TIME_MS} ms per case)`)
-    .addHelpText('after', '\nRuns are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.')
-    .action(async (_options: unknown, command: Command) => {
-      await benchKernels(command.opts(), io);
-    });
+    .addHelpText('after', '\nRuns are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.');
+  addPairOptions(kernels).action(async (_options: unknown, command: Command) => {
+    await benchKernels(command.opts(), io);
+  });
 
-  bench
+  const ckksCommand = bench
     .command('ckks')
     .description(
       'tinybench suites over the CKKS backends of @hlp/ckks: ckks.encode, encrypt, encode_encrypt (key public|secret), ' +
@@ -110,10 +123,10 @@ export function createProgram(io: Io): Command {
       'after',
       '\nKeys are generated once per (backend, n); every backend must pass an encrypt/decrypt round trip (max error 1e-5) before it is timed.\n' +
         'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.',
-    )
-    .action(async (_options: unknown, command: Command) => {
-      await benchCkks(command.opts(), io);
-    });
+    );
+  addPairOptions(ckksCommand).action(async (_options: unknown, command: Command) => {
+    await benchCkks(command.opts(), io);
+  });
 
   registerGateCommand(program, io);
   registerBaselineCommand(program, io);

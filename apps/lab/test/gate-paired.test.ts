@@ -96,23 +96,35 @@ describe('hlp gate --against self, end to end', { skip: NO_ADDON }, () => {
     runs = await mkdtemp(join(tmpdir(), 'hlp-paired-'));
   });
   after(async () => rm(runs, { recursive: true, force: true }));
-  const args = ['gate', '--against', 'self', '--suite', 'kernels', '--bench-args', '--variant scalar --n 1024 --bits 50 --no-alloc --time 40', '--rounds', '4', '--max-rounds', '4', '--no-history', '--no-targets', '--json'];
-
-  it('a 3× slower ntt.forward is a regression of paired runs; the others are not, and every series quotes its power', async () => {
-    const r = await hlp(args, { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' }, runs);
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as { mode: string; comparisons: { name: string; verdict: string; paired?: { pairs: number; mde: number | null } }[] };
+  const base = ['gate', '--against', 'self', '--suite', 'kernels', '--bench-args', '--variant scalar --n 1024 --bits 50 --no-alloc --time 40', '--no-history', '--no-targets', '--json'];
+  type Report = { mode: string; comparisons: { name: string; verdict: string; paired?: { pairs: number; mde: number | null; method?: string } }[] };
+  const check = (report: Report, pairs: number, method: string): void => {
     assert.equal(report.mode, 'same-job');
     const fwd = report.comparisons.find((c) => c.name === 'ntt.forward');
     assert.equal(fwd?.verdict, 'regression');
     for (const c of report.comparisons) {
-      assert.equal(c.paired?.pairs, 4);
+      assert.equal(c.paired?.pairs, pairs);
+      assert.equal(c.paired?.method, method);
       assert.ok(c.paired?.mde !== null && (c.paired?.mde ?? 0) > 0);
       if (c.name !== 'ntt.forward') assert.notEqual(c.verdict, 'regression', `${c.name} regressed in an A/A comparison`);
     }
-    assert.match(r.stderr, /pair 4 \(B A\)/);
+  };
+
+  it('in one process (the default): a 3× slower ntt.forward is a regression, the others are not, every series quotes its power', async () => {
+    const r = await hlp([...base, '--rounds', '12', '--max-rounds', '12'], { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' }, runs);
+    assert.equal(r.code, 1, r.stderr);
+    check(JSON.parse(r.stdout) as Report, 12, 'signed-rank');
+    assert.match(r.stderr, /kernels 12 in-process pairs/);
     assert.match(r.stderr, /detects ≥/);
   });
+
+  it('in fresh processes (--pairing processes): the same verdicts from 4 pairs of processes, A B then B A', async () => {
+    const r = await hlp([...base, '--pairing', 'processes', '--rounds', '4', '--max-rounds', '4'], { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' }, runs);
+    assert.equal(r.code, 1, r.stderr);
+    check(JSON.parse(r.stdout) as Report, 4, 't');
+    assert.match(r.stderr, /pair 4 \(B A\)/);
+  });
+
   it('refuses load suites and mixed options with a usage error', async () => {
     const a = await hlp(['gate', '--against', 'self', '--suite', 'load'], {}, runs);
     assert.equal(a.code, 2);

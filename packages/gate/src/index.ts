@@ -74,6 +74,7 @@ export {
   type HistoryProblem,
 } from './history.js';
 export { headline, renderJson, renderMarkdown, renderText } from './report.js';
-export { decidePaired, incompleteBeta, roundOrder, studentCdf, studentQuantile, type PairedDecision, type PairedStats } from './paired.js';
+export { RANK_MIN_PAIRS, decidePaired, incompleteBeta, roundOrder, studentCdf, studentQuantile, type PairedDecision, type PairedStats } from './paired.js';
+export { signedRankCdf, signedRankInterval, signedRankRank, type LocationInterval } from './signed-rank.js';
 export { comparePairedRounds, type PairedRound } from './paired-compare.js';
 export { pairedGateReport, undecidedNote, type PairedGateInput } from './paired-gate.js';

@@ -5,12 +5,19 @@
  * the machine between rounds (a neighbour starting, the clock) moves both members of a pair
  * alike and cancels in the ratio, which pooling the sides as independent samples cannot do.
  *
- * The interval is Student's t over the paired log-ratios: the per-run medians of hundreds of
- * samples are close to normal, and with only 4–8 pairs (each costs two fresh processes) a
- * rank interval cannot reach 95 % (the exact Wilcoxon interval needs 6 pairs for it at all).
+ * With dozens of pairs (in-process pairing, where a pair costs tens of milliseconds) the
+ * interval is the exact Wilcoxon signed-rank interval of the Hodges–Lehmann estimate
+ * (signed-rank.ts): a pair disturbed by a change of machine state moves it by about a rank.
+ * With a handful (process pairing, where a pair costs two fresh processes) it is Student's t
+ * over the paired log-ratios: the per-run medians of hundreds of samples are close to normal,
+ * and below 12 pairs a rank interval is coarse (it needs 6 pairs to reach 95 % at all).
  */
 import type { Thresholds } from './config.js';
+import { signedRankInterval } from './signed-rank.js';
 import { band, decide, type Decision } from './verdict.js';
+
+/** From this many pairs on, the signed-rank interval decides (below it, Student's t). */
+export const RANK_MIN_PAIRS = 12;
 
 /** ln Γ(x), Lanczos approximation (g = 7, 9 terms): ample for t quantiles. */
 function logGamma(x: number): number {
@@ -98,10 +105,12 @@ export interface PairedStats {
   readonly mde: number | null;
   /** For an inconclusive series: the pairs that would decide it at this spread; null: none would (it sits at a threshold) or not inconclusive. */
   readonly pairsNeeded: number | null;
+  /** The interval: Student's t of the mean log-ratio, or the signed-rank interval of its Hodges–Lehmann estimate. */
+  readonly method?: 't' | 'signed-rank';
 }
 
 export interface PairedDecision extends Decision {
-  /** exp(mean log-ratio): the geometric mean of the per-pair ratios B/A. */
+  /** exp of the centre: the geometric mean of the per-pair ratios B/A (t), or their Hodges–Lehmann estimate (signed-rank). */
   readonly ratio: number | null;
   readonly ci: readonly [number, number] | null;
   readonly stats: PairedStats;
@@ -138,10 +147,17 @@ export function decidePaired(logRatios: readonly number[], better: 'lower' | 'hi
       stats: { pairs: n, pairSd: Number.NaN, mde: null, pairsNeeded: null },
     };
   }
-  const { mean, sd } = meanSd(logRatios);
-  const h = halfWidth(sd, n, confidence);
-  const lo = Math.exp(mean - h);
-  const hi = Math.exp(mean + h);
+  const { mean: tMean, sd } = meanSd(logRatios);
+  const rank = n >= RANK_MIN_PAIRS ? signedRankInterval(logRatios, confidence) : null;
+  const method = rank ? 'signed-rank' : 't';
+  // centre and half-width in log space; a rank interval need not be symmetric, so its
+  // half-width (for the power and the pairs needed) is half its length
+  const mean = rank ? rank.estimate : tMean;
+  const h = rank ? (rank.upper - rank.lower) / 2 : halfWidth(sd, n, confidence);
+  const lo = Math.exp(rank ? rank.lower : mean - h);
+  const hi = Math.exp(rank ? rank.upper : mean + h);
+  // the half-width with k pairs at this spread: t's own formula, or the rank interval's scaled by √(n/k)
+  const widthAt = (k: number): number => (rank ? h * Math.sqrt(n / k) : halfWidth(sd, k, confidence));
   const d = decide(lo, hi, better, thresholds);
   const mde = better === 'lower' ? (1 + thresholds.regress) * Math.exp(h) - 1 : 1 - (1 - thresholds.regress) * Math.exp(-h);
   let pairsNeeded: number | null = null;
@@ -149,21 +165,21 @@ export function decidePaired(logRatios: readonly number[], better: 'lower' | 'hi
     // The interval straddles an edge: it decides once its half-width is below the distance of
     // the mean from that edge (at this spread; a real change right at a threshold never does).
     const b = band(better, thresholds);
-    const edges = [Math.log(b.low), Math.log(b.high)].filter((e) => mean - h < e && mean + h > e);
+    const edges = [Math.log(b.low), Math.log(b.high)].filter((e) => Math.log(lo) < e && Math.log(hi) > e);
     const distance = Math.min(...edges.map((e) => Math.abs(mean - e)));
     if (distance > 1e-4)
       for (let k = n + 1; k <= MAX_PAIRS_QUOTED; k++)
-        if (halfWidth(sd, k, confidence) < distance) {
+        if (widthAt(k) < distance) {
           pairsNeeded = k;
           break;
         }
   }
   return {
     ...d,
-    reason: `${d.reason} (${n} pairs, pair σ ${(sd * 100).toFixed(1)} %)`,
+    reason: `${d.reason} (${n} pairs, pair σ ${(sd * 100).toFixed(1)} %${rank ? ', signed-rank interval' : ''})`,
     ratio: Math.exp(mean),
     ci: [lo, hi],
-    stats: { pairs: n, pairSd: sd, mde, pairsNeeded },
+    stats: { pairs: n, pairSd: sd, mde, pairsNeeded, method },
   };
 }
 

@@ -57,7 +57,7 @@ export const PROMPT_WARMUP: Readonly<Record<CkksBackendName, { full: number; qui
 export const VALUES_SEED = 0x5eed_c0de;
 
 export type KeyKindLabel = 'public' | 'secret';
-const KEYS: readonly KeyKindLabel[] = ['public', 'secret'];
+export const KEYS: readonly KeyKindLabel[] = ['public', 'secret'];
 
 export type CkksOp =
   | 'ckks.encode'
@@ -98,7 +98,7 @@ export type CkksCase =
       readonly device?: 'cuda';
     };
 
-const OP_CASES: readonly CkksCase[] = [
+export const OP_CASES: readonly CkksCase[] = [
   { kind: 'op', name: 'ckks.encode' },
   { kind: 'op', name: 'ckks.encrypt', key: 'public' },
   { kind: 'op', name: 'ckks.encrypt', key: 'secret' },
@@ -191,13 +191,14 @@ export function batchEncryptFn(mod: object = ckks): BatchEncrypt | undefined {
   return undefined;
 }
 
-async function createBackend(
+export async function createBackend(
   name: CkksBackendName,
   params: CkksParams,
   mod: object,
   symmetricPrng: 'shake256' | 'aes256ctr',
+  seal: typeof createSealBackend = createSealBackend,
 ): Promise<CkksBackend> {
-  if (name === 'seal') return createSealBackend(params);
+  if (name === 'seal') return seal(params);
   const factory = nativeBackendFactory(mod);
   if (!factory) throw new LabError('INFRA', '@hlp/ckks does not export createNativeBackend');
   return await factory(params, { symmetricPrng });
@@ -341,8 +342,14 @@ interface Plan {
   readonly cases: readonly CkksCase[];
 }
 
+/** The @hlp/ckks helpers a fixture calls (another checkout's, when the gate pairs two builds in one process). */
+export interface CkksHelpers {
+  readonly encryptValues: typeof encryptValues;
+}
+
 /** Live objects of one (backend, n): pre-made inputs of the timed functions. */
-interface Fixture {
+export interface Fixture {
+  readonly helpers: CkksHelpers;
   readonly backend: CkksBackend;
   readonly values: Float64Array;
   readonly pt: PlaintextHandle;
@@ -352,16 +359,16 @@ interface Fixture {
   readonly product: CiphertextHandle;
 }
 
-function makeFixture(backend: CkksBackend, values: Float64Array): Fixture {
+export function makeFixture(backend: CkksBackend, values: Float64Array, helpers: CkksHelpers = { encryptValues }): Fixture {
   const pt = backend.encode(values);
   const ctPub = backend.encrypt(pt);
-  const ctPub2 = encryptValues(backend, seededValues(values.length, VALUES_SEED + 1));
+  const ctPub2 = helpers.encryptValues(backend, seededValues(values.length, VALUES_SEED + 1));
   const ptDec = backend.decrypt(ctPub);
   const product = backend.multiplyPlain(ctPub, pt);
-  return { backend, values, pt, ctPub, ctPub2, ptDec, product };
+  return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product };
 }
 
-function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
+export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
   const b = f.backend;
   switch (c.name) {
     case 'ckks.encode':
@@ -370,7 +377,7 @@ function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
       return c.key === 'secret' ? () => b.encryptSymmetric(f.pt).dispose() : () => b.encrypt(f.pt).dispose();
     case 'ckks.encode_encrypt': {
       const symmetric = c.key === 'secret';
-      return () => encryptValues(b, f.values, { symmetric }).dispose();
+      return () => f.helpers.encryptValues(b, f.values, { symmetric }).dispose();
     }
     case 'ckks.decrypt':
       return () => b.decrypt(f.ctPub).dispose();
@@ -387,9 +394,9 @@ function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
   }
 }
 
-function serializedSize(f: Fixture, key: KeyKindLabel): number {
+export function serializedSize(f: Fixture, key: KeyKindLabel): number {
   if (key === 'public') return f.ctPub.serialize().length;
-  const ct = encryptValues(f.backend, f.values, { symmetric: true });
+  const ct = f.helpers.encryptValues(f.backend, f.values, { symmetric: true });
   try {
     return ct.serialize().length;
   } finally {
@@ -398,10 +405,10 @@ function serializedSize(f: Fixture, key: KeyKindLabel): number {
 }
 
 /** encode + encrypt + serialize of every vector on the calling thread. */
-function encryptLoop(backend: CkksBackend, vectors: readonly Float64Array[], symmetric: boolean): Uint8Array[] {
+export function encryptLoop(backend: CkksBackend, vectors: readonly Float64Array[], symmetric: boolean, helpers: CkksHelpers = { encryptValues }): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const v of vectors) {
-    const ct = encryptValues(backend, v, { symmetric });
+    const ct = helpers.encryptValues(backend, v, { symmetric });
     try {
       out.push(ct.serialize());
     } finally {

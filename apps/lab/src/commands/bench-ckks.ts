@@ -5,6 +5,7 @@ import { CKKS_DEFAULT_NS, CKKS_QUICK_NS, formatValue, renderCkksReport, runCkksB
 import type { ProgressEvent } from '../bench/kernels.js';
 import { LabError } from '../errors.js';
 import { formatLabels } from '../format.js';
+import { DEFAULT_PAIRS, benchPairs } from './bench-pairs.js';
 import { CkksCliOptions } from '../options.js';
 import type { Io } from './bench-kernels.js';
 
@@ -33,6 +34,22 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
   const parsed = CkksCliOptions.safeParse(rawOptions);
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
   const opts = parsed.data;
+  if (opts.pairWith) {
+    if (!opts.out) throw new LabError('USAGE', '--pair-with writes a pairs document: name it with --out');
+    if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
+    const quick = opts.quick ?? false;
+    const spec = {
+      suite: 'ckks',
+      backends: opts.backend ?? ['native'],
+      ns: opts.n ?? (quick ? CKKS_QUICK_NS : CKKS_DEFAULT_NS),
+      threads: opts.threads ?? [1],
+      prompt: opts.prompt ?? true,
+      symmetricPrng: opts.symmetricPrng ?? 'shake256',
+    } as const;
+    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io);
+    return;
+  }
+  if (opts.pairs !== undefined) throw new LabError('USAGE', '--pairs only applies with --pair-with');
 
   // Fail before measuring for minutes when the document cannot be written.
   const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();

@@ -6,6 +6,8 @@ import { renderReport } from '../bench/report.js';
 import { LabError } from '../errors.js';
 import { formatLabels, formatNs } from '../format.js';
 import { KernelsCliOptions } from '../options.js';
+import { variants } from '@hlp/kernels';
+import { DEFAULT_PAIRS, benchPairs } from './bench-pairs.js';
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -34,6 +36,15 @@ export async function benchKernels(rawOptions: unknown, io: Io): Promise<void> {
   const parsed = KernelsCliOptions.safeParse(rawOptions);
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
   const opts = parsed.data;
+  if (opts.pairWith) {
+    if (!opts.out) throw new LabError('USAGE', '--pair-with writes a pairs document: name it with --out');
+    if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
+    const available = variants().filter((v) => v.available).map((v) => v.name);
+    const spec = { suite: 'kernels', variants: opts.variant ?? available, ns: opts.n ?? DEFAULT_NS, bits: opts.bits ?? DEFAULT_BITS, alloc: opts.alloc ?? true } as const;
+    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io);
+    return;
+  }
+  if (opts.pairs !== undefined) throw new LabError('USAGE', '--pairs only applies with --pair-with');
 
   // Fail before measuring for minutes when the document cannot be written.
   const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();

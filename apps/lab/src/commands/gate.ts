@@ -35,7 +35,7 @@ import { runCalibration } from '../bench/calibration.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
 import { LabError } from '../errors.js';
 import { benchInChild, kernelFilters, num, readRunArg, splitArgs, uniqueOf } from '../gate/bench-child.js';
-import { runPaired, type PairedStep } from '../gate/paired-run.js';
+import { runPaired, type PairedStep, type Pairing } from '../gate/paired-run.js';
 import { exec, isDirty, prepareWorktree, recordPass, resolveReference } from '../gate/reference.js';
 import { PROFILES, benchArgs, profilePath, readSuiteConfig } from '../suite/config.js';
 import type { Io } from './bench-kernels.js';
@@ -135,8 +135,9 @@ const GateCliOptions = z.object({
   remeasure: z.boolean().optional(),
   strict: z.boolean().optional(),
   against: z.string().min(1).optional(),
-  rounds: z.number().int().min(2).max(50).optional(),
-  maxRounds: z.number().int().min(2).max(50).optional(),
+  rounds: z.number().int().min(2).max(500).optional(),
+  maxRounds: z.number().int().min(2).max(500).optional(),
+  pairing: z.enum(['in-process', 'processes']).optional(),
   budget: z.number().int().min(10).max(7200).optional(),
   profile: z.enum(PROFILES).optional(),
   recordPass: z.boolean().optional(),
@@ -241,8 +242,9 @@ async function gateStored(runArg: string | undefined, opts: GateCliOptions, io: 
 
 // -- paired same-job mode: --against <ref|auto|self> ----------------------------------------
 
-export const DEFAULT_MIN_PAIRS = 4;
-export const DEFAULT_MAX_PAIRS = 10;
+/** Pairs before the first decision and at most, per pairing (an in-process pair costs tens of ms, a process pair seconds). */
+export const DEFAULT_MIN_PAIRS: Readonly<Record<Pairing, number>> = { 'in-process': 24, processes: 4 };
+export const DEFAULT_MAX_PAIRS: Readonly<Record<Pairing, number>> = { 'in-process': 96, processes: 10 };
 export const DEFAULT_BUDGET_S = 240;
 
 /** The benchmark steps of a paired gate: a suite profile's kernels and ckks steps, or one `--suite` with `--bench-args`. */
@@ -282,14 +284,17 @@ async function gateAgainst(spec: string, opts: GateCliOptions, io: Io): Promise<
   io.stderr.write(`gate: reference ${reference.commit.slice(0, 10)} — ${reference.why}; candidate: the working tree\n`);
   const worktree = self ? null : await prepareWorktree(root, reference.commit, io);
   try {
-    const minPairs = opts.rounds ?? DEFAULT_MIN_PAIRS;
+    const pairing = opts.pairing ?? 'in-process';
+    const minPairs = opts.rounds ?? DEFAULT_MIN_PAIRS[pairing];
     const outcome = await runPaired({
       steps,
+      pairing,
+      minProcessPairs: opts.rounds ?? DEFAULT_MIN_PAIRS.processes,
       baseline: { bin: worktree?.bin ?? currentBin, cwd: worktree?.tree ?? root, env: process.env },
       current: { bin: currentBin, cwd: root, env: process.env },
       config,
       minPairs,
-      maxPairs: Math.max(minPairs, opts.maxRounds ?? DEFAULT_MAX_PAIRS),
+      maxPairs: Math.max(minPairs, opts.maxRounds ?? DEFAULT_MAX_PAIRS[pairing]),
       budgetS: opts.budget ?? DEFAULT_BUDGET_S,
       io,
     });
@@ -340,8 +345,8 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
       if (opts.baseline) throw new LabError('USAGE', '--against and --baseline exclude each other');
       await gateAgainst(opts.against, opts, io);
     } else {
-      if (opts.rounds !== undefined || opts.benchArgs !== undefined || opts.profile !== undefined || opts.maxRounds !== undefined || opts.budget !== undefined)
-        throw new LabError('USAGE', '--rounds, --max-rounds, --budget, --profile and --bench-args only apply with --against');
+      if (opts.rounds !== undefined || opts.benchArgs !== undefined || opts.profile !== undefined || opts.maxRounds !== undefined || opts.budget !== undefined || opts.pairing !== undefined)
+        throw new LabError('USAGE', '--rounds, --max-rounds, --budget, --pairing, --profile and --bench-args only apply with --against');
       await gateStored(runArg, opts, io);
     }
   } catch (error) {
@@ -350,7 +355,7 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
 }
 
 function parseRounds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 50) throw new InvalidArgumentError('rounds must be an integer from 2 to 50');
+  if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 500) throw new InvalidArgumentError('rounds must be an integer from 2 to 500');
   return Number(value);
 }
 
@@ -378,12 +383,24 @@ export function registerGateCommand(program: Command, io: Io): void {
     .option('--no-targets', 'do not check the SLO targets')
     .option(
       '--against <ref>',
-      'same-job paired mode (the merge decision): build <ref> in a git worktree and run it and the working tree interleaved (A B, B A, …) on this machine; ' +
+      'same-job paired mode (the merge decision): build <ref> in a git worktree and measure it and the working tree interleaved (A B, B A, …) on this machine; ' +
         'auto: the last commit the gate passed (baselines/gate-pass.json) else the first parent; self: this checkout on both sides (tests the gate)',
     )
     .addOption(new Option('--profile <name>', '--against: gate the kernels and ckks steps of this suite profile').choices(PROFILES))
-    .addOption(new Option('--rounds <n>', `--against: pairs every series gets before a decision (default ${DEFAULT_MIN_PAIRS})`).argParser(parseRounds))
-    .addOption(new Option('--max-rounds <n>', `--against: at most this many pairs for a series still undecided (default ${DEFAULT_MAX_PAIRS})`).argParser(parseRounds))
+    .addOption(
+      new Option(
+        '--pairing <how>',
+        '--against: in-process (default: both builds loaded in one process, alternating slices of each case) or processes (each side a fresh hlp bench process per pair)',
+      ).choices(['in-process', 'processes']),
+    )
+    .addOption(
+      new Option('--rounds <n>', `--against: pairs every series gets before a decision, and per further batch (default ${DEFAULT_MIN_PAIRS['in-process']} in-process, ${DEFAULT_MIN_PAIRS.processes} processes)`).argParser(parseRounds),
+    )
+    .addOption(
+      new Option('--max-rounds <n>', `--against: at most this many pairs for a series still undecided (default ${DEFAULT_MAX_PAIRS['in-process']} in-process, ${DEFAULT_MAX_PAIRS.processes} processes)`).argParser(
+        parseRounds,
+      ),
+    )
     .addOption(new Option('--budget <s>', `--against: seconds of measuring after which no further pair starts (default ${DEFAULT_BUDGET_S})`).argParser(parseBudget))
     .option('--bench-args <args>', `--against: arguments of \`hlp bench <suite>\` (default "${DEFAULT_BENCH_ARGS}")`)
     .option('--record-pass', '--against: on a pass of a clean checkout, record HEAD in baselines/gate-pass.json as the next reference')

@@ -1,14 +1,27 @@
 /**
- * Runs the reference (A) and the candidate (B) interleaved — A B, B A, A B, … each run a fresh
- * `hlp bench` process — and keeps adding rounds, only for the benchmark steps that still hold
- * undecided series and narrowed to their cases, until every series is decided, the pairs reach
- * their maximum, or the time budget is spent.
+ * Runs the reference (A) and the candidate (B) interleaved and keeps adding pairs, only for the
+ * benchmark steps that still hold undecided series and narrowed to their cases, until every
+ * series is decided, the pairs reach their maximum, or the time budget is spent.
+ *
+ * Two ways to pair: `in-process` (the default) loads both checkouts' product code in one
+ * candidate process and alternates slices of tens of milliseconds (`hlp bench … --pair-with`),
+ * so a pair sees one machine state; `processes` runs each side as a fresh `hlp bench` process,
+ * A B, B A, … (the fallback when the reference cannot be loaded beside the candidate, and the
+ * only way when the harness itself is what changed).
  */
 import { comparePairedRounds, metricKey, roundOrder, type GateConfig, type PairedRound } from '@hlp/gate';
 import type { Metric, RunResult } from '@hlp/results';
 import type { Io } from '../commands/bench-kernels.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabError } from '../errors.js';
 import { benchInChild, remeasureArgs } from './bench-child.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
+import { readPairs } from '../commands/bench-pairs.js';
+import { exec } from './reference.js';
+
+export type Pairing = 'in-process' | 'processes';
 
 /** One `hlp bench <suite> <args>` measured on both sides. */
 export interface PairedStep {
@@ -27,13 +40,17 @@ export interface PairedOptions {
   readonly baseline: Side;
   readonly current: Side;
   readonly config: GateConfig;
-  /** Pairs every step gets before the first decision (≥ 2). */
+  /** Pairs every step gets before the first decision (≥ 2), and per further in-process child. */
   readonly minPairs: number;
+  /** The same for process pairing, where a pair costs two fresh processes. */
+  readonly minProcessPairs: number;
   /** No series gets more pairs than this. */
   readonly maxPairs: number;
   /** Seconds of measuring after which no further round starts. */
   readonly budgetS: number;
   readonly io: Io;
+  /** How the sides are paired (see the module comment); default in-process. */
+  readonly pairing?: Pairing;
 }
 
 export interface PairedStepResult {
@@ -70,12 +87,35 @@ function narrow(step: PairedStep, undecided: readonly Metric[]): string[] {
 
 interface StepState {
   readonly step: PairedStep;
+  pairing: Pairing;
   readonly rounds: PairedRound[];
   current: RunResult | null;
   seconds: number;
   /** Undecided series after the last decision (null: not decided yet). */
   undecided: Metric[] | null;
   lastRoundS: number;
+}
+
+/** One in-process pairing child: `pairs` more pairs of every case `args` selects. */
+async function runPairsChild(state: StepState, args: readonly string[], pairs: number, o: PairedOptions): Promise<void> {
+  const t0 = performance.now();
+  const dir = await mkdtemp(join(tmpdir(), 'hlp-pairs-'));
+  const out = join(dir, `${state.step.suite}.json`);
+  try {
+    const r = await exec(process.execPath, [o.current.bin, 'bench', state.step.suite, ...args, '--pair-with', o.baseline.cwd, '--pairs', String(pairs), '--out', out], {
+      cwd: o.current.cwd,
+      env: { ...o.current.env, HLP_RUNS_DIR: dir },
+    });
+    if (r.code !== 0) throw new LabError('INFRA', `hlp bench ${state.step.suite} --pair-with failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
+    const doc = await readPairs(out);
+    state.rounds.push(...doc.rounds);
+    if (state.current === null || args === state.step.args) state.current = doc.current;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  state.lastRoundS = (performance.now() - t0) / 1000;
+  state.seconds += state.lastRoundS;
+  o.io.stderr.write(`gate: ${state.step.suite} ${pairs} in-process pairs (${state.rounds.length} so far) in ${state.lastRoundS.toFixed(1)} s\n`);
 }
 
 async function runRound(state: StepState, round: number, args: readonly string[], o: PairedOptions): Promise<void> {
@@ -102,11 +142,23 @@ function decideState(state: StepState, config: GateConfig): void {
 export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  const states: StepState[] = o.steps.map((step) => ({ step, rounds: [], current: null, seconds: 0, undecided: null, lastRoundS: 0 }));
+  const states: StepState[] = o.steps.map((step) => ({ step, pairing: o.pairing ?? 'in-process', rounds: [], current: null, seconds: 0, undecided: null, lastRoundS: 0 }));
   const notes: string[] = [];
   // The minimum pairs of every step first: the decision needs them all, budget or not.
   for (const state of states) {
-    for (let r = 1; r <= o.minPairs; r++) await runRound(state, r, state.step.args, o);
+    if (state.pairing === 'in-process') {
+      try {
+        await runPairsChild(state, state.step.args, o.minPairs, o);
+      } catch (error) {
+        if (!(error instanceof LabError)) throw error;
+        state.pairing = 'processes';
+        state.rounds.length = 0;
+        const why = error.message.split('\n').slice(-1)[0] ?? error.message;
+        notes.push(`${state.step.suite}: paired in fresh processes, not in one process (${why})`);
+        o.io.stderr.write(`gate: ${state.step.suite}: in-process pairing failed, pairing fresh processes instead:\n${error.message}\n`);
+      }
+    }
+    if (state.pairing === 'processes') for (let r = 1; r <= o.minProcessPairs; r++) await runRound(state, r, state.step.args, o);
     decideState(state, o.config);
   }
   // Then more rounds, round-robin over the steps with undecided series, while the budget lasts.
@@ -116,7 +168,9 @@ export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
     let progressed = false;
     for (const state of open) {
       if (elapsed() + state.lastRoundS > o.budgetS) continue;
-      await runRound(state, state.rounds.length + 1, narrow(state.step, state.undecided ?? []), o);
+      const args = narrow(state.step, state.undecided ?? []);
+      if (state.pairing === 'in-process') await runPairsChild(state, args, Math.max(2, Math.min(o.minPairs, o.maxPairs - state.rounds.length)), o);
+      else await runRound(state, state.rounds.length + 1, args, o);
       decideState(state, o.config);
       progressed = true;
     }

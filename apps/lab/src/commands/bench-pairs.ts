@@ -1,0 +1,124 @@
+/**
+ * `hlp bench kernels|ckks --pair-with <checkout>`: this checkout (B) and another built
+ * checkout (A) measured interleaved in one process, in alternating slices. Writes an
+ * `hlp.pairs/1` document: the rounds of the paired decision and B's pooled run. This is what
+ * `hlp gate --against` runs for each benchmark step.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Metric, RunResult, SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, parseRun, type Labels } from '@hlp/results';
+import type { PairedRound } from '@hlp/gate';
+import { z } from 'zod';
+import { slowdownFor, SLOWDOWN_ENV, parseSlowdown } from '../bench/measure.js';
+import { LabError } from '../errors.js';
+import { formatLabels, formatNs } from '../format.js';
+import { measureInterleaved, type PairCase } from '../gate/interleave.js';
+import { candidateSide, ckksPairCases, kernelPairCases, loadSide, type BuiltCases } from '../gate/pair-cases.js';
+import type { CkksBackendName, CkksPresetN } from '../options.js';
+import type { Io } from './bench-kernels.js';
+
+export const PAIRS_SCHEMA = 'hlp.pairs/1';
+export const DEFAULT_PAIRS = 24;
+/** Slices of the micro-benchmark cases: long enough for dozens of calls, short against the machine's speed steps. */
+export const SLICE_MS = 12;
+/** Prompt cases (≈0.4 s a call) get this share of the pairs: one call per slice. */
+export const PROMPT_PAIRS_SHARE = 0.5;
+
+export const PairsDocument = z.object({
+  schema: z.literal(PAIRS_SCHEMA),
+  suite: z.enum(['kernels', 'ckks']),
+  reference: z.object({ root: z.string(), commit: z.string().nullable() }),
+  seconds: z.number(),
+  notes: z.array(z.string()),
+  rounds: z.array(z.object({ baseline: z.array(Metric), current: z.array(Metric) })),
+  current: RunResult,
+});
+export type PairsDocument = z.infer<typeof PairsDocument>;
+
+export type PairsSpec =
+  | { readonly suite: 'kernels'; readonly variants: readonly string[]; readonly ns: readonly number[]; readonly bits: readonly number[]; readonly alloc: boolean }
+  | {
+      readonly suite: 'ckks';
+      readonly backends: readonly CkksBackendName[];
+      readonly ns: readonly CkksPresetN[];
+      readonly threads: readonly number[];
+      readonly prompt: boolean;
+      readonly symmetricPrng: 'shake256' | 'aes256ctr';
+    };
+
+async function buildCases(spec: PairsSpec, referenceRoot: string, root: string): Promise<BuiltCases> {
+  const sides = { baseline: await loadSide(referenceRoot), current: candidateSide(root) };
+  if (spec.suite === 'kernels') return kernelPairCases(sides, spec);
+  return await ckksPairCases(sides, spec);
+}
+
+function slowdownRule(): ((name: string, labels: Labels) => number) | undefined {
+  const spec = process.env[SLOWDOWN_ENV];
+  if (!spec) return undefined;
+  parseSlowdown(spec);
+  return (name, labels) => slowdownFor(name, labels);
+}
+
+/** Measures `spec` on both checkouts interleaved and returns the pairs document. */
+export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: number, io: Io): Promise<PairsDocument> {
+  const startedAt = new Date().toISOString();
+  const root = findRepoRoot() ?? process.cwd();
+  const built = await buildCases(spec, resolve(referenceRoot), root);
+  const notes = [...built.notes];
+  const slowdown = slowdownRule();
+  if (slowdown) notes.push(`${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]}: matching cases of this checkout (not the reference) are made slower on purpose (for testing the gate)`);
+  for (const n of notes) io.stderr.write(`note: ${n}\n`);
+  try {
+    if (built.cases.length === 0) throw new LabError('INFRA', `nothing to pair: no ${spec.suite} case is available on both sides`);
+    const promptPairs = Math.max(2, Math.round(pairs * PROMPT_PAIRS_SHARE));
+    const withPairs: PairCase[] = built.cases.map((c) => (c.kind === 'timed' && c.async ? { ...c, pairs: promptPairs } : c));
+    const outcome = await measureInterleaved(withPairs, {
+      pairs,
+      sliceMs: SLICE_MS,
+      minCalls: 3,
+      warmupCalls: 8,
+      ...(slowdown ? { slowdown } : {}),
+      progress: (c, i, total) => io.stderr.write(`[${i}/${total}] ${c.name} ${formatLabels(c.labels)}\n`),
+    });
+    const [machine, git, refGit] = await Promise.all([fingerprint(), gitInfo(root), gitInfo(resolve(referenceRoot))]);
+    const current = parseRun(
+      {
+        schema: SCHEMA_VERSION,
+        suite: spec.suite,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        machine,
+        git,
+        config: { pairedWith: { root: resolve(referenceRoot), commit: refGit.commit }, pairs, promptPairs, sliceMs: SLICE_MS, ...spec, notes },
+        metrics: outcome.current,
+      },
+      `the ${spec.suite} pairs produced an invalid run document`,
+    );
+    for (const m of outcome.current) io.stderr.write(`  ${m.name} ${formatLabels(m.labels)}  median ${m.unit === 'bytes' ? `${m.summary.median} B` : formatNs(m.summary.median * (m.unit === 'ms' ? 1e6 : 1))}\n`);
+    return { schema: PAIRS_SCHEMA, suite: spec.suite, reference: { root: resolve(referenceRoot), commit: refGit.commit }, seconds: outcome.seconds, notes, rounds: outcome.rounds, current };
+  } finally {
+    built.dispose();
+  }
+}
+
+/** Runs the pairs and writes the document to `out`. */
+export async function benchPairs(spec: PairsSpec, referenceRoot: string, pairs: number, out: string, io: Io): Promise<void> {
+  const target = resolve(out);
+  await mkdir(dirname(target), { recursive: true });
+  const doc = await runPairs(spec, referenceRoot, pairs, io);
+  await writeFile(target, `${JSON.stringify(doc)}\n`);
+  io.stderr.write(`wrote ${target} (${doc.rounds.length} pairs in ${doc.seconds.toFixed(1)} s)\n`);
+}
+
+/** Reads a pairs document; a malformed one is an infrastructure error (the gate wrote it). */
+export async function readPairs(path: string): Promise<{ rounds: PairedRound[]; current: RunResult; notes: string[]; seconds: number }> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new LabError('INFRA', `cannot read pairs document ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const parsed = PairsDocument.safeParse(raw);
+  if (!parsed.success) throw new LabError('INFRA', `pairs document ${path} is invalid: ${parsed.error.message}`);
+  return parsed.data;
+}

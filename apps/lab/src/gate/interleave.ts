@@ -1,0 +1,128 @@
+/**
+ * In-process pairing: the reference's and the candidate's code loaded side by side in one
+ * process and timed in alternating short slices (A B, B A, …, tens of milliseconds each).
+ *
+ * Why: on a shared 2-core VM the speed of the machine changes in steps lasting seconds (a
+ * neighbour, frequency, the host's scheduler). Fresh-process pairs are minutes apart in the
+ * worst case and seconds apart at best, so such a step lands in one member of a pair and the
+ * pair spread reached 10–40 %. Slices a few tens of milliseconds apart see the same machine
+ * state nearly always; a step inside a pair is one outlier among dozens of pairs, not the
+ * spread of all of them.
+ */
+import { makeMetric, type Labels, type Metric } from '@hlp/results';
+import { roundOrder } from '@hlp/gate';
+import { LabError } from '../errors.js';
+import { MAX_SLOWDOWN } from '../bench/measure.js';
+
+export type SideName = 'baseline' | 'current';
+
+/** One series measured on both sides: a timed function per side, or a size read once per side. */
+export type PairCase =
+  | {
+      readonly kind: 'timed';
+      readonly name: string;
+      readonly labels: Labels;
+      /** Unit of the recorded samples: per-call ns, or ms for long async calls. */
+      readonly unit: 'ns' | 'ms';
+      readonly run: Readonly<Record<SideName, () => unknown>>;
+      /** The calls return promises that must settle before the clock stops. */
+      readonly async: boolean;
+      /** Pairs of this case when fewer than the run's (long calls). */
+      readonly pairs?: number;
+      /** Slice settings of this case (long calls: one call per slice). */
+      readonly slice?: { readonly ms: number; readonly minCalls: number };
+    }
+  | {
+      readonly kind: 'size';
+      readonly name: string;
+      readonly labels: Labels;
+      readonly unit: 'bytes';
+      readonly value: Readonly<Record<SideName, () => number>>;
+    };
+
+export interface InterleaveOptions {
+  /** Pairs of slices per case. */
+  readonly pairs: number;
+  /** Target length of one slice, ms (a slice always holds at least `minCalls` calls). */
+  readonly sliceMs: number;
+  readonly minCalls: number;
+  /** Untimed calls per side before the first slice. */
+  readonly warmupCalls: number;
+  /** Slowdown factor of the candidate's calls of a case (HLP_BENCH_SLOWDOWN, for testing the gate). */
+  readonly slowdown?: (name: string, labels: Labels) => number;
+  readonly samplesCap?: number;
+  readonly progress?: (c: PairCase, index: number, total: number) => void;
+  /** The clock, ns (default process.hrtime.bigint; tests pass a fake one). */
+  readonly clock?: () => bigint;
+}
+
+/** The output: one round per pair index (every case's k-th pair of slices), as the paired decision reads them. */
+export interface InterleavedOutcome {
+  readonly rounds: { baseline: Metric[]; current: Metric[] }[];
+  /** Every candidate sample of each case, pooled (the candidate's run for the report and the targets). */
+  readonly current: Metric[];
+  readonly seconds: number;
+}
+
+/** One slice: calls until `sliceNs` passed (and at least `minCalls`), each timed alone. */
+async function slice(fn: () => unknown, isAsync: boolean, sliceNs: bigint, minCalls: number, factor: number, now: () => bigint): Promise<number[]> {
+  const samples: number[] = [];
+  const start = now();
+  while (samples.length < minCalls || now() - start < sliceNs) {
+    const t0 = now();
+    if (isAsync) await fn();
+    else fn();
+    let t1 = now();
+    if (factor > 1) {
+      // a known slowdown for testing the gate: really spend (factor − 1) × the call's time
+      const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
+      while (t1 < until) t1 = now();
+    }
+    samples.push(Number(t1 - t0));
+  }
+  return samples;
+}
+
+/** Measures every case in alternating slices and returns the rounds of the paired decision. */
+export async function measureInterleaved(cases: readonly PairCase[], o: InterleaveOptions): Promise<InterleavedOutcome> {
+  if (!(o.pairs >= 2)) throw new LabError('USAGE', `interleaved pairs must be at least 2, got ${o.pairs}`);
+  const t0 = performance.now();
+  const rounds: { baseline: Metric[]; current: Metric[] }[] = Array.from({ length: o.pairs }, () => ({ baseline: [], current: [] }));
+  const current: Metric[] = [];
+  const sliceNs = BigInt(Math.max(1, Math.round(o.sliceMs * 1e6)));
+  const now = o.clock ?? process.hrtime.bigint;
+  for (const [i, c] of cases.entries()) {
+    o.progress?.(c, i + 1, cases.length);
+    if (c.kind === 'size') {
+      const sizes = { baseline: c.value.baseline(), current: c.value.current() };
+      for (const r of rounds)
+        for (const side of ['baseline', 'current'] as const)
+          r[side].push(makeMetric({ name: c.name, unit: 'bytes', better: 'lower', labels: c.labels, samples: [sizes[side]] }));
+      current.push(makeMetric({ name: c.name, unit: 'bytes', better: 'lower', labels: c.labels, samples: [sizes.current] }));
+      continue;
+    }
+    const factor = o.slowdown?.(c.name, c.labels) ?? 1;
+    if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${factor}`);
+    // long async calls (a prompt: half a second) warm up with one call, short ones with several
+    const warmup = c.async ? 1 : o.warmupCalls;
+    for (const side of ['baseline', 'current'] as const)
+      for (let k = 0; k < warmup; k++) {
+        if (c.async) await c.run[side]();
+        else c.run[side]();
+      }
+    const scale = c.unit === 'ms' ? 1e-6 : 1;
+    const caseSliceNs = c.slice ? BigInt(Math.max(1, Math.round(c.slice.ms * 1e6))) : sliceNs;
+    const minCalls = c.slice?.minCalls ?? o.minCalls;
+    const pooled: number[] = [];
+    for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
+      for (const side of roundOrder(p + 1)) {
+        const ns = await slice(c.run[side], c.async, caseSliceNs, minCalls, side === 'current' ? factor : 1, now);
+        const samples = ns.map((x) => x * scale);
+        rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples }));
+        if (side === 'current') pooled.push(...samples);
+      }
+    }
+    current.push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: pooled, keep: o.samplesCap }));
+  }
+  return { rounds, current, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,226 @@
+/**
+ * The benchmark cases of `hlp bench kernels` and `hlp bench ckks`, built twice: once on the
+ * candidate's modules (this checkout) and once on the reference's (another checkout's built
+ * `@hlp/kernels` and `@hlp/ckks`, imported by path), so that `measureInterleaved` can time
+ * both in one process. The harness is the candidate's on both sides: what differs between
+ * the sides is only the product code under test.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as candidateCkks from '@hlp/ckks';
+import * as candidateKernels from '@hlp/kernels';
+import { LabError } from '../errors.js';
+import { ALLOC_LIVE, ALLOC_ROUNDS, ALLOC_SIZES, ALLOCATORS, caseLabels, randomResidues, type BenchCase, type KernelOp } from '../bench/kernels.js';
+import {
+  KEYS,
+  OP_CASES,
+  batchEncryptFn,
+  ckksCaseLabels,
+  createBackend,
+  encryptLoop,
+  makeFixture,
+  opFunction,
+  promptVectors,
+  seededValues,
+  serializedSize,
+  type CkksCase,
+  type Fixture,
+} from '../bench/ckks.js';
+import type { CkksBackendName, CkksPresetN } from '../options.js';
+import type { PairCase, SideName } from './interleave.js';
+
+type KernelsModule = typeof candidateKernels;
+type CkksModule = typeof candidateCkks;
+
+/** The product modules of one side. */
+export interface SideModules {
+  readonly root: string;
+  readonly kernels: KernelsModule;
+  readonly ckks: CkksModule;
+}
+
+export const KERNELS_ENTRY = join('kernels', 'dist', 'src', 'index.js');
+export const CKKS_ENTRY = join('packages', 'ckks', 'dist', 'src', 'index.js');
+
+/**
+ * Imports a built checkout's `@hlp/kernels` and `@hlp/ckks`. Each resolves its own
+ * dependencies (its addon, its node_modules links), so two checkouts load two addons.
+ */
+export async function loadSide(root: string): Promise<SideModules> {
+  const paths = [KERNELS_ENTRY, CKKS_ENTRY].map((p) => join(root, p));
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length > 0) throw new LabError('INFRA', `cannot pair with ${root}: not built (${missing.join(', ')} missing)`);
+  const [kernels, ckks] = await Promise.all(paths.map((p) => import(pathToFileURL(p).href)));
+  return { root, kernels: kernels as KernelsModule, ckks: ckks as CkksModule };
+}
+
+/** This checkout's own modules (the candidate side). */
+export function candidateSide(root: string): SideModules {
+  return { root, kernels: candidateKernels, ckks: candidateCkks };
+}
+
+export interface Sides {
+  readonly baseline: SideModules;
+  readonly current: SideModules;
+}
+
+export interface BuiltCases {
+  readonly cases: PairCase[];
+  readonly notes: string[];
+  /** Frees the native objects the cases hold. */
+  readonly dispose: () => void;
+}
+
+const SIDES: readonly SideName[] = ['baseline', 'current'];
+
+// -- kernels ---------------------------------------------------------------------------------
+
+export interface KernelPairOptions {
+  readonly variants: readonly string[];
+  readonly ns: readonly number[];
+  readonly bits: readonly number[];
+  readonly alloc: boolean;
+}
+
+/**
+ * `count` arrays of n residues carved from one buffer at multiples of 4 KiB: both sides' inputs
+ * then sit at the same offset within a page and a cache line. Separate allocations differ in
+ * alignment, and a vector kernel on a differently aligned buffer ran 5–7 % apart in an A/A
+ * pairing (the same code on both sides) on this machine.
+ */
+export function pageAlignedViews(count: number, n: number): BigUint64Array[] {
+  const page = 4096;
+  const stride = Math.ceil((n * 8) / page) * page;
+  const buffer = new ArrayBuffer(stride * count);
+  return Array.from({ length: count }, (_, i) => new BigUint64Array(buffer, i * stride, n));
+}
+
+function availableOn(side: SideModules, variant: string): boolean {
+  return side.kernels.variants().some((v) => v.name === variant && v.available);
+}
+
+/** Kernel cases (NTT forward/inverse, mul_mod per variant, n and prime size; allocator churn) on both sides. */
+export function kernelPairCases(sides: Sides, o: KernelPairOptions): BuiltCases {
+  const notes: string[] = [];
+  const cases: PairCase[] = [];
+  const disposers: (() => void)[] = [];
+  const maxN = Math.max(...o.ns);
+  for (const bits of o.bits) {
+    const [q] = sides.current.kernels.generateNttPrimes(bits, maxN, 1);
+    if (q === undefined) throw new LabError('KERNEL', `no ${bits}-bit NTT prime for n = ${maxN}`);
+    for (const n of o.ns) {
+      const data = randomResidues(q, n);
+      const a = randomResidues(q, n);
+      const b = randomResidues(q, n);
+      const views = pageAlignedViews(2 * 4, n);
+      const ring = Object.fromEntries(
+        SIDES.map((s, i) => {
+          const ctx = new sides[s].kernels.NttContext(n, [q]);
+          disposers.push(() => ctx.dispose());
+          const [d, x, y, out] = views.slice(4 * i, 4 * i + 4) as [BigUint64Array, BigUint64Array, BigUint64Array, BigUint64Array];
+          d.set(data);
+          x.set(a);
+          y.set(b);
+          return [s, { ctx, data: d, a: x, b: y, out }];
+        }),
+      ) as Record<SideName, { ctx: candidateKernels.NttContext; data: BigUint64Array; a: BigUint64Array; b: BigUint64Array; out: BigUint64Array }>;
+      for (const variant of o.variants) {
+        const unavailable = SIDES.filter((s) => !availableOn(sides[s], variant));
+        if (unavailable.length > 0) {
+          if (n === o.ns[0] && bits === o.bits[0]) notes.push(`variant ${variant} not paired: not available on the ${unavailable.join(' and ')} side here`);
+          continue;
+        }
+        for (const name of ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'] as const satisfies readonly KernelOp[]) {
+          const c: BenchCase = { kind: 'kernel', name, variant: variant as candidateKernels.Variant, n, bits };
+          const call = { variant: variant as candidateKernels.Variant, checkInput: false } as const;
+          const run = Object.fromEntries(
+            SIDES.map((s) => {
+              const r = ring[s];
+              const fn = name === 'ntt.forward' ? () => r.ctx.forward(r.data, call) : name === 'ntt.inverse' ? () => r.ctx.inverse(r.data, call) : () => r.ctx.mulMod(r.out, r.a, r.b, call);
+              return [s, fn];
+            }),
+          ) as Record<SideName, () => void>;
+          cases.push({ kind: 'timed', name, labels: caseLabels(c), unit: 'ns', run, async: false });
+        }
+      }
+    }
+  }
+  if (o.alloc)
+    for (const allocator of ALLOCATORS) {
+      const run = Object.fromEntries(
+        SIDES.map((s) => {
+          const al = new sides[s].kernels.Allocator(allocator);
+          disposers.push(() => al.dispose());
+          return [s, () => al.churn(ALLOC_SIZES, ALLOC_LIVE, ALLOC_ROUNDS)];
+        }),
+      ) as Record<SideName, () => void>;
+      // samples are per churn call (ALLOC_ROUNDS rounds): the ratio is what the gate reads
+      cases.push({ kind: 'timed', name: 'alloc.churn', labels: caseLabels({ kind: 'alloc', name: 'alloc.churn', allocator }), unit: 'ns', run, async: false });
+    }
+  return { cases, notes, dispose: () => disposers.forEach((d) => d()) };
+}
+
+// -- ckks ------------------------------------------------------------------------------------
+
+export interface CkksPairOptions {
+  readonly backends: readonly CkksBackendName[];
+  readonly ns: readonly CkksPresetN[];
+  /** Prompt threads (native); seal runs 1. */
+  readonly threads: readonly number[];
+  readonly prompt: boolean;
+  readonly symmetricPrng: 'shake256' | 'aes256ctr';
+}
+
+/** CKKS cases (the micro-benchmarks, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
+export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<BuiltCases> {
+  const notes: string[] = [];
+  const cases: PairCase[] = [];
+  const disposers: (() => void)[] = [];
+  const promptN = o.prompt ? (o.ns.includes(8192) ? 8192 : (o.ns[0] ?? null)) : null;
+  try {
+    for (const backendName of o.backends) {
+      for (const n of o.ns) {
+        const fixtures = {} as Record<SideName, Fixture>;
+        for (const s of SIDES) {
+          const mod = sides[s].ckks;
+          const backend = await createBackend(backendName, mod.presetParams(n), mod, o.symmetricPrng, mod.createSealBackend);
+          disposers.push(() => backend.dispose());
+          backend.generateKeys({ relin: false });
+          fixtures[s] = makeFixture(backend, seededValues(backend.slotCount), { encryptValues: mod.encryptValues });
+        }
+        const list: CkksCase[] = [...OP_CASES];
+        if (n === promptN) {
+          const batchOn = SIDES.every((s) => batchEncryptFn(sides[s].ckks) !== undefined) && backendName === 'native';
+          for (const threads of batchOn ? o.threads : [1]) for (const key of KEYS) list.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
+        }
+        let vectors: Float64Array[] | null = null;
+        for (const c of list) {
+          const labels = ckksCaseLabels(c, backendName, n);
+          if (c.kind === 'op') {
+            cases.push({ kind: 'timed', name: c.name, labels, unit: 'ns', run: { baseline: opFunction(c, fixtures.baseline), current: opFunction(c, fixtures.current) }, async: false });
+          } else if (c.kind === 'bytes') {
+            cases.push({ kind: 'size', name: c.name, labels, unit: 'bytes', value: { baseline: () => serializedSize(fixtures.baseline, c.key), current: () => serializedSize(fixtures.current, c.key) } });
+          } else {
+            vectors ??= promptVectors(fixtures.current.backend.slotCount);
+            const vs = vectors;
+            const symmetric = c.key === 'secret';
+            const run = Object.fromEntries(
+              SIDES.map((s) => {
+                const f = fixtures[s];
+                const batch = backendName === 'native' ? batchEncryptFn(sides[s].ckks) : undefined;
+                const fn = batch ? () => batch(f.backend, vs, { symmetric, threads: c.threads, device: 'cpu' }) : () => Promise.resolve(encryptLoop(f.backend, vs, symmetric, f.helpers));
+                return [s, fn];
+              }),
+            ) as Record<SideName, () => Promise<unknown>>;
+            cases.push({ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: { ms: 0, minCalls: 1 } });
+          }
+        }
+      }
+    }
+  } catch (error) {
+    disposers.forEach((d) => d());
+    throw error;
+  }
+  return { cases, notes, dispose: () => disposers.forEach((d) => d()) };
+}

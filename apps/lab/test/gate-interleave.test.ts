@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ADDON_PATH } from '@hlp/kernels';
+import { comparePairedRounds, resolveConfig } from '@hlp/gate';
+import { findRepoRoot } from '@hlp/results';
+import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
+import { candidateSide, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
+import { readPairs } from '../src/commands/bench-pairs.js';
+import { LabError } from '../src/errors.js';
+
+const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
+const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
+
+/** A fake clock: every reading advances it by `tick` ns; the cases advance it by their cost. */
+function fakeClock(tick = 10n): { clock: () => bigint; spend: (ns: bigint) => void } {
+  let t = 0n;
+  return { clock: () => (t += tick), spend: (ns) => void (t += ns) };
+}
+
+describe('measureInterleaved', () => {
+  it('alternates the sides pair by pair (A B, B A, …) and slows only the candidate', async () => {
+    const { clock, spend } = fakeClock();
+    const order: string[] = [];
+    const timed: PairCase = {
+      kind: 'timed',
+      name: 'test.op',
+      labels: { k: 1 },
+      unit: 'ns',
+      async: false,
+      run: {
+        baseline: () => {
+          order.push('A');
+          spend(1000n);
+        },
+        current: () => {
+          order.push('B');
+          spend(1000n);
+        },
+      },
+    };
+    const size: PairCase = { kind: 'size', name: 'test.bytes', labels: {}, unit: 'bytes', value: { baseline: () => 100, current: () => 120 } };
+    const out = await measureInterleaved([timed, size], { pairs: 4, sliceMs: 0.005, minCalls: 2, warmupCalls: 1, clock, slowdown: (name) => (name === 'test.op' ? 1.5 : 1) });
+    assert.equal(out.rounds.length, 4);
+    // warm-up A, B; then slices of ≥ 2 calls in the order A B | B A | A B | B A: runs of A and B alternate 5 times
+    assert.deepEqual(order.slice(0, 2), ['A', 'B']);
+    assert.equal(order.slice(2).join('').replace(/(.)\1+/g, '$1'), 'ABABA');
+    assert.ok(order.length - 2 >= 4 * 2 * 2, 'every slice holds at least minCalls calls');
+    for (const r of out.rounds) {
+      const a = r.baseline.find((m) => m.name === 'test.op')!;
+      const b = r.current.find((m) => m.name === 'test.op')!;
+      assert.ok(a.samples.every((x) => x === 1010), `A: ${a.samples.join(', ')}`);
+      assert.ok(b.samples.every((x) => x >= 1515 && x < 1525), `B: ${b.samples.join(', ')}`);
+      assert.equal(r.current.find((m) => m.name === 'test.bytes')!.summary.median, 120);
+    }
+    const { comparisons } = comparePairedRounds(out.rounds, resolveConfig());
+    const op = comparisons.find((c) => c.name === 'test.op')!;
+    assert.equal(op.verdict, 'regression');
+    assert.ok(Math.abs(op.ratio! - 1515 / 1010) < 0.01, `${op.ratio}`);
+    assert.equal(comparisons.find((c) => c.name === 'test.bytes')!.verdict, 'regression'); // 120 vs 100 bytes
+    assert.equal(out.current.find((m) => m.name === 'test.op')!.samples.length, out.rounds.reduce((n, r) => n + r.current[0]!.samples.length, 0));
+  });
+
+  it('gives a case with fewer pairs (a long async call) only its own, one call per slice', async () => {
+    const { clock, spend } = fakeClock();
+    let calls = 0;
+    const fn = async (): Promise<void> => {
+      calls++;
+      spend(5_000_000n);
+    };
+    const c: PairCase = { kind: 'timed', name: 'test.prompt', labels: {}, unit: 'ms', async: true, pairs: 3, slice: { ms: 0, minCalls: 1 }, run: { baseline: fn, current: fn } };
+    const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock });
+    assert.equal(calls, 2 + 3 * 2, 'one warm-up call per side, then one call per slice');
+    assert.equal(out.rounds.filter((r) => r.current.length > 0).length, 3);
+    assert.ok(Math.abs(out.rounds[0]!.baseline[0]!.summary.median - 5.00001) < 1e-6, 'ms');
+  });
+
+  it('refuses fewer than 2 pairs and an out-of-range slowdown', async () => {
+    await assert.rejects(measureInterleaved([], { pairs: 1, sliceMs: 1, minCalls: 1, warmupCalls: 0 }), (e: unknown) => e instanceof LabError && e.code === 'USAGE');
+    const c: PairCase = { kind: 'timed', name: 'x', labels: {}, unit: 'ns', async: false, run: { baseline: () => 0, current: () => 0 } };
+    await assert.rejects(measureInterleaved([c], { pairs: 2, sliceMs: 1, minCalls: 1, warmupCalls: 0, slowdown: () => 0.5 }), /slowdown factor/);
+  });
+});
+
+describe('pair cases', () => {
+  it('page-aligned views share one buffer at 4 KiB strides', () => {
+    const vs = pageAlignedViews(4, 1000);
+    assert.equal(vs.length, 4);
+    assert.ok(vs.every((v) => v.buffer === vs[0]!.buffer && v.length === 1000 && v.byteOffset % 4096 === 0));
+    assert.deepEqual(vs.map((v) => v.byteOffset), [0, 8192, 16384, 24576]);
+  });
+
+  it('builds every kernel case on both sides, inputs equal, buffers distinct', { skip: NO_ADDON }, async () => {
+    const root = findRepoRoot()!;
+    const side = await loadSide(root);
+    const built = kernelPairCases({ baseline: side, current: candidateSide(root) }, { variants: ['scalar', 'nonesuch'], ns: [1024], bits: [50], alloc: true });
+    try {
+      assert.deepEqual(
+        built.cases.map((c) => c.name),
+        ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod', 'alloc.churn', 'alloc.churn'],
+      );
+      assert.match(built.notes.join('\n'), /variant nonesuch not paired/);
+      for (const c of built.cases) if (c.kind === 'timed') for (const s of ['baseline', 'current'] as const) c.run[s]();
+    } finally {
+      built.dispose();
+    }
+  });
+
+  it('refuses a checkout that is not built, as an infrastructure error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hlp-unbuilt-'));
+    try {
+      await assert.rejects(loadSide(dir), (e: unknown) => e instanceof LabError && e.code === 'INFRA' && /not built/.test(e.message));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface Run {
+  readonly code: number;
+  readonly stderr: string;
+}
+
+function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_BENCH_SLOWDOWN: '', ...env }, timeout: 120_000 }, (error, _stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error);
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr });
+    });
+  });
+}
+
+describe('hlp bench kernels --pair-with', { skip: NO_ADDON }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hlp-pairs-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('writes an hlp.pairs/1 document of the pairs and the candidate run', async () => {
+    const out = join(dir, 'pairs.json');
+    const r = await hlp(['bench', 'kernels', '--variant', 'scalar', '--n', '1024', '--bits', '50', '--no-alloc', '--pair-with', findRepoRoot()!, '--pairs', '3', '--out', out], { HLP_BENCH_SLOWDOWN: 'ntt.inverse:2' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /made slower on purpose/);
+    const doc = await readPairs(out);
+    assert.equal(doc.rounds.length, 3);
+    assert.deepEqual(doc.current.metrics.map((m) => m.name), ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod']);
+    assert.ok(doc.rounds.every((r) => r.baseline.length === 3 && r.current.length === 3));
+    assert.deepEqual((doc.current.config['pairedWith'] as { root: string }).root, findRepoRoot());
+  });
+
+  it('usage errors: no --out, --pairs alone, a checkout that is not built; a bad document is refused', async () => {
+    const noOut = await hlp(['bench', 'kernels', '--pair-with', '.']);
+    assert.equal(noOut.code, 2);
+    assert.match(noOut.stderr, /name it with --out/);
+    const pairsAlone = await hlp(['bench', 'kernels', '--pairs', '4', '--out', join(dir, 'x.json')]);
+    assert.equal(pairsAlone.code, 2);
+    assert.match(pairsAlone.stderr, /--pairs only applies with --pair-with/);
+    const tooFew = await hlp(['bench', 'ckks', '--pair-with', '.', '--pairs', '1', '--out', join(dir, 'x.json')]);
+    assert.equal(tooFew.code, 2);
+    const unbuilt = await hlp(['bench', 'kernels', '--n', '1024', '--pair-with', dir, '--out', join(dir, 'x.json')]);
+    assert.equal(unbuilt.code, 2);
+    assert.match(unbuilt.stderr, /not built/);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{"schema":"hlp.pairs/1"}');
+    await assert.rejects(readPairs(bad), (e: unknown) => e instanceof LabError && e.code === 'INFRA');
+  });
+});
