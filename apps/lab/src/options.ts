@@ -85,6 +85,7 @@ export const KernelsCliOptions = z.object({
   alloc: z.boolean().optional(),
   pairWith: z.string().min(1).optional(),
   pairs: z.number().int().min(2).max(500).optional(),
+  only: z.string().min(1).optional(),
 });
 export type KernelsCliOptions = z.infer<typeof KernelsCliOptions>;
 
@@ -129,6 +130,7 @@ export const CkksCliOptions = z.object({
   symmetricPrng: z.enum(['shake256', 'aes256ctr']).optional(),
   pairWith: z.string().min(1).optional(),
   pairs: z.number().int().min(2).max(500).optional(),
+  only: z.string().min(1).optional(),
 });
 export type CkksCliOptions = z.infer<typeof CkksCliOptions>;
 

@@ -66,18 +66,21 @@ describe('measureInterleaved', () => {
     assert.equal(out.current.find((m) => m.name === 'test.op')!.samples.length, out.rounds.reduce((n, r) => n + r.current[0]!.samples.length, 0));
   });
 
-  it('gives a case with fewer pairs (a long async call) only its own, one call per slice', async () => {
+  it('a chunked case (a prompt in parts): parts alternate A B, B A, …; a pair is one whole call per side, the sum of its parts', async () => {
     const { clock, spend } = fakeClock();
-    let calls = 0;
-    const fn = async (): Promise<void> => {
-      calls++;
+    const order: string[] = [];
+    const part = (side: string) => async (chunk: number): Promise<void> => {
+      order.push(`${side}${chunk}`);
       spend(5_000_000n);
     };
-    const c: PairCase = { kind: 'timed', name: 'test.prompt', labels: {}, unit: 'ms', async: true, pairs: 3, slice: { ms: 0, minCalls: 1 }, run: { baseline: fn, current: fn } };
-    const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock });
-    assert.equal(calls, 2 + 3 * 2, 'one warm-up call per side, then one call per slice');
-    assert.equal(out.rounds.filter((r) => r.current.length > 0).length, 3);
-    assert.ok(Math.abs(out.rounds[0]!.baseline[0]!.summary.median - 5.00001) < 1e-6, 'ms');
+    const c: PairCase = { kind: 'chunked', name: 'test.prompt', labels: {}, unit: 'ms', chunks: 3, pairs: 2, run: { baseline: part('A'), current: part('B') } };
+    const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock, slowdown: () => 2 });
+    assert.deepEqual(order, ['A0', 'B0', 'A0', 'B0', 'B1', 'A1', 'A2', 'B2', 'B0', 'A0', 'A1', 'B1', 'B2', 'A2']);
+    assert.equal(out.rounds.filter((r) => r.current.length > 0).length, 2, 'the case gets its own number of pairs');
+    const [r0] = out.rounds;
+    assert.deepEqual(r0!.baseline[0]!.samples, [3 * 5.00001]);
+    assert.ok(Math.abs(r0!.current[0]!.samples[0]! / r0!.baseline[0]!.samples[0]! - 2) < 1e-5, 'the slowdown applies to every part of the candidate');
+    assert.equal(out.current[0]!.samples.length, 2);
   });
 
   it('refuses fewer than 2 pairs and an out-of-range slowdown', async () => {
@@ -160,7 +163,7 @@ describe('hlp bench kernels --pair-with', { skip: NO_ADDON }, () => {
     assert.match(noOut.stderr, /name it with --out/);
     const pairsAlone = await hlp(['bench', 'kernels', '--pairs', '4', '--out', join(dir, 'x.json')]);
     assert.equal(pairsAlone.code, 2);
-    assert.match(pairsAlone.stderr, /--pairs only applies with --pair-with/);
+    assert.match(pairsAlone.stderr, /--pairs and --only only apply with --pair-with/);
     const tooFew = await hlp(['bench', 'ckks', '--pair-with', '.', '--pairs', '1', '--out', join(dir, 'x.json')]);
     assert.equal(tooFew.code, 2);
     const unbuilt = await hlp(['bench', 'kernels', '--n', '1024', '--pair-with', dir, '--out', join(dir, 'x.json')]);

@@ -46,10 +46,10 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
       prompt: opts.prompt ?? true,
       symmetricPrng: opts.symmetricPrng ?? 'shake256',
     } as const;
-    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io);
+    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io, opts.only);
     return;
   }
-  if (opts.pairs !== undefined) throw new LabError('USAGE', '--pairs only applies with --pair-with');
+  if (opts.pairs !== undefined || opts.only !== undefined) throw new LabError('USAGE', '--pairs and --only only apply with --pair-with');
 
   // Fail before measuring for minutes when the document cannot be written.
   const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();

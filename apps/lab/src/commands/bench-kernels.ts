@@ -41,10 +41,10 @@ export async function benchKernels(rawOptions: unknown, io: Io): Promise<void> {
     if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
     const available = variants().filter((v) => v.available).map((v) => v.name);
     const spec = { suite: 'kernels', variants: opts.variant ?? available, ns: opts.n ?? DEFAULT_NS, bits: opts.bits ?? DEFAULT_BITS, alloc: opts.alloc ?? true } as const;
-    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io);
+    await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io, opts.only);
     return;
   }
-  if (opts.pairs !== undefined) throw new LabError('USAGE', '--pairs only applies with --pair-with');
+  if (opts.pairs !== undefined || opts.only !== undefined) throw new LabError('USAGE', '--pairs and --only only apply with --pair-with');
 
   // Fail before measuring for minutes when the document cannot be written.
   const target = opts.out ? dirname(resolve(opts.out)) : defaultRunsDir();

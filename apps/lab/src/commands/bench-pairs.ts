@@ -21,8 +21,10 @@ export const PAIRS_SCHEMA = 'hlp.pairs/1';
 export const DEFAULT_PAIRS = 24;
 /** Slices of the micro-benchmark cases: long enough for dozens of calls, short against the machine's speed steps. */
 export const SLICE_MS = 12;
-/** Prompt cases (≈0.4 s a call) get this share of the pairs: one call per slice. */
+/** Prompt cases (≈0.5 s a prompt) get this share of the pairs. */
 export const PROMPT_PAIRS_SHARE = 0.5;
+/** A paired prompt is encrypted in this many chunks, alternating between the sides (see pair-cases.ts). */
+export const PROMPT_CHUNKS = 12;
 
 export const PairsDocument = z.object({
   schema: z.literal(PAIRS_SCHEMA),
@@ -46,10 +48,44 @@ export type PairsSpec =
       readonly symmetricPrng: 'shake256' | 'aes256ctr';
     };
 
+/** A case selector of --only: the metric name and labels it must carry (`name{label=value;…}`). */
+export interface CaseSelector {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Parses `name{label=value;…},…` (as HLP_BENCH_SLOWDOWN names cases, without a factor); USAGE on anything malformed. */
+export function parseCaseSelectors(text: string): CaseSelector[] {
+  const out: CaseSelector[] = [];
+  for (const entry of text.split(/,(?![^{]*\})/).map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+)(?:\{([^}]*)\})?$/.exec(entry);
+    if (!m) throw new LabError('USAGE', `--only: cannot parse '${entry}' (expected name{label=value;…}, e.g. ntt.forward{variant=avx2})`);
+    const labels: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new LabError('USAGE', `--only: label selector '${pair}' of '${m[1]}' must be label=value`);
+      labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    }
+    out.push({ name: m[1]!, labels });
+  }
+  return out;
+}
+
+/** The selector naming exactly this series (every label). */
+export function selectorOf(name: string, labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length > 0 ? `${name}{${parts.join(';')}}` : name;
+}
+
+function selected(c: PairCase, only: readonly CaseSelector[] | undefined): boolean {
+  if (!only) return true;
+  return only.some((s) => s.name === c.name && Object.entries(s.labels).every(([k, v]) => k in c.labels && String(c.labels[k]) === v));
+}
+
 async function buildCases(spec: PairsSpec, referenceRoot: string, root: string): Promise<BuiltCases> {
   const sides = { baseline: await loadSide(referenceRoot), current: candidateSide(root) };
   if (spec.suite === 'kernels') return kernelPairCases(sides, spec);
-  return await ckksPairCases(sides, spec);
+  return await ckksPairCases(sides, { ...spec, promptChunks: PROMPT_CHUNKS });
 }
 
 function slowdownRule(): ((name: string, labels: Labels) => number) | undefined {
@@ -60,7 +96,7 @@ function slowdownRule(): ((name: string, labels: Labels) => number) | undefined 
 }
 
 /** Measures `spec` on both checkouts interleaved and returns the pairs document. */
-export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: number, io: Io): Promise<PairsDocument> {
+export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: number, io: Io, only?: readonly CaseSelector[]): Promise<PairsDocument> {
   const startedAt = new Date().toISOString();
   const root = findRepoRoot() ?? process.cwd();
   const built = await buildCases(spec, resolve(referenceRoot), root);
@@ -69,9 +105,10 @@ export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: nu
   if (slowdown) notes.push(`${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]}: matching cases of this checkout (not the reference) are made slower on purpose (for testing the gate)`);
   for (const n of notes) io.stderr.write(`note: ${n}\n`);
   try {
-    if (built.cases.length === 0) throw new LabError('INFRA', `nothing to pair: no ${spec.suite} case is available on both sides`);
+    const cases = built.cases.filter((c) => selected(c, only));
+    if (cases.length === 0) throw new LabError(only ? 'USAGE' : 'INFRA', `nothing to pair: no ${spec.suite} case ${only ? 'matches --only and ' : ''}is available on both sides`);
     const promptPairs = Math.max(2, Math.round(pairs * PROMPT_PAIRS_SHARE));
-    const withPairs: PairCase[] = built.cases.map((c) => (c.kind === 'timed' && c.async ? { ...c, pairs: promptPairs } : c));
+    const withPairs: PairCase[] = cases.map((c) => (c.kind === 'chunked' ? { ...c, pairs: promptPairs } : c));
     const outcome = await measureInterleaved(withPairs, {
       pairs,
       sliceMs: SLICE_MS,
@@ -89,7 +126,7 @@ export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: nu
         finishedAt: new Date().toISOString(),
         machine,
         git,
-        config: { pairedWith: { root: resolve(referenceRoot), commit: refGit.commit }, pairs, promptPairs, sliceMs: SLICE_MS, ...spec, notes },
+        config: { pairedWith: { root: resolve(referenceRoot), commit: refGit.commit }, pairs, promptPairs, sliceMs: SLICE_MS, promptChunks: PROMPT_CHUNKS, ...(only ? { only: only.map((s) => selectorOf(s.name, s.labels)) } : {}), ...spec, notes },
         metrics: outcome.current,
       },
       `the ${spec.suite} pairs produced an invalid run document`,
@@ -102,10 +139,11 @@ export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: nu
 }
 
 /** Runs the pairs and writes the document to `out`. */
-export async function benchPairs(spec: PairsSpec, referenceRoot: string, pairs: number, out: string, io: Io): Promise<void> {
+export async function benchPairs(spec: PairsSpec, referenceRoot: string, pairs: number, out: string, io: Io, only?: string): Promise<void> {
+  const selectors = only === undefined ? undefined : parseCaseSelectors(only);
   const target = resolve(out);
   await mkdir(dirname(target), { recursive: true });
-  const doc = await runPairs(spec, referenceRoot, pairs, io);
+  const doc = await runPairs(spec, referenceRoot, pairs, io, selectors);
   await writeFile(target, `${JSON.stringify(doc)}\n`);
   io.stderr.write(`wrote ${target} (${doc.rounds.length} pairs in ${doc.seconds.toFixed(1)} s)\n`);
 }

@@ -27,10 +27,23 @@ export type PairCase =
       readonly run: Readonly<Record<SideName, () => unknown>>;
       /** The calls return promises that must settle before the clock stops. */
       readonly async: boolean;
-      /** Pairs of this case when fewer than the run's (long calls). */
-      readonly pairs?: number;
-      /** Slice settings of this case (long calls: one call per slice). */
+      /** Slice settings of this case. */
       readonly slice?: { readonly ms: number; readonly minCalls: number };
+    }
+  | {
+      /**
+       * A long call in `chunks` parts (a prompt of 96 vectors as 12 calls of 8): the parts alternate
+       * between the sides, A B, B A, …, and a side's sample of a pair is the sum of its parts: one
+       * whole call per side and pair, with the sides never more than a part apart in time.
+       */
+      readonly kind: 'chunked';
+      readonly name: string;
+      readonly labels: Labels;
+      readonly unit: 'ms';
+      readonly chunks: number;
+      readonly run: Readonly<Record<SideName, (chunk: number) => Promise<unknown>>>;
+      /** Pairs of this case when fewer than the run's. */
+      readonly pairs?: number;
     }
   | {
       readonly kind: 'size';
@@ -83,6 +96,37 @@ async function slice(fn: () => unknown, isAsync: boolean, sliceNs: bigint, minCa
   return samples;
 }
 
+/** Times one part of a chunked case, with the candidate's slowdown. */
+async function timedPart(fn: (chunk: number) => Promise<unknown>, chunk: number, factor: number, now: () => bigint): Promise<number> {
+  const t0 = now();
+  await fn(chunk);
+  let t1 = now();
+  if (factor > 1) {
+    const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
+    while (t1 < until) t1 = now();
+  }
+  return Number(t1 - t0);
+}
+
+async function measureChunked(
+  c: PairCase & { kind: 'chunked' },
+  o: InterleaveOptions,
+  rounds: { baseline: Metric[]; current: Metric[] }[],
+  factor: number,
+  now: () => bigint,
+): Promise<Metric> {
+  for (const side of ['baseline', 'current'] as const) await c.run[side](0); // warm-up: one part each
+  const pooled: number[] = [];
+  for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
+    const sums = { baseline: 0, current: 0 };
+    for (let part = 0; part < c.chunks; part++)
+      for (const side of roundOrder(p * c.chunks + part + 1)) sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now);
+    for (const side of ['baseline', 'current'] as const) rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: [sums[side] * 1e-6] }));
+    pooled.push(sums.current * 1e-6);
+  }
+  return makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: pooled, keep: o.samplesCap });
+}
+
 /** Measures every case in alternating slices and returns the rounds of the paired decision. */
 export async function measureInterleaved(cases: readonly PairCase[], o: InterleaveOptions): Promise<InterleavedOutcome> {
   if (!(o.pairs >= 2)) throw new LabError('USAGE', `interleaved pairs must be at least 2, got ${o.pairs}`);
@@ -103,7 +147,10 @@ export async function measureInterleaved(cases: readonly PairCase[], o: Interlea
     }
     const factor = o.slowdown?.(c.name, c.labels) ?? 1;
     if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${factor}`);
-    // long async calls (a prompt: half a second) warm up with one call, short ones with several
+    if (c.kind === 'chunked') {
+      current.push(await measureChunked(c, o, rounds, factor, now));
+      continue;
+    }
     const warmup = c.async ? 1 : o.warmupCalls;
     for (const side of ['baseline', 'current'] as const)
       for (let k = 0; k < warmup; k++) {
@@ -114,7 +161,7 @@ export async function measureInterleaved(cases: readonly PairCase[], o: Interlea
     const caseSliceNs = c.slice ? BigInt(Math.max(1, Math.round(c.slice.ms * 1e6))) : sliceNs;
     const minCalls = c.slice?.minCalls ?? o.minCalls;
     const pooled: number[] = [];
-    for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
+    for (let p = 0; p < o.pairs; p++) {
       for (const side of roundOrder(p + 1)) {
         const ns = await slice(c.run[side], c.async, caseSliceNs, minCalls, side === 'current' ? factor : 1, now);
         const samples = ns.map((x) => x * scale);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { benchInChild, remeasureArgs } from './bench-child.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
-import { readPairs } from '../commands/bench-pairs.js';
+import { readPairs, selectorOf } from '../commands/bench-pairs.js';
 import { exec } from './reference.js';
 
 export type Pairing = 'in-process' | 'processes';
@@ -83,6 +83,11 @@ export function narrowCkksArgs(args: readonly string[], undecided: readonly Metr
 
 function narrow(step: PairedStep, undecided: readonly Metric[]): string[] {
   return step.suite === 'kernels' ? remeasureArgs('kernels', step.args, undecided) : narrowCkksArgs(step.args, undecided);
+}
+
+/** In-process pairing narrows exactly: `--only` the undecided series. */
+export function onlyArgs(step: PairedStep, undecided: readonly Metric[]): string[] {
+  return undecided.length === 0 ? [...step.args] : [...step.args, '--only', undecided.map((m) => selectorOf(m.name, m.labels)).join(',')];
 }
 
 interface StepState {
@@ -168,7 +173,7 @@ export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
     let progressed = false;
     for (const state of open) {
       if (elapsed() + state.lastRoundS > o.budgetS) continue;
-      const args = narrow(state.step, state.undecided ?? []);
+      const args = state.pairing === 'in-process' ? onlyArgs(state.step, state.undecided ?? []) : narrow(state.step, state.undecided ?? []);
       if (state.pairing === 'in-process') await runPairsChild(state, args, Math.max(2, Math.min(o.minPairs, o.maxPairs - state.rounds.length)), o);
       else await runRound(state, state.rounds.length + 1, args, o);
       decideState(state, o.config);
