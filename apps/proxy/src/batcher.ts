@@ -5,8 +5,12 @@
  *
  * A batch opens with its first request and closes when the window (default 50 ms) has passed
  * since then, when it holds `maxRequests` requests (default 32), or when the next request would
- * take it past `maxTokens` tokens (that request opens the next batch). Batches run concurrently
+ * take it past its token capacity (that request opens the next batch). Batches run concurrently
  * once closed. A window of 0 turns batching off: every request is a batch of one, run at once.
+ *
+ * The capacity is `maxTokens`, or less where `capacityFor` says so: the proxy derives it from
+ * what the inference service accepts in one call (its ciphertext limit), so that a batch never
+ * holds more than the service takes and one client's request cannot fail the others'.
  */
 
 export interface BatcherOptions<I, R> {
@@ -16,6 +20,8 @@ export interface BatcherOptions<I, R> {
   readonly maxRequests: number;
   /** Tokens per batch at most (a single request larger than this still runs, alone). */
   readonly maxTokens: number;
+  /** Tokens a batch of this key (and of items like this one) may hold, when less than maxTokens. */
+  readonly capacityFor?: (key: string, item: I) => number;
   /** Run one batch; results in item order (an Error for an item that failed on its own). */
   readonly run: (key: string, items: readonly I[], waitedMs: readonly number[]) => Promise<(R | Error)[]>;
   /** Requests waiting in open batches (for the queue-depth gauge). */
@@ -33,6 +39,7 @@ interface Pending<I, R> {
 interface OpenBatch<I, R> {
   readonly items: Pending<I, R>[];
   tokens: number;
+  readonly capacity: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -57,19 +64,20 @@ export class Batcher<I, R> {
         return;
       }
       let b = this.open.get(key);
-      if (b && b.items.length > 0 && b.tokens + tokens > this.options.maxTokens) {
+      if (b && b.items.length > 0 && b.tokens + tokens > b.capacity) {
         this.close(key);
         b = undefined;
       }
       if (!b) {
-        b = { items: [], tokens: 0, timer: undefined };
+        const capacity = Math.min(this.options.maxTokens, this.options.capacityFor?.(key, item) ?? Infinity);
+        b = { items: [], tokens: 0, capacity, timer: undefined };
         this.open.set(key, b);
         b.timer = setTimeout(() => this.close(key), this.options.windowMs);
       }
       b.items.push(p);
       b.tokens += tokens;
       this.setDepth(this.depth + 1);
-      if (b.items.length >= this.options.maxRequests || b.tokens >= this.options.maxTokens) this.close(key);
+      if (b.items.length >= this.options.maxRequests || b.tokens >= b.capacity) this.close(key);
     });
   }
 

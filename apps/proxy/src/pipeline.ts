@@ -217,6 +217,31 @@ export class Pipeline {
     return out;
   }
 
+  private readonly capacities = new Map<string, number>();
+
+  /**
+   * The most tokens one batch of requests like `p` may hold: the largest count whose packing
+   * (the batch's tokens concatenated, as runBatch packs them) fits in the ciphertexts the
+   * service accepts per call. Monotone in tokens, so a binary search; cached per layout and width.
+   */
+  batchCapacity(p: Prepared): number {
+    const width = p.workload.inputWidth;
+    const key = `${p.layout}/${width}`;
+    const known = this.capacities.get(key);
+    if (known !== undefined) return known;
+    const slots = this.deps.backend.slotCount;
+    const max = this.deps.info.limits.maxCiphertexts;
+    let lo = 0;
+    let hi = max * slots; // a token takes at least one slot
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi + 1) / 2);
+      if (ciphertextCount(p.layout, mid, slots, width) <= max) lo = mid;
+      else hi = mid - 1;
+    }
+    this.capacities.set(key, lo);
+    return lo;
+  }
+
   /**
    * Refuses at admission a request the service would refuse anyway (as a 502 after all the
    * encryption work). The count is a lower bound (no alignment padding), so nothing that fits is refused.

@@ -354,6 +354,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     windowMs: config.batchWindowMs ?? 50,
     maxRequests: config.maxBatchRequests ?? 32,
     maxTokens: config.maxBatchTokens ?? 8192,
+    capacityFor: (_key, p) => requireReady().pipeline.batchCapacity(p),
     onDepth: (d) => m.queueDepth.set({ queue: 'batcher' }, d),
     run: async (_key, items, waited) => {
       const st = requireReady();

@@ -148,6 +148,23 @@ describe("the service's ciphertext limit, applied at admission", () => {
     const ok = await embed(p.url, 'fits in one ciphertext');
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
   });
+
+  it('concurrent requests that fit alone are batched within the limit: all 200, none fails another', async () => {
+    // 25 tokens × 768 values need 5 ciphertexts of 4096 slots; two of them together need 10 > 8.
+    const batching = await startProxy({ port: 0, upstream: small.url, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 500 });
+    try {
+      await batching.ready;
+      const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => embed(batching.url, Array.from({ length: 25 }, (_, j) => 31373 + ((i + j) % 7)))));
+      assert.deepEqual(rs.map((r) => r.status), Array(6).fill(200), JSON.stringify(rs.map((r) => r.json)).slice(0, 500));
+      assert.deepEqual(rs.map((r) => r.headers.get('x-hlp-batch-size')), Array(6).fill('1'));
+      // small ones still share a batch
+      const small3 = await Promise.all(Array.from({ length: 3 }, (_, i) => embed(batching.url, `short ${i}`)));
+      assert.deepEqual(small3.map((r) => r.status), [200, 200, 200]);
+      assert.deepEqual(small3.map((r) => r.headers.get('x-hlp-batch-size')), ['3', '3', '3']);
+    } finally {
+      await batching.close();
+    }
+  });
 });
 
 describe('client auth (bearer tokens, as the OpenAI API uses them)', () => {

@@ -27,6 +27,7 @@ import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFramesParts, FRAME_CONTENT_TYPE } from './framing.js';
+import { guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -68,6 +69,8 @@ export interface DualServerOptions {
   readonly tls?: TlsOptions;
   /** Called on a connection whose first bytes never arrive or that fails before dispatch. */
   readonly onSocketError?: (error: Error) => void;
+  /** Header and body timeouts and the connection cap (http-guards.ts; defaults 10 s, 30 s, 1024). */
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 export interface ListenAddress {
@@ -108,6 +111,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
   const windowBytes = Math.min(options.windowBytes ?? 16 * 1024 * 1024, MAX_WINDOW);
   const keepAliveMs = options.keepAliveTimeoutMs ?? 60_000;
   const noDelay = options.noDelay ?? true;
+  const limits = resolveLimits(options.limits);
   let closing = false;
   let inFlight = 0;
   /** In-flight requests per HTTP/1.1 socket (TLS mode: to know which sockets are idle). */
@@ -117,6 +121,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
   const dispatch = (req: Req, res: Res): void => {
     inFlight++;
     const sock = isH2Req(req) ? undefined : (req as IncomingMessage).socket;
+    if (isH2Req(req)) guardH2Request(req, res, limits);
     if (sock) {
       h1Busy.set(sock, (h1Busy.get(sock) ?? 0) + 1);
       h1Open.add(res as unknown as http.ServerResponse);
@@ -161,6 +166,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
   const onSession = (session: http2.ServerHttp2Session): void => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    guardH2Session(session, limits);
     session.on('error', () => undefined);
     // Keep-alive for HTTP/2: a session idle this long is closed gracefully (GOAWAY).
     if (keepAliveMs > 0) session.setTimeout(keepAliveMs, () => session.close());
@@ -192,9 +198,10 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
 
   if (options.tls) {
     const secure = http2.createSecureServer(
-      { ...h2Settings, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true },
+      { ...h2Settings, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, handshakeTimeout: limits.headerTimeoutMs },
       (req, res) => dispatch(req, res as unknown as Res),
     );
+    // A TLS handshake must complete within the header timeout (handshakeTimeout above).
     // HTTP/1.1 connections inside the secure server use the http.Server fields of `this`.
     (secure as unknown as { keepAliveTimeout: number }).keepAliveTimeout = keepAliveMs;
     secure.on('connection', (socket: net.Socket) => {
@@ -215,7 +222,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
     server = secure;
     h2 = secure;
   } else {
-    const plainH1 = http.createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => dispatch(req, res));
+    const plainH1 = http.createServer({ keepAliveTimeout: keepAliveMs, ...h1ServerOptions(limits) }, (req, res) => dispatch(req, res));
     // plainH1 never listens itself (the net.Server below does); its 'listening' event is what
     // starts Node's connection tracking, which closeIdleConnections() and the timeouts need.
     plainH1.emit('listening');
@@ -230,6 +237,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
       track(socket);
       undecided.add(socket);
       socket.once('close', () => undecided.delete(socket));
+      guardUndecided(socket, limits, () => !undecided.has(socket));
       socket.on('error', (e) => options.onSocketError?.(e));
       let head: Buffer = Buffer.alloc(0);
       const onReadable = (): void => {
@@ -251,6 +259,8 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
     h1 = plainH1;
     h2 = plainH2;
   }
+  // Connections past the cap are closed on arrival by net.Server itself.
+  server.maxConnections = limits.maxConnections;
 
   /** Close HTTP/1.1 connections with nothing in flight (TLS mode; cleartext uses h1's own tracking). */
   const closeIdleTls = (): void => {

@@ -1,0 +1,81 @@
+/**
+ * Limits on what a connection may hold without sending: the header, body and first-bytes
+ * timeouts and the connection cap of the dual-protocol server (http.ts).
+ *
+ * Without them a client holds a socket forever by sending nothing, half a request line, headers
+ * a byte every few seconds, half of the HTTP/2 preface, or a body that stops: a probe left 120
+ * such sockets open for minutes, and nothing bounded how many pile up. Each limit closes one of
+ * those at the earliest moment a well-behaved client could not be hurt by it.
+ */
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
+import type * as net from 'node:net';
+
+export interface ConnectionLimits {
+  /**
+   * A connection must have sent its first request's headers within this time of connecting, and
+   * each further HTTP/1.1 request's within this time of its first byte (default 10 s).
+   */
+  readonly headerTimeoutMs: number;
+  /** A request's body must have arrived completely within this time of its headers (default 30 s). */
+  readonly bodyTimeoutMs: number;
+  /** Open connections at most; more are closed on arrival (default 1024). */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = { headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnections: 1024 };
+
+/** Fills in defaults and checks the values (a non-positive or non-integer one is a programming error). */
+export function resolveLimits(partial: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  const out = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as ConnectionLimits;
+  for (const [k, v] of Object.entries(out)) if (!Number.isInteger(v) || v <= 0) throw new RangeError(`connection limit ${k} must be a positive integer, got ${String(v)}`);
+  return out;
+}
+
+/**
+ * HTTP/1.1: Node's own headers and request timeouts (answered with 408), checked every second
+ * rather than Node's default 30 s so that a timeout fires within about a second of its limit.
+ */
+export function h1ServerOptions(limits: ConnectionLimits): http.ServerOptions {
+  return {
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: limits.headerTimeoutMs + limits.bodyTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs),
+  };
+}
+
+/** A cleartext connection that has not shown which protocol it speaks (no first bytes, half a preface) in time is closed. */
+export function guardUndecided(socket: net.Socket, limits: ConnectionLimits, decided: () => boolean): void {
+  const timer = setTimeout(() => {
+    if (!decided()) socket.destroy();
+  }, limits.headerTimeoutMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** An HTTP/2 session that has opened no stream within the header timeout is closed (it may have sent a preface and nothing else). */
+export function guardH2Session(session: http2.ServerHttp2Session, limits: ConnectionLimits): void {
+  const timer = setTimeout(() => session.destroy(), limits.headerTimeoutMs);
+  timer.unref();
+  session.once('stream', () => clearTimeout(timer));
+  session.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * An HTTP/2 request whose body has not arrived within the body timeout: its stream is reset
+ * (NGHTTP2_CANCEL). The timer stops when the body has been read to its end (every handler reads
+ * a body before it computes, so a long computation is not cut short) or the response is done.
+ */
+export function guardH2Request(req: http2.Http2ServerRequest, res: { once(event: 'close', listener: () => void): unknown }, limits: ConnectionLimits): void {
+  const stream = req.stream;
+  const timer = setTimeout(() => {
+    if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+  }, limits.bodyTimeoutMs);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  req.once('end', stop);
+  res.once('close', stop);
+  stream.once('close', stop);
+}
+
+const NGHTTP2_CANCEL = 0x8;

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { H2_PREFACE, createDualServer, readBody, resolveLimits, sendJson, type DualServer } from '../src/index.js';
+
+/** Opens a raw TCP connection and resolves, once the server closes it, with the ms it stayed open and what it sent. */
+function hold(port: number, send: (s: net.Socket) => void): Promise<{ ms: number; received: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const s = net.connect(port, '127.0.0.1', () => send(s));
+    let received = '';
+    s.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve({ ms: performance.now() - t0, received }));
+    setTimeout(() => reject(new Error('the server kept the connection open')), 20_000).unref();
+  });
+}
+
+const drip = (s: net.Socket, text: string, everyMs: number): void => {
+  let i = 0;
+  const t = setInterval(() => {
+    if (s.destroyed || i >= text.length) return clearInterval(t);
+    s.write(text[i++]!);
+  }, everyMs);
+  t.unref();
+  s.once('close', () => clearInterval(t));
+};
+
+describe('connection limits: header, body and first-bytes timeouts, and the connection cap', () => {
+  let server: DualServer;
+  let port: number;
+  before(async () => {
+    server = createDualServer(
+      async (req, res) => {
+        const body = req.method === 'POST' ? await readBody(req, 1 << 20) : new Uint8Array();
+        sendJson(res, 200, { bytes: body.length });
+      },
+      { limits: { headerTimeoutMs: 1500, bodyTimeoutMs: 1500, maxConnections: 50 } },
+    );
+    port = (await server.listen(0, '127.0.0.1')).port;
+  });
+  after(async () => server.close(100));
+
+  it('closes a connection that sends nothing, half a request line, dripped headers, or half the HTTP/2 preface', async () => {
+    const cases = await Promise.all([
+      hold(port, () => undefined),
+      hold(port, (s) => s.write('GET /hea')),
+      hold(port, (s) => drip(s, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1234567890123456789\r\n', 200)),
+      hold(port, (s) => s.write(H2_PREFACE.subarray(0, 10))),
+      hold(port, (s) => s.write(H2_PREFACE)), // a whole preface, then no stream
+    ]);
+    for (const [i, c] of cases.entries()) assert.ok(c.ms >= 1000 && c.ms < 6000, `case ${i} closed after ${c.ms} ms`);
+    assert.match(cases[2]!.received, /^HTTP\/1\.1 408/, 'HTTP/1.1 answers a header timeout with 408');
+  });
+
+  it('closes a request whose body stalls, on HTTP/1.1 and on HTTP/2; a request in time is answered', async () => {
+    const h1 = await hold(port, (s) => s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789'));
+    assert.ok(h1.ms < 8000, `HTTP/1.1 stalled body closed after ${h1.ms} ms`);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => undefined);
+    try {
+      const stalled = session.request({ ':method': 'POST', ':path': '/', 'content-length': '100' }, { endStream: false });
+      stalled.write('0123456789');
+      const code = await new Promise<number>((resolve) => {
+        stalled.on('error', () => undefined);
+        stalled.on('close', () => resolve(stalled.rstCode ?? -1));
+      });
+      assert.equal(code, http2.constants.NGHTTP2_CANCEL);
+      const ok = session.request({ ':method': 'POST', ':path': '/' });
+      ok.end('hello');
+      let text = '';
+      ok.on('data', (d: Buffer) => (text += d.toString()));
+      await new Promise((r) => ok.on('end', r));
+      assert.deepEqual(JSON.parse(text), { bytes: 5 });
+    } finally {
+      session.close();
+    }
+  });
+
+  it('refuses connections past the cap and serves again once they are gone', async () => {
+    const idle: net.Socket[] = [];
+    for (let i = 0; i < 50; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      idle.push(s);
+      await new Promise((r) => s.once('connect', r));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await hold(port, (s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    assert.equal(refused.received, '', 'a connection past the cap is closed without an answer');
+    for (const s of idle) s.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(r.status, 200);
+  });
+
+  it('checks its settings', () => {
+    assert.deepEqual(resolveLimits({}), { headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, maxConnections: 1024 });
+    assert.equal(resolveLimits({ maxConnections: 5 }).maxConnections, 5);
+    assert.throws(() => resolveLimits({ headerTimeoutMs: 0 }), RangeError);
+    assert.throws(() => resolveLimits({ maxConnections: 1.5 }), RangeError);
+  });
+});
