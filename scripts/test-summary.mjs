@@ -7,7 +7,11 @@ const log = readFileSync(process.argv[2] ?? 0, 'utf8');
 let passed = 0;
 let failed = 0;
 let runners = 0;
+/** The failing tests by name (TAP `not ok` lines, with the turbo task prefix), so that the tail of a CI log says which. */
+const failures = [];
 for (const line of log.split('\n')) {
+  const bad = /^(?:(@[\w/.-]+):test:\s*)?\s*not ok \d+ - (.*)$/.exec(line);
+  if (bad) failures.push(`${bad[1] ?? ''} ${bad[2]}`.trim());
   let m = /(?:^|\s)(?:#|ℹ) pass (\d+)\s*$/.exec(line);
   if (m) {
     passed += Number(m[1]);
@@ -29,6 +33,10 @@ for (const line of log.split('\n')) {
 if (runners === 0) {
   console.error('test-summary: no test runner output found in the log');
   failed += 1;
+}
+if (failures.length > 0) {
+  console.log(`failing tests (${failures.length}${failures.length > 30 ? ', the first 30' : ''}):`);
+  for (const f of failures.slice(0, 30)) console.log(`  not ok: ${f}`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -118,9 +118,13 @@ for (const name of names) {
     }
     if (c.expect === 'caught' && watched.length > 0 && watched.every((x) => x.verdict === 'regression')) t.caught++;
     t.falseRegressions += regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch).length;
+    const label = (x) => `${x.name}{${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(' ')}}`;
+    const ci = (x) => (x.ci ? ` [${x.ci[0].toFixed(3)}, ${x.ci[1].toFixed(3)}]` : '');
+    const falseOnes = regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch);
     console.error(
       `${name} ${i}/${runs}: exit ${r.code} in ${seconds.toFixed(0)} s; ${comparisons.length} series, ${regressed.length} regression(s)` +
-        `${watched.length ? `; ${c.watch}: ${watched.map((x) => `${x.verdict} ×${x.ratio?.toFixed(3)}`).join(', ')}` : ''}`,
+        `${watched.length ? `; ${c.watch}: ${watched.map((x) => `${x.verdict} ×${x.ratio?.toFixed(3)}`).join(', ')}` : ''}` +
+        `${falseOnes.length ? `; FALSE: ${falseOnes.map((x) => `${label(x)} ×${x.ratio?.toFixed(3)}${ci(x)} (pair σ ${(x.paired?.pairSd * 100).toFixed(1)} %)`).join('; ')}` : ''}`,
     );
   }
   tally.push(t);

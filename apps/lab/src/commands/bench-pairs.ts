@@ -22,7 +22,7 @@ export const DEFAULT_PAIRS = 24;
 /** Slices of the micro-benchmark cases: long enough for dozens of calls, short against the machine's speed steps. */
 export const SLICE_MS = 12;
 /** Prompt cases (≈0.5 s a prompt) get this share of the pairs. */
-export const PROMPT_PAIRS_SHARE = 0.5;
+export const PROMPT_PAIRS_SHARE = 1;
 /** A paired prompt is encrypted in this many chunks, alternating between the sides (see pair-cases.ts). */
 export const PROMPT_CHUNKS = 12;
 

@@ -96,13 +96,24 @@ async function slice(fn: () => unknown, isAsync: boolean, sliceNs: bigint, minCa
   return samples;
 }
 
-/** Times one part of a chunked case, with the candidate's slowdown. */
-async function timedPart(fn: (chunk: number) => Promise<unknown>, chunk: number, factor: number, now: () => bigint): Promise<number> {
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Times one part of a chunked case, with the candidate's slowdown. A chunked call's work runs
+ * on a worker thread while this thread waits, so the known slowdown waits idle too (blocking,
+ * precise to microseconds), as a slower worker would keep this thread idle longer.
+ */
+async function timedPart(fn: (chunk: number) => Promise<unknown>, chunk: number, factor: number, now: () => bigint, realClock: boolean): Promise<number> {
   const t0 = now();
   await fn(chunk);
   let t1 = now();
   if (factor > 1) {
     const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
+    if (realClock) {
+      const ms = Number(until - t1) / 1e6;
+      if (ms > 0.05) Atomics.wait(sleeper, 0, 0, ms - 0.05);
+      t1 = now();
+    }
     while (t1 < until) t1 = now();
   }
   return Number(t1 - t0);
@@ -120,7 +131,7 @@ async function measureChunked(
   for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
     const sums = { baseline: 0, current: 0 };
     for (let part = 0; part < c.chunks; part++)
-      for (const side of roundOrder(p * c.chunks + part + 1)) sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now);
+      for (const side of roundOrder(p * c.chunks + part + 1)) sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now, o.clock === undefined);
     for (const side of ['baseline', 'current'] as const) rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: [sums[side] * 1e-6] }));
     pooled.push(sums.current * 1e-6);
   }
