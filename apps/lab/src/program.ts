@@ -37,7 +37,7 @@ function addPairOptions(command: Command): Command {
       'measure this checkout and another built checkout of the monorepo interleaved in one process (alternating slices of each case); ' +
         'writes an hlp.pairs/1 document to --out, the measurement hlp gate --against decides from',
     )
-    .addOption(new Option('--pairs <n>', `--pair-with: pairs of slices per case (default ${DEFAULT_PAIRS}; prompts get half)`).argParser(parsePairs))
+    .addOption(new Option('--pairs <n>', `--pair-with: pairs of slices per case (default ${DEFAULT_PAIRS}; a prompt pair is one whole prompt per side, in 12 alternating parts)`).argParser(parsePairs))
     .option('--only <cases>', '--pair-with: just these cases, name{label=value;…} comma-separated (e.g. ntt.forward{variant=avx2})');
 }
 

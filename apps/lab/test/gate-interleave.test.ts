@@ -11,7 +11,8 @@ import { comparePairedRounds, resolveConfig } from '@hlp/gate';
 import { findRepoRoot } from '@hlp/results';
 import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
 import { candidateSide, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
-import { readPairs } from '../src/commands/bench-pairs.js';
+import { parseCaseSelectors, readPairs, selectorOf } from '../src/commands/bench-pairs.js';
+import { matchesSelector } from '../src/bench/measure.js';
 import { LabError } from '../src/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
@@ -87,6 +88,21 @@ describe('measureInterleaved', () => {
     await assert.rejects(measureInterleaved([], { pairs: 1, sliceMs: 1, minCalls: 1, warmupCalls: 0 }), (e: unknown) => e instanceof LabError && e.code === 'USAGE');
     const c: PairCase = { kind: 'timed', name: 'x', labels: {}, unit: 'ns', async: false, run: { baseline: () => 0, current: () => 0 } };
     await assert.rejects(measureInterleaved([c], { pairs: 2, sliceMs: 1, minCalls: 1, warmupCalls: 0, slowdown: () => 0.5 }), /slowdown factor/);
+  });
+});
+
+describe('--only selectors', () => {
+  it('round-trip a series through selectorOf, match by name and labels, refuse malformed ones', () => {
+    const labels = { backend: 'native', tokens: 1024, threads: 1, key: 'secret' };
+    const [sel] = parseCaseSelectors(selectorOf('ckks.prompt_encrypt', labels));
+    assert.ok(matchesSelector(sel!, 'ckks.prompt_encrypt', labels));
+    assert.ok(!matchesSelector(sel!, 'ckks.prompt_encrypt', { ...labels, key: 'public' }));
+    assert.ok(!matchesSelector(sel!, 'ckks.encrypt', labels));
+    const two = parseCaseSelectors('ntt.forward{variant=avx2;n=8192},eltwise.*');
+    assert.equal(two.length, 2);
+    assert.ok(matchesSelector(two[1]!, 'eltwise.mul_mod', {}));
+    for (const bad of ['ntt forward', 'x{variant}', 'x{=1}'])
+      assert.throws(() => parseCaseSelectors(bad), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /--only/.test(e.message), bad);
   });
 });
 

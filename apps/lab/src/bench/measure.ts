@@ -12,32 +12,54 @@ import { LabError } from '../errors.js';
 export const SLOWDOWN_ENV = 'HLP_BENCH_SLOWDOWN';
 export const MAX_SLOWDOWN = 100;
 
-export interface SlowdownRule {
+/** A benchmark case named by metric and labels: `name{label=value;…}` (HLP_BENCH_SLOWDOWN, `--only`). */
+export interface CaseSelector {
   /** Metric name; `*` matches any run of characters. */
   readonly name: string;
   /** Labels the case must carry (values compared as text). */
   readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface SlowdownRule extends CaseSelector {
   readonly factor: number;
 }
 
+/** Splits a list of selectors on the commas outside braces. */
+export function splitSelectors(spec: string): string[] {
+  return spec.split(/,(?![^{]*\})/).map((e) => e.trim()).filter((e) => e.length > 0);
+}
+
+/** Parses one `name[{label=value;…}]`; LabError USAGE naming `what` and the expected form on anything malformed. */
+export function parseCaseSelector(entry: string, what: string, expected: string): CaseSelector {
+  const match = /^([A-Za-z0-9_.*-]+)(?:\{([^}]*)\})?$/.exec(entry);
+  if (!match) throw new LabError('USAGE', `${what}: cannot parse '${entry}' (expected ${expected})`);
+  const labels: Record<string, string> = {};
+  for (const pair of (match[2] ?? '').split(/[;,]/).map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new LabError('USAGE', `${what}: label selector '${pair}' of '${match[1]}' must be label=value`);
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return { name: match[1]!, labels };
+}
+
+/** Whether the case (name, labels) is one the selector names. */
+export function matchesSelector(selector: CaseSelector, name: string, labels: Readonly<Record<string, unknown>>): boolean {
+  const pattern = new RegExp(`^${selector.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  return pattern.test(name) && Object.entries(selector.labels).every(([k, v]) => k in labels && String(labels[k]) === v);
+}
+
+const SLOWDOWN_FORM = 'name[{label=value;…}]:factor, e.g. ntt.forward:1.2';
+
 /** Parses a HLP_BENCH_SLOWDOWN value; LabError USAGE on anything malformed (never silently ignored). */
 export function parseSlowdown(spec: string): SlowdownRule[] {
-  const rules: SlowdownRule[] = [];
-  const entries = spec.split(/,(?![^{]*\})/).map((e) => e.trim()).filter((e) => e.length > 0);
-  for (const entry of entries) {
-    const match = /^([A-Za-z0-9_.*-]+)(?:\{([^}]*)\})?:([0-9]+(?:\.[0-9]+)?)$/.exec(entry);
-    if (!match) throw new LabError('USAGE', `${SLOWDOWN_ENV}: cannot parse '${entry}' (expected name[{label=value;…}]:factor, e.g. ntt.forward:1.2)`);
-    const factor = Number(match[3]);
-    if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `${SLOWDOWN_ENV}: factor ${match[3]} of '${match[1]}' must be within [1, ${MAX_SLOWDOWN}]`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').split(/[;,]/).map((p) => p.trim()).filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) throw new LabError('USAGE', `${SLOWDOWN_ENV}: label selector '${pair}' of '${match[1]}' must be label=value`);
-      labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-    }
-    rules.push({ name: match[1]!, labels, factor });
-  }
-  return rules;
+  return splitSelectors(spec).map((entry) => {
+    const match = /^(.*):([0-9]+(?:\.[0-9]+)?)$/.exec(entry);
+    if (!match) throw new LabError('USAGE', `${SLOWDOWN_ENV}: cannot parse '${entry}' (expected ${SLOWDOWN_FORM})`);
+    const selector = parseCaseSelector(match[1]!, SLOWDOWN_ENV, SLOWDOWN_FORM);
+    const factor = Number(match[2]);
+    if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `${SLOWDOWN_ENV}: factor ${match[2]} of '${selector.name}' must be within [1, ${MAX_SLOWDOWN}]`);
+    return { ...selector, factor };
+  });
 }
 
 /** The slowdown factor HLP_BENCH_SLOWDOWN asks for on this case (1: none; the last matching rule wins). */
@@ -45,12 +67,7 @@ export function slowdownFor(name: string, labels: Readonly<Record<string, unknow
   const spec = env[SLOWDOWN_ENV];
   if (!spec) return 1;
   let factor = 1;
-  for (const rule of parseSlowdown(spec)) {
-    const pattern = new RegExp(`^${rule.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-    if (!pattern.test(name)) continue;
-    if (!Object.entries(rule.labels).every(([k, v]) => k in labels && String(labels[k]) === v)) continue;
-    factor = rule.factor;
-  }
+  for (const rule of parseSlowdown(spec)) if (matchesSelector(rule, name, labels)) factor = rule.factor;
   return factor;
 }
 

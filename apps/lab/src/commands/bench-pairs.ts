@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { Metric, RunResult, SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, parseRun, type Labels } from '@hlp/results';
 import type { PairedRound } from '@hlp/gate';
 import { z } from 'zod';
-import { slowdownFor, SLOWDOWN_ENV, parseSlowdown } from '../bench/measure.js';
+import { SLOWDOWN_ENV, matchesSelector, parseCaseSelector, parseSlowdown, slowdownFor, splitSelectors, type CaseSelector } from '../bench/measure.js';
 import { LabError } from '../errors.js';
 import { formatLabels, formatNs } from '../format.js';
 import { measureInterleaved, type PairCase } from '../gate/interleave.js';
@@ -21,7 +21,7 @@ export const PAIRS_SCHEMA = 'hlp.pairs/1';
 export const DEFAULT_PAIRS = 24;
 /** Slices of the micro-benchmark cases: long enough for dozens of calls, short against the machine's speed steps. */
 export const SLICE_MS = 12;
-/** Prompt cases (≈0.5 s a prompt) get this share of the pairs. */
+/** Prompt cases (≈0.5 s a prompt) get this share of the pairs (all: at half, 1 in 10 prompt slowdowns of 20 % went uncaught). */
 export const PROMPT_PAIRS_SHARE = 1;
 /** A paired prompt is encrypted in this many chunks, alternating between the sides (see pair-cases.ts). */
 export const PROMPT_CHUNKS = 12;
@@ -48,27 +48,11 @@ export type PairsSpec =
       readonly symmetricPrng: 'shake256' | 'aes256ctr';
     };
 
-/** A case selector of --only: the metric name and labels it must carry (`name{label=value;…}`). */
-export interface CaseSelector {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-}
+const ONLY_FORM = 'name{label=value;…}, e.g. ntt.forward{variant=avx2}';
 
-/** Parses `name{label=value;…},…` (as HLP_BENCH_SLOWDOWN names cases, without a factor); USAGE on anything malformed. */
+/** Parses the selectors of --only; USAGE on anything malformed. */
 export function parseCaseSelectors(text: string): CaseSelector[] {
-  const out: CaseSelector[] = [];
-  for (const entry of text.split(/,(?![^{]*\})/).map((e) => e.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_.-]+)(?:\{([^}]*)\})?$/.exec(entry);
-    if (!m) throw new LabError('USAGE', `--only: cannot parse '${entry}' (expected name{label=value;…}, e.g. ntt.forward{variant=avx2})`);
-    const labels: Record<string, string> = {};
-    for (const pair of (m[2] ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) throw new LabError('USAGE', `--only: label selector '${pair}' of '${m[1]}' must be label=value`);
-      labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-    }
-    out.push({ name: m[1]!, labels });
-  }
-  return out;
+  return splitSelectors(text).map((entry) => parseCaseSelector(entry, '--only', ONLY_FORM));
 }
 
 /** The selector naming exactly this series (every label). */
@@ -78,8 +62,7 @@ export function selectorOf(name: string, labels: Labels): string {
 }
 
 function selected(c: PairCase, only: readonly CaseSelector[] | undefined): boolean {
-  if (!only) return true;
-  return only.some((s) => s.name === c.name && Object.entries(s.labels).every(([k, v]) => k in c.labels && String(c.labels[k]) === v));
+  return !only || only.some((s) => matchesSelector(s, c.name, c.labels));
 }
 
 async function buildCases(spec: PairsSpec, referenceRoot: string, root: string): Promise<BuiltCases> {
