@@ -25,7 +25,7 @@ import { LabError } from '../errors.js';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
 import { CKKS_BACKENDS, type CkksBackendName, type CkksPresetN } from '../options.js';
 import { SAMPLES_CAP, type ProgressEvent } from './kernels.js';
-import { MAX_SLOWDOWN, SLOWDOWN_ENV, measure, parseSlowdown, slowdownFor } from './measure.js';
+import { MAX_SLOWDOWN, SLOWDOWN_ENV, measure, parseSlowdown, slowdownFor, spendSlowdown } from './measure.js';
 
 export const CKKS_SUITE = 'ckks';
 export const CKKS_DEFAULT_NS: readonly CkksPresetN[] = [8192, 16384];
@@ -302,12 +302,7 @@ export async function measureAsync(fn: () => Promise<unknown>, iterations: numbe
     async () => {
       const t0 = process.hrtime.bigint();
       await fn();
-      let t1 = process.hrtime.bigint();
-      if (slowdown > 1) {
-        // HLP_BENCH_SLOWDOWN, for testing the gate: really spend (factor − 1) × the call's time
-        const until = t0 + BigInt(Math.round(Number(t1 - t0) * slowdown));
-        while (t1 < until) t1 = process.hrtime.bigint();
-      }
+      const t1 = spendSlowdown(t0, process.hrtime.bigint(), slowdown);
       const elapsed = Number(t1 - t0);
       if (recording) samples.push(elapsed);
       return { overriddenDuration: elapsed / 1e6 };

@@ -71,6 +71,18 @@ export function slowdownFor(name: string, labels: Readonly<Record<string, unknow
   return factor;
 }
 
+/**
+ * HLP_BENCH_SLOWDOWN's wait: a call timed from `t0` to `t1` is made to last `factor` times as
+ * long by busy-waiting (CPU time really spent). Returns the new end time.
+ */
+export function spendSlowdown(t0: bigint, t1: bigint, factor: number, now: () => bigint = process.hrtime.bigint): bigint {
+  if (!(factor > 1)) return t1;
+  const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
+  let t = t1;
+  while (t < until) t = now();
+  return t;
+}
+
 export interface MeasureOptions {
   /** tinybench time budget for the measured phase, ms. */
   readonly timeMs: number;
@@ -117,12 +129,7 @@ export async function measure(fn: () => void, options: MeasureOptions): Promise<
     () => {
       const t0 = now();
       fn();
-      let t1 = now();
-      if (factor > 1) {
-        // a known slowdown for testing the gate: really spend (factor − 1) × the call's time
-        const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
-        while (t1 < until) t1 = now();
-      }
+      const t1 = spendSlowdown(t0, now(), factor, now);
       const elapsed = Number(t1 - t0);
       if (recording) samples.push(elapsed / ops);
       return { overriddenDuration: elapsed / 1e6 };

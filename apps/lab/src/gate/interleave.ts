@@ -12,7 +12,7 @@
 import { makeMetric, type Labels, type Metric } from '@hlp/results';
 import { roundOrder } from '@hlp/gate';
 import { LabError } from '../errors.js';
-import { MAX_SLOWDOWN } from '../bench/measure.js';
+import { MAX_SLOWDOWN, spendSlowdown } from '../bench/measure.js';
 
 export type SideName = 'baseline' | 'current';
 
@@ -85,12 +85,7 @@ async function slice(fn: () => unknown, isAsync: boolean, sliceNs: bigint, minCa
     const t0 = now();
     if (isAsync) await fn();
     else fn();
-    let t1 = now();
-    if (factor > 1) {
-      // a known slowdown for testing the gate: really spend (factor − 1) × the call's time
-      const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
-      while (t1 < until) t1 = now();
-    }
+    const t1 = spendSlowdown(t0, now(), factor, now);
     samples.push(Number(t1 - t0));
   }
   return samples;
@@ -106,17 +101,13 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 async function timedPart(fn: (chunk: number) => Promise<unknown>, chunk: number, factor: number, now: () => bigint, realClock: boolean): Promise<number> {
   const t0 = now();
   await fn(chunk);
-  let t1 = now();
-  if (factor > 1) {
-    const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
-    if (realClock) {
-      const ms = Number(until - t1) / 1e6;
-      if (ms > 0.05) Atomics.wait(sleeper, 0, 0, ms - 0.05);
-      t1 = now();
-    }
-    while (t1 < until) t1 = now();
+  const t1 = now();
+  if (factor > 1 && realClock) {
+    // sleep most of the wait, then busy-wait the last 50 µs to its exact end
+    const ms = (Number(t1 - t0) * (factor - 1)) / 1e6;
+    if (ms > 0.05) Atomics.wait(sleeper, 0, 0, ms - 0.05);
   }
-  return Number(t1 - t0);
+  return Number(spendSlowdown(t0, t1, factor, now) - t0);
 }
 
 async function measureChunked(
