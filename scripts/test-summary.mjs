@@ -7,11 +7,45 @@ const log = readFileSync(process.argv[2] ?? 0, 'utf8');
 let passed = 0;
 let failed = 0;
 let runners = 0;
-/** The failing tests by name (TAP `not ok` lines, with the turbo task prefix), so that the tail of a CI log says which. */
+/**
+ * The failing tests: name (with the turbo task prefix) and the first lines of the runner's
+ * `error:` entry, so that the tail of a CI log says which test failed and why. Suites whose only
+ * failure is a failing subtest are left out: the subtest is listed.
+ */
 const failures = [];
-for (const line of log.split('\n')) {
+const lines = log.split('\n');
+const strip = (l) => l.replace(/^@[\w/.-]+:test:\s?/, '');
+for (const [i, line] of lines.entries()) {
   const bad = /^(?:(@[\w/.-]+):test:\s*)?\s*not ok \d+ - (.*)$/.exec(line);
-  if (bad) failures.push(`${bad[1] ?? ''} ${bad[2]}`.trim());
+  if (!bad) continue;
+  const why = failureDetail(lines, i + 1);
+  if (why.subtests) continue;
+  failures.push({ name: `${bad[1] ?? ''} ${bad[2]}`.trim(), error: why.error });
+}
+/** Reads the YAML block after a `not ok` line: its failureType and up to 12 lines of its error. */
+function failureDetail(all, from) {
+  const error = [];
+  let subtests = false;
+  let inError = -1;
+  for (let j = from; j < Math.min(all.length, from + 200); j++) {
+    const l = strip(all[j]);
+    const indent = l.length - l.trimStart().length;
+    if (/^\s*\.\.\.\s*$/.test(l) || /^\s*(not )?ok \d+ /.test(l)) break;
+    if (/failureType: 'subtestsFailed'/.test(l)) subtests = true;
+    const key = /^(\s*)error: ?(.*)$/.exec(l);
+    if (key) {
+      inError = key[1].length;
+      if (key[2] && key[2] !== '|-' && key[2] !== '|' && key[2] !== '>-') error.push(key[2]);
+      continue;
+    }
+    if (inError >= 0) {
+      if (l.trim() !== '' && indent <= inError) inError = -1;
+      else if (error.length < 12 && l.trim() !== '') error.push(l.trim());
+    }
+  }
+  return { subtests, error };
+}
+for (const line of lines) {
   let m = /(?:^|\s)(?:#|ℹ) pass (\d+)\s*$/.exec(line);
   if (m) {
     passed += Number(m[1]);
@@ -36,7 +70,10 @@ if (runners === 0) {
 }
 if (failures.length > 0) {
   console.log(`failing tests (${failures.length}${failures.length > 30 ? ', the first 30' : ''}):`);
-  for (const f of failures.slice(0, 30)) console.log(`  not ok: ${f}`);
+  for (const f of failures.slice(0, 30)) {
+    console.log(`  not ok: ${f.name}`);
+    for (const e of f.error) console.log(`      ${e.length > 200 ? `${e.slice(0, 200)}…` : e}`);
+  }
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -173,25 +173,33 @@ describe('hlp suite end to end', () => {
 });
 
 describe('hlp suite gating', () => {
-  it('baseline record --config, then the gated suite passes; a 3× slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 240_000 }, async () => {
+  // Each verdict below rests on a 3× margin, not on unchanged code measuring the same: this
+  // test runs beside the rest of CI's tests, and whether the gate stays quiet on unchanged code
+  // under noise is a statistical property, measured by the gate's self-test (docs/gate.md).
+  // The slowdown names the kernel cases (variant=scalar) and spares the calibration benchmark,
+  // which the gate uses to tell a slower machine from slower code.
+  const SLOW_SCALAR = { HLP_BENCH_SLOWDOWN: '*{variant=scalar}:3' };
+  it('baseline record --config; the gated suite passes against a slower baseline, and a 3× slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 300_000 }, async () => {
     const file = join(dir, 'gated.json');
     await writeFile(
       file,
       JSON.stringify({ name: 'gated', steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 100, quick: true }], report: false, dashboards: false }),
     );
+    const slowRec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick'], { env: SLOW_SCALAR });
+    assert.equal(slowRec.code, 0, slowRec.stderr);
+    assert.match(slowRec.stdout, /wrote .*baselines\/kernels\/[^ ]+\.json: suite kernels, .* 2 run\(s\) pooled, calibration/);
+
+    const faster = await hlp(['suite', '--config', file, '--fail-on-regression']);
+    assert.equal(faster.code, 0, faster.stdout + faster.stderr);
+    assert.match(faster.stdout, /\n\s+pass\s+kernels n=1024: vs .*: 0 regression\(s\), [1-9]\d* improvement/);
+    assert.match(faster.stdout, /improvement\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×0\.[1-6]\d*/);
+
     const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
     assert.equal(rec.code, 0, rec.stderr);
-    assert.match(rec.stdout, /wrote .*baselines\/kernels\/[^ ]+\.json: suite kernels, .* 2 run\(s\) pooled, calibration/);
-
-    const same = await hlp(['suite', '--config', file, '--fail-on-regression']);
-    assert.equal(same.code, 0, same.stdout + same.stderr);
-    assert.match(same.stdout, /\n\s+pass\s+kernels n=1024: vs /);
-
-    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: { HLP_BENCH_SLOWDOWN: 'ntt.forward:3' } });
+    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: SLOW_SCALAR });
     assert.equal(slow.code, 1, slow.stdout + slow.stderr);
-    assert.match(slow.stderr, /suspected regression\(s\) \(ntt\.forward/);
+    assert.match(slow.stderr, /suspected regression\(s\) \(.*ntt\.forward/);
     assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
-    // a large factor, so that even CI's parallel test load cannot hide it in the noise
     assert.match(slow.stdout, /regression\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×[2-4]\.\d+/);
     // every gated run left a line for the monthly review
     const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
