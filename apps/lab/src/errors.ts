@@ -13,6 +13,8 @@ export type LabErrorCode =
   | 'RESULTS'
   /** `hlp gate` decided fail: a confirmed regression or a missed SLO target. Exit 1. */
   | 'GATE'
+  /** `hlp abuse` found a forbidden answer, a dropped request, a crash, a slow /healthz or memory past its bound. Exit 1. */
+  | 'ABUSE'
   /** Anything else (a bug). Exit 1. */
   | 'INTERNAL';
 
@@ -22,6 +24,7 @@ export const EXIT_CODES: Readonly<Record<LabErrorCode, number>> = {
   KERNEL: 1,
   RESULTS: 1,
   GATE: 1,
+  ABUSE: 1,
   INTERNAL: 1,
 };
 

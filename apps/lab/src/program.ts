@@ -12,6 +12,7 @@ import { registerLoadCommand } from './commands/load.js';
 import { registerSuiteCommand } from './commands/suite.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerTuneCommand } from './commands/tune.js';
+import { registerAbuseCommand } from './commands/abuse.js';
 import { CKKS_DEFAULT_NS, CKKS_DEFAULT_TIME_MS, CKKS_QUICK_TIME_MS, DEFAULT_NATIVE_THREADS, PROMPT_N } from './bench/ckks.js';
 import { DEFAULT_BITS, DEFAULT_NS, DEFAULT_TIME_MS, QUICK_TIME_MS } from './bench/kernels.js';
 import {
@@ -138,6 +139,7 @@ export function createProgram(io: Io): Command {
   registerSuiteCommand(program, io);
   registerProfileCommand(program, io);
   registerTuneCommand(program, io);
+  registerAbuseCommand(program, io);
 
   return program;
 }

@@ -36,6 +36,7 @@ import {
 import {
   EvaluateResponseHeader,
   FRAME_CONTENT_TYPE,
+  MAX_CHARS_PER_TOKEN,
   MAX_PROMPT_TOKENS,
   ProtocolError,
   decodeFrames,
@@ -131,11 +132,15 @@ function asTokenLists(input: EmbeddingsRequest['input']): (string | number[])[] 
 }
 
 /**
- * Characters per token a prompt may average. GPT-2 text averages about 4; 32 leaves room for long
- * tokens (runs of spaces, repeated punctuation) while letting a prompt far beyond any token limit
- * be refused by its length alone, before tokenizing costs anything.
+ * Synchronous work of one batch on the event loop (decryption and decoding of its results) is cut
+ * into slices of about this many ms, so that one large batch never holds other requests, or
+ * /healthz, for longer.
  */
-export const MAX_CHARS_PER_TOKEN = 32;
+const EVENT_LOOP_SLICE_MS = 5;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** @throws ProtocolError INPUT_TOO_LONG when an input, or all of them, could not fit the token limits */
 function checkCharacters(lists: readonly (string | readonly number[])[], maxPromptTokens: number, maxRequestTokens: number): void {
@@ -536,7 +541,9 @@ export class Pipeline {
     let deserializeMs = 0;
     let decryptMs = 0;
     let decodeMs = 0;
-    const vectors = remote.frames.map((f) => {
+    const vectors: ReturnType<typeof backend.decode>[] = [];
+    let sliceStart = now();
+    for (const f of remote.frames) {
       let t = now();
       const ct = backend.deserialize(f);
       let t2 = now();
@@ -546,17 +553,21 @@ export class Pipeline {
         t = now();
         decryptMs += t - t2;
         try {
-          const v = backend.decode(pt);
+          vectors.push(backend.decode(pt));
           t2 = now();
           decodeMs += t2 - t;
-          return v;
         } finally {
           pt.dispose();
         }
       } finally {
         ct.dispose();
       }
-    });
+      // a thousand ciphertexts take a second or more: let other requests and /healthz in between
+      if (t2 - sliceStart > EVENT_LOOP_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = now();
+      }
+    }
     shared.deserialize = deserializeMs;
     shared.decrypt = decryptMs;
     shared.decode = decodeMs;

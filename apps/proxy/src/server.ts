@@ -42,6 +42,8 @@ import {
   createDualServer,
   decodePathSegment,
   describeZodError,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_REQUEST_TOKENS,
   encodeFrames,
   formatServerTiming,
   headerValue,
@@ -204,7 +206,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     ...(config.upstreamConcurrency ? { maxConcurrent: config.upstreamConcurrency } : {}),
   });
   upstreamRef = upstream;
-  const maxBody = config.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxBody = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxInFlight = config.maxInFlight ?? 256;
   const compressMin = config.compressMinBytes ?? 1024;
   const clientTokens = config.clientTokens && config.clientTokens.length > 0 ? new BearerTokens(config.clientTokens) : undefined;
@@ -325,7 +327,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           dataLevel: config.dataLevel ?? 'min',
           encryptThreads: config.encryptThreads ?? 2,
           maxPromptTokens: Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS),
-          maxRequestTokens: config.maxRequestTokens ?? 8192,
+          maxRequestTokens: config.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS,
           ...(promptCache ? { promptCache } : {}),
           ...(config.embeddingSeed === undefined ? {} : { embeddingSeed: config.embeddingSeed }),
           keyId: () => st.upload.keyId,

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, type: 'not_found_error', description: 'no such route' },
   /** The route exists, the method does not. */
   METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', description: 'method not allowed' },
+  /** The request body did not arrive within the body timeout of its headers (the connection is closed). */
+  REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error', description: 'request body not received in time' },
   /** A bounded queue is full: retry after the Retry-After header. */
   QUEUE_FULL: { status: 429, type: 'rate_limit_error', description: 'queue full' },
   /** Not ready yet (keys not uploaded, upstream not reached). */

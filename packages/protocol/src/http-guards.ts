@@ -10,6 +10,7 @@
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
+import { ERROR_CODES, errorBody } from './errors.js';
 
 export interface ConnectionLimits {
   /**
@@ -33,8 +34,10 @@ export function resolveLimits(partial: Partial<ConnectionLimits> = {}): Connecti
 }
 
 /**
- * HTTP/1.1: Node's own headers and request timeouts (answered with 408), checked every second
- * rather than Node's default 30 s so that a timeout fires within about a second of its limit.
+ * HTTP/1.1: Node's own headers timeout (answered with 408), checked every second rather than
+ * Node's default 30 s so that it fires within about a second of its limit. Node's request timeout
+ * counts from the first byte of the request, so it is only the backstop (headers and body
+ * together); the body's own limit, from the end of the headers, is guardH1Request.
  */
 export function h1ServerOptions(limits: ConnectionLimits): http.ServerOptions {
   return {
@@ -76,6 +79,28 @@ export function guardH2Request(req: http2.Http2ServerRequest, res: { once(event:
   req.once('end', stop);
   res.once('close', stop);
   stream.once('close', stop);
+}
+
+/**
+ * An HTTP/1.1 request whose body has not arrived within the body timeout of its headers: answered
+ * 408 when nothing was answered yet, and its connection closed (what is left of the body could
+ * not be told from a next request).
+ */
+export function guardH1Request(req: http.IncomingMessage, res: http.ServerResponse, limits: ConnectionLimits): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => {
+    if (req.complete) return;
+    if (!res.headersSent) {
+      res.writeHead(ERROR_CODES.REQUEST_TIMEOUT.status, { connection: 'close', 'content-type': 'application/json' });
+      res.end(JSON.stringify(errorBody('REQUEST_TIMEOUT', `the request body did not arrive within ${limits.bodyTimeoutMs} ms of its headers`)));
+    }
+    req.socket.destroySoon();
+    setTimeout(() => req.socket.destroy(), 1_000).unref();
+  }, limits.bodyTimeoutMs);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  req.once('end', stop);
+  res.once('close', stop);
 }
 
 const NGHTTP2_CANCEL = 0x8;

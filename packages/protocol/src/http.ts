@@ -27,7 +27,7 @@ import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFramesParts, FRAME_CONTENT_TYPE } from './framing.js';
-import { guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
+import { guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -122,6 +122,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
     inFlight++;
     const sock = isH2Req(req) ? undefined : (req as IncomingMessage).socket;
     if (isH2Req(req)) guardH2Request(req, res, limits);
+    else guardH1Request(req as IncomingMessage, res as unknown as http.ServerResponse, limits);
     if (sock) {
       h1Busy.set(sock, (h1Busy.get(sock) ?? 0) + 1);
       h1Open.add(res as unknown as http.ServerResponse);

@@ -12,6 +12,16 @@ import { z } from 'zod';
 
 /** GPT-2's context: the most tokens one input may have. */
 export const MAX_PROMPT_TOKENS = 1024;
+/** The proxy's default for the most tokens of one request, all inputs together (`--max-request-tokens`). */
+export const DEFAULT_MAX_REQUEST_TOKENS = 8192;
+/** The proxy's default largest request body (`--max-body-bytes`). */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Characters per token a prompt may average. GPT-2 text averages about 4; 32 leaves room for long
+ * tokens (runs of spaces, repeated punctuation) while letting a prompt far beyond any token limit
+ * be refused by its length alone (INPUT_TOO_LONG), before tokenizing costs anything.
+ */
+export const MAX_CHARS_PER_TOKEN = 32;
 /** The most inputs one embeddings request may carry (OpenAI's limit). */
 export const MAX_INPUTS = 2048;
 /** Model ids are `hlp-<workload>`. */

@@ -57,6 +57,9 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
   it('closes a request whose body stalls, on HTTP/1.1 and on HTTP/2; a request in time is answered', async () => {
     const h1 = await hold(port, (s) => s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789'));
     assert.ok(h1.ms < 8000, `HTTP/1.1 stalled body closed after ${h1.ms} ms`);
+    // the body's own timeout, counted from the headers (Node's request timeout would answer a bare 408)
+    assert.match(h1.received, /^HTTP\/1\.1 408 /);
+    assert.match(h1.received, /"code":"REQUEST_TIMEOUT"/);
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on('error', () => undefined);
     try {

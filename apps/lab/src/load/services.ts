@@ -20,6 +20,8 @@ export interface EmbeddedSettings {
   readonly workers?: number;
   /** Start a private redis-server for the inference service's L2 key cache. */
   readonly redis?: boolean;
+  /** Client API keys of the proxy (then every /v1 route needs one). */
+  readonly clientTokens?: readonly string[];
 }
 
 export interface EmbeddedServices {
@@ -57,7 +59,7 @@ export function childPids(parent: number = process.pid): { pid: number; cmdline:
 
 /** A stable key of the settings: equal keys, interchangeable services. */
 export function settingsKey(s: EmbeddedSettings): string {
-  return JSON.stringify([s.backend ?? 'native', s.batching ?? true, s.batchWindowMs ?? null, s.maxBatch ?? null, s.workers ?? 1, s.redis ?? false]);
+  return JSON.stringify([s.backend ?? 'native', s.batching ?? true, s.batchWindowMs ?? null, s.maxBatch ?? null, s.workers ?? 1, s.redis ?? false, s.clientTokens ?? []]);
 }
 
 export async function startEmbedded(io: Io, settings: EmbeddedSettings = {}): Promise<EmbeddedServices> {
@@ -74,6 +76,7 @@ export async function startEmbedded(io: Io, settings: EmbeddedSettings = {}): Pr
       ...(settings.maxBatch === undefined ? {} : { maxBatch: settings.maxBatch }),
       ...(settings.workers === undefined ? {} : { workers: settings.workers }),
       ...(settings.redis ? { redis: 'local' } : {}),
+      ...(settings.clientTokens && settings.clientTokens.length > 0 ? { clientTokens: settings.clientTokens.join(',') } : {}),
     },
     io,
   );
