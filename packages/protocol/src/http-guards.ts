@@ -82,6 +82,51 @@ export function guardH2Request(req: http2.Http2ServerRequest, res: { once(event:
 }
 
 /**
+ * HTTP/1.1 inside the TLS server (ALPN http/1.1, or no ALPN): Node's headers timeout is a field
+ * of http.Server that the HTTP/2 secure server does not enforce for the HTTP/1.1 connections it
+ * takes, so a socket that completed the handshake and then sent nothing, or half its headers,
+ * stayed open. Each such socket must show a request (complete headers) within the header
+ * timeout of the handshake, and the next one within the keep-alive time plus the header timeout
+ * of its previous response.
+ */
+export class TlsH1HeaderGuard {
+  readonly #timers = new Map<net.Socket, NodeJS.Timeout>();
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly keepAliveMs: number,
+  ) {}
+
+  /** A new TLS socket speaking HTTP/1.1: its first request's headers are due. */
+  connected(socket: net.Socket): void {
+    this.#arm(socket, this.limits.headerTimeoutMs);
+    socket.once('close', () => this.#disarm(socket));
+  }
+
+  /** A request's headers arrived on the socket. */
+  request(socket: net.Socket): void {
+    this.#disarm(socket);
+  }
+
+  /** The socket's last response is done: the next request is due within keep-alive + header timeout. */
+  idle(socket: net.Socket): void {
+    if (!socket.destroyed) this.#arm(socket, this.keepAliveMs + this.limits.headerTimeoutMs);
+  }
+
+  #arm(socket: net.Socket, ms: number): void {
+    this.#disarm(socket);
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    this.#timers.set(socket, timer);
+  }
+
+  #disarm(socket: net.Socket): void {
+    const timer = this.#timers.get(socket);
+    if (timer) clearTimeout(timer);
+    this.#timers.delete(socket);
+  }
+}
+
+/**
  * An HTTP/1.1 request whose body has not arrived within the body timeout of its headers: answered
  * 408 when nothing was answered yet, and its connection closed (what is left of the body could
  * not be told from a next request).

@@ -27,7 +27,7 @@ import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFramesParts, FRAME_CONTENT_TYPE } from './framing.js';
-import { guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
+import { TlsH1HeaderGuard, guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -118,9 +118,11 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
   const h1Busy = new Map<net.Socket, number>();
   /** HTTP/1.1 responses not finished yet (told to close their connection when draining starts). */
   const h1Open = new Set<http.ServerResponse>();
+  const tlsH1 = options.tls ? new TlsH1HeaderGuard(limits, keepAliveMs) : undefined;
   const dispatch = (req: Req, res: Res): void => {
     inFlight++;
     const sock = isH2Req(req) ? undefined : (req as IncomingMessage).socket;
+    if (sock) tlsH1?.request(sock);
     if (isH2Req(req)) guardH2Request(req, res, limits);
     else guardH1Request(req as IncomingMessage, res as unknown as http.ServerResponse, limits);
     if (sock) {
@@ -135,8 +137,10 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
       if (sock) {
         h1Open.delete(res as unknown as http.ServerResponse);
         const n = (h1Busy.get(sock) ?? 1) - 1;
-        if (n <= 0) h1Busy.delete(sock);
-        else h1Busy.set(sock, n);
+        if (n <= 0) {
+          h1Busy.delete(sock);
+          tlsH1?.idle(sock);
+        } else h1Busy.set(sock, n);
       }
     });
     // While draining, an HTTP/1.1 connection is closed after its response (no new request
@@ -215,6 +219,7 @@ export function createDualServer(handler: Handler, options: DualServerOptions = 
     });
     secure.on('secureConnection', (socket: tls.TLSSocket) => {
       if (noDelay) socket.setNoDelay(true);
+      if (socket.alpnProtocol !== 'h2') tlsH1?.connected(socket);
       socket.on('error', () => undefined);
     });
     secure.on('tlsClientError', (e) => options.onSocketError?.(e));

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { H2_PREFACE, createDualServer, readBody, resolveLimits, sendJson, type DualServer } from '../src/index.js';
 
@@ -103,5 +108,57 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
     assert.equal(resolveLimits({ maxConnections: 5 }).maxConnections, 5);
     assert.throws(() => resolveLimits({ headerTimeoutMs: 0 }), RangeError);
     assert.throws(() => resolveLimits({ maxConnections: 1.5 }), RangeError);
+  });
+});
+
+describe('connection limits over TLS: HTTP/1.1 inside the secure server', () => {
+  let server: DualServer | undefined;
+  let port = 0;
+  let ca: Buffer;
+  let dir = '';
+  const made = (): boolean => {
+    dir = mkdtempSync(join(tmpdir(), 'hlp-guards-tls-'));
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { encoding: 'utf8' });
+    return r.status === 0;
+  };
+  before(async () => {
+    if (!made()) return;
+    ca = readFileSync(join(dir, 'c.pem'));
+    server = createDualServer(
+      async (req, res) => {
+        // slower than the header timeout: a request under way must not be cut by it
+        if (req.url === '/slow') await new Promise((r) => setTimeout(r, 1500));
+        sendJson(res, 200, { ok: true });
+      },
+      { tls: { cert: ca, key: readFileSync(join(dir, 'k.pem')) }, keepAliveTimeoutMs: 500, limits: { headerTimeoutMs: 1000, bodyTimeoutMs: 1000, maxConnections: 50 } },
+    );
+    port = (await server.listen(0, '127.0.0.1')).port;
+  });
+  after(async () => {
+    await server?.close(100);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const holdTls = (send: (s: tls.TLSSocket) => void): Promise<{ ms: number; received: string }> =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const s = tls.connect({ host: '127.0.0.1', port, ca, ALPNProtocols: ['http/1.1'] }, () => send(s));
+      let received = '';
+      s.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve({ ms: performance.now() - t0, received }));
+      setTimeout(() => reject(new Error('the server kept the TLS connection open')), 20_000).unref();
+    });
+
+  it('closes a TLS connection that sends nothing or half its headers after the handshake; answers a slow request and a second one on the same connection', async (t) => {
+    if (!server) return t.skip('openssl could not make a test certificate (scripts/setup-system.sh installs it)');
+    const [silent, partial] = await Promise.all([holdTls(() => undefined), holdTls((s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n'))]);
+    for (const c of [silent, partial]) assert.ok(c.ms >= 900 && c.ms < 6000, `closed after ${c.ms} ms`);
+    // two requests on one connection, the first slower than the header timeout, the second after a pause
+    const two = await holdTls((s) => {
+      s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+      setTimeout(() => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 1800);
+    });
+    assert.equal(two.received.match(/HTTP\/1\.1 200/g)?.length, 2, two.received);
   });
 });
