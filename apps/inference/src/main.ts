@@ -36,7 +36,8 @@ export const USAGE = `usage: hlp-inference [--host 127.0.0.1] [--port 8081] [--t
   [--max-body-bytes B] [--max-ciphertexts C] [--max-queue Q] [--warm] [--quiet]
   key cache:  [--key-cache-bytes B (L1)] [--redis redis://127.0.0.1:6379 (L2)] [--redis-key-ttl S]
               [--key-cache-dir DIR (L3)] [--key-cache-disk-bytes B]
-  transport:  [--tls-cert PEM --tls-key PEM] [--max-streams N] [--keep-alive-ms MS] [--drain-timeout-ms MS]
+  transport:  [--tls-cert PEM --tls-key PEM] [--max-streams N] [--keep-alive-ms MS]
+              [--header-timeout-ms 10000] [--body-timeout-ms 30000] [--max-connections 1024] [--drain-timeout-ms MS]
   processes:  [--workers N]
 The service token may also be given as HLP_SERVICE_TOKEN, the Redis URL as HLP_REDIS_URL.`;
 
@@ -75,6 +76,9 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
         'tls-key': { type: 'string' },
         'max-streams': { type: 'string' },
         'keep-alive-ms': { type: 'string' },
+        'header-timeout-ms': { type: 'string' },
+        'body-timeout-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
         'drain-timeout-ms': { type: 'string' },
         workers: { type: 'string' },
         warm: { type: 'boolean' },
@@ -137,6 +141,14 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   opt('keyCacheDiskBytes', int('key-cache-disk-bytes', values['key-cache-disk-bytes'], 1));
   opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
   opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
+  const limits = {
+    headerTimeoutMs: int('header-timeout-ms', values['header-timeout-ms'], 1),
+    bodyTimeoutMs: int('body-timeout-ms', values['body-timeout-ms'], 1),
+    maxConnections: int('max-connections', values['max-connections'], 1),
+  };
+  if (Object.values(limits).some((v) => v !== undefined)) {
+    (cfg as unknown as Record<string, unknown>)['connectionLimits'] = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+  }
   opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
   return cfg;
 }

@@ -31,6 +31,7 @@ import {
   sendError,
   sendFrames,
   sendJson,
+  type ConnectionLimits,
   type DualServer,
   type ErrorCode,
   type Req,
@@ -88,6 +89,8 @@ export interface InferenceConfig {
   readonly maxConcurrentStreams?: number;
   /** Keep-alive idle timeout, ms (default 60 000). */
   readonly keepAliveTimeoutMs?: number;
+  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/protocol's DEFAULT_LIMITS). */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
   /** How long close() lets in-flight requests finish before cutting them (default 30 s). */
   readonly drainTimeoutMs?: number;
   /** Where GET /metrics text comes from (default this process's registry; a cluster worker asks the primary). */
@@ -253,6 +256,7 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     ...(config.tls ? { tls: config.tls } : {}),
     ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
     ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+    ...(config.connectionLimits ? { limits: config.connectionLimits } : {}),
   });
   let addr;
   try {

@@ -34,6 +34,7 @@ export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 
   backpressure: [--max-in-flight R] [--upstream-concurrency C] [--upstream-timeout-ms MS]
                 [--breaker-failures N] [--breaker-cooldown-ms MS] [--drain-timeout-ms MS]
   transport:    [--tls-cert PEM --tls-key PEM] [--upstream-ca PEM] [--max-streams N] [--keep-alive-ms MS]
+                [--header-timeout-ms 10000] [--body-timeout-ms 30000] [--max-connections 1024]
                 [--compress-min-bytes B (0 = off)]
   processes:    [--workers N]
 The service token may also be given as HLP_SERVICE_TOKEN, the upstream as HLP_UPSTREAM, client
@@ -96,6 +97,9 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'tls-key': { type: 'string' },
         'max-streams': { type: 'string' },
         'keep-alive-ms': { type: 'string' },
+        'header-timeout-ms': { type: 'string' },
+        'body-timeout-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
         'compress-min-bytes': { type: 'string' },
         workers: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -178,6 +182,14 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
   opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
   opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
+  const limits = {
+    headerTimeoutMs: int('header-timeout-ms', values['header-timeout-ms'], 1),
+    bodyTimeoutMs: int('body-timeout-ms', values['body-timeout-ms'], 1),
+    maxConnections: int('max-connections', values['max-connections'], 1),
+  };
+  if (Object.values(limits).some((v) => v !== undefined)) {
+    (cfg as unknown as Record<string, unknown>)['connectionLimits'] = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
+  }
   opt('compressMinBytes', int('compress-min-bytes', values['compress-min-bytes'], 0));
   return cfg;
 }

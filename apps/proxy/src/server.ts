@@ -57,6 +57,7 @@ import {
   sendError,
   sendFrames,
   sendJson,
+  type ConnectionLimits,
   type DualServer,
   type Req,
   type Res,
@@ -131,6 +132,8 @@ export interface ProxyConfig {
   readonly maxConcurrentStreams?: number;
   /** Keep-alive idle timeout, ms (default 60 000). */
   readonly keepAliveTimeoutMs?: number;
+  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/protocol's DEFAULT_LIMITS). */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Compress JSON responses of at least this many bytes when the client accepts gzip/br (default 1024; 0 = off). */
   readonly compressMinBytes?: number;
   /** How long close() lets in-flight requests finish (default 30 s). */
@@ -574,6 +577,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     ...(config.tls ? { tls: config.tls } : {}),
     ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
     ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+    ...(config.connectionLimits ? { limits: config.connectionLimits } : {}),
   });
   let addr;
   try {
