@@ -25,7 +25,7 @@ describe('connection limits from the command line', () => {
     } finally {
       await svc.stop('SIGTERM');
     }
-    for (const bad of [['--header-timeout-ms', 'soon'], ['--body-timeout-ms', '-5'], ['--max-connections', '0']]) {
+    for (const bad of [['--header-timeout-ms', 'soon'], ['--body-timeout-ms', '0.5'], ['--max-connections', '0']]) {
       const r = spawnSync(process.execPath, [INFERENCE_BIN, ...bad], { encoding: 'utf8' });
       assert.equal(r.status, 2, `${bad.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`${bad[0]} must be an integer`));
