@@ -29,6 +29,7 @@ export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 
   [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N]
   [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
   batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
+                [--max-inflight-ciphertexts 2048 (the bound on memory)]
   prompt cache: [--prompt-cache-bytes B (default 0 = off; equal prompts then give equal ciphertexts upstream)]
   clients:      [--client-tokens a,b,c] [--client-tokens-file PATH]
   backpressure: [--max-in-flight R] [--upstream-concurrency C] [--upstream-timeout-ms MS]
@@ -97,6 +98,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'tls-key': { type: 'string' },
         'max-streams': { type: 'string' },
         'keep-alive-ms': { type: 'string' },
+        'max-inflight-ciphertexts': { type: 'string' },
         'header-timeout-ms': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
         'max-connections': { type: 'string' },
@@ -176,6 +178,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   opt('encryptThreads', int('encrypt-threads', values['encrypt-threads'], 0, 64));
   opt('maxBatchRequests', int('max-batch', values['max-batch'], 1, 4096));
   opt('maxBatchTokens', int('max-batch-tokens', values['max-batch-tokens'], 1));
+  opt('maxInFlightCiphertexts', int('max-inflight-ciphertexts', values['max-inflight-ciphertexts'], 1));
   opt('promptCacheBytes', int('prompt-cache-bytes', values['prompt-cache-bytes'], 0));
   opt('breakerFailures', int('breaker-failures', values['breaker-failures'], 1));
   opt('breakerCooldownMs', int('breaker-cooldown-ms', values['breaker-cooldown-ms'], 1));

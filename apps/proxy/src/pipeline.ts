@@ -18,7 +18,7 @@
  * encrypted in fused native calls on the libuv pool (`encryptThreads` chunks at once), so the
  * event loop keeps serving; otherwise one by one on the event loop.
  */
-import { NativeBackend, type CkksBackend } from '@hlp/ckks';
+import { NativeBackend, type CiphertextHandle, type CkksBackend } from '@hlp/ckks';
 import {
   GPT2,
   ciphertextCount,
@@ -33,6 +33,7 @@ import {
   type PackingLayout,
   type RequestPlacement,
 } from '@hlp/model';
+import type { CiphertextBudget } from './ciphertext-budget.js';
 import {
   EvaluateResponseHeader,
   FRAME_CONTENT_TYPE,
@@ -70,6 +71,8 @@ export interface PipelineDeps {
   readonly dataLevel?: 'min' | 'max';
   /** Fused native encryption chunks run at once on the libuv pool (default 2; 0: on the event loop). */
   readonly encryptThreads?: number;
+  /** Ciphertexts in flight at most (memory's bound); none: unbounded. */
+  readonly ciphertextBudget?: CiphertextBudget;
   /** The cache of encrypted prompt blocks (blocked layout only), when enabled. */
   readonly promptCache?: PromptBlockCache;
   /** Seed of the embeddings (part of the prompt cache's key). */
@@ -138,8 +141,36 @@ function asTokenLists(input: EmbeddingsRequest['input']): (string | number[])[] 
  */
 const EVENT_LOOP_SLICE_MS = 5;
 
+/** Tokens embedded at once between yields (a cold piece of 64 rows takes a few ms). */
+const EMBED_PIECE_TOKENS = 64;
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Serializes (and disposes) a chunk of ciphertexts — hundreds of them, a quarter of a megabyte
+ * each, a hundred milliseconds and more in one go — in event-loop slices. Returns the ms spent
+ * serializing (the yields not counted).
+ */
+async function serializeSliced(cts: readonly CiphertextHandle[], put: (index: number, bytes: Uint8Array) => void): Promise<number> {
+  let spent = 0;
+  let sliceStart = now();
+  try {
+    for (const [i, ct] of cts.entries()) {
+      const t = now();
+      put(i, ct.serialize());
+      const t2 = now();
+      spent += t2 - t;
+      if (t2 - sliceStart > EVENT_LOOP_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = now();
+      }
+    }
+  } finally {
+    for (const ct of cts) ct.dispose();
+  }
+  return spent;
 }
 
 /** @throws ProtocolError INPUT_TOO_LONG when an input, or all of them, could not fit the token limits */
@@ -367,14 +398,8 @@ export class Pipeline {
         const packed = new Float64Array(part.length * slots);
         part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
         jobs.push(
-          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level }).then((cts) => {
-            const s = now();
-            try {
-              cts.forEach((ct, i) => (frames[part[i]!] = ct.serialize()));
-            } finally {
-              for (const ct of cts) ct.dispose();
-            }
-            serializeMs += now() - s;
+          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level }).then(async (cts) => {
+            serializeMs += await serializeSliced(cts, (i, bytes) => (frames[part[i]!] = bytes));
           }),
         );
       }
@@ -422,13 +447,25 @@ export class Pipeline {
     const packed = new Float64Array(base.ciphertexts * slots);
     const requests: RequestPlacement[] = [];
     let offset = 0;
-    idLists.forEach((ids, index) => {
-      this.deps.embeddings.embed(ids as number[], { out: packed.subarray(offset * width, (offset + ids.length) * width) });
+    let embedMs = 0;
+    let sliceStart = now();
+    for (const [index, ids] of idLists.entries()) {
+      // a thousand tokens never seen before cost ~100 ms of embedding rows: embedded in pieces, yielding between them
+      for (let from = 0; from < ids.length; from += EMBED_PIECE_TOKENS) {
+        if (now() - sliceStart > EVENT_LOOP_SLICE_MS) {
+          await yieldToEventLoop();
+          sliceStart = now();
+        }
+        const piece = ids.slice(from, from + EMBED_PIECE_TOKENS) as number[];
+        const e0 = now();
+        this.deps.embeddings.embed(piece, { startPosition: from, out: packed.subarray((offset + from) * width, (offset + from + piece.length) * width) });
+        embedMs += now() - e0;
+      }
       requests.push({ index, tokenOffset: offset, tokens: ids.length, ranges: slotRanges(base, offset, ids.length) });
       offset += ids.length;
-    });
+    }
     const plan: BatchPlan = { ...base, requests };
-    stages.embed = now() - t0;
+    stages.embed = embedMs;
     stages.encode = 0;
     const count = base.ciphertexts;
     const frames: Uint8Array[] = new Array<Uint8Array>(count);
@@ -440,14 +477,8 @@ export class Pipeline {
     for (let start = 0; start < count; start += per) {
       const n = Math.min(per, count - start);
       jobs.push(
-        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then((cts) => {
-          const s = now();
-          try {
-            cts.forEach((ct, i) => (frames[start + i] = ct.serialize()));
-          } finally {
-            for (const ct of cts) ct.dispose();
-          }
-          serializeMs += now() - s;
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then(async (cts) => {
+          serializeMs += await serializeSliced(cts, (i, bytes) => (frames[start + i] = bytes));
         }),
       );
     }
@@ -460,8 +491,22 @@ export class Pipeline {
 
   /** For `POST /v1/fhe/encrypt`: one request's ciphertexts, never shared with another's. */
   async encrypt(p: Prepared): Promise<Encrypted> {
-    const enc = await this.encryptInputs(p.workload, p.layout, p.idLists);
-    return { ...enc, stages: { tokenize: p.tokenizeMs, ...enc.stages } };
+    const release = await this.holdCiphertexts([p]);
+    try {
+      const enc = await this.encryptInputs(p.workload, p.layout, p.idLists);
+      return { ...enc, stages: { tokenize: p.tokenizeMs, ...enc.stages } };
+    } finally {
+      release();
+    }
+  }
+
+  /** Takes the batch's ciphertexts from the budget (waiting while it is spent); resolves with their release. */
+  private async holdCiphertexts(items: readonly Prepared[]): Promise<() => void> {
+    const budget = this.deps.ciphertextBudget;
+    const first = items[0];
+    if (!budget || !first) return () => undefined;
+    const tokens = items.reduce((n, p) => n + p.tokens, 0);
+    return budget.acquire(ciphertextCount(first.layout, tokens, this.deps.backend.slotCount, first.workload.inputWidth));
   }
 
   private async evaluateRemote(enc: Encrypted, requestId: string): Promise<{ header: EvaluateResponseHeader; frames: Uint8Array[]; timings: { uploadMs: number; waitMs: number; downloadMs: number } }> {
@@ -529,6 +574,15 @@ export class Pipeline {
    * one upstream evaluation, then each request's own embeddings. Results in `items` order.
    */
   async runBatch(items: readonly Prepared[], waitedMs: readonly number[], requestId: string): Promise<EmbeddingsResult[]> {
+    const release = await this.holdCiphertexts(items);
+    try {
+      return await this.runBatchHeld(items, waitedMs, requestId);
+    } finally {
+      release();
+    }
+  }
+
+  private async runBatchHeld(items: readonly Prepared[], waitedMs: readonly number[], requestId: string): Promise<EmbeddingsResult[]> {
     const first = items[0];
     if (!first) return [];
     const w = first.workload;

@@ -74,6 +74,10 @@ import { Pipeline, type EmbeddingsResult, type Prepared } from './pipeline.js';
 import { PromptBlockCache } from './prompt-cache.js';
 import { Upstream } from './upstream.js';
 import { gpuCollectors, type GpuSources } from './gpu-metrics.js';
+import { CiphertextBudget } from './ciphertext-budget.js';
+
+/** Ciphertexts in flight at most by default: two calls of the service's default limit (1024); at level 1, n = 8192, about 0.5 GB for each copy of them. */
+export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 2048;
 
 export interface ProxyConfig {
   readonly host?: string;
@@ -116,6 +120,8 @@ export interface ProxyConfig {
   readonly batchWindowMs?: number;
   /** Requests per batch at most (default 32). */
   readonly maxBatchRequests?: number;
+  /** Ciphertexts in flight at most, all batches together: the bound on memory (default 2048, about two service calls' worth). */
+  readonly maxInFlightCiphertexts?: number;
   /** Tokens per batch at most (default 8192). */
   readonly maxBatchTokens?: number;
   /** Bytes of the encrypted-prompt-block cache (default 0: off; see prompt-cache.ts for the leak). */
@@ -211,6 +217,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   upstreamRef = upstream;
   const maxBody = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxInFlight = config.maxInFlight ?? 256;
+  const ciphertextBudget = new CiphertextBudget(config.maxInFlightCiphertexts ?? DEFAULT_MAX_INFLIGHT_CIPHERTEXTS);
   const compressMin = config.compressMinBytes ?? 1024;
   const clientTokens = config.clientTokens && config.clientTokens.length > 0 ? new BearerTokens(config.clientTokens) : undefined;
   const promptCache = config.promptCacheBytes && config.promptCacheBytes > 0 ? new PromptBlockCache(config.promptCacheBytes) : undefined;
@@ -331,6 +338,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           encryptThreads: config.encryptThreads ?? 2,
           maxPromptTokens: Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS),
           maxRequestTokens: config.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS,
+          ciphertextBudget,
           ...(promptCache ? { promptCache } : {}),
           ...(config.embeddingSeed === undefined ? {} : { embeddingSeed: config.embeddingSeed }),
           keyId: () => st.upload.keyId,

@@ -143,9 +143,11 @@ export function guardH1Request(req: http.IncomingMessage, res: http.ServerRespon
     setTimeout(() => req.socket.destroy(), 1_000).unref();
   }, limits.bodyTimeoutMs);
   timer.unref();
+  // Not stopped by the response: a request answered early (401, 413) whose body then stalls still
+  // holds the connection, which Node keeps open to read the rest of that body.
   const stop = (): void => clearTimeout(timer);
   req.once('end', stop);
-  res.once('close', stop);
+  req.socket.once('close', stop);
 }
 
 const NGHTTP2_CANCEL = 0x8;

@@ -523,7 +523,33 @@ function drain(req: Req): void {
 }
 
 /** Parse a JSON body. @throws ProtocolError INVALID_JSON */
+/**
+ * The deepest nesting of arrays and objects a JSON body may have. The request schemas need 3
+ * (an object holding a list of token lists); a body of a million nested brackets parsed and then
+ * validated held the event loop for over half a second, so depth is checked on the bytes first.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The nesting depth of a JSON text's arrays and objects (brackets inside strings not counted), stopping once past `limit`. */
+export function jsonDepth(body: Uint8Array, limit: number = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 export function parseJson(body: Buffer): unknown {
+  if (jsonDepth(body) > MAX_JSON_DEPTH) throw new ProtocolError('INVALID_JSON', `request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);

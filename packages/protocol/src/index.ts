@@ -64,6 +64,8 @@ export {
   headerValue,
   mediaType,
   negotiateEncoding,
+  MAX_JSON_DEPTH,
+  jsonDepth,
   parseJson,
   parseServerTiming,
   decodePathSegment,

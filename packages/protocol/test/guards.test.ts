@@ -38,6 +38,8 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
   before(async () => {
     server = createDualServer(
       async (req, res) => {
+        // answered before its body is read (as a 401 is): the stalled rest must still not hold the connection
+        if (req.url === '/early') return sendJson(res, 401, { error: 'early' });
         const body = req.method === 'POST' ? await readBody(req, 1 << 20) : new Uint8Array();
         sendJson(res, 200, { bytes: body.length });
       },
@@ -65,6 +67,10 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
     // the body's own timeout, counted from the headers (Node's request timeout would answer a bare 408)
     assert.match(h1.received, /^HTTP\/1\.1 408 /);
     assert.match(h1.received, /"code":"REQUEST_TIMEOUT"/);
+    const early = await hold(port, (s) => s.write('POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789'));
+    assert.match(early.received, /^HTTP\/1\.1 401 /);
+    // before 2.8 s: the body timeout (1.5 s), not Node's request timeout, the backstop at header + body (3 s)
+    assert.ok(early.ms >= 1000 && early.ms < 2800, `a stalled body after an early answer closed after ${early.ms} ms`);
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on('error', () => undefined);
     try {

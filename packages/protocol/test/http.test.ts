@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, parseJson, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
+import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, MAX_JSON_DEPTH, jsonDepth, parseJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
 
 let server: DualServer;
 let url: string;
@@ -99,5 +99,20 @@ describe('dual-protocol server', () => {
     assert.equal(boom.status, 500);
     assert.equal(((await boom.json()) as { error: { code: string } }).error.code, 'INTERNAL');
     assert.equal((await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '1' })).status, 200);
+  });
+});
+
+describe('JSON nesting depth, checked on the bytes before parsing', () => {
+  it('counts brackets of arrays and objects, not those inside strings or escaped', () => {
+    assert.equal(jsonDepth(Buffer.from('{"model":"m","input":[[1,2],[3]]}')), 3);
+    assert.equal(jsonDepth(Buffer.from('{"input":"[[[[{{{{ \\" [[[["}')), 1);
+    assert.equal(jsonDepth(Buffer.from('42')), 0);
+  });
+  it('refuses a million nested brackets as INVALID_JSON without parsing them; the request schemas\' depth parses', () => {
+    const deep = Buffer.from(`{"input":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
+    assert.throws(() => parseJson(deep), (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_JSON' && /deeper than 32/.test(e.message));
+    assert.ok(jsonDepth(deep) > MAX_JSON_DEPTH);
+    const ok = Buffer.from(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`);
+    assert.deepEqual(typeof parseJson(ok), 'object');
   });
 });

@@ -30,7 +30,7 @@ const AbuseCliOptions = z.object({
   concurrency: intIn(1, 256).default(8),
   slowConnections: intIn(1, 1000).optional(),
   healthzMs: intIn(1, 60_000).default(50),
-  maxRssMb: intIn(64, 1_048_576).default(1536),
+  maxRssMb: intIn(64, 1_048_576).default(2048),
   loadRate: intIn(1, 1000).default(30),
   loadWindow: intIn(2, 600).default(10),
   loadPairs: intIn(1, 50).default(3),
@@ -182,7 +182,7 @@ export function registerAbuseCommand(program: Command, io: Io): void {
     .option('--concurrency <n>', 'request groups in flight at once', '8')
     .option('--slow-connections <n>', 'slow and idle connections opened to each service, and held beside the paired load (default 200; --quick 24)')
     .option('--healthz-ms <ms>', 'bound on every /healthz answer while the suite runs', '50')
-    .option('--max-rss-mb <MiB>', 'bound on each service process\'s RSS', '1536')
+    .option('--max-rss-mb <MiB>', 'bound on each service process\'s RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by --max-inflight-ciphertexts, 2048 ≈ 0.5 GiB a copy)', '2048')
     .option('--load-rate <req/s>', 'slow-load: normal traffic, open loop', '30')
     .option('--load-window <s>', 'slow-load: seconds of each window', '10')
     .option('--load-pairs <n>', 'slow-load: pairs of windows (without, with; then with, without; …)', '3')
