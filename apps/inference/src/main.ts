@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
-import { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary } from '@hlp/protocol';
+import { isClusterWorker, limitsGiven, metricsFromPrimary, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
 import { AggregatorRegistry } from 'prom-client';
 import { stderrLogger } from './log.js';
 import { startInference, type InferenceConfig } from './server.js';
@@ -141,14 +141,12 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   opt('keyCacheDiskBytes', int('key-cache-disk-bytes', values['key-cache-disk-bytes'], 1));
   opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
   opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
-  const limits = {
+  const connectionLimits = limitsGiven({
     headerTimeoutMs: int('header-timeout-ms', values['header-timeout-ms'], 1),
     bodyTimeoutMs: int('body-timeout-ms', values['body-timeout-ms'], 1),
     maxConnections: int('max-connections', values['max-connections'], 1),
-  };
-  if (Object.values(limits).some((v) => v !== undefined)) {
-    (cfg as unknown as Record<string, unknown>)['connectionLimits'] = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
-  }
+  });
+  if (connectionLimits) (cfg as { connectionLimits?: Partial<ConnectionLimits> }).connectionLimits = connectionLimits;
   opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
   return cfg;
 }

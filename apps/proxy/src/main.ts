@@ -14,7 +14,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PACKING_LAYOUTS, type PackingLayout } from '@hlp/model';
-import { isClusterWorker, metricsFromPrimary, parseTokenList, reportToPrimary, startPrimary } from '@hlp/protocol';
+import { isClusterWorker, limitsGiven, metricsFromPrimary, parseTokenList, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
 import { AggregatorRegistry } from 'prom-client';
 import { KEY_FILE_ENV, prepareSharedKeys } from './cluster.js';
 import { stderrLogger, type LogFn } from './log.js';
@@ -185,14 +185,12 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   opt('drainTimeoutMs', int('drain-timeout-ms', values['drain-timeout-ms'], 0));
   opt('maxConcurrentStreams', int('max-streams', values['max-streams'], 1, 2 ** 31 - 1));
   opt('keepAliveTimeoutMs', int('keep-alive-ms', values['keep-alive-ms'], 0));
-  const limits = {
+  const connectionLimits = limitsGiven({
     headerTimeoutMs: int('header-timeout-ms', values['header-timeout-ms'], 1),
     bodyTimeoutMs: int('body-timeout-ms', values['body-timeout-ms'], 1),
     maxConnections: int('max-connections', values['max-connections'], 1),
-  };
-  if (Object.values(limits).some((v) => v !== undefined)) {
-    (cfg as unknown as Record<string, unknown>)['connectionLimits'] = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
-  }
+  });
+  if (connectionLimits) (cfg as { connectionLimits?: Partial<ConnectionLimits> }).connectionLimits = connectionLimits;
   opt('compressMinBytes', int('compress-min-bytes', values['compress-min-bytes'], 0));
   return cfg;
 }

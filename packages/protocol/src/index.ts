@@ -88,7 +88,7 @@ export {
   type Res,
   type TlsOptions,
 } from './http.js';
-export { DEFAULT_LIMITS, resolveLimits, type ConnectionLimits } from './http-guards.js';
+export { DEFAULT_LIMITS, limitsGiven, resolveLimits, type ConnectionLimits } from './http-guards.js';
 export {
   isClusterWorker,
   metricsFromPrimary,
