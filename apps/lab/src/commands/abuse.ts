@@ -56,7 +56,8 @@ function mib(b: number | undefined): string {
 
 export function renderAbuse(r: AbuseReport): string {
   const out: string[] = [];
-  const pad = (s: string, n: number): string => s.padEnd(n);
+  // a column never runs into the next: at least one space after each
+  const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s.padEnd(n));
   out.push(`${pad('class', 18)}${pad('cases', 8)}${pad('answers', 40)}${pad('5xx', 5)}${pad('bad', 5)}${pad('/healthz max', 14)}${pad('RSS peak (proxy / service)', 28)}time`);
   for (const c of r.classes) {
     if (c.skipped) {
