@@ -18,7 +18,7 @@
  * encrypted in fused native calls on the libuv pool (`encryptThreads` chunks at once), so the
  * event loop keeps serving; otherwise one by one on the event loop.
  */
-import { NativeBackend, type CiphertextHandle, type CkksBackend } from '@hlp/ckks';
+import { NativeBackend, type CkksBackend } from '@hlp/ckks';
 import {
   GPT2,
   ciphertextCount,
@@ -34,6 +34,7 @@ import {
   type RequestPlacement,
 } from '@hlp/model';
 import type { CiphertextBudget } from './ciphertext-budget.js';
+import { EMBED_PIECE_TOKENS, EventLoopSlices, serializeSliced } from './event-loop-slices.js';
 import {
   EvaluateResponseHeader,
   FRAME_CONTENT_TYPE,
@@ -132,45 +133,6 @@ function asTokenLists(input: EmbeddingsRequest['input']): (string | number[])[] 
   const first = input[0];
   if (typeof first === 'number') return [input as number[]];
   return input as (string | number[])[];
-}
-
-/**
- * Synchronous work of one batch on the event loop (decryption and decoding of its results) is cut
- * into slices of about this many ms, so that one large batch never holds other requests, or
- * /healthz, for longer.
- */
-const EVENT_LOOP_SLICE_MS = 5;
-
-/** Tokens embedded at once between yields (a cold piece of 64 rows takes a few ms). */
-const EMBED_PIECE_TOKENS = 64;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * Serializes (and disposes) a chunk of ciphertexts — hundreds of them, a quarter of a megabyte
- * each, a hundred milliseconds and more in one go — in event-loop slices. Returns the ms spent
- * serializing (the yields not counted).
- */
-async function serializeSliced(cts: readonly CiphertextHandle[], put: (index: number, bytes: Uint8Array) => void): Promise<number> {
-  let spent = 0;
-  let sliceStart = now();
-  try {
-    for (const [i, ct] of cts.entries()) {
-      const t = now();
-      put(i, ct.serialize());
-      const t2 = now();
-      spent += t2 - t;
-      if (t2 - sliceStart > EVENT_LOOP_SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = now();
-      }
-    }
-  } finally {
-    for (const ct of cts) ct.dispose();
-  }
-  return spent;
 }
 
 /** @throws ProtocolError INPUT_TOO_LONG when an input, or all of them, could not fit the token limits */
@@ -448,14 +410,11 @@ export class Pipeline {
     const requests: RequestPlacement[] = [];
     let offset = 0;
     let embedMs = 0;
-    let sliceStart = now();
+    const slices = new EventLoopSlices();
     for (const [index, ids] of idLists.entries()) {
-      // a thousand tokens never seen before cost ~100 ms of embedding rows: embedded in pieces, yielding between them
+      // a thousand tokens never seen before cost ~100 ms of embedding rows: embedded in pieces
       for (let from = 0; from < ids.length; from += EMBED_PIECE_TOKENS) {
-        if (now() - sliceStart > EVENT_LOOP_SLICE_MS) {
-          await yieldToEventLoop();
-          sliceStart = now();
-        }
+        await slices.pause();
         const piece = ids.slice(from, from + EMBED_PIECE_TOKENS) as number[];
         const e0 = now();
         this.deps.embeddings.embed(piece, { startPosition: from, out: packed.subarray((offset + from) * width, (offset + from + piece.length) * width) });
@@ -596,7 +555,7 @@ export class Pipeline {
     let decryptMs = 0;
     let decodeMs = 0;
     const vectors: ReturnType<typeof backend.decode>[] = [];
-    let sliceStart = now();
+    const slices = new EventLoopSlices();
     for (const f of remote.frames) {
       let t = now();
       const ct = backend.deserialize(f);
@@ -616,11 +575,7 @@ export class Pipeline {
       } finally {
         ct.dispose();
       }
-      // a thousand ciphertexts take a second or more: let other requests and /healthz in between
-      if (t2 - sliceStart > EVENT_LOOP_SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = now();
-      }
+      await slices.pause();
     }
     shared.deserialize = deserializeMs;
     shared.decrypt = decryptMs;

@@ -1,0 +1,43 @@
+/**
+ * A large batch's synchronous work on the event loop (embedding its tokens, serializing and
+ * later decrypting and decoding its ciphertexts: a thousand ciphertexts take a second or more) is
+ * cut into slices of about EVENT_LOOP_SLICE_MS, so that one batch never holds other requests, or
+ * /healthz, for longer.
+ */
+import type { CiphertextHandle } from '@hlp/ckks';
+
+export const EVENT_LOOP_SLICE_MS = 5;
+
+/** Tokens embedded at once between pauses (a piece of 64 rows never seen before takes a few ms). */
+export const EMBED_PIECE_TOKENS = 64;
+
+/** The slices of one loop of work: `pause()` between its steps yields once a slice has run its time. */
+export class EventLoopSlices {
+  #start = performance.now();
+
+  async pause(): Promise<void> {
+    if (performance.now() - this.#start <= EVENT_LOOP_SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#start = performance.now();
+  }
+}
+
+/**
+ * Serializes (and disposes) a chunk of ciphertexts, a quarter of a megabyte each, in slices.
+ * Returns the ms spent serializing (the pauses not counted).
+ */
+export async function serializeSliced(cts: readonly CiphertextHandle[], put: (index: number, bytes: Uint8Array) => void): Promise<number> {
+  const slices = new EventLoopSlices();
+  let spent = 0;
+  try {
+    for (const [i, ct] of cts.entries()) {
+      const t = performance.now();
+      put(i, ct.serialize());
+      spent += performance.now() - t;
+      await slices.pause();
+    }
+  } finally {
+    for (const ct of cts) ct.dispose();
+  }
+  return spent;
+}
