@@ -186,9 +186,14 @@ describe('hlp abuse, end to end on the embedded services', { skip: NO_ADDON }, (
     assert.match(renderAbuse(report), /abuse (PASS|FAIL): \d+ cases/);
   });
 
-  it('refuses an unknown class with a usage error (exit 2)', async () => {
+  it('refuses an unknown class, a bad number and --service without --target with a usage error (exit 2)', async () => {
     const r = await hlp(['abuse', '--classes', 'long-input,nope']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown class\(es\) nope/);
+    for (const bad of [['--cases', 'many'], ['--healthz-ms', '0'], ['--service', 'http://127.0.0.1:1']]) {
+      const b = await hlp(['abuse', ...bad]);
+      assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);
+      assert.match(b.stderr, /hlp abuse: --|--service needs --target/);
+    }
   });
 });
