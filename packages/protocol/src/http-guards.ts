@@ -151,9 +151,16 @@ export function guardH1Request(req: http.IncomingMessage, res: http.ServerRespon
   timer.unref();
   // Not stopped by the response: a request answered early (401, 413) whose body then stalls still
   // holds the connection, which Node keeps open to read the rest of that body.
-  const stop = (): void => clearTimeout(timer);
+  // The socket outlives the request on a keep-alive connection: its listener must go with the
+  // request, or every request on it leaves one behind, holding the request until the socket closes.
+  const socket = req.socket;
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.off('end', stop);
+    socket.off('close', stop);
+  };
   req.once('end', stop);
-  req.socket.once('close', stop);
+  socket.once('close', stop);
 }
 
 const NGHTTP2_CANCEL = 0x8;

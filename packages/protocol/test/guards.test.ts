@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,8 +41,9 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
       async (req, res) => {
         // answered before its body is read (as a 401 is): the stalled rest must still not hold the connection
         if (req.url === '/early') return sendJson(res, 401, { error: 'early' });
+        const closeListeners = req.socket.listenerCount('close');
         const body = req.method === 'POST' ? await readBody(req, 1 << 20) : new Uint8Array();
-        sendJson(res, 200, { bytes: body.length });
+        sendJson(res, 200, { bytes: body.length, closeListeners });
       },
       { limits: { headerTimeoutMs: 1500, bodyTimeoutMs: 1500, maxConnections: 50 } },
     );
@@ -86,10 +88,33 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
       let text = '';
       ok.on('data', (d: Buffer) => (text += d.toString()));
       await new Promise((r) => ok.on('end', r));
-      assert.deepEqual(JSON.parse(text), { bytes: 5 });
+      assert.equal(JSON.parse(text).bytes, 5);
     } finally {
       session.close();
     }
+  });
+
+  it('leaves no listener behind on a keep-alive socket per request it served', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const seen: number[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const answer = await new Promise<string>((resolve, reject) => {
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-length': '5' } }, (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end('hello');
+        });
+        seen.push((JSON.parse(answer) as { closeListeners: number }).closeListeners);
+      }
+    } finally {
+      agent.destroy();
+    }
+    // one socket served all 30; a guard that leaked would show one more listener per request
+    assert.equal(seen[29], seen[1], `close listeners on the socket per request: ${seen.join(',')}`);
   });
 
   it('refuses connections past the cap and serves again once they are gone', async () => {
