@@ -52,6 +52,12 @@ describe('hlp load: usage errors exit 2', () => {
     ['bad pid', ['load', 'short', '--rate', '1', '--target', 'http://127.0.0.1:1', '--pid', 'proxy'], /name=pid/],
     ['--verify with --rate', ['load', '--verify', '--rate', '10'], /--verify compares closed loops/],
     ['unknown option', ['load', 'short', '--rate', '1', '--bogus'], /unknown option/],
+    ['rates not a list', ['load', 'short', '--rates', '100;200'], /comma-separated list/],
+    ['rates repeat', ['load', 'short', '--rates', '100,100'], /must not repeat/],
+    ['rates and rate', ['load', 'short', '--rates', '10,20', '--rate', '10'], /not both/],
+    ['rates and out', ['load', 'short', '--rates', '10,20', '--out', 'x.json'], /one per step/],
+    ['slo without rates', ['load', 'short', '--rate', '10', '--slo-p95', '100'], /judge the steps of --rates/],
+    ['slo-success above 1', ['load', 'short', '--rates', '10', '--slo-success', '1.5'], /share from 0 to 1/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
@@ -90,6 +96,31 @@ describe('hlp load against a --target', () => {
     assert.match(r.stderr, /GPU: not applicable|gpu\./);
   });
 
+  it('a rate ladder: one document per step, the table, and the highest rate meeting the SLO', async () => {
+    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '60,20,40', '--duration', '1', '--warmup', '0', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const ladder = JSON.parse(r.stdout) as { steps: { rate: number; met: boolean; path: string; throughput: number }[]; highestMeeting: number | null; skipped: number[] };
+    assert.deepEqual(ladder.steps.map((s) => s.rate), [20, 40, 60], 'ascending');
+    assert.ok(ladder.steps.every((s) => s.met), r.stderr);
+    assert.equal(ladder.highestMeeting, 60);
+    for (const step of ladder.steps) {
+      const doc = parseRun(JSON.parse(await readFile(step.path, 'utf8')));
+      assert.equal(doc.config['offeredRate'], step.rate);
+      assert.ok(step.path.startsWith(dir));
+    }
+    assert.match(r.stderr, /rate ladder, SLO: 2xx ≥ 99\.90 % and P95 ≤ 250 ms/);
+    assert.match(r.stderr, /highest rate meeting the SLO: 60 req\/s \(the highest offered: capacity may be higher\)/);
+  });
+
+  it('a rate ladder stops after the first step that misses the SLO', async () => {
+    // The stub answers in ~2 ms: a P95 bound of 0.5 ms is missed at the first step.
+    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '10,20', '--duration', '1', '--warmup', '0', '--slo-p95', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /MISSED: P95 \d+ ms > 0\.5 ms/);
+    assert.match(r.stdout, /not run \(a lower rate missed the SLO\): 20 req\/s/);
+    assert.match(r.stdout, /highest rate meeting the SLO: none of those offered/);
+  });
+
   it('closed loop over HTTP/2 with streams, document in the runs directory', async () => {
     const r = await hlp(['load', 'medium', '--target', server.url, '--http2', '--connections', '2', '--streams', '3', '--duration', '1', '--warmup', '0']);
     assert.equal(r.code, 0, r.stderr);
@@ -107,6 +138,7 @@ describe('hlp load with the embedded services', () => {
     const out = join(dir, 'embedded.json');
     const r = await hlp(['load', 'short', '--rate', '4', '--duration', '3', '--warmup', '1', '--out', out], 230_000);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CPU per 2xx \(whole window\): proxy [\d.]+ ms, inference [\d.]+ ms/);
     const doc = parseRun(JSON.parse(await readFile(out, 'utf8')));
     assert.equal(doc.config['embedded'], true);
     for (const p of ['proxy', 'inference']) {
@@ -114,6 +146,8 @@ describe('hlp load with the embedded services', () => {
       const rss = doc.metrics.find((m) => m.name === 'process.rss' && m.labels['process'] === p);
       assert.ok(cpu && cpu.summary.n >= 8 && cpu.series && cpu.summary.max <= 1.05, `process.cpu ${p}`);
       assert.ok(rss && rss.summary.min > 10 * 2 ** 20, `process.rss ${p}`);
+      const perRequest = doc.metrics.find((m) => m.name === 'process.cpu_per_request' && m.labels['process'] === p);
+      assert.ok(perRequest && typeof perRequest['value'] === 'number' && perRequest['value'] > 0, `process.cpu_per_request ${p}`);
     }
     assert.ok((doc.metrics.find((m) => m.name === 'http.success_ratio')?.['value'] as number) > 0, 'the proxy answered');
     const urls = [...r.stderr.matchAll(/(?:proxy|inference) (http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]!);

@@ -45,6 +45,15 @@ export const LOAD_METRICS = {
     labels: ['process'],
     help: 'CPU share of the whole machine, Δ(utime+stime) / Δwall / cores, from /proc/<pid>/stat.',
   },
+  processCpuPerRequest: {
+    name: 'process.cpu_per_request',
+    unit: 'ms',
+    better: 'lower',
+    labels: ['process'],
+    help:
+      'CPU time of the process (all threads) per 2xx response, ms: samples per second of the measured window ' +
+      '(CPU ms used in that second / its 2xx), `value` over the whole window. What a capacity model should read.',
+  },
   processRss: {
     name: 'process.rss',
     unit: 'bytes',

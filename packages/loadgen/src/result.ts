@@ -36,6 +36,28 @@ function metric(key: LoadMetricKey, labels: Record<string, string | number | boo
   };
 }
 
+/**
+ * CPU ms per 2xx: each full second's CPU (the points that end inside it) over its 2xx, and the
+ * whole window's. A point covers the interval before it, so the sampler's period is the error
+ * per second; the window's value is exact up to one period at each end.
+ */
+function cpuPerRequest(
+  points: readonly { t: number; cpuMs: number }[],
+  seconds: readonly { t: number; ok: number }[],
+  ok: number,
+): { samples: number[]; value: number; cpuMs: number } | null {
+  if (ok === 0 || points.length === 0) return null;
+  const cpuMs = points.reduce((n, x) => n + x.cpuMs, 0);
+  const samples: number[] = [];
+  for (const b of seconds) {
+    if (b.ok === 0) continue;
+    const used = points.filter((x) => x.t > b.t && x.t <= b.t + 1000).reduce((n, x) => n + x.cpuMs, 0);
+    samples.push(used / b.ok);
+  }
+  const value = cpuMs / ok;
+  return { samples: samples.length > 0 ? samples : [value], value, cpuMs };
+}
+
 /** The load metrics of a run (without machine and git): usable on their own, e.g. in tests. */
 export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | undefined, route: string = EMBEDDINGS_ROUTE): Metric[] {
   const m = run.measurement;
@@ -88,6 +110,8 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
       if (pts.length === 0) continue;
       const pl = { process: p.name };
       metrics.push(metric('processCpu', pl, pts.map((x) => x.cpu), { series: pts.map((x) => ({ t: x.t, value: x.cpu })), pid: p.pid }));
+      const perRequest = cpuPerRequest(pts, full, m.ok);
+      if (perRequest) metrics.push(metric('processCpuPerRequest', pl, perRequest.samples, { value: perRequest.value, cpuMs: perRequest.cpuMs, pid: p.pid }));
       metrics.push(metric('processRss', pl, pts.map((x) => x.rss), { series: pts.map((x) => ({ t: x.t, value: x.rss })), pid: p.pid, peak: Math.max(...pts.map((x) => x.rss)) }));
     }
     for (const s of samplers.eventLoop) {

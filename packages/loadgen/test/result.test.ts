@@ -98,4 +98,30 @@ describe('result document', () => {
     assert.deepEqual(metrics.map((m) => m.name), ['http.throughput', 'http.success_ratio']);
     assert.equal(metrics[1]!['value'], 0);
   });
+
+  it('CPU per 2xx: each second\'s CPU over its 2xx, and the whole window\'s; none where nothing succeeded', () => {
+    const seconds = [
+      { t: 0, sent: 10, ok: 10, non2xx: 0, errors: 0, latencies: [] },
+      { t: 1000, sent: 20, ok: 20, non2xx: 0, errors: 0, latencies: [] },
+      { t: 2000, sent: 5, ok: 0, non2xx: 0, errors: 5, latencies: [] },
+    ];
+    const measurement: Measurement = {
+      countBy: 'schedule', windowStart: 100, windowMs: 3000, ok: 30, non2xx: 0, errors: 5, sent: 35, statusCodes: {}, statusDetails: {}, errorKinds: { ETIMEDOUT: 5 },
+      latencies: [5], uncorrected: null, hdr: null, seconds, unfinished: 0, aborted: false,
+    };
+    const run: LoadRun = { driver: 'open-loop-http1', protocol: 'http1', mode: 'open', rate: 10, connections: 1, streams: 1, warmupMs: 0, durationMs: 3000, timeoutMs: 1000, measurement };
+    // Sampler times start 100 ms before the window: the point at t=50 falls before it and is dropped.
+    const point = (t: number, cpuMs: number) => ({ t: t + 100, cpu: cpuMs / 500 / 2, cpuMs, rss: 1 });
+    const processes = [{ name: 'proxy', pid: 7, error: null, points: [point(-50, 999), point(500, 40), point(1000, 60), point(1500, 100), point(2000, 100), point(2500, 30)] }];
+    const samplers = { processes, eventLoop: [], gpu: { status: 'not-applicable' as const, reason: 'test' }, t0: 0 };
+    const metrics = RunResult.shape.metrics.parse(loadMetrics(run, samplers));
+    const perRequest = metrics.find((m) => m.name === LOAD_METRICS.processCpuPerRequest.name)!;
+    assert.equal(perRequest.unit, 'ms');
+    assert.deepEqual(perRequest.labels, { process: 'proxy' });
+    // second 0: (40 + 60) / 10; second 1: (100 + 100) / 20; second 2 answered nothing (skipped)
+    assert.deepEqual(perRequest.samples, [10, 10]);
+    assert.equal(perRequest['value'], (40 + 60 + 100 + 100 + 30) / 30);
+    const none = loadMetrics({ ...run, measurement: { ...measurement, ok: 0, seconds: [] } }, samplers);
+    assert.equal(none.find((m) => m.name === LOAD_METRICS.processCpuPerRequest.name), undefined);
+  });
 });

@@ -30,6 +30,7 @@ import {
   scenarioPrompts,
   startSamplers,
   type LoadMode,
+  type LoadRun,
   type ProcessToWatch,
   type RunningSamplers,
   type ScenarioName,
@@ -44,6 +45,9 @@ import {
   parsePid,
   parsePrompts,
   parseRate,
+  parseRatesOption,
+  parseSloP95,
+  parseSloSuccess,
   parseSeed,
   parseStreams,
   parseTargetUrl,
@@ -51,6 +55,7 @@ import {
   parseWarmup,
   scenarioArg,
 } from '../load/options.js';
+import { DEFAULT_LADDER_SLO, ladderResult, ladderStep, renderLadder, type LadderSlo, type LadderStep } from '../load/ladder.js';
 import { progressPrinter, renderCrossCheck, renderLoadSummary } from '../load/report.js';
 import { startEmbedded, type EmbeddedServices } from '../load/services.js';
 import type { Io } from './bench-kernels.js';
@@ -125,61 +130,48 @@ function targetOption(url: string | undefined): Target | undefined {
   }
 }
 
-async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io): Promise<void> {
-  const mode = loadMode(opts);
-  if (opts.pid && !opts.target) throw usage('--pid names processes of a --target; the embedded services are sampled anyway');
-  let target = targetOption(opts.target);
-  await ensureWritable(opts.out);
+interface ScenarioSetup {
+  readonly scenario: ScenarioName;
+  readonly promptCount: number;
+  readonly seed: number | undefined;
+  readonly model: string;
+  readonly bodies: ReturnType<typeof embeddingsBodies>;
+  readonly headers: ReturnType<typeof embeddingsHeaders>;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+}
 
-  const promptCount = opts.prompts ?? DEFAULT_PROMPTS;
-  const seed = opts.seed;
-  const prompts = scenarioPrompts(scenario, { count: promptCount, ...(seed !== undefined ? { seed } : {}) });
-  const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
-  const bodies = embeddingsBodies(prompts, requestOptions);
-  const headers = embeddingsHeaders(requestOptions);
-  const durationMs = opts.duration ?? DEFAULTS.durationMs;
-  const warmupMs = opts.warmup ?? DEFAULTS.warmupMs;
+interface Services {
+  readonly target: Target;
+  readonly processes: ProcessToWatch[];
+  readonly metricsApps: { name: string; metricsUrl: string }[];
+  readonly embedded: EmbeddedServices | undefined;
+}
 
-  const stop = interruptible(io);
-  let services: EmbeddedServices | undefined;
-  let samplers: RunningSamplers | undefined;
+/** One measured run against running services: load, samplers, the run document (not yet written). */
+async function measure(setup: ScenarioSetup, mode: LoadMode, services: Services, opts: LoadCliOptions, io: Io, signal: AbortSignal): Promise<{ run: LoadRun; result: RunResult } | null> {
+  const { target } = services;
+  const startedAt = new Date();
+  let samplers: RunningSamplers | undefined = startSamplers({ processes: services.processes, metrics: services.metricsApps });
+  const progress = progressPrinter(io);
+  io.stderr.write(
+    `load ${setup.scenario} (${SCENARIOS[setup.scenario].tokens} tokens, ${setup.promptCount} prompts) → ${target.url}: ` +
+      `${mode.kind === 'open' ? `${mode.rate} req/s open loop` : `${mode.connections} connections closed loop`}, ` +
+      `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${setup.warmupMs / 1000} s warm-up + ${setup.durationMs / 1000} s\n`,
+  );
   try {
-    let processes: ProcessToWatch[] = opts.pid ?? [];
-    let metricsApps: { name: string; metricsUrl: string }[];
-    if (target) {
-      metricsApps = [{ name: 'target', metricsUrl: `${target.origin}/metrics` }];
-    } else {
-      io.stderr.write('starting the embedded inference service and proxy (hlp serve) …\n');
-      services = await startEmbedded(io);
-      if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}) while starting the services; they are stopped`);
-      target = parseTarget(services.proxyUrl);
-      processes = services.processes;
-      metricsApps = [
-        { name: 'proxy', metricsUrl: `${services.proxyUrl}/metrics` },
-        { name: 'inference', metricsUrl: `${services.inferenceUrl}/metrics` },
-      ];
-      io.stderr.write(`proxy ${services.proxyUrl}  inference ${services.inferenceUrl}\n`);
-    }
-    const startedAt = new Date();
-    samplers = startSamplers({ processes, metrics: metricsApps });
-    const progress = progressPrinter(io);
-    io.stderr.write(
-      `load ${scenario} (${SCENARIOS[scenario].tokens} tokens, ${promptCount} prompts) → ${target.url}: ` +
-        `${mode.kind === 'open' ? `${mode.rate} req/s open loop` : `${mode.connections} connections closed loop`}, ` +
-        `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s\n`,
-    );
-    let run;
+    let run: LoadRun;
     try {
       run = await runLoad({
         target,
         protocol: opts.http2 ? 'h2' : 'http1',
         mode,
-        headers,
-        bodies,
-        warmupMs,
-        durationMs,
+        headers: setup.headers,
+        bodies: setup.bodies,
+        warmupMs: setup.warmupMs,
+        durationMs: setup.durationMs,
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
-        signal: stop.signal,
+        signal,
         onTick: progress.tick,
       });
     } catch (e) {
@@ -190,35 +182,128 @@ async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io)
     }
     const sampled = await samplers.stop();
     samplers = undefined;
-    if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}): the load was stopped${services ? ' and so are the services' : ''}; no result written`);
-    const finishedAt = new Date();
+    if (signal.aborted) return null;
     const result = await buildLoadResult({
       run,
       samplers: sampled,
-      scenario,
+      scenario: setup.scenario,
       startedAt,
-      finishedAt,
+      finishedAt: new Date(),
       config: {
-        scenario,
-        tokens: SCENARIOS[scenario].tokens,
-        prompts: promptCount,
-        seed: seed ?? null,
-        model: requestOptions.model,
+        scenario: setup.scenario,
+        tokens: SCENARIOS[setup.scenario].tokens,
+        prompts: setup.promptCount,
+        seed: setup.seed ?? null,
+        model: setup.model,
         target: target.url,
-        embedded: services !== undefined,
+        embedded: services.embedded !== undefined,
       },
     });
     const m = run.measurement;
     if (m.ok === 0) io.stderr.write(`warning: no request succeeded (${m.errors} errors ${JSON.stringify(m.errorKinds)}, ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)})\n`);
-    await publish(result, renderLoadSummary(result, run), opts, io);
+    return { run, result };
   } finally {
     await samplers?.stop();
-    if (services) {
+  }
+}
+
+/** --target, or the embedded services started here (the caller stops them). */
+async function startServices(opts: LoadCliOptions, io: Io, stop: ReturnType<typeof interruptible>): Promise<Services> {
+  const target = targetOption(opts.target);
+  if (target) return { target, processes: opts.pid ?? [], metricsApps: [{ name: 'target', metricsUrl: `${target.origin}/metrics` }], embedded: undefined };
+  io.stderr.write('starting the embedded inference service and proxy (hlp serve) …\n');
+  const embedded = await startEmbedded(io);
+  const services: Services = {
+    target: parseTarget(embedded.proxyUrl),
+    processes: embedded.processes,
+    metricsApps: [
+      { name: 'proxy', metricsUrl: `${embedded.proxyUrl}/metrics` },
+      { name: 'inference', metricsUrl: `${embedded.inferenceUrl}/metrics` },
+    ],
+    embedded,
+  };
+  if (stop.signal.aborted) {
+    await embedded.stop();
+    throw new LabError('INFRA', `interrupted (${stop.reason()}) while starting the services; they are stopped`);
+  }
+  io.stderr.write(`proxy ${embedded.proxyUrl}  inference ${embedded.inferenceUrl}\n`);
+  return services;
+}
+
+function scenarioSetup(scenario: ScenarioName, opts: LoadCliOptions): ScenarioSetup {
+  const promptCount = opts.prompts ?? DEFAULT_PROMPTS;
+  const seed = opts.seed;
+  const prompts = scenarioPrompts(scenario, { count: promptCount, ...(seed !== undefined ? { seed } : {}) });
+  const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
+  return {
+    scenario,
+    promptCount,
+    seed,
+    model: requestOptions.model,
+    bodies: embeddingsBodies(prompts, requestOptions),
+    headers: embeddingsHeaders(requestOptions),
+    durationMs: opts.duration ?? DEFAULTS.durationMs,
+    warmupMs: opts.warmup ?? DEFAULTS.warmupMs,
+  };
+}
+
+async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io): Promise<void> {
+  const rates = ladderRates(opts);
+  const mode = rates ? undefined : loadMode(opts);
+  if (opts.pid && !opts.target) throw usage('--pid names processes of a --target; the embedded services are sampled anyway');
+  targetOption(opts.target);
+  await ensureWritable(opts.out);
+  const setup = scenarioSetup(scenario, opts);
+  const stop = interruptible(io);
+  let services: Services | undefined;
+  try {
+    services = await startServices(opts, io, stop);
+    if (rates) {
+      await runLadder(setup, rates, services, opts, io, stop);
+      return;
+    }
+    const measured = await measure(setup, mode!, services, opts, io, stop.signal);
+    if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}): the load was stopped${services.embedded ? ' and so are the services' : ''}; no result written`);
+    await publish(measured.result, renderLoadSummary(measured.result, measured.run), opts, io);
+  } finally {
+    if (services?.embedded) {
       io.stderr.write('stopping the embedded services …\n');
-      await services.stop();
+      await services.embedded.stop();
     }
     stop.dispose();
   }
+}
+
+/** The --rates ladder's rates, or undefined for a single run; usage errors for contradictions. */
+function ladderRates(opts: LoadCliOptions): number[] | undefined {
+  if (opts.rates === undefined) {
+    if (opts.sloP95 !== undefined || opts.sloSuccess !== undefined) throw usage('--slo-p95 and --slo-success judge the steps of --rates');
+    return undefined;
+  }
+  if (opts.rate !== undefined) throw usage('give --rate (one run) or --rates (a ladder), not both');
+  if (opts.out !== undefined) throw usage('--out names one run document; a ladder writes one per step into the runs directory ($HLP_RUNS_DIR)');
+  if (opts.streams !== undefined && !opts.http2) throw usage('--streams applies to HTTP/2 only (add --http2)');
+  return opts.rates;
+}
+
+async function runLadder(setup: ScenarioSetup, rates: readonly number[], services: Services, opts: LoadCliOptions, io: Io, stop: ReturnType<typeof interruptible>): Promise<void> {
+  const slo: LadderSlo = { p95Ms: opts.sloP95 ?? DEFAULT_LADDER_SLO.p95Ms, success: opts.sloSuccess ?? DEFAULT_LADDER_SLO.success };
+  const steps: LadderStep[] = [];
+  for (const [i, rate] of rates.entries()) {
+    io.stderr.write(`\nladder step ${i + 1}/${rates.length}: ${rate} req/s\n`);
+    const mode: LoadMode = { kind: 'open', rate, ...(opts.connections ? { connections: opts.connections } : {}), ...(opts.streams ? { streams: opts.streams } : {}) };
+    const measured = await measure(setup, mode, services, opts, io, stop.signal);
+    if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}) at ${rate} req/s; ${steps.length} step(s) written`);
+    const valid = parseRun(measured.result, 'the load run produced an invalid document');
+    const path = await writeRun(valid);
+    const step = ladderStep(rate, path, measured.run, valid, slo);
+    steps.push(step);
+    io.stderr.write(`${renderLoadSummary(valid, measured.run)}\nwrote ${path}\n${step.met ? 'SLO met' : `SLO missed: ${step.misses.join(', ')}`}\n`);
+    if (!step.met) break;
+  }
+  const ladder = ladderResult(slo, steps, rates);
+  (opts.json ? io.stderr : io.stdout).write(`\n${renderLadder(ladder)}\n`);
+  if (opts.json) io.stdout.write(`${JSON.stringify(ladder, null, 2)}\n`);
 }
 
 async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOptions, io: Io): Promise<void> {
@@ -277,6 +362,9 @@ export function registerLoadCommand(program: Command, io: Io): void {
     )
     .argument('[scenario]', `${SCENARIO_NAMES.join(' | ')} (with --verify: the prompt of the request body, default short)`, (v: string) => scenarioArg(v))
     .addOption(new Option('--rate <req/s>', 'open loop: offered requests per second on a fixed schedule; latency from each request\'s intended send time').argParser(parseRate))
+    .addOption(new Option('--rates <list>', 'a rate ladder: one open-loop run per rate (e.g. 100,150,200), ascending, against the same services; prints each step\'s capacity line and the highest rate meeting the SLO; stops after the first step that misses').argParser(parseRatesOption))
+    .addOption(new Option('--slo-p95 <ms>', `with --rates: the latency P95 a step must stay within (default ${DEFAULT_LADDER_SLO.p95Ms})`).argParser(parseSloP95))
+    .addOption(new Option('--slo-success <ratio>', `with --rates: the 2xx share a step must reach, 0–1 (default ${DEFAULT_LADDER_SLO.success})`).argParser(parseSloSuccess))
     .addOption(
       new Option(
         '--connections <n>',

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { LIMITS, SCENARIO_NAMES, TargetError, isScenarioName, parseTarget, type ScenarioName } from '@hlp/loadgen';
 import { z } from 'zod';
+import { parseRates } from './ladder.js';
 
 function parser<T>(schema: z.ZodType<T, string>): (value: string) => T {
   return (value) => {
@@ -34,6 +35,20 @@ const seconds = (what: string, min: number, maxS: number) =>
     .pipe(z.number().int().min(min, `${what} must be at least ${min / 1000} s`).max(maxS * 1000, `${what} must be at most ${maxS} s`));
 
 export const parseRate = parser(positiveNumber('rate', LIMITS.maxRate));
+export function parseRatesOption(value: string): number[] {
+  try {
+    return parseRates(value);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+}
+export const parseSloP95 = parser(positiveNumber('--slo-p95 (ms)', 600_000));
+export const parseSloSuccess = parser(
+  z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, '--slo-success is a share from 0 to 1, e.g. 0.999')
+    .transform(Number),
+);
 export const parseConnections = parser(intIn('connections', 1, LIMITS.maxConnections));
 export const parseStreams = parser(intIn('streams', 1, LIMITS.maxStreams));
 export const parseDuration = parser(seconds('duration', 1, LIMITS.maxDurationMs / 1000));
@@ -62,6 +77,9 @@ export function parseTargetUrl(value: string): string {
 
 export const LoadCliOptions = z.object({
   rate: z.number().positive().optional(),
+  rates: z.array(z.number().positive()).min(1).optional(),
+  sloP95: z.number().positive().optional(),
+  sloSuccess: z.number().min(0).max(1).optional(),
   connections: z.number().int().positive().optional(),
   streams: z.number().int().positive().optional(),
   duration: z.number().int().positive().optional(),

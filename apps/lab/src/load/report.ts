@@ -56,6 +56,10 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
       `; throughput ${(m.ok / (m.windowMs / 1000)).toFixed(1)} req/s${m.aborted ? ' (stopped early)' : ''}`,
   ];
   for (const [status, bodies] of Object.entries(m.statusDetails)) head.push(`  ${status}: ${bodies[0]!.replace(/\s+/g, ' ').slice(0, 200)}`);
+  const perRequest = result.metrics.filter((x) => x.name === 'process.cpu_per_request');
+  if (perRequest.length > 0) {
+    head.push(`CPU per 2xx (whole window): ${perRequest.map((x) => `${String(x.labels['process'])} ${ms(typeof x['value'] === 'number' ? x['value'] : x.summary.median)}`).join(', ')}`);
+  }
   if (m.hdr) head.push(`HdrHistogram: p50 ${ms(m.hdr.p50)}  p90 ${ms(m.hdr.p90)}  p99 ${ms(m.hdr.p99)}  p99.9 ${ms(m.hdr.p999)}  max ${ms(m.hdr.max)}`);
   const rows = result.metrics.map((x) => [
     x.name,

@@ -34,6 +34,7 @@ export const LAB_METRICS: readonly { name: string; unit: string; labels: string;
   { name: 'http.throughput', unit: 'req/s', labels: 'route, protocol', meaning: '2xx responses per second (one sample per second); SLO: > 100', panel: 'report: SLO table, throughput over time; dashboard SLO overview' },
   { name: 'http.success_ratio', unit: 'ratio', labels: 'route, protocol', meaning: '2xx / all requests per second', panel: 'report: metrics table' },
   { name: 'process.cpu', unit: 'ratio', labels: 'process', meaning: 'CPU time of the process / wall time / cores (share of the machine); SLO proxy < 50 %', panel: 'report: SLO table; dashboard SLO overview' },
+  { name: 'process.cpu_per_request', unit: 'ms', labels: 'process', meaning: 'CPU time of the process (all threads) per 2xx response, per second of the window; `value` over the whole window', panel: 'hlp load summary; report: metrics table' },
   { name: 'process.rss', unit: 'bytes', labels: 'process', meaning: 'resident set size; SLO peak < 16 GB', panel: 'report: SLO table; dashboard SLO overview' },
   { name: 'process.eventloop_lag_p99', unit: 'ms', labels: 'process', meaning: 'P99 event-loop delay per second (from /metrics)', panel: 'report: metrics table' },
   { name: 'gpu.utilization', unit: 'ratio', labels: 'gpu', meaning: 'GPU utilisation (nvidia-smi), when a GPU exists', panel: 'report: metrics table' },

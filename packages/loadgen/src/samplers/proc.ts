@@ -54,6 +54,8 @@ export interface ProcPoint {
   /** ms since the sampler started */
   readonly t: number;
   readonly cpu: number;
+  /** CPU time the process used since the previous point, ms (all its threads). */
+  readonly cpuMs: number;
   readonly rss: number;
 }
 
@@ -125,7 +127,7 @@ export class ProcSampler {
     if (first || !last || wall <= last.wall) return;
     const cpuSeconds = (stat.cpuTicks - last.ticks) / this.#tck;
     const cpu = cpuSeconds / ((wall - last.wall) / 1000) / this.#cores;
-    s.points.push({ t: wall - this.#t0, cpu, rss: rss ?? 0 });
+    s.points.push({ t: wall - this.#t0, cpu, cpuMs: cpuSeconds * 1000, rss: rss ?? 0 });
   }
 
   /** Stops sampling (one last reading first) and returns the series. */
