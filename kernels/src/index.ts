@@ -362,6 +362,7 @@ interface NativeCkksCore {
   encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
   encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
+  decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array, count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
   addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number): BigUint64Array;
   negate(a: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number): BigUint64Array;
@@ -639,6 +640,35 @@ export class CkksCore {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext');
     return guarded(() => core.decrypt(secretKey, ciphertext, size, level, this.#flags(options)));
+  }
+
+  /**
+   * Decrypt and decode `count` ciphertexts of `size` polynomials at `level`, stored back to
+   * back in `ciphertexts`, on a libuv worker thread: their first `valuesPerCiphertext` slots
+   * (real parts), back to back. The same doubles as decrypt then decode one by one.
+   */
+  async decryptDecodeAsync(
+    secretKey: BigUint64Array,
+    ciphertexts: BigUint64Array,
+    count: number,
+    size: number,
+    level: number,
+    scale: number,
+    valuesPerCiphertext: number = this.slots,
+    options?: CkksCallOptions,
+  ): Promise<Float64Array> {
+    const core = this.#core();
+    this.#level(level);
+    if (!(ciphertexts instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', 'ciphertexts must be a BigUint64Array');
+    if (size !== 2 && size !== 3) throw new KernelError('INVALID_ARGUMENT', `ciphertext size must be 2 or 3, got ${size}`);
+    if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * size * level * this.n) {
+      throw new KernelError('LENGTH_MISMATCH', `ciphertexts has ${ciphertexts.length} words: not ${count} x ${size} polynomials of ${level} x ${this.n} words`);
+    }
+    try {
+      return await core.decryptDecodeAsync(secretKey, ciphertexts, count, size, level, scale, valuesPerCiphertext, this.#flags(options));
+    } catch (error) {
+      translate(error);
+    }
   }
 
   /** a + b (sizes 2 or 3; the result has the larger size). */

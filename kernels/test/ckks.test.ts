@@ -151,6 +151,29 @@ test('ckks: batched, fused and async encryptions agree with single calls', async
   }
 });
 
+test('ckks: decryptDecodeAsync of a batch equals decrypt + decode one by one, and refuses bad shapes', async () => {
+  const { core, pk, sk } = keys();
+  const count = 3;
+  const level = 2;
+  const values = randomValues(count * (N / 2));
+  const batch = core.encodeEncryptPublic(pk, values, N / 2, count, SCALE, level, bytes(count * core.randomnessBytes('encryptPublic')));
+  const per = 100;
+  const out = await core.decryptDecodeAsync(sk, batch, count, 2, level, SCALE, per);
+  assert.equal(out.length, count * per);
+  for (let i = 0; i < count; i++) {
+    const ct = batch.subarray(i * 2 * level * N, (i + 1) * 2 * level * N);
+    assert.deepEqual(out.subarray(i * per, (i + 1) * per), decryptDecode(ct, level).subarray(0, per));
+    assert.ok(maxError(out.subarray(i * per, (i + 1) * per), values.subarray(i * (N / 2), i * (N / 2) + per)) <= 1e-6);
+  }
+  const all = await core.decryptDecodeAsync(sk, batch, count, 2, level, SCALE);
+  assert.equal(all.length, count * (N / 2));
+  const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof KernelError && e.code === code);
+  await rejectsWith(core.decryptDecodeAsync(sk, batch.subarray(1), count, 2, level, SCALE), 'LENGTH_MISMATCH');
+  await rejectsWith(core.decryptDecodeAsync(sk, batch, count, 4, level, SCALE), 'INVALID_ARGUMENT');
+  await rejectsWith(core.decryptDecodeAsync(sk, batch, count, 2, level, SCALE, N), 'LENGTH_MISMATCH');
+  await rejectsWith(core.decryptDecodeAsync(sk.subarray(N), batch, count, 2, level, SCALE), 'LENGTH_MISMATCH');
+});
+
 test('ckks: async encryption leaves the event loop free', async () => {
   const { core, pk } = keys();
   const count = 32;

@@ -46,6 +46,7 @@ import {
   peerErrorCode,
   type EmbeddingsRequest,
   type EmbeddingsResponse,
+  type FramePayload,
   type OpCounts,
   type ServiceInfo,
   type WorkloadInfo,
@@ -106,7 +107,8 @@ export interface InputPlacement {
 export interface Encrypted {
   readonly workload: WorkloadInfo;
   readonly plan: BatchPlan;
-  readonly frames: Uint8Array[];
+  /** One payload per ciphertext: its bytes, or (dense) pieces that view the encryption's output. */
+  readonly frames: FramePayload[];
   /** The real inputs, in order (padding added for the prompt cache is not listed). */
   readonly inputs: readonly InputPlacement[];
   readonly tokens: number;
@@ -427,7 +429,7 @@ export class Pipeline {
     stages.embed = embedMs;
     stages.encode = 0;
     const count = base.ciphertexts;
-    const frames: Uint8Array[] = new Array<Uint8Array>(count);
+    const frames: FramePayload[] = new Array<FramePayload>(count);
     const threads = Math.max(1, Math.min(this.deps.encryptThreads ?? 2, Math.floor(count / 4)));
     const per = Math.ceil(count / threads);
     let serializeMs = 0;
@@ -436,8 +438,15 @@ export class Pipeline {
     for (let start = 0; start < count; start += per) {
       const n = Math.min(per, count - start);
       jobs.push(
-        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then(async (cts) => {
-          serializeMs += await serializeSliced(cts, (i, bytes) => (frames[start + i] = bytes));
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then((cts) => {
+          // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
+          // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
+          const s0 = now();
+          for (const [i, ct] of cts.entries()) {
+            frames[start + i] = ct.serializeParts();
+            ct.dispose();
+          }
+          serializeMs += now() - s0;
         }),
       );
     }
@@ -550,37 +559,8 @@ export class Pipeline {
     const remote = await this.evaluateRemote(enc, requestId);
     const shared: StageTimings = { ...enc.stages, upload: remote.timings.uploadMs, evaluate: remote.timings.waitMs, download: remote.timings.downloadMs };
 
-    const { backend } = this.deps;
-    let deserializeMs = 0;
-    let decryptMs = 0;
-    let decodeMs = 0;
-    const vectors: ReturnType<typeof backend.decode>[] = [];
-    const slices = new EventLoopSlices();
-    for (const f of remote.frames) {
-      let t = now();
-      const ct = backend.deserialize(f);
-      let t2 = now();
-      deserializeMs += t2 - t;
-      try {
-        const pt = backend.decrypt(ct);
-        t = now();
-        decryptMs += t - t2;
-        try {
-          vectors.push(backend.decode(pt));
-          t2 = now();
-          decodeMs += t2 - t;
-        } finally {
-          pt.dispose();
-        }
-      } finally {
-        ct.dispose();
-      }
-      await slices.pause();
-    }
-    shared.deserialize = deserializeMs;
-    shared.decrypt = decryptMs;
-    shared.decode = decodeMs;
-    this.deps.metrics.decryptionDuration.observe({ backend: backend.name }, (deserializeMs + decryptMs + decodeMs) / 1000);
+    const vectors = await this.decryptFrames(remote.frames, shared);
+    this.deps.metrics.decryptionDuration.observe({ backend: this.deps.backend.name }, ((shared.deserialize ?? 0) + (shared.decrypt ?? 0) + (shared.decode ?? 0)) / 1000);
 
     const k = remote.header.outputWidth;
     let next = 0;
@@ -604,6 +584,53 @@ export class Pipeline {
         serverTimings: remote.header.timings,
       };
     });
+  }
+
+  /**
+   * The evaluation's answer as slot vectors. Native: one decrypt+decode call for the batch on
+   * the libuv pool, its stage timed as `decrypt` (parsing included). Otherwise one ciphertext
+   * at a time in event-loop slices.
+   */
+  private async decryptFrames(frames: readonly Uint8Array[], stages: StageTimings): Promise<Float64Array[]> {
+    const { backend } = this.deps;
+    if (backend instanceof NativeBackend) {
+      const t = now();
+      const vectors = await backend.decryptDecodeFrames(frames);
+      stages.deserialize = 0;
+      stages.decrypt = now() - t;
+      stages.decode = 0;
+      return vectors;
+    }
+    let deserializeMs = 0;
+    let decryptMs = 0;
+    let decodeMs = 0;
+    const vectors: Float64Array[] = [];
+    const slices = new EventLoopSlices();
+    for (const f of frames) {
+      let t = now();
+      const ct = backend.deserialize(f);
+      let t2 = now();
+      deserializeMs += t2 - t;
+      try {
+        const pt = backend.decrypt(ct);
+        t = now();
+        decryptMs += t - t2;
+        try {
+          vectors.push(backend.decode(pt));
+          t2 = now();
+          decodeMs += t2 - t;
+        } finally {
+          pt.dispose();
+        }
+      } finally {
+        ct.dispose();
+      }
+      await slices.pause();
+    }
+    stages.deserialize = deserializeMs;
+    stages.decrypt = decryptMs;
+    stages.decode = decodeMs;
+    return vectors;
   }
 
   /** The whole pipeline for one `POST /v1/embeddings` on its own (no batching). */

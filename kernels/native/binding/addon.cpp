@@ -491,16 +491,37 @@ struct CkksEncryptArgs {
   }
 };
 
+// A batch's decryption and decoding (hlp_ckks_decrypt_decode), for the same worker.
+struct CkksDecryptDecodeArgs {
+  const uint64_t *key = nullptr;
+  std::size_t key_words = 0;
+  const uint64_t *cts = nullptr;
+  std::size_t ct_words = 0;
+  uint32_t count = 0;
+  uint32_t size = 0;
+  uint32_t level = 0;
+  double scale = 0;
+  double *out = nullptr;
+  std::size_t out_count = 0;
+  std::size_t per = 0;
+  uint32_t flags = 0;
+
+  hlp_status Run(const hlp_ckks_context *ctx) const {
+    return hlp_ckks_decrypt_decode(ctx, key, key_words, cts, ct_words, count, size, level, scale, out, out_count, per,
+                                   flags);
+  }
+};
+
 using ErrorFactory = Napi::Error (*)(Napi::Env, hlp_status, const std::string &);
 
-// One encryption batch on a libuv worker thread, settling a promise with `out`. `owners` keep
+// One batch (encryption, or decryption and decoding) on a libuv worker thread, settling a promise with `out`. `owners` keep
 // the native objects alive until then (an encryptor points into its context), and the
 // references keep the JS buffers it reads and writes from being collected meanwhile.
 template <class Target, class Args>
-class EncryptWorker : public Napi::AsyncWorker {
+class BatchWorker : public Napi::AsyncWorker {
  public:
-  EncryptWorker(Napi::Env env, std::vector<std::shared_ptr<void>> owners, Target *target, Args args,
-                std::vector<Napi::Value> keep, Napi::TypedArrayOf<uint64_t> out, ErrorFactory error, const char *what)
+  BatchWorker(Napi::Env env, std::vector<std::shared_ptr<void>> owners, Target *target, Args args,
+                std::vector<Napi::Value> keep, Napi::TypedArray out, ErrorFactory error, const char *what)
       : Napi::AsyncWorker(env), owners_(std::move(owners)), target_(target),
         deferred_(Napi::Promise::Deferred::New(env)), args_(args), error_(error), what_(what) {
     for (auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
@@ -560,6 +581,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("encodeEncryptPublicAsync", &CkksCoreWrap::EncodeEncryptPublicAsync),
                         InstanceMethod("encryptSymmetric", &CkksCoreWrap::EncryptSymmetric),
                         InstanceMethod("decrypt", &CkksCoreWrap::Decrypt),
+                        InstanceMethod("decryptDecodeAsync", &CkksCoreWrap::DecryptDecodeAsync),
                         InstanceMethod("addSub", &CkksCoreWrap::AddSub),
                         InstanceMethod("negate", &CkksCoreWrap::Negate),
                         InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
@@ -752,7 +774,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       ckks_check(env, a.Run(ctx), encode ? "encodeEncryptPublic" : "encryptPublic");
       return out;
     }
-    auto *worker = new EncryptWorker<const hlp_ckks_context, CkksEncryptArgs>(env, {ctx_}, ctx_.get(), a, keep, out, ckks_error,
+    auto *worker = new BatchWorker<const hlp_ckks_context, CkksEncryptArgs>(env, {ctx_}, ctx_.get(), a, keep, out, ckks_error,
                                                                              "ckks encrypt (async)");
     Napi::Promise promise = worker->Promise();
     worker->Queue();
@@ -808,6 +830,36 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                                 out.Data(), out.ElementLength(), flags),
                "decrypt");
     return out;
+  }
+
+  // decryptDecodeAsync(sk, cts, count, size, level, scale, valuesPerCiphertext, flags) -> Promise<Float64Array>
+  Napi::Value DecryptDecodeAsync(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Ctx(env);  // throws after dispose()
+    CkksDecryptDecodeArgs a;
+    Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+    Napi::TypedArrayOf<uint64_t> cts = to_u64_array(info[1], "ciphertexts");
+    a.key = sk.Data();
+    a.key_words = sk.ElementLength();
+    a.cts = cts.Data();
+    a.ct_words = cts.ElementLength();
+    a.count = to_u32(info[2], "count");
+    a.size = to_u32(info[3], "size");
+    a.level = to_u32(info[4], "level");
+    a.scale = to_f64(info[5], "scale");
+    a.per = to_u32(info[6], "valuesPerCiphertext");
+    a.flags = to_u32(info[7], "flags");
+    if (a.count == 0 || a.count > (1u << 20)) ckks_check(env, HLP_E_INVALID_ARGUMENT, "decryptDecode: count out of range");
+    if (a.level < 1 || a.level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "decryptDecode: level out of range");
+    if (a.per > n_ / 2) ckks_check(env, HLP_E_LENGTH_MISMATCH, "decryptDecode: more slots than n/2");
+    auto out = Napi::Float64Array::New(env, static_cast<std::size_t>(a.count) * a.per);
+    a.out = out.Data();
+    a.out_count = out.ElementLength();
+    auto *worker = new BatchWorker<const hlp_ckks_context, CkksDecryptDecodeArgs>(
+        env, {ctx_}, ctx_.get(), a, {sk, cts}, out, ckks_error, "ckks decrypt+decode (async)");
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
   }
 
   // addSub(op: 'add' | 'sub', a, aSize, b, bSize, level, flags)
@@ -1060,7 +1112,7 @@ class CudaEncryptorWrap : public Napi::ObjectWrap<CudaEncryptorWrap> {
       cuda_check(env, a.Run(encryptor_.get()), encode ? "cuda encodeEncryptPublic" : "cuda encryptPublic");
       return out;
     }
-    auto *worker = new EncryptWorker<hlp_cuda_encryptor, CudaEncryptArgs>(env, {ctx_, encryptor_}, encryptor_.get(), a, keep, out,
+    auto *worker = new BatchWorker<hlp_cuda_encryptor, CudaEncryptArgs>(env, {ctx_, encryptor_}, encryptor_.get(), a, keep, out,
                                                                          cuda_error, "cuda encrypt (async)");
     Napi::Promise promise = worker->Promise();
     worker->Queue();

@@ -18,6 +18,7 @@
 // same as SEAL's, so the polynomial is the same up to floating-point rounding.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "ckks.hpp"
 
@@ -288,6 +289,33 @@ hlp_status hlp_ckks_decode(const hlp_ckks_context *ctx, const uint64_t *plain, s
 hlp_status hlp_ckks_decode_complex(const hlp_ckks_context *ctx, const uint64_t *plain, size_t plain_words,
                                    uint32_t level, double scale, double *out, size_t out_count, uint32_t flags) {
   return hlp::ckks::decode_impl(ctx, plain, plain_words, level, scale, out, out_count, flags, true);
+}
+
+hlp_status hlp_ckks_decrypt_decode(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count,
+                                   uint32_t size, uint32_t level, double scale, double *out, size_t out_count,
+                                   size_t values_per_ciphertext, uint32_t flags) {
+  if (ctx == nullptr || ciphertexts == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (count == 0 || level < 1 || level > ctx->k || size < 2 || size > 3) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  const std::size_t ct_words = size * poly;
+  if (ciphertext_words != count * ct_words) return HLP_E_LENGTH_MISMATCH;
+  if (values_per_ciphertext > ctx->fft.m || out_count != count * values_per_ciphertext) return HLP_E_LENGTH_MISMATCH;
+  try {
+    // decode copies its input into scratch first, so one plaintext buffer serves the batch.
+    std::vector<uint64_t> plain(poly);
+    for (uint32_t c = 0; c < count; ++c) {
+      hlp_status st = hlp_ckks_decrypt(ctx, secret_key, secret_key_words, ciphertexts + c * ct_words, ct_words, size,
+                                       level, plain.data(), poly, flags);
+      if (st != HLP_OK) return st;
+      st = hlp::ckks::decode_impl(ctx, plain.data(), poly, level, scale, out + c * values_per_ciphertext,
+                                  values_per_ciphertext, flags & ~HLP_FLAG_CHECK_INPUT, false);
+      if (st != HLP_OK) return st;
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
 }
 
 }  // extern "C"

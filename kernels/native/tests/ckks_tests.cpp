@@ -723,6 +723,24 @@ void test_encryption() {
                                    z.size(), 0) == HLP_OK;
       const double zerr = max_error(c.decode(c.decrypt(sk, z, 2, level), scale, level, 8), std::vector<double>(8, 0));
       report(ok && zerr < tol, "encrypt public: NULL plains encrypt zeros" + tag);
+      // Batch decrypt + decode: the same doubles as decrypt then decode, one at a time.
+      const std::size_t vals = n / 4;
+      std::vector<double> dd(count * vals);
+      ok = hlp_ckks_decrypt_decode(c.ctx, sk.data(), sk.size(), batch.data(), batch.size(), count, 2, level, scale,
+                                   dd.data(), dd.size(), vals, HLP_FLAG_CHECK_INPUT) == HLP_OK;
+      for (uint32_t i = 0; i < count && ok; ++i) {
+        const std::vector<u64> one(batch.begin() + i * 2 * level * n, batch.begin() + (i + 1) * 2 * level * n);
+        const auto ref = c.decode(c.decrypt(sk, one, 2, level), scale, level, vals);
+        ok &= std::equal(ref.begin(), ref.end(), dd.begin() + i * vals);
+      }
+      report(ok, "decrypt_decode: batch of 3 equals decrypt + decode one by one" + tag);
+      report(hlp_ckks_decrypt_decode(c.ctx, sk.data(), sk.size(), batch.data(), batch.size() - 1, count, 2, level,
+                                     scale, dd.data(), dd.size(), vals, 0) == HLP_E_LENGTH_MISMATCH &&
+                 hlp_ckks_decrypt_decode(c.ctx, sk.data(), sk.size(), batch.data(), batch.size(), count, 2, level,
+                                         scale, dd.data(), dd.size() + 1, vals, 0) == HLP_E_LENGTH_MISMATCH &&
+                 hlp_ckks_decrypt_decode(c.ctx, sk.data(), sk.size(), batch.data(), batch.size(), count, 4, level,
+                                         scale, dd.data(), dd.size(), vals, 0) == HLP_E_INVALID_ARGUMENT,
+             "decrypt_decode: wrong lengths and sizes are refused" + tag);
     }
   }
 }

@@ -38,6 +38,11 @@ export interface CiphertextHandle extends LevelInfo {
   readonly disposed: boolean;
   /** SEAL Ciphertext bytes, compression none. */
   serialize(): Uint8Array;
+  /**
+   * The bytes of serialize() in pieces (concatenated, they are equal), which may view the
+   * ciphertext's own memory instead of copying it: for writing to a socket as they are.
+   */
+  serializeParts(): readonly Uint8Array[];
   dispose(): void;
 }
 

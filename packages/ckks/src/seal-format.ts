@@ -113,6 +113,11 @@ export interface SealKSwitchKeys {
 export interface ParseOptions {
   /** Upper bound on the decompressed size of a zlib (or zstd) object; default 1 GiB. */
   readonly maxDecompressedBytes?: number;
+  /**
+   * parseCiphertext: where the coefficients go when their count equals its length (a view into
+   * a caller's batch buffer saves a copy and an allocation per ciphertext); otherwise a fresh array.
+   */
+  readonly dataInto?: BigUint64Array;
 }
 
 const DEFAULT_MAX_DECOMPRESSED = 1 << 30;
@@ -184,13 +189,13 @@ class Reader {
     this.pos += n;
     return out;
   }
-  /** `count` u64 values into a fresh (aligned) BigUint64Array. */
-  u64Array(count: number, field: string): BigUint64Array {
+  /** `count` u64 values into `into` (when it has that length) or a fresh (aligned) BigUint64Array. */
+  u64Array(count: number, field: string, into?: BigUint64Array): BigUint64Array {
     const byteLen = count * 8;
     this.need(byteLen, field);
-    const out = new BigUint64Array(count);
+    const out = into && into.length === count ? into : new BigUint64Array(count);
     if (LITTLE_ENDIAN_HOST) {
-      new Uint8Array(out.buffer).set(this.bytes.subarray(this.pos, this.pos + byteLen));
+      new Uint8Array(out.buffer, out.byteOffset, byteLen).set(this.bytes.subarray(this.pos, this.pos + byteLen));
     } else {
       for (let i = 0; i < count; i++) out[i] = this.dv.getBigUint64(this.pos + i * 8, true);
     }
@@ -354,7 +359,7 @@ function readNested<T>(r: Reader, field: string, readMembers: (r: Reader, versio
   return value;
 }
 
-function readDynArray(r: Reader, field: string, allowedCounts: readonly number[]): BigUint64Array {
+function readDynArray(r: Reader, field: string, allowedCounts: readonly number[], into?: BigUint64Array): BigUint64Array {
   return readNested(r, field, (inner) => {
     const count = inner.u64Bounded(`${field}.count`, Number.MAX_SAFE_INTEGER);
     if (count * 8 > inner.remaining) {
@@ -363,7 +368,7 @@ function readDynArray(r: Reader, field: string, allowedCounts: readonly number[]
     if (!allowedCounts.includes(count)) {
       throw malformed(`${field}.count`, `${count} coefficients, expected ${allowedCounts.join(' or ')}`);
     }
-    return inner.u64Array(count, `${field}.values`);
+    return inner.u64Array(count, `${field}.values`, into);
   });
 }
 
@@ -382,7 +387,7 @@ function isPow2(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
-function readCiphertextMembers(r: Reader, version: SealVersion, field: string): SealCiphertext {
+function readCiphertextMembers(r: Reader, version: SealVersion, field: string, into?: BigUint64Array): SealCiphertext {
   const parmsId = r.take(PARMS_ID_BYTES, `${field}.parmsId`);
   const nttByte = r.u8(`${field}.isNttForm`);
   if (nttByte > 1) throw malformed(`${field}.isNttForm`, `expected 0 or 1, got ${nttByte}`);
@@ -407,7 +412,7 @@ function readCiphertextMembers(r: Reader, version: SealVersion, field: string): 
   const polyCount = polyModulusDegree * coeffModulusSize;
   const fullCount = size * polyCount;
   const allowed = size === 2 && polyCount > 0 ? [fullCount, polyCount] : [fullCount];
-  const data = readDynArray(r, `${field}.data`, allowed);
+  const data = readDynArray(r, `${field}.data`, allowed, into);
   if (size === 2 && polyCount > 0 && data.length === polyCount) {
     const seed = readPrngInfo(r, `${field}.seed`);
     return { parmsId, isNttForm: nttByte === 1, size, polyModulusDegree, coeffModulusSize, scale, correctionFactor, data, seed };
@@ -429,7 +434,7 @@ function readPlaintextMembers(r: Reader, field: string): SealPlaintext {
 
 /** Parse a serialized SEAL Ciphertext (full or seeded form). */
 export function parseCiphertext(bytes: Uint8Array, opts?: ParseOptions): SealCiphertext {
-  return readTopLevel(bytes, opts, (r, v) => readCiphertextMembers(r, v, 'ciphertext'));
+  return readTopLevel(bytes, opts, (r, v) => readCiphertextMembers(r, v, 'ciphertext', opts?.dataInto));
 }
 
 /** Parse a serialized SEAL Plaintext. */
@@ -492,7 +497,10 @@ function checkCiphertextShape(ct: SealCiphertext, field: string): void {
   }
 }
 
-function writeCiphertextObject(w: Writer, ct: SealCiphertext): void {
+const CIPHERTEXT_PREFIX_BYTES = SEAL_HEADER_SIZE + CIPHERTEXT_FIXED_BYTES + DYNARRAY_OVERHEAD;
+
+/** Everything before the coefficients: the object's header and members, the DynArray's header and count. */
+function writeCiphertextPrefix(w: Writer, ct: SealCiphertext): void {
   const total = SEAL_HEADER_SIZE + ciphertextMembersSize(ct);
   w.header(total);
   w.raw(ct.parmsId);
@@ -504,12 +512,18 @@ function writeCiphertextObject(w: Writer, ct: SealCiphertext): void {
   w.u64(ct.correctionFactor);
   w.header(DYNARRAY_OVERHEAD + ct.data.length * 8);
   w.u64(ct.data.length);
+}
+
+function writeCiphertextSeed(w: Writer, seed: SealSeed): void {
+  w.header(PRNG_INFO_BYTES);
+  w.u8(seed.prngType === 'blake2xb' ? 1 : seed.prngType === 'shake256' ? 2 : AES256CTR_PRNG_BYTE);
+  w.raw(seed.seed);
+}
+
+function writeCiphertextObject(w: Writer, ct: SealCiphertext): void {
+  writeCiphertextPrefix(w, ct);
   w.u64Array(ct.data);
-  if (ct.seed) {
-    w.header(PRNG_INFO_BYTES);
-    w.u8(ct.seed.prngType === 'blake2xb' ? 1 : ct.seed.prngType === 'shake256' ? 2 : AES256CTR_PRNG_BYTE);
-    w.raw(ct.seed.seed);
-  }
+  if (ct.seed) writeCiphertextSeed(w, ct.seed);
 }
 
 /** Serialize a Ciphertext (full, or seeded when `seed` is set) exactly as SEAL 4.1 does with compr_mode none. */
@@ -518,6 +532,26 @@ export function writeCiphertext(ct: SealCiphertext): Uint8Array {
   const w = new Writer(SEAL_HEADER_SIZE + ciphertextMembersSize(ct));
   writeCiphertextObject(w, ct);
   return w.bytes;
+}
+
+/**
+ * The bytes of {@link writeCiphertext} in pieces whose concatenation is them: a small prefix,
+ * a view of `ct.data`'s memory (not a copy: it must not change until the pieces are written),
+ * and the seed trailer of a seeded ciphertext. For writing to a socket without copying the
+ * coefficients (little-endian hosts; elsewhere one piece, written out).
+ */
+export function ciphertextParts(ct: SealCiphertext): Uint8Array[] {
+  checkCiphertextShape(ct, 'ciphertext');
+  if (!LITTLE_ENDIAN_HOST) return [writeCiphertext(ct)];
+  const prefix = new Writer(CIPHERTEXT_PREFIX_BYTES);
+  writeCiphertextPrefix(prefix, ct);
+  const parts = [prefix.bytes, new Uint8Array(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength)];
+  if (ct.seed) {
+    const trailer = new Writer(PRNG_INFO_BYTES);
+    writeCiphertextSeed(trailer, ct.seed);
+    parts.push(trailer.bytes);
+  }
+  return parts;
 }
 
 /** Serialize a PublicKey (same bytes as its ciphertext). */

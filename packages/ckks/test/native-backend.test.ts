@@ -116,6 +116,45 @@ test('batch encryption with the worker pool gives ciphertexts that decrypt, in o
   }
 });
 
+test('decryptDecodeFrames: a batch of serialized ciphertexts (full and seeded) decodes as deserialize + decrypt + decode; mixed batches and bad bytes are typed errors', async () => {
+  const native = await createNativeBackend(presetParams(8192));
+  try {
+    native.generateKeys({ relin: false });
+    const vectors = Array.from({ length: 5 }, (_, i) => values(native.slotCount, 300 + i));
+    const frames = await encryptBatch(native, vectors);
+    const out = await native.decryptDecodeFrames(frames);
+    assert.equal(out.length, frames.length);
+    out.forEach((v, i) => {
+      const ct = native.deserialize(frames[i]!);
+      assert.deepEqual(v, decryptValues(native, ct), `frame ${i} equals the one-by-one path`);
+      assert.ok(maxError(v, vectors[i]!) <= BOUND);
+      ct.dispose();
+    });
+    const first = await native.decryptDecodeFrames(frames, 10);
+    assert.deepEqual(first.map((v) => v.length), [10, 10, 10, 10, 10]);
+    assert.deepEqual(await native.decryptDecodeFrames([]), []);
+    // seeded (symmetric) frames after a full one, and a seeded one first
+    const seeded = await encryptBatch(native, vectors.slice(0, 2), { symmetric: true });
+    for (const batch of [[frames[0]!, seeded[1]!], [seeded[0]!, frames[1]!]]) {
+      const got = await native.decryptDecodeFrames(batch);
+      assert.ok(maxError(got[0]!, vectors[0]!) <= BOUND && maxError(got[1]!, vectors[1]!) <= BOUND);
+    }
+    const isCode = (code: string) => (e: unknown) => e instanceof CkksError && e.code === code;
+    // another level in the batch
+    const x = native.encode(vectors[0]!, { level: 0 });
+    const low = native.encrypt(x);
+    await assert.rejects(native.decryptDecodeFrames([frames[0]!, low.serialize()]), isCode('PARAMETER_MISMATCH'));
+    await assert.rejects(native.decryptDecodeFrames([frames[0]!, frames[1]!.subarray(0, 1000)]), isCode('MALFORMED'));
+    // a residue out of range (all ones) is caught by the native check
+    const bad = Uint8Array.from(frames[1]!);
+    bad.fill(0xff, bad.length - 64);
+    await assert.rejects(native.decryptDecodeFrames([frames[0]!, bad]), isCode('MALFORMED'));
+    await assert.rejects(native.decryptDecodeFrames(frames, 0), isCode('INVALID_ARGUMENT'));
+  } finally {
+    native.dispose();
+  }
+});
+
 test('AES-CTR seeded ciphertexts round-trip natively and are refused by node-seal with a typed error', async () => {
   const params = presetParams(8192);
   const seal = await createSealBackend(params);

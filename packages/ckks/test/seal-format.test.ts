@@ -28,6 +28,7 @@ import {
   parseSecretKey,
   readSealHeader,
   writeCiphertext,
+  ciphertextParts,
   writeKSwitchKeys,
   writePlaintext,
   writePublicKey,
@@ -180,6 +181,16 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     const again = writeCiphertext(c);
     assert.deepEqual(again, bytes);
     assert.ok(maxAbsDiff(decryptBytes(again), vals, 4096) < 1e-6);
+    // in pieces: the same bytes, the coefficients a view of c.data (not a copy)
+    const parts = ciphertextParts(c);
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(bytes));
+    assert.equal(parts[1]!.buffer, c.data.buffer);
+    // parsing into a caller's buffer fills it and returns it
+    const into = new BigUint64Array(c.data.length + 8).subarray(8);
+    const parsedInto = parseCiphertext(bytes, { dataInto: into });
+    assert.equal(parsedInto.data, into);
+    assert.deepEqual(into, c.data);
+    assert.notEqual(parseCiphertext(bytes, { dataInto: new BigUint64Array(3) }).data.length, 3);
   });
 
   it('follows the level and size through rescale and multiply', () => {
@@ -294,6 +305,7 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     assert.deepEqual(bytes.subarray(bytes.length - 64), c.seed.seed);
     const again = writeCiphertext(c);
     assert.deepEqual(again, bytes);
+    assert.deepEqual(Buffer.concat(ciphertextParts(c)), Buffer.from(bytes), 'seeded, in pieces (with the seed trailer)');
     // node-seal loads the re-emitted seeded bytes (expanding the seed) and decrypts them
     assert.ok(maxAbsDiff(decryptBytes(again), vals, 4096) < 1e-6);
     // our expansion of the seed equals the c1 SEAL expanded

@@ -48,7 +48,18 @@ function badFrame(param: string, message: string): ProtocolError {
  * overwritten). Returns the pieces to write in order (no copy of the payloads); `concat` them with
  * `Buffer.concat` if one buffer is needed.
  */
-export function encodeFramesParts(header: Record<string, unknown>, frames: readonly Uint8Array[]): Uint8Array[] {
+/** One frame's payload: its bytes, or pieces of them to be written one after another (not joined). */
+export type FramePayload = Uint8Array | readonly Uint8Array[];
+
+/** The byte length of a payload. */
+export function payloadLength(f: FramePayload): number {
+  if (f instanceof Uint8Array) return f.length;
+  let n = 0;
+  for (const p of f) n += p.length;
+  return n;
+}
+
+export function encodeFramesParts(header: Record<string, unknown>, frames: readonly FramePayload[]): Uint8Array[] {
   const json = Buffer.from(JSON.stringify({ ...header, frames: frames.length }), 'utf8');
   if (json.length > MAX_FRAME_HEADER_BYTES) throw new RangeError(`frame header of ${json.length} bytes exceeds ${MAX_FRAME_HEADER_BYTES}`);
   const head = Buffer.allocUnsafe(8);
@@ -56,23 +67,26 @@ export function encodeFramesParts(header: Record<string, unknown>, frames: reado
   head.writeUInt32LE(json.length, 4);
   const parts: Uint8Array[] = [head, json];
   for (const f of frames) {
-    if (f.length > MAX_FRAME_BYTES) throw new RangeError(`frame of ${f.length} bytes exceeds the u32 length prefix`);
+    const length = payloadLength(f);
+    if (length > MAX_FRAME_BYTES) throw new RangeError(`frame of ${length} bytes exceeds the u32 length prefix`);
     const len = Buffer.allocUnsafe(4);
-    len.writeUInt32LE(f.length, 0);
-    parts.push(len, f);
+    len.writeUInt32LE(length, 0);
+    parts.push(len);
+    if (f instanceof Uint8Array) parts.push(f);
+    else parts.push(...f);
   }
   return parts;
 }
 
 /** Frame a header and payloads into one buffer. */
-export function encodeFrames(header: Record<string, unknown>, frames: readonly Uint8Array[]): Buffer {
+export function encodeFrames(header: Record<string, unknown>, frames: readonly FramePayload[]): Buffer {
   return Buffer.concat(encodeFramesParts(header, frames));
 }
 
 /** Total body size of `encodeFrames(header, frames)` without building it. */
-export function framesByteLength(header: Record<string, unknown>, frames: readonly Uint8Array[]): number {
+export function framesByteLength(header: Record<string, unknown>, frames: readonly FramePayload[]): number {
   const json = Buffer.byteLength(JSON.stringify({ ...header, frames: frames.length }), 'utf8');
-  return 8 + json + frames.reduce((n, f) => n + 4 + f.length, 0);
+  return 8 + json + frames.reduce((n, f) => n + 4 + payloadLength(f), 0);
 }
 
 /** Parse a framed body. @throws ProtocolError BAD_FRAME */

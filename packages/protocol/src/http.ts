@@ -26,7 +26,7 @@ import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
-import { encodeFramesParts, FRAME_CONTENT_TYPE } from './framing.js';
+import { encodeFramesParts, FRAME_CONTENT_TYPE, type FramePayload } from './framing.js';
 import { TlsH1HeaderGuard, guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -589,7 +589,7 @@ export function sendFrames(
   res: Res,
   status: number,
   header: Record<string, unknown>,
-  frames: readonly Uint8Array[],
+  frames: readonly FramePayload[],
   headers: OutgoingHttpHeaders = {},
 ): number {
   const parts = encodeFramesParts(header, frames);

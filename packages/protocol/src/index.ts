@@ -19,7 +19,9 @@ export {
   encodeFrames,
   encodeFramesParts,
   framesByteLength,
+  payloadLength,
   type DecodeOptions,
+  type FramePayload,
   type DecodedFrames,
   type FrameHeader,
 } from './framing.js';

@@ -7,6 +7,8 @@ import {
   checkBearer,
   decodeFrames,
   encodeFrames,
+  encodeFramesParts,
+  payloadLength,
   errorBody,
   formatServerTiming,
   framesByteLength,
@@ -23,6 +25,18 @@ function badFrame(fn: () => unknown, param?: string): void {
 
 describe('framing', () => {
   const frames = [Uint8Array.from([1, 2, 3]), new Uint8Array(0), new Uint8Array(70_000).fill(9)];
+
+  it('a frame given in pieces is written as one frame of their bytes, and its length counted once', () => {
+    const pieces = [Uint8Array.from([1, 2]), Uint8Array.from([3])];
+    const whole = encodeFrames({ a: 1 }, [Uint8Array.from([1, 2, 3]), frames[2]!]);
+    const split = encodeFrames({ a: 1 }, [pieces, frames[2]!]);
+    assert.deepEqual(split, whole);
+    assert.equal(framesByteLength({ a: 1 }, [pieces, frames[2]!]), whole.length);
+    assert.equal(payloadLength(pieces), 3);
+    const parts = encodeFramesParts({ a: 1 }, [pieces]);
+    assert.ok(parts.includes(pieces[0]!) && parts.includes(pieces[1]!), 'the pieces themselves, not copies');
+    assert.deepEqual([...decodeFrames(split).frames[0]!], [1, 2, 3]);
+  });
 
   it('round-trips a header and frames (views, no copies)', () => {
     const body = encodeFrames({ keyId: 'abc', nested: { a: [1, 2] } }, frames);

@@ -272,6 +272,15 @@ hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_
                             const uint64_t *ciphertext, size_t ciphertext_words, uint32_t size, uint32_t level,
                             uint64_t *plain, size_t plain_words, uint32_t flags);
 
+/* Decrypt and decode `count` ciphertexts of `size` polynomials at `level`, stored back to
+ * back (ciphertext_words = count * size * level * n), into count * values_per_ciphertext
+ * reals (out_count, each ciphertext's first values_per_ciphertext <= n/2 slots). One call
+ * per batch, so a caller can run it off its main thread. */
+hlp_status hlp_ckks_decrypt_decode(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count,
+                                   uint32_t size, uint32_t level, double scale, double *out, size_t out_count,
+                                   size_t values_per_ciphertext, uint32_t flags);
+
 /* Evaluation without key switching, one ciphertext at a time, all at the same level.
  * add/sub: sizes 2 or 3, the result has the larger size; out may be exactly a. */
 hlp_status hlp_ckks_add(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,

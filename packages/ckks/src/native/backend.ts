@@ -28,6 +28,7 @@ import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import {
   parmsIdChain,
+  ciphertextParts,
   parseCiphertext,
   parsePublicKey,
   parseSecretKey,
@@ -103,6 +104,14 @@ class NativeCiphertext implements CiphertextHandle {
   }
 
   serialize(): Uint8Array {
+    return writeCiphertext(this.#seal());
+  }
+
+  serializeParts(): readonly Uint8Array[] {
+    return ciphertextParts(this.#seal());
+  }
+
+  #seal(): SealCiphertext {
     const data = this.data();
     const chain = this.owner.chainLevel(this.level);
     const polyWords = (this.level + 1) * this.owner.params.n;
@@ -118,7 +127,7 @@ class NativeCiphertext implements CiphertextHandle {
     const ct: SealCiphertext = this.seed
       ? { ...base, data: data.subarray(0, polyWords), seed: { prngType: this.seed.prng, seed: this.seed.bytes } }
       : { ...base, data };
-    return writeCiphertext(ct);
+    return ct;
   }
 
   dispose(): void {
@@ -661,6 +670,70 @@ export class NativeBackend implements CkksBackend {
   deserialize(bytes: Uint8Array): CiphertextHandle {
     this.#alive();
     const ct = parseCiphertext(bytes);
+    const level = this.#levelOf(ct);
+    let data = ct.data;
+    if (ct.seed) {
+      data = new BigUint64Array(2 * (level + 1) * this.params.n);
+      this.#unseed(ct, level, data);
+    } else {
+      data = data.slice();
+    }
+    // Residues are range-checked by every native operation (checkInput), so a hostile
+    // ciphertext fails with a typed error on first use rather than with a slow scan here.
+    return this.#wrapCt(data, level, ct.scale, ct.size);
+  }
+
+  /**
+   * Decrypt and decode serialized ciphertexts of one level, size and scale (an evaluation's
+   * answer) in one native call on a libuv worker thread: each one's first `valuesPerCiphertext`
+   * slots. The coefficients are parsed straight into one batch buffer: no handle, plaintext or
+   * per-ciphertext array on the way, and nothing O(ciphertexts) of crypto on the event loop.
+   */
+  async decryptDecodeFrames(frames: readonly Uint8Array[], valuesPerCiphertext: number = this.slotCount): Promise<Float64Array[]> {
+    this.#alive();
+    if (!Number.isInteger(valuesPerCiphertext) || valuesPerCiphertext < 1 || valuesPerCiphertext > this.slotCount) {
+      throw new CkksError('INVALID_ARGUMENT', `valuesPerCiphertext must be in [1, ${this.slotCount}]`);
+    }
+    const head = frames[0];
+    if (head === undefined) return [];
+    const first = parseCiphertext(head);
+    const level = this.#levelOf(first);
+    const words = first.size * (level + 1) * this.params.n;
+    const batch = new BigUint64Array(frames.length * words);
+    for (const [i, bytes] of frames.entries()) {
+      const slot = batch.subarray(i * words, (i + 1) * words);
+      const ct = i === 0 ? first : parseCiphertext(bytes, { dataInto: slot });
+      if (i > 0) {
+        this.#levelOf(ct);
+        if (Buffer.compare(ct.parmsId, first.parmsId) !== 0 || ct.size !== first.size || ct.scale !== first.scale) {
+          throw new CkksError('PARAMETER_MISMATCH', `ciphertext ${i} differs from the first in level, size or scale: a batch shares them`);
+        }
+      }
+      if (ct.seed) this.#unseed(ct, level, slot);
+      else if (ct.data !== slot) slot.set(ct.data);
+    }
+    const sk = this.#sk();
+    let values: Float64Array;
+    try {
+      values = await this.#core.decryptDecodeAsync(sk, batch, frames.length, first.size, level + 1, first.scale, valuesPerCiphertext, this.#check);
+    } catch (error) {
+      throw this.#translate('decrypt+decode', error);
+    }
+    return frames.map((_, i) => values.subarray(i * valuesPerCiphertext, (i + 1) * valuesPerCiphertext));
+  }
+
+  /** A seeded ciphertext's c0 and its c1 expanded from the seed, into `out` (2 polynomials). */
+  #unseed(ct: SealCiphertext, level: number, out: BigUint64Array): void {
+    const polyWords = (level + 1) * this.params.n;
+    const seed = ct.seed!;
+    const stream = expandSeedStream(seed.prngType, seed.seed, this.#core.randomnessBytes('uniform', level + 1));
+    const c1 = this.#native('expand seed', () => this.#core.sampleUniform(stream, level + 1));
+    out.set(ct.data.subarray(0, polyWords));
+    out.set(c1, polyWords);
+  }
+
+  /** The data level of a parsed ciphertext, after the checks every reader of the wire makes. */
+  #levelOf(ct: SealCiphertext): number {
     const chain = this.#chain.find((c) => Buffer.compare(Buffer.from(c.parmsId), Buffer.from(ct.parmsId)) === 0);
     if (!chain || chain.level < 0) {
       throw new CkksError('PARAMETER_MISMATCH', 'ciphertext parms_id is not a data level of these parameters', 'parmsId');
@@ -671,21 +744,7 @@ export class NativeBackend implements CkksBackend {
     if (!ct.isNttForm) throw new CkksError('PARAMETER_MISMATCH', 'CKKS ciphertexts must be in NTT form', 'isNttForm');
     if (!(ct.scale > 0) || !Number.isFinite(ct.scale)) throw new CkksError('MALFORMED', `scale ${ct.scale} is not positive and finite`, 'scale');
     if (ct.size < 2 || ct.size > 3) throw new CkksError('INVALID_ARGUMENT', `ciphertexts of size ${ct.size} are not supported (2 or 3)`, 'size');
-    const level = chain.level;
-    let data = ct.data;
-    if (ct.seed) {
-      const polyWords = (level + 1) * this.params.n;
-      const stream = expandSeedStream(ct.seed.prngType, ct.seed.seed, this.#core.randomnessBytes('uniform', level + 1));
-      const c1 = this.#native('expand seed', () => this.#core.sampleUniform(stream, level + 1));
-      data = new BigUint64Array(2 * polyWords);
-      data.set(ct.data.subarray(0, polyWords));
-      data.set(c1, polyWords);
-    } else {
-      data = data.slice();
-    }
-    // Residues are range-checked by every native operation (checkInput), so a hostile
-    // ciphertext fails with a typed error on first use rather than with a slow scan here.
-    return this.#wrapCt(data, level, ct.scale, ct.size);
+    return chain.level;
   }
 
   dispose(): void {

@@ -81,6 +81,10 @@ class SealCiphertext implements CiphertextHandle {
     return this.ct;
   }
 
+  serializeParts(): readonly Uint8Array[] {
+    return [this.serialize()];
+  }
+
   serialize(): Uint8Array {
     if (this.isDisposed) throw new CkksError('DISPOSED', 'ciphertext handle used after dispose()');
     if (this.seededBytes) return this.seededBytes.slice();
