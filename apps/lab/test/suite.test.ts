@@ -192,15 +192,21 @@ describe('hlp suite gating', () => {
     const faster = await hlp(['suite', '--config', file, '--fail-on-regression']);
     assert.equal(faster.code, 0, faster.stdout + faster.stderr);
     assert.match(faster.stdout, /\n\s+pass\s+kernels n=1024: vs .*: 0 regression\(s\), [1-9]\d* improvement/);
-    assert.match(faster.stdout, /improvement\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×0\.[1-6]\d*/);
+    assert.match(faster.stdout, /improvement\s+\S+ \{[^}]*variant=scalar[^}]*\} ×0\.[1-6]\d*/);
 
     const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
     assert.equal(rec.code, 0, rec.stderr);
     const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: SLOW_SCALAR });
     assert.equal(slow.code, 1, slow.stdout + slow.stderr);
-    assert.match(slow.stderr, /suspected regression\(s\) \(.*ntt\.forward/);
+    // Which of the slowed kernels the first pass suspects depends on the noise beside it (a
+    // single run against two pooled ones can leave one inconclusive); that at least one is
+    // suspected, re-measured, and confirmed at about its true ratio does not.
+    assert.match(slow.stderr, /suspected regression\(s\) \([^)]*variant=scalar/);
+    assert.match(slow.stderr, /measuring \d+ more times/);
     assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
-    assert.match(slow.stdout, /regression\s+ntt\.forward \{[^}]*variant=scalar[^}]*\} ×[2-4]\.\d+/);
+    const confirmed = [...slow.stdout.matchAll(/regression\s+\S+ \{[^}]*variant=scalar[^}]*\} ×(\d+\.\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(confirmed.length >= 1, slow.stdout);
+    for (const ratio of confirmed) assert.ok(ratio >= 2 && ratio < 4.5, `a 3× slowdown confirmed at ×${ratio}`);
     // every gated run left a line for the monthly review
     const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
     assert.ok(history.length >= 2);
