@@ -21,9 +21,19 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `node <bin> …args` and waits for its 'listening' event. */
-export async function startProcess(bin: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node <bin> …args` and waits for its 'listening' event. `launch: 'shebang'` executes
+ * the bin itself, so that the Node flags on its `#!` line apply, as when a user runs it.
+ */
+export async function startProcess(
+  bin: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+  launch: 'node' | 'shebang' = 'node',
+): Promise<ServiceProcess> {
+  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  const proc = launch === 'shebang' ? spawn(bin, [...args], options) : spawn(process.execPath, [bin, ...args], options);
   const events: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   let err = '';

@@ -101,3 +101,4 @@ export {
   type PrimaryOptions,
   type WorkerEvent,
 } from './cluster.js';
+export { SERVICE_NODE_FLAGS, missingServiceNodeFlags } from './node-flags.js';

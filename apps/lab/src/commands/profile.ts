@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_MODEL, embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, type ScenarioName } from '@hlp/loadgen';
+import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
 import { compactUtc, defaultRunsDir, findRepoRoot } from '@hlp/results';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';
@@ -138,7 +139,7 @@ function watch(name: string, proc: ChildProcess, io: Io, onLine?: (line: string)
 }
 
 function start(name: string, nodeArgs: readonly string[], script: string, args: readonly string[], env: NodeJS.ProcessEnv, io: Io): Proc {
-  return watch(name, spawn(process.execPath, [...nodeArgs, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }), io);
+  return watch(name, spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }), io);
 }
 
 async function stop(p: Proc, signal: NodeJS.Signals, graceMs = 20_000): Promise<number | null> {
@@ -356,6 +357,7 @@ async function clinic(tool: ClinicTool, scenario: ScenarioName, o: ProfileOpts, 
       '--open=false',
       '--',
       process.execPath,
+      ...SERVICE_NODE_FLAGS,
       binOf('@hlp/proxy', 'hlp-proxy'),
       ...['--host', '127.0.0.1', '--port', '0', '--upstream', infUrl, '--quiet'],
     ];

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { startLocalRedis, type LocalRedis } from '@hlp/procs';
+import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';
 
@@ -89,7 +90,7 @@ interface Child {
 }
 
 function startChild(name: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv, io: Io): Child {
-  const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
