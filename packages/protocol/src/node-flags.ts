@@ -8,9 +8,9 @@
  * HTTP/2 chunks). V8 schedules full collections on heap plus external memory against a limit
  * derived from the small heap, so under load it ran a mark-compact every ~70 ms (14 a second at
  * 30 req/s), each forcing 5–10 ms marking steps on the main thread. Starting the old generation's
- * limit at 128 MB cut those to about one a second; the inference service's CPU per request fell
- * about ×0.27 and the proxy's ×0.55 (paired figures in apps/proxy/README.md). 128 MB measured as
- * well as 256 and 512 MB, at +40–90 MB of RSS.
+ * limit at 128 MB cut those to about one a second; at 50 req/s the CPU per request fell ×0.41
+ * (inference) and ×0.51 (proxy), paired (apps/proxy/README.md, "Measured at load"). 128 MB
+ * measured as well as 256 and 512 MB, at +40–90 MB of RSS.
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = Object.freeze(['--initial-old-space-size=128']);
 
