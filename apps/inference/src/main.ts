@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
-import { isClusterWorker, limitsGiven, metricsFromPrimary, missingServiceNodeFlags, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
+import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
 import { AggregatorRegistry } from 'prom-client';
 import { stderrLogger } from './log.js';
 import { startInference, type InferenceConfig } from './server.js';
@@ -212,9 +212,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
   const log = stderrLogger('inference', cfg.quiet);
-  const missing = missingServiceNodeFlags();
-  if (missing.length > 0 && !isClusterWorker())
-    log('warn', `started without ${missing.join(' ')}: under load V8 will run full garbage collections several times as often (give it to node, as the bin's shebang line and hlp serve do)`);
+  const flagsWarning = serviceNodeFlagsWarning();
+  if (flagsWarning && !isClusterWorker()) log('warn', flagsWarning);
   if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
   const worker = isClusterWorker();
   const signal = stopSignal();

@@ -14,7 +14,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PACKING_LAYOUTS, type PackingLayout } from '@hlp/model';
-import { isClusterWorker, limitsGiven, metricsFromPrimary, missingServiceNodeFlags, parseTokenList, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
+import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, parseTokenList, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
 import { AggregatorRegistry } from 'prom-client';
 import { KEY_FILE_ENV, prepareSharedKeys } from './cluster.js';
 import { stderrLogger, type LogFn } from './log.js';
@@ -260,9 +260,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
   const log = stderrLogger('proxy', cfg.quiet);
-  const missing = missingServiceNodeFlags();
-  if (missing.length > 0 && !isClusterWorker())
-    log('warn', `started without ${missing.join(' ')}: under load V8 will run full garbage collections several times as often (give it to node, as the bin's shebang line and hlp serve do)`);
+  const flagsWarning = serviceNodeFlagsWarning();
+  if (flagsWarning && !isClusterWorker()) log('warn', flagsWarning);
   if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
   const worker = isClusterWorker();
   const signal = stopSignal();

@@ -101,4 +101,4 @@ export {
   type PrimaryOptions,
   type WorkerEvent,
 } from './cluster.js';
-export { SERVICE_NODE_FLAGS, missingServiceNodeFlags } from './node-flags.js';
+export { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from './node-flags.js';

@@ -20,3 +20,10 @@ export function missingServiceNodeFlags(execArgv: readonly string[] = process.ex
   const given = new Set(execArgv.map(nameOf));
   return SERVICE_NODE_FLAGS.filter((f) => !given.has(nameOf(f)));
 }
+
+/** The one-line warning a service logs at start when it lacks a flag, or null. */
+export function serviceNodeFlagsWarning(execArgv: readonly string[] = process.execArgv): string | null {
+  const missing = missingServiceNodeFlags(execArgv);
+  if (missing.length === 0) return null;
+  return `started without ${missing.join(' ')}: under load V8 will run full garbage collections several times as often (give it to node, as the bin's shebang line and hlp serve do)`;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SERVICE_NODE_FLAGS, missingServiceNodeFlags } from '../src/index.js';
+import { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from '../src/index.js';
 
 describe('missingServiceNodeFlags', () => {
   it('names the service flags a process was started without, by name, whatever their value or spelling', () => {
@@ -9,5 +9,12 @@ describe('missingServiceNodeFlags', () => {
     assert.deepEqual(missingServiceNodeFlags(['--initial-old-space-size=512']), []);
     assert.deepEqual(missingServiceNodeFlags(['--initial_old_space_size=128']), []);
     assert.deepEqual(missingServiceNodeFlags([...SERVICE_NODE_FLAGS]), []);
+  });
+});
+
+describe('serviceNodeFlagsWarning', () => {
+  it('is null with the flags, and names the missing flag without them', () => {
+    assert.equal(serviceNodeFlagsWarning([...SERVICE_NODE_FLAGS]), null);
+    assert.match(serviceNodeFlagsWarning([]) ?? '', /^started without --initial-old-space-size=128: /);
   });
 });
