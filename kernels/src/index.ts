@@ -362,7 +362,7 @@ interface NativeCkksCore {
   encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
   encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
-  decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array, count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
+  decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array | readonly Uint8Array[], count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
   addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number): BigUint64Array;
   negate(a: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number): BigUint64Array;
@@ -643,13 +643,15 @@ export class CkksCore {
   }
 
   /**
-   * Decrypt and decode `count` ciphertexts of `size` polynomials at `level`, stored back to
-   * back in `ciphertexts`, on a libuv worker thread: their first `valuesPerCiphertext` slots
-   * (real parts), back to back. The same doubles as decrypt then decode one by one.
+   * Decrypt and decode `count` ciphertexts of `size` polynomials at `level` on a libuv worker
+   * thread: their first `valuesPerCiphertext` slots (real parts), back to back. The same doubles
+   * as decrypt then decode one by one. `ciphertexts` holds them back to back, or is one byte view
+   * per ciphertext (little-endian words at any alignment, e.g. where they sit in a received
+   * frame): those are read on the worker thread, so the event loop copies nothing.
    */
   async decryptDecodeAsync(
     secretKey: BigUint64Array,
-    ciphertexts: BigUint64Array,
+    ciphertexts: BigUint64Array | readonly Uint8Array[],
     count: number,
     size: number,
     level: number,
@@ -659,9 +661,18 @@ export class CkksCore {
   ): Promise<Float64Array> {
     const core = this.#core();
     this.#level(level);
-    if (!(ciphertexts instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', 'ciphertexts must be a BigUint64Array');
     if (size !== 2 && size !== 3) throw new KernelError('INVALID_ARGUMENT', `ciphertext size must be 2 or 3, got ${size}`);
-    if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * size * level * this.n) {
+    const words = size * level * this.n;
+    if (Array.isArray(ciphertexts)) {
+      const views = ciphertexts as readonly unknown[];
+      if (!Number.isInteger(count) || count < 1 || views.length !== count) {
+        throw new KernelError('LENGTH_MISMATCH', `${views.length} ciphertext views for a count of ${count}`);
+      }
+      const bad = views.findIndex((v) => !(v instanceof Uint8Array) || v.byteLength !== words * 8);
+      if (bad >= 0) throw new KernelError('LENGTH_MISMATCH', `ciphertext view ${bad} is not a Uint8Array of ${words * 8} bytes (${size} polynomials of ${level} x ${this.n} words)`);
+    } else if (!(ciphertexts instanceof BigUint64Array)) {
+      throw new KernelError('INVALID_ARGUMENT', 'ciphertexts must be a BigUint64Array or an array of Uint8Array views');
+    } else if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * words) {
       throw new KernelError('LENGTH_MISMATCH', `ciphertexts has ${ciphertexts.length} words: not ${count} x ${size} polynomials of ${level} x ${this.n} words`);
     }
     try {

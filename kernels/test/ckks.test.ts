@@ -174,6 +174,30 @@ test('ckks: decryptDecodeAsync of a batch equals decrypt + decode one by one, an
   await rejectsWith(core.decryptDecodeAsync(sk.subarray(N), batch, count, 2, level, SCALE), 'LENGTH_MISMATCH');
 });
 
+test('ckks: decryptDecodeAsync reads one byte view per ciphertext, at any alignment, as it reads a batch', async () => {
+  const { core, pk, sk } = keys();
+  const count = 3;
+  const level = 2;
+  const words = 2 * level * N;
+  const batch = core.encodeEncryptPublic(pk, randomValues(count * (N / 2)), N / 2, count, SCALE, level, bytes(count * core.randomnessBytes('encryptPublic')));
+  const expected = await core.decryptDecodeAsync(sk, batch, count, 2, level, SCALE, 64);
+  // each ciphertext at an odd offset inside a frame-like buffer, as it sits in a received body
+  const views = Array.from({ length: count }, (_, i) => {
+    const frame = new Uint8Array(words * 8 + 8);
+    frame.set(new Uint8Array(batch.buffer, batch.byteOffset + i * words * 8, words * 8), 3);
+    return frame.subarray(3, 3 + words * 8);
+  });
+  assert.deepEqual(await core.decryptDecodeAsync(sk, views, count, 2, level, SCALE, 64), expected);
+  const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof KernelError && e.code === code);
+  await rejectsWith(core.decryptDecodeAsync(sk, views.slice(1), count, 2, level, SCALE), 'LENGTH_MISMATCH');
+  await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, views[1]!.subarray(8), views[2]!], count, 2, level, SCALE), 'LENGTH_MISMATCH');
+  await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, new Uint16Array(words * 4) as unknown as Uint8Array, views[2]!], count, 2, level, SCALE), 'LENGTH_MISMATCH');
+  // a residue out of range in one view is the native input check's typed error, not a crash
+  const bad = Uint8Array.from(views[1]!);
+  bad.fill(0xff, 0, 64);
+  await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, bad, views[2]!], count, 2, level, SCALE, 64, { checkInput: true }), 'VALUE_OUT_OF_RANGE');
+});
+
 test('ckks: async encryption leaves the event loop free', async () => {
   const { core, pk } = keys();
   const count = 32;

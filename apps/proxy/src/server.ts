@@ -35,6 +35,7 @@ import {
   EmbeddingsRequest,
   FRAME_CONTENT_TYPE,
   KeyUploadResponse,
+  MAX_CHARS_PER_TOKEN,
   MAX_PROMPT_TOKENS,
   ProtocolError,
   ServiceInfo,
@@ -57,6 +58,7 @@ import {
   sendError,
   sendFrames,
   sendJson,
+  scanJson,
   type ConnectionLimits,
   type DualServer,
   type Req,
@@ -75,9 +77,14 @@ import { PromptBlockCache } from './prompt-cache.js';
 import { Upstream } from './upstream.js';
 import { gpuCollectors, type GpuSources } from './gpu-metrics.js';
 import { CiphertextBudget } from './ciphertext-budget.js';
+import { loopTurn } from './event-loop-slices.js';
 
 /** Ciphertexts in flight at most by default: two calls of the service's default limit (1024); at level 1, n = 8192, about 0.5 GB for each copy of them. */
 export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 2048;
+/** Bodies past this size wait for their turn on the event loop before they are scanned and parsed. */
+const LARGE_BODY_BYTES = 64 * 1024;
+/** Text a body may hold beyond its inputs' character limit (model, user, fields the schema ignores). */
+const BODY_TEXT_SLACK = 64 * 1024;
 
 export interface ProxyConfig {
   readonly host?: string;
@@ -216,6 +223,10 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
   });
   upstreamRef = upstream;
   const maxBody = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxRequestTokens = config.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS;
+  // A body with more text than its inputs could ever be allowed is refused on a scan of its
+  // bytes, before decoding and parsing; the slack leaves room for the model, user and unknown fields.
+  const maxBodyText = maxRequestTokens * MAX_CHARS_PER_TOKEN + BODY_TEXT_SLACK;
   const maxInFlight = config.maxInFlight ?? 256;
   const ciphertextBudget = new CiphertextBudget(config.maxInFlightCiphertexts ?? DEFAULT_MAX_INFLIGHT_CIPHERTEXTS);
   const compressMin = config.compressMinBytes ?? 1024;
@@ -337,7 +348,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           dataLevel: config.dataLevel ?? 'min',
           encryptThreads: config.encryptThreads ?? 2,
           maxPromptTokens: Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS),
-          maxRequestTokens: config.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS,
+          maxRequestTokens,
           ciphertextBudget,
           ...(promptCache ? { promptCache } : {}),
           ...(config.embeddingSeed === undefined ? {} : { embeddingSeed: config.embeddingSeed }),
@@ -438,7 +449,18 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
     requireMediaType(req, 'application/json');
     const body = await readBody(req, maxBody);
     m.bytesReceived.inc({ peer: 'client' }, body.length);
-    const parsed = EmbeddingsRequest.safeParse(parseJson(body));
+    // Decoding and parsing a megabyte takes 5–20 ms: large bodies take their turn with the
+    // other slices of work, so that eight arriving together do not hold the loop for 150 ms.
+    if (body.length > LARGE_BODY_BYTES) await loopTurn();
+    const scan = scanJson(body);
+    if (scan.textUnits > maxBodyText) {
+      throw new ProtocolError(
+        'INPUT_TOO_LONG',
+        `the request body holds ${scan.textUnits} characters of text, more than the ${maxRequestTokens * MAX_CHARS_PER_TOKEN} that ${maxRequestTokens} tokens (--max-request-tokens) allow`,
+        'input',
+      );
+    }
+    const parsed = EmbeddingsRequest.safeParse(parseJson(body, scan));
     if (!parsed.success) {
       const d = describeZodError(parsed.error);
       throw new ProtocolError('INVALID_REQUEST', d.message, d.param);

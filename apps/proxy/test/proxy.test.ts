@@ -253,6 +253,10 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
       assert.equal((r.json as { error: { param: string } }).error.param, 'input');
       assert.ok(ms < 10_000, `answered after ${ms} ms (unbounded tokenizing took minutes)`);
     }
+    // More text in the body than any admissible request holds is refused on a scan of its bytes.
+    const padded = await postJson(url(), { model: 'hlp-affine', input: 'hello', user: 'u'.repeat(400_000) });
+    assert.equal(codeOf(padded.json), 'INPUT_TOO_LONG');
+    assert.match(JSON.stringify(padded.json), /request body holds 4000\d\d characters of text, more than the 262144 that 8192 tokens/);
     // Within the character limit, the token limit still decides.
     const words = await postJson(url(), { model: 'hlp-affine', input: 'hi '.repeat(2000) });
     assert.equal(codeOf(words.json), 'TOO_MANY_TOKENS');

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -505,10 +506,28 @@ struct CkksDecryptDecodeArgs {
   std::size_t out_count = 0;
   std::size_t per = 0;
   uint32_t flags = 0;
+  // When not empty, ciphertext i is read from views[i] (its bytes where they arrived, at any
+  // alignment; ct_words words each) instead of from cts: gathered here, on the worker thread,
+  // one at a time, so that the event loop never copies a batch and no batch-sized buffer exists.
+  std::vector<const uint8_t *> views;
 
   hlp_status Run(const hlp_ckks_context *ctx) const {
-    return hlp_ckks_decrypt_decode(ctx, key, key_words, cts, ct_words, count, size, level, scale, out, out_count, per,
-                                   flags);
+    if (views.empty()) {
+      return hlp_ckks_decrypt_decode(ctx, key, key_words, cts, ct_words, count, size, level, scale, out, out_count,
+                                     per, flags);
+    }
+    try {
+      std::vector<uint64_t> one(ct_words);
+      for (uint32_t i = 0; i < count; ++i) {
+        std::memcpy(one.data(), views[i], ct_words * sizeof(uint64_t));
+        const hlp_status st = hlp_ckks_decrypt_decode(ctx, key, key_words, one.data(), ct_words, 1, size, level, scale,
+                                                      out + static_cast<std::size_t>(i) * per, per, per, flags);
+        if (st != HLP_OK) return st;
+      }
+      return HLP_OK;
+    } catch (const std::bad_alloc &) {
+      return HLP_E_OUT_OF_MEMORY;
+    }
   }
 };
 
@@ -832,17 +851,15 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // decryptDecodeAsync(sk, cts, count, size, level, scale, valuesPerCiphertext, flags) -> Promise<Float64Array>
+  // decryptDecodeAsync(sk, cts | [ct bytes, ...], count, size, level, scale, valuesPerCiphertext, flags)
+  //   -> Promise<Float64Array>; cts is count ciphertexts back to back, or one Uint8Array per ciphertext.
   Napi::Value DecryptDecodeAsync(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     Ctx(env);  // throws after dispose()
     CkksDecryptDecodeArgs a;
     Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
-    Napi::TypedArrayOf<uint64_t> cts = to_u64_array(info[1], "ciphertexts");
     a.key = sk.Data();
     a.key_words = sk.ElementLength();
-    a.cts = cts.Data();
-    a.ct_words = cts.ElementLength();
     a.count = to_u32(info[2], "count");
     a.size = to_u32(info[3], "size");
     a.level = to_u32(info[4], "level");
@@ -852,6 +869,31 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     if (a.count == 0 || a.count > (1u << 20)) ckks_check(env, HLP_E_INVALID_ARGUMENT, "decryptDecode: count out of range");
     if (a.level < 1 || a.level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "decryptDecode: level out of range");
     if (a.per > n_ / 2) ckks_check(env, HLP_E_LENGTH_MISMATCH, "decryptDecode: more slots than n/2");
+    if (info[1].IsArray()) {
+      Napi::Array list = info[1].As<Napi::Array>();
+      if (list.Length() != a.count) ckks_check(env, HLP_E_LENGTH_MISMATCH, "decryptDecode: one view per ciphertext");
+      a.ct_words = static_cast<std::size_t>(a.size) * Poly(a.level);
+      a.views.reserve(a.count);
+      for (uint32_t i = 0; i < a.count; ++i) {
+        Napi::TypedArrayOf<uint8_t> view = to_u8_array(list.Get(i), "ciphertext bytes");
+        if (view.ByteLength() != a.ct_words * sizeof(uint64_t)) {
+          ckks_check(env, HLP_E_LENGTH_MISMATCH, "decryptDecode: a ciphertext view is not size x level x n words");
+        }
+        a.views.push_back(view.Data());
+      }
+      auto out = Napi::Float64Array::New(env, static_cast<std::size_t>(a.count) * a.per);
+      a.out = out.Data();
+      a.out_count = out.ElementLength();
+      // The array holds the views, which hold their buffers, until the worker settles.
+      auto *worker = new BatchWorker<const hlp_ckks_context, CkksDecryptDecodeArgs>(
+          env, {ctx_}, ctx_.get(), a, {sk, list}, out, ckks_error, "ckks decrypt+decode (async)");
+      Napi::Promise promise = worker->Promise();
+      worker->Queue();
+      return promise;
+    }
+    Napi::TypedArrayOf<uint64_t> cts = to_u64_array(info[1], "ciphertexts");
+    a.cts = cts.Data();
+    a.ct_words = cts.ElementLength();
     auto out = Napi::Float64Array::New(env, static_cast<std::size_t>(a.count) * a.per);
     a.out = out.Data();
     a.out_count = out.ElementLength();

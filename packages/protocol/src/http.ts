@@ -522,7 +522,6 @@ function drain(req: Req): void {
   req.resume();
 }
 
-/** Parse a JSON body. @throws ProtocolError INVALID_JSON */
 /**
  * The deepest nesting of arrays and objects a JSON body may have. The request schemas need 3
  * (an object holding a list of token lists); a body of a million nested brackets parsed and then
@@ -530,26 +529,56 @@ function drain(req: Req): void {
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** The nesting depth of a JSON text's arrays and objects (brackets inside strings not counted), stopping once past `limit`. */
-export function jsonDepth(body: Uint8Array, limit: number = MAX_JSON_DEPTH): number {
+/** What one pass over a JSON text's bytes finds, before any decoding or parsing. */
+export interface JsonScan {
+  /** The deepest nesting of arrays and objects (brackets inside strings not counted); the scan stops once it passes its limit. */
+  readonly depth: number;
+  /**
+   * UTF-16 code units inside string literals once decoded (an escape counts as what it stands
+   * for), which is what `string.length` of the parsed strings adds up to. Exact for valid UTF-8;
+   * only counted while the scan runs (it stops early on depth).
+   */
+  readonly textUnits: number;
+}
+
+/**
+ * One pass over a JSON body's bytes: its nesting depth and how much text its strings hold. It
+ * costs about a millisecond per megabyte, against ten or more for decoding and parsing, so a body
+ * too deep, or with more text than any admissible request holds, is refused before either.
+ */
+export function scanJson(body: Uint8Array, depthLimit: number = MAX_JSON_DEPTH): JsonScan {
   let depth = 0;
   let max = 0;
+  let units = 0;
   let inString = false;
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
+      if (c === 0x22) inString = false;
+      else if (c === 0x5c) {
+        // \uXXXX is one code unit (a surrogate pair is two escapes); \n, \" … are one
+        i += body[i + 1] === 0x75 ? 5 : 1;
+        units++;
+      } else if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1; // a sequence's lead byte; four bytes are a surrogate pair
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max && (max = depth) > limit) return max;
+      if (++depth > max && (max = depth) > depthLimit) return { depth: max, textUnits: units };
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
-  return max;
+  return { depth: max, textUnits: units };
 }
 
-export function parseJson(body: Buffer): unknown {
-  if (jsonDepth(body) > MAX_JSON_DEPTH) throw new ProtocolError('INVALID_JSON', `request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
+/** The nesting depth of a JSON text's arrays and objects (brackets inside strings not counted), stopping once past `limit`. */
+export function jsonDepth(body: Uint8Array, limit: number = MAX_JSON_DEPTH): number {
+  return scanJson(body, limit).depth;
+}
+
+/**
+ * Parse a JSON body (pass the `scanJson` result when the caller has it already).
+ * @throws ProtocolError INVALID_JSON
+ */
+export function parseJson(body: Buffer, scanned: JsonScan = scanJson(body)): unknown {
+  if (scanned.depth > MAX_JSON_DEPTH) throw new ProtocolError('INVALID_JSON', `request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);

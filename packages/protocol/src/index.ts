@@ -68,6 +68,8 @@ export {
   negotiateEncoding,
   MAX_JSON_DEPTH,
   jsonDepth,
+  scanJson,
+  type JsonScan,
   parseJson,
   parseServerTiming,
   decodePathSegment,

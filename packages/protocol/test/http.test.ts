@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, MAX_JSON_DEPTH, jsonDepth, parseJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
+import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
 
 let server: DualServer;
 let url: string;
@@ -114,5 +114,30 @@ describe('JSON nesting depth, checked on the bytes before parsing', () => {
     assert.ok(jsonDepth(deep) > MAX_JSON_DEPTH);
     const ok = Buffer.from(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`);
     assert.deepEqual(typeof parseJson(ok), 'object');
+  });
+});
+
+describe('the text of a JSON body, counted on its bytes before decoding', () => {
+  const unitsOfParsedStrings = (v: unknown): number =>
+    typeof v === 'string' ? v.length : Array.isArray(v) ? v.reduce((n: number, x) => n + unitsOfParsedStrings(x), 0) : v !== null && typeof v === 'object' ? Object.entries(v).reduce((n, [k, x]) => n + k.length + unitsOfParsedStrings(x), 0) : 0;
+  it('equals the string lengths JSON.parse gives, keys included, for every kind of character and escape', () => {
+    const texts = [
+      { model: 'hlp-affine', input: 'plain ascii' },
+      { input: ['漢字かな', 'emoji 😀🚀 and zero\u200bwidth\u200b', 'é ü ß'] },
+      { input: [[1, 2, 3], [4]], user: 'quote " backslash \\ newline \n tab \t' },
+      { 'ключ': 'значение', x: '\u0000\u001f\ud83d\ude00' },
+    ];
+    for (const value of texts) {
+      const body = Buffer.from(JSON.stringify(value));
+      assert.equal(scanJson(body).textUnits, unitsOfParsedStrings(JSON.parse(body.toString('utf8'))), body.toString('utf8'));
+    }
+    // escapes written by hand (JSON.stringify leaves most characters unescaped)
+    const escaped = Buffer.from('{"a":"\\u0041\\n\\"\\\\\\uD83D\\uDE00"}');
+    assert.equal(scanJson(escaped).textUnits, unitsOfParsedStrings(JSON.parse(escaped.toString('utf8'))));
+    assert.equal(scanJson(Buffer.from('[1,2,3]')).textUnits, 0);
+  });
+  it('counts a megabyte without decoding it, and reports depth as jsonDepth does', () => {
+    const body = Buffer.from(JSON.stringify({ input: 'a'.repeat(1_000_000) }));
+    assert.deepEqual(scanJson(body), { depth: 1, textUnits: 1_000_005 });
   });
 });

@@ -30,11 +30,14 @@ import {
   parmsIdChain,
   ciphertextParts,
   parseCiphertext,
+  parseCiphertextView,
   parsePublicKey,
   parseSecretKey,
   writeCiphertext,
   type ChainLevel,
   type SealCiphertext,
+  type SealCiphertextView,
+  type SealSeed,
   type SeedPrngType,
 } from '../seal-format.js';
 import { PRNG_SEED_BYTES, SealPrng } from '../seal-prng.js';
@@ -686,8 +689,10 @@ export class NativeBackend implements CkksBackend {
   /**
    * Decrypt and decode serialized ciphertexts of one level, size and scale (an evaluation's
    * answer) in one native call on a libuv worker thread: each one's first `valuesPerCiphertext`
-   * slots. The coefficients are parsed straight into one batch buffer: no handle, plaintext or
-   * per-ciphertext array on the way, and nothing O(ciphertexts) of crypto on the event loop.
+   * slots. The event loop only checks each frame's header: the worker thread reads the
+   * coefficients where they arrived (no handle, plaintext or batch buffer on the way; copying a
+   * thousand answers into one buffer held the loop for half a second). Seeded frames, which no
+   * evaluation answers with, are expanded here first.
    */
   async decryptDecodeFrames(frames: readonly Uint8Array[], valuesPerCiphertext: number = this.slotCount): Promise<Float64Array[]> {
     this.#alive();
@@ -696,44 +701,53 @@ export class NativeBackend implements CkksBackend {
     }
     const head = frames[0];
     if (head === undefined) return [];
-    const first = parseCiphertext(head);
+    const first = parseCiphertextView(head);
     const level = this.#levelOf(first);
-    const words = first.size * (level + 1) * this.params.n;
-    const batch = new BigUint64Array(frames.length * words);
+    const views: Uint8Array[] = new Array<Uint8Array>(frames.length);
     for (const [i, bytes] of frames.entries()) {
-      const slot = batch.subarray(i * words, (i + 1) * words);
-      const ct = i === 0 ? first : parseCiphertext(bytes, { dataInto: slot });
+      const ct = i === 0 ? first : parseCiphertextView(bytes);
       if (i > 0) {
         this.#levelOf(ct);
         if (Buffer.compare(ct.parmsId, first.parmsId) !== 0 || ct.size !== first.size || ct.scale !== first.scale) {
           throw new CkksError('PARAMETER_MISMATCH', `ciphertext ${i} differs from the first in level, size or scale: a batch shares them`);
         }
       }
-      if (ct.seed) this.#unseed(ct, level, slot);
-      else if (ct.data !== slot) slot.set(ct.data);
+      views[i] = ct.seed ? this.#unseedView(ct, level) : ct.dataBytes;
     }
     const sk = this.#sk();
     let values: Float64Array;
     try {
-      values = await this.#core.decryptDecodeAsync(sk, batch, frames.length, first.size, level + 1, first.scale, valuesPerCiphertext, this.#check);
+      values = await this.#core.decryptDecodeAsync(sk, views, frames.length, first.size, level + 1, first.scale, valuesPerCiphertext, this.#check);
     } catch (error) {
       throw this.#translate('decrypt+decode', error);
     }
     return frames.map((_, i) => values.subarray(i * valuesPerCiphertext, (i + 1) * valuesPerCiphertext));
   }
 
+  /** A seeded ciphertext's c1, expanded from its seed. */
+  #expandC1(seed: SealSeed, level: number): BigUint64Array {
+    const stream = expandSeedStream(seed.prngType, seed.seed, this.#core.randomnessBytes('uniform', level + 1));
+    return this.#native('expand seed', () => this.#core.sampleUniform(stream, level + 1));
+  }
+
   /** A seeded ciphertext's c0 and its c1 expanded from the seed, into `out` (2 polynomials). */
   #unseed(ct: SealCiphertext, level: number, out: BigUint64Array): void {
     const polyWords = (level + 1) * this.params.n;
-    const seed = ct.seed!;
-    const stream = expandSeedStream(seed.prngType, seed.seed, this.#core.randomnessBytes('uniform', level + 1));
-    const c1 = this.#native('expand seed', () => this.#core.sampleUniform(stream, level + 1));
     out.set(ct.data.subarray(0, polyWords));
-    out.set(c1, polyWords);
+    out.set(this.#expandC1(ct.seed!, level), polyWords);
+  }
+
+  /** The same for a ciphertext left in place: the bytes of its 2 polynomials. */
+  #unseedView(ct: SealCiphertextView, level: number): Uint8Array {
+    const polyWords = (level + 1) * this.params.n;
+    const out = new BigUint64Array(2 * polyWords);
+    new Uint8Array(out.buffer).set(ct.dataBytes.subarray(0, polyWords * 8));
+    out.set(this.#expandC1(ct.seed!, level), polyWords);
+    return new Uint8Array(out.buffer);
   }
 
   /** The data level of a parsed ciphertext, after the checks every reader of the wire makes. */
-  #levelOf(ct: SealCiphertext): number {
+  #levelOf(ct: Omit<SealCiphertext, 'data'>): number {
     const chain = this.#chain.find((c) => Buffer.compare(Buffer.from(c.parmsId), Buffer.from(ct.parmsId)) === 0);
     if (!chain || chain.level < 0) {
       throw new CkksError('PARAMETER_MISMATCH', 'ciphertext parms_id is not a data level of these parameters', 'parmsId');
