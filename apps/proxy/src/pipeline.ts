@@ -564,26 +564,35 @@ export class Pipeline {
 
     const k = remote.header.outputWidth;
     let next = 0;
-    return items.map((p, i) => {
-      const t = now();
-      const data = p.idLists.map((_, index) => {
+    // Pooling reads every token's output (a thousand tokens of 768 values is a millisecond or
+    // two; a batch holds thousands): in slices, like the rest of the batch's work.
+    const slices = new EventLoopSlices();
+    const results: EmbeddingsResult[] = [];
+    for (const [i, p] of items.entries()) {
+      let poolMs = 0;
+      const data: EmbeddingsResult['response']['data'] = [];
+      for (const index of p.idLists.keys()) {
+        await slices.pause();
+        const t = now();
         const placed = enc.inputs[next++]!;
         const pooled = poolOutputs(enc.plan, vectors, k, placed.tokenOffset, placed.tokens);
-        return {
+        data.push({
           object: 'embedding' as const,
           index,
           embedding: p.encodingFormat === 'base64' ? Buffer.from(Float32Array.from(pooled).buffer).toString('base64') : Array.from(pooled),
-        };
-      });
-      return {
+        });
+        poolMs += now() - t;
+      }
+      results.push({
         response: { object: 'list', data, model: p.model, usage: { prompt_tokens: p.tokens, total_tokens: p.tokens } },
-        stages: { tokenize: p.tokenizeMs, batch: waitedMs[i] ?? 0, ...shared, pool: now() - t },
+        stages: { tokenize: p.tokenizeMs, batch: waitedMs[i] ?? 0, ...shared, pool: poolMs },
         ops: remote.header.ops,
         ciphertexts: enc.frames.length,
         batchSize: items.length,
         serverTimings: remote.header.timings,
-      };
-    });
+      });
+    }
+    return results;
   }
 
   /**
