@@ -113,11 +113,6 @@ export interface SealKSwitchKeys {
 export interface ParseOptions {
   /** Upper bound on the decompressed size of a zlib (or zstd) object; default 1 GiB. */
   readonly maxDecompressedBytes?: number;
-  /**
-   * parseCiphertext: where the coefficients go when their count equals its length (a view into
-   * a caller's batch buffer saves a copy and an allocation per ciphertext); otherwise a fresh array.
-   */
-  readonly dataInto?: BigUint64Array;
 }
 
 const DEFAULT_MAX_DECOMPRESSED = 1 << 30;
@@ -458,7 +453,7 @@ function readPlaintextMembers(r: Reader, field: string): SealPlaintext {
 
 /** Parse a serialized SEAL Ciphertext (full or seeded form). */
 export function parseCiphertext(bytes: Uint8Array, opts?: ParseOptions): SealCiphertext {
-  return readTopLevel(bytes, opts, (r, v) => readCiphertextMembers(r, v, 'ciphertext', opts?.dataInto));
+  return readTopLevel(bytes, opts, (r, v) => readCiphertextMembers(r, v, 'ciphertext'));
 }
 
 /** A parsed ciphertext whose coefficients were left in place. */
@@ -475,7 +470,7 @@ export interface SealCiphertextView extends Omit<SealCiphertext, 'data'> {
  * coefficients (a quarter of a megabyte at n = 8192, two primes): for a reader that consumes
  * them from the received bytes (the native backend's decryption of a batch on its worker thread).
  */
-export function parseCiphertextView(bytes: Uint8Array, opts?: Omit<ParseOptions, 'dataInto'>): SealCiphertextView {
+export function parseCiphertextView(bytes: Uint8Array, opts?: ParseOptions): SealCiphertextView {
   const { values, ...rest } = readTopLevel(bytes, opts, (r, v) => readCiphertextMembersWith(r, v, 'ciphertext', viewValues));
   return { ...rest, dataBytes: values };
 }

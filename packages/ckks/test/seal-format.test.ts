@@ -22,6 +22,7 @@ import {
   parmsIdFromWords,
   parmsIdToHex,
   parseCiphertext,
+  parseCiphertextView,
   parseKSwitchKeys,
   parsePlaintext,
   parsePublicKey,
@@ -185,12 +186,16 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     const parts = ciphertextParts(c);
     assert.deepEqual(Buffer.concat(parts), Buffer.from(bytes));
     assert.equal(parts[1]!.buffer, c.data.buffer);
-    // parsing into a caller's buffer fills it and returns it
-    const into = new BigUint64Array(c.data.length + 8).subarray(8);
-    const parsedInto = parseCiphertext(bytes, { dataInto: into });
-    assert.equal(parsedInto.data, into);
-    assert.deepEqual(into, c.data);
-    assert.notEqual(parseCiphertext(bytes, { dataInto: new BigUint64Array(3) }).data.length, 3);
+    // parsed as a view: the same fields, the coefficients' bytes left in the input (not a copy)
+    const framed = new Uint8Array(bytes.length + 3);
+    framed.set(bytes, 3);
+    const view = parseCiphertextView(framed.subarray(3));
+    const { data, ...fields } = c;
+    const { dataBytes, ...viewFields } = view;
+    assert.deepEqual(viewFields, fields);
+    assert.equal(dataBytes.buffer, framed.buffer);
+    assert.deepEqual(Buffer.from(dataBytes), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    assert.throws(() => parseCiphertextView(bytes.subarray(0, bytes.length - 8)), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED');
   });
 
   it('follows the level and size through rescale and multiply', () => {
