@@ -349,6 +349,15 @@ export interface CkksCallOptions {
   readonly checkInput?: boolean;
 }
 
+export interface KeySwitchCallOptions extends CkksCallOptions {
+  /**
+   * Where the result goes (exactly its length; it must not overlap an input): a buffer
+   * reused across calls saves the allocation, zeroing and page faults of a fresh one.
+   * Default: a fresh array.
+   */
+  readonly out?: BigUint64Array;
+}
+
 interface NativeCkksCore {
   randomnessBytes(kind: CkksRandomnessKind, level: number): number;
   encode(values: Float64Array, scale: number, level: number, complex: boolean): BigUint64Array;
@@ -368,6 +377,12 @@ interface NativeCkksCore {
   plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number): BigUint64Array;
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
+  galoisElement(steps: number): number;
+  checkKswitchKey(key: BigUint64Array): void;
+  keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
+  relinearize(key: BigUint64Array, ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  applyGalois(keys: readonly BigUint64Array[], elts: readonly number[], ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dispose(): void;
 }
 
@@ -742,6 +757,80 @@ export class CkksCore {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
     return guarded(() => core.dropLevel('modSwitch', ciphertext, size, level, this.#flags(options)));
+  }
+
+  // -- key switching ------------------------------------------------------------------
+
+  /**
+   * Words of one key-switching key (a relinearization key, or the Galois key of one
+   * element): k components of two key-level polynomials, k · 2 · (k + 1) · n, as SEAL's
+   * KSwitchKeys holds them.
+   */
+  get kswitchKeyWords(): number {
+    return this.dataPrimeCount * 2 * (this.dataPrimeCount + 1) * this.n;
+  }
+
+  /** The Galois element of a slot rotation by `steps` (positive: left); 0 gives conjugation (2n − 1). */
+  galoisElement(steps: number): number {
+    const core = this.#core();
+    return guarded(() => core.galoisElement(steps));
+  }
+
+  /** Throws VALUE_OUT_OF_RANGE (or LENGTH_MISMATCH) unless the key is well formed: check a key once, when it is loaded. */
+  checkKswitchKey(key: BigUint64Array): void {
+    const core = this.#core();
+    guarded(() => core.checkKswitchKey(key));
+  }
+
+  /**
+   * A key-switching key from the secret key: the relinearization key (`galoisElt` 0) or
+   * the Galois key of an element. `uniformRandomness`: k chunks of
+   * `randomnessBytes('uniform', k + 1)` bytes, component j from chunk j (each the expansion
+   * of its own seed for a seeded key); `noiseRandomness`: k · randomnessBytes('noise').
+   */
+  generateKswitchKey(
+    secretKey: BigUint64Array,
+    galoisElt: number,
+    uniformRandomness: Uint8Array,
+    noiseRandomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.keygenKswitch(secretKey, galoisElt, uniformRandomness, noiseRandomness, this.#flags(options)));
+  }
+
+  /** Size 3 → size 2 at `level` with the relinearization key (scale unchanged). */
+  relinearize(key: BigUint64Array, ciphertext: BigUint64Array, level: number, options?: KeySwitchCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.relinearize(key, ciphertext, level, this.#flags(options), options?.out));
+  }
+
+  /**
+   * The automorphisms X → X^elt of one size-2 ciphertext, each switched back to s with its
+   * Galois key; the results back to back (2 · level · n words each). Several elements share
+   * one decomposition of c1 (hoisting); one element computes exactly SEAL's apply_galois.
+   */
+  applyGalois(
+    keys: readonly BigUint64Array[],
+    galoisElts: readonly number[],
+    ciphertext: BigUint64Array,
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, this.#flags(options), options?.out));
+  }
+
+  /** multiply, relinearize and rescale in one call: two size-2 ciphertexts at level ≥ 2 → size 2 at level − 1. */
+  multiplyRelinRescale(
+    key: BigUint64Array,
+    a: BigUint64Array,
+    b: BigUint64Array,
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.multiplyRelinRescale(key, a, b, level, this.#flags(options), options?.out));
   }
 
   /** Frees the native context now rather than at garbage collection. Idempotent. */

@@ -18,6 +18,11 @@ export class CountingEvaluator {
     if (steps !== 0) this.counts.rotations++;
     return this.backend.rotate(a, steps);
   }
+  /** Rotations of one ciphertext (hoisted where the backend can). */
+  rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
+    this.counts.rotations += steps.filter((s) => s !== 0).length;
+    return this.backend.rotateMany(a, steps);
+  }
   multiplyPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle {
     this.counts.plaintextMultiplications++;
     return this.backend.multiplyPlain(a, p);

@@ -320,10 +320,11 @@ export class ProjectionRunner implements Runner {
     const baby: CiphertextHandle[] = [];
     const outputs: CiphertextHandle[] = [];
     try {
-      for (let j = 0; j < p.babySteps; j++) {
-        const step = p.firstOffset + j;
-        baby.push(step === 0 ? x : ev.rotate(x, step));
-      }
+      // The baby steps rotate one ciphertext: hoisted, they share one key-switch decomposition.
+      const steps = Array.from({ length: p.babySteps }, (_, j) => p.firstOffset + j);
+      const rotated = ev.rotateMany(x, steps.filter((s) => s !== 0));
+      let next = 0;
+      for (const step of steps) baby.push(step === 0 ? x : rotated[next++]!);
       for (const set of maskSets) {
         let acc: CiphertextHandle | null = null;
         try {

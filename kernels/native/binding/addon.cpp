@@ -461,6 +461,18 @@ Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words) {
   return Napi::TypedArrayOf<uint64_t>::New(env, words, napi_biguint64_array);
 }
 
+// The caller's result buffer when one is given (undefined or null: a fresh array). A
+// reused buffer saves the allocation, zeroing and page faults of a fresh one, which at a
+// few hundred kilobytes a call cost as much as the cheap operations themselves.
+Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &given, std::size_t words) {
+  if (given.IsUndefined() || given.IsNull()) return new_u64(env, words);
+  Napi::TypedArrayOf<uint64_t> out = to_u64_array(given, "out");
+  if (out.ElementLength() != words) {
+    throw_invalid(env, "out must hold " + std::to_string(words) + " words, got " + std::to_string(out.ElementLength()));
+  }
+  return out;
+}
+
 using CkksPtr = std::shared_ptr<hlp_ckks_context>;
 
 // Shared by the synchronous and asynchronous batch encryptions: plain pointers into
@@ -606,6 +618,12 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
                         InstanceMethod("multiply", &CkksCoreWrap::Multiply),
                         InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
+                        InstanceMethod("galoisElement", &CkksCoreWrap::GaloisElement),
+                        InstanceMethod("checkKswitchKey", &CkksCoreWrap::CheckKswitchKey),
+                        InstanceMethod("keygenKswitch", &CkksCoreWrap::KeygenKswitch),
+                        InstanceMethod("relinearize", &CkksCoreWrap::Relinearize),
+                        InstanceMethod("applyGalois", &CkksCoreWrap::ApplyGalois),
+                        InstanceMethod("multiplyRelinRescale", &CkksCoreWrap::MultiplyRelinRescale),
                         InstanceMethod("dispose", &CkksCoreWrap::Dispose)});
   }
 
@@ -998,6 +1016,114 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     auto out = new_u64(env, size * Poly(level - 1));
     auto fn = op == "rescale" ? hlp_ckks_rescale : hlp_ckks_mod_switch;
     ckks_check(env, fn(ctx, ct.Data(), ct.ElementLength(), size, level, out.Data(), out.ElementLength(), flags), op);
+    return out;
+  }
+
+  // ---- key switching ----
+
+  std::size_t KeyWords() const { return static_cast<std::size_t>(k_) * 2 * (k_ + 1) * n_; }
+
+  uint32_t Level(Napi::Env env, const Napi::Value &v, uint32_t min, const char *what) const {
+    const uint32_t level = to_u32(v, "level");
+    if (level < min || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": level out of range");
+    return level;
+  }
+
+  // galoisElement(steps: number): 0 is conjugation
+  Napi::Value GaloisElement(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) throw_invalid(env, "steps must be a number");
+    const double d = info[0].As<Napi::Number>().DoubleValue();
+    if (d != static_cast<double>(static_cast<int32_t>(d))) throw_invalid(env, "steps must be a 32-bit integer");
+    uint32_t elt = 0;
+    ckks_check(env, hlp_ckks_galois_element(Ctx(env), static_cast<int32_t>(d), &elt), "galoisElement");
+    return Napi::Number::New(env, elt);
+  }
+
+  Napi::Value CheckKswitchKey(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Napi::TypedArrayOf<uint64_t> key = to_u64_array(info[0], "key");
+    ckks_check(env, hlp_ckks_check_kswitch_key(Ctx(env), key.Data(), key.ElementLength()), "key-switching key");
+    return env.Undefined();
+  }
+
+  // keygenKswitch(secretKey, galoisElt (0: relinearization), uniform, noise, flags)
+  Napi::Value KeygenKswitch(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+    const uint32_t elt = to_u32(info[1], "galoisElt");
+    Napi::TypedArrayOf<uint8_t> uniform = to_u8_array(info[2], "uniformRandomness");
+    Napi::TypedArrayOf<uint8_t> noise = to_u8_array(info[3], "noiseRandomness");
+    const uint32_t flags = to_u32(info[4], "flags");
+    auto out = new_u64(env, KeyWords());
+    ckks_check(env,
+               hlp_ckks_keygen_kswitch(ctx, sk.Data(), sk.ElementLength(), elt, uniform.Data(), uniform.ElementLength(),
+                                       noise.Data(), noise.ElementLength(), out.Data(), out.ElementLength(), flags),
+               "keygenKswitch");
+    return out;
+  }
+
+  // relinearize(key, ct (size 3), level, flags, out?)
+  Napi::Value Relinearize(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> key = to_u64_array(info[0], "relinKey");
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[1], "ciphertext");
+    const uint32_t level = Level(env, info[2], 1, "relinearize");
+    const uint32_t flags = to_u32(info[3], "flags");
+    auto out = out_u64(env, info[4], 2 * Poly(level));
+    ckks_check(env,
+               hlp_ckks_relinearize(ctx, key.Data(), key.ElementLength(), ct.Data(), ct.ElementLength(), level,
+                                    out.Data(), out.ElementLength(), flags),
+               "relinearize");
+    return out;
+  }
+
+  // applyGalois(keys: BigUint64Array[], elts: number[], ct (size 2), level, flags, out?): the
+  // results back to back; more than one element shares one decomposition.
+  Napi::Value ApplyGalois(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsArray() || !info[1].IsArray()) throw_invalid(env, "keys and elements must be arrays");
+    Napi::Array keys = info[0].As<Napi::Array>();
+    Napi::Array elts = info[1].As<Napi::Array>();
+    const uint32_t count = keys.Length();
+    if (count == 0 || elts.Length() != count) throw_invalid(env, "one Galois key per element, at least one");
+    std::vector<const uint64_t *> key_ptrs(count);
+    std::vector<uint32_t> elt_values(count);
+    for (uint32_t r = 0; r < count; ++r) {
+      Napi::TypedArrayOf<uint64_t> key = to_u64_array(keys.Get(r), "galoisKey");
+      if (key.ElementLength() != KeyWords()) ckks_check(env, HLP_E_LENGTH_MISMATCH, "applyGalois: key " + std::to_string(r));
+      key_ptrs[r] = key.Data();
+      elt_values[r] = to_u32(elts.Get(r), "galoisElt");
+    }
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[2], "ciphertext");
+    const uint32_t level = Level(env, info[3], 1, "applyGalois");
+    const uint32_t flags = to_u32(info[4], "flags");
+    auto out = out_u64(env, info[5], static_cast<std::size_t>(count) * 2 * Poly(level));
+    ckks_check(env,
+               hlp_ckks_apply_galois(ctx, key_ptrs.data(), KeyWords(), elt_values.data(), count, ct.Data(),
+                                     ct.ElementLength(), level, out.Data(), out.ElementLength(), flags),
+               "applyGalois");
+    return out;
+  }
+
+  // multiplyRelinRescale(key, a, b, level, flags, out?) -> size 2 at level - 1
+  Napi::Value MultiplyRelinRescale(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> key = to_u64_array(info[0], "relinKey");
+    Napi::TypedArrayOf<uint64_t> a = to_u64_array(info[1], "a");
+    Napi::TypedArrayOf<uint64_t> b = to_u64_array(info[2], "b");
+    const uint32_t level = Level(env, info[3], 2, "multiplyRelinRescale");
+    const uint32_t flags = to_u32(info[4], "flags");
+    auto out = out_u64(env, info[5], 2 * Poly(level - 1));
+    ckks_check(env,
+               hlp_ckks_multiply_relin_rescale(ctx, key.Data(), key.ElementLength(), a.Data(), a.ElementLength(),
+                                               b.Data(), b.ElementLength(), level, out.Data(), out.ElementLength(),
+                                               flags),
+               "multiplyRelinRescale");
     return out;
   }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "../core/aligned.hpp"
@@ -79,6 +80,12 @@ struct Scratch {
   AlignedVector<double> im;   // n / 2
   AlignedVector<double> real; // n: real coefficients for decode
   AlignedVector<uint8_t> tern; // n: ternary samples as u + 1 in {0, 1, 2}
+  // Key switching (keyswitch.cpp), sized on first use for the level at hand and kept
+  // with the scratch: a fresh megabyte per call cost page faults comparable to the work.
+  AlignedVector<u64> ks_digits;  // L (L + 1) n: the decomposition of the target
+  AlignedVector<u64> ks_acc;     // 2 (L + 1) n: the inner product with the key
+  AlignedVector<u64> ks_tmp;     // 3 L n: intermediate ciphertexts of the fused paths
+  AlignedVector<u64> ks_perm;    // n: one permuted block
 };
 
 // The slot transform of one ring degree: M = n / 2 complex slots, split real/imag
@@ -120,17 +127,30 @@ struct hlp_ckks_context {
   hlp::ckks::Fft fft;
   const hlp::KernelOps *ops = nullptr;
 
-  std::mutex scratch_mutex;
-  std::vector<std::unique_ptr<hlp::ckks::Scratch>> scratch_free;
+  // Per-call working memory handed out by ScratchLease; mutable because leasing it does
+  // not change what the context computes.
+  mutable std::mutex scratch_mutex;
+  mutable std::vector<std::unique_ptr<hlp::ckks::Scratch>> scratch_free;
+
+  // Galois permutations of NTT-form blocks by element, made on first use (keyswitch.cpp).
+  // Mutable: a cache, not state; callers hold the context const.
+  mutable std::mutex galois_mutex;
+  mutable std::unordered_map<uint32_t, std::unique_ptr<const std::vector<uint32_t>>> galois_tables;
 };
 
 namespace hlp {
 namespace ckks {
 
+// What a lease's holder puts in the scratch. Secret intermediates (u, noise, plaintext
+// coefficients, decryptions) are wiped when the lease ends; a lease for ciphertext-only
+// work (evaluation, key switching) skips the wipe, which is close to a megabyte of stores
+// and cost the cheap operations as much as their own work.
+enum class ScratchUse { kSecret, kPublic };
+
 // RAII lease of a Scratch from the context's free list.
 class ScratchLease {
  public:
-  explicit ScratchLease(hlp_ckks_context *ctx);
+  explicit ScratchLease(const hlp_ckks_context *ctx, ScratchUse use = ScratchUse::kSecret);
   ~ScratchLease();
   ScratchLease(const ScratchLease &) = delete;
   ScratchLease &operator=(const ScratchLease &) = delete;
@@ -138,7 +158,8 @@ class ScratchLease {
   Scratch *operator->() const { return scratch_.get(); }
 
  private:
-  hlp_ckks_context *ctx_;
+  const hlp_ckks_context *ctx_;
+  ScratchUse use_;
   std::unique_ptr<Scratch> scratch_;
 };
 
@@ -172,6 +193,13 @@ inline bool overlaps(const void *a, std::size_t a_words, const void *b, std::siz
 // Checks every word of `blocks` consecutive residue blocks (starting at chain prime 0)
 // is below its modulus.
 bool rns_below(const hlp_ckks_context *ctx, const u64 *data, uint32_t blocks);
+
+// SEAL's divide_and_round_q_last_ntt, generalised: out[b] = (in[b] - r) q_t^-1 mod q_b for
+// the first `blocks` primes b, where r is the centred residue of `last` (NTT form, mod q_t,
+// t > every b). `accumulate` adds the result to out instead of storing it. Rescaling
+// divides by q_{L-1}; key switching divides by the special prime.
+void divide_round_last(const hlp_ckks_context *ctx, Scratch &s, const u64 *in, uint32_t blocks, const u64 *last,
+                       uint32_t t, u64 *out, bool accumulate);
 
 // ---- hot loops, one implementation per instruction set -------------------------------
 // kernels-scalar.cpp is the reference; kernels-avx512.cpp computes bit-identical integer
@@ -237,6 +265,32 @@ hlp_status encode_to_integers(const hlp_ckks_context *ctx, Scratch &s, const dou
 void integers_to_rns(const hlp_ckks_context *ctx, const i64 *coeffs, uint32_t level, u64 *out);
 // SEAL's scale bound for encoding at `level`.
 bool scale_ok_for_encode(const hlp_ckks_context *ctx, double scale, uint32_t level);
+
+// ---- encryption and key switching (encrypt.cpp, keyswitch.cpp) ---------------------
+
+// One symmetric encryption of `plain_ntt` (zero when null) with `primes` primes:
+// c1 = a uniform from `uniform`, c0 = NTT(-e) - a s (+ m); noise reads n * 8 bytes.
+hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, uint32_t primes,
+                                 const uint8_t *uniform, std::size_t uniform_bytes_given, const uint8_t *noise,
+                                 const u64 *plain_ntt, u64 *out);
+// Grows a scratch vector to at least `words` (kept at its largest size).
+void ensure_words(AlignedVector<u64> &v, std::size_t words);
+// The NTT-form permutation of Galois element elt (odd, < 2n), cached in the context.
+const std::vector<uint32_t> &galois_table(const hlp_ckks_context *ctx, uint32_t elt);
+// Size 3 -> size 2 at `level`; out may equal ct (its first two polynomials).
+void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level,
+                      u64 *out);
+// The automorphism X -> X^elt and a key switch back to s; out must not overlap ct.
+void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
+                       uint32_t level, u64 *out);
+// `count` automorphisms of one ciphertext sharing one decomposition; out holds count
+// ciphertexts back to back.
+void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
+                          uint32_t count, const u64 *ct, uint32_t level, u64 *out);
+// A key-switching key from new_key (NTT form, key level) to sk: k components of two
+// key-level polynomials; component j reads uniform + j * uniform_stride and noise + j * 8n.
+hlp_status kswitch_keygen(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, const u64 *new_key,
+                          const uint8_t *uniform, std::size_t uniform_stride, const uint8_t *noise, u64 *out);
 
 // Kernel table used by the CKKS core (best CPU variant).
 const KernelOps &ckks_ops();

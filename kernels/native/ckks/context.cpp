@@ -77,8 +77,26 @@ double expected_rejections(std::size_t n, u64 q) {
   return static_cast<double>(n) * (static_cast<double>(kMax % q) + 2.0) / 18446744073709551616.0;
 }
 
+namespace {
 
-ScratchLease::ScratchLease(hlp_ckks_context *ctx) : ctx_(ctx) {
+// Secret intermediates (u, noise, plaintext coefficients) are not left behind.
+void wipe(Scratch &s) {
+  std::fill(s.u.begin(), s.u.end(), 0);
+  std::fill(s.e0.begin(), s.e0.end(), 0);
+  std::fill(s.e1.begin(), s.e1.end(), 0);
+  std::fill(s.coeffs.begin(), s.coeffs.end(), 0);
+  std::fill(s.plain.begin(), s.plain.end(), 0);
+  std::fill(s.t0.begin(), s.t0.end(), 0);
+  std::fill(s.t1.begin(), s.t1.end(), 0);
+  std::fill(s.re.begin(), s.re.end(), 0.0);
+  std::fill(s.im.begin(), s.im.end(), 0.0);
+  std::fill(s.real.begin(), s.real.end(), 0.0);
+  std::fill(s.tern.begin(), s.tern.end(), 0);
+}
+
+}  // namespace
+
+ScratchLease::ScratchLease(const hlp_ckks_context *ctx, ScratchUse use) : ctx_(ctx), use_(use) {
   {
     std::lock_guard<std::mutex> lock(ctx->scratch_mutex);
     if (!ctx->scratch_free.empty()) {
@@ -105,19 +123,7 @@ ScratchLease::ScratchLease(hlp_ckks_context *ctx) : ctx_(ctx) {
 
 ScratchLease::~ScratchLease() {
   if (!scratch_) return;
-  // Secret intermediates (u, noise, plaintext coefficients) are not left behind.
-  Scratch &s = *scratch_;
-  std::fill(s.u.begin(), s.u.end(), 0);
-  std::fill(s.e0.begin(), s.e0.end(), 0);
-  std::fill(s.e1.begin(), s.e1.end(), 0);
-  std::fill(s.coeffs.begin(), s.coeffs.end(), 0);
-  std::fill(s.plain.begin(), s.plain.end(), 0);
-  std::fill(s.t0.begin(), s.t0.end(), 0);
-  std::fill(s.t1.begin(), s.t1.end(), 0);
-  std::fill(s.re.begin(), s.re.end(), 0.0);
-  std::fill(s.im.begin(), s.im.end(), 0.0);
-  std::fill(s.real.begin(), s.real.end(), 0.0);
-  std::fill(s.tern.begin(), s.tern.end(), 0);
+  if (use_ == ScratchUse::kSecret) wipe(*scratch_);
   try {
     std::lock_guard<std::mutex> lock(ctx_->scratch_mutex);
     ctx_->scratch_free.push_back(std::move(scratch_));

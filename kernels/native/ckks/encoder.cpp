@@ -205,7 +205,7 @@ hlp_status decode_impl(const hlp_ckks_context *ctx, const u64 *plain, std::size_
   if (!scale_ok_for_decode(ctx, scale, level)) return HLP_E_SCALE_OUT_OF_BOUNDS;
   if ((flags & HLP_FLAG_CHECK_INPUT) && !rns_below(ctx, plain, level)) return HLP_E_VALUE_OUT_OF_RANGE;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     Scratch &s = *lease.get();
     u64 *coeffs = s.plain.data();
     std::memcpy(coeffs, plain, level * n * sizeof(u64));
@@ -252,7 +252,7 @@ hlp_status encode_impl(const hlp_ckks_context *ctx, const double *values, std::s
   if (value_count > ctx->fft.m) return HLP_E_LENGTH_MISMATCH;
   if (out_words != level * n) return HLP_E_LENGTH_MISMATCH;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     Scratch &s = *lease.get();
     const hlp_status st = encode_to_integers(ctx, s, values, value_count, complex_values, scale, level);
     if (st != HLP_OK) return st;

@@ -93,6 +93,8 @@ void encrypt_public_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *pk, 
   }
 }
 
+}  // namespace
+
 // One symmetric encryption with `primes` primes: c1 = a, c0 = NTT(-e) - a s (+ m).
 hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, uint32_t primes,
                                  const uint8_t *uniform, std::size_t uniform_bytes_given, const uint8_t *noise,
@@ -118,8 +120,6 @@ hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const 
   }
   return HLP_OK;
 }
-
-}  // namespace
 
 }  // namespace ckks
 }  // namespace hlp
@@ -171,7 +171,7 @@ hlp_status hlp_ckks_keygen_secret(const hlp_ckks_context *ctx, const uint8_t *ra
   if (secret_key_words != static_cast<std::size_t>(ctx->k + 1) * ctx->n) return HLP_E_LENGTH_MISMATCH;
   if (randomness_bytes < ctx->n * hlp::ckks::kTernaryBytesPerCoeff) return HLP_E_RANDOMNESS_EXHAUSTED;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     hlp::ckks::ternary_ntt(ctx, *lease.get(), randomness, ctx->k + 1, nullptr, secret_key);
     return HLP_OK;
   } catch (const std::bad_alloc &) {
@@ -190,7 +190,7 @@ hlp_status hlp_ckks_keygen_public(const hlp_ckks_context *ctx, const uint64_t *s
   if (hlp::ckks::overlaps(public_key, public_key_words, secret_key, secret_key_words)) return HLP_E_INVALID_ARGUMENT;
   if (noise_bytes < ctx->n * hlp::ckks::kNoiseBytesPerCoeff) return HLP_E_RANDOMNESS_EXHAUSTED;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     return hlp::ckks::encrypt_symmetric_one(ctx, *lease.get(), secret_key, primes, uniform, uniform_bytes, noise,
                                             nullptr, public_key);
   } catch (const std::bad_alloc &) {
@@ -218,7 +218,7 @@ hlp_status hlp_ckks_encrypt_public(const hlp_ckks_context *ctx, const uint64_t *
     return HLP_E_INVALID_ARGUMENT;
   }
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     const std::size_t plain_stride = static_cast<std::size_t>(level) * n;
     for (uint32_t c = 0; c < count; ++c) {
       hlp::ckks::encrypt_public_one(ctx, *lease.get(), public_key, level, randomness + c * per,
@@ -249,7 +249,7 @@ hlp_status hlp_ckks_encode_encrypt_public(const hlp_ckks_context *ctx, const uin
   if (randomness_bytes / per < count) return HLP_E_RANDOMNESS_EXHAUSTED;
   if (hlp::ckks::overlaps(out, out_words, public_key, public_key_words)) return HLP_E_INVALID_ARGUMENT;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     hlp::ckks::Scratch &s = *lease.get();
     for (uint32_t c = 0; c < count; ++c) {
       st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale,
@@ -289,7 +289,7 @@ hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_
     return HLP_E_INVALID_ARGUMENT;
   }
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     const std::size_t plain_stride = static_cast<std::size_t>(level) * n;
     for (uint32_t c = 0; c < count; ++c) {
       st = hlp::ckks::encrypt_symmetric_one(ctx, *lease.get(), secret_key, level, uniform + c * uniform_per,

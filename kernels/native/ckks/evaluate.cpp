@@ -86,31 +86,46 @@ hlp_status add_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_word
 
 // out_j = in_j divided by q_{level-1} with rounding, for each of `size` components.
 void rescale_poly(const hlp_ckks_context *ctx, hlp::ckks::Scratch &s, const u64 *in, uint32_t level, u64 *out) {
-  const std::size_t n = ctx->n;
-  const hlp::KernelOps &ops = *ctx->ops;
   const uint32_t last = level - 1;
-  const hlp::ckks::DivideRound &d = ctx->divide[last];
-  const u64 q_last = ctx->moduli[last];
-  u64 *y = s.t0.data();
-  std::memcpy(y, in + last * n, n * sizeof(u64));
-  ops.ntt_inverse(y, ctx->tables[last]);
-  hlp::ckks::simd().last_block(y, nullptr, n, d.half, q_last);  // y = (c_last + half) mod q_last + offset
-  for (uint32_t b = 0; b < last; ++b) {
-    const u64 q = ctx->moduli[b];
-    const u64 inv = d.inv[b], inv_shoup = d.inv_shoup[b];
-    u64 *corr = s.t1.data();
-    // r q_last^-1 mod q_b, r = (c_last + half) mod q_last - half
-    hlp::ckks::simd().correction(y, n, q, inv, inv_shoup, d.neg_offset[b], nullptr, corr);
-    ops.ntt_forward(corr, ctx->tables[b]);
-    const u64 *src = in + b * n;
-    u64 *dst = out + b * n;
-    // (c_i - r) q_last^-1 = c_i q_last^-1 - NTT(r q_last^-1)
-    for (std::size_t i = 0; i < n; ++i) dst[i] = hlp::mul_mod_shoup(src[i], inv, inv_shoup, q);
-    ops.sub_mod(dst, dst, corr, n, ctx->tables[b].modulus);
-  }
+  hlp::ckks::divide_round_last(ctx, s, in, last, in + last * ctx->n, last, out, false);
 }
 
 }  // namespace
+
+namespace hlp {
+namespace ckks {
+
+void divide_round_last(const hlp_ckks_context *ctx, Scratch &s, const u64 *in, uint32_t blocks, const u64 *last,
+                       uint32_t t, u64 *out, bool accumulate) {
+  const std::size_t n = ctx->n;
+  const KernelOps &ops = *ctx->ops;
+  const DivideRound &d = ctx->divide[t];
+  u64 *y = s.t0.data();
+  std::memcpy(y, last, n * sizeof(u64));
+  ops.ntt_inverse(y, ctx->tables[t]);
+  simd().last_block(y, nullptr, n, d.half, ctx->moduli[t]);  // y = (c_t + half) mod q_t + offset
+  for (uint32_t b = 0; b < blocks; ++b) {
+    const u64 q = ctx->moduli[b];
+    const u64 inv = d.inv[b], inv_shoup = d.inv_shoup[b];
+    u64 *corr = s.t1.data();
+    // r q_t^-1 mod q_b, r = (c_t + half) mod q_t - half
+    simd().correction(y, n, q, inv, inv_shoup, d.neg_offset[b], nullptr, corr);
+    ops.ntt_forward(corr, ctx->tables[b]);
+    const u64 *src = in + b * n;
+    u64 *dst = out + b * n;
+    // (c_b - r) q_t^-1 = c_b q_t^-1 - NTT(r q_t^-1): the correction kernel with offset 0
+    // computes the product and the difference in one pass.
+    if (accumulate) {
+      simd().correction(src, n, q, inv, inv_shoup, 0, corr, corr);
+      ops.add_mod(dst, dst, corr, n, ctx->tables[b].modulus);
+    } else {
+      simd().correction(src, n, q, inv, inv_shoup, 0, corr, dst);
+    }
+  }
+}
+
+}  // namespace ckks
+}  // namespace hlp
 
 extern "C" {
 
@@ -134,7 +149,7 @@ hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_
     return HLP_E_INVALID_ARGUMENT;
   }
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx);
     const hlp::KernelOps &ops = *ctx->ops;
     for (uint32_t i = 0; i < level; ++i) {
       const hlp::Modulus &m = ctx->tables[i].modulus;
@@ -235,7 +250,7 @@ hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, siz
     return HLP_E_INVALID_ARGUMENT;
   }
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
     const hlp::KernelOps &ops = *ctx->ops;
     u64 *t = lease->t0.data();
     for (uint32_t i = 0; i < level; ++i) {
@@ -265,7 +280,7 @@ hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, siz
   if (out_words != out_poly * size) return HLP_E_LENGTH_MISMATCH;
   if (hlp::ckks::overlaps(out, out_words, ct, ct_words)) return HLP_E_INVALID_ARGUMENT;
   try {
-    ScratchLease lease(const_cast<hlp_ckks_context *>(ctx));
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
     for (uint32_t j = 0; j < size; ++j) rescale_poly(ctx, *lease.get(), ct + j * in_poly, level, out + j * out_poly);
     return HLP_OK;
   } catch (const std::bad_alloc &) {

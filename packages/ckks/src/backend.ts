@@ -109,6 +109,11 @@ export interface CkksBackend {
   modSwitchToNext(a: CiphertextHandle): CiphertextHandle;
   /** Rotate the slot vector left by `steps` (negative: right). Needs Galois keys. */
   rotate(a: CiphertextHandle, steps: number): CiphertextHandle;
+  /**
+   * `rotate` by each of `steps`, in order. The native backend shares one key-switch
+   * decomposition among them (hoisting); the seal backend rotates one at a time.
+   */
+  rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[];
 
   // -- serialization ----------------------------------------------------------------------
   /** Load SEAL Ciphertext bytes (full or seeded; compression none or zlib). */

@@ -12,7 +12,7 @@ const BOUND = 1e-6;
 
 function values(count: number, seed: number): Float64Array {
   const next = rng(seed);
-  return Float64Array.from({ length: count }, () => (next() / 0xffffffff) * 2 - 1);
+  return Float64Array.from({ length: count }, () => next() * 2 - 1);
 }
 
 function maxError(a: ArrayLike<number>, b: ArrayLike<number>, count = Math.min(a.length, b.length)): number {

@@ -29,7 +29,7 @@ const withoutDevice = status.usable ? 'a CUDA device is present' : false;
 
 function values(count: number, seed: number): Float64Array {
   const next = rng(seed);
-  return Float64Array.from({ length: count }, () => (next() / 0xffffffff) * 2 - 1);
+  return Float64Array.from({ length: count }, () => next() * 2 - 1);
 }
 
 function maxError(a: ArrayLike<number>, b: ArrayLike<number>, count: number): number {

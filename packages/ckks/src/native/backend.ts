@@ -3,12 +3,13 @@
  * and consuming SEAL 4.1 bytes, so node-seal decrypts and evaluates its ciphertexts and it
  * decrypts node-seal's.
  *
- * - Keys come from SEAL: a companion `seal` backend generates them (or loads them), and
- *   the native side reads the secret and public key from SEAL's serialized form.
- * - Everything that needs no key switching runs natively: encode, encrypt (public and
- *   secret key), decrypt, decode, add, sub, negate, add/multiply by a plaintext, multiply
- *   (without relinearization), rescale, modulus switch. Relinearization and rotation go
- *   through the companion until a native key switch exists.
+ * - The secret and public key come from a companion `seal` backend (it generates or loads
+ *   them; the native side reads SEAL's serialized form). Relinearization and Galois keys
+ *   are made, held and used natively (kswitch-keys.ts), in SEAL's seeded format.
+ * - Every operation runs natively: encode, encrypt (public and secret key), decrypt,
+ *   decode, add, sub, negate, add/multiply by a plaintext, multiply, relinearize, rescale,
+ *   modulus switch, rotate (one at a time, or many of one ciphertext sharing one key-switch
+ *   decomposition), and multiply + relinearize + rescale fused.
  * - Randomness: Node's OpenSSL CSPRNG (`randomFillSync`, a CTR-DRBG on AES-NI) for every
  *   secret draw (u, e, s); symmetric encryption expands a fresh 64-byte seed into the
  *   public polynomial c1 with SHAKE256 (SEAL's own seeded format, node-seal loads it) or,
@@ -41,6 +42,7 @@ import {
   type SeedPrngType,
 } from '../seal-format.js';
 import { PRNG_SEED_BYTES, SealPrng } from '../seal-prng.js';
+import { KswitchKeys } from './kswitch-keys.js';
 import { createSealBackend, type SealBackend } from '../seal/index.js';
 import { cudaStatus, deviceChoiceFromEnv, deviceError, type BatchDevice, type DeviceChoice } from './device.js';
 
@@ -220,6 +222,7 @@ export class NativeBackend implements CkksBackend {
   readonly #check: { checkInput: boolean };
   #secretKey: BigUint64Array | null = null;
   #publicKey: BigUint64Array | null = null;
+  readonly #kswitch: KswitchKeys;
   #disposed = false;
   readonly #deviceChoice: DeviceChoice;
   /** GPU encryptors of the current public key by level (the one-time device setup). */
@@ -243,6 +246,14 @@ export class NativeBackend implements CkksBackend {
     } catch (error) {
       throw this.#translate('create the native CKKS core', error);
     }
+    this.#kswitch = new KswitchKeys({
+      core: this.#core,
+      params,
+      keyParmsId: this.#chain[0]!.parmsId,
+      native: (what, fn) => this.#native(what, fn),
+      expand: expandSeedStream,
+      random: (bytes) => this.#random.fill(bytes),
+    });
   }
 
   get disposed(): boolean {
@@ -350,31 +361,52 @@ export class NativeBackend implements CkksBackend {
   hasKey(kind: KeyKind): boolean {
     if (kind === 'secret') return this.#secretKey !== null;
     if (kind === 'public') return this.#publicKey !== null;
-    return this.#seal.hasKey(kind);
+    if (kind === 'relin') return this.#kswitch.relin !== null;
+    return this.#kswitch.hasGalois;
   }
 
+  /**
+   * Fresh keys: the secret and public key from the companion, the relinearization key
+   * (unless `relin: false`) and the Galois keys of `galoisSteps` natively. A step of 0 asks
+   * for the conjugation key.
+   */
   generateKeys(options: KeyGenOptions = {}): void {
     this.#alive();
-    this.#seal.generateKeys(options);
+    this.#seal.generateKeys({ relin: false });
+    this.#kswitch.clear();
     this.#loadSecret(this.#seal.exportKey('secret'));
     this.#loadPublic(this.#seal.exportKey('public'));
+    const sk = this.#sk();
+    if (options.relin !== false) this.#kswitch.generateRelin(sk);
+    if (options.galoisSteps && options.galoisSteps.length > 0) this.#kswitch.generateGalois(sk, options.galoisSteps);
   }
 
   generateGaloisKeys(steps: readonly number[]): void {
     this.#alive();
-    this.#seal.generateGaloisKeys(steps);
+    const sk = this.#secretKey;
+    if (!sk) throw new CkksError('MISSING_KEY', 'generating Galois keys needs the secret key');
+    this.#kswitch.generateGalois(sk, steps);
   }
 
   exportKey(kind: KeyKind): Uint8Array {
     this.#alive();
+    if (kind === 'relin') return this.#kswitch.exportRelin();
+    if (kind === 'galois') return this.#kswitch.exportGalois();
     return this.#seal.exportKey(kind);
   }
 
   importKey(kind: KeyKind, bytes: Uint8Array): void {
     this.#alive();
+    if (kind === 'relin') return this.#kswitch.importRelin(bytes);
+    if (kind === 'galois') return this.#kswitch.importGalois(bytes);
     if (kind === 'secret') this.#loadSecret(bytes);
     if (kind === 'public') this.#loadPublic(bytes);
     this.#seal.importKey(kind, bytes);
+  }
+
+  /** Bytes of relinearization and Galois keys held, and the Galois elements they cover. */
+  get keySwitchingMemory(): { readonly bytes: number; readonly galoisElements: readonly number[] } {
+    return { bytes: this.#kswitch.heldBytes, galoisElements: this.#kswitch.galoisElements };
   }
 
   #keyLevel(parmsId: Uint8Array, what: string): void {
@@ -627,9 +659,34 @@ export class NativeBackend implements CkksBackend {
     return this.#wrapCt(data, x.level, x.scale * y.scale, 3);
   }
 
-  /** Relinearization needs a key switch: done by the companion seal backend. */
+  /** Size 3 → size 2 with the relinearization key; a size-2 ciphertext comes back as a copy (as in SEAL). */
   relinearize(a: CiphertextHandle): CiphertextHandle {
-    return this.#viaSeal(a, 'relinearize', (s, ct) => s.relinearize(ct));
+    const x = this.#ct(a);
+    const key = this.#kswitch.relin;
+    if (!key) throw new CkksError('MISSING_KEY', 'relinearization needs relinearization keys');
+    if (x.size === 2) return this.#wrapCt(x.data().slice(), x.level, x.scale, 2);
+    const data = this.#native('relinearize', () => this.#core.relinearize(key.data, x.data(), x.level + 1, this.#check));
+    return this.#wrapCt(data, x.level, x.scale, 2);
+  }
+
+  /**
+   * (a · b) relinearized and rescaled in one native call: what a ciphertext product is
+   * followed by in every workload, without the size-3 and unrescaled intermediates.
+   */
+  multiplyRelinRescale(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
+    const x = this.#ct(a);
+    const y = this.#ct(b);
+    this.#sameLevel(x, y, 'multiplyRelinRescale');
+    if (x.size !== 2 || y.size !== 2) {
+      throw new CkksError('INVALID_ARGUMENT', `multiplyRelinRescale takes two size-2 ciphertexts (got sizes ${x.size} and ${y.size})`);
+    }
+    if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot rescale a level-0 product: no prime left to divide by');
+    const key = this.#kswitch.relin;
+    if (!key) throw new CkksError('MISSING_KEY', 'relinearization needs relinearization keys');
+    const data = this.#native('multiplyRelinRescale', () =>
+      this.#core.multiplyRelinRescale(key.data, x.data(), y.data(), x.level + 1, this.#check),
+    );
+    return this.#wrapCt(data, x.level - 1, this.#core.rescaledScale(x.scale * y.scale, x.level + 1), 2);
   }
 
   rescaleToNext(a: CiphertextHandle): CiphertextHandle {
@@ -646,26 +703,60 @@ export class NativeBackend implements CkksBackend {
     return this.#wrapCt(data, x.level - 1, x.scale, x.size);
   }
 
-  /** Rotation needs Galois keys (a key switch): done by the companion seal backend. */
+  /**
+   * Rotate the slots left by `steps` (negative: right) with the Galois key of that step, or,
+   * as SEAL does, by its NAF terms in turn when only their keys are held.
+   */
   rotate(a: CiphertextHandle, steps: number): CiphertextHandle {
-    return this.#viaSeal(a, 'rotate', (s, ct) => s.rotate(ct, steps));
+    const x = this.#rotatable(a);
+    if (steps === 0) {
+      if (!this.#kswitch.hasGalois) throw new CkksError('MISSING_KEY', 'rotation needs Galois keys');
+      return this.#wrapCt(x.data().slice(), x.level, x.scale, 2);
+    }
+    const plan = this.#kswitch.rotationPlan(steps);
+    let data = x.data();
+    for (const r of plan) {
+      const input = data;
+      data = this.#native('rotate', () => this.#core.applyGalois([r.key.data], [r.elt], input, x.level + 1, this.#check));
+    }
+    return this.#wrapCt(data, x.level, x.scale, 2);
   }
 
-  #viaSeal(a: CiphertextHandle, what: string, op: (seal: SealBackend, ct: CiphertextHandle) => CiphertextHandle): CiphertextHandle {
-    const x = this.#ct(a);
-    const inSeal = this.#seal.deserialize(x.serialize());
+  /**
+   * Rotations of one ciphertext by each of `steps`, in order. Those whose own Galois key is
+   * held share one decomposition of c1 (hoisting: a key switch's inverse and forward NTTs
+   * are paid once, not per rotation); the others go through {@link rotate}.
+   */
+  rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
+    const x = this.#rotatable(a);
+    const hoisted: { index: number; elt: number; key: BigUint64Array }[] = [];
+    const results: (CiphertextHandle | undefined)[] = new Array<CiphertextHandle | undefined>(steps.length);
     try {
-      const result = op(this.#seal, inSeal);
-      try {
-        return this.deserialize(result.serialize());
-      } finally {
-        result.dispose();
+      steps.forEach((s, index) => {
+        const plan = s === 0 ? [] : this.#kswitch.rotationPlan(s);
+        if (plan.length === 1) hoisted.push({ index, elt: plan[0]!.elt, key: plan[0]!.key.data });
+        else results[index] = this.rotate(x, s);
+      });
+      if (hoisted.length > 0) {
+        const words = 2 * (x.level + 1) * this.params.n;
+        const data = this.#native('rotateMany', () =>
+          this.#core.applyGalois(hoisted.map((h) => h.key), hoisted.map((h) => h.elt), x.data(), x.level + 1, this.#check),
+        );
+        hoisted.forEach((h, r) => {
+          results[h.index] = this.#wrapCt(data.subarray(r * words, (r + 1) * words), x.level, x.scale, 2);
+        });
       }
+      return results as CiphertextHandle[];
     } catch (error) {
-      throw this.#translate(what, error);
-    } finally {
-      inSeal.dispose();
+      for (const r of results) r?.dispose();
+      throw error;
     }
+  }
+
+  #rotatable(a: CiphertextHandle): NativeCiphertext {
+    const x = this.#ct(a);
+    if (x.size !== 2) throw new CkksError('INVALID_ARGUMENT', `rotation takes a size-2 ciphertext (got size ${x.size}); relinearize first`);
+    return x;
   }
 
   // -- serialization ----------------------------------------------------------------------
@@ -767,6 +858,7 @@ export class NativeBackend implements CkksBackend {
     this.#secretKey?.fill(0n);
     this.#secretKey = null;
     this.#publicKey = null;
+    this.#kswitch.clear();
     this.#disposeGpu();
     this.#core.dispose();
     this.#seal.dispose();
@@ -776,7 +868,7 @@ export class NativeBackend implements CkksBackend {
 
 /**
  * A native backend for these parameters. Loads node-seal (the companion that generates
- * keys and performs key switching); creating its context takes ~0.2 s at N = 8192,
+ * the secret and public key); creating its context takes ~0.2 s at N = 8192,
  * ~1.6 s at 16384 and ~17 s at 32768.
  */
 export async function createNativeBackend(params: CkksParamsLike, options: NativeBackendOptions = {}): Promise<NativeBackend> {

@@ -640,6 +640,17 @@ export class SealBackend implements CkksBackend {
     return this.produce('rotate', () => this.evaluator.rotateVector(x.native(), steps, gk));
   }
 
+  rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
+    const out: CiphertextHandle[] = [];
+    try {
+      for (const s of steps) out.push(this.rotate(a, s));
+      return out;
+    } catch (error) {
+      for (const h of out) h.dispose();
+      throw error;
+    }
+  }
+
   // -- serialization ---------------------------------------------------------------------
 
   deserialize(bytes: Uint8Array): CiphertextHandle {

@@ -1,0 +1,394 @@
+// Key switching, as SEAL 4.1's Evaluator::switch_key_inplace computes it, and the keys it
+// uses, as KeyGenerator::generate_one_kswitch_key makes them.
+//
+// A key-switching key from s' to s has one component per data prime j: a symmetric
+// encryption of zero at the key level (k + 1 blocks) whose c0 gets P s' added in block j
+// only (P the special prime). To switch a target polynomial d (NTT form, level L):
+//   decompose   digit j = d mod q_j as an integer in [0, q_j), brought into every prime of
+//               {q_0 .. q_{L-1}, P} and into NTT form
+//   inner       acc = sum_j digit_j * key_j, two polynomials over those L + 1 primes
+//   mod down    acc divided by P with rounding (divide_round_last), L blocks
+// Relinearization switches c2 from s^2; a rotation by Galois element g permutes c0 and c1
+// (NTT form: a permutation of positions) and switches the permuted c1 from s(X^g).
+//
+// Hoisting (Halevi-Shoup): the automorphism commutes with the decomposition once the digits
+// are taken as integers, so many rotations of one ciphertext decompose c1 once and permute
+// the digits per rotation, saving L inverse and L^2 forward NTTs a rotation. Its digits are
+// the rotations of [0, q_j) representatives, not representatives of the rotation, so the
+// hoisted result differs from SEAL's in noise only.
+#include <cstring>
+#include <new>
+
+#include "ckks.hpp"
+
+namespace hlp {
+namespace ckks {
+void ensure_words(AlignedVector<u64> &v, std::size_t words) {
+  if (v.size() < words) v.resize(words);
+}
+
+namespace {
+
+// Key prime at position p of a level-L key switch: the data primes, then the special prime.
+inline uint32_t key_prime(const hlp_ckks_context *ctx, uint32_t level, uint32_t p) {
+  return p < level ? p : ctx->k;
+}
+
+// SEAL's GaloisTool::generate_table_ntt: block position i of the result reads position
+// table[i] of the operand.
+std::vector<uint32_t> make_galois_table(std::size_t n, unsigned log_n, uint32_t elt) {
+  std::vector<uint32_t> table(n);
+  const u64 mask = n - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 reversed = reverse_bits(i + n, log_n + 1);
+    const u64 raw = ((static_cast<u64>(elt) * reversed) >> 1) & mask;
+    table[i] = static_cast<uint32_t>(reverse_bits(raw, log_n));
+  }
+  return table;
+}
+
+inline void permute(const u64 *src, const uint32_t *table, std::size_t n, u64 *dst) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = src[table[i]];
+}
+
+// digits[(j (L + 1) + p) n ...]: digit j of `target` (L blocks, NTT form) in key prime p.
+void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint32_t level, u64 *digits) {
+  const std::size_t n = ctx->n;
+  const KernelOps &ops = *ctx->ops;
+  u64 *coeffs = s.t0.data();
+  for (uint32_t j = 0; j < level; ++j) {
+    std::memcpy(coeffs, target + j * n, n * sizeof(u64));
+    ops.ntt_inverse(coeffs, ctx->tables[j]);
+    const u64 qj = ctx->moduli[j];
+    for (uint32_t p = 0; p <= level; ++p) {
+      const uint32_t i = key_prime(ctx, level, p);
+      u64 *dst = digits + (static_cast<std::size_t>(j) * (level + 1) + p) * n;
+      if (i == j) {
+        std::memcpy(dst, target + j * n, n * sizeof(u64));
+        continue;
+      }
+      const u64 qi = ctx->moduli[i];
+      if (qj > qi) {
+        const u64 r = ctx->barrett64[i];
+        for (std::size_t x = 0; x < n; ++x) dst[x] = reduce64(coeffs[x], qi, r);
+      } else {
+        std::memcpy(dst, coeffs, n * sizeof(u64));
+      }
+      ops.ntt_forward(dst, ctx->tables[i]);
+    }
+  }
+}
+
+// acc (2 polynomials of L + 1 blocks) = sum_j digit_j key_j, each digit permuted by
+// `table` first when one is given.
+void inner_product(const hlp_ckks_context *ctx, Scratch &s, const u64 *digits, const uint32_t *table, const u64 *key,
+                   uint32_t level, u64 *acc) {
+  const std::size_t n = ctx->n;
+  const std::size_t key_poly = static_cast<std::size_t>(ctx->k + 1) * n;
+  const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
+  const KernelOps &ops = *ctx->ops;
+  u64 *prod = s.t1.data();
+  for (uint32_t p = 0; p <= level; ++p) {
+    const uint32_t i = key_prime(ctx, level, p);
+    const Modulus &m = ctx->tables[i].modulus;
+    for (uint32_t j = 0; j < level; ++j) {
+      const u64 *d = digits + (static_cast<std::size_t>(j) * (level + 1) + p) * n;
+      if (table != nullptr) {
+        permute(d, table, n, s.ks_perm.data());
+        d = s.ks_perm.data();
+      }
+      for (uint32_t t = 0; t < 2; ++t) {
+        const u64 *kb = key + (2 * static_cast<std::size_t>(j) + t) * key_poly + static_cast<std::size_t>(i) * n;
+        u64 *a = acc + t * acc_poly + static_cast<std::size_t>(p) * n;
+        if (j == 0) {
+          ops.mul_mod(a, d, kb, n, m);
+        } else {
+          ops.mul_mod(prod, d, kb, n, m);
+          ops.add_mod(a, a, prod, n, m);
+        }
+      }
+    }
+  }
+}
+
+// out0 += acc0 / P, out1 (+)= acc1 / P, rounded (L blocks each).
+void mod_down(const hlp_ckks_context *ctx, Scratch &s, const u64 *acc, uint32_t level, u64 *out0, u64 *out1,
+              bool accumulate1) {
+  const std::size_t n = ctx->n;
+  const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
+  divide_round_last(ctx, s, acc, level, acc + level * n, ctx->k, out0, true);
+  divide_round_last(ctx, s, acc + acc_poly, level, acc + acc_poly + level * n, ctx->k, out1, accumulate1);
+}
+
+void prepare(const hlp_ckks_context *ctx, Scratch &s, uint32_t level, bool hoisted) {
+  const std::size_t n = ctx->n;
+  ensure_words(s.ks_digits, static_cast<std::size_t>(level) * (level + 1) * n);
+  ensure_words(s.ks_acc, 2 * static_cast<std::size_t>(level + 1) * n);
+  if (hoisted) ensure_words(s.ks_perm, n);
+}
+
+}  // namespace
+
+const std::vector<uint32_t> &galois_table(const hlp_ckks_context *ctx, uint32_t elt) {
+  std::lock_guard<std::mutex> lock(ctx->galois_mutex);
+  auto it = ctx->galois_tables.find(elt);
+  if (it == ctx->galois_tables.end()) {
+    auto table = std::make_unique<const std::vector<uint32_t>>(make_galois_table(ctx->n, ctx->log_n, elt));
+    it = ctx->galois_tables.emplace(elt, std::move(table)).first;
+  }
+  return *it->second;
+}
+
+void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level,
+                      u64 *out) {
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  prepare(ctx, s, level, false);
+  if (out != ct) std::memcpy(out, ct, 2 * poly * sizeof(u64));
+  decompose(ctx, s, ct + 2 * poly, level, s.ks_digits.data());
+  inner_product(ctx, s, s.ks_digits.data(), nullptr, key, level, s.ks_acc.data());
+  mod_down(ctx, s, s.ks_acc.data(), level, out, out + poly, true);
+}
+
+void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
+                       uint32_t level, u64 *out) {
+  const std::size_t n = ctx->n;
+  const std::size_t poly = static_cast<std::size_t>(level) * n;
+  const uint32_t *table = galois_table(ctx, elt).data();
+  prepare(ctx, s, level, false);
+  for (uint32_t b = 0; b < level; ++b) permute(ct + b * n, table, n, out + b * n);
+  // The permuted c1 is the target; out's second polynomial holds it until the switch overwrites it.
+  u64 *target = out + poly;
+  for (uint32_t b = 0; b < level; ++b) permute(ct + poly + b * n, table, n, target + b * n);
+  decompose(ctx, s, target, level, s.ks_digits.data());
+  inner_product(ctx, s, s.ks_digits.data(), nullptr, key, level, s.ks_acc.data());
+  mod_down(ctx, s, s.ks_acc.data(), level, out, target, false);
+}
+
+void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
+                          uint32_t count, const u64 *ct, uint32_t level, u64 *out) {
+  const std::size_t n = ctx->n;
+  const std::size_t poly = static_cast<std::size_t>(level) * n;
+  prepare(ctx, s, level, true);
+  decompose(ctx, s, ct + poly, level, s.ks_digits.data());
+  for (uint32_t r = 0; r < count; ++r) {
+    const uint32_t *table = galois_table(ctx, elts[r]).data();
+    u64 *dst = out + 2 * poly * r;
+    for (uint32_t b = 0; b < level; ++b) permute(ct + b * n, table, n, dst + b * n);
+    inner_product(ctx, s, s.ks_digits.data(), table, keys[r], level, s.ks_acc.data());
+    mod_down(ctx, s, s.ks_acc.data(), level, dst, dst + poly, false);
+  }
+}
+
+hlp_status kswitch_keygen(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, const u64 *new_key,
+                          const uint8_t *uniform, std::size_t uniform_stride, const uint8_t *noise, u64 *out) {
+  const std::size_t n = ctx->n;
+  const uint32_t primes = ctx->k + 1;
+  const std::size_t component = 2 * static_cast<std::size_t>(primes) * n;
+  const u64 special = ctx->moduli[ctx->k];
+  for (uint32_t j = 0; j < ctx->k; ++j) {
+    u64 *c = out + j * component;
+    const hlp_status st = encrypt_symmetric_one(ctx, s, sk, primes, uniform + j * uniform_stride, uniform_stride,
+                                                noise + j * n * kNoiseBytesPerCoeff, nullptr, c);
+    if (st != HLP_OK) return st;
+    const u64 q = ctx->moduli[j];
+    const u64 factor = special % q;
+    const u64 factor_shoup = shoup_precompute(factor, q);
+    u64 *block = c + static_cast<std::size_t>(j) * n;
+    const u64 *key = new_key + static_cast<std::size_t>(j) * n;
+    for (std::size_t x = 0; x < n; ++x) block[x] = add_mod(block[x], mul_mod_shoup(key[x], factor, factor_shoup, q), q);
+  }
+  return HLP_OK;
+}
+
+}  // namespace ckks
+}  // namespace hlp
+
+using hlp::u64;
+using hlp::ckks::ScratchLease;
+
+namespace {
+
+std::size_t key_words(const hlp_ckks_context *ctx) {
+  return static_cast<std::size_t>(ctx->k) * 2 * (ctx->k + 1) * ctx->n;
+}
+
+bool valid_elt(const hlp_ckks_context *ctx, uint32_t elt) {
+  return (elt & 1u) == 1u && static_cast<std::size_t>(elt) < 2 * ctx->n;
+}
+
+// ct: `size` polynomials at `level`, optionally range-checked.
+hlp_status check_ct(const hlp_ckks_context *ctx, const uint64_t *ct, std::size_t words, uint32_t size, uint32_t level,
+                    uint32_t flags) {
+  if (ct == nullptr) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  if (words != size * poly) return HLP_E_LENGTH_MISMATCH;
+  if (flags & HLP_FLAG_CHECK_INPUT) {
+    for (uint32_t j = 0; j < size; ++j) {
+      if (!hlp::ckks::rns_below(ctx, ct + j * poly, level)) return HLP_E_VALUE_OUT_OF_RANGE;
+    }
+  }
+  return HLP_OK;
+}
+
+hlp_status check_level(const hlp_ckks_context *ctx, uint32_t level, const void *out) {
+  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  return HLP_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+size_t hlp_ckks_kswitch_key_words(const hlp_ckks_context *ctx) { return ctx == nullptr ? 0 : key_words(ctx); }
+
+hlp_status hlp_ckks_galois_element(const hlp_ckks_context *ctx, int32_t steps, uint32_t *out) {
+  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  const u64 m = 2 * static_cast<u64>(ctx->n);
+  const u64 slots = ctx->n / 2;
+  if (steps == 0) {
+    *out = static_cast<uint32_t>(m - 1);
+    return HLP_OK;
+  }
+  const u64 magnitude = steps < 0 ? static_cast<u64>(-static_cast<int64_t>(steps)) : static_cast<u64>(steps);
+  if (magnitude >= slots) return HLP_E_INVALID_ARGUMENT;
+  // Left by `steps` is 3^steps; right by |steps| is left by slots - |steps|.
+  u64 e = steps < 0 ? slots - magnitude : magnitude;
+  u64 elt = 1;
+  while (e-- > 0) elt = (elt * 3) & (m - 1);
+  *out = static_cast<uint32_t>(elt);
+  return HLP_OK;
+}
+
+hlp_status hlp_ckks_check_kswitch_key(const hlp_ckks_context *ctx, const uint64_t *key, size_t words) {
+  if (ctx == nullptr || key == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (words != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  const std::size_t poly = static_cast<std::size_t>(ctx->k + 1) * ctx->n;
+  for (std::size_t c = 0; c < 2 * static_cast<std::size_t>(ctx->k); ++c) {
+    if (!hlp::ckks::rns_below(ctx, key + c * poly, ctx->k + 1)) return HLP_E_VALUE_OUT_OF_RANGE;
+  }
+  return HLP_OK;
+}
+
+hlp_status hlp_ckks_keygen_kswitch(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                                   uint32_t galois_elt, const uint8_t *uniform, size_t uniform_bytes,
+                                   const uint8_t *noise, size_t noise_bytes, uint64_t *out, size_t out_words,
+                                   uint32_t flags) {
+  if (ctx == nullptr || secret_key == nullptr || uniform == nullptr || noise == nullptr || out == nullptr) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  const std::size_t n = ctx->n;
+  const uint32_t primes = ctx->k + 1;
+  if (secret_key_words != primes * n) return HLP_E_LENGTH_MISMATCH;
+  if (galois_elt != 0 && !valid_elt(ctx, galois_elt)) return HLP_E_INVALID_ARGUMENT;
+  if (out_words != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  if ((flags & HLP_FLAG_CHECK_INPUT) && !hlp::ckks::rns_below(ctx, secret_key, primes)) return HLP_E_VALUE_OUT_OF_RANGE;
+  const std::size_t stride = hlp::ckks::uniform_bytes(ctx, primes);
+  if (uniform_bytes < ctx->k * stride || noise_bytes < ctx->k * n * hlp::ckks::kNoiseBytesPerCoeff) {
+    return HLP_E_RANDOMNESS_EXHAUSTED;
+  }
+  if (hlp::ckks::overlaps(out, out_words, secret_key, secret_key_words)) return HLP_E_INVALID_ARGUMENT;
+  try {
+    ScratchLease lease(ctx);
+    hlp::ckks::Scratch &s = *lease.get();
+    // The key being switched from, in the scratch's secret buffer (zeroed on release).
+    u64 *from = s.u.data();
+    const hlp::KernelOps &ops = *ctx->ops;
+    if (galois_elt == 0) {
+      for (uint32_t b = 0; b < primes; ++b) {
+        ops.mul_mod(from + b * n, secret_key + b * n, secret_key + b * n, n, ctx->tables[b].modulus);
+      }
+    } else {
+      const uint32_t *table = hlp::ckks::galois_table(ctx, galois_elt).data();
+      for (uint32_t b = 0; b < primes; ++b) {
+        for (std::size_t x = 0; x < n; ++x) from[b * n + x] = secret_key[b * n + table[x]];
+      }
+    }
+    return hlp::ckks::kswitch_keygen(ctx, s, secret_key, from, uniform, stride, noise, out);
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words_given,
+                                const uint64_t *ct, size_t ct_words, uint32_t level, uint64_t *out, size_t out_words,
+                                uint32_t flags) {
+  hlp_status st = check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (key == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  if ((st = check_ct(ctx, ct, ct_words, 3, level, flags)) != HLP_OK) return st;
+  if (out_words != 2 * static_cast<std::size_t>(level) * ctx->n) return HLP_E_LENGTH_MISMATCH;
+  if ((out != ct && hlp::ckks::overlaps(out, out_words, ct, ct_words)) ||
+      hlp::ckks::overlaps(out, out_words, key, key_words_given)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  try {
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
+    hlp::ckks::relinearize_into(ctx, *lease.get(), key, ct, level, out);
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words_given,
+                                 const uint32_t *elts, uint32_t count, const uint64_t *ct, size_t ct_words,
+                                 uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (keys == nullptr || elts == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  for (uint32_t r = 0; r < count; ++r) {
+    if (keys[r] == nullptr || !valid_elt(ctx, elts[r])) return HLP_E_INVALID_ARGUMENT;
+    if (hlp::ckks::overlaps(out, out_words, keys[r], key_words_given)) return HLP_E_INVALID_ARGUMENT;
+  }
+  if ((st = check_ct(ctx, ct, ct_words, 2, level, flags)) != HLP_OK) return st;
+  if (out_words != static_cast<std::size_t>(count) * ct_words) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, ct, ct_words)) return HLP_E_INVALID_ARGUMENT;
+  try {
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
+    if (count == 1) {
+      hlp::ckks::apply_galois_into(ctx, *lease.get(), keys[0], elts[0], ct, level, out);
+    } else {
+      hlp::ckks::apply_galois_hoisted(ctx, *lease.get(), keys, elts, count, ct, level, out);
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_multiply_relin_rescale(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words_given,
+                                           const uint64_t *a, size_t a_words, const uint64_t *b, size_t b_words,
+                                           uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (level < 2 || key == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  if (out_words != 2 * (poly - ctx->n)) return HLP_E_LENGTH_MISMATCH;
+  if ((st = check_ct(ctx, a, a_words, 2, level, flags)) != HLP_OK) return st;
+  if ((st = check_ct(ctx, b, b_words, 2, level, flags)) != HLP_OK) return st;
+  if (hlp::ckks::overlaps(out, out_words, a, a_words) || hlp::ckks::overlaps(out, out_words, b, b_words)) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  try {
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
+    hlp::ckks::Scratch &s = *lease.get();
+    hlp::ckks::ensure_words(s.ks_tmp, 3 * poly);
+    u64 *prod = s.ks_tmp.data();
+    st = hlp_ckks_multiply(ctx, a, a_words, b, b_words, level, prod, 3 * poly, HLP_FLAG_NONE);
+    if (st != HLP_OK) return st;
+    hlp::ckks::relinearize_into(ctx, s, key, prod, level, prod);
+    for (uint32_t j = 0; j < 2; ++j) {
+      hlp::ckks::divide_round_last(ctx, s, prod + j * poly, level - 1, prod + j * poly + (level - 1) * ctx->n,
+                                   level - 1, out + j * (poly - ctx->n), false);
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+}  // extern "C"
