@@ -381,7 +381,7 @@ interface NativeCkksCore {
   checkKswitchKey(key: BigUint64Array): void;
   keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   relinearize(key: BigUint64Array, ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
-  applyGalois(keys: readonly BigUint64Array[], elts: readonly number[], ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  applyGalois(keys: readonly BigUint64Array[], elts: readonly number[], ct: BigUint64Array, level: number, flags: number, outs?: readonly BigUint64Array[]): BigUint64Array[];
   multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dispose(): void;
 }
@@ -807,18 +807,19 @@ export class CkksCore {
 
   /**
    * The automorphisms X → X^elt of one size-2 ciphertext, each switched back to s with its
-   * Galois key; the results back to back (2 · level · n words each). Several elements share
-   * one decomposition of c1 (hoisting); one element computes exactly SEAL's apply_galois.
+   * Galois key: one result (2 · level · n words) per element, in `outs` when given (reused
+   * buffers, distinct, not overlapping an input). Several elements share one decomposition
+   * of c1 (hoisting); one element computes exactly SEAL's apply_galois.
    */
   applyGalois(
     keys: readonly BigUint64Array[],
     galoisElts: readonly number[],
     ciphertext: BigUint64Array,
     level: number,
-    options?: KeySwitchCallOptions,
-  ): BigUint64Array {
+    options?: CkksCallOptions & { readonly outs?: readonly BigUint64Array[] },
+  ): BigUint64Array[] {
     const core = this.#core();
-    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, this.#flags(options), options?.out));
+    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, this.#flags(options), options?.outs));
   }
 
   /** multiply, relinearize and rescale in one call: two size-2 ciphertexts at level ≥ 2 → size 2 at level − 1. */

@@ -321,3 +321,80 @@ test('ckks: bad inputs are typed errors', async () => {
   other.dispose();
   expectCode(() => other.encode(Float64Array.of(1), SCALE, 1), 'INVALID_ARGUMENT');
 });
+
+test('ckks: key switching — relinearize, rotate, conjugate, hoisted rotations and the fused product, at every level', () => {
+  const { core, sk } = keys();
+  const k = core.dataPrimeCount;
+  const keygen = (elt: number): BigUint64Array =>
+    core.generateKswitchKey(sk, elt, bytes(k * core.randomnessBytes('uniform', k + 1)), bytes(k * core.randomnessBytes('noise')));
+  assert.equal(core.kswitchKeyWords, k * 2 * (k + 1) * N);
+  // SEAL's elements: 3^steps mod 2n left, 3^(n/2 - steps) right, 2n - 1 conjugation
+  assert.equal(core.galoisElement(1), 3);
+  assert.equal(core.galoisElement(2), 9);
+  assert.equal(core.galoisElement(0), 2 * N - 1);
+  assert.equal((core.galoisElement(-1) * 3) % (2 * N), 1, '3^(n/2 - 1) is the inverse of 3 in the slot group');
+  const relin = keygen(0);
+  const steps = [1, 5, -2];
+  const galois = steps.map((s) => keygen(core.galoisElement(s)));
+  const conj = keygen(core.galoisElement(0));
+  const a = randomValues(N / 2);
+  const b = randomValues(N / 2);
+  const rot = (v: Float64Array, s: number) => Float64Array.from(v, (_, i) => v[(((i + s) % v.length) + v.length) % v.length]!);
+  for (let L = 1; L <= k; L++) {
+    const ca = encryptOne(L, a);
+    const cb = encryptOne(L, b);
+    const sq = core.relinearize(relin, core.multiply(ca, cb, L), L);
+    assert.equal(sq.length, 2 * L * N);
+    // a product's scale 2^80 needs more than q_0's 60 bits: level 1 is relinearized, not decoded
+    if (L >= 2) assert.ok(maxError(decryptDecode(sq, L, SCALE * SCALE), a.map((x, i) => x * b[i]!)) <= 1e-6, `relinearize at level ${L}`);
+    const one = steps.map((s, r) => core.applyGalois([galois[r]!], [core.galoisElement(s)], ca, L)[0]!);
+    const many = core.applyGalois(galois, steps.map((s) => core.galoisElement(s)), ca, L);
+    steps.forEach((s, r) => {
+      assert.ok(maxError(decryptDecode(one[r]!, L), rot(a, s)) <= 2e-5, `rotate ${s} at level ${L}`);
+      assert.ok(maxError(decryptDecode(many[r]!, L), rot(a, s)) <= 2e-5, `hoisted rotate ${s} at level ${L}`);
+    });
+    // CKKS slots hold real values here, so conjugation leaves them as they are
+    assert.ok(maxError(decryptDecode(core.applyGalois([conj], [2 * N - 1], ca, L)[0]!, L), a) <= 2e-5, `conjugate at level ${L}`);
+    if (L >= 2) {
+      const fused = core.multiplyRelinRescale(relin, ca, cb, L);
+      const composed = core.rescale(core.relinearize(relin, core.multiply(ca, cb, L), L), L);
+      assert.deepEqual(fused, composed, `fused product at level ${L} equals the three calls`);
+      // a reused result buffer gets the same words
+      const out = new BigUint64Array(fused.length).fill(7n);
+      assert.equal(core.multiplyRelinRescale(relin, ca, cb, L, { out }), out);
+      assert.deepEqual(out, fused);
+    }
+  }
+});
+
+test('ckks: key switching refuses bad keys, elements, shapes and buffers with typed errors', () => {
+  const { core, sk } = keys();
+  const k = core.dataPrimeCount;
+  const uniform = bytes(k * core.randomnessBytes('uniform', k + 1));
+  const noise = bytes(k * core.randomnessBytes('noise'));
+  const key = core.generateKswitchKey(sk, 3, uniform, noise);
+  const ct = encryptOne(k, randomValues(8));
+  expectCode(() => core.galoisElement(N / 2), 'INVALID_ARGUMENT');
+  expectCode(() => core.galoisElement(-N / 2), 'INVALID_ARGUMENT');
+  expectCode(() => core.generateKswitchKey(sk, 4, uniform, noise), 'INVALID_ARGUMENT'); // even element
+  expectCode(() => core.generateKswitchKey(sk, 2 * N + 1, uniform, noise), 'INVALID_ARGUMENT');
+  expectCode(() => core.generateKswitchKey(sk, 3, uniform.subarray(1), noise), 'RANDOMNESS_EXHAUSTED');
+  expectCode(() => core.generateKswitchKey(sk, 3, uniform, noise.subarray(8)), 'RANDOMNESS_EXHAUSTED');
+  expectCode(() => core.applyGalois([key], [3], ct, k + 1), 'INVALID_ARGUMENT');
+  expectCode(() => core.applyGalois([key], [4], ct, k), 'INVALID_ARGUMENT');
+  expectCode(() => core.applyGalois([key.subarray(8)], [3], ct, k), 'LENGTH_MISMATCH');
+  expectCode(() => core.applyGalois([key], [3, 5], ct, k), 'INVALID_ARGUMENT');
+  expectCode(() => core.applyGalois([key], [3], ct.subarray(8), k), 'LENGTH_MISMATCH');
+  expectCode(() => core.relinearize(key, ct, k), 'LENGTH_MISMATCH'); // size 2 is not a product
+  const same = new BigUint64Array(ct.length);
+  expectCode(() => core.applyGalois([key, key], [3, 3], ct, k, { outs: [same, same] }), 'INVALID_ARGUMENT');
+  expectCode(() => core.applyGalois([key], [3], ct, k, { outs: [ct] }), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyRelinRescale(key, ct, ct, k, { out: new BigUint64Array(3) }), 'INVALID_ARGUMENT');
+  const bad = Uint8Array.from(new Uint8Array(ct.buffer));
+  bad.fill(0xff, 0, 64);
+  expectCode(() => core.applyGalois([key], [3], new BigUint64Array(bad.buffer), k), 'VALUE_OUT_OF_RANGE');
+  const badKey = key.slice();
+  badKey[0] = 0xffffffffffffffffn;
+  expectCode(() => core.checkKswitchKey(badKey), 'VALUE_OUT_OF_RANGE');
+  core.checkKswitchKey(key);
+});

@@ -127,6 +127,7 @@ export const CkksCliOptions = z.object({
   out: z.string().min(1).optional(),
   quick: z.boolean().optional(),
   prompt: z.boolean().optional(),
+  keySwitching: z.boolean().optional(),
   symmetricPrng: z.enum(['shake256', 'aes256ctr']).optional(),
   pairWith: z.string().min(1).optional(),
   pairs: z.number().int().min(2).max(500).optional(),

@@ -1080,8 +1080,9 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // applyGalois(keys: BigUint64Array[], elts: number[], ct (size 2), level, flags, out?): the
-  // results back to back; more than one element shares one decomposition.
+  // applyGalois(keys: BigUint64Array[], elts: number[], ct (size 2), level, flags, outs?):
+  // one result per element (in `outs` when given); more than one element shares one
+  // decomposition.
   Napi::Value ApplyGalois(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -1101,12 +1102,22 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[2], "ciphertext");
     const uint32_t level = Level(env, info[3], 1, "applyGalois");
     const uint32_t flags = to_u32(info[4], "flags");
-    auto out = out_u64(env, info[5], static_cast<std::size_t>(count) * 2 * Poly(level));
+    const bool given = !info[5].IsUndefined() && !info[5].IsNull();
+    if (given && (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != count)) {
+      throw_invalid(env, "outs must be an array with one buffer per element");
+    }
+    Napi::Array results = given ? info[5].As<Napi::Array>() : Napi::Array::New(env, count);
+    std::vector<uint64_t *> out_ptrs(count);
+    for (uint32_t r = 0; r < count; ++r) {
+      auto out = out_u64(env, given ? results.Get(r) : env.Undefined(), 2 * Poly(level));
+      if (!given) results.Set(r, out);
+      out_ptrs[r] = out.Data();
+    }
     ckks_check(env,
                hlp_ckks_apply_galois(ctx, key_ptrs.data(), KeyWords(), elt_values.data(), count, ct.Data(),
-                                     ct.ElementLength(), level, out.Data(), out.ElementLength(), flags),
+                                     ct.ElementLength(), level, out_ptrs.data(), 2 * Poly(level), flags),
                "applyGalois");
-    return out;
+    return results;
   }
 
   // multiplyRelinRescale(key, a, b, level, flags, out?) -> size 2 at level - 1

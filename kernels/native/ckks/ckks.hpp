@@ -283,10 +283,9 @@ void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, c
 // The automorphism X -> X^elt and a key switch back to s; out must not overlap ct.
 void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
                        uint32_t level, u64 *out);
-// `count` automorphisms of one ciphertext sharing one decomposition; out holds count
-// ciphertexts back to back.
+// `count` automorphisms of one ciphertext sharing one decomposition, into outs[r].
 void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
-                          uint32_t count, const u64 *ct, uint32_t level, u64 *out);
+                          uint32_t count, const u64 *ct, uint32_t level, u64 *const *outs);
 // A key-switching key from new_key (NTT form, key level) to sk: k components of two
 // key-level polynomials; component j reads uniform + j * uniform_stride and noise + j * 8n.
 hlp_status kswitch_keygen(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, const u64 *new_key,

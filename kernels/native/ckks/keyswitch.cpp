@@ -165,14 +165,14 @@ void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, 
 }
 
 void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
-                          uint32_t count, const u64 *ct, uint32_t level, u64 *out) {
+                          uint32_t count, const u64 *ct, uint32_t level, u64 *const *outs) {
   const std::size_t n = ctx->n;
   const std::size_t poly = static_cast<std::size_t>(level) * n;
   prepare(ctx, s, level, true);
   decompose(ctx, s, ct + poly, level, s.ks_digits.data());
   for (uint32_t r = 0; r < count; ++r) {
     const uint32_t *table = galois_table(ctx, elts[r]).data();
-    u64 *dst = out + 2 * poly * r;
+    u64 *dst = outs[r];
     for (uint32_t b = 0; b < level; ++b) permute(ct + b * n, table, n, dst + b * n);
     inner_product(ctx, s, s.ks_digits.data(), table, keys[r], level, s.ks_acc.data());
     mod_down(ctx, s, s.ks_acc.data(), level, dst, dst + poly, false);
@@ -334,24 +334,30 @@ hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key
 
 hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words_given,
                                  const uint32_t *elts, uint32_t count, const uint64_t *ct, size_t ct_words,
-                                 uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_level(ctx, level, out);
+                                 uint32_t level, uint64_t *const *outs, size_t out_words, uint32_t flags) {
+  if (outs == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  hlp_status st = check_level(ctx, level, outs[0]);
   if (st != HLP_OK) return st;
-  if (keys == nullptr || elts == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  if (keys == nullptr || elts == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
-  for (uint32_t r = 0; r < count; ++r) {
-    if (keys[r] == nullptr || !valid_elt(ctx, elts[r])) return HLP_E_INVALID_ARGUMENT;
-    if (hlp::ckks::overlaps(out, out_words, keys[r], key_words_given)) return HLP_E_INVALID_ARGUMENT;
-  }
   if ((st = check_ct(ctx, ct, ct_words, 2, level, flags)) != HLP_OK) return st;
-  if (out_words != static_cast<std::size_t>(count) * ct_words) return HLP_E_LENGTH_MISMATCH;
-  if (hlp::ckks::overlaps(out, out_words, ct, ct_words)) return HLP_E_INVALID_ARGUMENT;
+  if (out_words != ct_words) return HLP_E_LENGTH_MISMATCH;
+  for (uint32_t r = 0; r < count; ++r) {
+    if (keys[r] == nullptr || outs[r] == nullptr || !valid_elt(ctx, elts[r])) return HLP_E_INVALID_ARGUMENT;
+    if (hlp::ckks::overlaps(outs[r], out_words, keys[r], key_words_given) ||
+        hlp::ckks::overlaps(outs[r], out_words, ct, ct_words)) {
+      return HLP_E_INVALID_ARGUMENT;
+    }
+    for (uint32_t q = 0; q < r; ++q) {
+      if (hlp::ckks::overlaps(outs[r], out_words, outs[q], out_words)) return HLP_E_INVALID_ARGUMENT;
+    }
+  }
   try {
     ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
     if (count == 1) {
-      hlp::ckks::apply_galois_into(ctx, *lease.get(), keys[0], elts[0], ct, level, out);
+      hlp::ckks::apply_galois_into(ctx, *lease.get(), keys[0], elts[0], ct, level, outs[0]);
     } else {
-      hlp::ckks::apply_galois_hoisted(ctx, *lease.get(), keys, elts, count, ct, level, out);
+      hlp::ckks::apply_galois_hoisted(ctx, *lease.get(), keys, elts, count, ct, level, outs);
     }
     return HLP_OK;
   } catch (const std::bad_alloc &) {

@@ -24,6 +24,7 @@ import { Bench } from 'tinybench';
 import { LabError } from '../errors.js';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
 import { CKKS_BACKENDS, type CkksBackendName, type CkksPresetN } from '../options.js';
+import { KSWITCH_METRIC_ORDER, kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from './ckks-kswitch.js';
 import { SAMPLES_CAP, type ProgressEvent } from './kernels.js';
 import { MAX_SLOWDOWN, SLOWDOWN_ENV, measure, parseSlowdown, slowdownFor, spendSlowdown } from './measure.js';
 
@@ -81,6 +82,7 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
   'ckks.add',
   'ckks.multiply_plain',
   'ckks.rescale',
+  ...KSWITCH_METRIC_ORDER,
   'ckks.ciphertext_bytes',
   'ckks.prompt_encrypt',
   'ckks.gpu_pool_efficiency',
@@ -88,6 +90,7 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
 
 export type CkksCase =
   | { readonly kind: 'op'; readonly name: CkksOp; readonly key?: KeyKindLabel }
+  | KswitchCase
   | { readonly kind: 'bytes'; readonly name: 'ckks.ciphertext_bytes'; readonly key: KeyKindLabel }
   | {
       readonly kind: 'prompt';
@@ -125,6 +128,8 @@ export interface CkksBenchOptions {
   /** Warm-up budget per case, ms (default timeMs / 5). */
   readonly warmupMs?: number;
   readonly quick?: boolean;
+  /** Run the key-switching cases (relinearize, rotate, fused product, hoisted rotations; default true). */
+  readonly keySwitching?: boolean;
   /** Run the prompt-scale benchmark (default true). */
   readonly prompt?: boolean;
   /** How the native backend expands symmetric seeds (default shake256, SEAL-compatible). */
@@ -328,6 +333,7 @@ export function ckksCaseLabels(c: CkksCase, backend: CkksBackendName, n: number)
     const labels: Labels = { backend, tokens: PROMPT_TOKENS, threads: c.threads, key: c.key };
     return c.device ? { ...labels, device: c.device } : labels;
   }
+  if (c.kind === 'kswitch') return c.rotations === undefined ? { backend, n } : { backend, n, rotations: c.rotations };
   return c.key === undefined ? { backend, n } : { backend, n, key: c.key };
 }
 
@@ -426,6 +432,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     note(`${SLOWDOWN_ENV}=${slowdown}: matching cases are made slower on purpose (for testing the gate)`);
   }
   const quick = options.quick ?? false;
+  const keySwitching = options.keySwitching ?? true;
   const symmetricPrng = options.symmetricPrng ?? 'shake256';
   const timeMs = options.timeMs ?? (quick ? CKKS_QUICK_TIME_MS : CKKS_DEFAULT_TIME_MS);
   const warmupMs = options.warmupMs ?? Math.max(1, Math.round(timeMs / 5));
@@ -488,7 +495,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
   const plans: Plan[] = [];
   for (const backend of backends) {
     for (const n of ns) {
-      const cases: CkksCase[] = [...OP_CASES];
+      const cases: CkksCase[] = [...OP_CASES, ...(keySwitching ? kswitchCases(quick) : [])];
       if (n === promptN) {
         for (const threads of threadsFor(backend))
           for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
@@ -514,7 +521,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     const params = presetParams(plan.n);
     const backend = await createBackend(plan.backend, params, mod, symmetricPrng);
     try {
-      backend.generateKeys({ relin: false });
+      backend.generateKeys(keySwitching ? { relin: true, galoisSteps: kswitchSteps(quick) } : { relin: false });
       const ms = performance.now() - t0;
       setup.push({ backend: plan.backend, n: plan.n, ms: Math.round(ms) });
       options.info?.(`${plan.backend} n=${plan.n}: context and keys in ${formatNs(ms * 1e6)}`);
@@ -534,6 +541,11 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
           const samples = await measure(opFunction(c, fixture), { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
           metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples, keep: samplesCap });
+        } else if (c.kind === 'kswitch') {
+          const { run, perCall } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
+          const samples = await measure(run, { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
+          if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
+          metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
         } else if (c.kind === 'bytes') {
           metric = makeMetric({ name: c.name, unit: 'bytes', better: 'lower', labels, samples: [serializedSize(fixture, c.key)] });
         } else {

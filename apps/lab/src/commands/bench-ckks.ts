@@ -67,6 +67,7 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
     timeMs: opts.time,
     quick,
     prompt: opts.prompt ?? true,
+    keySwitching: opts.keySwitching ?? true,
     ...(opts.symmetricPrng ? { symmetricPrng: opts.symmetricPrng } : {}),
     progress: progressPrinter(io),
     note: (line) => io.stderr.write(`note: ${line}\n`),

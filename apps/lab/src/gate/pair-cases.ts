@@ -209,7 +209,7 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
             cases.push({ kind: 'timed', name: c.name, labels, unit: 'ns', run: { baseline: opFunction(c, fixtures.baseline), current: opFunction(c, fixtures.current) }, async: false });
           } else if (c.kind === 'bytes') {
             cases.push({ kind: 'size', name: c.name, labels, unit: 'bytes', value: { baseline: () => serializedSize(fixtures.baseline, c.key), current: () => serializedSize(fixtures.current, c.key) } });
-          } else {
+          } else if (c.kind === 'prompt') {
             vectors ??= promptVectors(fixtures.current.backend.slotCount);
             const parts = splitVectors(vectors, o.promptChunks);
             const symmetric = c.key === 'secret';

@@ -351,12 +351,12 @@ hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key
                                 const uint64_t *ct, size_t ct_words, uint32_t level, uint64_t *out, size_t out_words,
                                 uint32_t flags);
 /* `count` automorphisms X -> X^elts[r] of one size-2 ciphertext, each switched back to s with
- * keys[r]; out holds count ciphertexts back to back. count = 1 computes exactly SEAL's
- * apply_galois; count > 1 shares one decomposition of c1 among them (hoisting), equal to
- * SEAL's up to key-switching noise. */
+ * keys[r], into outs[r] (out_words = ct_words each, distinct). count = 1 computes exactly
+ * SEAL's apply_galois; count > 1 shares one decomposition of c1 among them (hoisting),
+ * equal to SEAL's up to key-switching noise. */
 hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words,
                                  const uint32_t *elts, uint32_t count, const uint64_t *ct, size_t ct_words,
-                                 uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);
+                                 uint32_t level, uint64_t *const *outs, size_t out_words, uint32_t flags);
 /* multiply, relinearize and rescale in one call: two size-2 ciphertexts at level >= 2 ->
  * a size-2 ciphertext at level - 1 (scale a b / q_{level-1}). */
 hlp_status hlp_ckks_multiply_relin_rescale(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words,

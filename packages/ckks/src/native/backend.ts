@@ -717,7 +717,7 @@ export class NativeBackend implements CkksBackend {
     let data = x.data();
     for (const r of plan) {
       const input = data;
-      data = this.#native('rotate', () => this.#core.applyGalois([r.key.data], [r.elt], input, x.level + 1, this.#check));
+      data = this.#native('rotate', () => this.#core.applyGalois([r.key.data], [r.elt], input, x.level + 1, this.#check)[0]!);
     }
     return this.#wrapCt(data, x.level, x.scale, 2);
   }
@@ -738,12 +738,11 @@ export class NativeBackend implements CkksBackend {
         else results[index] = this.rotate(x, s);
       });
       if (hoisted.length > 0) {
-        const words = 2 * (x.level + 1) * this.params.n;
         const data = this.#native('rotateMany', () =>
           this.#core.applyGalois(hoisted.map((h) => h.key), hoisted.map((h) => h.elt), x.data(), x.level + 1, this.#check),
         );
         hoisted.forEach((h, r) => {
-          results[h.index] = this.#wrapCt(data.subarray(r * words, (r + 1) * words), x.level, x.scale, 2);
+          results[h.index] = this.#wrapCt(data[r]!, x.level, x.scale, 2);
         });
       }
       return results as CiphertextHandle[];

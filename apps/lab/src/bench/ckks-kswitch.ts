@@ -1,0 +1,94 @@
+/**
+ * The key-switching cases of `hlp bench ckks`: relinearization, one rotation, multiply +
+ * relinearize + rescale, and hoisted rotations of one ciphertext (per rotation, for batches of
+ * 8, 16 and 32). Both backends run them; the native backend's fused product and hoisting are
+ * used when the loaded @hlp/ckks has them, and the seal backend composes the same result from
+ * its single operations, so each pair of figures is the same work.
+ *
+ * They are not among the merge gate's paired cases: a checkout from before native key
+ * switching would time node-seal on the reference side.
+ */
+import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
+
+export type KswitchOp = 'ckks.relinearize' | 'ckks.rotate' | 'ckks.mul_relin_rescale' | 'ckks.rotate_hoisted';
+
+export interface KswitchCase {
+  readonly kind: 'kswitch';
+  readonly name: KswitchOp;
+  /** ckks.rotate_hoisted: rotations per call (the metric is per rotation). */
+  readonly rotations?: number;
+}
+
+export const KSWITCH_METRIC_ORDER: readonly KswitchOp[] = ['ckks.relinearize', 'ckks.rotate', 'ckks.mul_relin_rescale', 'ckks.rotate_hoisted'];
+
+/** Hoisted batch sizes: quick mode times the smallest only. */
+export function hoistedBatches(quick: boolean): number[] {
+  return quick ? [8] : [8, 16, 32];
+}
+
+export function kswitchCases(quick: boolean): KswitchCase[] {
+  return [
+    { kind: 'kswitch', name: 'ckks.relinearize' },
+    { kind: 'kswitch', name: 'ckks.rotate' },
+    { kind: 'kswitch', name: 'ckks.mul_relin_rescale' },
+    ...hoistedBatches(quick).map((rotations): KswitchCase => ({ kind: 'kswitch', name: 'ckks.rotate_hoisted', rotations })),
+  ];
+}
+
+/** The Galois steps the cases rotate by: 1 … the largest batch. */
+export function kswitchSteps(quick: boolean): number[] {
+  const most = Math.max(...hoistedBatches(quick));
+  return Array.from({ length: most }, (_, i) => i + 1);
+}
+
+interface FusedProduct {
+  multiplyRelinRescale(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
+}
+
+function hasFusedProduct(b: CkksBackend): b is CkksBackend & FusedProduct {
+  return typeof (b as Partial<FusedProduct>).multiplyRelinRescale === 'function';
+}
+
+/** The timed call of a case and how many operations one call performs. */
+export function kswitchFunction(
+  c: KswitchCase,
+  backend: CkksBackend,
+  a: CiphertextHandle,
+  b: CiphertextHandle,
+  steps: readonly number[],
+): { run: () => void; perCall: number } {
+  switch (c.name) {
+    case 'ckks.relinearize': {
+      const square = backend.multiply(a, b);
+      return { run: () => backend.relinearize(square).dispose(), perCall: 1 };
+    }
+    case 'ckks.rotate': {
+      // Through the same keys as the hoisted batches, so neither side has its key in cache alone.
+      let next = 0;
+      return { run: () => backend.rotate(a, steps[next++ % steps.length]!).dispose(), perCall: 1 };
+    }
+    case 'ckks.mul_relin_rescale': {
+      if (hasFusedProduct(backend)) return { run: () => backend.multiplyRelinRescale(a, b).dispose(), perCall: 1 };
+      return {
+        run: () => {
+          const product = backend.multiply(a, b);
+          const relinearized = backend.relinearize(product);
+          product.dispose();
+          backend.rescaleToNext(relinearized).dispose();
+          relinearized.dispose();
+        },
+        perCall: 1,
+      };
+    }
+    case 'ckks.rotate_hoisted': {
+      const count = c.rotations ?? 8;
+      const steps = Array.from({ length: count }, (_, i) => i + 1);
+      return {
+        run: () => {
+          for (const h of backend.rotateMany(a, steps)) h.dispose();
+        },
+        perCall: count,
+      };
+    }
+  }
+}
