@@ -48,6 +48,18 @@ const OPS_WITHOUT_KEY = ['ckks.encode', 'ckks.decrypt', 'ckks.decode', 'ckks.ser
 const OPS_WITH_KEY = ['ckks.encrypt', 'ckks.encode_encrypt'];
 
 function assertOpMetrics(doc: RunResult, backend: string, n: number): void {
+  for (const [name, extra] of [
+    ['ckks.relinearize', {}],
+    ['ckks.rotate', {}],
+    ['ckks.mul_relin_rescale', {}],
+    ['ckks.rotate_hoisted', { rotations: 8 }],
+  ] as const) {
+    const m = doc.metrics.find((x) => x.name === name && x.labels['backend'] === backend && x.labels['n'] === n);
+    assert.ok(m, `${name} ${backend} n=${n} missing`);
+    assert.deepEqual(m.labels, { backend, n, ...extra });
+    assert.equal(m.unit, 'ns');
+    assert.ok(m.summary.median > 0, `${name} median ${m.summary.median}`);
+  }
   for (const name of OPS_WITHOUT_KEY) {
     const m = doc.metrics.find((x) => x.name === name && x.labels['backend'] === backend && x.labels['n'] === n);
     assert.ok(m, `${name} ${backend} n=${n} missing`);
@@ -99,7 +111,7 @@ describe('hlp bench ckks', () => {
     assert.ok(file, `no run file in ${runsDir}: ${files.join(', ')}`);
     assert.ok(r.stderr.includes(`wrote ${join(runsDir, file)}`), r.stderr);
     assert.deepEqual(await readRun(join(runsDir, file)), doc);
-    assert.match(r.stderr, /\[\s*1\/13\] ckks\.encode backend=seal n=8192/); // progress on stderr
+    assert.match(r.stderr, /\[\s*1\/17\] ckks\.encode backend=seal n=8192/); // progress on stderr
     assert.match(r.stderr, /vs seal/); // the table goes to stderr under --json
     assert.match(r.stderr, /native vs seal, ckks\.encode_encrypt key=public/);
   });
@@ -130,8 +142,9 @@ describe('hlp bench ckks', () => {
 
   it('without --json prints the table and the headline on stdout', async () => {
     const out = join(runsDir, 'nested', 'seal.json');
-    const r = await hlp(['bench', 'ckks', '--backend', 'seal', '--quick', '--no-prompt', '--time', '5', '--out', out]);
+    const r = await hlp(['bench', 'ckks', '--backend', 'seal', '--quick', '--no-prompt', '--no-key-switching', '--time', '5', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(!(await readRun(out)).metrics.some((m) => m.name === 'ckks.rotate' || m.name === 'ckks.relinearize'), '--no-key-switching');
     assert.match(r.stdout, /ckks\.encode_encrypt\s+backend=seal n=8192 key=public/);
     assert.match(r.stdout, /ckks\.ciphertext_bytes\s+backend=seal n=8192 key=secret/);
     assert.match(r.stdout, /one serialized ciphertext/);
