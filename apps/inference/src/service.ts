@@ -2,10 +2,10 @@
  * The inference service's state, without HTTP: parameters, backends, workload runners, the key
  * registry and the evaluation queue.
  *
- * Backends: `affine` runs on the configured backend (native by default, seal when native is
- * missing); `projection` and `mlp` need rotations and relinearization, which only the seal
- * backend has, so they always run on seal. The seal backend holds the evaluation keys of one key
- * set at a time (the last one used); switching sets re-imports them from the registry.
+ * Backend: every workload runs on the configured backend (native by default, with its own key
+ * switching; seal when asked for, or when the native addon is missing). It holds the evaluation
+ * keys of one key set at a time (the last one used); switching sets re-imports them from the
+ * registry.
  *
  * Evaluations are synchronous CKKS work; they run one at a time from a bounded FIFO (QUEUE_FULL
  * beyond it), yielding to the event loop between requests.
@@ -83,7 +83,7 @@ export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?:
 export interface ServiceOptions {
   /** Preset ring degree (default 8192: {60,40,40,60}, scale 2^40, depth 2). */
   readonly n?: PresetDegree;
-  /** Backend for `affine` (default native, falling back to seal). */
+  /** Backend of every workload (default native, falling back to seal). */
   readonly backend?: BackendChoice;
   readonly workloadSeed?: number;
   /** Enabled workloads (default all three). */
@@ -168,8 +168,7 @@ export class InferenceService {
 
   private constructor(
     readonly params: CkksParams,
-    readonly seal: CkksBackend,
-    readonly affineBackend: CkksBackend,
+    readonly backend: CkksBackend,
     private readonly masks: MaskStore,
     readonly seed: number,
     private readonly options: ServiceOptions,
@@ -206,18 +205,18 @@ export class InferenceService {
     const seed = options.workloadSeed ?? undefined;
     const enabled = options.workloads ?? (['affine', 'projection', 'mlp'] as const);
     const choice = options.backend ?? 'native';
-    const seal = await createSealBackend(params);
-    let affineBackend: CkksBackend = seal;
-    if (enabled.includes('affine') && choice === 'native') {
+    let backend: CkksBackend | undefined;
+    if (choice === 'native') {
       const r = await createBackend('native', params);
       if (r.fallback) {
         r.backend.dispose();
-        log('warn', `affine runs on the seal backend: ${r.fallback}`);
-      } else affineBackend = r.backend;
+        log('warn', `workloads run on the seal backend: ${r.fallback}`);
+      } else backend = r.backend;
     }
-    const masks = new MaskStore(seal);
+    backend ??= await createSealBackend(params);
+    const masks = new MaskStore(backend);
     const wseed = seed === undefined ? {} : { seed };
-    const svc = new InferenceService(params, seal, affineBackend, masks, seed ?? DEFAULT_SEED, options);
+    const svc = new InferenceService(params, backend, masks, seed ?? DEFAULT_SEED, options);
     try {
       await svc.openCaches();
     } catch (e) {
@@ -228,9 +227,9 @@ export class InferenceService {
     const k = options.outputs ?? 64;
     for (const name of enabled) {
       let runner: Runner;
-      if (name === 'affine') runner = new AffineRunner(affineBackend, new AffineWorkload(wseed));
-      else if (name === 'projection') runner = new ProjectionRunner(seal, new ProjectionWorkload({ ...wseed, outputs: k }), masks);
-      else runner = new ProjectionRunner(seal, new MlpWorkload({ ...wseed, outputs: k }), masks);
+      if (name === 'affine') runner = new AffineRunner(backend, new AffineWorkload(wseed));
+      else if (name === 'projection') runner = new ProjectionRunner(backend, new ProjectionWorkload({ ...wseed, outputs: k }), masks);
+      else runner = new ProjectionRunner(backend, new MlpWorkload({ ...wseed, outputs: k }), masks);
       if (runner.depth > params.maxLevel) {
         svc.dispose();
         throw new ProtocolError(
@@ -283,12 +282,12 @@ export class InferenceService {
     }
   }
 
-  /** Import a key set's evaluation keys into the seal backend (unless it holds them already). */
+  /** Import a key set's evaluation keys into the backend (unless it holds them already). */
   private activate(set: KeySet): void {
     if (this.activeKeyId === set.id) return;
     for (const kind of ['public', 'relin', 'galois'] as const) {
       const bytes = set.keys.get(kind);
-      if (bytes) this.seal.importKey(kind, bytes);
+      if (bytes) this.backend.importKey(kind, bytes);
     }
     this.activeKeyId = set.id;
   }
@@ -475,7 +474,6 @@ export class InferenceService {
   dispose(): void {
     for (const r of this.runners.values()) r.dispose();
     this.masks.dispose();
-    if (this.affineBackend !== this.seal) this.affineBackend.dispose();
-    this.seal.dispose();
+    this.backend.dispose();
   }
 }

@@ -243,7 +243,7 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--host <host>', 'address both listen on', '127.0.0.1')
     .option('--port <port>', 'proxy port (0: a free one)', '0')
     .option('--inference-port <port>', 'inference service port (0: a free one)', '0')
-    .addOption(new Option('--backend <name>', 'CKKS backend for encryption (proxy) and affine (service)').choices(['native', 'seal']).default('native'))
+    .addOption(new Option('--backend <name>', 'CKKS backend of the proxy (encryption) and of the inference service (every workload)').choices(['native', 'seal']).default('native'))
     .option('--workload-seed <n>', 'seed of the server-owned workload weights')
     .option('--workloads <list>', `workloads to serve (${WORKLOADS.join(',')}; default all)`)
     .option('--token <token>', 'service-to-service bearer token (default $HLP_SERVICE_TOKEN or a random one)')
