@@ -194,6 +194,13 @@ inline bool overlaps(const void *a, std::size_t a_words, const void *b, std::siz
 // is below its modulus.
 bool rns_below(const hlp_ckks_context *ctx, const u64 *data, uint32_t blocks);
 
+// Shape checks of the evaluation calls (evaluate.cpp): `size` polynomials (1..3) of `level`
+// blocks, every residue below its prime with HLP_FLAG_CHECK_INPUT; level in 1..k and a
+// non-null output.
+hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
+                      uint32_t level, uint32_t flags);
+hlp_status check_level(const hlp_ckks_context *ctx, uint32_t level, const void *out);
+
 // SEAL's divide_and_round_q_last_ntt, generalised: out[b] = (in[b] - r) q_t^-1 mod q_b for
 // the first `blocks` primes b, where r is the centred residue of `last` (NTT form, mod q_t,
 // t > every b). `accumulate` adds the result to out instead of storing it. Rescaling

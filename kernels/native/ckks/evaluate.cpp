@@ -14,29 +14,10 @@
 
 using hlp::u64;
 using hlp::ckks::ScratchLease;
+using hlp::ckks::check_level;
+using hlp::ckks::check_poly;
 
 namespace {
-
-// Shape checks shared by the operations: level in range, exact word counts.
-hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
-                      uint32_t level, uint32_t flags) {
-  if (p == nullptr) return HLP_E_INVALID_ARGUMENT;
-  if (size < 1 || size > 3) return HLP_E_INVALID_ARGUMENT;
-  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
-  if (words != poly * size) return HLP_E_LENGTH_MISMATCH;
-  if (flags & HLP_FLAG_CHECK_INPUT) {
-    for (uint32_t j = 0; j < size; ++j) {
-      if (!hlp::ckks::rns_below(ctx, p + j * poly, level)) return HLP_E_VALUE_OUT_OF_RANGE;
-    }
-  }
-  return HLP_OK;
-}
-
-hlp_status check_ctx_level(const hlp_ckks_context *ctx, uint32_t level, const void *out) {
-  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
-  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
-  return HLP_OK;
-}
 
 // Exact alias (same start and length) is allowed for element-wise operations.
 bool bad_alias(const void *out, std::size_t out_words, const void *in, std::size_t in_words) {
@@ -56,7 +37,7 @@ enum class AddOp { kAdd, kSub };
 hlp_status add_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
                    const uint64_t *b, size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out,
                    size_t out_words, uint32_t flags, AddOp op) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, a, a_words, a_size, level, flags)) != HLP_OK) return st;
   if ((st = check_poly(ctx, b, b_words, b_size, level, flags)) != HLP_OK) return st;
@@ -95,6 +76,27 @@ void rescale_poly(const hlp_ckks_context *ctx, hlp::ckks::Scratch &s, const u64 
 namespace hlp {
 namespace ckks {
 
+// Shape checks shared by the operations: level in range, exact word counts.
+hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
+                      uint32_t level, uint32_t flags) {
+  if (p == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (size < 1 || size > 3) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
+  if (words != poly * size) return HLP_E_LENGTH_MISMATCH;
+  if (flags & HLP_FLAG_CHECK_INPUT) {
+    for (uint32_t j = 0; j < size; ++j) {
+      if (!rns_below(ctx, p + j * poly, level)) return HLP_E_VALUE_OUT_OF_RANGE;
+    }
+  }
+  return HLP_OK;
+}
+
+hlp_status check_level(const hlp_ckks_context *ctx, uint32_t level, const void *out) {
+  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  return HLP_OK;
+}
+
 void divide_round_last(const hlp_ckks_context *ctx, Scratch &s, const u64 *in, uint32_t blocks, const u64 *last,
                        uint32_t t, u64 *out, bool accumulate) {
   const std::size_t n = ctx->n;
@@ -132,7 +134,7 @@ extern "C" {
 hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
                             const uint64_t *ciphertext, size_t ciphertext_words, uint32_t size, uint32_t level,
                             uint64_t *plain, size_t plain_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, plain);
+  hlp_status st = check_level(ctx, level, plain);
   if (st != HLP_OK) return st;
   if (secret_key == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (secret_key_words != static_cast<std::size_t>(ctx->k + 1) * ctx->n) return HLP_E_LENGTH_MISMATCH;
@@ -184,7 +186,7 @@ hlp_status hlp_ckks_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a
 
 hlp_status hlp_ckks_negate(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
                            uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, a, a_words, a_size, level, flags)) != HLP_OK) return st;
   if (out_words != a_words) return HLP_E_LENGTH_MISMATCH;
@@ -202,7 +204,7 @@ hlp_status hlp_ckks_negate(const hlp_ckks_context *ctx, const uint64_t *a, size_
 hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t ct_size,
                               const uint64_t *plain, size_t plain_words, uint32_t level, uint64_t *out,
                               size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, ct, ct_words, ct_size, level, flags)) != HLP_OK) return st;
   if ((st = check_poly(ctx, plain, plain_words, 1, level, flags)) != HLP_OK) return st;
@@ -219,7 +221,7 @@ hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, s
 hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
                                    uint32_t ct_size, const uint64_t *plain, size_t plain_words, uint32_t level,
                                    uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, ct, ct_words, ct_size, level, flags)) != HLP_OK) return st;
   if ((st = check_poly(ctx, plain, plain_words, 1, level, flags)) != HLP_OK) return st;
@@ -239,7 +241,7 @@ hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *
 
 hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
                              size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, a, a_words, 2, level, flags)) != HLP_OK) return st;
   if ((st = check_poly(ctx, b, b_words, 2, level, flags)) != HLP_OK) return st;
@@ -271,7 +273,7 @@ hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, siz
 
 hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,
                             uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if (level < 2) return HLP_E_INVALID_ARGUMENT;
   if ((st = check_poly(ctx, ct, ct_words, size, level, flags)) != HLP_OK) return st;
@@ -290,7 +292,7 @@ hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, siz
 
 hlp_status hlp_ckks_mod_switch(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,
                                uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_ctx_level(ctx, level, out);
+  hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if (level < 2) return HLP_E_INVALID_ARGUMENT;
   if ((st = check_poly(ctx, ct, ct_words, size, level, flags)) != HLP_OK) return st;

@@ -216,26 +216,6 @@ bool valid_elt(const hlp_ckks_context *ctx, uint32_t elt) {
   return (elt & 1u) == 1u && static_cast<std::size_t>(elt) < 2 * ctx->n;
 }
 
-// ct: `size` polynomials at `level`, optionally range-checked.
-hlp_status check_ct(const hlp_ckks_context *ctx, const uint64_t *ct, std::size_t words, uint32_t size, uint32_t level,
-                    uint32_t flags) {
-  if (ct == nullptr) return HLP_E_INVALID_ARGUMENT;
-  const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
-  if (words != size * poly) return HLP_E_LENGTH_MISMATCH;
-  if (flags & HLP_FLAG_CHECK_INPUT) {
-    for (uint32_t j = 0; j < size; ++j) {
-      if (!hlp::ckks::rns_below(ctx, ct + j * poly, level)) return HLP_E_VALUE_OUT_OF_RANGE;
-    }
-  }
-  return HLP_OK;
-}
-
-hlp_status check_level(const hlp_ckks_context *ctx, uint32_t level, const void *out) {
-  if (ctx == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
-  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
-  return HLP_OK;
-}
-
 }  // namespace
 
 extern "C" {
@@ -313,11 +293,11 @@ hlp_status hlp_ckks_keygen_kswitch(const hlp_ckks_context *ctx, const uint64_t *
 hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words_given,
                                 const uint64_t *ct, size_t ct_words, uint32_t level, uint64_t *out, size_t out_words,
                                 uint32_t flags) {
-  hlp_status st = check_level(ctx, level, out);
+  hlp_status st = hlp::ckks::check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if (key == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
-  if ((st = check_ct(ctx, ct, ct_words, 3, level, flags)) != HLP_OK) return st;
+  if ((st = hlp::ckks::check_poly(ctx, ct, ct_words, 3, level, flags)) != HLP_OK) return st;
   if (out_words != 2 * static_cast<std::size_t>(level) * ctx->n) return HLP_E_LENGTH_MISMATCH;
   if ((out != ct && hlp::ckks::overlaps(out, out_words, ct, ct_words)) ||
       hlp::ckks::overlaps(out, out_words, key, key_words_given)) {
@@ -336,11 +316,11 @@ hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *co
                                  const uint32_t *elts, uint32_t count, const uint64_t *ct, size_t ct_words,
                                  uint32_t level, uint64_t *const *outs, size_t out_words, uint32_t flags) {
   if (outs == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
-  hlp_status st = check_level(ctx, level, outs[0]);
+  hlp_status st = hlp::ckks::check_level(ctx, level, outs[0]);
   if (st != HLP_OK) return st;
   if (keys == nullptr || elts == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
-  if ((st = check_ct(ctx, ct, ct_words, 2, level, flags)) != HLP_OK) return st;
+  if ((st = hlp::ckks::check_poly(ctx, ct, ct_words, 2, level, flags)) != HLP_OK) return st;
   if (out_words != ct_words) return HLP_E_LENGTH_MISMATCH;
   for (uint32_t r = 0; r < count; ++r) {
     if (keys[r] == nullptr || outs[r] == nullptr || !valid_elt(ctx, elts[r])) return HLP_E_INVALID_ARGUMENT;
@@ -368,14 +348,14 @@ hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *co
 hlp_status hlp_ckks_multiply_relin_rescale(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words_given,
                                            const uint64_t *a, size_t a_words, const uint64_t *b, size_t b_words,
                                            uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
-  hlp_status st = check_level(ctx, level, out);
+  hlp_status st = hlp::ckks::check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if (level < 2 || key == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
   const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
   if (out_words != 2 * (poly - ctx->n)) return HLP_E_LENGTH_MISMATCH;
-  if ((st = check_ct(ctx, a, a_words, 2, level, flags)) != HLP_OK) return st;
-  if ((st = check_ct(ctx, b, b_words, 2, level, flags)) != HLP_OK) return st;
+  if ((st = hlp::ckks::check_poly(ctx, a, a_words, 2, level, flags)) != HLP_OK) return st;
+  if ((st = hlp::ckks::check_poly(ctx, b, b_words, 2, level, flags)) != HLP_OK) return st;
   if (hlp::ckks::overlaps(out, out_words, a, a_words) || hlp::ckks::overlaps(out, out_words, b, b_words)) {
     return HLP_E_INVALID_ARGUMENT;
   }

@@ -372,6 +372,8 @@ export class NativeBackend implements CkksBackend {
    */
   generateKeys(options: KeyGenOptions = {}): void {
     this.#alive();
+    // Bad steps fail before any key is replaced.
+    for (const s of options.galoisSteps ?? []) this.#kswitch.elementOf(s);
     this.#seal.generateKeys({ relin: false });
     this.#kswitch.clear();
     this.#loadSecret(this.#seal.exportKey('secret'));
