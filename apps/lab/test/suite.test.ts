@@ -200,13 +200,16 @@ describe('hlp suite gating', () => {
     assert.equal(slow.code, 1, slow.stdout + slow.stderr);
     // Which of the slowed kernels the first pass suspects depends on the noise beside it (a
     // single run against two pooled ones can leave one inconclusive); that at least one is
-    // suspected, re-measured, and confirmed at about its true ratio does not.
+    // suspected, re-measured, and confirmed does not. The ratio is taken against a baseline
+    // recorded minutes earlier, so CI's other work can move it well away from ×3 either way
+    // (×5.0 once): the bounds below say only that it is a real, several-fold slowdown, the
+    // same width in log terms as the faster half's ×0.1–0.6 around ×0.33.
     assert.match(slow.stderr, /suspected regression\(s\) \([^)]*variant=scalar/);
     assert.match(slow.stderr, /measuring \d+ more times/);
     assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
     const confirmed = [...slow.stdout.matchAll(/regression\s+\S+ \{[^}]*variant=scalar[^}]*\} ×(\d+\.\d+)/g)].map((m) => Number(m[1]));
     assert.ok(confirmed.length >= 1, slow.stdout);
-    for (const ratio of confirmed) assert.ok(ratio >= 2 && ratio < 4.5, `a 3× slowdown confirmed at ×${ratio}`);
+    for (const ratio of confirmed) assert.ok(ratio >= 1.8 && ratio <= 10, `a 3× slowdown confirmed at ×${ratio}`);
     // every gated run left a line for the monthly review
     const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
     assert.ok(history.length >= 2);
