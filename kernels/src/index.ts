@@ -375,6 +375,7 @@ interface NativeCkksCore {
   addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number): BigUint64Array;
   negate(a: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number): BigUint64Array;
+  multiplyPlainAccumulate(cts: readonly BigUint64Array[], plains: readonly BigUint64Array[], level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   galoisElement(steps: number): number;
@@ -733,6 +734,25 @@ export class CkksCore {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext');
     return guarded(() => core.plainOp('multiply', ciphertext, size, plain, level, this.#flags(options)));
+  }
+
+  /**
+   * Σ_t ciphertexts[t] · plains[t] over size-2 ciphertexts and plaintexts of one level in one
+   * pass, each sum reduced once: bit for bit multiplyPlain then add term by term, without a
+   * product per term (the inner loop of a diagonal-method matrix–vector product).
+   */
+  multiplyPlainAccumulate(
+    ciphertexts: readonly BigUint64Array[],
+    plains: readonly BigUint64Array[],
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    this.#level(level);
+    if (ciphertexts.length === 0 || plains.length !== ciphertexts.length) {
+      throw new KernelError('LENGTH_MISMATCH', `${plains.length} plaintexts for ${ciphertexts.length} ciphertexts (one each, at least one)`);
+    }
+    return guarded(() => core.multiplyPlainAccumulate(ciphertexts, plains, level, this.#flags(options), options?.out));
   }
 
   /** Size 2 × size 2 → size 3 (no relinearization; decrypt uses s²); scales multiply. */

@@ -27,6 +27,13 @@ export class CountingEvaluator {
     this.counts.plaintextMultiplications++;
     return this.backend.multiplyPlain(a, p);
   }
+  /** Σ cts[t]·plains[t]: a plaintext multiplication per term, an addition between terms. */
+  multiplyPlainAccumulate(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): CiphertextHandle {
+    const sum = this.backend.multiplyPlainAccumulate(cts, plains);
+    this.counts.plaintextMultiplications += cts.length;
+    this.counts.additions += cts.length - 1;
+    return sum;
+  }
   multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
     this.counts.ciphertextMultiplications++;
     return this.backend.multiply(a, b);

@@ -329,14 +329,18 @@ export class ProjectionRunner implements Runner {
         let acc: CiphertextHandle | null = null;
         try {
           for (let g = 0; g < p.giantSteps; g++) {
-            let inner: CiphertextHandle | null = null;
             const row = set.masks[g]!;
-            for (let j = 0; j < p.babySteps; j++) {
-              const mask = row[j];
-              if (!mask) continue;
-              inner = addInto(ev, inner, ev.multiplyPlain(baby[j]!, mask));
-            }
-            if (inner === null) continue;
+            const terms: CiphertextHandle[] = [];
+            const masks: PlaintextHandle[] = [];
+            row.forEach((mask, j) => {
+              if (mask) {
+                terms.push(baby[j]!);
+                masks.push(mask);
+              }
+            });
+            if (terms.length === 0) continue;
+            // Σ_j mask[g][j] ⊙ baby[j] in one call: one pass, each sum reduced once (native).
+            let inner = ev.multiplyPlainAccumulate(terms, masks);
             if (g > 0) {
               const rotated = ev.rotate(inner, g * p.babySteps);
               inner.dispose();

@@ -114,7 +114,7 @@ export function createProgram(io: Io): Command {
     .option('--json', 'print the run document on stdout (and nothing else there)')
     .option('--out <file>', 'write the run document to this file instead of the runs directory')
     .option('--no-prompt', 'skip the prompt-scale benchmark (ckks.prompt_encrypt)')
-    .option('--no-key-switching', 'skip relinearize, rotate, mul_relin_rescale and rotate_hoisted (and their key generation)')
+    .option('--no-key-switching', 'skip relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec (and their key generation)')
     .addOption(
       new Option(
         '--symmetric-prng <prng>',

@@ -616,6 +616,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("addSub", &CkksCoreWrap::AddSub),
                         InstanceMethod("negate", &CkksCoreWrap::Negate),
                         InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
+                        InstanceMethod("multiplyPlainAccumulate", &CkksCoreWrap::MultiplyPlainAccumulate),
                         InstanceMethod("multiply", &CkksCoreWrap::Multiply),
                         InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
                         InstanceMethod("galoisElement", &CkksCoreWrap::GaloisElement),
@@ -979,6 +980,35 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                fn(ctx, ct.Data(), ct.ElementLength(), size, plain.Data(), plain.ElementLength(), level, out.Data(),
                   out.ElementLength(), flags),
                op == "add" ? "addPlain" : "multiplyPlain");
+    return out;
+  }
+
+  // multiplyPlainAccumulate(cts: BigUint64Array[], plains: BigUint64Array[], level, flags, out?)
+  Napi::Value MultiplyPlainAccumulate(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsArray() || !info[1].IsArray()) throw_invalid(env, "ciphertexts and plaintexts must be arrays");
+    Napi::Array cts = info[0].As<Napi::Array>();
+    Napi::Array plains = info[1].As<Napi::Array>();
+    const uint32_t count = cts.Length();
+    if (count == 0 || plains.Length() != count) throw_invalid(env, "one plaintext per ciphertext, at least one");
+    const uint32_t level = Level(env, info[2], 1, "multiplyPlainAccumulate");
+    const uint32_t flags = to_u32(info[3], "flags");
+    std::vector<const uint64_t *> ct_ptrs(count), plain_ptrs(count);
+    for (uint32_t t = 0; t < count; ++t) {
+      Napi::TypedArrayOf<uint64_t> ct = to_u64_array(cts.Get(t), "ciphertext");
+      Napi::TypedArrayOf<uint64_t> plain = to_u64_array(plains.Get(t), "plain");
+      if (ct.ElementLength() != 2 * Poly(level) || plain.ElementLength() != Poly(level)) {
+        ckks_check(env, HLP_E_LENGTH_MISMATCH, "multiplyPlainAccumulate: term " + std::to_string(t));
+      }
+      ct_ptrs[t] = ct.Data();
+      plain_ptrs[t] = plain.Data();
+    }
+    auto out = out_u64(env, info[4], 2 * Poly(level));
+    ckks_check(env,
+               hlp_ckks_multiply_plain_accumulate(ctx, ct_ptrs.data(), plain_ptrs.data(), count, level, out.Data(),
+                                                  out.ElementLength(), flags),
+               "multiplyPlainAccumulate");
     return out;
   }
 

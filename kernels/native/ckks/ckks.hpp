@@ -85,7 +85,6 @@ struct Scratch {
   AlignedVector<u64> ks_digits;  // L (L + 1) n: the decomposition of the target
   AlignedVector<u64> ks_acc;     // 2 (L + 1) n: the inner product with the key
   AlignedVector<u64> ks_tmp;     // 3 L n: intermediate ciphertexts of the fused paths
-  AlignedVector<u64> ks_perm;    // n: one permuted block
 };
 
 // The slot transform of one ring degree: M = n / 2 complex slots, split real/imag
@@ -237,7 +236,30 @@ struct SimdKernels {
   // NaN); *max_abs gets the largest unrounded magnitude.
   bool (*to_integers)(const struct Fft &f, const double *re, const double *im, double factor, i64 *c,
                       double *max_abs);
+  // Two sums of products sharing one factor, each reduced once (exact, so bit for bit what
+  // term-by-term mul_mod and add_mod give): for x < n,
+  //   out0[x] = sum_t a[t][i] * b0[t][x] mod q,  out1[x] = sum_t a[t][i] * b1[t][x] mod q,
+  // i = perm[x] when perm is given (a Galois permutation read in place), x otherwise.
+  // Every input word < q < 2^62. Key switching's inner product (a the digits, b the two key
+  // polynomials) and a plaintext dot product (a the plaintexts, b a ciphertext's c0 and c1).
+  void (*dot2)(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
 };
+
+// Products of words below q that a 128-bit accumulator holding a value below q can take
+// before it must be reduced: q + F (q - 1)^2 < 2^128.
+inline uint32_t dot_fold_terms(u64 q) {
+  const u128 square = static_cast<u128>(q - 1) * (q - 1);
+  const u128 room = ~static_cast<u128>(0) - q;
+  const u128 f = square == 0 ? room : room / square;
+  return f > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(f);
+}
+
+// x mod q for any 128-bit x (barrett_reduce_128 leaves up to 2q for sums beyond q^2).
+inline u64 reduce_128_full(u128 x, const Modulus &m) {
+  const u64 r = barrett_reduce_128(x, m);
+  return r >= m.value ? r - m.value : r;
+}
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
 const SimdKernels &simd();

@@ -239,6 +239,41 @@ hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *
   return HLP_OK;
 }
 
+hlp_status hlp_ckks_multiply_plain_accumulate(const hlp_ckks_context *ctx, const uint64_t *const *cts,
+                                              const uint64_t *const *plains, uint32_t count, uint32_t level,
+                                              uint64_t *out, size_t out_words, uint32_t flags) {
+  hlp_status st = check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (cts == nullptr || plains == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t n = ctx->n;
+  const std::size_t poly = static_cast<std::size_t>(level) * n;
+  if (out_words != 2 * poly) return HLP_E_LENGTH_MISMATCH;
+  for (uint32_t t = 0; t < count; ++t) {
+    if ((st = check_poly(ctx, cts[t], 2 * poly, 2, level, flags)) != HLP_OK) return st;
+    if ((st = check_poly(ctx, plains[t], poly, 1, level, flags)) != HLP_OK) return st;
+    if (hlp::ckks::overlaps(out, out_words, cts[t], 2 * poly) || hlp::ckks::overlaps(out, out_words, plains[t], poly)) {
+      return HLP_E_INVALID_ARGUMENT;
+    }
+  }
+  try {
+    std::vector<const u64 *> terms(3 * static_cast<std::size_t>(count));
+    const u64 **pt = terms.data(), **c0 = pt + count, **c1 = c0 + count;
+    const hlp::ckks::SimdKernels &simd = hlp::ckks::simd();
+    for (uint32_t i = 0; i < level; ++i) {
+      const std::size_t off = static_cast<std::size_t>(i) * n;
+      for (uint32_t t = 0; t < count; ++t) {
+        pt[t] = plains[t] + off;
+        c0[t] = cts[t] + off;
+        c1[t] = cts[t] + poly + off;
+      }
+      simd.dot2(pt, nullptr, c0, c1, count, n, ctx->tables[i].modulus, out + off, out + poly + off);
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
 hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
                              size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
   hlp_status st = check_level(ctx, level, out);

@@ -163,6 +163,163 @@ void correction_avx512(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shou
   if (i < n) scalar_kernels().correction(v + i, n - i, q, inv, inv_shoup, off, m != nullptr ? m + i : nullptr, out + i);
 }
 
+// ---- dot2: sums of products, reduced once --------------------------------------------
+
+// Eight lanes of the shared factor: a[t][x..x+8), or gathered through the permutation.
+inline __m512i dot_load_a(const u64 *at, const uint32_t *perm, std::size_t x) {
+  if (perm == nullptr) return vload(at + x);
+  const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(perm + x));
+  return _mm512_i32gather_epi64(idx, reinterpret_cast<const long long *>(at), 8);
+}
+
+// The full 128-bit products a * b, lane by lane.
+inline void mul_wide(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
+  const __m512i low = vset(0xFFFFFFFFULL);
+  const __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
+  const __m512i p00 = _mm512_mul_epu32(a, b);
+  const __m512i p10 = _mm512_mul_epu32(a_hi, b);
+  const __m512i p01 = _mm512_mul_epu32(a, b_hi);
+  const __m512i p11 = _mm512_mul_epu32(a_hi, b_hi);
+  const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p10, low)),
+                                       _mm512_and_si512(p01, low));
+  hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p10, 32)),
+                        _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(mid, 32)));
+  lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, low));
+}
+
+// (hi, lo) += a * b as 128-bit lanes.
+inline void mac_wide(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
+  __m512i ph, pl;
+  mul_wide(a, b, ph, pl);
+  lo = _mm512_add_epi64(lo, pl);
+  hi = _mm512_add_epi64(hi, ph);
+  hi = _mm512_mask_add_epi64(hi, _mm512_cmplt_epu64_mask(lo, pl), hi, vset(1));
+}
+
+constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: 16 accumulators in registers
+
+// Any q < 2^62: 128-bit lanes, reduced on scalars (a handful of words per product term).
+void dot2_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+  constexpr std::size_t kChunk = 8 * kDotVectors;
+  const uint32_t fold = dot_fold_terms(m.value);
+  alignas(64) u64 h0[kChunk], l0[kChunk], h1[kChunk], l1[kChunk];
+  for (std::size_t base = 0; base < n; base += kChunk) {
+    __m512i ah0[kDotVectors], al0[kDotVectors], ah1[kDotVectors], al1[kDotVectors];
+    for (std::size_t v = 0; v < kDotVectors; ++v) ah0[v] = al0[v] = ah1[v] = al1[v] = _mm512_setzero_si512();
+    uint32_t pending = 0;
+    for (uint32_t t = 0; t < terms; ++t) {
+      if (pending == fold) {
+        for (std::size_t v = 0; v < kDotVectors; ++v) {
+          vstore(h0 + 8 * v, ah0[v]), vstore(l0 + 8 * v, al0[v]), vstore(h1 + 8 * v, ah1[v]), vstore(l1 + 8 * v, al1[v]);
+        }
+        for (std::size_t x = 0; x < kChunk; ++x) {
+          l0[x] = reduce_128_full((static_cast<u128>(h0[x]) << 64) | l0[x], m), h0[x] = 0;
+          l1[x] = reduce_128_full((static_cast<u128>(h1[x]) << 64) | l1[x], m), h1[x] = 0;
+        }
+        for (std::size_t v = 0; v < kDotVectors; ++v) {
+          ah0[v] = ah1[v] = _mm512_setzero_si512();
+          al0[v] = vload(l0 + 8 * v), al1[v] = vload(l1 + 8 * v);
+        }
+        pending = 0;
+      }
+      const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
+      for (std::size_t v = 0; v < kDotVectors; ++v) {
+        const __m512i av = dot_load_a(at, perm, base + 8 * v);
+        mac_wide(av, vload(p0 + 8 * v), ah0[v], al0[v]);
+        mac_wide(av, vload(p1 + 8 * v), ah1[v], al1[v]);
+      }
+      ++pending;
+    }
+    for (std::size_t v = 0; v < kDotVectors; ++v) {
+      vstore(h0 + 8 * v, ah0[v]), vstore(l0 + 8 * v, al0[v]), vstore(h1 + 8 * v, ah1[v]), vstore(l1 + 8 * v, al1[v]);
+    }
+    for (std::size_t x = 0; x < kChunk; ++x) {
+      out0[base + x] = reduce_128_full((static_cast<u128>(h0[x]) << 64) | l0[x], m);
+      out1[base + x] = reduce_128_full((static_cast<u128>(h1[x]) << 64) | l1[x], m);
+    }
+  }
+}
+
+// q < 2^50 with IFMA: each product as its low and high 52 bits, summed in two 64-bit lanes
+// (two instructions a product), and a Barrett step on vectors at the end. With s = bits(q) - 1
+// and V = hi 2^52 + lo the sum, floor(V / 2^s) must fit 52 bits: V < 2^(52+s), which
+// `terms_limit` = 2^(50-s) - 1 products of words below q (< 2^(2s+2)) keep, with room for a
+// folded value below q.
+struct IfmaReduce {
+  __m512i q, two_q, neg_q, mu, mask52;
+  __m128i shift, shift_up;
+  __attribute__((target("avx512ifma"))) __m512i operator()(__m512i hi, __m512i lo) const {
+    const __m512i zero = _mm512_setzero_si512();
+    hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));  // carries of the low halves
+    lo = _mm512_and_si512(lo, mask52);
+    const __m512i c = _mm512_or_si512(_mm512_sll_epi64(hi, shift_up), _mm512_srl_epi64(lo, shift));
+    const __m512i quot = _mm512_madd52hi_epu64(zero, c, mu);
+    __m512i r = _mm512_and_si512(_mm512_madd52lo_epu64(lo, quot, neg_q), mask52);  // < 4q
+    r = vreduce(r, two_q);
+    return vreduce(r, q);
+  }
+};
+
+__attribute__((target("avx512ifma"))) void dot2_ifma(const u64 *const *a, const uint32_t *perm,
+                                                     const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+                                                     std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                                                     uint32_t fold) {
+  const u64 q = m.value;
+  const unsigned s = static_cast<unsigned>(63 - __builtin_clzll(q));
+  IfmaReduce red;
+  red.q = vset(q), red.two_q = vset(2 * q), red.neg_q = vset((u64{1} << 52) - q);
+  red.mu = vset(static_cast<u64>((u128{1} << (s + 52)) / q));
+  red.mask52 = vset((u64{1} << 52) - 1);
+  red.shift = _mm_cvtsi64_si128(static_cast<long long>(s));
+  red.shift_up = _mm_cvtsi64_si128(static_cast<long long>(52 - s));
+  constexpr std::size_t kChunk = 8 * kDotVectors;
+  for (std::size_t base = 0; base < n; base += kChunk) {
+    __m512i ah0[kDotVectors], al0[kDotVectors], ah1[kDotVectors], al1[kDotVectors];
+    for (std::size_t v = 0; v < kDotVectors; ++v) ah0[v] = al0[v] = ah1[v] = al1[v] = _mm512_setzero_si512();
+    uint32_t pending = 0;
+    for (uint32_t t = 0; t < terms; ++t) {
+      if (pending == fold) {
+        for (std::size_t v = 0; v < kDotVectors; ++v) {
+          al0[v] = red(ah0[v], al0[v]), al1[v] = red(ah1[v], al1[v]);
+          ah0[v] = ah1[v] = _mm512_setzero_si512();
+        }
+        pending = 0;
+      }
+      const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
+      for (std::size_t v = 0; v < kDotVectors; ++v) {
+        const __m512i av = dot_load_a(at, perm, base + 8 * v);
+        const __m512i x0 = vload(p0 + 8 * v), x1 = vload(p1 + 8 * v);
+        al0[v] = _mm512_madd52lo_epu64(al0[v], av, x0), ah0[v] = _mm512_madd52hi_epu64(ah0[v], av, x0);
+        al1[v] = _mm512_madd52lo_epu64(al1[v], av, x1), ah1[v] = _mm512_madd52hi_epu64(ah1[v], av, x1);
+      }
+      ++pending;
+    }
+    for (std::size_t v = 0; v < kDotVectors; ++v) {
+      vstore(out0 + base + 8 * v, red(ah0[v], al0[v]));
+      vstore(out1 + base + 8 * v, red(ah1[v], al1[v]));
+    }
+  }
+}
+
+void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+                 uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+  const u64 q = m.value;
+  if (n % (8 * kDotVectors) != 0 || q >= (u64{1} << 62)) {
+    scalar_kernels().dot2(a, perm, b0, b1, terms, n, m, out0, out1);
+    return;
+  }
+  if (q < (u64{1} << 50) && cpu_features().avx512ifma) {
+    const unsigned s = static_cast<unsigned>(63 - __builtin_clzll(q));
+    const uint32_t fold = (u64{1} << (50 - s)) - 1;
+    if (fold >= 2) {
+      dot2_ifma(a, perm, b0, b1, terms, n, m, out0, out1, fold > 4095 ? 4095 : fold);
+      return;
+    }
+  }
+  dot2_wide(a, perm, b0, b1, terms, n, m, out0, out1);
+}
+
 // ---- FFT: stages with half-width h >= 8 run on vectors, h = 4, 2, 1 on scalars -------
 
 void fft_forward_avx512(const Fft &f, double *re, double *im) {
@@ -295,7 +452,8 @@ namespace ckks {
 const SimdKernels &avx512_kernels() {
   static const SimdKernels k{"avx512",           sample_noise_avx512, ternary_raw_avx512,  ternary_select_avx512,
                              signed_to_mod_avx512, below_avx512,      last_block_avx512,   correction_avx512,
-                             fft_forward_avx512,   fft_inverse_avx512, to_integers_avx512};
+                             fft_forward_avx512,   fft_inverse_avx512, to_integers_avx512,
+                             dot2_avx512};
   return k;
 }
 

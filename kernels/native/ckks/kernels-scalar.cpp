@@ -152,12 +152,57 @@ bool to_integers_scalar(const Fft &f, const double *re, const double *im, double
   return in_range;
 }
 
+// 128-bit accumulators for a chunk of positions, kept in L1; each term's words stream in.
+void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+                 uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+  constexpr std::size_t kChunk = 128;
+  u128 acc0[kChunk], acc1[kChunk];
+  const uint32_t fold = dot_fold_terms(m.value);
+  for (std::size_t base = 0; base < n; base += kChunk) {
+    const std::size_t len = n - base < kChunk ? n - base : kChunk;
+    for (std::size_t x = 0; x < len; ++x) acc0[x] = acc1[x] = 0;
+    uint32_t pending = 0;
+    for (uint32_t t = 0; t < terms; ++t) {
+      if (pending == fold) {
+        for (std::size_t x = 0; x < len; ++x) {
+          acc0[x] = reduce_128_full(acc0[x], m);
+          acc1[x] = reduce_128_full(acc1[x], m);
+        }
+        pending = 0;
+      }
+      const u64 *at = a[t];
+      const u64 *p0 = b0[t] + base, *p1 = b1[t] + base;
+      if (perm != nullptr) {
+        const uint32_t *idx = perm + base;
+        for (std::size_t x = 0; x < len; ++x) {
+          const u128 v = at[idx[x]];
+          acc0[x] += v * p0[x];
+          acc1[x] += v * p1[x];
+        }
+      } else {
+        const u64 *ab = at + base;
+        for (std::size_t x = 0; x < len; ++x) {
+          const u128 v = ab[x];
+          acc0[x] += v * p0[x];
+          acc1[x] += v * p1[x];
+        }
+      }
+      ++pending;
+    }
+    for (std::size_t x = 0; x < len; ++x) {
+      out0[base + x] = reduce_128_full(acc0[x], m);
+      out1[base + x] = reduce_128_full(acc1[x], m);
+    }
+  }
+}
+
 }  // namespace
 
 const SimdKernels &scalar_kernels() {
   static const SimdKernels k{"scalar",           sample_noise_scalar, ternary_raw_scalar,  ternary_select_scalar,
                              signed_to_mod_scalar, below_scalar,      last_block_scalar,   correction_scalar,
-                             fft_forward_scalar,   fft_inverse_scalar, to_integers_scalar};
+                             fft_forward_scalar,   fft_inverse_scalar, to_integers_scalar,
+                             dot2_scalar};
   return k;
 }
 

@@ -1035,6 +1035,56 @@ void bench() {
 
 }  // namespace
 
+// dot2 against sums of products taken one term at a time in 128 bits, for every kernel
+// table and prime class (IFMA-sized, 60- and 61-bit), with and without a permutation, and
+// term counts beyond each path's fold (words at q - 1 are the worst case for it).
+void test_dot2() {
+  if (!selected("dot2")) return;
+  std::vector<const hlp::ckks::SimdKernels *> tables{&hlp::ckks::scalar_kernels()};
+  if (hlp_variant_available(HLP_VARIANT_AVX512)) tables.push_back(&hlp::ckks::avx512_kernels());
+  const std::size_t n = 1024;
+  std::vector<uint32_t> perm(n);
+  for (std::size_t i = 0; i < n; ++i) perm[i] = static_cast<uint32_t>(i);
+  std::shuffle(perm.begin(), perm.end(), rng());
+  for (const auto *k : tables) {
+    for (unsigned bits : {30u, 40u, 49u, 60u, 61u}) {
+      const u64 q = hlp::generate_ntt_primes(static_cast<int>(bits), n, 1).at(0);
+      const hlp::Modulus m(q);
+      for (uint32_t terms : {1u, 3u, 29u, 300u, 4200u}) {
+        if (terms > 300 && bits > 40) continue;  // the 60-bit folds come every 255 terms
+        for (bool extreme : {false, true}) {
+          std::vector<std::vector<u64>> a(terms, std::vector<u64>(n)), b0 = a, b1 = a;
+          for (uint32_t t = 0; t < terms; ++t) {
+            for (std::size_t x = 0; x < n; ++x) {
+              a[t][x] = extreme ? q - 1 : rng()() % q;
+              b0[t][x] = extreme ? q - 1 : rng()() % q;
+              b1[t][x] = rng()() % q;
+            }
+          }
+          std::vector<const u64 *> pa(terms), p0(terms), p1(terms);
+          for (uint32_t t = 0; t < terms; ++t) pa[t] = a[t].data(), p0[t] = b0[t].data(), p1[t] = b1[t].data();
+          for (const uint32_t *pp : {static_cast<const uint32_t *>(nullptr), static_cast<const uint32_t *>(perm.data())}) {
+            std::vector<u64> o0(n), o1(n);
+            k->dot2(pa.data(), pp, p0.data(), p1.data(), terms, n, m, o0.data(), o1.data());
+            bool ok = true;
+            for (std::size_t x = 0; x < n && ok; ++x) {
+              u64 e0 = 0, e1 = 0;
+              const std::size_t ix = pp ? pp[x] : x;
+              for (uint32_t t = 0; t < terms; ++t) {
+                e0 = static_cast<u64>((static_cast<u128>(a[t][ix]) * b0[t][x] + e0) % q);
+                e1 = static_cast<u64>((static_cast<u128>(a[t][ix]) * b1[t][x] + e1) % q);
+              }
+              ok = o0[x] == e0 && o1[x] == e1;
+            }
+            report(ok, std::string("dot2: ") + k->name + " q " + std::to_string(bits) + " bits, " + std::to_string(terms) +
+                           " terms" + (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
+          }
+        }
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   bool run_bench = false;
   for (int i = 1; i < argc; ++i) {
@@ -1051,6 +1101,7 @@ int main(int argc, char **argv) {
   test_encoder_round_trip();
   test_sampling();
   test_kernel_tables();
+  test_dot2();
   test_encryption();
   test_encryption_errors();
   test_evaluation();

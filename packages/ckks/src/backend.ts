@@ -100,6 +100,13 @@ export interface CkksBackend {
   negate(a: CiphertextHandle): CiphertextHandle;
   addPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle;
   multiplyPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle;
+  /**
+   * Σ_t cts[t] · plains[t] over size-2 ciphertexts of one level, every product at the same
+   * scale (the sum's): the inner loop of a diagonal-method matrix–vector product. The native
+   * backend makes one pass over the operands and reduces each sum once; the seal backend
+   * multiplies and adds term by term. Both give the same ciphertext.
+   */
+  multiplyPlainAccumulate(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): CiphertextHandle;
   /** Ciphertext product (size grows to a.size + b.size − 1; relinearize afterwards). */
   multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
   relinearize(a: CiphertextHandle): CiphertextHandle;
@@ -153,6 +160,35 @@ export function decryptValues(backend: CkksBackend, ciphertext: CiphertextHandle
  * dispose it twice), otherwise a new handle.
  * @throws CkksError LEVEL_MISMATCH when the ciphertext is below `level`
  */
+/**
+ * The operands of multiplyPlainAccumulate, checked the same way on every backend: at least
+ * one term, one plaintext per ciphertext, size-2 ciphertexts and plaintexts all at one level,
+ * and every product at the first one's scale (within SEAL's tolerance). Returns that scale.
+ */
+export function checkAccumulateTerms(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): number {
+  const first = cts[0];
+  const firstPlain = plains[0];
+  if (first === undefined || firstPlain === undefined || plains.length !== cts.length) {
+    throw new CkksError('INVALID_ARGUMENT', `multiplyPlainAccumulate takes one plaintext per ciphertext, at least one (got ${cts.length} and ${plains.length})`);
+  }
+  const scale = first.scale * firstPlain.scale;
+  cts.forEach((ct, t) => {
+    const plain = plains[t]!;
+    if (ct.size !== 2) throw new CkksError('INVALID_ARGUMENT', `multiplyPlainAccumulate: term ${t} has a size-${ct.size} ciphertext; relinearize first`);
+    if (ct.level !== first.level || plain.level !== first.level) {
+      throw new CkksError('LEVEL_MISMATCH', `multiplyPlainAccumulate: term ${t} is at levels ${ct.level}/${plain.level}, term 0 at ${first.level}`);
+    }
+    const product = ct.scale * plain.scale;
+    if (Math.abs(product - scale) > ACCUMULATE_SCALE_TOLERANCE * Math.max(product, scale)) {
+      throw new CkksError('SCALE_MISMATCH', `multiplyPlainAccumulate: term ${t}'s product has scale ${product}, term 0's ${scale}`);
+    }
+  });
+  return scale;
+}
+
+/** Scales that agree to this relative tolerance are the same (as SEAL's are_close). */
+const ACCUMULATE_SCALE_TOLERANCE = 1e-9;
+
 export function modSwitchToLevel(backend: CkksBackend, ciphertext: CiphertextHandle, level: number): CiphertextHandle {
   if (!Number.isInteger(level) || level < 0 || level > ciphertext.level) {
     throw new CkksError('LEVEL_MISMATCH', `cannot mod-switch a level-${ciphertext.level} ciphertext to level ${level}`);

@@ -20,6 +20,7 @@ export {
   KEY_KINDS,
   decryptValues,
   encryptValues,
+  checkAccumulateTerms,
   modSwitchToLevel,
   type BackendName,
   type CiphertextHandle,

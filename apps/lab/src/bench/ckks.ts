@@ -25,6 +25,7 @@ import { LabError } from '../errors.js';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
 import { CKKS_BACKENDS, type CkksBackendName, type CkksPresetN } from '../options.js';
 import { KSWITCH_METRIC_ORDER, kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from './ckks-kswitch.js';
+import { MATVEC_MIN_ITERATIONS, matvecCases, matvecFixture, matvecSteps, type MatvecCase } from './ckks-matvec.js';
 import { SAMPLES_CAP, type ProgressEvent } from './kernels.js';
 import { MAX_SLOWDOWN, SLOWDOWN_ENV, measure, parseSlowdown, slowdownFor, spendSlowdown } from './measure.js';
 
@@ -83,6 +84,7 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
   'ckks.multiply_plain',
   'ckks.rescale',
   ...KSWITCH_METRIC_ORDER,
+  'ckks.matvec',
   'ckks.ciphertext_bytes',
   'ckks.prompt_encrypt',
   'ckks.gpu_pool_efficiency',
@@ -91,6 +93,7 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
 export type CkksCase =
   | { readonly kind: 'op'; readonly name: CkksOp; readonly key?: KeyKindLabel }
   | KswitchCase
+  | MatvecCase
   | { readonly kind: 'bytes'; readonly name: 'ckks.ciphertext_bytes'; readonly key: KeyKindLabel }
   | {
       readonly kind: 'prompt';
@@ -334,6 +337,7 @@ export function ckksCaseLabels(c: CkksCase, backend: CkksBackendName, n: number)
     return c.device ? { ...labels, device: c.device } : labels;
   }
   if (c.kind === 'kswitch') return c.rotations === undefined ? { backend, n } : { backend, n, rotations: c.rotations };
+  if (c.kind === 'matvec') return { backend, n, shape: c.shape };
   return c.key === undefined ? { backend, n } : { backend, n, key: c.key };
 }
 
@@ -495,7 +499,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
   const plans: Plan[] = [];
   for (const backend of backends) {
     for (const n of ns) {
-      const cases: CkksCase[] = [...OP_CASES, ...(keySwitching ? kswitchCases(quick) : [])];
+      const cases: CkksCase[] = [...OP_CASES, ...(keySwitching ? [...kswitchCases(quick), ...matvecCases(n, quick)] : [])];
       if (n === promptN) {
         for (const threads of threadsFor(backend))
           for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
@@ -521,7 +525,9 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     const params = presetParams(plan.n);
     const backend = await createBackend(plan.backend, params, mod, symmetricPrng);
     try {
-      backend.generateKeys(keySwitching ? { relin: true, galoisSteps: kswitchSteps(quick) } : { relin: false });
+      const matvecs = plan.cases.filter((c): c is MatvecCase => c.kind === 'matvec');
+      const galoisSteps = [...new Set([...kswitchSteps(quick), ...matvecSteps(matvecs)])];
+      backend.generateKeys(keySwitching ? { relin: true, galoisSteps } : { relin: false });
       const ms = performance.now() - t0;
       setup.push({ backend: plan.backend, n: plan.n, ms: Math.round(ms) });
       options.info?.(`${plan.backend} n=${plan.n}: context and keys in ${formatNs(ms * 1e6)}`);
@@ -546,6 +552,16 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
           const samples = await measure(run, { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
           metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
+        } else if (c.kind === 'matvec') {
+          const mv = matvecFixture(c, backend, what);
+          try {
+            const iterations = MATVEC_MIN_ITERATIONS[mode];
+            const samples = await measure(mv.run, { timeMs, warmupMs, minIterations: iterations, warmupIterations: 1, metric: { name: c.name, labels } });
+            if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
+            metric = makeMetric({ name: c.name, unit: 'ms', better: 'lower', labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
+          } finally {
+            mv.dispose();
+          }
         } else if (c.kind === 'bytes') {
           metric = makeMetric({ name: c.name, unit: 'bytes', better: 'lower', labels, samples: [serializedSize(fixture, c.key)] });
         } else {

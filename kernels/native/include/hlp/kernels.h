@@ -299,6 +299,12 @@ hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, s
 hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
                                    uint32_t ct_size, const uint64_t *plain, size_t plain_words, uint32_t level,
                                    uint64_t *out, size_t out_words, uint32_t flags);
+/* sum_t cts[t] * plains[t] over `count` size-2 ciphertexts and plaintexts of one level: each
+ * sum reduced once, bit for bit multiply_plain then add term by term, in one pass over the
+ * operands (the diagonal method's inner loop). out (2 polynomials) overlaps no operand. */
+hlp_status hlp_ckks_multiply_plain_accumulate(const hlp_ckks_context *ctx, const uint64_t *const *cts,
+                                              const uint64_t *const *plains, uint32_t count, uint32_t level,
+                                              uint64_t *out, size_t out_words, uint32_t flags);
 /* Size 2 x size 2 -> size 3 (no relinearization); the scale is the product of scales. */
 hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
                              size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);

@@ -24,6 +24,7 @@ import type {
   KeyKind,
   PlaintextHandle,
 } from '../backend.js';
+import { checkAccumulateTerms } from '../backend.js';
 import { CkksError, type CkksErrorCode } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import {
@@ -638,6 +639,28 @@ export class SealBackend implements CkksBackend {
     if (!gk) throw new CkksError('MISSING_KEY', 'rotation needs Galois keys');
     if (steps === 0) return this.produce('rotate', () => x.native().clone());
     return this.produce('rotate', () => this.evaluator.rotateVector(x.native(), steps, gk));
+  }
+
+  multiplyPlainAccumulate(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): CiphertextHandle {
+    checkAccumulateTerms(cts, plains);
+    let acc: CiphertextHandle | null = null;
+    try {
+      cts.forEach((ct, t) => {
+        const term = this.multiplyPlain(ct, plains[t]!);
+        if (acc === null) {
+          acc = term;
+          return;
+        }
+        const sum = this.add(acc, term);
+        acc.dispose();
+        term.dispose();
+        acc = sum;
+      });
+      return acc!;
+    } catch (error) {
+      (acc as CiphertextHandle | null)?.dispose();
+      throw error;
+    }
   }
 
   rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
