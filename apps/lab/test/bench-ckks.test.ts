@@ -60,6 +60,16 @@ function assertOpMetrics(doc: RunResult, backend: string, n: number): void {
     assert.equal(m.unit, 'ns');
     assert.ok(m.summary.median > 0, `${name} median ${m.summary.median}`);
   }
+  // The service's projection, timed at its preset only (checked against the plaintext reference first).
+  const matvec = doc.metrics.filter((x) => x.name === 'ckks.matvec' && x.labels['backend'] === backend && x.labels['n'] === n);
+  if (n === 8192) {
+    assert.equal(matvec.length, 1, `ckks.matvec ${backend}: the quick run times the default projection`);
+    assert.deepEqual(matvec[0]!.labels, { backend, n, shape: '768x64' });
+    assert.equal(matvec[0]!.unit, 'ms');
+    assert.ok(matvec[0]!.summary.median > 0);
+  } else {
+    assert.equal(matvec.length, 0, `ckks.matvec runs at n = 8192 only, not ${n}`);
+  }
   for (const name of OPS_WITHOUT_KEY) {
     const m = doc.metrics.find((x) => x.name === name && x.labels['backend'] === backend && x.labels['n'] === n);
     assert.ok(m, `${name} ${backend} n=${n} missing`);
@@ -111,7 +121,7 @@ describe('hlp bench ckks', () => {
     assert.ok(file, `no run file in ${runsDir}: ${files.join(', ')}`);
     assert.ok(r.stderr.includes(`wrote ${join(runsDir, file)}`), r.stderr);
     assert.deepEqual(await readRun(join(runsDir, file)), doc);
-    assert.match(r.stderr, /\[\s*1\/17\] ckks\.encode backend=seal n=8192/); // progress on stderr
+    assert.match(r.stderr, /\[\s*1\/18\] ckks\.encode backend=seal n=8192/); // progress on stderr
     assert.match(r.stderr, /vs seal/); // the table goes to stderr under --json
     assert.match(r.stderr, /native vs seal, ckks\.encode_encrypt key=public/);
   });
@@ -144,7 +154,7 @@ describe('hlp bench ckks', () => {
     const out = join(runsDir, 'nested', 'seal.json');
     const r = await hlp(['bench', 'ckks', '--backend', 'seal', '--quick', '--no-prompt', '--no-key-switching', '--time', '5', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(!(await readRun(out)).metrics.some((m) => m.name === 'ckks.rotate' || m.name === 'ckks.relinearize'), '--no-key-switching');
+    assert.ok(!(await readRun(out)).metrics.some((m) => m.name === 'ckks.rotate' || m.name === 'ckks.relinearize' || m.name === 'ckks.matvec'), '--no-key-switching');
     assert.match(r.stdout, /ckks\.encode_encrypt\s+backend=seal n=8192 key=public/);
     assert.match(r.stdout, /ckks\.ciphertext_bytes\s+backend=seal n=8192 key=secret/);
     assert.match(r.stdout, /one serialized ciphertext/);
