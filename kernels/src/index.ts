@@ -349,7 +349,7 @@ export interface CkksCallOptions {
   readonly checkInput?: boolean;
 }
 
-export interface KeySwitchCallOptions extends CkksCallOptions {
+export interface ResultCallOptions extends CkksCallOptions {
   /**
    * Where the result goes (exactly its length; it must not overlap an input): a buffer
    * reused across calls saves the allocation, zeroing and page faults of a fresh one.
@@ -357,6 +357,9 @@ export interface KeySwitchCallOptions extends CkksCallOptions {
    */
   readonly out?: BigUint64Array;
 }
+
+/** The options of the key-switching calls (a result buffer, as every evaluation takes). */
+export type KeySwitchCallOptions = ResultCallOptions;
 
 interface NativeCkksCore {
   randomnessBytes(kind: CkksRandomnessKind, level: number): number;
@@ -372,12 +375,12 @@ interface NativeCkksCore {
   encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array | readonly Uint8Array[], count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
-  addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number): BigUint64Array;
-  negate(a: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
-  plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number): BigUint64Array;
+  addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  negate(a: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   multiplyPlainAccumulate(cts: readonly BigUint64Array[], plains: readonly BigUint64Array[], level: number, flags: number, out?: BigUint64Array): BigUint64Array;
-  multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number): BigUint64Array;
-  dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
+  multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   galoisElement(steps: number): number;
   checkKswitchKey(key: BigUint64Array): void;
   keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
@@ -699,41 +702,41 @@ export class CkksCore {
   }
 
   /** a + b (sizes 2 or 3; the result has the larger size). */
-  add(a: BigUint64Array, b: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  add(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     return this.#addSub('add', a, b, level, options);
   }
 
   /** a - b (sizes 2 or 3; the result has the larger size). */
-  sub(a: BigUint64Array, b: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  sub(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     return this.#addSub('sub', a, b, level, options);
   }
 
-  #addSub(op: 'add' | 'sub', a: BigUint64Array, b: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  #addSub(op: 'add' | 'sub', a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const aSize = this.#size(a, level, 'a');
     const bSize = this.#size(b, level, 'b');
-    return guarded(() => core.addSub(op, a, aSize, b, bSize, level, this.#flags(options)));
+    return guarded(() => core.addSub(op, a, aSize, b, bSize, level, this.#flags(options), options?.out));
   }
 
   /** -a. */
-  negate(a: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  negate(a: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(a, level, 'ciphertext');
-    return guarded(() => core.negate(a, size, level, this.#flags(options)));
+    return guarded(() => core.negate(a, size, level, this.#flags(options), options?.out));
   }
 
   /** ct + plain (added to c0); the scales must match (the caller's concern). */
-  addPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  addPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext');
-    return guarded(() => core.plainOp('add', ciphertext, size, plain, level, this.#flags(options)));
+    return guarded(() => core.plainOp('add', ciphertext, size, plain, level, this.#flags(options), options?.out));
   }
 
   /** ct · plain (every component); the scale becomes the product of the scales. */
-  multiplyPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  multiplyPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext');
-    return guarded(() => core.plainOp('multiply', ciphertext, size, plain, level, this.#flags(options)));
+    return guarded(() => core.plainOp('multiply', ciphertext, size, plain, level, this.#flags(options), options?.out));
   }
 
   /**
@@ -756,9 +759,9 @@ export class CkksCore {
   }
 
   /** Size 2 × size 2 → size 3 (no relinearization; decrypt uses s²); scales multiply. */
-  multiply(a: BigUint64Array, b: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  multiply(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
-    return guarded(() => core.multiply(a, b, level, this.#flags(options)));
+    return guarded(() => core.multiply(a, b, level, this.#flags(options), options?.out));
   }
 
   /**
@@ -766,17 +769,17 @@ export class CkksCore {
    * result is at level - 1 and its scale is {@link rescaledScale}(scale, level).
    * Size 1 (a plaintext) is accepted too.
    */
-  rescale(ciphertext: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  rescale(ciphertext: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
-    return guarded(() => core.dropLevel('rescale', ciphertext, size, level, this.#flags(options)));
+    return guarded(() => core.dropLevel('rescale', ciphertext, size, level, this.#flags(options), options?.out));
   }
 
   /** SEAL's mod_switch_to_next for CKKS: drops the last prime (scale unchanged); size 1 switches a plaintext. */
-  modSwitch(ciphertext: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  modSwitch(ciphertext: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
-    return guarded(() => core.dropLevel('modSwitch', ciphertext, size, level, this.#flags(options)));
+    return guarded(() => core.dropLevel('modSwitch', ciphertext, size, level, this.#flags(options), options?.out));
   }
 
   // -- key switching ------------------------------------------------------------------

@@ -923,7 +923,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return promise;
   }
 
-  // addSub(op: 'add' | 'sub', a, aSize, b, bSize, level, flags)
+  // addSub(op: 'add' | 'sub', a, aSize, b, bSize, level, flags, out?)
   Napi::Value AddSub(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -939,7 +939,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     if (level < 1 || level > k_ || a_size < 1 || a_size > 3 || b_size < 1 || b_size > 3) {
       ckks_check(env, HLP_E_INVALID_ARGUMENT, op + ": level or size out of range");
     }
-    auto out = new_u64(env, (a_size > b_size ? a_size : b_size) * Poly(level));
+    auto out = out_u64(env, info[7], (a_size > b_size ? a_size : b_size) * Poly(level));
     auto fn = op == "add" ? hlp_ckks_add : hlp_ckks_sub;
     ckks_check(env,
                fn(ctx, a.Data(), a.ElementLength(), a_size, b.Data(), b.ElementLength(), b_size, level, out.Data(),
@@ -948,7 +948,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // negate(a, size, level, flags)
+  // negate(a, size, level, flags, out?)
   Napi::Value Negate(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -956,13 +956,13 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     const uint32_t size = to_u32(info[1], "size");
     const uint32_t level = to_u32(info[2], "level");
     const uint32_t flags = to_u32(info[3], "flags");
-    auto out = new_u64(env, a.ElementLength());
+    auto out = out_u64(env, info[4], a.ElementLength());
     ckks_check(env, hlp_ckks_negate(ctx, a.Data(), a.ElementLength(), size, level, out.Data(), out.ElementLength(), flags),
                "negate");
     return out;
   }
 
-  // plainOp(op: 'add' | 'multiply', ct, size, plain, level, flags)
+  // plainOp(op: 'add' | 'multiply', ct, size, plain, level, flags, out?)
   Napi::Value PlainOp(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -974,7 +974,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     Napi::TypedArrayOf<uint64_t> plain = to_u64_array(info[3], "plain");
     const uint32_t level = to_u32(info[4], "level");
     const uint32_t flags = to_u32(info[5], "flags");
-    auto out = new_u64(env, ct.ElementLength());
+    auto out = out_u64(env, info[6], ct.ElementLength());
     auto fn = op == "add" ? hlp_ckks_add_plain : hlp_ckks_multiply_plain;
     ckks_check(env,
                fn(ctx, ct.Data(), ct.ElementLength(), size, plain.Data(), plain.ElementLength(), level, out.Data(),
@@ -1012,7 +1012,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // multiply(a, b, level, flags)
+  // multiply(a, b, level, flags, out?)
   Napi::Value Multiply(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -1021,7 +1021,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     const uint32_t level = to_u32(info[2], "level");
     const uint32_t flags = to_u32(info[3], "flags");
     if (level < 1 || level > k_) ckks_check(env, HLP_E_INVALID_ARGUMENT, "multiply: level out of range");
-    auto out = new_u64(env, 3 * Poly(level));
+    auto out = out_u64(env, info[4], 3 * Poly(level));
     ckks_check(env,
                hlp_ckks_multiply(ctx, a.Data(), a.ElementLength(), b.Data(), b.ElementLength(), level, out.Data(),
                                  out.ElementLength(), flags),
@@ -1029,7 +1029,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // dropLevel(op: 'rescale' | 'modSwitch', ct, size, level, flags)
+  // dropLevel(op: 'rescale' | 'modSwitch', ct, size, level, flags, out?)
   Napi::Value DropLevel(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -1043,7 +1043,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     if (level < 2 || level > k_ || size < 1 || size > 3) {
       ckks_check(env, HLP_E_INVALID_ARGUMENT, op + ": needs 2 <= level <= k and size 1..3");
     }
-    auto out = new_u64(env, size * Poly(level - 1));
+    auto out = out_u64(env, info[5], size * Poly(level - 1));
     auto fn = op == "rescale" ? hlp_ckks_rescale : hlp_ckks_mod_switch;
     ckks_check(env, fn(ctx, ct.Data(), ct.ElementLength(), size, level, out.Data(), out.ElementLength(), flags), op);
     return out;

@@ -44,6 +44,7 @@ import {
 } from '../seal-format.js';
 import { PRNG_SEED_BYTES, SealPrng } from '../seal-prng.js';
 import { KswitchKeys } from './kswitch-keys.js';
+import { ResultPool } from './result-pool.js';
 import { createSealBackend, type SealBackend } from '../seal/index.js';
 import { cudaStatus, deviceChoiceFromEnv, deviceError, type BatchDevice, type DeviceChoice } from './device.js';
 
@@ -59,6 +60,11 @@ export interface NativeBackendOptions {
   /** Verify every residue of inputs against its prime in native calls (default true). */
   readonly checkInput?: boolean;
   /**
+   * Bytes of disposed ciphertexts kept as result buffers for later operations (default
+   * 64 MiB; 0 turns the reuse off). See {@link ResultPool}.
+   */
+  readonly resultPoolBytes?: number;
+  /**
    * Where batched public-key encryption ({@link NativeBackend.encodeEncryptMany}) runs:
    * `auto` the GPU when the cuda variant is usable, else the CPU; `cuda` the GPU or a
    * DEVICE_UNAVAILABLE error; `cpu` never the GPU. Default: what HLP_KERNEL implies
@@ -73,6 +79,7 @@ export interface EncryptManyOptions extends EncodeOptions {
 }
 
 const CHECK_INPUT = { checkInput: true } as const;
+const DEFAULT_RESULT_POOL_BYTES = 64 * 1024 * 1024;
 const TRUSTED_INPUT = { checkInput: false } as const;
 
 /** Scales of operands must agree to this relative tolerance (as SEAL's are_close). */
@@ -134,8 +141,12 @@ class NativeCiphertext implements CiphertextHandle {
   }
 
   serializeParts(): readonly Uint8Array[] {
+    // The parts view this ciphertext's memory, which must then never become another result.
+    this.#escaped = true;
     return ciphertextParts(this.#seal());
   }
+
+  #escaped = false;
 
   #seal(): SealCiphertext {
     const data = this.data();
@@ -157,9 +168,11 @@ class NativeCiphertext implements CiphertextHandle {
   }
 
   dispose(): void {
-    if (this.#data === null) return;
+    const data = this.#data;
+    if (data === null) return;
     this.#data = null;
     this.owner.forget(this);
+    if (!this.#escaped) this.owner.recycle(data);
   }
 }
 
@@ -241,6 +254,7 @@ export class NativeBackend implements CkksBackend {
   readonly #live = new Set<NativeCiphertext | NativePlaintext>();
   readonly #symmetricPrng: SymmetricPrng;
   readonly #check: { checkInput: boolean };
+  readonly #results: ResultPool;
   #secretKey: BigUint64Array | null = null;
   #publicKey: BigUint64Array | null = null;
   readonly #kswitch: KswitchKeys;
@@ -260,6 +274,11 @@ export class NativeBackend implements CkksBackend {
     this.#seal = seal;
     this.#symmetricPrng = options.symmetricPrng ?? 'shake256';
     this.#check = { checkInput: options.checkInput ?? true };
+    const poolBytes = options.resultPoolBytes ?? DEFAULT_RESULT_POOL_BYTES;
+    if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) {
+      throw new CkksError('INVALID_ARGUMENT', `resultPoolBytes must be a non-negative integer, got ${String(poolBytes)}`);
+    }
+    this.#results = new ResultPool(poolBytes);
     this.#deviceChoice = options.device ?? deviceChoiceFromEnv();
     this.#chain = parmsIdChain(params.n, params.coeffModulus);
     try {
@@ -296,6 +315,40 @@ export class NativeBackend implements CkksBackend {
   /** @internal */
   forget(h: NativeCiphertext | NativePlaintext): void {
     this.#live.delete(h);
+  }
+
+  /** @internal A disposed ciphertext's words, which nothing reads any more. */
+  recycle(data: BigUint64Array): void {
+    if (!this.#disposed) this.#results.give(data);
+  }
+
+  /** Bytes of disposed ciphertexts held for reuse as results. */
+  get pooledResultBytes(): number {
+    return this.#results.bytes;
+  }
+
+  /** Words of one polynomial at data level `level`. */
+  #polyWords(level: number): number {
+    return (level + 1) * this.params.n;
+  }
+
+  /** applyGalois's options: `count` reused result buffers when the pool has them all (the call takes all or none). */
+  #outsFor(check: { checkInput: boolean }, count: number, words: number): { checkInput: boolean; outs?: BigUint64Array[] } {
+    const outs: BigUint64Array[] = [];
+    for (let r = 0; r < count; r++) {
+      const out = this.#results.take(words);
+      if (!out) break;
+      outs.push(out);
+    }
+    if (outs.length === count) return { checkInput: check.checkInput, outs };
+    for (const out of outs) this.#results.give(out);
+    return check;
+  }
+
+  /** The call options of an evaluation: its input check and a reused result buffer of `words`, when one is pooled. */
+  #into(check: { checkInput: boolean }, words: number): { checkInput: boolean; out?: BigUint64Array } {
+    const out = this.#results.take(words);
+    return out ? { checkInput: check.checkInput, out } : check;
   }
 
   #alive(): void {
@@ -656,15 +709,17 @@ export class NativeBackend implements CkksBackend {
     const y = this.#ct(b);
     this.#sameLevel(x, y, op);
     this.#sameScale(x, y, op);
-    const data = this.#evaluate(op, [x, y], (check) =>
-      op === 'add' ? this.#core.add(x.data(), y.data(), x.level + 1, check) : this.#core.sub(x.data(), y.data(), x.level + 1, check),
-    );
+    const words = Math.max(x.size, y.size) * this.#polyWords(x.level);
+    const data = this.#evaluate(op, [x, y], (check) => {
+      const call = this.#into(check, words);
+      return op === 'add' ? this.#core.add(x.data(), y.data(), x.level + 1, call) : this.#core.sub(x.data(), y.data(), x.level + 1, call);
+    });
     return this.#wrapCt(data, x.level, x.scale, Math.max(x.size, y.size));
   }
 
   negate(a: CiphertextHandle): CiphertextHandle {
     const x = this.#ct(a);
-    const data = this.#evaluate('negate', [x], (check) => this.#core.negate(x.data(), x.level + 1, check));
+    const data = this.#evaluate('negate', [x], (check) => this.#core.negate(x.data(), x.level + 1, this.#into(check, x.data().length)));
     return this.#wrapCt(data, x.level, x.scale, x.size);
   }
 
@@ -673,7 +728,7 @@ export class NativeBackend implements CkksBackend {
     const y = this.#pt(p);
     this.#sameLevel(x, y, 'addPlain');
     this.#sameScale(x, y, 'addPlain');
-    const data = this.#evaluate('addPlain', [x], (check) => this.#core.addPlain(x.data(), y.data(), x.level + 1, check));
+    const data = this.#evaluate('addPlain', [x], (check) => this.#core.addPlain(x.data(), y.data(), x.level + 1, this.#into(check, x.data().length)));
     return this.#wrapCt(data, x.level, x.scale, x.size);
   }
 
@@ -681,7 +736,9 @@ export class NativeBackend implements CkksBackend {
     const x = this.#ct(a);
     const y = this.#pt(p);
     this.#sameLevel(x, y, 'multiplyPlain');
-    const data = this.#evaluate('multiplyPlain', [x], (check) => this.#core.multiplyPlain(x.data(), y.data(), x.level + 1, check));
+    const data = this.#evaluate('multiplyPlain', [x], (check) =>
+      this.#core.multiplyPlain(x.data(), y.data(), x.level + 1, this.#into(check, x.data().length)),
+    );
     return this.#wrapCt(data, x.level, x.scale * y.scale, x.size);
   }
 
@@ -691,7 +748,9 @@ export class NativeBackend implements CkksBackend {
     const xs = handles.map((h) => h.data());
     const ps = plains.map((p) => this.#pt(p).data());
     const level = cts[0]!.level;
-    const data = this.#evaluate('multiplyPlainAccumulate', handles, (check) => this.#core.multiplyPlainAccumulate(xs, ps, level + 1, check));
+    const data = this.#evaluate('multiplyPlainAccumulate', handles, (check) =>
+      this.#core.multiplyPlainAccumulate(xs, ps, level + 1, this.#into(check, 2 * this.#polyWords(level))),
+    );
     return this.#wrapCt(data, level, scale, 2);
   }
 
@@ -702,7 +761,9 @@ export class NativeBackend implements CkksBackend {
     if (x.size !== 2 || y.size !== 2) {
       throw new CkksError('INVALID_ARGUMENT', `multiply takes two size-2 ciphertexts (got sizes ${x.size} and ${y.size}); relinearize first`);
     }
-    const data = this.#evaluate('multiply', [x, y], (check) => this.#core.multiply(x.data(), y.data(), x.level + 1, check));
+    const data = this.#evaluate('multiply', [x, y], (check) =>
+      this.#core.multiply(x.data(), y.data(), x.level + 1, this.#into(check, 3 * this.#polyWords(x.level))),
+    );
     return this.#wrapCt(data, x.level, x.scale * y.scale, 3);
   }
 
@@ -712,7 +773,9 @@ export class NativeBackend implements CkksBackend {
     const key = this.#kswitch.relin;
     if (!key) throw new CkksError('MISSING_KEY', 'relinearization needs relinearization keys');
     if (x.size === 2) return this.#wrapCt(x.data().slice(), x.level, x.scale, 2, null, x.verified);
-    const data = this.#evaluate('relinearize', [x], (check) => this.#core.relinearize(key.data, x.data(), x.level + 1, check));
+    const data = this.#evaluate('relinearize', [x], (check) =>
+      this.#core.relinearize(key.data, x.data(), x.level + 1, this.#into(check, 2 * this.#polyWords(x.level))),
+    );
     return this.#wrapCt(data, x.level, x.scale, 2);
   }
 
@@ -731,7 +794,7 @@ export class NativeBackend implements CkksBackend {
     const key = this.#kswitch.relin;
     if (!key) throw new CkksError('MISSING_KEY', 'relinearization needs relinearization keys');
     const data = this.#evaluate('multiplyRelinRescale', [x, y], (check) =>
-      this.#core.multiplyRelinRescale(key.data, x.data(), y.data(), x.level + 1, check),
+      this.#core.multiplyRelinRescale(key.data, x.data(), y.data(), x.level + 1, this.#into(check, 2 * this.#polyWords(x.level - 1))),
     );
     return this.#wrapCt(data, x.level - 1, this.#core.rescaledScale(x.scale * y.scale, x.level + 1), 2);
   }
@@ -739,14 +802,18 @@ export class NativeBackend implements CkksBackend {
   rescaleToNext(a: CiphertextHandle): CiphertextHandle {
     const x = this.#ct(a);
     if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot rescale a level-0 ciphertext: no prime left to divide by');
-    const data = this.#evaluate('rescale', [x], (check) => this.#core.rescale(x.data(), x.level + 1, check));
+    const data = this.#evaluate('rescale', [x], (check) =>
+      this.#core.rescale(x.data(), x.level + 1, this.#into(check, x.size * this.#polyWords(x.level - 1))),
+    );
     return this.#wrapCt(data, x.level - 1, this.#core.rescaledScale(x.scale, x.level + 1), x.size);
   }
 
   modSwitchToNext(a: CiphertextHandle): CiphertextHandle {
     const x = this.#ct(a);
     if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot mod-switch a level-0 ciphertext');
-    const data = this.#evaluate('modSwitch', [x], (check) => this.#core.modSwitch(x.data(), x.level + 1, check));
+    const data = this.#evaluate('modSwitch', [x], (check) =>
+      this.#core.modSwitch(x.data(), x.level + 1, this.#into(check, x.size * this.#polyWords(x.level - 1))),
+    );
     return this.#wrapCt(data, x.level - 1, x.scale, x.size);
   }
 
@@ -765,7 +832,11 @@ export class NativeBackend implements CkksBackend {
     for (const r of plan) {
       const input = data;
       // The first rotation reads x (checked while it is unverified); later ones read our own output.
-      data = this.#evaluate('rotate', input === x.data() ? [x] : [], (check) => this.#core.applyGalois([r.key.data], [r.elt], input, x.level + 1, check)[0]!);
+      data = this.#evaluate('rotate', input === x.data() ? [x] : [], (check) =>
+        this.#core.applyGalois([r.key.data], [r.elt], input, x.level + 1, this.#outsFor(check, 1, 2 * this.#polyWords(x.level)))[0]!,
+      );
+      // An intermediate of a composed rotation is ours alone.
+      if (input !== x.data()) this.#results.give(input);
     }
     return this.#wrapCt(data, x.level, x.scale, 2);
   }
@@ -787,7 +858,13 @@ export class NativeBackend implements CkksBackend {
       });
       if (hoisted.length > 0) {
         const data = this.#evaluate('rotateMany', [x], (check) =>
-          this.#core.applyGalois(hoisted.map((h) => h.key), hoisted.map((h) => h.elt), x.data(), x.level + 1, check),
+          this.#core.applyGalois(
+            hoisted.map((h) => h.key),
+            hoisted.map((h) => h.elt),
+            x.data(),
+            x.level + 1,
+            this.#outsFor(check, hoisted.length, 2 * this.#polyWords(x.level)),
+          ),
         );
         hoisted.forEach((h, r) => {
           results[h.index] = this.#wrapCt(data[r]!, x.level, x.scale, 2);
@@ -907,6 +984,7 @@ export class NativeBackend implements CkksBackend {
     this.#secretKey = null;
     this.#publicKey = null;
     this.#kswitch.clear();
+    this.#results.clear();
     this.#disposeGpu();
     this.#core.dispose();
     this.#seal.dispose();

@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { CkksError, decryptValues, encryptValues } from '../src/index.js';
+import { NativeBackend } from '../src/native/index.js';
+import { ResultPool } from '../src/native/result-pool.js';
+import { presetParams } from '../src/params.js';
+import { createSealBackend } from '../src/seal/index.js';
+
+test('ResultPool: exact sizes only, whole buffers only, bounded in bytes', () => {
+  const pool = new ResultPool(3 * 8 * 100);
+  assert.equal(pool.take(100), undefined);
+  const a = new BigUint64Array(100);
+  const b = new BigUint64Array(100);
+  pool.give(a);
+  pool.give(b);
+  assert.equal(pool.bytes, 1600);
+  assert.equal(pool.take(99), undefined, 'another size is never handed out');
+  const batch = new BigUint64Array(300);
+  pool.give(batch.subarray(100, 200));
+  assert.equal(pool.bytes, 1600, 'a view of a larger buffer is not kept');
+  pool.give(new BigUint64Array(200));
+  assert.equal(pool.bytes, 1600, 'past the bound nothing more is kept');
+  assert.equal(pool.take(100), b);
+  assert.equal(pool.take(100), a);
+  assert.equal(pool.take(100), undefined);
+  assert.equal(pool.bytes, 0);
+});
+
+async function backend(resultPoolBytes?: number): Promise<NativeBackend> {
+  const params = presetParams(8192);
+  const seal = await createSealBackend(params);
+  const native = new NativeBackend(params, seal, resultPoolBytes === undefined ? {} : { resultPoolBytes });
+  native.generateKeys({ relin: true, galoisSteps: [1, -1, 4] });
+  return native;
+}
+
+function values(count: number, offset: number): Float64Array {
+  return Float64Array.from({ length: count }, (_, i) => Math.sin(i + offset) / 2);
+}
+
+test('native backend: disposed ciphertexts become later results, and those results are right', async () => {
+  const be = await backend();
+  try {
+    const x = values(be.slotCount, 1);
+    const y = values(be.slotCount, 2);
+    const a = encryptValues(be, x);
+    const b = encryptValues(be, y);
+    const p = be.encode(y, { scale: Number(be.params.coeffModulus[be.params.maxLevel]) });
+    assert.equal(be.pooledResultBytes, 0);
+    be.add(a, b).dispose();
+    const held = be.pooledResultBytes;
+    assert.ok(held > 0, 'a disposed sum is kept');
+    // Every kind of evaluation takes its result from the pool and computes all of it.
+    const checks: [string, () => ReturnType<typeof be.add>, (i: number) => number][] = [
+      ['add', () => be.add(a, b), (i) => x[i]! + y[i]!],
+      ['sub', () => be.sub(a, b), (i) => x[i]! - y[i]!],
+      ['negate', () => be.negate(a), (i) => -x[i]!],
+      ['rotate', () => be.rotate(a, 1), (i) => x[(i + 1) % be.slotCount]!],
+      ['rotate by 3 (composed: 4, then -1)', () => be.rotate(a, 3), (i) => x[(i + 3) % be.slotCount]!],
+      ['rescale(multiplyPlain)', () => be.rescaleToNext(be.multiplyPlain(a, p)), (i) => x[i]! * y[i]!],
+      ['multiplyRelinRescale', () => be.multiplyRelinRescale(a, b), (i) => x[i]! * y[i]!],
+    ];
+    for (const [what, op, expected] of checks) {
+      // Fill the pool with the words of an unrelated result, then compute into it.
+      be.add(b, b).dispose();
+      const r = op();
+      const got = decryptValues(be, r);
+      let worst = 0;
+      for (let i = 0; i < be.slotCount; i++) worst = Math.max(worst, Math.abs(got[i]! - expected(i)));
+      assert.ok(worst < 1e-5, `${what}: max error ${worst}`);
+      r.dispose();
+    }
+    const many = be.rotateMany(a, [1, 4]);
+    assert.ok(Math.abs(decryptValues(be, many[1]!)[0]! - x[4]!) < 1e-5, 'hoisted results');
+    for (const h of many) h.dispose();
+    assert.ok(be.pooledResultBytes >= held);
+  } finally {
+    be.dispose();
+  }
+});
+
+test('native backend: a ciphertext whose bytes went out as views is never reused', async () => {
+  const be = await backend();
+  try {
+    const a = encryptValues(be, values(be.slotCount, 3));
+    const b = encryptValues(be, values(be.slotCount, 4));
+    const sum = be.add(a, b);
+    const parts = sum.serializeParts();
+    const before = parts.map((part) => part.slice());
+    sum.dispose();
+    for (let i = 0; i < 4; i++) be.add(b, b).dispose();
+    parts.forEach((part, i) => assert.deepEqual(part, before[i], `part ${i} unchanged after later operations`));
+  } finally {
+    be.dispose();
+  }
+});
+
+test('native backend: resultPoolBytes 0 keeps nothing; a bad value is a typed error', async () => {
+  const be = await backend(0);
+  try {
+    const a = encryptValues(be, values(16, 5));
+    be.add(a, a).dispose();
+    assert.equal(be.pooledResultBytes, 0);
+  } finally {
+    be.dispose();
+  }
+  const params = presetParams(8192);
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    const seal = await createSealBackend(params);
+    assert.throws(
+      () => new NativeBackend(params, seal, { resultPoolBytes: bad }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+      String(bad),
+    );
+    seal.dispose();
+  }
+});
