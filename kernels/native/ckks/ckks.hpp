@@ -262,6 +262,9 @@ inline u64 reduce_128_full(u128 x, const Modulus &m) {
 }
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
+// AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).
+void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
 const SimdKernels &simd();
 
 // ---- sampling (sampling.cpp) -------------------------------------------------------

@@ -15,7 +15,9 @@
 #include "ckks.hpp"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,bmi2,fma")
+// IFMA instructions appear only in the paths that dot2_avx512 takes when cpuid reports them
+// (as in ntt-avx512.cpp); the compiler generates none of its own.
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx512ifma,bmi2,fma")
 // GCC 12 flags the deliberately undefined pass-through operand inside the AVX-512
 // intrinsics (GCC bug 105593); nothing here reads an uninitialised value.
 #pragma GCC diagnostic push
@@ -187,56 +189,111 @@ inline void mul_wide(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
   lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, low));
 }
 
-// (hi, lo) += a * b as 128-bit lanes.
-inline void mac_wide(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
-  __m512i ph, pl;
-  mul_wide(a, b, ph, pl);
-  lo = _mm512_add_epi64(lo, pl);
-  hi = _mm512_add_epi64(hi, ph);
-  hi = _mm512_mask_add_epi64(hi, _mm512_cmplt_epu64_mask(lo, pl), hi, vset(1));
-}
+constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: the accumulators stay in registers
 
-constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: 16 accumulators in registers
+// x * w mod q for any 64-bit lanes x and a constant w < q < 2^62 (Shoup: ws = floor(w 2^64 / q)),
+// fully reduced.
+struct ShoupConst {
+  __m512i w, ws, ws_hi;
+  ShoupConst() = default;
+  ShoupConst(u64 wv, u64 q) : w(vset(wv)), ws(vset(shoup_precompute(wv, q))), ws_hi(vset(shoup_precompute(wv, q) >> 32)) {}
+  __m512i mul(__m512i x, __m512i q) const {
+    const __m512i quot = mul_hi(x, ws, ws_hi);
+    return vreduce(_mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(quot, q)), q);  // [0, 2q) -> [0, q)
+  }
+};
 
-// Any q < 2^62: 128-bit lanes, reduced on scalars (a handful of words per product term).
-void dot2_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+// Accumulators for words below q < 2^62 that hold exact sums as kParts 64-bit lanes of fixed
+// weights; a sum is reduced on vectors as sum_p lane_p * (weight_p mod q), each term by a
+// Shoup multiplication that takes any 64-bit lane, so no carry needs settling first.
+//
+// Wide: the full 128-bit product from 32-bit multiplies, as lo (weight 1) and hi (2^64).
+struct WideAcc {
+  static constexpr int kParts = 2;
+  static uint32_t fold(u64 q) { return dot_fold_terms(q); }
+  static u64 weight(int part, u64 q) {
+    return part == 0 ? 1 % q : static_cast<u64>((static_cast<u128>(1) << 64) % q);
+  }
+  static void mac(__m512i a, __m512i b, __m512i *acc) {
+    __m512i ph, pl;
+    mul_wide(a, b, ph, pl);
+    acc[0] = _mm512_add_epi64(acc[0], pl);
+    acc[1] = _mm512_add_epi64(acc[1], ph);
+    acc[1] = _mm512_mask_add_epi64(acc[1], _mm512_cmplt_epu64_mask(acc[0], pl), acc[1], vset(1));
+  }
+};
+
+// Limbs: with IFMA, a = a1 2^52 + a0 and b likewise (a1, b1 < 2^10), and the four partial
+// products summed by weight: c0 (1), c1 (2^52), c2 (2^104); seven multiply-adds a product
+// against the wide path's four 32-bit multiplies, carries and compares. No lane may wrap (the
+// reduction reads each as an integer): c1 takes three terms below 2^52 a product, c0 one and
+// a folded value below 2^62 to start from, c2 under 2^21 a product; 1023 products between
+// folds keep all three below 2^64.
+struct LimbAcc {
+  static constexpr int kParts = 3;
+  static uint32_t fold(u64) { return 1023; }
+  static u64 weight(int part, u64 q) {
+    const u128 w = static_cast<u128>(1) << (52 * part);
+    return static_cast<u64>(w % q);
+  }
+  static void mac(__m512i a, __m512i b, __m512i *acc) {
+    const __m512i mask52 = vset((u64{1} << 52) - 1);
+    const __m512i a0 = _mm512_and_si512(a, mask52), a1 = _mm512_srli_epi64(a, 52);
+    const __m512i b0 = _mm512_and_si512(b, mask52), b1 = _mm512_srli_epi64(b, 52);
+    acc[0] = _mm512_madd52lo_epu64(acc[0], a0, b0);
+    acc[1] = _mm512_madd52hi_epu64(acc[1], a0, b0);
+    acc[1] = _mm512_madd52lo_epu64(acc[1], a1, b0);
+    acc[1] = _mm512_madd52lo_epu64(acc[1], a0, b1);
+    acc[2] = _mm512_madd52hi_epu64(acc[2], a1, b0);
+    acc[2] = _mm512_madd52hi_epu64(acc[2], a0, b1);
+    acc[2] = _mm512_madd52lo_epu64(acc[2], a1, b1);
+  }
+};
+
+// dot2 on any q < 2^62 with the accumulators of Acc, a chunk of positions at a time.
+template <class Acc>
+void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+                uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
   constexpr std::size_t kChunk = 8 * kDotVectors;
-  const uint32_t fold = dot_fold_terms(m.value);
-  alignas(64) u64 h0[kChunk], l0[kChunk], h1[kChunk], l1[kChunk];
+  constexpr int kParts = Acc::kParts;
+  const u64 q = m.value;
+  const uint32_t fold = Acc::fold(q);
+  const __m512i vq = vset(q);
+  ShoupConst weights[kParts];
+  for (int p = 0; p < kParts; ++p) weights[p] = ShoupConst(Acc::weight(p, q), q);
+  // Each part's lanes times its weight, summed: three terms below q stay below 3q < 2^64.
+  auto reduced = [&](const __m512i *parts) {
+    __m512i r = weights[0].mul(parts[0], vq);
+    for (int p = 1; p < kParts; ++p) r = vreduce(_mm512_add_epi64(r, weights[p].mul(parts[p], vq)), vq);
+    return r;
+  };
   for (std::size_t base = 0; base < n; base += kChunk) {
-    __m512i ah0[kDotVectors], al0[kDotVectors], ah1[kDotVectors], al1[kDotVectors];
-    for (std::size_t v = 0; v < kDotVectors; ++v) ah0[v] = al0[v] = ah1[v] = al1[v] = _mm512_setzero_si512();
+    __m512i acc[2][kDotVectors][kParts];
+    for (auto &o : acc)
+      for (auto &v : o)
+        for (auto &p : v) p = _mm512_setzero_si512();
     uint32_t pending = 0;
     for (uint32_t t = 0; t < terms; ++t) {
       if (pending == fold) {
-        for (std::size_t v = 0; v < kDotVectors; ++v) {
-          vstore(h0 + 8 * v, ah0[v]), vstore(l0 + 8 * v, al0[v]), vstore(h1 + 8 * v, ah1[v]), vstore(l1 + 8 * v, al1[v]);
-        }
-        for (std::size_t x = 0; x < kChunk; ++x) {
-          l0[x] = reduce_128_full((static_cast<u128>(h0[x]) << 64) | l0[x], m), h0[x] = 0;
-          l1[x] = reduce_128_full((static_cast<u128>(h1[x]) << 64) | l1[x], m), h1[x] = 0;
-        }
-        for (std::size_t v = 0; v < kDotVectors; ++v) {
-          ah0[v] = ah1[v] = _mm512_setzero_si512();
-          al0[v] = vload(l0 + 8 * v), al1[v] = vload(l1 + 8 * v);
+        for (auto &o : acc) {
+          for (auto &v : o) {
+            v[0] = reduced(v);
+            for (int p = 1; p < kParts; ++p) v[p] = _mm512_setzero_si512();
+          }
         }
         pending = 0;
       }
       const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
       for (std::size_t v = 0; v < kDotVectors; ++v) {
         const __m512i av = dot_load_a(at, perm, base + 8 * v);
-        mac_wide(av, vload(p0 + 8 * v), ah0[v], al0[v]);
-        mac_wide(av, vload(p1 + 8 * v), ah1[v], al1[v]);
+        Acc::mac(av, vload(p0 + 8 * v), acc[0][v]);
+        Acc::mac(av, vload(p1 + 8 * v), acc[1][v]);
       }
       ++pending;
     }
     for (std::size_t v = 0; v < kDotVectors; ++v) {
-      vstore(h0 + 8 * v, ah0[v]), vstore(l0 + 8 * v, al0[v]), vstore(h1 + 8 * v, ah1[v]), vstore(l1 + 8 * v, al1[v]);
-    }
-    for (std::size_t x = 0; x < kChunk; ++x) {
-      out0[base + x] = reduce_128_full((static_cast<u128>(h0[x]) << 64) | l0[x], m);
-      out1[base + x] = reduce_128_full((static_cast<u128>(h1[x]) << 64) | l1[x], m);
+      vstore(out0 + base + 8 * v, reduced(acc[0][v]));
+      vstore(out1 + base + 8 * v, reduced(acc[1][v]));
     }
   }
 }
@@ -249,7 +306,7 @@ void dot2_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, 
 struct IfmaReduce {
   __m512i q, two_q, neg_q, mu, mask52;
   __m128i shift, shift_up;
-  __attribute__((target("avx512ifma"))) __m512i operator()(__m512i hi, __m512i lo) const {
+  __m512i operator()(__m512i hi, __m512i lo) const {
     const __m512i zero = _mm512_setzero_si512();
     hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));  // carries of the low halves
     lo = _mm512_and_si512(lo, mask52);
@@ -261,10 +318,8 @@ struct IfmaReduce {
   }
 };
 
-__attribute__((target("avx512ifma"))) void dot2_ifma(const u64 *const *a, const uint32_t *perm,
-                                                     const u64 *const *b0, const u64 *const *b1, uint32_t terms,
-                                                     std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
-                                                     uint32_t fold) {
+void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, uint32_t fold) {
   const u64 q = m.value;
   const unsigned s = static_cast<unsigned>(63 - __builtin_clzll(q));
   IfmaReduce red;
@@ -317,8 +372,25 @@ void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
       return;
     }
   }
-  dot2_wide(a, perm, b0, b1, terms, n, m, out0, out1);
+  if (cpu_features().avx512ifma) {
+    dot2_exact<LimbAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
+    return;
+  }
+  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
 }
+
+}  // namespace
+
+void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
+                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+  if (n % (8 * kDotVectors) != 0 || m.value >= (u64{1} << 62)) {
+    scalar_kernels().dot2(a, perm, b0, b1, terms, n, m, out0, out1);
+    return;
+  }
+  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
+}
+
+namespace {
 
 // ---- FFT: stages with half-width h >= 8 run on vectors, h = 4, 2, 1 on scalars -------
 
