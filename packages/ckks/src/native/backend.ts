@@ -79,8 +79,8 @@ export interface EncryptManyOptions extends EncodeOptions {
 }
 
 const CHECK_INPUT = { checkInput: true } as const;
-const DEFAULT_RESULT_POOL_BYTES = 64 * 1024 * 1024;
 const TRUSTED_INPUT = { checkInput: false } as const;
+const DEFAULT_RESULT_POOL_BYTES = 64 * 1024 * 1024;
 
 /** Scales of operands must agree to this relative tolerance (as SEAL's are_close). */
 const SCALE_TOLERANCE = 1e-9;
@@ -88,6 +88,9 @@ const SCALE_TOLERANCE = 1e-9;
 class NativeCiphertext implements CiphertextHandle {
   readonly backend = 'native' as const;
   #data: BigUint64Array | null;
+  #verified: boolean;
+  /** Set once serializeParts has handed out views of #data: it is then never reused. */
+  #escaped = false;
 
   constructor(
     readonly owner: NativeBackend,
@@ -102,8 +105,6 @@ class NativeCiphertext implements CiphertextHandle {
     this.#data = data;
     this.#verified = verified;
   }
-
-  #verified: boolean;
 
   /**
    * @internal Every residue is known to be below its prime: the ciphertext came out of a native
@@ -145,8 +146,6 @@ class NativeCiphertext implements CiphertextHandle {
     this.#escaped = true;
     return ciphertextParts(this.#seal());
   }
-
-  #escaped = false;
 
   #seal(): SealCiphertext {
     const data = this.data();
