@@ -158,8 +158,15 @@ describe('usage errors exit 2 with a clear message', () => {
 
 describe('the run file is readable with @hlp/results', () => {
   it('files in HLP_RUNS_DIR validate', { skip: NO_ADDON }, async () => {
-    for (const f of (await readdir(runsDir)).filter((x) => x.endsWith('.json'))) {
-      RunResult.parse(JSON.parse(await readFile(join(runsDir, f), 'utf8')));
+    // A directory of its own, written here, so the loop below cannot pass on no files
+    // when run alone or after the other tests wrote nothing.
+    const dir = await mkdtemp(join(runsDir, 'runs-'));
+    const r = await hlp(['bench', 'kernels', '--variant', 'scalar', '--n', '1024', '--bits', '50', '--time', '5', '--no-alloc'], { HLP_RUNS_DIR: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const files = (await readdir(dir)).filter((x) => x.endsWith('.json'));
+    assert.ok(files.length > 0, `no run file in ${dir}`);
+    for (const f of files) {
+      RunResult.parse(JSON.parse(await readFile(join(dir, f), 'utf8')));
     }
   });
 });
