@@ -11,6 +11,22 @@ const variants: Variant[] = availableVariants();
 
 test('at least scalar is available, and the reported variants run', () => {
   assert.ok(variants.includes('scalar'));
+  // A 40-bit and a 60-bit prime: AVX-512 takes different multiplications below and above 50 bits.
+  const n = 1024;
+  for (const bits of [40, 60]) {
+    const q = generateNttPrimes(bits, n, 1)[0]!;
+    const ctx = new NttContext(n, [q]);
+    const input = randomBelow(q, n);
+    const expect = nttForwardReference(toBigints(input), q, ctx.roots[0]!);
+    for (const variant of variants) {
+      const data = input.slice();
+      ctx.forward(data, { variant });
+      assert.deepEqual(toBigints(data), expect, `${variant} forward, ${bits}-bit prime`);
+      ctx.inverse(data, { variant });
+      assert.deepEqual(data, input, `${variant} inverse(forward(x)) = x, ${bits}-bit prime`);
+    }
+    ctx.dispose();
+  }
 });
 
 test('the O(n log n) BigInt reference equals the transform definition', () => {
