@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SLO_TARGETS } from '@hlp/gate';
 import { CATALOGUE, DEFAULT_METRICS, type MetricKey } from '@hlp/telemetry';
 import {
@@ -23,6 +26,8 @@ import {
 import { findExecutable } from '../src/prometheus.js';
 
 const SRC_DIR = fileURLToPath(new URL('../../src/', import.meta.url));
+/** The generator that `npm run dashboards` runs. */
+const GENERATE_JS = fileURLToPath(new URL('../src/generate.js', import.meta.url));
 
 /** Values for every dashboard variable, as a test substitutes them. */
 export const TEST_VARIABLES = {
@@ -55,8 +60,22 @@ describe('generated dashboards', () => {
     assert.deepEqual(files, [...renderAll().keys()].sort(), 'generated/ holds exactly the generated dashboards');
   });
 
-  it('generation is deterministic', () => {
-    assert.deepEqual([...renderAll()], [...renderAll()]);
+  it('generation is deterministic: a fresh process writes the committed files byte for byte', async () => {
+    // A process of its own: two renders in this one share module state, so they would agree
+    // even if the output depended on something that differs from run to run.
+    const dir = await mkdtemp(join(tmpdir(), 'hlp-dashboards-'));
+    try {
+      await promisify(execFile)(process.execPath, [GENERATE_JS, '--out', dir]);
+      const written = (await readdir(dir)).sort();
+      assert.deepEqual(written, [...renderAll().keys()].sort());
+      for (const file of written) {
+        const fresh = await readFile(join(dir, file), 'utf8');
+        const committed = await readFile(join(GENERATED_DIR, file), 'utf8');
+        assert.ok(fresh === committed, `${file}: a fresh generation differs from ${join(GENERATED_DIR, file)}; run \`npm run dashboards\``);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   for (const { file, build } of DASHBOARDS) {
