@@ -80,7 +80,7 @@ hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, u
     const hlp_cuda_api *api = hlp::cuda_loader::usable();
     if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
     std::vector<hlp_cuda_prime> primes;
-    for (uint32_t b = 0; b < count; ++b) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[first + b]));
+    for (uint32_t b = 0; b < count; ++b) primes.push_back(hlp::cuda::prime_of(ctx->tables[first + b]));
     const int rc = api->ntt(dir == Direction::kForward ? 1 : 0, data, polys, static_cast<uint32_t>(n),
                             primes.data(), count);
     return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
@@ -121,7 +121,7 @@ hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *
     const hlp_cuda_api *api = hlp::cuda_loader::usable();
     if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
     std::vector<hlp_cuda_prime> primes;
-    for (uint32_t k = 0; k < count; ++k) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[first + k]));
+    for (uint32_t k = 0; k < count; ++k) primes.push_back(hlp::cuda::prime_of(ctx->tables[first + k]));
     const int rc = api->eltwise(op == Op::kAdd ? 0 : op == Op::kSub ? 1 : 2, r, a, b, polys, static_cast<uint32_t>(n),
                                 primes.data(), count);
     return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
@@ -408,7 +408,7 @@ hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t
   if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
   try {
     std::vector<hlp_cuda_prime> primes;
-    for (uint32_t b = 0; b <= level; ++b) primes.push_back(hlp::cuda_loader::prime_of(ctx->tables[b]));
+    for (uint32_t b = 0; b <= level; ++b) primes.push_back(hlp::cuda::prime_of(ctx->tables[b]));
     const hlp::ckks::DivideRound &d = ctx->divide[level];
     std::size_t cdt_count = 0;
     const u64 *cdt = hlp::ckks::noise_cdt(&cdt_count);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "../core/ntt_tables.hpp"
 #include "cuda-api.h"
+#include "cuda-prime.hpp"
 
 namespace hlp::cuda_loader {
 
@@ -82,22 +82,6 @@ inline const State &state() {
 inline const hlp_cuda_api *usable() {
   const State &s = state();
   return s.api != nullptr && s.devices > 0 ? s.api : nullptr;
-}
-
-inline hlp_cuda_prime prime_of(const hlp::NttTables &t) {
-  hlp_cuda_prime p{};
-  p.q = t.modulus.value;
-  p.barrett_hi = t.modulus.barrett_hi;
-  p.barrett_lo = t.modulus.barrett_lo;
-  p.inv_n = t.inv_n;
-  p.inv_n_shoup = t.inv_n_shoup;
-  p.last = hlp::mul_mod_barrett(t.inv[1], t.inv_n, t.modulus);
-  p.last_shoup = hlp::shoup_precompute(p.last, p.q);
-  p.fwd = t.fwd.data();
-  p.fwd_shoup = t.fwd_shoup.data();
-  p.inv = t.inv.data();
-  p.inv_shoup = t.inv_shoup.data();
-  return p;
 }
 
 }  // namespace hlp::cuda_loader

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cuda-api.h"
+#include "cuda-prime.hpp"
 #include "device-pool.hpp"
 #include "ntt-cuda.hpp"
 
@@ -910,22 +911,6 @@ void api_host_free(void *p) {
 const hlp_cuda_api kApi = {HLP_CUDA_API_VERSION, sizeof(hlp_cuda_api), api_device_count, api_last_error, api_ntt,
                            api_eltwise, api_encryptor_create, api_encrypt, api_encryptor_destroy, api_pool_stats,
                            api_pool_trim, api_host_alloc, api_host_free};
-
-hlp_cuda_prime prime_of(const hlp::NttTables &t) {
-  hlp_cuda_prime p{};
-  p.q = t.modulus.value;
-  p.barrett_hi = t.modulus.barrett_hi;
-  p.barrett_lo = t.modulus.barrett_lo;
-  p.inv_n = t.inv_n;
-  p.inv_n_shoup = t.inv_n_shoup;
-  p.last = hlp::mul_mod_barrett(t.inv[1], t.inv_n, t.modulus);
-  p.last_shoup = hlp::shoup_precompute(p.last, p.q);
-  p.fwd = t.fwd.data();
-  p.fwd_shoup = t.fwd_shoup.data();
-  p.inv = t.inv.data();
-  p.inv_shoup = t.inv_shoup.data();
-  return p;
-}
 
 }  // namespace
 

@@ -618,7 +618,7 @@ void bench_gpu() {
 #ifdef HLP_WITH_CUDA
       hlp::NttTables t;
       t.init(n, q);
-      const hlp_cuda_prime pr = hlp::cuda_loader::prime_of(t);
+      const hlp_cuda_prime pr = hlp::cuda::prime_of(t);
       const double sec = hlp::cuda::bench_ntt_resident(batch, n, &pr, 1, 20);
       const double resident = sec > 0 ? batch / sec : 0;
 #else
