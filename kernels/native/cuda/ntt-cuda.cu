@@ -530,7 +530,15 @@ int slots(Slot **out) {
     for (int i = 0; i < kStreams; ++i) {
       cudaError_t err = cudaStreamCreateWithFlags(&s[i].stream, cudaStreamNonBlocking);
       if (err == cudaSuccess) err = cudaEventCreateWithFlags(&s[i].done, cudaEventDisableTiming);
-      if (err != cudaSuccess) return fail("cudaStreamCreate", err);
+      if (err != cudaSuccess) {
+        // g_slots stays null and the next call starts over, so nothing would free these.
+        for (int j = 0; j <= i; ++j) {
+          if (s[j].done != nullptr) cudaEventDestroy(s[j].done);
+          if (s[j].stream != nullptr) cudaStreamDestroy(s[j].stream);
+        }
+        delete[] s;
+        return fail("cudaStreamCreate", err);
+      }
     }
     g_slots = s;
   }
