@@ -2,9 +2,9 @@
 // test/benchmark executable (CMake, with CUDA when nvcc is present). Run by the
 // package's `build` task so Turborepo caches it; npm 11 runs no install scripts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
@@ -55,7 +55,18 @@ if (cmake.error || cmake.status !== 0) {
   process.exit(0);
 }
 const nativeBuild = join(root, 'build', 'native');
-if (!existsSync(join(nativeBuild, 'CMakeCache.txt'))) {
+const cmakeCache = join(nativeBuild, 'CMakeCache.txt');
+// build/ is a cached output of this task, so it can be restored from a build made in another
+// checkout (a worktree sharing the cache): CMake then refuses the cache of another directory,
+// and the native test executables silently stay as they were. Such a build folder starts afresh.
+if (existsSync(cmakeCache)) {
+  const made = /^CMAKE_CACHEFILE_DIR:INTERNAL=(.*)$/m.exec(readFileSync(cmakeCache, 'utf8'))?.[1];
+  if (made !== undefined && resolve(made) !== resolve(nativeBuild)) {
+    process.stderr.write(`[kernels] ${nativeBuild} was configured in ${made}: configuring it afresh\n`);
+    rmSync(nativeBuild, { recursive: true, force: true });
+  }
+}
+if (!existsSync(cmakeCache)) {
   run('cmake', ['-S', root, '-B', nativeBuild, '-DCMAKE_BUILD_TYPE=Release']);
 }
 run('cmake', ['--build', nativeBuild, '--parallel', jobs]);

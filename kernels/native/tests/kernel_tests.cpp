@@ -104,7 +104,7 @@ std::vector<const hlp::KernelOps *> cpu_variants() {
 
 void test_modarith() {
   if (!selected("modarith")) return;
-  const int bit_sizes[] = {20, 30, 36, 40, 45, 49, 50, 52, 55, 59, 60};
+  const int bit_sizes[] = {20, 30, 36, 40, 45, 49, 50, 52, 55, 59, 60, 61};
   bool ok = true;
   for (int bits : bit_sizes) {
     const auto primes = hlp::generate_ntt_primes(bits, 8192, 2);
@@ -123,11 +123,18 @@ void test_modarith() {
       }
       ok &= hlp::mul_mod_barrett(q - 1, q - 1, m) == 1;
       ok &= hlp::mul_mod_barrett(0, q - 1, m) == 0;
+      // The scalar element-wise product (Barrett for products, its own quotient estimate) against
+      // the 128-bit remainder, with the extremes 0, 1, q - 1 and words just below q among them.
+      std::vector<u64> xa = random_poly(4096, q), xb = random_poly(4096, q), xr(4096);
+      const u64 extremes[] = {0, 1, q - 1, q - 2, q / 2, q - 1};
+      for (std::size_t e = 0; e < 6; ++e) xa[e] = extremes[e], xb[e] = extremes[5 - e], xa[6 + e] = xb[6 + e] = extremes[e];
+      hlp::scalar_ops().mul_mod(xr.data(), xa.data(), xb.data(), xa.size(), m);
+      for (std::size_t x = 0; x < xa.size(); ++x) ok &= xr[x] == static_cast<u64>(static_cast<u128>(xa[x]) * xb[x] % q);
       const u64 psi = hlp::minimal_primitive_root(16384, m);
       ok &= psi != 0 && hlp::pow_mod(psi, 8192, m) == q - 1;
     }
   }
-  report(ok, "modarith: barrett, shoup, primes, primitive roots (20..60 bits)");
+  report(ok, "modarith: barrett, shoup, scalar element-wise product, primes, primitive roots (20..61 bits)");
   report(!hlp::is_prime(0) && !hlp::is_prime(1) && hlp::is_prime(2) && !hlp::is_prime(3215031751ULL) &&
              hlp::is_prime(18446744073709551557ULL),
          "modarith: primality edge cases and strong pseudoprimes");
