@@ -1,8 +1,8 @@
-// Host-callable CUDA kernels (libhlp_cuda: ntt-cuda.cu). Plain C++: no CUDA types here,
-// so any .cpp (tests) can include it; only ntt-cuda.cu needs nvcc. The core reaches the
-// same code through the dlopen'd C table in cuda-api.h; this header is for the native
-// test binary, which also links the static library. Results are bit-identical to the
-// scalar CPU variant (same tables, same lazy butterflies).
+// Host-callable CUDA kernels (libhlp_cuda: ntt-cuda.cu, api-cuda.cu). Plain C++: no CUDA
+// types here, so any .cpp (tests) can include it; only the .cu files need nvcc. The core
+// reaches the same code through the dlopen'd C table in cuda-api.h; this header is for
+// the native test binary, which also links the static library. Results are bit-identical
+// to the scalar CPU variant (same tables, same lazy butterflies).
 #pragma once
 
 #include <cstddef>
