@@ -149,6 +149,8 @@ hlp_status check_small_modulus(uint64_t q) {
 
 extern "C" {
 
+uint32_t hlp_kernels_abi_version(void) { return HLP_KERNELS_ABI_VERSION; }
+
 const char *hlp_status_message(hlp_status status) {
   switch (status) {
     case HLP_OK: return "ok";

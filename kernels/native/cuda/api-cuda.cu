@@ -11,11 +11,13 @@
 //    buffer, a pinned host pool for staging, the cache of device prime tables.
 //  - pipeline-cuda.cu: splits a batch into chunks over three streams so host-to-device
 //    copies, kernels and device-to-host copies overlap.
-//  - this file: the C table the core loads (hlp_cuda_api_v1) and the entry points that
-//    belong to no kernel family (devices, errors, pool, pinned memory).
+//  - this file: the C table the core loads (hlp_cuda_api_v1), the library's ABI version,
+//    and the entry points that belong to no kernel family (devices, errors, pool,
+//    pinned memory).
 #include <cuda_runtime.h>
 
 #include "cuda-internal.cuh"
+#include "hlp/kernels.h"
 #include "ntt-cuda.hpp"
 
 #define HLP_CUDA_EXPORT __attribute__((visibility("default")))
@@ -87,3 +89,5 @@ const char *last_error() { return detail::t_error.c_str(); }
 }  // namespace hlp::cuda
 
 extern "C" HLP_CUDA_EXPORT const hlp_cuda_api *hlp_cuda_api_v1(void) { return &hlp::cuda::detail::kApi; }
+
+extern "C" HLP_CUDA_EXPORT uint32_t hlp_cuda_abi_version(void) { return HLP_KERNELS_ABI_VERSION; }

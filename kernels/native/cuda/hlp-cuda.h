@@ -3,7 +3,8 @@
  * HLP_VARIANT_CUDA): pool statistics, the reason cuda is unavailable, pinned host memory
  * and a batched CKKS public-key encryptor on the device. Defined in core/capi.cpp; every
  * function works (returning HLP_E_VARIANT_UNAVAILABLE) when libhlp_cuda.so is absent or
- * no device exists, so callers need no CUDA at link time.
+ * no device exists, so callers need no CUDA at link time. Part of the core's ABI, so
+ * HLP_KERNELS_ABI_VERSION (hlp/kernels.h) versions it too.
  */
 #ifndef HLP_CUDA_H
 #define HLP_CUDA_H

@@ -404,6 +404,20 @@ void test_cuda_pool_logic() {
   report(c.live_bytes == 0 && c.allocs == c.releases, "cuda-pool: destructor returns every cached block");
 }
 
+// A file in the directory of this executable, where CMake puts the libraries it loads.
+std::string beside_tests(const std::string &file) {
+  Dl_info info{};
+  dladdr(reinterpret_cast<void *>(&beside_tests), &info);
+  const std::string exe = info.dli_fname ? info.dli_fname : "./x";
+  return exe.substr(0, exe.rfind('/') + 1) + file;
+}
+
+void test_abi_version() {
+  if (!selected("abi")) return;
+  report(HLP_KERNELS_ABI_VERSION >= 1 && hlp_kernels_abi_version() == HLP_KERNELS_ABI_VERSION,
+         "abi: the core reports the header's ABI version (" + std::to_string(HLP_KERNELS_ABI_VERSION) + ")");
+}
+
 // The dlopen path: with no device (or no library) every cuda entry reports unavailable.
 void test_cuda_loader() {
   if (!selected("cuda-loader")) return;
@@ -434,13 +448,11 @@ void test_cuda_loader() {
 #ifdef HLP_WITH_CUDA
   // The library was built: it must load, export a compatible table and report no device here.
   std::string path = std::getenv("HLP_CUDA_LIB") ? std::getenv("HLP_CUDA_LIB") : "";
-  if (path.empty()) {
-    Dl_info info{};
-    dladdr(reinterpret_cast<void *>(&test_cuda_loader), &info);
-    std::string exe = info.dli_fname ? info.dli_fname : "./x";
-    path = exe.substr(0, exe.rfind('/') + 1) + "libhlp_cuda.so";
-  }
+  if (path.empty()) path = beside_tests("libhlp_cuda.so");
   void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  auto abi = h ? reinterpret_cast<hlp_cuda_abi_version_fn>(dlsym(h, "hlp_cuda_abi_version")) : nullptr;
+  report(abi != nullptr && abi() == HLP_KERNELS_ABI_VERSION,
+         "cuda-loader: built libhlp_cuda.so reports this build's ABI version");
   auto fn = h ? reinterpret_cast<hlp_cuda_api_fn>(dlsym(h, "hlp_cuda_api_v1")) : nullptr;
   const hlp_cuda_api *api = fn ? fn() : nullptr;
   ok = api != nullptr && api->version == HLP_CUDA_API_VERSION && api->device_count() == 0;
@@ -772,6 +784,7 @@ int main(int argc, char **argv) {
   test_naive_reference();
   test_variants_agree();
   test_c_abi_errors();
+  test_abi_version();
   test_pool();
   test_cuda();
   test_cuda_pool_logic();

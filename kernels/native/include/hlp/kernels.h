@@ -22,6 +22,16 @@
 extern "C" {
 #endif
 
+/* Version of the native ABI: this header, cuda/hlp-cuda.h and the interface between the
+ * core and libhlp_cuda.so (cuda/cuda-api.h). Raise it with any change that breaks a
+ * caller or library built from older sources (a struct or signature, a removed function,
+ * a changed meaning); additions that leave old callers working keep it. */
+#define HLP_KERNELS_ABI_VERSION 1u
+
+/* HLP_KERNELS_ABI_VERSION as this core was built, so a caller can check the library it
+ * loaded against the header it compiled with. */
+uint32_t hlp_kernels_abi_version(void);
+
 typedef enum hlp_status {
   HLP_OK = 0,
   HLP_E_INVALID_ARGUMENT = 1,
