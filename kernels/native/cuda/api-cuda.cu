@@ -11,9 +11,9 @@
 //    buffer, a pinned host pool for staging, the cache of device prime tables.
 //  - pipeline-cuda.cu: splits a batch into chunks over three streams so host-to-device
 //    copies, kernels and device-to-host copies overlap.
-//  - this file: the C table the core loads (hlp_cuda_api_v1), the library's ABI version,
-//    and the entry points that belong to no kernel family (devices, errors, pool,
-//    pinned memory).
+//  - this file: the C table the core loads (hlp_cuda_api_v1), the ABI version the core
+//    checks first, and the entry points that belong to no kernel family (devices,
+//    errors, pool, pinned memory).
 #include <cuda_runtime.h>
 
 #include "cuda-internal.cuh"

@@ -83,9 +83,9 @@ typedef struct hlp_cuda_api {
 typedef const hlp_cuda_api *(*hlp_cuda_api_fn)(void);
 const hlp_cuda_api *hlp_cuda_api_v1(void);
 
-/* HLP_KERNELS_ABI_VERSION (hlp/kernels.h) as the library was built, so the core can
- * tell a library from other sources before it calls anything else in it; hence its
- * signature must stay the same in every version. */
+/* HLP_KERNELS_ABI_VERSION (hlp/kernels.h) as the library was built. The loader calls it
+ * before anything else in the library and refuses a library whose value differs from its
+ * own, so its signature must stay the same in every version. */
 typedef uint32_t (*hlp_cuda_abi_version_fn)(void);
 uint32_t hlp_cuda_abi_version(void);
 

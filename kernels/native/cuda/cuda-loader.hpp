@@ -4,9 +4,9 @@
 //
 // Search order: $HLP_CUDA_LIB (a file path), then libhlp_cuda.so beside the module that
 // holds the core (the .node addon in build/Release or the test binary in build/native),
-// then ../native/ and native/ relative to it. The first library that loads and exports
-// hlp_cuda_api_v1 with a matching version wins; the result (or the reason for failure)
-// is kept for the life of the process.
+// then ../native/ and native/ relative to it. The first library that loads, reports this
+// core's HLP_KERNELS_ABI_VERSION and exports hlp_cuda_api_v1 with a matching version
+// wins; the result (or the reason for failure) is kept for the life of the process.
 #pragma once
 
 #include <dlfcn.h>
@@ -18,6 +18,7 @@
 
 #include "cuda-api.h"
 #include "cuda-prime.hpp"
+#include "hlp/kernels.h"
 
 namespace hlp::cuda_loader {
 
@@ -29,6 +30,16 @@ struct State {
 };
 
 inline void anchor() {}
+
+// Why the library's ABI is not this core's ("" when it is).
+inline std::string abi_mismatch(void *handle) {
+  const std::string expected = "this core was built for ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION);
+  auto fn = reinterpret_cast<hlp_cuda_abi_version_fn>(dlsym(handle, "hlp_cuda_abi_version"));
+  if (fn == nullptr) return "no hlp_cuda_abi_version (built before the ABI was versioned), but " + expected;
+  const uint32_t version = fn();
+  if (version == HLP_KERNELS_ABI_VERSION) return "";
+  return "ABI version " + std::to_string(version) + ", but " + expected;
+}
 
 inline State load() {
   State s;
@@ -48,11 +59,21 @@ inline State load() {
     }
   }
   std::string errors;
+  bool abi_refused = false;
   for (const std::string &path : candidates) {
     void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char *e = dlerror();
       errors += (errors.empty() ? "" : "; ") + std::string(e != nullptr ? e : path.c_str());
+      continue;
+    }
+    // Before anything else in the library runs: one built from other sources may read the
+    // table, or the arguments of its functions, differently.
+    const std::string mismatch = abi_mismatch(handle);
+    if (!mismatch.empty()) {
+      errors += (errors.empty() ? "" : "; ") + path + ": " + mismatch;
+      abi_refused = true;
+      dlclose(handle);
       continue;
     }
     auto fn = reinterpret_cast<hlp_cuda_api_fn>(dlsym(handle, "hlp_cuda_api_v1"));
@@ -69,7 +90,8 @@ inline State load() {
     return s;
   }
   s.reason = "cuda: libhlp_cuda.so not loaded (" + (errors.empty() ? std::string("no candidate path") : errors) +
-             "); build it with nvcc (CMake) or set HLP_CUDA_LIB";
+             (abi_refused ? "); rebuild it from the same sources as the core (CMake) or set HLP_CUDA_LIB"
+                          : "); build it with nvcc (CMake) or set HLP_CUDA_LIB");
   return s;
 }
 

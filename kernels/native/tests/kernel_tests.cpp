@@ -418,6 +418,32 @@ void test_abi_version() {
          "abi: the core reports the header's ABI version (" + std::to_string(HLP_KERNELS_ABI_VERSION) + ")");
 }
 
+// A libhlp_cuda.so from other sources is refused before anything in it is called (the
+// stand-ins' hlp_cuda_api_v1 aborts), with a reason that says why. load(), not state():
+// the process settled state() with the real library already.
+void test_cuda_loader_abi() {
+  if (!selected("cuda-loader")) return;
+  const char *env = std::getenv("HLP_CUDA_LIB");
+  const std::string saved = env != nullptr ? env : "";
+  auto load_from = [](const std::string &path) {
+    setenv("HLP_CUDA_LIB", path.c_str(), 1);
+    return hlp::cuda_loader::load();
+  };
+  const std::string expected = "this core was built for ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION);
+  const hlp::cuda_loader::State next = load_from(beside_tests(HLP_ABI_NEXT_LIB));
+  const std::string next_reason =
+      "ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION + 1) + ", but " + expected;
+  report(next.api == nullptr && next.reason.find(next_reason) != std::string::npos &&
+             next.reason.find("rebuild it from the same sources") != std::string::npos,
+         "cuda-loader: a library of another ABI version is refused, the reason names both versions", next.reason);
+  const hlp::cuda_loader::State none = load_from(beside_tests(HLP_ABI_NONE_LIB));
+  report(none.api == nullptr && none.reason.find("no hlp_cuda_abi_version") != std::string::npos &&
+             none.reason.find(expected) != std::string::npos,
+         "cuda-loader: a library without an ABI version is refused, the reason says so", none.reason);
+  if (saved.empty()) unsetenv("HLP_CUDA_LIB");
+  else setenv("HLP_CUDA_LIB", saved.c_str(), 1);
+}
+
 // The dlopen path: with no device (or no library) every cuda entry reports unavailable.
 void test_cuda_loader() {
   if (!selected("cuda-loader")) return;
@@ -789,6 +815,7 @@ int main(int argc, char **argv) {
   test_cuda();
   test_cuda_pool_logic();
   test_cuda_loader();
+  test_cuda_loader_abi();
   test_cuda_device();
   if (run_bench) bench();
   if (run_bench_gpu) bench_gpu();

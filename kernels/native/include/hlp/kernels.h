@@ -25,7 +25,9 @@ extern "C" {
 /* Version of the native ABI: this header, cuda/hlp-cuda.h and the interface between the
  * core and libhlp_cuda.so (cuda/cuda-api.h). Raise it with any change that breaks a
  * caller or library built from older sources (a struct or signature, a removed function,
- * a changed meaning); additions that leave old callers working keep it. */
+ * a changed meaning); additions that leave old callers working keep it. The core refuses a
+ * libhlp_cuda.so built with another value, since a stale library beside a fresh addon
+ * would otherwise be called with arguments it reads differently. */
 #define HLP_KERNELS_ABI_VERSION 1u
 
 /* HLP_KERNELS_ABI_VERSION as this core was built, so a caller can check the library it
