@@ -398,3 +398,53 @@ test('ckks: key switching refuses bad keys, elements, shapes and buffers with ty
   expectCode(() => core.checkKswitchKey(badKey), 'VALUE_OUT_OF_RANGE');
   core.checkKswitchKey(key);
 });
+
+test('ckks: multiplyPlainAccumulate equals multiplyPlain then add, term by term; every evaluation writes all of a given out buffer', () => {
+  const { core } = keys();
+  for (const L of [3, 2]) {
+    const cts = [0, 1, 2].map(() => encryptOne(L, randomValues(N / 2)));
+    const plains = [0, 1, 2, 3, 4].map(() => core.encode(randomValues(N / 2), SCALE, L));
+    const terms = plains.map((_, t) => cts[t % cts.length]!);
+    let expected = core.multiplyPlain(terms[0]!, plains[0]!, L);
+    for (let t = 1; t < terms.length; t++) expected = core.add(expected, core.multiplyPlain(terms[t]!, plains[t]!, L), L);
+    assert.deepEqual(core.multiplyPlainAccumulate(terms, plains, L), expected, `level ${L}`);
+    // out buffers holding other words come back holding exactly the result
+    const dirty = (words: number): BigUint64Array => new BigUint64Array(words).fill(0x5a5a5a5an);
+    const into = core.multiplyPlainAccumulate(terms, plains, L, { out: dirty(expected.length) });
+    assert.deepEqual(into, expected);
+    const [a, b, p] = [cts[0]!, cts[1]!, plains[0]!];
+    assert.deepEqual(core.add(a, b, L, { out: dirty(a.length) }), core.add(a, b, L));
+    assert.deepEqual(core.sub(a, b, L, { out: dirty(a.length) }), core.sub(a, b, L));
+    assert.deepEqual(core.negate(a, L, { out: dirty(a.length) }), core.negate(a, L));
+    assert.deepEqual(core.addPlain(a, p, L, { out: dirty(a.length) }), core.addPlain(a, p, L));
+    assert.deepEqual(core.multiplyPlain(a, p, L, { out: dirty(a.length) }), core.multiplyPlain(a, p, L));
+    assert.deepEqual(core.multiply(a, b, L, { out: dirty((3 * a.length) / 2) }), core.multiply(a, b, L));
+    assert.deepEqual(core.rescale(a, L, { out: dirty((a.length * (L - 1)) / L) }), core.rescale(a, L));
+    assert.deepEqual(core.modSwitch(a, L, { out: dirty((a.length * (L - 1)) / L) }), core.modSwitch(a, L));
+  }
+});
+
+test('ckks: multiplyPlainAccumulate and out buffers refuse bad shapes with typed errors', () => {
+  const { core } = keys();
+  const L = core.dataPrimeCount;
+  const ct = encryptOne(L, randomValues(8));
+  const p = core.encode(randomValues(8), SCALE, L);
+  expectCode(() => core.multiplyPlainAccumulate([], [], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulate([ct, ct], [p], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulate([ct.subarray(8)], [p], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulate([ct], [p.subarray(8)], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulate([ct], [p], L + 1), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyPlainAccumulate([ct], [p], L, { out: ct }), 'INVALID_ARGUMENT'); // the result over an operand
+  expectCode(() => core.multiplyPlainAccumulate([ct], [p], L, { out: new BigUint64Array(5) }), 'INVALID_ARGUMENT');
+  const bad = ct.slice();
+  bad[0] = 0xffffffffffffffffn;
+  expectCode(() => core.multiplyPlainAccumulate([bad], [p], L), 'VALUE_OUT_OF_RANGE');
+  expectCode(() => core.add(ct, ct, L, { out: new BigUint64Array(ct.length - 1) }), 'INVALID_ARGUMENT');
+  // out may be exactly an operand of an element-wise call (in place), but not overlap one partly
+  const wide = new BigUint64Array(ct.length + 8);
+  const inWide = wide.subarray(0, ct.length);
+  inWide.set(ct);
+  expectCode(() => core.add(inWide, ct, L, { out: wide.subarray(8, 8 + ct.length) }), 'INVALID_ARGUMENT');
+  const inPlace = ct.slice();
+  assert.deepEqual(core.add(inPlace, ct, L, { out: inPlace }), core.add(ct, ct, L));
+});
