@@ -33,8 +33,9 @@ inline __m512i vset(u64 v) { return _mm512_set1_epi64(static_cast<long long>(v))
 // v - m when v >= m (unsigned), v otherwise.
 inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
 
-// High 64 bits of the 128-bit products a * b, lane by lane (b_hi = b >> 32).
-inline __m512i mul_hi(__m512i a, __m512i b, __m512i b_hi) {
+// The full 128-bit products a * b, lane by lane, from four 32-bit multiplies (b_hi = b >> 32,
+// passed in so that a constant's is computed once).
+inline void mul_wide(__m512i a, __m512i b, __m512i b_hi, __m512i &hi, __m512i &lo) {
   const __m512i low = vset(0xFFFFFFFFULL);
   const __m512i a_hi = _mm512_srli_epi64(a, 32);
   const __m512i p00 = _mm512_mul_epu32(a, b);
@@ -44,8 +45,16 @@ inline __m512i mul_hi(__m512i a, __m512i b, __m512i b_hi) {
   // middle column: carries out of bit 64 are collected from its top half
   const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p10, low)),
                                        _mm512_and_si512(p01, low));
-  const __m512i hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p10, 32)), _mm512_srli_epi64(p01, 32));
-  return _mm512_add_epi64(hi, _mm512_srli_epi64(mid, 32));
+  hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p10, 32)),
+                        _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(mid, 32)));
+  lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, low));
+}
+
+// High 64 bits of the 128-bit products a * b, lane by lane (the low half is dead code once inlined).
+inline __m512i mul_hi(__m512i a, __m512i b, __m512i b_hi) {
+  __m512i hi, lo;
+  mul_wide(a, b, b_hi, hi, lo);
+  return hi;
 }
 
 void sample_noise_avx512(const uint8_t *bytes, std::size_t count, i64 *out, const u64 *cdt) {
@@ -174,21 +183,6 @@ inline __m512i dot_load_a(const u64 *at, const uint32_t *perm, std::size_t x) {
   return _mm512_i32gather_epi64(idx, reinterpret_cast<const long long *>(at), 8);
 }
 
-// The full 128-bit products a * b, lane by lane.
-inline void mul_wide(__m512i a, __m512i b, __m512i &hi, __m512i &lo) {
-  const __m512i low = vset(0xFFFFFFFFULL);
-  const __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
-  const __m512i p00 = _mm512_mul_epu32(a, b);
-  const __m512i p10 = _mm512_mul_epu32(a_hi, b);
-  const __m512i p01 = _mm512_mul_epu32(a, b_hi);
-  const __m512i p11 = _mm512_mul_epu32(a_hi, b_hi);
-  const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p10, low)),
-                                       _mm512_and_si512(p01, low));
-  hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p10, 32)),
-                        _mm512_add_epi64(_mm512_srli_epi64(p01, 32), _mm512_srli_epi64(mid, 32)));
-  lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(p00, low));
-}
-
 constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: the accumulators stay in registers
 
 // x * w mod q for any 64-bit lanes x and a constant w < q < 2^62 (Shoup: ws = floor(w 2^64 / q)),
@@ -216,7 +210,7 @@ struct WideAcc {
   }
   static void mac(__m512i a, __m512i b, __m512i *acc) {
     __m512i ph, pl;
-    mul_wide(a, b, ph, pl);
+    mul_wide(a, b, _mm512_srli_epi64(b, 32), ph, pl);
     acc[0] = _mm512_add_epi64(acc[0], pl);
     acc[1] = _mm512_add_epi64(acc[1], ph);
     acc[1] = _mm512_mask_add_epi64(acc[1], _mm512_cmplt_epu64_mask(acc[0], pl), acc[1], vset(1));
