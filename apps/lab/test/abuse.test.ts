@@ -48,16 +48,27 @@ describe('the abuse suite: generated cases and what they expect', () => {
     }
     const perInput = DEFAULT_LIMITS.promptTokens * DEFAULT_LIMITS.charsPerToken;
     let over = 0;
+    let idArrays = 0;
     for (const c of list) {
       assert.ok(c.body!.length <= DEFAULT_LIMITS.bodyBytes, `${c.label}: ${c.body!.length} bytes`);
-      const parsed = JSON.parse(c.body!.toString('utf8')) as { input: string | string[] };
-      const text = Array.isArray(parsed.input) ? parsed.input[0]! : parsed.input;
+      const parsed = JSON.parse(c.body!.toString('utf8')) as { input: string | string[] | number[] };
+      if (typeof parsed.input[0] === 'number') {
+        // token ids past the prompt's limit: refused for too many values or too many tokens
+        idArrays++;
+        over++;
+        assert.ok(parsed.input.length > DEFAULT_LIMITS.promptTokens, c.label);
+        assert.deepEqual(c.expect.statuses, [400]);
+        assert.deepEqual(c.expect.codes, ['INPUT_TOO_LONG', 'TOO_MANY_TOKENS']);
+        continue;
+      }
+      const text = Array.isArray(parsed.input) ? (parsed.input[0] as string) : parsed.input;
       if (text.length > perInput) {
         over++;
         assert.deepEqual(c.expect.codes, ['INPUT_TOO_LONG']);
       } else assert.ok(c.expect.statuses.includes(200));
     }
     assert.ok(over > 200 && over < 395, `${over} of 400 past the limit`);
+    assert.ok(idArrays > 10 && idArrays < 80, `${idArrays} token-id arrays`);
   });
 
   it('token batches: six concurrent 1000-token requests (all 200) and a whole 8192 tokens first; each expectation follows from its sizes', () => {

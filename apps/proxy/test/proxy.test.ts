@@ -261,7 +261,15 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
     // More text in the body than any admissible request holds is refused on a scan of its bytes.
     const padded = await postJson(url(), { model: 'hlp-affine', input: 'hello', user: 'u'.repeat(400_000) });
     assert.equal(codeOf(padded.json), 'INPUT_TOO_LONG');
-    assert.match(JSON.stringify(padded.json), /request body holds 4000\d\d characters of text, more than the 262144 that 8192 tokens/);
+    assert.match(JSON.stringify(padded.json), /request body holds \d+ characters of text in its first \d+ bytes, more than the 262144 that 8192 tokens/);
+    // So is a body with more values than any admissible request's token ids, before it is parsed.
+    const ids = await postJson(url(), { model: 'hlp-affine', input: Array.from({ length: 2_000_000 }, () => 5) });
+    assert.equal(ids.status, 400);
+    assert.equal(codeOf(ids.json), 'INPUT_TOO_LONG');
+    assert.match(JSON.stringify(ids.json), /values in its first \d+ bytes, more than 8192 token ids/);
+    // Within that bound the token limit decides, as before.
+    const tooMany = await postJson(url(), { model: 'hlp-affine', input: Array.from({ length: 9 }, () => Array.from({ length: 1000 }, () => 5)) });
+    assert.equal(codeOf(tooMany.json), 'TOO_MANY_TOKENS');
     // Within the character limit, the token limit still decides.
     const words = await postJson(url(), { model: 'hlp-affine', input: 'hi '.repeat(2000) });
     assert.equal(codeOf(words.json), 'TOO_MANY_TOKENS');

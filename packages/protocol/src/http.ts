@@ -25,6 +25,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { errorBody, isErrorCode, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFramesParts, FRAME_CONTENT_TYPE, type FramePayload } from './framing.js';
 import { TlsH1HeaderGuard, guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './http-guards.js';
@@ -467,9 +468,11 @@ export function pathOf(req: Req): string {
  * Read the whole body, at most `limit` bytes. A larger declared Content-Length fails before
  * reading; a larger streamed body fails as soon as it passes the limit. Either way the rest of
  * the body is drained (up to 64 MiB more, then the connection is dropped) so the 413 reaches
- * the client. @throws ProtocolError PAYLOAD_TOO_LARGE
+ * the client. `inspect` sees each piece as it arrives (a `JsonScanner`, say): what it throws ends
+ * the read the same way, so a body is refused on its first bad bytes, in small steps of the
+ * event loop. @throws ProtocolError PAYLOAD_TOO_LARGE, or what `inspect` throws
  */
-export async function readBody(req: Req, limit: number): Promise<Buffer> {
+export async function readBody(req: Req, limit: number, inspect?: (chunk: Buffer) => void): Promise<Buffer> {
   const declared = headerValue(req.headers, 'content-length');
   const tooLarge = (n: number | string): ProtocolError =>
     new ProtocolError('PAYLOAD_TOO_LARGE', `request body of ${n} bytes exceeds the limit of ${limit} bytes`, null);
@@ -483,11 +486,19 @@ export async function readBody(req: Req, limit: number): Promise<Buffer> {
   const announced = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : -1;
   let whole: Buffer | undefined = announced > 64 * 1024 ? Buffer.allocUnsafe(announced) : undefined;
   try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // Leaving the loop early must not destroy the request: drain() reads the rest, so that the
+    // answer reaches the client and an HTTP/1.1 connection can serve on.
+    for await (const chunk of (req as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) {
         drain(req);
         throw tooLarge(`more than ${limit}`);
+      }
+      try {
+        inspect?.(chunk);
+      } catch (e) {
+        drain(req);
+        throw e;
       }
       if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
       else {
@@ -539,33 +550,106 @@ export interface JsonScan {
    * only counted while the scan runs (it stops early on depth).
    */
   readonly textUnits: number;
+  /**
+   * Separators outside strings (commas): every element of an array or member of an object past
+   * the first adds one, so this bounds how many values parsing, and validating, would create.
+   */
+  readonly separators: number;
+}
+
+/** The limits a `JsonScanner` refuses a body at, as soon as its bytes pass them. */
+export interface JsonScanLimits {
+  readonly depth?: number;
+  readonly textUnits?: number;
+  readonly separators?: number;
 }
 
 /**
- * One pass over a JSON body's bytes: its nesting depth and how much text its strings hold. It
- * costs about a millisecond per megabyte, against ten or more for decoding and parsing, so a body
- * too deep, or with more text than any admissible request holds, is refused before either.
+ * One pass over a JSON body's bytes, fed in pieces as they arrive: its nesting depth, how much
+ * text its strings hold and how many values it separates. A body too deep, with more text or
+ * more values than any admissible request holds, is refused on its bytes (about 2 ms a
+ * megabyte, spread over its arrival) before it is decoded, parsed or validated, each of which
+ * costs far more and runs in one piece on the event loop.
  */
-export function scanJson(body: Uint8Array, depthLimit: number = MAX_JSON_DEPTH): JsonScan {
-  let depth = 0;
-  let max = 0;
-  let units = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (inString) {
-      if (c === 0x22) inString = false;
-      else if (c === 0x5c) {
-        // \uXXXX is one code unit (a surrogate pair is two escapes); \n, \" … are one
-        i += body[i + 1] === 0x75 ? 5 : 1;
-        units++;
-      } else if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1; // a sequence's lead byte; four bytes are a surrogate pair
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max && (max = depth) > depthLimit) return { depth: max, textUnits: units };
-    } else if (c === 0x5d || c === 0x7d) depth--;
+export class JsonScanner {
+  #depth = 0;
+  #max = 0;
+  #units = 0;
+  #separators = 0;
+  #inString = false;
+  /** A backslash ended the last piece: the next byte says how long the escape is. */
+  #escape = false;
+  /** Bytes of a \uXXXX escape still to skip. */
+  #skip = 0;
+  #over = false;
+  readonly #limits: Required<JsonScanLimits>;
+
+  constructor(limits: JsonScanLimits = {}) {
+    this.#limits = {
+      depth: limits.depth ?? MAX_JSON_DEPTH,
+      textUnits: limits.textUnits ?? Number.POSITIVE_INFINITY,
+      separators: limits.separators ?? Number.POSITIVE_INFINITY,
+    };
   }
-  return { depth: max, textUnits: units };
+
+  /** Scans the next bytes of the body. Returns false once a limit is passed (the rest need not be fed). */
+  feed(bytes: Uint8Array): boolean {
+    if (this.#over) return false;
+    let depth = this.#depth;
+    let max = this.#max;
+    let units = this.#units;
+    let separators = this.#separators;
+    let inString = this.#inString;
+    let escape = this.#escape;
+    let skip = this.#skip;
+    const depthLimit = this.#limits.depth;
+    const n = bytes.length;
+    for (let i = 0; i < n; i++) {
+      const c = bytes[i]!;
+      if (skip > 0) {
+        skip--;
+      } else if (inString) {
+        if (escape) {
+          // \uXXXX is one code unit (a surrogate pair is two escapes); \n, \" … are one
+          escape = false;
+          units++;
+          if (c === 0x75) skip = 4;
+        } else if (c === 0x22) inString = false;
+        else if (c === 0x5c) escape = true;
+        else if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1; // a sequence's lead byte; four bytes are a surrogate pair
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x2c) separators++;
+      else if (c === 0x5b || c === 0x7b) {
+        if (++depth > max && (max = depth) > depthLimit) break;
+      } else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    this.#depth = depth;
+    this.#max = max;
+    this.#units = units;
+    this.#separators = separators;
+    this.#inString = inString;
+    this.#escape = escape;
+    this.#skip = skip;
+    this.#over = max > depthLimit || units > this.#limits.textUnits || separators > this.#limits.separators;
+    return !this.#over;
+  }
+
+  /** Whether a limit was passed. */
+  get over(): boolean {
+    return this.#over;
+  }
+
+  /** What the bytes fed so far hold (counts stop where the depth limit was passed). */
+  get scan(): JsonScan {
+    return { depth: this.#max, textUnits: this.#units, separators: this.#separators };
+  }
+}
+
+/** One pass over a whole JSON body's bytes (see `JsonScanner`). */
+export function scanJson(body: Uint8Array, depthLimit: number = MAX_JSON_DEPTH): JsonScan {
+  const scanner = new JsonScanner({ depth: depthLimit });
+  scanner.feed(body);
+  return scanner.scan;
 }
 
 /** The nesting depth of a JSON text's arrays and objects (brackets inside strings not counted), stopping once past `limit`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
+import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
 
 let server: DualServer;
 let url: string;
@@ -13,6 +13,12 @@ before(async () => {
         requireMediaType(req, 'application/json');
         const body = parseJson(await readBody(req, 1024 * 1024));
         sendJson(res, 200, { version: req.httpVersion, body });
+      } else if (pathOf(req) === '/scan') {
+        const scanner = new JsonScanner({ textUnits: 1000 });
+        const body = await readBody(req, 8 * 1024 * 1024, (chunk) => {
+          if (!scanner.feed(chunk)) throw new ProtocolError('INPUT_TOO_LONG', `more than 1000 characters (${scanner.scan.textUnits})`, 'input');
+        });
+        sendJson(res, 200, { size: body.length });
       } else if (pathOf(req) === '/frames') {
         const body = await readBody(req, 8 * 1024 * 1024);
         sendFrames(res, 200, { size: body.length }, [body.subarray(0, 10), body.subarray(10)]);
@@ -102,6 +108,27 @@ describe('dual-protocol server', () => {
   });
 });
 
+describe('readBody with an inspector', () => {
+  it('refuses a body on the piece that passes the limit; the 400 reaches the client on HTTP/1.1 and h2c, and the connection serves on', async () => {
+    const big = Buffer.from(JSON.stringify({ input: 'x'.repeat(4_000_000) }));
+    const refused = await fetch(`${url}/scan`, { method: 'POST', body: big });
+    assert.equal(refused.status, 400);
+    const err = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, 'INPUT_TOO_LONG');
+    // refused on an early piece, not after counting the whole body
+    assert.ok(Number(/\((\d+)\)/.exec(err.message)?.[1]) < 1_000_000, err.message);
+    const fine = await fetch(`${url}/scan`, { method: 'POST', body: '{"input":"short"}' });
+    assert.deepEqual(await fine.json(), { size: 17 });
+    const s = http2.connect(url);
+    try {
+      assert.equal((await h2request(s, '/scan', big)).status, 400);
+      assert.equal((await h2request(s, '/scan', Buffer.from('[1,2]'))).status, 200);
+    } finally {
+      s.close();
+    }
+  });
+});
+
 describe('JSON nesting depth, checked on the bytes before parsing', () => {
   it('counts brackets of arrays and objects, not those inside strings or escaped', () => {
     assert.equal(jsonDepth(Buffer.from('{"model":"m","input":[[1,2],[3]]}')), 3);
@@ -138,6 +165,45 @@ describe('the text of a JSON body, counted on its bytes before decoding', () => 
   });
   it('counts a megabyte without decoding it, and reports depth as jsonDepth does', () => {
     const body = Buffer.from(JSON.stringify({ input: 'a'.repeat(1_000_000) }));
-    assert.deepEqual(scanJson(body), { depth: 1, textUnits: 1_000_005 });
+    assert.deepEqual(scanJson(body), { depth: 1, textUnits: 1_000_005, separators: 0 });
+  });
+});
+
+describe('JsonScanner: the same scan fed piece by piece as a body arrives, refusing at its limits', () => {
+  const bodies = [
+    '{"a":"\\u0041\\n\\"\\\\\\uD83D\\uDE00","b":[1,2,[3,{"c":"}],,"}]],"d":"漢字😀é"}',
+    JSON.stringify({ model: 'hlp-affine', input: [[1, 2, 3], [4, 5]], user: 'quote " backslash \\ ,[{' }),
+  ].map((t) => Buffer.from(t));
+  it('gives the whole body\'s scan for every split into two pieces and for single bytes (escapes and characters cut anywhere)', () => {
+    for (const body of bodies) {
+      const whole = scanJson(body);
+      for (let cut = 0; cut <= body.length; cut++) {
+        const s = new JsonScanner();
+        s.feed(body.subarray(0, cut));
+        s.feed(body.subarray(cut));
+        assert.deepEqual(s.scan, whole, `cut at ${cut}`);
+      }
+      const bytewise = new JsonScanner();
+      for (let i = 0; i < body.length; i++) bytewise.feed(body.subarray(i, i + 1));
+      assert.deepEqual(bytewise.scan, whole);
+    }
+  });
+  it('counts separators outside strings: one per value past the first of each array or object', () => {
+    assert.equal(scanJson(Buffer.from('{"input":[[1,2,3],[4]],"model":"a,b,c"}')).separators, 4);
+    assert.equal(scanJson(Buffer.from('[]')).separators, 0);
+  });
+  it('stops at the first piece past a limit, and stays refused', () => {
+    const s = new JsonScanner({ textUnits: 10, separators: 100 });
+    assert.equal(s.feed(Buffer.from('{"input":"abcde')), true);
+    assert.equal(s.feed(Buffer.from('fghijkl"')), false);
+    assert.equal(s.over, true);
+    assert.equal(s.feed(Buffer.from('}')), false);
+    const values = new JsonScanner({ separators: 2 });
+    assert.equal(values.feed(Buffer.from('[1,2,3')), true);
+    assert.equal(values.feed(Buffer.from(',4]')), false);
+    const deep = new JsonScanner({ depth: 4 });
+    assert.equal(deep.feed(Buffer.from('[[[[')), true);
+    assert.equal(deep.feed(Buffer.from('[')), false);
+    assert.equal(deep.scan.depth, 5);
   });
 });

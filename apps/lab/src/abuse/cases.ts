@@ -98,7 +98,8 @@ function run(rng: AbuseRandom, length: number): string {
 /**
  * 1 — long inputs, mostly runs without a space (one pre-token, the case that froze the tokenizer):
  * from a few characters to 1 MB. Past the character limit: 400 INPUT_TOO_LONG, whatever else;
- * within it: embedded (200) or 400 TOO_MANY_TOKENS.
+ * within it: embedded (200) or 400 TOO_MANY_TOKENS. One in ten is a token-id array past the
+ * prompt's limit, up to the body limit: 400 either way (too many values or too many tokens).
  */
 export function* longInputCases(ctx: CaseContext): Generator<HttpCase> {
   const { rng, limits } = ctx;
@@ -112,6 +113,14 @@ export function* longInputCases(ctx: CaseContext): Generator<HttpCase> {
   for (let i = 0; i < ctx.count - 5; i++) {
     // most cases past the limit (cheap to refuse); a fifth within it, each one embedded for real
     const over = rng.chance(0.8);
+    if (over && rng.chance(0.125)) {
+      // token ids instead of text: up to the body limit of one-digit ids, which parsed and
+      // validated whole would hold the loop as long as text tokenized whole
+      const n = rng.logInt(limits.promptTokens + 1, Math.floor((limits.bodyBytes - 1024) / 2));
+      const ids = Array.from({ length: n }, (_, k) => (k * 7) % 10);
+      yield embeddings(ctx, 'long-input', `${n} token ids`, ids, i, { statuses: [400], codes: ['INPUT_TOO_LONG', 'TOO_MANY_TOKENS'] });
+      continue;
+    }
     const length = over ? rng.logInt(perInput + 1, maxLength) : rng.logInt(1, 2048);
     const text = run(rng, length);
     const spaced = !over && rng.chance(0.2) ? text.replace(/(.{40})/g, '$1 ') : text;
