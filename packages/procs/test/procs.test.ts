@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalRedisError, freeLoopbackPort, hasCommand, hasRedisServer, redisCommand, startLocalRedis, startProcess, waitForPort } from '../src/index.js';
+import { LocalRedisError, freeLoopbackPort, hasCommand, hasRedisServer, redisCommand, startChild, startLocalRedis, startProcess, waitForPort } from '../src/index.js';
 
 let dir = '';
 before(async () => {
@@ -50,6 +50,34 @@ describe('service children', () => {
     const script = join(dir, 'dies.mjs');
     await writeFile(script, "console.error('cannot start: bad flag'); process.exit(3);\n");
     await assert.rejects(startProcess(script, [], {}, 5000), /exited \(3\) before 'listening': cannot start: bad flag/);
+  });
+});
+
+describe('worker children', () => {
+  it('take JSON commands on stdin, report events on stdout, and keep only the retained ones', async () => {
+    const script = join(dir, 'worker.mjs');
+    await writeFile(
+      script,
+      [
+        "import { createInterface } from 'node:readline';",
+        "console.log(JSON.stringify({ event: 'ready' }));",
+        "createInterface({ input: process.stdin }).on('line', (l) => {",
+        '  const m = JSON.parse(l);',
+        "  for (let i = 0; i < 3; i++) console.log(JSON.stringify({ event: 'tick', i }));",
+        "  console.log(JSON.stringify({ event: 'done', twice: m.n * 2 }));",
+        '  process.exit(0);',
+        '});',
+      ].join('\n'),
+    );
+    const ticks: number[] = [];
+    const child = startChild(script, [], { onEvent: (e) => e.event === 'tick' && ticks.push(Number(e['i'])), retain: (e) => e.event !== 'tick' });
+    await child.waitFor('ready', 5000);
+    child.send({ n: 21 });
+    assert.equal((await child.waitFor('done', 5000))['twice'], 42);
+    assert.deepEqual(ticks, [0, 1, 2]);
+    assert.deepEqual(child.events.map((e) => e.event), ['ready', 'done']);
+    assert.equal(await child.exited, 0);
+    child.send({ n: 1 }); // after exit: ignored, no EPIPE
   });
 });
 
