@@ -30,6 +30,12 @@ export interface OpenLoopOptions extends EngineOptions {
   readonly rate: number;
   /** Requests that may wait for a slot; past it a due request fails at once as `client-queue-full`. */
   readonly maxQueue: number;
+  /**
+   * One share of a schedule split across driver processes: start at `t0` (performance.now()
+   * scale, agreed between the processes) and send only requests first, first + stride, …, so
+   * that the shares together are exactly the one-driver schedule (default: all, from now).
+   */
+  readonly share?: { readonly t0: number; readonly first: number; readonly stride: number } | undefined;
 }
 
 function sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
@@ -51,7 +57,8 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
   const { rate, signal } = options;
   const period = 1000 / rate;
   await transport.open();
-  const t0 = performance.now();
+  const share = options.share ?? { t0: performance.now(), first: 0, stride: 1 };
+  const { t0, stride } = share;
   const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'schedule', uncorrected: true, onTick: options.onTick });
   const total = Math.min(options.maxRequests, Math.floor(((options.warmupMs + options.durationMs) * rate) / 1000));
   const slots = transport.connections * transport.streamsPerConnection;
@@ -97,14 +104,14 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
   };
 
   collector.start();
-  let i = 0;
+  let i = share.first;
   while (i < total && !signal?.aborted) {
     const due = t0 + i * period;
     if (due > performance.now()) await sleepUntil(due, signal);
     if (signal?.aborted) break;
     // Everything due by now goes out (a late timer does not move the schedule).
     const now = performance.now();
-    for (; i < total && t0 + i * period <= now; i++) {
+    for (; i < total && t0 + i * period <= now; i += stride) {
       const d = t0 + i * period;
       const slot = inFlight.size < slots ? freeConnection() : -1;
       if (slot >= 0) dispatch(i, d, slot);

@@ -10,3 +10,7 @@ export * from './result.js';
 export * from './samplers/index.js';
 export * from './stub-server.js';
 export * from './crosscheck.js';
+export * from './hdr.js';
+export { driverReport, mergeReports, type MergeWindow } from './multi/merge.js';
+export { DriverReport } from './multi/messages.js';
+export { DriverError, runMultiOpenLoop, type MultiOpenLoopOptions } from './multi/run.js';

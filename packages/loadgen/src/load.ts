@@ -16,6 +16,8 @@ import { runAutocannon } from './autocannon-driver.js';
 import { runClosedLoop, runOpenLoop } from './engine.js';
 import type { Measurement, Tick } from './measurement.js';
 import type { Target } from './target.js';
+import { runMultiOpenLoop } from './multi/run.js';
+import { SAMPLES_CAP } from './result.js';
 import { Http1Transport, Http2Transport, type RequestSpec } from './transport.js';
 
 export type Protocol = 'http1' | 'h2';
@@ -45,6 +47,7 @@ export const LIMITS = {
   maxRate: 100_000,
   maxConnections: 10_000,
   maxStreams: 1_000,
+  maxDrivers: 64,
 } as const;
 
 export interface LoadOptions {
@@ -58,6 +61,11 @@ export interface LoadOptions {
   readonly durationMs: number;
   readonly timeoutMs?: number;
   readonly maxRequests?: number;
+  /**
+   * Open loop only: driver processes sharing the schedule (default 1, this process). Each gets
+   * ceil(connections / drivers) of the connections.
+   */
+  readonly drivers?: number;
   readonly signal?: AbortSignal;
   readonly onTick?: (tick: Tick) => void;
 }
@@ -68,7 +76,10 @@ export interface LoadRun {
   readonly mode: 'open' | 'closed';
   /** Offered rate (open loop), requests per second. */
   readonly rate: number | null;
+  /** Connections of all drivers together. */
   readonly connections: number;
+  /** Driver processes that shared an open loop; absent or 1: the loop ran in this process. */
+  readonly drivers?: number;
   /** Streams per connection (HTTP/2); 1 for HTTP/1.1. */
   readonly streams: number;
   readonly warmupMs: number;
@@ -115,13 +126,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     signal: options.signal,
     onTick: options.onTick,
   };
+  const drivers = options.drivers ?? 1;
+  checkInt('drivers', drivers, 1, LIMITS.maxDrivers);
+  if (drivers > 1 && mode.kind !== 'open') throw new LoadOptionsError('driver processes split an open-loop schedule: give a rate');
   const driver = describeDriver(protocol, mode.kind);
   let measurement: Measurement;
+  let totalConnections = connections;
   if (mode.kind === 'closed') {
     measurement =
       protocol === 'http1'
         ? await runAutocannon(options.target, spec, { ...common, connections })
         : await runClosedLoop(new Http2Transport(options.target, spec, connections, streams), { ...common, drainMs: 0 });
+  } else if (drivers > 1) {
+    const perDriver = Math.ceil(connections / drivers);
+    totalConnections = perDriver * drivers;
+    measurement = await runMultiOpenLoop({ ...common, target: options.target, protocol, spec, drivers, rate: mode.rate, connections: perDriver, streams, keepSamples: SAMPLES_CAP });
   } else {
     const transport = protocol === 'http1' ? new Http1Transport(options.target, spec, connections) : new Http2Transport(options.target, spec, connections, streams);
     measurement = await runOpenLoop(transport, {
@@ -137,7 +156,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     protocol,
     mode: mode.kind,
     rate: mode.kind === 'open' ? mode.rate : null,
-    connections,
+    connections: totalConnections,
+    drivers,
     streams,
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,

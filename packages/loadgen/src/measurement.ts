@@ -4,8 +4,8 @@
  * The collector applies the warm-up, counts outcomes, keeps raw latencies, an HdrHistogram of
  * the measured window, per-second series, and the live once-a-second tick.
  */
-import * as hdr from 'hdr-histogram-js';
-import { quantileSorted } from '@hlp/results';
+import { quantileSorted, type Summary } from '@hlp/results';
+import { hdrPercentiles, newHistogram, usOf, type HdrPercentiles } from './hdr.js';
 
 /** Which requests the summary counts. */
 export type CountBy =
@@ -43,13 +43,19 @@ export interface SecondBucket {
   readonly latencies: number[];
 }
 
-export interface HdrPercentiles {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-  readonly count: number;
+export type { HdrPercentiles } from './hdr.js';
+
+/**
+ * Latencies of a run split across driver processes (multi.ts): the summaries come from the
+ * drivers' HdrHistograms merged exactly, since raw samples stay in the drivers.
+ */
+export interface MergedLatencies {
+  readonly drivers: number;
+  /** Summary of every counted 2xx latency (`latencies` holds only the last ones). */
+  readonly latency: Summary | null;
+  readonly uncorrected: Summary | null;
+  /** Per second of `seconds`: p50/p95/p99 and count of its 2xx latencies, null when none. */
+  readonly seconds: readonly ({ readonly p50: number; readonly p95: number; readonly p99: number; readonly n: number } | null)[];
 }
 
 export interface Measurement {
@@ -69,7 +75,10 @@ export interface Measurement {
   readonly errorKinds: Readonly<Record<string, number>>;
   /** The first few distinct bodies of each non-2xx status (truncated), to tell why. */
   readonly statusDetails: Readonly<Record<string, readonly string[]>>;
-  /** 2xx latencies of the counted requests, ms, in completion order (every one; cap when writing). */
+  /**
+   * 2xx latencies of the counted requests, ms, in completion order (every one; cap when
+   * writing). With `merged`: only the last ones each driver kept, interleaved across drivers.
+   */
   readonly latencies: readonly number[];
   /** Open loop: 2xx latencies from the actual send, ms (what an uncorrected generator reports). */
   readonly uncorrected: readonly number[] | null;
@@ -81,16 +90,8 @@ export interface Measurement {
   readonly unfinished: number;
   /** True when the run was stopped early (signal). */
   readonly aborted: boolean;
-}
-
-const HDR_MAX_US = 3_600_000_000; // one hour
-
-function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HDR_MAX_US, numberOfSignificantValueDigits: 3 });
-}
-
-function usOf(ms: number): number {
-  return Math.min(HDR_MAX_US, Math.max(1, Math.round(ms * 1000)));
+  /** Set when several driver processes measured the run: summaries from merged histograms. */
+  readonly merged?: MergedLatencies;
 }
 
 export interface CollectorOptions {
@@ -267,18 +268,7 @@ export class Collector {
     this.#finished = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    const count = this.#hdr.totalCount;
-    const hdrOut: HdrPercentiles | null =
-      count > 0
-        ? {
-            p50: this.#hdr.getValueAtPercentile(50) / 1000,
-            p90: this.#hdr.getValueAtPercentile(90) / 1000,
-            p99: this.#hdr.getValueAtPercentile(99) / 1000,
-            p999: this.#hdr.getValueAtPercentile(99.9) / 1000,
-            max: this.#hdr.maxValue / 1000,
-            count,
-          }
-        : null;
+    const hdrOut = hdrPercentiles(this.#hdr);
     return {
       countBy: this.#o.countBy,
       windowStart: this.#w,

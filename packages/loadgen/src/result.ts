@@ -3,10 +3,10 @@
  * DESIGN §8 (`http.latency`, `http.throughput`, `http.success_ratio`, `process.cpu`,
  * `process.rss`) and the lab's own (metric-names.ts), with per-second series.
  */
-import { SCHEMA_VERSION, fingerprint, gitInfo, makeMetric, type Metric, type RunResult, type SeriesPoint } from '@hlp/results';
+import { SCHEMA_VERSION, fingerprint, gitInfo, makeMetric, type Metric, type RunResult, type SeriesPoint, type Summary } from '@hlp/results';
 import type { CrossCheckResult } from './crosscheck.js';
 import type { LoadRun } from './load.js';
-import { bucketQuantile } from './measurement.js';
+import { bucketQuantile, type Measurement } from './measurement.js';
 import { EMBEDDINGS_ROUTE, LOAD_METRICS, type LoadMetricKey } from './metric-names.js';
 import type { SamplerResults } from './samplers/index.js';
 
@@ -58,6 +58,31 @@ function cpuPerRequest(
   return { samples: samples.length > 0 ? samples : [value], value, cpuMs };
 }
 
+/** What the document says about a summary taken from merged driver histograms. */
+export const MERGED_SUMMARY_NOTE =
+  'summary from the driver processes\' HdrHistograms merged exactly (µs buckets, 3 significant digits: each statistic within 0.1 % of the exact one, percentiles by nearest rank); samples are the last ones each driver kept, interleaved';
+
+/**
+ * Latency metrics of a multi-driver run: the summary over every request comes from the merged
+ * histograms; `samples` holds only the raw tail the drivers sent back (summary.n counts all).
+ */
+function mergedLatencyMetrics(m: Measurement, labels: Record<string, string>): Metric[] {
+  const merged = m.merged!;
+  const out: Metric[] = [];
+  const one = (key: LoadMetricKey, summary: Summary | null, tail: readonly number[] | null, extra: Record<string, unknown>): void => {
+    if (!summary || !tail || tail.length === 0) return;
+    const spec = LOAD_METRICS[key];
+    out.push({ name: spec.name, unit: spec.unit, better: spec.better, labels: { ...labels }, summary, samples: tail.slice(Math.max(0, tail.length - SAMPLES_CAP)), summaryFrom: MERGED_SUMMARY_NOTE, drivers: merged.drivers, ...extra });
+  };
+  const series = m.seconds.flatMap((b, k) => {
+    const s = merged.seconds[k];
+    return s ? [{ t: b.t, value: s.p95, p50: s.p50, p99: s.p99, n: s.n }] : [];
+  });
+  one('latency', merged.latency, m.latencies, { series, corrected: true, hdr: m.hdr });
+  one('latencyUncorrected', merged.uncorrected, m.uncorrected, {});
+  return out;
+}
+
 /** The load metrics of a run (without machine and git): usable on their own, e.g. in tests. */
 export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | undefined, route: string = EMBEDDINGS_ROUTE): Metric[] {
   const m = run.measurement;
@@ -66,7 +91,8 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
   const full = m.seconds.filter((b) => b.t + 1000 <= m.windowMs);
   const metrics: Metric[] = [];
 
-  if (m.latencies.length > 0) {
+  if (m.merged) metrics.push(...mergedLatencyMetrics(m, labels));
+  else if (m.latencies.length > 0) {
     metrics.push(
       metric('latency', labels, m.latencies, {
         keep: SAMPLES_CAP,
@@ -76,7 +102,7 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
       }),
     );
   }
-  if (m.uncorrected && m.uncorrected.length > 0) metrics.push(metric('latencyUncorrected', labels, m.uncorrected, { keep: SAMPLES_CAP }));
+  if (!m.merged && m.uncorrected && m.uncorrected.length > 0) metrics.push(metric('latencyUncorrected', labels, m.uncorrected, { keep: SAMPLES_CAP }));
 
   const perSecondOk = full.length > 0 ? full.map((b) => b.ok) : [m.ok / Math.max(windowS, 1e-9)];
   metrics.push(
@@ -151,12 +177,15 @@ export function samplerNotes(samplers: SamplerResults | null | undefined): Recor
  * What a load run measured, as one comparable string: runs of different workloads (another
  * scenario, offered rate, loop, protocol or proxy setting) are never gated against each other.
  */
-export function workloadKey(run: Pick<LoadRun, 'protocol' | 'mode' | 'rate' | 'connections' | 'streams'>, config: Readonly<Record<string, unknown>>): string {
+export function workloadKey(run: Pick<LoadRun, 'protocol' | 'mode' | 'rate' | 'connections' | 'streams' | 'drivers'>, config: Readonly<Record<string, unknown>>): string {
   const scenario = typeof config['scenario'] === 'string' ? config['scenario'] : 'custom';
   const loop = run.mode === 'open' ? `open ${run.rate ?? '?'}/s` : `closed ${run.connections}c×${run.streams}`;
   const proxy = config['proxy'];
   const batching = typeof proxy === 'object' && proxy !== null && (proxy as Record<string, unknown>)['batching'] === false ? ' no-batching' : '';
-  return `${scenario} ${loop} ${run.protocol}${batching}`;
+  // Several driver processes share the machine with the services differently than one: never
+  // gated against a one-driver baseline.
+  const drivers = (run.drivers ?? 1) > 1 ? ` ${run.drivers} drivers` : '';
+  return `${scenario} ${loop} ${run.protocol}${batching}${drivers}`;
 }
 
 /** The whole run document (machine fingerprint and git state included). */
@@ -180,12 +209,14 @@ export async function buildLoadResult(input: LoadResultInput): Promise<RunResult
       mode: run.mode,
       offeredRate: run.rate,
       connections: run.connections,
+      drivers: run.drivers ?? 1,
       streamsPerConnection: run.streams,
       warmupMs: run.warmupMs,
       durationMs: run.durationMs,
       timeoutMs: run.timeoutMs,
       countBy: m.countBy,
       latencyFrom: m.countBy === 'schedule' ? 'intended send time (coordinated-omission corrected)' : 'actual send time (closed loop)',
+      ...(m.merged ? { latencySummary: MERGED_SUMMARY_NOTE } : {}),
       sent: m.sent,
       unfinished: m.unfinished,
       aborted: m.aborted,

@@ -159,8 +159,9 @@ export class Http2Transport implements Transport {
     return p;
   }
 
+  /** Connects every slot without a live session (a second call only replaces lost ones). */
   async open(): Promise<void> {
-    await Promise.all(this.#sessions.map((_, slot) => this.#connect(slot)));
+    await Promise.all(this.#sessions.map((s, slot) => (s && !s.closed && !s.destroyed ? s : this.#connect(slot))));
   }
 
   async #session(slot: number): Promise<http2.ClientHttp2Session> {
