@@ -58,6 +58,13 @@ describe('hlp load: usage errors exit 2', () => {
     ['rates and out', ['load', 'short', '--rates', '10,20', '--out', 'x.json'], /one per step/],
     ['slo without rates', ['load', 'short', '--rate', '10', '--slo-p95', '100'], /judge the steps of --rates/],
     ['slo-success above 1', ['load', 'short', '--rates', '10', '--slo-success', '1.5'], /share from 0 to 1/],
+    ['drivers zero', ['load', 'short', '--rate', '10', '--drivers', '0'], /drivers must be at least 1/],
+    ['drivers not whole', ['load', 'short', '--rate', '10', '--drivers', '2.5'], /drivers must be a whole number/],
+    ['drivers negative', ['load', 'short', '--rate', '10', '--drivers', '-2'], /drivers must be a whole number/],
+    ['drivers too many', ['load', 'short', '--rate', '10', '--drivers', '65'], /drivers must be at most 64/],
+    ['drivers on a closed loop', ['load', 'short', '--connections', '4', '--drivers', '2'], /--drivers splits an open-loop schedule/],
+    ['verify drivers with connections', ['load', '--verify', '--drivers', '2', '--connections', '4'], /--verify --drivers sets the connections/],
+    ['verify drivers with a target', ['load', '--verify', '--drivers', '2', '--target', 'http://127.0.0.1:1'], /drop --target/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
@@ -94,6 +101,22 @@ describe('hlp load against a --target', () => {
     assert.match(r.stderr, /\[\s+1 s measure\] sent \d+ {2}2xx \d+ {2}errors 0 {2}p50 [\d.]+ ms {2}p95 [\d.]+ ms/);
     assert.match(r.stderr, /http\.throughput/); // the summary table goes to stderr under --json
     assert.match(r.stderr, /GPU: not applicable|gpu\./);
+  });
+
+  it('--drivers 2: two driver processes share the open loop; the same document, summaries from merged histograms', async () => {
+    const out = join(dir, 'drivers.json');
+    const r = await hlp(['load', 'short', '--target', server.url, '--rate', '60', '--duration', '2', '--warmup', '0.5', '--drivers', '2', '--json', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = parseRun(JSON.parse(r.stdout));
+    assert.equal(doc.config['drivers'], 2);
+    assert.equal(doc.config['offeredRate'], 60);
+    const latency = doc.metrics.find((m) => m.name === 'http.latency');
+    assert.equal(latency?.summary.n, 120);
+    assert.equal(latency?.samples.length, 120);
+    assert.match(String(latency?.['summaryFrom']), /HdrHistograms merged exactly/);
+    assert.equal(doc.metrics.find((m) => m.name === 'http.success_ratio')?.['value'], 1);
+    assert.match(r.stderr, /2 driver processes/);
+    assert.match(r.stderr, /× 2 processes/);
   });
 
   it('a rate ladder: one document per step, the table, and the highest rate meeting the SLO', async () => {
@@ -200,6 +223,20 @@ function crossCheckTools(): string | false {
   const still = missing();
   return still.length === 0 ? false : `${still.join(' and ')} missing and scripts/setup-system.sh could not install them (needs root or sudo and the Debian archive)`;
 }
+
+describe('hlp load --verify --drivers', () => {
+  it('the multi-process open loop agrees with wrk and h2load --rps within 5 %', { timeout: 300_000, skip: crossCheckTools() }, async () => {
+    const r = await hlp(['load', '--verify', '--drivers', '2', '--rate', '480', '--duration', '4', '--json'], 290_000);
+    const doc = parseRun(JSON.parse(r.stdout || '{}'));
+    const ratios = doc.metrics.filter((m) => m.name === 'loadgen.crosscheck_ratio');
+    const shown = ratios.map((m) => `${String(m.labels['driver'])}/${String(m.labels['reference'])} ${m.summary.median.toFixed(3)}`).join(', ');
+    assert.equal(r.code, 0, `${shown}\n${r.stderr}`);
+    assert.equal(doc.config['drivers'], 2);
+    assert.deepEqual(ratios.map((m) => m.labels['driver']).sort(), ['lab-drivers-h2', 'lab-drivers-http1']);
+    for (const m of ratios) assert.ok(Math.abs(m.summary.median - 1) <= 0.05, shown);
+    assert.match(r.stderr, /h2load: 8 clients × --rps 60/);
+  });
+});
 
 describe('hlp load --verify', () => {
   it('agrees with wrk within 5 % and with h2load within 10 %', { timeout: 300_000, skip: crossCheckTools() }, async () => {

@@ -22,7 +22,7 @@ import { parseTarget, type Target } from './target.js';
 export const TOLERANCE = { http1: 0.05, h2: 0.1 } as const;
 
 export interface ToolRun {
-  readonly tool: 'autocannon' | 'wrk' | 'lab-h2' | 'h2load';
+  readonly tool: 'autocannon' | 'wrk' | 'lab-h2' | 'h2load' | 'lab-drivers-http1' | 'lab-drivers-h2';
   /** 2xx responses per second over the measured duration. */
   readonly rps: number;
   readonly requests: number;
@@ -74,13 +74,16 @@ export interface CrossCheckResult {
   readonly warmupS: number;
   readonly comparisons: Comparison[];
   readonly pass: boolean;
+  /** The multi-process open-loop check (crosscheck-drivers.ts): driver processes and offered rate. */
+  readonly drivers?: number;
+  readonly rate?: number;
 }
 
 export const DEFAULT_CROSSCHECK = { connections: 8, streams: 4, durationS: 5, warmupS: 1, stubDelayMs: 50 } as const;
 
 // -- external tools -----------------------------------------------------------------------------
 
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+export function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, [...args], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${cmd} failed: ${error.message}\n${stderr}`.trim()));
@@ -126,7 +129,7 @@ export function parseH2load(text: string): { rps: number; ok: number; done: numb
   return { rps: done > 0 ? (Number(f[1]) * ok) / done : 0, ok, done, failed: Number(r[5]), errored: Number(r[6]) };
 }
 
-async function withBodyFile<T>(body: Buffer, use: (dir: string, bodyPath: string) => Promise<T>): Promise<T> {
+export async function withBodyFile<T>(body: Buffer, use: (dir: string, bodyPath: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'hlp-crosscheck-'));
   try {
     const bodyPath = join(dir, 'body.json');
@@ -144,7 +147,7 @@ export function wrkScript(bodyPath: string, headers: Readonly<Record<string, str
   return `${lines.join('\n')}\n`;
 }
 
-async function runWrk(wrk: string, target: Target, o: Required<Pick<CrossCheckOptions, 'connections' | 'durationS' | 'warmupS'>>, headers: Readonly<Record<string, string>>, body: Buffer): Promise<ToolRun> {
+export async function runWrk(wrk: string, target: Target, o: Required<Pick<CrossCheckOptions, 'connections' | 'durationS' | 'warmupS'>>, headers: Readonly<Record<string, string>>, body: Buffer): Promise<ToolRun> {
   return withBodyFile(body, async (dir, bodyPath) => {
     const script = join(dir, 'post.lua');
     await writeFile(script, wrkScript(bodyPath, headers));
@@ -157,9 +160,17 @@ async function runWrk(wrk: string, target: Target, o: Required<Pick<CrossCheckOp
   });
 }
 
-async function runH2load(h2load: string, target: Target, o: Required<Pick<CrossCheckOptions, 'connections' | 'streams' | 'durationS' | 'warmupS'>>, headers: Readonly<Record<string, string>>, body: Buffer): Promise<ToolRun> {
+/** h2load closed loop, or with `rpsPerClient` its rate-limited mode (each client sends at that rate, --rps). */
+export async function runH2load(
+  h2load: string,
+  target: Target,
+  o: Required<Pick<CrossCheckOptions, 'connections' | 'streams' | 'durationS' | 'warmupS'>> & { readonly rpsPerClient?: number },
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+): Promise<ToolRun> {
   return withBodyFile(body, async (_dir, bodyPath) => {
     const args = ['-c', String(o.connections), '-m', String(o.streams), '-t', '1', '-D', String(o.durationS), '-d', bodyPath];
+    if (o.rpsPerClient !== undefined) args.push(`--rps=${o.rpsPerClient}`);
     if (o.warmupS > 0) args.push(`--warm-up-time=${o.warmupS}`);
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
     args.push(target.url);

@@ -14,3 +14,4 @@ export * from './hdr.js';
 export { driverReport, mergeReports, type MergeWindow } from './multi/merge.js';
 export { DriverReport } from './multi/messages.js';
 export { DriverError, runMultiOpenLoop, type MultiOpenLoopOptions } from './multi/run.js';
+export * from './crosscheck-drivers.js';

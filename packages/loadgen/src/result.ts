@@ -216,7 +216,7 @@ export async function buildLoadResult(input: LoadResultInput): Promise<RunResult
       timeoutMs: run.timeoutMs,
       countBy: m.countBy,
       latencyFrom: m.countBy === 'schedule' ? 'intended send time (coordinated-omission corrected)' : 'actual send time (closed loop)',
-      ...(m.merged ? { latencySummary: MERGED_SUMMARY_NOTE } : {}),
+        ...(m.merged ? { latencySummary: MERGED_SUMMARY_NOTE } : {}),
       sent: m.sent,
       unfinished: m.unfinished,
       aborted: m.aborted,
@@ -255,6 +255,7 @@ export async function buildCrossCheckResult(check: CrossCheckResult, startedAt: 
       warmupS: check.warmupS,
       comparisons: check.comparisons.map((c) => ({ protocol: c.protocol, ratio: c.ratio, tolerance: c.tolerance, pass: c.pass, skipped: c.skipped ?? null, retried: c.retried ?? [] })),
       pass: check.pass,
+      ...(check.drivers === undefined ? {} : { drivers: check.drivers, offeredRate: check.rate ?? null }),
     },
     metrics,
     verdicts: check.comparisons.map((c) => ({

@@ -23,6 +23,7 @@ import {
   buildCrossCheckResult,
   buildLoadResult,
   crossCheck,
+  crossCheckDrivers,
   embeddingsBodies,
   embeddingsHeaders,
   parseTarget,
@@ -41,6 +42,7 @@ import { LabError } from '../errors.js';
 import {
   LoadCliOptions,
   parseConnections,
+  parseDrivers,
   parseDuration,
   parsePid,
   parsePrompts,
@@ -114,6 +116,7 @@ function usage(message: string): LabError {
 /** The loop the options ask for; usage errors for contradictions. */
 export function loadMode(opts: LoadCliOptions): LoadMode {
   if (opts.streams !== undefined && !opts.http2) throw usage('--streams applies to HTTP/2 only (add --http2)');
+  if ((opts.drivers ?? 1) > 1 && opts.rate === undefined) throw usage('--drivers splits an open-loop schedule: give --rate (or --rates)');
   if (opts.rate !== undefined) return { kind: 'open', rate: opts.rate, ...(opts.connections ? { connections: opts.connections } : {}), ...(opts.streams ? { streams: opts.streams } : {}) };
   if (opts.connections !== undefined) return { kind: 'closed', connections: opts.connections, ...(opts.streams ? { streams: opts.streams } : {}) };
   throw usage('give --rate <req/s> (open loop) or --connections <n> (closed loop)');
@@ -157,7 +160,8 @@ async function measure(setup: ScenarioSetup, mode: LoadMode, services: Services,
   io.stderr.write(
     `load ${setup.scenario} (${SCENARIOS[setup.scenario].tokens} tokens, ${setup.promptCount} prompts) → ${target.url}: ` +
       `${mode.kind === 'open' ? `${mode.rate} req/s open loop` : `${mode.connections} connections closed loop`}, ` +
-      `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${setup.warmupMs / 1000} s warm-up + ${setup.durationMs / 1000} s\n`,
+      `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${setup.warmupMs / 1000} s warm-up + ${setup.durationMs / 1000} s` +
+      `${(opts.drivers ?? 1) > 1 ? `, ${opts.drivers} driver processes` : ''}\n`,
   );
   try {
     let run: LoadRun;
@@ -171,6 +175,7 @@ async function measure(setup: ScenarioSetup, mode: LoadMode, services: Services,
         warmupMs: setup.warmupMs,
         durationMs: setup.durationMs,
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
+        ...(opts.drivers ? { drivers: opts.drivers } : {}),
         signal,
         onTick: progress.tick,
       });
@@ -307,7 +312,10 @@ async function runLadder(setup: ScenarioSetup, rates: readonly number[], service
 }
 
 async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOptions, io: Io): Promise<void> {
-  if (opts.rate !== undefined) throw usage('--verify compares closed loops: use --connections, not --rate');
+  const multi = (opts.drivers ?? 1) > 1;
+  if (opts.rate !== undefined && !multi) throw usage('--verify compares closed loops: use --connections, not --rate (or add --drivers N to check the multi-process open loop at --rate)');
+  if (multi && (opts.connections !== undefined || opts.streams !== undefined)) throw usage('--verify --drivers sets the connections from --rate (wrk: rate × mean delay; h2load: 8 clients): drop --connections/--streams');
+  if (multi && opts.target !== undefined) throw usage('--verify --drivers runs on its own stub endpoint: drop --target');
   if (opts.http2) throw usage('--verify runs both HTTP/1.1 and HTTP/2: drop --http2 (--streams sets the HTTP/2 streams per connection)');
   if (opts.pid) throw usage('--pid does not apply to --verify');
   const target = targetOption(opts.target);
@@ -317,17 +325,29 @@ async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOption
     const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
     const body = embeddingsBodies(scenarioPrompts(scenario ?? 'short', { count: 1, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }), requestOptions)[0]!;
     const startedAt = new Date();
-    const check = await crossCheck({
-      ...(target ? { target } : {}),
-      ...(opts.connections ? { connections: opts.connections } : {}),
-      ...(opts.streams ? { streams: opts.streams } : {}),
-      ...(opts.duration ? { durationS: opts.duration / 1000 } : {}),
-      ...(opts.warmup !== undefined ? { warmupS: opts.warmup / 1000 } : {}),
-      headers: embeddingsHeaders(requestOptions),
-      body,
-      signal: stop.signal,
-      progress: (line) => io.stderr.write(`${line}\n`),
-    });
+    const progress = (line: string): void => void io.stderr.write(`${line}\n`);
+    const check = multi
+      ? await crossCheckDrivers({
+          drivers: opts.drivers!,
+          ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
+          ...(opts.duration ? { durationS: Math.round(opts.duration / 1000) } : {}),
+          ...(opts.warmup !== undefined ? { warmupS: opts.warmup / 1000 } : {}),
+          headers: embeddingsHeaders(requestOptions),
+          body,
+          signal: stop.signal,
+          progress,
+        })
+      : await crossCheck({
+          ...(target ? { target } : {}),
+          ...(opts.connections ? { connections: opts.connections } : {}),
+          ...(opts.streams ? { streams: opts.streams } : {}),
+          ...(opts.duration ? { durationS: opts.duration / 1000 } : {}),
+          ...(opts.warmup !== undefined ? { warmupS: opts.warmup / 1000 } : {}),
+          headers: embeddingsHeaders(requestOptions),
+          body,
+          signal: stop.signal,
+          progress,
+        });
     if (stop.signal.aborted) throw new LabError('INFRA', `interrupted (${stop.reason()}): no result written`);
     const result = await buildCrossCheckResult(check, startedAt, new Date());
     await publish(result, renderCrossCheck(check), opts, io);
@@ -374,6 +394,13 @@ export function registerLoadCommand(program: Command, io: Io): void {
     .addOption(new Option('--streams <n>', `HTTP/2 streams per connection (closed loop default ${DEFAULTS.h2Streams}, open loop ${DEFAULTS.openStreamsH2}; --verify ${DEFAULT_CROSSCHECK.streams})`).argParser(parseStreams))
     .addOption(new Option('--duration <s>', `measured seconds (default ${DEFAULTS.durationMs / 1000}; --verify ${DEFAULT_CROSSCHECK.durationS} per tool)`).argParser(parseDuration))
     .addOption(new Option('--warmup <s>', `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`).argParser(parseWarmup))
+    .addOption(
+      new Option(
+        '--drivers <n>',
+        'open loop: driver processes sharing the schedule (each sends every n-th request, phase-shifted, so together they send what one would), ' +
+          'for rates one event loop cannot drive; latency summaries from their HdrHistograms merged exactly; with --verify: cross-check this driver',
+      ).argParser(parseDrivers),
+    )
     .option('--http2', 'HTTP/2 over cleartext (h2c, prior knowledge), several streams per connection')
     .addOption(new Option('--target <url>', 'loopback URL of a running proxy (default: start the embedded services and stop them at the end)').argParser(parseTargetUrl))
     .option('--token <token>', 'bearer token for the proxy (Authorization header)')

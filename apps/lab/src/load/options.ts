@@ -56,6 +56,7 @@ export const parseWarmup = parser(seconds('warm-up', 0, LIMITS.maxWarmupMs / 100
 export const parseTimeoutMs = parser(intIn('timeout (ms)', 1, 600_000));
 export const parsePrompts = parser(intIn('prompts', 1, 4096));
 export const parseSeed = parser(intIn('seed', 0, 2 ** 32 - 1));
+export const parseDrivers = parser(intIn('drivers', 1, LIMITS.maxDrivers));
 
 /** `name=pid`, repeatable: processes to sample with --target. */
 export function parsePid(value: string, previous: { name: string; pid: number }[] | undefined): { name: string; pid: number }[] {
@@ -95,6 +96,7 @@ export const LoadCliOptions = z.object({
   json: z.boolean().optional(),
   out: z.string().min(1).optional(),
   verify: z.boolean().optional(),
+  drivers: z.number().int().min(1).max(LIMITS.maxDrivers).optional(),
 });
 export type LoadCliOptions = z.infer<typeof LoadCliOptions>;
 

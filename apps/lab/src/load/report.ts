@@ -49,7 +49,8 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
   const loop = run.mode === 'open' ? `open loop at ${run.rate} req/s (≤ ${run.connections * run.streams} in flight)` : `closed loop, ${run.connections} connections`;
   const streams = run.protocol === 'h2' ? ` × ${run.streams} streams` : '';
   const head = [
-    `hlp load ${result.scenario ?? ''}: ${loop}${run.mode === 'closed' ? streams : ''}, ${run.protocol === 'h2' ? 'HTTP/2 (h2c)' : 'HTTP/1.1'}, driver ${run.driver}`,
+    `hlp load ${result.scenario ?? ''}: ${loop}${run.mode === 'closed' ? streams : ''}, ${run.protocol === 'h2' ? 'HTTP/2 (h2c)' : 'HTTP/1.1'}, driver ${run.driver}` +
+      `${(run.drivers ?? 1) > 1 ? ` × ${run.drivers} processes (latency summaries from their merged HdrHistograms)` : ''}`,
     `target ${String(c['target'])}${c['embedded'] ? ' (embedded services)' : ''}; ${run.durationMs / 1000} s measured after ${run.warmupMs / 1000} s warm-up` +
       `; latency from the ${run.mode === 'open' ? 'intended send time (coordinated-omission corrected)' : 'actual send'}`,
     `counted ${m.ok + m.non2xx + m.errors} requests: ${m.ok} 2xx, ${m.non2xx} other status${Object.keys(m.statusCodes).length ? ` ${JSON.stringify(m.statusCodes)}` : ''}, ${m.errors} errors${Object.keys(m.errorKinds).length ? ` ${JSON.stringify(m.errorKinds)}` : ''}` +
@@ -84,9 +85,13 @@ export function renderCrossCheck(r: CrossCheckResult): string {
     `±${(c.tolerance * 100).toFixed(0)} %`,
     c.pass === null ? 'skipped' : c.pass ? (c.retried ? 'agree (on rerun)' : 'agree') : 'DISAGREE',
   ]);
+  const setup =
+    r.drivers === undefined
+      ? `${r.connections} connections (HTTP/2: × ${r.streams} streams)`
+      : `${r.drivers} driver processes, open loop ${r.rate ?? '?'} req/s, 2xx completed per second of the window; wrk closed loop at rate × mean delay connections, h2load --rps`;
   return [
     `cross-check on ${r.target}${r.stub ? ` (stub server, ${r.stub.delayMs} ± ${r.stub.jitterMs} ms per answer, pid ${r.stub.pid})` : ''}: ` +
-      `${r.connections} connections (HTTP/2: × ${r.streams} streams), ${r.durationS} s each after ${r.warmupS} s warm-up`,
+      `${setup}, ${r.durationS} s each after ${r.warmupS} s warm-up`,
     '',
     table(['protocol', 'lab driver req/s', 'reference req/s', 'ratio', 'tolerance', 'verdict'], rows, [false, true, true, true, true, false]),
   ].join('\n');
