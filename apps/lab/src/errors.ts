@@ -1,4 +1,5 @@
 import { KernelError } from '@hlp/kernels';
+import { DriverError } from '@hlp/loadgen';
 import { ResultsError } from '@hlp/results';
 
 /** Stable failure codes of the lab CLI. */
@@ -56,6 +57,8 @@ export function toLabError(error: unknown): LabError {
     const code = error.code === 'IO' ? 'INFRA' : 'RESULTS';
     return new LabError(code, `results error ${error.code}: ${error.message}`, { cause: error });
   }
+  // A driver process that could not start or run is the environment's problem, not a bug here.
+  if (error instanceof DriverError) return new LabError('INFRA', `load driver ${error.code}: ${error.message}`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   return new LabError('INTERNAL', message, { cause: error });
 }

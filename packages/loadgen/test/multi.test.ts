@@ -201,6 +201,15 @@ describe('N driver processes against the stub server', () => {
     });
   }
 
+  it('reports far larger than a pipe buffer arrive whole (each driver exits only once its report is written)', { timeout: 60_000 }, async () => {
+    const r = await runLoad({ target: parseTarget(server.url), bodies, headers: embeddingsHeaders(), protocol: 'http1', mode: { kind: 'open', rate: 3000 }, warmupMs: 0, durationMs: 4000, drivers: 2 });
+    const m = r.measurement;
+    assert.equal(m.ok + m.non2xx + m.errors, 12_000);
+    // About 2 × 6000 raw samples of ~18 characters per driver: over 200 KiB each.
+    assert.equal(m.latencies.length, m.ok);
+    assert.equal(m.merged?.latency?.n, m.ok);
+  });
+
   it('refuses drivers for a closed loop and out-of-range counts', async () => {
     const base = { target: parseTarget(server.url), bodies, headers: embeddingsHeaders(), protocol: 'http1' as const, warmupMs: 0, durationMs: 100 };
     await assert.rejects(runLoad({ ...base, mode: { kind: 'closed', connections: 2 }, drivers: 2 }), /open-loop schedule/);

@@ -16,6 +16,11 @@ function emit(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
+/** The last event, then exit once it is written: the report can be far larger than a pipe's buffer. */
+function emitAndExit(event: Record<string, unknown>, code: number): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`, () => process.exit(code));
+}
+
 function json(line: string): unknown {
   try {
     return JSON.parse(line);
@@ -24,9 +29,8 @@ function json(line: string): unknown {
   }
 }
 
-function fail(message: string): never {
-  emit({ event: 'failed', message });
-  process.exit(1);
+function fail(message: string): void {
+  emitAndExit({ event: 'failed', message }, 1);
 }
 
 function transportOf(c: DriverConfig): Transport {
@@ -38,9 +42,9 @@ function transportOf(c: DriverConfig): Transport {
 async function main(): Promise<void> {
   const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   const first = await lines.next();
-  if (first.done) fail('no configuration on stdin');
+  if (first.done) return fail('no configuration on stdin');
   const parsed = DriverConfig.safeParse(json(first.value));
-  if (!parsed.success) fail(`invalid driver configuration: ${parsed.error.message}`);
+  if (!parsed.success) return fail(`invalid driver configuration: ${parsed.error.message}`);
   const config = parsed.data;
   const transport = transportOf(config);
   await transport.open();
@@ -83,8 +87,7 @@ async function main(): Promise<void> {
     signal: controller.signal,
     onTick: (t) => emit({ event: 'tick', phase: t.phase, sent: t.sent, ok: t.ok, errors: t.errors, non2xx: t.non2xx, inFlight: t.inFlight, p50: t.p50, p95: t.p95 } satisfies DriverTick),
   });
-  emit(driverReport(config.index, measurement, config.keepSamples));
-  process.exit(0);
+  emitAndExit(driverReport(config.index, measurement, config.keepSamples), 0);
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
