@@ -297,6 +297,10 @@ hlp_status encode_to_integers(const hlp_ckks_context *ctx, Scratch &s, const dou
 void integers_to_rns(const hlp_ckks_context *ctx, const i64 *coeffs, uint32_t level, u64 *out);
 // SEAL's scale bound for encoding at `level`.
 bool scale_ok_for_encode(const hlp_ckks_context *ctx, double scale, uint32_t level);
+// The plaintext in s.plain (level x n words, NTT form; consumed) -> slot values; the caller has
+// checked level, scale and out_count. Lets a batch decrypt and decode on one scratch.
+void decode_scratch(const hlp_ckks_context *ctx, Scratch &s, uint32_t level, double scale, double *out,
+                    std::size_t out_count, bool complex_values);
 
 // ---- encryption and key switching (encrypt.cpp, keyswitch.cpp) ---------------------
 

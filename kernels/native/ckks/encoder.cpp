@@ -207,8 +207,22 @@ hlp_status decode_impl(const hlp_ckks_context *ctx, const u64 *plain, std::size_
   try {
     ScratchLease lease(ctx);
     Scratch &s = *lease.get();
+    std::memcpy(s.plain.data(), plain, level * n * sizeof(u64));
+    decode_scratch(ctx, s, level, scale, out, out_count, complex_values);
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+}  // namespace
+
+void decode_scratch(const hlp_ckks_context *ctx, Scratch &s, uint32_t level, double scale, double *out,
+                    std::size_t out_count, bool complex_values) {
+  const std::size_t n = ctx->n;
+  const Fft &f = ctx->fft;
+  {
     u64 *coeffs = s.plain.data();
-    std::memcpy(coeffs, plain, level * n * sizeof(u64));
     for (uint32_t b = 0; b < level; ++b) ctx->ops->ntt_inverse(coeffs + b * n, ctx->tables[b]);
     const CrtLevel &crt = ctx->crt[level];
     const double inv_scale = 1.0 / scale;
@@ -238,11 +252,10 @@ hlp_status decode_impl(const hlp_ckks_context *ctx, const u64 *plain, std::size_
         out[j] = re[p];
       }
     }
-    return HLP_OK;
-  } catch (const std::bad_alloc &) {
-    return HLP_E_OUT_OF_MEMORY;
   }
 }
+
+namespace {
 
 hlp_status encode_impl(const hlp_ckks_context *ctx, const double *values, std::size_t value_count, double scale,
                        uint32_t level, u64 *out, std::size_t out_words, bool complex_values) {
@@ -301,16 +314,17 @@ hlp_status hlp_ckks_decrypt_decode(const hlp_ckks_context *ctx, const uint64_t *
   const std::size_t ct_words = size * poly;
   if (ciphertext_words != count * ct_words) return HLP_E_LENGTH_MISMATCH;
   if (values_per_ciphertext > ctx->fft.m || out_count != count * values_per_ciphertext) return HLP_E_LENGTH_MISMATCH;
+  if (!hlp::ckks::scale_ok_for_decode(ctx, scale, level)) return HLP_E_SCALE_OUT_OF_BOUNDS;
   try {
-    // decode copies its input into scratch first, so one plaintext buffer serves the batch.
-    std::vector<uint64_t> plain(poly);
+    // One scratch for the batch, decrypted into and decoded in place, wiped once when returned
+    // (a lease per call wiped a megabyte of scratch twice per ciphertext).
+    hlp::ckks::ScratchLease lease(ctx);
+    hlp::ckks::Scratch &s = *lease.get();
     for (uint32_t c = 0; c < count; ++c) {
-      hlp_status st = hlp_ckks_decrypt(ctx, secret_key, secret_key_words, ciphertexts + c * ct_words, ct_words, size,
-                                       level, plain.data(), poly, flags);
+      const hlp_status st = hlp_ckks_decrypt(ctx, secret_key, secret_key_words, ciphertexts + c * ct_words, ct_words,
+                                             size, level, s.plain.data(), poly, flags);
       if (st != HLP_OK) return st;
-      st = hlp::ckks::decode_impl(ctx, plain.data(), poly, level, scale, out + c * values_per_ciphertext,
-                                  values_per_ciphertext, flags & ~HLP_FLAG_CHECK_INPUT, false);
-      if (st != HLP_OK) return st;
+      hlp::ckks::decode_scratch(ctx, s, level, scale, out + c * values_per_ciphertext, values_per_ciphertext, false);
     }
     return HLP_OK;
   } catch (const std::bad_alloc &) {

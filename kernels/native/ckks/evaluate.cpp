@@ -9,6 +9,7 @@
 //   mod_switch    mod_switch_to_next for CKKS: drop the last block, scale unchanged
 #include <cstring>
 #include <new>
+#include <optional>
 
 #include "ckks.hpp"
 
@@ -151,7 +152,10 @@ hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_
     return HLP_E_INVALID_ARGUMENT;
   }
   try {
-    ScratchLease lease(ctx);
+    // Only a three-part ciphertext needs scratch (s^2); a lease is wiped when returned, which
+    // for two parts would cost more than the decryption.
+    std::optional<ScratchLease> lease;
+    if (size == 3) lease.emplace(ctx);
     const hlp::KernelOps &ops = *ctx->ops;
     for (uint32_t i = 0; i < level; ++i) {
       const hlp::Modulus &m = ctx->tables[i].modulus;
@@ -160,7 +164,7 @@ hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_
       ops.mul_mod(dst, ciphertext + poly + i * n, s, n, m);
       ops.add_mod(dst, dst, ciphertext + i * n, n, m);
       if (size == 3) {
-        u64 *t = lease->t0.data();
+        u64 *t = (*lease)->t0.data();
         ops.mul_mod(t, s, s, n, m);
         ops.mul_mod(t, t, ciphertext + 2 * poly + i * n, n, m);
         ops.add_mod(dst, dst, t, n, m);
