@@ -4,7 +4,8 @@
       "target_name": "hlp_kernels",
       "sources": [
         "<!@(ls -1 native/core/*.cpp native/ntt/*.cpp native/eltwise/*.cpp native/pool/*.cpp native/ckks/*.cpp)",
-        "native/binding/addon.cpp"
+        "native/binding/addon.cpp",
+        "native/binding/worker-priority.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -68,6 +68,7 @@ interface NativeAllocator {
 
 interface NativeAddon {
   cpuFeatures(): string;
+  setWorkerNice(nice: number): number;
   variants(): VariantInfo[];
   defaultVariant(): Variant;
   isPrime(q: bigint): boolean;
@@ -867,6 +868,23 @@ export class CkksCore {
     // CudaEncryptor needs the native object; a module-private accessor keeps it off the API.
     nativeCoreOf = (core) => core.#core();
   }
+}
+
+/** Niceness a service may give the pool threads running this addon's batch work (0: as the process). */
+export const MAX_WORKER_NICE = 19;
+
+/**
+ * Lowers the scheduling priority (raises the niceness, 0–19) of the libuv pool threads that
+ * run this addon's batch work (encryption, decryption, transforms), from their next piece of
+ * work on, so that the event loop wins when they compete for a core: batch crypto is
+ * throughput work, the loop answers every client. Linux only; elsewhere a no-op. A thread
+ * never lowers its niceness again (that needs a privilege). Returns the value now in force.
+ */
+export function setWorkerNice(nice: number): number {
+  if (!Number.isInteger(nice) || nice < 0 || nice > MAX_WORKER_NICE) {
+    throw new KernelError('INVALID_ARGUMENT', `worker niceness must be an integer in [0, ${MAX_WORKER_NICE}], got ${String(nice)}`);
+  }
+  return guarded(() => native().setWorkerNice(nice));
 }
 
 /** `count` noise samples (rounded normal, sigma 3.2, clipped at 6 sigma) from 8·count random bytes; for tests. */

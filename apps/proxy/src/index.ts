@@ -7,7 +7,7 @@ export { Batcher, type BatcherOptions } from './batcher.js';
 export { CircuitBreaker, type BreakerOptions } from './breaker.js';
 export { PromptBlockCache, type BlockToken } from './prompt-cache.js';
 export { KEY_FILE_ENV, prepareSharedKeys, type SharedKeys } from './cluster.js';
-export { startProxy, type ProxyConfig, type ProxyServer } from './server.js';
+export { DEFAULT_WORKER_NICE, startProxy, type ProxyConfig, type ProxyServer } from './server.js';
 export { Upstream, type CallOptions, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
 export { CachedEmbeddings } from './embedding-cache.js';
 export { SMI_ARGS, gpuCollectors, parseSmi, type GpuSources, type SmiGpu } from './gpu-metrics.js';

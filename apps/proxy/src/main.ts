@@ -13,6 +13,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { MAX_BATCH_WORKER_NICE } from '@hlp/ckks';
 import { PACKING_LAYOUTS, type PackingLayout } from '@hlp/model';
 import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, parseTokenList, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
 import { AggregatorRegistry } from 'prom-client';
@@ -26,7 +27,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
   [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense|dimension-major]
-  [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N]
+  [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N] [--worker-nice 0-19 (10)]
   [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
   batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
                 [--max-inflight-ciphertexts 2048 (the bound on memory)]
@@ -84,6 +85,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'upstream-ca': { type: 'string' },
         'data-level': { type: 'string' },
         'encrypt-threads': { type: 'string' },
+        'worker-nice': { type: 'string' },
         'batch-window': { type: 'string' },
         'no-batching': { type: 'boolean' },
         'max-batch': { type: 'string' },
@@ -176,6 +178,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   opt('upstreamTimeoutMs', int('upstream-timeout-ms', values['upstream-timeout-ms'], 1));
   opt('upstreamConcurrency', int('upstream-concurrency', values['upstream-concurrency'], 1, 10_000));
   opt('encryptThreads', int('encrypt-threads', values['encrypt-threads'], 0, 64));
+  opt('workerNice', int('worker-nice', values['worker-nice'], 0, MAX_BATCH_WORKER_NICE));
   opt('maxBatchRequests', int('max-batch', values['max-batch'], 1, 4096));
   opt('maxBatchTokens', int('max-batch-tokens', values['max-batch-tokens'], 1));
   opt('maxInFlightCiphertexts', int('max-inflight-ciphertexts', values['max-inflight-ciphertexts'], 1));

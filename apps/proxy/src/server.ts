@@ -28,7 +28,7 @@
  * flushed, in-flight requests answered, then the upstream session closes.
  */
 import { randomUUID } from 'node:crypto';
-import { parseParams, type CkksBackend } from '@hlp/ckks';
+import { parseParams, setBatchWorkerNice, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings, type PackingLayout } from '@hlp/model';
 import {
   BearerTokens,
@@ -82,6 +82,8 @@ import { gpuCollectors, type GpuSources } from './gpu-metrics.js';
 import { CiphertextBudget } from './ciphertext-budget.js';
 import { loopTurn } from './event-loop-slices.js';
 
+/** Niceness of the native batch crypto's pool threads by default (see ProxyConfig.workerNice). */
+export const DEFAULT_WORKER_NICE = 10;
 /** Ciphertexts in flight at most by default: two calls of the service's default limit (1024); at level 1, n = 8192, about 0.5 GB for each copy of them. */
 export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 2048;
 /** Bodies past this size wait for their turn on the event loop before they are decoded and parsed. */
@@ -117,6 +119,12 @@ export interface ProxyConfig {
   readonly dataLevel?: 'min' | 'max';
   /** Fused native encryption chunks at once on the libuv pool (default 2; 0: on the event loop). */
   readonly encryptThreads?: number;
+  /**
+   * Niceness of the libuv pool threads running the native backend's batch crypto (default
+   * DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every client, health checks
+   * included; a flood of large batches must not take its core.
+   */
+  readonly workerNice?: number;
   /** Largest request body (default 4 MiB). */
   readonly maxBodyBytes?: number;
   /** Most tokens per input (default and maximum 1024). */
@@ -340,6 +348,7 @@ export async function startProxy(config: ProxyConfig): Promise<ProxyServer> {
           throw e;
         }
       }
+      if (backend.name === 'native') setBatchWorkerNice(config.workerNice ?? DEFAULT_WORKER_NICE);
       const embeddings = new CachedEmbeddings(new SeededEmbeddings(config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed }));
       const st: ReadyState = {
         backend,

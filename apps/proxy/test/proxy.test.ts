@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { createSealBackend, cudaStatus, decryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
@@ -10,7 +11,7 @@ import { SeededEmbeddings, packBatch, tokenize, type PackingLayout } from '@hlp/
 import { EmbeddingsResponse, EncryptResponseHeader, FRAME_CONTENT_TYPE, ModelsResponse, decodeFrames, encodeFrames, parseServerTiming } from '@hlp/protocol';
 import { CATALOGUE } from '@hlp/telemetry';
 import { startInference, type InferenceServer, type RecordedRequest } from '@hlp/inference';
-import { startProxy, type ProxyServer } from '../src/index.js';
+import { DEFAULT_WORKER_NICE, startProxy, type ProxyServer } from '../src/index.js';
 import { TOKEN, assertClose, codeOf, postJson, quiet, referenceEmbedding, secretKeyFromFile } from './helpers.js';
 
 let dir: string;
@@ -51,6 +52,14 @@ describe('OpenAI client against the proxy (acceptance)', () => {
     assert.equal(r.data[0]!.embedding.length, 768);
     assert.equal(r.usage.prompt_tokens, tokenize(PROMPT).length);
     assertClose('hlp-affine', r.data[0]!.embedding, referenceEmbedding('hlp-affine', PROMPT));
+  });
+
+  it('the native batch crypto ran on pool threads at the default niceness, the event loop at its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, async () => {
+    await client.embeddings.create({ model: 'hlp-affine', input: PROMPT });
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const tids = readdirSync('/proc/self/task');
+    assert.equal(niceOf(String(process.pid)), 0);
+    assert.ok(tids.some((t) => niceOf(t) === DEFAULT_WORKER_NICE), `a pool thread at nice ${DEFAULT_WORKER_NICE}: ${tids.map(niceOf).join(' ')}`);
   });
 
   it('hlp-affine: several inputs (strings and token arrays), float encoding', async () => {

@@ -12,6 +12,7 @@
 
 #include "hlp/kernels.h"
 #include "../cuda/hlp-cuda.h"
+#include "worker-priority.hpp"
 
 namespace {
 
@@ -165,6 +166,7 @@ class TransformWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
+    hlp_binding::apply_worker_nice();
     status_ = forward_ ? hlp_ntt_forward(ctx_.get(), args_.data, args_.words, args_.first, args_.count,
                                          args_.variant, args_.flags)
                        : hlp_ntt_inverse(ctx_.get(), args_.data, args_.words, args_.first, args_.count,
@@ -561,7 +563,10 @@ class BatchWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  void Execute() override { status_ = args_.Run(target_); }
+  void Execute() override {
+    hlp_binding::apply_worker_nice();
+    status_ = args_.Run(target_);
+  }
 
   void OnOK() override {
     if (status_ == HLP_OK) {
@@ -1388,6 +1393,14 @@ Napi::Value CkksSample(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// (nice) -> the niceness now in force for pool threads running this addon's work
+Napi::Value SetWorkerNice(const Napi::CallbackInfo &info) {
+  const uint32_t nice = to_u32(info[0], "nice");
+  if (nice > 19) throw_invalid(info.Env(), "nice must be in [0, 19]");
+  hlp_binding::set_worker_nice(static_cast<int>(nice));
+  return Napi::Number::New(info.Env(), hlp_binding::worker_nice());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("variants", Napi::Function::New(env, Variants));
@@ -1411,6 +1424,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaPoolStats", Napi::Function::New(env, CudaPoolStats));
   exports.Set("cudaPoolTrim", Napi::Function::New(env, CudaPoolTrim));
   exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
+  exports.Set("setWorkerNice", Napi::Function::New(env, SetWorkerNice));
   return exports;
 }
 

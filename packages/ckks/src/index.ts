@@ -42,6 +42,8 @@ export {
   expandSeedStream,
   gpuPoolStats,
   gpuPoolTrim,
+  MAX_BATCH_WORKER_NICE,
+  setBatchWorkerNice,
   type BatchDevice,
   type CudaPoolStats,
   type CudaStatus,

@@ -3,7 +3,7 @@
  * native encode+encrypt) or the GPU (@hlp/kernels' CudaEncryptor). Apps that depend on
  * @hlp/ckks only (the proxy, the lab) read the device pool through here.
  */
-import { KernelError, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from '@hlp/kernels';
+import { KernelError, MAX_WORKER_NICE, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, setWorkerNice, type CudaPoolStats } from '@hlp/kernels';
 import { CkksError } from '../errors.js';
 
 /** The device that did (or will do) a batch's work. */
@@ -58,6 +58,24 @@ export function gpuPoolTrim(): void {
     cudaPoolTrim();
   } catch (error) {
     throw toCkksError('cudaPoolTrim', error);
+  }
+}
+
+/** The highest niceness `setBatchWorkerNice` takes. */
+export const MAX_BATCH_WORKER_NICE = MAX_WORKER_NICE;
+
+/**
+ * Lowers the scheduling priority of the libuv pool threads running the native backend's batch
+ * work (encryption, decryption+decoding) to niceness `nice` (0–19, Linux), so that a service's
+ * event loop, which answers every client, wins when they compete for a core. Process-wide;
+ * returns the niceness in force. @throws CkksError INVALID_ARGUMENT
+ */
+export function setBatchWorkerNice(nice: number): number {
+  try {
+    return setWorkerNice(nice);
+  } catch (error) {
+    if (error instanceof KernelError && error.code === 'INVALID_ARGUMENT') throw new CkksError('INVALID_ARGUMENT', error.message, undefined, { cause: error });
+    throw toCkksError('setBatchWorkerNice', error);
   }
 }
 

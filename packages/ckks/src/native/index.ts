@@ -12,6 +12,8 @@ export {
   deviceChoiceFromEnv,
   gpuPoolStats,
   gpuPoolTrim,
+  MAX_BATCH_WORKER_NICE,
+  setBatchWorkerNice,
   type BatchDevice,
   type CudaPoolStats,
   type CudaStatus,

@@ -1,0 +1,16 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError, parseProxyArgs } from '../src/index.js';
+
+const BASE = ['--upstream', 'http://127.0.0.1:8081'];
+
+describe('hlp-proxy arguments', () => {
+  it('--worker-nice: an integer in [0, 19], absent means the default', () => {
+    assert.equal(parseProxyArgs([...BASE, '--worker-nice', '0'], {})?.workerNice, 0);
+    assert.equal(parseProxyArgs([...BASE, '--worker-nice', '19'], {})?.workerNice, 19);
+    assert.equal(parseProxyArgs(BASE, {})?.workerNice, undefined);
+    for (const bad of ['-1', '20', '2.5', 'high', '']) {
+      assert.throws(() => parseProxyArgs([...BASE, '--worker-nice', bad], {}), (e: unknown) => e instanceof UsageError && /--worker-nice/.test(e.message), bad);
+    }
+  });
+});
