@@ -372,7 +372,7 @@ interface NativeCkksCore {
   encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
   encryptPublicAsync(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
   encodeEncryptPublic(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
-  encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
+  encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number, out?: BigUint64Array): Promise<BigUint64Array>;
   encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
   decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array | readonly Uint8Array[], count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
@@ -628,10 +628,10 @@ export class CkksCore {
   }
 
   /** {@link encodeEncryptPublic} on a libuv worker thread (see {@link encryptPublicAsync}). */
-  async encodeEncryptPublicAsync(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): Promise<BigUint64Array> {
+  async encodeEncryptPublicAsync(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: ResultCallOptions): Promise<BigUint64Array> {
     const core = this.#core();
     try {
-      return await core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options));
+      return await core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options), options?.out);
     } catch (error) {
       translate(error);
     }

@@ -13,7 +13,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 const k = await import(${JSON.stringify(INDEX)});
 const niceOf = (tid) => Number(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
 const before = readdirSync('/proc/self/task').map(niceOf);
-k.setWorkerNice(Number(process.argv[1]));
+// above whatever niceness the test runs at (lowering it would need a privilege)
+const want = Math.min(19, niceOf(String(process.pid)) + 5);
+k.setWorkerNice(want);
 const q = k.generateNttPrimes(40, 1024, 1)[0];
 const ctx = new k.NttContext(1024, [q]);
 // Enough concurrent pieces of work that every pool thread runs one.
@@ -21,16 +23,16 @@ for (let round = 0; round < 20; round++) {
   await Promise.all(Array.from({ length: 8 }, () => ctx.forwardAsync(new BigUint64Array(1024))));
 }
 const tids = readdirSync('/proc/self/task');
-console.log(JSON.stringify({ before, main: niceOf(String(process.pid)), threads: tids.filter((t) => t !== String(process.pid)).map(niceOf) }));
+console.log(JSON.stringify({ before, want, main: niceOf(String(process.pid)), threads: tids.filter((t) => t !== String(process.pid)).map(niceOf) }));
 `;
 
 test('setWorkerNice: pool threads that ran our work take the niceness; the event loop keeps its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, () => {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, '7'], { encoding: 'utf8' });
-  const r = JSON.parse(out) as { before: number[]; main: number; threads: number[] };
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], { encoding: 'utf8' });
+  const r = JSON.parse(out) as { before: number[]; want: number; main: number; threads: number[] };
   assert.ok(r.before.every((n) => n === r.main), `every thread starts at the process's niceness: ${JSON.stringify(r.before)}`);
-  assert.equal(r.main, 0, 'the main thread (event loop) is not lowered');
+  assert.ok(r.want > r.main, `the test runs at niceness ${r.main}, too high to lower the pool below it`);
   // libuv's pool has 4 threads by default; all of them ran a transform
-  assert.ok(r.threads.filter((n) => n === 7).length >= 4, `pool threads at nice 7: ${JSON.stringify(r.threads)}`);
+  assert.ok(r.threads.filter((n) => n === r.want).length >= 4, `pool threads at nice ${r.want}: ${JSON.stringify(r.threads)}`);
 });
 
 test('setWorkerNice: out-of-range values are INVALID_ARGUMENT', () => {

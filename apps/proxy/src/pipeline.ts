@@ -18,7 +18,7 @@
  * encrypted in fused native calls on the libuv pool (`encryptThreads` chunks at once), so the
  * event loop keeps serving; otherwise one by one on the event loop.
  */
-import { NativeBackend, type CkksBackend } from '@hlp/ckks';
+import { NativeBackend, ResultPool, type CkksBackend } from '@hlp/ckks';
 import {
   GPT2,
   ciphertextCount,
@@ -54,6 +54,10 @@ import {
 import type { AppMetrics, Stage } from '@hlp/telemetry';
 import { PromptBlockCache, type BlockToken } from './prompt-cache.js';
 import type { Upstream } from './upstream.js';
+import { Holds } from './holds.js';
+
+/** Upload buffers kept for reuse, in bytes (a 32-request batch of short prompts is ~50 MB). */
+const UPLOAD_POOL_BYTES = 64 * 1024 * 1024;
 
 export type StageTimings = Partial<Record<Stage | 'pool' | 'batch', number>>;
 
@@ -114,6 +118,11 @@ export interface Encrypted {
   readonly tokens: number;
   readonly level: number;
   readonly stages: StageTimings;
+  /**
+   * Set when the frames view pooled memory: hands it back for the next batch. Call it once
+   * nothing reads the frames any more (every upstream stream that sent them has closed).
+   */
+  readonly release?: () => void;
 }
 
 export interface EmbeddingsResult {
@@ -155,6 +164,9 @@ function checkCharacters(lists: readonly (string | readonly number[])[], maxProm
 }
 
 export class Pipeline {
+  /** The dense path's encryption output, reused once a batch's upload streams have closed. */
+  readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES);
+
   constructor(private readonly deps: PipelineDeps) {}
 
   get info(): ServiceInfo {
@@ -289,7 +301,7 @@ export class Pipeline {
   }
 
   /** embed → pack → encode → encrypt → serialize for every input of `idLists` together. */
-  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[]): Promise<Encrypted> {
+  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[], pooled = false): Promise<Encrypted> {
     const { backend, metrics } = this.deps;
     const stages: StageTimings = {};
     const level = this.levelFor(workload);
@@ -302,7 +314,7 @@ export class Pipeline {
     if (fused && !cache && layout === 'dense') {
       // Dense is every token's values back to back: embed straight into the buffer the fused
       // native call encrypts from (no per-ciphertext vectors, no copies).
-      return this.encryptDense(workload, idLists, level, stages, t);
+      return this.encryptDense(workload, idLists, level, stages, t, pooled);
     }
     const requests: PackRequest[] = [];
     /** Index in `requests` of each real input. */
@@ -402,7 +414,7 @@ export class Pipeline {
   }
 
   /** The dense fused path of encryptInputs: embed into one buffer, encrypt it in chunks on the libuv pool. */
-  private async encryptDense(workload: WorkloadInfo, idLists: readonly (readonly number[])[], level: number, stages: StageTimings, t0: number): Promise<Encrypted> {
+  private async encryptDense(workload: WorkloadInfo, idLists: readonly (readonly number[])[], level: number, stages: StageTimings, t0: number, pooled: boolean): Promise<Encrypted> {
     const backend = this.deps.backend as NativeBackend;
     const slots = backend.slotCount;
     const width = workload.inputWidth;
@@ -432,13 +444,18 @@ export class Pipeline {
     const frames: FramePayload[] = new Array<FramePayload>(count);
     const threads = Math.max(1, Math.min(this.deps.encryptThreads ?? 2, Math.floor(count / 4)));
     const per = Math.ceil(count / threads);
+    // The whole batch's ciphertexts in one buffer (pooled when the caller hands it back):
+    // each chunk's encryption writes its part, the frames view it on their way to the socket.
+    const words = backend.ciphertextWords(level);
+    const upload = pooled ? (this.#uploads.take(count * words) ?? new BigUint64Array(count * words)) : undefined;
     let serializeMs = 0;
     const t = now();
     const jobs: Promise<void>[] = [];
     for (let start = 0; start < count; start += per) {
       const n = Math.min(per, count - start);
+      const out = upload?.subarray(start * words, (start + n) * words);
       jobs.push(
-        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level }).then((cts) => {
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level, ...(out ? { out } : {}) }).then((cts) => {
           // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
           // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
           const s0 = now();
@@ -450,11 +467,15 @@ export class Pipeline {
         }),
       );
     }
-    await Promise.all(jobs);
+    // Every chunk settles before the buffer may go back: a failed chunk must not leave another still writing it.
+    const settled = await Promise.allSettled(jobs);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     stages.encrypt = now() - t - serializeMs;
     stages.serialize = serializeMs;
     this.deps.metrics.encryptionDuration.observe({ backend: backend.name, layout: 'dense' }, (now() - t0) / 1000);
-    return { workload, plan, frames, inputs: requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens })), tokens, level, stages };
+    const inputs = requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens }));
+    return { workload, plan, frames, inputs, tokens, level, stages, ...(upload ? { release: () => this.#uploads.give(upload) } : {}) };
   }
 
   /** For `POST /v1/fhe/encrypt`: one request's ciphertexts, never shared with another's. */
@@ -477,7 +498,11 @@ export class Pipeline {
     return budget.acquire(ciphertextCount(first.layout, tokens, this.deps.backend.slotCount, first.workload.inputWidth));
   }
 
-  private async evaluateRemote(enc: Encrypted, requestId: string): Promise<{ header: EvaluateResponseHeader; frames: Uint8Array[]; timings: { uploadMs: number; waitMs: number; downloadMs: number } }> {
+  private async evaluateRemote(
+    enc: Encrypted,
+    requestId: string,
+    bodyUse?: Holds,
+  ): Promise<{ header: EvaluateResponseHeader; frames: Uint8Array[]; body: Buffer; timings: { uploadMs: number; waitMs: number; downloadMs: number } }> {
     const { upstream, metrics } = this.deps;
     const p = enc.plan;
     for (let attempt = 0; ; attempt++) {
@@ -493,7 +518,7 @@ export class Pipeline {
       metrics.queueDepth.inc({ queue: 'upstream' });
       let resp;
       try {
-        resp = await upstream.call('/v1/evaluate', { body: parts, contentType: FRAME_CONTENT_TYPE });
+        resp = await upstream.call('/v1/evaluate', { body: parts, contentType: FRAME_CONTENT_TYPE, ...(bodyUse ? { onBodyFree: bodyUse.hold() } : {}) });
       } catch (e) {
         metrics.upstreamDuration.observe({ operation: 'evaluate', status: 'error' }, 0);
         throw e;
@@ -516,7 +541,7 @@ export class Pipeline {
           throw new ProtocolError('UPSTREAM_ERROR', 'the inference service sent an unexpected evaluation response');
         }
         metrics.ciphertextsReceived.inc({ peer: 'upstream' }, decoded.frames.length);
-        return { header: h.data, frames: decoded.frames, timings: resp.timings };
+        return { header: h.data, frames: decoded.frames, body: resp.body, timings: resp.timings };
       }
       let body: unknown;
       try {
@@ -555,11 +580,24 @@ export class Pipeline {
     if (!first) return [];
     const w = first.workload;
     const allLists = items.flatMap((p) => p.idLists);
-    const enc = await this.encryptInputs(w, first.layout, allLists);
-    const remote = await this.evaluateRemote(enc, requestId);
+    const enc = await this.encryptInputs(w, first.layout, allLists, true);
+    // The upload buffer goes back to the pool once every stream that sent it has closed.
+    const bodyUse = new Holds(() => enc.release?.());
+    let remote;
+    try {
+      remote = await this.evaluateRemote(enc, requestId, bodyUse);
+    } finally {
+      bodyUse.close();
+    }
     const shared: StageTimings = { ...enc.stages, upload: remote.timings.uploadMs, evaluate: remote.timings.waitMs, download: remote.timings.downloadMs };
 
-    const vectors = await this.decryptFrames(remote.frames, shared);
+    let vectors: Float64Array[];
+    try {
+      vectors = await this.decryptFrames(remote.frames, shared);
+    } finally {
+      // The frames view the answer's body; decryption has read them (or failed) by now.
+      this.deps.upstream.releaseBody(remote.body);
+    }
     this.deps.metrics.decryptionDuration.observe({ backend: this.deps.backend.name }, ((shared.deserialize ?? 0) + (shared.decrypt ?? 0) + (shared.decode ?? 0)) / 1000);
 
     const k = remote.header.outputWidth;

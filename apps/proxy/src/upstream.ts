@@ -27,7 +27,14 @@
  */
 import * as http2 from 'node:http2';
 import { ProtocolError, bearer } from '@hlp/protocol';
+import { ResultPool } from '@hlp/ckks';
 import type { CircuitBreaker } from './breaker.js';
+import { Holds } from './holds.js';
+
+/** Response bodies kept for reuse, in bytes. */
+const BODY_POOL_BYTES = 64 * 1024 * 1024;
+/** Bodies are allocated in multiples of this, so that answers of similar size share buffers. */
+const BODY_SIZE_CLASS = 256 * 1024;
 
 export interface UpstreamTimings {
   readonly uploadMs: number;
@@ -68,6 +75,11 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Neither checked against nor counted by the circuit breaker (start-up, health probes). */
   readonly bypassBreaker?: boolean;
+  /**
+   * Called once nothing reads `body` any more: the call has settled and every attempt's stream
+   * has closed. The caller may then reuse the body's memory.
+   */
+  readonly onBodyFree?: () => void;
 }
 
 const CONNECTION_ERRORS = new Set([
@@ -110,6 +122,10 @@ export class Upstream {
   /** One more connection for bodiless calls (health, info, key lookups): never behind an upload. */
   private readonly control: Slot = { session: undefined, streams: 0 };
   private readonly waiting: ((slot: Slot) => void)[] = [];
+  /** Response bodies handed back by releaseBody, reused for later answers of the same size class. */
+  private readonly bodies = new ResultPool<Buffer>(BODY_POOL_BYTES);
+  /** The memory of bodies this client allocated for the pool (only those may enter it). */
+  private readonly poolable = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly url: string,
@@ -120,6 +136,25 @@ export class Upstream {
     this.windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
     const n = Math.max(1, options.maxConcurrent ?? 8);
     this.slots = Array.from({ length: n }, () => ({ session: undefined, streams: 0 }));
+  }
+
+  /**
+   * Hands a response body back for reuse once nothing reads it (nor any view of it, such as the
+   * frames decoded from it). Bodies this client did not allocate for the pool are left alone.
+   */
+  releaseBody(body: Buffer): void {
+    const memory = body.buffer;
+    if (!this.poolable.has(memory)) return;
+    this.poolable.delete(memory);
+    this.bodies.give(Buffer.from(memory));
+  }
+
+  /** A buffer for an announced body of `bytes`: pooled memory of its size class, or fresh. */
+  private bodyBuffer(bytes: number): Buffer {
+    const capacity = Math.ceil(bytes / BODY_SIZE_CLASS) * BODY_SIZE_CLASS;
+    const buffer = this.bodies.take(capacity) ?? Buffer.allocUnsafe(capacity);
+    this.poolable.add(buffer.buffer);
+    return buffer;
   }
 
   /** Calls waiting for a free connection. */
@@ -183,11 +218,20 @@ export class Upstream {
     if (this.closed) throw new ProtocolError('UPSTREAM_DOWN', 'upstream client closed');
     const breaker = options.bypassBreaker ? undefined : this.options.breaker;
     breaker?.check();
+    const bodyUse = new Holds(options.onBodyFree ?? (() => undefined));
+    try {
+      return await this.callHeld(path, options, breaker, bodyUse);
+    } finally {
+      bodyUse.close();
+    }
+  }
+
+  private async callHeld(path: string, options: CallOptions, breaker: CircuitBreaker | undefined, bodyUse: Holds): Promise<UpstreamResponse> {
     const pooled = options.body !== undefined;
     const slot = pooled ? await this.acquire() : this.control;
     if (!pooled) slot.streams++;
     try {
-      const r = await this.callOnce(slot, path, options);
+      const r = await this.callOnce(slot, path, options, bodyUse);
       if (r.status >= 500) breaker?.failure();
       else breaker?.success();
       return r;
@@ -200,15 +244,15 @@ export class Upstream {
     }
   }
 
-  private async callOnce(slot: Slot, path: string, options: CallOptions): Promise<UpstreamResponse> {
+  private async callOnce(slot: Slot, path: string, options: CallOptions, bodyUse: Holds): Promise<UpstreamResponse> {
     try {
-      return await this.attempt(slot, path, options);
+      return await this.attempt(slot, path, options, bodyUse);
     } catch (e) {
       if (!(e instanceof ConnectionFailure)) throw e;
       slot.session?.destroy();
       slot.session = undefined;
       try {
-        return await this.attempt(slot, path, options);
+        return await this.attempt(slot, path, options, bodyUse);
       } catch (e2) {
         if (e2 instanceof ConnectionFailure) {
           throw new ProtocolError('UPSTREAM_DOWN', `inference service at ${this.url} unreachable: ${e2.message}`, null, { cause: e2, retryAfterSeconds: 1 });
@@ -218,7 +262,7 @@ export class Upstream {
     }
   }
 
-  private attempt(slot: Slot, path: string, options: CallOptions): Promise<UpstreamResponse> {
+  private attempt(slot: Slot, path: string, options: CallOptions, bodyUse: Holds): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new ProtocolError('UPSTREAM_DOWN', 'upstream client closed'));
@@ -247,6 +291,7 @@ export class Upstream {
       const chunks: Buffer[] = [];
       /** The whole body when its length was announced: chunks are copied in as they come (no concat at the end). */
       let whole: Buffer | undefined;
+      let announced = 0;
       let size = 0;
       let stream: http2.ClientHttp2Stream;
       try {
@@ -255,6 +300,8 @@ export class Upstream {
         reject(new ConnectionFailure((e as Error).message, { cause: e }));
         return;
       }
+      // The body's memory stays in use until this stream is closed, whatever the answer.
+      stream.once('close', bodyUse.hold());
       const fail = (e: unknown): void => {
         if (settled) return;
         settled = true;
@@ -276,7 +323,10 @@ export class Upstream {
         status = Number(h[':status']);
         responseHeaders = h;
         const declared = Number(h['content-length']);
-        if (Number.isSafeInteger(declared) && declared > 64 * 1024 && declared <= this.maxResponseBytes) whole = Buffer.allocUnsafe(declared);
+        if (Number.isSafeInteger(declared) && declared > 64 * 1024 && declared <= this.maxResponseBytes) {
+          announced = declared;
+          whole = this.bodyBuffer(declared);
+        }
       });
       stream.on('data', (c: Buffer) => {
         size += c.length;
@@ -285,7 +335,7 @@ export class Upstream {
           fail(new ProtocolError('UPSTREAM_ERROR', `upstream response exceeds ${this.maxResponseBytes} bytes`));
           return;
         }
-        if (whole && size <= whole.length) c.copy(whole, size - c.length);
+        if (whole && size <= announced) c.copy(whole, size - c.length);
         else {
           if (whole) {
             // Longer than announced: fall back to collecting chunks.

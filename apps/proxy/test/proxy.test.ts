@@ -54,12 +54,14 @@ describe('OpenAI client against the proxy (acceptance)', () => {
     assertClose('hlp-affine', r.data[0]!.embedding, referenceEmbedding('hlp-affine', PROMPT));
   });
 
-  it('the native batch crypto ran on pool threads at the default niceness, the event loop at its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, async () => {
+  it('the native batch crypto ran on pool threads at the default niceness, the event loop at its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, async (t) => {
     await client.embeddings.create({ model: 'hlp-affine', input: PROMPT });
     const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
     const tids = readdirSync('/proc/self/task');
-    assert.equal(niceOf(String(process.pid)), 0);
-    assert.ok(tids.some((t) => niceOf(t) === DEFAULT_WORKER_NICE), `a pool thread at nice ${DEFAULT_WORKER_NICE}: ${tids.map(niceOf).join(' ')}`);
+    const base = niceOf(String(process.pid));
+    if (base >= DEFAULT_WORKER_NICE) return t.skip(`the test runs at niceness ${base} already`);
+    assert.ok(tids.some((id) => niceOf(id) === DEFAULT_WORKER_NICE), `a pool thread at nice ${DEFAULT_WORKER_NICE}: ${tids.map(niceOf).join(' ')}`);
+    assert.equal(niceOf(String(process.pid)), base, 'the event loop keeps its niceness');
   });
 
   it('hlp-affine: several inputs (strings and token arrays), float encoding', async () => {

@@ -810,7 +810,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     hlp_ckks_context *ctx = Ctx(env);
     std::vector<Napi::Value> keep;
     CkksEncryptArgs a = encode ? EncodePublicArgs(info, keep) : PublicArgs(info, keep);
-    auto out = new_u64(env, static_cast<std::size_t>(a.count) * 2 * Poly(a.level));
+    // An optional result buffer follows the flags (the caller's pooled memory).
+    auto out = out_u64(env, info[encode ? 8 : 6], static_cast<std::size_t>(a.count) * 2 * Poly(a.level));
     a.out = out.Data();
     a.out_words = out.ElementLength();
     if (!async) {

@@ -53,5 +53,7 @@ export {
   type EncryptManyOptions,
   type NativeBackendOptions,
   type SymmetricPrng,
+  ResultPool,
+  type PooledArray,
 } from './native/index.js';
 export { openBackend, type BackendChoice, type BackendResult } from './open.js';

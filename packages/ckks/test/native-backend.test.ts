@@ -116,6 +116,36 @@ test('batch encryption with the worker pool gives ciphertexts that decrypt, in o
   }
 });
 
+test('encodeEncryptMany into a caller\'s buffer: the ciphertexts live in it and decrypt; reused buffers and randomness never repeat a ciphertext; a wrong length is INVALID_ARGUMENT', async () => {
+  const native = await createNativeBackend(presetParams(8192));
+  try {
+    native.generateKeys({ relin: false });
+    const level = 1;
+    const count = 3;
+    const vecs = values(count * native.slotCount, 900);
+    const out = new BigUint64Array(count * native.ciphertextWords(level));
+    const seen: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const cts = await native.encodeEncryptMany(vecs, native.slotCount, { level, out });
+      assert.equal(cts.length, count);
+      cts.forEach((ct, i) => {
+        const got = decryptValues(native, ct);
+        assert.ok(maxError(got, vecs.subarray(i * native.slotCount), native.slotCount) <= BOUND, `round ${round}, ciphertext ${i}`);
+        ct.dispose();
+      });
+      // the same buffer, written afresh with fresh randomness each round
+      seen.push(Buffer.from(out.buffer, 0, 64).toString('hex'));
+    }
+    assert.equal(new Set(seen).size, seen.length, 'a reused buffer or randomness buffer repeated a ciphertext');
+    for (const bad of [new BigUint64Array(count * native.ciphertextWords(level) - 1), new BigUint64Array(count * native.ciphertextWords(2))]) {
+      await assert.rejects(native.encodeEncryptMany(vecs, native.slotCount, { level, out: bad }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    }
+    assert.throws(() => native.ciphertextWords(99), (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH');
+  } finally {
+    native.dispose();
+  }
+});
+
 test('decryptDecodeFrames: a batch of serialized ciphertexts (full and seeded) decodes as deserialize + decrypt + decode; mixed batches and bad bytes are typed errors', async () => {
   const native = await createNativeBackend(presetParams(8192));
   try {

@@ -76,11 +76,19 @@ export interface NativeBackendOptions {
 export interface EncryptManyOptions extends EncodeOptions {
   /** Overrides the backend's device choice for this call. */
   readonly device?: DeviceChoice;
+  /**
+   * Where the CPU path writes the ciphertexts (exactly `ciphertextWords(level) × count` words;
+   * the ciphertexts view it): the caller's pooled memory, reused once it has sent them. The
+   * GPU path returns its own buffer.
+   */
+  readonly out?: BigUint64Array;
 }
 
 const CHECK_INPUT = { checkInput: true } as const;
 const TRUSTED_INPUT = { checkInput: false } as const;
 const DEFAULT_RESULT_POOL_BYTES = 64 * 1024 * 1024;
+/** Randomness kept for reuse: a few batches' worth (196 KiB a ciphertext at n = 8192). */
+const RANDOMNESS_POOL_BYTES = 16 * 1024 * 1024;
 
 /** Scales of operands must agree to this relative tolerance (as SEAL's are_close). */
 const SCALE_TOLERANCE = 1e-9;
@@ -254,6 +262,8 @@ export class NativeBackend implements CkksBackend {
   readonly #symmetricPrng: SymmetricPrng;
   readonly #check: { checkInput: boolean };
   readonly #results: ResultPool;
+  /** Batch encryption's randomness buffers, reused once the encryption has read them. */
+  readonly #randomness = new ResultPool<Buffer>(RANDOMNESS_POOL_BYTES);
   #secretKey: BigUint64Array | null = null;
   #publicKey: BigUint64Array | null = null;
   readonly #kswitch: KswitchKeys;
@@ -302,6 +312,12 @@ export class NativeBackend implements CkksBackend {
   /** Handles alive (not yet disposed). */
   get liveHandles(): number {
     return this.#live.size;
+  }
+
+  /** Words of one fresh (two-part) ciphertext at data level `level`: what `encodeEncryptMany`'s `out` holds per ciphertext. */
+  ciphertextWords(level: number): number {
+    this.chainLevel(level);
+    return 2 * (level + 1) * this.params.n;
   }
 
   /** @internal The chain entry of a data level (0 … maxLevel). */
@@ -639,11 +655,19 @@ export class NativeBackend implements CkksBackend {
     const { scale, level } = this.#encodeArgs(options);
     const count = values.length / valuesPerPlain;
     const pk = this.#pk();
-    // One buffer per call (not the shared pool): concurrent calls must not share bytes.
-    // allocUnsafe skips zeroing what the CSPRNG overwrites at once; the asynchronous fill runs
-    // on the libuv pool, so a busy server's event loop does not spend about 0.1 ms per
-    // ciphertext generating randomness.
-    const randomness = await fillRandomAsync(Buffer.allocUnsafe(count * this.#core.randomnessBytes('encryptPublic')));
+    // A buffer of this call's own (not Node's shared pool): concurrent calls must not share
+    // bytes. It comes back to #randomness once the encryption has read it, so a busy server
+    // reuses warm memory instead of a fresh megabyte per batch; allocUnsafe skips zeroing
+    // what the CSPRNG overwrites at once. The asynchronous fill runs on the libuv pool, so the
+    // event loop does not spend about 0.1 ms per ciphertext generating randomness.
+    const randomBytesNeeded = count * this.#core.randomnessBytes('encryptPublic');
+    const randomness = await fillRandomAsync(this.#randomness.take(randomBytesNeeded) ?? Buffer.allocUnsafe(randomBytesNeeded));
+    const words = 2 * (level + 1) * this.params.n;
+    const given = options.out;
+    if (given !== undefined && given.length !== count * words) {
+      this.#randomness.give(randomness);
+      throw new CkksError('INVALID_ARGUMENT', `out must hold ${count * words} words (${count} ciphertexts), got ${given.length}`);
+    }
     const choice = options.device ?? this.#deviceChoice;
     let device = this.#resolveDevice(choice);
     let encryptor: CudaEncryptor | null = null;
@@ -659,16 +683,18 @@ export class NativeBackend implements CkksBackend {
     }
     let data: BigUint64Array;
     try {
+      // The device path returns its own buffer (copied back from the GPU), `out` or not.
       data = encryptor
         ? await encryptor.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, this.#check)
-        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, this.#check);
+        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, { ...this.#check, ...(given ? { out: given } : {}) });
     } catch (error) {
       if (encryptor && error instanceof KernelError && (error.code === 'VARIANT_UNAVAILABLE' || error.code === 'NO_DEVICE')) {
         throw deviceError('GPU encode+encrypt', error);
       }
       throw this.#translate(encryptor ? 'GPU encode+encrypt' : 'encode+encrypt', error);
+    } finally {
+      this.#randomness.give(randomness);
     }
-    const words = 2 * (level + 1) * this.params.n;
     const out: CiphertextHandle[] = [];
     for (let c = 0; c < count; c++) out.push(this.#wrapCt(data.subarray(c * words, (c + 1) * words), level, scale, 2));
     return { ciphertexts: out, device };

@@ -19,3 +19,4 @@ export {
   type CudaStatus,
   type DeviceChoice,
 } from './device.js';
+export { ResultPool, type PooledArray } from './result-pool.js';
