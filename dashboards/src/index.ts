@@ -18,7 +18,8 @@ export { HISTORY_FILTER, LAB_FILTER, MACHINE_CLASS_VARIABLE, SUITE_VARIABLE } fr
 export { CLIENT_ROUTES, CORES_VARIABLE, INSTANCE_VARIABLE, SLO_OVERVIEW_UID, genericPanel, panelTitle, sloOverview, sloTarget } from './slo-overview.js';
 export { KERNELS_UID, KERNEL_METRICS, kernels } from './kernels.js';
 export { ANNOTATION_STEP, MONTHLY_UID, monthlyReview } from './monthly.js';
-export { RATE_WINDOW, defaultMetric, matcherText } from './promql.js';
+export { defaultMetric, matcherText } from '@hlp/telemetry';
+export { RATE_WINDOW } from './live-promql.js';
 export {
   PrometheusServer,
   freePort,

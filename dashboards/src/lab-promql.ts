@@ -4,7 +4,7 @@
  * `last_over_time(x[$__interval])`: every sample lands on exactly one step whatever the zoom,
  * where a bare selector would only see samples within five minutes before a step.
  */
-import { matcherText, type Matchers } from './promql.js';
+import { matcherText, type Matchers } from '@hlp/telemetry';
 
 export const MACHINE_CLASS_VARIABLE = 'machine_class';
 export const SUITE_VARIABLE = 'suite';

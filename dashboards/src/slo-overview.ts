@@ -6,10 +6,10 @@
 import { MappingType, type Dashboard, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { SLO_TARGETS, type SloTarget } from '@hlp/gate';
-import { BREAKER_STATES, CATALOGUE, type MetricKey, type MetricSpec } from '@hlp/telemetry';
+import { BREAKER_STATES, CATALOGUE, defaultMetric, type DefaultMetricName, type MetricKey, type MetricSpec } from '@hlp/telemetry';
 import { queriesOf } from './queries.js';
 import { COLORS, Layout, dashboardBase, labelVariable, stat, timeseries, type SloLine } from './common.js';
-import { INSTANCE, RATE_WINDOW, defaultMetric, defaultSeries, gauge, hitRatio, histogramRate, quantile, rate, series, type DefaultMetricName } from './promql.js';
+import { INSTANCE, RATE_WINDOW, defaultSeries, gauge, hitRatio, histogramRate, quantile, rate, series } from './live-promql.js';
 
 export const SLO_OVERVIEW_UID = 'hlp-slo-overview';
 export const CORES_VARIABLE = 'cores';

@@ -36,4 +36,20 @@ export {
   type RegistryOptions,
 } from './registry.js';
 export { glossary, glossaryMarkdown, type GlossaryRow } from './glossary.js';
-export { metricName, quantileQuery, rateQuery } from './promql.js';
+export {
+  DEFAULT_WINDOW,
+  defaultMetric,
+  matcherText,
+  metricName,
+  promql,
+  promqlBuilder,
+  type CounterKey,
+  type DefaultMetric,
+  type DefaultMetricName,
+  type GaugeKey,
+  type HistogramKey,
+  type LabelOf,
+  type Matchers,
+  type PromqlBuilder,
+  type QueryDefaults,
+} from './promql.js';

@@ -8,9 +8,10 @@ import {
   glossary,
   glossaryMarkdown,
   metricKeysFor,
+  matcherText,
   metricName,
-  quantileQuery,
-  rateQuery,
+  promql,
+  promqlBuilder,
   type MetricKey,
   type MetricSpec,
 } from '../src/index.js';
@@ -144,11 +145,19 @@ describe('glossary', () => {
 describe('PromQL helpers', () => {
   it('build queries from catalogue keys', () => {
     assert.equal(
-      quantileQuery('httpRequestDuration', 0.95, ['route']),
+      promql.quantile('httpRequestDuration', 0.95, ['route']),
       'histogram_quantile(0.95, sum by (le, route) (rate(hlp_http_request_duration_seconds_bucket[5m])))',
     );
-    assert.equal(rateQuery('errors', ['code'], '1m'), 'sum by (code) (rate(hlp_errors_total[1m]))');
-    assert.equal(rateQuery('bytesSent'), 'sum (rate(hlp_sent_bytes_total[5m]))');
+    assert.equal(promql.rate('errors', ['code'], {}, '1m'), 'sum by (code) (rate(hlp_errors_total[1m]))');
+    assert.equal(promql.rate('bytesSent'), 'sum (rate(hlp_sent_bytes_total[5m]))');
     assert.equal(metricName('queueDepth'), 'hlp_queue_depth');
+  });
+
+  it('carries the bound matchers and window unless a call overrides them', () => {
+    const live = promqlBuilder({ matchers: { instance: '=~$instance' }, window: '$__rate_interval' });
+    assert.equal(live.rate('errors', ['code']), 'sum by (code) (rate(hlp_errors_total{instance=~"$instance"}[$__rate_interval]))');
+    assert.equal(live.rate('errors', [], {}, '1m'), 'sum (rate(hlp_errors_total[1m]))');
+    assert.equal(live.gauge('queueDepth', ['instance'], undefined, 'max'), 'max by (instance) (hlp_queue_depth{instance=~"$instance"})');
+    assert.equal(matcherText({ route: '/v1/"x"', status: '=~2..', app: '!=proxy' }), '{route="/v1/\\"x\\"", status=~"2..", app!="proxy"}');
   });
 });
