@@ -37,3 +37,15 @@ export {
   type ListRunsOptions,
 } from './storage.js';
 export { makeMetric, type MakeMetricOptions } from './metric.js';
+export {
+  RUN_METRICS,
+  RUN_METRIC_NAMES,
+  isMetric,
+  isRunMetricName,
+  makeRunMetric,
+  runMetricSpec,
+  type MakeRunMetricOptions,
+  type RunMetricName,
+  type RunMetricProducer,
+  type RunMetricSpec,
+} from './run-metrics.js';
