@@ -3,7 +3,7 @@
  * Each evaluates to met, missed or not-applicable (with the reason: the metric is absent
  * from the run, or the target needs a GPU and the machine has none).
  */
-import type { Labels, Metric, RunResult } from '@hlp/results';
+import type { Labels, Metric, RunMetricName, RunResult } from '@hlp/results';
 import { labelsInclude } from './config.js';
 import { conversionFactor, formatValue } from './units.js';
 
@@ -12,8 +12,8 @@ export type TargetStatistic = 'p50' | 'median' | 'p90' | 'p95' | 'p99' | 'max' |
 export interface SloTarget {
   readonly id: string;
   readonly title: string;
-  /** Metric name in the run document (DESIGN §8 names). */
-  readonly metric: string;
+  /** Metric name in the run document, from the catalogue (a name nothing produces fails to compile). */
+  readonly metric: RunMetricName;
   /** Only series carrying these labels count. */
   readonly labels?: Labels;
   readonly statistic: TargetStatistic;

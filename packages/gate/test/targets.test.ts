@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RUN_METRICS, isRunMetricName } from '@hlp/results';
 import { SLO_TARGETS, evaluateTargets } from '../src/targets.js';
+import { conversionFactor } from '../src/units.js';
 import { run } from './helpers.js';
 
 const status = (r: ReturnType<typeof evaluateTargets>, id: string) => r.find((t) => t.id === id)!;
@@ -8,6 +10,16 @@ const status = (r: ReturnType<typeof evaluateTargets>, id: string) => r.find((t)
 describe('SLO targets (DESIGN §2)', () => {
   it('has the five targets', () => {
     assert.deepEqual(SLO_TARGETS.map((t) => t.id), ['encryption-latency-p95', 'throughput', 'gpu-memory-efficiency', 'cpu-efficiency', 'memory-per-instance']);
+  });
+
+  it('every target reads a catalogued metric, in a unit that converts, in its better direction', () => {
+    for (const t of SLO_TARGETS) {
+      // the type already says so; this guards targets built from untyped data (casts, JSON)
+      assert.ok(isRunMetricName(t.metric), `${t.id} reads ${t.metric}, which is not in RUN_METRICS`);
+      const spec = RUN_METRICS[t.metric];
+      assert.notEqual(conversionFactor(spec.unit, t.unit), null, `${t.id}: ${spec.unit} → ${t.unit}`);
+      assert.equal(t.op === '<' ? 'lower' : 'higher', spec.better, `${t.id} ${t.op} vs ${t.metric} better ${spec.better}`);
+    }
   });
 
   it('every target is not applicable, with why, when the run lacks its metric or the machine its GPU', () => {
