@@ -4,6 +4,7 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { CALIBRATION_PREFIX } from '@hlp/gate';
+import type { RunMetricName } from '@hlp/results';
 import { Layout, bars, dashboardBase, labelVariable, timeseries } from './common.js';
 import { LAB_FILTER, MACHINE_CLASS_VARIABLE, labSelector, latest, oneOf, perRun, regexLiteral } from './lab-promql.js';
 import { labMetric, toBaseUnit } from './lab-metrics.js';
@@ -11,12 +12,12 @@ import { sloTarget } from './slo-overview.js';
 
 export const KERNELS_UID = 'hlp-kernels';
 
-/** Stable lab metric names (DESIGN §8) that this dashboard shows; they are label values here. */
-export const KERNEL_METRICS = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'] as const;
-export const ALLOC_METRIC = 'alloc.churn';
-export const CKKS_ENCRYPT_METRIC = 'ckks.encode_encrypt';
-export const PROMPT_METRIC = 'ckks.prompt_encrypt';
-export const CIPHERTEXT_BYTES_METRIC = 'ckks.ciphertext_bytes';
+/** Run-document metric names (`@hlp/results`' RUN_METRICS) that this dashboard shows; they are label values here. */
+export const KERNEL_METRICS = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'] as const satisfies readonly RunMetricName[];
+export const ALLOC_METRIC: RunMetricName = 'alloc.churn';
+export const CKKS_ENCRYPT_METRIC: RunMetricName = 'ckks.encode_encrypt';
+export const PROMPT_METRIC: RunMetricName = 'ckks.prompt_encrypt';
+export const CIPHERTEXT_BYTES_METRIC: RunMetricName = 'ckks.ciphertext_bytes';
 
 export function kernels(): Dashboard {
   const median = labMetric('runMedian', 'seconds');
@@ -33,7 +34,7 @@ export function kernels(): Dashboard {
     .withVariable(labelVariable('n', 'n', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Ring degree n', 'Polynomial ring degree of the kernel cases.'))
     .withVariable(labelVariable('bits', 'bits', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Prime bits', 'Size of the NTT-friendly prime in bits.'));
   const L = new Layout(d);
-  const kernelFilter = (metric: string) => ({ ...LAB_FILTER, metric: `=${metric}`, n: '=~$n', bits: '=~$bits' });
+  const kernelFilter = (metric: RunMetricName) => ({ ...LAB_FILTER, metric: `=${metric}`, n: '=~$n', bits: '=~$bits' });
 
   L.row('NTT and element-wise kernels, per variant');
   for (const metric of KERNEL_METRICS) {

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SLO_TARGETS } from '@hlp/gate';
+import { RUN_METRIC_NAMES, isRunMetricName } from '@hlp/results';
 import { CATALOGUE, DEFAULT_METRICS, type MetricKey } from '@hlp/telemetry';
 import {
   DASHBOARDS,
@@ -49,6 +50,18 @@ const allQueries = (): PanelQuery[] => DASHBOARDS.flatMap((d) => queriesOf(d.bui
 function metricsRead(expr: string): string[] {
   const names = expr.match(/\b(?:hlp_[a-z0-9_]+|process_[a-z_]+|nodejs_[a-z_0-9]+)\b/g) ?? [];
   return [...new Set(names.map((n) => n.replace(/_(bucket|sum|count)$/, '')))];
+}
+
+/** The `metric` label matchers of an expression (run-document names, as the lab export writes them). */
+function metricMatchers(expr: string): { op: '=' | '=~'; value: string }[] {
+  const found = [...expr.matchAll(/\bmetric(=~|=)"((?:[^"\\]|\\.)*)"/g)];
+  return found.map((m) => ({ op: m[1] as '=' | '=~', value: m[2]!.replace(/\\(.)/g, '$1') }));
+}
+
+/** Catalogued run-metric names a `=~` alternative matches (PromQL regexes are anchored). */
+function namesMatching(alternative: string): string[] {
+  const re = new RegExp(`^(?:${alternative})$`);
+  return RUN_METRIC_NAMES.filter((n) => re.test(n));
 }
 
 describe('generated dashboards', () => {
@@ -123,6 +136,20 @@ describe('generated dashboards', () => {
       assert.ok(read.length > 0, `${q.dashboard} › ${q.panel}: reads no metric`);
       for (const name of read) assert.ok(known.has(name), `${q.dashboard} › ${q.panel}: ${name} is not a catalogue metric`);
     }
+  });
+
+  it('every run-document metric a query selects is in @hlp/results\' RUN_METRICS', () => {
+    let selected = 0;
+    for (const q of allQueries()) {
+      for (const m of metricMatchers(q.expr)) {
+        selected++;
+        const where = `${q.dashboard} › ${q.panel}: metric${m.op}"${m.value}"`;
+        if (m.op === '=') assert.ok(isRunMetricName(m.value), `${where} is not in RUN_METRICS`);
+        // every alternative must select something, so one misspelt name in a list is caught too
+        else for (const alt of m.value.split('|')) assert.ok(namesMatching(alt).length > 0, `${where}: ${alt} matches no RUN_METRICS name`);
+      }
+    }
+    assert.ok(selected > 0, 'no query selects a run-document metric: the matcher pattern is stale');
   });
 
   it('no source file types an hlp_ metric name (they come from the catalogue; lab names from lab-metrics.ts)', async () => {
