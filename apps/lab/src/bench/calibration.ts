@@ -6,11 +6,11 @@
  * machine class. It measures the CPU and the JIT, not our kernels: a regression in the kernels
  * can never be normalised away by it.
  */
-import { makeMetric, type Metric } from '@hlp/results';
+import { makeRunMetric, type Metric, type RunMetricName } from '@hlp/results';
 import { LabError } from '../errors.js';
 import { measure } from './measure.js';
 
-export const CALIBRATION_METRIC = 'calibration.js_ntt';
+export const CALIBRATION_METRIC = 'calibration.js_ntt' satisfies RunMetricName;
 export const CALIBRATION_N = 1024;
 export const CALIBRATION_Q = 12289; // 3 · 2^12 + 1, NTT-friendly up to n = 4096
 const GENERATOR = 11; // a primitive root modulo 12289
@@ -128,5 +128,5 @@ export async function runCalibration(options: CalibrationOptions = {}): Promise<
     metric: { name: CALIBRATION_METRIC, labels },
   });
   if (samples.length === 0) throw new LabError('INTERNAL', 'the calibration benchmark measured no samples');
-  return makeMetric({ name: CALIBRATION_METRIC, unit: 'ns', better: 'lower', labels, samples, keep: CALIBRATION_SAMPLES_CAP });
+  return makeRunMetric(CALIBRATION_METRIC, { labels, samples, keep: CALIBRATION_SAMPLES_CAP });
 }

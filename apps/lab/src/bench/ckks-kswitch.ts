@@ -9,8 +9,11 @@
  * switching would time node-seal on the reference side.
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
+import type { RunMetricName } from '@hlp/results';
 
-export type KswitchOp = 'ckks.relinearize' | 'ckks.rotate' | 'ckks.mul_relin_rescale' | 'ckks.rotate_hoisted';
+/** Report order of the key-switching metrics. */
+export const KSWITCH_METRIC_ORDER = ['ckks.relinearize', 'ckks.rotate', 'ckks.mul_relin_rescale', 'ckks.rotate_hoisted'] as const satisfies readonly RunMetricName[];
+export type KswitchOp = (typeof KSWITCH_METRIC_ORDER)[number];
 
 export interface KswitchCase {
   readonly kind: 'kswitch';
@@ -19,7 +22,6 @@ export interface KswitchCase {
   readonly rotations?: number;
 }
 
-export const KSWITCH_METRIC_ORDER: readonly KswitchOp[] = ['ckks.relinearize', 'ckks.rotate', 'ckks.mul_relin_rescale', 'ckks.rotate_hoisted'];
 
 /** Hoisted batch sizes: quick mode times the smallest only. */
 export function hoistedBatches(quick: boolean): number[] {

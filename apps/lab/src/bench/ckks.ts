@@ -19,7 +19,7 @@ import {
   type CkksParams,
   type PlaintextHandle,
 } from '@hlp/ckks';
-import { SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, makeMetric, type Labels, type Metric, type RunResult } from '@hlp/results';
+import { SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, isMetric, makeRunMetric, type Labels, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
 import { Bench } from 'tinybench';
 import { LabError } from '../errors.js';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
@@ -61,19 +61,7 @@ export const VALUES_SEED = 0x5eed_c0de;
 export type KeyKindLabel = 'public' | 'secret';
 export const KEYS: readonly KeyKindLabel[] = ['public', 'secret'];
 
-export type CkksOp =
-  | 'ckks.encode'
-  | 'ckks.encrypt'
-  | 'ckks.encode_encrypt'
-  | 'ckks.decrypt'
-  | 'ckks.decode'
-  | 'ckks.serialize'
-  | 'ckks.add'
-  | 'ckks.multiply_plain'
-  | 'ckks.rescale';
-
-/** Report order of the metric names. */
-export const CKKS_METRIC_ORDER: readonly string[] = [
+const CKKS_OPS = [
   'ckks.encode',
   'ckks.encrypt',
   'ckks.encode_encrypt',
@@ -83,6 +71,12 @@ export const CKKS_METRIC_ORDER: readonly string[] = [
   'ckks.add',
   'ckks.multiply_plain',
   'ckks.rescale',
+] as const satisfies readonly RunMetricName[];
+export type CkksOp = (typeof CKKS_OPS)[number];
+
+/** Report order of the metric names; also every metric `hlp bench ckks` writes. */
+export const CKKS_METRIC_ORDER: readonly RunMetricName[] = [
+  ...CKKS_OPS,
   ...KSWITCH_METRIC_ORDER,
   'ckks.matvec',
   'ckks.ciphertext_bytes',
@@ -546,24 +540,24 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
         if (c.kind === 'op') {
           const samples = await measure(opFunction(c, fixture), { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
-          metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples, keep: samplesCap });
+          metric = makeRunMetric(c.name, { labels, samples, keep: samplesCap });
         } else if (c.kind === 'kswitch') {
           const { run, perCall } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
           const samples = await measure(run, { timeMs, warmupMs, minIterations, warmupIterations, metric: { name: c.name, labels } });
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
-          metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
+          metric = makeRunMetric(c.name, { labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
         } else if (c.kind === 'matvec') {
           const mv = matvecFixture(c, backend, what);
           try {
             const iterations = MATVEC_MIN_ITERATIONS[mode];
             const samples = await measure(mv.run, { timeMs, warmupMs, minIterations: iterations, warmupIterations: 1, metric: { name: c.name, labels } });
             if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
-            metric = makeMetric({ name: c.name, unit: 'ms', better: 'lower', labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
+            metric = makeRunMetric(c.name, { labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
           } finally {
             mv.dispose();
           }
         } else if (c.kind === 'bytes') {
-          metric = makeMetric({ name: c.name, unit: 'bytes', better: 'lower', labels, samples: [serializedSize(fixture, c.key)] });
+          metric = makeRunMetric(c.name, { labels, samples: [serializedSize(fixture, c.key)] });
         } else {
           vectors ??= promptVectors(backend.slotCount);
           vectorsCount = vectors.length;
@@ -602,10 +596,10 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
           );
           if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
           if (!c.device) (promptBytes[plan.backend] ??= {})[c.key] = bytes;
-          metric = makeMetric({ name: c.name, unit: 'ms', better: 'lower', labels, samples: samples.map((s) => s / 1e6), keep: samplesCap });
+          metric = makeRunMetric(c.name, { labels, samples: samples.map((s) => s / 1e6), keep: samplesCap });
           if (onGpu) {
             if (efficiency.length > 0) {
-              metrics.push(makeMetric({ name: 'ckks.gpu_pool_efficiency', unit: 'ratio', better: 'higher', labels, samples: efficiency, keep: samplesCap }));
+              metrics.push(makeRunMetric('ckks.gpu_pool_efficiency', { labels, samples: efficiency, keep: samplesCap }));
             } else {
               note(`ckks.gpu_pool_efficiency (threads ${c.threads}): the device pool reserved nothing during the benchmark, no ratio recorded`);
             }
@@ -714,7 +708,8 @@ export function sortCkksMetrics(metrics: readonly Metric[]): Metric[] {
   );
 }
 
-function findMetric(all: readonly Metric[], name: string, labels: Labels): Metric | undefined {
+/** The metric with exactly these labels (no more). */
+function findExact(all: readonly Metric[], name: string, labels: Labels): Metric | undefined {
   return all.find(
     (m) =>
       m.name === name &&
@@ -723,10 +718,14 @@ function findMetric(all: readonly Metric[], name: string, labels: Labels): Metri
   );
 }
 
+function findMetric(all: readonly Metric[], name: RunMetricName, labels: Labels): Metric | undefined {
+  return findExact(all, name, labels);
+}
+
 /** seal's median at the same name and labels divided by this metric's median (native rows). */
 export function speedupVsSeal(metric: Metric, all: readonly Metric[]): number | null {
   if (metric.labels['backend'] !== 'native' || metric.summary.median <= 0) return null;
-  const seal = findMetric(all, metric.name, { ...metric.labels, backend: 'seal' });
+  const seal = findExact(all, metric.name, { ...metric.labels, backend: 'seal' });
   return seal ? seal.summary.median / metric.summary.median : null;
 }
 
@@ -745,7 +744,7 @@ export function ckksHeadline(result: RunResult): string[] {
     out.push(`  n=${String(n).padEnd(5)}  ${parts.join('  ')}${ratio}`);
   }
 
-  const sizes = metrics.filter((m) => m.name === 'ckks.ciphertext_bytes');
+  const sizes = metrics.filter(isMetric('ckks.ciphertext_bytes'));
   if (sizes.length > 0) {
     out.push('');
     out.push('one serialized ciphertext (public key vs seeded secret key):');
@@ -762,7 +761,7 @@ export function ckksHeadline(result: RunResult): string[] {
     }
   }
 
-  const prompts = sortCkksMetrics(metrics.filter((m) => m.name === 'ckks.prompt_encrypt'));
+  const prompts = sortCkksMetrics(metrics.filter(isMetric('ckks.prompt_encrypt')));
   const promptCfg = result.config['prompt'];
   const pn = typeof promptCfg === 'object' && promptCfg !== null && 'n' in promptCfg ? String(promptCfg.n) : '?';
   const pv = typeof promptCfg === 'object' && promptCfg !== null && 'vectors' in promptCfg ? String(promptCfg.vectors) : '?';

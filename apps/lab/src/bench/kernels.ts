@@ -18,7 +18,7 @@ import {
   type Variant,
   type VariantInfo,
 } from '@hlp/kernels';
-import { SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, makeMetric, type Labels, type Metric, type RunResult } from '@hlp/results';
+import { SCHEMA_VERSION, findRepoRoot, fingerprint, gitInfo, makeRunMetric, type Labels, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
 import { LabError } from '../errors.js';
 import { SLOWDOWN_ENV, measure, parseSlowdown } from './measure.js';
 
@@ -34,8 +34,10 @@ export const ALLOC_LIVE = 16;
 export const ALLOC_ROUNDS = 10;
 export const ALLOCATORS: readonly AllocatorKind[] = ['pool', 'malloc'];
 
-export type KernelOp = 'ntt.forward' | 'ntt.inverse' | 'eltwise.mul_mod';
-const KERNEL_OPS: readonly KernelOp[] = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'];
+const KERNEL_OPS = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'] as const satisfies readonly RunMetricName[];
+export type KernelOp = (typeof KERNEL_OPS)[number];
+/** Every metric `hlp bench kernels` writes. */
+export const KERNELS_BENCH_METRICS = [...KERNEL_OPS, 'alloc.churn'] as const satisfies readonly RunMetricName[];
 
 export type BenchCase =
   | { readonly kind: 'kernel'; readonly name: KernelOp; readonly variant: Variant; readonly n: number; readonly bits: number }
@@ -228,7 +230,7 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
         throw error;
       }
       if (samples.length === 0) throw new LabError('INTERNAL', `no samples measured for ${c.name}`);
-      const metric = makeMetric({ name: c.name, unit: 'ns', better: 'lower', labels, samples, keep: samplesCap });
+      const metric = makeRunMetric(c.name, { labels, samples, keep: samplesCap });
       metrics.push(metric);
       options.progress?.({ phase: 'done', index, total, name: c.name, labels, metric });
     }

@@ -1,8 +1,8 @@
 import type { AllocatorKind, AllocatorStats } from '@hlp/kernels';
-import type { Metric, RunResult } from '@hlp/results';
+import { isMetric, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
 import { formatBytes, formatLabels, formatNs, table } from '../format.js';
 
-const ORDER = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod', 'alloc.churn'];
+const ORDER: readonly string[] = ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod', 'alloc.churn'] satisfies readonly RunMetricName[];
 const VARIANT_ORDER = ['scalar', 'avx2', 'avx512', 'cuda'];
 const ALLOCATOR_ORDER = ['pool', 'malloc'];
 
@@ -44,8 +44,8 @@ export interface ScalingCheck {
 export function scalingChecks(metrics: readonly Metric[]): ScalingCheck[] {
   const checks: ScalingCheck[] = [];
   const BASE = 8192;
-  for (const name of ['ntt.forward', 'ntt.inverse']) {
-    const bitsSet = new Set(metrics.filter((m) => m.name === name).map((m) => num(m.labels['bits'])));
+  for (const name of ['ntt.forward', 'ntt.inverse'] as const satisfies readonly RunMetricName[]) {
+    const bitsSet = new Set(metrics.filter(isMetric(name)).map((m) => num(m.labels['bits'])));
     for (const bits of [...bitsSet].sort((a, b) => a - b)) {
       const at = (n: number) => metrics.filter((m) => m.name === name && m.labels['bits'] === bits && m.labels['n'] === n);
       const base = at(BASE).sort((a, b) => a.summary.median - b.summary.median)[0];

@@ -29,7 +29,7 @@ import {
   type GateReport,
   type Remeasure,
 } from '@hlp/gate';
-import { defaultRunsDir, findRepoRoot, fingerprint, listRuns, type Metric, type RunResult } from '@hlp/results';
+import { defaultRunsDir, findRepoRoot, fingerprint, isMetric, listRuns, type Metric, type RunResult } from '@hlp/results';
 import { z } from 'zod';
 import { runCalibration } from '../bench/calibration.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
@@ -98,7 +98,7 @@ export function ckksRemeasureArgsFromRun(run: RunResult, suspects: readonly Metr
   const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
   const backends = uniqueOf(suspects.map((m) => (typeof m.labels['backend'] === 'string' ? m.labels['backend'] : undefined)));
   const ns = uniqueOf(suspects.map((m) => num(m.labels['n'])));
-  const prompt = suspects.filter((m) => m.name === 'ckks.prompt_encrypt');
+  const prompt = suspects.filter(isMetric('ckks.prompt_encrypt'));
   const args = ['--backend', (backends.length > 0 ? backends : strings(run.config['backends'])).join(',') || 'native'];
   const runNs = numbers(run.config['n']);
   if (ns.length > 0 || runNs.length > 0) args.push('--n', (ns.length > 0 ? ns : runNs).join(','));

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ResultsError, readRun, type Metric, type RunResult } from '@hlp/results';
+import { ResultsError, isMetric, readRun, type Metric, type RunResult } from '@hlp/results';
 import { LabError } from '../errors.js';
 import { exec } from './reference.js';
 
@@ -31,12 +31,13 @@ export function uniqueOf<T>(values: readonly (T | undefined)[]): T[] {
 
 /** The kernel-suite filters (variants, n, bits, alloc) that re-measure exactly these series' cases. */
 export function kernelFilters(suspects: readonly Metric[]): { variants: string[]; ns: number[]; bits: number[]; alloc: boolean } {
-  const kernel = suspects.filter((m) => m.name !== 'alloc.churn');
+  const isAlloc = isMetric('alloc.churn');
+  const kernel = suspects.filter((m) => !isAlloc(m));
   return {
     variants: uniqueOf(kernel.map((m) => (typeof m.labels['variant'] === 'string' ? m.labels['variant'] : undefined))),
     ns: uniqueOf(kernel.map((m) => num(m.labels['n']))),
     bits: uniqueOf(kernel.map((m) => num(m.labels['bits']))),
-    alloc: suspects.some((m) => m.name === 'alloc.churn'),
+    alloc: suspects.some(isAlloc),
   };
 }
 

@@ -156,7 +156,8 @@ export function kernelPairCases(sides: Sides, o: KernelPairOptions): BuiltCases 
         }),
       ) as Record<SideName, () => void>;
       // samples are per churn call (ALLOC_ROUNDS rounds): the ratio is what the gate reads
-      cases.push({ kind: 'timed', name: 'alloc.churn', labels: caseLabels({ kind: 'alloc', name: 'alloc.churn', allocator }), unit: 'ns', run, async: false });
+      const c = { kind: 'alloc', name: 'alloc.churn', allocator } as const satisfies BenchCase;
+      cases.push({ kind: 'timed', name: c.name, labels: caseLabels(c), unit: 'ns', run, async: false });
     }
   return { cases, notes, dispose: () => disposers.forEach((d) => d()) };
 }

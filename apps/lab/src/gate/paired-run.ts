@@ -10,7 +10,7 @@
  * only way when the harness itself is what changed).
  */
 import { comparePairedRounds, metricKey, roundOrder, type GateConfig, type PairedRound } from '@hlp/gate';
-import type { Metric, RunResult } from '@hlp/results';
+import { isMetric, type Metric, type RunResult } from '@hlp/results';
 import type { Io } from '../commands/bench-kernels.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,7 @@ export function sideEnv(env: NodeJS.ProcessEnv, side: 'baseline' | 'current'): N
 /** `hlp bench ckks` arguments narrowed to the undecided series (no prompt case when none of them is one). */
 export function narrowCkksArgs(args: readonly string[], undecided: readonly Metric[]): string[] {
   const out = [...args];
-  if (!undecided.some((m) => m.name === 'ckks.prompt_encrypt') && !out.includes('--no-prompt')) out.push('--no-prompt');
+  if (!undecided.some(isMetric('ckks.prompt_encrypt')) && !out.includes('--no-prompt')) out.push('--no-prompt');
   return out;
 }
 

@@ -5,7 +5,7 @@
  * a queue only grows, and every further step costs its full duration for a known answer.
  */
 import type { LoadRun } from '@hlp/loadgen';
-import type { Metric, RunResult } from '@hlp/results';
+import { isMetric, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
 import { z } from 'zod';
 import { table } from '../format.js';
 
@@ -63,7 +63,7 @@ export function parseRates(text: string): number[] {
   return [...parsed.data].sort((a, b) => a - b);
 }
 
-function byProcess(metrics: readonly Metric[], name: string, pick: (m: Metric) => number): Record<string, number> {
+function byProcess(metrics: readonly Metric[], name: RunMetricName, pick: (m: Metric) => number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of metrics) if (m.name === name && typeof m.labels['process'] === 'string') out[m.labels['process']] = pick(m);
   return out;
@@ -74,7 +74,7 @@ export function ladderStep(rate: number, path: string, run: LoadRun, result: Run
   const m = run.measurement;
   const counted = m.ok + m.non2xx + m.errors;
   const successRatio = counted > 0 ? m.ok / counted : 0;
-  const latency = result.metrics.find((x) => x.name === 'http.latency');
+  const latency = result.metrics.find(isMetric('http.latency'));
   const p95Ms = latency ? latency.summary.p95 : null;
   const misses: string[] = [];
   if (successRatio < slo.success) misses.push(`2xx ${(successRatio * 100).toFixed(2)} % < ${(slo.success * 100).toFixed(2)} %`);

@@ -1,6 +1,6 @@
 /** Terminal output of `hlp load`: the live progress line, the summary table, the cross-check table. */
 import type { CrossCheckResult, LoadRun, Tick } from '@hlp/loadgen';
-import type { Metric, RunResult } from '@hlp/results';
+import { isMetric, type Metric, type RunResult } from '@hlp/results';
 import type { Io } from '../commands/bench-kernels.js';
 import { formatBytes, formatLabels, table } from '../format.js';
 
@@ -34,7 +34,7 @@ function formatValue(m: Metric, v: number): string {
     case 'bytes':
       return formatBytes(v);
     case 'ratio':
-      return `${(v * 100).toFixed(m.name === 'http.success_ratio' ? 2 : 1)} %`;
+      return `${(v * 100).toFixed(isMetric('http.success_ratio')(m) ? 2 : 1)} %`;
     case 'req/s':
       return v.toFixed(1);
     default:
@@ -57,7 +57,7 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
       `; throughput ${(m.ok / (m.windowMs / 1000)).toFixed(1)} req/s${m.aborted ? ' (stopped early)' : ''}`,
   ];
   for (const [status, bodies] of Object.entries(m.statusDetails)) head.push(`  ${status}: ${bodies[0]!.replace(/\s+/g, ' ').slice(0, 200)}`);
-  const perRequest = result.metrics.filter((x) => x.name === 'process.cpu_per_request');
+  const perRequest = result.metrics.filter(isMetric('process.cpu_per_request'));
   if (perRequest.length > 0) {
     head.push(`CPU per 2xx (whole window): ${perRequest.map((x) => `${String(x.labels['process'])} ${ms(typeof x['value'] === 'number' ? x['value'] : x.summary.median)}`).join(', ')}`);
   }

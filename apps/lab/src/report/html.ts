@@ -6,7 +6,7 @@
  * baseline (the gate's comparison), gate history.
  */
 import { DEFAULT_THRESHOLDS, SLO_TARGETS, conversionFactor, evaluateTargets, formatValue, type HistoryEntry, type TargetResult } from '@hlp/gate';
-import type { Labels, Metric, RunResult } from '@hlp/results';
+import type { Labels, Metric, RunMetricName, RunResult } from '@hlp/results';
 import { CHART_CSS, barChart, deltaChart, esc, histogram, lineChart, type BarGroup, type LineSeries } from './svg.js';
 
 export interface ReportRun {
@@ -127,7 +127,7 @@ function sloTable(runs: readonly ReportRun[]): string {
   return `<table class="slo"><thead><tr><th>target (DESIGN §2)</th><th>metric</th><th>threshold</th><th>latest value</th><th>status</th><th>met in runs</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-const DISTRIBUTION_FIRST = ['http.latency', 'ckks.prompt_encrypt', 'http.latency_uncorrected'];
+const DISTRIBUTION_FIRST: readonly string[] = ['http.latency', 'ckks.prompt_encrypt', 'http.latency_uncorrected'] satisfies readonly RunMetricName[];
 
 function isTime(unit: string): boolean {
   return conversionFactor(unit, 's') !== null;
@@ -166,7 +166,7 @@ function overTime(latest: readonly { metric: Metric; run: ReportRun }[]): string
   if (withSeries.length === 0) return '<p class="none">No per-second series in these runs (load runs record them: throughput, latency, CPU, RSS).</p>';
   const byName = new Map<string, Metric[]>();
   for (const { metric } of withSeries) byName.set(metric.name, [...(byName.get(metric.name) ?? []), metric]);
-  const order = ['http.throughput', 'http.latency', 'http.success_ratio', 'process.cpu', 'process.rss'];
+  const order: readonly string[] = ['http.throughput', 'http.latency', 'http.success_ratio', 'process.cpu', 'process.rss'] satisfies readonly RunMetricName[];
   const names = [...byName.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   return `<div class="grid">${names
     .map((name) => {

@@ -3,7 +3,7 @@
  * cpu_per_request(process) = median process.cpu (share of the machine) × cores / median http.throughput (2xx/s)
  * instances(rate) = ceil(rate × cpu_per_request / (cores_per_instance × utilisation))
  */
-import type { RunResult } from '@hlp/results';
+import { isMetric, type RunResult } from '@hlp/results';
 
 export interface Capacity {
   readonly process: string;
@@ -13,11 +13,11 @@ export interface Capacity {
 }
 
 export function capacityModel(run: RunResult, rate: number, coresPerInstance: number, utilisation = 0.5): Capacity[] {
-  const tput = run.metrics.find((m) => m.name === 'http.throughput')?.summary.median ?? 0;
+  const tput = run.metrics.find(isMetric('http.throughput'))?.summary.median ?? 0;
   if (!(tput > 0)) return [];
   const cores = run.machine.logicalCores;
   return run.metrics
-    .filter((m) => m.name === 'process.cpu' && typeof m.labels['process'] === 'string')
+    .filter((m) => isMetric('process.cpu')(m) && typeof m.labels['process'] === 'string')
     .map((m) => {
       const cpuPerRequestS = (m.summary.median * cores) / tput;
       return { process: String(m.labels['process']), cpuPerRequestS, instances: Math.max(1, Math.ceil((rate * cpuPerRequestS) / (coresPerInstance * utilisation))) };

@@ -20,7 +20,7 @@ import {
   startSamplers,
   type RunningSamplers,
 } from '@hlp/loadgen';
-import { compactUtc, defaultRunsDir, fingerprint, parseRun, writeRun, type Metric, type RunResult } from '@hlp/results';
+import { compactUtc, defaultRunsDir, fingerprint, isMetric, parseRun, writeRun, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
 import {
   GateError,
   appendHistory,
@@ -243,7 +243,7 @@ async function loadGateConfig(baselinesDir: string): Promise<GateConfig> {
 export function ckksRemeasureArgs(step: Extract<SuiteStep, { kind: 'ckks' }>, suspects: readonly Metric[]): string[] {
   const backends = [...new Set(suspects.map((m) => m.labels['backend']).filter((b): b is string => typeof b === 'string'))];
   const ns = [...new Set(suspects.map((m) => m.labels['n']).filter((n): n is number => typeof n === 'number'))];
-  const prompt = suspects.some((m) => m.name === 'ckks.prompt_encrypt');
+  const prompt = suspects.some(isMetric('ckks.prompt_encrypt'));
   return benchArgs({
     ...step,
     backends: (backends.length > 0 ? backends : step.backends) as typeof step.backends,
@@ -471,8 +471,7 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
 /** One row of the summary's load table: label, offered rate, throughput, success, latency, proxy CPU. */
 export function loadLine(run: RunResult): string {
   const cfg = run.config as { label?: unknown; scenario?: unknown; rate?: unknown; offeredRate?: unknown; proxy?: { batching?: unknown } };
-  const find = (name: string, labels: Record<string, string> = {}): RunResult['metrics'][number] | undefined =>
-    run.metrics.find((m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v));
+  const find = (name: RunMetricName, labels: Record<string, string> = {}): RunResult['metrics'][number] | undefined => run.metrics.find(isMetric(name, labels));
   const latency = find('http.latency');
   const throughput = find('http.throughput');
   const success = find('http.success_ratio');
