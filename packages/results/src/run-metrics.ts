@@ -129,7 +129,7 @@ export const RUN_METRICS = {
     ...PROCESS,
     unit: 'ratio',
     better: 'lower',
-    description: 'CPU share of the whole machine, Δ(utime+stime) / Δwall / cores, from /proc/<pid>/stat. SLO: proxy < 50 %',
+    description: 'CPU share of the whole machine, Δ(utime+stime) / Δwall / cores, from `/proc/<pid>/stat`. SLO: proxy < 50 %',
     shownIn: 'report: SLO table; dashboard SLO overview',
   },
   'process.cpu_per_request': {
@@ -144,7 +144,7 @@ export const RUN_METRICS = {
     ...PROCESS,
     unit: 'bytes',
     better: 'lower',
-    description: 'Resident set size (VmRSS of /proc/<pid>/status). SLO: peak < 16 GB',
+    description: 'Resident set size (VmRSS of `/proc/<pid>/status`). SLO: peak < 16 GB',
     shownIn: 'report: SLO table; dashboard SLO overview',
   },
   'process.eventloop_lag_p99': {
