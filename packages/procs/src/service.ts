@@ -69,7 +69,18 @@ export function startChild(bin: string, args: readonly string[], options: ChildO
     for (const w of waiters.splice(0)) w();
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  void exited.then(() => {
+  // 'exit' can come before the last lines of stdout are read (a report larger than the pipe's
+  // buffer, on a busy machine): a waiter gives up only once the output has closed as well.
+  // (A grandchild holding the pipe open must not keep a waiter for long: two seconds after the
+  // exit it gives up all the same.)
+  let outputClosed = false;
+  let exitedAt = 0;
+  proc.once('exit', () => {
+    exitedAt = Date.now();
+    for (const w of waiters.splice(0)) w();
+  });
+  proc.once('close', () => {
+    outputClosed = true;
     for (const w of waiters.splice(0)) w();
   });
   const waitFor = async (event: string, ms = defaultTimeoutMs): Promise<ChildEvent> => {
@@ -77,7 +88,7 @@ export function startChild(bin: string, args: readonly string[], options: ChildO
     for (;;) {
       const found = events.find((e) => e.event === event);
       if (found) return found;
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${bin} exited (${proc.exitCode ?? proc.signalCode}) before '${event}': ${err.slice(-2000)}`);
+      if (outputClosed || (exitedAt > 0 && Date.now() - exitedAt > 2000)) throw new Error(`${bin} exited (${proc.exitCode ?? proc.signalCode}) before '${event}': ${err.slice(-2000)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${bin}: no '${event}' within ${ms} ms: ${err.slice(-2000)}`);
       await new Promise<void>((resolve) => {
