@@ -898,7 +898,7 @@ export function ckksSampleTernary(randomness: Uint8Array, count: number): Int8Ar
 }
 
 // ==== cuda variant ================================================================
-// The batched public-key encryptor on the device (native/cuda/hlp-cuda.h) and the device
+// The batched public-key encryptor on the device (native/include/hlp/cuda.h) and the device
 // memory pool's counters. Without libhlp_cuda.so or without a device every call fails
 // with VARIANT_UNAVAILABLE and the reason in the message (cudaUnavailableReason()).
 

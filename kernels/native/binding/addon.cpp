@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "hlp/kernels.h"
-#include "../cuda/hlp-cuda.h"
+#include "hlp/cuda.h"
 #include "worker-priority.hpp"
 
 namespace {
@@ -1194,7 +1194,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   uint32_t DataPrimes() const { return k_; }
 };
 
-// ---- cuda variant (native/cuda/hlp-cuda.h) ----------------------------------------------
+// ---- cuda variant (hlp/cuda.h) ------------------------------------------------------
 // The device encryptor, the device pool counters and the reason cuda cannot run. Every call
 // goes through the C ABI, which answers HLP_E_VARIANT_UNAVAILABLE without a device; the
 // reason is appended to that error's message so a caller sees why, not only that.

@@ -9,7 +9,7 @@
 // The cuda variant: libhlp_cuda.so, dlopen'd on first use (cuda-loader.hpp).
 #include "../ckks/ckks.hpp"
 #include "../cuda/cuda-loader.hpp"
-#include "../cuda/hlp-cuda.h"
+#include "../include/hlp/cuda.h"
 
 struct hlp_ntt_context {
   std::vector<hlp::NttTables> tables;

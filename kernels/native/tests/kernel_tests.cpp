@@ -18,7 +18,7 @@
 #include "cuda/cuda-api.h"
 #include "cuda/cuda-loader.hpp"
 #include "cuda/device-pool.hpp"
-#include "cuda/hlp-cuda.h"
+#include "hlp/cuda.h"
 #ifdef HLP_WITH_CUDA
 #include "cuda/ntt-cuda.hpp"
 #endif

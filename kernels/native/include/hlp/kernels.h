@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-/* Version of the native ABI: this header, cuda/hlp-cuda.h and the interface between the
+/* Version of the native ABI: this header, hlp/cuda.h and the interface between the
  * core and libhlp_cuda.so (cuda/cuda-api.h). Raise it with any change that breaks a
  * caller or library built from older sources (a struct or signature, a removed function,
  * a changed meaning); additions that leave old callers working keep it. The core refuses a
