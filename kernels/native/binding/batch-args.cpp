@@ -1,0 +1,76 @@
+#include "batch-args.hpp"
+
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "convert.hpp"
+
+namespace hlp_binding {
+
+std::size_t read_encrypt_batch(const Napi::CallbackInfo &info, std::size_t first, bool encode, bool with_level,
+                               const char *what, EncryptBatch &a, std::vector<Napi::Value> &keep) {
+  std::size_t arg = first;
+  a.encode = encode;
+  if (encode) {
+    Napi::TypedArrayOf<double> values = to_f64_array(info[arg++], "values");
+    a.values = values.Data();
+    keep.push_back(values);
+    a.values_per_plain = to_u32(info[arg++], "valuesPerPlain");
+    a.count = to_u32(info[arg++], "count");
+    if (static_cast<std::size_t>(a.count) * a.values_per_plain != values.ElementLength()) {
+      throw_status(info.Env(), HLP_E_LENGTH_MISMATCH, std::string(what) + ": values.length != count * valuesPerPlain");
+    }
+    a.scale = to_f64(info[arg++], "scale");
+  } else {
+    if (given(info[arg])) {
+      Napi::TypedArrayOf<uint64_t> plains = to_u64_array(info[arg], "plains");
+      a.plains = plains.Data();
+      a.plain_words = plains.ElementLength();
+      keep.push_back(plains);
+    }
+    ++arg;
+    a.count = to_u32(info[arg++], "count");
+  }
+  if (with_level) a.level = to_u32(info[arg++], "level");
+  Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[arg++], "randomness");
+  a.rand = rand.Data();
+  a.rand_bytes = rand.ElementLength();
+  keep.push_back(rand);
+  a.flags = to_u32(info[arg++], "flags");
+  return arg;
+}
+
+hlp_status CkksEncryptArgs::Run(const hlp_ckks_context *ctx) const {
+  if (!b.encode) {
+    return hlp_ckks_encrypt_public(ctx, key, key_words, b.plains, b.plain_words, b.count, b.level, b.rand,
+                                   b.rand_bytes, b.out, b.out_words, b.flags);
+  }
+  return hlp_ckks_encode_encrypt_public(ctx, key, key_words, b.values, b.values_per_plain, b.count, b.scale, b.level,
+                                        b.rand, b.rand_bytes, b.out, b.out_words, b.flags);
+}
+
+hlp_status CkksDecryptDecodeArgs::Run(const hlp_ckks_context *ctx) const {
+  if (views.empty()) {
+    return hlp_ckks_decrypt_decode(ctx, key, key_words, cts, ct_words, count, size, level, scale, out, out_count, per,
+                                   flags);
+  }
+  try {
+    std::vector<uint64_t> one(ct_words);
+    for (uint32_t i = 0; i < count; ++i) {
+      std::memcpy(one.data(), views[i], ct_words * sizeof(uint64_t));
+      const hlp_status st = hlp_ckks_decrypt_decode(ctx, key, key_words, one.data(), ct_words, 1, size, level, scale,
+                                                    out + static_cast<std::size_t>(i) * per, per, per, flags);
+      if (st != HLP_OK) return st;
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+void check_batch_count(Napi::Env env, uint32_t count, const char *what) {
+  if (count == 0 || count > (1u << 20)) throw_status(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": count out of range");
+}
+
+}  // namespace hlp_binding

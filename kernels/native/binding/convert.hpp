@@ -1,0 +1,47 @@
+// What every part of the binding shares: the errors a call throws, and the conversion of
+// JS arguments to the C ABI's types. A bad argument is a TypeError with code
+// INVALID_ARGUMENT; a failed C call is an Error whose code is the status name
+// (hlp_status_code), so JS callers branch on `code`, never on message text.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "hlp/kernels.h"
+
+namespace hlp_binding {
+
+// "context: <status message>", plus " (detail)" when detail is not empty.
+Napi::Error status_error(Napi::Env env, hlp_status st, const std::string &context);
+Napi::Error status_error(Napi::Env env, hlp_status st, const std::string &context, const std::string &detail);
+[[noreturn]] void throw_status(Napi::Env env, hlp_status st, const std::string &context);
+inline void check(Napi::Env env, hlp_status st, const std::string &context) {
+  if (st != HLP_OK) throw_status(env, st, context);
+}
+[[noreturn]] void throw_invalid(Napi::Env env, const std::string &message);
+
+// `what` names the argument in the error message.
+uint64_t to_u64(const Napi::Value &v, const char *what);
+uint32_t to_u32(const Napi::Value &v, const char *what);
+double to_f64(const Napi::Value &v, const char *what);
+std::string to_string(const Napi::Value &v, const char *what);
+hlp_variant to_variant(const Napi::Value &v);
+Napi::TypedArrayOf<uint64_t> to_u64_array(const Napi::Value &v, const char *what);
+Napi::TypedArrayOf<uint8_t> to_u8_array(const Napi::Value &v, const char *what);
+Napi::TypedArrayOf<double> to_f64_array(const Napi::Value &v, const char *what);
+
+// Optional arguments are left out as undefined or passed as null.
+inline bool given(const Napi::Value &v) { return !v.IsUndefined() && !v.IsNull(); }
+
+inline Napi::Value bigint(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
+Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words);
+
+// The caller's result buffer when one is given (else a fresh array). A reused buffer
+// saves the allocation, zeroing and page faults of a fresh one, which at a few hundred
+// kilobytes a call cost as much as the cheap operations themselves.
+Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &buffer, std::size_t words);
+
+}  // namespace hlp_binding
