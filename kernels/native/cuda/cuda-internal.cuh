@@ -91,7 +91,26 @@ inline unsigned grid_for(word items) {
 
 inline bool valid_n(std::uint32_t n) { return n >= 2 && (n & (n - 1)) == 0 && n <= (1u << 17); }
 
+// Shape of a batch entry point's primes: a valid degree and 1..HLP_CUDA_MAX_PRIMES primes.
+inline bool valid_shape(std::uint32_t n, const hlp_cuda_prime *primes, std::uint32_t count) {
+  return valid_n(n) && primes != nullptr && count != 0 && count <= HLP_CUDA_MAX_PRIMES;
+}
+
 int device_ready();
+
+// What every batch entry point over one table set does before its work: a device is
+// ready, the library lock is held (for `body` too) and the set for (n, primes) is on the
+// device. Returns the first failure, else body(set).
+template <class Body>
+int with_table_set(std::uint32_t n, const hlp_cuda_prime *primes, std::uint32_t count, Body &&body) {
+  int rc = device_ready();
+  if (rc != HLP_CUDA_OK) return rc;
+  std::lock_guard<std::recursive_mutex> lock(g_mutex);
+  TableSet *set = nullptr;
+  rc = table_set(n, primes, count, &set);
+  if (rc != HLP_CUDA_OK) return rc;
+  return body(*set);
+}
 
 // ---- the chunked pipeline (pipeline-cuda.cu) ----------------------------------------
 

@@ -6,7 +6,6 @@
 // shared memory; each wider stage is one launch over all butterflies of the batch.
 // Also the NTT entry points: the C table's ntt and the C++ ones of ntt-cuda.hpp.
 #include <algorithm>
-#include <mutex>
 #include <vector>
 
 #include "cuda-internal.cuh"
@@ -188,21 +187,17 @@ void launch_ntt(cudaStream_t stream, word *data, std::size_t polys, const TableS
 int api_ntt(int forward, std::uint64_t *data, std::size_t polys, std::uint32_t n, const hlp_cuda_prime *primes,
             std::uint32_t count) {
   t_error.clear();
-  if (!valid_n(n) || primes == nullptr || count == 0 || count > HLP_CUDA_MAX_PRIMES) return fail("ntt: bad shape");
+  if (!valid_shape(n, primes, count)) return fail("ntt: bad shape");
   if (polys == 0) return HLP_CUDA_OK;
   if (data == nullptr) return fail("ntt: null data");
-  int rc = device_ready();
-  if (rc != HLP_CUDA_OK) return rc;
-  std::lock_guard<std::recursive_mutex> lock(g_mutex);
-  TableSet *set = nullptr;
-  rc = table_set(n, primes, count, &set);
-  if (rc != HLP_CUDA_OK) return rc;
-  const std::size_t item = static_cast<std::size_t>(count) * n;
-  const bool fwd = forward != 0;
-  return pipeline(polys, chunk_items(polys, item), {HostIn{data, item * 8}}, {HostOut{data, item * 8, 0}}, {},
-                  [&](cudaStream_t st, std::size_t c, word *const *in, word *const *, word *const *) {
-                    launch_ntt(st, in[0], c, *set, 0, count, fwd);
-                  });
+  return with_table_set(n, primes, count, [&](const TableSet &set) {
+    const std::size_t item = static_cast<std::size_t>(count) * n;
+    const bool fwd = forward != 0;
+    return pipeline(polys, chunk_items(polys, item), {HostIn{data, item * 8}}, {HostOut{data, item * 8, 0}}, {},
+                    [&](cudaStream_t st, std::size_t c, word *const *in, word *const *, word *const *) {
+                      launch_ntt(st, in[0], c, set, 0, count, fwd);
+                    });
+  });
 }
 
 }  // namespace hlp::cuda::detail
@@ -224,38 +219,40 @@ bool ntt_inverse_batch(std::uint64_t *host_data, std::size_t batch, const hlp::N
 double bench_ntt_resident(std::size_t polys, std::uint32_t n, const hlp_cuda_prime *primes, std::uint32_t count,
                           int reps) {
   if (!device_available() || !detail::valid_n(n) || count == 0 || polys == 0 || reps < 1) return -1;
-  std::lock_guard<std::recursive_mutex> lock(detail::g_mutex);
-  detail::TableSet *set = nullptr;
-  if (detail::table_set(n, primes, count, &set) != HLP_CUDA_OK) return -1;
-  const std::size_t words = polys * count * n;
-  detail::DeviceBuffer data;
-  if (!data.get(words * 8)) return -1;
-  // Valid inputs (< q): reduce a fill pattern per block on the host.
-  std::vector<detail::word> host(words);
-  for (std::size_t i = 0; i < words; ++i) {
-    const detail::word q = primes[(i / n) % count].q;
-    host[i] = (i * 0x9E3779B97F4A7C15ULL) % q;
-  }
-  if (cudaMemcpy(data.p, host.data(), words * 8, cudaMemcpyHostToDevice) != cudaSuccess) return -1;
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  detail::launch_ntt(nullptr, data.words(), polys, *set, 0, count, true);  // warm-up
-  std::vector<float> ms;
-  for (int r = 0; r < reps; ++r) {
-    cudaEventRecord(a);
-    detail::launch_ntt(nullptr, data.words(), polys, *set, 0, count, true);
-    cudaEventRecord(b);
-    cudaEventSynchronize(b);
-    float t = 0;
-    cudaEventElapsedTime(&t, a, b);
-    ms.push_back(t);
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  if (cudaGetLastError() != cudaSuccess) return -1;
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2] * 1e-3;
+  double seconds = -1;
+  detail::with_table_set(n, primes, count, [&](const detail::TableSet &set) {
+    const std::size_t words = polys * count * n;
+    detail::DeviceBuffer data;
+    if (!data.get(words * 8)) return HLP_CUDA_OUT_OF_MEMORY;
+    // Valid inputs (< q): reduce a fill pattern per block on the host.
+    std::vector<detail::word> host(words);
+    for (std::size_t i = 0; i < words; ++i) {
+      const detail::word q = primes[(i / n) % count].q;
+      host[i] = (i * 0x9E3779B97F4A7C15ULL) % q;
+    }
+    if (cudaMemcpy(data.p, host.data(), words * 8, cudaMemcpyHostToDevice) != cudaSuccess) return HLP_CUDA_ERROR;
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    detail::launch_ntt(nullptr, data.words(), polys, set, 0, count, true);  // warm-up
+    std::vector<float> ms;
+    for (int r = 0; r < reps; ++r) {
+      cudaEventRecord(a);
+      detail::launch_ntt(nullptr, data.words(), polys, set, 0, count, true);
+      cudaEventRecord(b);
+      cudaEventSynchronize(b);
+      float t = 0;
+      cudaEventElapsedTime(&t, a, b);
+      ms.push_back(t);
+    }
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    if (cudaGetLastError() != cudaSuccess) return HLP_CUDA_ERROR;
+    std::sort(ms.begin(), ms.end());
+    seconds = ms[ms.size() / 2] * 1e-3;
+    return HLP_CUDA_OK;
+  });
+  return seconds;
 }
 
 }  // namespace hlp::cuda
