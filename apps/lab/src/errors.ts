@@ -1,6 +1,7 @@
 import { KernelError } from '@hlp/kernels';
 import { DriverError } from '@hlp/loadgen';
 import { ResultsError } from '@hlp/results';
+import { ClusterError } from './cluster/errors.js';
 
 /** Stable failure codes of the lab CLI. */
 export type LabErrorCode =
@@ -59,6 +60,9 @@ export function toLabError(error: unknown): LabError {
   }
   // A driver process that could not start or run is the environment's problem, not a bug here.
   if (error instanceof DriverError) return new LabError('INFRA', `load driver ${error.code}: ${error.message}`, { cause: error });
+  if (error instanceof ClusterError) {
+    return new LabError(error.isUsage ? 'USAGE' : 'INFRA', `cluster error ${error.code}: ${error.message}`, { cause: error });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new LabError('INTERNAL', message, { cause: error });
 }

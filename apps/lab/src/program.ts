@@ -13,6 +13,7 @@ import { registerSuiteCommand } from './commands/suite.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerTuneCommand } from './commands/tune.js';
 import { registerAbuseCommand } from './commands/abuse.js';
+import { registerClusterCommand } from './commands/cluster.js';
 import { CKKS_DEFAULT_NS, CKKS_DEFAULT_TIME_MS, CKKS_QUICK_TIME_MS, DEFAULT_NATIVE_THREADS, PROMPT_N } from './bench/ckks.js';
 import { DEFAULT_BITS, DEFAULT_NS, DEFAULT_TIME_MS, QUICK_TIME_MS } from './bench/kernels.js';
 import {
@@ -141,6 +142,7 @@ export function createProgram(io: Io): Command {
   registerProfileCommand(program, io);
   registerTuneCommand(program, io);
   registerAbuseCommand(program, io);
+  registerClusterCommand(program, io);
 
   return program;
 }

@@ -67,7 +67,7 @@ export interface ServeHandle {
 }
 
 /** Path of an app's bin script, from its package.json. */
-function binOf(pkg: string, bin: string): string {
+export function binOf(pkg: string, bin: string): string {
   const require = createRequire(import.meta.url);
   let manifestPath: string;
   try {

@@ -1,0 +1,104 @@
+/**
+ * HAProxy's configuration: one frontend for clients on loopback in front of the proxies, one on
+ * the bridge's gateway address in front of the inference services (the proxies' upstream), and a
+ * stats listener (HAProxy's own Prometheus exporter). Both service frontends take HTTP/1.1 and
+ * h2c with prior knowledge on one port (HAProxy tells them apart by the HTTP/2 preface).
+ */
+import type { HostPlan } from './config.js';
+
+export interface HaproxyPlan {
+  readonly clientPort: number;
+  readonly statsPort: number;
+  readonly gateway: string;
+  readonly inferenceLbPort: number;
+  readonly socket: string;
+  readonly hosts: readonly HostPlan[];
+}
+
+function servers(hosts: readonly HostPlan[]): string[] {
+  return hosts.map((h) => `  server ${h.id} ${h.address}:${h.port} check`);
+}
+
+export function haproxyConfig(plan: HaproxyPlan): string {
+  const proxies = plan.hosts.filter((h) => h.role === 'proxy');
+  const inference = plan.hosts.filter((h) => h.role === 'inference');
+  return [
+    '# Written by hlp cluster up; rewritten on every start.',
+    'global',
+    '  maxconn 4000',
+    `  stats socket ${plan.socket} mode 600 level admin`,
+    '',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 120s',
+    '  timeout server 120s',
+    '  timeout http-request 10s',
+    '  timeout http-keep-alive 60s',
+    '  timeout queue 30s',
+    // A request whose server died before answering goes to another one: embeddings are pure.
+    '  retries 3',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response response-timeout',
+    // Marked down at the first refused connection, not only after the next failed health checks.
+    '  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down',
+    '',
+    'frontend proxies',
+    `  bind 127.0.0.1:${plan.clientPort}`,
+    '  default_backend proxies',
+    '',
+    'backend proxies',
+    '  balance leastconn',
+    '  option httpchk GET /readyz',
+    '  http-check expect status 200',
+    ...servers(proxies),
+    '',
+    'frontend inference',
+    `  bind ${plan.gateway}:${plan.inferenceLbPort}`,
+    '  default_backend inference',
+    '',
+    'backend inference',
+    '  balance leastconn',
+    '  option httpchk GET /healthz',
+    '  http-check expect status 200',
+    ...servers(inference),
+    '',
+    'frontend stats',
+    `  bind 127.0.0.1:${plan.statsPort}`,
+    '  http-request use-service prometheus-exporter if { path /metrics }',
+    '  stats enable',
+    '  stats uri /stats',
+    '  stats refresh 5s',
+    '',
+  ].join('\n');
+}
+
+/** Prometheus: every instance, HAProxy and itself, found through a file-SD targets file. */
+export function prometheusConfig(targetsFile: string): string {
+  return [
+    '# Written by hlp cluster up.',
+    'global:',
+    '  scrape_interval: 5s',
+    '  evaluation_interval: 5s',
+    'scrape_configs:',
+    '  - job_name: hlp-cluster',
+    '    file_sd_configs:',
+    `      - files: ['${targetsFile}']`,
+    '        refresh_interval: 5s',
+    '',
+  ].join('\n');
+}
+
+export interface ScrapeTarget {
+  readonly targets: string[];
+  readonly labels: Record<string, string>;
+}
+
+/** The file-SD document: one group per instance so each keeps its role and host labels. */
+export function scrapeTargets(cluster: string, hosts: readonly HostPlan[], statsAddress: string, prometheusAddress: string): ScrapeTarget[] {
+  return [
+    ...hosts.filter((h) => h.role !== 'redis').map((h) => ({ targets: [`${h.address}:${h.port}`], labels: { cluster, role: h.role, host: h.id, netns: h.netns } })),
+    { targets: [statsAddress], labels: { cluster, role: 'haproxy', host: 'lb' } },
+    { targets: [prometheusAddress], labels: { cluster, role: 'prometheus', host: 'lb' } },
+  ];
+}
