@@ -17,6 +17,9 @@ declare -A wanted=(
   [redis-server]=redis-server  # L2 key cache of the inference service (tests start their own on a free port)
   [openssl]=openssl         # self-signed certificates for the TLS tests
   [stress-ng]=stress-ng     # a bounded CPU neighbour for the gate's self-test (apps/lab/scripts/gate-selftest.mjs)
+  [haproxy]=haproxy         # hlp cluster: the load balancer in front of the proxies and of the inference services
+  [nft]=nftables            # hlp cluster: packet loss where the kernel has no netem qdisc
+  [ip]=iproute2             # hlp cluster: network namespaces, veth pairs, the bridge, tc
 )
 
 missing=()

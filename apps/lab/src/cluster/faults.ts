@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ClusterError } from './errors.js';
+import { waitBalanced } from './lifecycle.js';
 import { stopProc } from './procs.js';
 import { startHost } from './services.js';
 import { applyShaping } from './shaping.js';
@@ -48,7 +49,10 @@ async function restart(state: ClusterState, h: HostState, afterS: number | null)
   h.restarts += 1;
   h.proc = await startHost(state, h, `.restart${h.restarts}`);
   await writeState(state);
-  return Date.now();
+  const ready = Date.now();
+  // Back in rotation only once the load balancer's checks pass (not the case for Redis, behind none).
+  if (h.role !== 'redis') await waitBalanced(state);
+  return ready;
 }
 
 async function killHost(state: ClusterState, h: HostState, signal: NodeJS.Signals, f: Fault): Promise<FaultEvent> {

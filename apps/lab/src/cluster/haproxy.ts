@@ -102,3 +102,15 @@ export function scrapeTargets(cluster: string, hosts: readonly HostPlan[], stats
     { targets: [prometheusAddress], labels: { cluster, role: 'prometheus', host: 'lb' } },
   ];
 }
+
+/** Servers of each backend with their check status, from the stats page's CSV (`/stats;csv`). */
+export function parseStatsCsv(csv: string): { backend: string; server: string; status: string }[] {
+  const [header, ...rows] = csv.split('\n');
+  const cols = (header ?? '').replace(/^# /, '').split(',');
+  const [px, sv, st] = ['pxname', 'svname', 'status'].map((c) => cols.indexOf(c));
+  if (px === undefined || sv === undefined || st === undefined || px < 0 || sv < 0 || st < 0) return [];
+  return rows
+    .map((r) => r.split(','))
+    .filter((f) => f.length > st && f[sv] !== 'FRONTEND' && f[sv] !== 'BACKEND')
+    .map((f) => ({ backend: f[px]!, server: f[sv]!, status: f[st]! }));
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { freeLoopbackPort } from '@hlp/procs';
 import { INFERENCE_LB_PORT, parseUpOptions, topology, type UpOptions } from './config.js';
 import { ClusterError } from './errors.js';
-import { haproxyConfig, prometheusConfig, scrapeTargets } from './haproxy.js';
+import { haproxyConfig, parseStatsCsv, prometheusConfig, scrapeTargets } from './haproxy.js';
 import { checkSubnetFree, createNetwork, destroyNetwork, netnsUnavailable } from './network.js';
 import { isAlive, pidsMentioning, spawnDetached, stopProc, waitReady } from './procs.js';
 import { startHost } from './services.js';
@@ -163,6 +163,7 @@ async function bringUp(state: ClusterState, opts: UpOptions, log: Log): Promise<
   );
   await writeState(state);
   if (opts.prometheus) await startPrometheus(state, opts.prometheusPort, log);
+  await waitBalanced(state);
 }
 
 export function describeShaping(s: ClusterState['shaping']): string {
@@ -216,4 +217,26 @@ export async function down(name: string, runsDir?: string): Promise<string[]> {
   }
   const removed = await cleanupStale(name, dir);
   return [...(state ? [`stopped cluster '${name}' (${state.hosts.length} hosts, load balancer, ${state.prometheus ? 'Prometheus' : 'no Prometheus'})`] : []), ...removed];
+}
+
+/**
+ * Waits until HAProxy's checks see every server of both backends UP: a proxy answers /readyz a
+ * moment before the load balancer's next check does, and a client in between would get a 503.
+ */
+export async function waitBalanced(state: ClusterState, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const res = await fetch(`${state.haproxy!.statsUrl}/stats;csv`, { signal: AbortSignal.timeout(2000) });
+      const servers = parseStatsCsv(await res.text()).filter((s) => s.backend === 'proxies' || s.backend === 'inference');
+      const down = servers.filter((s) => !s.status.startsWith('UP'));
+      if (servers.length > 0 && down.length === 0) return;
+      last = down.map((s) => `${s.backend}/${s.server} ${s.status}`).join(', ');
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() > deadline) throw new ClusterError('START_FAILED', `HAProxy does not see every server up within ${timeoutMs / 1000} s: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
