@@ -49,6 +49,9 @@ export function haproxyConfig(plan: HaproxyPlan): string {
     '',
     'backend proxies',
     '  balance leastconn',
+    // A proxy answering 502/503/504 lost its upstream call (an inference instance died under it,
+    // its breaker is open): the small client request is buffered, so another proxy can take it.
+    '  retry-on conn-failure empty-response response-timeout 502 503 504',
     '  option httpchk GET /readyz',
     '  http-check expect status 200',
     ...servers(proxies),
