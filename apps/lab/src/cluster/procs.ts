@@ -30,10 +30,10 @@ export function isAlive(p: Pick<Proc, 'pid' | 'startTicks'>): boolean {
   }
 }
 
-/** Starts `command` detached, stdout and stderr appended to `log`; `netns` runs it inside a namespace. */
+/** Starts `command` detached, stdout and stderr written to `log` (a new file); `netns` runs it inside a namespace. */
 export function spawnDetached(command: readonly string[], log: string, env: NodeJS.ProcessEnv, netns?: string): Proc {
   const argv = netns ? ['ip', 'netns', 'exec', netns, ...command] : [...command];
-  const fd = openSync(log, 'a', 0o600);
+  const fd = openSync(log, 'w', 0o600);
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
     child.unref();

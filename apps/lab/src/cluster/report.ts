@@ -17,7 +17,7 @@ export function renderRunSummary(s: ClusterRunSummary & { path?: string }): stri
     `cluster '${s.cluster}': ${s.topology.proxies} proxies + ${s.topology.inference} inference; links ${describeShaping(s.topology.links)}`,
     `load ${s.scenario} at ${s.rate} req/s open loop, ${s.protocol}, ${s.durationS} s after ${s.warmupS} s warm-up → ${s.target}`,
     `load average before ${s.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${s.loadAverage.after.map((x) => x.toFixed(2)).join(' ')}`,
-    `requests: sent ${r.sent}, accepted ${r.accepted}, 2xx ${r.ok2xx} (${(r.successRatio * 100).toFixed(2)} %), other status ${counts(r.non2xx)}, errors ${counts(r.errors)}, lost ${r.lost}`,
+    `requests: sent ${r.sent}, accepted ${r.accepted}, 2xx ${r.ok2xx} (${(r.successRatio * 100).toFixed(2)} %), other status ${counts(r.non2xx)}, errors ${counts(r.errors)}; unanswered at the drain deadline ${r.unfinished}, lost ${r.lost}`,
     ...Object.entries(r.why).map(([status, bodies]) => `  why ${status}: ${bodies[0] ?? ''}`),
     s.latencyMs ? `latency of 2xx: P50 ${ms(s.latencyMs.p50)}, P95 ${ms(s.latencyMs.p95)}, P99 ${ms(s.latencyMs.p99)}, max ${ms(s.latencyMs.max)}` : 'latency: no 2xx',
   ];

@@ -83,19 +83,24 @@ export interface ClusterRunSummary {
   readonly loadAverage: { before: number[]; after: number[] };
   readonly loadRun: string;
   readonly requests: {
+    /** Scheduled in the window (every one has an outcome). */
     sent: number;
-    /** Sent minus those the load balancer refused to connect. */
+    /** Minus those the generator could not send and those the load balancer refused. */
     accepted: number;
     ok2xx: number;
     non2xx: Record<string, number>;
     errors: Record<string, number>;
-    /** Accepted and never answered (errors other than a refused connection, plus unfinished). */
+    /** Queued or in flight when the drain deadline passed (overload). */
+    unfinished: number;
+    /** Accepted, then cut off without an answer (reset, hang-up, timeout). */
     lost: number;
     why: Record<string, readonly string[]>;
     successRatio: number;
   };
   readonly latencyMs: { p50: number; p95: number; p99: number; max: number } | null;
   readonly faults: FaultOutcome[];
+  /** Seconds of the window (by completion) with a failure: when, how many, of which outcome. */
+  readonly failureSeconds: { t: number; sent: number; ok: number; non2xx: number; errors: number }[];
   /** uploadsDuringRun: key sets the proxies uploaded during the run (restarts included). */
   readonly keys: { before: HostCounters[]; after: HostCounters[]; uploadsDuringRun: number | null };
   readonly loadBalancer: { before: LbCounters[]; after: LbCounters[] };
@@ -113,17 +118,27 @@ function faultOutcome(ev: FaultEvent | { error: string; kind: string; at: number
   return { kind: ev.kind, target: ev.target, detail: ev.detail, atS, readyAtS, lastFailureS, full2xxAfterRestartS: after };
 }
 
+/**
+ * Every request of the window has one outcome. Errors split by where they happened: never sent
+ * (the generator's own queue was full), refused by the load balancer, still queued or in flight
+ * when the drain deadline passed (`unfinished`: overload, not a fault), or lost — accepted and
+ * then cut off without an answer (reset, hang-up, timeout).
+ */
 function requestCounts(run: LoadRun): ClusterRunSummary['requests'] {
   const m = run.measurement;
-  const refused = m.errorKinds['ECONNREFUSED'] ?? 0;
-  const sent = m.ok + m.non2xx + m.errors + m.unfinished;
+  const kinds = m.errorKinds;
+  const notSent = Object.entries(kinds).filter(([k]) => k.startsWith('client-')).reduce((a, [, v]) => a + v, 0);
+  const refused = kinds['ECONNREFUSED'] ?? 0;
+  const unfinished = kinds['unfinished'] ?? 0;
+  const sent = m.ok + m.non2xx + m.errors;
   return {
     sent,
-    accepted: sent - refused,
+    accepted: sent - notSent - refused,
     ok2xx: m.ok,
     non2xx: { ...m.statusCodes },
-    errors: { ...m.errorKinds },
-    lost: m.errors - refused + m.unfinished,
+    errors: { ...kinds },
+    unfinished,
+    lost: m.errors - notSent - refused - unfinished,
     why: Object.fromEntries(Object.entries(m.statusDetails).map(([k, v]) => [k, v.map((d) => d.replace(/\s+/g, ' ').slice(0, 300))])),
     successRatio: sent > 0 ? m.ok / sent : 0,
   };
@@ -185,6 +200,7 @@ export async function runWithFaults(state: ClusterState, raw: unknown, io: Io): 
     requests: requestCounts(run),
     latencyMs: run.measurement.hdr ? { p50: run.measurement.hdr.p50, p95: hdrP95(run), p99: run.measurement.hdr.p99, max: run.measurement.hdr.max } : null,
     faults: events.map((ev) => faultOutcome(ev, run, windowStartWall)),
+    failureSeconds: run.measurement.seconds.filter((b) => b.non2xx + b.errors > 0).map((b) => ({ t: b.t / 1000, sent: b.sent, ok: b.ok, non2xx: b.non2xx, errors: b.errors })),
     keys: { before: before.hosts, after: after.hosts, uploadsDuringRun: uploadsBetween(before.hosts, after.hosts) },
     loadBalancer: { before: before.lb, after: after.lb },
   };
