@@ -71,7 +71,11 @@ describe('generated configuration', () => {
   it('HAProxy: leastconn, /readyz checks on the proxies, retries with redispatch, both frontends where they belong', () => {
     assert.match(cfg, /bind 127\.0\.0\.1:18080\n/);
     assert.match(cfg, /bind 10\.231\.0\.1:9000\n/);
-    assert.match(cfg, /backend proxies\n {2}balance leastconn\n {2}option httpchk GET \/readyz/);
+    assert.match(cfg, /backend proxies\n {2}balance leastconn\n {2}retry-on conn-failure empty-response response-timeout 502 503 504\n {2}option httpchk GET \/readyz/);
+    assert.match(cfg, /backend inference\n {2}balance leastconn\n {2}option httpchk GET \/healthz/);
+    // One refused connection speeds the checks up; only failed checks take a server out.
+    assert.match(cfg, /observe layer4 error-limit 1 on-error fastinter/);
+    assert.match(cfg, /timeout check 3s/);
     assert.match(cfg, /retry-on conn-failure empty-response response-timeout/);
     assert.match(cfg, /option redispatch 1/);
     assert.match(cfg, /server p1 10\.231\.0\.11:8080 check/);

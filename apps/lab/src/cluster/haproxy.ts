@@ -35,7 +35,6 @@ export function haproxyConfig(plan: HaproxyPlan): string {
     '  log global',
     '  option httplog',
     '  option dontlog-normal',
-    '  timeout connect 1s',
     '  timeout client 120s',
     '  timeout server 120s',
     '  timeout http-request 10s',
@@ -45,8 +44,13 @@ export function haproxyConfig(plan: HaproxyPlan): string {
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout',
-    // Marked down at the first refused connection, not only after the next failed health checks.
-    '  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down',
+    // HAProxy waits min(timeout connect, 1 s) before retrying a refused connection: keep it short on a local bridge.
+    '  timeout connect 500ms',
+    // A refused connection makes the checks run at fastinter; only failed checks mark a server down.
+    // Marking down at the first layer-4 error took the last proxy out under overload (503 for all).
+    // A proxy whose event loop lags under load still answers /readyz within 3 s.
+    '  timeout check 3s',
+    '  default-server inter 500ms fastinter 250ms downinter 500ms fall 3 rise 2 observe layer4 error-limit 1 on-error fastinter',
     '',
     'frontend proxies',
     `  bind 127.0.0.1:${plan.clientPort}`,
