@@ -201,7 +201,7 @@ describe('hlp abuse, end to end on the embedded services', { skip: NO_ADDON }, (
     const r = await hlp(['abuse', '--classes', 'long-input,nope']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown class\(es\) nope/);
-    for (const bad of [['--cases', 'many'], ['--healthz-ms', '0'], ['--service', 'http://127.0.0.1:1']]) {
+    for (const bad of [['--cases', 'many'], ['--healthz-ms', '0'], ['--sender-nice', '20'], ['--service', 'http://127.0.0.1:1']]) {
       const b = await hlp(['abuse', ...bad]);
       assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);
       assert.match(b.stderr, /hlp abuse: --|--service needs --target/);

@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, GENERATORS, HTTP_CLASSES, violation, type HttpCase, typ
 import { createAgent, send, type Sent } from './http.js';
 import { AbuseRandom } from './random.js';
 import { holdSlow, slowConnections, type SlowOutcome } from './slow.js';
+import { getPriority, setPriority } from 'node:os';
 import { alive, probeHealth, rssOf, type HealthSummary } from './watch.js';
 
 export const ABUSE_CLASSES = [...HTTP_CLASSES, 'readiness', 'slow-connections', 'slow-load', 'upstream-down'] as const;
@@ -48,6 +49,12 @@ export interface AbuseOptions {
   /** Kills the inference service (the upstream-down class; embedded services only). */
   readonly killService: (() => Promise<void>) | null;
   readonly slowLoad: { readonly rate: number; readonly windowS: number; readonly pairs: number };
+  /**
+   * Niceness for the suite's own sending (its main thread), 0 to leave it: on a small machine
+   * the suite's clients, which stand for hosts of their own, would otherwise take the service's
+   * cores. The /healthz probe keeps its thread's priority.
+   */
+  readonly senderNice?: number;
   readonly progress: (line: string) => void;
   readonly signal?: AbortSignal;
 }
@@ -289,8 +296,24 @@ function rssSampler(processes: readonly WatchedProcess[]): { peakSince(): Record
   };
 }
 
+/**
+ * Lowers the calling thread's priority (Linux applies setpriority to one thread; threads it
+ * starts later inherit it). Nothing fatal when refused: the run is then only less isolated.
+ */
+function lowerThisThread(nice: number): void {
+  try {
+    setPriority(0, Math.max(getPriority(0), nice));
+  } catch {
+    /* not permitted here: the suite sends at its usual priority */
+  }
+}
+
 export async function runAbuse(o: AbuseOptions): Promise<AbuseReport> {
   const health = probeHealth(o.proxyUrl, 20, o.healthzBoundMs);
+  if (o.senderNice) {
+    await health.online;
+    lowerThisThread(o.senderNice);
+  }
   const rss = rssSampler(o.processes);
   const agents = { proxy: createAgent(o.concurrency * 8), service: createAgent(o.concurrency) };
   const classes: ClassReport[] = [];

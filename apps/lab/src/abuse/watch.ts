@@ -16,6 +16,8 @@ export interface HealthSummary {
 }
 
 export interface HealthProbe {
+  /** Resolves once the probe's thread runs (it keeps the priority its creator had then). */
+  readonly online: Promise<void>;
   /** Summarises the probes since the last call (or the start) and starts a new window. */
   window(): HealthSummary;
   stop(): Promise<void>;
@@ -65,7 +67,13 @@ export function probeHealth(base: URL, everyMs: number, boundMs: number): Health
     worker.on('exit', () => resolve());
     worker.on('error', () => resolve());
   });
+  const online = new Promise<void>((resolve) => {
+    worker.once('online', () => resolve());
+    worker.once('error', () => resolve());
+    worker.once('exit', () => resolve());
+  });
   return {
+    online,
     window() {
       const sorted = times.slice().sort((a, b) => a - b);
       const out = {

@@ -18,6 +18,9 @@ import { LabError } from '../errors.js';
 import { startEmbedded } from '../load/services.js';
 import type { Io } from './bench-kernels.js';
 
+/** The suite's sending thread's niceness by default (see AbuseOptions.senderNice). */
+const DEFAULT_SENDER_NICE = 10;
+
 const QUICK_COUNTS: Readonly<Record<HttpClass, number>> = { 'long-input': 60, 'token-batches': 13, 'malformed-url': 200, 'malformed-body': 200 };
 
 const intIn = (lo: number, hi: number) => z.coerce.number().int().min(lo).max(hi);
@@ -30,6 +33,7 @@ const AbuseCliOptions = z.object({
   concurrency: intIn(1, 256).default(8),
   slowConnections: intIn(1, 1000).optional(),
   healthzMs: intIn(1, 60_000).default(50),
+  senderNice: intIn(0, 19).default(DEFAULT_SENDER_NICE),
   maxRssMb: intIn(64, 1_048_576).default(2048),
   loadRate: intIn(1, 1000).default(30),
   loadWindow: intIn(2, 600).default(10),
@@ -156,6 +160,7 @@ async function abuseCommand(raw: unknown, io: Io): Promise<void> {
       slowLoad: o.quick ? { rate: Math.min(o.loadRate, 10), windowS: 3, pairs: 1 } : { rate: o.loadRate, windowS: o.loadWindow, pairs: o.loadPairs },
       progress,
       signal: controller.signal,
+      senderNice: o.senderNice,
     });
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -183,6 +188,11 @@ export function registerAbuseCommand(program: Command, io: Io): void {
     .option('--concurrency <n>', 'request groups in flight at once', '8')
     .option('--slow-connections <n>', 'slow and idle connections opened to each service, and held beside the paired load (default 200; --quick 24)')
     .option('--healthz-ms <ms>', 'bound on every /healthz answer while the suite runs', '50')
+    .option(
+      '--sender-nice <n>',
+      `niceness (0-19) of the suite's own sending thread once the services run, so that the clients it stands in for do not take the services' cores (0: leave it; the /healthz probe keeps its priority)`,
+      String(DEFAULT_SENDER_NICE),
+    )
     .option('--max-rss-mb <MiB>', 'bound on each service process\'s RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by --max-inflight-ciphertexts, 2048 ≈ 0.5 GiB a copy)', '2048')
     .option('--load-rate <req/s>', 'slow-load: normal traffic, open loop', '30')
     .option('--load-window <s>', 'slow-load: seconds of each window', '10')
