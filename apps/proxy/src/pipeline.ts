@@ -58,6 +58,8 @@ import { Holds } from './holds.js';
 
 /** Upload buffers kept for reuse, in bytes (a 32-request batch of short prompts is ~50 MB). */
 const UPLOAD_POOL_BYTES = 64 * 1024 * 1024;
+/** Packed value buffers kept for reuse, in bytes. */
+const PACKED_POOL_BYTES = 32 * 1024 * 1024;
 
 export type StageTimings = Partial<Record<Stage | 'pool' | 'batch', number>>;
 
@@ -166,6 +168,8 @@ function checkCharacters(lists: readonly (string | readonly number[])[], maxProm
 export class Pipeline {
   /** The dense path's encryption output, reused once a batch's upload streams have closed. */
   readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES);
+  /** The dense path's packed values, reused once the batch's encryption has read them. */
+  readonly #packed = new ResultPool<Float64Array>(PACKED_POOL_BYTES);
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -420,7 +424,10 @@ export class Pipeline {
     const width = workload.inputWidth;
     const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
     const base = planPacking('dense', tokens, slots, width);
-    const packed = new Float64Array(base.ciphertexts * slots);
+    // Pooled like the upload buffer: every token's values are written below, the padding after
+    // the last token is zeroed here (a reused buffer holds an earlier batch's values).
+    const packed = pooled ? (this.#packed.take(base.ciphertexts * slots) ?? new Float64Array(base.ciphertexts * slots)) : new Float64Array(base.ciphertexts * slots);
+    packed.fill(0, tokens * width);
     const requests: RequestPlacement[] = [];
     let offset = 0;
     let embedMs = 0;
@@ -467,8 +474,9 @@ export class Pipeline {
         }),
       );
     }
-    // Every chunk settles before the buffer may go back: a failed chunk must not leave another still writing it.
+    // Every chunk settles before the buffers may go back: a failed chunk must not leave another still using them.
     const settled = await Promise.allSettled(jobs);
+    if (pooled) this.#packed.give(packed);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     stages.encrypt = now() - t - serializeMs;
