@@ -16,26 +16,18 @@
 import { runLoad, type Protocol } from './load.js';
 import { embeddingsBodies, embeddingsHeaders, scenarioPrompts } from './scenarios.js';
 import { findOnPath } from './samplers/gpu.js';
-import { DEFAULT_CROSSCHECK, runH2load, runWrk, startChildStub, type Comparison, type CrossCheckResult, type ToolRun } from './crosscheck.js';
+import { DEFAULT_CROSSCHECK, runH2load, runWrk, startChildStub, type Comparison, type CrossCheckOptions, type CrossCheckResult, type ToolRun } from './crosscheck.js';
 import type { Target } from './target.js';
 
 export const DRIVERS_TOLERANCE = 0.05;
 export const DEFAULT_DRIVERS_CROSSCHECK = { rate: 1000, h2Clients: 8, h2Streams: 32 } as const;
 
-export interface DriversCrossCheckOptions {
+/** The one-driver cross-check's options that mean the same here, plus the drivers and the rate. */
+export interface DriversCrossCheckOptions
+  extends Pick<CrossCheckOptions, 'durationS' | 'warmupS' | 'stubDelayMs' | 'protocols' | 'attempts' | 'headers' | 'body' | 'signal' | 'progress'> {
   readonly drivers: number;
   /** Offered rate, req/s (HTTP/2: rounded to a whole rate per h2load client). */
   readonly rate?: number;
-  readonly durationS?: number;
-  readonly warmupS?: number;
-  readonly stubDelayMs?: number;
-  readonly protocols?: readonly Protocol[];
-  /** Measurements per comparison at most (default 2: one confirming rerun). */
-  readonly attempts?: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
-  readonly signal?: AbortSignal;
-  readonly progress?: (line: string) => void;
 }
 
 interface Plan {
