@@ -1,11 +1,11 @@
 /*
- * C ABI of the cuda variant beyond the generic kernels.h calls (which take
+ * C ABI of the cuda variant beyond the family headers' calls (which take
  * HLP_VARIANT_CUDA): pool statistics, the reason cuda is unavailable, pinned host memory
  * and a batched CKKS public-key encryptor on the device. Defined in core/capi.cpp; every
  * function works (returning HLP_E_VARIANT_UNAVAILABLE) when libhlp_cuda.so is absent or
  * no device exists, so callers need no CUDA at link time.
  *
- * Versioning: these functions live in the same library as hlp/kernels.h, so they share its
+ * Versioning: these functions live in the same library as the other hlp/ headers, so they share its
  * version rather than carrying one of their own: HLP_KERNELS_ABI_VERSION is raised for a
  * breaking change here too, and a caller checks hlp_kernels_abi_version() against it (a
  * second number would only ever move in step with the first).
@@ -13,7 +13,7 @@
 #ifndef HLP_CUDA_H
 #define HLP_CUDA_H
 
-#include "hlp/kernels.h"
+#include "hlp/ckks.h"
 
 #ifdef __cplusplus
 extern "C" {
