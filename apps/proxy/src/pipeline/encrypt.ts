@@ -1,0 +1,264 @@
+/**
+ * The encrypt side: embed → pack → encode → encrypt → serialize for every input of a batch.
+ *
+ * Ciphertexts are made at the lowest level the workload can still be evaluated from (its depth:
+ * level 1 of {60, 40, 40, 60} for affine and projection) unless `dataLevel: 'max'`: a third
+ * fewer bytes up, half as many down, and cheaper encryption, for the same result.
+ *
+ * On the native backend with public-key encryption the vectors are encoded and encrypted in
+ * fused native calls on the libuv pool (`encryptThreads` chunks at once), so the event loop
+ * keeps serving; otherwise one by one on the event loop.
+ */
+import { NativeBackend, ResultPool } from '@hlp/ckks';
+import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
+import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
+import { EMBED_PIECE_TOKENS, EventLoopSlices, serializeSliced } from '../event-loop-slices.js';
+import { PromptBlockCache, type BlockToken } from '../prompt-cache.js';
+import { nextPow2, type CiphertextPlanner } from './planning.js';
+import { now, type Encrypted, type PipelineDeps, type StageTimings } from './types.js';
+
+/** Upload buffers kept for reuse, in bytes (a 32-request batch of short prompts is ~50 MB). */
+const UPLOAD_POOL_BYTES = 64 * 1024 * 1024;
+/** Packed value buffers kept for reuse, in bytes. */
+const PACKED_POOL_BYTES = 32 * 1024 * 1024;
+
+export type EncryptDeps = Pick<PipelineDeps, 'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'keyId'>;
+
+/** A batch's packed slot vectors, and which of them are still to be encrypted. */
+interface PackedBatch {
+  readonly vectors: Float64Array[];
+  readonly plan: BatchPlan;
+  /** Index in the plan's requests of each real input (padding for the prompt cache is not one). */
+  readonly realIndex: readonly number[];
+}
+
+export class Encryptor {
+  /** The dense path's encryption output, reused once a batch's upload streams have closed. */
+  readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES);
+  /** The dense path's packed values, reused once the batch's encryption has read them. */
+  readonly #packed = new ResultPool<Float64Array>(PACKED_POOL_BYTES);
+
+  constructor(
+    private readonly deps: EncryptDeps,
+    private readonly planner: CiphertextPlanner,
+  ) {}
+
+  private get threads(): number {
+    return this.deps.encryptThreads ?? 2;
+  }
+
+  private get fused(): boolean {
+    return this.deps.backend instanceof NativeBackend && this.deps.encryption === 'public' && this.threads > 0;
+  }
+
+  /**
+   * Every input of `idLists` together. `pooled`: the dense path may take its buffers from the
+   * pools, and the result's `release` hands them back.
+   */
+  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[], pooled = false): Promise<Encrypted> {
+    const { backend, metrics } = this.deps;
+    const stages: StageTimings = {};
+    const level = this.planner.levelFor(workload);
+    const cache = layout === 'blocked' ? this.deps.promptCache : undefined;
+    let t = now();
+    if (this.fused && !cache && layout === 'dense') {
+      // Dense is every token's values back to back: embed straight into the buffer the fused
+      // native call encrypts from (no per-ciphertext vectors, no copies).
+      return this.encryptDense(workload, idLists, level, stages, t, pooled);
+    }
+    const requests = this.embedRequests(workload, idLists, cache !== undefined);
+    stages.embed = now() - t;
+
+    t = now();
+    const { vectors, plan } = packBatch(requests.packs, layout, backend.slotCount, { width: workload.inputWidth });
+    stages.encode = now() - t;
+    const batch: PackedBatch = { vectors, plan, realIndex: requests.realIndex };
+
+    const frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(vectors.length);
+    const keys = cache ? this.lookupPromptCache(cache, batch, idLists, level, workload.inputWidth, frames) : [];
+    const todo: number[] = [];
+    for (let c = 0; c < vectors.length; c++) if (frames[c] === undefined) todo.push(c);
+
+    const timed = await this.encryptVectors(vectors, todo, level, frames);
+    if (cache) for (const c of todo) cache.set(keys[c]!, frames[c]!);
+    stages.encrypt = timed.encryptMs;
+    stages.serialize = timed.serializeMs;
+    const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
+    const total = (stages.embed ?? 0) + (stages.encode ?? 0) + timed.encryptMs + timed.serializeMs;
+    metrics.encryptionDuration.observe({ backend: backend.name, layout }, total / 1000);
+    const inputs = batch.realIndex.map((ri, index) => {
+      const r = plan.requests[ri]!;
+      return { index, tokenOffset: r.tokenOffset, tokens: r.tokens };
+    });
+    return { workload, plan, frames: frames as Uint8Array[], inputs, tokens, level, stages };
+  }
+
+  /** Each input's embedding rows; with the prompt cache, zero padding starts every input on a ciphertext boundary. */
+  private embedRequests(workload: WorkloadInfo, idLists: readonly (readonly number[])[], alignToCiphertexts: boolean): { packs: PackRequest[]; realIndex: number[] } {
+    const packs: PackRequest[] = [];
+    const realIndex: number[] = [];
+    const tpc = this.deps.backend.slotCount / nextPow2(workload.inputWidth);
+    let cursor = 0;
+    for (const ids of idLists) {
+      if (alignToCiphertexts && cursor % tpc !== 0) {
+        // Start every input on a ciphertext boundary, so that a repeated prompt gives the same blocks.
+        const pad = tpc - (cursor % tpc);
+        packs.push({ embeddings: new Float64Array(pad * workload.inputWidth), tokens: pad });
+        cursor += pad;
+      }
+      realIndex.push(packs.length);
+      packs.push({ embeddings: this.deps.embeddings.embed(ids as number[]), tokens: ids.length });
+      cursor += ids.length;
+    }
+    return { packs, realIndex };
+  }
+
+  private cacheContext(level: number): string {
+    return `${this.deps.keyId()}|${level}|${this.deps.embeddingSeed ?? 'default'}|${this.deps.encryption}`;
+  }
+
+  /** Fills `frames` with the ciphertexts the prompt cache already holds; answers every ciphertext's cache key. */
+  private lookupPromptCache(
+    cache: PromptBlockCache,
+    batch: PackedBatch,
+    idLists: readonly (readonly number[])[],
+    level: number,
+    width: number,
+    frames: (Uint8Array | undefined)[],
+  ): string[] {
+    const { plan, vectors } = batch;
+    const tpc = this.deps.backend.slotCount / nextPow2(width);
+    const stream: BlockToken[] = new Array<BlockToken>(plan.tokens).fill({ id: -1, position: 0 });
+    batch.realIndex.forEach((ri, i) => {
+      const placed = plan.requests[ri]!;
+      idLists[i]!.forEach((id, pos) => (stream[placed.tokenOffset + pos] = { id, position: pos }));
+    });
+    const context = this.cacheContext(level);
+    const keys: string[] = [];
+    for (let c = 0; c < vectors.length; c++) {
+      const block = stream.slice(c * tpc, Math.min(plan.tokens, (c + 1) * tpc));
+      keys[c] = PromptBlockCache.key(context, block);
+      const hit = cache.get(keys[c]!);
+      if (hit) {
+        frames[c] = hit;
+        this.deps.metrics.promptCacheHits.inc();
+      } else this.deps.metrics.promptCacheMisses.inc();
+    }
+    return keys;
+  }
+
+  /** Encrypts and serializes `vectors[c]` into `frames[c]` for every c of `todo`. */
+  private async encryptVectors(vectors: readonly Float64Array[], todo: readonly number[], level: number, frames: (Uint8Array | undefined)[]): Promise<{ encryptMs: number; serializeMs: number }> {
+    const { backend } = this.deps;
+    let encryptMs = 0;
+    let serializeMs = 0;
+    if (todo.length > 0 && this.fused) {
+      // Fused encode + encrypt on the libuv pool, in up to `threads` chunks of at least 4.
+      const slots = backend.slotCount;
+      const t = now();
+      const chunks = Math.max(1, Math.min(this.threads, Math.floor(todo.length / 4)));
+      const per = Math.ceil(todo.length / chunks);
+      const jobs: Promise<void>[] = [];
+      for (let start = 0; start < todo.length; start += per) {
+        const part = todo.slice(start, start + per);
+        const packed = new Float64Array(part.length * slots);
+        part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
+        jobs.push(
+          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level }).then(async (cts) => {
+            serializeMs += await serializeSliced(cts, (i, bytes) => (frames[part[i]!] = bytes));
+          }),
+        );
+      }
+      await Promise.all(jobs);
+      encryptMs = now() - t - serializeMs;
+      return { encryptMs, serializeMs };
+    }
+    for (const c of todo) {
+      const t = now();
+      const pt = backend.encode(vectors[c]!, { level });
+      try {
+        const ct = this.deps.encryption === 'symmetric' ? backend.encryptSymmetric(pt) : backend.encrypt(pt);
+        const t2 = now();
+        encryptMs += t2 - t;
+        try {
+          frames[c] = ct.serialize();
+        } finally {
+          ct.dispose();
+        }
+        serializeMs += now() - t2;
+      } finally {
+        pt.dispose();
+      }
+    }
+    return { encryptMs, serializeMs };
+  }
+
+  /** The dense fused path of encryptInputs: embed into one buffer, encrypt it in chunks on the libuv pool. */
+  private async encryptDense(workload: WorkloadInfo, idLists: readonly (readonly number[])[], level: number, stages: StageTimings, t0: number, pooled: boolean): Promise<Encrypted> {
+    const backend = this.deps.backend as NativeBackend;
+    const slots = backend.slotCount;
+    const width = workload.inputWidth;
+    const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
+    const base = planPacking('dense', tokens, slots, width);
+    // Pooled like the upload buffer: every token's values are written below, the padding after
+    // the last token is zeroed here (a reused buffer holds an earlier batch's values).
+    const packed = pooled ? (this.#packed.take(base.ciphertexts * slots) ?? new Float64Array(base.ciphertexts * slots)) : new Float64Array(base.ciphertexts * slots);
+    packed.fill(0, tokens * width);
+    const requests: RequestPlacement[] = [];
+    let offset = 0;
+    let embedMs = 0;
+    const slices = new EventLoopSlices();
+    for (const [index, ids] of idLists.entries()) {
+      // a thousand tokens never seen before cost ~100 ms of embedding rows: embedded in pieces
+      for (let from = 0; from < ids.length; from += EMBED_PIECE_TOKENS) {
+        await slices.pause();
+        const piece = ids.slice(from, from + EMBED_PIECE_TOKENS) as number[];
+        const e0 = now();
+        this.deps.embeddings.embed(piece, { startPosition: from, out: packed.subarray((offset + from) * width, (offset + from + piece.length) * width) });
+        embedMs += now() - e0;
+      }
+      requests.push({ index, tokenOffset: offset, tokens: ids.length, ranges: slotRanges(base, offset, ids.length) });
+      offset += ids.length;
+    }
+    const plan: BatchPlan = { ...base, requests };
+    stages.embed = embedMs;
+    stages.encode = 0;
+    const count = base.ciphertexts;
+    const frames: FramePayload[] = new Array<FramePayload>(count);
+    const threads = Math.max(1, Math.min(this.threads, Math.floor(count / 4)));
+    const per = Math.ceil(count / threads);
+    // The whole batch's ciphertexts in one buffer (pooled when the caller hands it back):
+    // each chunk's encryption writes its part, the frames view it on their way to the socket.
+    const words = backend.ciphertextWords(level);
+    const upload = pooled ? (this.#uploads.take(count * words) ?? new BigUint64Array(count * words)) : undefined;
+    let serializeMs = 0;
+    const t = now();
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < count; start += per) {
+      const n = Math.min(per, count - start);
+      const out = upload?.subarray(start * words, (start + n) * words);
+      jobs.push(
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level, ...(out ? { out } : {}) }).then((cts) => {
+          // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
+          // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
+          const s0 = now();
+          for (const [i, ct] of cts.entries()) {
+            frames[start + i] = ct.serializeParts();
+            ct.dispose();
+          }
+          serializeMs += now() - s0;
+        }),
+      );
+    }
+    // Every chunk settles before the buffers may go back: a failed chunk must not leave another still using them.
+    const settled = await Promise.allSettled(jobs);
+    if (pooled) this.#packed.give(packed);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    stages.encrypt = now() - t - serializeMs;
+    stages.serialize = serializeMs;
+    this.deps.metrics.encryptionDuration.observe({ backend: backend.name, layout: 'dense' }, (now() - t0) / 1000);
+    const inputs = requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens }));
+    return { workload, plan, frames, inputs, tokens, level, stages, ...(upload ? { release: () => this.#uploads.give(upload) } : {}) };
+  }
+}
