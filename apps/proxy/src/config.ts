@@ -1,0 +1,90 @@
+/** What startProxy is given: every setting of the proxy, each with its default where it is read. */
+import type { PackingLayout } from '@hlp/model';
+import type { ConnectionLimits, TlsOptions } from '@hlp/protocol';
+import type { BackendChoice } from './backend.js';
+import type { GpuSources } from './gpu-metrics.js';
+import type { LogFn } from './log.js';
+
+/** Niceness of the native batch crypto's pool threads by default (see ProxyConfig.workerNice). */
+export const DEFAULT_WORKER_NICE = 10;
+/** Ciphertexts in flight at most by default: two calls of the service's default limit (1024); at level 1, n = 8192, about 0.5 GB for each copy of them. */
+export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 2048;
+
+export interface ProxyConfig {
+  readonly host?: string;
+  readonly port?: number;
+  /** Base URL of the inference service: http://… (h2c) or https://… (TLS, ALPN h2). */
+  readonly upstream: string;
+  /** Service-to-service bearer token sent upstream. */
+  readonly token?: string;
+  /** CA certificate(s) (PEM) to trust for an https:// upstream. */
+  readonly upstreamCa?: string | Buffer;
+  /** CKKS backend for encode/encrypt/decrypt (default native, falling back to seal). */
+  readonly backend?: BackendChoice;
+  /** Load keys from this file, or generate them and write it (mode 0600). */
+  readonly keyFile?: string;
+  /** Seed of the GPT-2-shaped token and position embeddings (default @hlp/model's). */
+  readonly embeddingSeed?: number;
+  /**
+   * Packing layout for workloads that support it (default dense: affine packs tokens back to
+   * back, 5⅓ per ciphertext instead of blocked's 4; projection and mlp run blocked regardless).
+   */
+  readonly layout?: PackingLayout;
+  /** Public-key encryption (default: fastest with the native backend) or secret-key encryption (seeded ciphertexts, half the upload bytes, costlier to expand). */
+  readonly encryption?: 'symmetric' | 'public';
+  /** `min` (default): ciphertexts at the workload's depth; `max`: at the top level. */
+  readonly dataLevel?: 'min' | 'max';
+  /** Fused native encryption chunks at once on the libuv pool (default 2; 0: on the event loop). */
+  readonly encryptThreads?: number;
+  /**
+   * Niceness of the libuv pool threads running the native backend's batch crypto (default
+   * DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every client, health checks
+   * included; a flood of large batches must not take its core.
+   */
+  readonly workerNice?: number;
+  /** Largest request body (default 4 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Most tokens per input (default and maximum 1024). */
+  readonly maxPromptTokens?: number;
+  /** Most tokens per request, all inputs together (default 8192). */
+  readonly maxRequestTokens?: number;
+  /** Requests admitted at once (reading, batching, in the pipeline); beyond it 429 QUEUE_FULL (default 256). */
+  readonly maxInFlight?: number;
+  readonly upstreamTimeoutMs?: number;
+  /** Upstream connections for uploads, one call each at a time (default 8). */
+  readonly upstreamConcurrency?: number;
+  /** Batch window in ms (default 50; 0 turns batching off). */
+  readonly batchWindowMs?: number;
+  /** Requests per batch at most (default 32). */
+  readonly maxBatchRequests?: number;
+  /** Ciphertexts in flight at most, all batches together: the bound on memory (default 2048, about two service calls' worth). */
+  readonly maxInFlightCiphertexts?: number;
+  /** Tokens per batch at most (default 8192). */
+  readonly maxBatchTokens?: number;
+  /** Bytes of the encrypted-prompt-block cache (default 0: off; see prompt-cache.ts for the leak). */
+  readonly promptCacheBytes?: number;
+  /** Client API keys; when non-empty every /v1 route needs one as a bearer token. */
+  readonly clientTokens?: readonly string[];
+  /** Consecutive upstream failures that open the circuit breaker (default 5). */
+  readonly breakerFailures?: number;
+  /** How long the breaker stays open before probing the service again, ms (default 5000). */
+  readonly breakerCooldownMs?: number;
+  /** Serve HTTPS (ALPN h2 + http/1.1 on the one port) with this PEM certificate and key. */
+  readonly tls?: TlsOptions;
+  /** HTTP/2 max concurrent streams per client connection (default 1000). */
+  readonly maxConcurrentStreams?: number;
+  /** Keep-alive idle timeout, ms (default 60 000). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/protocol's DEFAULT_LIMITS). */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  /** Compress JSON responses of at least this many bytes when the client accepts gzip/br (default 1024; 0 = off). */
+  readonly compressMinBytes?: number;
+  /** How long close() lets in-flight requests finish (default 30 s). */
+  readonly drainTimeoutMs?: number;
+  /** Where GET /metrics text comes from (default this process's registry; a cluster worker asks the primary). */
+  readonly metricsSource?: () => Promise<{ text: string; contentType: string }>;
+  readonly log?: LogFn;
+  readonly defaultMetrics?: boolean;
+  /** Where the GPU gauges come from (default the device pool and nvidia-smi); tests stand in. */
+  readonly gpuSources?: GpuSources;
+}
