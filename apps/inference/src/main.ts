@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
-import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/protocol';
+import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/service-runtime';
 import { AggregatorRegistry } from 'prom-client';
 import { stderrLogger } from './log.js';
 import { startInference, type InferenceConfig } from './server.js';

@@ -18,11 +18,14 @@ import {
   KeyUploadHeader,
   ProtocolError,
   checkBearer,
-  compressionFor,
-  createDualServer,
   decodeFrames,
   describeZodError,
   formatServerTiming,
+  type ErrorCode,
+} from '@hlp/protocol';
+import {
+  compressionFor,
+  createDualServer,
   headerValue,
   pathOf,
   readBody,
@@ -33,11 +36,10 @@ import {
   sendJson,
   type ConnectionLimits,
   type DualServer,
-  type ErrorCode,
   type Req,
   type Res,
   type TlsOptions,
-} from '@hlp/protocol';
+} from '@hlp/service-runtime';
 import { createRegistry, type AppRegistry } from '@hlp/telemetry';
 import type { z } from 'zod';
 import type { BackendChoice } from './backend.js';
@@ -89,7 +91,7 @@ export interface InferenceConfig {
   readonly maxConcurrentStreams?: number;
   /** Keep-alive idle timeout, ms (default 60 000). */
   readonly keepAliveTimeoutMs?: number;
-  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/protocol's DEFAULT_LIMITS). */
+  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/service-runtime's DEFAULT_LIMITS). */
   readonly connectionLimits?: Partial<ConnectionLimits>;
   /** How long close() lets in-flight requests finish before cutting them (default 30 s). */
   readonly drainTimeoutMs?: number;

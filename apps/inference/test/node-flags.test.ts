@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { INFERENCE_BIN, startProcess } from './procs.js';
 
 const ARGS = ['--port', '0', '--token', 'node-flags-token', '--backend', 'seal', '--workloads', 'affine'];

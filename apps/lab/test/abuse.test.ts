@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
-import { createDualServer, readBody, sendJson, type DualServer } from '@hlp/protocol';
+import { createDualServer, readBody, sendJson, type DualServer } from '@hlp/service-runtime';
 import { DEFAULT_LIMITS, GENERATORS, HTTP_CLASSES, malformedTarget, violation, type HttpCase } from '../src/abuse/cases.js';
 import { AbuseRandom } from '../src/abuse/random.js';
 import { SLOW_KINDS, slowConnections } from '../src/abuse/slow.js';

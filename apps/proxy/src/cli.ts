@@ -1,5 +1,5 @@
 /** Entry point of the `hlp-proxy` binary (bin/hlp-proxy.js imports this module). */
-import { isClusterWorker } from '@hlp/protocol';
+import { isClusterWorker } from '@hlp/service-runtime';
 import { main } from './main.js';
 
 process.exitCode = await main();

@@ -1,6 +1,6 @@
 /**
  * The proxy: OpenAI-compatible API over HTTP/1.1 and HTTP/2 on one port (h2c on loopback, or
- * TLS with ALPN when a certificate is given; see @hlp/protocol's createDualServer), one pooled
+ * TLS with ALPN when a certificate is given; see @hlp/service-runtime's createDualServer), one pooled
  * HTTP/2 client to the inference service behind a circuit breaker.
  *
  * The app (app.ts) holds the shared state and the request handler, routes/ has one module per
@@ -8,7 +8,7 @@
  * `/v1/*` answers). This module only serves the app: listen, then close(), which drains: no new
  * connections, open batches flushed, in-flight requests answered, then the upstream session closes.
  */
-import { createDualServer, type DualServer } from '@hlp/protocol';
+import { createDualServer, type DualServer } from '@hlp/service-runtime';
 import type { AppRegistry } from '@hlp/telemetry';
 import { createProxyApp, type ProxyApp } from './app.js';
 import type { CircuitBreaker } from './breaker.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { TOKEN } from './helpers.js';
 import { INFERENCE_BIN, PROXY_BIN, startProcess, type ServiceProcess } from './procs.js';
 

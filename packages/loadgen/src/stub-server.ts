@@ -6,7 +6,7 @@
  * and `GET /metrics` (its own event-loop delay under prom-client's name).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createDualServer, pathOf, readBody, sendJson } from '@hlp/protocol';
+import { createDualServer, pathOf, readBody, sendJson } from '@hlp/service-runtime';
 import { EVENTLOOP_P99_METRIC } from './samplers/eventloop.js';
 import { isLoopbackHost } from './target.js';
 

@@ -120,3 +120,12 @@ export function isProtocolError(e: unknown, code?: ErrorCode): e is ProtocolErro
 export function errorBody(code: ErrorCode, message: string, param: string | null = null): ErrorBody {
   return { error: { message, type: ERROR_CODES[code].type, param, code } };
 }
+
+/** Read an error body answered by a peer: its code when it is one of ours. */
+export function peerErrorCode(body: unknown): ErrorCode | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const err = (body as { error?: unknown }).error;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return isErrorCode(code) ? code : undefined;
+}

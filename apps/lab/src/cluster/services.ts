@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { binOf } from '../commands/serve.js';
 import { ClusterError } from './errors.js';
 import { isAlive, logTail, spawnDetached, waitReady } from './procs.js';

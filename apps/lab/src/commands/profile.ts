@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { DEFAULT_MODEL, embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, type ScenarioName } from '@hlp/loadgen';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { compactUtc, defaultRunsDir, findRepoRoot } from '@hlp/results';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { startLocalRedis, type LocalRedis } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { LabError } from '../errors.js';
 import type { Io } from './bench-kernels.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { createDualServer, decodeFrames, FRAME_CONTENT_TYPE, JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, ProtocolError, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
+import { decodeFrames, FRAME_CONTENT_TYPE, ProtocolError } from '@hlp/protocol';
+import { createDualServer, JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
 
 let server: DualServer;
 let url: string;

@@ -1,6 +1,6 @@
 /**
  * Limits on what a connection may hold without sending: the header, body and first-bytes
- * timeouts and the connection cap of the dual-protocol server (http.ts).
+ * timeouts and the connection cap of the dual-protocol server (dual-server.ts).
  *
  * Without them a client holds a socket forever by sending nothing, half a request line, headers
  * a byte every few seconds, half of the HTTP/2 preface, or a body that stops: a probe left 120
@@ -10,7 +10,7 @@
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
-import { ERROR_CODES, errorBody } from './errors.js';
+import { ERROR_CODES, errorBody } from '@hlp/protocol';
 
 export interface ConnectionLimits {
   /**

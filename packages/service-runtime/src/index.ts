@@ -1,0 +1,18 @@
+export { H2_PREFACE, createDualServer, type DualServer, type DualServerOptions, type ListenAddress, type TlsOptions } from './dual-server.js';
+export type { Handler, Req, Res } from './http-types.js';
+export { DEFAULT_LIMITS, limitsGiven, resolveLimits, type ConnectionLimits } from './connection-guards.js';
+export { compressionFor, negotiateEncoding, sendBody, type CompressionOptions, type ContentCoding } from './compression.js';
+export { decodePathSegment, headerValue, malformedUrl, mediaType, pathOf, readBody, requireMediaType } from './requests.js';
+export { JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, type JsonScan, type JsonScanLimits } from './json-body.js';
+export { sendError, sendFrames, sendJson } from './responses.js';
+export {
+  isClusterWorker,
+  metricsFromPrimary,
+  reportToPrimary,
+  startPrimary,
+  type ClusterLog,
+  type ClusterPrimary,
+  type PrimaryOptions,
+  type WorkerEvent,
+} from './cluster.js';
+export { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from './node-flags.js';

@@ -1,0 +1,124 @@
+/** Reading a request of either protocol: headers, path, media type and a bounded body. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { ProtocolError } from '@hlp/protocol';
+import type { Req } from './http-types.js';
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The media type of Content-Type, lowercased, without parameters. */
+export function mediaType(req: Req): string {
+  return (headerValue(req.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Throws UNSUPPORTED_MEDIA_TYPE unless the request's media type is `expected`. */
+export function requireMediaType(req: Req, expected: string): void {
+  const got = mediaType(req);
+  if (got !== expected) {
+    throw new ProtocolError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${expected}, got ${got === '' ? 'none' : got}`, 'content-type');
+  }
+}
+
+/**
+ * MALFORMED_URL when the request target's path is not valid percent-encoded UTF-8, else undefined.
+ * Checked once for every request before any handler runs, so a route that decodes a path
+ * segment never meets a URIError (which would be a 500).
+ */
+export function malformedUrl(url: string | undefined): ProtocolError | undefined {
+  const path = pathOf({ url } as Req);
+  if (!path.includes('%')) return undefined;
+  try {
+    decodeURIComponent(path);
+    return undefined;
+  } catch {
+    return new ProtocolError('MALFORMED_URL', 'the request path has malformed percent-encoding', null);
+  }
+}
+
+/** A decoded path segment. @throws ProtocolError MALFORMED_URL */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProtocolError('MALFORMED_URL', 'the request path has malformed percent-encoding', null);
+  }
+}
+
+/** The request path without the query string. */
+export function pathOf(req: Req): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * Read the whole body, at most `limit` bytes. A larger declared Content-Length fails before
+ * reading; a larger streamed body fails as soon as it passes the limit. Either way the rest of
+ * the body is drained (up to 64 MiB more, then the connection is dropped) so the 413 reaches
+ * the client. `inspect` sees each piece as it arrives (a `JsonScanner`, say): what it throws ends
+ * the read the same way, so a body is refused on its first bad bytes, in small steps of the
+ * event loop. @throws ProtocolError PAYLOAD_TOO_LARGE, or what `inspect` throws
+ */
+export async function readBody(req: Req, limit: number, inspect?: (chunk: Buffer) => void): Promise<Buffer> {
+  const declared = headerValue(req.headers, 'content-length');
+  const tooLarge = (n: number | string): ProtocolError =>
+    new ProtocolError('PAYLOAD_TOO_LARGE', `request body of ${n} bytes exceeds the limit of ${limit} bytes`, null);
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+    drain(req);
+    throw tooLarge(declared);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // A large body of announced length is copied into one buffer as it arrives (no concat at the end).
+  const announced = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : -1;
+  let whole: Buffer | undefined = announced > 64 * 1024 ? Buffer.allocUnsafe(announced) : undefined;
+  try {
+    // Leaving the loop early must not destroy the request: drain() reads the rest, so that the
+    // answer reaches the client and an HTTP/1.1 connection can serve on.
+    for await (const chunk of (req as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        drain(req);
+        throw tooLarge(`more than ${limit}`);
+      }
+      try {
+        inspect?.(chunk);
+      } catch (e) {
+        drain(req);
+        throw e;
+      }
+      if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else {
+        if (whole) {
+          chunks.push(whole.subarray(0, size - chunk.length));
+          whole = undefined;
+        }
+        chunks.push(chunk);
+      }
+    }
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    // The client closed the connection or reset the stream mid-body: nobody will read the answer.
+    throw new ProtocolError('INVALID_REQUEST', `request body incomplete: ${(e as Error).message}`, null, { cause: e });
+  }
+  if (whole) return whole.subarray(0, size);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function drain(req: Req): void {
+  let rest = 0;
+  const cap = 64 * 1024 * 1024;
+  const onData = (c: Buffer): void => {
+    rest += c.length;
+    if (rest > cap) {
+      req.off('data', onData);
+      req.destroy();
+    }
+  };
+  req.on('data', onData);
+  req.on('error', () => undefined);
+  req.resume();
+}
