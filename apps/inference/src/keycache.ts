@@ -27,10 +27,10 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes } from 'no
 import { join } from 'node:path';
 import type { CkksParams } from '@hlp/ckks';
 import { KEY_KINDS_ACCEPTED, decodeFrames, encodeFramesParts, type UploadKeyKind } from '@hlp/protocol';
+import type { LogFn } from '@hlp/service-runtime';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { KeyRegistry, validateUpload, type KeySet } from './keys.js';
-import type { LogFn } from './service.js';
 
 export const KEYSET_FORMAT = 'hlp.keyset/1';
 

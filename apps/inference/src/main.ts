@@ -9,27 +9,16 @@
  * has its own L1 key cache, and they share L2/L3; GET /metrics on any of them answers the
  * metrics of all workers aggregated by the primary (prom-client AggregatorRegistry).
  */
-import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, type WorkloadName } from '@hlp/model';
-import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/service-runtime';
-import { AggregatorRegistry } from 'prom-client';
-import { stderrLogger } from './log.js';
-import { startInference, type InferenceConfig } from './server.js';
+import { UsageError, int, limitsGiven, runService, type ConnectionLimits, type LogFn, type ServiceDefinition, type WorkerShare } from '@hlp/service-runtime';
+import { startInference, type InferenceConfig, type InferenceServer } from './server.js';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-function int(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
-  return Number(v);
-}
+export { UsageError };
 
 export const USAGE = `usage: hlp-inference [--host 127.0.0.1] [--port 8081] [--token T] [--backend native|seal]
   [--workload-seed N] [--workloads affine,projection,mlp] [--outputs 64] [--n 8192|16384]
@@ -151,95 +140,34 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   return cfg;
 }
 
-/** Resolves with the first SIGINT/SIGTERM's name. */
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+/**
+ * Workers have an L1 each: without Redis or a directory they would not see each other's
+ * uploads, so they get a shared L3 directory (temporary, removed at exit).
+ */
+async function shareKeyCache(cli: InferenceCli, log: LogFn): Promise<WorkerShare> {
+  if (cli.redisUrl || cli.keyCacheDir) return { cleanup: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'hlp-inference-keys-'));
+  log('info', 'workers share a temporary L3 key cache (give --redis or --key-cache-dir to keep keys across restarts)', { dir });
+  return { env: { [SHARED_DIR_ENV]: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The cluster primary: fork, supervise, aggregate metrics, stop on a signal. */
-async function runPrimary(cfg: InferenceCli, log: ReturnType<typeof stderrLogger>): Promise<number> {
-  // Workers have an L1 each: without Redis or a directory they would not see each other's
-  // uploads, so they get a shared L3 directory (temporary, removed at exit).
-  let tempDir: string | undefined;
-  if (!cfg.redisUrl && !cfg.keyCacheDir) {
-    tempDir = await mkdtemp(join(tmpdir(), 'hlp-inference-keys-'));
-    log('info', 'workers share a temporary L3 key cache (give --redis or --key-cache-dir to keep keys across restarts)', { dir: tempDir });
-  }
-  try {
-    return await supervise(cfg, log, tempDir);
-  } finally {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-  }
-}
-
-async function supervise(cfg: InferenceCli, log: ReturnType<typeof stderrLogger>, sharedDir: string | undefined): Promise<number> {
-  const aggregator = new AggregatorRegistry();
-  const primary = startPrimary({
-    workers: cfg.workers,
-    ...(sharedDir ? { env: { [SHARED_DIR_ENV]: sharedDir } } : {}),
-    log,
-    metrics: async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
-    onEvent: (id, ev) => {
-      if (ev.event === 'failed') log('error', `worker ${id} failed to start: ${String(ev['error'])}`);
-    },
-  });
-  const signal = stopSignal();
-  const first = await Promise.race([primary.listening.then((ev) => ({ ev })), primary.ended.then((code) => ({ code })), signal.then((s) => ({ s }))]);
-  if ('code' in first) return first.code;
-  if ('ev' in first) {
-    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'inference', url: first.ev['url'], pid: process.pid, workers: cfg.workers })}\n`);
-  }
-  const outcome = 's' in first ? first : await Promise.race([signal.then((s) => ({ s })), primary.ended.then((code) => ({ code }))]);
-  if ('code' in outcome) return outcome.code;
-  log('info', `${outcome.s}: stopping ${cfg.workers} workers`);
-  return primary.stop();
-}
+/** The inference service as the shared service lifecycle runs it. */
+export const INFERENCE_SERVICE: ServiceDefinition<InferenceCli, InferenceServer> = {
+  name: 'inference',
+  usage: USAGE,
+  parseArgs: (argv) => parseInferenceArgs(argv),
+  start: (cli, log, role) =>
+    startInference({
+      ...cli,
+      ...(role.worker && process.env[SHARED_DIR_ENV] ? { keyCacheDir: process.env[SHARED_DIR_ENV] } : {}),
+      log,
+      ...(role.metricsSource ? { metricsSource: role.metricsSource } : {}),
+    }),
+  shareWithWorkers: (cli, log) => shareKeyCache(cli, log),
+  drainWords: { process: 'draining and shutting down', workers: 'stopping' },
+};
 
 /** Runs the service until SIGINT/SIGTERM; resolves to the exit code. */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  let cfg;
-  try {
-    cfg = parseInferenceArgs(argv);
-  } catch (e) {
-    process.stderr.write(`hlp-inference: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!cfg) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const log = stderrLogger('inference', cfg.quiet);
-  const flagsWarning = serviceNodeFlagsWarning();
-  if (flagsWarning && !isClusterWorker()) log('warn', flagsWarning);
-  if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
-  const worker = isClusterWorker();
-  const signal = stopSignal();
-  let server;
-  try {
-    server = await startInference({
-      ...cfg,
-      ...(worker && process.env[SHARED_DIR_ENV] ? { keyCacheDir: process.env[SHARED_DIR_ENV] } : {}),
-      log,
-      // Cluster workers: this registry is what the primary aggregates; /metrics answers the aggregate.
-      ...(worker ? { metricsSource: () => metricsFromPrimary() } : {}),
-    });
-  } catch (e) {
-    log('error', `failed to start: ${(e as Error).message}`);
-    reportToPrimary({ event: 'failed', error: (e as Error).message });
-    return 1;
-  }
-  if (worker) {
-    AggregatorRegistry.setRegistries([server.metrics.registry]);
-    new AggregatorRegistry(); // answers the primary's metrics requests in this worker
-    reportToPrimary({ event: 'listening', url: server.url, pid: process.pid });
-    reportToPrimary({ event: 'ready', url: server.url, pid: process.pid });
-  } else {
-    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'inference', url: server.url, pid: process.pid })}\n`);
-  }
-  log('info', `${await signal}: draining and shutting down`);
-  await server.close();
-  return 0;
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return runService(INFERENCE_SERVICE, argv);
 }

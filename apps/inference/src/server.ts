@@ -38,12 +38,13 @@ import {
   type DualServer,
   type Req,
   type Res,
+  type LogFn,
   type TlsOptions,
 } from '@hlp/service-runtime';
 import { createRegistry, type AppRegistry } from '@hlp/telemetry';
 import type { z } from 'zod';
 import type { BackendChoice } from './backend.js';
-import { InferenceService, type LogFn } from './service.js';
+import { InferenceService } from './service.js';
 
 /** The `op` label of hlp_workload_operations_total for each field of OpCounts. */
 const OP_LABELS = {

@@ -37,6 +37,7 @@ import {
   type ParamsWire,
   type ServiceInfo,
 } from '@hlp/protocol';
+import type { LogFn } from '@hlp/service-runtime';
 import { createBackend, type BackendChoice } from './backend.js';
 import { DiskKeyStore, KeyCache, RedisKeyStore, type KeyCacheEvent } from './keycache.js';
 import { KeyRegistry, validateUpload, type KeySet } from './keys.js';
@@ -77,8 +78,6 @@ export function checkCiphertextBytes(bytes: Uint8Array, chain: readonly ChainLev
     }
   }
 }
-
-export type LogFn = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
 export interface ServiceOptions {
   /** Preset ring degree (default 8192: {60,40,40,60}, scale 2^40, depth 2). */

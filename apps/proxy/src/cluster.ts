@@ -13,7 +13,7 @@ import { parseParams } from '@hlp/ckks';
 import { FRAME_CONTENT_TYPE, KeyUploadResponse, ProtocolError, ServiceInfo, encodeFrames, peerErrorCode } from '@hlp/protocol';
 import { createBackend } from './backend.js';
 import { provisionKeys, uploadSet, type KeyNeeds } from './keys.js';
-import type { LogFn } from './log.js';
+import type { LogFn } from '@hlp/service-runtime';
 import type { ProxyConfig } from './server.js';
 import { Upstream } from './upstream.js';
 

@@ -10,21 +10,15 @@
  * sharing the port (node:cluster), and answers GET /metrics (through any worker) with every
  * worker's metrics aggregated (prom-client AggregatorRegistry).
  */
-import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MAX_BATCH_WORKER_NICE } from '@hlp/ckks';
 import { PACKING_LAYOUTS, type PackingLayout } from '@hlp/model';
 import { parseTokenList } from '@hlp/protocol';
-import { isClusterWorker, limitsGiven, metricsFromPrimary, serviceNodeFlagsWarning, reportToPrimary, startPrimary, type ConnectionLimits } from '@hlp/service-runtime';
-import { AggregatorRegistry } from 'prom-client';
+import { UsageError, int, limitsGiven, readText, runService, type ConnectionLimits, type ServiceDefinition } from '@hlp/service-runtime';
 import { KEY_FILE_ENV, prepareSharedKeys } from './cluster.js';
-import { stderrLogger, type LogFn } from './log.js';
-import { startProxy, type ProxyConfig } from './server.js';
+import { startProxy, type ProxyConfig, type ProxyServer } from './server.js';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
   [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense|dimension-major]
@@ -46,20 +40,6 @@ tokens as HLP_CLIENT_TOKENS.`;
 export interface ProxyCli extends ProxyConfig {
   readonly quiet: boolean;
   readonly workers: number;
-}
-
-function readText(flag: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
-function int(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
-  return Number(v);
 }
 
 export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCli | undefined {
@@ -199,113 +179,31 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   return cfg;
 }
 
-/** Resolves with the first SIGINT/SIGTERM's name. */
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-}
-
-/** The cluster primary: one key set for all, fork, supervise, aggregate metrics, stop on a signal. */
-async function runPrimary(cfg: ProxyCli, log: LogFn): Promise<number> {
-  let stopped = false;
-  const signal = stopSignal().then((s) => {
-    stopped = true;
-    return s;
-  });
-  let keys;
-  try {
-    keys = await prepareSharedKeys(cfg, log, () => stopped);
-  } catch (e) {
-    if (stopped) return 0;
-    log('error', `failed to start: ${(e as Error).message}`);
-    return 1;
-  }
-  try {
-    const aggregator = new AggregatorRegistry();
-    const primary = startPrimary({
-      workers: cfg.workers,
-      env: { [KEY_FILE_ENV]: keys.keyFile },
+/** The proxy as the shared service lifecycle runs it. */
+export const PROXY_SERVICE: ServiceDefinition<ProxyCli, ProxyServer> = {
+  name: 'proxy',
+  usage: USAGE,
+  parseArgs: (argv) => parseProxyArgs(argv),
+  listeningFields: (cli) => ({ upstream: cli.upstream }),
+  start: (cli, log, role) =>
+    startProxy({
+      ...cli,
       log,
-      metrics: async () => ({ text: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
-      onEvent: (id, ev) => {
-        if (ev.event === 'failed') log('error', `worker ${id} failed to start: ${String(ev['error'])}`);
-      },
-    });
-    const first = await Promise.race([primary.listening.then((ev) => ({ ev })), primary.ended.then((code) => ({ code })), signal.then((s) => ({ s }))]);
-    if ('code' in first) return first.code;
-    if ('ev' in first) {
-      process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'proxy', url: first.ev['url'], upstream: cfg.upstream, pid: process.pid, workers: cfg.workers })}\n`);
-      primary.ready.then(
-        () => process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'proxy', url: first.ev['url'], keyId: keys.keyId, workers: cfg.workers })}\n`),
-        () => undefined,
-      );
-    }
-    const outcome = 's' in first ? first : await Promise.race([signal.then((s) => ({ s })), primary.ended.then((code) => ({ code }))]);
-    if ('code' in outcome) return outcome.code;
-    log('info', `${outcome.s}: draining ${cfg.workers} workers`);
-    return await primary.stop();
-  } finally {
-    await keys.cleanup();
-  }
-}
+      ...(role.worker && process.env[KEY_FILE_ENV] ? { keyFile: process.env[KEY_FILE_ENV] } : {}),
+      ...(role.metricsSource ? { metricsSource: role.metricsSource } : {}),
+    }),
+  whenReady: async (server) => {
+    await server.ready;
+    return { announced: { keyId: server.keyId(), backend: server.backendName() }, reported: { keyId: server.keyId() } };
+  },
+  // One key set for every worker, prepared before they are forked (cluster.ts).
+  shareWithWorkers: async (cli, log, stopped) => {
+    const keys = await prepareSharedKeys(cli, log, stopped);
+    return { env: { [KEY_FILE_ENV]: keys.keyFile }, readyFields: { keyId: keys.keyId }, cleanup: () => keys.cleanup() };
+  },
+};
 
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  let cfg;
-  try {
-    cfg = parseProxyArgs(argv);
-  } catch (e) {
-    process.stderr.write(`hlp-proxy: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!cfg) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const log = stderrLogger('proxy', cfg.quiet);
-  const flagsWarning = serviceNodeFlagsWarning();
-  if (flagsWarning && !isClusterWorker()) log('warn', flagsWarning);
-  if (cfg.workers > 1 && cluster.isPrimary) return runPrimary(cfg, log);
-  const worker = isClusterWorker();
-  const signal = stopSignal();
-  let server;
-  try {
-    server = await startProxy({
-      ...cfg,
-      log,
-      ...(worker && process.env[KEY_FILE_ENV] ? { keyFile: process.env[KEY_FILE_ENV] } : {}),
-      // Cluster workers: this registry is what the primary aggregates; /metrics answers the aggregate.
-      ...(worker ? { metricsSource: () => metricsFromPrimary() } : {}),
-    });
-  } catch (e) {
-    log('error', `failed to start: ${(e as Error).message}`);
-    reportToPrimary({ event: 'failed', error: (e as Error).message });
-    return 1;
-  }
-  if (worker) {
-    AggregatorRegistry.setRegistries([server.metrics.registry]);
-    new AggregatorRegistry(); // answers the primary's metrics requests in this worker
-    reportToPrimary({ event: 'listening', url: server.url, pid: process.pid });
-  } else {
-    process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'proxy', url: server.url, upstream: cfg.upstream, pid: process.pid })}\n`);
-  }
-  const srv = server;
-  const outcome = await Promise.race([
-    signal.then((s) => ({ s })),
-    srv.ready.then(
-      () => {
-        if (worker) reportToPrimary({ event: 'ready', url: srv.url, keyId: srv.keyId(), pid: process.pid });
-        else process.stdout.write(`${JSON.stringify({ event: 'ready', service: 'proxy', url: srv.url, keyId: srv.keyId(), backend: srv.backendName() })}\n`);
-        return signal.then((s) => ({ s }));
-      },
-      (e: unknown) => {
-        reportToPrimary({ event: 'failed', error: (e as Error).message });
-        return { failed: true as const };
-      },
-    ),
-  ]);
-  if ('s' in outcome) log('info', `${outcome.s}: draining`, { inFlight: srv.inFlight() });
-  await server.close();
-  return 'failed' in outcome ? 1 : 0;
+/** Runs the proxy until SIGINT/SIGTERM; resolves to the exit code. */
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return runService(PROXY_SERVICE, argv);
 }

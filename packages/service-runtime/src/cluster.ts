@@ -11,8 +11,7 @@
  *   primary → worker  { type: 'hlp:metrics-res', id, text, contentType } | { …, error }
  */
 import cluster, { type Worker } from 'node:cluster';
-
-export type ClusterLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+import type { LogFn } from './log.js';
 
 /** An event a worker reports to the primary (and the primary reports once for all, on stdout). */
 export interface WorkerEvent {
@@ -24,7 +23,7 @@ export interface PrimaryOptions {
   readonly workers: number;
   /** Environment added to every worker's (e.g. the key file the primary prepared). */
   readonly env?: Readonly<Record<string, string>>;
-  readonly log: ClusterLog;
+  readonly log: LogFn;
   /** Aggregated metrics of every worker (prom-client: `new AggregatorRegistry().clusterMetrics()`). */
   readonly metrics: () => Promise<{ text: string; contentType: string }>;
   /** Every event a worker reports. */

@@ -10,9 +10,20 @@ export {
   metricsFromPrimary,
   reportToPrimary,
   startPrimary,
-  type ClusterLog,
   type ClusterPrimary,
   type PrimaryOptions,
   type WorkerEvent,
 } from './cluster.js';
 export { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from './node-flags.js';
+export { silent, stderrLogger, type LogFn, type LogLevel } from './log.js';
+export { UsageError, int, readText, stopSignal } from './cli-options.js';
+export {
+  runAsProgram,
+  runService,
+  type ProcessRole,
+  type ReadyFields,
+  type ServiceCli,
+  type ServiceDefinition,
+  type StartedService,
+  type WorkerShare,
+} from './lifecycle.js';
