@@ -1,67 +1,17 @@
 /**
- * The inference service over HTTP/1.1 and h2c on one port.
- *
- * Routes (all `/v1/*` need `Authorization: Bearer <service token>` when a token is configured):
- *   GET  /healthz         liveness, no auth
- *   GET  /metrics         Prometheus text (names from @hlp/telemetry), no auth
- *   GET  /v1/info         ServiceInfo: parameters, workloads, rotation steps, limits
- *   POST /v1/keys         frames (application/octet-stream): public/relin/galois SEAL keys → KeyUploadResponse
- *   GET  /v1/keys/:id     200 when the key set is registered, 404 UNKNOWN_KEY otherwise
- *   POST /v1/evaluate     frames: EvaluateRequestHeader + ciphertexts → EvaluateResponseHeader + ciphertexts
+ * The inference service over HTTP/1.1 and h2c on one port (or HTTPS with ALPN): the service
+ * (service.ts), the request handler built on it (app.ts, routes/), the dual-protocol server of
+ * @hlp/service-runtime, and the drain that frees the backends once in-flight work is done.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { PresetDegree } from '@hlp/ckks';
 import type { WorkloadName } from '@hlp/model';
-import {
-  EvaluateRequestHeader,
-  FRAME_CONTENT_TYPE,
-  KeyUploadHeader,
-  ProtocolError,
-  checkBearer,
-  decodeFrames,
-  describeZodError,
-  formatServerTiming,
-  type ErrorCode,
-} from '@hlp/protocol';
-import {
-  compressionFor,
-  createDualServer,
-  headerValue,
-  pathOf,
-  readBody,
-  requireMediaType,
-  sendBody,
-  sendError,
-  sendFrames,
-  sendJson,
-  type ConnectionLimits,
-  type DualServer,
-  type Req,
-  type Res,
-  type LogFn,
-  type TlsOptions,
-} from '@hlp/service-runtime';
-import { createRegistry, type AppRegistry } from '@hlp/telemetry';
-import type { z } from 'zod';
+import { createDualServer, silent, type ConnectionLimits, type DualServer, type DualServerOptions, type ListenAddress, type LogFn, type TlsOptions } from '@hlp/service-runtime';
+import { createRegistry, type AppMetrics, type AppRegistry } from '@hlp/telemetry';
+import { createInferenceApp, type RecordedRequest } from './app.js';
 import type { BackendChoice } from './backend.js';
 import { InferenceService } from './service.js';
 
-/** The `op` label of hlp_workload_operations_total for each field of OpCounts. */
-const OP_LABELS = {
-  rotations: 'rotation',
-  plaintextMultiplications: 'plaintext_multiplication',
-  ciphertextMultiplications: 'ciphertext_multiplication',
-  relinearizations: 'relinearization',
-  rescales: 'rescale',
-  additions: 'addition',
-} as const;
-
-export interface RecordedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
+export type { RecordedRequest } from './app.js';
 
 export interface InferenceConfig {
   readonly host?: string;
@@ -115,27 +65,9 @@ export interface InferenceServer {
   close(): Promise<void>;
 }
 
-const ROUTES = ['/healthz', '/metrics', '/v1/info', '/v1/keys', '/v1/keys/:id', '/v1/evaluate'] as const;
-
-function routeOf(path: string): string {
-  if (path.startsWith('/v1/keys/')) return '/v1/keys/:id';
-  return (ROUTES as readonly string[]).includes(path) ? path : 'unmatched';
-}
-
-function parseHeader<S extends z.ZodType>(schema: S, header: unknown): z.infer<S> {
-  const r = schema.safeParse(header);
-  if (!r.success) {
-    const d = describeZodError(r.error);
-    throw new ProtocolError('INVALID_REQUEST', `frame header: ${d.message}`, d.param ? `header.${d.param}` : 'header');
-  }
-  return r.data as z.infer<S>;
-}
-
-export async function startInference(config: InferenceConfig = {}): Promise<InferenceServer> {
-  const log: LogFn = config.log ?? (() => undefined);
-  const telemetry = createRegistry('inference', { defaultMetrics: config.defaultMetrics ?? true });
-  const m = telemetry.metrics;
-  const service = await InferenceService.create({
+/** The service with its key cache levels and queue wired to the metrics. */
+function createService(config: InferenceConfig, m: AppMetrics<'inference'>, log: LogFn): Promise<InferenceService> {
+  return InferenceService.create({
     ...(config.n === undefined ? {} : { n: config.n }),
     ...(config.backend === undefined ? {} : { backend: config.backend }),
     ...(config.workloadSeed === undefined ? {} : { workloadSeed: config.workloadSeed }),
@@ -157,6 +89,41 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
       else if (e.kind === 'miss') m.keyCacheMisses.inc({ level: e.level });
     },
   });
+}
+
+function transportOptions(config: InferenceConfig): DualServerOptions {
+  return {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
+    ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+    ...(config.connectionLimits ? { limits: config.connectionLimits } : {}),
+  };
+}
+
+/** Listens; a port that cannot be had frees the service before the error goes on. */
+async function listenOrRelease(server: DualServer, service: InferenceService, config: InferenceConfig): Promise<ListenAddress> {
+  try {
+    return await server.listen(config.port ?? 8081, config.host ?? '127.0.0.1');
+  } catch (e) {
+    service.dispose();
+    await service.closeCaches();
+    throw e;
+  }
+}
+
+/** Drain the server, wait for queued evaluations to finish, then free the backends and caches. */
+async function shutDown(server: DualServer, service: InferenceService, telemetry: AppRegistry<'inference'>, drainTimeoutMs: number): Promise<void> {
+  await server.close(drainTimeoutMs);
+  while (service.queueDepth > 0) await new Promise((r) => setTimeout(r, 10));
+  service.dispose();
+  await service.closeCaches();
+  telemetry.registry.clear();
+}
+
+export async function startInference(config: InferenceConfig = {}): Promise<InferenceServer> {
+  const log: LogFn = config.log ?? silent;
+  const telemetry = createRegistry('inference', { defaultMetrics: config.defaultMetrics ?? true });
+  const service = await createService(config, telemetry.metrics, log);
   if (config.warm) {
     const t = performance.now();
     service.prepare();
@@ -164,111 +131,16 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
   }
   const token = config.token;
   if (!token) log('warn', 'no service token configured: /v1 routes accept unauthenticated requests');
-
-  const handle = async (req: Req, res: Res): Promise<void> => {
-    const path = pathOf(req);
-    const method = req.method ?? 'GET';
-    const route = routeOf(path);
-    const started = performance.now();
-    m.httpRequestsInFlight.inc();
-    let code: ErrorCode | undefined;
-    res.once('close', () => {
-      m.httpRequestsInFlight.dec();
-      // 499 (as nginx logs it): the client went away before the response was complete.
-      const status = (res as { writableFinished?: boolean }).writableFinished === false ? '499' : String(res.statusCode);
-      m.httpRequestDuration.observe({ route, method, status }, (performance.now() - started) / 1000);
-    });
-    try {
-      if (route === '/healthz') {
-        config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
-        return sendJson(res, 200, { status: 'ok', service: 'hlp-inference', pid: process.pid });
-      }
-      if (route === '/metrics') {
-        const { text, contentType } = config.metricsSource
-          ? await config.metricsSource()
-          : { text: await telemetry.metricsText(), contentType: telemetry.contentType };
-        return sendBody(res, 200, Buffer.from(text, 'utf8'), contentType, {}, compressionFor(req));
-      }
-      if (route === 'unmatched') throw new ProtocolError('NOT_FOUND', `no route ${method} ${path}`);
-      if (token && !checkBearer(headerValue(req.headers, 'authorization'), token)) {
-        req.resume();
-        throw new ProtocolError('UNAUTHORIZED', 'missing or invalid service token (Authorization: Bearer …)', 'authorization');
-      }
-      const expect = (allowed: string): void => {
-        if (method !== allowed) throw new ProtocolError('METHOD_NOT_ALLOWED', `${route} takes ${allowed}, not ${method}`);
-      };
-      switch (route) {
-        case '/v1/info': {
-          expect('GET');
-          config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
-          return sendJson(res, 200, service.info(), {}, compressionFor(req));
-        }
-        case '/v1/keys/:id': {
-          expect('GET');
-          config.onRequest?.({ method, path, headers: req.headers, body: Buffer.alloc(0) });
-          const id = path.slice('/v1/keys/'.length);
-          const set = /^[0-9a-f]{64}$/.test(id) ? await service.lookupKeys(id) : undefined;
-          if (!set) throw new ProtocolError('UNKNOWN_KEY', `key set ${id} is not registered`, 'keyId');
-          return sendJson(res, 200, { keyId: set.id, hashes: set.hashes, bytes: set.bytes });
-        }
-        case '/v1/keys': {
-          expect('POST');
-          requireMediaType(req, FRAME_CONTENT_TYPE);
-          const body = await readBody(req, service.maxBodyBytes);
-          m.bytesReceived.inc({ peer: 'proxy' }, body.length);
-          config.onRequest?.({ method, path, headers: req.headers, body });
-          const { header, frames } = decodeFrames(body, { maxFrames: 8 });
-          const h = parseHeader(KeyUploadHeader, header);
-          const r = await service.uploadKeys(h, frames);
-          return sendJson(res, r.created ? 201 : 200, r);
-        }
-        case '/v1/evaluate': {
-          expect('POST');
-          requireMediaType(req, FRAME_CONTENT_TYPE);
-          const body = await readBody(req, service.maxBodyBytes);
-          m.bytesReceived.inc({ peer: 'proxy' }, body.length);
-          config.onRequest?.({ method, path, headers: req.headers, body });
-          const { header, frames } = decodeFrames(body, { maxFrames: service.maxCiphertexts });
-          const h = parseHeader(EvaluateRequestHeader, header);
-          const result = await service.evaluate(h, frames);
-          m.ciphertextsReceived.inc({ peer: 'proxy' }, frames.length);
-          const t = result.header.timings;
-          m.stageDuration.observe({ stage: 'deserialize' }, t.deserializeMs / 1000);
-          m.stageDuration.observe({ stage: 'evaluate' }, t.evaluateMs / 1000);
-          m.workloadEvaluationDuration.observe({ workload: result.header.workload, layout: result.header.layout }, t.evaluateMs / 1000);
-          for (const [op, count] of Object.entries(OP_LABELS)) {
-            const done = result.header.ops[op as keyof typeof OP_LABELS];
-            if (done > 0) m.workloadOperations.inc({ workload: result.header.workload, op: count }, done);
-          }
-          const sent = sendFrames(res, 200, result.header, result.frames, {
-            'server-timing': formatServerTiming({ queue: t.queueMs, deserialize: t.deserializeMs, evaluate: t.evaluateMs, serialize: t.serializeMs }),
-          });
-          m.ciphertextsSent.inc({ peer: 'proxy' }, result.frames.length);
-          m.bytesSent.inc({ peer: 'proxy' }, sent);
-          return;
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) log('error', 'request failed', { route, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      code = sendError(res, e);
-      m.errors.inc({ code });
-    }
-  };
-
-  const server: DualServer = createDualServer(handle, {
-    ...(config.tls ? { tls: config.tls } : {}),
-    ...(config.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: config.maxConcurrentStreams }),
-    ...(config.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
-    ...(config.connectionLimits ? { limits: config.connectionLimits } : {}),
+  const handler = createInferenceApp({
+    service,
+    telemetry,
+    token,
+    log,
+    ...(config.metricsSource ? { metricsSource: config.metricsSource } : {}),
+    ...(config.onRequest ? { onRequest: config.onRequest } : {}),
   });
-  let addr;
-  try {
-    addr = await server.listen(config.port ?? 8081, config.host ?? '127.0.0.1');
-  } catch (e) {
-    service.dispose();
-    await service.closeCaches();
-    throw e;
-  }
+  const server = createDualServer(handler, transportOptions(config));
+  const addr = await listenOrRelease(server, service, config);
   log('info', 'inference service listening', { url: addr.url, params: service.info().params, workloads: [...service.runners.keys()] });
   let closed: Promise<void> | undefined;
   return {
@@ -277,14 +149,7 @@ export async function startInference(config: InferenceConfig = {}): Promise<Infe
     service,
     metrics: telemetry,
     close(): Promise<void> {
-      closed ??= (async () => {
-        await server.close(config.drainTimeoutMs ?? 30_000);
-        // Wait for queued evaluations to finish before freeing the backends.
-        while (service.queueDepth > 0) await new Promise((r) => setTimeout(r, 10));
-        service.dispose();
-        await service.closeCaches();
-        telemetry.registry.clear();
-      })();
+      closed ??= shutDown(server, service, telemetry, config.drainTimeoutMs ?? 30_000);
       return closed;
     },
   };

@@ -1,0 +1,51 @@
+/** POST /v1/evaluate: frames of EvaluateRequestHeader + ciphertexts → EvaluateResponseHeader + ciphertexts. */
+import { EvaluateRequestHeader, FRAME_CONTENT_TYPE, decodeFrames, formatServerTiming } from '@hlp/protocol';
+import { readBody, requireMediaType, sendFrames } from '@hlp/service-runtime';
+import type { AppMetrics } from '@hlp/telemetry';
+import { parseFrameHeader } from '../errors.js';
+import type { EvaluateResult } from '../service.js';
+import type { Route } from './route.js';
+
+/** The `op` label of hlp_workload_operations_total for each field of OpCounts. */
+const OP_LABELS = {
+  rotations: 'rotation',
+  plaintextMultiplications: 'plaintext_multiplication',
+  ciphertextMultiplications: 'ciphertext_multiplication',
+  relinearizations: 'relinearization',
+  rescales: 'rescale',
+  additions: 'addition',
+} as const;
+
+function observeEvaluation(m: AppMetrics<'inference'>, result: EvaluateResult): void {
+  const t = result.header.timings;
+  m.stageDuration.observe({ stage: 'deserialize' }, t.deserializeMs / 1000);
+  m.stageDuration.observe({ stage: 'evaluate' }, t.evaluateMs / 1000);
+  m.workloadEvaluationDuration.observe({ workload: result.header.workload, layout: result.header.layout }, t.evaluateMs / 1000);
+  for (const [op, count] of Object.entries(OP_LABELS)) {
+    const done = result.header.ops[op as keyof typeof OP_LABELS];
+    if (done > 0) m.workloadOperations.inc({ workload: result.header.workload, op: count }, done);
+  }
+}
+
+export const evaluateRoute: Route = {
+  pattern: '/v1/evaluate',
+  method: 'POST',
+  authenticated: true,
+  async handle({ req, res, method, path, app }) {
+    const m = app.telemetry.metrics;
+    requireMediaType(req, FRAME_CONTENT_TYPE);
+    const body = await readBody(req, app.service.maxBodyBytes);
+    m.bytesReceived.inc({ peer: 'proxy' }, body.length);
+    app.onRequest?.({ method, path, headers: req.headers, body });
+    const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
+    const result = await app.service.evaluate(parseFrameHeader(EvaluateRequestHeader, header), frames);
+    m.ciphertextsReceived.inc({ peer: 'proxy' }, frames.length);
+    observeEvaluation(m, result);
+    const t = result.header.timings;
+    const sent = sendFrames(res, 200, result.header, result.frames, {
+      'server-timing': formatServerTiming({ queue: t.queueMs, deserialize: t.deserializeMs, evaluate: t.evaluateMs, serialize: t.serializeMs }),
+    });
+    m.ciphertextsSent.inc({ peer: 'proxy' }, result.frames.length);
+    m.bytesSent.inc({ peer: 'proxy' }, sent);
+  },
+};
