@@ -1,6 +1,6 @@
 /**
  * A stand-in for the proxy with a deterministic cost, for tests and the wrk/h2load cross-check:
- * HTTP/1.1 and h2c on one loopback port (@hlp/protocol's dual server), answering
+ * HTTP/1.1 and h2c on one loopback port (@hlp/service-runtime's dual server), answering
  * `POST /v1/embeddings` with a fixed OpenAI-shaped JSON after `delayMs`, optionally stalling
  * every answer once for `stall.durationMs` (to show coordinated omission), plus `GET /healthz`
  * and `GET /metrics` (its own event-loop delay under prom-client's name).
