@@ -22,7 +22,7 @@ export interface ParsedService {
 export interface ServiceSpec {
   /** Container name in the manifests. */
   readonly container: string;
-  /** Paths its probes may use: what the service answers without auth (apps/<service>/src/server.ts). */
+  /** Paths its probes may use: what the service answers without auth (apps/<service>/src/routes/). */
   readonly probePaths: { readonly readiness: string; readonly liveness: string };
   /** Env variables that carry secrets: they must come from a Secret, never a literal value. */
   readonly secretEnv: readonly string[];

@@ -9,7 +9,8 @@
  * passes through.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REQUEST_TOKENS, compressionFor, pathOf, type Req, type Res } from '@hlp/protocol';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REQUEST_TOKENS } from '@hlp/protocol';
+import { compressionFor, pathOf, type Req, type Res } from '@hlp/service-runtime';
 import { BREAKER_STATES, createRegistry, type AppMetrics, type AppRegistry } from '@hlp/telemetry';
 import { ClientAuth } from './auth.js';
 import { Batcher } from './batcher.js';

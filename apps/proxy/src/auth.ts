@@ -2,7 +2,8 @@
  * Client API keys: with tokens configured, every /v1 route needs `Authorization: Bearer <token>`:
  * none or a malformed header is 401 UNAUTHORIZED, a well-formed unknown token 403 INVALID_API_KEY.
  */
-import { BearerTokens, ProtocolError, headerValue, parseBearer, type Req } from '@hlp/protocol';
+import { BearerTokens, ProtocolError, parseBearer } from '@hlp/protocol';
+import { headerValue, type Req } from '@hlp/service-runtime';
 
 export class ClientAuth {
   readonly #tokens: BearerTokens | undefined;

@@ -1,6 +1,6 @@
 /** What startProxy is given: every setting of the proxy, each with its default where it is read. */
 import type { PackingLayout } from '@hlp/model';
-import type { ConnectionLimits, TlsOptions } from '@hlp/protocol';
+import type { ConnectionLimits, TlsOptions } from '@hlp/service-runtime';
 import type { BackendChoice } from './backend.js';
 import type { GpuSources } from './gpu-metrics.js';
 import type { LogFn } from './log.js';
@@ -75,7 +75,7 @@ export interface ProxyConfig {
   readonly maxConcurrentStreams?: number;
   /** Keep-alive idle timeout, ms (default 60 000). */
   readonly keepAliveTimeoutMs?: number;
-  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/protocol's DEFAULT_LIMITS). */
+  /** Header, body and first-bytes timeouts and the connection cap (defaults: @hlp/service-runtime's DEFAULT_LIMITS). */
   readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Compress JSON responses of at least this many bytes when the client accepts gzip/br (default 1024; 0 = off). */
   readonly compressMinBytes?: number;

@@ -3,7 +3,8 @@
  * @hlp/protocol), a Bearer challenge with 401, every code counted; anything that is not a
  * ProtocolError is a bug or an unexpected failure, so it is logged with its stack.
  */
-import { ProtocolError, sendError, type Res } from '@hlp/protocol';
+import { ProtocolError } from '@hlp/protocol';
+import { sendError, type Res } from '@hlp/service-runtime';
 import type { AppMetrics } from '@hlp/telemetry';
 import type { LogFn } from './log.js';
 

@@ -1,18 +1,6 @@
 /** Reading an embeddings (or encrypt) request body within the proxy's limits. */
-import {
-  EmbeddingsRequest,
-  JsonScanner,
-  MAX_CHARS_PER_TOKEN,
-  MAX_INPUTS,
-  MAX_JSON_DEPTH,
-  ProtocolError,
-  describeZodError,
-  parseJson,
-  readBody,
-  requireMediaType,
-  type JsonScan,
-  type Req,
-} from '@hlp/protocol';
+import { EmbeddingsRequest, MAX_CHARS_PER_TOKEN, MAX_INPUTS, ProtocolError, describeZodError } from '@hlp/protocol';
+import { JsonScanner, MAX_JSON_DEPTH, parseJson, readBody, requireMediaType, type JsonScan, type Req } from '@hlp/service-runtime';
 import type { AppMetrics } from '@hlp/telemetry';
 import { loopTurn } from './event-loop-slices.js';
 

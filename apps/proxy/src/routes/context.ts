@@ -1,5 +1,5 @@
 /** What every route handler is given: the request, its response, and the app's shared parts. */
-import type { CompressionOptions, Req, Res } from '@hlp/protocol';
+import type { CompressionOptions, Req, Res } from '@hlp/service-runtime';
 import type { ProxyApp } from '../app.js';
 
 export interface RouteContext {

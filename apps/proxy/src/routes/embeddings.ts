@@ -2,7 +2,8 @@
  * POST /v1/embeddings: OpenAI embeddings; the vectors are the decrypted workload outputs,
  * mean-pooled per input. Requests of one workload and layout share batches (batcher.ts).
  */
-import { formatServerTiming, sendBody } from '@hlp/protocol';
+import { formatServerTiming } from '@hlp/protocol';
+import { sendBody } from '@hlp/service-runtime';
 import type { EmbeddingsResult } from '../pipeline.js';
 import { admitRequest, observeStages } from './admitted.js';
 import type { RouteHandler } from './context.js';

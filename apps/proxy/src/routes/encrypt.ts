@@ -2,7 +2,8 @@
  * POST /v1/fhe/encrypt: the same JSON request as embeddings; answers the ciphertexts (frames,
  * application/octet-stream). Never batched: a client gets only its own ciphertexts.
  */
-import { formatServerTiming, sendFrames } from '@hlp/protocol';
+import { formatServerTiming } from '@hlp/protocol';
+import { sendFrames } from '@hlp/service-runtime';
 import { admitRequest, observeStages } from './admitted.js';
 import type { RouteHandler } from './context.js';
 

@@ -2,7 +2,7 @@
  * GET /healthz: liveness. GET /readyz: 200 once the keys are uploaded and the inference service
  * answers, 503 otherwise. Both stay open for probes, with client tokens too.
  */
-import { sendJson } from '@hlp/protocol';
+import { sendJson } from '@hlp/service-runtime';
 import type { RouteHandler } from './context.js';
 
 export const healthz: RouteHandler = (app, { res }) => sendJson(res, 200, { status: app.state.closing ? 'draining' : 'ok', service: 'hlp-proxy', pid: process.pid });

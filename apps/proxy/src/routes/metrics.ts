@@ -1,5 +1,5 @@
 /** GET /metrics: Prometheus text (names from @hlp/telemetry; a cluster's workers aggregated by the primary). */
-import { compressionFor, sendBody } from '@hlp/protocol';
+import { compressionFor, sendBody } from '@hlp/service-runtime';
 import type { RouteHandler } from './context.js';
 
 export const metrics: RouteHandler = async (app, { req, res }) => {

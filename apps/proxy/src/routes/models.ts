@@ -1,5 +1,5 @@
 /** GET /v1/models and GET /v1/models/:id: the workloads the inference service serves, as models `hlp-<workload>`. */
-import { decodePathSegment, sendJson } from '@hlp/protocol';
+import { decodePathSegment, sendJson } from '@hlp/service-runtime';
 import type { RouteHandler } from './context.js';
 
 export const MODEL_PREFIX = '/v1/models/';
