@@ -1,0 +1,537 @@
+/**
+ * The CKKS core (native/binding/ckks-core.cpp): SEAL-compatible CKKS arithmetic in native
+ * code (native/ckks, hlp_ckks_* in kernels.h): encoding, sampling from caller-supplied
+ * randomness, encryption, decryption, evaluation and key switching. Every polynomial is a
+ * BigUint64Array in SEAL's layout (RNS blocks of n words, NTT form), so data moves to and
+ * from SEAL's serialization unchanged.
+ */
+import { FLAG_CHECK_INPUT, native } from './addon.js';
+import { KernelError, guarded, translate } from './errors.js';
+
+/**
+ * What a randomness buffer is for, as counted by {@link CkksCore.randomnessBytes}:
+ * - `ternary`, `secretKey`: one ternary polynomial, 8 bytes a coefficient
+ * - `noise`: one noise polynomial (rounded normal, sigma 3.2, |e| <= 19), 8 bytes a coefficient
+ * - `uniform`: one uniform polynomial with `level` primes (1..k+1, k+1 = key level);
+ *   an upper bound — rejection sampling consumes a prefix, and runs out with
+ *   probability below 2^-100
+ * - `encryptPublic`: one public-key encryption (u, e0, e1), 24 bytes a coefficient
+ */
+export type CkksRandomnessKind = 'ternary' | 'noise' | 'uniform' | 'encryptPublic' | 'secretKey';
+
+export interface CkksCallOptions {
+  /** Verify that every residue of keys, plaintexts and ciphertexts is below its prime (default true). */
+  readonly checkInput?: boolean;
+}
+
+export interface ResultCallOptions extends CkksCallOptions {
+  /**
+   * Where the result goes (exactly its length; it must not overlap an input): a buffer
+   * reused across calls saves the allocation, zeroing and page faults of a fresh one.
+   * Default: a fresh array.
+   */
+  readonly out?: BigUint64Array;
+}
+
+/** The options of the key-switching calls (a result buffer, as every evaluation takes). */
+export type KeySwitchCallOptions = ResultCallOptions;
+
+export interface NativeCkksCore {
+  randomnessBytes(kind: CkksRandomnessKind, level: number): number;
+  encode(values: Float64Array, scale: number, level: number, complex: boolean): BigUint64Array;
+  decode(plain: BigUint64Array, level: number, scale: number, count: number, complex: boolean, flags: number): Float64Array;
+  keygenSecret(randomness: Uint8Array): BigUint64Array;
+  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array;
+  keygenPublic(secretKey: BigUint64Array, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
+  encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
+  encryptPublicAsync(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
+  encodeEncryptPublic(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
+  encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number, out?: BigUint64Array): Promise<BigUint64Array>;
+  encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
+  decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
+  decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array | readonly Uint8Array[], count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
+  addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  negate(a: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  multiplyPlainAccumulate(cts: readonly BigUint64Array[], plains: readonly BigUint64Array[], level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  galoisElement(steps: number): number;
+  checkKswitchKey(key: BigUint64Array): void;
+  keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
+  relinearize(key: BigUint64Array, ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  applyGalois(keys: readonly BigUint64Array[], elts: readonly number[], ct: BigUint64Array, level: number, flags: number, outs?: readonly BigUint64Array[]): BigUint64Array[];
+  multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  dispose(): void;
+}
+
+interface NativeCkksAddon {
+  CkksCore: new (n: number, moduli: BigUint64Array) => NativeCkksCore;
+  ckksSample(kind: 'noise' | 'ternary', randomness: Uint8Array, count: number): Int8Array;
+}
+
+/**
+ * The native context of a CkksCore, for the CUDA encryptor (cuda-encryptor.ts): set by
+ * CkksCore's static block, so the accessor stays off the package's API.
+ */
+export let nativeCoreOf: (core: CkksCore) => NativeCkksCore;
+
+function ckksNative(): NativeCkksAddon {
+  return native() as unknown as NativeCkksAddon;
+}
+
+/**
+ * The native CKKS core for one ring degree and modulus chain, computing exactly what
+ * Microsoft SEAL 4.1 computes where ciphertexts must interoperate:
+ *
+ * - Slots: slot j of a plaintext m(X) is m(ζ^(3^j mod 2n)) / scale, ζ = exp(iπ/n)
+ *   (SEAL's CKKSEncoder layout); n/2 slots.
+ * - Levels: `moduli` = data primes q_0..q_{k-1}, then the special prime. A plaintext or
+ *   ciphertext at `level` L (1..k) uses q_0..q_{L-1}; SEAL's first (top) data level is
+ *   L = k and every rescale or modulus switch lowers L by one.
+ * - Layouts: a plaintext is L·n words; a ciphertext of size s is s such polynomials
+ *   (s·L·n words); the secret key is (k+1)·n words and the public key 2·(k+1)·n words,
+ *   all NTT form at the key level — SEAL's data layouts.
+ * - Randomness comes in as bytes from a CSPRNG (e.g. AES-256-CTR); the native side only
+ *   maps bytes to distributions, in constant time for secret values. Buffers hold
+ *   `count` consecutive chunks of {@link randomnessBytes} bytes where a call encrypts
+ *   `count` plaintexts; too few bytes fail with `RANDOMNESS_EXHAUSTED`.
+ *
+ * The caller tracks scales: encryption keeps the plaintext's scale, `multiply` and
+ * `multiplyPlain` multiply scales, `rescale` divides by q_{L-1} ({@link rescaledScale}),
+ * `modSwitch` keeps it. Results are fresh arrays; inputs are never modified.
+ * Errors are {@link KernelError}s (`INVALID_ARGUMENT`, `LENGTH_MISMATCH`,
+ * `VALUE_OUT_OF_RANGE`, `SCALE_OUT_OF_BOUNDS`, `RANDOMNESS_EXHAUSTED`, ...).
+ */
+export class CkksCore {
+  /** Ring degree. */
+  readonly n: number;
+  /** n / 2. */
+  readonly slots: number;
+  /** Data primes, then the special prime. */
+  readonly moduli: readonly bigint[];
+  /** k: the number of data primes (the top level). */
+  readonly dataPrimeCount: number;
+  #native: NativeCkksCore | undefined;
+
+  /**
+   * @param n ring degree, a power of two (4..131072)
+   * @param moduli k + 1 distinct NTT-friendly primes (q ≡ 1 mod 2n, at most 60 bits),
+   *   data primes first and the special prime last; 1 <= k <= 64
+   */
+  constructor(n: number, moduli: readonly bigint[]) {
+    if (!Number.isInteger(n)) throw new KernelError('INVALID_ARGUMENT', `n must be an integer, got ${n}`);
+    if (!Array.isArray(moduli) || moduli.length < 2) {
+      throw new KernelError('INVALID_ARGUMENT', 'moduli must hold the data primes and the special prime (at least 2)');
+    }
+    for (const q of moduli) {
+      if (typeof q !== 'bigint' || q < 0n || q >= 1n << 64n) {
+        throw new KernelError('INVALID_ARGUMENT', `modulus ${String(q)} is not a 64-bit unsigned bigint`);
+      }
+    }
+    this.#native = guarded(() => new (ckksNative().CkksCore)(n, BigUint64Array.from(moduli)));
+    this.n = n;
+    this.slots = n / 2;
+    this.moduli = Object.freeze([...moduli]);
+    this.dataPrimeCount = moduli.length - 1;
+  }
+
+  #core(): NativeCkksCore {
+    if (!this.#native) throw new KernelError('INVALID_ARGUMENT', 'CkksCore used after dispose()');
+    return this.#native;
+  }
+
+  #flags(options: CkksCallOptions | undefined): number {
+    return options?.checkInput === false ? 0 : FLAG_CHECK_INPUT;
+  }
+
+  /** Size (number of polynomials) of a ciphertext-like array at `level`, checked. */
+  #size(data: BigUint64Array, level: number, what: string, allowed: readonly number[] = [2, 3]): number {
+    if (!(data instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', `${what} must be a BigUint64Array`);
+    this.#level(level);
+    const poly = level * this.n;
+    const size = data.length / poly;
+    if (!Number.isInteger(size) || !allowed.includes(size)) {
+      throw new KernelError(
+        'LENGTH_MISMATCH',
+        `${what} has ${data.length} words: not ${allowed.join(' or ')} polynomials of ${level} x ${this.n} words`,
+      );
+    }
+    return size;
+  }
+
+  #level(level: number): void {
+    if (!Number.isInteger(level) || level < 1 || level > this.dataPrimeCount) {
+      throw new KernelError('INVALID_ARGUMENT', `level must be an integer in [1, ${this.dataPrimeCount}], got ${level}`);
+    }
+  }
+
+  /** Random bytes one operation of `kind` consumes (`level` matters for `uniform` only: 1..k+1). */
+  randomnessBytes(kind: CkksRandomnessKind, level = 1): number {
+    const core = this.#core();
+    return guarded(() => core.randomnessBytes(kind, level));
+  }
+
+  /** The scale after {@link rescale} at `level`: scale / q_{level-1}. */
+  rescaledScale(scale: number, level: number): number {
+    this.#level(level);
+    return scale / Number(this.moduli[level - 1]!);
+  }
+
+  /**
+   * Encodes up to n/2 real values (zero padded) as a plaintext at `level` (NTT form,
+   * level·n words): coefficients round(scale · m_i). `SCALE_OUT_OF_BOUNDS` when the
+   * scale is not positive and finite or too large for the level (SEAL's bound), or a
+   * coefficient would reach 2^63 or the level's modulus; `VALUE_OUT_OF_RANGE` for
+   * non-finite values.
+   */
+  encode(values: Float64Array, scale: number, level: number = this.dataPrimeCount): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.encode(values, scale, level, false));
+  }
+
+  /** As {@link encode} for complex values given as (re, im) pairs: values.length = 2 · slots used. */
+  encodeComplex(values: Float64Array, scale: number, level: number = this.dataPrimeCount): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.encode(values, scale, level, true));
+  }
+
+  /** Decodes a plaintext (level inferred from its length) into its first `count` slots (real parts). */
+  decode(plain: BigUint64Array, scale: number, count: number = this.slots, options?: CkksCallOptions): Float64Array {
+    const core = this.#core();
+    const level = this.#plainLevel(plain);
+    return guarded(() => core.decode(plain, level, scale, count, false, this.#flags(options)));
+  }
+
+  /** As {@link decode}, returning `count` (re, im) pairs. */
+  decodeComplex(plain: BigUint64Array, scale: number, count: number = this.slots, options?: CkksCallOptions): Float64Array {
+    const core = this.#core();
+    const level = this.#plainLevel(plain);
+    return guarded(() => core.decode(plain, level, scale, count, true, this.#flags(options)));
+  }
+
+  #plainLevel(plain: BigUint64Array): number {
+    if (!(plain instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', 'plain must be a BigUint64Array');
+    const level = plain.length / this.n;
+    if (!Number.isInteger(level) || level < 1 || level > this.dataPrimeCount) {
+      throw new KernelError('LENGTH_MISMATCH', `plain has ${plain.length} words: not L x ${this.n} with 1 <= L <= ${this.dataPrimeCount}`);
+    }
+    return level;
+  }
+
+  /**
+   * The uniform polynomial (NTT form, `level` primes, 1..k+1) that an encryption draws
+   * from these bytes — what a symmetric ciphertext's c1 is. Deterministic in the bytes,
+   * so a receiver re-expands a seeded ciphertext with the same PRNG stream.
+   */
+  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array {
+    const core = this.#core();
+    if (!Number.isInteger(level) || level < 1 || level > this.dataPrimeCount + 1) {
+      throw new KernelError('INVALID_ARGUMENT', `level must be an integer in [1, ${this.dataPrimeCount + 1}], got ${level}`);
+    }
+    return guarded(() => core.sampleUniform(randomness, level));
+  }
+
+  /** A secret key (ternary, NTT form at the key level) from randomnessBytes('secretKey') bytes. */
+  generateSecretKey(randomness: Uint8Array): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.keygenSecret(randomness));
+  }
+
+  /**
+   * The public key (pk0, pk1) = (-(a·s + e), a) at the key level, as SEAL's KeyGenerator:
+   * `a` from randomnessBytes('uniform', k + 1) bytes, `e` from randomnessBytes('noise').
+   */
+  generatePublicKey(secretKey: BigUint64Array, uniformRandomness: Uint8Array, noiseRandomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.keygenPublic(secretKey, uniformRandomness, noiseRandomness, this.#flags(options)));
+  }
+
+  /**
+   * Public-key encryption of `count` plaintexts at `level`, SEAL's method (u ternary,
+   * e0 and e1 noise, c_j = pk_j·u + e_j over q_0..q_level, then divide and round by
+   * q_level; the plaintext is added to c0). `plains` holds count·level·n words, or is
+   * null to encrypt zeros; `randomness` count · randomnessBytes('encryptPublic') bytes.
+   * Returns count ciphertexts of size 2 (count·2·level·n words).
+   */
+  encryptPublic(publicKey: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.encryptPublic(publicKey, plains, count, level, randomness, this.#flags(options)));
+  }
+
+  /**
+   * {@link encryptPublic} on a libuv worker thread, so the event loop stays free; the
+   * input arrays must not be modified until the promise settles. Independent calls run
+   * in parallel on the libuv pool (UV_THREADPOOL_SIZE threads).
+   */
+  async encryptPublicAsync(publicKey: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): Promise<BigUint64Array> {
+    const core = this.#core();
+    try {
+      return await core.encryptPublicAsync(publicKey, plains, count, level, randomness, this.#flags(options));
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  /**
+   * Encode and public-key encrypt in one pass (the plaintext's NTTs are folded into the
+   * encryption's): `values` holds count·valuesPerPlain reals (valuesPerPlain <= n/2,
+   * zero padded). Same ciphertexts as encode + encryptPublic with the same randomness.
+   */
+  encodeEncryptPublic(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.encodeEncryptPublic(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options)));
+  }
+
+  /** {@link encodeEncryptPublic} on a libuv worker thread (see {@link encryptPublicAsync}). */
+  async encodeEncryptPublicAsync(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: ResultCallOptions): Promise<BigUint64Array> {
+    const core = this.#core();
+    try {
+      return await core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options), options?.out);
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  /**
+   * Secret-key encryption, SEAL's method: c1 = a (uniform, sampled directly in NTT
+   * form), c0 = -(a·s + e) + m. `plains` holds one or more plaintexts at `level`
+   * (count = plains.length / (level·n)); `uniformRandomness` count chunks of
+   * randomnessBytes('uniform', level) bytes (each ciphertext's `a` from its own chunk),
+   * `noiseRandomness` count · randomnessBytes('noise') bytes.
+   */
+  encryptSymmetric(secretKey: BigUint64Array, plains: BigUint64Array, level: number, uniformRandomness: Uint8Array, noiseRandomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+    const core = this.#core();
+    this.#level(level);
+    if (!(plains instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', 'plains must be a BigUint64Array');
+    const count = plains.length / (level * this.n);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new KernelError('LENGTH_MISMATCH', `plains has ${plains.length} words: not a multiple of ${level} x ${this.n}`);
+    }
+    return guarded(() => core.encryptSymmetric(secretKey, plains, count, level, uniformRandomness, noiseRandomness, this.#flags(options)));
+  }
+
+  /** m = c0 + c1·s (+ c2·s² for size 3): a plaintext at `level` (NTT form). */
+  decrypt(secretKey: BigUint64Array, ciphertext: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext');
+    return guarded(() => core.decrypt(secretKey, ciphertext, size, level, this.#flags(options)));
+  }
+
+  /**
+   * Decrypt and decode `count` ciphertexts of `size` polynomials at `level` on a libuv worker
+   * thread: their first `valuesPerCiphertext` slots (real parts), back to back. The same doubles
+   * as decrypt then decode one by one. `ciphertexts` holds them back to back, or is one byte view
+   * per ciphertext (little-endian words at any alignment, e.g. where they sit in a received
+   * frame): those are read on the worker thread, so the event loop copies nothing.
+   */
+  async decryptDecodeAsync(
+    secretKey: BigUint64Array,
+    ciphertexts: BigUint64Array | readonly Uint8Array[],
+    count: number,
+    size: number,
+    level: number,
+    scale: number,
+    valuesPerCiphertext: number = this.slots,
+    options?: CkksCallOptions,
+  ): Promise<Float64Array> {
+    const core = this.#core();
+    this.#level(level);
+    if (size !== 2 && size !== 3) throw new KernelError('INVALID_ARGUMENT', `ciphertext size must be 2 or 3, got ${size}`);
+    const words = size * level * this.n;
+    if (Array.isArray(ciphertexts)) {
+      const views = ciphertexts as readonly unknown[];
+      if (!Number.isInteger(count) || count < 1 || views.length !== count) {
+        throw new KernelError('LENGTH_MISMATCH', `${views.length} ciphertext views for a count of ${count}`);
+      }
+      const bad = views.findIndex((v) => !(v instanceof Uint8Array) || v.byteLength !== words * 8);
+      if (bad >= 0) throw new KernelError('LENGTH_MISMATCH', `ciphertext view ${bad} is not a Uint8Array of ${words * 8} bytes (${size} polynomials of ${level} x ${this.n} words)`);
+    } else if (!(ciphertexts instanceof BigUint64Array)) {
+      throw new KernelError('INVALID_ARGUMENT', 'ciphertexts must be a BigUint64Array or an array of Uint8Array views');
+    } else if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * words) {
+      throw new KernelError('LENGTH_MISMATCH', `ciphertexts has ${ciphertexts.length} words: not ${count} x ${size} polynomials of ${level} x ${this.n} words`);
+    }
+    try {
+      return await core.decryptDecodeAsync(secretKey, ciphertexts, count, size, level, scale, valuesPerCiphertext, this.#flags(options));
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  /** a + b (sizes 2 or 3; the result has the larger size). */
+  add(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    return this.#addSub('add', a, b, level, options);
+  }
+
+  /** a - b (sizes 2 or 3; the result has the larger size). */
+  sub(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    return this.#addSub('sub', a, b, level, options);
+  }
+
+  #addSub(op: 'add' | 'sub', a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const aSize = this.#size(a, level, 'a');
+    const bSize = this.#size(b, level, 'b');
+    return guarded(() => core.addSub(op, a, aSize, b, bSize, level, this.#flags(options), options?.out));
+  }
+
+  /** -a. */
+  negate(a: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(a, level, 'ciphertext');
+    return guarded(() => core.negate(a, size, level, this.#flags(options), options?.out));
+  }
+
+  /** ct + plain (added to c0); the scales must match (the caller's concern). */
+  addPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext');
+    return guarded(() => core.plainOp('add', ciphertext, size, plain, level, this.#flags(options), options?.out));
+  }
+
+  /** ct · plain (every component); the scale becomes the product of the scales. */
+  multiplyPlain(ciphertext: BigUint64Array, plain: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext');
+    return guarded(() => core.plainOp('multiply', ciphertext, size, plain, level, this.#flags(options), options?.out));
+  }
+
+  /**
+   * Σ_t ciphertexts[t] · plains[t] over size-2 ciphertexts and plaintexts of one level in one
+   * pass, each sum reduced once: bit for bit multiplyPlain then add term by term, without a
+   * product per term (the inner loop of a diagonal-method matrix–vector product).
+   */
+  multiplyPlainAccumulate(
+    ciphertexts: readonly BigUint64Array[],
+    plains: readonly BigUint64Array[],
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    this.#level(level);
+    if (ciphertexts.length === 0 || plains.length !== ciphertexts.length) {
+      throw new KernelError('LENGTH_MISMATCH', `${plains.length} plaintexts for ${ciphertexts.length} ciphertexts (one each, at least one)`);
+    }
+    return guarded(() => core.multiplyPlainAccumulate(ciphertexts, plains, level, this.#flags(options), options?.out));
+  }
+
+  /** Size 2 × size 2 → size 3 (no relinearization; decrypt uses s²); scales multiply. */
+  multiply(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.multiply(a, b, level, this.#flags(options), options?.out));
+  }
+
+  /**
+   * SEAL's rescale_to_next: every component divided by q_{level-1} with rounding; the
+   * result is at level - 1 and its scale is {@link rescaledScale}(scale, level).
+   * Size 1 (a plaintext) is accepted too.
+   */
+  rescale(ciphertext: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
+    return guarded(() => core.dropLevel('rescale', ciphertext, size, level, this.#flags(options), options?.out));
+  }
+
+  /** SEAL's mod_switch_to_next for CKKS: drops the last prime (scale unchanged); size 1 switches a plaintext. */
+  modSwitch(ciphertext: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
+    return guarded(() => core.dropLevel('modSwitch', ciphertext, size, level, this.#flags(options), options?.out));
+  }
+
+  // -- key switching ------------------------------------------------------------------
+
+  /**
+   * Words of one key-switching key (a relinearization key, or the Galois key of one
+   * element): k components of two key-level polynomials, k · 2 · (k + 1) · n, as SEAL's
+   * KSwitchKeys holds them.
+   */
+  get kswitchKeyWords(): number {
+    return this.dataPrimeCount * 2 * (this.dataPrimeCount + 1) * this.n;
+  }
+
+  /** The Galois element of a slot rotation by `steps` (positive: left); 0 gives conjugation (2n − 1). */
+  galoisElement(steps: number): number {
+    const core = this.#core();
+    return guarded(() => core.galoisElement(steps));
+  }
+
+  /** Throws VALUE_OUT_OF_RANGE (or LENGTH_MISMATCH) unless the key is well formed: check a key once, when it is loaded. */
+  checkKswitchKey(key: BigUint64Array): void {
+    const core = this.#core();
+    guarded(() => core.checkKswitchKey(key));
+  }
+
+  /**
+   * A key-switching key from the secret key: the relinearization key (`galoisElt` 0) or
+   * the Galois key of an element. `uniformRandomness`: k chunks of
+   * `randomnessBytes('uniform', k + 1)` bytes, component j from chunk j (each the expansion
+   * of its own seed for a seeded key); `noiseRandomness`: k · randomnessBytes('noise').
+   */
+  generateKswitchKey(
+    secretKey: BigUint64Array,
+    galoisElt: number,
+    uniformRandomness: Uint8Array,
+    noiseRandomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.keygenKswitch(secretKey, galoisElt, uniformRandomness, noiseRandomness, this.#flags(options)));
+  }
+
+  /** Size 3 → size 2 at `level` with the relinearization key (scale unchanged). */
+  relinearize(key: BigUint64Array, ciphertext: BigUint64Array, level: number, options?: KeySwitchCallOptions): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.relinearize(key, ciphertext, level, this.#flags(options), options?.out));
+  }
+
+  /**
+   * The automorphisms X → X^elt of one size-2 ciphertext, each switched back to s with its
+   * Galois key: one result (2 · level · n words) per element, in `outs` when given (reused
+   * buffers, distinct, not overlapping an input). Several elements share one decomposition
+   * of c1 (hoisting); one element computes exactly SEAL's apply_galois.
+   */
+  applyGalois(
+    keys: readonly BigUint64Array[],
+    galoisElts: readonly number[],
+    ciphertext: BigUint64Array,
+    level: number,
+    options?: CkksCallOptions & { readonly outs?: readonly BigUint64Array[] },
+  ): BigUint64Array[] {
+    const core = this.#core();
+    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, this.#flags(options), options?.outs));
+  }
+
+  /** multiply, relinearize and rescale in one call: two size-2 ciphertexts at level ≥ 2 → size 2 at level − 1. */
+  multiplyRelinRescale(
+    key: BigUint64Array,
+    a: BigUint64Array,
+    b: BigUint64Array,
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.multiplyRelinRescale(key, a, b, level, this.#flags(options), options?.out));
+  }
+
+  /** Frees the native context now rather than at garbage collection. Idempotent. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  static {
+    // CudaEncryptor needs the native object; a module-private accessor keeps it off the API.
+    nativeCoreOf = (core) => core.#core();
+  }
+}
+
+/** `count` noise samples (rounded normal, sigma 3.2, clipped at 6 sigma) from 8·count random bytes; for tests. */
+export function ckksSampleNoise(randomness: Uint8Array, count: number): Int8Array {
+  return guarded(() => ckksNative().ckksSample('noise', randomness, count));
+}
+
+/** `count` ternary samples in {-1, 0, 1} from 8·count random bytes; for tests. */
+export function ckksSampleTernary(randomness: Uint8Array, count: number): Int8Array {
+  return guarded(() => ckksNative().ckksSample('ternary', randomness, count));
+}

@@ -1,0 +1,66 @@
+/** The addon's free functions (native/binding/functions.cpp): CPU features, variants, number theory, worker priority. */
+import { native, type Variant, type VariantInfo } from './addon.js';
+import { KernelError, guarded } from './errors.js';
+
+export function cpuFeatures(): string[] {
+  return guarded(() => native().cpuFeatures().split(',').filter(Boolean));
+}
+
+export function variants(): VariantInfo[] {
+  return guarded(() => native().variants());
+}
+
+export function availableVariants(): Variant[] {
+  return variants().filter((v) => v.available).map((v) => v.name);
+}
+
+/** The variant used when none is named: best detected, or HLP_KERNEL when it names an available one. */
+export function defaultVariant(): Variant {
+  return guarded(() => native().defaultVariant());
+}
+
+export function isPrime(q: bigint): boolean {
+  return guarded(() => native().isPrime(q));
+}
+
+/** `count` primes of exactly `bits` bits with q ≡ 1 (mod 2n), largest first. */
+export function generateNttPrimes(bits: number, n: number, count = 1): bigint[] {
+  return guarded(() => Array.from(native().generateNttPrimes(bits, n, count)));
+}
+
+/** Smallest primitive `order`-th root of unity mod q (order a power of two). */
+export function minimalPrimitiveRoot(q: bigint, order: bigint | number): bigint {
+  return guarded(() => native().minimalPrimitiveRoot(q, BigInt(order)));
+}
+
+export function mulModBarrett(a: bigint, b: bigint, q: bigint): bigint {
+  return guarded(() => native().mulModBarrett(a, b, q));
+}
+
+export function mulModShoup(a: bigint, w: bigint, q: bigint): bigint {
+  return guarded(() => native().mulModShoup(a, w, q));
+}
+
+export function powMod(base: bigint, exponent: bigint, q: bigint): bigint {
+  return guarded(() => native().powMod(base, exponent, q));
+}
+
+export function invMod(a: bigint, q: bigint): bigint {
+  return guarded(() => native().invMod(a, q));
+}
+/** Niceness a service may give the pool threads running this addon's batch work (0: as the process). */
+export const MAX_WORKER_NICE = 19;
+
+/**
+ * Lowers the scheduling priority (raises the niceness, 0–19) of the libuv pool threads that
+ * run this addon's batch work (encryption, decryption, transforms), from their next piece of
+ * work on, so that the event loop wins when they compete for a core: batch crypto is
+ * throughput work, the loop answers every client. Linux only; elsewhere a no-op. A thread
+ * never lowers its niceness again (that needs a privilege). Returns the value now in force.
+ */
+export function setWorkerNice(nice: number): number {
+  if (!Number.isInteger(nice) || nice < 0 || nice > MAX_WORKER_NICE) {
+    throw new KernelError('INVALID_ARGUMENT', `worker niceness must be an integer in [0, ${MAX_WORKER_NICE}], got ${String(nice)}`);
+  }
+  return guarded(() => native().setWorkerNice(nice));
+}
