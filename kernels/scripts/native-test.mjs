@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const nativeBuild = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'native');
-// The kernel tests first, then the CKKS core's (native/tests/ckks_tests.cpp).
+// The kernel tests first, then the CKKS core's (native/tests/ckks/).
 const bins = ['hlp_kernels_tests', 'hlp_ckks_tests'].map((name) => join(nativeBuild, name));
 // A missing executable fails the step: skipping it would let `npm test` pass with no native test run.
 const missing = bins.filter((bin) => !existsSync(bin));

@@ -1,6 +1,6 @@
 // Best-fit block pool over any raw allocator, used for CUDA device memory
 // (cudaMalloc) and pinned host staging (cudaHostAlloc). Plain C++ with no CUDA types,
-// so its bookkeeping is unit-tested on machines without a GPU (kernel_tests.cpp).
+// so its bookkeeping is unit-tested on machines without a GPU (tests/kernels/cuda-loader-tests.cpp).
 //
 // Design: every request is rounded up to 256 bytes (the alignment CUDA guarantees and
 // the pool checks). Free blocks sit in a multimap keyed by size; a request takes the

@@ -1,9 +1,9 @@
-// Stand-ins for a libhlp_cuda.so built from other sources, so kernel_tests.cpp can check
-// on any machine (no CUDA needed) that the loader refuses them. Built twice by CMake: with
-// HLP_STANDIN_NEXT_ABI it reports the ABI version after this one; without it, it has no
-// version function, like a library from before the ABI was versioned. Neither may be
-// called past that check: their hlp_cuda_api_v1 aborts, so a loader that calls it fails
-// the test run.
+// Stand-ins for a libhlp_cuda.so built from other sources, so the loader tests
+// (tests/kernels/cuda-loader-tests.cpp) can check on any machine (no CUDA needed) that the
+// loader refuses them. Built twice by CMake: with HLP_STANDIN_NEXT_ABI it reports the ABI
+// version after this one; without it, it has no version function, like a library from
+// before the ABI was versioned. Neither may be called past that check: their
+// hlp_cuda_api_v1 aborts, so a loader that calls it fails the test run.
 #include <cstdlib>
 
 #include "cuda/cuda-api.h"

@@ -1,0 +1,160 @@
+// The kernel tables (scalar, AVX-512) against each other, and dot2 against 128-bit sums.
+#include "tests/ckks/ckks-tests.hpp"
+
+namespace hlp_test {
+
+// The AVX-512 table must give the scalar table's integers bit for bit (and the FFT to
+// rounding), including lengths that are not multiples of the vector width.
+void test_kernel_tables() {
+  if (!selected("kernels")) return;
+  if (!hlp_variant_available(HLP_VARIANT_AVX512)) {
+    std::printf("skip kernels: AVX-512 not available on this machine\n");
+    return;
+  }
+  const auto &a = hlp::ckks::scalar_kernels();
+  const auto &b = hlp::ckks::avx512_kernels();
+  std::size_t cdt_count = 0;
+  const u64 *cdt = hlp::ckks::noise_cdt(&cdt_count);
+  for (std::size_t n : {8ul, 13ul, 1024ul, 8195ul}) {
+    const std::string tag = " len=" + std::to_string(n);
+    const auto bytes = random_bytes(n * 8);
+    std::vector<i64> e1(n), e2(n);
+    a.sample_noise(bytes.data(), n, e1.data(), cdt);
+    b.sample_noise(bytes.data(), n, e2.data(), cdt);
+    report(e1 == e2, "kernels: noise avx512 = scalar" + tag);
+    std::vector<uint8_t> t1(n), t2(n);
+    a.ternary_raw(bytes.data(), n, t1.data());
+    b.ternary_raw(bytes.data(), n, t2.data());
+    report(t1 == t2, "kernels: ternary avx512 = scalar" + tag);
+    const u64 q = hlp::generate_ntt_primes(60, 1024, 1).at(0), q40 = hlp::generate_ntt_primes(40, 1024, 1).at(0);
+    std::vector<u64> s1(n), s2(n);
+    a.ternary_select(t1.data(), n, q - 1, 1, s1.data());
+    b.ternary_select(t1.data(), n, q - 1, 1, s2.data());
+    report(s1 == s2, "kernels: ternary select avx512 = scalar" + tag);
+    bool ok = true;
+    for (u64 m : {q, q40, u64{12289}}) {
+      std::vector<i64> c(n);
+      for (auto &x : c) {
+        const u64 w = rng()();
+        // magnitudes across the whole range, both signs, exact multiples of m included
+        switch (w % 4) {
+          case 0: x = static_cast<i64>(w >> 1); break;
+          case 1: x = -static_cast<i64>(w >> 2); break;
+          case 2: x = static_cast<i64>(m) * static_cast<i64>((w >> 40) % 1000) * ((w & 8) ? -1 : 1); break;
+          default: x = static_cast<i64>((w >> 20) % 64) - 32; break;
+        }
+      }
+      const u64 r = hlp::Modulus(m).barrett_hi;
+      std::vector<u64> o1(n), o2(n);
+      a.signed_to_mod(c.data(), n, m, r, o1.data());
+      b.signed_to_mod(c.data(), n, m, r, o2.data());
+      for (std::size_t i = 0; i < n; ++i) ok &= o1[i] == to_mod_ref(c[i], m);
+      ok &= o1 == o2;
+      // correction and last block
+      std::vector<u64> v(n), y1(n), y2(n), mm(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        v[i] = rng()() >> 2;
+        y1[i] = y2[i] = rng()() % m;
+        mm[i] = rng()() % m;
+      }
+      const u64 inv = rng()() % m;
+      const u64 off = rng()() % m;
+      a.correction(v.data(), n, m, inv, hlp::shoup_precompute(inv, m), off, mm.data(), o1.data());
+      b.correction(v.data(), n, m, inv, hlp::shoup_precompute(inv, m), off, mm.data(), o2.data());
+      ok &= o1 == o2;
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 expect = static_cast<u64>(((static_cast<u128>(v[i]) * inv + off) % m + m - mm[i]) % m);
+        ok &= o1[i] == expect;
+      }
+      a.last_block(y1.data(), e1.data(), n, m >> 1, m);
+      b.last_block(y2.data(), e1.data(), n, m >> 1, m);
+      ok &= y1 == y2;
+      a.last_block(y1.data(), nullptr, n, m >> 1, m);
+      b.last_block(y2.data(), nullptr, n, m >> 1, m);
+      ok &= y1 == y2;
+      std::vector<u64> below(n, m - 1);
+      ok &= a.below(below.data(), n, m) && b.below(below.data(), n, m);
+      below[n - 1] = m;
+      ok &= !a.below(below.data(), n, m) && !b.below(below.data(), n, m);
+    }
+    report(ok, "kernels: reductions, divide-round loops and range checks avx512 = scalar = definition" + tag);
+  }
+  for (uint32_t n : {32u, 8192u}) {
+    hlp::ckks::Fft f;
+    f.init(n);
+    std::vector<double> r1 = random_values(n / 2), i1 = random_values(n / 2);
+    auto r2 = r1, i2 = i1;
+    a.fft_forward(f, r1.data(), i1.data());
+    b.fft_forward(f, r2.data(), i2.data());
+    double err = std::max(max_error(r1, r2), max_error(i1, i2));
+    a.fft_inverse(f, r1.data(), i1.data());
+    b.fft_inverse(f, r2.data(), i2.data());
+    err = std::max({err, max_error(r1, r2), max_error(i1, i2)});
+    std::vector<i64> c1(n), c2(n);
+    double m1 = 0, m2 = 0;
+    const bool ok1 = a.to_integers(f, r1.data(), i1.data(), 1e6, c1.data(), &m1);
+    const bool ok2 = b.to_integers(f, r1.data(), i1.data(), 1e6, c2.data(), &m2);
+    std::size_t diff = 0;
+    for (uint32_t i = 0; i < n; ++i) diff += c1[i] != c2[i];
+    report(ok1 && ok2 && err < 1e-9 && diff <= 2 && std::fabs(m1 - m2) < 1e-3,
+           "kernels: fft and rounding avx512 ~ scalar n=" + std::to_string(n),
+           "max diff " + fmt(err) + ", " + std::to_string(diff) + " coefficients differ by rounding");
+  }
+}
+
+// dot2 against sums of products taken one term at a time in 128 bits, for every kernel
+// table and prime class (IFMA-sized, 60- and 61-bit), with and without a permutation, and
+// term counts beyond each path's fold (words at q - 1 are the worst case for it).
+void test_dot2() {
+  if (!selected("dot2")) return;
+  using Dot2 = decltype(hlp::ckks::SimdKernels::dot2);
+  std::vector<std::pair<std::string, Dot2>> tables{{"scalar", hlp::ckks::scalar_kernels().dot2}};
+  if (hlp_variant_available(HLP_VARIANT_AVX512)) {
+    tables.emplace_back("avx512", hlp::ckks::avx512_kernels().dot2);
+    tables.emplace_back("avx512-wide", &hlp::ckks::dot2_avx512_wide);
+  }
+  const std::size_t n = 1024;
+  std::vector<uint32_t> perm(n);
+  for (std::size_t i = 0; i < n; ++i) perm[i] = static_cast<uint32_t>(i);
+  std::shuffle(perm.begin(), perm.end(), rng());
+  for (const auto &[table, dot2] : tables) {
+    for (unsigned bits : {30u, 40u, 49u, 50u, 60u, 61u}) {
+      const u64 q = hlp::generate_ntt_primes(static_cast<int>(bits), n, 1).at(0);
+      const hlp::Modulus m(q);
+      for (uint32_t terms : {1u, 3u, 29u, 300u, 4200u}) {
+        // Past every fold: 2^(50-s) - 1 (IFMA), 1023 (limbs, 50 bits), 255 and 63 (60 and 61 bits).
+        if (terms > 300 && bits >= 60) continue;
+        for (bool extreme : {false, true}) {
+          std::vector<std::vector<u64>> a(terms, std::vector<u64>(n)), b0 = a, b1 = a;
+          for (uint32_t t = 0; t < terms; ++t) {
+            for (std::size_t x = 0; x < n; ++x) {
+              a[t][x] = extreme ? q - 1 : rng()() % q;
+              b0[t][x] = extreme ? q - 1 : rng()() % q;
+              b1[t][x] = rng()() % q;
+            }
+          }
+          std::vector<const u64 *> pa(terms), p0(terms), p1(terms);
+          for (uint32_t t = 0; t < terms; ++t) pa[t] = a[t].data(), p0[t] = b0[t].data(), p1[t] = b1[t].data();
+          for (const uint32_t *pp : {static_cast<const uint32_t *>(nullptr), static_cast<const uint32_t *>(perm.data())}) {
+            std::vector<u64> o0(n), o1(n);
+            dot2(pa.data(), pp, p0.data(), p1.data(), terms, n, m, o0.data(), o1.data());
+            bool ok = true;
+            for (std::size_t x = 0; x < n && ok; ++x) {
+              u64 e0 = 0, e1 = 0;
+              const std::size_t ix = pp ? pp[x] : x;
+              for (uint32_t t = 0; t < terms; ++t) {
+                e0 = static_cast<u64>((static_cast<u128>(a[t][ix]) * b0[t][x] + e0) % q);
+                e1 = static_cast<u64>((static_cast<u128>(a[t][ix]) * b1[t][x] + e1) % q);
+              }
+              ok = o0[x] == e0 && o1[x] == e1;
+            }
+            report(ok, "dot2: " + table + " q " + std::to_string(bits) + " bits, " + std::to_string(terms) +
+                       " terms" + (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace hlp_test
