@@ -25,133 +25,18 @@ import type {
   PlaintextHandle,
 } from '../backend.js';
 import { checkAccumulateTerms } from '../backend.js';
-import { CkksError, type CkksErrorCode } from '../errors.js';
+import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import {
   parmsIdChain,
   parmsIdToHex,
   parseCiphertext,
-  parseKSwitchKeys,
-  parsePublicKey,
-  parseSecretKey,
   readSealHeader,
   type ChainLevel,
 } from '../seal-format.js';
+import { classify, errorMessage, explainLoadFailure, must } from './failures.js';
+import { SealCiphertext, SealPlaintext, type Disposable } from './handles.js';
 import { loadSealLibrary, type SEALLibrary } from './library.js';
-
-interface Disposable {
-  dispose(): void;
-}
-
-class SealCiphertext implements CiphertextHandle {
-  readonly backend = 'seal' as const;
-  private ct: CipherText | null;
-  private seededBytes: Uint8Array | null;
-  private isDisposed = false;
-
-  constructor(
-    readonly owner: SealBackend,
-    ct: CipherText | null,
-    seededBytes: Uint8Array | null,
-    readonly level: number,
-    readonly scale: number,
-    readonly size: number,
-  ) {
-    this.ct = ct;
-    this.seededBytes = seededBytes;
-  }
-
-  get parmsId(): string {
-    return this.owner.parmsIdAt(this.level);
-  }
-  get seeded(): boolean {
-    return this.seededBytes !== null;
-  }
-  get disposed(): boolean {
-    return this.isDisposed;
-  }
-
-  /** @internal The SEAL ciphertext (a seeded one is loaded, i.e. its seed expanded, on first use). */
-  native(): CipherText {
-    if (this.isDisposed) throw new CkksError('DISPOSED', 'ciphertext handle used after dispose()');
-    if (!this.ct) {
-      const bytes = this.seededBytes;
-      if (!bytes) throw new CkksError('BACKEND_ERROR', 'ciphertext handle has no data');
-      this.ct = this.owner.loadCiphertextBytes(bytes);
-    }
-    return this.ct;
-  }
-
-  serializeParts(): readonly Uint8Array[] {
-    return [this.serialize()];
-  }
-
-  serialize(): Uint8Array {
-    if (this.isDisposed) throw new CkksError('DISPOSED', 'ciphertext handle used after dispose()');
-    if (this.seededBytes) return this.seededBytes.slice();
-    return this.owner.saveNone('serialize', () => this.native().saveArray(this.owner.comprNone()));
-  }
-
-  dispose(): void {
-    if (this.isDisposed) return;
-    this.isDisposed = true;
-    this.ct?.delete();
-    this.ct = null;
-    this.seededBytes = null;
-    this.owner.forget(this);
-  }
-}
-
-class SealPlaintext implements PlaintextHandle {
-  readonly backend = 'seal' as const;
-  private pt: PlainText | null;
-
-  constructor(
-    readonly owner: SealBackend,
-    pt: PlainText,
-    readonly level: number,
-    readonly scale: number,
-  ) {
-    this.pt = pt;
-  }
-  get parmsId(): string {
-    return this.owner.parmsIdAt(this.level);
-  }
-  get disposed(): boolean {
-    return this.pt === null;
-  }
-  /** @internal */
-  native(): PlainText {
-    if (!this.pt) throw new CkksError('DISPOSED', 'plaintext handle used after dispose()');
-    return this.pt;
-  }
-  dispose(): void {
-    if (!this.pt) return;
-    this.pt.delete();
-    this.pt = null;
-    this.owner.forget(this);
-  }
-}
-
-function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}
-
-function classify(message: string): CkksErrorCode {
-  const m = message.toLowerCase();
-  if (m.includes('scale mismatch')) return 'SCALE_MISMATCH';
-  if (m.includes('galois key not present') || m.includes('galois keys')) return 'MISSING_KEY';
-  if (m.includes('parms_id') || m.includes('parameter mismatch')) return 'LEVEL_MISMATCH';
-  if (m.includes('end of modulus switching chain')) return 'LEVEL_MISMATCH';
-  if (m.includes('scale out of bounds')) return 'INVALID_ARGUMENT';
-  return 'BACKEND_ERROR';
-}
-
-function must<T>(value: T | void, what: string): T {
-  if (value === undefined || value === null) throw new CkksError('BACKEND_ERROR', `${what}: node-seal returned nothing`);
-  return value as T;
-}
 
 export class SealBackend implements CkksBackend {
   readonly name = 'seal' as const;
@@ -251,7 +136,7 @@ export class SealBackend implements CkksBackend {
       ct.loadArray(this.ctx, bytes);
     } catch (e) {
       ct.delete();
-      throw this.explainLoadFailure('ciphertext', bytes, e);
+      throw explainLoadFailure('ciphertext', bytes, e, this.chain);
     }
     return ct;
   }
@@ -268,39 +153,6 @@ export class SealBackend implements CkksBackend {
       const msg = errorMessage(e);
       throw new CkksError(classify(msg), `${what}: ${msg}`, undefined, { cause: e });
     }
-  }
-
-  private explainLoadFailure(kind: KeyKind | 'ciphertext', bytes: Uint8Array, e: unknown): CkksError {
-    if (e instanceof CkksError) return e;
-    let parmsId: Uint8Array;
-    try {
-      switch (kind) {
-        case 'ciphertext':
-          parmsId = parseCiphertext(bytes).parmsId;
-          break;
-        case 'public':
-          parmsId = parsePublicKey(bytes).parmsId;
-          break;
-        case 'secret':
-          parmsId = parseSecretKey(bytes).parmsId;
-          break;
-        default:
-          parmsId = parseKSwitchKeys(bytes).parmsId;
-      }
-    } catch (pe) {
-      if (pe instanceof CkksError) return pe;
-      return new CkksError('MALFORMED', `malformed SEAL ${kind}: ${errorMessage(pe)}`, undefined, { cause: pe });
-    }
-    const hex = parmsIdToHex(parmsId);
-    if (!this.chain.some((c) => c.parmsIdHex === hex)) {
-      return new CkksError('PARAMETER_MISMATCH', `SEAL ${kind} belongs to other parameters (parms_id ${hex})`, 'parmsId', { cause: e });
-    }
-    // SEAL's own validity check (every residue below its prime, sizes consistent) rejects
-    // well-formed bytes with bad contents: that is malformed input, not a backend fault.
-    if (/invalid/i.test(errorMessage(e))) {
-      return new CkksError('MALFORMED', `SEAL rejected the ${kind}: ${errorMessage(e)}`, 'data', { cause: e });
-    }
-    return new CkksError('BACKEND_ERROR', `loading the SEAL ${kind} failed: ${errorMessage(e)}`, undefined, { cause: e });
   }
 
   private ct(h: CiphertextHandle): SealCiphertext {
@@ -440,7 +292,7 @@ export class SealBackend implements CkksBackend {
         return k;
       } catch (e) {
         k.delete();
-        throw this.explainLoadFailure(kind, bytes, e);
+        throw explainLoadFailure(kind, bytes, e, this.chain);
       }
     };
     switch (kind) {
