@@ -1,11 +1,6 @@
-export {
-  NativeBackend,
-  createNativeBackend,
-  expandSeedStream,
-  type EncryptManyOptions,
-  type NativeBackendOptions,
-  type SymmetricPrng,
-} from './backend.js';
+export { NativeBackend, createNativeBackend } from './backend.js';
+export { expandSeedStream } from './randomness.js';
+export type { EncryptManyOptions, NativeBackendOptions, SymmetricPrng } from './options.js';
 export { encryptBatch, encryptBatchOn, type EncryptBatchOptions, type EncryptBatchResult } from './batch.js';
 export {
   cudaStatus,

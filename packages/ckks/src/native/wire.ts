@@ -1,0 +1,108 @@
+/**
+ * The native backend's wire side: serialized SEAL ciphertexts in (a handle, or straight to
+ * decrypted values), with the checks every reader of the wire makes and seeded c1 expanded.
+ */
+import { CkksError } from '../errors.js';
+import {
+  parseCiphertext,
+  parseCiphertextView,
+  type SealCiphertext,
+  type SealCiphertextView,
+  type SealSeed,
+} from '../seal-format.js';
+import type { CiphertextHandle } from '../backend.js';
+import { translateKernelError } from './kernel-errors.js';
+import { expandSeedStream } from './randomness.js';
+import type { NativeScope } from './scope.js';
+
+export function deserialize(scope: NativeScope, bytes: Uint8Array): CiphertextHandle {
+  scope.alive();
+  const ct = parseCiphertext(bytes);
+  const level = dataLevelOf(scope, ct);
+  let data = ct.data;
+  if (ct.seed) {
+    data = new BigUint64Array(2 * (level + 1) * scope.params.n);
+    unseed(scope, ct, level, data);
+  } else {
+    data = data.slice();
+  }
+  // Residues are range-checked by the first native operation that reads it (checkInput; it
+  // stays unverified until then), so a hostile ciphertext fails with a typed error on first
+  // use rather than with a scan here.
+  return scope.wrapCt(data, level, ct.scale, ct.size, null, false);
+}
+
+/**
+ * Decrypt and decode serialized ciphertexts of one level, size and scale (an evaluation's
+ * answer) in one native call on a libuv worker thread: each one's first `valuesPerCiphertext`
+ * slots. The event loop only checks each frame's header: the worker thread reads the
+ * coefficients where they arrived (no handle, plaintext or batch buffer on the way; copying a
+ * thousand answers into one buffer held the loop for half a second). Seeded frames, which no
+ * evaluation answers with, are expanded here first.
+ */
+export async function decryptDecodeFrames(scope: NativeScope, frames: readonly Uint8Array[], valuesPerCiphertext: number): Promise<Float64Array[]> {
+  scope.alive();
+  if (!Number.isInteger(valuesPerCiphertext) || valuesPerCiphertext < 1 || valuesPerCiphertext > scope.params.slotCount) {
+    throw new CkksError('INVALID_ARGUMENT', `valuesPerCiphertext must be in [1, ${scope.params.slotCount}]`);
+  }
+  const head = frames[0];
+  if (head === undefined) return [];
+  const first = parseCiphertextView(head);
+  const level = dataLevelOf(scope, first);
+  const views: Uint8Array[] = new Array<Uint8Array>(frames.length);
+  for (const [i, bytes] of frames.entries()) {
+    const ct = i === 0 ? first : parseCiphertextView(bytes);
+    if (i > 0) {
+      dataLevelOf(scope, ct);
+      if (Buffer.compare(ct.parmsId, first.parmsId) !== 0 || ct.size !== first.size || ct.scale !== first.scale) {
+        throw new CkksError('PARAMETER_MISMATCH', `ciphertext ${i} differs from the first in level, size or scale: a batch shares them`);
+      }
+    }
+    views[i] = ct.seed ? unseedView(scope, ct, level) : ct.dataBytes;
+  }
+  const sk = scope.secretKey();
+  let values: Float64Array;
+  try {
+    values = await scope.core.decryptDecodeAsync(sk, views, frames.length, first.size, level + 1, first.scale, valuesPerCiphertext, scope.check);
+  } catch (error) {
+    throw translateKernelError('decrypt+decode', error);
+  }
+  return frames.map((_, i) => values.subarray(i * valuesPerCiphertext, (i + 1) * valuesPerCiphertext));
+}
+
+/** A seeded ciphertext's c1, expanded from its seed. */
+function expandC1(scope: NativeScope, seed: SealSeed, level: number): BigUint64Array {
+  const stream = expandSeedStream(seed.prngType, seed.seed, scope.core.randomnessBytes('uniform', level + 1));
+  return scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1));
+}
+
+/** A seeded ciphertext's c0 and its c1 expanded from the seed, into `out` (2 polynomials). */
+function unseed(scope: NativeScope, ct: SealCiphertext, level: number, out: BigUint64Array): void {
+  const polyWords = (level + 1) * scope.params.n;
+  out.set(ct.data.subarray(0, polyWords));
+  out.set(expandC1(scope, ct.seed!, level), polyWords);
+}
+
+/** The same for a ciphertext left in place: the bytes of its 2 polynomials. */
+function unseedView(scope: NativeScope, ct: SealCiphertextView, level: number): Uint8Array {
+  const polyWords = (level + 1) * scope.params.n;
+  const out = new BigUint64Array(2 * polyWords);
+  new Uint8Array(out.buffer).set(ct.dataBytes.subarray(0, polyWords * 8));
+  out.set(expandC1(scope, ct.seed!, level), polyWords);
+  return new Uint8Array(out.buffer);
+}
+
+/** The data level of a parsed ciphertext, after the checks every reader of the wire makes. */
+function dataLevelOf(scope: NativeScope, ct: Omit<SealCiphertext, 'data'>): number {
+  const chain = scope.chain.find((c) => Buffer.compare(Buffer.from(c.parmsId), Buffer.from(ct.parmsId)) === 0);
+  if (!chain || chain.level < 0) {
+    throw new CkksError('PARAMETER_MISMATCH', 'ciphertext parms_id is not a data level of these parameters', 'parmsId');
+  }
+  if (ct.polyModulusDegree !== scope.params.n || ct.coeffModulusSize !== chain.level + 1) {
+    throw new CkksError('PARAMETER_MISMATCH', `ciphertext shape (n ${ct.polyModulusDegree}, ${ct.coeffModulusSize} moduli) does not match its level`);
+  }
+  if (!ct.isNttForm) throw new CkksError('PARAMETER_MISMATCH', 'CKKS ciphertexts must be in NTT form', 'isNttForm');
+  if (!(ct.scale > 0) || !Number.isFinite(ct.scale)) throw new CkksError('MALFORMED', `scale ${ct.scale} is not positive and finite`, 'scale');
+  if (ct.size < 2 || ct.size > 3) throw new CkksError('INVALID_ARGUMENT', `ciphertexts of size ${ct.size} are not supported (2 or 3)`, 'size');
+  return chain.level;
+}
