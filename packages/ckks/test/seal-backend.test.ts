@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decryptValues, encryptValues, modSwitchToLevel, type CiphertextHandle } from '../src/backend.js';
 import { CkksError, type CkksErrorCode } from '../src/errors.js';
-import { CKKS_PRESETS } from '../src/params.js';
+import { CKKS_PRESETS, presetParams } from '../src/params.js';
 import { parseCiphertext, parseKSwitchKeys, parsePublicKey, parseSecretKey } from '../src/seal-format.js';
 import { createSealBackend, type SealBackend } from '../src/seal/backend.js';
 import { maxAbsDiff, rng } from './helpers.js';
@@ -15,17 +15,28 @@ function expectCode(fn: () => unknown, code: CkksErrorCode): void {
   });
 }
 
-describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40)', () => {
+/** Two vectors of `slots` values in [-1, 1], the same on every call (seed 99). */
+function testVectors(slots: number): { x: Float64Array; y: Float64Array } {
+  const r = rng(99);
+  const x = Float64Array.from({ length: slots }, () => r() * 2 - 1);
+  const y = Float64Array.from({ length: slots }, () => r() * 2 - 1);
+  return { x, y };
+}
+
+/** A backend with every key (Galois keys for steps 1, -1 and 7), and the test vectors for its slots. */
+async function keyedBackend(): Promise<{ b: SealBackend; x: Float64Array; y: Float64Array }> {
+  const b = await createSealBackend(CKKS_PRESETS[8192]);
+  b.generateKeys({ galoisSteps: [1, -1, 7] });
+  return { b, ...testVectors(b.slotCount) };
+}
+
+describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40): keys, encryption and evaluation', () => {
   let b: SealBackend;
   let x: Float64Array;
   let y: Float64Array;
 
   before(async () => {
-    b = await createSealBackend(CKKS_PRESETS[8192]);
-    b.generateKeys({ galoisSteps: [1, -1, 7] });
-    const r = rng(99);
-    x = Float64Array.from({ length: b.slotCount }, () => r() * 2 - 1);
-    y = Float64Array.from({ length: b.slotCount }, () => r() * 2 - 1);
+    ({ b, x, y } = await keyedBackend());
   });
   after(() => b.dispose());
 
@@ -126,6 +137,17 @@ describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40)', () => {
     expectCode(() => b.rotate(a, 8), 'MISSING_KEY');
     expectCode(() => b.rotate(a, 5000), 'INVALID_ARGUMENT');
   });
+});
+
+describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40): key exchange and typed refusals', () => {
+  let b: SealBackend;
+  let x: Float64Array;
+  let y: Float64Array;
+
+  before(async () => {
+    ({ b, x, y } = await keyedBackend());
+  });
+  after(() => b.dispose());
 
   it('exports keys as SEAL bytes and another backend imports them (proxy → inference → proxy)', async () => {
     const pub = b.exportKey('public');
@@ -183,6 +205,10 @@ describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40)', () => {
     expectCode(() => b.encode([NaN]), 'INVALID_ARGUMENT');
     expectCode(() => b.generateGaloisKeys([0]), 'INVALID_ARGUMENT');
   });
+});
+
+describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40): lifecycle and security level', () => {
+  const { x, y } = testVectors(presetParams(8192).slotCount);
 
   it('dispose frees every handle; the backend then refuses work', async () => {
     const t = await createSealBackend({ n: 8192, coeffModulusBits: [60, 40, 60], scaleBits: 40 });

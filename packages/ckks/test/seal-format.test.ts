@@ -91,32 +91,40 @@ function values(count: number, seed: number): Float64Array {
   return Float64Array.from({ length: count }, () => r() * 2 - 1);
 }
 
-describe('SEAL binary format against node-seal 6.0.3', () => {
+/** node-seal and a kit at `p`, for one describe (its before() opens, its after() disposes). */
+async function openKit(p: CkksParams): Promise<{ seal: SEALLibrary; k: Kit }> {
+  const seal = await sealLib();
+  return { seal, k: kit(seal, p) };
+}
+
+function encryptWith(k: Kit, v: Float64Array) {
+  const pt = got(k.enc.encode(v, 2 ** 40));
+  const ct = got(k.encryptor.encrypt(pt));
+  pt.delete();
+  return ct;
+}
+
+function decryptBytesWith(seal: SEALLibrary, k: Kit, bytes: Uint8Array): Float64Array {
+  const ct = seal.CipherText();
+  ct.loadArray(k.ctx, bytes);
+  const pt = got(k.decryptor.decrypt(ct));
+  const out = k.enc.decode(pt);
+  pt.delete();
+  ct.delete();
+  return out;
+}
+
+describe('SEAL binary format against node-seal 6.0.3: header and parms_id', () => {
   let seal: SEALLibrary;
   let k: Kit;
   const vals = values(4096, 7);
 
   before(async () => {
-    seal = await sealLib();
-    k = kit(seal, presetParams(8192));
+    ({ seal, k } = await openKit(presetParams(8192)));
   });
   after(() => k.dispose());
 
-  function encrypt(v: Float64Array = vals) {
-    const pt = got(k.enc.encode(v, 2 ** 40));
-    const ct = got(k.encryptor.encrypt(pt));
-    pt.delete();
-    return ct;
-  }
-  function decryptBytes(bytes: Uint8Array): Float64Array {
-    const ct = seal.CipherText();
-    ct.loadArray(k.ctx, bytes);
-    const pt = got(k.decryptor.decrypt(ct));
-    const out = k.enc.decode(pt);
-    pt.delete();
-    ct.delete();
-    return out;
-  }
+  const encrypt = (v: Float64Array = vals) => encryptWith(k, v);
 
   it('reads the SEALHeader', () => {
     const ct = encrypt();
@@ -159,6 +167,20 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     assert.equal(hex(blake2b(new Uint8Array(words.buffer), 32)), chain[0]!.parmsIdHex);
     assert.equal(hex(computeParmsId(8192, k.p.coeffModulus)), chain[0]!.parmsIdHex);
   });
+});
+
+describe('SEAL binary format against node-seal 6.0.3: ciphertexts', () => {
+  let seal: SEALLibrary;
+  let k: Kit;
+  const vals = values(4096, 7);
+
+  before(async () => {
+    ({ seal, k } = await openKit(presetParams(8192)));
+  });
+  after(() => k.dispose());
+
+  const encrypt = (v: Float64Array = vals) => encryptWith(k, v);
+  const decryptBytes = (bytes: Uint8Array): Float64Array => decryptBytesWith(seal, k, bytes);
 
   it('parses a ciphertext field by field, re-emits identical bytes, and node-seal decrypts them', () => {
     const ct = encrypt();
@@ -222,6 +244,54 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     assert.ok(maxAbsDiff(out, vals.map((v) => v * v), 4096) < 1e-4);
     for (const o of [a, sq, rk]) o.delete();
   });
+
+  it('parses the seeded symmetric ciphertext: c0, then a BLAKE2Xb seed that expands to SEAL’s c1', () => {
+    const pt = got(k.enc.encode(vals, 2 ** 40));
+    const ser = k.encryptor.encryptSymmetricSerializable(pt);
+    const bytes = ser.saveArray(none(seal));
+    ser.delete();
+    pt.delete();
+    const c = parseCiphertext(bytes);
+    assert.equal(c.size, 2);
+    assert.equal(c.coeffModulusSize, 3);
+    assert.equal(c.data.length, 3 * 8192);
+    assert.ok(c.seed);
+    assert.equal(c.seed.prngType, 'blake2xb');
+    assert.equal(c.seed.seed.length, 64);
+    assert.ok(c.seed.seed.some((b) => b !== 0));
+    // layout: header, 73 bytes of metadata, DynArray (16 + 8 + 8·N·L), PRNG info (16 + 1 + 64)
+    assert.equal(bytes.length, 16 + 73 + 24 + 3 * 8192 * 8 + 81);
+    assert.equal(hex(bytes.subarray(bytes.length - 81, bytes.length - 64)), `5ea1100401000000${'51'}00000000000000${'01'}`);
+    assert.deepEqual(bytes.subarray(bytes.length - 64), c.seed.seed);
+    const again = writeCiphertext(c);
+    assert.deepEqual(again, bytes);
+    assert.deepEqual(Buffer.concat(ciphertextParts(c)), Buffer.from(bytes), 'seeded, in pieces (with the seed trailer)');
+    // node-seal loads the re-emitted seeded bytes (expanding the seed) and decrypts them
+    assert.ok(maxAbsDiff(decryptBytes(again), vals, 4096) < 1e-6);
+    // our expansion of the seed equals the c1 SEAL expanded
+    const loaded = seal.CipherText();
+    loaded.loadArray(k.ctx, again);
+    const full = parseCiphertext(loaded.saveArray(none(seal)));
+    loaded.delete();
+    assert.equal(full.seed, undefined);
+    assert.deepEqual(full.data.subarray(0, 3 * 8192), c.data);
+    const c1 = expandSeed(c.seed.prngType, c.seed.seed, 8192, k.p.coeffModulus.slice(0, 3));
+    assert.deepEqual(c1, full.data.subarray(3 * 8192));
+  });
+});
+
+describe('SEAL binary format against node-seal 6.0.3: keys', () => {
+  let seal: SEALLibrary;
+  let k: Kit;
+  const vals = values(4096, 7);
+
+  before(async () => {
+    ({ seal, k } = await openKit(presetParams(8192)));
+  });
+  after(() => k.dispose());
+
+  const encrypt = (v: Float64Array = vals) => encryptWith(k, v);
+  const decryptBytes = (bytes: Uint8Array): Float64Array => decryptBytesWith(seal, k, bytes);
 
   it('parses and re-emits the public key; node-seal encrypts with the re-emitted key', () => {
     const bytes = k.pk.saveArray(none(seal));
@@ -290,40 +360,6 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     for (const o of [back, gk, rk]) o.delete();
   });
 
-  it('parses the seeded symmetric ciphertext: c0, then a BLAKE2Xb seed that expands to SEAL’s c1', () => {
-    const pt = got(k.enc.encode(vals, 2 ** 40));
-    const ser = k.encryptor.encryptSymmetricSerializable(pt);
-    const bytes = ser.saveArray(none(seal));
-    ser.delete();
-    pt.delete();
-    const c = parseCiphertext(bytes);
-    assert.equal(c.size, 2);
-    assert.equal(c.coeffModulusSize, 3);
-    assert.equal(c.data.length, 3 * 8192);
-    assert.ok(c.seed);
-    assert.equal(c.seed.prngType, 'blake2xb');
-    assert.equal(c.seed.seed.length, 64);
-    assert.ok(c.seed.seed.some((b) => b !== 0));
-    // layout: header, 73 bytes of metadata, DynArray (16 + 8 + 8·N·L), PRNG info (16 + 1 + 64)
-    assert.equal(bytes.length, 16 + 73 + 24 + 3 * 8192 * 8 + 81);
-    assert.equal(hex(bytes.subarray(bytes.length - 81, bytes.length - 64)), `5ea1100401000000${'51'}00000000000000${'01'}`);
-    assert.deepEqual(bytes.subarray(bytes.length - 64), c.seed.seed);
-    const again = writeCiphertext(c);
-    assert.deepEqual(again, bytes);
-    assert.deepEqual(Buffer.concat(ciphertextParts(c)), Buffer.from(bytes), 'seeded, in pieces (with the seed trailer)');
-    // node-seal loads the re-emitted seeded bytes (expanding the seed) and decrypts them
-    assert.ok(maxAbsDiff(decryptBytes(again), vals, 4096) < 1e-6);
-    // our expansion of the seed equals the c1 SEAL expanded
-    const loaded = seal.CipherText();
-    loaded.loadArray(k.ctx, again);
-    const full = parseCiphertext(loaded.saveArray(none(seal)));
-    loaded.delete();
-    assert.equal(full.seed, undefined);
-    assert.deepEqual(full.data.subarray(0, 3 * 8192), c.data);
-    const c1 = expandSeed(c.seed.prngType, c.seed.seed, 8192, k.p.coeffModulus.slice(0, 3));
-    assert.deepEqual(c1, full.data.subarray(3 * 8192));
-  });
-
   it('parses a seeded public key', () => {
     const s = k.kg.createPublicKeySerializable();
     const bytes = s.saveArray(none(seal));
@@ -333,6 +369,19 @@ describe('SEAL binary format against node-seal 6.0.3', () => {
     assert.equal(pk.data.length, 4 * 8192);
     assert.deepEqual(writePublicKey(pk), bytes);
   });
+});
+
+describe('SEAL binary format against node-seal 6.0.3: compression', () => {
+  let seal: SEALLibrary;
+  let k: Kit;
+  const vals = values(4096, 7);
+
+  before(async () => {
+    ({ seal, k } = await openKit(presetParams(8192)));
+  });
+  after(() => k.dispose());
+
+  const encrypt = (v: Float64Array = vals) => encryptWith(k, v);
 
   it('node-seal defaults to zstd; zlib is read through node:zlib, zstd is a typed error on Node 20', () => {
     const ct = encrypt();
