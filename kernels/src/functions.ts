@@ -48,6 +48,7 @@ export function powMod(base: bigint, exponent: bigint, q: bigint): bigint {
 export function invMod(a: bigint, q: bigint): bigint {
   return guarded(() => native().invMod(a, q));
 }
+
 /** Niceness a service may give the pool threads running this addon's batch work (0: as the process). */
 export const MAX_WORKER_NICE = 19;
 
