@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 
 /** Uniform values below q from the OS CSPRNG, by rejection sampling (no modulo bias). */
@@ -19,4 +20,40 @@ export function randomBelow(q: bigint, count: number): BigUint64Array {
 
 export function toBigints(a: BigUint64Array): bigint[] {
   return Array.from(a);
+}
+
+/**
+ * CPU time the main thread (the event loop) has used so far, in clock ticks, from
+ * /proc/self/task/<pid>/stat (utime + stime). The "async leaves the event loop free" tests
+ * compare this CPU time, not wall time or timer ticks: a busy machine can deschedule the main
+ * thread for the whole of an async call, but it cannot make the loop's thread burn the work's
+ * CPU unless the work really ran there.
+ */
+export function mainThreadCpuTicks(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name (which may itself contain spaces).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm) ".
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Main-thread CPU ticks of `rounds` runs of `run` where `rounds` is chosen so that running `sync`
+ * that often costs the main thread at least `minTicks` ticks; returns both costs.
+ */
+export async function mainThreadCost(
+  sync: () => void,
+  run: () => Promise<unknown>,
+  minTicks = 8,
+): Promise<{ readonly syncTicks: number; readonly asyncTicks: number; readonly rounds: number }> {
+  let rounds = 0;
+  const start = mainThreadCpuTicks();
+  while (mainThreadCpuTicks() - start < minTicks) {
+    sync();
+    rounds++;
+  }
+  const syncTicks = mainThreadCpuTicks() - start;
+  const asyncStart = mainThreadCpuTicks();
+  for (let r = 0; r < rounds; r++) await run();
+  return { syncTicks, asyncTicks: mainThreadCpuTicks() - asyncStart, rounds };
 }
