@@ -20,6 +20,7 @@ declare -A wanted=(
   [haproxy]=haproxy         # hlp cluster: the load balancer in front of the proxies and of the inference services
   [nft]=nftables            # hlp cluster: packet loss where the kernel has no netem qdisc
   [ip]=iproute2             # hlp cluster: network namespaces, veth pairs, the bridge, tc
+  [clang-format]=clang-format  # npm run lint / npm run format: the C++ and CUDA under kernels/native
 )
 
 missing=()

@@ -1,6 +1,6 @@
 // Sums the pass/fail counts of every test runner in a `npm test` log (Node's test
-// runner in TAP or spec form, the native test executables, the gated suite) into the one closing line
-// CI reads: "N passed, N failed".
+// runner in TAP or spec form, the native test executables, the merge gate, the lint check) into the one
+// closing line CI reads: "N passed, N failed".
 import { readFileSync } from 'node:fs';
 
 const log = readFileSync(process.argv[2] ?? 0, 'utf8');
@@ -57,7 +57,7 @@ for (const line of lines) {
     failed += Number(m[1]);
     continue;
   }
-  m = /hlp_(?:kernels_tests|ckks_tests|gate): (\d+) passed, (\d+) failed/.exec(line);
+  m = /(?:hlp_(?:kernels_tests|ckks_tests|gate)|^lint): (\d+) passed, (\d+) failed/.exec(line);
   if (m) {
     passed += Number(m[1]);
     failed += Number(m[2]);
