@@ -2,7 +2,6 @@
  * Shared pieces of the dashboards: the datasource variable, panel factories that always carry a
  * unit, SLO threshold lines, and a layout that numbers panels and places them on the grid.
  */
-import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import {
   GraphDrawStyle,
   GraphThresholdsStyleConfigBuilder,
@@ -27,7 +26,6 @@ import {
   VariableRefresh,
   VariableSort,
   type Dashboard,
-  type Panel,
   type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
@@ -214,7 +212,7 @@ export class Layout {
   add(panel: AnyPanel, width = 12, height = 8): this {
     if (this.x + width > 24) this.newLine();
     panel.id(this.nextId++).gridPos({ x: this.x, y: this.y, w: width, h: height });
-    this.dashboard.withPanel(panel as cog.Builder<Panel>);
+    this.dashboard.withPanel(panel);
     this.x += width;
     this.rowHeight = Math.max(this.rowHeight, height);
     return this;

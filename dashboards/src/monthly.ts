@@ -3,7 +3,7 @@
  * (`baselines/history.jsonl`, exported by `hlp export`), the SLO targets over time, and the
  * gate's verdicts as annotations.
  */
-import { AnnotationQueryBuilder, MappingType, type Dashboard, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import { AnnotationQueryBuilder, MappingType, type Dashboard, type DashboardBuilder, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DEFAULT_THRESHOLDS, SLO_TARGETS } from '@hlp/gate';
 import { COLORS, DATASOURCE, Layout, dashboardBase, labelVariable, stat, timeseries } from './common.js';
 import { HISTORY_FILTER, MACHINE_CLASS_VARIABLE, SUITE_VARIABLE, labSelector, perRun } from './lab-promql.js';
@@ -49,9 +49,19 @@ function verdictAnnotation(verdict: string, name: string, color: string): Annota
 }
 
 export function monthlyReview(): Dashboard {
+  const d = monthlyReviewBase();
+  const L = new Layout(d);
+  // The order of the calls is the order of the panels on the grid.
+  addGateRunPanels(L);
+  addKeyMedianPanels(L);
+  addSloTargetPanels(L);
+  return d.build();
+}
+
+/** The dashboard with its suite and machine-class filters and the gate's verdicts as annotations. */
+function monthlyReviewBase(): DashboardBuilder {
   const passed = labMetric('gatePassed');
-  const verdicts = labMetric('gateVerdicts');
-  const d = dashboardBase(
+  return dashboardBase(
     MONTHLY_UID,
     'HLP — monthly review',
     'Trends of the gated key medians and the SLO targets from the run history (baselines/history.jsonl, hlp export, backfilled), with the gate verdicts as annotations.',
@@ -74,8 +84,12 @@ export function monthlyReview(): Dashboard {
         .textFormat('{{suite}} on {{machine_class}} at {{commit}} ({{branch}})')
         .tagKeys('suite,machine_class'),
     );
-  const L = new Layout(d);
+}
 
+/** Runs, failures, regressions and improvements in the range; verdicts and outcome per run. */
+function addGateRunPanels(L: Layout): void {
+  const passed = labMetric('gatePassed');
+  const verdicts = labMetric('gateVerdicts');
   L.row('Gate runs');
   L.add(
     stat({
@@ -144,7 +158,10 @@ export function monthlyReview(): Dashboard {
       queries: [{ expr: perRun(passed, HISTORY_FILTER), legend: '{{suite}} {{machine_class}}' }],
     }),
   );
+}
 
+/** The gated medians per run against their baselines, and the ratio with the gate's band. */
+function addKeyMedianPanels(L: Layout): void {
   L.row('Key medians');
   const times = labMetric('historyMedian', 'seconds');
   L.add(
@@ -188,7 +205,10 @@ export function monthlyReview(): Dashboard {
       }),
     );
   }
+}
 
+/** Each SLO target's value per gate run with its threshold line, and which targets were met. */
+function addSloTargetPanels(L: Layout): void {
   L.row('SLO targets over time (DESIGN §2)');
   for (const t of SLO_TARGETS) {
     const line = toBaseUnit(t.threshold, t.unit);
@@ -220,6 +240,4 @@ export function monthlyReview(): Dashboard {
     }),
     16,
   );
-
-  return d.build();
 }

@@ -3,7 +3,7 @@
  * stat panels and as threshold lines over time, then every application metric of the
  * `@hlp/telemetry` catalogue on the panel its `panel` field names (`Group › Title`).
  */
-import { MappingType, type Dashboard, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import { MappingType, type Dashboard, type DashboardBuilder, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { CustomVariableBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { SLO_TARGETS, type SloTarget } from '@hlp/gate';
 import { BREAKER_STATES, CATALOGUE, defaultMetric, type DefaultMetricName, type MetricKey, type MetricSpec } from '@hlp/telemetry';
@@ -55,7 +55,21 @@ const routeMatch = `=~${CLIENT_ROUTES.map((r) => r.replace(/[.*+?^${}()|[\]\\]/g
 const twoXX = '=~2..';
 
 export function sloOverview(): Dashboard {
-  const d = dashboardBase(
+  const d = sloOverviewBase();
+  const L = new Layout(d);
+  // The order of the calls is the order of the panels on the grid.
+  addSloTargetPanels(L);
+  addRequestPanels(L);
+  addUpstreamPanels(L);
+  addInferencePanels(L);
+  addProcessPanels(L);
+  addGenericPanels(d, L);
+  return d.build();
+}
+
+/** The dashboard with its variables: the instance filter and the machine's cores (the CPU target's denominator). */
+function sloOverviewBase(): DashboardBuilder {
+  return dashboardBase(
     SLO_OVERVIEW_UID,
     'HLP — SLO overview',
     'The five targets of DESIGN §2 with their thresholds, and every metric of the proxy and the inference service (names from @hlp/telemetry).',
@@ -78,8 +92,10 @@ export function sloOverview(): Dashboard {
         .values('1,2,4,8,16,32,64,128')
         .current({ selected: true, text: '16', value: '16' }),
     );
-  const L = new Layout(d);
+}
 
+/** The five targets as stat panels, then each over time with its threshold line. */
+function addSloTargetPanels(L: Layout): void {
   const enc = sloTarget('encryption-latency-p95');
   const thr = sloTarget('throughput');
   const cpu = sloTarget('cpu-efficiency');
@@ -157,7 +173,10 @@ export function sloOverview(): Dashboard {
     }),
     24,
   );
+}
 
+/** Request latency, errors, in-flight requests, decryption; the pipeline's stages; traffic. */
+function addRequestPanels(L: Layout): void {
   L.row('SLO overview');
   L.add(
     timeseries({
@@ -263,7 +282,10 @@ export function sloOverview(): Dashboard {
     }),
     8,
   );
+}
 
+/** The proxy's upstream and circuit breaker, its queues and batches, the key cache. */
+function addUpstreamPanels(L: Layout): void {
   L.row('Upstream');
   L.add(
     timeseries({
@@ -342,7 +364,10 @@ export function sloOverview(): Dashboard {
     }),
     8,
   );
+}
 
+/** The inference service's workloads and the GPU. */
+function addInferencePanels(L: Layout): void {
   L.row('Inference');
   L.add(
     timeseries({
@@ -390,7 +415,10 @@ export function sloOverview(): Dashboard {
       ],
     }),
   );
+}
 
+/** Node's process metrics: CPU, heap, event-loop lag, garbage collection. */
+function addProcessPanels(L: Layout): void {
   L.row('Process');
   L.add(
     timeseries({
@@ -433,17 +461,19 @@ export function sloOverview(): Dashboard {
       queries: [{ expr: `sum by (job, kind) (rate(${defaultSeries('nodejs_gc_duration_seconds', INSTANCE, '_sum')}[${RATE_WINDOW}]))`, legend: '{{job}} {{kind}}' }],
     }),
   );
+}
 
-  // Any catalogue metric without a hand-made panel still gets one (generic, by type), on the
-  // panel its catalogue entry names, so the dashboard never lags the catalogue.
+/**
+ * Any catalogue metric without a hand-made panel still gets one (generic, by type), on the
+ * panel its catalogue entry names, so the dashboard never lags the catalogue.
+ */
+function addGenericPanels(d: DashboardBuilder, L: Layout): void {
   const covered = new Set(queriesOf(d.build()).flatMap((q) => q.expr.match(/\bhlp_[a-z0-9_]+\b/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
   const missing = (Object.keys(CATALOGUE) as MetricKey[]).filter((k) => !covered.has(CATALOGUE[k].name));
   if (missing.length > 0) {
     L.row('More (generic panels from the catalogue)');
     for (const key of missing) L.add(genericPanel(key));
   }
-
-  return d.build();
 }
 
 const UNIT_OF: Record<string, string> = { seconds: 's', bytes: 'bytes', ratio: 'percentunit' };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { VariableType, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { SLO_TARGETS } from '@hlp/gate';
 import { RUN_METRIC_NAMES, isRunMetricName } from '@hlp/results';
 import { CATALOGUE, DEFAULT_METRICS, type MetricKey } from '@hlp/telemetry';
@@ -64,7 +65,17 @@ function namesMatching(alternative: string): string[] {
   return RUN_METRIC_NAMES.filter((n) => re.test(n));
 }
 
+// The suite's tests, grouped by what they check; registered in this order, under one describe.
 describe('generated dashboards', () => {
+  committedJsonTests();
+  for (const { file, build } of DASHBOARDS) describe(file, () => dashboardTests(file, build));
+  metricNameTests();
+  sloAndReviewTests();
+  promtoolTests();
+});
+
+/** The committed generated/*.json against what the sources generate. */
+function committedJsonTests(): void {
   it('the committed JSON is what the sources generate (run `npm run dashboards` when this fails)', async () => {
     const results = await checkGenerated();
     const bad = results.filter((r) => r.status !== 'ok');
@@ -90,41 +101,43 @@ describe('generated dashboards', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+}
 
-  for (const { file, build } of DASHBOARDS) {
-    describe(file, () => {
-      const d = build();
-      it('has a unique uid, a title, and $datasource as a variable', () => {
-        assert.match(d.uid ?? '', /^hlp-/);
-        assert.ok(d.title);
-        const vars = (d.templating?.list ?? []).map((v) => ({ name: v.name, type: v.type }));
-        assert.ok(vars.some((v) => v.name === 'datasource' && v.type === 'datasource'), JSON.stringify(vars));
-      });
+/** What every dashboard must have: uid, title, variables, units, descriptions, datasources. */
+function dashboardTests(file: string, build: () => Dashboard): void {
+  const d = build();
+  it('has a unique uid, a title, and $datasource as a variable', () => {
+    assert.match(d.uid ?? '', /^hlp-/);
+    assert.ok(d.title);
+    const vars = (d.templating?.list ?? []).map((v) => ({ name: v.name, type: v.type }));
+    assert.ok(vars.some((v) => v.name === 'datasource' && v.type === VariableType.Datasource), JSON.stringify(vars));
+  });
 
-      it('has an instance-like filter variable used by every query', () => {
-        const names = (d.templating?.list ?? []).map((v) => v.name);
-        const filter = names.includes('instance') ? 'instance' : 'machine_class';
-        assert.ok(names.includes(filter), `${file}: variables ${names.join(', ')}`);
-        for (const q of queriesOf(d)) assert.ok(q.expr.includes(`$${filter}`), `${q.panel}: ${q.expr} does not filter by $${filter}`);
-      });
+  it('has an instance-like filter variable used by every query', () => {
+    const names = (d.templating?.list ?? []).map((v) => v.name);
+    const filter = names.includes('instance') ? 'instance' : 'machine_class';
+    assert.ok(names.includes(filter), `${file}: variables ${names.join(', ')}`);
+    for (const q of queriesOf(d)) assert.ok(q.expr.includes(`$${filter}`), `${q.panel}: ${q.expr} does not filter by $${filter}`);
+  });
 
-      it('every panel has a unit, a description, a datasource and at least one query', () => {
-        const panels = panelsOf(d);
-        assert.ok(panels.length >= 6);
-        const ids = new Set<number>();
-        for (const p of panels as { id?: number; title?: string; description?: string; fieldConfig?: { defaults?: { unit?: string } }; datasource?: { uid?: string }; targets?: { datasource?: { uid?: string } }[] }[]) {
-          assert.ok(p.fieldConfig?.defaults?.unit, `panel ${p.title} has no unit`);
-          assert.ok(p.description, `panel ${p.title} has no description`);
-          assert.equal(p.datasource?.uid, '${datasource}', `panel ${p.title}`);
-          assert.ok((p.targets ?? []).length > 0, `panel ${p.title} has no query`);
-          for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, '${datasource}');
-          assert.ok(p.id !== undefined && !ids.has(p.id), `panel ${p.title}: duplicate or missing id`);
-          ids.add(p.id);
-        }
-      });
-    });
-  }
+  it('every panel has a unit, a description, a datasource and at least one query', () => {
+    const panels = panelsOf(d);
+    assert.ok(panels.length >= 6);
+    const ids = new Set<number>();
+    for (const p of panels as { id?: number; title?: string; description?: string; fieldConfig?: { defaults?: { unit?: string } }; datasource?: { uid?: string }; targets?: { datasource?: { uid?: string } }[] }[]) {
+      assert.ok(p.fieldConfig?.defaults?.unit, `panel ${p.title} has no unit`);
+      assert.ok(p.description, `panel ${p.title} has no description`);
+      assert.equal(p.datasource?.uid, '${datasource}', `panel ${p.title}`);
+      assert.ok((p.targets ?? []).length > 0, `panel ${p.title} has no query`);
+      for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, '${datasource}');
+      assert.ok(p.id !== undefined && !ids.has(p.id), `panel ${p.title}: duplicate or missing id`);
+      ids.add(p.id);
+    }
+  });
+}
 
+/** Every metric name a query reads comes from the catalogue, the lab names or RUN_METRICS. */
+function metricNameTests(): void {
   it('every metric a query reads is in @hlp/telemetry (application metrics) or in the lab export names', () => {
     const known = new Set<string>([
       ...Object.values(CATALOGUE).map((s) => s.name),
@@ -159,7 +172,10 @@ describe('generated dashboards', () => {
       assert.doesNotMatch(text, /['"`]hlp_[a-z]/, `${f} spells out a metric name`);
     }
   });
+}
 
+/** The SLO overview's catalogue panels and target lines, the monthly review's annotations. */
+function sloAndReviewTests(): void {
   it("every catalogue metric is on the panel its `panel` field names, in the SLO overview", () => {
     const d = DASHBOARDS.find((x) => x.file === 'slo-overview.json')!.build();
     const queries = queriesOf(d);
@@ -197,7 +213,10 @@ describe('generated dashboards', () => {
     assert.ok(names.some((n) => /regression/i.test(n ?? '')), names.join(', '));
     assert.ok(names.some((n) => /improvement/i.test(n ?? '')), names.join(', '));
   });
+}
 
+/** Generic panels, variable substitution, label names, and promtool over every expression. */
+function promtoolTests(): void {
   it('a catalogue metric without a hand-made panel gets a generic one (every type), which promtool accepts', async () => {
     const panels = (Object.keys(CATALOGUE) as MetricKey[]).map((k) => ({ key: k, panel: genericPanel(k).build() }));
     for (const { key, panel } of panels) {
@@ -232,4 +251,4 @@ describe('generated dashboards', () => {
     t.diagnostic(out.trim().split('\n').pop() ?? '');
     assert.match(out, new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
-});
+}

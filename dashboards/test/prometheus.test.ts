@@ -73,7 +73,7 @@ async function serve(app: AppName): Promise<{ server: Server; port: number; feed
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { server, port, feed: (tick) => feed(app, reg.metrics as unknown as Record<string, unknown>, tick) };
+  return { server, port, feed: (tick) => feed(app, reg.metrics, tick) };
 }
 
 describe('SLO overview on a real Prometheus (stand-in apps)', () => {
