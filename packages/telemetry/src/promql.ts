@@ -58,25 +58,28 @@ export interface QueryDefaults {
   readonly window?: string;
 }
 
-/** Query builders with the consumer's defaults; every argument may still override them. */
+/**
+ * Query builders with the consumer's defaults; every argument may still override them. Function
+ * properties rather than methods: closures over the defaults, safe to destructure.
+ */
 export interface PromqlBuilder {
   /** `<name><suffix>{matchers}` for a catalogue metric. */
-  series<K extends MetricKey>(key: K, matchers?: Matchers, suffix?: string): string;
+  series: <K extends MetricKey>(key: K, matchers?: Matchers, suffix?: string) => string;
   /** `<default metric><suffix>{matchers}`. */
-  defaultSeries(name: DefaultMetricName, matchers?: Matchers, suffix?: string): string;
+  defaultSeries: (name: DefaultMetricName, matchers?: Matchers, suffix?: string) => string;
   /** `histogram_quantile(q, sum by (le, …) (rate(<name>_bucket{…}[window])))` */
-  quantile<K extends HistogramKey>(key: K, q: number, groupBy?: readonly LabelOf<K>[] | readonly string[], matchers?: Matchers, window?: string): string;
+  quantile: <K extends HistogramKey>(key: K, q: number, groupBy?: readonly LabelOf<K>[] | readonly string[], matchers?: Matchers, window?: string) => string;
   /** `sum by (…) (rate(<name>{…}[window]))` for a counter. */
-  rate<K extends CounterKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, window?: string): string;
+  rate: <K extends CounterKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, window?: string) => string;
   /** `sum by (…) (rate(<histogram>_count{…}[window]))`: events per second of a histogram. */
-  histogramRate<K extends HistogramKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, window?: string): string;
+  histogramRate: <K extends HistogramKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, window?: string) => string;
   /** `<agg> by (…) (<gauge>{…})`. */
-  gauge<K extends GaugeKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, agg?: string): string;
+  gauge: <K extends GaugeKey>(key: K, groupBy?: readonly string[], matchers?: Matchers, agg?: string) => string;
   /**
    * Hit ratio by `groupBy` of a hits/misses counter pair: hits / (hits + misses). A level with
    * misses but no hits yet reads 0 (not absent); one with neither is absent.
    */
-  hitRatio<H extends CounterKey, M extends CounterKey>(hits: H, misses: M, groupBy: readonly string[], matchers?: Matchers, window?: string): string;
+  hitRatio: <H extends CounterKey, M extends CounterKey>(hits: H, misses: M, groupBy: readonly string[], matchers?: Matchers, window?: string) => string;
 }
 
 export function promqlBuilder(defaults: QueryDefaults = {}): PromqlBuilder {

@@ -37,8 +37,8 @@ export interface AppRegistry<A extends AppName> {
   readonly app: A;
   readonly registry: Registry;
   readonly metrics: AppMetrics<A>;
-  /** Prometheus text exposition of everything registered (what GET /metrics returns). */
-  metricsText(): Promise<string>;
+  /** Prometheus text exposition of everything registered (what GET /metrics returns); a closure, safe to destructure. */
+  readonly metricsText: () => Promise<string>;
   /** The Content-Type header for `metricsText()`. */
   readonly contentType: string;
 }
