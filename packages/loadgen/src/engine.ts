@@ -149,7 +149,7 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
   return measurement;
 }
 
-export interface ClosedLoopOptions extends EngineOptions {}
+export type ClosedLoopOptions = EngineOptions;
 
 /** Closed loop: `connections × streamsPerConnection` users, each with one request outstanding. */
 export async function runClosedLoop(transport: Transport, options: ClosedLoopOptions): Promise<Measurement> {

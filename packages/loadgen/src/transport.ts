@@ -115,8 +115,9 @@ export class Http1Transport implements Transport {
     });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#agent.destroy();
+    return Promise.resolve();
   }
 }
 
@@ -161,7 +162,7 @@ export class Http2Transport implements Transport {
 
   /** Connects every slot without a live session (a second call only replaces lost ones). */
   async open(): Promise<void> {
-    await Promise.all(this.#sessions.map((s, slot) => (s && !s.closed && !s.destroyed ? s : this.#connect(slot))));
+    await Promise.all(this.#sessions.map((s, slot) => (s && !s.closed && !s.destroyed ? Promise.resolve(s) : this.#connect(slot))));
   }
 
   async #session(slot: number): Promise<http2.ClientHttp2Session> {

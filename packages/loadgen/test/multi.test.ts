@@ -133,9 +133,9 @@ class RecordingTransport implements Transport {
   readonly streamsPerConnection = 1;
   readonly sent: { i: number; at: number }[] = [];
   async open(): Promise<void> {}
-  async send(i: number): Promise<Answer> {
+  send(i: number): Promise<Answer> {
     this.sent.push({ i, at: performance.now() });
-    return { status: 200 };
+    return Promise.resolve({ status: 200 });
   }
   async close(): Promise<void> {}
 }
@@ -188,7 +188,7 @@ describe('N driver processes against the stub server', () => {
       assert.equal((server.counts['/v1/embeddings'] ?? 0) - before, 600, 'warm-up requests were sent but not counted');
       assert.equal(m.merged?.latency?.n, 450);
       assert.equal(m.latencies.length, 450);
-      assert.ok(m.merged!.latency!.median >= 1.5, `median ${m.merged!.latency!.median} ms includes the 2 ms delay`);
+      assert.ok(m.merged.latency.median >= 1.5, `median ${m.merged.latency.median} ms includes the 2 ms delay`);
       assert.ok(ticks.length >= 1 && ticks.at(-1)! > 0, 'live ticks summed over the drivers');
       const doc = parseRun(await buildLoadResult({ run: r, scenario: 'short', startedAt: new Date(), finishedAt: new Date() }));
       const latency = doc.metrics.find((x) => x.name === 'http.latency')!;
