@@ -218,7 +218,7 @@ export function decodeValues(view: DataView, byteOffset: number, dtype: Safetens
       break;
   }
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(out[i] as number)) {
+    if (!Number.isFinite(out[i])) {
       firstBad = i;
       break;
     }
