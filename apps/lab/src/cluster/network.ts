@@ -6,7 +6,7 @@
  */
 import { ClusterError } from './errors.js';
 import type { Topology } from './config.js';
-import { hasCommand, inNetns, isRoot, sh } from './sh.js';
+import { hasCommand, isRoot, sh } from './sh.js';
 
 /** Why namespaces cannot be used here, or null when they can (probed by making one). */
 export async function netnsUnavailable(probeName = 'hlpprobe'): Promise<string | null> {

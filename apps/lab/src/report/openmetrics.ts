@@ -74,7 +74,7 @@ class Collector {
     for (const k of Object.keys(labels).sort()) if (labels[k] !== '') clean[k] = labels[k]!;
     const key = JSON.stringify(clean);
     let family = this.families.get(name);
-    if (!family) this.families.set(name, (family = new Map()));
+    if (!family) this.families.set(name, (family = new Map<string, Series>()));
     let series = family.get(key);
     if (!series) family.set(key, (series = { labels: clean, points: new Map() }));
     series.points.set(timeMs, value); // the same series at the same instant: the later entry wins
