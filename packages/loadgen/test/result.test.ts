@@ -16,7 +16,15 @@ import {
   type Measurement,
 } from '@hlp/loadgen';
 
+// Registered in this order, under one describe; grouped so that each function stays short.
 describe('result document', () => {
+  realRunTests();
+  latencySampleTests();
+  cpuPerRequestTests();
+});
+
+/** A run against the stub server, end to end, as an hlp.run/1 document. */
+function realRunTests(): void {
   it('a real run validates as hlp.run/1 with the stable names, labels and series', async () => {
     const server = await startStubServer({ delayMs: 1 });
     try {
@@ -60,6 +68,10 @@ describe('result document', () => {
     }
   });
 
+}
+
+/** The latency samples' cap and summary, and a run without a single success. */
+function latencySampleTests(): void {
   it('caps raw latency samples but summarises all of them', () => {
     const latencies = Array.from({ length: 25_000 }, (_, i) => 1 + (i % 1000));
     const measurement: Measurement = {
@@ -99,6 +111,10 @@ describe('result document', () => {
     assert.equal(metrics[1]!['value'], 0);
   });
 
+}
+
+/** CPU per 2xx: per second and over the whole window; none without a success. */
+function cpuPerRequestTests(): void {
   it('CPU per 2xx: each second\'s CPU over its 2xx, and the whole window\'s; none where nothing succeeded', () => {
     const seconds = [
       { t: 0, sent: 10, ok: 10, non2xx: 0, errors: 0, latencies: [] },
@@ -124,4 +140,4 @@ describe('result document', () => {
     const none = loadMetrics({ ...run, measurement: { ...measurement, ok: 0, seconds: [] } }, samplers);
     assert.equal(none.find((m) => m.name === LOAD_METRICS.processCpuPerRequest.name), undefined);
   });
-});
+}
