@@ -2,6 +2,7 @@
 // The TypeScript rules are type-aware: each file is checked against its workspace's tsconfig.json,
 // and imports of another workspace resolve to that workspace's built declarations, so build first.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import { importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
@@ -10,14 +11,14 @@ import tseslint from 'typescript-eslint';
 const javaScript = ['**/*.js', '**/*.mjs', '**/*.cjs'];
 const typeScript = ['**/*.ts'];
 
-export default tseslint.config(
+export default defineConfig(
   {
     // Build outputs (cmake's build/ holds files named *.ts that are not TypeScript) and the files
     // the tools write.
     ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', '**/.turbo/**', 'dashboards/generated/**', 'runs/**'],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       ecmaVersion: 2023,
