@@ -25,6 +25,7 @@ import {
   type CkksParams,
   type PresetDegree,
 } from '@hlp/ckks';
+import { AffineRunner, CountingEvaluator, MaskStore, ProjectionRunner, type Runner } from '@hlp/evaluator';
 import { AffineWorkload, DEFAULT_SEED, MlpWorkload, ProjectionWorkload, isModelError, parsePackingPlan, type PackingPlan, type WorkloadName } from '@hlp/model';
 import {
   ProtocolError,
@@ -41,8 +42,6 @@ import type { LogFn } from '@hlp/service-runtime';
 import { createBackend, type BackendChoice } from './backend.js';
 import { DiskKeyStore, KeyCache, RedisKeyStore, type KeyCacheEvent } from './keycache.js';
 import { KeyRegistry, validateUpload, type KeySet } from './keys.js';
-import { CountingEvaluator } from './ops.js';
-import { AffineRunner, MaskStore, ProjectionRunner, type Runner } from './workloads.js';
 
 export const SERVICE_VERSION = '0.1.0';
 

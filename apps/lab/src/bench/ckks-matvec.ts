@@ -11,7 +11,7 @@
  * would hold over a gigabyte.
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
-import { CountingEvaluator, MaskStore, ProjectionRunner } from '@hlp/inference';
+import { CountingEvaluator, MaskStore, ProjectionRunner } from '@hlp/evaluator';
 import { ProjectionWorkload, bsgsPlan, planPacking, type PackingPlan } from '@hlp/model';
 import { LabError } from '../errors.js';
 

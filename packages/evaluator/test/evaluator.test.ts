@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openBackend, presetParams, type CiphertextHandle, type CkksBackend } from '@hlp/ckks';
+import { AffineWorkload, ProjectionWorkload, planPacking } from '@hlp/model';
+import { AffineRunner, CountingEvaluator, MaskStore, PlaintextCache, ProjectionRunner, addInto, zeroCounts } from '../src/index.js';
+
+const WIDTH = 768;
+const OUTPUTS = 64;
+
+function encryptAtLevel(backend: CkksBackend, input: Float64Array, level: number): CiphertextHandle {
+  const slots = new Float64Array(backend.slotCount);
+  slots.set(input);
+  const plain = backend.encode(slots);
+  let x = backend.encrypt(plain);
+  plain.dispose();
+  while (x.level > level) {
+    const next = backend.modSwitchToNext(x);
+    x.dispose();
+    x = next;
+  }
+  return x;
+}
+
+function decryptFirst(backend: CkksBackend, ct: CiphertextHandle, count: number): Float64Array {
+  const plain = backend.decrypt(ct);
+  const values = backend.decode(plain);
+  plain.dispose();
+  return values.slice(0, count);
+}
+
+function maxDistance(a: Float64Array, b: Float64Array): number {
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  return worst;
+}
+
+describe('@hlp/evaluator', () => {
+  let backend: CkksBackend;
+  const input = Float64Array.from({ length: WIDTH }, (_, i) => Math.sin(0.37 * i + 0.1));
+
+  before(async () => {
+    // The service's parameter set; the projection's BSGS steps need Galois keys.
+    backend = (await openBackend('native', presetParams(8192))).backend;
+    const projection = new ProjectionWorkload({ seed: 7, width: WIDTH, outputs: OUTPUTS });
+    backend.generateKeys({ relin: true, galoisSteps: projection.describe({ layout: 'blocked', tokens: 1, slotCount: backend.slotCount }).rotationSteps });
+  });
+  after(() => backend.dispose());
+
+  it('zeroCounts starts every operation at zero, and addInto counts only real additions and disposes its inputs', () => {
+    assert.deepEqual(Object.values(zeroCounts()), [0, 0, 0, 0, 0, 0]);
+    const ev = new CountingEvaluator(backend);
+    const x = encryptAtLevel(backend, input, backend.params.maxLevel);
+    const y = encryptAtLevel(backend, input, backend.params.maxLevel);
+    const first = addInto(ev, null, x);
+    assert.equal(first, x, 'the first term is the sum');
+    assert.equal(ev.counts.additions, 0);
+    const sum = addInto(ev, first, y);
+    assert.equal(ev.counts.additions, 1);
+    assert.ok(x.disposed && y.disposed);
+    sum.dispose();
+  });
+
+  it('affine: one product against the plaintext reference, with the counts describe() states', () => {
+    const workload = new AffineWorkload({ seed: 7 });
+    const runner = new AffineRunner(backend, workload);
+    const plan = planPacking('blocked', 1, backend.slotCount, WIDTH);
+    const x = encryptAtLevel(backend, input, backend.params.maxLevel);
+    const ev = new CountingEvaluator(backend);
+    const [out] = runner.run(ev, [x], plan);
+    const got = decryptFirst(backend, out!, WIDTH);
+    assert.ok(maxDistance(got, workload.reference(input, 1)) <= workload.errorBound(1e-6));
+    const cost = workload.describe({ layout: 'blocked', tokens: 1, slotCount: backend.slotCount });
+    assert.equal(ev.counts.plaintextMultiplications, cost.plaintextMultiplications);
+    assert.equal(ev.counts.rescales, cost.rescales);
+    assert.equal(ev.counts.additions, cost.additions);
+    out!.dispose();
+    x.dispose();
+    runner.dispose();
+  });
+
+  it('projection: the BSGS product against the plaintext reference, with the counts describe() states', () => {
+    const workload = new ProjectionWorkload({ seed: 7, width: WIDTH, outputs: OUTPUTS });
+    const masks = new MaskStore(backend);
+    const runner = new ProjectionRunner(backend, workload, masks);
+    const plan = planPacking('blocked', 1, backend.slotCount, WIDTH);
+    const x = encryptAtLevel(backend, input, 1);
+    const ev = new CountingEvaluator(backend);
+    const [out] = runner.run(ev, [x], plan);
+    const got = decryptFirst(backend, out!, OUTPUTS);
+    assert.ok(maxDistance(got, workload.reference(input, 1)) <= workload.errorBound(1e-6));
+    const cost = workload.describe({ layout: 'blocked', tokens: 1, slotCount: backend.slotCount });
+    assert.equal(ev.counts.rotations, cost.rotations);
+    assert.equal(ev.counts.plaintextMultiplications, cost.plaintextMultiplications);
+    out!.dispose();
+    x.dispose();
+    runner.dispose();
+    masks.dispose();
+  });
+
+  it('PlaintextCache keeps the most recently used plaintexts and disposes the one it drops', () => {
+    const cache = new PlaintextCache(2);
+    const make = () => backend.encode(new Float64Array(backend.slotCount).fill(1));
+    const a = cache.get('a', make);
+    cache.get('b', make);
+    assert.equal(cache.get('a', make), a, 'a hit returns the cached plaintext');
+    cache.get('c', make);
+    assert.equal(cache.size, 2);
+    assert.equal(a.disposed, false, 'a was used last, so b went');
+    cache.clear();
+    assert.equal(a.disposed, true);
+    assert.equal(cache.size, 0);
+  });
+});
