@@ -9,8 +9,21 @@ import { createInterface } from 'node:readline';
 
 export type ChildEvent = Record<string, unknown> & { readonly event: string };
 
+/** Where a child's plain output lines go, each as `[name] line`. */
+export interface ChildLog {
+  readonly name: string;
+  write(text: string): void;
+  /** Sees every plain line first; returning false keeps that line out of the log. */
+  readonly onLine?: (line: string) => boolean;
+}
+
 export interface ChildOptions {
-  readonly env?: Record<string, string>;
+  readonly env?: Record<string, string | undefined>;
+  /** Node flags before the bin (launch 'node' only), e.g. the services' heap flags or --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
+  readonly cwd?: string;
+  /** Plain (non-event) stdout lines and stderr lines, prefixed with the child's name. */
+  readonly log?: ChildLog;
   /** 'shebang' executes the bin itself, so that the Node flags on its `#!` line apply, as when a user runs it. */
   readonly launch?: 'node' | 'shebang';
   /** Called for every event as it arrives (e.g. progress ticks). */
@@ -32,8 +45,27 @@ export interface ChildProcessHandle {
   waitFor(event: string, timeoutMs?: number): Promise<ChildEvent>;
   /** Signal it and resolve with its exit code (SIGKILL after timeoutMs). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** The exit code (null when a signal ended it, or when it could not be spawned). */
   readonly exited: Promise<number | null>;
 }
+
+/** Why waitFor gave up: the callers word their own messages from these facts. */
+export class ChildWaitError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'spawn-failed' | 'exited' | 'timeout',
+    readonly event: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly spawnError: Error | null,
+  ) {
+    super(message);
+    this.name = 'ChildWaitError';
+  }
+}
+
+/** Keeps a long-running child's stderr from growing without bound: error messages use the tail. */
+const STDERR_KEPT = 1 << 20;
 
 export interface ServiceProcess extends ChildProcessHandle {
   /** The URL from the 'listening' event. */
@@ -52,45 +84,72 @@ function parseEvent(line: string): ChildEvent | null {
 
 /** Starts `node <bin> …args` (stdin, stdout and stderr piped) and reads its events; does not wait for any. */
 export function startChild(bin: string, args: readonly string[], options: ChildOptions = {}, defaultTimeoutMs = 60_000): ChildProcessHandle {
-  const spawnOptions = { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'] };
-  const proc = options.launch === 'shebang' ? spawn(bin, [...args], spawnOptions) : spawn(process.execPath, [bin, ...args], spawnOptions);
+  const spawnOptions = { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'] };
+  const proc =
+    options.launch === 'shebang' ? spawn(bin, [...args], spawnOptions) : spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], spawnOptions);
   const events: ChildEvent[] = [];
   const waiters: (() => void)[] = [];
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
   let err = '';
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  let spawnError: Error | null = null;
+  const log = options.log;
+  const logLine = (line: string): void => {
+    if (log && log.onLine?.(line) !== false) log.write(`[${log.name}] ${line}\n`);
+  };
+  proc.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+    if (err.length > 2 * STDERR_KEPT) err = err.slice(-STDERR_KEPT);
+  });
+  if (log) createInterface({ input: proc.stderr }).on('line', logLine);
   // A child that exits while we still write must not crash the parent with EPIPE.
   proc.stdin.on('error', () => undefined);
   createInterface({ input: proc.stdout }).on('line', (line) => {
     const ev = parseEvent(line);
-    if (!ev) return;
+    if (!ev) return logLine(line);
     options.onEvent?.(ev);
     if (options.retain && !options.retain(ev)) return;
     events.push(ev);
-    for (const w of waiters.splice(0)) w();
+    wake();
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   // 'exit' can come before the last lines of stdout are read (a report larger than the pipe's
   // buffer, on a busy machine): a waiter gives up only once the output has closed as well.
   // (A grandchild holding the pipe open must not keep a waiter for long: two seconds after the
   // exit it gives up all the same.)
   let outputClosed = false;
   let exitedAt = 0;
+  const exited = new Promise<number | null>((resolve) => {
+    proc.once('exit', (code) => resolve(code));
+    // A bin that cannot be spawned emits 'error' and never 'exit'.
+    proc.once('error', (e) => {
+      spawnError = e;
+      exitedAt = Date.now();
+      resolve(null);
+      wake();
+    });
+  });
   proc.once('exit', () => {
     exitedAt = Date.now();
-    for (const w of waiters.splice(0)) w();
+    wake();
   });
   proc.once('close', () => {
     outputClosed = true;
-    for (const w of waiters.splice(0)) w();
+    wake();
   });
   const waitFor = async (event: string, ms = defaultTimeoutMs): Promise<ChildEvent> => {
     const deadline = Date.now() + ms;
     for (;;) {
       const found = events.find((e) => e.event === event);
       if (found) return found;
-      if (outputClosed || (exitedAt > 0 && Date.now() - exitedAt > 2000)) throw new Error(`${bin} exited (${proc.exitCode ?? proc.signalCode}) before '${event}': ${err.slice(-2000)}`);
+      const failure = spawnError as Error | null;
+      if (failure) throw new ChildWaitError(`${bin} could not start: ${failure.message}`, 'spawn-failed', event, null, null, failure);
+      if (outputClosed || (exitedAt > 0 && Date.now() - exitedAt > 2000)) {
+        const message = `${bin} exited (${proc.exitCode ?? proc.signalCode}) before '${event}': ${err.slice(-2000)}`;
+        throw new ChildWaitError(message, 'exited', event, proc.exitCode, proc.signalCode, null);
+      }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${bin}: no '${event}' within ${ms} ms: ${err.slice(-2000)}`);
+      if (left <= 0) throw new ChildWaitError(`${bin}: no '${event}' within ${ms} ms: ${err.slice(-2000)}`, 'timeout', event, null, null, null);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 1000));
         waiters.push(() => {
@@ -102,7 +161,7 @@ export function startChild(bin: string, args: readonly string[], options: ChildO
   };
   return {
     proc,
-    pid: proc.pid!,
+    pid: proc.pid ?? 0,
     events,
     stderr: () => err,
     send(message) {
@@ -111,7 +170,7 @@ export function startChild(bin: string, args: readonly string[], options: ChildO
     waitFor,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', ms = 30_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null || spawnError) return proc.exitCode;
       proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), ms);
       const code = await exited;
