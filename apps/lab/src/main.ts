@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import type { Io } from './commands/bench-kernels.js';
+import type { Io } from './io.js';
 import { toLabError } from './errors.js';
 import { createProgram } from './program.js';
 

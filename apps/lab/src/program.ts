@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { benchKernels, type Io } from './commands/bench-kernels.js';
-import { benchCkks } from './commands/bench-ckks.js';
+import { benchKernels } from './bench/kernels-command.js';
+import type { Io } from './io.js';
+import { benchCkks } from './bench/ckks-command.js';
 import { registerBaselineCommand } from './commands/baseline.js';
 import { registerGateCommand } from './commands/gate.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -29,7 +30,7 @@ import {
   parseVariantList,
 } from './options.js';
 import { VARIANTS } from '@hlp/kernels';
-import { DEFAULT_PAIRS } from './commands/bench-pairs.js';
+import { DEFAULT_PAIRS } from './gate/pairs.js';
 
 /** --pair-with and --pairs, shared by the kernels and ckks benchmarks. */
 function addPairOptions(command: Command): Command {

@@ -8,7 +8,7 @@ import { createDualServer, readBody, sendJson, type DualServer } from '@hlp/serv
 import { DEFAULT_LIMITS, GENERATORS, HTTP_CLASSES, malformedTarget, violation, type HttpCase } from '../src/abuse/cases.js';
 import { AbuseRandom } from '../src/abuse/random.js';
 import { SLOW_KINDS, slowConnections } from '../src/abuse/slow.js';
-import { parseClasses, renderAbuse } from '../src/commands/abuse.js';
+import { parseClasses, renderAbuse } from '../src/abuse/command.js';
 import type { AbuseReport } from '../src/abuse/run.js';
 import { LabError } from '../src/errors.js';
 

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { isAlive, pidsMentioning } from '@hlp/procs';
 import { listLinks, listNamespaces, netnsUnavailable } from '../src/cluster/network.js';
-import { isAlive, pidsMentioning } from '../src/cluster/procs.js';
 import { sh } from '../src/cluster/sh.js';
 import { ClusterState } from '../src/cluster/state.js';
 

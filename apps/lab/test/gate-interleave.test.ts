@@ -11,7 +11,7 @@ import { comparePairedRounds, resolveConfig } from '@hlp/gate';
 import { findRepoRoot } from '@hlp/results';
 import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
 import { candidateSide, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
-import { parseCaseSelectors, readPairs, selectorOf } from '../src/commands/bench-pairs.js';
+import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
 import { LabError } from '../src/errors.js';
 

@@ -11,7 +11,8 @@ import { readHistory } from '@hlp/gate';
 import { SCHEMA_VERSION, fingerprint, makeMetric, type Labels, type RunResult } from '@hlp/results';
 import { calibrationWorkload, runCalibration } from '../src/bench/calibration.js';
 import { measure, parseSlowdown, slowdownFor } from '../src/bench/measure.js';
-import { ckksRemeasureArgsFromRun, kernelsRemeasureArgs, remeasureArgs, withoutKernelFilters } from '../src/commands/gate.js';
+import { remeasureArgs, withoutKernelFilters } from '../src/gate/bench-child.js';
+import { ckksRemeasureArgsFromRun, kernelsRemeasureArgs } from '../src/gate/remeasure.js';
 import { LabError } from '../src/errors.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));

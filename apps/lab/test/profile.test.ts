@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
-import { clinicFooter, findClinic, profileCommand, topSelfTime } from '../src/commands/profile.js';
+import { clinicFooter, findClinic } from '../src/profile/clinic.js';
+import { topSelfTime } from '../src/profile/cpuprofile.js';
+import { profileCommand } from '../src/profile/run.js';
 
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 const NO_CLINIC = NO_ADDON || (findClinic() ? false : 'clinic is not installed (npm ci installs it: a devDependency of @hlp/lab)');

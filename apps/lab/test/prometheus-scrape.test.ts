@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { CATALOGUE, type MetricKey } from '@hlp/telemetry';
 import { describeOutcomes, findExecutable, runDashboardQueries, sloOverview, startPrometheus, type PrometheusServer, type QueryOutcome } from '@hlp/dashboards';
-import { startServices, type ServeHandle } from '../src/commands/serve.js';
+import { startServices, type ServeHandle } from '../src/services/pair.js';
 
 /** Catalogue metrics the apps do not emit yet (their panels may be empty; the test says so). */
 const KNOWN_GAPS: readonly MetricKey[] = ['circuitBreakerState'];

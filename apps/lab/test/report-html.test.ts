@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import { makeBaseline, runGate } from '@hlp/gate';
 import { main } from '../src/main.js';
-import { buildReport, monthRange } from '../src/commands/report.js';
+import { buildReport, monthRange } from '../src/report/build.js';
 import { renderReport } from '../src/report/html.js';
 import { barChart, histogram, lineChart } from '../src/report/svg.js';
 import { writeLabFixture, type LabFixture } from './report-fixtures.js';

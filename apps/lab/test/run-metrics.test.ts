@@ -14,7 +14,7 @@ import { OP_CASES, CKKS_METRIC_ORDER } from '../src/bench/ckks.js';
 import { kswitchCases } from '../src/bench/ckks-kswitch.js';
 import { MATVEC_N, matvecCases } from '../src/bench/ckks-matvec.js';
 import { KERNELS_BENCH_METRICS } from '../src/bench/kernels.js';
-import { CONFIG_FILE } from '../src/commands/gate.js';
+import { CONFIG_FILE } from '../src/gate/options.js';
 
 /** What each producer in this repository declares it writes. */
 const PRODUCED: Readonly<Record<Exclude<RunMetricProducer, 'external'>, readonly RunMetricName[]>> = {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HE_STD_128_MAX_LOG_Q, parseParams } from '@hlp/ckks';
 import { ADDON_PATH } from '@hlp/kernels';
-import { tuneCommand } from '../src/commands/tune.js';
+import { tuneCommand } from '../src/tune/command.js';
 import { QUICK_SPACE, candidates, dominates, paretoFront, type Point } from '../src/tune/search.js';
 
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;

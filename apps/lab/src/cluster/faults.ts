@@ -2,10 +2,10 @@
  * Faults applied to a running cluster: kill -9 of a proxy or an inference instance (restarted
  * after a pause, as a supervisor would), a Redis restart, and loss on the inference links.
  */
+import { stopDetached as stopProc } from '@hlp/procs';
 import { z } from 'zod';
 import { ClusterError } from './errors.js';
 import { waitBalanced } from './lifecycle.js';
-import { stopProc } from './procs.js';
 import { startHost } from './services.js';
 import { applyShaping } from './shaping.js';
 import { writeState, type ClusterState, type HostState } from './state.js';

@@ -9,12 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freeLoopbackPort } from '@hlp/procs';
+import { freeLoopbackPort, isAlive, pidsMentioning, stopDetached as stopProc } from '@hlp/procs';
 import { INFERENCE_LB_PORT, parseUpOptions, topology, type UpOptions } from './config.js';
 import { ClusterError } from './errors.js';
 import { haproxyConfig, parseStatsCsv, prometheusConfig, scrapeTargets } from './haproxy.js';
 import { checkSubnetFree, createNetwork, destroyNetwork, netnsUnavailable } from './network.js';
-import { isAlive, pidsMentioning, spawnDetached, stopProc, waitReady } from './procs.js';
+import { spawnDetached, waitReady } from './procs.js';
 import { startHost } from './services.js';
 import { applyShaping } from './shaping.js';
 import { clusterDir, readState, statePath, writeState, STATE_FORMAT, type ClusterState, type HostState, type Proc } from './state.js';

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MODEL, DEFAULT_PROMPTS, SCENARIO_NAMES, buildLoadResult, embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, type LoadRun } from '@hlp/loadgen';
 import { defaultRunsDir, parseRun, writeRun } from '@hlp/results';
-import type { Io } from '../commands/bench-kernels.js';
+import type { Io } from '../io.js';
 import { progressPrinter } from '../load/report.js';
 import { ClusterError } from './errors.js';
 import { FAULT_KINDS, applyFault, type FaultEvent } from './faults.js';

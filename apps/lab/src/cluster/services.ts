@@ -4,10 +4,11 @@
  */
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
-import { binOf } from '../commands/serve.js';
+import { isAlive, logTail } from '@hlp/procs';
+import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { serviceBin } from '../services/children.js';
 import { ClusterError } from './errors.js';
-import { isAlive, logTail, spawnDetached, waitReady } from './procs.js';
+import { spawnDetached, waitReady } from './procs.js';
 import type { ClusterState, HostState, Proc } from './state.js';
 
 /** The services' environment: the service token travels here, never on a command line. */
@@ -27,9 +28,9 @@ export function hostCommand(state: ClusterState, h: HostState): string[] {
   }
   const node = [process.execPath, ...SERVICE_NODE_FLAGS];
   const common = ['--host', h.address, '--port', String(h.port), '--backend', backend, '--quiet'];
-  if (h.role === 'inference') return [...node, binOf('@hlp/inference', 'hlp-inference'), ...common, '--workloads', workloads, '--redis', state.redisUrl];
+  if (h.role === 'inference') return [...node, serviceBin('@hlp/inference', 'hlp-inference'), ...common, '--workloads', workloads, '--redis', state.redisUrl];
   const workers = proxyWorkers > 1 ? ['--workers', String(proxyWorkers)] : [];
-  return [...node, binOf('@hlp/proxy', 'hlp-proxy'), ...common, '--upstream', state.upstreamUrl, '--key-file', state.keyFile, ...workers];
+  return [...node, serviceBin('@hlp/proxy', 'hlp-proxy'), ...common, '--upstream', state.upstreamUrl, '--key-file', state.keyFile, ...workers];
 }
 
 /** Resolves once something accepts TCP connections on host:port. */

@@ -1,6 +1,6 @@
 /** `hlp cluster status`: what the state says, checked against the machine. */
+import { isAlive } from '@hlp/procs';
 import { describeShaping } from './lifecycle.js';
-import { isAlive } from './procs.js';
 import { hostUrl } from './services.js';
 import type { ClusterState, Proc } from './state.js';
 

@@ -13,7 +13,7 @@ import { parseFaultSpec, runWithFaults } from '../cluster/run.js';
 import { renderRunSummary } from '../cluster/report.js';
 import { clusterStatus } from '../cluster/status.js';
 import { requireState } from '../cluster/state.js';
-import type { Io } from './bench-kernels.js';
+import type { Io } from '../io.js';
 
 function nameOption(): Option {
   return new Option('--name <name>', "cluster name: 'hlp' + 1–4 letters/digits; prefixes its namespaces and links").default('hlpc');

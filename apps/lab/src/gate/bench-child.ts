@@ -5,11 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ResultsError, isMetric, readRun, type Metric, type RunResult } from '@hlp/results';
 import { LabError } from '../errors.js';
-import { exec } from './reference.js';
-
+import { runBenchChild } from '../bench/child.js';
 
 /** Reads a run document named on the command line: any failure is a usage error (exit 2). */
 export async function readRunArg(path: string): Promise<RunResult> {
@@ -41,9 +39,6 @@ export function kernelFilters(suspects: readonly Metric[]): { variants: string[]
   };
 }
 
-/** The lab's own CLI entry (apps/lab/bin/hlp.js), for measuring in fresh processes. */
-export const LAB_BIN = fileURLToPath(new URL('../../../bin/hlp.js', import.meta.url));
-
 /**
  * Runs `hlp bench <suite> …args` in a fresh child process (as the gated run was measured:
  * a first run in a process measures differently from a second one in the same process) and
@@ -57,8 +52,9 @@ export async function benchInChild(
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'hlp-bench-')));
   const out = join(dir, `${suite}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`);
   try {
-    const r = await exec(process.execPath, [options.bin ?? LAB_BIN, 'bench', suite, ...args, '--out', out], {
-      cwd: options.cwd,
+    const r = await runBenchChild([suite, ...args], out, {
+      ...(options.bin === undefined ? {} : { bin: options.bin }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { ...(options.env ?? process.env), HLP_RUNS_DIR: dir },
     });
     if (r.code !== 0) throw new LabError(r.code === 2 ? 'INFRA' : 'INTERNAL', `hlp bench ${suite} ${args.join(' ')} failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`);

@@ -11,15 +11,15 @@
  */
 import { comparePairedRounds, metricKey, roundOrder, type GateConfig, type PairedRound } from '@hlp/gate';
 import { isMetric, type Metric, type RunResult } from '@hlp/results';
-import type { Io } from '../commands/bench-kernels.js';
+import type { Io } from '../io.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { benchInChild, remeasureArgs } from './bench-child.js';
+import { runBenchChild } from '../bench/child.js';
 import { SLOWDOWN_ENV } from '../bench/measure.js';
-import { readPairs, selectorOf } from '../commands/bench-pairs.js';
-import { exec } from './reference.js';
+import { readPairs, selectorOf } from './pairs.js';
 
 export type Pairing = 'in-process' | 'processes';
 
@@ -107,7 +107,8 @@ async function runPairsChild(state: StepState, args: readonly string[], pairs: n
   const dir = await mkdtemp(join(tmpdir(), 'hlp-pairs-'));
   const out = join(dir, `${state.step.suite}.json`);
   try {
-    const r = await exec(process.execPath, [o.current.bin, 'bench', state.step.suite, ...args, '--pair-with', o.baseline.cwd, '--pairs', String(pairs), '--out', out], {
+    const r = await runBenchChild([state.step.suite, ...args, '--pair-with', o.baseline.cwd, '--pairs', String(pairs)], out, {
+      bin: o.current.bin,
       cwd: o.current.cwd,
       env: { ...o.current.env, HLP_RUNS_DIR: dir },
     });

@@ -3,13 +3,13 @@
  * passed, recorded in the repository, else the first parent), and a built worktree of it that
  * reuses what it can of this checkout (node_modules when the lockfile matches, turbo's cache).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCommand } from '@hlp/procs';
 import { z } from 'zod';
-import type { Io } from '../commands/bench-kernels.js';
+import type { Io } from '../io.js';
 import { LabError } from '../errors.js';
 
 /** Where the gate records the last commit it passed (relative to the repository root). */
@@ -30,24 +30,7 @@ export interface Exec {
 
 /** Runs a command, collecting stdout+stderr (the last 64 KiB). */
 export function exec(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Exec> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-65536);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
-    child.on('error', (error) => {
-      if (timer) clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
+  return runCommand(cmd, args, options);
 }
 
 async function git(root: string, args: readonly string[]): Promise<Exec> {

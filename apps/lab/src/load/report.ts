@@ -1,7 +1,7 @@
 /** Terminal output of `hlp load`: the live progress line, the summary table, the cross-check table. */
 import type { CrossCheckResult, LoadRun, Tick } from '@hlp/loadgen';
 import { isMetric, type Metric, type RunResult } from '@hlp/results';
-import type { Io } from '../commands/bench-kernels.js';
+import type { Io } from '../io.js';
 import { formatBytes, formatLabels, table } from '../format.js';
 
 function ms(v: number | null): string {

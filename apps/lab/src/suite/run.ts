@@ -39,15 +39,15 @@ import {
   type Remeasure,
   type TargetResult,
 } from '@hlp/gate';
-import { spawn } from 'node:child_process';
 import { readRun } from '@hlp/results';
-import { CONFIG_FILE, LAB_BIN, REMEASURE_RUNS, kernelsRemeasureArgs } from '../commands/gate.js';
+import { runBenchChild } from '../bench/child.js';
 import { runCalibration } from '../bench/calibration.js';
-import { createInterface } from 'node:readline';
-import type { Io } from '../commands/bench-kernels.js';
-import { buildReport } from '../commands/report.js';
+import { CONFIG_FILE } from '../gate/options.js';
+import { REMEASURE_RUNS, kernelsRemeasureArgs } from '../gate/remeasure.js';
+import type { Io } from '../io.js';
+import { buildReport } from '../report/build.js';
 import { LabError } from '../errors.js';
-import { settingsKey, startEmbedded, type EmbeddedServices, type EmbeddedSettings } from '../load/services.js';
+import { settingsKey, startEmbedded, type EmbeddedServices, type EmbeddedSettings } from '../services/embedded.js';
 import { benchArgs, estimateSeconds, type SuiteConfig, type SuiteStep } from './config.js';
 export { benchArgs } from './config.js';
 import { StepBar, clock } from './progress.js';
@@ -119,27 +119,19 @@ async function benchInChildProcess(
 ): Promise<RunResult> {
   checkAborted(signal);
   const out = join(folder, `.${step.kind}-${process.pid}-${Date.now()}.json`);
-  const child = spawn(process.execPath, [LAB_BIN, 'bench', ...args, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
+  const onStderrLine = (line: string): void => {
     tail.push(line);
     if (tail.length > 15) tail.shift();
     const m = /^\[\s*(\d+)\/(\d+)\]\s+(\S+)/.exec(line);
     if (m) bar.update(Number(m[1]) / Number(m[2]), `${m[1]}/${m[2]} ${m[3]}`);
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
-  const onAbort = (): void => {
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
   };
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const code = await exited;
+    const { code } = await runBenchChild(args, out, { onStderrLine, ...(signal ? { signal } : {}), killAfterMs: 3000 });
     checkAborted(signal);
     if (code !== 0) throw new Error(`hlp bench ${args.join(' ')} exited ${String(code)}:\n${tail.slice(-6).join('\n')}`);
     return await readRun(out);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
     await rm(out, { force: true });
   }
 }

@@ -1,13 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { defaultRunsDir, parseRun, stringifyRun, writeRun, writeRunFile } from '@hlp/results';
-import { CKKS_DEFAULT_NS, CKKS_QUICK_NS, formatValue, renderCkksReport, runCkksBench } from '../bench/ckks.js';
-import type { ProgressEvent } from '../bench/kernels.js';
+import { DEFAULT_BITS, DEFAULT_NS, runKernelsBench, type ProgressEvent } from './kernels.js';
+import { renderReport } from './report.js';
 import { LabError } from '../errors.js';
-import { formatLabels } from '../format.js';
-import { DEFAULT_PAIRS, benchPairs } from './bench-pairs.js';
-import { CkksCliOptions } from '../options.js';
-import type { Io } from './bench-kernels.js';
+import { formatLabels, formatNs } from '../format.js';
+import { KernelsCliOptions } from '../options.js';
+import { variants } from '@hlp/kernels';
+import { DEFAULT_PAIRS, benchPairs } from '../gate/pairs.js';
+import type { Io } from '../io.js';
+
 
 function progressPrinter(io: Io): (event: ProgressEvent) => void {
   const tty = io.stderr.isTTY === true;
@@ -18,34 +20,24 @@ function progressPrinter(io: Io): (event: ProgressEvent) => void {
       if (tty) io.stderr.write(`\r\x1b[K${head} …`);
       return;
     }
-    const m = event.metric;
     const tail =
       event.phase === 'skipped'
         ? `skipped (${event.reason ?? 'unavailable'})`
-        : m?.unit === 'bytes'
-          ? `${formatValue(m.summary.median, 'bytes')} (${m.summary.median} B)`
-          : `median ${formatValue(m?.summary.median ?? Number.NaN, m?.unit ?? 'ns')}  (${m?.summary.n ?? 0} samples)`;
+        : `median ${formatNs(event.metric?.summary.median ?? Number.NaN)}  (${event.metric?.summary.n ?? 0} samples)`;
     io.stderr.write(`${tty ? '\r\x1b[K' : ''}${head}  ${tail}\n`);
   };
 }
 
-/** `hlp bench ckks`: measure, print the report, write the run document. */
-export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
-  const parsed = CkksCliOptions.safeParse(rawOptions);
+/** `hlp bench kernels`: measure, print the report, write the run document. */
+export async function benchKernels(rawOptions: unknown, io: Io): Promise<void> {
+  const parsed = KernelsCliOptions.safeParse(rawOptions);
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
   const opts = parsed.data;
   if (opts.pairWith) {
     if (!opts.out) throw new LabError('USAGE', '--pair-with writes a pairs document: name it with --out');
     if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
-    const quick = opts.quick ?? false;
-    const spec = {
-      suite: 'ckks',
-      backends: opts.backend ?? ['native'],
-      ns: opts.n ?? (quick ? CKKS_QUICK_NS : CKKS_DEFAULT_NS),
-      threads: opts.threads ?? [1],
-      prompt: opts.prompt ?? true,
-      symmetricPrng: opts.symmetricPrng ?? 'shake256',
-    } as const;
+    const available = variants().filter((v) => v.available).map((v) => v.name);
+    const spec = { suite: 'kernels', variants: opts.variant ?? available, ns: opts.n ?? DEFAULT_NS, bits: opts.bits ?? DEFAULT_BITS, alloc: opts.alloc ?? true } as const;
     await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io, opts.only);
     return;
   }
@@ -59,23 +51,19 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
     throw new LabError('INFRA', `cannot create ${target}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 
-  const quick = opts.quick ?? false;
-  const outcome = await runCkksBench({
-    backends: opts.backend,
-    ns: opts.n ?? (quick ? CKKS_QUICK_NS : CKKS_DEFAULT_NS),
-    threads: opts.threads,
+  const outcome = await runKernelsBench({
+    variants: opts.variant,
+    ns: opts.n ?? DEFAULT_NS,
+    bits: opts.bits ?? DEFAULT_BITS,
     timeMs: opts.time,
-    quick,
-    prompt: opts.prompt ?? true,
-    keySwitching: opts.keySwitching ?? true,
-    ...(opts.symmetricPrng ? { symmetricPrng: opts.symmetricPrng } : {}),
+    quick: opts.quick ?? false,
+    alloc: opts.alloc ?? true,
     progress: progressPrinter(io),
     note: (line) => io.stderr.write(`note: ${line}\n`),
-    info: (line) => io.stderr.write(`${line}\n`),
   });
-  const result = parseRun(outcome.result, 'the ckks run produced an invalid document');
+  const result = parseRun(outcome.result, 'the kernels run produced an invalid document');
 
-  const report = renderCkksReport(result);
+  const report = renderReport(result, outcome.allocStats);
   (opts.json ? io.stderr : io.stdout).write(`\n${report}\n\n`);
 
   const path = opts.out ? await writeRunFile(result, resolve(opts.out)) : await writeRun(result);

@@ -1,12 +1,12 @@
 /**
  * The embedded system under test for `hlp load` without --target: the inference service and
- * the proxy started the way `hlp serve` starts them (commands/serve.ts, one process each on free
+ * the proxy started the way `hlp serve` starts them (pair.ts, one process each on free
  * loopback ports), plus their PIDs for the /proc samplers.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseTarget, type ProcessToWatch } from '@hlp/loadgen';
-import type { Io } from '../commands/bench-kernels.js';
-import { startServices } from '../commands/serve.js';
+import type { Io } from '../io.js';
+import { startServices } from './pair.js';
 
 /** How the embedded services are configured (defaults: the services' own). */
 export interface EmbeddedSettings {

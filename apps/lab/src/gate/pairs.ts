@@ -12,10 +12,10 @@ import { z } from 'zod';
 import { SLOWDOWN_ENV, matchesSelector, parseCaseSelector, parseSlowdown, slowdownFor, splitSelectors, type CaseSelector } from '../bench/measure.js';
 import { LabError } from '../errors.js';
 import { formatLabels, formatNs } from '../format.js';
-import { measureInterleaved, type PairCase } from '../gate/interleave.js';
-import { candidateSide, ckksPairCases, kernelPairCases, loadSide, type BuiltCases } from '../gate/pair-cases.js';
+import { measureInterleaved, type PairCase } from './interleave.js';
+import { candidateSide, ckksPairCases, kernelPairCases, loadSide, type BuiltCases } from './pair-cases.js';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
-import type { Io } from './bench-kernels.js';
+import type { Io } from '../io.js';
 
 export const PAIRS_SCHEMA = 'hlp.pairs/1';
 export const DEFAULT_PAIRS = 24;
