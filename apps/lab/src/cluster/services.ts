@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { isAlive, logTail } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { serviceBin } from '../services/children.js';
 import { ClusterError } from './errors.js';
 import { spawnDetached, waitReady } from './procs.js';

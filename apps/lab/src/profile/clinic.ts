@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ScenarioName } from '@hlp/loadgen';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { LabError } from '../errors.js';
 import type { Io } from '../io.js';
 import { serviceBin, startLabChild, startServiceChild, type ServiceChild } from '../services/children.js';

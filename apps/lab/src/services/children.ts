@@ -4,7 +4,7 @@
  * @hlp/procs' failures reworded as the lab's INFRA errors.
  */
 import { BinError, ChildWaitError, binOf, startChild, type ChildEvent, type ChildOptions, type ChildProcessHandle } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS } from '@hlp/protocol';
+import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { LabError } from '../errors.js';
 import type { Io } from '../io.js';
 
