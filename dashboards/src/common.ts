@@ -41,7 +41,10 @@ export const COLORS = { ok: 'green', bad: 'red', warn: 'orange', info: 'blue', n
 
 /** `$datasource`: any Prometheus datasource. */
 export function datasourceVariable(): DatasourceVariableBuilder {
-  return new DatasourceVariableBuilder(DATASOURCE_VARIABLE).label('Prometheus').type('prometheus').description('The Prometheus that scrapes (or was backfilled with) the lab.');
+  return new DatasourceVariableBuilder(DATASOURCE_VARIABLE)
+    .label('Prometheus')
+    .type('prometheus')
+    .description('The Prometheus that scrapes (or was backfilled with) the lab.');
 }
 
 /** A multi-value query variable over `label_values(<selector>, <label>)`, "All" = `.*`. */
@@ -68,7 +71,11 @@ export interface Query {
 }
 
 export function target(q: Query, refId: string): DataqueryBuilder {
-  const b = new DataqueryBuilder().datasource(DATASOURCE).expr(q.expr).refId(refId).legendFormat(q.legend ?? '__auto');
+  const b = new DataqueryBuilder()
+    .datasource(DATASOURCE)
+    .expr(q.expr)
+    .refId(refId)
+    .legendFormat(q.legend ?? '__auto');
   return q.instant ? b.instant() : b.range();
 }
 
@@ -144,7 +151,8 @@ export function timeseries(o: PanelOptions): TimeseriesPanelBuilder {
   if (o.bars) b.drawStyle(GraphDrawStyle.Bars);
   if (o.stack) b.stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'));
   if (o.slo) b.thresholds(sloThresholds(o.slo)).thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.DashedAndArea));
-  else if (o.band) b.thresholds(bandThresholds(o.band[0], o.band[1])).thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed));
+  else if (o.band)
+    b.thresholds(bandThresholds(o.band[0], o.band[1])).thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed));
   else b.thresholds(neutralThresholds());
   common(b, o);
   o.queries.forEach((q, i) => b.withTarget(target(q, refId(i))));

@@ -30,9 +30,21 @@ export function kernels(): Dashboard {
     ['kernels', 'lab'],
     'now-30d',
   )
-    .withVariable(labelVariable(MACHINE_CLASS_VARIABLE, 'machine_class', median, 'Machine class', 'Machine class of the runs (the fingerprint slug: arch, ISA, cores, memory).'))
-    .withVariable(labelVariable('n', 'n', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Ring degree n', 'Polynomial ring degree of the kernel cases.'))
-    .withVariable(labelVariable('bits', 'bits', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Prime bits', 'Size of the NTT-friendly prime in bits.'));
+    .withVariable(
+      labelVariable(
+        MACHINE_CLASS_VARIABLE,
+        'machine_class',
+        median,
+        'Machine class',
+        'Machine class of the runs (the fingerprint slug: arch, ISA, cores, memory).',
+      ),
+    )
+    .withVariable(
+      labelVariable('n', 'n', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Ring degree n', 'Polynomial ring degree of the kernel cases.'),
+    )
+    .withVariable(
+      labelVariable('bits', 'bits', labSelector(median, { metric: oneOf(KERNEL_METRICS) }), 'Prime bits', 'Size of the NTT-friendly prime in bits.'),
+    );
   const L = new Layout(d);
   const kernelFilter = (metric: RunMetricName) => ({ ...LAB_FILTER, metric: `=${metric}`, n: '=~$n', bits: '=~$bits' });
 

@@ -71,7 +71,7 @@ export interface PromResult {
 function run(file: string, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number; output: string }> {
   return new Promise((resolveRun) => {
     execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
       resolveRun({ code, output: `${stdout}${stderr}` });
     });
   });
@@ -237,7 +237,10 @@ export function rulesFileFor(queries: readonly Pick<PanelQuery, 'dashboard' | 'p
 }
 
 /** `promtool check rules <file>` over every expression; resolves to promtool's output, throws with it on failure. */
-export async function promtoolCheckRules(queries: readonly Pick<PanelQuery, 'dashboard' | 'panel' | 'refId' | 'expr'>[], promtool = findExecutable('promtool')): Promise<string> {
+export async function promtoolCheckRules(
+  queries: readonly Pick<PanelQuery, 'dashboard' | 'panel' | 'refId' | 'expr'>[],
+  promtool = findExecutable('promtool'),
+): Promise<string> {
   if (!promtool) throw new Error('promtool is not installed (Debian package `prometheus`)');
   const dir = await mkdtemp(join(tmpdir(), 'hlp-promtool-'));
   try {

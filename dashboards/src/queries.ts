@@ -38,7 +38,7 @@ export function panelsOf(d: Dashboard): LoosePanel[] {
 
 /** Every PromQL expression of a dashboard: panel targets, then annotations. */
 export function queriesOf(d: Dashboard): PanelQuery[] {
-  const name = d.uid ?? d.title ?? "dashboard";
+  const name = d.uid ?? d.title ?? 'dashboard';
   const out: PanelQuery[] = [];
   for (const p of panelsOf(d)) {
     for (const t of p.targets ?? []) {
@@ -55,7 +55,8 @@ export function queriesOf(d: Dashboard): PanelQuery[] {
     }
   }
   for (const a of (d.annotations?.list ?? []) as { name?: string; expr?: string }[]) {
-    if (typeof a.expr === 'string') out.push({ dashboard: name, panel: `annotation: ${a.name ?? ''}`, panelType: 'annotation', unit: null, refId: 'A', expr: a.expr, instant: false });
+    if (typeof a.expr === 'string')
+      out.push({ dashboard: name, panel: `annotation: ${a.name ?? ''}`, panelType: 'annotation', unit: null, refId: 'A', expr: a.expr, instant: false });
   }
   return out;
 }

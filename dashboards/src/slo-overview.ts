@@ -103,17 +103,46 @@ function addSloTargetPanels(L: Layout): void {
   const gpu = sloTarget('gpu-memory-efficiency');
 
   const throughputExpr = histogramRate('httpRequestDuration', [], { ...INSTANCE, route: routeMatch, status: twoXX });
-  const cpuExpr = (q = 'sum by (job, instance)'): string =>
-    `${q} (rate(${defaultSeries('process_cpu_seconds_total')}[${RATE_WINDOW}])) / $${CORES_VARIABLE}`;
+  const cpuExpr = (q = 'sum by (job, instance)'): string => `${q} (rate(${defaultSeries('process_cpu_seconds_total')}[${RATE_WINDOW}])) / $${CORES_VARIABLE}`;
   const memExpr = `max by (job, instance) (${defaultSeries('process_resident_memory_bytes')})`;
   const gpuRatioExpr = `${gauge('gpuPoolInUse', ['instance', 'gpu'])} / ${gauge('gpuPoolReserved', ['instance', 'gpu'])}`;
 
   L.row('SLO targets (DESIGN §2)');
   L.add(stat({ title: 'Encryption P95 now', description: enc.title, unit: 's', slo: enc, queries: [{ expr: quantile('encryptionDuration', 0.95) }] }), 5, 4);
   L.add(stat({ title: 'Throughput now', description: thr.title, unit: 'reqps', slo: thr, queries: [{ expr: throughputExpr }] }), 5, 4);
-  L.add(stat({ title: 'CPU share now (busiest process)', description: cpu.title, unit: 'percentunit', slo: cpu, queries: [{ expr: cpuExpr('max'), legend: 'max over instances' }] }), 5, 4);
-  L.add(stat({ title: 'Peak RSS now', description: mem.title, unit: 'decbytes', slo: mem, queries: [{ expr: `max (${defaultSeries('process_resident_memory_bytes')})` }] }), 5, 4);
-  L.add(stat({ title: 'GPU memory efficiency now', description: gpu.title, unit: 'percentunit', slo: gpu, queries: [{ expr: `min (${gauge('gpuPoolEfficiency', ['instance', 'gpu'])})` }] }), 4, 4);
+  L.add(
+    stat({
+      title: 'CPU share now (busiest process)',
+      description: cpu.title,
+      unit: 'percentunit',
+      slo: cpu,
+      queries: [{ expr: cpuExpr('max'), legend: 'max over instances' }],
+    }),
+    5,
+    4,
+  );
+  L.add(
+    stat({
+      title: 'Peak RSS now',
+      description: mem.title,
+      unit: 'decbytes',
+      slo: mem,
+      queries: [{ expr: `max (${defaultSeries('process_resident_memory_bytes')})` }],
+    }),
+    5,
+    4,
+  );
+  L.add(
+    stat({
+      title: 'GPU memory efficiency now',
+      description: gpu.title,
+      unit: 'percentunit',
+      slo: gpu,
+      queries: [{ expr: `min (${gauge('gpuPoolEfficiency', ['instance', 'gpu'])})` }],
+    }),
+    4,
+    4,
+  );
 
   L.add(
     timeseries({
@@ -458,7 +487,9 @@ function addProcessPanels(L: Layout): void {
       unit: 'percentunit',
       min: 0,
       stack: true,
-      queries: [{ expr: `sum by (job, kind) (rate(${defaultSeries('nodejs_gc_duration_seconds', INSTANCE, '_sum')}[${RATE_WINDOW}]))`, legend: '{{job}} {{kind}}' }],
+      queries: [
+        { expr: `sum by (job, kind) (rate(${defaultSeries('nodejs_gc_duration_seconds', INSTANCE, '_sum')}[${RATE_WINDOW}]))`, legend: '{{job}} {{kind}}' },
+      ],
     }),
   );
 }
@@ -468,7 +499,11 @@ function addProcessPanels(L: Layout): void {
  * panel its catalogue entry names, so the dashboard never lags the catalogue.
  */
 function addGenericPanels(d: DashboardBuilder, L: Layout): void {
-  const covered = new Set(queriesOf(d.build()).flatMap((q) => q.expr.match(/\bhlp_[a-z0-9_]+\b/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
+  const covered = new Set(
+    queriesOf(d.build())
+      .flatMap((q) => q.expr.match(/\bhlp_[a-z0-9_]+\b/g) ?? [])
+      .map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+  );
   const missing = (Object.keys(CATALOGUE) as MetricKey[]).filter((k) => !covered.has(CATALOGUE[k].name));
   if (missing.length > 0) {
     L.row('More (generic panels from the catalogue)');
@@ -491,7 +526,12 @@ export function genericPanel(key: MetricKey): ReturnType<typeof timeseries> {
         description: `${spec.help} (P95, generic panel)`,
         unit: base ?? `suffix: ${spec.unit}`,
         min: 0,
-        queries: [{ expr: `histogram_quantile(0.95, sum by (${['le', ...labels].join(', ')}) (rate(${series(key, INSTANCE, '_bucket')}[${RATE_WINDOW}])))`, legend: `P95 ${legend}` }],
+        queries: [
+          {
+            expr: `histogram_quantile(0.95, sum by (${['le', ...labels].join(', ')}) (rate(${series(key, INSTANCE, '_bucket')}[${RATE_WINDOW}])))`,
+            legend: `P95 ${legend}`,
+          },
+        ],
       });
     case 'counter':
       return timeseries({

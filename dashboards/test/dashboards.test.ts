@@ -110,7 +110,10 @@ function dashboardTests(file: string, build: () => Dashboard): void {
     assert.match(d.uid ?? '', /^hlp-/);
     assert.ok(d.title);
     const vars = (d.templating?.list ?? []).map((v) => ({ name: v.name, type: v.type }));
-    assert.ok(vars.some((v) => v.name === 'datasource' && v.type === VariableType.Datasource), JSON.stringify(vars));
+    assert.ok(
+      vars.some((v) => v.name === 'datasource' && v.type === VariableType.Datasource),
+      JSON.stringify(vars),
+    );
   });
 
   it('has an instance-like filter variable used by every query', () => {
@@ -124,7 +127,14 @@ function dashboardTests(file: string, build: () => Dashboard): void {
     const panels = panelsOf(d);
     assert.ok(panels.length >= 6);
     const ids = new Set<number>();
-    for (const p of panels as { id?: number; title?: string; description?: string; fieldConfig?: { defaults?: { unit?: string } }; datasource?: { uid?: string }; targets?: { datasource?: { uid?: string } }[] }[]) {
+    for (const p of panels as {
+      id?: number;
+      title?: string;
+      description?: string;
+      fieldConfig?: { defaults?: { unit?: string } };
+      datasource?: { uid?: string };
+      targets?: { datasource?: { uid?: string } }[];
+    }[]) {
       assert.ok(p.fieldConfig?.defaults?.unit, `panel ${p.title} has no unit`);
       assert.ok(p.description, `panel ${p.title} has no description`);
       assert.equal(p.datasource?.uid, '${datasource}', `panel ${p.title}`);
@@ -139,11 +149,7 @@ function dashboardTests(file: string, build: () => Dashboard): void {
 /** Every metric name a query reads comes from the catalogue, the lab names or RUN_METRICS. */
 function metricNameTests(): void {
   it('every metric a query reads is in @hlp/telemetry (application metrics) or in the lab export names', () => {
-    const known = new Set<string>([
-      ...Object.values(CATALOGUE).map((s) => s.name),
-      ...DEFAULT_METRICS.map((m) => m.name),
-      ...labFamilies().map((f) => f.name),
-    ]);
+    const known = new Set<string>([...Object.values(CATALOGUE).map((s) => s.name), ...DEFAULT_METRICS.map((m) => m.name), ...labFamilies().map((f) => f.name)]);
     for (const q of allQueries()) {
       const read = metricsRead(q.expr);
       assert.ok(read.length > 0, `${q.dashboard} › ${q.panel}: reads no metric`);
@@ -151,7 +157,7 @@ function metricNameTests(): void {
     }
   });
 
-  it('every run-document metric a query selects is in @hlp/results\' RUN_METRICS', () => {
+  it("every run-document metric a query selects is in @hlp/results' RUN_METRICS", () => {
     let selected = 0;
     for (const q of allQueries()) {
       for (const m of metricMatchers(q.expr)) {
@@ -176,7 +182,7 @@ function metricNameTests(): void {
 
 /** The SLO overview's catalogue panels and target lines, the monthly review's annotations. */
 function sloAndReviewTests(): void {
-  it("every catalogue metric is on the panel its `panel` field names, in the SLO overview", () => {
+  it('every catalogue metric is on the panel its `panel` field names, in the SLO overview', () => {
     const d = DASHBOARDS.find((x) => x.file === 'slo-overview.json')!.build();
     const queries = queriesOf(d);
     const entries: { name: string; panel: string }[] = [
@@ -196,12 +202,19 @@ function sloAndReviewTests(): void {
 
   it('the SLO overview draws the five targets of DESIGN §2 as thresholds', () => {
     const d = DASHBOARDS.find((x) => x.file === 'slo-overview.json')!.build();
-    const panels = panelsOf(d) as { type?: string; title?: string; fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] }; custom?: { thresholdsStyle?: { mode?: string } } } } }[];
+    const panels = panelsOf(d) as {
+      type?: string;
+      title?: string;
+      fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] }; custom?: { thresholdsStyle?: { mode?: string } } } };
+    }[];
     assert.equal(SLO_TARGETS.length, 5);
     for (const t of SLO_TARGETS) {
       const line = toBaseUnit(t.threshold, t.unit).value;
       const withLine = panels.filter(
-        (p) => p.type === 'timeseries' && p.fieldConfig?.defaults?.thresholds?.steps?.some((s) => s.value === line) && p.fieldConfig.defaults.custom?.thresholdsStyle?.mode !== 'off',
+        (p) =>
+          p.type === 'timeseries' &&
+          p.fieldConfig?.defaults?.thresholds?.steps?.some((s) => s.value === line) &&
+          p.fieldConfig.defaults.custom?.thresholdsStyle?.mode !== 'off',
       );
       assert.ok(withLine.length >= 1, `no threshold line at ${line} for ${t.id}`);
     }
@@ -210,8 +223,14 @@ function sloAndReviewTests(): void {
   it('the monthly review has the gate verdicts as annotations', () => {
     const d = DASHBOARDS.find((x) => x.file === 'monthly-review.json')!.build();
     const names = (d.annotations?.list ?? []).map((a) => a.name);
-    assert.ok(names.some((n) => /regression/i.test(n ?? '')), names.join(', '));
-    assert.ok(names.some((n) => /improvement/i.test(n ?? '')), names.join(', '));
+    assert.ok(
+      names.some((n) => /regression/i.test(n ?? '')),
+      names.join(', '),
+    );
+    assert.ok(
+      names.some((n) => /improvement/i.test(n ?? '')),
+      names.join(', '),
+    );
   });
 }
 
@@ -225,7 +244,12 @@ function promtoolTests(): void {
       const expr = (panel.targets?.[0] as { expr?: string } | undefined)?.expr ?? '';
       assert.ok(metricsRead(expr).includes(CATALOGUE[key].name), `${key}: ${expr}`);
     }
-    const queries = panels.map(({ key, panel }) => ({ dashboard: 'generic', panel: key, refId: 'A', expr: substitute((panel.targets?.[0] as { expr?: string } | undefined)?.expr ?? "", TEST_VARIABLES) }));
+    const queries = panels.map(({ key, panel }) => ({
+      dashboard: 'generic',
+      panel: key,
+      refId: 'A',
+      expr: substitute((panel.targets?.[0] as { expr?: string } | undefined)?.expr ?? '', TEST_VARIABLES),
+    }));
     assert.match(await promtoolCheckRules(queries), new RegExp(`SUCCESS: ${queries.length} rules found`));
   });
 

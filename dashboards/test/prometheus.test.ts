@@ -110,7 +110,12 @@ describe('SLO overview on a real Prometheus (stand-in apps)', () => {
 
   it('every panel query of the SLO overview returns data', async (t) => {
     const end = Date.now() / 1000;
-    const outcomes = await runDashboardQueries(prom!, sloOverview(), { instance: '.*', cores: String(cpus().length), __rate_interval: '10s' }, { start, end, step: 1 });
+    const outcomes = await runDashboardQueries(
+      prom!,
+      sloOverview(),
+      { instance: '.*', cores: String(cpus().length), __rate_interval: '10s' },
+      { start, end, step: 1 },
+    );
     for (const line of describeOutcomes(outcomes).split('\n')) t.diagnostic(line);
     const empty = outcomes.filter((o) => o.series === 0);
     assert.deepEqual(

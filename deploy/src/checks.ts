@@ -30,10 +30,12 @@ const ref = (message: string): ManifestError => new ManifestError('REFERENCE', m
 
 /** In-cluster DNS names of a Service: name, name.ns, name.ns.svc, name.ns.svc.cluster.local. */
 function serviceFor(host: string, services: readonly { o: IService }[]): IService | undefined {
-  return services.map((s) => s.o).find((s) => {
-    const { name, namespace = 'default' } = s.metadata ?? {};
-    return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`].includes(host);
-  });
+  return services
+    .map((s) => s.o)
+    .find((s) => {
+      const { name, namespace = 'default' } = s.metadata ?? {};
+      return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`].includes(host);
+    });
 }
 
 function checkProbes(c: IContainer, spec: ServiceSpec, where: string): ManifestError[] {
@@ -48,19 +50,23 @@ function checkProbes(c: IContainer, spec: ServiceSpec, where: string): ManifestE
     const get = probe.httpGet;
     const want = kind === 'readiness' ? spec.probePaths.readiness : spec.probePaths.liveness;
     if (get?.path !== want) out.push(ref(`${where}: ${c.name}'s ${kind} probe must GET ${want}, not ${get?.path ?? 'something else'}`));
-    if (typeof get?.port === 'string' && !portNames.has(get.port)) out.push(ref(`${where}: ${c.name}'s ${kind} probe names port ${get.port}, which the container does not have`));
+    if (typeof get?.port === 'string' && !portNames.has(get.port))
+      out.push(ref(`${where}: ${c.name}'s ${kind} probe names port ${get.port}, which the container does not have`));
   }
   return out;
 }
 
 function checkSecretsAndResources(c: IContainer, spec: ServiceSpec, where: string): ManifestError[] {
   const out: ManifestError[] = [];
-  for (const flag of spec.secretFlags) if ((c.args ?? []).some((a) => a === flag || a.startsWith(`${flag}=`))) out.push(ref(`${where}: ${flag} puts a secret on the command line; use a Secret in env`));
+  for (const flag of spec.secretFlags)
+    if ((c.args ?? []).some((a) => a === flag || a.startsWith(`${flag}=`)))
+      out.push(ref(`${where}: ${flag} puts a secret on the command line; use a Secret in env`));
   for (const name of spec.secretEnv) {
     const e = (c.env ?? []).find((x) => x.name === name);
     if (e && !e.valueFrom?.secretKeyRef) out.push(ref(`${where}: ${name} must come from a Secret (valueFrom.secretKeyRef), not a literal`));
   }
-  for (const k of ['requests', 'limits'] as const) for (const r of ['cpu', 'memory']) if (c.resources?.[k]?.[r] === undefined) out.push(ref(`${where}: ${c.name} has no ${k}.${r}`));
+  for (const k of ['requests', 'limits'] as const)
+    for (const r of ['cpu', 'memory']) if (c.resources?.[k]?.[r] === undefined) out.push(ref(`${where}: ${c.name} has no ${k}.${r}`));
   return out;
 }
 
@@ -74,15 +80,18 @@ function checkServiceContainer(d: { where: string; o: IDeployment }, c: IContain
     return [...out, error instanceof ManifestError ? error : ref(String(error))];
   }
   if (parsed.host !== '0.0.0.0') out.push(ref(`${d.where}: ${c.name} listens on ${parsed.host}; in a pod it must listen on 0.0.0.0 (--host)`));
-  if (!(c.ports ?? []).some((p) => p.containerPort === parsed.port)) out.push(ref(`${d.where}: ${c.name} listens on ${parsed.port} (--port), not a containerPort`));
+  if (!(c.ports ?? []).some((p) => p.containerPort === parsed.port))
+    out.push(ref(`${d.where}: ${c.name} listens on ${parsed.port} (--port), not a containerPort`));
   for (const url of parsed.connects) {
     const u = new URL(url);
     const s = serviceFor(u.hostname, services);
     if (!s) out.push(ref(`${d.where}: ${c.name} connects to ${u.hostname}, which is no Service here`));
-    else if (!(s.spec?.ports ?? []).some((p) => p.port === Number(u.port))) out.push(ref(`${d.where}: ${c.name} connects to port ${u.port} of ${s.metadata?.name}, which the Service does not expose`));
+    else if (!(s.spec?.ports ?? []).some((p) => p.port === Number(u.port)))
+      out.push(ref(`${d.where}: ${c.name} connects to port ${u.port} of ${s.metadata?.name}, which the Service does not expose`));
   }
   const mounts = new Set((c.volumeMounts ?? []).map((v) => v.mountPath));
-  for (const dir of parsed.dirs) if (!mounts.has(dir)) out.push(ref(`${d.where}: ${c.name} writes ${dir}, which is not a mounted volume (the root filesystem is read-only)`));
+  for (const dir of parsed.dirs)
+    if (!mounts.has(dir)) out.push(ref(`${d.where}: ${c.name} writes ${dir}, which is not a mounted volume (the root filesystem is read-only)`));
   return out;
 }
 
@@ -100,13 +109,17 @@ function checkSelectors(ms: readonly Manifest[]): ManifestError[] {
     const ports = targets[0]!.o.spec!.template.spec!.containers.flatMap((c) => c.ports ?? []);
     for (const p of s.o.spec?.ports ?? []) {
       const t = p.targetPort ?? p.port;
-      if (!ports.some((cp) => cp.name === t || cp.containerPort === t)) out.push(ref(`${s.where}: Service port ${p.port} targets ${t}, which no container port is`));
+      if (!ports.some((cp) => cp.name === t || cp.containerPort === t))
+        out.push(ref(`${s.where}: Service port ${p.port} targets ${t}, which no container port is`));
     }
   }
   for (const p of ofKind<IPodDisruptionBudget>(ms, 'PodDisruptionBudget')) {
-    if (podsOf(p.o.spec?.selector?.matchLabels).length !== 1) out.push(ref(`${p.where}: PodDisruptionBudget ${p.o.metadata?.name} selects no Deployment's pods`));
+    if (podsOf(p.o.spec?.selector?.matchLabels).length !== 1)
+      out.push(ref(`${p.where}: PodDisruptionBudget ${p.o.metadata?.name} selects no Deployment's pods`));
   }
-  for (const d of deployments) if (!matches(d.o.spec?.selector.matchLabels, d.o.spec?.template.metadata?.labels)) out.push(ref(`${d.where}: the selector does not match the pod template`));
+  for (const d of deployments)
+    if (!matches(d.o.spec?.selector.matchLabels, d.o.spec?.template.metadata?.labels))
+      out.push(ref(`${d.where}: the selector does not match the pod template`));
   return out;
 }
 
@@ -123,7 +136,9 @@ const AdapterConfig = z.object({
 
 /** The catalogue metric behind a series name: a counter, or the `_count` counter of a histogram. */
 function catalogueMetric(series: string): MetricSpec | undefined {
-  return Object.values(CATALOGUE as Record<string, MetricSpec>).find((m) => (m.type === 'counter' && m.name === series) || (m.type === 'histogram' && `${m.name}_count` === series));
+  return Object.values(CATALOGUE as Record<string, MetricSpec>).find(
+    (m) => (m.type === 'counter' && m.name === series) || (m.type === 'histogram' && `${m.name}_count` === series),
+  );
 }
 
 /** The HPA's custom metrics: each served by an adapter rule over a request counter the scaled app exports. */
@@ -146,7 +161,8 @@ function checkAutoscaling(ms: readonly Manifest[]): ManifestError[] {
       out.push(ref(`${h.where}: scales ${h.o.spec?.scaleTargetRef.name}, which is no Deployment here`));
       continue;
     }
-    if (target.o.spec?.replicas !== undefined) out.push(ref(`${target.where}: sets replicas although ${h.o.metadata?.name} scales it (each apply would reset the count)`));
+    if (target.o.spec?.replicas !== undefined)
+      out.push(ref(`${target.where}: sets replicas although ${h.o.metadata?.name} scales it (each apply would reset the count)`));
     const app = target.o.spec?.template.spec?.containers[0]?.name as AppName | undefined;
     const custom = (h.o.spec?.metrics ?? []).filter((x) => x.type === 'Pods' || x.type === 'External');
     if (custom.length === 0) out.push(ref(`${h.where}: no Pods or External metric: the request rate does not drive scaling`));
@@ -157,7 +173,9 @@ function checkAutoscaling(ms: readonly Manifest[]): ManifestError[] {
       if (!rule) out.push(ref(`${h.where}: metric ${name} is served by no prometheus-adapter rule here`));
       else if (!spec) out.push(ref(`${h.where}: metric ${name} comes from ${rule.series}, which is no counter in @hlp/telemetry's catalogue`));
       else if (!app || !spec.apps.includes(app)) out.push(ref(`${h.where}: ${rule.series} is not exported by ${app ?? 'the scaled app'}`));
-      else for (const [, label] of rule.query.matchAll(/[{,]\s*([a-z_]+)\s*=/g)) if (!spec.labels.includes(label!)) out.push(ref(`${h.where}: ${rule.series} has no label ${label}`));
+      else
+        for (const [, label] of rule.query.matchAll(/[{,]\s*([a-z_]+)\s*=/g))
+          if (!spec.labels.includes(label!)) out.push(ref(`${h.where}: ${rule.series} has no label ${label}`));
     }
   }
   return out;

@@ -34,7 +34,8 @@ export function parseManifests(text: string, file: string): Manifest[] {
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
     const head = ObjectHead.safeParse(value);
-    if (!head.success) throw new ManifestError('YAML', `${where}: not a Kubernetes object: ${head.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!head.success)
+      throw new ManifestError('YAML', `${where}: not a Kubernetes object: ${head.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
     out.push({ where, object: head.data });
   });
   return out;

@@ -38,6 +38,8 @@ export function validateManifest(m: Manifest): void {
   try {
     new Model(structuredClone(m.object) as never).validate();
   } catch (error) {
-    throw new ManifestError('SCHEMA', `${m.where} (${kind} ${m.object.metadata.name}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new ManifestError('SCHEMA', `${m.where} (${kind} ${m.object.metadata.name}): ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

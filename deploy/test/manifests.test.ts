@@ -83,9 +83,21 @@ describe('deploy/k8s against the Kubernetes schemas', () => {
     ['replicas not a number', 'Deployment', 'hlp-inference', (o) => (node(o, 'spec')['replicas'] = 'two'), /replicas must be integer/],
     ['a container without a name', 'Deployment', 'hlp-proxy', (o) => delete container(o)['name'], /required property name/],
     ['a Deployment without a selector', 'Deployment', 'hlp-redis', (o) => delete node(o, 'spec')['selector'], /required property selector/],
-    ['a probe port that is an object', 'Deployment', 'hlp-proxy', (o) => (node(container(o), 'readinessProbe', 'httpGet')['port'] = { name: 'http' }), /port must be/],
+    [
+      'a probe port that is an object',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (node(container(o), 'readinessProbe', 'httpGet')['port'] = { name: 'http' }),
+      /port must be/,
+    ],
     ['an HPA without maxReplicas', 'HorizontalPodAutoscaler', 'hlp-proxy', (o) => delete node(o, 'spec')['maxReplicas'], /required property maxReplicas/],
-    ['an HPA metric without a target', 'HorizontalPodAutoscaler', 'hlp-proxy', (o) => delete node(o, 'spec', 'metrics', 0, 'pods')['target'], /required property target/],
+    [
+      'an HPA metric without a target',
+      'HorizontalPodAutoscaler',
+      'hlp-proxy',
+      (o) => delete node(o, 'spec', 'metrics', 0, 'pods')['target'],
+      /required property target/,
+    ],
     ['a Service port out of type', 'Service', 'hlp-proxy', (o) => (node(o, 'spec', 'ports', 0)['port'] = '8080'), /port must be integer/],
   ];
   for (const [what, kind, name, change, message] of broken) {
@@ -100,9 +112,18 @@ describe('deploy/k8s against the Kubernetes schemas', () => {
 
   it('rejects a kind or version it has no schema for, and YAML that is no Kubernetes object', () => {
     const [old] = parseManifests('apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: x}\n', 'old.yaml');
-    assert.throws(() => validateManifest(old!), (e: unknown) => e instanceof ManifestError && e.code === 'UNKNOWN_KIND');
-    assert.throws(() => parseManifests('kind: Service\nmetadata: {name: x}\n', 'x.yaml'), (e: unknown) => e instanceof ManifestError && e.code === 'YAML' && /apiVersion/.test(e.message));
-    assert.throws(() => parseManifests('a: [1, 2\n', 'bad.yaml'), (e: unknown) => e instanceof ManifestError && e.code === 'YAML');
+    assert.throws(
+      () => validateManifest(old!),
+      (e: unknown) => e instanceof ManifestError && e.code === 'UNKNOWN_KIND',
+    );
+    assert.throws(
+      () => parseManifests('kind: Service\nmetadata: {name: x}\n', 'x.yaml'),
+      (e: unknown) => e instanceof ManifestError && e.code === 'YAML' && /apiVersion/.test(e.message),
+    );
+    assert.throws(
+      () => parseManifests('a: [1, 2\n', 'bad.yaml'),
+      (e: unknown) => e instanceof ManifestError && e.code === 'YAML',
+    );
   });
 });
 
@@ -113,24 +134,90 @@ describe('deploy/k8s against the code', () => {
 
   const broken: [string, string, string, Change, RegExp][] = [
     ['a flag the proxy does not know', 'Deployment', 'hlp-proxy', (o) => list(container(o), 'args').push('--upstream-url', 'x'), /ARGS: proxy: .*upstream-url/],
-    ['a bad value for an inference flag', 'Deployment', 'hlp-inference', (o) => list(container(o), 'args').push('--max-queue', 'lots'), /ARGS: inference: .*max-queue/],
+    [
+      'a bad value for an inference flag',
+      'Deployment',
+      'hlp-inference',
+      (o) => list(container(o), 'args').push('--max-queue', 'lots'),
+      /ARGS: inference: .*max-queue/,
+    ],
     ['a --port that is not the container port', 'Deployment', 'hlp-proxy', (o) => (list(container(o), 'args')[3] = '9090'), /listens on 9090/],
     ['listening on loopback only', 'Deployment', 'hlp-inference', (o) => (list(container(o), 'args')[1] = '127.0.0.1'), /must listen on 0\.0\.0\.0/],
-    ['an upstream that is no Service', 'Deployment', 'hlp-proxy', (o) => (list(container(o), 'args')[5] = 'http://inference.hlp.svc.cluster.local:8081'), /connects to inference\.hlp/],
-    ['an upstream port the Service lacks', 'Deployment', 'hlp-proxy', (o) => (list(container(o), 'args')[5] = 'http://hlp-inference.hlp.svc.cluster.local:9000'), /port 9000/],
+    [
+      'an upstream that is no Service',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (list(container(o), 'args')[5] = 'http://inference.hlp.svc.cluster.local:8081'),
+      /connects to inference\.hlp/,
+    ],
+    [
+      'an upstream port the Service lacks',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (list(container(o), 'args')[5] = 'http://hlp-inference.hlp.svc.cluster.local:9000'),
+      /port 9000/,
+    ],
     ['a Redis that is no Service', 'Deployment', 'hlp-inference', (o) => (node(container(o), 'env', 1)['value'] = 'redis://redis:6379'), /connects to redis/],
-    ['an L3 directory that is not mounted', 'Deployment', 'hlp-inference', (o) => (container(o)['volumeMounts'] = list(container(o), 'volumeMounts').slice(1)), /writes \/var\/cache\/hlp-keys/],
-    ['readiness on a path the proxy does not answer', 'Deployment', 'hlp-proxy', (o) => (node(container(o), 'readinessProbe', 'httpGet')['path'] = '/ready'), /readiness probe must GET \/readyz/],
-    ['liveness on /readyz', 'Deployment', 'hlp-proxy', (o) => (node(container(o), 'livenessProbe', 'httpGet')['path'] = '/readyz'), /liveness probe must GET \/healthz/],
+    [
+      'an L3 directory that is not mounted',
+      'Deployment',
+      'hlp-inference',
+      (o) => (container(o)['volumeMounts'] = list(container(o), 'volumeMounts').slice(1)),
+      /writes \/var\/cache\/hlp-keys/,
+    ],
+    [
+      'readiness on a path the proxy does not answer',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (node(container(o), 'readinessProbe', 'httpGet')['path'] = '/ready'),
+      /readiness probe must GET \/readyz/,
+    ],
+    [
+      'liveness on /readyz',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (node(container(o), 'livenessProbe', 'httpGet')['path'] = '/readyz'),
+      /liveness probe must GET \/healthz/,
+    ],
     ['no liveness probe', 'Deployment', 'hlp-inference', (o) => delete container(o)['livenessProbe'], /no liveness probe/],
-    ['a token inlined in env', 'Deployment', 'hlp-proxy', (o) => (list(container(o), 'env')[0] = { name: 'HLP_SERVICE_TOKEN', value: 'hunter2' }), /HLP_SERVICE_TOKEN must come from a Secret/],
-    ['a token on the command line', 'Deployment', 'hlp-inference', (o) => list(container(o), 'args').push('--token', 'hunter2'), /--token puts a secret on the command line/],
+    [
+      'a token inlined in env',
+      'Deployment',
+      'hlp-proxy',
+      (o) => (list(container(o), 'env')[0] = { name: 'HLP_SERVICE_TOKEN', value: 'hunter2' }),
+      /HLP_SERVICE_TOKEN must come from a Secret/,
+    ],
+    [
+      'a token on the command line',
+      'Deployment',
+      'hlp-inference',
+      (o) => list(container(o), 'args').push('--token', 'hunter2'),
+      /--token puts a secret on the command line/,
+    ],
     ['no memory limit', 'Deployment', 'hlp-proxy', (o) => delete node(container(o), 'resources', 'limits')['memory'], /no limits\.memory/],
-    ['a Service selecting no pods', 'Service', 'hlp-inference', (o) => (node(o, 'spec')['selector'] = { 'app.kubernetes.io/name': 'inference' }), /selects the pods of 0 Deployments/],
+    [
+      'a Service selecting no pods',
+      'Service',
+      'hlp-inference',
+      (o) => (node(o, 'spec')['selector'] = { 'app.kubernetes.io/name': 'inference' }),
+      /selects the pods of 0 Deployments/,
+    ],
     ['a Service port targeting no container port', 'Service', 'hlp-proxy', (o) => (node(o, 'spec', 'ports', 0)['targetPort'] = 'metrics'), /targets metrics/],
-    ['a PDB selecting nothing', 'PodDisruptionBudget', 'hlp-proxy', (o) => (node(o, 'spec', 'selector')['matchLabels'] = { app: 'proxy' }), /selects no Deployment/],
+    [
+      'a PDB selecting nothing',
+      'PodDisruptionBudget',
+      'hlp-proxy',
+      (o) => (node(o, 'spec', 'selector')['matchLabels'] = { app: 'proxy' }),
+      /selects no Deployment/,
+    ],
     ['replicas fixed under the HPA', 'Deployment', 'hlp-proxy', (o) => (node(o, 'spec')['replicas'] = 3), /sets replicas although hlp-proxy scales it/],
-    ['an HPA metric no adapter rule serves', 'HorizontalPodAutoscaler', 'hlp-proxy', (o) => (node(o, 'spec', 'metrics', 0, 'pods', 'metric')['name'] = 'http_requests_per_second'), /served by no prometheus-adapter rule/],
+    [
+      'an HPA metric no adapter rule serves',
+      'HorizontalPodAutoscaler',
+      'hlp-proxy',
+      (o) => (node(o, 'spec', 'metrics', 0, 'pods', 'metric')['name'] = 'http_requests_per_second'),
+      /served by no prometheus-adapter rule/,
+    ],
     [
       'an adapter rule over a metric the catalogue lacks',
       'ConfigMap',
@@ -149,12 +236,18 @@ describe('deploy/k8s against the code', () => {
   for (const [what, kind, name, change, message] of broken) {
     it(`finds ${what}`, () => {
       const found = problems(changed(kind, name, change));
-      assert.ok(found.some((p) => message.test(p)), `expected ${message} among:\n${found.join('\n')}`);
+      assert.ok(
+        found.some((p) => message.test(p)),
+        `expected ${message} among:\n${found.join('\n')}`,
+      );
     });
   }
 
   it('finds a Secret committed with its values', () => {
-    const secret = parseManifests('apiVersion: v1\nkind: Secret\nmetadata: {name: hlp-service-token, namespace: hlp}\nstringData: {token: hunter2}\n', 'secret.yaml');
+    const secret = parseManifests(
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: hlp-service-token, namespace: hlp}\nstringData: {token: hunter2}\n',
+      'secret.yaml',
+    );
     validateManifest(secret[0]!);
     assert.ok(problems([...committed, ...secret]).some((p) => /carries its values/.test(p)));
   });

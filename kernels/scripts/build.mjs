@@ -34,7 +34,11 @@ const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 const sourceDirs = ['core', 'ntt', 'eltwise', 'pool', 'ckks', 'binding'].map((d) => join(root, 'native', d));
 const sources = sourceDirs
   .filter((d) => existsSync(d))
-  .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.cpp')).map((f) => join(d, f)))
+  .flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.cpp'))
+      .map((f) => join(d, f)),
+  )
   .sort();
 const fingerprint = createHash('sha256')
   .update(readFileSync(join(root, 'binding.gyp')))
@@ -74,7 +78,5 @@ run('cmake', ['--build', nativeBuild, '--parallel', jobs]);
 // on first use of the cuda variant (never linked, so the addon loads without CUDA).
 const cudaLib = join(nativeBuild, 'libhlp_cuda.so');
 process.stderr.write(
-  existsSync(cudaLib)
-    ? `[kernels] cuda variant library: ${cudaLib}\n`
-    : '[kernels] nvcc not found: libhlp_cuda.so not built (cuda variant unavailable)\n',
+  existsSync(cudaLib) ? `[kernels] cuda variant library: ${cudaLib}\n` : '[kernels] nvcc not found: libhlp_cuda.so not built (cuda variant unavailable)\n',
 );

@@ -44,23 +44,88 @@ export interface NativeCkksCore {
   sampleUniform(randomness: Uint8Array, level: number): BigUint64Array;
   keygenPublic(secretKey: BigUint64Array, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
-  encryptPublicAsync(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
-  encodeEncryptPublic(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
-  encodeEncryptPublicAsync(pk: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, flags: number, out?: BigUint64Array): Promise<BigUint64Array>;
-  encryptSymmetric(sk: BigUint64Array, plains: BigUint64Array, count: number, level: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
+  encryptPublicAsync(
+    pk: BigUint64Array,
+    plains: BigUint64Array | null,
+    count: number,
+    level: number,
+    randomness: Uint8Array,
+    flags: number,
+  ): Promise<BigUint64Array>;
+  encodeEncryptPublic(
+    pk: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    randomness: Uint8Array,
+    flags: number,
+  ): BigUint64Array;
+  encodeEncryptPublicAsync(
+    pk: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    randomness: Uint8Array,
+    flags: number,
+    out?: BigUint64Array,
+  ): Promise<BigUint64Array>;
+  encryptSymmetric(
+    sk: BigUint64Array,
+    plains: BigUint64Array,
+    count: number,
+    level: number,
+    uniform: Uint8Array,
+    noise: Uint8Array,
+    flags: number,
+  ): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
-  decryptDecodeAsync(sk: BigUint64Array, cts: BigUint64Array | readonly Uint8Array[], count: number, size: number, level: number, scale: number, valuesPerCiphertext: number, flags: number): Promise<Float64Array>;
-  addSub(op: 'add' | 'sub', a: BigUint64Array, aSize: number, b: BigUint64Array, bSize: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  decryptDecodeAsync(
+    sk: BigUint64Array,
+    cts: BigUint64Array | readonly Uint8Array[],
+    count: number,
+    size: number,
+    level: number,
+    scale: number,
+    valuesPerCiphertext: number,
+    flags: number,
+  ): Promise<Float64Array>;
+  addSub(
+    op: 'add' | 'sub',
+    a: BigUint64Array,
+    aSize: number,
+    b: BigUint64Array,
+    bSize: number,
+    level: number,
+    flags: number,
+    out?: BigUint64Array,
+  ): BigUint64Array;
   negate(a: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   plainOp(op: 'add' | 'multiply', ct: BigUint64Array, size: number, plain: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
-  multiplyPlainAccumulate(cts: readonly BigUint64Array[], plains: readonly BigUint64Array[], level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  multiplyPlainAccumulate(
+    cts: readonly BigUint64Array[],
+    plains: readonly BigUint64Array[],
+    level: number,
+    flags: number,
+    out?: BigUint64Array,
+  ): BigUint64Array;
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   galoisElement(steps: number): number;
   checkKswitchKey(key: BigUint64Array): void;
   keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   relinearize(key: BigUint64Array, ct: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
-  applyGalois(keys: readonly BigUint64Array[], elts: readonly number[], ct: BigUint64Array, level: number, flags: number, outs?: readonly BigUint64Array[]): BigUint64Array[];
+  applyGalois(
+    keys: readonly BigUint64Array[],
+    elts: readonly number[],
+    ct: BigUint64Array,
+    level: number,
+    flags: number,
+    outs?: readonly BigUint64Array[],
+  ): BigUint64Array[];
   multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dispose(): void;
 }
@@ -152,10 +217,7 @@ export class CkksCore {
     const poly = level * this.n;
     const size = data.length / poly;
     if (!Number.isInteger(size) || !allowed.includes(size)) {
-      throw new KernelError(
-        'LENGTH_MISMATCH',
-        `${what} has ${data.length} words: not ${allowed.join(' or ')} polynomials of ${level} x ${this.n} words`,
-      );
+      throw new KernelError('LENGTH_MISMATCH', `${what} has ${data.length} words: not ${allowed.join(' or ')} polynomials of ${level} x ${this.n} words`);
     }
     return size;
   }
@@ -254,7 +316,14 @@ export class CkksCore {
    * null to encrypt zeros; `randomness` count · randomnessBytes('encryptPublic') bytes.
    * Returns count ciphertexts of size 2 (count·2·level·n words).
    */
-  encryptPublic(publicKey: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+  encryptPublic(
+    publicKey: BigUint64Array,
+    plains: BigUint64Array | null,
+    count: number,
+    level: number,
+    randomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
     const core = this.#core();
     return guarded(() => core.encryptPublic(publicKey, plains, count, level, randomness, this.#flags(options)));
   }
@@ -264,7 +333,14 @@ export class CkksCore {
    * input arrays must not be modified until the promise settles. Independent calls run
    * in parallel on the libuv pool (UV_THREADPOOL_SIZE threads).
    */
-  async encryptPublicAsync(publicKey: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): Promise<BigUint64Array> {
+  async encryptPublicAsync(
+    publicKey: BigUint64Array,
+    plains: BigUint64Array | null,
+    count: number,
+    level: number,
+    randomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): Promise<BigUint64Array> {
     const core = this.#core();
     try {
       return await core.encryptPublicAsync(publicKey, plains, count, level, randomness, this.#flags(options));
@@ -278,13 +354,31 @@ export class CkksCore {
    * encryption's): `values` holds count·valuesPerPlain reals (valuesPerPlain <= n/2,
    * zero padded). Same ciphertexts as encode + encryptPublic with the same randomness.
    */
-  encodeEncryptPublic(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+  encodeEncryptPublic(
+    publicKey: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    randomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
     const core = this.#core();
     return guarded(() => core.encodeEncryptPublic(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options)));
   }
 
   /** {@link encodeEncryptPublic} on a libuv worker thread (see {@link encryptPublicAsync}). */
-  async encodeEncryptPublicAsync(publicKey: BigUint64Array, values: Float64Array, valuesPerPlain: number, count: number, scale: number, level: number, randomness: Uint8Array, options?: ResultCallOptions): Promise<BigUint64Array> {
+  async encodeEncryptPublicAsync(
+    publicKey: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    randomness: Uint8Array,
+    options?: ResultCallOptions,
+  ): Promise<BigUint64Array> {
     const core = this.#core();
     try {
       return await core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options), options?.out);
@@ -300,7 +394,14 @@ export class CkksCore {
    * randomnessBytes('uniform', level) bytes (each ciphertext's `a` from its own chunk),
    * `noiseRandomness` count · randomnessBytes('noise') bytes.
    */
-  encryptSymmetric(secretKey: BigUint64Array, plains: BigUint64Array, level: number, uniformRandomness: Uint8Array, noiseRandomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+  encryptSymmetric(
+    secretKey: BigUint64Array,
+    plains: BigUint64Array,
+    level: number,
+    uniformRandomness: Uint8Array,
+    noiseRandomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
     const core = this.#core();
     this.#level(level);
     if (!(plains instanceof BigUint64Array)) throw new KernelError('INVALID_ARGUMENT', 'plains must be a BigUint64Array');
@@ -345,7 +446,11 @@ export class CkksCore {
         throw new KernelError('LENGTH_MISMATCH', `${views.length} ciphertext views for a count of ${count}`);
       }
       const bad = views.findIndex((v) => !(v instanceof Uint8Array) || v.byteLength !== words * 8);
-      if (bad >= 0) throw new KernelError('LENGTH_MISMATCH', `ciphertext view ${bad} is not a Uint8Array of ${words * 8} bytes (${size} polynomials of ${level} x ${this.n} words)`);
+      if (bad >= 0)
+        throw new KernelError(
+          'LENGTH_MISMATCH',
+          `ciphertext view ${bad} is not a Uint8Array of ${words * 8} bytes (${size} polynomials of ${level} x ${this.n} words)`,
+        );
     } else if (!(ciphertexts instanceof BigUint64Array)) {
       throw new KernelError('INVALID_ARGUMENT', 'ciphertexts must be a BigUint64Array or an array of Uint8Array views');
     } else if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * words) {
@@ -503,13 +608,7 @@ export class CkksCore {
   }
 
   /** multiply, relinearize and rescale in one call: two size-2 ciphertexts at level ≥ 2 → size 2 at level − 1. */
-  multiplyRelinRescale(
-    key: BigUint64Array,
-    a: BigUint64Array,
-    b: BigUint64Array,
-    level: number,
-    options?: KeySwitchCallOptions,
-  ): BigUint64Array {
+  multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, options?: KeySwitchCallOptions): BigUint64Array {
     const core = this.#core();
     return guarded(() => core.multiplyRelinRescale(key, a, b, level, this.#flags(options), options?.out));
   }

@@ -12,7 +12,14 @@ interface NativeCudaEncryptor {
   encryptPublic(plains: BigUint64Array | null, count: number, randomness: Uint8Array, flags: number): BigUint64Array;
   encryptPublicAsync(plains: BigUint64Array | null, count: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
   encodeEncryptPublic(values: Float64Array, valuesPerPlain: number, count: number, scale: number, randomness: Uint8Array, flags: number): BigUint64Array;
-  encodeEncryptPublicAsync(values: Float64Array, valuesPerPlain: number, count: number, scale: number, randomness: Uint8Array, flags: number): Promise<BigUint64Array>;
+  encodeEncryptPublicAsync(
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    randomness: Uint8Array,
+    flags: number,
+  ): Promise<BigUint64Array>;
   dispose(): void;
 }
 
@@ -147,13 +154,27 @@ export class CudaEncryptor {
    * {@link CkksCore.encodeEncryptPublic} at this key and level for the same randomness.
    * `values` holds count·valuesPerPlain reals (valuesPerPlain <= n/2, zero padded).
    */
-  encodeEncryptPublic(values: Float64Array, valuesPerPlain: number, count: number, scale: number, randomness: Uint8Array, options?: CkksCallOptions): BigUint64Array {
+  encodeEncryptPublic(
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    randomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
     const e = this.#encryptor();
     return guarded(() => e.encodeEncryptPublic(values, valuesPerPlain, count, scale, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT));
   }
 
   /** {@link encodeEncryptPublic} on a libuv worker thread (encoding included), so the event loop stays free. */
-  async encodeEncryptPublicAsync(values: Float64Array, valuesPerPlain: number, count: number, scale: number, randomness: Uint8Array, options?: CkksCallOptions): Promise<BigUint64Array> {
+  async encodeEncryptPublicAsync(
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    randomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): Promise<BigUint64Array> {
     const e = this.#encryptor();
     try {
       return await e.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT);

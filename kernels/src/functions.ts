@@ -11,7 +11,9 @@ export function variants(): VariantInfo[] {
 }
 
 export function availableVariants(): Variant[] {
-  return variants().filter((v) => v.available).map((v) => v.name);
+  return variants()
+    .filter((v) => v.available)
+    .map((v) => v.name);
 }
 
 /** The variant used when none is named: best detected, or HLP_KERNEL when it names an available one. */

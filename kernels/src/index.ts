@@ -34,11 +34,4 @@ export {
   type KeySwitchCallOptions,
   type ResultCallOptions,
 } from './ckks-core.js';
-export {
-  CudaEncryptor,
-  cudaAvailable,
-  cudaPoolStats,
-  cudaPoolTrim,
-  cudaUnavailableReason,
-  type CudaPoolStats,
-} from './cuda-encryptor.js';
+export { CudaEncryptor, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from './cuda-encryptor.js';

@@ -10,7 +10,16 @@ export interface NativeNttContext {
   inverse(data: BigUint64Array, first: number, count: number, variant: string, flags: number): void;
   forwardAsync(data: BigUint64Array, first: number, count: number, variant: string, flags: number): Promise<void>;
   inverseAsync(data: BigUint64Array, first: number, count: number, variant: string, flags: number): Promise<void>;
-  eltwise(op: 'add' | 'sub' | 'mul', out: BigUint64Array, a: BigUint64Array, b: BigUint64Array, first: number, count: number, variant: string, flags: number): void;
+  eltwise(
+    op: 'add' | 'sub' | 'mul',
+    out: BigUint64Array,
+    a: BigUint64Array,
+    b: BigUint64Array,
+    first: number,
+    count: number,
+    variant: string,
+    flags: number,
+  ): void;
   dispose(): void;
 }
 

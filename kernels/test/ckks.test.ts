@@ -192,7 +192,10 @@ test('ckks: decryptDecodeAsync reads one byte view per ciphertext, at any alignm
   const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: unknown) => e instanceof KernelError && e.code === code);
   await rejectsWith(core.decryptDecodeAsync(sk, views.slice(1), count, 2, level, SCALE), 'LENGTH_MISMATCH');
   await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, views[1]!.subarray(8), views[2]!], count, 2, level, SCALE), 'LENGTH_MISMATCH');
-  await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, new Uint16Array(words * 4) as unknown as Uint8Array, views[2]!], count, 2, level, SCALE), 'LENGTH_MISMATCH');
+  await rejectsWith(
+    core.decryptDecodeAsync(sk, [views[0]!, new Uint16Array(words * 4) as unknown as Uint8Array, views[2]!], count, 2, level, SCALE),
+    'LENGTH_MISMATCH',
+  );
   // a residue out of range in one view is the native input check's typed error, not a crash
   const bad = Uint8Array.from(views[1]!);
   bad.fill(0xff, 0, 64);
@@ -223,8 +226,18 @@ test('ckks: homomorphic add, sub, negate, addPlain, multiplyPlain + rescale, mul
   const sum = a.map((x, i) => x + b[i]!);
   const prod = a.map((x, i) => x * b[i]!);
   assert.ok(maxError(decryptDecode(core.add(ca, cb, L), L), sum) <= 1e-6);
-  assert.ok(maxError(decryptDecode(core.sub(ca, cb, L), L), a.map((x, i) => x - b[i]!)) <= 1e-6);
-  assert.ok(maxError(decryptDecode(core.negate(ca, L), L), a.map((x) => -x)) <= 1e-6);
+  assert.ok(
+    maxError(
+      decryptDecode(core.sub(ca, cb, L), L),
+      a.map((x, i) => x - b[i]!),
+    ) <= 1e-6,
+  );
+  assert.ok(
+    maxError(
+      decryptDecode(core.negate(ca, L), L),
+      a.map((x) => -x),
+    ) <= 1e-6,
+  );
   assert.ok(maxError(decryptDecode(core.addPlain(ca, pb, L), L), sum) <= 1e-6);
 
   const mp = core.multiplyPlain(ca, pb, L);
@@ -293,10 +306,7 @@ test('ckks: bad inputs are typed errors', async () => {
   // randomness
   expectCode(() => core.encryptPublic(pk, plain, 1, 3, bytes(per - 1)), 'RANDOMNESS_EXHAUSTED');
   expectCode(() => core.generateSecretKey(bytes(100)), 'RANDOMNESS_EXHAUSTED');
-  expectCode(
-    () => core.encryptSymmetric(sk, plain, 3, new Uint8Array(core.randomnessBytes('uniform', 3)).fill(0xff), bytes(8 * N)),
-    'RANDOMNESS_EXHAUSTED',
-  );
+  expectCode(() => core.encryptSymmetric(sk, plain, 3, new Uint8Array(core.randomnessBytes('uniform', 3)).fill(0xff), bytes(8 * N)), 'RANDOMNESS_EXHAUSTED');
   expectCode(() => ckksSampleNoise(bytes(15), 2), 'RANDOMNESS_EXHAUSTED');
   // values and scales
   expectCode(() => core.encode(Float64Array.of(1e30), SCALE, 3), 'SCALE_OUT_OF_BOUNDS');
@@ -315,7 +325,10 @@ test('ckks: bad inputs are typed errors', async () => {
   expectCode(() => new CkksCore(1000, MODULI), 'NOT_POWER_OF_TWO');
   // async errors reject with a typed error
   await assert.rejects(core.encryptPublicAsync(pk, plain, 1, 3, bytes(per - 1)), (e: unknown) => e instanceof KernelError && e.code === 'RANDOMNESS_EXHAUSTED');
-  await assert.rejects(core.encodeEncryptPublicAsync(pk, Float64Array.of(1e30), 1, 1, SCALE, 3, bytes(per)), (e: unknown) => e instanceof KernelError && e.code === 'SCALE_OUT_OF_BOUNDS');
+  await assert.rejects(
+    core.encodeEncryptPublicAsync(pk, Float64Array.of(1e30), 1, 1, SCALE, 3, bytes(per)),
+    (e: unknown) => e instanceof KernelError && e.code === 'SCALE_OUT_OF_BOUNDS',
+  );
   // dispose
   const other = new CkksCore(1024, generateNttPrimes(40, 1024, 2));
   other.dispose();
@@ -347,9 +360,21 @@ test('ckks: key switching — relinearize, rotate, conjugate, hoisted rotations 
     const sq = core.relinearize(relin, core.multiply(ca, cb, L), L);
     assert.equal(sq.length, 2 * L * N);
     // a product's scale 2^80 needs more than q_0's 60 bits: level 1 is relinearized, not decoded
-    if (L >= 2) assert.ok(maxError(decryptDecode(sq, L, SCALE * SCALE), a.map((x, i) => x * b[i]!)) <= 1e-6, `relinearize at level ${L}`);
+    if (L >= 2)
+      assert.ok(
+        maxError(
+          decryptDecode(sq, L, SCALE * SCALE),
+          a.map((x, i) => x * b[i]!),
+        ) <= 1e-6,
+        `relinearize at level ${L}`,
+      );
     const one = steps.map((s, r) => core.applyGalois([galois[r]!], [core.galoisElement(s)], ca, L)[0]!);
-    const many = core.applyGalois(galois, steps.map((s) => core.galoisElement(s)), ca, L);
+    const many = core.applyGalois(
+      galois,
+      steps.map((s) => core.galoisElement(s)),
+      ca,
+      L,
+    );
     steps.forEach((s, r) => {
       assert.ok(maxError(decryptDecode(one[r]!, L), rot(a, s)) <= 2e-5, `rotate ${s} at level ${L}`);
       assert.ok(maxError(decryptDecode(many[r]!, L), rot(a, s)) <= 2e-5, `hoisted rotate ${s} at level ${L}`);

@@ -26,17 +26,28 @@ const tids = readdirSync('/proc/self/task');
 console.log(JSON.stringify({ before, want, main: niceOf(String(process.pid)), threads: tids.filter((t) => t !== String(process.pid)).map(niceOf) }));
 `;
 
-test('setWorkerNice: pool threads that ran our work take the niceness; the event loop keeps its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, (t) => {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], { encoding: 'utf8' });
-  const r = JSON.parse(out) as { before: number[]; want: number; main: number; threads: number[] };
-  assert.ok(r.before.every((n) => n === r.main), `every thread starts at the process's niceness: ${JSON.stringify(r.before)}`);
-  if (r.want <= r.main) return t.skip(`the test runs at niceness ${r.main}: no lower priority is left to give the pool`);
-  // libuv's pool has 4 threads by default; all of them ran a transform
-  assert.ok(r.threads.filter((n) => n === r.want).length >= 4, `pool threads at nice ${r.want}: ${JSON.stringify(r.threads)}`);
-});
+test(
+  'setWorkerNice: pool threads that ran our work take the niceness; the event loop keeps its own',
+  { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' },
+  (t) => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { before: number[]; want: number; main: number; threads: number[] };
+    assert.ok(
+      r.before.every((n) => n === r.main),
+      `every thread starts at the process's niceness: ${JSON.stringify(r.before)}`,
+    );
+    if (r.want <= r.main) return t.skip(`the test runs at niceness ${r.main}: no lower priority is left to give the pool`);
+    // libuv's pool has 4 threads by default; all of them ran a transform
+    assert.ok(r.threads.filter((n) => n === r.want).length >= 4, `pool threads at nice ${r.want}: ${JSON.stringify(r.threads)}`);
+  },
+);
 
 test('setWorkerNice: out-of-range values are INVALID_ARGUMENT', () => {
   for (const bad of [-1, 20, 1.5, Number.NaN]) {
-    assert.throws(() => setWorkerNice(bad), (e: unknown) => e instanceof KernelError && e.code === 'INVALID_ARGUMENT', String(bad));
+    assert.throws(
+      () => setWorkerNice(bad),
+      (e: unknown) => e instanceof KernelError && e.code === 'INVALID_ARGUMENT',
+      String(bad),
+    );
   }
 });

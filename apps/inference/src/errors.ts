@@ -35,6 +35,7 @@ export function unknownKeySet(id: string): ProtocolError {
 
 /** Answers a route's failure; returns the code sent. */
 export function answerFailure(res: Res, error: unknown, route: string, log: LogFn): ErrorCode {
-  if (!(error instanceof ProtocolError)) log('error', 'request failed', { route, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  if (!(error instanceof ProtocolError))
+    log('error', 'request failed', { route, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   return sendError(res, error);
 }

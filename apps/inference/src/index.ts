@@ -7,4 +7,14 @@ export { startInference, type InferenceConfig, type InferenceServer, type Record
 export { InferenceService, SERVICE_VERSION, type EvaluateResult, type ServiceOptions } from './service.js';
 export { AffineRunner, MaskStore, PlaintextCache, ProjectionRunner, type Runner, type RunnerInfo } from '@hlp/evaluator';
 export { stderrLogger, type LogFn } from '@hlp/service-runtime';
-export { CorruptEntry, DiskKeyStore, KEYSET_FORMAT, KeyCache, RedisKeyStore, decodeKeySet, encodeKeySet, type CacheLevel, type KeyCacheEvent } from './keycache.js';
+export {
+  CorruptEntry,
+  DiskKeyStore,
+  KEYSET_FORMAT,
+  KeyCache,
+  RedisKeyStore,
+  decodeKeySet,
+  encodeKeySet,
+  type CacheLevel,
+  type KeyCacheEvent,
+} from './keycache.js';

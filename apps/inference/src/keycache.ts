@@ -409,9 +409,7 @@ export class KeyCache {
     const parts = redis || disk ? encodeKeySet(set) : [];
     await Promise.all([
       redis ? redis.put(set.id, parts) : undefined,
-      disk
-        ? disk.put(set.id, parts).catch((e: unknown) => log('warn', 'key cache: L3 write failed', { id: set.id, error: (e as Error).message }))
-        : undefined,
+      disk ? disk.put(set.id, parts).catch((e: unknown) => log('warn', 'key cache: L3 write failed', { id: set.id, error: (e as Error).message })) : undefined,
     ]);
     this.sizes();
     return evicted;

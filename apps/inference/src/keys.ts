@@ -55,7 +55,11 @@ export function validateUpload(kinds: readonly string[], frames: readonly Uint8A
   }
   frames.forEach((f, i) => {
     if (looksLikeSecretKey(f)) {
-      throw new ProtocolError('SECRET_KEY_REJECTED', `frame ${i} (declared ${kinds[i]}) is a SEAL SecretKey; the inference service never accepts one`, `frames.${i}`);
+      throw new ProtocolError(
+        'SECRET_KEY_REJECTED',
+        `frame ${i} (declared ${kinds[i]}) is a SEAL SecretKey; the inference service never accepts one`,
+        `frames.${i}`,
+      );
     }
   });
   const keys = new Map<UploadKeyKind, Uint8Array>();

@@ -85,7 +85,10 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
   if (backend !== 'native' && backend !== 'seal') throw new UsageError(`--backend must be native or seal, got ${backend}`);
   let workloads: WorkloadName[] | undefined;
   if (values.workloads !== undefined) {
-    workloads = values.workloads.split(',').map((w) => w.trim()).filter((w) => w !== '') as WorkloadName[];
+    workloads = values.workloads
+      .split(',')
+      .map((w) => w.trim())
+      .filter((w) => w !== '') as WorkloadName[];
     const bad = workloads.filter((w) => !(WORKLOAD_NAMES as readonly string[]).includes(w));
     if (bad.length > 0 || workloads.length === 0) throw new UsageError(`--workloads takes a list of ${WORKLOAD_NAMES.join(', ')}`);
   }

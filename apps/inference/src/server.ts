@@ -5,7 +5,16 @@
  */
 import type { PresetDegree } from '@hlp/ckks';
 import type { WorkloadName } from '@hlp/model';
-import { createDualServer, silent, type ConnectionLimits, type DualServer, type DualServerOptions, type ListenAddress, type LogFn, type TlsOptions } from '@hlp/service-runtime';
+import {
+  createDualServer,
+  silent,
+  type ConnectionLimits,
+  type DualServer,
+  type DualServerOptions,
+  type ListenAddress,
+  type LogFn,
+  type TlsOptions,
+} from '@hlp/service-runtime';
 import { createRegistry, type AppMetrics, type AppRegistry } from '@hlp/telemetry';
 import { createInferenceApp, type RecordedRequest } from './app.js';
 import type { BackendChoice } from './backend.js';

@@ -59,7 +59,8 @@ export function checkCiphertextBytes(bytes: Uint8Array, chain: readonly ChainLev
   if (!lvl) throw new CkksError('PARAMETER_MISMATCH', `ciphertext parms_id ${hex} is not in this parameter chain`, 'parmsId');
   if (ct.polyModulusDegree !== n) throw new CkksError('PARAMETER_MISMATCH', `ciphertext degree ${ct.polyModulusDegree}, expected ${n}`, 'polyModulusDegree');
   const L = ct.coeffModulusSize;
-  if (L !== lvl.coeffModulus.length) throw new CkksError('PARAMETER_MISMATCH', `ciphertext has ${L} moduli, its parms_id ${lvl.coeffModulus.length}`, 'coeffModulusSize');
+  if (L !== lvl.coeffModulus.length)
+    throw new CkksError('PARAMETER_MISMATCH', `ciphertext has ${L} moduli, its parms_id ${lvl.coeffModulus.length}`, 'coeffModulusSize');
   const words = new Uint32Array(ct.data.buffer, ct.data.byteOffset, ct.data.length * 2);
   const polys = ct.seed ? 1 : ct.size;
   for (let j = 0; j < L; j++) {
@@ -330,7 +331,11 @@ export class InferenceService {
     this.checkParams(header.params, 'params');
     const runner = this.runners.get(header.workload as WorkloadName);
     if (!runner) {
-      throw new ProtocolError('UNKNOWN_MODEL', `workload ${JSON.stringify(header.workload)} is not served (${[...this.runners.keys()].join(', ')})`, 'workload');
+      throw new ProtocolError(
+        'UNKNOWN_MODEL',
+        `workload ${JSON.stringify(header.workload)} is not served (${[...this.runners.keys()].join(', ')})`,
+        'workload',
+      );
     }
     let plan: PackingPlan;
     try {

@@ -11,7 +11,11 @@ export interface Reply {
   readonly body: Buffer;
 }
 
-export async function call(url: string, path: string, init: { method?: string; body?: Uint8Array; contentType?: string; token?: string | null } = {}): Promise<Reply> {
+export async function call(
+  url: string,
+  path: string,
+  init: { method?: string; body?: Uint8Array; contentType?: string; token?: string | null } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   const token = init.token === undefined ? TOKEN : init.token;
   if (token !== null) headers['authorization'] = `Bearer ${token}`;
@@ -34,7 +38,11 @@ export async function clientBackend(info: ServiceInfo): Promise<CkksBackend> {
   return be;
 }
 
-export function keyUploadBody(be: CkksBackend, kinds: readonly ('public' | 'relin' | 'galois' | 'secret')[] = ['public', 'relin', 'galois'], steps?: readonly number[]): Buffer {
+export function keyUploadBody(
+  be: CkksBackend,
+  kinds: readonly ('public' | 'relin' | 'galois' | 'secret')[] = ['public', 'relin', 'galois'],
+  steps?: readonly number[],
+): Buffer {
   const p = be.params;
   return encodeFrames(
     { params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: kinds, ...(steps ? { galoisSteps: steps } : {}) },
@@ -52,7 +60,14 @@ export function encryptPacked(be: CkksBackend, values: Float64Array, tokens: num
   return { plan: packed.plan, frames: packed.vectors.map((v) => encryptValues(be, v, { symmetric: true }).serialize()) };
 }
 
-export function evaluateBody(be: CkksBackend, keyId: string, workload: string, plan: PackingPlan, frames: readonly Uint8Array[], overrides: Record<string, unknown> = {}): Buffer {
+export function evaluateBody(
+  be: CkksBackend,
+  keyId: string,
+  workload: string,
+  plan: PackingPlan,
+  frames: readonly Uint8Array[],
+  overrides: Record<string, unknown> = {},
+): Buffer {
   const p = be.params;
   return encodeFrames(
     {

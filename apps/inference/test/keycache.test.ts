@@ -72,7 +72,10 @@ describe('stored key sets are checked on the way back in', () => {
     assert.deepEqual(back.hashes, v.hashes);
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 1000] = flipped[flipped.length - 1000]! ^ 0x40;
-    assert.throws(() => decodeKeySet(flipped, v.id, params), (e: unknown) => e instanceof CorruptEntry && /checksum|validate/.test(e.message));
+    assert.throws(
+      () => decodeKeySet(flipped, v.id, params),
+      (e: unknown) => e instanceof CorruptEntry && /checksum|validate/.test(e.message),
+    );
     assert.throws(() => decodeKeySet(bytes, 'f'.repeat(64), params), CorruptEntry);
     assert.throws(() => decodeKeySet(bytes.subarray(0, bytes.length - 10), v.id, params), CorruptEntry);
     assert.throws(() => decodeKeySet(Buffer.from('garbage'), v.id, params), CorruptEntry);
@@ -91,7 +94,11 @@ describe('L2 (Redis) and L3 (disk) across instances and restarts', { timeout: 12
     assert.equal(r.status, 200, JSON.stringify(r));
     assert.equal(await metric(b.url, /hlp_key_cache_hits_total\{level="l2"\} (\d+)/), 1);
     assert.equal(await metric(b.url, /hlp_key_cache_misses_total\{level="l1"\} (\d+)/), 1);
-    assert.equal(await metric(b.url, /hlp_http_request_duration_seconds_count\{route="\/v1\/keys",method="POST",status="\d+"\} (\d+)/), 0, 'b received no upload');
+    assert.equal(
+      await metric(b.url, /hlp_http_request_duration_seconds_count\{route="\/v1\/keys",method="POST",status="\d+"\} (\d+)/),
+      0,
+      'b received no upload',
+    );
     // A second evaluation on b is an L1 hit; b wrote the set to its own L3 meanwhile.
     assert.equal((await evaluate(b.url, up.keyId)).status, 200);
     assert.equal(await metric(b.url, /hlp_key_cache_hits_total\{level="l1"\} (\d+)/), 1);
@@ -163,4 +170,3 @@ describe('L2 (Redis) and L3 (disk) across instances and restarts', { timeout: 12
     await stop(s);
   });
 });
-

@@ -21,4 +21,3 @@ export async function startRedis(): Promise<RedisProcess | undefined> {
 const here = dirname(fileURLToPath(import.meta.url));
 /** The inference service's binary (apps/inference/bin). */
 export const INFERENCE_BIN = join(here, '..', '..', 'bin', 'hlp-inference.js');
-

@@ -73,7 +73,10 @@ function checkWorkload(workload: Workload, layout: 'blocked' | 'dense', text: st
 describe('inference service: workloads', () => {
   it('publishes parameters, workloads and their rotation steps', () => {
     assert.deepEqual(info.params, { n: 8192, coeffModulusBits: [60, 40, 40, 60], scaleBits: 40 });
-    assert.deepEqual(info.workloads.map((w) => w.name), ['affine', 'projection', 'mlp']);
+    assert.deepEqual(
+      info.workloads.map((w) => w.name),
+      ['affine', 'projection', 'mlp'],
+    );
     assert.equal(info.workloads[1]!.rotationSteps.length, 57);
     assert.equal(info.workloads[0]!.rotationSteps.length, 0);
   });
@@ -122,7 +125,9 @@ describe('inference service: bad input answers 4xx with a stable code and the se
     assert.equal(asSecret.status, 400);
     assert.equal(errorCode(asSecret), 'SECRET_KEY_REJECTED');
     const p = be.params;
-    const disguised = encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [be.exportKey('secret')]);
+    const disguised = encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [
+      be.exportKey('secret'),
+    ]);
     const r = await call(server.url, '/v1/keys', { body: disguised });
     assert.equal(r.status, 400);
     assert.equal(errorCode(r), 'SECRET_KEY_REJECTED');
@@ -135,11 +140,15 @@ describe('inference service: bad input answers 4xx with a stable code and the se
       return out;
     };
     const zsk = await call(server.url, '/v1/keys', {
-      body: encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [compress(be.exportKey('secret'))]),
+      body: encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [
+        compress(be.exportKey('secret')),
+      ]),
     });
     assert.equal(errorCode(zsk), 'SECRET_KEY_REJECTED');
     const zpk = await call(server.url, '/v1/keys', {
-      body: encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [compress(be.exportKey('public'))]),
+      body: encodeFrames({ params: { n: p.n, coeffModulusBits: [...p.coeffModulusBits], scaleBits: p.scaleBits }, keys: ['public'] }, [
+        compress(be.exportKey('public')),
+      ]),
     });
     assert.equal(errorCode(zpk), 'BAD_KEY');
     assert.equal(server.service.registry.size, 1);
@@ -192,7 +201,9 @@ describe('inference service: bad input answers 4xx with a stable code and the se
   it('mismatched parameters (header, ciphertexts of another parameter set, keys) → 400 PARAMETER_MISMATCH', async () => {
     const { plan, frames } = plan1();
     const r = await call(server.url, '/v1/evaluate', {
-      body: evaluateBody(be, keyId, 'affine', plan as never, frames, { params: { n: 16384, coeffModulusBits: [60, 40, 40, 40, 40, 40, 40, 40, 60], scaleBits: 40 } }),
+      body: evaluateBody(be, keyId, 'affine', plan as never, frames, {
+        params: { n: 16384, coeffModulusBits: [60, 40, 40, 40, 40, 40, 40, 40, 60], scaleBits: 40 },
+      }),
     });
     assert.equal(r.status, 400);
     assert.equal(errorCode(r), 'PARAMETER_MISMATCH');
@@ -216,7 +227,15 @@ describe('inference service: bad input answers 4xx with a stable code and the se
   });
 
   it('oversized bodies → 413 before evaluation', async () => {
-    const small = await startInference({ port: 0, token: TOKEN, log: quiet, defaultMetrics: false, maxBodyBytes: 4096, workloads: ['affine'], backend: 'seal' });
+    const small = await startInference({
+      port: 0,
+      token: TOKEN,
+      log: quiet,
+      defaultMetrics: false,
+      maxBodyBytes: 4096,
+      workloads: ['affine'],
+      backend: 'seal',
+    });
     try {
       const { plan, frames } = plan1();
       const r = await call(small.url, '/v1/evaluate', { body: evaluateBody(be, keyId, 'affine', plan as never, frames) });

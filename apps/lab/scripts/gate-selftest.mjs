@@ -30,7 +30,13 @@ const CASES = {
   slow5: { gate: KERNELS, slowdown: 'ntt.forward:1.05', watch: 'ntt.forward', expect: 'never' },
 };
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: 'aa,kernel20,ckks20,slow5' }, runs: { type: 'string', default: '10' }, neighbour: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: 'aa,kernel20,ckks20,slow5' },
+    runs: { type: 'string', default: '10' },
+    neighbour: { type: 'boolean', default: false },
+  },
+});
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 100) {
   console.error('--runs must be an integer from 1 to 100');
@@ -82,7 +88,19 @@ function reportsOf(text) {
 const tally = [];
 for (const name of names) {
   const c = CASES[name];
-  const t = { name, neighbour: values.neighbour, runs: 0, fail: 0, caught: 0, falseRegressions: 0, series: 0, inconclusive: 0, seconds: [], pairSd: [], mde: [] };
+  const t = {
+    name,
+    neighbour: values.neighbour,
+    runs: 0,
+    fail: 0,
+    caught: 0,
+    falseRegressions: 0,
+    series: 0,
+    inconclusive: 0,
+    seconds: [],
+    pairSd: [],
+    mde: [],
+  };
   for (let i = 1; i <= runs; i++) {
     const dir = await mkdtemp(join(tmpdir(), 'hlp-selftest-'));
     const env = { ...process.env, HLP_RUNS_DIR: dir };
@@ -118,7 +136,10 @@ for (const name of names) {
     }
     if (c.expect === 'caught' && watched.length > 0 && watched.every((x) => x.verdict === 'regression')) t.caught++;
     t.falseRegressions += regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch).length;
-    const label = (x) => `${x.name}{${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(' ')}}`;
+    const label = (x) =>
+      `${x.name}{${Object.entries(x.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}}`;
     const ci = (x) => (x.ci ? ` [${x.ci[0].toFixed(3)}, ${x.ci[1].toFixed(3)}]` : '');
     const falseOnes = regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch);
     console.error(

@@ -27,11 +27,7 @@ const ringDegree = intString.pipe(
 );
 
 const primeBits = intString.pipe(
-  z
-    .number()
-    .int()
-    .min(MIN_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`)
-    .max(MAX_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`),
+  z.number().int().min(MIN_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`).max(MAX_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`),
 );
 
 const VARIANT_TUPLE = VARIANTS as readonly Variant[] as [Variant, ...Variant[]];
@@ -109,9 +105,7 @@ const ckksPresetN = intString.pipe(
       message: `n must be a CKKS preset (${CKKS_PRESET_NS.join(', ')})`,
     }),
 ) as z.ZodType<CkksPresetN, string>;
-const threadCount = intString.pipe(
-  z.number().int().min(1, 'threads must be at least 1').max(MAX_THREADS, `threads must be at most ${MAX_THREADS}`),
-);
+const threadCount = intString.pipe(z.number().int().min(1, 'threads must be at least 1').max(MAX_THREADS, `threads must be at most ${MAX_THREADS}`));
 
 export const parseCkksBackendList = listParser(listOf(ckksBackend));
 export const parseCkksNList = listParser(listOf(ckksPresetN));

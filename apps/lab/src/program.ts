@@ -40,7 +40,12 @@ function addPairOptions(command: Command): Command {
       'measure this checkout and another built checkout of the monorepo interleaved in one process (alternating slices of each case); ' +
         'writes an hlp.pairs/1 document to --out, the measurement hlp gate --against decides from',
     )
-    .addOption(new Option('--pairs <n>', `--pair-with: pairs of slices per case (default ${DEFAULT_PAIRS}; a prompt pair is one whole prompt per side, in 12 alternating parts)`).argParser(parsePairs))
+    .addOption(
+      new Option(
+        '--pairs <n>',
+        `--pair-with: pairs of slices per case (default ${DEFAULT_PAIRS}; a prompt pair is one whole prompt per side, in 12 alternating parts)`,
+      ).argParser(parsePairs),
+    )
     .option('--only <cases>', '--pair-with: just these cases, name{label=value;…} comma-separated (e.g. ntt.forward{variant=avx2})');
 }
 
@@ -74,7 +79,9 @@ export function createProgram(io: Io): Command {
       'tinybench suites over the native kernels: ntt.forward/ntt.inverse and eltwise.mul_mod per variant, ' +
         'n and prime size, and alloc.churn (pool vs malloc, ns per round); writes runs/<time>-kernels.json',
     )
-    .addOption(new Option('--variant <list>', `variants to run, comma-separated (${VARIANTS.join(', ')}; default: every available)`).argParser(parseVariantList))
+    .addOption(
+      new Option('--variant <list>', `variants to run, comma-separated (${VARIANTS.join(', ')}; default: every available)`).argParser(parseVariantList),
+    )
     .addOption(new Option('--n <list>', `ring degrees, powers of two (default ${DEFAULT_NS.join(',')})`).argParser(parseNList))
     .addOption(new Option('--bits <list>', `prime sizes in bits, 20..60 (default ${DEFAULT_BITS.join(',')})`).argParser(parseBitsList))
     .addOption(new Option('--time <ms>', `tinybench time per case (default ${DEFAULT_TIME_MS}, --quick ${QUICK_TIME_MS})`).argParser(parseMs))
@@ -120,7 +127,7 @@ export function createProgram(io: Io): Command {
     .addOption(
       new Option(
         '--symmetric-prng <prng>',
-        'how the native backend expands secret-key seeds: shake256 (SEAL\'s seeded format, node-seal loads it) or aes256ctr (faster; only the native backend loads it)',
+        "how the native backend expands secret-key seeds: shake256 (SEAL's seeded format, node-seal loads it) or aes256ctr (faster; only the native backend loads it)",
       ).choices(['shake256', 'aes256ctr']),
     )
     .option('--quick', `short run for CI (${CKKS_QUICK_TIME_MS} ms per case, n = ${PROMPT_N} unless --n, few prompt iterations)`)

@@ -112,7 +112,10 @@ describe('the abuse suite: generated cases and what they expect', () => {
   it('malformed bodies: every case expects a 4xx or a 200, never a 5xx; the same seed gives the same cases', () => {
     const a = cases('malformed-body', 300, 11);
     const b = cases('malformed-body', 300, 11);
-    assert.deepEqual(a.map((c) => c.body), b.map((c) => c.body));
+    assert.deepEqual(
+      a.map((c) => c.body),
+      b.map((c) => c.body),
+    );
     for (const c of a) assert.ok(c.expect.statuses.every((s) => s < 500));
     assert.ok(a.some((c) => c.expect.codes?.includes('PAYLOAD_TOO_LARGE')));
   });
@@ -131,7 +134,10 @@ describe('the abuse suite: generated cases and what they expect', () => {
   it('parseClasses(): every class by default, a clear usage error for an unknown one', () => {
     assert.ok(parseClasses(undefined).includes('upstream-down'));
     assert.deepEqual(parseClasses('readiness, long-input'), ['readiness', 'long-input']);
-    assert.throws(() => parseClasses('long-input,nope'), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /nope/.test(e.message));
+    assert.throws(
+      () => parseClasses('long-input,nope'),
+      (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /nope/.test(e.message),
+    );
   });
 });
 
@@ -152,7 +158,10 @@ describe('the abuse suite: slow connections against a server with short limits',
 
   it('opens every kind, and sees each closed by the server within its bound', async () => {
     const outcomes = await slowConnections('127.0.0.1', port, SLOW_KINDS.length * 3);
-    assert.deepEqual(outcomes.map((o) => o.kind), [...SLOW_KINDS]);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      [...SLOW_KINDS],
+    );
     for (const o of outcomes) {
       assert.equal(o.opened, 3);
       assert.equal(o.late, 0, `${o.kind}: ${o.late} late`);
@@ -179,7 +188,17 @@ function hlp(args: readonly string[]): Promise<{ code: number | null; stdout: st
 describe('hlp abuse, end to end on the embedded services', { skip: NO_ADDON }, () => {
   it('every request class, /readyz and the killed service: no 5xx but the 503s asked for, no crash, the expected answers', { timeout: 240_000 }, async () => {
     // the answer-time bounds are the benchmark's (the default run); beside CI's other tests only correctness is checked here
-    const r = await hlp(['abuse', '--quick', '--seed', '42', '--healthz-ms', '10000', '--classes', 'long-input,token-batches,malformed-url,malformed-body,readiness,upstream-down', '--json']);
+    const r = await hlp([
+      'abuse',
+      '--quick',
+      '--seed',
+      '42',
+      '--healthz-ms',
+      '10000',
+      '--classes',
+      'long-input,token-batches,malformed-url,malformed-body,readiness,upstream-down',
+      '--json',
+    ]);
     const report = JSON.parse(r.stdout) as AbuseReport;
     const byClass = new Map(report.classes.map((c) => [c.cls as string, c]));
     for (const cls of ['long-input', 'token-batches', 'malformed-url', 'malformed-body', 'readiness', 'upstream-down']) {
@@ -201,7 +220,12 @@ describe('hlp abuse, end to end on the embedded services', { skip: NO_ADDON }, (
     const r = await hlp(['abuse', '--classes', 'long-input,nope']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown class\(es\) nope/);
-    for (const bad of [['--cases', 'many'], ['--healthz-ms', '0'], ['--sender-nice', '20'], ['--service', 'http://127.0.0.1:1']]) {
+    for (const bad of [
+      ['--cases', 'many'],
+      ['--healthz-ms', '0'],
+      ['--sender-nice', '20'],
+      ['--service', 'http://127.0.0.1:1'],
+    ]) {
       const b = await hlp(['abuse', ...bad]);
       assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);
       assert.match(b.stderr, /hlp abuse: --|--service needs --target/);

@@ -90,8 +90,8 @@ function assertOpMetrics(doc: RunResult, backend: string, n: number): void {
     }
   }
   const bytes = (key: string) =>
-    doc.metrics.find((x) => x.name === 'ckks.ciphertext_bytes' && x.labels['backend'] === backend && x.labels['n'] === n && x.labels['key'] === key)!
-      .summary.median;
+    doc.metrics.find((x) => x.name === 'ckks.ciphertext_bytes' && x.labels['backend'] === backend && x.labels['n'] === n && x.labels['key'] === key)!.summary
+      .median;
   // 2 polynomials × data primes × n coefficients × 8 bytes, plus headers; seeded: about half
   const body = 2 * (presetParams(n as PresetDegree).maxLevel + 1) * n * 8;
   assert.ok(bytes('public') > body && bytes('public') < body + 4096, `public bytes ${bytes('public')}`);
@@ -154,7 +154,10 @@ describe('hlp bench ckks', () => {
     const out = join(runsDir, 'nested', 'seal.json');
     const r = await hlp(['bench', 'ckks', '--backend', 'seal', '--quick', '--no-prompt', '--no-key-switching', '--time', '5', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(!(await readRun(out)).metrics.some((m) => m.name === 'ckks.rotate' || m.name === 'ckks.relinearize' || m.name === 'ckks.matvec'), '--no-key-switching');
+    assert.ok(
+      !(await readRun(out)).metrics.some((m) => m.name === 'ckks.rotate' || m.name === 'ckks.relinearize' || m.name === 'ckks.matvec'),
+      '--no-key-switching',
+    );
     assert.match(r.stdout, /ckks\.encode_encrypt\s+backend=seal n=8192 key=public/);
     assert.match(r.stdout, /ckks\.ciphertext_bytes\s+backend=seal n=8192 key=secret/);
     assert.match(r.stdout, /one serialized ciphertext/);
@@ -237,7 +240,11 @@ function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusa
         decode: (pt: Parameters<CkksBackend['decode']>[0]) => seal.decode(pt).map((v) => v + 1e-3),
       });
     },
-    encryptBatch: async (backend: CkksBackend, values: Float64Array[], o: { symmetric?: boolean; threads?: number; device?: string }): Promise<Uint8Array[]> => {
+    encryptBatch: async (
+      backend: CkksBackend,
+      values: Float64Array[],
+      o: { symmetric?: boolean; threads?: number; device?: string },
+    ): Promise<Uint8Array[]> => {
       const symmetric = o.symmetric === true;
       calls.push({ threads: o.threads ?? 1, symmetric, ...(o.device === undefined ? {} : { device: o.device }) });
       let out = cache.get(symmetric);
@@ -320,9 +327,15 @@ describe('runCkksBench with a stand-in native backend', () => {
       ckksModule: withoutBatch,
       note: (line) => notes.push(line),
     });
-    assert.ok(notes.some((n) => /does not export encryptBatch/.test(n)), notes.join('\n'));
+    assert.ok(
+      notes.some((n) => /does not export encryptBatch/.test(n)),
+      notes.join('\n'),
+    );
     const prompts = result.metrics.filter((m) => m.name === 'ckks.prompt_encrypt');
-    assert.deepEqual(prompts.map((m) => m.labels['threads']), [1, 1]);
+    assert.deepEqual(
+      prompts.map((m) => m.labels['threads']),
+      [1, 1],
+    );
   });
 
   it('refuses to time a backend whose round trip is wrong', async () => {
@@ -340,7 +353,8 @@ describe('runCkksBench with a stand-in native backend', () => {
     const { module } = standIn({ broken: 'batch' });
     await assert.rejects(
       runCkksBench({ backends: ['native'], ns: [8192], quick: true, timeMs: 1, promptIterations: { native: 1 }, ckksModule: module }),
-      (error: unknown) => error instanceof LabError && error.code === 'INTERNAL' && /encryptBatch .* ciphertext 191 decrypts with max error/.test(error.message),
+      (error: unknown) =>
+        error instanceof LabError && error.code === 'INTERNAL' && /encryptBatch .* ciphertext 191 decrypts with max error/.test(error.message),
     );
   });
 });
@@ -378,7 +392,9 @@ describe('HLP_BENCH_SLOWDOWN in the CKKS benchmark (for testing the gate)', () =
     const bad = await hlp(['bench', 'ckks', '--backend', 'native', '--n', '8192', '--quick', '--no-prompt'], { HLP_BENCH_SLOWDOWN: 'ckks.add' });
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /HLP_BENCH_SLOWDOWN: cannot parse 'ckks\.add'/);
-    const ok = await hlp(['bench', 'ckks', '--backend', 'native', '--n', '8192', '--quick', '--no-prompt', '--time', '30', '--json'], { HLP_BENCH_SLOWDOWN: 'ckks.add:1.5' });
+    const ok = await hlp(['bench', 'ckks', '--backend', 'native', '--n', '8192', '--quick', '--no-prompt', '--time', '30', '--json'], {
+      HLP_BENCH_SLOWDOWN: 'ckks.add:1.5',
+    });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /HLP_BENCH_SLOWDOWN=ckks\.add:1\.5: matching cases are made slower on purpose/);
     assert.equal(parseRun(JSON.parse(ok.stdout)).config['slowdown'], 'ckks.add:1.5');
@@ -401,7 +417,10 @@ describe('runCkksBench GPU cases', () => {
     });
     assert.deepEqual(notes, ['GPU cases of ckks.prompt_encrypt skipped: the cuda variant is not usable here (cuda: stand-in without a device)']);
     assert.ok(result.metrics.every((m) => m.labels['device'] === undefined && m.name !== 'ckks.gpu_pool_efficiency'));
-    assert.ok(calls.every((c) => c.device === undefined), 'no device option without GPU cases');
+    assert.ok(
+      calls.every((c) => c.device === undefined),
+      'no device option without GPU cases',
+    );
   });
 
   it('with a usable GPU: device=cuda prompt cases (public key) and the pool efficiency, CPU cases pinned to the CPU', async () => {
@@ -420,7 +439,13 @@ describe('runCkksBench GPU cases', () => {
     const doc = parseRun(result);
     assert.deepEqual(notes, []);
     const gpuPrompts = doc.metrics.filter((m) => m.name === 'ckks.prompt_encrypt' && m.labels['device'] === 'cuda');
-    assert.deepEqual(gpuPrompts.map((m) => [m.labels['threads'], m.labels['key']]), [[1, 'public'], [2, 'public']]);
+    assert.deepEqual(
+      gpuPrompts.map((m) => [m.labels['threads'], m.labels['key']]),
+      [
+        [1, 'public'],
+        [2, 'public'],
+      ],
+    );
     const eff = doc.metrics.filter((m) => m.name === 'ckks.gpu_pool_efficiency');
     assert.equal(eff.length, 2);
     for (const m of eff) {
@@ -430,7 +455,10 @@ describe('runCkksBench GPU cases', () => {
       assert.ok(Math.abs(m.summary.median - 0.75) < 1e-12, String(m.summary.median));
     }
     assert.ok(calls.filter((c) => c.device === 'cuda').every((c) => !c.symmetric));
-    assert.ok(calls.some((c) => c.device === 'cpu'), 'CPU cases name the CPU');
+    assert.ok(
+      calls.some((c) => c.device === 'cpu'),
+      'CPU cases name the CPU',
+    );
     assert.match(renderCkksReport(doc), /threads=1  GPU/);
   });
 });

@@ -73,7 +73,9 @@ describe('hlp bench kernels', () => {
       assert.ok(m.summary.median > 0);
     }
     // no metric for a variant that is not available
-    const unavailable = variants().filter((v) => !v.available).map((v) => v.name as string);
+    const unavailable = variants()
+      .filter((v) => !v.available)
+      .map((v) => v.name as string);
     assert.ok(!doc.metrics.some((m) => unavailable.includes(String(m.labels['variant']))));
 
     const files = await readdir(runsDir);
@@ -87,7 +89,23 @@ describe('hlp bench kernels', () => {
 
   it('without --json prints the table on stdout; --out writes that file; --no-alloc skips alloc.churn', { skip: NO_ADDON }, async () => {
     const out = join(runsDir, 'nested', 'scalar.json');
-    const r = await hlp(['bench', 'kernels', '--variant', 'scalar', '--n', '8192,16384', '--n', '32768', '--bits', '50', '--time', '5', '--no-alloc', '--out', out]);
+    const r = await hlp([
+      'bench',
+      'kernels',
+      '--variant',
+      'scalar',
+      '--n',
+      '8192,16384',
+      '--n',
+      '32768',
+      '--bits',
+      '50',
+      '--time',
+      '5',
+      '--no-alloc',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /ntt\.forward\s+variant=scalar n=8192 bits=50/);
     assert.match(r.stdout, /N·log N scaling/);

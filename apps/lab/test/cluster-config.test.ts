@@ -39,7 +39,13 @@ describe('cluster options and topology', () => {
     assert.equal(t.gateway, '10.231.0.1');
     assert.deepEqual(
       t.hosts.map((h) => `${h.id}=${h.netns}@${h.address}:${h.port}`),
-      ['p1=hlpc-p1@10.231.0.11:8080', 'p2=hlpc-p2@10.231.0.12:8080', 'i1=hlpc-i1@10.231.0.21:9090', 'i2=hlpc-i2@10.231.0.22:9090', 'r1=hlpc-r1@10.231.0.5:6379'],
+      [
+        'p1=hlpc-p1@10.231.0.11:8080',
+        'p2=hlpc-p2@10.231.0.12:8080',
+        'i1=hlpc-i1@10.231.0.21:9090',
+        'i2=hlpc-i2@10.231.0.22:9090',
+        'r1=hlpc-r1@10.231.0.5:6379',
+      ],
     );
     // Interface names must fit IFNAMSIZ (15) with the veth peer's temporary suffix.
     for (const h of topology({ ...o, name: 'hlpabcd', proxies: 8, inference: 8 }).hosts) assert.ok(`${h.netns}n`.length <= 15, h.netns);
@@ -59,7 +65,11 @@ describe('cluster options and topology', () => {
       [{ bogus: 1 }, /bogus|Unrecognized/i],
     ];
     for (const [raw, re] of bad) {
-      assert.throws(() => parseUpOptions(raw), (e: unknown) => e instanceof ClusterError && e.code === 'BAD_OPTION' && re.test(e.message), JSON.stringify(raw));
+      assert.throws(
+        () => parseUpOptions(raw),
+        (e: unknown) => e instanceof ClusterError && e.code === 'BAD_OPTION' && re.test(e.message),
+        JSON.stringify(raw),
+      );
     }
   });
 });
@@ -71,7 +81,10 @@ describe('generated configuration', () => {
   it('HAProxy: leastconn, /readyz checks on the proxies, retries with redispatch, both frontends where they belong', () => {
     assert.match(cfg, /bind 127\.0\.0\.1:18080\n/);
     assert.match(cfg, /bind 10\.231\.0\.1:9000\n/);
-    assert.match(cfg, /backend proxies\n {2}balance leastconn\n {2}retry-on conn-failure empty-response response-timeout 502 503 504\n {2}option httpchk GET \/readyz/);
+    assert.match(
+      cfg,
+      /backend proxies\n {2}balance leastconn\n {2}retry-on conn-failure empty-response response-timeout 502 503 504\n {2}option httpchk GET \/readyz/,
+    );
     assert.match(cfg, /backend inference\n {2}balance leastconn\n {2}option httpchk GET \/healthz/);
     // One refused connection speeds the checks up; only failed checks take a server out.
     assert.match(cfg, /observe layer4 error-limit 1 on-error fastinter/);
@@ -89,7 +102,14 @@ describe('generated configuration', () => {
     const targets = scrapeTargets('hlpc', t.hosts, '127.0.0.1:18081', '127.0.0.1:19090');
     assert.deepEqual(
       targets.map((g) => `${g.labels['role']}/${g.labels['host']}=${g.targets[0]}`),
-      ['proxy/p1=10.231.0.11:8080', 'proxy/p2=10.231.0.12:8080', 'inference/i1=10.231.0.21:9090', 'inference/i2=10.231.0.22:9090', 'haproxy/lb=127.0.0.1:18081', 'prometheus/lb=127.0.0.1:19090'],
+      [
+        'proxy/p1=10.231.0.11:8080',
+        'proxy/p2=10.231.0.12:8080',
+        'inference/i1=10.231.0.21:9090',
+        'inference/i2=10.231.0.22:9090',
+        'haproxy/lb=127.0.0.1:18081',
+        'prometheus/lb=127.0.0.1:19090',
+      ],
     );
   });
 });
@@ -104,14 +124,24 @@ describe('fault specs', () => {
 
   it('refuses malformed ones with the expected form', () => {
     for (const bad of ['kill-proxy', 'kill@3s', 'loss@3s', 'kill-proxy=1@3s', 'kill-proxy:i1@3s', 'kill-inference:p1@2s', 'kill-proxy@-1s']) {
-      assert.throws(() => parseFaultSpec(bad), (e: unknown) => e instanceof ClusterError && e.code === 'BAD_OPTION', bad);
+      assert.throws(
+        () => parseFaultSpec(bad),
+        (e: unknown) => e instanceof ClusterError && e.code === 'BAD_OPTION',
+        bad,
+      );
     }
   });
 });
 
 describe('metrics', () => {
   it('parses the wanted samples with labels and sums them', () => {
-    const text = ['# HELP x', 'hlp_key_cache_hits_total{level="l1"} 4', 'hlp_key_cache_hits_total{level="l2"} 1', 'other_total 9', 'hlp_key_uploads_total{reason="startup"} 1'].join('\n');
+    const text = [
+      '# HELP x',
+      'hlp_key_cache_hits_total{level="l1"} 4',
+      'hlp_key_cache_hits_total{level="l2"} 1',
+      'other_total 9',
+      'hlp_key_uploads_total{reason="startup"} 1',
+    ].join('\n');
     const s = parseSamples(text, new Set(['hlp_key_cache_hits_total', 'hlp_key_uploads_total']));
     assert.equal(s.length, 3);
     assert.equal(sum(s, 'hlp_key_cache_hits_total'), 5);

@@ -43,7 +43,12 @@ const BODY = JSON.stringify({ model: 'hlp-affine', input: 'The quick brown fox j
 
 async function embed(url: string): Promise<number> {
   try {
-    const res = await fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(20_000) });
+    const res = await fetch(`${url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BODY,
+      signal: AbortSignal.timeout(20_000),
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {
@@ -107,11 +112,21 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
     const proxies = s.hosts.filter((h) => h.role === 'proxy');
     const inference = s.hosts.filter((h) => h.role === 'inference');
     const uploads = await Promise.all(proxies.map((h) => metric(`http://${h.address}:${h.port}`, 'hlp_key_uploads_total')));
-    assert.equal(uploads.reduce((a, b) => a + b, 0), 1, `uploads per proxy ${uploads.join(',')}`);
+    assert.equal(
+      uploads.reduce((a, b) => a + b, 0),
+      1,
+      `uploads per proxy ${uploads.join(',')}`,
+    );
     const l2 = await Promise.all(inference.map((h) => metric(`http://${h.address}:${h.port}`, 'hlp_key_cache_hits_total', 'l2')));
     const served = await Promise.all(inference.map((h) => metric(`http://${h.address}:${h.port}`, 'hlp_key_cache_hits_total')));
-    assert.ok(served.every((n) => n > 0), `both inference instances served: hits ${served.join(',')}`);
-    assert.ok(l2.some((n) => n >= 1), `an L2 (Redis) hit on one instance: ${l2.join(',')}`);
+    assert.ok(
+      served.every((n) => n > 0),
+      `both inference instances served: hits ${served.join(',')}`,
+    );
+    assert.ok(
+      l2.some((n) => n >= 1),
+      `an L2 (Redis) hit on one instance: ${l2.join(',')}`,
+    );
 
     // Prometheus scrapes every instance found through the file written by up.
     const deadline = Date.now() + 15_000;
@@ -130,7 +145,11 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
     assert.equal(fault.code, 0, fault.stderr);
     assert.match(fault.stdout, /SIGKILL proxy p1; ready again/);
     const under = await Promise.all(traffic);
-    assert.deepEqual(under.filter((x) => x !== 200), [], 'no request failed across the kill');
+    assert.deepEqual(
+      under.filter((x) => x !== 200),
+      [],
+      'no request failed across the kill',
+    );
     assert.ok(!isAlive(s.hosts.find((h) => h.id === 'p1')!.proc!), 'the first p1 is gone');
     const afterFault = await state();
     assert.equal(afterFault.hosts.find((h) => h.id === 'p1')!.restarts, 1);
@@ -138,7 +157,21 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
 
     // A second up over a cluster left running (as a crashed run leaves it) removes it first.
     const old = afterFault;
-    const again = await hlp(['cluster', 'up', '--name', NAME, '--subnet', SUBNET, '--proxies', '1', '--inference', '1', '--no-prometheus', '--start-timeout', '60']);
+    const again = await hlp([
+      'cluster',
+      'up',
+      '--name',
+      NAME,
+      '--subnet',
+      SUBNET,
+      '--proxies',
+      '1',
+      '--inference',
+      '1',
+      '--no-prometheus',
+      '--start-timeout',
+      '60',
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /removed leftovers of an earlier run: \d+ process\(es\) of the previous run/);
     for (const p of [...old.hosts.map((h) => h.proc), old.haproxy!.proc, old.prometheus!.proc]) assert.ok(p && !isAlive(p), `old pid ${p?.pid} gone`);

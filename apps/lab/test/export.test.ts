@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
-import { describeOutcomes, findExecutable, kernels, labMetric, monthlyReview, promtoolCreateBlocks, runDashboardQueries, startPrometheus, type PrometheusServer } from '@hlp/dashboards';
+import {
+  describeOutcomes,
+  findExecutable,
+  kernels,
+  labMetric,
+  monthlyReview,
+  promtoolCreateBlocks,
+  runDashboardQueries,
+  startPrometheus,
+  type PrometheusServer,
+} from '@hlp/dashboards';
 import { main } from '../src/main.js';
 import { toOpenMetrics } from '../src/report/openmetrics.js';
 import { historyEntries, kernelsRun, writeLabFixture, fixtureMonth, type LabFixture } from './report-fixtures.js';
@@ -31,7 +41,10 @@ function sink(): { stream: Writable; text: () => string } {
 async function hlp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = sink();
   const err = sink();
-  const code = await main(['node', 'hlp', ...args], { stdout: out.stream as unknown as NodeJS.WriteStream, stderr: err.stream as unknown as NodeJS.WriteStream });
+  const code = await main(['node', 'hlp', ...args], {
+    stdout: out.stream as unknown as NodeJS.WriteStream,
+    stderr: err.stream as unknown as NodeJS.WriteStream,
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -76,12 +89,21 @@ describe('OpenMetrics export', () => {
     const h = historyEntries(at);
     const odd = { ...h[0]!, branch: 'feat/"quoted"\\path', date: at(5).toISOString() };
     const { text } = toOpenMetrics({ history: [h[3]!, odd, h[1]!] });
-    assert.ok(text.includes('branch="feat/\\"quoted\\"\\\\path"'), text.split('\n').find((l) => l.includes('quoted')));
+    assert.ok(
+      text.includes('branch="feat/\\"quoted\\"\\\\path"'),
+      text.split('\n').find((l) => l.includes('quoted')),
+    );
     const passed = text.split('\n').filter((l) => l.startsWith(`${labMetric('gatePassed')}{`));
     const times = passed.map((l) => Number(l.split(' ').pop()));
     assert.equal(times.length, 3);
-    const targets = text.split('\n').filter((l) => l.startsWith(`${labMetric('targetMet')}{`) && l.includes('target="cpu-efficiency"')).map((l) => Number(l.split(' ').pop()));
-    assert.deepEqual(targets, [...targets].sort((a, b) => a - b));
+    const targets = text
+      .split('\n')
+      .filter((l) => l.startsWith(`${labMetric('targetMet')}{`) && l.includes('target="cpu-efficiency"'))
+      .map((l) => Number(l.split(' ').pop()));
+    assert.deepEqual(
+      targets,
+      [...targets].sort((a, b) => a - b),
+    );
   });
 });
 
@@ -115,7 +137,10 @@ describe('hlp export → promtool backfill → Prometheus → monthly and kernel
   });
 
   it('backfills with promtool and every query of the monthly review and kernels dashboards returns the history', async (t) => {
-    assert.ok(findExecutable('promtool') && findExecutable('prometheus'), 'prometheus/promtool missing: run scripts/setup-system.sh (Debian package prometheus)');
+    assert.ok(
+      findExecutable('promtool') && findExecutable('prometheus'),
+      'prometheus/promtool missing: run scripts/setup-system.sh (Debian package prometheus)',
+    );
     const data = join(dir, 'tsdb');
     const out = await promtoolCreateBlocks(file, data);
     t.diagnostic(out.trim().split('\n').slice(-1)[0] ?? '');
@@ -129,7 +154,11 @@ describe('hlp export → promtool backfill → Prometheus → monthly and kernel
 
     const monthly = await runDashboardQueries(prom, monthlyReview(), vars, window);
     for (const line of describeOutcomes(monthly).split('\n')) t.diagnostic(`monthly ${line}`);
-    assert.deepEqual(monthly.filter((o) => o.series === 0).map((o) => `${o.query.panel} [${o.query.refId}]: ${o.expr}`), [], 'monthly-review queries without data');
+    assert.deepEqual(
+      monthly.filter((o) => o.series === 0).map((o) => `${o.query.panel} [${o.query.refId}]: ${o.expr}`),
+      [],
+      'monthly-review queries without data',
+    );
 
     // the trend panel returns exactly the history's medians, one point per gate run
     const trend = monthly.find((o) => o.query.panel === 'Key medians (times)' && o.query.refId === 'A')!;
@@ -146,7 +175,11 @@ describe('hlp export → promtool backfill → Prometheus → monthly and kernel
 
     const kern = await runDashboardQueries(prom, kernels(), vars, window);
     for (const line of describeOutcomes(kern).split('\n')) t.diagnostic(`kernels ${line}`);
-    assert.deepEqual(kern.filter((o) => o.series === 0).map((o) => `${o.query.panel} [${o.query.refId}]: ${o.expr}`), [], 'kernels queries without data');
+    assert.deepEqual(
+      kern.filter((o) => o.series === 0).map((o) => `${o.query.panel} [${o.query.refId}]: ${o.expr}`),
+      [],
+      'kernels queries without data',
+    );
     const speedup = kern.find((o) => o.query.panel === 'Speed-up over scalar')!;
     const avxSpeed = speedup.result.result.find((s) => s.metric['variant'] === 'avx512' && s.metric['metric'] === 'ntt.forward' && s.metric['n'] === '8192');
     assert.ok(avxSpeed && Number(avxSpeed.value![1]) > 3, JSON.stringify(avxSpeed));

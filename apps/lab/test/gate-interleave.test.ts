@@ -46,17 +46,36 @@ describe('measureInterleaved', () => {
       },
     };
     const size: PairCase = { kind: 'size', name: 'test.bytes', labels: {}, unit: 'bytes', value: { baseline: () => 100, current: () => 120 } };
-    const out = await measureInterleaved([timed, size], { pairs: 4, sliceMs: 0.005, minCalls: 2, warmupCalls: 1, clock, slowdown: (name) => (name === 'test.op' ? 1.5 : 1) });
+    const out = await measureInterleaved([timed, size], {
+      pairs: 4,
+      sliceMs: 0.005,
+      minCalls: 2,
+      warmupCalls: 1,
+      clock,
+      slowdown: (name) => (name === 'test.op' ? 1.5 : 1),
+    });
     assert.equal(out.rounds.length, 4);
     // warm-up A, B; then slices of ≥ 2 calls in the order A B | B A | A B | B A: runs of A and B alternate 5 times
     assert.deepEqual(order.slice(0, 2), ['A', 'B']);
-    assert.equal(order.slice(2).join('').replace(/(.)\1+/g, '$1'), 'ABABA');
+    assert.equal(
+      order
+        .slice(2)
+        .join('')
+        .replace(/(.)\1+/g, '$1'),
+      'ABABA',
+    );
     assert.ok(order.length - 2 >= 4 * 2 * 2, 'every slice holds at least minCalls calls');
     for (const r of out.rounds) {
       const a = r.baseline.find((m) => m.name === 'test.op')!;
       const b = r.current.find((m) => m.name === 'test.op')!;
-      assert.ok(a.samples.every((x) => x === 1010), `A: ${a.samples.join(', ')}`);
-      assert.ok(b.samples.every((x) => x >= 1515 && x < 1525), `B: ${b.samples.join(', ')}`);
+      assert.ok(
+        a.samples.every((x) => x === 1010),
+        `A: ${a.samples.join(', ')}`,
+      );
+      assert.ok(
+        b.samples.every((x) => x >= 1515 && x < 1525),
+        `B: ${b.samples.join(', ')}`,
+      );
       assert.equal(r.current.find((m) => m.name === 'test.bytes')!.summary.median, 120);
     }
     const { comparisons } = comparePairedRounds(out.rounds, resolveConfig());
@@ -64,16 +83,21 @@ describe('measureInterleaved', () => {
     assert.equal(op.verdict, 'regression');
     assert.ok(Math.abs(op.ratio! - 1515 / 1010) < 0.01, `${op.ratio}`);
     assert.equal(comparisons.find((c) => c.name === 'test.bytes')!.verdict, 'regression'); // 120 vs 100 bytes
-    assert.equal(out.current.find((m) => m.name === 'test.op')!.samples.length, out.rounds.reduce((n, r) => n + r.current[0]!.samples.length, 0));
+    assert.equal(
+      out.current.find((m) => m.name === 'test.op')!.samples.length,
+      out.rounds.reduce((n, r) => n + r.current[0]!.samples.length, 0),
+    );
   });
 
   it('a chunked case (a prompt in parts): parts alternate A B, B A, …; a pair is one whole call per side, the sum of its parts', async () => {
     const { clock, spend } = fakeClock();
     const order: string[] = [];
-    const part = (side: string) => async (chunk: number): Promise<void> => {
-      order.push(`${side}${chunk}`);
-      spend(5_000_000n);
-    };
+    const part =
+      (side: string) =>
+      async (chunk: number): Promise<void> => {
+        order.push(`${side}${chunk}`);
+        spend(5_000_000n);
+      };
     const c: PairCase = { kind: 'chunked', name: 'test.prompt', labels: {}, unit: 'ms', chunks: 3, pairs: 2, run: { baseline: part('A'), current: part('B') } };
     const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock, slowdown: () => 2 });
     assert.deepEqual(order, ['A0', 'B0', 'A0', 'B0', 'B1', 'A1', 'A2', 'B2', 'B0', 'A0', 'A1', 'B1', 'B2', 'A2']);
@@ -85,7 +109,10 @@ describe('measureInterleaved', () => {
   });
 
   it('refuses fewer than 2 pairs and an out-of-range slowdown', async () => {
-    await assert.rejects(measureInterleaved([], { pairs: 1, sliceMs: 1, minCalls: 1, warmupCalls: 0 }), (e: unknown) => e instanceof LabError && e.code === 'USAGE');
+    await assert.rejects(
+      measureInterleaved([], { pairs: 1, sliceMs: 1, minCalls: 1, warmupCalls: 0 }),
+      (e: unknown) => e instanceof LabError && e.code === 'USAGE',
+    );
     const c: PairCase = { kind: 'timed', name: 'x', labels: {}, unit: 'ns', async: false, run: { baseline: () => 0, current: () => 0 } };
     await assert.rejects(measureInterleaved([c], { pairs: 2, sliceMs: 1, minCalls: 1, warmupCalls: 0, slowdown: () => 0.5 }), /slowdown factor/);
   });
@@ -102,7 +129,11 @@ describe('--only selectors', () => {
     assert.equal(two.length, 2);
     assert.ok(matchesSelector(two[1]!, 'eltwise.mul_mod', {}));
     for (const bad of ['ntt forward', 'x{variant}', 'x{=1}'])
-      assert.throws(() => parseCaseSelectors(bad), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /--only/.test(e.message), bad);
+      assert.throws(
+        () => parseCaseSelectors(bad),
+        (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /--only/.test(e.message),
+        bad,
+      );
   });
 });
 
@@ -111,7 +142,10 @@ describe('pair cases', () => {
     const vs = pageAlignedViews(4, 1000);
     assert.equal(vs.length, 4);
     assert.ok(vs.every((v) => v.buffer === vs[0]!.buffer && v.length === 1000 && v.byteOffset % 4096 === 0));
-    assert.deepEqual(vs.map((v) => v.byteOffset), [0, 8192, 16384, 24576]);
+    assert.deepEqual(
+      vs.map((v) => v.byteOffset),
+      [0, 8192, 16384, 24576],
+    );
   });
 
   it('builds every kernel case on both sides, inputs equal, buffers distinct', { skip: NO_ADDON }, async () => {
@@ -163,12 +197,18 @@ describe('hlp bench kernels --pair-with', { skip: NO_ADDON }, () => {
 
   it('writes an hlp.pairs/1 document of the pairs and the candidate run', async () => {
     const out = join(dir, 'pairs.json');
-    const r = await hlp(['bench', 'kernels', '--variant', 'scalar', '--n', '1024', '--bits', '50', '--no-alloc', '--pair-with', findRepoRoot()!, '--pairs', '3', '--out', out], { HLP_BENCH_SLOWDOWN: 'ntt.inverse:2' });
+    const r = await hlp(
+      ['bench', 'kernels', '--variant', 'scalar', '--n', '1024', '--bits', '50', '--no-alloc', '--pair-with', findRepoRoot()!, '--pairs', '3', '--out', out],
+      { HLP_BENCH_SLOWDOWN: 'ntt.inverse:2' },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /made slower on purpose/);
     const doc = await readPairs(out);
     assert.equal(doc.rounds.length, 3);
-    assert.deepEqual(doc.current.metrics.map((m) => m.name), ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod']);
+    assert.deepEqual(
+      doc.current.metrics.map((m) => m.name),
+      ['ntt.forward', 'ntt.inverse', 'eltwise.mul_mod'],
+    );
     assert.ok(doc.rounds.every((r) => r.baseline.length === 3 && r.current.length === 3));
     assert.deepEqual((doc.current.config['pairedWith'] as { root: string }).root, findRepoRoot());
   });

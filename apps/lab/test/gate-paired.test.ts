@@ -15,7 +15,11 @@ const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  }).trim();
 }
 
 describe('the reference of --against auto', () => {
@@ -96,7 +100,18 @@ describe('hlp gate --against self, end to end', { skip: NO_ADDON }, () => {
     runs = await mkdtemp(join(tmpdir(), 'hlp-paired-'));
   });
   after(async () => rm(runs, { recursive: true, force: true }));
-  const base = ['gate', '--against', 'self', '--suite', 'kernels', '--bench-args', '--variant scalar --n 1024 --bits 50 --no-alloc --time 40', '--no-history', '--no-targets', '--json'];
+  const base = [
+    'gate',
+    '--against',
+    'self',
+    '--suite',
+    'kernels',
+    '--bench-args',
+    '--variant scalar --n 1024 --bits 50 --no-alloc --time 40',
+    '--no-history',
+    '--no-targets',
+    '--json',
+  ];
   type Report = { mode: string; comparisons: { name: string; verdict: string; paired?: { pairs: number; mde: number | null; method?: string } }[] };
   const check = (report: Report, pairs: number, method: string): void => {
     assert.equal(report.mode, 'same-job');

@@ -117,7 +117,10 @@ describe('hlp baseline record --from + hlp gate (synthetic runs, no benchmarks)'
     const r = await hlp(['baseline', 'record', 'synth', ...runs.flatMap((f) => ['--from', f]), '--no-calibration']);
     assert.equal(r.code, 0, r.stderr);
     baselineFile = join(baselinesDir, 'synth', `${here}.json`);
-    assert.match(r.stdout, new RegExp(`wrote ${baselineFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: suite synth, machine class ${here}, 2 metrics, 3 run\\(s\\) pooled`));
+    assert.match(
+      r.stdout,
+      new RegExp(`wrote ${baselineFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: suite synth, machine class ${here}, 2 metrics, 3 run\\(s\\) pooled`),
+    );
   });
 
   it('exit 0 for unchanged code; Markdown summary; history appended', async () => {
@@ -145,7 +148,10 @@ describe('hlp baseline record --from + hlp gate (synthetic runs, no benchmarks)'
     const run = await writeJson(join(root, 'slow.json'), synthRun(base(1.3, 600)));
     const r = await hlp(['gate', run, '--json']);
     assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as { outcome: string; comparisons: { name: string; verdict: string; remeasure: string | null; remeasureNote: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      outcome: string;
+      comparisons: { name: string; verdict: string; remeasure: string | null; remeasureNote: string }[];
+    };
     assert.equal(report.outcome, 'fail');
     const a = report.comparisons.find((c) => c.name === 'op.a')!;
     assert.equal(a.verdict, 'regression');
@@ -189,7 +195,10 @@ describe('hlp baseline record --from + hlp gate (synthetic runs, no benchmarks)'
     assert.equal((await hlp(['gate', run, '--history', path])).code, 0);
     const h = await readHistory(path);
     assert.equal(h.entries.length, 2);
-    assert.deepEqual(h.problems.map((p) => p.line), [1, 3]);
+    assert.deepEqual(
+      h.problems.map((p) => p.line),
+      [1, 3],
+    );
   });
 
   it('another machine class: normalised by the calibration in the run, with a warning', async () => {
@@ -210,7 +219,10 @@ describe('hlp baseline record --from + hlp gate (synthetic runs, no benchmarks)'
     const r = await hlp(['gate', mine, '--no-history']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /unchanged\s+op\.a .*normalised/);
-    assert.match(r.stdout, /warning: the baseline was recorded on machine class x86_64-avx512f-64c-256g, this run is on .*normalised by the calibration benchmark/);
+    assert.match(
+      r.stdout,
+      /warning: the baseline was recorded on machine class x86_64-avx512f-64c-256g, this run is on .*normalised by the calibration benchmark/,
+    );
   });
 
   it('--strict fails on an inconclusive metric', async () => {
@@ -292,7 +304,11 @@ describe('HLP_BENCH_SLOWDOWN (a known slowdown, for testing the gate)', () => {
       { name: 'eltwise.*', labels: { variant: 'avx2', n: '8192' }, factor: 1.05 },
     ]);
     for (const bad of ['ntt.forward', 'ntt.forward:0.5', 'x:abc', 'x{variant}:1.1'])
-      assert.throws(() => parseSlowdown(bad), (e: unknown) => e instanceof LabError && e.code === 'USAGE', bad);
+      assert.throws(
+        () => parseSlowdown(bad),
+        (e: unknown) => e instanceof LabError && e.code === 'USAGE',
+        bad,
+      );
     const env = { HLP_BENCH_SLOWDOWN: 'ntt.*:1.1,ntt.forward{variant=avx2}:1.5' }; // the last matching rule wins
     assert.equal(slowdownFor('ntt.forward', { variant: 'avx2', n: 8192 }, env), 1.5);
     assert.equal(slowdownFor('ntt.forward', { variant: 'scalar' }, env), 1.1);
@@ -312,17 +328,32 @@ describe('HLP_BENCH_SLOWDOWN (a known slowdown, for testing the gate)', () => {
       delete process.env['HLP_BENCH_SLOWDOWN'];
       const plain = await measure(call, opts);
       assert.ok(plain.length >= 32);
-      assert.ok(plain.every((x) => x === 1010), `plain: ${plain.slice(0, 4).join(', ')}`); // reading, call, reading
+      assert.ok(
+        plain.every((x) => x === 1010),
+        `plain: ${plain.slice(0, 4).join(', ')}`,
+      ); // reading, call, reading
       process.env['HLP_BENCH_SLOWDOWN'] = 'test.busy:1.5';
       const slowed = await measure(call, opts);
       // the wait runs until 1.5 × 1010 ns after the first reading, in 10 ns readings
-      assert.ok(slowed.every((x) => x >= 1515 && x < 1525), `slowed: ${slowed.slice(0, 4).join(', ')}`);
+      assert.ok(
+        slowed.every((x) => x >= 1515 && x < 1525),
+        `slowed: ${slowed.slice(0, 4).join(', ')}`,
+      );
       process.env['HLP_BENCH_SLOWDOWN'] = 'other.metric:3';
-      assert.ok((await measure(call, opts)).every((x) => x === 1010), 'a rule for another metric leaves this one alone');
+      assert.ok(
+        (await measure(call, opts)).every((x) => x === 1010),
+        'a rule for another metric leaves this one alone',
+      );
       process.env['HLP_BENCH_SLOWDOWN'] = 'test.busy:1.5';
-      assert.ok((await measure(call, { ...opts, slowdown: 1 })).every((x) => x === 1010), 'an explicit factor overrides the environment');
+      assert.ok(
+        (await measure(call, { ...opts, slowdown: 1 })).every((x) => x === 1010),
+        'an explicit factor overrides the environment',
+      );
       const real = await measure(busy, { timeMs: 20, warmupMs: 0, minIterations: 16, slowdown: 2 });
-      assert.ok(real.every((x) => x > 0), 'on the real clock every sample is elapsed time');
+      assert.ok(
+        real.every((x) => x > 0),
+        'on the real clock every sample is elapsed time',
+      );
     } finally {
       if (saved === undefined) delete process.env['HLP_BENCH_SLOWDOWN'];
       else process.env['HLP_BENCH_SLOWDOWN'] = saved;
@@ -344,19 +375,42 @@ describe('re-measurement arguments', () => {
   const metric = (name: string, labels: Labels) => makeMetric({ name, unit: 'ns', better: 'lower', labels, samples: [1] });
   it('kernels: only the suspects’ variants, n and bits, with the run’s own time budget', () => {
     const run = { ...synthRun([]), suite: 'kernels', config: { quick: true, timeMs: 150, variants: ['scalar', 'avx512'] } };
-    const args = kernelsRemeasureArgs(run, [metric('ntt.forward', { variant: 'avx512', n: 8192, bits: 50 }), metric('ntt.inverse', { variant: 'avx512', n: 4096, bits: 50 })]);
+    const args = kernelsRemeasureArgs(run, [
+      metric('ntt.forward', { variant: 'avx512', n: 8192, bits: 50 }),
+      metric('ntt.inverse', { variant: 'avx512', n: 4096, bits: 50 }),
+    ]);
     assert.deepEqual(args, ['--variant', 'avx512', '--n', '8192,4096', '--bits', '50', '--no-alloc', '--quick', '--time', '150']);
   });
   it('ckks: only the suspects’ backends, n and prompt threads, with the run’s own budget', () => {
     const run = { ...synthRun([]), suite: 'ckks', config: { quick: true, timeMs: 150, backends: ['native', 'seal'], n: [8192, 16384] } };
-    assert.deepEqual(ckksRemeasureArgsFromRun(run, [metric('ckks.add', { backend: 'native', n: 8192 })]), ['--backend', 'native', '--n', '8192', '--no-prompt', '--quick', '--time', '150']);
-    assert.deepEqual(
-      ckksRemeasureArgsFromRun(run, [metric('ckks.prompt_encrypt', { backend: 'native', tokens: 1024, threads: 1, key: 'public' })]),
-      ['--backend', 'native', '--n', '8192,16384', '--threads', '1', '--quick', '--time', '150'],
-    );
+    assert.deepEqual(ckksRemeasureArgsFromRun(run, [metric('ckks.add', { backend: 'native', n: 8192 })]), [
+      '--backend',
+      'native',
+      '--n',
+      '8192',
+      '--no-prompt',
+      '--quick',
+      '--time',
+      '150',
+    ]);
+    assert.deepEqual(ckksRemeasureArgsFromRun(run, [metric('ckks.prompt_encrypt', { backend: 'native', tokens: 1024, threads: 1, key: 'public' })]), [
+      '--backend',
+      'native',
+      '--n',
+      '8192,16384',
+      '--threads',
+      '1',
+      '--quick',
+      '--time',
+      '150',
+    ]);
   });
   it('same-job: replaces the filters of --bench-args', () => {
-    assert.deepEqual(withoutKernelFilters(['--quick', '--n', '1024,2048', '--variant=scalar', '--bits', '50', '--no-alloc', '--time', '20']), ['--quick', '--time', '20']);
+    assert.deepEqual(withoutKernelFilters(['--quick', '--n', '1024,2048', '--variant=scalar', '--bits', '50', '--no-alloc', '--time', '20']), [
+      '--quick',
+      '--time',
+      '20',
+    ]);
     assert.deepEqual(remeasureArgs('kernels', ['--quick', '--n', '1024'], [metric('alloc.churn', { allocator: 'pool' })]), ['--quick']);
     assert.deepEqual(remeasureArgs('ckks', ['--quick'], []), ['--quick']);
   });
@@ -397,7 +451,10 @@ describe('hlp gate on the kernels suite, end to end (A/A and A/B with a known sl
       assert.equal(fwd.verdict, 'regression');
       assert.equal(fwd.remeasure, 'confirmed');
     }
-    assert.match(fail.stderr, /re-measuring \d+ suspected regression\(s\), 3 fresh runs: hlp bench kernels --variant scalar --n 1024 --bits 50 --no-alloc --time 40/);
+    assert.match(
+      fail.stderr,
+      /re-measuring \d+ suspected regression\(s\), 3 fresh runs: hlp bench kernels --variant scalar --n 1024 --bits 50 --no-alloc --time 40/,
+    );
     assert.ok(report.warnings.some((w) => /HLP_BENCH_SLOWDOWN=ntt\.forward:3: a slowdown made on purpose/.test(w)));
     assert.ok((await readdir(runsDir)).length >= 2);
   });

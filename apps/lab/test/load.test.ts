@@ -21,10 +21,15 @@ let dir: string;
 
 function hlp(args: readonly string[], timeout = 120_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, maxBuffer: 64 << 20, timeout }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, maxBuffer: 64 << 20, timeout },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -105,7 +110,23 @@ describe('hlp load against a --target', () => {
 
   it('--drivers 2: two driver processes share the open loop; the same document, summaries from merged histograms', async () => {
     const out = join(dir, 'drivers.json');
-    const r = await hlp(['load', 'short', '--target', server.url, '--rate', '60', '--duration', '2', '--warmup', '0.5', '--drivers', '2', '--json', '--out', out]);
+    const r = await hlp([
+      'load',
+      'short',
+      '--target',
+      server.url,
+      '--rate',
+      '60',
+      '--duration',
+      '2',
+      '--warmup',
+      '0.5',
+      '--drivers',
+      '2',
+      '--json',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const doc = parseRun(JSON.parse(r.stdout));
     assert.equal(doc.config['drivers'], 2);
@@ -122,9 +143,20 @@ describe('hlp load against a --target', () => {
   it('a rate ladder: one document per step, the table, and the highest rate meeting the SLO', async () => {
     const r = await hlp(['load', 'short', '--target', server.url, '--rates', '60,20,40', '--duration', '1', '--warmup', '0', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const ladder = JSON.parse(r.stdout) as { steps: { rate: number; met: boolean; path: string; throughput: number }[]; highestMeeting: number | null; skipped: number[] };
-    assert.deepEqual(ladder.steps.map((s) => s.rate), [20, 40, 60], 'ascending');
-    assert.ok(ladder.steps.every((s) => s.met), r.stderr);
+    const ladder = JSON.parse(r.stdout) as {
+      steps: { rate: number; met: boolean; path: string; throughput: number }[];
+      highestMeeting: number | null;
+      skipped: number[];
+    };
+    assert.deepEqual(
+      ladder.steps.map((s) => s.rate),
+      [20, 40, 60],
+      'ascending',
+    );
+    assert.ok(
+      ladder.steps.every((s) => s.met),
+      r.stderr,
+    );
     assert.equal(ladder.highestMeeting, 60);
     for (const step of ladder.steps) {
       const doc = parseRun(JSON.parse(await readFile(step.path, 'utf8')));
@@ -221,7 +253,9 @@ function crossCheckTools(): string | false {
   const root = findRepoRoot(fileURLToPath(new URL('.', import.meta.url)));
   if (root) spawnSync('bash', [join(root, 'scripts', 'setup-system.sh')], { stdio: 'ignore', timeout: 300_000 });
   const still = missing();
-  return still.length === 0 ? false : `${still.join(' and ')} missing and scripts/setup-system.sh could not install them (needs root or sudo and the Debian archive)`;
+  return still.length === 0
+    ? false
+    : `${still.join(' and ')} missing and scripts/setup-system.sh could not install them (needs root or sudo and the Debian archive)`;
 }
 
 describe('hlp load --verify --drivers', () => {
@@ -252,7 +286,10 @@ describe('hlp load --verify', () => {
     const h2 = ratios.find((m) => m.labels['reference'] === 'h2load')!;
     assert.ok(Math.abs(ac.summary.median - 1) <= 0.05, shown);
     assert.ok(Math.abs(h2.summary.median - 1) <= 0.1, shown);
-    assert.equal(doc.verdicts?.every((v) => v.status === 'pass'), true);
+    assert.equal(
+      doc.verdicts?.every((v) => v.status === 'pass'),
+      true,
+    );
     for (const tool of ['autocannon', 'wrk', 'lab-h2', 'h2load']) {
       const t = doc.metrics.find((m) => m.name === 'http.throughput' && m.labels['tool'] === tool);
       assert.ok(t && t.summary.median > 50, `${tool} measured a rate`);

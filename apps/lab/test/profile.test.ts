@@ -53,7 +53,11 @@ describe('hlp profile --tool cpuprof', () => {
 
 describe('hlp profile --tool doctor|flame|bubbleprof (Clinic.js)', () => {
   it('reads the footer clinic appends to a finished report', () => {
-    assert.deepEqual(clinicFooter('<html></html>\n<!-- {"tool":"doctor","toolVersion":"11.0.0","hash":"ab"} -->\n'), { tool: 'doctor', toolVersion: '11.0.0', hash: 'ab' });
+    assert.deepEqual(clinicFooter('<html></html>\n<!-- {"tool":"doctor","toolVersion":"11.0.0","hash":"ab"} -->\n'), {
+      tool: 'doctor',
+      toolVersion: '11.0.0',
+      hash: 'ab',
+    });
     assert.equal(clinicFooter('<html></html>\n'), null, 'no footer: clinic did not finish');
     assert.equal(clinicFooter('<!-- {"tool":"doctor"} -->'), null, 'no version');
   });
@@ -87,7 +91,10 @@ describe('hlp profile --tool doctor|flame|bubbleprof (Clinic.js)', () => {
           assert.match(stdout, /^diagnosis: /m);
         }
         // clinic collects its trace logs from its working directory: the run folder, now emptied of them
-        assert.deepEqual((await readdir(dir)).filter((f) => /^(node_trace|isolate-)/.test(f)), []);
+        assert.deepEqual(
+          (await readdir(dir)).filter((f) => /^(node_trace|isolate-)/.test(f)),
+          [],
+        );
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

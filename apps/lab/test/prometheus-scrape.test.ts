@@ -121,18 +121,31 @@ describe('SLO overview on a real Prometheus scraping the real proxy and inferenc
   it('every panel of the SLO overview returns data', async (t) => {
     t.diagnostic(timings);
     t.diagnostic(`responses by status (0: no answer within the ${LOAD_BUDGET_MS / 1000} s load budget): ${JSON.stringify(Object.fromEntries(statuses))}`);
-    if (statuses.has(0)) t.diagnostic(`WARNING: ${statuses.get(0)} request(s) got no answer within ${LOAD_BUDGET_MS / 1000} s (the proxy stalled; its own tests should catch this)`);
+    if (statuses.has(0))
+      t.diagnostic(
+        `WARNING: ${statuses.get(0)} request(s) got no answer within ${LOAD_BUDGET_MS / 1000} s (the proxy stalled; its own tests should catch this)`,
+      );
     assert.ok((statuses.get(200) ?? 0) >= 8, `too few 2xx for the panels to have data: ${JSON.stringify(Object.fromEntries(statuses))}`);
     const end = Date.now() / 1000;
-    const outcomes = await runDashboardQueries(prom!, sloOverview(), { instance: '.*', cores: String(cpus().length), __rate_interval: '10s' }, { start, end, step: 1 });
+    const outcomes = await runDashboardQueries(
+      prom!,
+      sloOverview(),
+      { instance: '.*', cores: String(cpus().length), __rate_interval: '10s' },
+      { start, end, step: 1 },
+    );
     for (const line of describeOutcomes(outcomes).split('\n')) t.diagnostic(line);
 
     const gpuAbsent = GPU_METRICS.every((k) => !exposed.has(CATALOGUE[k].name));
     const gaps = KNOWN_GAPS.filter((k) => !exposed.has(CATALOGUE[k].name));
     for (const k of KNOWN_GAPS) {
-      t.diagnostic(exposed.has(CATALOGUE[k].name) ? `KNOWN_GAPS: ${CATALOGUE[k].name} is emitted now; remove it from KNOWN_GAPS` : `known gap: the apps do not emit ${CATALOGUE[k].name} yet (panel "${CATALOGUE[k].panel}")`);
+      t.diagnostic(
+        exposed.has(CATALOGUE[k].name)
+          ? `KNOWN_GAPS: ${CATALOGUE[k].name} is emitted now; remove it from KNOWN_GAPS`
+          : `known gap: the apps do not emit ${CATALOGUE[k].name} yet (panel "${CATALOGUE[k].panel}")`,
+      );
     }
-    if (gpuAbsent) t.diagnostic(`no GPU metrics exposed (no GPU or no GPU sampler): GPU panels may be empty (${GPU_METRICS.map((k) => CATALOGUE[k].name).join(', ')})`);
+    if (gpuAbsent)
+      t.diagnostic(`no GPU metrics exposed (no GPU or no GPU sampler): GPU panels may be empty (${GPU_METRICS.map((k) => CATALOGUE[k].name).join(', ')})`);
     const empty = outcomes.filter((o) => o.series === 0 && !(gpuAbsent && readsOnly(o, GPU_METRICS)) && !reads(o, gaps));
     assert.deepEqual(
       empty.map((o) => `${o.query.panel} [${o.query.refId}]: ${o.expr}`),

@@ -70,10 +70,35 @@ export function ckksRun(startedAt: Date, seed: number): RunResult {
   for (const backend of ['seal', 'native'])
     for (const key of ['public', 'secret']) {
       const ms = backend === 'seal' ? 9 : 3.5;
-      metrics.push(makeMetric({ name: 'ckks.encode_encrypt', unit: 'ns', better: 'lower', labels: { backend, key, n: 8192 }, samples: noisy(rand, ms * 1e6 * (key === 'secret' ? 0.7 : 1), 30) }));
-      metrics.push(makeMetric({ name: 'ckks.ciphertext_bytes', unit: 'bytes', better: 'lower', labels: { backend, key, n: 8192 }, samples: [key === 'secret' ? 131_177 : 262_249] }));
+      metrics.push(
+        makeMetric({
+          name: 'ckks.encode_encrypt',
+          unit: 'ns',
+          better: 'lower',
+          labels: { backend, key, n: 8192 },
+          samples: noisy(rand, ms * 1e6 * (key === 'secret' ? 0.7 : 1), 30),
+        }),
+      );
+      metrics.push(
+        makeMetric({
+          name: 'ckks.ciphertext_bytes',
+          unit: 'bytes',
+          better: 'lower',
+          labels: { backend, key, n: 8192 },
+          samples: [key === 'secret' ? 131_177 : 262_249],
+        }),
+      );
     }
-  for (const threads of [1, 2]) metrics.push(makeMetric({ name: 'ckks.prompt_encrypt', unit: 'ms', better: 'lower', labels: { backend: 'native', key: 'secret', threads, tokens: 1024 }, samples: noisy(rand, 1500 / threads, 12) }));
+  for (const threads of [1, 2])
+    metrics.push(
+      makeMetric({
+        name: 'ckks.prompt_encrypt',
+        unit: 'ms',
+        better: 'lower',
+        labels: { backend: 'native', key: 'secret', threads, tokens: 1024 },
+        samples: noisy(rand, 1500 / threads, 12),
+      }),
+    );
   return run('ckks', startedAt, metrics, `ckks${seed}`);
 }
 
@@ -84,9 +109,29 @@ export function loadRun(startedAt: Date, seed: number): RunResult {
   const tput = Array.from({ length: seconds }, (_, i) => ({ t: (i + 1) * 1000, value: Math.round(105 + rand() * 10 - (i === 7 ? 30 : 0)) }));
   const latencies = Array.from({ length: 600 }, () => 30 + rand() * 25 + (rand() < 0.05 ? rand() * 80 : 0));
   const metrics: Metric[] = [
-    makeMetric({ name: 'http.latency', unit: 'ms', better: 'lower', labels: { route: '/v1/embeddings', protocol: 'http1' }, samples: latencies, series: latencySeries }),
-    makeMetric({ name: 'http.throughput', unit: 'req/s', better: 'higher', labels: { route: '/v1/embeddings', protocol: 'http1' }, samples: tput.map((p) => p.value), series: tput }),
-    makeMetric({ name: 'http.success_ratio', unit: 'ratio', better: 'higher', labels: { route: '/v1/embeddings', protocol: 'http1' }, samples: tput.map(() => 0.99 + rand() * 0.01) }),
+    makeMetric({
+      name: 'http.latency',
+      unit: 'ms',
+      better: 'lower',
+      labels: { route: '/v1/embeddings', protocol: 'http1' },
+      samples: latencies,
+      series: latencySeries,
+    }),
+    makeMetric({
+      name: 'http.throughput',
+      unit: 'req/s',
+      better: 'higher',
+      labels: { route: '/v1/embeddings', protocol: 'http1' },
+      samples: tput.map((p) => p.value),
+      series: tput,
+    }),
+    makeMetric({
+      name: 'http.success_ratio',
+      unit: 'ratio',
+      better: 'higher',
+      labels: { route: '/v1/embeddings', protocol: 'http1' },
+      samples: tput.map(() => 0.99 + rand() * 0.01),
+    }),
   ];
   for (const [process, cpu, rss] of [
     ['proxy', 0.38, 420e6],
@@ -94,11 +139,27 @@ export function loadRun(startedAt: Date, seed: number): RunResult {
   ] as const) {
     const cpuSeries = Array.from({ length: seconds }, (_, i) => ({ t: (i + 1) * 1000, value: cpu + (rand() - 0.5) * 0.08 }));
     const rssSeries = Array.from({ length: seconds }, (_, i) => ({ t: (i + 1) * 1000, value: rss + i * 2e6 }));
-    metrics.push(makeMetric({ name: 'process.cpu', unit: 'ratio', better: 'lower', labels: { process }, samples: cpuSeries.map((p) => p.value), series: cpuSeries }));
-    metrics.push(makeMetric({ name: 'process.rss', unit: 'bytes', better: 'lower', labels: { process }, samples: rssSeries.map((p) => p.value), series: rssSeries }));
+    metrics.push(
+      makeMetric({ name: 'process.cpu', unit: 'ratio', better: 'lower', labels: { process }, samples: cpuSeries.map((p) => p.value), series: cpuSeries }),
+    );
+    metrics.push(
+      makeMetric({ name: 'process.rss', unit: 'bytes', better: 'lower', labels: { process }, samples: rssSeries.map((p) => p.value), series: rssSeries }),
+    );
   }
-  const stageMs: Record<string, number> = { tokenize: 0.4, embed: 0.9, encode: 3.1, encrypt: 11.5, serialize: 1.2, upload: 2.2, evaluate: 14, download: 2, decrypt: 2.8, decode: 0.9 };
-  for (const [stage, ms] of Object.entries(stageMs)) metrics.push(makeMetric({ name: 'pipeline.stage', unit: 'ms', better: 'lower', labels: { stage }, samples: noisy(rand, ms, 50) }));
+  const stageMs: Record<string, number> = {
+    tokenize: 0.4,
+    embed: 0.9,
+    encode: 3.1,
+    encrypt: 11.5,
+    serialize: 1.2,
+    upload: 2.2,
+    evaluate: 14,
+    download: 2,
+    decrypt: 2.8,
+    decode: 0.9,
+  };
+  for (const [stage, ms] of Object.entries(stageMs))
+    metrics.push(makeMetric({ name: 'pipeline.stage', unit: 'ms', better: 'lower', labels: { stage }, samples: noisy(rand, ms, 50) }));
   return run('load', startedAt, metrics, `load${seed}`);
 }
 
@@ -114,9 +175,36 @@ function loadHistory(at: (day: number, hour?: number) => Date): HistoryEntry[] {
   return [11, 18].map((day, i): HistoryEntry => {
     const labels = { route: '/v1/embeddings', protocol: 'http1' };
     const metrics = [
-      { name: 'http.throughput', labels, unit: 'req/s', median: 108 - i * 3, baselineMedian: 107, ratio: (108 - i * 3) / 107, ci: [0.97, 1.04] as [number, number], verdict: 'unchanged' as Verdict },
-      { name: 'http.latency', labels, unit: 'ms', median: 42 + i, baselineMedian: 41, ratio: (42 + i) / 41, ci: [0.99, 1.08] as [number, number], verdict: 'unchanged' as Verdict },
-      { name: 'process.rss', labels: { process: 'proxy' }, unit: 'bytes', median: 4.2e8 + i * 1e7, baselineMedian: 4.1e8, ratio: (4.2e8 + i * 1e7) / 4.1e8, ci: [1.0, 1.06] as [number, number], verdict: 'unchanged' as Verdict },
+      {
+        name: 'http.throughput',
+        labels,
+        unit: 'req/s',
+        median: 108 - i * 3,
+        baselineMedian: 107,
+        ratio: (108 - i * 3) / 107,
+        ci: [0.97, 1.04] as [number, number],
+        verdict: 'unchanged' as Verdict,
+      },
+      {
+        name: 'http.latency',
+        labels,
+        unit: 'ms',
+        median: 42 + i,
+        baselineMedian: 41,
+        ratio: (42 + i) / 41,
+        ci: [0.99, 1.08] as [number, number],
+        verdict: 'unchanged' as Verdict,
+      },
+      {
+        name: 'process.rss',
+        labels: { process: 'proxy' },
+        unit: 'bytes',
+        median: 4.2e8 + i * 1e7,
+        baselineMedian: 4.1e8,
+        ratio: (4.2e8 + i * 1e7) / 4.1e8,
+        ci: [1.0, 1.06] as [number, number],
+        verdict: 'unchanged' as Verdict,
+      },
     ];
     return {
       schema: HISTORY_SCHEMA,

@@ -25,7 +25,13 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => 
 
 /** The little of the DOM the browser check uses (the lab compiles without the DOM library). */
 interface BrowserGlobals {
-  document: { querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null; querySelectorAll(selector: string): { length: number }; getBoundingClientRect(): { width: number } }> };
+  document: {
+    querySelectorAll(selector: string): Iterable<{
+      getAttribute(name: string): string | null;
+      querySelectorAll(selector: string): { length: number };
+      getBoundingClientRect(): { width: number };
+    }>;
+  };
 }
 
 function sink(): { stream: Writable; text: () => string } {
@@ -47,7 +53,10 @@ async function hlp(args: string[], env: Record<string, string> = {}): Promise<{ 
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
-    const code = await main(['node', 'hlp', ...args], { stdout: out.stream as unknown as NodeJS.WriteStream, stderr: err.stream as unknown as NodeJS.WriteStream });
+    const code = await main(['node', 'hlp', ...args], {
+      stdout: out.stream as unknown as NodeJS.WriteStream,
+      stderr: err.stream as unknown as NodeJS.WriteStream,
+    });
     return { code, stdout: out.text(), stderr: err.text() };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -69,10 +78,32 @@ describe('SVG charts', () => {
     const h = histogram([1, 2, 2, 3, 3, 3, 4, 4, 5, 9], { title: 'x', unit: 'ms' });
     assert.match(h, /^<svg class="chart" data-kind="histogram"/);
     assert.ok((h.match(/class="mark bar"/g) ?? []).length >= 5);
-    const l = lineChart([{ name: 'a', points: [{ x: 1, y: 1 }, { x: 2, y: 3 }] }], { title: 'l', xUnit: 's', yUnit: 'req/s', threshold: { label: 'SLO', value: 2 } });
+    const l = lineChart(
+      [
+        {
+          name: 'a',
+          points: [
+            { x: 1, y: 1 },
+            { x: 2, y: 3 },
+          ],
+        },
+      ],
+      { title: 'l', xUnit: 's', yUnit: 'req/s', threshold: { label: 'SLO', value: 2 } },
+    );
     assert.match(l, /class="mark line"/);
     assert.match(l, /class="threshold"/);
-    const b = barChart([{ category: 'n=8192', bars: [{ series: 'avx512', value: 1 }, { series: 'scalar', value: 5 }] }], { title: 'b', unit: 'ns' });
+    const b = barChart(
+      [
+        {
+          category: 'n=8192',
+          bars: [
+            { series: 'avx512', value: 1 },
+            { series: 'scalar', value: 5 },
+          ],
+        },
+      ],
+      { title: 'b', unit: 'ns' },
+    );
     assert.equal((b.match(/class="mark bar"/g) ?? []).length, 2);
     assert.doesNotMatch(histogram([], { title: 'e', unit: 'ms' }), /class="mark/);
     assert.match(lineChart([], { title: 'e', xUnit: 's', yUnit: 's' }), /no data points/);
@@ -114,7 +145,8 @@ describe('hlp report', () => {
     assert.equal(r.stdout.trim(), runReport);
     const html = await readFile(runReport, 'utf8');
     assertSelfContained(html);
-    for (const id of ['runs', 'slo', 'distribution', 'over-time', 'stages', 'variants', 'deltas']) assert.match(html, new RegExp(`<section id="${id}">`), `section ${id}`);
+    for (const id of ['runs', 'slo', 'distribution', 'over-time', 'stages', 'variants', 'deltas'])
+      assert.match(html, new RegExp(`<section id="${id}">`), `section ${id}`);
     assert.match(html, /ntt\.forward/);
     assert.match(html, /pipeline\.stage/);
     assert.match(html, /badge met/);
@@ -131,14 +163,21 @@ describe('hlp report', () => {
     assert.match(built.html, /vs baseline/);
     assert.match(built.html, /<table class="deltas">/);
     const none = await buildReport([fixture.runFiles[2]!], { baselines });
-    assert.ok(none.notes.some((n) => /no baseline for suite ckks/.test(n)), none.notes.join('\n'));
+    assert.ok(
+      none.notes.some((n) => /no baseline for suite ckks/.test(n)),
+      none.notes.join('\n'),
+    );
   });
 
   it('load runs of two workloads: the one of the baseline workload is compared, the other is a note, not a failure', async () => {
     const baselines = join(dir, 'baselines-load');
     const load = fixture.runs.find((r) => r.suite === 'load')!;
     const short = { ...load, config: { ...load.config, workload: 'short open 30/s http1' } };
-    const medium = { ...load, startedAt: new Date(Date.parse(load.startedAt) + 60_000).toISOString(), config: { ...load.config, workload: 'medium open 10/s http1' } };
+    const medium = {
+      ...load,
+      startedAt: new Date(Date.parse(load.startedAt) + 60_000).toISOString(),
+      config: { ...load.config, workload: 'medium open 10/s http1' },
+    };
     const shortFile = join(dir, 'load-short.json');
     const mediumFile = join(dir, 'load-medium.json');
     await writeFile(shortFile, JSON.stringify(short));

@@ -59,6 +59,10 @@ describe('consumers name catalogued run-document metrics', () => {
     const config = await readConfig(fileURLToPath(new URL(`../../../../baselines/${CONFIG_FILE}`, import.meta.url)));
     const patterns = [...config.rules.map((r) => r.name), ...config.ignore];
     assert.ok(patterns.length > 0, 'the thresholds file names no metric: this test reads the wrong file');
-    for (const p of patterns) assert.ok(RUN_METRIC_NAMES.some((n) => nameMatches(p, n)), `${CONFIG_FILE}: ${p} matches no RUN_METRICS name`);
+    for (const p of patterns)
+      assert.ok(
+        RUN_METRIC_NAMES.some((n) => nameMatches(p, n)),
+        `${CONFIG_FILE}: ${p} matches no RUN_METRICS name`,
+      );
   });
 });

@@ -63,7 +63,11 @@ describe('hlp serve', () => {
       assert.equal((await fetch(`${ev.inference}/healthz`)).status, 200);
       // The service token was generated and shared: the service refuses an unauthenticated caller.
       assert.equal((await fetch(`${ev.inference}/v1/info`)).status, 401);
-      const r = await fetch(`${ev.proxy}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }) });
+      const r = await fetch(`${ev.proxy}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }),
+      });
       assert.equal(r.status, 200);
       const body = (await r.json()) as { data: { embedding: number[] }[] };
       assert.equal(body.data[0]!.embedding.length, 768);
@@ -76,24 +80,32 @@ describe('hlp serve', () => {
     }
   });
 
-  it('--redis local starts a private redis-server, the service keeps the uploaded keys there, and it stops with the services', { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 90_000 }, async () => {
-    const s = await serve(['--workloads', 'affine', '--redis', 'local']);
-    try {
-      const ev = s.event;
-      assert.match(ev.redis ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
-      const port = Number(new URL(ev.redis!).port);
-      const r = await fetch(`${ev.proxy}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }) });
-      assert.equal(r.status, 200);
-      // The proxy's key upload went through the L2 cache: Redis holds at least one key.
-      const dbsize = await resp(port, 'DBSIZE');
-      assert.match(dbsize, /^:[1-9]\d*\r\n$/, dbsize);
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exit, 0, s.stderr());
-      await assert.rejects(resp(port, 'PING'), 'redis-server is stopped with the services');
-    } finally {
-      s.cleanup();
-    }
-  });
+  it(
+    '--redis local starts a private redis-server, the service keeps the uploaded keys there, and it stops with the services',
+    { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)', timeout: 90_000 },
+    async () => {
+      const s = await serve(['--workloads', 'affine', '--redis', 'local']);
+      try {
+        const ev = s.event;
+        assert.match(ev.redis ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
+        const port = Number(new URL(ev.redis!).port);
+        const r = await fetch(`${ev.proxy}/v1/embeddings`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'hlp-affine', input: 'hello' }),
+        });
+        assert.equal(r.status, 200);
+        // The proxy's key upload went through the L2 cache: Redis holds at least one key.
+        const dbsize = await resp(port, 'DBSIZE');
+        assert.match(dbsize, /^:[1-9]\d*\r\n$/, dbsize);
+        s.child.kill('SIGTERM');
+        assert.equal(await s.exit, 0, s.stderr());
+        await assert.rejects(resp(port, 'PING'), 'redis-server is stopped with the services');
+      } finally {
+        s.cleanup();
+      }
+    },
+  );
 
   it('rejects bad options with exit code 2', async () => {
     const child = spawn(process.execPath, [BIN, 'serve', '--workloads', 'transformer'], { stdio: ['ignore', 'pipe', 'pipe'] });

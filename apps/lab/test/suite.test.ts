@@ -79,17 +79,32 @@ describe('suite configuration', () => {
   });
 
   it('a bad configuration is refused with the path of the field', () => {
-    const bad = { name: 'x', steps: [{ kind: 'kernels', ns: [8192], bits: [50] }, { kind: 'load', scenario: 'short', rate: -5, durationS: 10 }] };
-    assert.throws(() => parseSuiteConfig(bad, 'bad.json'), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /bad\.json/.test(e.message) && /steps\.1\.rate/.test(e.message));
+    const bad = {
+      name: 'x',
+      steps: [
+        { kind: 'kernels', ns: [8192], bits: [50] },
+        { kind: 'load', scenario: 'short', rate: -5, durationS: 10 },
+      ],
+    };
+    assert.throws(
+      () => parseSuiteConfig(bad, 'bad.json'),
+      (e: unknown) => e instanceof LabError && e.code === 'USAGE' && /bad\.json/.test(e.message) && /steps\.1\.rate/.test(e.message),
+    );
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'kernels', ns: [1000], bits: [50] }] }), /steps\.0\.ns\.0: must be a power of two/);
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'bogus' }] }), /steps\.0\.kind/);
     assert.throws(() => parseSuiteConfig({ name: 'x', steps: [], colour: 1 }), /steps: needs at least one step/);
-    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'ckks', backends: ['native'], ns: [8192], typo: true }] }), /steps\.0: Unrecognized key.*typo/);
+    assert.throws(
+      () => parseSuiteConfig({ name: 'x', steps: [{ kind: 'ckks', backends: ['native'], ns: [8192], typo: true }] }),
+      /steps\.0: Unrecognized key.*typo/,
+    );
     assert.throws(
       () => parseSuiteConfig({ name: 'x', steps: [{ kind: 'load', scenario: 'short', rate: 5, durationS: 5, proxy: { batching: 'no' } }] }),
       /steps\.0\.proxy\.batching/,
     );
-    assert.throws(() => parseSuiteConfig({ name: 'x', steps: [{ kind: 'load', scenario: 'short', rate: 5, durationS: 5, proxy: { window: 5 } }] }), /steps\.0\.proxy: Unrecognized key.*window/);
+    assert.throws(
+      () => parseSuiteConfig({ name: 'x', steps: [{ kind: 'load', scenario: 'short', rate: 5, durationS: 5, proxy: { window: 5 } }] }),
+      /steps\.0\.proxy: Unrecognized key.*window/,
+    );
   });
 
   it('hlp suite --config with a bad file exits 2 and names the field', async () => {
@@ -122,10 +137,7 @@ describe('docs/metrics.md', () => {
 describe('hlp suite end to end', () => {
   it('a tiny suite (kernels at one n, no load) writes the run, the report and the summary', { skip: NO_ADDON, timeout: 180_000 }, async () => {
     const file = join(dir, 'tiny.json');
-    await writeFile(
-      file,
-      JSON.stringify({ name: 'tiny', steps: [{ kind: 'kernels', ns: [1024], bits: [50], timeMs: 20, quick: true }], dashboards: false }),
-    );
+    await writeFile(file, JSON.stringify({ name: 'tiny', steps: [{ kind: 'kernels', ns: [1024], bits: [50], timeMs: 20, quick: true }], dashboards: false }));
     const r = await hlp(['suite', '--config', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /\[step 1\/2\] kernels n=1024/);
@@ -179,41 +191,52 @@ describe('hlp suite gating', () => {
   // The slowdown names the kernel cases (variant=scalar) and spares the calibration benchmark,
   // which the gate uses to tell a slower machine from slower code.
   const SLOW_SCALAR = { HLP_BENCH_SLOWDOWN: '*{variant=scalar}:3' };
-  it('baseline record --config; the gated suite passes against a slower baseline, and a 3× slower kernel is re-measured and fails --fail-on-regression', { skip: NO_ADDON, timeout: 300_000 }, async () => {
-    const file = join(dir, 'gated.json');
-    await writeFile(
-      file,
-      JSON.stringify({ name: 'gated', steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 100, quick: true }], report: false, dashboards: false }),
-    );
-    const slowRec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick'], { env: SLOW_SCALAR });
-    assert.equal(slowRec.code, 0, slowRec.stderr);
-    assert.match(slowRec.stdout, /wrote .*baselines\/kernels\/[^ ]+\.json: suite kernels, .* 2 run\(s\) pooled, calibration/);
+  it(
+    'baseline record --config; the gated suite passes against a slower baseline, and a 3× slower kernel is re-measured and fails --fail-on-regression',
+    { skip: NO_ADDON, timeout: 300_000 },
+    async () => {
+      const file = join(dir, 'gated.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          name: 'gated',
+          steps: [{ kind: 'kernels', variants: ['scalar'], ns: [1024], bits: [50], timeMs: 100, quick: true }],
+          report: false,
+          dashboards: false,
+        }),
+      );
+      const slowRec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick'], { env: SLOW_SCALAR });
+      assert.equal(slowRec.code, 0, slowRec.stderr);
+      assert.match(slowRec.stdout, /wrote .*baselines\/kernels\/[^ ]+\.json: suite kernels, .* 2 run\(s\) pooled, calibration/);
 
-    const faster = await hlp(['suite', '--config', file, '--fail-on-regression']);
-    assert.equal(faster.code, 0, faster.stdout + faster.stderr);
-    assert.match(faster.stdout, /\n\s+pass\s+kernels n=1024: vs .*: 0 regression\(s\), [1-9]\d* improvement/);
-    assert.match(faster.stdout, /improvement\s+\S+ \{[^}]*variant=scalar[^}]*\} ×0\.[1-6]\d*/);
+      const faster = await hlp(['suite', '--config', file, '--fail-on-regression']);
+      assert.equal(faster.code, 0, faster.stdout + faster.stderr);
+      assert.match(faster.stdout, /\n\s+pass\s+kernels n=1024: vs .*: 0 regression\(s\), [1-9]\d* improvement/);
+      assert.match(faster.stdout, /improvement\s+\S+ \{[^}]*variant=scalar[^}]*\} ×0\.[1-6]\d*/);
 
-    const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
-    assert.equal(rec.code, 0, rec.stderr);
-    const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: SLOW_SCALAR });
-    assert.equal(slow.code, 1, slow.stdout + slow.stderr);
-    // Which of the slowed kernels the first pass suspects depends on the noise beside it (a
-    // single run against two pooled ones can leave one inconclusive); that at least one is
-    // suspected, re-measured, and confirmed does not. The ratio is taken against a baseline
-    // recorded minutes earlier, so CI's other work can move it well away from ×3 either way
-    // (×5.0 once): the bounds below say only that it is a real, several-fold slowdown, the
-    // same width in log terms as the faster half's ×0.1–0.6 around ×0.33.
-    assert.match(slow.stderr, /suspected regression\(s\) \([^)]*variant=scalar/);
-    assert.match(slow.stderr, /measuring \d+ more times/);
-    assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
-    const confirmed = [...slow.stdout.matchAll(/regression\s+\S+ \{[^}]*variant=scalar[^}]*\} ×(\d+\.\d+)/g)].map((m) => Number(m[1]));
-    assert.ok(confirmed.length >= 1, slow.stdout);
-    for (const ratio of confirmed) assert.ok(ratio >= 1.8 && ratio <= 10, `a 3× slowdown confirmed at ×${ratio}`);
-    // every gated run left a line for the monthly review
-    const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8').trim().split('\n');
-    assert.ok(history.length >= 2);
-  });
+      const rec = await hlp(['baseline', 'record', '--config', file, '--repeat', '2', '--quick']);
+      assert.equal(rec.code, 0, rec.stderr);
+      const slow = await hlp(['suite', '--config', file, '--fail-on-regression'], { env: SLOW_SCALAR });
+      assert.equal(slow.code, 1, slow.stdout + slow.stderr);
+      // Which of the slowed kernels the first pass suspects depends on the noise beside it (a
+      // single run against two pooled ones can leave one inconclusive); that at least one is
+      // suspected, re-measured, and confirmed does not. The ratio is taken against a baseline
+      // recorded minutes earlier, so CI's other work can move it well away from ×3 either way
+      // (×5.0 once): the bounds below say only that it is a real, several-fold slowdown, the
+      // same width in log terms as the faster half's ×0.1–0.6 around ×0.33.
+      assert.match(slow.stderr, /suspected regression\(s\) \([^)]*variant=scalar/);
+      assert.match(slow.stderr, /measuring \d+ more times/);
+      assert.match(slow.stdout, /\n\s+fail\s+kernels n=1024: .*[1-9]\d* regression/);
+      const confirmed = [...slow.stdout.matchAll(/regression\s+\S+ \{[^}]*variant=scalar[^}]*\} ×(\d+\.\d+)/g)].map((m) => Number(m[1]));
+      assert.ok(confirmed.length >= 1, slow.stdout);
+      for (const ratio of confirmed) assert.ok(ratio >= 1.8 && ratio <= 10, `a 3× slowdown confirmed at ×${ratio}`);
+      // every gated run left a line for the monthly review
+      const history = readFileSync(join(dir, 'baselines', 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      assert.ok(history.length >= 2);
+    },
+  );
 });
 
 describe('hlp suite load steps', () => {

@@ -28,7 +28,16 @@ describe('tune search space', () => {
   });
 
   it('Pareto front keeps exactly the non-dominated points', () => {
-    const p = (latencyMs: number, maxError: number, packedBytes: number): Point => ({ n: 8192, coeffModulusBits: [], scaleBits: 40, latencyMs, maxError, packedBytes, serializedBytes: 0, totalBits: 0 });
+    const p = (latencyMs: number, maxError: number, packedBytes: number): Point => ({
+      n: 8192,
+      coeffModulusBits: [],
+      scaleBits: 40,
+      latencyMs,
+      maxError,
+      packedBytes,
+      serializedBytes: 0,
+      totalBits: 0,
+    });
     const a = p(1, 1e-3, 100);
     const b = p(2, 1e-6, 200);
     const c = p(3, 1e-3, 300); // dominated by a

@@ -118,7 +118,10 @@ try {
     // The proxy's own view of the request (receive → response finished), for the client-side overhead.
     const metrics = await (await fetch(`${pxUrl}/metrics`)).text();
     const pick = (suffix) =>
-      Number(new RegExp(`^hlp_http_request_duration_seconds_${suffix}\\{route="/v1/embeddings",method="POST",status="200"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+      Number(
+        new RegExp(`^hlp_http_request_duration_seconds_${suffix}\\{route="/v1/embeddings",method="POST",status="200"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ??
+          NaN,
+      );
     const proxyMeanMs = (1000 * (pick('sum') - (report.sumSoFar ?? 0))) / (pick('count') - (report.countSoFar ?? 0));
     report.sumSoFar = pick('sum');
     report.countSoFar = pick('count');
@@ -126,7 +129,13 @@ try {
     for (const s of [...STAGES, 'total']) med[s] = Number(median(samples.map((x) => x[s] ?? 0)).toFixed(3));
     const server = {};
     for (const s of ['queue', 'deserialize', 'evaluate', 'serialize']) server[s] = Number(median(samples.map((x) => x.server[s] ?? 0)).toFixed(3));
-    report.models[model] = { medianMs: med, serverMedianMs: server, proxyHandlerMeanMs: Number(proxyMeanMs.toFixed(3)), ciphertexts: samples[0].ciphertexts, ops: samples[0].ops };
+    report.models[model] = {
+      medianMs: med,
+      serverMedianMs: server,
+      proxyHandlerMeanMs: Number(proxyMeanMs.toFixed(3)),
+      ciphertexts: samples[0].ciphertexts,
+      ops: samples[0].ops,
+    };
   }
 } finally {
   px.proc.kill('SIGTERM');
@@ -144,6 +153,8 @@ if (values.json) {
     console.log([m.padEnd(16), ...cols.map((c) => r.medianMs[c].toFixed(2).padStart(12))].join(''));
   }
   for (const [m, r] of Object.entries(report.models)) {
-    console.log(`${m}: ${r.ciphertexts} ciphertexts; proxy handler mean ${r.proxyHandlerMeanMs} ms (incl. warm-up); service-side median queue ${r.serverMedianMs.queue} ms, deserialize ${r.serverMedianMs.deserialize} ms, evaluate ${r.serverMedianMs.evaluate} ms, serialize ${r.serverMedianMs.serialize} ms; ops ${JSON.stringify(r.ops)}`);
+    console.log(
+      `${m}: ${r.ciphertexts} ciphertexts; proxy handler mean ${r.proxyHandlerMeanMs} ms (incl. warm-up); service-side median queue ${r.serverMedianMs.queue} ms, deserialize ${r.serverMedianMs.deserialize} ms, evaluate ${r.serverMedianMs.evaluate} ms, serialize ${r.serverMedianMs.serialize} ms; ops ${JSON.stringify(r.ops)}`,
+    );
   }
 }

@@ -58,7 +58,8 @@ export function createProxyApp(config: ProxyConfig): ProxyApp {
   const health = new UpstreamHealth(upstream, breaker);
   const maxRequestTokens = config.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS;
   const promptCache = config.promptCacheBytes && config.promptCacheBytes > 0 ? new PromptBlockCache(config.promptCacheBytes) : undefined;
-  if (promptCache) log('warn', 'the encrypted-prompt cache is on: equal prompt blocks give equal ciphertexts on the upstream link (an observer learns which prompts repeat)');
+  if (promptCache)
+    log('warn', 'the encrypted-prompt cache is on: equal prompt blocks give equal ciphertexts on the upstream link (an observer learns which prompts repeat)');
   const ciphertextBudget = new CiphertextBudget(config.maxInFlightCiphertexts ?? DEFAULT_MAX_INFLIGHT_CIPHERTEXTS);
   const startup = new ProxyStartup({ config, log, metrics, upstream, state, health, ciphertextBudget, promptCache, maxRequestTokens });
   const ready = startup.run();

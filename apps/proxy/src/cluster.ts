@@ -78,7 +78,11 @@ export async function prepareSharedKeys(config: ProxyConfig, log: LogFn, stopped
         if (r.status !== 200 && r.status !== 201) throw new ProtocolError('UPSTREAM_ERROR', `key upload refused (${peerErrorCode(r.json) ?? r.status})`);
         if (KeyUploadResponse.parse(r.json).keyId !== set.keyId) throw new ProtocolError('UPSTREAM_ERROR', 'the service computed another key id');
       }
-      log('info', loaded.fromFile ? 'cluster key file loaded' : 'cluster key file generated', { keyId: set.keyId, uploaded: known.status !== 200, temporary: tempDir !== undefined });
+      log('info', loaded.fromFile ? 'cluster key file loaded' : 'cluster key file generated', {
+        keyId: set.keyId,
+        uploaded: known.status !== 200,
+        temporary: tempDir !== undefined,
+      });
       return { keyFile, keyId: set.keyId, cleanup };
     } finally {
       b.backend.dispose();

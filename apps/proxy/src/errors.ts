@@ -26,7 +26,8 @@ export function queueFull(maxInFlight: number): ProtocolError {
 
 /** Answers `error` on `res` (or ends it, when the headers went out already) and counts its code. */
 export function answerError(res: Res, error: unknown, route: string, log: LogFn, metrics: AppMetrics<'proxy'>): void {
-  if (!(error instanceof ProtocolError)) log('error', 'request failed', { route, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  if (!(error instanceof ProtocolError))
+    log('error', 'request failed', { route, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   const extra = error instanceof ProtocolError && error.code === 'UNAUTHORIZED' ? UNAUTHORIZED_CHALLENGE : {};
   const code = sendError(res, error, extra);
   metrics.errors.inc({ code });

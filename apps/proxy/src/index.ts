@@ -1,8 +1,27 @@
 export { createBackend, type BackendChoice, type BackendResult } from './backend.js';
-export { KEY_FILE_FORMAT, KeyFileError, keyFileBytes, provisionKeys, uploadSet, writePrivateFile, type KeyNeeds, type LoadedKeys, type UploadSet } from './keys.js';
+export {
+  KEY_FILE_FORMAT,
+  KeyFileError,
+  keyFileBytes,
+  provisionKeys,
+  uploadSet,
+  writePrivateFile,
+  type KeyNeeds,
+  type LoadedKeys,
+  type UploadSet,
+} from './keys.js';
 export { silent, stderrLogger, type LogFn } from './log.js';
 export { main, parseProxyArgs, PROXY_SERVICE, USAGE, UsageError, type ProxyCli } from './main.js';
-export { Pipeline, poolOutputs, type EmbeddingsResult, type Encrypted, type InputPlacement, type PipelineDeps, type Prepared, type StageTimings } from './pipeline.js';
+export {
+  Pipeline,
+  poolOutputs,
+  type EmbeddingsResult,
+  type Encrypted,
+  type InputPlacement,
+  type PipelineDeps,
+  type Prepared,
+  type StageTimings,
+} from './pipeline.js';
 export { Batcher, type BatcherOptions } from './batcher.js';
 export { CircuitBreaker, type BreakerOptions } from './breaker.js';
 export { PromptBlockCache, type BlockToken } from './prompt-cache.js';

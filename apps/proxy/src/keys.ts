@@ -52,7 +52,10 @@ function wire(be: CkksBackend): ParamsWire {
 /** Serialize the backend's keys into key-file bytes. */
 export function keyFileBytes(be: CkksBackend, galoisSteps: readonly number[]): Buffer {
   const kinds = (['secret', 'public', 'relin', 'galois'] as const).filter((k) => be.hasKey(k));
-  return encodeFrames({ format: KEY_FILE_FORMAT, params: wire(be), keys: kinds, galoisSteps: [...galoisSteps] }, kinds.map((k) => be.exportKey(k)));
+  return encodeFrames(
+    { format: KEY_FILE_FORMAT, params: wire(be), keys: kinds, galoisSteps: [...galoisSteps] },
+    kinds.map((k) => be.exportKey(k)),
+  );
 }
 
 /** Write `bytes` to `path` with mode 0600, atomically. */

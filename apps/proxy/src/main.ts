@@ -109,7 +109,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const backend = values.backend ?? 'native';
   if (backend !== 'native' && backend !== 'seal') throw new UsageError(`--backend must be native or seal, got ${backend}`);
   const layout = values.layout;
-  if (layout !== undefined && !(PACKING_LAYOUTS as readonly string[]).includes(layout)) throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
+  if (layout !== undefined && !(PACKING_LAYOUTS as readonly string[]).includes(layout))
+    throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
   const encryption = values.encryption ?? 'public';
   if (encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];

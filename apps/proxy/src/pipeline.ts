@@ -81,7 +81,11 @@ export class Pipeline {
   prepare(req: EmbeddingsRequest): Prepared {
     const workload = this.workloadFor(req.model);
     if (req.dimensions !== undefined && req.dimensions !== workload.outputWidth) {
-      throw new ProtocolError('INVALID_REQUEST', `${req.model} returns ${workload.outputWidth} dimensions; dimensions=${req.dimensions} is not supported`, 'dimensions');
+      throw new ProtocolError(
+        'INVALID_REQUEST',
+        `${req.model} returns ${workload.outputWidth} dimensions; dimensions=${req.dimensions} is not supported`,
+        'dimensions',
+      );
     }
     const t = now();
     const idLists = this.tokenize(req.input);
@@ -164,7 +168,10 @@ export class Pipeline {
       // The frames view the answer's body; decryption has read them (or failed) by now.
       this.deps.upstream.releaseBody(remote.body);
     }
-    this.deps.metrics.decryptionDuration.observe({ backend: this.deps.backend.name }, ((shared.deserialize ?? 0) + (shared.decrypt ?? 0) + (shared.decode ?? 0)) / 1000);
+    this.deps.metrics.decryptionDuration.observe(
+      { backend: this.deps.backend.name },
+      ((shared.deserialize ?? 0) + (shared.decrypt ?? 0) + (shared.decode ?? 0)) / 1000,
+    );
     return embeddingsResults(items, waitedMs, { enc, remote, vectors, shared });
   }
 

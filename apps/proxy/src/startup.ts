@@ -73,7 +73,11 @@ export class ProxyStartup {
         return ServiceInfo.parse(r.json);
       } catch (e) {
         if (e instanceof ProtocolError && e.code === 'UPSTREAM_ERROR' && /answered 401/.test(e.message)) throw e;
-        this.deps.log('warn', 'inference service not reachable yet; retrying', { upstream: this.deps.config.upstream, error: (e as Error).message, retryInMs: delay });
+        this.deps.log('warn', 'inference service not reachable yet; retrying', {
+          upstream: this.deps.config.upstream,
+          error: (e as Error).message,
+          retryInMs: delay,
+        });
         await sleep(delay);
         delay = Math.min(delay * 2, 2000);
       }

@@ -10,7 +10,11 @@ describe('hlp-proxy arguments', () => {
     assert.equal(parseProxyArgs([...BASE, '--worker-nice', '19'], {})?.workerNice, 19);
     assert.equal(parseProxyArgs(BASE, {})?.workerNice, undefined);
     for (const bad of ['-1', '20', '2.5', 'high', '']) {
-      assert.throws(() => parseProxyArgs([...BASE, '--worker-nice', bad], {}), (e: unknown) => e instanceof UsageError && /--worker-nice/.test(e.message), bad);
+      assert.throws(
+        () => parseProxyArgs([...BASE, '--worker-nice', bad], {}),
+        (e: unknown) => e instanceof UsageError && /--worker-nice/.test(e.message),
+        bad,
+      );
     }
   });
 });

@@ -28,7 +28,10 @@ describe('event-loop turns', () => {
     loop.stop();
     assert.equal(seen.length, 12);
     // round robin: 0 1 2 3 0 1 2 3 …
-    assert.deepEqual(seen.map((s) => s.job), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+    assert.deepEqual(
+      seen.map((s) => s.job),
+      [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3],
+    );
     // never two turns in one iteration (per-job setImmediate would have given all four the same one)
     const iterations = seen.map((s) => s.iteration);
     assert.equal(new Set(iterations).size, iterations.length, `iterations ${iterations.join(' ')}`);

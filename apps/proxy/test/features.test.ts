@@ -34,7 +34,12 @@ async function proxy(config: Partial<ProxyConfig> = {}): Promise<ProxyServer> {
 const embed = (url: string, input: unknown, headers: Record<string, string> = {}) => postJson(`${url}/v1/embeddings`, { model: 'hlp-affine', input }, headers);
 
 /** Raw HTTP/1.1 GET/POST with the headers given (fetch would add Accept-Encoding of its own). */
-function raw(url: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function raw(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -57,7 +62,10 @@ describe('request batching', () => {
       assert.equal(r.status, 200, JSON.stringify(r.json));
       assert.equal(r.headers.get('x-hlp-batch-size'), '10');
       const data = (r.json as { data: { index: number; embedding: number[] }[] }).data;
-      assert.deepEqual(data.map((d) => d.index), [0, 1]);
+      assert.deepEqual(
+        data.map((d) => d.index),
+        [0, 1],
+      );
       assertClose('hlp-affine', data[0]!.embedding, referenceEmbedding('hlp-affine', texts[i]!));
       assertClose('hlp-affine', data[1]!.embedding, referenceEmbedding('hlp-affine', `${texts[i]!} (second input)`));
       assert.ok(/batch;dur=/.test(r.headers.get('server-timing') ?? ''));
@@ -74,7 +82,10 @@ describe('request batching', () => {
     const t0 = performance.now();
     const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => embed(capped.url, `capped ${i}`)));
     assert.ok(performance.now() - t0 < 30_000, 'full batches do not wait for the window');
-    assert.deepEqual(rs.map((r) => r.headers.get('x-hlp-batch-size')), Array(8).fill('4'));
+    assert.deepEqual(
+      rs.map((r) => r.headers.get('x-hlp-batch-size')),
+      Array(8).fill('4'),
+    );
     const off = await proxy({ batchWindowMs: 0 });
     const solo = await Promise.all(Array.from({ length: 4 }, (_, i) => embed(off.url, `alone ${i}`)));
     for (const [i, r] of solo.entries()) {
@@ -97,7 +108,11 @@ describe('request batching', () => {
 
 describe('the encrypted-prompt cache (off by default)', () => {
   async function encrypt(url: string, input: string): Promise<Uint8Array[]> {
-    const r = await fetch(`${url}/v1/fhe/encrypt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input }) });
+    const r = await fetch(`${url}/v1/fhe/encrypt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'hlp-affine', input }),
+    });
     assert.equal(r.status, 200);
     const d = decodeFrames(Buffer.from(await r.arrayBuffer()));
     EncryptResponseHeader.parse(d.header);
@@ -141,7 +156,10 @@ describe("the service's ciphertext limit, applied at admission", () => {
   });
 
   it('a request needing more ciphertexts than /v1/info allows is 413 TOO_MANY_CIPHERTEXTS, never a 502; a small one passes', async () => {
-    const big = await embed(p.url, Array.from({ length: 200 }, () => 31373));
+    const big = await embed(
+      p.url,
+      Array.from({ length: 200 }, () => 31373),
+    );
     assert.equal(big.status, 413, JSON.stringify(big.json));
     assert.equal(codeOf(big.json), 'TOO_MANY_CIPHERTEXTS');
     assert.match(JSON.stringify(big.json), /more than the 8 /);
@@ -154,13 +172,33 @@ describe("the service's ciphertext limit, applied at admission", () => {
     const batching = await startProxy({ port: 0, upstream: small.url, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 500 });
     try {
       await batching.ready;
-      const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => embed(batching.url, Array.from({ length: 25 }, (_, j) => 31373 + ((i + j) % 7)))));
-      assert.deepEqual(rs.map((r) => r.status), Array(6).fill(200), JSON.stringify(rs.map((r) => r.json)).slice(0, 500));
-      assert.deepEqual(rs.map((r) => r.headers.get('x-hlp-batch-size')), Array(6).fill('1'));
+      const rs = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          embed(
+            batching.url,
+            Array.from({ length: 25 }, (_, j) => 31373 + ((i + j) % 7)),
+          ),
+        ),
+      );
+      assert.deepEqual(
+        rs.map((r) => r.status),
+        Array(6).fill(200),
+        JSON.stringify(rs.map((r) => r.json)).slice(0, 500),
+      );
+      assert.deepEqual(
+        rs.map((r) => r.headers.get('x-hlp-batch-size')),
+        Array(6).fill('1'),
+      );
       // small ones still share a batch
       const small3 = await Promise.all(Array.from({ length: 3 }, (_, i) => embed(batching.url, `short ${i}`)));
-      assert.deepEqual(small3.map((r) => r.status), [200, 200, 200]);
-      assert.deepEqual(small3.map((r) => r.headers.get('x-hlp-batch-size')), ['3', '3', '3']);
+      assert.deepEqual(
+        small3.map((r) => r.status),
+        [200, 200, 200],
+      );
+      assert.deepEqual(
+        small3.map((r) => r.headers.get('x-hlp-batch-size')),
+        ['3', '3', '3'],
+      );
     } finally {
       await batching.close();
     }

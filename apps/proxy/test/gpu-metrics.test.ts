@@ -65,7 +65,11 @@ describe('GPU gauges on /metrics', () => {
   });
 
   it('leaves the efficiency out when nothing is reserved, and everything out without a device or nvidia-smi', async () => {
-    const empty = await scrape({ cudaUsable: () => true, poolStats: () => ({ ...POOL, bytesInUse: 0, bytesReserved: 0, efficiency: null }), runSmi: async () => null });
+    const empty = await scrape({
+      cudaUsable: () => true,
+      poolStats: () => ({ ...POOL, bytesInUse: 0, bytesReserved: 0, efficiency: null }),
+      runSmi: async () => null,
+    });
     assert.deepEqual(series(empty, 'hlp_gpu_pool_'), ['hlp_gpu_pool_in_use_bytes{gpu="0"} 0', 'hlp_gpu_pool_reserved_bytes{gpu="0"} 0']);
     let smiRuns = 0;
     const none = await scrape({

@@ -50,7 +50,10 @@ describe('key provisioning', () => {
     try {
       const f2 = join(dir, 'c.keys');
       await provisionKeys(small, { relin: false, galoisSteps: [] }, f2);
-      await assert.rejects(provisionKeys(be, { relin: false, galoisSteps: [] }, f2), (e: unknown) => e instanceof KeyFileError && /other|holds keys/.test(e.message));
+      await assert.rejects(
+        provisionKeys(be, { relin: false, galoisSteps: [] }, f2),
+        (e: unknown) => e instanceof KeyFileError && /other|holds keys/.test(e.message),
+      );
     } finally {
       small.dispose();
     }

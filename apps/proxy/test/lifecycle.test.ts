@@ -74,7 +74,16 @@ describe('the circuit breaker in front of the inference service', { timeout: 90_
     const port = await freePort();
     const args = ['--port', String(port), '--workloads', 'affine', '--quiet'];
     let service = await spawnService(INFERENCE_BIN, args);
-    const proxy: ProxyServer = await startProxy({ port: 0, upstream: service.url, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 0, breakerFailures: 3, breakerCooldownMs: 400 });
+    const proxy: ProxyServer = await startProxy({
+      port: 0,
+      upstream: service.url,
+      token: TOKEN,
+      log: quiet,
+      defaultMetrics: false,
+      batchWindowMs: 0,
+      breakerFailures: 3,
+      breakerCooldownMs: 400,
+    });
     try {
       await proxy.ready;
       assert.equal((await postJson(`${proxy.url}/v1/embeddings`, { model: 'hlp-affine', input: 'before' })).status, 200);
@@ -116,7 +125,7 @@ describe('the circuit breaker in front of the inference service', { timeout: 90_
 });
 
 describe('the first request after the service dies', { timeout: 90_000 }, () => {
-  it('a stream closed before any response headers (a dying service\'s session) is UPSTREAM_DOWN, not status 0', async () => {
+  it("a stream closed before any response headers (a dying service's session) is UPSTREAM_DOWN, not status 0", async () => {
     const dying = http2.createServer();
     dying.on('stream', (s) => s.close(http2.constants.NGHTTP2_NO_ERROR));
     await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
@@ -191,7 +200,10 @@ describe('SIGTERM drains', { timeout: 90_000 }, () => {
     for (let i = 0; i < 400 && received < n; i++) {
       const text = await (await fetch(`${proxy.url}/metrics`)).text();
       const inFlight = Number(/^hlp_http_requests_in_flight (\d+)/m.exec(text)?.[1] ?? 0) - 1;
-      const answered = [...text.matchAll(/^hlp_http_request_duration_seconds_count\{[^}]*route="\/v1\/embeddings"[^}]*\} (\d+)/gm)].reduce((a, x) => a + Number(x[1]), 0);
+      const answered = [...text.matchAll(/^hlp_http_request_duration_seconds_count\{[^}]*route="\/v1\/embeddings"[^}]*\} (\d+)/gm)].reduce(
+        (a, x) => a + Number(x[1]),
+        0,
+      );
       received = inFlight + answered;
       if (received < n) await new Promise((r) => setTimeout(r, 5));
     }
@@ -220,13 +232,40 @@ describe('TLS: HTTPS with ALPN (h2 and http/1.1 on one port), and an https upstr
     const key = join(dir, 'key.pem');
     const made = spawnSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
       { encoding: 'utf8' },
     );
     assert.equal(made.status, 0, made.stderr);
     const tls = { cert: await readFile(cert), key: await readFile(key) };
     const service = await startInference({ port: 0, token: TOKEN, log: quiet, defaultMetrics: false, workloads: ['affine'], tls });
-    const proxy = await startProxy({ port: 0, upstream: service.url, upstreamCa: tls.cert, token: TOKEN, log: quiet, defaultMetrics: false, batchWindowMs: 0, tls });
+    const proxy = await startProxy({
+      port: 0,
+      upstream: service.url,
+      upstreamCa: tls.cert,
+      token: TOKEN,
+      log: quiet,
+      defaultMetrics: false,
+      batchWindowMs: 0,
+      tls,
+    });
     try {
       assert.match(service.url, /^https:/);
       assert.match(proxy.url, /^https:/);
@@ -234,11 +273,17 @@ describe('TLS: HTTPS with ALPN (h2 and http/1.1 on one port), and an https upstr
       const body = JSON.stringify({ model: 'hlp-affine', input: 'over TLS' });
       // HTTP/1.1 (ALPN http/1.1)
       const h1 = await new Promise<{ status: number; alpn: string | false | null; json: unknown }>((resolve, reject) => {
-        const req = https.request(`${proxy.url}/v1/embeddings`, { method: 'POST', ca: tls.cert, agent: false, ALPNProtocols: ['http/1.1'], headers: { 'content-type': 'application/json' } } as https.RequestOptions, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol, json: JSON.parse(text) as unknown }));
-        });
+        const req = https.request(
+          `${proxy.url}/v1/embeddings`,
+          { method: 'POST', ca: tls.cert, agent: false, ALPNProtocols: ['http/1.1'], headers: { 'content-type': 'application/json' } } as https.RequestOptions,
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol, json: JSON.parse(text) as unknown }),
+            );
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -260,7 +305,11 @@ describe('TLS: HTTPS with ALPN (h2 and http/1.1 on one port), and an https upstr
         });
         assert.equal(session.alpnProtocol, 'h2');
         assert.equal(h2.status, 200);
-        assertClose('hlp-affine', (JSON.parse(h2.text) as { data: { embedding: number[] }[] }).data[0]!.embedding, referenceEmbedding('hlp-affine', 'over TLS'));
+        assertClose(
+          'hlp-affine',
+          (JSON.parse(h2.text) as { data: { embedding: number[] }[] }).data[0]!.embedding,
+          referenceEmbedding('hlp-affine', 'over TLS'),
+        );
       } finally {
         session.close();
       }

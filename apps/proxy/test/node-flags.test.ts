@@ -8,35 +8,46 @@ import { INFERENCE_BIN, PROXY_BIN, startProcess, type ServiceProcess } from './p
 const WARNING = /"level":"warn".*started without --initial-old-space-size=128/;
 
 describe('the Node flags the proxy runs with', () => {
-  it('the bin carries them on its #! line, and its cluster workers inherit them; started without them it warns once, not per worker', { timeout: 120_000 }, async () => {
-    const shebang = readFileSync(PROXY_BIN, 'utf8').split('\n')[0]!;
-    assert.equal(shebang, `#!/usr/bin/env -S node ${SERVICE_NODE_FLAGS.join(' ')}`);
-    const env = { HLP_SERVICE_TOKEN: TOKEN };
-    const started: ServiceProcess[] = [];
-    try {
-      const service = await startProcess(INFERENCE_BIN, ['--port', '0', '--workloads', 'affine', '--quiet'], env);
-      started.push(service);
-      const args = ['--port', '0', '--upstream', service.url, '--workers', '2', '--batch-window', '0'];
-      const direct = await startProcess(PROXY_BIN, args, env, 60_000, 'shebang');
-      started.push(direct);
-      await direct.waitFor('ready');
-      const pids = new Set<number>();
-      for (let i = 0; i < 8; i++) {
-        const r = await fetch(`${direct.url}/readyz`, { headers: { connection: 'close' } });
-        pids.add(((await r.json()) as { pid: number }).pid);
-      }
-      for (const pid of [direct.pid, ...pids]) {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        for (const flag of SERVICE_NODE_FLAGS) assert.ok(cmdline.includes(flag), `pid ${pid}: ${cmdline.join(' ')}`);
-      }
-      assert.doesNotMatch(direct.stderr(), WARNING);
+  it(
+    'the bin carries them on its #! line, and its cluster workers inherit them; started without them it warns once, not per worker',
+    { timeout: 120_000 },
+    async () => {
+      const shebang = readFileSync(PROXY_BIN, 'utf8').split('\n')[0]!;
+      assert.equal(shebang, `#!/usr/bin/env -S node ${SERVICE_NODE_FLAGS.join(' ')}`);
+      const env = { HLP_SERVICE_TOKEN: TOKEN };
+      const started: ServiceProcess[] = [];
+      try {
+        const service = await startProcess(INFERENCE_BIN, ['--port', '0', '--workloads', 'affine', '--quiet'], env);
+        started.push(service);
+        const args = ['--port', '0', '--upstream', service.url, '--workers', '2', '--batch-window', '0'];
+        const direct = await startProcess(PROXY_BIN, args, env, 60_000, 'shebang');
+        started.push(direct);
+        await direct.waitFor('ready');
+        const pids = new Set<number>();
+        for (let i = 0; i < 8; i++) {
+          const r = await fetch(`${direct.url}/readyz`, { headers: { connection: 'close' } });
+          pids.add(((await r.json()) as { pid: number }).pid);
+        }
+        for (const pid of [direct.pid, ...pids]) {
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          for (const flag of SERVICE_NODE_FLAGS) assert.ok(cmdline.includes(flag), `pid ${pid}: ${cmdline.join(' ')}`);
+        }
+        assert.doesNotMatch(direct.stderr(), WARNING);
 
-      const bare = await startProcess(PROXY_BIN, args, env);
-      started.push(bare);
-      await bare.waitFor('ready');
-      assert.equal(bare.stderr().split('\n').filter((l) => WARNING.test(l)).length, 1, bare.stderr());
-    } finally {
-      for (const p of started.reverse()) await p.stop('SIGTERM');
-    }
-  });
+        const bare = await startProcess(PROXY_BIN, args, env);
+        started.push(bare);
+        await bare.waitFor('ready');
+        assert.equal(
+          bare
+            .stderr()
+            .split('\n')
+            .filter((l) => WARNING.test(l)).length,
+          1,
+          bare.stderr(),
+        );
+      } finally {
+        for (const p of started.reverse()) await p.stop('SIGTERM');
+      }
+    },
+  );
 });

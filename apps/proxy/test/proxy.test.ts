@@ -41,7 +41,10 @@ const PROMPT = 'Homomorphic encryption lets a server compute on data it cannot r
 describe('OpenAI client against the proxy (acceptance)', () => {
   it('lists the models', async () => {
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ['hlp-affine', 'hlp-projection', 'hlp-mlp']);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ['hlp-affine', 'hlp-projection', 'hlp-mlp'],
+    );
   });
 
   it('hlp-affine: embeddings match the plaintext reference within the error bound', async () => {
@@ -54,20 +57,30 @@ describe('OpenAI client against the proxy (acceptance)', () => {
     assertClose('hlp-affine', r.data[0]!.embedding, referenceEmbedding('hlp-affine', PROMPT));
   });
 
-  it('the native batch crypto ran on pool threads at the default niceness, the event loop at its own', { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' }, async (t) => {
-    await client.embeddings.create({ model: 'hlp-affine', input: PROMPT });
-    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-    const tids = readdirSync('/proc/self/task');
-    const base = niceOf(String(process.pid));
-    if (base >= DEFAULT_WORKER_NICE) return t.skip(`the test runs at niceness ${base} already`);
-    assert.ok(tids.some((id) => niceOf(id) === DEFAULT_WORKER_NICE), `a pool thread at nice ${DEFAULT_WORKER_NICE}: ${tids.map(niceOf).join(' ')}`);
-    assert.equal(niceOf(String(process.pid)), base, 'the event loop keeps its niceness');
-  });
+  it(
+    'the native batch crypto ran on pool threads at the default niceness, the event loop at its own',
+    { skip: !existsSync('/proc/self/task') && 'no /proc (not Linux)' },
+    async (t) => {
+      await client.embeddings.create({ model: 'hlp-affine', input: PROMPT });
+      const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      const tids = readdirSync('/proc/self/task');
+      const base = niceOf(String(process.pid));
+      if (base >= DEFAULT_WORKER_NICE) return t.skip(`the test runs at niceness ${base} already`);
+      assert.ok(
+        tids.some((id) => niceOf(id) === DEFAULT_WORKER_NICE),
+        `a pool thread at nice ${DEFAULT_WORKER_NICE}: ${tids.map(niceOf).join(' ')}`,
+      );
+      assert.equal(niceOf(String(process.pid)), base, 'the event loop keeps its niceness');
+    },
+  );
 
   it('hlp-affine: several inputs (strings and token arrays), float encoding', async () => {
     const inputs = ['first input', 'a second, slightly longer input', 'x'];
     const r = await client.embeddings.create({ model: 'hlp-affine', input: inputs, encoding_format: 'float' });
-    assert.deepEqual(r.data.map((d) => d.index), [0, 1, 2]);
+    assert.deepEqual(
+      r.data.map((d) => d.index),
+      [0, 1, 2],
+    );
     inputs.forEach((text, i) => assertClose('hlp-affine', r.data[i]!.embedding, referenceEmbedding('hlp-affine', text)));
     const ids = [[464, 2068, 7586], [1212]];
     const t = await client.embeddings.create({ model: 'hlp-affine', input: ids });
@@ -134,7 +147,11 @@ describe('transport and extra routes', () => {
 
   it('/v1/fhe/encrypt returns framed SEAL ciphertexts that a client can forward itself', async () => {
     const text = 'forward me';
-    const r = await fetch(`${proxy.url}/v1/fhe/encrypt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hlp-affine', input: text }) });
+    const r = await fetch(`${proxy.url}/v1/fhe/encrypt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'hlp-affine', input: text }),
+    });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), FRAME_CONTENT_TYPE);
     const { header, frames } = decodeFrames(Buffer.from(await r.arrayBuffer()));
@@ -157,7 +174,11 @@ describe('transport and extra routes', () => {
     }
     // ... and a client may post them to the inference service with the proxy's key id.
     const body = encodeFrames({ keyId: h.keyId, workload: h.workload, params: h.params, plan: h.plan }, frames);
-    const ev = await fetch(`${inference.url}/v1/evaluate`, { method: 'POST', headers: { 'content-type': FRAME_CONTENT_TYPE, authorization: `Bearer ${TOKEN}` }, body });
+    const ev = await fetch(`${inference.url}/v1/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': FRAME_CONTENT_TYPE, authorization: `Bearer ${TOKEN}` },
+      body,
+    });
     assert.equal(ev.status, 200);
   });
 
@@ -304,7 +325,14 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
     const t = await postJson(url(), { model: 'hlp-affine', input: [1, 2, 50257] });
     assert.equal(t.status, 400);
     assert.equal(codeOf(t.json), 'INVALID_TOKEN_ID');
-    for (const body of [{ model: 'hlp-affine' }, { model: 'hlp-affine', input: [] }, { model: 'hlp-affine', input: '' }, { input: 'x' }, [1, 2], { model: 'hlp-affine', input: 'x', dimensions: 12 }]) {
+    for (const body of [
+      { model: 'hlp-affine' },
+      { model: 'hlp-affine', input: [] },
+      { model: 'hlp-affine', input: '' },
+      { input: 'x' },
+      [1, 2],
+      { model: 'hlp-affine', input: 'x', dimensions: 12 },
+    ]) {
       const r = await postJson(url(), body);
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(codeOf(r.json), 'INVALID_REQUEST', JSON.stringify(body));

@@ -43,8 +43,8 @@ std::size_t read_encrypt_batch(const Napi::CallbackInfo &info, std::size_t first
 
 hlp_status CkksEncryptArgs::Run(const hlp_ckks_context *ctx) const {
   if (!b.encode) {
-    return hlp_ckks_encrypt_public(ctx, key, key_words, b.plains, b.plain_words, b.count, b.level, b.rand,
-                                   b.rand_bytes, b.out, b.out_words, b.flags);
+    return hlp_ckks_encrypt_public(ctx, key, key_words, b.plains, b.plain_words, b.count, b.level, b.rand, b.rand_bytes,
+                                   b.out, b.out_words, b.flags);
   }
   return hlp_ckks_encode_encrypt_public(ctx, key, key_words, b.values, b.values_per_plain, b.count, b.scale, b.level,
                                         b.rand, b.rand_bytes, b.out, b.out_words, b.flags);
@@ -70,7 +70,8 @@ hlp_status CkksDecryptDecodeArgs::Run(const hlp_ckks_context *ctx) const {
 }
 
 void check_batch_count(Napi::Env env, uint32_t count, const char *what) {
-  if (count == 0 || count > (1u << 20)) throw_status(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": count out of range");
+  if (count == 0 || count > (1u << 20))
+    throw_status(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": count out of range");
 }
 
 }  // namespace hlp_binding

@@ -25,8 +25,13 @@ class BatchWorker : public Napi::AsyncWorker {
  public:
   BatchWorker(Napi::Env env, std::vector<std::shared_ptr<void>> owners, Target *target, Args args,
               const std::vector<Napi::Value> &keep, Napi::Value out, ErrorFactory error, const char *what)
-      : Napi::AsyncWorker(env), owners_(std::move(owners)), target_(target),
-        deferred_(Napi::Promise::Deferred::New(env)), args_(std::move(args)), error_(error), what_(what) {
+      : Napi::AsyncWorker(env),
+        owners_(std::move(owners)),
+        target_(target),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        args_(std::move(args)),
+        error_(error),
+        what_(what) {
     for (const auto &v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     if (!out.IsUndefined()) out_ = Napi::Persistent(out.As<Napi::Object>());
   }

@@ -87,7 +87,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   // Levels run from 1 (or `min`) to k; out of that range is the C ABI's INVALID_ARGUMENT,
   // checked here before a result is allocated.
   void CheckLevel(Napi::Env env, uint32_t level, uint32_t min, const char *what) const {
-    if (level < min || level > k_) throw_status(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": level out of range");
+    if (level < min || level > k_)
+      throw_status(env, HLP_E_INVALID_ARGUMENT, std::string(what) + ": level out of range");
   }
 
   uint32_t Level(Napi::Env env, const Napi::Value &v, uint32_t min, const char *what) const {
@@ -116,11 +117,10 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       throw_status(env, HLP_E_LENGTH_MISMATCH, "encode: complex values come as (re, im) pairs");
     }
     auto out = new_u64(env, Poly(level));
-    const hlp_status st =
-        complex ? hlp_ckks_encode_complex(ctx, values.Data(), values.ElementLength() / 2, scale, level, out.Data(),
-                                          out.ElementLength())
-                : hlp_ckks_encode(ctx, values.Data(), values.ElementLength(), scale, level, out.Data(),
-                                  out.ElementLength());
+    const hlp_status st = complex ? hlp_ckks_encode_complex(ctx, values.Data(), values.ElementLength() / 2, scale,
+                                                            level, out.Data(), out.ElementLength())
+                                  : hlp_ckks_encode(ctx, values.Data(), values.ElementLength(), scale, level,
+                                                    out.Data(), out.ElementLength());
     check(env, st, "encode");
     return out;
   }
@@ -138,9 +138,9 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     if (count > n_ / 2) throw_status(env, HLP_E_LENGTH_MISMATCH, "decode: more slots than n/2");
     auto out = Napi::Float64Array::New(env, complex ? 2 * static_cast<std::size_t>(count) : count);
     const hlp_status st =
-        complex ? hlp_ckks_decode_complex(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count,
-                                          flags)
-                : hlp_ckks_decode(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count, flags);
+        complex
+            ? hlp_ckks_decode_complex(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count, flags)
+            : hlp_ckks_decode(ctx, plain.Data(), plain.ElementLength(), level, scale, out.Data(), count, flags);
     check(env, st, "decode");
     return out;
   }
@@ -493,7 +493,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     std::vector<uint32_t> elt_values(count);
     for (uint32_t r = 0; r < count; ++r) {
       Napi::TypedArrayOf<uint64_t> key = to_u64_array(keys.Get(r), "galoisKey");
-      if (key.ElementLength() != KeyWords()) throw_status(env, HLP_E_LENGTH_MISMATCH, "applyGalois: key " + std::to_string(r));
+      if (key.ElementLength() != KeyWords())
+        throw_status(env, HLP_E_LENGTH_MISMATCH, "applyGalois: key " + std::to_string(r));
       key_ptrs[r] = key.Data();
       elt_values[r] = to_u32(elts.Get(r), "galoisElt");
     }

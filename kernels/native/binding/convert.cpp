@@ -14,9 +14,7 @@ Napi::Error status_error(Napi::Env env, hlp_status st, const std::string &contex
   return status_error(env, st, context, std::string());
 }
 
-void throw_status(Napi::Env env, hlp_status st, const std::string &context) {
-  throw status_error(env, st, context);
-}
+void throw_status(Napi::Env env, hlp_status st, const std::string &context) { throw status_error(env, st, context); }
 
 void throw_invalid(Napi::Env env, const std::string &message) {
   Napi::TypeError err = Napi::TypeError::New(env, message);

@@ -8,9 +8,7 @@
 
 namespace hlp_binding {
 
-Napi::Value CpuFeatures(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), hlp_cpu_features());
-}
+Napi::Value CpuFeatures(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), hlp_cpu_features()); }
 
 Napi::Value Variants(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();

@@ -32,16 +32,15 @@ struct TransformArgs {
 class NttContextWrap : public Napi::ObjectWrap<NttContextWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NttContext",
-                       {InstanceMethod("forward", &NttContextWrap::Forward),
-                        InstanceMethod("inverse", &NttContextWrap::Inverse),
-                        InstanceMethod("forwardAsync", &NttContextWrap::ForwardAsync),
-                        InstanceMethod("inverseAsync", &NttContextWrap::InverseAsync),
-                        InstanceMethod("eltwise", &NttContextWrap::Eltwise),
-                        InstanceMethod("dispose", &NttContextWrap::Dispose),
-                        InstanceAccessor("n", &NttContextWrap::N, nullptr),
-                        InstanceAccessor("moduli", &NttContextWrap::Moduli, nullptr),
-                        InstanceAccessor("roots", &NttContextWrap::Roots, nullptr)});
+    return DefineClass(
+        env, "NttContext",
+        {InstanceMethod("forward", &NttContextWrap::Forward), InstanceMethod("inverse", &NttContextWrap::Inverse),
+         InstanceMethod("forwardAsync", &NttContextWrap::ForwardAsync),
+         InstanceMethod("inverseAsync", &NttContextWrap::InverseAsync),
+         InstanceMethod("eltwise", &NttContextWrap::Eltwise), InstanceMethod("dispose", &NttContextWrap::Dispose),
+         InstanceAccessor("n", &NttContextWrap::N, nullptr),
+         InstanceAccessor("moduli", &NttContextWrap::Moduli, nullptr),
+         InstanceAccessor("roots", &NttContextWrap::Roots, nullptr)});
   }
 
   explicit NttContextWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NttContextWrap>(info) {
@@ -64,8 +63,13 @@ class NttContextWrap : public Napi::ObjectWrap<NttContextWrap> {
   }
 
   static TransformArgs Args(const Napi::CallbackInfo &info, Napi::TypedArrayOf<uint64_t> &data, bool forward) {
-    return TransformArgs{data.Data(),        data.ElementLength(), to_u32(info[1], "firstModulus"),
-                         to_u32(info[2], "modulusCount"), to_variant(info[3]), to_u32(info[4], "flags"), forward};
+    return TransformArgs{data.Data(),
+                         data.ElementLength(),
+                         to_u32(info[1], "firstModulus"),
+                         to_u32(info[2], "modulusCount"),
+                         to_variant(info[3]),
+                         to_u32(info[4], "flags"),
+                         forward};
   }
 
   Napi::Value Run(const Napi::CallbackInfo &info, bool forward) {
@@ -84,8 +88,8 @@ class NttContextWrap : public Napi::ObjectWrap<NttContextWrap> {
     Napi::TypedArrayOf<uint64_t> data = to_u64_array(info[0], "data");
     const TransformArgs a = Args(info, data, forward);
     // The context goes with the work, so dispose() meanwhile leaves the tables in place.
-    return queue(new BatchWorker<hlp_ntt_context, TransformArgs>(env, {ctx_}, ctx_.get(), a, {data},
-                                                                 env.Undefined(), status_error, a.What()));
+    return queue(new BatchWorker<hlp_ntt_context, TransformArgs>(env, {ctx_}, ctx_.get(), a, {data}, env.Undefined(),
+                                                                 status_error, a.What()));
   }
 
   Napi::Value Forward(const Napi::CallbackInfo &info) { return Run(info, true); }

@@ -48,11 +48,11 @@ constexpr std::size_t kUniformBytesPerDraw = 8;
 // Constants for dividing by chain prime t (the "last" prime) and rounding, for every
 // prime i < t.
 struct DivideRound {
-  u64 half = 0;                  // q_t >> 1
-  std::vector<u64> inv;          // q_t^-1 mod q_i
+  u64 half = 0;          // q_t >> 1
+  std::vector<u64> inv;  // q_t^-1 mod q_i
   std::vector<u64> inv_shoup;
-  std::vector<u64> neg_offset;   // -(half + kNoiseOffset) * q_t^-1 mod q_i
-  std::vector<u64> neg_inv;      // q_i - inv (u = -1 times q_t^-1), for ternary folding
+  std::vector<u64> neg_offset;  // -(half + kNoiseOffset) * q_t^-1 mod q_i
+  std::vector<u64> neg_inv;     // q_i - inv (u = -1 times q_t^-1), for ternary folding
 };
 
 // Multi-precision CRT composition for the first L data primes.
@@ -63,23 +63,23 @@ struct CrtLevel {
   std::vector<u64> punctured;      // primes x primes words: Q / q_i
   std::vector<u64> punctured_inv;  // (Q / q_i)^-1 mod q_i
   std::vector<u64> punctured_inv_shoup;
-  int total_bits = 0;              // bit length of Q
+  int total_bits = 0;  // bit length of Q
 };
 
 // Per-call working memory. A context keeps a small free list of these so calls on
 // different threads never share one and steady-state calls never allocate.
 struct Scratch {
-  AlignedVector<u64> u;       // (k + 1) * n: ternary u per prime, NTT form
-  AlignedVector<u64> t0;      // n
-  AlignedVector<u64> t1;      // n
-  AlignedVector<u64> plain;   // k * n: coefficient-form plaintext (fused paths)
-  AlignedVector<i64> e0;      // n
-  AlignedVector<i64> e1;      // n
-  AlignedVector<i64> coeffs;  // n: rounded integer plaintext coefficients
-  AlignedVector<double> re;   // n / 2
-  AlignedVector<double> im;   // n / 2
-  AlignedVector<double> real; // n: real coefficients for decode
-  AlignedVector<uint8_t> tern; // n: ternary samples as u + 1 in {0, 1, 2}
+  AlignedVector<u64> u;         // (k + 1) * n: ternary u per prime, NTT form
+  AlignedVector<u64> t0;        // n
+  AlignedVector<u64> t1;        // n
+  AlignedVector<u64> plain;     // k * n: coefficient-form plaintext (fused paths)
+  AlignedVector<i64> e0;        // n
+  AlignedVector<i64> e1;        // n
+  AlignedVector<i64> coeffs;    // n: rounded integer plaintext coefficients
+  AlignedVector<double> re;     // n / 2
+  AlignedVector<double> im;     // n / 2
+  AlignedVector<double> real;   // n: real coefficients for decode
+  AlignedVector<uint8_t> tern;  // n: ternary samples as u + 1 in {0, 1, 2}
   // Key switching (keyswitch.cpp), sized on first use for the level at hand and kept
   // with the scratch: a fresh megabyte per call cost page faults comparable to the work.
   AlignedVector<u64> ks_digits;  // L (L + 1) n: the decomposition of the target
@@ -90,7 +90,7 @@ struct Scratch {
 // The slot transform of one ring degree: M = n / 2 complex slots, split real/imag
 // arrays, twiddles per butterfly stage.
 struct Fft {
-  std::size_t m = 0;              // slots
+  std::size_t m = 0;  // slots
   unsigned log_m = 0;
   // Stage with half-width h uses tw[h + j] = exp(2 pi i j / (2h)), j < h (index 0 unused).
   AlignedVector<double> tw_re, tw_im;
@@ -196,8 +196,8 @@ bool rns_below(const hlp_ckks_context *ctx, const u64 *data, uint32_t blocks);
 // Shape checks of the evaluation calls (evaluate.cpp): `size` polynomials (1..3) of `level`
 // blocks, every residue below its prime with HLP_FLAG_CHECK_INPUT; level in 1..k and a
 // non-null output.
-hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
-                      uint32_t level, uint32_t flags);
+hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size, uint32_t level,
+                      uint32_t flags);
 hlp_status check_level(const hlp_ckks_context *ctx, uint32_t level, const void *out);
 
 // SEAL's divide_and_round_q_last_ntt, generalised: out[b] = (in[b] - r) q_t^-1 mod q_b for
@@ -234,16 +234,15 @@ struct SimdKernels {
   // Encoder tail: b_k = conj(twist_k) * (re_k + i im_k) * factor, rounded to nearest;
   // c[k] = Re, c[k + M] = Im. Returns false when a rounded value reaches 2^63 (or is
   // NaN); *max_abs gets the largest unrounded magnitude.
-  bool (*to_integers)(const struct Fft &f, const double *re, const double *im, double factor, i64 *c,
-                      double *max_abs);
+  bool (*to_integers)(const struct Fft &f, const double *re, const double *im, double factor, i64 *c, double *max_abs);
   // Two sums of products sharing one factor, each reduced once (exact, so bit for bit what
   // term-by-term mul_mod and add_mod give): for x < n,
   //   out0[x] = sum_t a[t][i] * b0[t][x] mod q,  out1[x] = sum_t a[t][i] * b1[t][x] mod q,
   // i = perm[x] when perm is given (a Galois permutation read in place), x otherwise.
   // Every input word < q < 2^62. Key switching's inner product (a the digits, b the two key
   // polynomials) and a plaintext dot product (a the plaintexts, b a ciphertext's c0 and c1).
-  void (*dot2)(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
+  void (*dot2)(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+               std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
 };
 
 // Products of words below q that a 128-bit accumulator holding a value below q can take
@@ -280,8 +279,8 @@ void sample_noise(const uint8_t *bytes, std::size_t count, i64 *out);
 // Uniform residues mod each prime of `primes` blocks from 64-bit draws masked to the
 // prime's bit length (rejection sampling; the result is public). Consumes draws in
 // order across blocks. Returns HLP_E_RANDOMNESS_EXHAUSTED when the bytes run out.
-hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const uint8_t *bytes,
-                          std::size_t byte_count, u64 *out);
+hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const uint8_t *bytes, std::size_t byte_count,
+                          u64 *out);
 // Upper bound of bytes sample_uniform needs for `primes` blocks.
 std::size_t uniform_bytes(const hlp_ckks_context *ctx, uint32_t primes);
 double expected_rejections(std::size_t n, u64 q);
@@ -314,8 +313,7 @@ void ensure_words(AlignedVector<u64> &v, std::size_t words);
 // The NTT-form permutation of Galois element elt (odd, < 2n), cached in the context.
 const std::vector<uint32_t> &galois_table(const hlp_ckks_context *ctx, uint32_t elt);
 // Size 3 -> size 2 at `level`; out may equal ct (its first two polynomials).
-void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level,
-                      u64 *out);
+void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level, u64 *out);
 // The automorphism X -> X^elt and a key switch back to s; out must not overlap ct.
 void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
                        uint32_t level, u64 *out);

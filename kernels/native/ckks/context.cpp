@@ -144,7 +144,7 @@ const KernelOps &ckks_ops() {
     hlp_variant v = hlp_variant_default();
     // Element-wise work and single transforms stay on the CPU (see capi.cpp).
     if (v == HLP_VARIANT_CUDA) {
-      v = hlp_variant_available(HLP_VARIANT_AVX512)  ? HLP_VARIANT_AVX512
+      v = hlp_variant_available(HLP_VARIANT_AVX512) ? HLP_VARIANT_AVX512
           : hlp_variant_available(HLP_VARIANT_AVX2) ? HLP_VARIANT_AVX2
                                                     : HLP_VARIANT_SCALAR;
     }
@@ -248,12 +248,8 @@ hlp_status hlp_ckks_randomness_bytes(const hlp_ckks_context *ctx, hlp_ckks_rando
   const std::size_t n = ctx->n;
   switch (kind) {
     case HLP_CKKS_RANDOMNESS_TERNARY:
-    case HLP_CKKS_RANDOMNESS_SECRET_KEY:
-      *out = n * hlp::ckks::kTernaryBytesPerCoeff;
-      return HLP_OK;
-    case HLP_CKKS_RANDOMNESS_NOISE:
-      *out = n * hlp::ckks::kNoiseBytesPerCoeff;
-      return HLP_OK;
+    case HLP_CKKS_RANDOMNESS_SECRET_KEY: *out = n * hlp::ckks::kTernaryBytesPerCoeff; return HLP_OK;
+    case HLP_CKKS_RANDOMNESS_NOISE: *out = n * hlp::ckks::kNoiseBytesPerCoeff; return HLP_OK;
     case HLP_CKKS_RANDOMNESS_UNIFORM:
       if (level < 1 || level > ctx->k + 1) return HLP_E_INVALID_ARGUMENT;
       *out = hlp::ckks::uniform_bytes(ctx, level);

@@ -289,8 +289,8 @@ hlp_status hlp_ckks_encode(const hlp_ckks_context *ctx, const double *values, si
   return hlp::ckks::encode_impl(ctx, values, value_count, scale, level, out, out_words, false);
 }
 
-hlp_status hlp_ckks_encode_complex(const hlp_ckks_context *ctx, const double *values, size_t value_count,
-                                   double scale, uint32_t level, uint64_t *out, size_t out_words) {
+hlp_status hlp_ckks_encode_complex(const hlp_ckks_context *ctx, const double *values, size_t value_count, double scale,
+                                   uint32_t level, uint64_t *out, size_t out_words) {
   return hlp::ckks::encode_impl(ctx, values, value_count, scale, level, out, out_words, true);
 }
 
@@ -305,8 +305,8 @@ hlp_status hlp_ckks_decode_complex(const hlp_ckks_context *ctx, const uint64_t *
 }
 
 hlp_status hlp_ckks_decrypt_decode(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
-                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count,
-                                   uint32_t size, uint32_t level, double scale, double *out, size_t out_count,
+                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count, uint32_t size,
+                                   uint32_t level, double scale, double *out, size_t out_count,
                                    size_t values_per_ciphertext, uint32_t flags) {
   if (ctx == nullptr || ciphertexts == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (count == 0 || level < 1 || level > ctx->k || size < 2 || size > 3) return HLP_E_INVALID_ARGUMENT;

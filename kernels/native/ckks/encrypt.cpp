@@ -54,8 +54,8 @@ void ternary_ntt(const hlp_ckks_context *ctx, Scratch &s, const uint8_t *bytes, 
 // One public-key encryption at `level` (see the file comment). pk has k + 1 blocks per
 // component; plain_ntt (level blocks, NTT form) or plain_coeff (level blocks,
 // coefficient form) may be given, not both.
-void encrypt_public_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *pk, uint32_t level,
-                        const uint8_t *rand, const u64 *plain_ntt, const u64 *plain_coeff, u64 *out) {
+void encrypt_public_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *pk, uint32_t level, const uint8_t *rand,
+                        const u64 *plain_ntt, const u64 *plain_coeff, u64 *out) {
   const std::size_t n = ctx->n;
   const KernelOps &ops = *ctx->ops;
   const uint32_t last = level;  // chain index of the prime divided out
@@ -148,8 +148,8 @@ hlp_status check_secret_key(const hlp_ckks_context *ctx, const uint64_t *sk, std
   return HLP_OK;
 }
 
-hlp_status check_plains(const hlp_ckks_context *ctx, const uint64_t *plains, std::size_t plain_words,
-                        uint32_t count, uint32_t level, uint32_t flags) {
+hlp_status check_plains(const hlp_ckks_context *ctx, const uint64_t *plains, std::size_t plain_words, uint32_t count,
+                        uint32_t level, uint32_t flags) {
   if (plains == nullptr) return plain_words == 0 ? HLP_OK : HLP_E_INVALID_ARGUMENT;
   const std::size_t per = static_cast<std::size_t>(level) * ctx->n;
   if (plain_words != per * count) return HLP_E_LENGTH_MISMATCH;
@@ -200,8 +200,8 @@ hlp_status hlp_ckks_keygen_public(const hlp_ckks_context *ctx, const uint64_t *s
 
 hlp_status hlp_ckks_encrypt_public(const hlp_ckks_context *ctx, const uint64_t *public_key, size_t public_key_words,
                                    const uint64_t *plains, size_t plain_words, uint32_t count, uint32_t level,
-                                   const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
-                                   size_t out_words, uint32_t flags) {
+                                   const uint8_t *randomness, size_t randomness_bytes, uint64_t *out, size_t out_words,
+                                   uint32_t flags) {
   if (ctx == nullptr || out == nullptr || randomness == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
   if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
   const std::size_t n = ctx->n;
@@ -252,8 +252,7 @@ hlp_status hlp_ckks_encode_encrypt_public(const hlp_ckks_context *ctx, const uin
     ScratchLease lease(ctx);
     hlp::ckks::Scratch &s = *lease.get();
     for (uint32_t c = 0; c < count; ++c) {
-      st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale,
-                                         level);
+      st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale, level);
       if (st != HLP_OK) return st;
       hlp::ckks::integers_to_rns(ctx, s.coeffs.data(), level, s.plain.data());
       hlp::ckks::encrypt_public_one(ctx, s, public_key, level, randomness + c * per, nullptr, s.plain.data(),
@@ -265,11 +264,10 @@ hlp_status hlp_ckks_encode_encrypt_public(const hlp_ckks_context *ctx, const uin
   }
 }
 
-hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_t *secret_key,
-                                      size_t secret_key_words, const uint64_t *plains, size_t plain_words,
-                                      uint32_t count, uint32_t level, const uint8_t *uniform, size_t uniform_bytes,
-                                      const uint8_t *noise, size_t noise_bytes, uint64_t *out, size_t out_words,
-                                      uint32_t flags) {
+hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                                      const uint64_t *plains, size_t plain_words, uint32_t count, uint32_t level,
+                                      const uint8_t *uniform, size_t uniform_bytes, const uint8_t *noise,
+                                      size_t noise_bytes, uint64_t *out, size_t out_words, uint32_t flags) {
   if (ctx == nullptr || out == nullptr || uniform == nullptr || noise == nullptr || count == 0) {
     return HLP_E_INVALID_ARGUMENT;
   }
@@ -292,10 +290,9 @@ hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_
     ScratchLease lease(ctx);
     const std::size_t plain_stride = static_cast<std::size_t>(level) * n;
     for (uint32_t c = 0; c < count; ++c) {
-      st = hlp::ckks::encrypt_symmetric_one(ctx, *lease.get(), secret_key, level, uniform + c * uniform_per,
-                                            uniform_per, noise + c * noise_per,
-                                            plains != nullptr ? plains + c * plain_stride : nullptr,
-                                            out + c * ct_words);
+      st = hlp::ckks::encrypt_symmetric_one(
+          ctx, *lease.get(), secret_key, level, uniform + c * uniform_per, uniform_per, noise + c * noise_per,
+          plains != nullptr ? plains + c * plain_stride : nullptr, out + c * ct_words);
       if (st != HLP_OK) return st;
     }
     return HLP_OK;

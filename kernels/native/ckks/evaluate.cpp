@@ -14,9 +14,9 @@
 #include "ckks.hpp"
 
 using hlp::u64;
-using hlp::ckks::ScratchLease;
 using hlp::ckks::check_level;
 using hlp::ckks::check_poly;
+using hlp::ckks::ScratchLease;
 
 namespace {
 
@@ -35,9 +35,9 @@ void negate_block(u64 *dst, const u64 *src, std::size_t n, u64 q) {
 
 enum class AddOp { kAdd, kSub };
 
-hlp_status add_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size,
-                   const uint64_t *b, size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out,
-                   size_t out_words, uint32_t flags, AddOp op) {
+hlp_status add_sub(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, uint32_t a_size, const uint64_t *b,
+                   size_t b_words, uint32_t b_size, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags,
+                   AddOp op) {
   hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, a, a_words, a_size, level, flags)) != HLP_OK) return st;
@@ -78,8 +78,8 @@ namespace hlp {
 namespace ckks {
 
 // Shape checks shared by the operations: level in range, exact word counts.
-hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size,
-                      uint32_t level, uint32_t flags) {
+hlp_status check_poly(const hlp_ckks_context *ctx, const uint64_t *p, std::size_t words, uint32_t size, uint32_t level,
+                      uint32_t flags) {
   if (p == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (size < 1 || size > 3) return HLP_E_INVALID_ARGUMENT;
   const std::size_t poly = static_cast<std::size_t>(level) * ctx->n;
@@ -217,14 +217,15 @@ hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, s
     return HLP_E_INVALID_ARGUMENT;
   }
   const std::size_t n = ctx->n;
-  for (uint32_t i = 0; i < level; ++i) ctx->ops->add_mod(out + i * n, ct + i * n, plain + i * n, n, ctx->tables[i].modulus);
+  for (uint32_t i = 0; i < level; ++i)
+    ctx->ops->add_mod(out + i * n, ct + i * n, plain + i * n, n, ctx->tables[i].modulus);
   if (out != ct) std::memcpy(out + level * n, ct + level * n, (ct_words - level * n) * sizeof(u64));
   return HLP_OK;
 }
 
-hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
-                                   uint32_t ct_size, const uint64_t *plain, size_t plain_words, uint32_t level,
-                                   uint64_t *out, size_t out_words, uint32_t flags) {
+hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t ct_size,
+                                   const uint64_t *plain, size_t plain_words, uint32_t level, uint64_t *out,
+                                   size_t out_words, uint32_t flags) {
   hlp_status st = check_level(ctx, level, out);
   if (st != HLP_OK) return st;
   if ((st = check_poly(ctx, ct, ct_words, ct_size, level, flags)) != HLP_OK) return st;

@@ -146,15 +146,14 @@ void last_block_avx512(u64 *y, const i64 *e, std::size_t n, u64 half, u64 q) {
   for (; i + 8 <= n; i += 8) {
     const __m512i ei = e != nullptr ? vload(e + i) : zero;
     __m512i x = _mm512_add_epi64(_mm512_add_epi64(vload(y + i), vhalf), ei);  // (-20, 2q) signed
-    x = _mm512_mask_add_epi64(x, _mm512_cmplt_epi64_mask(x, zero), x, vq);  // [0, 2q)
+    x = _mm512_mask_add_epi64(x, _mm512_cmplt_epi64_mask(x, zero), x, vq);    // [0, 2q)
     x = vreduce(x, vq);                                                       // [0, q)
     vstore(y + i, _mm512_add_epi64(_mm512_sub_epi64(x, ei), off));
   }
   if (i < n) scalar_kernels().last_block(y + i, e != nullptr ? e + i : nullptr, n - i, half, q);
 }
 
-void correction_avx512(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m,
-                       u64 *out) {
+void correction_avx512(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m, u64 *out) {
   const __m512i vq = vset(q), two_q = vset(2 * q), vinv = vset(inv), ws = vset(inv_shoup);
   const __m512i ws_hi = vset(inv_shoup >> 32), voff = vset(off);
   std::size_t i = 0;
@@ -162,7 +161,7 @@ void correction_avx512(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shou
     const __m512i x = vload(v + i);
     const __m512i quot = mul_hi(x, ws, ws_hi);
     __m512i r = _mm512_sub_epi64(_mm512_mullo_epi64(x, vinv), _mm512_mullo_epi64(quot, vq));  // [0, 2q)
-    r = _mm512_add_epi64(r, voff);                                                             // [0, 3q)
+    r = _mm512_add_epi64(r, voff);                                                            // [0, 3q)
     r = vreduce(vreduce(r, two_q), vq);
     if (m != nullptr) {
       const __m512i mi = vload(m + i);
@@ -190,7 +189,8 @@ constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: the accumulator
 struct ShoupConst {
   __m512i w, ws, ws_hi;
   ShoupConst() = default;
-  ShoupConst(u64 wv, u64 q) : w(vset(wv)), ws(vset(shoup_precompute(wv, q))), ws_hi(vset(shoup_precompute(wv, q) >> 32)) {}
+  ShoupConst(u64 wv, u64 q)
+      : w(vset(wv)), ws(vset(shoup_precompute(wv, q))), ws_hi(vset(shoup_precompute(wv, q) >> 32)) {}
   __m512i mul(__m512i x, __m512i q) const {
     const __m512i quot = mul_hi(x, ws, ws_hi);
     return vreduce(_mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(quot, q)), q);  // [0, 2q) -> [0, q)
@@ -205,9 +205,7 @@ struct ShoupConst {
 struct WideAcc {
   static constexpr int kParts = 2;
   static uint32_t fold(u64 q) { return dot_fold_terms(q); }
-  static u64 weight(int part, u64 q) {
-    return part == 0 ? 1 % q : static_cast<u64>((static_cast<u128>(1) << 64) % q);
-  }
+  static u64 weight(int part, u64 q) { return part == 0 ? 1 % q : static_cast<u64>((static_cast<u128>(1) << 64) % q); }
   static void mac(__m512i a, __m512i b, __m512i *acc) {
     __m512i ph, pl;
     mul_wide(a, b, _mm512_srli_epi64(b, 32), ph, pl);
@@ -246,8 +244,8 @@ struct LimbAcc {
 
 // dot2 on any q < 2^62 with the accumulators of Acc, a chunk of positions at a time.
 template <class Acc>
-void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-                uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+                std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
   constexpr std::size_t kChunk = 8 * kDotVectors;
   constexpr int kParts = Acc::kParts;
   const u64 q = m.value;
@@ -312,8 +310,8 @@ struct IfmaReduce {
   }
 };
 
-void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-               uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, uint32_t fold) {
+void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+               std::size_t n, const Modulus &m, u64 *out0, u64 *out1, uint32_t fold) {
   const u64 q = m.value;
   const unsigned s = static_cast<unsigned>(63 - __builtin_clzll(q));
   IfmaReduce red;
@@ -351,8 +349,8 @@ void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, 
   }
 }
 
-void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-                 uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+                 std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
   const u64 q = m.value;
   if (n % (8 * kDotVectors) != 0 || q >= (u64{1} << 62)) {
     scalar_kernels().dot2(a, perm, b0, b1, terms, n, m, out0, out1);
@@ -516,10 +514,10 @@ namespace hlp {
 namespace ckks {
 
 const SimdKernels &avx512_kernels() {
-  static const SimdKernels k{"avx512",           sample_noise_avx512, ternary_raw_avx512,  ternary_select_avx512,
-                             signed_to_mod_avx512, below_avx512,      last_block_avx512,   correction_avx512,
-                             fft_forward_avx512,   fft_inverse_avx512, to_integers_avx512,
-                             dot2_avx512};
+  static const SimdKernels k{
+      "avx512",           sample_noise_avx512, ternary_raw_avx512, ternary_select_avx512, signed_to_mod_avx512,
+      below_avx512,       last_block_avx512,   correction_avx512,  fft_forward_avx512,    fft_inverse_avx512,
+      to_integers_avx512, dot2_avx512};
   return k;
 }
 

@@ -71,8 +71,7 @@ void last_block_scalar(u64 *y, const i64 *e, std::size_t n, u64 half, u64 q) {
   }
 }
 
-void correction_scalar(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m,
-                       u64 *out) {
+void correction_scalar(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m, u64 *out) {
   for (std::size_t i = 0; i < n; ++i) {
     u64 x = mul_mod_shoup_lazy(v[i], inv, inv_shoup, q) + off;  // < 3q
     x -= q & (0 - static_cast<u64>(x >= 2 * q));
@@ -153,8 +152,8 @@ bool to_integers_scalar(const Fft &f, const double *re, const double *im, double
 }
 
 // 128-bit accumulators for a chunk of positions, kept in L1; each term's words stream in.
-void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
-                 uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+                 std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
   constexpr std::size_t kChunk = 128;
   u128 acc0[kChunk], acc1[kChunk];
   const uint32_t fold = dot_fold_terms(m.value);
@@ -199,17 +198,15 @@ void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
 }  // namespace
 
 const SimdKernels &scalar_kernels() {
-  static const SimdKernels k{"scalar",           sample_noise_scalar, ternary_raw_scalar,  ternary_select_scalar,
-                             signed_to_mod_scalar, below_scalar,      last_block_scalar,   correction_scalar,
-                             fft_forward_scalar,   fft_inverse_scalar, to_integers_scalar,
-                             dot2_scalar};
+  static const SimdKernels k{
+      "scalar",           sample_noise_scalar, ternary_raw_scalar, ternary_select_scalar, signed_to_mod_scalar,
+      below_scalar,       last_block_scalar,   correction_scalar,  fft_forward_scalar,    fft_inverse_scalar,
+      to_integers_scalar, dot2_scalar};
   return k;
 }
 
 const SimdKernels &simd() {
-  static const SimdKernels *k = [] {
-    return &ckks_ops() == &avx512_ops() ? &avx512_kernels() : &scalar_kernels();
-  }();
+  static const SimdKernels *k = [] { return &ckks_ops() == &avx512_ops() ? &avx512_kernels() : &scalar_kernels(); }();
   return *k;
 }
 

@@ -30,9 +30,7 @@ void ensure_words(AlignedVector<u64> &v, std::size_t words) {
 namespace {
 
 // Key prime at position p of a level-L key switch: the data primes, then the special prime.
-inline uint32_t key_prime(const hlp_ckks_context *ctx, uint32_t level, uint32_t p) {
-  return p < level ? p : ctx->k;
-}
+inline uint32_t key_prime(const hlp_ckks_context *ctx, uint32_t level, uint32_t p) { return p < level ? p : ctx->k; }
 
 // SEAL's GaloisTool::generate_table_ntt: block position i of the result reads position
 // table[i] of the operand.

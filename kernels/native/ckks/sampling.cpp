@@ -32,8 +32,8 @@ struct NoiseTable {
   NoiseTable() {
     const long double s2 = static_cast<long double>(kNoiseSigma) * std::sqrt(2.0L);
     const long double c = static_cast<long double>(kNoiseMaxDeviation) / s2;
-    const long double mass = std::erfl(c);       // P(|Y| <= 19.2)
-    const long double tail_c = std::erfcl(c);    // P(|Y| > 19.2)
+    const long double mass = std::erfl(c);     // P(|Y| <= 19.2)
+    const long double tail_c = std::erfcl(c);  // P(|Y| > 19.2)
     const long double two63 = std::ldexp(1.0L, 63);
     for (int k = 1; k <= kNoiseBound; ++k) {
       const long double a = (static_cast<long double>(k) - 0.5L) / s2;

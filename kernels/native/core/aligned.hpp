@@ -27,9 +27,13 @@ struct AlignedAllocator {
   }
   void deallocate(T *p, std::size_t) noexcept { std::free(p); }
   template <typename U>
-  bool operator==(const AlignedAllocator<U, Alignment> &) const noexcept { return true; }
+  bool operator==(const AlignedAllocator<U, Alignment> &) const noexcept {
+    return true;
+  }
   template <typename U>
-  bool operator!=(const AlignedAllocator<U, Alignment> &) const noexcept { return false; }
+  bool operator!=(const AlignedAllocator<U, Alignment> &) const noexcept {
+    return false;
+  }
 };
 
 template <typename T>

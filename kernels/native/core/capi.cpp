@@ -44,8 +44,8 @@ const hlp::KernelOps *cpu_ops(hlp_variant v) {
 }
 
 // Shared shape checks for every call over RNS data.
-hlp_status check_layout(const hlp_ntt_context *ctx, const void *data, std::size_t words,
-                        uint32_t first, uint32_t count) {
+hlp_status check_layout(const hlp_ntt_context *ctx, const void *data, std::size_t words, uint32_t first,
+                        uint32_t count) {
   if (ctx == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (count == 0 || first >= ctx->tables.size() || count > ctx->tables.size() - first) {
     return HLP_E_INVALID_ARGUMENT;
@@ -58,8 +58,8 @@ hlp_status check_layout(const hlp_ntt_context *ctx, const void *data, std::size_
 
 enum class Direction { kForward, kInverse };
 
-hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, uint32_t first,
-                     uint32_t count, hlp_variant requested, uint32_t flags, Direction dir) {
+hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, uint32_t first, uint32_t count,
+                     hlp_variant requested, uint32_t flags, Direction dir) {
   hlp_status st = check_layout(ctx, data, words, first, count);
   if (st != HLP_OK) return st;
   hlp_variant variant;
@@ -81,10 +81,12 @@ hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, u
     if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
     std::vector<hlp_cuda_prime> primes;
     for (uint32_t b = 0; b < count; ++b) primes.push_back(hlp::cuda::prime_of(ctx->tables[first + b]));
-    const int rc = api->ntt(dir == Direction::kForward ? 1 : 0, data, polys, static_cast<uint32_t>(n),
-                            primes.data(), count);
-    return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
-                                     : rc == HLP_CUDA_NO_DEVICE ? HLP_E_NO_DEVICE : HLP_E_INTERNAL;
+    const int rc =
+        api->ntt(dir == Direction::kForward ? 1 : 0, data, polys, static_cast<uint32_t>(n), primes.data(), count);
+    return rc == HLP_CUDA_OK              ? HLP_OK
+           : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
+           : rc == HLP_CUDA_NO_DEVICE     ? HLP_E_NO_DEVICE
+                                          : HLP_E_INTERNAL;
   }
   const hlp::KernelOps *ops = cpu_ops(variant);
   if (ops == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
@@ -97,8 +99,8 @@ hlp_status transform(const hlp_ntt_context *ctx, u64 *data, std::size_t words, u
 
 enum class Op { kAdd, kSub, kMul };
 
-hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *b, std::size_t words,
-                   uint32_t first, uint32_t count, hlp_variant requested, uint32_t flags, Op op) {
+hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *b, std::size_t words, uint32_t first,
+                   uint32_t count, hlp_variant requested, uint32_t flags, Op op) {
   if (r == nullptr || a == nullptr || b == nullptr) return HLP_E_INVALID_ARGUMENT;
   hlp_status st = check_layout(ctx, a, words, first, count);
   if (st != HLP_OK) return st;
@@ -122,10 +124,14 @@ hlp_status eltwise(const hlp_ntt_context *ctx, u64 *r, const u64 *a, const u64 *
     if (api == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
     std::vector<hlp_cuda_prime> primes;
     for (uint32_t k = 0; k < count; ++k) primes.push_back(hlp::cuda::prime_of(ctx->tables[first + k]));
-    const int rc = api->eltwise(op == Op::kAdd ? 0 : op == Op::kSub ? 1 : 2, r, a, b, polys, static_cast<uint32_t>(n),
-                                primes.data(), count);
-    return rc == HLP_CUDA_OK ? HLP_OK : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
-                                     : rc == HLP_CUDA_NO_DEVICE ? HLP_E_NO_DEVICE : HLP_E_INTERNAL;
+    const int rc = api->eltwise(op == Op::kAdd   ? 0
+                                : op == Op::kSub ? 1
+                                                 : 2,
+                                r, a, b, polys, static_cast<uint32_t>(n), primes.data(), count);
+    return rc == HLP_CUDA_OK              ? HLP_OK
+           : rc == HLP_CUDA_OUT_OF_MEMORY ? HLP_E_OUT_OF_MEMORY
+           : rc == HLP_CUDA_NO_DEVICE     ? HLP_E_NO_DEVICE
+                                          : HLP_E_INTERNAL;
   }
   const hlp::KernelOps *ops = cpu_ops(variant);
   if (ops == nullptr) return HLP_E_VARIANT_UNAVAILABLE;
@@ -364,9 +370,9 @@ hlp_status hlp_cuda_pool_stats(hlp_cuda_memory_stats *out) {
   hlp_cuda_pool_counters c{};
   const int rc = api->pool_stats(&c);
   if (rc != HLP_CUDA_OK) return cuda_status(rc);
-  *out = hlp_cuda_memory_stats{c.allocations,  c.frees,          c.hits,
-                               c.misses,       c.bytes_in_use,   c.bytes_reserved,
-                               c.peak_bytes_in_use, c.peak_bytes_reserved};
+  *out = hlp_cuda_memory_stats{
+      c.allocations,        c.frees, c.hits, c.misses, c.bytes_in_use, c.bytes_reserved, c.peak_bytes_in_use,
+      c.peak_bytes_reserved};
   return HLP_OK;
 }
 
@@ -394,16 +400,15 @@ hlp_status hlp_cuda_host_free(void *block) {
   return HLP_OK;
 }
 
-hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t *public_key,
-                                     size_t public_key_words, uint32_t level, uint32_t flags,
-                                     hlp_cuda_encryptor **out) {
+hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t *public_key, size_t public_key_words,
+                                     uint32_t level, uint32_t flags, hlp_cuda_encryptor **out) {
   if (ctx == nullptr || public_key == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
   if (level < 1 || level > ctx->k || level + 1 > HLP_CUDA_MAX_PRIMES) return HLP_E_INVALID_ARGUMENT;
   const std::size_t n = ctx->n;
   const std::size_t key_words = static_cast<std::size_t>(ctx->k + 1) * n;
   if (public_key_words != 2 * key_words) return HLP_E_LENGTH_MISMATCH;
-  if ((flags & HLP_FLAG_CHECK_INPUT) &&
-      (!hlp::ckks::rns_below(ctx, public_key, ctx->k + 1) || !hlp::ckks::rns_below(ctx, public_key + key_words, ctx->k + 1))) {
+  if ((flags & HLP_FLAG_CHECK_INPUT) && (!hlp::ckks::rns_below(ctx, public_key, ctx->k + 1) ||
+                                         !hlp::ckks::rns_below(ctx, public_key + key_words, ctx->k + 1))) {
     return HLP_E_VALUE_OUT_OF_RANGE;
   }
   const hlp_cuda_api *api = hlp::cuda_loader::usable();
@@ -445,8 +450,8 @@ void hlp_cuda_encryptor_destroy(hlp_cuda_encryptor *encryptor) {
 }
 
 hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t *plains, size_t plain_words,
-                                   uint32_t count, const uint8_t *randomness, size_t randomness_bytes,
-                                   uint64_t *out, size_t out_words, uint32_t flags) {
+                                   uint32_t count, const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
+                                   size_t out_words, uint32_t flags) {
   if (encryptor == nullptr || out == nullptr || randomness == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
   const hlp_ckks_context *ctx = encryptor->ctx;
   const std::size_t n = ctx->n;
@@ -470,10 +475,9 @@ hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t
   return cuda_status(encryptor->api->encrypt(encryptor->handle, plains, count, randomness, out));
 }
 
-hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values,
-                                          size_t values_per_plain, uint32_t count, double scale,
-                                          const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
-                                          size_t out_words, uint32_t flags) {
+hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values, size_t values_per_plain,
+                                          uint32_t count, double scale, const uint8_t *randomness,
+                                          size_t randomness_bytes, uint64_t *out, size_t out_words, uint32_t flags) {
   if (encryptor == nullptr || values == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
   const hlp_ckks_context *ctx = encryptor->ctx;
   const std::size_t n = ctx->n;

@@ -40,14 +40,10 @@ namespace {
 bool cpu_variant_available(hlp_variant v) {
   const hlp::CpuFeatures &f = hlp::cpu_features();
   switch (v) {
-    case HLP_VARIANT_SCALAR:
-      return true;
-    case HLP_VARIANT_AVX2:
-      return f.avx2 && f.bmi2;
-    case HLP_VARIANT_AVX512:
-      return f.avx512f && f.avx512dq && f.avx512vl;
-    default:
-      return false;
+    case HLP_VARIANT_SCALAR: return true;
+    case HLP_VARIANT_AVX2: return f.avx2 && f.bmi2;
+    case HLP_VARIANT_AVX512: return f.avx512f && f.avx512dq && f.avx512vl;
+    default: return false;
   }
 }
 
@@ -68,8 +64,8 @@ const char *hlp_variant_name(hlp_variant variant) {
 
 hlp_status hlp_variant_parse(const char *name, hlp_variant *out) {
   if (name == nullptr || out == nullptr) return HLP_E_INVALID_ARGUMENT;
-  static const hlp_variant all[] = {HLP_VARIANT_AUTO, HLP_VARIANT_SCALAR, HLP_VARIANT_AVX2,
-                                    HLP_VARIANT_AVX512, HLP_VARIANT_CUDA};
+  static const hlp_variant all[] = {HLP_VARIANT_AUTO, HLP_VARIANT_SCALAR, HLP_VARIANT_AVX2, HLP_VARIANT_AVX512,
+                                    HLP_VARIANT_CUDA};
   for (hlp_variant v : all) {
     if (std::strcmp(name, hlp_variant_name(v)) == 0) {
       *out = v;
@@ -83,13 +79,11 @@ int hlp_variant_compiled(hlp_variant variant) {
   switch (variant) {
     case HLP_VARIANT_SCALAR:
     case HLP_VARIANT_AVX2:
-    case HLP_VARIANT_AVX512:
-      return 1;
+    case HLP_VARIANT_AVX512: return 1;
     case HLP_VARIANT_CUDA:
       // "Compiled" for a run-time loaded variant: libhlp_cuda.so was found and loads.
       return hlp::cuda_loader::state().api != nullptr ? 1 : 0;
-    default:
-      return 0;
+    default: return 0;
   }
 }
 

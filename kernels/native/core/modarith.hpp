@@ -37,22 +37,18 @@ inline u64 barrett_reduce_128(u128 x, const Modulus &m) {
   const u128 lo_hi = static_cast<u128>(x_lo) * m.barrett_hi;
   const u128 hi_lo = static_cast<u128>(x_hi) * m.barrett_lo;
   const u128 mid = (lo_lo >> 64) + static_cast<u64>(lo_hi) + static_cast<u64>(hi_lo);
-  const u64 quotient = x_hi * m.barrett_hi + static_cast<u64>(lo_hi >> 64) +
-                       static_cast<u64>(hi_lo >> 64) + static_cast<u64>(mid >> 64);
+  const u64 quotient =
+      x_hi * m.barrett_hi + static_cast<u64>(lo_hi >> 64) + static_cast<u64>(hi_lo >> 64) + static_cast<u64>(mid >> 64);
   const u64 r = x_lo - quotient * m.value;
   // The estimate is at most one short for q < 2^62.
   return sub_if_at_least(r, m.value);
 }
 
-inline u64 mul_mod_barrett(u64 a, u64 b, const Modulus &m) {
-  return barrett_reduce_128(static_cast<u128>(a) * b, m);
-}
+inline u64 mul_mod_barrett(u64 a, u64 b, const Modulus &m) { return barrett_reduce_128(static_cast<u128>(a) * b, m); }
 
 // Shoup: for a fixed multiplier w < q, w' = floor(w * 2^64 / q) turns a*w mod q into
 // two multiplications and one conditional subtraction.
-inline u64 shoup_precompute(u64 w, u64 q) {
-  return static_cast<u64>((static_cast<u128>(w) << 64) / q);
-}
+inline u64 shoup_precompute(u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 64) / q); }
 
 // Result in [0, 2q); valid for any a < 2^64 when q < 2^63.
 inline u64 mul_mod_shoup_lazy(u64 a, u64 w, u64 w_shoup, u64 q) {

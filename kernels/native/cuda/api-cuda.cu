@@ -41,9 +41,9 @@ const char *api_last_error() { return t_error.c_str(); }
 int api_pool_stats(hlp_cuda_pool_counters *out) {
   if (out == nullptr) return HLP_CUDA_INVALID;
   const PoolStats s = device_pool().stats();
-  *out = hlp_cuda_pool_counters{s.allocations,  s.frees,          s.hits,
-                                s.misses,       s.bytes_in_use,   s.bytes_reserved,
-                                s.peak_bytes_in_use, s.peak_bytes_reserved};
+  *out = hlp_cuda_pool_counters{
+      s.allocations,        s.frees, s.hits, s.misses, s.bytes_in_use, s.bytes_reserved, s.peak_bytes_in_use,
+      s.peak_bytes_reserved};
   return HLP_CUDA_OK;
 }
 
@@ -67,9 +67,10 @@ void api_host_free(void *p) {
   if (p != nullptr) cudaFreeHost(p);
 }
 
-const hlp_cuda_api kApi = {HLP_CUDA_API_VERSION, sizeof(hlp_cuda_api), api_device_count, api_last_error, api_ntt,
-                           api_eltwise, api_encryptor_create, api_encrypt, api_encryptor_destroy, api_pool_stats,
-                           api_pool_trim, api_host_alloc, api_host_free};
+const hlp_cuda_api kApi = {
+    HLP_CUDA_API_VERSION, sizeof(hlp_cuda_api), api_device_count, api_last_error,        api_ntt,
+    api_eltwise,          api_encryptor_create, api_encrypt,      api_encryptor_destroy, api_pool_stats,
+    api_pool_trim,        api_host_alloc,       api_host_free};
 
 }  // namespace
 }  // namespace hlp::cuda::detail

@@ -21,13 +21,7 @@ extern "C" {
 #define HLP_CUDA_MAX_PRIMES 65u
 #define HLP_CUDA_NOISE_ENTRIES 19u
 
-enum {
-  HLP_CUDA_OK = 0,
-  HLP_CUDA_NO_DEVICE = 1,
-  HLP_CUDA_OUT_OF_MEMORY = 2,
-  HLP_CUDA_INVALID = 3,
-  HLP_CUDA_ERROR = 4
-};
+enum { HLP_CUDA_OK = 0, HLP_CUDA_NO_DEVICE = 1, HLP_CUDA_OUT_OF_MEMORY = 2, HLP_CUDA_INVALID = 3, HLP_CUDA_ERROR = 4 };
 
 /* One prime's tables (host pointers to n words each) and constants. */
 typedef struct hlp_cuda_prime {
@@ -46,14 +40,14 @@ typedef struct hlp_cuda_pool_counters {
 /* Everything a public-key encryptor at `level` needs; copied to the device once. */
 typedef struct hlp_cuda_encrypt_setup {
   uint32_t n;
-  uint32_t level;             /* L: ciphertexts have L blocks; prime L is divided out */
-  uint32_t key_primes;        /* k + 1: blocks per public-key component */
-  const hlp_cuda_prime *primes; /* level + 1 entries: q_0 .. q_L */
-  const uint64_t *public_key; /* 2 * key_primes * n words, NTT form */
-  uint64_t half;              /* q_L >> 1 */
+  uint32_t level;                                         /* L: ciphertexts have L blocks; prime L is divided out */
+  uint32_t key_primes;                                    /* k + 1: blocks per public-key component */
+  const hlp_cuda_prime *primes;                           /* level + 1 entries: q_0 .. q_L */
+  const uint64_t *public_key;                             /* 2 * key_primes * n words, NTT form */
+  uint64_t half;                                          /* q_L >> 1 */
   const uint64_t *inv, *inv_shoup, *neg_offset, *neg_inv; /* level entries (DivideRound) */
-  const uint64_t *noise_cdt;  /* HLP_CUDA_NOISE_ENTRIES thresholds */
-  uint64_t noise_offset;      /* kNoiseOffset */
+  const uint64_t *noise_cdt;                              /* HLP_CUDA_NOISE_ENTRIES thresholds */
+  uint64_t noise_offset;                                  /* kNoiseOffset */
 } hlp_cuda_encrypt_setup;
 
 typedef struct hlp_cuda_api {

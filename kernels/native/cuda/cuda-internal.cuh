@@ -40,7 +40,9 @@ struct DeviceAllocator {
 };
 
 struct PinnedAllocator {
-  bool allocate(void **out, std::size_t bytes) { return cudaHostAlloc(out, bytes, cudaHostAllocDefault) == cudaSuccess; }
+  bool allocate(void **out, std::size_t bytes) {
+    return cudaHostAlloc(out, bytes, cudaHostAllocDefault) == cudaSuccess;
+  }
   void release(void *p, std::size_t) { cudaFreeHost(p); }
 };
 
@@ -71,7 +73,7 @@ struct TableSet {
   int device = 0;
   std::uint32_t n = 0;
   std::vector<word> qs;
-  word *tab = nullptr;     // [count][4][n]
+  word *tab = nullptr;       // [count][4][n]
   PrimeConst *pc = nullptr;  // [count]
   std::vector<PrimeConst> host_pc;
 };
@@ -124,8 +126,8 @@ struct HostOut {
   int alias_in;  // >= 0: the device buffer is that input's (in-place work)
 };
 // Launch kernels for `count` items on `stream`; buffers hold the chunk's items from 0.
-using Launcher = std::function<void(cudaStream_t, std::size_t count, word *const *in, word *const *out,
-                                    word *const *scratch)>;
+using Launcher =
+    std::function<void(cudaStream_t, std::size_t count, word *const *in, word *const *out, word *const *scratch)>;
 
 // Splits `items` into chunks of at most `chunk` items, round-robin over kStreams streams;
 // each stream has its own device buffers (from the pool) and, for pageable host memory,

@@ -46,9 +46,7 @@ class BlockPool {
   // Cached blocks go back to the allocator; live blocks are left alone (never reused).
   ~BlockPool() { trim(); }
 
-  static std::size_t round_up(std::size_t bytes) {
-    return (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  }
+  static std::size_t round_up(std::size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
   // nullptr on failure (zero bytes, allocator failure, misaligned block).
   void *acquire(std::size_t bytes) {

@@ -6,8 +6,8 @@ namespace hlp::cuda::detail {
 namespace {
 
 template <int Op>
-__global__ void eltwise_kernel(word *r, const word *a, const word *b, const PrimeConst *__restrict__ pc,
-                               unsigned count, unsigned log_n, word words) {
+__global__ void eltwise_kernel(word *r, const word *a, const word *b, const PrimeConst *__restrict__ pc, unsigned count,
+                               unsigned log_n, word words) {
   const word stride = static_cast<word>(gridDim.x) * blockDim.x;
   for (word i = static_cast<word>(blockIdx.x) * blockDim.x + threadIdx.x; i < words; i += stride) {
     const PrimeConst &c = pc[(i >> log_n) % count];
@@ -40,8 +40,10 @@ int api_eltwise(int op, std::uint64_t *r, const std::uint64_t *a, const std::uin
                     [&](cudaStream_t st, std::size_t c, word *const *in, word *const *out, word *const *) {
                       const word words = static_cast<word>(c) * item;
                       const unsigned g = grid_for(words);
-                      if (op == 0) eltwise_kernel<0><<<g, kThreads, 0, st>>>(out[0], in[0], in[1], pc, count, log_n, words);
-                      else if (op == 1) eltwise_kernel<1><<<g, kThreads, 0, st>>>(out[0], in[0], in[1], pc, count, log_n, words);
+                      if (op == 0)
+                        eltwise_kernel<0><<<g, kThreads, 0, st>>>(out[0], in[0], in[1], pc, count, log_n, words);
+                      else if (op == 1)
+                        eltwise_kernel<1><<<g, kThreads, 0, st>>>(out[0], in[0], in[1], pc, count, log_n, words);
                       else eltwise_kernel<2><<<g, kThreads, 0, st>>>(out[0], in[0], in[1], pc, count, log_n, words);
                     });
   });

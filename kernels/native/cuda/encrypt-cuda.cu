@@ -66,8 +66,8 @@ __global__ void mul_last_kernel(const word *pk, const word *u, word *y, PrimeCon
 }
 
 // Last block: y <- ((y + half + e) mod q_L) - e + offset (last_block_scalar).
-__global__ void last_block_kernel(word *y, const word *rand, const EncConst *__restrict__ ec, word q,
-                                  unsigned log_n, word total) {
+__global__ void last_block_kernel(word *y, const word *rand, const EncConst *__restrict__ ec, word q, unsigned log_n,
+                                  word total) {
   const word n = word{1} << log_n;
   const long long h = static_cast<long long>(ec->half);
   const long long qs = static_cast<long long>(q);
@@ -222,8 +222,7 @@ int api_encrypt(void *handle, const std::uint64_t *plains, std::uint32_t count, 
   const std::size_t chunk = chunk_items(count, (rand_item + plain_item + out_item + u_item + y_item) / 8);
   return pipeline(
       count, chunk, {HostIn{randomness, rand_item}, HostIn{plains, plain_item}}, {HostOut{out, out_item, -1}},
-      {u_item, y_item},
-      [&](cudaStream_t st, std::size_t c, word *const *in, word *const *o, word *const *scratch) {
+      {u_item, y_item}, [&](cudaStream_t st, std::size_t c, word *const *in, word *const *o, word *const *scratch) {
         word *u = scratch[0], *y = scratch[1];
         const word coeffs = static_cast<word>(c) * n;
         ternary_kernel<<<grid_for(coeffs), kThreads, 0, st>>>(in[0], u, e->ec, L + 1, log_n, coeffs);
@@ -235,7 +234,7 @@ int api_encrypt(void *handle, const std::uint64_t *plains, std::uint32_t count, 
         correction_kernel<<<grid_for(out_words), kThreads, 0, st>>>(y, o[0], e->ec, set->pc, L, log_n, out_words);
         launch_ntt(st, o[0], 2 * c, *set, 0, L, true);
         finish_kernel<<<grid_for(out_words), kThreads, 0, st>>>(o[0], e->pk, u, plains != nullptr ? in[1] : nullptr,
-                                                              set->pc, L, e->key_primes, log_n, out_words);
+                                                                set->pc, L, e->key_primes, log_n, out_words);
       });
 }
 

@@ -91,8 +91,8 @@ __global__ void inverse_last_kernel(word *data, const PrimeConst *__restrict__ p
 // one residue block. Forward: gaps tile/2 .. 1, then reduce to [0, q). Inverse: gaps
 // 1 .. tile/2 (plus the fused last stage when the tile is the whole block).
 template <bool Forward>
-__global__ void tile_kernel(word *data, const word *__restrict__ tab, const PrimeConst *__restrict__ pc,
-                            unsigned count, unsigned log_n, unsigned log_tile) {
+__global__ void tile_kernel(word *data, const word *__restrict__ tab, const PrimeConst *__restrict__ pc, unsigned count,
+                            unsigned log_n, unsigned log_tile) {
   extern __shared__ word tile[];
   const word n = word{1} << log_n;
   const word start = static_cast<word>(blockIdx.x) << log_tile;

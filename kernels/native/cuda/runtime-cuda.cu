@@ -84,7 +84,8 @@ int table_set(std::uint32_t n, const hlp_cuda_prime *primes, std::uint32_t count
     return fail("device pool: tables", HLP_CUDA_OUT_OF_MEMORY);
   }
   err = cudaMemcpy(s->tab, host.data(), host.size() * 8, cudaMemcpyHostToDevice);
-  if (err == cudaSuccess) err = cudaMemcpy(s->pc, s->host_pc.data(), count * sizeof(PrimeConst), cudaMemcpyHostToDevice);
+  if (err == cudaSuccess)
+    err = cudaMemcpy(s->pc, s->host_pc.data(), count * sizeof(PrimeConst), cudaMemcpyHostToDevice);
   if (err != cudaSuccess) {
     device_pool().release(s->tab);
     device_pool().release(s->pc);

@@ -35,8 +35,7 @@ HLP_AVX2_INLINE V splat(u64 v) { return _mm256_set1_epi64x(static_cast<long long
 // exactly when v < bound, and its sign bit picks the result.
 HLP_AVX2_INLINE V reduce_once(V v, V bound) {
   const V t = _mm256_sub_epi64(v, bound);
-  return _mm256_castpd_si256(
-      _mm256_blendv_pd(_mm256_castsi256_pd(t), _mm256_castsi256_pd(v), _mm256_castsi256_pd(t)));
+  return _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(t), _mm256_castsi256_pd(v), _mm256_castsi256_pd(t)));
 }
 
 // Full 128-bit product of a, b < 2^62 (upper halves < 2^30): returns the high word and
@@ -106,13 +105,12 @@ void eltwise_mul_mod_avx2(u64 *r, const u64 *a, const u64 *b, std::size_t n, con
     const V x1 = _mm256_or_si256(_mm256_sll_epi64(x_hi, sh_hi), _mm256_srl_epi64(x_lo, sh_lo));
     const V x1_hi = _mm256_srli_epi64(x1, 32);
     const V qhat = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(x1_hi, mu_hi),
-                         _mm256_srli_epi64(_mm256_mul_epu32(x1, mu_hi), 32)),
+        _mm256_add_epi64(_mm256_mul_epu32(x1_hi, mu_hi), _mm256_srli_epi64(_mm256_mul_epu32(x1, mu_hi), 32)),
         _mm256_srli_epi64(_mm256_mul_epu32(x1_hi, mu_v), 32));
     // Low word of qhat * q: qhat0*q0 + ((qhat0*q1 + qhat1*q0) mod 2^32) << 32.
     const V cross = _mm256_mullo_epi32(qhat, q_swap);
-    const V cross_sum = _mm256_blend_epi32(
-        _mm256_setzero_si256(), _mm256_add_epi32(cross, _mm256_slli_epi64(cross, 32)), 0xAA);
+    const V cross_sum =
+        _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_add_epi32(cross, _mm256_slli_epi64(cross, 32)), 0xAA);
     const V qq = _mm256_add_epi64(_mm256_mul_epu32(qhat, qv), cross_sum);
     V res = _mm256_sub_epi64(x_lo, qq);  // [0, 5q)
     res = reduce_once(res, four_q);
@@ -133,12 +131,8 @@ namespace hlp {
 
 // Outside the target region: dispatch may list the variant on CPUs without AVX2.
 const KernelOps &avx2_ops() {
-  static const KernelOps ops{"avx2",
-                             ntt_forward_avx2,
-                             ntt_inverse_avx2,
-                             eltwise_add_mod_avx2,
-                             eltwise_sub_mod_avx2,
-                             eltwise_mul_mod_avx2};
+  static const KernelOps ops{
+      "avx2", ntt_forward_avx2, ntt_inverse_avx2, eltwise_add_mod_avx2, eltwise_sub_mod_avx2, eltwise_mul_mod_avx2};
   return ops;
 }
 

@@ -24,7 +24,7 @@ struct EltArgs {
   const u64 *b;
   std::size_t n;
   u64 q;
-  u64 mu;         // floor(2^(shift + W) / q)
+  u64 mu;          // floor(2^(shift + W) / q)
   unsigned shift;  // bits(q) - 1
 };
 

@@ -70,13 +70,11 @@ HLP_AVX2_INLINE V shoup_lazy(V a, const Twiddle &tw, const ModConsts &mc) {
   const V lh = _mm256_mul_epu32(a, tw.ws_hi);
   const V hl = _mm256_mul_epu32(a_hi, tw.ws);
   const V hh = _mm256_mul_epu32(a_hi, tw.ws_hi);
-  const V quot =
-      _mm256_add_epi64(_mm256_add_epi64(hh, _mm256_srli_epi64(lh, 32)), _mm256_srli_epi64(hl, 32));
-  const V cross =
-      _mm256_sub_epi32(_mm256_mullo_epi32(a, tw.w_swap), _mm256_mullo_epi32(quot, mc.q_swap));
+  const V quot = _mm256_add_epi64(_mm256_add_epi64(hh, _mm256_srli_epi64(lh, 32)), _mm256_srli_epi64(hl, 32));
+  const V cross = _mm256_sub_epi32(_mm256_mullo_epi32(a, tw.w_swap), _mm256_mullo_epi32(quot, mc.q_swap));
   // High half of each lane: cross_lo + cross_hi; low half: 0.
-  const V cross_sum = _mm256_blend_epi32(
-      _mm256_setzero_si256(), _mm256_add_epi32(cross, _mm256_slli_epi64(cross, 32)), 0xAA);
+  const V cross_sum =
+      _mm256_blend_epi32(_mm256_setzero_si256(), _mm256_add_epi32(cross, _mm256_slli_epi64(cross, 32)), 0xAA);
   const V low = _mm256_sub_epi64(_mm256_mul_epu32(a, tw.w), _mm256_mul_epu32(quot, mc.q));
   return _mm256_add_epi64(low, cross_sum);
 }
@@ -85,8 +83,7 @@ HLP_AVX2_INLINE V shoup_lazy(V a, const Twiddle &tw, const ModConsts &mc) {
 // exactly when v < bound, and its sign bit picks the result.
 HLP_AVX2_INLINE V reduce_once(V v, V bound) {
   const V t = _mm256_sub_epi64(v, bound);
-  return _mm256_castpd_si256(
-      _mm256_blendv_pd(_mm256_castsi256_pd(t), _mm256_castsi256_pd(v), _mm256_castsi256_pd(t)));
+  return _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(t), _mm256_castsi256_pd(v), _mm256_castsi256_pd(t)));
 }
 
 // [0, 8q) -> [0, q).
@@ -125,8 +122,8 @@ HLP_AVX2_INLINE V load_pair_twice(const u64 *p) {
 }
 
 // One forward stage with m groups of width gap >= 4.
-HLP_AVX2_INLINE void forward_stage_wide(u64 *a, std::size_t m, std::size_t gap, const u64 *w,
-                                        const u64 *ws, const ModConsts &mc) {
+HLP_AVX2_INLINE void forward_stage_wide(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws,
+                                        const ModConsts &mc) {
   for (std::size_t i = 0; i < m; ++i) {
     const Twiddle tw = make_twiddle(splat(w[m + i]), splat(ws[m + i]));
     u64 *x = a + 2 * i * gap;
@@ -143,8 +140,7 @@ HLP_AVX2_INLINE void forward_stage_wide(u64 *a, std::size_t m, std::size_t gap, 
 
 // The gap-2 and gap-1 forward stages fused, followed by the final reduction to [0, q).
 // n >= 8. Each iteration handles eight words a[8b .. 8b+8).
-HLP_AVX2_INLINE void forward_last_two(u64 *a, std::size_t n, const u64 *w, const u64 *ws,
-                                      const ModConsts &mc) {
+HLP_AVX2_INLINE void forward_last_two(u64 *a, std::size_t n, const u64 *w, const u64 *ws, const ModConsts &mc) {
   const std::size_t m2 = n >> 2;  // groups of the gap-2 stage
   const std::size_t m1 = n >> 1;  // groups of the gap-1 stage
   for (std::size_t b = 0; b < n / 8; ++b) {
@@ -154,8 +150,7 @@ HLP_AVX2_INLINE void forward_last_two(u64 *a, std::size_t n, const u64 *w, const
     // Gap 2: pairs (a0,a2) (a1,a3) with group 2b, (a4,a6) (a5,a7) with group 2b+1.
     V x = _mm256_permute2x128_si256(lo, hi, 0x20);  // a0 a1 a4 a5
     V y = _mm256_permute2x128_si256(lo, hi, 0x31);  // a2 a3 a6 a7
-    const Twiddle tw2 =
-        make_twiddle(load_pair_twice(w + m2 + 2 * b), load_pair_twice(ws + m2 + 2 * b));
+    const Twiddle tw2 = make_twiddle(load_pair_twice(w + m2 + 2 * b), load_pair_twice(ws + m2 + 2 * b));
     ct_butterfly(x, y, tw2, mc);
     // Gap 1: pairs (a0,a1) (a2,a3) (a4,a5) (a6,a7) with groups 4b .. 4b+3, in lane order.
     V x1 = _mm256_unpacklo_epi64(x, y);  // a0 a2 a4 a6
@@ -172,8 +167,8 @@ HLP_AVX2_INLINE void forward_last_two(u64 *a, std::size_t n, const u64 *w, const
 }
 
 // One inverse stage with m groups of width gap >= 4.
-HLP_AVX2_INLINE void inverse_stage_wide(u64 *a, std::size_t m, std::size_t gap, const u64 *w,
-                                        const u64 *ws, const ModConsts &mc) {
+HLP_AVX2_INLINE void inverse_stage_wide(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws,
+                                        const ModConsts &mc) {
   for (std::size_t i = 0; i < m; ++i) {
     const Twiddle tw = make_twiddle(splat(w[m + i]), splat(ws[m + i]));
     u64 *x = a + 2 * i * gap;
@@ -189,8 +184,7 @@ HLP_AVX2_INLINE void inverse_stage_wide(u64 *a, std::size_t m, std::size_t gap, 
 }
 
 // The gap-1 and gap-2 inverse stages fused (n >= 8, so neither is the final stage).
-HLP_AVX2_INLINE void inverse_first_two(u64 *a, std::size_t n, const u64 *w, const u64 *ws,
-                                       const ModConsts &mc) {
+HLP_AVX2_INLINE void inverse_first_two(u64 *a, std::size_t n, const u64 *w, const u64 *ws, const ModConsts &mc) {
   const std::size_t m1 = n >> 1;
   const std::size_t m2 = n >> 2;
   for (std::size_t b = 0; b < n / 8; ++b) {
@@ -205,8 +199,7 @@ HLP_AVX2_INLINE void inverse_first_two(u64 *a, std::size_t n, const u64 *w, cons
     gs_butterfly(x1, y1, tw1, mc);
     V x = _mm256_unpacklo_epi64(x1, y1);  // a0 a1 a4 a5
     V y = _mm256_unpackhi_epi64(x1, y1);  // a2 a3 a6 a7
-    const Twiddle tw2 =
-        make_twiddle(load_pair_twice(w + m2 + 2 * b), load_pair_twice(ws + m2 + 2 * b));
+    const Twiddle tw2 = make_twiddle(load_pair_twice(w + m2 + 2 * b), load_pair_twice(ws + m2 + 2 * b));
     gs_butterfly(x, y, tw2, mc);
     store4(p, _mm256_permute2x128_si256(x, y, 0x20));
     store4(p + 4, _mm256_permute2x128_si256(x, y, 0x31));

@@ -68,13 +68,11 @@ inline __m512i vbroadcast(u64 v) { return _mm512_set1_epi64(static_cast<long lon
 inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
 
 // [p[0] x4, p[1] x4]
-inline __m512i expand2(const u64 *p) {
-  return _mm512_mask_blend_epi64(0xF0, vbroadcast(p[0]), vbroadcast(p[1]));
-}
+inline __m512i expand2(const u64 *p) { return _mm512_mask_blend_epi64(0xF0, vbroadcast(p[0]), vbroadcast(p[1])); }
 // [p[0], p[0], p[1], p[1], p[2], p[2], p[3], p[3]]
 inline __m512i expand4(const u64 *p, __m512i idx) {
-  return _mm512_permutexvar_epi64(
-      idx, _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))));
+  return _mm512_permutexvar_epi64(idx,
+                                  _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))));
 }
 
 // Shoup multiplication with 52-bit companions; y < 2^52, w < q < 2^50. Returns
@@ -160,8 +158,7 @@ inline typename M::Tw broadcast_tw(const M &mul, const u64 *w, const u64 *ws, st
 
 // One stage with m groups of gap >= 8.
 template <class M>
-void fwd_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul,
-                __m512i two_q) {
+void fwd_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul, __m512i two_q) {
   for (std::size_t i = 0; i < m; ++i) {
     const typename M::Tw tw = broadcast_tw(mul, w, ws, m + i);
     u64 *x = a + 2 * i * gap;
@@ -178,8 +175,7 @@ void fwd_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 
 
 // Stages (m, gap) and (2m, gap / 2) in one pass; gap / 2 >= 8.
 template <class M>
-void fwd_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul,
-                __m512i two_q) {
+void fwd_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul, __m512i two_q) {
   const std::size_t h = gap >> 1;
   for (std::size_t i = 0; i < m; ++i) {
     const typename M::Tw tw = broadcast_tw(mul, w, ws, m + i);
@@ -207,8 +203,7 @@ void fwd_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 
 // per iteration (independent chains for the out-of-order core). n / 16 must be a
 // multiple of U.
 template <int U, class M>
-void fwd_last3(u64 *a, std::size_t n, const u64 *w, const u64 *ws, const M &mul, __m512i q,
-               __m512i two_q) {
+void fwd_last3(u64 *a, std::size_t n, const u64 *w, const u64 *ws, const M &mul, __m512i q, __m512i two_q) {
   const u64 *w4 = w + (n >> 3);
   const u64 *ws4 = ws + (n >> 3);
   const u64 *w2 = w + (n >> 2);
@@ -338,8 +333,7 @@ void inv_first3(u64 *a, std::size_t n, const u64 *w, const u64 *ws, const M &mul
 
 // One stage with m groups of gap >= 8 (not the last stage).
 template <class M>
-void inv_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul,
-                __m512i two_q) {
+void inv_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul, __m512i two_q) {
   for (std::size_t i = 0; i < m; ++i) {
     const typename M::Tw tw = broadcast_tw(mul, w, ws, m + i);
     u64 *x = a + 2 * i * gap;
@@ -356,8 +350,7 @@ void inv_radix2(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 
 
 // Stages (m, gap) and (m / 2, 2 gap) in one pass; gap >= 8, m / 2 > 1.
 template <class M>
-void inv_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul,
-                __m512i two_q) {
+void inv_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 *ws, const M &mul, __m512i two_q) {
   for (std::size_t i = 0; i < m / 2; ++i) {
     const typename M::Tw tw_lo = broadcast_tw(mul, w, ws, m + 2 * i);
     const typename M::Tw tw_hi = broadcast_tw(mul, w, ws, m + 2 * i + 1);
@@ -383,8 +376,8 @@ void inv_radix4(u64 *a, std::size_t m, std::size_t gap, const u64 *w, const u64 
 // Last stage fused with the scaling: x' = (x + y) / n, y' = (x - y) * inv[1] / n, both
 // fully reduced. x, y in [0, 2q).
 template <class M>
-inline void inv_last_bfly(__m512i &x, __m512i &y, const typename M::Tw &tw_n,
-                          const typename M::Tw &tw_last, const M &mul, __m512i q, __m512i two_q) {
+inline void inv_last_bfly(__m512i &x, __m512i &y, const typename M::Tw &tw_n, const typename M::Tw &tw_last,
+                          const M &mul, __m512i q, __m512i two_q) {
   const __m512i d = _mm512_sub_epi64(_mm512_add_epi64(x, two_q), y);
   const __m512i s = vreduce(_mm512_add_epi64(x, y), two_q);
   x = vreduce(mul.mul_lazy(s, tw_n), q);

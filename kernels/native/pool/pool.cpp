@@ -57,8 +57,7 @@ struct Stats {
   void add_in_use(std::uint64_t bytes) {
     const std::uint64_t now = in_use.value.fetch_add(bytes, std::memory_order_relaxed) + bytes;
     std::uint64_t seen = peak.value.load(std::memory_order_relaxed);
-    while (now > seen &&
-           !peak.value.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+    while (now > seen && !peak.value.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
     }
   }
   void hit(std::uint64_t bytes) {
@@ -77,14 +76,11 @@ struct Stats {
     std::uint64_t current = in_use.value.load(std::memory_order_relaxed);
     do {
       if (current < bytes) return false;
-    } while (!in_use.value.compare_exchange_weak(current, current - bytes,
-                                                 std::memory_order_relaxed));
+    } while (!in_use.value.compare_exchange_weak(current, current - bytes, std::memory_order_relaxed));
     frees.value.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
-  void returned_to_system(std::uint64_t bytes) {
-    reserved.value.fetch_sub(bytes, std::memory_order_relaxed);
-  }
+  void returned_to_system(std::uint64_t bytes) { reserved.value.fetch_sub(bytes, std::memory_order_relaxed); }
 };
 
 // Anonymous mapping of `bytes` (a page multiple) starting on a 2 MiB boundary, advised
@@ -263,8 +259,7 @@ struct PoolAllocator final : hlp_allocator {
       delete[] cache->classes;
       cache->classes = nullptr;
     }
-    thread_caches.erase(std::remove(thread_caches.begin(), thread_caches.end(), cache),
-                        thread_caches.end());
+    thread_caches.erase(std::remove(thread_caches.begin(), thread_caches.end(), cache), thread_caches.end());
     cache->owner = nullptr;
   }
 
@@ -418,12 +413,8 @@ hlp_status hlp_allocator_create(hlp_allocator_kind kind, hlp_allocator **out) {
   if (out == nullptr) return HLP_E_INVALID_ARGUMENT;
   try {
     switch (kind) {
-      case HLP_ALLOCATOR_MALLOC:
-        *out = new MallocAllocator();
-        return HLP_OK;
-      case HLP_ALLOCATOR_POOL:
-        *out = new PoolAllocator();
-        return HLP_OK;
+      case HLP_ALLOCATOR_MALLOC: *out = new MallocAllocator(); return HLP_OK;
+      case HLP_ALLOCATOR_POOL: *out = new PoolAllocator(); return HLP_OK;
     }
   } catch (const std::bad_alloc &) {
     return HLP_E_OUT_OF_MEMORY;
@@ -480,8 +471,8 @@ hlp_status hlp_allocator_get_stats(const hlp_allocator *allocator, hlp_allocator
   return HLP_OK;
 }
 
-hlp_status hlp_allocator_churn(hlp_allocator *allocator, const std::size_t *sizes,
-                               std::uint32_t size_count, std::uint32_t live, std::uint32_t rounds) {
+hlp_status hlp_allocator_churn(hlp_allocator *allocator, const std::size_t *sizes, std::uint32_t size_count,
+                               std::uint32_t live, std::uint32_t rounds) {
   if (allocator == nullptr || sizes == nullptr || size_count == 0) return HLP_E_INVALID_ARGUMENT;
   for (std::uint32_t s = 0; s < size_count; ++s) {
     if (sizes[s] == 0) return HLP_E_INVALID_ARGUMENT;

@@ -169,7 +169,10 @@ export function checkAccumulateTerms(cts: readonly CiphertextHandle[], plains: r
   const first = cts[0];
   const firstPlain = plains[0];
   if (first === undefined || firstPlain === undefined || plains.length !== cts.length) {
-    throw new CkksError('INVALID_ARGUMENT', `multiplyPlainAccumulate takes one plaintext per ciphertext, at least one (got ${cts.length} and ${plains.length})`);
+    throw new CkksError(
+      'INVALID_ARGUMENT',
+      `multiplyPlainAccumulate takes one plaintext per ciphertext, at least one (got ${cts.length} and ${plains.length})`,
+    );
   }
   const scale = first.scale * firstPlain.scale;
   cts.forEach((ct, t) => {

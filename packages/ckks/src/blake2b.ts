@@ -9,8 +9,8 @@
 
 // IV as little-endian (lo, hi) pairs.
 const IV = Uint32Array.from([
-  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a, 0xade682d1,
-  0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
+  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a, 0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b,
+  0x1f83d9ab, 0x137e2179, 0x5be0cd19,
 ]);
 
 // Message schedule; entries are pre-multiplied by 2 (index into the (lo, hi) pair array).
@@ -82,7 +82,7 @@ function compress(h: Uint32Array, block: Uint8Array, t: number, last: boolean): 
   for (let i = 0; i < 16; i++) v[i] = h[i]!;
   for (let i = 0; i < 16; i++) v[i + 16] = IV[i]!;
   // t is a byte counter < 2^53
-  v[24] = v[24]! ^ t % 0x100000000;
+  v[24] = v[24]! ^ (t % 0x100000000);
   v[25] = v[25]! ^ Math.floor(t / 0x100000000);
   if (last) {
     v[28] = ~v[28]!;

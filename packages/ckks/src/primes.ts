@@ -81,11 +81,7 @@ export function getPrimes(factor: bigint, bitSize: number, count: number): bigin
     value -= factor;
   }
   if (out.length < count) {
-    throw new CkksError(
-      'INVALID_PARAMETERS',
-      `only ${out.length} of ${count} primes of ${bitSize} bits are ≡ 1 mod ${factor}`,
-      'coeffModulusBits',
-    );
+    throw new CkksError('INVALID_PARAMETERS', `only ${out.length} of ${count} primes of ${bitSize} bits are ≡ 1 mod ${factor}`, 'coeffModulusBits');
   }
   return out;
 }

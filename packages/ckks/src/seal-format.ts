@@ -64,14 +64,7 @@ export {
   parseSecretKey,
   parseKSwitchKeys,
 } from './seal-format/read.js';
-export {
-  writeCiphertext,
-  ciphertextParts,
-  writePublicKey,
-  writePlaintext,
-  writeSecretKey,
-  writeKSwitchKeys,
-} from './seal-format/write.js';
+export { writeCiphertext, ciphertextParts, writePublicKey, writePlaintext, writeSecretKey, writeKSwitchKeys } from './seal-format/write.js';
 export {
   type SchemeName,
   computeParmsId,

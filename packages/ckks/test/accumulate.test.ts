@@ -25,55 +25,59 @@ function termByTerm(be: CkksBackend, cts: readonly CiphertextHandle[], plains: r
   return acc;
 }
 
-test('multiplyPlainAccumulate: bit for bit term-by-term multiplyPlain + add (native), the same sum decrypted (seal), levels 2 and 1, 1 to 300 terms', { timeout: 120_000 }, async () => {
-  const params = presetParams(8192);
-  const seal = await createSealBackend(params);
-  const native = new NativeBackend(params, seal);
-  native.generateKeys({ relin: false });
-  try {
-    const slots = native.slotCount;
-    for (const be of [native, seal] as CkksBackend[]) {
-      for (const count of [1, 2, 29, 300]) {
-        for (const level of [2, 1]) {
-          const xs = Array.from({ length: Math.min(count, 8) }, (_, i) => values(slots, 100 + i));
-          const ws = Array.from({ length: count }, (_, i) => values(slots, 900 + i));
-          const cts: CiphertextHandle[] = [];
-          for (const x of xs) {
-            let ct = encryptValues(be, x);
-            while (ct.level > level) {
-              const next = be.modSwitchToNext(ct);
-              ct.dispose();
-              ct = next;
+test(
+  'multiplyPlainAccumulate: bit for bit term-by-term multiplyPlain + add (native), the same sum decrypted (seal), levels 2 and 1, 1 to 300 terms',
+  { timeout: 120_000 },
+  async () => {
+    const params = presetParams(8192);
+    const seal = await createSealBackend(params);
+    const native = new NativeBackend(params, seal);
+    native.generateKeys({ relin: false });
+    try {
+      const slots = native.slotCount;
+      for (const be of [native, seal] as CkksBackend[]) {
+        for (const count of [1, 2, 29, 300]) {
+          for (const level of [2, 1]) {
+            const xs = Array.from({ length: Math.min(count, 8) }, (_, i) => values(slots, 100 + i));
+            const ws = Array.from({ length: count }, (_, i) => values(slots, 900 + i));
+            const cts: CiphertextHandle[] = [];
+            for (const x of xs) {
+              let ct = encryptValues(be, x);
+              while (ct.level > level) {
+                const next = be.modSwitchToNext(ct);
+                ct.dispose();
+                ct = next;
+              }
+              cts.push(ct);
             }
-            cts.push(ct);
+            const terms = Array.from({ length: count }, (_, t) => cts[t % cts.length]!);
+            const plains = ws.map((w) => be.encode(w, { level }));
+            const sum = be.multiplyPlainAccumulate(terms, plains);
+            assert.equal(sum.level, level);
+            assert.equal(sum.size, 2);
+            assert.ok(Math.abs(sum.scale - terms[0]!.scale * plains[0]!.scale) < 1, 'scale of the products');
+            const expected = new Float64Array(slots);
+            for (let t = 0; t < count; t++) for (let i = 0; i < slots; i++) expected[i]! += xs[t % xs.length]![i]! * ws[t]![i]!;
+            const got = decryptValues(be, sum);
+            let worst = 0;
+            for (let i = 0; i < slots; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+            assert.ok(worst <= 1e-5 * Math.max(1, Math.sqrt(count)), `${be.name} ${count} terms at level ${level}: max error ${worst}`);
+            if (be === native) {
+              const reference = termByTerm(be, terms, plains);
+              assert.deepEqual(sum.serialize(), reference.serialize(), `${count} terms at level ${level}: the same words as term by term`);
+              reference.dispose();
+            }
+            sum.dispose();
+            for (const p of plains) p.dispose();
+            for (const c of cts) c.dispose();
           }
-          const terms = Array.from({ length: count }, (_, t) => cts[t % cts.length]!);
-          const plains = ws.map((w) => be.encode(w, { level }));
-          const sum = be.multiplyPlainAccumulate(terms, plains);
-          assert.equal(sum.level, level);
-          assert.equal(sum.size, 2);
-          assert.ok(Math.abs(sum.scale - terms[0]!.scale * plains[0]!.scale) < 1, 'scale of the products');
-          const expected = new Float64Array(slots);
-          for (let t = 0; t < count; t++) for (let i = 0; i < slots; i++) expected[i]! += xs[t % xs.length]![i]! * ws[t]![i]!;
-          const got = decryptValues(be, sum);
-          let worst = 0;
-          for (let i = 0; i < slots; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
-          assert.ok(worst <= 1e-5 * Math.max(1, Math.sqrt(count)), `${be.name} ${count} terms at level ${level}: max error ${worst}`);
-          if (be === native) {
-            const reference = termByTerm(be, terms, plains);
-            assert.deepEqual(sum.serialize(), reference.serialize(), `${count} terms at level ${level}: the same words as term by term`);
-            reference.dispose();
-          }
-          sum.dispose();
-          for (const p of plains) p.dispose();
-          for (const c of cts) c.dispose();
         }
       }
+    } finally {
+      native.dispose();
     }
-  } finally {
-    native.dispose();
-  }
-});
+  },
+);
 
 test('multiplyPlainAccumulate: bad operands are typed errors on both backends', async () => {
   const params = presetParams(8192);

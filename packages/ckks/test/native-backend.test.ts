@@ -61,7 +61,14 @@ for (const n of [8192, 16384, 32768] as const) {
       const y = values(native.slotCount, n + 1);
       const ctY = encryptValues(native, y);
       const sum = seal.add(inSeal, transfer(ctY, seal));
-      assert.ok(maxError(decryptValues(seal, sum), x.map((v, i) => v + y[i]!)) <= 2 * BOUND, 'seal add on native ciphertexts');
+      assert.ok(
+        maxError(
+          decryptValues(seal, sum),
+          x.map((v, i) => v + y[i]!),
+        ) <=
+          2 * BOUND,
+        'seal add on native ciphertexts',
+      );
       const w = values(native.slotCount, n + 2);
       const prodSeal = seal.rescaleToNext(seal.multiplyPlain(inSeal, seal.encode(w)));
       const expectProd = x.map((v, i) => v * w[i]!);
@@ -116,7 +123,7 @@ test('batch encryption with the worker pool gives ciphertexts that decrypt, in o
   }
 });
 
-test('encodeEncryptMany into a caller\'s buffer: the ciphertexts live in it and decrypt; reused buffers and randomness never repeat a ciphertext; a wrong length is INVALID_ARGUMENT', async () => {
+test("encodeEncryptMany into a caller's buffer: the ciphertexts live in it and decrypt; reused buffers and randomness never repeat a ciphertext; a wrong length is INVALID_ARGUMENT", async () => {
   const native = await createNativeBackend(presetParams(8192));
   try {
     native.generateKeys({ relin: false });
@@ -138,9 +145,15 @@ test('encodeEncryptMany into a caller\'s buffer: the ciphertexts live in it and 
     }
     assert.equal(new Set(seen).size, seen.length, 'a reused buffer or randomness buffer repeated a ciphertext');
     for (const bad of [new BigUint64Array(count * native.ciphertextWords(level) - 1), new BigUint64Array(count * native.ciphertextWords(2))]) {
-      await assert.rejects(native.encodeEncryptMany(vecs, native.slotCount, { level, out: bad }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+      await assert.rejects(
+        native.encodeEncryptMany(vecs, native.slotCount, { level, out: bad }),
+        (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+      );
     }
-    assert.throws(() => native.ciphertextWords(99), (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH');
+    assert.throws(
+      () => native.ciphertextWords(99),
+      (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH',
+    );
   } finally {
     native.dispose();
   }
@@ -161,11 +174,17 @@ test('decryptDecodeFrames: a batch of serialized ciphertexts (full and seeded) d
       ct.dispose();
     });
     const first = await native.decryptDecodeFrames(frames, 10);
-    assert.deepEqual(first.map((v) => v.length), [10, 10, 10, 10, 10]);
+    assert.deepEqual(
+      first.map((v) => v.length),
+      [10, 10, 10, 10, 10],
+    );
     assert.deepEqual(await native.decryptDecodeFrames([]), []);
     // seeded (symmetric) frames after a full one, and a seeded one first
     const seeded = await encryptBatch(native, vectors.slice(0, 2), { symmetric: true });
-    for (const batch of [[frames[0]!, seeded[1]!], [seeded[0]!, frames[1]!]]) {
+    for (const batch of [
+      [frames[0]!, seeded[1]!],
+      [seeded[0]!, frames[1]!],
+    ]) {
       const got = await native.decryptDecodeFrames(batch);
       assert.ok(maxError(got[0]!, vectors[0]!) <= BOUND && maxError(got[1]!, vectors[1]!) <= BOUND);
     }
@@ -196,7 +215,10 @@ test('AES-CTR seeded ciphertexts round-trip natively and are refused by node-sea
     const bytes = ct.serialize();
     assert.equal(parseCiphertext(bytes).seed?.prngType, 'aes256ctr');
     assert.ok(maxError(decryptValues(native, native.deserialize(bytes)), x, 100) <= BOUND);
-    assert.throws(() => seal.deserialize(bytes), (e: unknown) => e instanceof CkksError);
+    assert.throws(
+      () => seal.deserialize(bytes),
+      (e: unknown) => e instanceof CkksError,
+    );
   } finally {
     native.dispose();
   }
@@ -226,7 +248,11 @@ test('bad input: truncated and mutated ciphertexts, other parameters, foreign ke
     };
 
     for (const cut of [0, 1, 15, 16, 50, 89, 120, good.length - 8, good.length - 1]) {
-      assert.throws(() => native.deserialize(good.subarray(0, cut)), (e: unknown) => e instanceof CkksError, `cut at ${cut}`);
+      assert.throws(
+        () => native.deserialize(good.subarray(0, cut)),
+        (e: unknown) => e instanceof CkksError,
+        `cut at ${cut}`,
+      );
     }
     const next = rng(20261126);
     for (let i = 0; i < 3000; i++) {
@@ -243,22 +269,60 @@ test('bad input: truncated and mutated ciphertexts, other parameters, foreign ke
     // a word just above its prime in the data: a typed error on use
     const bad = good.slice();
     new DataView(bad.buffer).setBigUint64(bad.length - 8, 0xffffffffffffffffn, true);
-    assert.throws(() => useAll(bad), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED');
-    assert.throws(() => seal.deserialize(bad), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED', 'seal too');
+    assert.throws(
+      () => useAll(bad),
+      (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED',
+    );
+    assert.throws(
+      () => seal.deserialize(bad),
+      (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED',
+      'seal too',
+    );
 
     const fromOther = encryptValues(other, values(10, 4)).serialize();
-    assert.throws(() => native.deserialize(fromOther), (e: unknown) => e instanceof CkksError && e.code === 'PARAMETER_MISMATCH');
-    assert.throws(() => native.importKey('public', other.exportKey('public')), (e: unknown) => e instanceof CkksError);
-    assert.throws(() => native.importKey('secret', other.exportKey('secret')), (e: unknown) => e instanceof CkksError);
-    assert.throws(() => native.importKey('secret', good), (e: unknown) => e instanceof CkksError, 'a ciphertext is not a secret key');
-    assert.throws(() => native.encode([Number.NaN]), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
-    assert.throws(() => native.encode(new Float64Array(native.slotCount + 1)), (e: unknown) => e instanceof CkksError);
-    assert.throws(() => native.encode([1], { scale: 2 ** 200 }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
-    assert.throws(() => native.encode([1e30]), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => native.deserialize(fromOther),
+      (e: unknown) => e instanceof CkksError && e.code === 'PARAMETER_MISMATCH',
+    );
+    assert.throws(
+      () => native.importKey('public', other.exportKey('public')),
+      (e: unknown) => e instanceof CkksError,
+    );
+    assert.throws(
+      () => native.importKey('secret', other.exportKey('secret')),
+      (e: unknown) => e instanceof CkksError,
+    );
+    assert.throws(
+      () => native.importKey('secret', good),
+      (e: unknown) => e instanceof CkksError,
+      'a ciphertext is not a secret key',
+    );
+    assert.throws(
+      () => native.encode([Number.NaN]),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+    assert.throws(
+      () => native.encode(new Float64Array(native.slotCount + 1)),
+      (e: unknown) => e instanceof CkksError,
+    );
+    assert.throws(
+      () => native.encode([1], { scale: 2 ** 200 }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+    assert.throws(
+      () => native.encode([1e30]),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
     const foreign = encryptValues(seal, x);
-    assert.throws(() => native.add(foreign, foreign), (e: unknown) => e instanceof CkksError && e.code === 'FOREIGN_HANDLE');
+    assert.throws(
+      () => native.add(foreign, foreign),
+      (e: unknown) => e instanceof CkksError && e.code === 'FOREIGN_HANDLE',
+    );
     const low = native.modSwitchToNext(native.deserialize(good));
-    assert.throws(() => native.add(low, native.deserialize(good)), (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH');
+    assert.throws(
+      () => native.add(low, native.deserialize(good)),
+      (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH',
+    );
   } finally {
     native.dispose();
     other.dispose();

@@ -77,47 +77,51 @@ test('HLP_KERNEL maps to a device choice: cuda forces the GPU, CPU variants keep
   assert.equal(deviceChoiceFromEnv({ HLP_KERNEL: 'auto' }), 'auto');
 });
 
-test('without a device: the default batch runs on the CPU and says so; forcing cuda is DEVICE_UNAVAILABLE with the reason', { skip: withoutDevice }, async () => {
-  assert.ok(status.reason.length > 0);
-  const vectors = Array.from({ length: 3 }, (_, i) => values(4096 - i, 7 + i));
+test(
+  'without a device: the default batch runs on the CPU and says so; forcing cuda is DEVICE_UNAVAILABLE with the reason',
+  { skip: withoutDevice },
+  async () => {
+    assert.ok(status.reason.length > 0);
+    const vectors = Array.from({ length: 3 }, (_, i) => values(4096 - i, 7 + i));
 
-  const auto = await backend({ device: 'auto' });
-  try {
-    assert.equal(auto.batchDevice, 'cpu');
-    assert.equal(auto.gpuUnavailableReason, status.reason);
-    const r = await encryptBatchOn(auto, vectors, { threads: 2 });
-    assert.equal(r.device, 'cpu');
-    checkDecrypts(auto, r.ciphertexts, vectors);
-    // A per-call override reaches the same typed error as the backend option.
-    await assert.rejects(encryptBatch(auto, vectors, { device: 'cuda' }), (e: unknown) => e instanceof CkksError && e.code === 'DEVICE_UNAVAILABLE');
-  } finally {
-    auto.dispose();
-  }
+    const auto = await backend({ device: 'auto' });
+    try {
+      assert.equal(auto.batchDevice, 'cpu');
+      assert.equal(auto.gpuUnavailableReason, status.reason);
+      const r = await encryptBatchOn(auto, vectors, { threads: 2 });
+      assert.equal(r.device, 'cpu');
+      checkDecrypts(auto, r.ciphertexts, vectors);
+      // A per-call override reaches the same typed error as the backend option.
+      await assert.rejects(encryptBatch(auto, vectors, { device: 'cuda' }), (e: unknown) => e instanceof CkksError && e.code === 'DEVICE_UNAVAILABLE');
+    } finally {
+      auto.dispose();
+    }
 
-  const forced = await backendWithEnv('cuda');
-  try {
-    assert.equal(forced.deviceChoice, 'cuda');
-    assert.equal(forced.batchDevice, 'cuda');
-    await assert.rejects(encryptBatch(forced, vectors, { threads: 2 }), (e: unknown) => {
-      assert.ok(e instanceof CkksError, `expected CkksError, got ${String(e)}`);
-      assert.equal(e.code, 'DEVICE_UNAVAILABLE', e.message);
-      assert.match(e.message, /GPU batch encryption/);
-      assert.ok(e.message.includes(status.reason), `the reason is in the message: ${e.message}`);
-      return true;
-    });
-    // Secret-key batches never go to the GPU, so they still work.
-    const seeded = await encryptBatchOn(forced, vectors.slice(0, 1), { symmetric: true });
-    assert.equal(seeded.device, 'cpu');
-    checkDecrypts(forced, seeded.ciphertexts, vectors.slice(0, 1));
-  } finally {
-    forced.dispose();
-  }
+    const forced = await backendWithEnv('cuda');
+    try {
+      assert.equal(forced.deviceChoice, 'cuda');
+      assert.equal(forced.batchDevice, 'cuda');
+      await assert.rejects(encryptBatch(forced, vectors, { threads: 2 }), (e: unknown) => {
+        assert.ok(e instanceof CkksError, `expected CkksError, got ${String(e)}`);
+        assert.equal(e.code, 'DEVICE_UNAVAILABLE', e.message);
+        assert.match(e.message, /GPU batch encryption/);
+        assert.ok(e.message.includes(status.reason), `the reason is in the message: ${e.message}`);
+        return true;
+      });
+      // Secret-key batches never go to the GPU, so they still work.
+      const seeded = await encryptBatchOn(forced, vectors.slice(0, 1), { symmetric: true });
+      assert.equal(seeded.device, 'cpu');
+      checkDecrypts(forced, seeded.ciphertexts, vectors.slice(0, 1));
+    } finally {
+      forced.dispose();
+    }
 
-  assert.deepEqual(
-    { available: gpuPoolStats().available, efficiency: gpuPoolStats().efficiency, reserved: gpuPoolStats().bytesReserved },
-    { available: false, efficiency: null, reserved: 0 },
-  );
-});
+    assert.deepEqual(
+      { available: gpuPoolStats().available, efficiency: gpuPoolStats().efficiency, reserved: gpuPoolStats().bytesReserved },
+      { available: false, efficiency: null, reserved: 0 },
+    );
+  },
+);
 
 test('HLP_KERNEL=avx2 (or device cpu) keeps batch encryption on the CPU', async () => {
   const native = await backendWithEnv('avx2');

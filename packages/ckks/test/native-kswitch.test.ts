@@ -43,57 +43,70 @@ const isCode = (code: string) => (e: unknown) => e instanceof CkksError && e.cod
 const STEPS: Record<PresetDegree, number[]> = { 8192: [1, -3, 7], 16384: [1, -3], 32768: [5] };
 
 for (const n of [8192, 16384, 32768] as const) {
-  test(`N=${n}: native relinearization and Galois keys load in node-seal, node-seal's load natively, and both evaluate alike`, { timeout: 600_000 }, async () => {
-    const params = presetParams(n);
-    const steps = STEPS[n];
-    const native = new NativeBackend(params, await createSealBackend(params));
-    const seal = await createSealBackend(params);
-    const sealKeys = await createSealBackend(params);
-    const nativeOfSealKeys = new NativeBackend(params, await createSealBackend(params));
-    try {
-      // native keys -> node-seal
-      native.generateKeys({ relin: true, galoisSteps: steps });
-      for (const kind of ['secret', 'public', 'relin', 'galois'] as const) seal.importKey(kind, native.exportKey(kind));
-      const relinBytes = native.exportKey('relin');
-      const components = parseKSwitchKeys(relinBytes).keys[0]!;
-      assert.equal(components.length, params.coeffModulus.length - 1, 'one component per data prime');
-      assert.ok(components.every((c) => c.seed?.prngType === 'shake256'), 'native keys are seeded (SHAKE256, as SEAL reads them)');
+  test(
+    `N=${n}: native relinearization and Galois keys load in node-seal, node-seal's load natively, and both evaluate alike`,
+    { timeout: 600_000 },
+    async () => {
+      const params = presetParams(n);
+      const steps = STEPS[n];
+      const native = new NativeBackend(params, await createSealBackend(params));
+      const seal = await createSealBackend(params);
+      const sealKeys = await createSealBackend(params);
+      const nativeOfSealKeys = new NativeBackend(params, await createSealBackend(params));
+      try {
+        // native keys -> node-seal
+        native.generateKeys({ relin: true, galoisSteps: steps });
+        for (const kind of ['secret', 'public', 'relin', 'galois'] as const) seal.importKey(kind, native.exportKey(kind));
+        const relinBytes = native.exportKey('relin');
+        const components = parseKSwitchKeys(relinBytes).keys[0]!;
+        assert.equal(components.length, params.coeffModulus.length - 1, 'one component per data prime');
+        assert.ok(
+          components.every((c) => c.seed?.prngType === 'shake256'),
+          'native keys are seeded (SHAKE256, as SEAL reads them)',
+        );
 
-      const x = values(native.slotCount, n);
-      const y = values(native.slotCount, n + 1);
-      const cx = encryptValues(seal, x);
-      const cy = encryptValues(seal, y);
-      const xy = x.map((v, i) => v * y[i]!);
+        const x = values(native.slotCount, n);
+        const y = values(native.slotCount, n + 1);
+        const cx = encryptValues(seal, x);
+        const cy = encryptValues(seal, y);
+        const xy = x.map((v, i) => v * y[i]!);
 
-      const sealProduct = seal.relinearize(seal.multiply(cx, cy));
-      const nativeProduct = native.relinearize(native.multiply(transfer(cx, native), transfer(cy, native)));
-      assert.ok(maxError(decryptValues(seal, sealProduct), xy) <= BOUND, 'node-seal relinearizes with the native key');
-      assert.ok(maxError(decryptValues(seal, transfer(nativeProduct, seal)), decryptValues(seal, sealProduct)) <= BOUND, 'native relinearize = node-seal');
-      for (const s of steps) {
-        const bySeal = seal.rotate(cx, s);
-        const byNative = native.rotate(transfer(cx, native), s);
-        const err = maxError(decryptValues(seal, bySeal), rotated(x, s));
-        assert.ok(err <= ROTATION_BOUND, `node-seal rotates by ${s} with the native key (error ${err})`);
-        assert.ok(maxError(decryptValues(seal, transfer(byNative, seal)), decryptValues(seal, bySeal)) <= BOUND, `native rotate ${s} = node-seal`);
+        const sealProduct = seal.relinearize(seal.multiply(cx, cy));
+        const nativeProduct = native.relinearize(native.multiply(transfer(cx, native), transfer(cy, native)));
+        assert.ok(maxError(decryptValues(seal, sealProduct), xy) <= BOUND, 'node-seal relinearizes with the native key');
+        assert.ok(maxError(decryptValues(seal, transfer(nativeProduct, seal)), decryptValues(seal, sealProduct)) <= BOUND, 'native relinearize = node-seal');
+        for (const s of steps) {
+          const bySeal = seal.rotate(cx, s);
+          const byNative = native.rotate(transfer(cx, native), s);
+          const err = maxError(decryptValues(seal, bySeal), rotated(x, s));
+          assert.ok(err <= ROTATION_BOUND, `node-seal rotates by ${s} with the native key (error ${err})`);
+          assert.ok(maxError(decryptValues(seal, transfer(byNative, seal)), decryptValues(seal, bySeal)) <= BOUND, `native rotate ${s} = node-seal`);
+        }
+
+        // node-seal keys -> native
+        sealKeys.generateKeys({ relin: true, galoisSteps: steps });
+        for (const kind of ['secret', 'public', 'relin', 'galois'] as const) nativeOfSealKeys.importKey(kind, sealKeys.exportKey(kind));
+        const sx = encryptValues(sealKeys, x);
+        const sy = encryptValues(sealKeys, y);
+        const sealOwn = sealKeys.relinearize(sealKeys.multiply(sx, sy));
+        const nativeOwn = nativeOfSealKeys.relinearize(nativeOfSealKeys.multiply(transfer(sx, nativeOfSealKeys), transfer(sy, nativeOfSealKeys)));
+        assert.ok(
+          maxError(decryptValues(sealKeys, transfer(nativeOwn, sealKeys)), decryptValues(sealKeys, sealOwn)) <= BOUND,
+          "native relinearize with node-seal's key",
+        );
+        for (const s of steps) {
+          const bySeal = sealKeys.rotate(sx, s);
+          const byNative = nativeOfSealKeys.rotate(transfer(sx, nativeOfSealKeys), s);
+          assert.ok(
+            maxError(decryptValues(sealKeys, transfer(byNative, sealKeys)), decryptValues(sealKeys, bySeal)) <= BOUND,
+            `native rotate ${s} with node-seal's key`,
+          );
+        }
+      } finally {
+        for (const b of [native, seal, sealKeys, nativeOfSealKeys]) b.dispose();
       }
-
-      // node-seal keys -> native
-      sealKeys.generateKeys({ relin: true, galoisSteps: steps });
-      for (const kind of ['secret', 'public', 'relin', 'galois'] as const) nativeOfSealKeys.importKey(kind, sealKeys.exportKey(kind));
-      const sx = encryptValues(sealKeys, x);
-      const sy = encryptValues(sealKeys, y);
-      const sealOwn = sealKeys.relinearize(sealKeys.multiply(sx, sy));
-      const nativeOwn = nativeOfSealKeys.relinearize(nativeOfSealKeys.multiply(transfer(sx, nativeOfSealKeys), transfer(sy, nativeOfSealKeys)));
-      assert.ok(maxError(decryptValues(sealKeys, transfer(nativeOwn, sealKeys)), decryptValues(sealKeys, sealOwn)) <= BOUND, "native relinearize with node-seal's key");
-      for (const s of steps) {
-        const bySeal = sealKeys.rotate(sx, s);
-        const byNative = nativeOfSealKeys.rotate(transfer(sx, nativeOfSealKeys), s);
-        assert.ok(maxError(decryptValues(sealKeys, transfer(byNative, sealKeys)), decryptValues(sealKeys, bySeal)) <= BOUND, `native rotate ${s} with node-seal's key`);
-      }
-    } finally {
-      for (const b of [native, seal, sealKeys, nativeOfSealKeys]) b.dispose();
-    }
-  });
+    },
+  );
 }
 
 test('hoisted rotations equal one-at-a-time rotations; the fused product equals multiply, relinearize, rescale', async () => {
@@ -124,7 +137,12 @@ test('hoisted rotations equal one-at-a-time rotations; the fused product equals 
     assert.equal(fused.level, steps3.level);
     assert.equal(fused.scale, steps3.scale);
     assert.deepEqual(fused.serialize(), steps3.serialize(), 'bit for bit the three calls');
-    assert.ok(maxError(decryptValues(native, fused), x.map((v, i) => v * y[i]!)) <= BOUND);
+    assert.ok(
+      maxError(
+        decryptValues(native, fused),
+        x.map((v, i) => v * y[i]!),
+      ) <= BOUND,
+    );
   } finally {
     native.dispose();
   }
@@ -138,8 +156,15 @@ test('naf: signed powers of two, as SEAL decomposes a rotation without its own k
   assert.deepEqual(naf(6), [-2, 8]);
   for (let v = -300; v <= 300; v++) {
     const terms = naf(v);
-    assert.equal(terms.reduce((a, b) => a + b, 0), v, `sum for ${v}`);
-    assert.ok(terms.every((t) => Number.isInteger(Math.log2(Math.abs(t)))), `powers of two for ${v}`);
+    assert.equal(
+      terms.reduce((a, b) => a + b, 0),
+      v,
+      `sum for ${v}`,
+    );
+    assert.ok(
+      terms.every((t) => Number.isInteger(Math.log2(Math.abs(t)))),
+      `powers of two for ${v}`,
+    );
   }
 });
 
@@ -171,7 +196,10 @@ test('bad input: missing keys, keys of other parameters, wrong sizes and levels,
     other.generateKeys({ relin: true, galoisSteps: [1] });
     assert.throws(() => native.importKey('relin', other.exportKey('relin')), isCode('PARAMETER_MISMATCH'));
     assert.throws(() => native.importKey('galois', other.exportKey('galois')), isCode('PARAMETER_MISMATCH'));
-    assert.throws(() => native.importKey('relin', native.exportKey('galois')), (e: unknown) => e instanceof CkksError);
+    assert.throws(
+      () => native.importKey('relin', native.exportKey('galois')),
+      (e: unknown) => e instanceof CkksError,
+    );
 
     // Fuzzed relinearization keys: every outcome is a typed error or a usable key.
     const relin = native.exportKey('relin');
@@ -202,7 +230,13 @@ test('bad input: missing keys, keys of other parameters, wrong sizes and levels,
     assert.ok(refused > 0, 'some mutations are refused');
     native.importKey('relin', relin);
     const square = native.relinearize(native.multiply(ct2, ct2));
-    assert.ok(maxError(decryptValues(native, native.rescaleToNext(square)), x.map((v) => v * v)) <= BOUND, 'the good key still works');
+    assert.ok(
+      maxError(
+        decryptValues(native, native.rescaleToNext(square)),
+        x.map((v) => v * v),
+      ) <= BOUND,
+      'the good key still works',
+    );
   } finally {
     native.dispose();
     other.dispose();

@@ -74,32 +74,67 @@ describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40): keys, encryptio
     assert.ok(maxAbsDiff(decryptValues(b, back), x) < 1e-6);
     // the seeded handle can be used in arithmetic too (its seed is expanded on first use)
     const sum = b.add(ct, back);
-    assert.ok(maxAbsDiff(decryptValues(b, sum), x.map((v) => 2 * v)) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, sum),
+        x.map((v) => 2 * v),
+      ) < 1e-6,
+    );
   });
 
   it('add, sub, negate', () => {
     const a = encryptValues(b, x);
     const c = encryptValues(b, y);
-    assert.ok(maxAbsDiff(decryptValues(b, b.add(a, c)), x.map((v, i) => v + y[i]!)) < 1e-6);
-    assert.ok(maxAbsDiff(decryptValues(b, b.sub(a, c)), x.map((v, i) => v - y[i]!)) < 1e-6);
-    assert.ok(maxAbsDiff(decryptValues(b, b.negate(a)), x.map((v) => -v)) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, b.add(a, c)),
+        x.map((v, i) => v + y[i]!),
+      ) < 1e-6,
+    );
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, b.sub(a, c)),
+        x.map((v, i) => v - y[i]!),
+      ) < 1e-6,
+    );
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, b.negate(a)),
+        x.map((v) => -v),
+      ) < 1e-6,
+    );
   });
 
   it('addPlain, multiplyPlain + rescale', () => {
     const a = encryptValues(b, x);
     const py = b.encode(y);
-    assert.ok(maxAbsDiff(decryptValues(b, b.addPlain(a, py)), x.map((v, i) => v + y[i]!)) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, b.addPlain(a, py)),
+        x.map((v, i) => v + y[i]!),
+      ) < 1e-6,
+    );
     const prod = b.multiplyPlain(a, py);
     assert.equal(prod.level, 2);
     assert.equal(prod.scale, 2 ** 80);
     const r = b.rescaleToNext(prod);
     assert.equal(r.level, 1);
     assert.ok(Math.abs(Math.log2(r.scale) - 40) < 0.01);
-    assert.ok(maxAbsDiff(decryptValues(b, r), x.map((v, i) => v * y[i]!)) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, r),
+        x.map((v, i) => v * y[i]!),
+      ) < 1e-5,
+    );
     // a plaintext for the next level, at the rescaled ciphertext's scale
     const p2 = b.encode(y, { level: 1, scale: r.scale });
     assert.equal(p2.level, 1);
-    assert.ok(maxAbsDiff(decryptValues(b, b.addPlain(r, p2)), x.map((v, i) => v * y[i]! + y[i]!)) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, b.addPlain(r, p2)),
+        x.map((v, i) => v * y[i]! + y[i]!),
+      ) < 1e-5,
+    );
     expectCode(() => b.multiplyPlain(r, py), 'LEVEL_MISMATCH');
   });
 
@@ -111,7 +146,12 @@ describe('seal backend (n = 8192, {60, 40, 40, 60}, scale 2^40): keys, encryptio
     const rl = b.relinearize(m);
     assert.equal(rl.size, 2);
     const r = b.rescaleToNext(rl);
-    assert.ok(maxAbsDiff(decryptValues(b, r), x.map((v, i) => v * y[i]!)) < 1e-5);
+    assert.ok(
+      maxAbsDiff(
+        decryptValues(b, r),
+        x.map((v, i) => v * y[i]!),
+      ) < 1e-5,
+    );
     const a1 = b.modSwitchToNext(a);
     assert.equal(a1.level, 1);
     assert.equal(a1.scale, 2 ** 40);

@@ -79,7 +79,15 @@ function kit(seal: SEALLibrary, p: CkksParams): Kit {
   const decryptor = seal.Decryptor(ctx, sk);
   const evaluator = seal.Evaluator(ctx);
   return {
-    p, ctx, kg, sk, pk, enc, encryptor, decryptor, evaluator,
+    p,
+    ctx,
+    kg,
+    sk,
+    pk,
+    enc,
+    encryptor,
+    decryptor,
+    evaluator,
     dispose() {
       for (const o of [evaluator, decryptor, encryptor, enc, pk, sk, kg, ctx]) o.delete();
     },
@@ -145,7 +153,10 @@ describe('SEAL binary format against node-seal 6.0.3: header and parms_id', () =
     assert.equal(chain[0]!.parmsIdHex, idHex(k.ctx.keyParmsId));
     assert.equal(chain[1]!.parmsIdHex, idHex(k.ctx.firstParmsId));
     assert.equal(chain.at(-1)!.parmsIdHex, idHex(k.ctx.lastParmsId));
-    assert.deepEqual(chain.map((c) => c.level), [-1, 2, 1, 0]);
+    assert.deepEqual(
+      chain.map((c) => c.level),
+      [-1, 2, 1, 0],
+    );
     // 16384 preset: walk SEAL's whole chain
     const p16 = presetParams(16384);
     const ctx = sealContext(seal, p16);
@@ -217,7 +228,10 @@ describe('SEAL binary format against node-seal 6.0.3: ciphertexts', () => {
     assert.deepEqual(viewFields, fields);
     assert.equal(dataBytes.buffer, framed.buffer);
     assert.deepEqual(Buffer.from(dataBytes), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    assert.throws(() => parseCiphertextView(bytes.subarray(0, bytes.length - 8)), (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED');
+    assert.throws(
+      () => parseCiphertextView(bytes.subarray(0, bytes.length - 8)),
+      (e: unknown) => e instanceof CkksError && e.code === 'MALFORMED',
+    );
   });
 
   it('follows the level and size through rescale and multiply', () => {
@@ -241,7 +255,13 @@ describe('SEAL binary format against node-seal 6.0.3: ciphertexts', () => {
     const z = parseCiphertext(sq.saveArray(none(seal)));
     assert.equal(hex(z.parmsId), chain.find((c) => c.level === 0)!.parmsIdHex);
     const out = decryptBytes(writeCiphertext(z));
-    assert.ok(maxAbsDiff(out, vals.map((v) => v * v), 4096) < 1e-4);
+    assert.ok(
+      maxAbsDiff(
+        out,
+        vals.map((v) => v * v),
+        4096,
+      ) < 1e-4,
+    );
     for (const o of [a, sq, rk]) o.delete();
   });
 
@@ -404,7 +424,10 @@ describe('SEAL binary format against node-seal 6.0.3: compression', () => {
     const bad = z.slice();
     bad[40] = bad[40]! ^ 0xff;
     bad[41] = bad[41]! ^ 0xff;
-    assert.throws(() => parseCiphertext(bad), (e) => e instanceof CkksError && e.code === 'MALFORMED');
+    assert.throws(
+      () => parseCiphertext(bad),
+      (e) => e instanceof CkksError && e.code === 'MALFORMED',
+    );
     ct.delete();
   });
 });

@@ -322,7 +322,10 @@ export class ProjectionRunner implements Runner {
     try {
       // The baby steps rotate one ciphertext: hoisted, they share one key-switch decomposition.
       const steps = Array.from({ length: p.babySteps }, (_, j) => p.firstOffset + j);
-      const rotated = ev.rotateMany(x, steps.filter((s) => s !== 0));
+      const rotated = ev.rotateMany(
+        x,
+        steps.filter((s) => s !== 0),
+      );
       let next = 0;
       for (const step of steps) baby.push(step === 0 ? x : rotated[next++]!);
       for (const set of maskSets) {

@@ -63,7 +63,10 @@ function hlpOnce(args, env) {
 
 const tmp = await mkdtemp(join(tmpdir(), 'hlp-gate-eval-'));
 const env = { HLP_BASELINES_DIR: join(tmp, 'baselines'), HLP_RUNS_DIR: join(tmp, 'runs'), HLP_BENCH_SLOWDOWN: '' };
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const t0 = Date.now();
 console.log(`gate evaluation: ${runs} runs per scenario; bench args: ${benchArgs.join(' ')}; load average ${load()}`);
 
@@ -98,14 +101,28 @@ try {
         if (isTarget && c.verdict === 'regression') target = true;
         if (isTarget && first === 'regression') firstTarget = true;
         if (!isTarget && c.verdict === 'regression') other = true;
-        line.push(`${c.name.replace('eltwise.', '')}/${c.labels.variant}=${c.ratio.toFixed(3)}${c.verdict === 'unchanged' ? '' : `:${c.verdict}${c.remeasure ? `(${c.remeasure})` : ''}`}`);
+        line.push(
+          `${c.name.replace('eltwise.', '')}/${c.labels.variant}=${c.ratio.toFixed(3)}${c.verdict === 'unchanged' ? '' : `:${c.verdict}${c.remeasure ? `(${c.remeasure})` : ''}`}`,
+        );
       }
       if (target) result.flaggedTarget++;
       if (firstTarget) result.firstFlaggedTarget++;
       if (other) result.falseOther++;
-      result.runs.push({ exit: g.code, outcome: report.outcome, machineState: report.machineState, comparisons: report.comparisons.map((c) => ({ key: c.key, ratio: c.ratio, ci: c.ci, verdict: c.verdict, first: c.first?.verdict ?? null, remeasure: c.remeasure })) });
+      result.runs.push({
+        exit: g.code,
+        outcome: report.outcome,
+        machineState: report.machineState,
+        comparisons: report.comparisons.map((c) => ({
+          key: c.key,
+          ratio: c.ratio,
+          ci: c.ci,
+          verdict: c.verdict,
+          first: c.first?.verdict ?? null,
+          remeasure: c.remeasure,
+        })),
+      });
       const ms = report.machineState ? `  machine ×${report.machineState.factor.toFixed(2)}${report.machineState.busy ? ' BUSY' : ''}` : '';
-    console.log(`${s.name.padEnd(24)} #${String(i).padStart(2)} exit ${g.code}  ${line.join('  ')}${ms}`);
+      console.log(`${s.name.padEnd(24)} #${String(i).padStart(2)} exit ${g.code}  ${line.join('  ')}${ms}`);
     }
     summary.scenarios.push(result);
   }

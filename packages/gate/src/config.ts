@@ -54,7 +54,12 @@ export const GateConfigFile = z.strictObject({
   maxSamplesPerSide: z.number().int().min(11).max(100_000).optional(),
   /** Fewer raw samples than this on either side: inconclusive, no noise model (default 5). */
   minSamples: z.number().int().min(2).max(1_000_000).optional(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
   /** Metric names (with `*`) that are not compared at all. */
   ignore: z.array(z.string().min(1)).optional(),
 });

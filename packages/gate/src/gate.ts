@@ -133,14 +133,20 @@ function findCalibration(metrics: readonly Metric[], name?: string): Metric | nu
 
 /** Warnings about how the two sides were measured; INCOMPATIBLE when they measured different workloads. */
 function checkComparable(current: RunResult, baseline: Baseline, warnings: string[]): void {
-  for (const [what, cfg] of [['this run', current.config], ['the baseline', baseline.config]] as const)
+  for (const [what, cfg] of [
+    ['this run', current.config],
+    ['the baseline', baseline.config],
+  ] as const)
     if (typeof cfg['slowdown'] === 'string')
       warnings.push(`${what} was measured with HLP_BENCH_SLOWDOWN=${cfg['slowdown']}: a slowdown made on purpose, for testing the gate`);
   if (baseline.suite !== current.suite) warnings.push(`baseline suite ${baseline.suite} differs from the run's suite ${current.suite}`);
   // Load runs at another rate or scenario differ by design, not by regression.
   const workloads = [current.config['workload'], baseline.config['workload']];
   if (workloads.every((w) => typeof w === 'string') && workloads[0] !== workloads[1])
-    throw new GateError('INCOMPATIBLE', `the run's workload (${String(workloads[0])}) is not the baseline's (${String(workloads[1])}): record a baseline of this workload`);
+    throw new GateError(
+      'INCOMPATIBLE',
+      `the run's workload (${String(workloads[0])}) is not the baseline's (${String(workloads[1])}): record a baseline of this workload`,
+    );
 }
 
 /** How the two machines compare: the same class directly, another class through the calibration benchmark. */
@@ -189,15 +195,26 @@ function compareMachines(input: GateInput, config: GateConfig, warnings: string[
 }
 
 /** Why the gate fails (empty: it passes), and the warnings the verdicts call for. */
-function failuresOf(final: readonly MetricComparison[], compared: number, targets: readonly TargetResult[], counts: GateCounts, strict: boolean | undefined, warnings: string[]): string[] {
+function failuresOf(
+  final: readonly MetricComparison[],
+  compared: number,
+  targets: readonly TargetResult[],
+  counts: GateCounts,
+  strict: boolean | undefined,
+  warnings: string[],
+): string[] {
   const failures: string[] = [];
   for (const c of final)
     if (c.verdict === 'regression')
-      failures.push(`regression: ${labelText(c)} ${fmtRatio(c)}${c.remeasure === 'confirmed' ? ' (confirmed by re-measurement)' : c.remeasure === 'skipped' ? ' (not re-measured)' : ''}`);
+      failures.push(
+        `regression: ${labelText(c)} ${fmtRatio(c)}${c.remeasure === 'confirmed' ? ' (confirmed by re-measurement)' : c.remeasure === 'skipped' ? ' (not re-measured)' : ''}`,
+      );
   for (const t of targets) if (t.status === 'missed') failures.push(`missed target: ${t.title}: ${t.reason}`);
   if (strict) for (const c of final) if (c.verdict === 'inconclusive') failures.push(`inconclusive (strict): ${labelText(c)} ${fmtRatio(c)}`);
   if (counts.inconclusive > 0 && !strict)
-    warnings.push(`${counts.inconclusive} metric${counts.inconclusive === 1 ? ' is' : 's are'} inconclusive: the data cannot tell whether they regressed — not a guarantee that they did not`);
+    warnings.push(
+      `${counts.inconclusive} metric${counts.inconclusive === 1 ? ' is' : 's are'} inconclusive: the data cannot tell whether they regressed — not a guarantee that they did not`,
+    );
   if (counts.missing > 0) warnings.push(`${counts.missing} baseline metric${counts.missing === 1 ? ' is' : 's are'} missing from this run`);
   if (compared === 0) warnings.push('no metric of this run matches the baseline: nothing was compared');
   return failures;

@@ -1,6 +1,17 @@
 export { GateError, describeIssues, type GateErrorCode, type GateIssue } from './errors.js';
 export { hashSeed, mulberry32 } from './prng.js';
-export { bootstrapRatio, bootstrapRatioRuns, median, medianSorted, resampleMedian, sortedSample, thinSorted, type BootstrapOptions, type NormalisingPair, type RatioInterval } from './stats.js';
+export {
+  bootstrapRatio,
+  bootstrapRatioRuns,
+  median,
+  medianSorted,
+  resampleMedian,
+  sortedSample,
+  thinSorted,
+  type BootstrapOptions,
+  type NormalisingPair,
+  type RatioInterval,
+} from './stats.js';
 export { conversionFactor, formatValue, speedKind, unitInfo, type UnitFamily } from './units.js';
 export {
   CONFIG_SCHEMA,

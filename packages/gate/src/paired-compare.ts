@@ -107,7 +107,9 @@ export function comparePairedRounds(rounds: readonly PairedRound[], config: Gate
     for (const r of rounds) for (const m of r[side]) if (!m.name.startsWith(CALIBRATION_PREFIX) && !isIgnored(config, m.name)) out.set(metricKey(m), m);
     return out;
   };
-  for (const [key, m] of sideKeys('baseline')) if (!seen.has(key)) unmatched.push({ key, name: m.name, labels: m.labels, status: 'missing', reason: 'measured by the reference only' });
-  for (const [key, m] of sideKeys('current')) if (!seen.has(key)) unmatched.push({ key, name: m.name, labels: m.labels, status: 'new', reason: 'measured by the candidate only' });
+  for (const [key, m] of sideKeys('baseline'))
+    if (!seen.has(key)) unmatched.push({ key, name: m.name, labels: m.labels, status: 'missing', reason: 'measured by the reference only' });
+  for (const [key, m] of sideKeys('current'))
+    if (!seen.has(key)) unmatched.push({ key, name: m.name, labels: m.labels, status: 'new', reason: 'measured by the candidate only' });
   return { comparisons, unmatched };
 }

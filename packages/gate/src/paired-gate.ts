@@ -50,14 +50,19 @@ export function pairedGateReport(input: PairedGateInput): GateReport {
   const counts = countVerdicts(comparisons, unmatched, targets);
   const ratio = (c: MetricComparison): string => `×${c.ratio?.toFixed(3) ?? '?'}${c.ci ? ` [${c.ci[0].toFixed(3)}, ${c.ci[1].toFixed(3)}]` : ''}`;
   const failures: string[] = [];
-  for (const c of comparisons) if (c.verdict === 'regression') failures.push(`regression: ${describe(c)} ${ratio(c)} over ${c.paired?.pairs ?? '?'} interleaved pairs`);
+  for (const c of comparisons)
+    if (c.verdict === 'regression') failures.push(`regression: ${describe(c)} ${ratio(c)} over ${c.paired?.pairs ?? '?'} interleaved pairs`);
   for (const t of targets) if (t.status === 'missed') failures.push(`missed target: ${t.title}: ${t.reason}`);
   if (input.strict) for (const c of comparisons) if (c.verdict === 'inconclusive') failures.push(`inconclusive (strict): ${describe(c)} ${ratio(c)}`);
   const warnings: string[] = [];
-  for (const cfg of [current.config]) if (typeof cfg['slowdown'] === 'string') warnings.push(`the candidate was measured with HLP_BENCH_SLOWDOWN=${cfg['slowdown']}: a slowdown made on purpose, for testing the gate`);
+  for (const cfg of [current.config])
+    if (typeof cfg['slowdown'] === 'string')
+      warnings.push(`the candidate was measured with HLP_BENCH_SLOWDOWN=${cfg['slowdown']}: a slowdown made on purpose, for testing the gate`);
   const undecided = comparisons.filter((c) => c.verdict === 'inconclusive');
   if (undecided.length > 0 && !input.strict)
-    warnings.push(`${undecided.length} series undecided at this budget (not a guarantee that they did not regress): ${undecided.map(undecidedNote).join('; ')}`);
+    warnings.push(
+      `${undecided.length} series undecided at this budget (not a guarantee that they did not regress): ${undecided.map(undecidedNote).join('; ')}`,
+    );
   if (comparisons.length === 0) warnings.push('no series was measured on both sides: nothing was compared');
   const mdes = comparisons.map((c) => c.paired?.mde).filter((m): m is number => m !== null && m !== undefined);
   const notes = [...(input.notes ?? [])];

@@ -30,9 +30,24 @@ function firstOf(c: MetricComparison): MetricComparison['first'] {
  * The machine now against the machine when the baseline was recorded, from the calibration
  * benchmark measured with the re-measurement (same machine class, stored baseline side only).
  */
-function machineStateOf(fresh: RemeasureResult, baseline: Baseline, runClass: string, config: GateConfig, warnings: string[], notes: string[]): MachineState | null {
+function machineStateOf(
+  fresh: RemeasureResult,
+  baseline: Baseline,
+  runClass: string,
+  config: GateConfig,
+  warnings: string[],
+  notes: string[],
+): MachineState | null {
   const cal = fresh.calibration;
-  if (!(cal && baseline.calibration && !fresh.baseline && baseline.machineClass === runClass && cal.name === baseline.calibration.name && cal.samples.length > 1)) return null;
+  if (!(
+    cal &&
+    baseline.calibration &&
+    !fresh.baseline &&
+    baseline.machineClass === runClass &&
+    cal.name === baseline.calibration.name &&
+    cal.samples.length > 1
+  ))
+    return null;
   const r = bootstrapRatio(baseline.calibration.samples, cal.samples, {
     resamples: config.resamples,
     confidence: config.confidence,
@@ -42,7 +57,9 @@ function machineStateOf(fresh: RemeasureResult, baseline: Baseline, runClass: st
   const machineState: MachineState = { factor: r.ratio, ci: [r.lower, r.upper], busy: r.lower > 1 + config.defaultThresholds.regress };
   const text = `the calibration benchmark measured with the re-measurement takes ×${r.ratio.toFixed(3)} [${r.lower.toFixed(3)}, ${r.upper.toFixed(3)}] its time when the baseline was recorded`;
   if (machineState.busy)
-    warnings.push(`${text}: this machine is much slower now than then (busy or throttled), so regressions cannot be confirmed here — re-run on a quiet machine, or compare in the same job with --against`);
+    warnings.push(
+      `${text}: this machine is much slower now than then (busy or throttled), so regressions cannot be confirmed here — re-run on a quiet machine, or compare in the same job with --against`,
+    );
   else notes.push(`${text}: the machine is in a comparable state`);
   return machineState;
 }
@@ -118,12 +135,22 @@ export async function remeasureSuspects(
     const cur = freshCur.get(s.key);
     const base = freshBase ? freshBase.get(s.key) : storedBase.get(s.key);
     if (!cur || !base) {
-      final[i] = { ...s, first: firstOf(s), remeasure: 'skipped', remeasureNote: 'the re-measurement returned no data for this series; the first measurement stands' };
+      final[i] = {
+        ...s,
+        first: firstOf(s),
+        remeasure: 'skipped',
+        remeasureNote: 'the re-measurement returned no data for this series; the first measurement stands',
+      };
       continue;
     }
     const again = measureOne(base, cur, s.thresholds, settings);
     if ('incomparable' in again) {
-      final[i] = { ...s, first: firstOf(s), remeasure: 'skipped', remeasureNote: `re-measurement not comparable (${again.incomparable}); the first measurement stands` };
+      final[i] = {
+        ...s,
+        first: firstOf(s),
+        remeasure: 'skipped',
+        remeasureNote: `re-measurement not comparable (${again.incomparable}); the first measurement stands`,
+      };
       continue;
     }
     final[i] = judgeAgain(s, again.measurement, machineState);

@@ -144,12 +144,27 @@ function mdTable(header: readonly string[], rows: readonly (readonly string[])[]
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
-const ICON: Record<string, string> = { regression: '🔴', inconclusive: '🟡', improvement: '🟢', unchanged: '⚪', met: '✅', missed: '❌', 'not-applicable': '➖' };
+const ICON: Record<string, string> = {
+  regression: '🔴',
+  inconclusive: '🟡',
+  improvement: '🟢',
+  unchanged: '⚪',
+  met: '✅',
+  missed: '❌',
+  'not-applicable': '➖',
+};
 
 /** The Markdown summary (GitHub job summary flavour). */
 export function renderMarkdown(report: GateReport): string {
   const conf = Math.round(report.settings.confidence * 100);
-  const out: string[] = [`## ${report.outcome === 'pass' ? '✅' : '❌'} hlp gate: ${report.outcome} — ${report.suite}`, '', headline(report), '', subject(report), ''];
+  const out: string[] = [
+    `## ${report.outcome === 'pass' ? '✅' : '❌'} hlp gate: ${report.outcome} — ${report.suite}`,
+    '',
+    headline(report),
+    '',
+    subject(report),
+    '',
+  ];
   for (const w of report.warnings) out.push(`> ⚠️ ${w}`, '>');
   if (report.warnings.length > 0) out.splice(out.length - 1, 1, '');
   if (report.failures.length > 0) out.push('**Why it failed**', '', ...report.failures.map((f) => `- ${f}`), '');
@@ -162,14 +177,15 @@ export function renderMarkdown(report: GateReport): string {
     formatValue(c.currentMedian, c.unit),
     ratioText(c),
     ciText(c),
-    [c.verdict === 'unchanged' ? '' : c.reason, c.paired ? pairedNote(c) : '', c.remeasureNote ?? '', c.normalised ? 'normalised by calibration' : ''].filter(Boolean).join('; '),
+    [c.verdict === 'unchanged' ? '' : c.reason, c.paired ? pairedNote(c) : '', c.remeasureNote ?? '', c.normalised ? 'normalised by calibration' : '']
+      .filter(Boolean)
+      .join('; '),
   ];
   const all = sorted(report);
   const notable = all.filter((c) => c.verdict !== 'unchanged');
   const quiet = all.filter((c) => c.verdict === 'unchanged');
   if (notable.length > 0) out.push(mdTable(header, notable.map(row)), '');
-  if (quiet.length > 0)
-    out.push(`<details><summary>${quiet.length} unchanged</summary>`, '', mdTable(header, quiet.map(row)), '', '</details>', '');
+  if (quiet.length > 0) out.push(`<details><summary>${quiet.length} unchanged</summary>`, '', mdTable(header, quiet.map(row)), '', '</details>', '');
   if (report.unmatched.length > 0) out.push('**Not compared**', '', mdTable(['status', 'metric', 'labels', 'why'], unmatchedRows(report.unmatched)), '');
   if (report.targets.length > 0)
     out.push(

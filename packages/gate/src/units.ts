@@ -14,8 +14,8 @@ interface UnitInfo {
 const UNITS: Readonly<Record<string, UnitInfo>> = {
   ns: { family: 'time', scale: 1e-9 },
   us: { family: 'time', scale: 1e-6 },
-  'µs': { family: 'time', scale: 1e-6 },
-  'μs': { family: 'time', scale: 1e-6 },
+  µs: { family: 'time', scale: 1e-6 },
+  μs: { family: 'time', scale: 1e-6 },
   ms: { family: 'time', scale: 1e-3 },
   s: { family: 'time', scale: 1 },
   sec: { family: 'time', scale: 1 },

@@ -18,7 +18,12 @@ after(async () => {
 
 describe('baselines', () => {
   it('pools several runs, keeping which run each sample came from', () => {
-    const runs = [1, 2, 3].map((i) => run([{ name: 'op', labels: { n: 1 }, samples: lognormal(100 * i, 100, 0.05, i) }, { name: 'calibration.js_ntt', samples: [1, 2, 3] }]));
+    const runs = [1, 2, 3].map((i) =>
+      run([
+        { name: 'op', labels: { n: 1 }, samples: lognormal(100 * i, 100, 0.05, i) },
+        { name: 'calibration.js_ntt', samples: [1, 2, 3] },
+      ]),
+    );
     const b = makeBaseline(runs);
     assert.equal(b.schema, 'hlp.baseline/1');
     assert.equal(b.sources.length, 3);
@@ -27,7 +32,10 @@ describe('baselines', () => {
     assert.deepEqual(m['sampleRuns'], [100, 200, 300]);
     assert.equal(m.samples.length, 600);
     assert.equal(m.summary.n, 600);
-    assert.deepEqual(runsOf(m).map((r) => r.length), [100, 200, 300]);
+    assert.deepEqual(
+      runsOf(m).map((r) => r.length),
+      [100, 200, 300],
+    );
   });
 
   it('thins pooled runs in proportion to the cap', () => {
@@ -37,8 +45,14 @@ describe('baselines', () => {
   });
 
   it('refuses to pool runs of different machine classes or suites', () => {
-    assert.throws(() => poolRuns([run([], { machineClass: 'a-1' }), run([], { machineClass: 'b-2' })]), (e: unknown) => e instanceof GateError && e.code === 'INCOMPATIBLE');
-    assert.throws(() => poolRuns([run([], { suite: 'a' }), run([], { suite: 'b' })]), (e: unknown) => e instanceof GateError && e.code === 'INCOMPATIBLE');
+    assert.throws(
+      () => poolRuns([run([], { machineClass: 'a-1' }), run([], { machineClass: 'b-2' })]),
+      (e: unknown) => e instanceof GateError && e.code === 'INCOMPATIBLE',
+    );
+    assert.throws(
+      () => poolRuns([run([], { suite: 'a' }), run([], { suite: 'b' })]),
+      (e: unknown) => e instanceof GateError && e.code === 'INCOMPATIBLE',
+    );
   });
 
   it('round-trips through baselines/<suite>/<machine class>.json', async () => {

@@ -57,7 +57,10 @@ describe('runGate', () => {
     assert.equal(f.verdict, 'inconclusive');
     assert.equal(f.remeasure, 'not-confirmed');
     assert.match(f.reason, /not confirmed/);
-    assert.ok(refuted.warnings.some((w) => /inconclusive/.test(w)), 'inconclusive is reported, never a silent pass');
+    assert.ok(
+      refuted.warnings.some((w) => /inconclusive/.test(w)),
+      'inconclusive is reported, never a silent pass',
+    );
   });
 
   it('a re-measurement on a machine that is itself much slower now (calibration) confirms nothing', async () => {
@@ -114,11 +117,28 @@ describe('runGate', () => {
 
   it('another machine class: normalised by the calibration benchmark, with a warning', async () => {
     const cal = (median: number, seed: number) => metric({ name: 'calibration.js_ntt', samples: lognormal(300, median, 0.02, seed) });
-    const b = makeBaseline([run([{ name: 'op', samples: lognormal(500, 100, 0.03, 1) }, { name: 'rss', unit: 'bytes', samples: lognormal(50, 1e9, 0.01, 2) }], { machineClass: 'x86_64-avx2-8c-32g' })], {
-      calibration: cal(50, 3),
-    });
+    const b = makeBaseline(
+      [
+        run(
+          [
+            { name: 'op', samples: lognormal(500, 100, 0.03, 1) },
+            { name: 'rss', unit: 'bytes', samples: lognormal(50, 1e9, 0.01, 2) },
+          ],
+          { machineClass: 'x86_64-avx2-8c-32g' },
+        ),
+      ],
+      {
+        calibration: cal(50, 3),
+      },
+    );
     // this machine is 2× slower: op takes 200, calibration takes 100
-    const cur = run([{ name: 'op', samples: lognormal(500, 200, 0.03, 4) }, { name: 'rss', unit: 'bytes', samples: lognormal(50, 1e9, 0.01, 5) }], { machineClass: 'x86_64-avx2-2c-8g' });
+    const cur = run(
+      [
+        { name: 'op', samples: lognormal(500, 200, 0.03, 4) },
+        { name: 'rss', unit: 'bytes', samples: lognormal(50, 1e9, 0.01, 5) },
+      ],
+      { machineClass: 'x86_64-avx2-2c-8g' },
+    );
     const r = await runGate({ current: cur, baseline: b, calibration: cal(100, 6), targets: false });
     const op = r.comparisons.find((c) => c.name === 'op')!;
     assert.equal(op.verdict, 'unchanged');
@@ -127,7 +147,11 @@ describe('runGate', () => {
     assert.ok(r.normalisation && Math.abs(r.normalisation.factor - 2) < 0.05);
     assert.ok(r.warnings.some((w) => /normalised by the calibration benchmark/.test(w)));
 
-    const without = await runGate({ current: cur, baseline: makeBaseline([run([{ name: 'op', samples: lognormal(500, 100, 0.03, 1) }], { machineClass: 'x86_64-avx2-8c-32g' })]), targets: false });
+    const without = await runGate({
+      current: cur,
+      baseline: makeBaseline([run([{ name: 'op', samples: lognormal(500, 100, 0.03, 1) }], { machineClass: 'x86_64-avx2-8c-32g' })]),
+      targets: false,
+    });
     assert.equal(without.unmatched[0]!.status, 'incomparable');
     assert.ok(without.warnings.some((w) => /not compared/.test(w)));
     assert.equal(without.outcome, 'pass');

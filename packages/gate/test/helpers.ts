@@ -26,7 +26,10 @@ export function metric(m: SynthMetric): Metric {
   return makeMetric({ name: m.name, unit: m.unit ?? 'ns', better: m.better ?? 'lower', labels: m.labels ?? {}, samples: m.samples });
 }
 
-export function run(metrics: readonly SynthMetric[], options: { suite?: string; machineClass?: string; gpu?: boolean; commit?: string; config?: Record<string, unknown> } = {}): RunResult {
+export function run(
+  metrics: readonly SynthMetric[],
+  options: { suite?: string; machineClass?: string; gpu?: boolean; commit?: string; config?: Record<string, unknown> } = {},
+): RunResult {
   return {
     schema: SCHEMA_VERSION,
     suite: options.suite ?? 'synth',

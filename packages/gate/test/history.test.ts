@@ -14,7 +14,10 @@ let entry: HistoryEntry;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hlp-gate-history-'));
   const b = makeBaseline([run([{ name: 'op', labels: { n: 1 }, samples: lognormal(100, 100, 0.05, 1) }])]);
-  const report = await runGate({ current: run([{ name: 'op', labels: { n: 1 }, samples: lognormal(100, 101, 0.05, 2) }], { commit: 'c'.repeat(40) }), baseline: b });
+  const report = await runGate({
+    current: run([{ name: 'op', labels: { n: 1 }, samples: lognormal(100, 101, 0.05, 2) }], { commit: 'c'.repeat(40) }),
+    baseline: b,
+  });
   entry = historyEntry(report);
 });
 after(async () => {
@@ -50,7 +53,10 @@ describe('history.jsonl', () => {
     await appendHistory(path, entry);
     const h = await readHistory(path);
     assert.equal(h.entries.length, 3);
-    assert.deepEqual(h.problems.map((p) => p.line), [2, 3, 5]);
+    assert.deepEqual(
+      h.problems.map((p) => p.line),
+      [2, 3, 5],
+    );
     assert.match(h.problems[0]!.message, /date/);
     assert.match(h.problems[1]!.message, /not JSON/);
   });

@@ -52,7 +52,15 @@ describe('decidePaired', () => {
     const drift = [1, 1.5, 1.1, 1.4, 1.2, 1.3];
     const rounds: PairedRound[] = drift.map((f, i) => ({
       baseline: [makeMetric({ name: 'ntt.forward', unit: 'ns', better: 'lower', labels: {}, samples: [100 * f, 101 * f, 99 * f, 100 * f, 100 * f] })],
-      current: [makeMetric({ name: 'ntt.forward', unit: 'ns', better: 'lower', labels: {}, samples: [120 * f * (1 + 0.01 * noise(i)), 121 * f, 119 * f, 120 * f, 120 * f] })],
+      current: [
+        makeMetric({
+          name: 'ntt.forward',
+          unit: 'ns',
+          better: 'lower',
+          labels: {},
+          samples: [120 * f * (1 + 0.01 * noise(i)), 121 * f, 119 * f, 120 * f, 120 * f],
+        }),
+      ],
     }));
     const { comparisons } = comparePairedRounds(rounds, resolveConfig());
     assert.equal(comparisons.length, 1);
@@ -60,10 +68,13 @@ describe('decidePaired', () => {
     assert.equal(comparisons[0]!.paired?.pairs, 6);
   });
   it('alternates the order of the sides', () => {
-    assert.deepEqual([roundOrder(1), roundOrder(2), roundOrder(3)], [
-      ['baseline', 'current'],
-      ['current', 'baseline'],
-      ['baseline', 'current'],
-    ]);
+    assert.deepEqual(
+      [roundOrder(1), roundOrder(2), roundOrder(3)],
+      [
+        ['baseline', 'current'],
+        ['current', 'baseline'],
+        ['baseline', 'current'],
+      ],
+    );
   });
 });

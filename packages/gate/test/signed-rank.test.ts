@@ -7,7 +7,10 @@ const T = { regress: 0.1, improve: 0.05 };
 describe('signed-rank distribution', () => {
   it('is the subset-sum count over 2^n', () => {
     // n = 3: sums of subsets of {1, 2, 3}: 0, 1, 2, 3, 3, 4, 5, 6
-    assert.deepEqual([...signedRankCdf(3)].map((p) => Math.round(p * 8)), [1, 2, 3, 5, 6, 7, 8]);
+    assert.deepEqual(
+      [...signedRankCdf(3)].map((p) => Math.round(p * 8)),
+      [1, 2, 3, 5, 6, 7, 8],
+    );
     const cdf = signedRankCdf(20);
     assert.equal(cdf.length, 211);
     assert.ok(Math.abs(cdf[210]! - 1) < 1e-12);
@@ -31,7 +34,10 @@ describe('signedRankInterval', () => {
     const xs = [0.02, -0.01, 0.03, 0.0, 0.01, 0.015, -0.005, 0.025, 0.01, 0.005];
     const r = signedRankInterval(xs, 0.95)!;
     assert.ok(r.lower <= r.estimate && r.estimate <= r.upper);
-    const shifted = signedRankInterval(xs.map((x) => x + 0.2), 0.95)!;
+    const shifted = signedRankInterval(
+      xs.map((x) => x + 0.2),
+      0.95,
+    )!;
     assert.ok(Math.abs(shifted.estimate - r.estimate - 0.2) < 1e-12);
     assert.ok(Math.abs(shifted.lower - r.lower - 0.2) < 1e-12);
     assert.equal(signedRankInterval([0.1, 0.2, 0.3], 0.95), null);

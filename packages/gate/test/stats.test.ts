@@ -11,7 +11,10 @@ describe('prng', () => {
     const a = mulberry32(42);
     const b = mulberry32(42);
     const xs = Array.from({ length: 10000 }, () => a());
-    assert.deepEqual(xs.slice(0, 5), Array.from({ length: 5 }, () => b()));
+    assert.deepEqual(
+      xs.slice(0, 5),
+      Array.from({ length: 5 }, () => b()),
+    );
     assert.ok(xs.every((x) => x >= 0 && x < 1));
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
     assert.ok(Math.abs(mean - 0.5) < 0.02, `mean ${mean}`);
@@ -84,9 +87,18 @@ describe('bootstrapRatio', () => {
   });
 
   it('rejects empty, non-finite and non-positive input with INVALID_INPUT', () => {
-    assert.throws(() => bootstrapRatio([], [1]), (e: unknown) => e instanceof GateError && e.code === 'INVALID_INPUT');
-    assert.throws(() => bootstrapRatio([1, Number.NaN], [1]), (e: unknown) => e instanceof GateError && e.code === 'INVALID_INPUT');
-    assert.throws(() => bootstrapRatio([0, 0, 0], [1, 1, 1]), (e: unknown) => e instanceof GateError && /positive/.test(e.message));
+    assert.throws(
+      () => bootstrapRatio([], [1]),
+      (e: unknown) => e instanceof GateError && e.code === 'INVALID_INPUT',
+    );
+    assert.throws(
+      () => bootstrapRatio([1, Number.NaN], [1]),
+      (e: unknown) => e instanceof GateError && e.code === 'INVALID_INPUT',
+    );
+    assert.throws(
+      () => bootstrapRatio([0, 0, 0], [1, 1, 1]),
+      (e: unknown) => e instanceof GateError && /positive/.test(e.message),
+    );
   });
 
   it('a normalising pair divides the ratio (times) and widens the interval', () => {

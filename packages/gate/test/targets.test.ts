@@ -9,7 +9,10 @@ const status = (r: ReturnType<typeof evaluateTargets>, id: string) => r.find((t)
 
 describe('SLO targets (DESIGN §2)', () => {
   it('has the five targets', () => {
-    assert.deepEqual(SLO_TARGETS.map((t) => t.id), ['encryption-latency-p95', 'throughput', 'gpu-memory-efficiency', 'cpu-efficiency', 'memory-per-instance']);
+    assert.deepEqual(
+      SLO_TARGETS.map((t) => t.id),
+      ['encryption-latency-p95', 'throughput', 'gpu-memory-efficiency', 'cpu-efficiency', 'memory-per-instance'],
+    );
   });
 
   it('every target reads a catalogued metric, in a unit that converts, in its better direction', () => {

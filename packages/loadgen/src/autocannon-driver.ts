@@ -33,7 +33,14 @@ export function runAutocannon(target: Target, spec: RequestSpec, options: Autoca
   }));
   return new Promise<Measurement>((resolve, reject) => {
     const t0 = performance.now();
-    const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'completion', uncorrected: false, onTick: options.onTick });
+    const collector = new Collector({
+      t0,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      countBy: 'completion',
+      uncorrected: false,
+      onTick: options.onTick,
+    });
     let sent = 0;
     let settled = false;
     let instance: autocannon.Instance | undefined = undefined;
@@ -63,7 +70,12 @@ export function runAutocannon(target: Target, spec: RequestSpec, options: Autoca
     });
     instance.on('reqError', (error) => {
       const done = performance.now();
-      collector.record({ intended: done, sent: done, done, error: /timed out/.test(error.message) ? 'timeout' : ((error as NodeJS.ErrnoException).code ?? error.message) });
+      collector.record({
+        intended: done,
+        sent: done,
+        done,
+        error: /timed out/.test(error.message) ? 'timeout' : ((error as NodeJS.ErrnoException).code ?? error.message),
+      });
     });
     instance.on('error', (error) => {
       if (settled) return;

@@ -16,15 +16,26 @@
 import { runLoad, type Protocol } from './load.js';
 import { embeddingsBodies, embeddingsHeaders, scenarioPrompts } from './scenarios.js';
 import { findOnPath } from './samplers/gpu.js';
-import { DEFAULT_CROSSCHECK, runH2load, runWrk, startChildStub, type Comparison, type CrossCheckOptions, type CrossCheckResult, type ToolRun } from './crosscheck.js';
+import {
+  DEFAULT_CROSSCHECK,
+  runH2load,
+  runWrk,
+  startChildStub,
+  type Comparison,
+  type CrossCheckOptions,
+  type CrossCheckResult,
+  type ToolRun,
+} from './crosscheck.js';
 import type { Target } from './target.js';
 
 export const DRIVERS_TOLERANCE = 0.05;
 export const DEFAULT_DRIVERS_CROSSCHECK = { rate: 1000, h2Clients: 8, h2Streams: 32 } as const;
 
 /** The one-driver cross-check's options that mean the same here, plus the drivers and the rate. */
-export interface DriversCrossCheckOptions
-  extends Pick<CrossCheckOptions, 'durationS' | 'warmupS' | 'stubDelayMs' | 'protocols' | 'attempts' | 'headers' | 'body' | 'signal' | 'progress'> {
+export interface DriversCrossCheckOptions extends Pick<
+  CrossCheckOptions,
+  'durationS' | 'warmupS' | 'stubDelayMs' | 'protocols' | 'attempts' | 'headers' | 'body' | 'signal' | 'progress'
+> {
   readonly drivers: number;
   /** Offered rate, req/s (HTTP/2: rounded to a whole rate per h2load client). */
   readonly rate?: number;
@@ -102,7 +113,13 @@ async function labRun(plan: Plan, target: Target, o: Resolved): Promise<ToolRun>
   const full = m.seconds.filter((b) => b.t + 1000 <= m.windowMs);
   const completed = full.reduce((n, b) => n + b.ok, 0);
   const seconds = full.length;
-  return { tool: plan.protocol === 'http1' ? 'lab-drivers-http1' : 'lab-drivers-h2', rps: seconds > 0 ? completed / seconds : 0, requests: completed, errors: m.errors + m.non2xx, durationS: seconds };
+  return {
+    tool: plan.protocol === 'http1' ? 'lab-drivers-http1' : 'lab-drivers-h2',
+    rps: seconds > 0 ? completed / seconds : 0,
+    requests: completed,
+    errors: m.errors + m.non2xx,
+    durationS: seconds,
+  };
 }
 
 async function compare(plan: Plan, target: Target, o: Resolved, say: (line: string) => void): Promise<Comparison> {
@@ -110,9 +127,20 @@ async function compare(plan: Plan, target: Target, o: Resolved, say: (line: stri
   const bin = findOnPath(toolName);
   const retried: { driver: ToolRun; reference: ToolRun; ratio: number | null }[] = [];
   for (let attempt = 1; ; attempt++) {
-    say(`${o.drivers} driver processes, open loop ${plan.rate} req/s ${plan.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'}, ${o.durationS} s${attempt > 1 ? ' (confirming rerun)' : ''} …`);
+    say(
+      `${o.drivers} driver processes, open loop ${plan.rate} req/s ${plan.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'}, ${o.durationS} s${attempt > 1 ? ' (confirming rerun)' : ''} …`,
+    );
     const driver = await labRun(plan, target, o);
-    if (!bin) return { protocol: plan.protocol, driver, reference: null, ratio: null, tolerance: DRIVERS_TOLERANCE, pass: null, skipped: `${toolName} is not on PATH (scripts/setup-system.sh installs it)` };
+    if (!bin)
+      return {
+        protocol: plan.protocol,
+        driver,
+        reference: null,
+        ratio: null,
+        tolerance: DRIVERS_TOLERANCE,
+        pass: null,
+        skipped: `${toolName} is not on PATH (scripts/setup-system.sh installs it)`,
+      };
     say(
       plan.protocol === 'http1'
         ? `wrk: closed loop, ${plan.connections} connections (= ${plan.rate} req/s × ${DEFAULT_CROSSCHECK.stubDelayMs} ms mean delay), ${o.durationS} s …`

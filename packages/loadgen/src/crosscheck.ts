@@ -147,7 +147,13 @@ export function wrkScript(bodyPath: string, headers: Readonly<Record<string, str
   return `${lines.join('\n')}\n`;
 }
 
-export async function runWrk(wrk: string, target: Target, o: Required<Pick<CrossCheckOptions, 'connections' | 'durationS' | 'warmupS'>>, headers: Readonly<Record<string, string>>, body: Buffer): Promise<ToolRun> {
+export async function runWrk(
+  wrk: string,
+  target: Target,
+  o: Required<Pick<CrossCheckOptions, 'connections' | 'durationS' | 'warmupS'>>,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+): Promise<ToolRun> {
   return withBodyFile(body, async (dir, bodyPath) => {
     const script = join(dir, 'post.lua');
     await writeFile(script, wrkScript(bodyPath, headers));
@@ -156,7 +162,14 @@ export async function runWrk(wrk: string, target: Target, o: Required<Pick<Cross
     if (o.warmupS > 0) await run(wrk, [...base, '-d', `${o.warmupS}s`, target.url], (o.warmupS + 30) * 1000);
     const args = [...base, '-d', `${o.durationS}s`, target.url];
     const out = parseWrk(await run(wrk, args, (o.durationS + 30) * 1000));
-    return { tool: 'wrk', rps: out.rps, requests: out.requests, errors: out.non2xx + out.socketErrors, durationS: out.durationS, command: `wrk ${args.join(' ')}` };
+    return {
+      tool: 'wrk',
+      rps: out.rps,
+      requests: out.requests,
+      errors: out.non2xx + out.socketErrors,
+      durationS: out.durationS,
+      command: `wrk ${args.join(' ')}`,
+    };
   });
 }
 
@@ -273,10 +286,20 @@ export async function crossCheck(options: CrossCheckOptions = {}): Promise<Cross
       const bin = findOnPath(toolName);
       const retried: { driver: ToolRun; reference: ToolRun; ratio: number | null }[] = [];
       for (let attempt = 1; ; attempt++) {
-        say(`${protocol === 'http1' ? 'autocannon driver' : 'HTTP/2 driver'}: ${connections} connections${protocol === 'h2' ? ` × ${streams} streams` : ''}, ${durationS} s${attempt > 1 ? ' (confirming rerun)' : ''} …`);
+        say(
+          `${protocol === 'http1' ? 'autocannon driver' : 'HTTP/2 driver'}: ${connections} connections${protocol === 'h2' ? ` × ${streams} streams` : ''}, ${durationS} s${attempt > 1 ? ' (confirming rerun)' : ''} …`,
+        );
         const driver = fromLoad(driverName, await load(protocol, streams));
         if (!bin) {
-          comparisons.push({ protocol, driver, reference: null, ratio: null, tolerance, pass: null, skipped: `${toolName} is not on PATH (scripts/setup-system.sh installs it)` });
+          comparisons.push({
+            protocol,
+            driver,
+            reference: null,
+            ratio: null,
+            tolerance,
+            pass: null,
+            skipped: `${toolName} is not on PATH (scripts/setup-system.sh installs it)`,
+          });
           break;
         }
         if (options.signal?.aborted) break;

@@ -59,7 +59,14 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
   await transport.open();
   const share = options.share ?? { t0: performance.now(), first: 0, stride: 1 };
   const { t0, stride } = share;
-  const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'schedule', uncorrected: true, onTick: options.onTick });
+  const collector = new Collector({
+    t0,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    countBy: 'schedule',
+    uncorrected: true,
+    onTick: options.onTick,
+  });
   const total = Math.min(options.maxRequests, Math.floor(((options.warmupMs + options.durationMs) * rate) / 1000));
   const slots = transport.connections * transport.streamsPerConnection;
   const busy = new Array<number>(transport.connections).fill(0);
@@ -156,7 +163,14 @@ export async function runClosedLoop(transport: Transport, options: ClosedLoopOpt
   const { signal } = options;
   await transport.open();
   const t0 = performance.now();
-  const collector = new Collector({ t0, warmupMs: options.warmupMs, durationMs: options.durationMs, countBy: 'completion', uncorrected: false, onTick: options.onTick });
+  const collector = new Collector({
+    t0,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    countBy: 'completion',
+    uncorrected: false,
+    onTick: options.onTick,
+  });
   const end = collector.windowEnd;
   let next = 0;
   collector.start();

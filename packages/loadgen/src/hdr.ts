@@ -35,7 +35,12 @@ export class HistogramError extends Error {
 
 export function newHistogram(): Histogram {
   // JS, not WebAssembly: one fewer moving part, and fast enough at the rates a driver reaches.
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HDR_MAX_US, numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS, useWebAssembly: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HDR_MAX_US,
+    numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
+    useWebAssembly: false,
+  });
 }
 
 /** A latency in ms as the µs value recorded (clamped into the trackable range). */
@@ -63,7 +68,10 @@ export function decodeHistogram(text: string): Histogram {
     throw new HistogramError('HDR_DECODE', `cannot decode a latency histogram: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   if (h.numberOfSignificantValueDigits !== HDR_SIGNIFICANT_DIGITS || h.highestTrackableValue < HDR_MAX_US) {
-    throw new HistogramError('HDR_LAYOUT', `histogram layout ${h.numberOfSignificantValueDigits} digits / ${h.highestTrackableValue} µs, expected ${HDR_SIGNIFICANT_DIGITS} / ${HDR_MAX_US}`);
+    throw new HistogramError(
+      'HDR_LAYOUT',
+      `histogram layout ${h.numberOfSignificantValueDigits} digits / ${h.highestTrackableValue} µs, expected ${HDR_SIGNIFICANT_DIGITS} / ${HDR_MAX_US}`,
+    );
   }
   return h;
 }

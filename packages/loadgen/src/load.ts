@@ -111,7 +111,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   checkInt('maxRequests', maxRequests, 1, 100_000_000);
   const streams = protocol === 'http1' ? 1 : (mode.streams ?? (mode.kind === 'open' ? DEFAULTS.openStreamsH2 : DEFAULTS.h2Streams));
   const connections =
-    mode.connections ?? (mode.kind === 'closed' ? DEFAULTS.closedConnections : protocol === 'http1' ? DEFAULTS.openConnectionsHttp1 : DEFAULTS.openConnectionsH2);
+    mode.connections ??
+    (mode.kind === 'closed' ? DEFAULTS.closedConnections : protocol === 'http1' ? DEFAULTS.openConnectionsHttp1 : DEFAULTS.openConnectionsH2);
   checkInt('connections', connections, 1, LIMITS.maxConnections);
   checkInt('streams', streams, 1, LIMITS.maxStreams);
   if (protocol === 'http1' && mode.streams !== undefined && mode.streams !== 1) throw new LoadOptionsError('streams per connection apply to HTTP/2 only');
@@ -140,9 +141,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   } else if (drivers > 1) {
     const perDriver = Math.ceil(connections / drivers);
     totalConnections = perDriver * drivers;
-    measurement = await runMultiOpenLoop({ ...common, target: options.target, protocol, spec, drivers, rate: mode.rate, connections: perDriver, streams, keepSamples: SAMPLES_CAP });
+    measurement = await runMultiOpenLoop({
+      ...common,
+      target: options.target,
+      protocol,
+      spec,
+      drivers,
+      rate: mode.rate,
+      connections: perDriver,
+      streams,
+      keepSamples: SAMPLES_CAP,
+    });
   } else {
-    const transport = protocol === 'http1' ? new Http1Transport(options.target, spec, connections) : new Http2Transport(options.target, spec, connections, streams);
+    const transport =
+      protocol === 'http1' ? new Http1Transport(options.target, spec, connections) : new Http2Transport(options.target, spec, connections, streams);
     measurement = await runOpenLoop(transport, {
       ...common,
       rate: mode.rate,

@@ -27,11 +27,24 @@ export interface LoadResultInput {
   readonly suite?: string;
 }
 
-function metric(key: LoadMetricKey, labels: Record<string, string | number | boolean>, samples: readonly number[], extra: Partial<{ series: SeriesPoint[]; keep: number }> & Record<string, unknown> = {}): Metric {
+function metric(
+  key: LoadMetricKey,
+  labels: Record<string, string | number | boolean>,
+  samples: readonly number[],
+  extra: Partial<{ series: SeriesPoint[]; keep: number }> & Record<string, unknown> = {},
+): Metric {
   const spec = LOAD_METRICS[key];
   const { series, keep, ...fields } = extra;
   return {
-    ...makeMetric({ name: spec.name, unit: spec.unit, better: spec.better, labels, samples, ...(keep === undefined ? {} : { keep }), ...(series ? { series } : {}) }),
+    ...makeMetric({
+      name: spec.name,
+      unit: spec.unit,
+      better: spec.better,
+      labels,
+      samples,
+      ...(keep === undefined ? {} : { keep }),
+      ...(series ? { series } : {}),
+    }),
     ...fields,
   };
 }
@@ -60,7 +73,7 @@ function cpuPerRequest(
 
 /** What the document says about a summary taken from merged driver histograms. */
 export const MERGED_SUMMARY_NOTE =
-  'summary from the driver processes\' HdrHistograms merged exactly (µs buckets, 3 significant digits: each statistic within 0.1 % of the exact one, percentiles by nearest rank); samples are the last ones each driver kept, interleaved';
+  "summary from the driver processes' HdrHistograms merged exactly (µs buckets, 3 significant digits: each statistic within 0.1 % of the exact one, percentiles by nearest rank); samples are the last ones each driver kept, interleaved";
 
 /**
  * Latency metrics of a multi-driver run: the summary over every request comes from the merged
@@ -72,7 +85,17 @@ function mergedLatencyMetrics(m: Measurement, labels: Record<string, string>): M
   const one = (key: LoadMetricKey, summary: Summary | null, tail: readonly number[] | null, extra: Record<string, unknown>): void => {
     if (!summary || !tail || tail.length === 0) return;
     const spec = LOAD_METRICS[key];
-    out.push({ name: spec.name, unit: spec.unit, better: spec.better, labels: { ...labels }, summary, samples: tail.slice(Math.max(0, tail.length - SAMPLES_CAP)), summaryFrom: MERGED_SUMMARY_NOTE, drivers: merged.drivers, ...extra });
+    out.push({
+      name: spec.name,
+      unit: spec.unit,
+      better: spec.better,
+      labels: { ...labels },
+      summary,
+      samples: tail.slice(Math.max(0, tail.length - SAMPLES_CAP)),
+      summaryFrom: MERGED_SUMMARY_NOTE,
+      drivers: merged.drivers,
+      ...extra,
+    });
   };
   const series = m.seconds.flatMap((b, k) => {
     const s = merged.seconds[k];
@@ -96,7 +119,9 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
     metrics.push(
       metric('latency', labels, m.latencies, {
         keep: SAMPLES_CAP,
-        series: m.seconds.filter((b) => b.latencies.length > 0).map((b) => ({ t: b.t, value: bucketQuantile(b, 0.95)!, p50: bucketQuantile(b, 0.5), p99: bucketQuantile(b, 0.99), n: b.latencies.length })),
+        series: m.seconds
+          .filter((b) => b.latencies.length > 0)
+          .map((b) => ({ t: b.t, value: bucketQuantile(b, 0.95)!, p50: bucketQuantile(b, 0.5), p99: bucketQuantile(b, 0.99), n: b.latencies.length })),
         corrected: m.countBy === 'schedule',
         hdr: m.hdr,
       }),
@@ -135,15 +160,36 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
       const pts = p.points.map((x) => ({ ...x, t: x.t + shift })).filter((x) => inWindow(x.t));
       if (pts.length === 0) continue;
       const pl = { process: p.name };
-      metrics.push(metric('processCpu', pl, pts.map((x) => x.cpu), { series: pts.map((x) => ({ t: x.t, value: x.cpu })), pid: p.pid }));
+      metrics.push(
+        metric(
+          'processCpu',
+          pl,
+          pts.map((x) => x.cpu),
+          { series: pts.map((x) => ({ t: x.t, value: x.cpu })), pid: p.pid },
+        ),
+      );
       const perRequest = cpuPerRequest(pts, full, m.ok);
       if (perRequest) metrics.push(metric('processCpuPerRequest', pl, perRequest.samples, { value: perRequest.value, cpuMs: perRequest.cpuMs, pid: p.pid }));
-      metrics.push(metric('processRss', pl, pts.map((x) => x.rss), { series: pts.map((x) => ({ t: x.t, value: x.rss })), pid: p.pid, peak: Math.max(...pts.map((x) => x.rss)) }));
+      metrics.push(
+        metric(
+          'processRss',
+          pl,
+          pts.map((x) => x.rss),
+          { series: pts.map((x) => ({ t: x.t, value: x.rss })), pid: p.pid, peak: Math.max(...pts.map((x) => x.rss)) },
+        ),
+      );
     }
     for (const s of samplers.eventLoop) {
       const pts = s.points.map((x) => ({ t: x.t + shift, value: x.value })).filter((x) => inWindow(x.t));
       if (pts.length === 0) continue;
-      metrics.push(metric('eventLoopLag', { process: s.name }, pts.map((x) => x.value), { series: pts }));
+      metrics.push(
+        metric(
+          'eventLoopLag',
+          { process: s.name },
+          pts.map((x) => x.value),
+          { series: pts },
+        ),
+      );
     }
     if (samplers.gpu.status !== 'not-applicable') {
       const byGpu = new Map<number, { t: number; u: number; mem: number }[]>();
@@ -155,8 +201,22 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
         byGpu.set(x.gpu, list);
       }
       for (const [gpu, pts] of byGpu) {
-        metrics.push(metric('gpuUtilization', { gpu }, pts.map((x) => x.u), { series: pts.map((x) => ({ t: x.t, value: x.u })) }));
-        metrics.push(metric('gpuMemoryUsed', { gpu }, pts.map((x) => x.mem), { series: pts.map((x) => ({ t: x.t, value: x.mem })) }));
+        metrics.push(
+          metric(
+            'gpuUtilization',
+            { gpu },
+            pts.map((x) => x.u),
+            { series: pts.map((x) => ({ t: x.t, value: x.u })) },
+          ),
+        );
+        metrics.push(
+          metric(
+            'gpuMemoryUsed',
+            { gpu },
+            pts.map((x) => x.mem),
+            { series: pts.map((x) => ({ t: x.t, value: x.mem })) },
+          ),
+        );
       }
     }
   }
@@ -169,7 +229,10 @@ export function samplerNotes(samplers: SamplerResults | null | undefined): Recor
   return {
     processes: samplers.processes.map((p) => ({ name: p.name, pid: p.pid, samples: p.points.length, ...(p.error ? { error: p.error } : {}) })),
     eventLoop: samplers.eventLoop.map((s) => ({ name: s.name, url: s.url, samples: s.points.length, ...(s.error ? { error: s.error } : {}) })),
-    gpu: samplers.gpu.status === 'not-applicable' ? { status: 'not-applicable', reason: samplers.gpu.reason } : { status: samplers.gpu.status, samples: samplers.gpu.points.length, error: samplers.gpu.error },
+    gpu:
+      samplers.gpu.status === 'not-applicable'
+        ? { status: 'not-applicable', reason: samplers.gpu.reason }
+        : { status: samplers.gpu.status, samples: samplers.gpu.points.length, error: samplers.gpu.error },
   };
 }
 
@@ -177,7 +240,10 @@ export function samplerNotes(samplers: SamplerResults | null | undefined): Recor
  * What a load run measured, as one comparable string: runs of different workloads (another
  * scenario, offered rate, loop, protocol or proxy setting) are never gated against each other.
  */
-export function workloadKey(run: Pick<LoadRun, 'protocol' | 'mode' | 'rate' | 'connections' | 'streams' | 'drivers'>, config: Readonly<Record<string, unknown>>): string {
+export function workloadKey(
+  run: Pick<LoadRun, 'protocol' | 'mode' | 'rate' | 'connections' | 'streams' | 'drivers'>,
+  config: Readonly<Record<string, unknown>>,
+): string {
   const scenario = typeof config['scenario'] === 'string' ? config['scenario'] : 'custom';
   const loop = run.mode === 'open' ? `open ${run.rate ?? '?'}/s` : `closed ${run.connections}c×${run.streams}`;
   const proxy = config['proxy'];
@@ -216,7 +282,7 @@ export async function buildLoadResult(input: LoadResultInput): Promise<RunResult
       timeoutMs: run.timeoutMs,
       countBy: m.countBy,
       latencyFrom: m.countBy === 'schedule' ? 'intended send time (coordinated-omission corrected)' : 'actual send time (closed loop)',
-        ...(m.merged ? { latencySummary: MERGED_SUMMARY_NOTE } : {}),
+      ...(m.merged ? { latencySummary: MERGED_SUMMARY_NOTE } : {}),
       sent: m.sent,
       unfinished: m.unfinished,
       aborted: m.aborted,
@@ -232,10 +298,22 @@ export async function buildCrossCheckResult(check: CrossCheckResult, startedAt: 
   const metrics: Metric[] = [];
   for (const c of check.comparisons) {
     for (const t of [c.driver, ...(c.reference ? [c.reference] : [])]) {
-      metrics.push(metric('throughput', { route: new URL(check.target).pathname, protocol: c.protocol, tool: t.tool }, [t.rps], { value: t.rps, requests: t.requests, errors: t.errors, ...(t.command ? { command: t.command } : {}) }));
+      metrics.push(
+        metric('throughput', { route: new URL(check.target).pathname, protocol: c.protocol, tool: t.tool }, [t.rps], {
+          value: t.rps,
+          requests: t.requests,
+          errors: t.errors,
+          ...(t.command ? { command: t.command } : {}),
+        }),
+      );
     }
     if (c.ratio !== null && c.reference) {
-      metrics.push(metric('crossCheckRatio', { driver: c.driver.tool, reference: c.reference.tool, protocol: c.protocol }, [c.ratio], { tolerance: c.tolerance, pass: c.pass }));
+      metrics.push(
+        metric('crossCheckRatio', { driver: c.driver.tool, reference: c.reference.tool, protocol: c.protocol }, [c.ratio], {
+          tolerance: c.tolerance,
+          pass: c.pass,
+        }),
+      );
     }
   }
   return {
@@ -253,7 +331,14 @@ export async function buildCrossCheckResult(check: CrossCheckResult, startedAt: 
       streams: check.streams,
       durationS: check.durationS,
       warmupS: check.warmupS,
-      comparisons: check.comparisons.map((c) => ({ protocol: c.protocol, ratio: c.ratio, tolerance: c.tolerance, pass: c.pass, skipped: c.skipped ?? null, retried: c.retried ?? [] })),
+      comparisons: check.comparisons.map((c) => ({
+        protocol: c.protocol,
+        ratio: c.ratio,
+        tolerance: c.tolerance,
+        pass: c.pass,
+        skipped: c.skipped ?? null,
+        retried: c.retried ?? [],
+      })),
       pass: check.pass,
       ...(check.drivers === undefined ? {} : { drivers: check.drivers, offeredRate: check.rate ?? null }),
     },

@@ -69,10 +69,13 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
       const p99 = lag.percentile(99) / 1e9;
       lag.reset();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`# HELP ${EVENTLOOP_P99_METRIC} The 99th percentile of the recorded event loop delays.\n# TYPE ${EVENTLOOP_P99_METRIC} gauge\n${EVENTLOOP_P99_METRIC} ${p99}\n`);
+      res.end(
+        `# HELP ${EVENTLOOP_P99_METRIC} The 99th percentile of the recorded event loop delays.\n# TYPE ${EVENTLOOP_P99_METRIC} gauge\n${EVENTLOOP_P99_METRIC} ${p99}\n`,
+      );
       return;
     }
-    if (path !== '/v1/embeddings') return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', code: 'NOT_FOUND' } });
+    if (path !== '/v1/embeddings')
+      return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', code: 'NOT_FOUND' } });
     if (req.method !== 'POST') return sendJson(res, 405, { error: { message: 'POST only', type: 'invalid_request_error', code: 'METHOD_NOT_ALLOWED' } });
     await readBody(req, 1 << 20);
     const now = performance.now();

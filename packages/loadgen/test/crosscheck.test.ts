@@ -22,7 +22,7 @@ status codes: 22911 2xx, 0 3xx, 0 4xx, 0 5xx
 `;
 
 describe('cross-check plumbing', () => {
-  it('reads wrk\'s summary (rate over its exact run time, 2xx share)', () => {
+  it("reads wrk's summary (rate over its exact run time, 2xx share)", () => {
     const r = parseWrk(WRK);
     assert.equal(r.requests, 613);
     assert.equal(r.rps, 600.13);
@@ -34,7 +34,7 @@ describe('cross-check plumbing', () => {
     assert.throws(() => parseWrk('nothing here'), /cannot read wrk/);
   });
 
-  it('reads h2load\'s summary (rate over the main duration, not the warm-up)', () => {
+  it("reads h2load's summary (rate over the main duration, not the warm-up)", () => {
     const r = parseH2load(H2LOAD);
     assert.equal(r.rps, 7637);
     assert.equal(r.ok, 22911);

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { quantileSorted } from '@hlp/results';
-import { embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, startStubServer, type LoadOptions, type StubServer, type Tick } from '@hlp/loadgen';
+import {
+  embeddingsBodies,
+  embeddingsHeaders,
+  parseTarget,
+  runLoad,
+  scenarioPrompts,
+  startStubServer,
+  type LoadOptions,
+  type StubServer,
+  type Tick,
+} from '@hlp/loadgen';
 
 const bodies = embeddingsBodies(scenarioPrompts('short', { count: 4 }));
 const headers = embeddingsHeaders();
@@ -24,7 +34,9 @@ describe('closed loop', () => {
   it('autocannon (HTTP/1.1): counts completions in the window, latencies include the server delay, one line a second', async () => {
     const ticks: Tick[] = [];
     const before = server.versions['1.1'] ?? 0;
-    const r = await runLoad(opts(server, { protocol: 'http1', mode: { kind: 'closed', connections: 4 }, warmupMs: 300, durationMs: 2000, onTick: (t) => ticks.push(t) }));
+    const r = await runLoad(
+      opts(server, { protocol: 'http1', mode: { kind: 'closed', connections: 4 }, warmupMs: 300, durationMs: 2000, onTick: (t) => ticks.push(t) }),
+    );
     const m = r.measurement;
     assert.equal(r.driver, 'autocannon');
     assert.equal(m.countBy, 'completion');
@@ -56,7 +68,9 @@ describe('closed loop', () => {
   });
 
   it('stops at maxRequests', async () => {
-    const r = await runLoad(opts(server, { protocol: 'h2', mode: { kind: 'closed', connections: 1, streams: 2 }, warmupMs: 0, durationMs: 5000, maxRequests: 20 }));
+    const r = await runLoad(
+      opts(server, { protocol: 'h2', mode: { kind: 'closed', connections: 1, streams: 2 }, warmupMs: 0, durationMs: 5000, maxRequests: 20 }),
+    );
     assert.ok(r.measurement.sent <= 20);
     assert.ok(r.measurement.ok <= 20);
   });
@@ -146,7 +160,16 @@ describe('open loop', () => {
   it('times requests out and counts them as errors', async () => {
     const slow = await startStubServer({ delayMs: 2000 });
     try {
-      const r = await runLoad({ target: parseTarget(slow.url), bodies, headers, protocol: 'http1', mode: { kind: 'open', rate: 20 }, warmupMs: 0, durationMs: 500, timeoutMs: 200 });
+      const r = await runLoad({
+        target: parseTarget(slow.url),
+        bodies,
+        headers,
+        protocol: 'http1',
+        mode: { kind: 'open', rate: 20 },
+        warmupMs: 0,
+        durationMs: 500,
+        timeoutMs: 200,
+      });
       assert.equal(r.measurement.ok, 0);
       assert.equal(r.measurement.errors, 10);
       assert.deepEqual(r.measurement.errorKinds, { timeout: 10 });
@@ -158,8 +181,17 @@ describe('open loop', () => {
   it('rejects impossible options', async () => {
     const target = parseTarget(server.url);
     await assert.rejects(runLoad({ target, bodies, headers, protocol: 'http1', mode: { kind: 'open', rate: 0 }, warmupMs: 0, durationMs: 100 }), /rate/);
-    await assert.rejects(runLoad({ target, bodies, headers, protocol: 'http1', mode: { kind: 'closed', connections: 0 }, warmupMs: 0, durationMs: 100 }), /connections/);
-    await assert.rejects(runLoad({ target, bodies, headers, protocol: 'http1', mode: { kind: 'closed', connections: 1, streams: 4 }, warmupMs: 0, durationMs: 100 }), /HTTP\/2 only/);
-    await assert.rejects(runLoad({ target, bodies, headers, protocol: 'h2', mode: { kind: 'closed', connections: 1 }, warmupMs: 0, durationMs: 0 }), /duration/);
+    await assert.rejects(
+      runLoad({ target, bodies, headers, protocol: 'http1', mode: { kind: 'closed', connections: 0 }, warmupMs: 0, durationMs: 100 }),
+      /connections/,
+    );
+    await assert.rejects(
+      runLoad({ target, bodies, headers, protocol: 'http1', mode: { kind: 'closed', connections: 1, streams: 4 }, warmupMs: 0, durationMs: 100 }),
+      /HTTP\/2 only/,
+    );
+    await assert.rejects(
+      runLoad({ target, bodies, headers, protocol: 'h2', mode: { kind: 'closed', connections: 1 }, warmupMs: 0, durationMs: 0 }),
+      /duration/,
+    );
   });
 });

@@ -71,7 +71,10 @@ describe('HdrHistogram merge', () => {
   });
 
   it('refuses garbage and histograms of another layout', () => {
-    assert.throws(() => decodeHistogram('not base64 at all'), (e: unknown) => e instanceof HistogramError && e.code === 'HDR_DECODE');
+    assert.throws(
+      () => decodeHistogram('not base64 at all'),
+      (e: unknown) => e instanceof HistogramError && e.code === 'HDR_DECODE',
+    );
   });
 });
 
@@ -119,10 +122,13 @@ describe('driver reports', () => {
     assert.equal(m.hdr?.count, 1800);
     assert.equal(m.latencies.length, 150);
     assert.deepEqual(m.latencies.slice(-4), [a[998], b[798], a[999], b[799]]);
-    assert.deepEqual(m.seconds.map((s) => [s.sent, s.ok, s.non2xx]), [
-      [6, 4, 2],
-      [1796, 1796, 0],
-    ]);
+    assert.deepEqual(
+      m.seconds.map((s) => [s.sent, s.ok, s.non2xx]),
+      [
+        [6, 4, 2],
+        [1796, 1796, 0],
+      ],
+    );
     assert.equal(m.merged?.seconds[1]?.n, 1796);
   });
 });
@@ -151,7 +157,10 @@ describe('shares of one schedule', () => {
       ),
     );
     const all = transports.flatMap((t) => t.sent.map((s) => s.i)).sort((x, y) => x - y);
-    assert.deepEqual(all, Array.from({ length: 200 }, (_, i) => i));
+    assert.deepEqual(
+      all,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     transports.forEach((t, k) => assert.ok(t.sent.every((s) => s.i % 3 === k)));
     // Nothing leaves before its due time on the shared schedule.
     for (const t of transports) for (const s of t.sent) assert.ok(s.at >= t0 + (s.i * 1000) / rate - 1, `request ${s.i} early`);
@@ -202,7 +211,16 @@ describe('N driver processes against the stub server', () => {
   }
 
   it('reports far larger than a pipe buffer arrive whole (each driver exits only once its report is written)', { timeout: 60_000 }, async () => {
-    const r = await runLoad({ target: parseTarget(server.url), bodies, headers: embeddingsHeaders(), protocol: 'http1', mode: { kind: 'open', rate: 3000 }, warmupMs: 0, durationMs: 4000, drivers: 2 });
+    const r = await runLoad({
+      target: parseTarget(server.url),
+      bodies,
+      headers: embeddingsHeaders(),
+      protocol: 'http1',
+      mode: { kind: 'open', rate: 3000 },
+      warmupMs: 0,
+      durationMs: 4000,
+      drivers: 2,
+    });
     const m = r.measurement;
     assert.equal(m.ok + m.non2xx + m.errors, 12_000);
     // About 2 × 6000 raw samples of ~18 characters per driver: over 200 KiB each.

@@ -55,7 +55,10 @@ describe('/proc sampler', () => {
     assert.ok(cpuSeconds > 0.05, `the busy loop used ${cpuSeconds} s`);
     // /proc counts in clock ticks (10 ms): allow a few ticks and 15 %.
     assert.ok(Math.abs(integral - cpuSeconds) <= 0.04 + 0.15 * cpuSeconds, `sampled ${integral.toFixed(3)} s vs cpuUsage ${cpuSeconds.toFixed(3)} s`);
-    assert.ok(series!.points.every((p) => p.cpu >= 0 && p.cpu <= 1.05), 'a share of the whole machine');
+    assert.ok(
+      series!.points.every((p) => p.cpu >= 0 && p.cpu <= 1.05),
+      'a share of the whole machine',
+    );
     assert.ok(series!.points.every((p) => p.rss > 10 * 1024 * 1024));
   });
 
@@ -69,7 +72,7 @@ describe('/proc sampler', () => {
 });
 
 describe('event-loop sampler', () => {
-  it('reads prom-client\'s p99 gauge from /metrics', async () => {
+  it("reads prom-client's p99 gauge from /metrics", async () => {
     assert.equal(EVENTLOOP_P99_METRIC, 'nodejs_eventloop_lag_p99_seconds');
     assert.equal(parsePromValue('# HELP x\nnodejs_eventloop_lag_p99_seconds 0.0123\n', EVENTLOOP_P99_METRIC), 0.0123);
     assert.equal(parsePromValue('nodejs_eventloop_lag_p99_seconds{app="proxy"} 0.5 1700000000\n', EVENTLOOP_P99_METRIC), 0.5);

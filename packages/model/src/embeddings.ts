@@ -80,11 +80,10 @@ export abstract class RowEmbeddings implements EmbeddingSource {
     }
     const n = ids.length;
     if (start + n > this.context) {
-      throw new ModelError(
-        'TOO_MANY_TOKENS',
-        `${n} tokens from position ${start} exceed the context of ${this.context}`,
-        { count: start + n, max: this.context },
-      );
+      throw new ModelError('TOO_MANY_TOKENS', `${n} tokens from position ${start} exceed the context of ${this.context}`, {
+        count: start + n,
+        max: this.context,
+      });
     }
     for (let t = 0; t < n; t++) this.checkId(ids[t] as number, t);
     const w = this.width;

@@ -2,14 +2,7 @@ export { ModelError, isModelError, type ModelErrorCode } from './errors.js';
 export { DEFAULT_SEED, GPT2, SLOTS_N8192 } from './constants.js';
 export { MAX_PRETOKEN_CHARS, assertTokenLimit, countTokens, detokenize, tokenize, tokenizeWithin, tooManyTokens } from './tokenizer.js';
 export { CounterRng, RNG_TABLE, mix32 } from './rng.js';
-export {
-  RowEmbeddings,
-  SeededEmbeddings,
-  type EmbedOptions,
-  type EmbeddingShape,
-  type EmbeddingSource,
-  type SeededEmbeddingsOptions,
-} from './embeddings.js';
+export { RowEmbeddings, SeededEmbeddings, type EmbedOptions, type EmbeddingShape, type EmbeddingSource, type SeededEmbeddingsOptions } from './embeddings.js';
 export {
   DTYPE_BYTES,
   MAX_HEADER_BYTES,
@@ -24,12 +17,7 @@ export {
   type TensorInfo,
   type TensorToWrite,
 } from './safetensors.js';
-export {
-  POSITION_TENSOR_NAMES,
-  SafetensorsEmbeddings,
-  TOKEN_TENSOR_NAMES,
-  type SafetensorsEmbeddingsOptions,
-} from './safetensors-embeddings.js';
+export { POSITION_TENSOR_NAMES, SafetensorsEmbeddings, TOKEN_TENSOR_NAMES, type SafetensorsEmbeddingsOptions } from './safetensors-embeddings.js';
 export {
   PACKING_LAYOUTS,
   ciphertextCount,

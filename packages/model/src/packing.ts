@@ -253,13 +253,7 @@ function checkVectors(vectors: readonly Float64Array[], plan: PackingPlan): void
 }
 
 /** Packs one prompt's token-major values (tokens × width) into slot vectors. */
-export function pack(
-  embeddings: Float64Array,
-  tokens: number,
-  layout: PackingLayout,
-  slotCount: number,
-  options: PackOptions = {},
-): Packed {
+export function pack(embeddings: Float64Array, tokens: number, layout: PackingLayout, slotCount: number, options: PackOptions = {}): Packed {
   const width = options.width ?? GPT2.width;
   checkValues(embeddings, tokens, width, 'embeddings');
   const plan = planPacking(layout, tokens, slotCount, width);
@@ -295,7 +289,7 @@ export function slotRanges(plan: PackingPlan, offset: number, tokens: number): S
     case 'blocked': {
       const tpc = plan.tokensPerCiphertext;
       const B = plan.blockSize;
-      for (let t = offset; t < offset + tokens; ) {
+      for (let t = offset; t < offset + tokens;) {
         const ct = Math.floor(t / tpc);
         const endToken = Math.min(offset + tokens, (ct + 1) * tpc);
         push(ct, 1, (t - ct * tpc) * B, (endToken - ct * tpc) * B);
@@ -305,7 +299,7 @@ export function slotRanges(plan: PackingPlan, offset: number, tokens: number): S
     }
     case 'dense': {
       const end = (offset + tokens) * w;
-      for (let i = offset * w; i < end; ) {
+      for (let i = offset * w; i < end;) {
         const ct = Math.floor(i / S);
         const stop = Math.min(end, (ct + 1) * S);
         push(ct, 1, i - ct * S, stop - ct * S);
@@ -315,7 +309,7 @@ export function slotRanges(plan: PackingPlan, offset: number, tokens: number): S
     }
     case 'dimension-major': {
       const end = offset + tokens;
-      for (let t = offset; t < end; ) {
+      for (let t = offset; t < end;) {
         const g = Math.floor(t / S);
         const stop = Math.min(end, (g + 1) * S);
         ranges.push({ ciphertextStart: g * w, ciphertextEnd: (g + 1) * w, slotStart: t - g * S, slotEnd: stop - g * S });

@@ -50,12 +50,7 @@ function bad(message: string, details: Record<string, string | number> = {}): Mo
   return new ModelError('BAD_SAFETENSORS', message, details);
 }
 
-function pickTensor(
-  header: SafetensorsHeader,
-  explicit: string | undefined,
-  candidates: readonly string[],
-  role: string,
-): TensorInfo {
+function pickTensor(header: SafetensorsHeader, explicit: string | undefined, candidates: readonly string[], role: string): TensorInfo {
   if (explicit !== undefined) {
     const t = header.tensors.get(explicit);
     if (t === undefined) throw bad(`no tensor named "${explicit}" (${role})`, { tensor: explicit });

@@ -100,19 +100,19 @@ export function parseHeader(headerJson: Uint8Array, totalBytes: number): Safeten
     const [begin, end] = e.data.data_offsets;
     if (end < begin) throw bad(`tensor "${name}" has data_offsets [${begin}, ${end}] with end < begin`, { tensor: name });
     if (end > dataBytes) {
-      throw bad(
-        `truncated data: tensor "${name}" ends at data byte ${end} but the file holds ${Math.max(0, dataBytes)} data bytes`,
-        { tensor: name, end, dataBytes },
-      );
+      throw bad(`truncated data: tensor "${name}" ends at data byte ${end} but the file holds ${Math.max(0, dataBytes)} data bytes`, {
+        tensor: name,
+        end,
+        dataBytes,
+      });
     }
     if (isSupported(e.data.dtype)) {
       const numel = e.data.shape.reduce((a, b) => a * b, 1);
       const expected = numel * DTYPE_BYTES[e.data.dtype];
       if (end - begin !== expected) {
-        throw bad(
-          `tensor "${name}" (${e.data.dtype} [${e.data.shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`,
-          { tensor: name },
-        );
+        throw bad(`tensor "${name}" (${e.data.dtype} [${e.data.shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`, {
+          tensor: name,
+        });
       }
     }
     tensors.set(name, { name, dtype: e.data.dtype, shape: e.data.shape, dataOffsets: [begin, end] });

@@ -12,12 +12,7 @@
  * on its own: text whose pre-tokens are all shorter (every normal text) gets exactly GPT-2's ids;
  * only such pathological pre-tokens tokenize differently (the pieces' tokens never merge across a cut).
  */
-import {
-  countTokens as r50kCount,
-  decode as r50kDecode,
-  encode as r50kEncode,
-  encodeGenerator as r50kEncodeChunks,
-} from 'gpt-tokenizer/encoding/r50k_base';
+import { countTokens as r50kCount, decode as r50kDecode, encode as r50kEncode, encodeGenerator as r50kEncodeChunks } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2 } from './constants.js';
 import { ModelError, requireInt } from './errors.js';
 
@@ -35,7 +30,7 @@ const LONG_RUN = new RegExp(`\\S{${MAX_PRETOKEN_CHARS}}|\\s{${MAX_PRETOKEN_CHARS
 
 /** Cut `s` into pieces of at most `max` UTF-16 units, never inside a surrogate pair. */
 function* pieces(s: string, max: number): Generator<string> {
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     let end = Math.min(i + max, s.length);
     const last = s.charCodeAt(end - 1);
     if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;

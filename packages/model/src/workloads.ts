@@ -469,7 +469,7 @@ function activationPlan(degree: number): ActivationPlan {
         ciphertextMultiplications: 1,
         rescales: 1,
         additions: 2,
-        text: 'z = W·x, z\' = (c2·W)·x, y = z·(z\' + c1) + c0: 1 ct×ct + relin + rescale, 2 constant adds',
+        text: "z = W·x, z' = (c2·W)·x, y = z·(z' + c1) + c0: 1 ct×ct + relin + rescale, 2 constant adds",
       };
     default:
       return {
@@ -478,7 +478,7 @@ function activationPlan(degree: number): ActivationPlan {
         ciphertextMultiplications: 2,
         rescales: 2,
         additions: 3,
-        text: 'z = W·x, z\' = (c3·W)·x, y = z·(z·(z\' + c2) + c1) + c0: 2 ct×ct + relins + rescales, 3 constant adds',
+        text: "z = W·x, z' = (c3·W)·x, y = z·(z·(z' + c2) + c1) + c0: 2 ct×ct + relins + rescales, 3 constant adds",
       };
   }
 }

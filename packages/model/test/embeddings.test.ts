@@ -49,7 +49,10 @@ describe('CounterRng', () => {
 
   it('rejects seeds that are not non-negative safe integers', () => {
     for (const bad of [-1, 1.5, 2 ** 53, Number.NaN]) {
-      assert.throws(() => new CounterRng(bad), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => new CounterRng(bad),
+        (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+      );
     }
   });
 });
@@ -111,14 +114,32 @@ describe('SeededEmbeddings', () => {
       () => e.embed([...ids, 0]),
       (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS') && err.details.max === 1024,
     );
-    assert.throws(() => e.embed([1], { startPosition: 1024 }), (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'));
+    assert.throws(
+      () => e.embed([1], { startPosition: 1024 }),
+      (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'),
+    );
   });
 
   it('rejects bad ids, positions and buffers', () => {
-    assert.throws(() => e.embed([1, 50257]), (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'));
-    assert.throws(() => e.tokenEmbedding(-1), (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'));
-    assert.throws(() => e.positionEmbedding(1024), (err: unknown) => isModelError(err, 'INVALID_POSITION'));
-    assert.throws(() => e.tokenEmbedding(1, new Float64Array(10)), (err: unknown) => isModelError(err, 'INVALID_ARGUMENT'));
-    assert.throws(() => new SeededEmbeddings({ width: 0 }), (err: unknown) => isModelError(err, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => e.embed([1, 50257]),
+      (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'),
+    );
+    assert.throws(
+      () => e.tokenEmbedding(-1),
+      (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'),
+    );
+    assert.throws(
+      () => e.positionEmbedding(1024),
+      (err: unknown) => isModelError(err, 'INVALID_POSITION'),
+    );
+    assert.throws(
+      () => e.tokenEmbedding(1, new Float64Array(10)),
+      (err: unknown) => isModelError(err, 'INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => new SeededEmbeddings({ width: 0 }),
+      (err: unknown) => isModelError(err, 'INVALID_ARGUMENT'),
+    );
   });
 });

@@ -39,9 +39,18 @@ describe('packing counts', () => {
   });
 
   it('rejects impossible geometries', () => {
-    assert.throws(() => planPacking('blocked', 4, 3000), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
-    assert.throws(() => planPacking('blocked', 4, 512), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
-    assert.throws(() => planPacking('dense', -1, 4096), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => planPacking('blocked', 4, 3000),
+      (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => planPacking('blocked', 4, 512),
+      (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => planPacking('dense', -1, 4096),
+      (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+    );
   });
 });
 
@@ -87,9 +96,15 @@ describe('pack / unpack', () => {
   });
 
   it('rejects mismatched inputs', () => {
-    assert.throws(() => pack(new Float64Array(10), 2, 'dense', 16, { width: 4 }), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => pack(new Float64Array(10), 2, 'dense', 16, { width: 4 }),
+      (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+    );
     const { vectors, plan } = pack(values(8, 4), 8, 'dense', 16, { width: 4 });
-    assert.throws(() => unpack(vectors.slice(1), plan), (e: unknown) => isModelError(e, 'PACKING_MISMATCH'));
+    assert.throws(
+      () => unpack(vectors.slice(1), plan),
+      (e: unknown) => isModelError(e, 'PACKING_MISMATCH'),
+    );
     assert.throws(
       () => unpack([new Float64Array(8), new Float64Array(16)], plan),
       (e: unknown) => isModelError(e, 'PACKING_MISMATCH'),
@@ -99,9 +114,18 @@ describe('pack / unpack', () => {
   it('validates plans that come from outside', () => {
     const plan = planPacking('blocked', 1024, 4096);
     assert.deepEqual(parsePackingPlan(JSON.parse(JSON.stringify(plan))), plan);
-    assert.throws(() => parsePackingPlan({ ...plan, ciphertexts: 255 }), (e: unknown) => isModelError(e, 'PACKING_MISMATCH'));
-    assert.throws(() => parsePackingPlan({ ...plan, layout: 'diagonal' }), (e: unknown) => isModelError(e, 'PACKING_MISMATCH'));
-    assert.throws(() => parsePackingPlan({ ...plan, slotCount: 3000 }), (e: unknown) => isModelError(e, 'PACKING_MISMATCH'));
+    assert.throws(
+      () => parsePackingPlan({ ...plan, ciphertexts: 255 }),
+      (e: unknown) => isModelError(e, 'PACKING_MISMATCH'),
+    );
+    assert.throws(
+      () => parsePackingPlan({ ...plan, layout: 'diagonal' }),
+      (e: unknown) => isModelError(e, 'PACKING_MISMATCH'),
+    );
+    assert.throws(
+      () => parsePackingPlan({ ...plan, slotCount: 3000 }),
+      (e: unknown) => isModelError(e, 'PACKING_MISMATCH'),
+    );
   });
 });
 

@@ -97,8 +97,14 @@ describe('SafetensorsEmbeddings', () => {
             const id = [9, 0, 4][t] as number;
             for (let d = 0; d < D; d++) assert.equal(x[t * D + d], (wte[id * D + d] as number) + (wpe[t * D + d] as number));
           }
-          assert.throws(() => e.embed([0, 1, 2, 3, 4]), (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'));
-          assert.throws(() => e.tokenEmbedding(V), (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'));
+          assert.throws(
+            () => e.embed([0, 1, 2, 3, 4]),
+            (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'),
+          );
+          assert.throws(
+            () => e.tokenEmbedding(V),
+            (err: unknown) => isModelError(err, 'INVALID_TOKEN_ID'),
+          );
         } finally {
           e.close();
         }
@@ -185,10 +191,7 @@ describe('SafetensorsEmbeddings', () => {
         ),
       /unsupported dtype I32/,
     );
-    rejects(
-      () => SafetensorsEmbeddings.fromBytes(good, { expectShape: GPT2 }),
-      /expected vocabSize 50257 but found 10: wte\.weight \(F32 \[10, 8\]\)/,
-    );
+    rejects(() => SafetensorsEmbeddings.fromBytes(good, { expectShape: GPT2 }), /expected vocabSize 50257 but found 10: wte\.weight \(F32 \[10, 8\]\)/);
     rejects(() => SafetensorsEmbeddings.fromBytes(good, { tokenTensor: 'nope' }), /no tensor named "nope"/);
   });
 
@@ -206,10 +209,16 @@ describe('SafetensorsEmbeddings', () => {
   });
 
   it('fails with IO for a missing file and after close', () => {
-    assert.throws(() => SafetensorsEmbeddings.open(join(dir, 'missing.safetensors')), (e: unknown) => isModelError(e, 'IO'));
+    assert.throws(
+      () => SafetensorsEmbeddings.open(join(dir, 'missing.safetensors')),
+      (e: unknown) => isModelError(e, 'IO'),
+    );
     const e = SafetensorsEmbeddings.open(file('closing.safetensors', encodeSafetensors(tables('F32'))));
     e.close();
     e.close();
-    assert.throws(() => e.tokenEmbedding(0), (err: unknown) => isModelError(err, 'IO'));
+    assert.throws(
+      () => e.tokenEmbedding(0),
+      (err: unknown) => isModelError(err, 'IO'),
+    );
   });
 });

@@ -43,7 +43,10 @@ describe('tokenizer (GPT-2 r50k_base)', () => {
 
   it('rejects invalid token ids with INVALID_TOKEN_ID', () => {
     for (const bad of [[-1], [50257], [1.5], [Number.NaN]]) {
-      assert.throws(() => detokenize(bad), (e: unknown) => isModelError(e, 'INVALID_TOKEN_ID'));
+      assert.throws(
+        () => detokenize(bad),
+        (e: unknown) => isModelError(e, 'INVALID_TOKEN_ID'),
+      );
     }
   });
 
@@ -53,7 +56,10 @@ describe('tokenizer (GPT-2 r50k_base)', () => {
     assert.equal(e.code, 'TOO_MANY_TOKENS');
     assert.deepEqual(e.details, { count: 1500, max: 1024 });
     assert.doesNotThrow(() => assertTokenLimit(1024));
-    assert.throws(() => assertTokenLimit(1025), (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'));
+    assert.throws(
+      () => assertTokenLimit(1025),
+      (err: unknown) => isModelError(err, 'TOO_MANY_TOKENS'),
+    );
     assert.throws(() => assertTokenLimit(11, 10), /11 tokens, more than the maximum of 10/);
   });
 
@@ -65,7 +71,10 @@ describe('tokenizer (GPT-2 r50k_base)', () => {
     );
     const huge = 'word '.repeat(200_000); // 200k tokens
     const t0 = performance.now();
-    assert.throws(() => tokenizeWithin(huge), (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'));
+    assert.throws(
+      () => tokenizeWithin(huge),
+      (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'),
+    );
     assert.equal(countTokens(' word'.repeat(1024)), 1024);
     assert.equal(tokenizeWithin(' word'.repeat(1024)).length, 1024);
     assert.ok(performance.now() - t0 < 5000);
@@ -85,7 +94,10 @@ describe('tokenizer: long pre-tokens', () => {
   it('tokenizes a megabyte without spaces in bounded time, round-trips it, and counts consistently', () => {
     const huge = 'a'.repeat(1_000_000);
     const t0 = performance.now();
-    assert.throws(() => tokenizeWithin(huge, 1024), (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'));
+    assert.throws(
+      () => tokenizeWithin(huge, 1024),
+      (e: unknown) => isModelError(e, 'TOO_MANY_TOKENS'),
+    );
     const rejectMs = performance.now() - t0;
     assert.ok(rejectMs < 5000, `rejecting took ${rejectMs} ms (unbounded, minutes)`);
     const long = `start ${'b'.repeat(100_000)} end 🙂${'🙂'.repeat(300)}`;

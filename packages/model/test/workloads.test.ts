@@ -186,7 +186,10 @@ describe('projection', () => {
     assert.equal(c.plaintextMultiplications, 64 * 768);
     assert.equal(c.outputCiphertexts, 64);
     assert.equal(p.supports('dense'), false);
-    assert.throws(() => p.describe({ layout: 'dense' }), (e: unknown) => isModelError(e, 'UNSUPPORTED_LAYOUT'));
+    assert.throws(
+      () => p.describe({ layout: 'dense' }),
+      (e: unknown) => isModelError(e, 'UNSUPPORTED_LAYOUT'),
+    );
   });
 
   it('error bound scales with the largest row L1 norm', () => {
@@ -262,6 +265,9 @@ describe('createWorkload', () => {
       assert.deepEqual(a.reference(x, T), createWorkload(name, { seed: 1 }).reference(x, T));
       assert.equal(a.describe().name, name);
     }
-    assert.throws(() => createWorkload('nope' as 'affine'), (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => createWorkload('nope' as 'affine'),
+      (e: unknown) => isModelError(e, 'INVALID_ARGUMENT'),
+    );
   });
 });

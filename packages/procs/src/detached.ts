@@ -106,7 +106,12 @@ export function pidsMentioning(marker: string): number[] {
   for (const e of entries) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').some((a) => a.includes(marker))) found.push(Number(e));
+      if (
+        readFileSync(`/proc/${e}/cmdline`, 'utf8')
+          .split('\0')
+          .some((a) => a.includes(marker))
+      )
+        found.push(Number(e));
     } catch {
       /* gone */
     }

@@ -3,7 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalRedisError, freeLoopbackPort, hasCommand, hasRedisServer, redisCommand, startChild, startLocalRedis, startProcess, waitForPort } from '../src/index.js';
+import {
+  LocalRedisError,
+  freeLoopbackPort,
+  hasCommand,
+  hasRedisServer,
+  redisCommand,
+  startChild,
+  startLocalRedis,
+  startProcess,
+  waitForPort,
+} from '../src/index.js';
 
 let dir = '';
 before(async () => {
@@ -42,7 +52,10 @@ describe('service children', () => {
     assert.match(svc.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(await (await fetch(svc.url)).text(), 'ok');
     assert.equal((await svc.waitFor('ready', 5000))['event'], 'ready');
-    assert.deepEqual(svc.events.map((e) => e['event']), ['listening', 'ready']);
+    assert.deepEqual(
+      svc.events.map((e) => e['event']),
+      ['listening', 'ready'],
+    );
     assert.equal(await svc.stop('SIGTERM'), 0);
   });
 
@@ -75,22 +88,29 @@ describe('worker children', () => {
     child.send({ n: 21 });
     assert.equal((await child.waitFor('done', 5000))['twice'], 42);
     assert.deepEqual(ticks, [0, 1, 2]);
-    assert.deepEqual(child.events.map((e) => e.event), ['ready', 'done']);
+    assert.deepEqual(
+      child.events.map((e) => e.event),
+      ['ready', 'done'],
+    );
     assert.equal(await child.exited, 0);
     child.send({ n: 1 }); // after exit: ignored, no EPIPE
   });
 });
 
 describe('a private redis-server', () => {
-  it('starts on loopback, answers RESP, and is gone after stop', { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)' }, async () => {
-    const redis = await startLocalRedis();
-    assert.equal(redis.url, `redis://127.0.0.1:${redis.port}`);
-    assert.equal(await redisCommand(redis.port, 'PING'), '+PONG\r\n');
-    assert.equal(await redisCommand(redis.port, 'SET', 'k', 'v'), '+OK\r\n');
-    assert.equal(await redisCommand(redis.port, 'DBSIZE'), ':1\r\n');
-    await redis.stop();
-    await assert.rejects(redisCommand(redis.port, 'PING'));
-  });
+  it(
+    'starts on loopback, answers RESP, and is gone after stop',
+    { skip: hasRedisServer() ? false : 'redis-server is not installed (scripts/setup-system.sh installs it)' },
+    async () => {
+      const redis = await startLocalRedis();
+      assert.equal(redis.url, `redis://127.0.0.1:${redis.port}`);
+      assert.equal(await redisCommand(redis.port, 'PING'), '+PONG\r\n');
+      assert.equal(await redisCommand(redis.port, 'SET', 'k', 'v'), '+OK\r\n');
+      assert.equal(await redisCommand(redis.port, 'DBSIZE'), ':1\r\n');
+      await redis.stop();
+      await assert.rejects(redisCommand(redis.port, 'PING'));
+    },
+  );
 
   it('a missing binary is a typed error, not a crash', async () => {
     await assert.rejects(startLocalRedis({ binary: 'hlp-no-such-redis' }), (e: unknown) => e instanceof LocalRedisError && e.code === 'REDIS_MISSING');

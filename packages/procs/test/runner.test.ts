@@ -49,7 +49,10 @@ describe('child output and failures', () => {
     assert.equal(ready['cwd'], dir);
     assert.deepEqual(ready['flags'], ['--max-old-space-size=64']);
     // stdout and stderr are read separately: only each stream's order is certain.
-    assert.deepEqual(lines.filter((l) => l.includes('out') || l.includes('secret')), ['[chatty] plain out\n']);
+    assert.deepEqual(
+      lines.filter((l) => l.includes('out') || l.includes('secret')),
+      ['[chatty] plain out\n'],
+    );
     assert.ok(lines.includes('[chatty] plain err\n'));
   });
 
@@ -101,8 +104,14 @@ describe('bins of workspace packages', () => {
   });
 
   it('a missing package or bin is a typed error', () => {
-    assert.throws(() => binOf('@hlp/no-such-package', 'x'), (e: unknown) => e instanceof BinError && e.code === 'PACKAGE_MISSING');
-    assert.throws(() => binOf('@hlp/inference', 'no-such-bin'), (e: unknown) => e instanceof BinError && e.code === 'BIN_MISSING' && /has no bin no-such-bin/.test(e.message));
+    assert.throws(
+      () => binOf('@hlp/no-such-package', 'x'),
+      (e: unknown) => e instanceof BinError && e.code === 'PACKAGE_MISSING',
+    );
+    assert.throws(
+      () => binOf('@hlp/inference', 'no-such-bin'),
+      (e: unknown) => e instanceof BinError && e.code === 'BIN_MISSING' && /has no bin no-such-bin/.test(e.message),
+    );
   });
 });
 

@@ -11,12 +11,37 @@ const execFileAsync = promisify(execFile);
 /** The CPU flags the kernels care about, in the order they are reported. */
 export const RELEVANT_CPU_FLAGS: readonly string[] = [
   // x86
-  'sse4_2', 'avx', 'avx2', 'fma', 'bmi1', 'bmi2', 'adx', 'aes', 'pclmulqdq', 'sha_ni',
-  'vaes', 'vpclmulqdq', 'gfni',
-  'avx512f', 'avx512dq', 'avx512cd', 'avx512bw', 'avx512vl', 'avx512ifma', 'avx512vbmi',
-  'avx512_vbmi2', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16',
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'bmi1',
+  'bmi2',
+  'adx',
+  'aes',
+  'pclmulqdq',
+  'sha_ni',
+  'vaes',
+  'vpclmulqdq',
+  'gfni',
+  'avx512f',
+  'avx512dq',
+  'avx512cd',
+  'avx512bw',
+  'avx512vl',
+  'avx512ifma',
+  'avx512vbmi',
+  'avx512_vbmi2',
+  'avx512_vnni',
+  'avx512_bf16',
+  'avx512_fp16',
   // aarch64
-  'asimd', 'sve', 'sve2', 'pmull', 'sha2', 'sha3',
+  'asimd',
+  'sve',
+  'sve2',
+  'pmull',
+  'sha2',
+  'sha3',
 ];
 
 /** The fingerprint fields the machine class is derived from (or the whole fingerprint). */

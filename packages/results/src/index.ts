@@ -1,17 +1,5 @@
 export { ResultsError, type ResultsErrorCode, type ResultsIssue } from './errors.js';
-export {
-  SCHEMA_VERSION,
-  GitInfo,
-  GpuInfo,
-  LabelValue,
-  Labels,
-  MachineFingerprint,
-  Metric,
-  RunResult,
-  SeriesPoint,
-  Summary,
-  Verdict,
-} from './schema.js';
+export { SCHEMA_VERSION, GitInfo, GpuInfo, LabelValue, Labels, MachineFingerprint, Metric, RunResult, SeriesPoint, Summary, Verdict } from './schema.js';
 export { medianCiRanks, quantileSorted, summarize } from './stats.js';
 export {
   RELEVANT_CPU_FLAGS,

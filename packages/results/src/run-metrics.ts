@@ -29,7 +29,13 @@ export interface RunMetricSpec {
   readonly shownIn: string;
 }
 
-const KERNEL = { unit: 'ns', better: 'lower', labels: ['variant', 'n', 'bits'], producer: 'hlp bench kernels', shownIn: 'report: kernel variants; dashboard Kernels' } as const;
+const KERNEL = {
+  unit: 'ns',
+  better: 'lower',
+  labels: ['variant', 'n', 'bits'],
+  producer: 'hlp bench kernels',
+  shownIn: 'report: kernel variants; dashboard Kernels',
+} as const;
 const CKKS_OP = { unit: 'ns', better: 'lower', labels: ['backend', 'n'], producer: 'hlp bench ckks', shownIn: 'report: metrics table' } as const;
 const CKKS_KEYED = { ...CKKS_OP, labels: ['backend', 'n', 'key'] } as const;
 const HTTP = { labels: ['route', 'protocol'], producer: 'hlp load' } as const;
@@ -204,6 +210,9 @@ export function makeRunMetric(name: RunMetricName, options: MakeRunMetricOptions
 }
 
 /** A predicate for `metrics.find`/`filter`: this name, and every label in `labels` equal. */
-export function isMetric(name: RunMetricName, labels: Readonly<Record<string, string | number | boolean>> = {}): (m: Pick<Metric, 'name' | 'labels'>) => boolean {
+export function isMetric(
+  name: RunMetricName,
+  labels: Readonly<Record<string, string | number | boolean>> = {},
+): (m: Pick<Metric, 'name' | 'labels'>) => boolean {
   return (m) => m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v);
 }

@@ -68,7 +68,10 @@ export function stringifyRun(result: RunResult): string {
 
 /** `2025-11-26T13:50:12.345Z` → `20251126T135012Z`. */
 export function compactUtc(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** Writes JSON to `file` atomically (temporary file in the same directory, then rename). */

@@ -38,7 +38,13 @@ describe('fingerprint', () => {
       'x86_64-avx512ifma-16c-24g-gpu-h100-80gb-hbm3',
     );
     assert.equal(
-      machineClass({ ...base, gpu: [{ name: 'NVIDIA H200', memoryMiB: 1 }, { name: 'NVIDIA H200', memoryMiB: 1 }] }),
+      machineClass({
+        ...base,
+        gpu: [
+          { name: 'NVIDIA H200', memoryMiB: 1 },
+          { name: 'NVIDIA H200', memoryMiB: 1 },
+        ],
+      }),
       'x86_64-avx512ifma-2c-24g-gpu-2xh200',
     );
   });
@@ -65,7 +71,9 @@ describe('fingerprint', () => {
   });
 
   it('parses /proc/cpuinfo and nvidia-smi output', () => {
-    const info = parseCpuinfo('processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f bmi2\n');
+    const info = parseCpuinfo(
+      'processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f bmi2\n',
+    );
     assert.equal(info.model, 'AMD EPYC');
     assert.deepEqual([...info.flags].sort(), ['avx2', 'avx512f', 'bmi2', 'fpu']);
     assert.deepEqual(parseNvidiaSmi('NVIDIA H100 80GB HBM3, 81559 MiB\nNVIDIA H100 80GB HBM3, 81559 MiB\n'), [

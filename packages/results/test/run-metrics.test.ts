@@ -18,7 +18,15 @@ describe('run-document metric catalogue', () => {
   });
 
   it('holds the stable names of DESIGN §8 that the SLO targets read', () => {
-    for (const name of ['http.latency', 'http.throughput', 'http.success_ratio', 'process.cpu', 'process.rss', 'ckks.prompt_encrypt', 'ckks.gpu_pool_efficiency']) {
+    for (const name of [
+      'http.latency',
+      'http.throughput',
+      'http.success_ratio',
+      'process.cpu',
+      'process.rss',
+      'ckks.prompt_encrypt',
+      'ckks.gpu_pool_efficiency',
+    ]) {
       assert.ok(isRunMetricName(name), name);
     }
     assert.ok(!isRunMetricName('http.latency_p95'));

@@ -48,9 +48,18 @@ describe('summarize', () => {
   });
 
   it('n = 0 throws EMPTY_SAMPLES; non-finite throws INVALID_SAMPLES', () => {
-    assert.throws(() => summarize([]), (e: unknown) => e instanceof ResultsError && e.code === 'EMPTY_SAMPLES');
-    assert.throws(() => summarize([1, Number.NaN]), (e: unknown) => e instanceof ResultsError && e.code === 'INVALID_SAMPLES');
-    assert.throws(() => summarize([1, Infinity]), (e: unknown) => e instanceof ResultsError && e.code === 'INVALID_SAMPLES');
+    assert.throws(
+      () => summarize([]),
+      (e: unknown) => e instanceof ResultsError && e.code === 'EMPTY_SAMPLES',
+    );
+    assert.throws(
+      () => summarize([1, Number.NaN]),
+      (e: unknown) => e instanceof ResultsError && e.code === 'INVALID_SAMPLES',
+    );
+    assert.throws(
+      () => summarize([1, Infinity]),
+      (e: unknown) => e instanceof ResultsError && e.code === 'INVALID_SAMPLES',
+    );
   });
 
   it('does not modify its input', () => {

@@ -52,7 +52,10 @@ function isInvalidRun(fieldPath: string, fragment?: string) {
     assert.equal(e.code, 'INVALID_RUN');
     assert.match(e.message, new RegExp(fieldPath.replace(/\./g, '\\.')));
     if (fragment) assert.match(e.message, new RegExp(`${fieldPath.replace(/\./g, '\\.')}: ${fragment}`));
-    assert.ok(e.issues.some((i) => i.path === fieldPath), `issues ${JSON.stringify(e.issues)} lack ${fieldPath}`);
+    assert.ok(
+      e.issues.some((i) => i.path === fieldPath),
+      `issues ${JSON.stringify(e.issues)} lack ${fieldPath}`,
+    );
     return true;
   };
 }
@@ -65,7 +68,10 @@ describe('storage', () => {
     const back = await readRun(path);
     assert.deepEqual(back, run);
     // no temporary files left behind
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('never overwrites: a second run in the same second gets a suffix', async () => {

@@ -58,7 +58,8 @@ function compressSync(coding: 'br' | 'gzip', body: Buffer): Buffer {
 function compressAsync(coding: 'br' | 'gzip', body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const done = (e: Error | null, out: Buffer): void => (e ? reject(e) : resolve(out));
-    if (coding === 'br') zlib.brotliCompress(body, { ...BROTLI_OPTIONS, params: { ...BROTLI_OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }, done);
+    if (coding === 'br')
+      zlib.brotliCompress(body, { ...BROTLI_OPTIONS, params: { ...BROTLI_OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } }, done);
     else zlib.gzip(body, GZIP_OPTIONS, done);
   });
 }
@@ -68,7 +69,14 @@ function compressAsync(coding: 'br' | 'gzip', body: Buffer): Promise<Buffer> {
  * (with `Vary: Accept-Encoding` either way, since the answer depends on it). Small bodies are
  * compressed on the event loop (well under a millisecond), large ones on the libuv pool.
  */
-export function sendBody(res: Res, status: number, body: Buffer, contentType: string, headers: OutgoingHttpHeaders = {}, compression?: CompressionOptions): void | Promise<void> {
+export function sendBody(
+  res: Res,
+  status: number,
+  body: Buffer,
+  contentType: string,
+  headers: OutgoingHttpHeaders = {},
+  compression?: CompressionOptions,
+): void | Promise<void> {
   const write = (out: Buffer, coding: ContentCoding, vary: boolean): void => {
     const h: OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': out.length, ...headers };
     if (coding !== 'identity') h['content-encoding'] = coding;

@@ -35,7 +35,8 @@ export function limitsGiven(given: { readonly [K in keyof ConnectionLimits]: num
 /** Fills in defaults and checks the values (a non-positive or non-integer one is a programming error). */
 export function resolveLimits(partial: Partial<ConnectionLimits> = {}): ConnectionLimits {
   const out = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as ConnectionLimits;
-  for (const [k, v] of Object.entries(out)) if (!Number.isInteger(v) || v <= 0) throw new RangeError(`connection limit ${k} must be a positive integer, got ${String(v)}`);
+  for (const [k, v] of Object.entries(out))
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`connection limit ${k} must be a positive integer, got ${String(v)}`);
   return out;
 }
 

@@ -25,7 +25,16 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { ProtocolError } from '@hlp/protocol';
-import { TlsH1HeaderGuard, guardH1Request, guardH2Request, guardH2Session, guardUndecided, h1ServerOptions, resolveLimits, type ConnectionLimits } from './connection-guards.js';
+import {
+  TlsH1HeaderGuard,
+  guardH1Request,
+  guardH2Request,
+  guardH2Session,
+  guardUndecided,
+  h1ServerOptions,
+  resolveLimits,
+  type ConnectionLimits,
+} from './connection-guards.js';
 import type { Handler, Req, Res } from './http-types.js';
 import { malformedUrl } from './requests.js';
 import { sendError } from './responses.js';

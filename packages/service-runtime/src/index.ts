@@ -5,15 +5,7 @@ export { compressionFor, negotiateEncoding, sendBody, type CompressionOptions, t
 export { decodePathSegment, headerValue, malformedUrl, mediaType, pathOf, readBody, requireMediaType } from './requests.js';
 export { JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, type JsonScan, type JsonScanLimits } from './json-body.js';
 export { sendError, sendFrames, sendJson } from './responses.js';
-export {
-  isClusterWorker,
-  metricsFromPrimary,
-  reportToPrimary,
-  startPrimary,
-  type ClusterPrimary,
-  type PrimaryOptions,
-  type WorkerEvent,
-} from './cluster.js';
+export { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary, type ClusterPrimary, type PrimaryOptions, type WorkerEvent } from './cluster.js';
 export { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from './node-flags.js';
 export { silent, stderrLogger, type LogFn, type LogLevel } from './log.js';
 export { UsageError, int, readText, stopSignal } from './cli-options.js';

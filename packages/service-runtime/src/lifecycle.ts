@@ -99,7 +99,11 @@ export async function runService<Cli extends ServiceCli, Server extends StartedS
 }
 
 /** The cluster primary: prepare what the workers share, fork, supervise, aggregate metrics, stop on a signal. */
-async function runPrimary<Cli extends ServiceCli, Server extends StartedService>(service: ServiceDefinition<Cli, Server>, cli: Cli, log: LogFn): Promise<number> {
+async function runPrimary<Cli extends ServiceCli, Server extends StartedService>(
+  service: ServiceDefinition<Cli, Server>,
+  cli: Cli,
+  log: LogFn,
+): Promise<number> {
   let stopped = false;
   const signal = stopSignal().then((s) => {
     stopped = true;
@@ -147,7 +151,11 @@ async function runPrimary<Cli extends ServiceCli, Server extends StartedService>
 }
 
 /** The service in this process, alone or as a cluster worker. */
-async function runProcess<Cli extends ServiceCli, Server extends StartedService>(service: ServiceDefinition<Cli, Server>, cli: Cli, log: LogFn): Promise<number> {
+async function runProcess<Cli extends ServiceCli, Server extends StartedService>(
+  service: ServiceDefinition<Cli, Server>,
+  cli: Cli,
+  log: LogFn,
+): Promise<number> {
   const worker = isClusterWorker();
   const signal = stopSignal();
   let server: Server;
@@ -166,17 +174,27 @@ async function runProcess<Cli extends ServiceCli, Server extends StartedService>
   } else {
     announce({ event: 'listening', service: service.name, url: server.url, ...service.listeningFields?.(cli), pid: process.pid });
   }
-  const outcome = await Promise.race([signal.then((s) => ({ s })), readiness(service, server, worker).then(() => signal.then((s) => ({ s })), (e: unknown) => {
-    reportToPrimary({ event: 'failed', error: (e as Error).message });
-    return { failed: true as const };
-  })]);
+  const outcome = await Promise.race([
+    signal.then((s) => ({ s })),
+    readiness(service, server, worker).then(
+      () => signal.then((s) => ({ s })),
+      (e: unknown) => {
+        reportToPrimary({ event: 'failed', error: (e as Error).message });
+        return { failed: true as const };
+      },
+    ),
+  ]);
   if ('s' in outcome) log('info', `${outcome.s}: ${service.drainWords?.process ?? 'draining'}`, server.inFlight ? { inFlight: server.inFlight() } : undefined);
   await server.close();
   return 'failed' in outcome ? 1 : 0;
 }
 
 /** Waits until the service is ready and says so: on stdout when alone, to the primary as a worker. */
-async function readiness<Cli extends ServiceCli, Server extends StartedService>(service: ServiceDefinition<Cli, Server>, server: Server, worker: boolean): Promise<void> {
+async function readiness<Cli extends ServiceCli, Server extends StartedService>(
+  service: ServiceDefinition<Cli, Server>,
+  server: Server,
+  worker: boolean,
+): Promise<void> {
   const fields = service.whenReady ? await service.whenReady(server) : undefined;
   if (worker) reportToPrimary({ event: 'ready', url: server.url, ...fields?.reported, pid: process.pid });
   else if (fields) announce({ event: 'ready', service: service.name, url: server.url, ...fields.announced });

@@ -11,8 +11,7 @@ export function sendJson(res: Res, status: number, value: unknown, headers: Outg
 
 /** Answer any thrown value: a ProtocolError with its status and code, anything else as INTERNAL. Returns the code sent. */
 export function sendError(res: Res, error: unknown, headers: OutgoingHttpHeaders = {}): ErrorCode {
-  const pe =
-    error instanceof ProtocolError ? error : new ProtocolError('INTERNAL', error instanceof Error ? error.message : String(error));
+  const pe = error instanceof ProtocolError ? error : new ProtocolError('INTERNAL', error instanceof Error ? error.message : String(error));
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return pe.code;
@@ -38,4 +37,3 @@ export function sendFrames(
   res.end();
   return length;
 }
-

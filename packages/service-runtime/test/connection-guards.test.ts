@@ -149,7 +149,29 @@ describe('connection limits over TLS: HTTP/1.1 inside the secure server', () => 
   let dir = '';
   const made = (): boolean => {
     dir = mkdtempSync(join(tmpdir(), 'hlp-guards-tls-'));
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
     return r.status === 0;
   };
   before(async () => {
@@ -161,7 +183,11 @@ describe('connection limits over TLS: HTTP/1.1 inside the secure server', () => 
         if (req.url === '/slow') await new Promise((r) => setTimeout(r, 1500));
         sendJson(res, 200, { ok: true });
       },
-      { tls: { cert: ca, key: readFileSync(join(dir, 'k.pem')) }, keepAliveTimeoutMs: 500, limits: { headerTimeoutMs: 1000, bodyTimeoutMs: 1000, maxConnections: 50 } },
+      {
+        tls: { cert: ca, key: readFileSync(join(dir, 'k.pem')) },
+        keepAliveTimeoutMs: 500,
+        limits: { headerTimeoutMs: 1000, bodyTimeoutMs: 1000, maxConnections: 50 },
+      },
     );
     port = (await server.listen(0, '127.0.0.1')).port;
   });

@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { decodeFrames, FRAME_CONTENT_TYPE, ProtocolError } from '@hlp/protocol';
-import { createDualServer, JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, pathOf, readBody, requireMediaType, sendError, sendFrames, sendJson, type DualServer } from '../src/index.js';
+import {
+  createDualServer,
+  JsonScanner,
+  MAX_JSON_DEPTH,
+  jsonDepth,
+  parseJson,
+  scanJson,
+  pathOf,
+  readBody,
+  requireMediaType,
+  sendError,
+  sendFrames,
+  sendJson,
+  type DualServer,
+} from '../src/index.js';
 
 let server: DualServer;
 let url: string;
@@ -34,7 +48,12 @@ before(async () => {
 });
 after(() => server.close());
 
-function h2request(session: http2.ClientHttp2Session, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+function h2request(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const st = session.request({ ':method': body ? 'POST' : 'GET', ':path': path, ...headers });
     const chunks: Buffer[] = [];
@@ -136,9 +155,12 @@ describe('JSON nesting depth, checked on the bytes before parsing', () => {
     assert.equal(jsonDepth(Buffer.from('{"input":"[[[[{{{{ \\" [[[["}')), 1);
     assert.equal(jsonDepth(Buffer.from('42')), 0);
   });
-  it('refuses a million nested brackets as INVALID_JSON without parsing them; the request schemas\' depth parses', () => {
+  it("refuses a million nested brackets as INVALID_JSON without parsing them; the request schemas' depth parses", () => {
     const deep = Buffer.from(`{"input":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
-    assert.throws(() => parseJson(deep), (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_JSON' && /deeper than 32/.test(e.message));
+    assert.throws(
+      () => parseJson(deep),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_JSON' && /deeper than 32/.test(e.message),
+    );
     assert.ok(jsonDepth(deep) > MAX_JSON_DEPTH);
     const ok = Buffer.from(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`);
     assert.deepEqual(typeof parseJson(ok), 'object');
@@ -147,13 +169,19 @@ describe('JSON nesting depth, checked on the bytes before parsing', () => {
 
 describe('the text of a JSON body, counted on its bytes before decoding', () => {
   const unitsOfParsedStrings = (v: unknown): number =>
-    typeof v === 'string' ? v.length : Array.isArray(v) ? v.reduce((n: number, x) => n + unitsOfParsedStrings(x), 0) : v !== null && typeof v === 'object' ? Object.entries(v).reduce((n, [k, x]) => n + k.length + unitsOfParsedStrings(x), 0) : 0;
+    typeof v === 'string'
+      ? v.length
+      : Array.isArray(v)
+        ? v.reduce((n: number, x) => n + unitsOfParsedStrings(x), 0)
+        : v !== null && typeof v === 'object'
+          ? Object.entries(v).reduce((n, [k, x]) => n + k.length + unitsOfParsedStrings(x), 0)
+          : 0;
   it('equals the string lengths JSON.parse gives, keys included, for every kind of character and escape', () => {
     const texts = [
       { model: 'hlp-affine', input: 'plain ascii' },
       { input: ['漢字かな', 'emoji 😀🚀 and zero\u200bwidth\u200b', 'é ü ß'] },
       { input: [[1, 2, 3], [4]], user: 'quote " backslash \\ newline \n tab \t' },
-      { 'ключ': 'значение', x: '\u0000\u001f\ud83d\ude00' },
+      { ключ: 'значение', x: '\u0000\u001f\ud83d\ude00' },
     ];
     for (const value of texts) {
       const body = Buffer.from(JSON.stringify(value));
@@ -173,9 +201,16 @@ describe('the text of a JSON body, counted on its bytes before decoding', () => 
 describe('JsonScanner: the same scan fed piece by piece as a body arrives, refusing at its limits', () => {
   const bodies = [
     '{"a":"\\u0041\\n\\"\\\\\\uD83D\\uDE00","b":[1,2,[3,{"c":"}],,"}]],"d":"漢字😀é"}',
-    JSON.stringify({ model: 'hlp-affine', input: [[1, 2, 3], [4, 5]], user: 'quote " backslash \\ ,[{' }),
+    JSON.stringify({
+      model: 'hlp-affine',
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      user: 'quote " backslash \\ ,[{',
+    }),
   ].map((t) => Buffer.from(t));
-  it('gives the whole body\'s scan for every split into two pieces and for single bytes (escapes and characters cut anywhere)', () => {
+  it("gives the whole body's scan for every split into two pieces and for single bytes (escapes and characters cut anywhere)", () => {
     for (const body of bodies) {
       const whole = scanJson(body);
       for (let cut = 0; cut <= body.length; cut++) {

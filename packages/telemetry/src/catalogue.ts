@@ -34,19 +34,7 @@ export interface MetricSpec {
 }
 
 /** Values of the `stage` label, in pipeline order. */
-export const STAGES = [
-  'tokenize',
-  'embed',
-  'encode',
-  'encrypt',
-  'serialize',
-  'upload',
-  'deserialize',
-  'evaluate',
-  'download',
-  'decrypt',
-  'decode',
-] as const;
+export const STAGES = ['tokenize', 'embed', 'encode', 'encrypt', 'serialize', 'upload', 'deserialize', 'evaluate', 'download', 'decrypt', 'decode'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Values of the `level` label of the key caches. */
@@ -220,7 +208,7 @@ export const CATALOGUE = {
     type: 'counter',
     unit: 'lookups',
     labels: [],
-    help: 'Prompt blocks whose ciphertext came from the proxy\'s encrypted-prompt cache (off by default: equal blocks then give equal ciphertexts upstream).',
+    help: "Prompt blocks whose ciphertext came from the proxy's encrypted-prompt cache (off by default: equal blocks then give equal ciphertexts upstream).",
     panel: 'Key cache › Prompt cache hit ratio',
     apps: PROXY,
   },

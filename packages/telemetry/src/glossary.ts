@@ -39,9 +39,7 @@ export function glossaryMarkdown(app?: AppName): string {
   const esc = (s: string): string => s.replaceAll('|', '\\|');
   const lines = ['| metric | type | unit | labels | panel | help |', '|---|---|---|---|---|---|'];
   for (const r of glossary(app)) {
-    lines.push(
-      `| \`${r.name}\` | ${r.type} | ${r.unit} | ${r.labels.join(', ')} | ${esc(r.panel)} | ${esc(r.help)} |`,
-    );
+    lines.push(`| \`${r.name}\` | ${r.type} | ${r.unit} | ${r.labels.join(', ')} | ${esc(r.panel)} | ${esc(r.help)} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -95,7 +95,8 @@ export function promqlBuilder(defaults: QueryDefaults = {}): PromqlBuilder {
     defaultSeries: (name, matchers = baseMatchers, suffix = '') => `${defaultMetric(name).name}${suffix}${matcherText(matchers)}`,
     quantile: (key, q, groupBy = [], matchers = baseMatchers, window = baseWindow) =>
       `histogram_quantile(${q}, sum${by(['le', ...groupBy])} (rate(${series(key, matchers, '_bucket')}[${window}])))`,
-    histogramRate: (key, groupBy = [], matchers = baseMatchers, window = baseWindow) => `sum${by(groupBy)} (rate(${series(key, matchers, '_count')}[${window}]))`,
+    histogramRate: (key, groupBy = [], matchers = baseMatchers, window = baseWindow) =>
+      `sum${by(groupBy)} (rate(${series(key, matchers, '_count')}[${window}]))`,
     gauge: (key, groupBy = [], matchers = baseMatchers, agg = 'sum') => `${agg}${by(groupBy)} (${series(key, matchers)})`,
     hitRatio: (hits, misses, groupBy, matchers = baseMatchers, window = baseWindow) => {
       const h = rate(hits, groupBy, matchers, window);

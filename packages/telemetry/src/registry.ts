@@ -55,9 +55,7 @@ export class TelemetryError extends Error {
 
 /** Catalogue keys registered by `app`, in catalogue order. */
 export function metricKeysFor<A extends AppName>(app: A): MetricKeyFor<A>[] {
-  return (Object.keys(CATALOGUE) as MetricKey[]).filter((k): k is MetricKeyFor<A> =>
-    (CATALOGUE[k].apps as readonly AppName[]).includes(app),
-  );
+  return (Object.keys(CATALOGUE) as MetricKey[]).filter((k): k is MetricKeyFor<A> => (CATALOGUE[k].apps as readonly AppName[]).includes(app));
 }
 
 type AnyInstrument = Counter<string> | Gauge<string> | Histogram<string>;
@@ -93,10 +91,7 @@ function instrument(spec: MetricSpec, registry: Registry, collect?: (instrument:
  * `defaultMetrics: false`, prom-client's default process/Node.js metrics), plus typed accessors.
  * Each call builds an independent registry, so tests and several apps in one process never clash.
  */
-export function createRegistry<A extends AppName>(
-  app: A,
-  options: RegistryOptions & { readonly collect?: CollectorsFor<A> } = {},
-): AppRegistry<A> {
+export function createRegistry<A extends AppName>(app: A, options: RegistryOptions & { readonly collect?: CollectorsFor<A> } = {}): AppRegistry<A> {
   if (!(APPS as readonly string[]).includes(app)) {
     throw new TelemetryError('UNKNOWN_APP', `unknown app ${String(app)}; expected one of ${APPS.join(', ')}`);
   }

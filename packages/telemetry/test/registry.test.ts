@@ -97,7 +97,10 @@ describe('createRegistry', () => {
   });
 
   it('rejects an unknown app', () => {
-    assert.throws(() => createRegistry('gateway' as AppName), (e: unknown) => e instanceof TelemetryError && e.code === 'UNKNOWN_APP');
+    assert.throws(
+      () => createRegistry('gateway' as AppName),
+      (e: unknown) => e instanceof TelemetryError && e.code === 'UNKNOWN_APP',
+    );
   });
 
   it('passes promtool check metrics when promtool is installed', async (t) => {

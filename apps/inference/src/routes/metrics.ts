@@ -6,7 +6,9 @@ export const metricsRoute: Route = {
   pattern: '/metrics',
   authenticated: false,
   async handle({ req, res, app }) {
-    const { text, contentType } = app.metricsSource ? await app.metricsSource() : { text: await app.telemetry.metricsText(), contentType: app.telemetry.contentType };
+    const { text, contentType } = app.metricsSource
+      ? await app.metricsSource()
+      : { text: await app.telemetry.metricsText(), contentType: app.telemetry.contentType };
     return sendBody(res, 200, Buffer.from(text, 'utf8'), contentType, {}, compressionFor(req));
   },
 };

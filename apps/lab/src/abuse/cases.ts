@@ -75,7 +75,17 @@ function withAuth(ctx: CaseContext, headers: Record<string, string> = JSON_HEADE
 }
 
 function embeddings(ctx: CaseContext, cls: HttpClass, label: string, input: unknown, group: number, expect: Expectation): HttpCase {
-  return { cls, label, target: 'proxy', method: 'POST', path: '/v1/embeddings', headers: withAuth(ctx), body: Buffer.from(JSON.stringify({ model: ctx.model, input })), group, expect };
+  return {
+    cls,
+    label,
+    target: 'proxy',
+    method: 'POST',
+    path: '/v1/embeddings',
+    headers: withAuth(ctx),
+    body: Buffer.from(JSON.stringify({ model: ctx.model, input })),
+    group,
+    expect,
+  };
 }
 
 const OK: Expectation = { statuses: [200] };
@@ -108,7 +118,14 @@ export function* longInputCases(ctx: CaseContext): Generator<HttpCase> {
   const maxLength = Math.floor((limits.bodyBytes - 1024) / 3);
   // the probe's case first, alone, its answer time checked: a megabyte without a space
   for (let i = 0; i < 5; i++) {
-    yield { ...embeddings(ctx, 'long-input', 'the 1 MB prompt without spaces', 'a'.repeat(1_000_000), -1 - i, { statuses: [400], codes: ['INPUT_TOO_LONG'], withinMs: 100 }), alone: true };
+    yield {
+      ...embeddings(ctx, 'long-input', 'the 1 MB prompt without spaces', 'a'.repeat(1_000_000), -1 - i, {
+        statuses: [400],
+        codes: ['INPUT_TOO_LONG'],
+        withinMs: 100,
+      }),
+      alone: true,
+    };
   }
   for (let i = 0; i < ctx.count - 5; i++) {
     // most cases past the limit (cheap to refuse); a fifth within it, each one embedded for real
@@ -142,7 +159,17 @@ export function* tokenBatchCases(ctx: CaseContext): Generator<HttpCase> {
   // one of the proxy's whole 8192 tokens (200, or 413 when the service cannot take its ciphertexts)
   const ids = (n: number): number[] => Array.from({ length: n }, () => rng.int(0, 50_256));
   for (let k = 0; k < GROUP; k++) yield embeddings(ctx, 'token-batches', 'one of six concurrent 1000-token requests', [ids(1000)], -1, OK);
-  yield { ...embeddings(ctx, 'token-batches', `a ${limits.requestTokens}-token request`, Array.from({ length: Math.ceil(limits.requestTokens / limits.promptTokens) }, () => ids(limits.promptTokens)), -2, { statuses: [200, 413], codes: ['TOO_MANY_CIPHERTEXTS'] }), alone: true };
+  yield {
+    ...embeddings(
+      ctx,
+      'token-batches',
+      `a ${limits.requestTokens}-token request`,
+      Array.from({ length: Math.ceil(limits.requestTokens / limits.promptTokens) }, () => ids(limits.promptTokens)),
+      -2,
+      { statuses: [200, 413], codes: ['TOO_MANY_CIPHERTEXTS'] },
+    ),
+    alone: true,
+  };
   for (let i = 0; i < ctx.count - GROUP - 1; i++) {
     const group = Math.floor(i / GROUP);
     const inputs = rng.logInt(1, 8);
@@ -202,7 +229,17 @@ export function* malformedUrlCases(ctx: CaseContext): Generator<HttpCase> {
     const method = rng.pick(['GET', 'GET', 'POST', 'DELETE'] as const);
     const body = method === 'POST' ? Buffer.from(JSON.stringify({ model: ctx.model, input: 'hi' })) : null;
     const expect: Expectation = malformedTarget(path) ? { statuses: [400], codes: ['MALFORMED_URL'] } : { statuses: [200, 400, 401, 403, 404, 405, 413, 415] };
-    yield { cls: 'malformed-url', label: `${method} ${target} ${path.length > 80 ? `${path.slice(0, 80)}…` : path}`, target, method, path, headers: withAuth(ctx), body, group: i, expect };
+    yield {
+      cls: 'malformed-url',
+      label: `${method} ${target} ${path.length > 80 ? `${path.slice(0, 80)}…` : path}`,
+      target,
+      method,
+      path,
+      headers: withAuth(ctx),
+      body,
+      group: i,
+      expect,
+    };
   }
 }
 
@@ -228,30 +265,61 @@ export function* malformedBodyCases(ctx: CaseContext): Generator<HttpCase> {
     },
     () => {
       const depth = rng.logInt(10, 1_000_000);
-      return { label: `input nested ${depth} deep`, body: Buffer.from(`{"model":"${ctx.model}","input":${nested(depth)}}`), expect: { statuses: [400, 413], codes: ['INVALID_JSON', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE'] } };
+      return {
+        label: `input nested ${depth} deep`,
+        body: Buffer.from(`{"model":"${ctx.model}","input":${nested(depth)}}`),
+        expect: { statuses: [400, 413], codes: ['INVALID_JSON', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE'] },
+      };
     },
     () => {
       const input = rng.pick<unknown>([null, 42, true, {}, [[]], [null], [{}], [1, 'a'], '', [''], 1e308, [1e308], -0.5]);
-      return { label: `input ${JSON.stringify(input)}`, body: Buffer.from(JSON.stringify({ model: ctx.model, input })), expect: { statuses: [400], codes: ['INVALID_REQUEST', 'INVALID_TOKEN_ID', 'INVALID_JSON'] } };
+      return {
+        label: `input ${JSON.stringify(input)}`,
+        body: Buffer.from(JSON.stringify({ model: ctx.model, input })),
+        expect: { statuses: [400], codes: ['INVALID_REQUEST', 'INVALID_TOKEN_ID', 'INVALID_JSON'] },
+      };
     },
     () => {
       const model = rng.pick<unknown>(['', 'gpt-4', 'hlp-', 'hlp-nope', 42, null, 'x'.repeat(10_000)]);
-      return { label: `model ${String(model).slice(0, 20)}`, body: Buffer.from(JSON.stringify({ model, input: 'hi' })), expect: { statuses: [400, 404], codes: ['INVALID_REQUEST', 'UNKNOWN_MODEL'] } };
+      return {
+        label: `model ${String(model).slice(0, 20)}`,
+        body: Buffer.from(JSON.stringify({ model, input: 'hi' })),
+        expect: { statuses: [400, 404], codes: ['INVALID_REQUEST', 'UNKNOWN_MODEL'] },
+      };
     },
     () => {
       // written as text: a "__proto__" key in an object literal would set its prototype instead
-      const extra = rng.pick(['"encoding_format":"base64"', '"dimensions":-1', `"user":"${'x'.repeat(100)}"`, '"__proto__":{"polluted":true}', '"constructor":{"prototype":{}}']);
-      return { label: `extra field ${extra.slice(0, 24)}`, body: Buffer.from(`{"model":${JSON.stringify(ctx.model)},"input":"hi",${extra}}`), expect: { statuses: [200, 400], codes: ['INVALID_REQUEST'] } };
+      const extra = rng.pick([
+        '"encoding_format":"base64"',
+        '"dimensions":-1',
+        `"user":"${'x'.repeat(100)}"`,
+        '"__proto__":{"polluted":true}',
+        '"constructor":{"prototype":{}}',
+      ]);
+      return {
+        label: `extra field ${extra.slice(0, 24)}`,
+        body: Buffer.from(`{"model":${JSON.stringify(ctx.model)},"input":"hi",${extra}}`),
+        expect: { statuses: [200, 400], codes: ['INVALID_REQUEST'] },
+      };
     },
     () => {
       const type = rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '']);
-      return { label: `content-type '${type}'`, body: Buffer.from(valid), headers: { 'content-type': type }, expect: { statuses: [400, 415], codes: ['UNSUPPORTED_MEDIA_TYPE', 'INVALID_JSON'] } };
+      return {
+        label: `content-type '${type}'`,
+        body: Buffer.from(valid),
+        headers: { 'content-type': type },
+        expect: { statuses: [400, 415], codes: ['UNSUPPORTED_MEDIA_TYPE', 'INVALID_JSON'] },
+      };
     },
     () => {
       const bytes = rng.int(limits.bodyBytes + 1, limits.bodyBytes + 65_536);
       return { label: `${bytes}-byte body`, body: Buffer.alloc(bytes, 0x20), expect: { statuses: [413], codes: ['PAYLOAD_TOO_LARGE'] } };
     },
-    () => ({ label: 'invalid UTF-8', body: Buffer.concat([Buffer.from(`{"model":"${ctx.model}","input":"`), rng.bytes(rng.int(1, 64)).map((b) => b | 0x80), Buffer.from('"}')]), expect: { statuses: [200, 400], codes: ['INVALID_JSON', 'INVALID_REQUEST'] } }),
+    () => ({
+      label: 'invalid UTF-8',
+      body: Buffer.concat([Buffer.from(`{"model":"${ctx.model}","input":"`), rng.bytes(rng.int(1, 64)).map((b) => b | 0x80), Buffer.from('"}')]),
+      expect: { statuses: [200, 400], codes: ['INVALID_JSON', 'INVALID_REQUEST'] },
+    }),
   ];
   for (let i = 0; i < ctx.count; i++) {
     const g = rng.pick(generators)();

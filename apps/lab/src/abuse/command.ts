@@ -43,9 +43,13 @@ const AbuseCliOptions = z.object({
 
 export function parseClasses(spec: string | undefined): AbuseClass[] {
   if (spec === undefined) return [...ABUSE_CLASSES];
-  const list = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((c) => !(ABUSE_CLASSES as readonly string[]).includes(c));
-  if (unknown.length > 0 || list.length === 0) throw new LabError('USAGE', `--classes: unknown class(es) ${unknown.join(', ') || '(none given)'}; the classes are ${ABUSE_CLASSES.join(', ')}`);
+  if (unknown.length > 0 || list.length === 0)
+    throw new LabError('USAGE', `--classes: unknown class(es) ${unknown.join(', ') || '(none given)'}; the classes are ${ABUSE_CLASSES.join(', ')}`);
   return list as AbuseClass[];
 }
 
@@ -57,13 +61,18 @@ export function renderAbuse(r: AbuseReport): string {
   const out: string[] = [];
   // a column never runs into the next: at least one space after each
   const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s.padEnd(n));
-  out.push(`${pad('class', 18)}${pad('cases', 8)}${pad('answers', 40)}${pad('5xx', 5)}${pad('bad', 5)}${pad('/healthz max', 14)}${pad('RSS peak (proxy / service)', 28)}time`);
+  out.push(
+    `${pad('class', 18)}${pad('cases', 8)}${pad('answers', 40)}${pad('5xx', 5)}${pad('bad', 5)}${pad('/healthz max', 14)}${pad('RSS peak (proxy / service)', 28)}time`,
+  );
   for (const c of r.classes) {
     if (c.skipped) {
       out.push(`${pad(c.cls, 18)}skipped: ${c.skipped}`);
       continue;
     }
-    const answers = Object.entries(c.statuses).sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s === '0' ? 'none' : s}×${n}`).join(' ');
+    const answers = Object.entries(c.statuses)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([s, n]) => `${s === '0' ? 'none' : s}×${n}`)
+      .join(' ');
     out.push(
       `${pad(c.cls, 18)}${pad(String(c.cases), 8)}${pad(answers, 40)}${pad(String(c.serverErrors), 5)}${pad(String(c.violations), 5)}${pad(`${c.health.maxMs.toFixed(1)} ms`, 14)}${pad(`${mib(c.rssPeak['proxy'])} / ${mib(c.rssPeak['inference'])}`, 28)}${c.seconds.toFixed(1)} s`,
     );
@@ -87,7 +96,11 @@ export function renderAbuse(r: AbuseReport): string {
 
 export async function abuseCommand(raw: unknown, io: Io): Promise<void> {
   const parsed = AbuseCliOptions.safeParse(raw);
-  if (!parsed.success) throw new LabError('USAGE', `hlp abuse: ${parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new LabError(
+      'USAGE',
+      `hlp abuse: ${parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ')}`,
+    );
   const o = parsed.data;
   const classes = parseClasses(o.classes);
   const counts = Object.fromEntries(HTTP_CLASSES.map((c) => [c, o.cases ?? (o.quick ? QUICK_COUNTS : DEFAULT_COUNTS)[c]])) as Record<HttpClass, number>;
@@ -111,7 +124,9 @@ export async function abuseCommand(raw: unknown, io: Io): Promise<void> {
     }
     token = o.token ?? 'abuse-client';
     clientAuth = o.token !== undefined;
-    progress(`against ${proxyUrl.origin}${serviceUrl ? ` and ${serviceUrl.origin}` : ''}: memory is not sampled and upstream-down is skipped (it kills the service)`);
+    progress(
+      `against ${proxyUrl.origin}${serviceUrl ? ` and ${serviceUrl.origin}` : ''}: memory is not sampled and upstream-down is skipped (it kills the service)`,
+    );
   } else {
     token = `abuse-${randomBytes(12).toString('hex')}`;
     clientAuth = true;

@@ -18,7 +18,15 @@ export function createAgent(sockets: number): Agent {
 }
 
 /** Sends one request; never throws (a transport failure is reported in `error`). */
-export function send(base: URL, agent: Agent, method: string, path: string, headers: Readonly<Record<string, string>>, body: Buffer | null, timeoutMs: number): Promise<Sent> {
+export function send(
+  base: URL,
+  agent: Agent,
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer | null,
+  timeoutMs: number,
+): Promise<Sent> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -29,7 +37,15 @@ export function send(base: URL, agent: Agent, method: string, path: string, head
     };
     let req;
     try {
-      req = request({ host: base.hostname, port: base.port, method, path, agent, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, timeout: timeoutMs });
+      req = request({
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        agent,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        timeout: timeoutMs,
+      });
     } catch (e) {
       // Node refuses to send some targets at all (control characters): not the server's doing
       done({ status: 0, code: null, error: `not sent: ${(e as Error).message}` });

@@ -112,7 +112,7 @@ function record(t: Tally, c: { label: string }, r: Sent, why: string | null): vo
 
 /** Sends a class's cases: groups of cases at once, up to `concurrency` groups in flight; a case marked alone waits for the others. */
 async function runHttpClass(cls: HttpClass, o: AbuseOptions, agents: { proxy: Agent; service: Agent }, t: Tally): Promise<void> {
-  const rng = new AbuseRandom(o.seed ^ (HTTP_CLASSES.indexOf(cls) + 1) * 0x9e3779b1);
+  const rng = new AbuseRandom(o.seed ^ ((HTTP_CLASSES.indexOf(cls) + 1) * 0x9e3779b1));
   const ctx = { rng, limits: DEFAULT_LIMITS, model: o.model, token: o.token, count: o.counts[cls] };
   const inFlight = new Set<Promise<void>>();
   const sendCase = async (c: HttpCase): Promise<void> => {
@@ -122,7 +122,8 @@ async function runHttpClass(cls: HttpClass, o: AbuseOptions, agents: { proxy: Ag
     // Node refuses to send some targets at all (control characters): not a case the server saw
     if (r.error?.startsWith('not sent')) return;
     let why = r.error !== null ? `no answer: ${r.error}` : violation(c, r);
-    if (why === null && c.expect.withinMs !== undefined && r.ms > c.expect.withinMs) why = `answered in ${r.ms.toFixed(1)} ms, more than ${c.expect.withinMs} ms`;
+    if (why === null && c.expect.withinMs !== undefined && r.ms > c.expect.withinMs)
+      why = `answered in ${r.ms.toFixed(1)} ms, more than ${c.expect.withinMs} ms`;
     record(t, c, r, why);
     if (c.expect.withinMs !== undefined) t.facts.push(`${c.label}: ${r.status} ${r.code ?? ''} in ${r.ms.toFixed(1)} ms`);
   };
@@ -157,11 +158,36 @@ async function runHttpClass(cls: HttpClass, o: AbuseOptions, agents: { proxy: Ag
 async function runReadiness(o: AbuseOptions, t: Tally): Promise<string | null> {
   if (!o.clientAuth) return 'the proxy has no client tokens (nothing for /readyz to hide)';
   const checks: { label: string; headers: Record<string, string>; path: string; ok: (r: Sent, body: string) => string | null }[] = [
-    { label: 'GET /readyz without a token', headers: {}, path: '/readyz', ok: (_r, b) => (/keyId|backend|"pid"/.test(b) ? 'shows the key id, backend or pid to anyone' : null) },
-    { label: 'GET /readyz with a wrong token', headers: { authorization: 'Bearer not-a-client-token' }, path: '/readyz', ok: (_r, b) => (/keyId|backend|"pid"/.test(b) ? 'shows the key id, backend or pid to a wrong token' : null) },
-    { label: 'GET /readyz with the token', headers: { authorization: `Bearer ${o.token}` }, path: '/readyz', ok: (r, b) => (r.status === 200 && !/keyId/.test(b) ? 'hides the key id from a valid token' : null) },
-    { label: 'GET /v1/models without a token', headers: {}, path: '/v1/models', ok: (r) => (r.status === 401 && r.code === 'UNAUTHORIZED' ? null : `status ${r.status} ${r.code}, expected 401 UNAUTHORIZED`) },
-    { label: 'GET /v1/models with a wrong token', headers: { authorization: 'Bearer not-a-client-token' }, path: '/v1/models', ok: (r) => (r.status === 403 && r.code === 'INVALID_API_KEY' ? null : `status ${r.status} ${r.code}, expected 403 INVALID_API_KEY`) },
+    {
+      label: 'GET /readyz without a token',
+      headers: {},
+      path: '/readyz',
+      ok: (_r, b) => (/keyId|backend|"pid"/.test(b) ? 'shows the key id, backend or pid to anyone' : null),
+    },
+    {
+      label: 'GET /readyz with a wrong token',
+      headers: { authorization: 'Bearer not-a-client-token' },
+      path: '/readyz',
+      ok: (_r, b) => (/keyId|backend|"pid"/.test(b) ? 'shows the key id, backend or pid to a wrong token' : null),
+    },
+    {
+      label: 'GET /readyz with the token',
+      headers: { authorization: `Bearer ${o.token}` },
+      path: '/readyz',
+      ok: (r, b) => (r.status === 200 && !/keyId/.test(b) ? 'hides the key id from a valid token' : null),
+    },
+    {
+      label: 'GET /v1/models without a token',
+      headers: {},
+      path: '/v1/models',
+      ok: (r) => (r.status === 401 && r.code === 'UNAUTHORIZED' ? null : `status ${r.status} ${r.code}, expected 401 UNAUTHORIZED`),
+    },
+    {
+      label: 'GET /v1/models with a wrong token',
+      headers: { authorization: 'Bearer not-a-client-token' },
+      path: '/v1/models',
+      ok: (r) => (r.status === 403 && r.code === 'INVALID_API_KEY' ? null : `status ${r.status} ${r.code}, expected 403 INVALID_API_KEY`),
+    },
   ];
   for (const c of checks) {
     const r = await sendWithBody(o.proxyUrl, c.path, c.headers);
@@ -194,16 +220,32 @@ function slowFacts(side: string, outcomes: readonly SlowOutcome[], t: Tally): vo
       t.violations += s.late;
       if (t.examples.length < 5) t.examples.push(`${side} ${s.kind}: ${s.late} of ${s.opened} not closed in time`);
     }
-    t.facts.push(`${side} ${s.kind}: ${s.closedInTime}/${s.opened} closed by the server, the last after ${s.maxCloseMs === null ? '—' : `${(s.maxCloseMs / 1000).toFixed(1)} s`}`);
+    t.facts.push(
+      `${side} ${s.kind}: ${s.closedInTime}/${s.opened} closed by the server, the last after ${s.maxCloseMs === null ? '—' : `${(s.maxCloseMs / 1000).toFixed(1)} s`}`,
+    );
   }
 }
 
 async function runSlowConnections(o: AbuseOptions, t: Tally): Promise<void> {
   const sides: [string, URL][] = [['proxy', o.proxyUrl], ...(o.serviceUrl ? ([['service', o.serviceUrl]] as [string, URL][]) : [])];
   const results = await Promise.all(
-    sides.map(async ([side, url]) => [side, await slowConnections(url.hostname, Number(url.port), o.slowConnections, side === 'proxy' ? (s, open) => {
-      if (Math.abs(s - Math.round(s)) < 0.13 && Math.round(s) % 5 === 0) o.progress(`slow-connections: ${open} of ${o.slowConnections * sides.length} still open after ${Math.round(s)} s`);
-    } : undefined)] as const),
+    sides.map(
+      async ([side, url]) =>
+        [
+          side,
+          await slowConnections(
+            url.hostname,
+            Number(url.port),
+            o.slowConnections,
+            side === 'proxy'
+              ? (s, open) => {
+                  if (Math.abs(s - Math.round(s)) < 0.13 && Math.round(s) % 5 === 0)
+                    o.progress(`slow-connections: ${open} of ${o.slowConnections * sides.length} still open after ${Math.round(s)} s`);
+                }
+              : undefined,
+          ),
+        ] as const,
+    ),
   );
   for (const [side, outcomes] of results) slowFacts(side, outcomes, t);
 }
@@ -227,7 +269,16 @@ async function runSlowLoad(o: AbuseOptions, t: Tally): Promise<void> {
     const hold = withSlow ? holdSlow(o.proxyUrl.hostname, Number(o.proxyUrl.port), o.slowConnections) : null;
     try {
       if (hold) await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const r = await runLoad({ target, protocol: 'http1', mode: { kind: 'open', rate: o.slowLoad.rate }, bodies, headers, warmupMs: 1_000, durationMs: o.slowLoad.windowS * 1000, ...(o.signal ? { signal: o.signal } : {}) });
+      const r = await runLoad({
+        target,
+        protocol: 'http1',
+        mode: { kind: 'open', rate: o.slowLoad.rate },
+        bodies,
+        headers,
+        warmupMs: 1_000,
+        durationMs: o.slowLoad.windowS * 1000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       return { p95: p95(r.measurement.latencies), ok: r.measurement.ok, sent: r.measurement.sent };
     } finally {
       hold?.stop();
@@ -247,7 +298,9 @@ async function runSlowLoad(o: AbuseOptions, t: Tally): Promise<void> {
       t.violations += lost;
       if (t.examples.length < 5) t.examples.push(`pair ${p + 1}: ${lost} request(s) without a 2xx`);
     }
-    t.facts.push(`pair ${p + 1} (${order.map((w) => (w ? 'with' : 'without')).join(', ')}): P95 ${a.p95.toFixed(1)} ms without, ${b.p95.toFixed(1)} ms with ${o.slowConnections} slow connections: ×${(b.p95 / a.p95).toFixed(3)}`);
+    t.facts.push(
+      `pair ${p + 1} (${order.map((w) => (w ? 'with' : 'without')).join(', ')}): P95 ${a.p95.toFixed(1)} ms without, ${b.p95.toFixed(1)} ms with ${o.slowConnections} slow connections: ×${(b.p95 / a.p95).toFixed(3)}`,
+    );
     o.progress(t.facts.at(-1)!);
   }
   const sorted = ratios.slice().sort((x, y) => x - y);
@@ -266,7 +319,12 @@ async function runUpstreamDown(o: AbuseOptions, agent: Agent, t: Tally): Promise
   for (let i = 0; i < 20; i++) {
     const r = await send(o.proxyUrl, agent, 'POST', '/v1/embeddings', { 'content-type': 'application/json', authorization: `Bearer ${o.token}` }, body, 30_000);
     const c = { label: `request ${i + 1} after the service was killed` };
-    record(t, c, r, r.error ? `no answer: ${r.error}` : r.status === 503 && r.code === 'UPSTREAM_DOWN' ? null : `status ${r.status} ${r.code}, expected 503 UPSTREAM_DOWN`);
+    record(
+      t,
+      c,
+      r,
+      r.error ? `no answer: ${r.error}` : r.status === 503 && r.code === 'UPSTREAM_DOWN' ? null : `status ${r.status} ${r.code}, expected 503 UPSTREAM_DOWN`,
+    );
   }
   // the one 5xx the contract asks for here
   t.serverErrors -= t.statuses['503'] ?? 0;
@@ -353,7 +411,19 @@ export async function runAbuse(o: AbuseOptions): Promise<AbuseReport> {
         t.violations += h.slow + h.failures;
         t.examples.push(`/healthz: ${h.slow} of ${h.probes} probes slower than ${o.healthzBoundMs} ms (max ${h.maxMs.toFixed(1)} ms), ${h.failures} failed`);
       }
-      classes.push({ cls, cases: t.cases, statuses: t.statuses, violations: t.violations, serverErrors: t.serverErrors, examples: t.examples, seconds: (performance.now() - t0) / 1000, health: h, rssPeak: peaks, facts: t.facts, skipped });
+      classes.push({
+        cls,
+        cases: t.cases,
+        statuses: t.statuses,
+        violations: t.violations,
+        serverErrors: t.serverErrors,
+        examples: t.examples,
+        seconds: (performance.now() - t0) / 1000,
+        health: h,
+        rssPeak: peaks,
+        facts: t.facts,
+        skipped,
+      });
     }
   } finally {
     await health.stop();
@@ -364,4 +434,3 @@ export async function runAbuse(o: AbuseOptions): Promise<AbuseReport> {
   const ok = crashes.length === 0 && classes.every((c) => c.violations === 0 && c.serverErrors === 0);
   return { seed: o.seed, classes, crashes, healthzBoundMs: o.healthzBoundMs, maxRssBytes: o.maxRssBytes, ok };
 }
-

@@ -105,7 +105,13 @@ export async function slowConnections(host: string, port: number, count: number,
     const times = mine.map((c) => c.closedAfterMs());
     const inTime = times.filter((t): t is number => t !== null && t <= CLOSE_BOUND_MS[kind]);
     const closed = times.filter((t): t is number => t !== null);
-    return { kind, opened: mine.length, closedInTime: inTime.length, maxCloseMs: closed.length > 0 ? Math.max(...closed) : null, late: mine.length - inTime.length };
+    return {
+      kind,
+      opened: mine.length,
+      closedInTime: inTime.length,
+      maxCloseMs: closed.length > 0 ? Math.max(...closed) : null,
+      late: mine.length - inTime.length,
+    };
   }).filter((o) => o.opened > 0);
   conns.forEach((c) => c.destroy());
   return out;

@@ -26,8 +26,6 @@ const RecordOptions = KernelsCliOptions.omit({ json: true }).extend({
   calibration: z.boolean().optional(),
 });
 
-
-
 type RecordOptions = z.infer<typeof RecordOptions>;
 
 /** The `hlp bench kernels` arguments for these record options. */
@@ -79,7 +77,10 @@ async function recordSuite(only: string | undefined, opts: RecordOptions, io: Io
   const config = await readSuiteConfig(path);
   const loads = config.steps.filter((s) => s.kind === 'load');
   if (loads.length > 1 && (only === undefined || only === 'load'))
-    throw new LabError('USAGE', `${path} has ${loads.length} load steps: a baseline holds one load workload; record from a suite with one, or pass the runs with --from`);
+    throw new LabError(
+      'USAGE',
+      `${path} has ${loads.length} load steps: a baseline holds one load workload; record from a suite with one, or pass the runs with --from`,
+    );
   const repeat = opts.repeat ?? DEFAULT_SUITE_REPEAT;
   const dir = await mkdtemp(join(tmpdir(), 'hlp-baseline-'));
   const groups = new Map<string, { runs: RunResult[]; paths: (string | null)[] }>();
@@ -101,12 +102,14 @@ async function recordSuite(only: string | undefined, opts: RecordOptions, io: Io
     await rm(dir, { recursive: true, force: true });
   }
   if (groups.size === 0) throw new LabError('USAGE', `suite ${config.name} has no step of suite ${only ?? '(any)'}`);
-  if (opts.out && groups.size > 1) throw new LabError('USAGE', `--out names one file but suite ${config.name} gives ${groups.size} baselines (${[...groups.keys()].join(', ')})`);
+  if (opts.out && groups.size > 1)
+    throw new LabError('USAGE', `--out names one file but suite ${config.name} gives ${groups.size} baselines (${[...groups.keys()].join(', ')})`);
   await writeBaselines(groups, opts, io);
 }
 
 export async function baselineRecord(suiteArg: string | undefined, rawOptions: unknown, io: Io): Promise<void> {
-  if (suiteArg !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(suiteArg)) throw new LabError('USAGE', `suite must be a slug ([A-Za-z0-9._-]), got '${suiteArg}'`);
+  if (suiteArg !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(suiteArg))
+    throw new LabError('USAGE', `suite must be a slug ([A-Za-z0-9._-]), got '${suiteArg}'`);
   const parsed = RecordOptions.safeParse(rawOptions);
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
   const opts = parsed.data;
@@ -119,7 +122,8 @@ export async function baselineRecord(suiteArg: string | undefined, rawOptions: u
       throw labErrorFromGate(error);
     }
   }
-  if (suiteArg === undefined) throw new LabError('USAGE', 'name a suite (e.g. kernels), or give --profile/--config to record every suite of a suite configuration');
+  if (suiteArg === undefined)
+    throw new LabError('USAGE', 'name a suite (e.g. kernels), or give --profile/--config to record every suite of a suite configuration');
   const suite = suiteArg;
   try {
     const runs: RunResult[] = [];
@@ -135,10 +139,14 @@ export async function baselineRecord(suiteArg: string | undefined, rawOptions: u
       }
     } else {
       if (suite !== 'kernels')
-        throw new LabError('USAGE', `baseline record ${suite}: measure it with --profile/--config (the suite steps that produce ${suite} runs), or pass --from <run.json>`);
+        throw new LabError(
+          'USAGE',
+          `baseline record ${suite}: measure it with --profile/--config (the suite steps that produce ${suite} runs), or pass --from <run.json>`,
+        );
       const repeat = opts.repeat ?? DEFAULT_REPEAT;
       const args = kernelsBenchArgs(opts);
-      if (process.env[SLOWDOWN_ENV]) io.stderr.write(`warning: ${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]} is set: this baseline is slowed down on purpose (for testing the gate)\n`);
+      if (process.env[SLOWDOWN_ENV])
+        io.stderr.write(`warning: ${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]} is set: this baseline is slowed down on purpose (for testing the gate)\n`);
       for (let i = 1; i <= repeat; i++) {
         // each run in a fresh process, exactly as `hlp bench kernels` measures the runs the gate will see
         io.stderr.write(`baseline: run ${i}/${repeat}: hlp bench kernels ${args.join(' ')} …\n`);

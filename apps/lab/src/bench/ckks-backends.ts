@@ -8,11 +8,7 @@ import { createSealBackend, type CkksBackend, type CkksParams } from '@hlp/ckks'
 import { LabError } from '../errors.js';
 import type { CkksBackendName } from '../options.js';
 
-
-export type NativeFactory = (
-  params: CkksParams,
-  options?: { readonly symmetricPrng?: 'shake256' | 'aes256ctr' },
-) => CkksBackend | Promise<CkksBackend>;
+export type NativeFactory = (params: CkksParams, options?: { readonly symmetricPrng?: 'shake256' | 'aes256ctr' }) => CkksBackend | Promise<CkksBackend>;
 export type BatchEncrypt = (
   backend: CkksBackend,
   values: Float64Array[],
@@ -28,11 +24,18 @@ export interface GpuHooks {
 
 export function gpuHooks(mod: object = ckks): GpuHooks | undefined {
   if (
-    'cudaStatus' in mod && typeof mod.cudaStatus === 'function' &&
-    'gpuPoolStats' in mod && typeof mod.gpuPoolStats === 'function' &&
-    'gpuPoolTrim' in mod && typeof mod.gpuPoolTrim === 'function'
+    'cudaStatus' in mod &&
+    typeof mod.cudaStatus === 'function' &&
+    'gpuPoolStats' in mod &&
+    typeof mod.gpuPoolStats === 'function' &&
+    'gpuPoolTrim' in mod &&
+    typeof mod.gpuPoolTrim === 'function'
   ) {
-    return { status: mod.cudaStatus as GpuHooks['status'], poolStats: mod.gpuPoolStats as GpuHooks['poolStats'], poolTrim: mod.gpuPoolTrim as GpuHooks['poolTrim'] };
+    return {
+      status: mod.cudaStatus as GpuHooks['status'],
+      poolStats: mod.gpuPoolStats as GpuHooks['poolStats'],
+      poolTrim: mod.gpuPoolTrim as GpuHooks['poolTrim'],
+    };
   }
   return undefined;
 }
@@ -61,4 +64,3 @@ export async function createBackend(
   if (!factory) throw new LabError('INFRA', '@hlp/ckks does not export createNativeBackend');
   return await factory(params, { symmetricPrng });
 }
-

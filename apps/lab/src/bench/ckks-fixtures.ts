@@ -9,7 +9,6 @@ import { LabError } from '../errors.js';
 import { MAX_ROUND_TRIP_ERROR, PROMPT_DIM, PROMPT_TOKENS, VALUES_SEED, type CkksCase, type KeyKindLabel } from './ckks-cases.js';
 import { MAX_SLOWDOWN, spendSlowdown } from './measure.js';
 
-
 /** Deterministic values in [−1, 1] (mulberry32). */
 export function seededValues(count: number, seed: number = VALUES_SEED): Float64Array {
   const out = new Float64Array(count);
@@ -188,7 +187,12 @@ export function serializedSize(f: Fixture, key: KeyKindLabel): number {
 }
 
 /** encode + encrypt + serialize of every vector on the calling thread. */
-export function encryptLoop(backend: CkksBackend, vectors: readonly Float64Array[], symmetric: boolean, helpers: CkksHelpers = { encryptValues }): Uint8Array[] {
+export function encryptLoop(
+  backend: CkksBackend,
+  vectors: readonly Float64Array[],
+  symmetric: boolean,
+  helpers: CkksHelpers = { encryptValues },
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const v of vectors) {
     const ct = helpers.encryptValues(backend, v, { symmetric });

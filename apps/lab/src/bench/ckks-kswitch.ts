@@ -12,7 +12,12 @@ import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
 import type { RunMetricName } from '@hlp/results';
 
 /** Report order of the key-switching metrics. */
-export const KSWITCH_METRIC_ORDER = ['ckks.relinearize', 'ckks.rotate', 'ckks.mul_relin_rescale', 'ckks.rotate_hoisted'] as const satisfies readonly RunMetricName[];
+export const KSWITCH_METRIC_ORDER = [
+  'ckks.relinearize',
+  'ckks.rotate',
+  'ckks.mul_relin_rescale',
+  'ckks.rotate_hoisted',
+] as const satisfies readonly RunMetricName[];
 export type KswitchOp = (typeof KSWITCH_METRIC_ORDER)[number];
 
 export interface KswitchCase {
@@ -21,7 +26,6 @@ export interface KswitchCase {
   /** ckks.rotate_hoisted: rotations per call (the metric is per rotation). */
   readonly rotations?: number;
 }
-
 
 /** Hoisted batch sizes: quick mode times the smallest only. */
 export function hoistedBatches(quick: boolean): number[] {

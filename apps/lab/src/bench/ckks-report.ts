@@ -36,10 +36,7 @@ export function sortCkksMetrics(metrics: readonly Metric[]): Metric[] {
 /** The metric with exactly these labels (no more). */
 function findExact(all: readonly Metric[], name: string, labels: Labels): Metric | undefined {
   return all.find(
-    (m) =>
-      m.name === name &&
-      Object.keys(m.labels).length === Object.keys(labels).length &&
-      Object.entries(labels).every(([k, v]) => m.labels[k] === v),
+    (m) => m.name === name && Object.keys(m.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => m.labels[k] === v),
   );
 }
 
@@ -94,7 +91,9 @@ export function ckksHeadline(result: RunResult): string[] {
   if (prompts.length === 0) {
     out.push('ckks.prompt_encrypt: not run');
   } else {
-    out.push(`ckks.prompt_encrypt: one GPT-2 prompt, ${PROMPT_TOKENS} tokens × ${PROMPT_DIM} values = ${pv} ciphertexts at n=${pn}, encode + encrypt + serialize:`);
+    out.push(
+      `ckks.prompt_encrypt: one GPT-2 prompt, ${PROMPT_TOKENS} tokens × ${PROMPT_DIM} values = ${pv} ciphertexts at n=${pn}, encode + encrypt + serialize:`,
+    );
     for (const m of [...prompts].sort((a, b) => rank(BACKEND_ORDER, a.labels['backend']) - rank(BACKEND_ORDER, b.labels['backend']))) {
       const ms = m.summary.median;
       out.push(

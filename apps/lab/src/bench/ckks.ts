@@ -41,7 +41,18 @@ import {
   type CkksCase,
   type Plan,
 } from './ckks-cases.js';
-import { checkRoundTrip, checkSerialized, encryptLoop, makeFixture, measureAsync, opFunction, promptVectors, seededValues, serializedSize, type Fixture } from './ckks-fixtures.js';
+import {
+  checkRoundTrip,
+  checkSerialized,
+  encryptLoop,
+  makeFixture,
+  measureAsync,
+  opFunction,
+  promptVectors,
+  seededValues,
+  serializedSize,
+  type Fixture,
+} from './ckks-fixtures.js';
 import { kswitchCases, kswitchFunction, kswitchSteps } from './ckks-kswitch.js';
 import { MATVEC_MIN_ITERATIONS, matvecCases, matvecFixture, matvecSteps, type MatvecCase } from './ckks-matvec.js';
 import { SAMPLES_CAP } from './kernels.js';
@@ -167,8 +178,7 @@ function planCases(backends: readonly CkksBackendName[], settings: Settings, pro
     for (const n of settings.ns) {
       const cases: CkksCase[] = [...OP_CASES, ...(settings.keySwitching ? [...kswitchCases(settings.quick), ...matvecCases(n, settings.quick)] : [])];
       if (n === prompt.promptN) {
-        for (const threads of prompt.threadsFor(backend))
-          for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
+        for (const threads of prompt.threadsFor(backend)) for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
         if (backend === 'native' && prompt.gpuCases) {
           for (const threads of prompt.threadsFor(backend)) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key: 'public', threads, device: 'cuda' });
         }

@@ -10,7 +10,6 @@ import { variants } from '@hlp/kernels';
 import { DEFAULT_PAIRS, benchPairs } from '../gate/pairs.js';
 import type { Io } from '../io.js';
 
-
 function progressPrinter(io: Io): (event: ProgressEvent) => void {
   const tty = io.stderr.isTTY === true;
   return (event) => {
@@ -36,8 +35,16 @@ export async function benchKernels(rawOptions: unknown, io: Io): Promise<void> {
   if (opts.pairWith) {
     if (!opts.out) throw new LabError('USAGE', '--pair-with writes a pairs document: name it with --out');
     if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
-    const available = variants().filter((v) => v.available).map((v) => v.name);
-    const spec = { suite: 'kernels', variants: opts.variant ?? available, ns: opts.n ?? DEFAULT_NS, bits: opts.bits ?? DEFAULT_BITS, alloc: opts.alloc ?? true } as const;
+    const available = variants()
+      .filter((v) => v.available)
+      .map((v) => v.name);
+    const spec = {
+      suite: 'kernels',
+      variants: opts.variant ?? available,
+      ns: opts.n ?? DEFAULT_NS,
+      bits: opts.bits ?? DEFAULT_BITS,
+      alloc: opts.alloc ?? true,
+    } as const;
     await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io, opts.only);
     return;
   }

@@ -79,9 +79,7 @@ export interface KernelsBenchOutcome {
 }
 
 export function caseLabels(c: BenchCase): Labels {
-  return c.kind === 'kernel'
-    ? { variant: c.variant, n: c.n, bits: c.bits }
-    : { allocator: c.allocator, per: 'round', live: ALLOC_LIVE, rounds: ALLOC_ROUNDS };
+  return c.kind === 'kernel' ? { variant: c.variant, n: c.n, bits: c.bits } : { allocator: c.allocator, per: 'round', live: ALLOC_LIVE, rounds: ALLOC_ROUNDS };
 }
 
 /** Uniform-ish random residues below q (crypto randomness reduced mod q; the bias is irrelevant here). */
@@ -112,9 +110,7 @@ function selectVariants(requested: readonly Variant[] | undefined, info: readonl
 
 function planCases(vs: readonly Variant[], ns: readonly number[], bits: readonly number[], alloc: boolean): BenchCase[] {
   const cases: BenchCase[] = [];
-  for (const b of bits)
-    for (const n of ns)
-      for (const variant of vs) for (const name of KERNEL_OPS) cases.push({ kind: 'kernel', name, variant, n, bits: b });
+  for (const b of bits) for (const n of ns) for (const variant of vs) for (const name of KERNEL_OPS) cases.push({ kind: 'kernel', name, variant, n, bits: b });
   if (alloc) for (const allocator of ALLOCATORS) cases.push({ kind: 'alloc', name: 'alloc.churn', allocator });
   return cases;
 }
@@ -223,7 +219,11 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
       } catch (error) {
         if (error instanceof KernelError && error.code === 'VARIANT_UNAVAILABLE') {
           const reason = error.message;
-          note(`skipping ${c.name} ${Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`).join(' ')}: ${reason}`);
+          note(
+            `skipping ${c.name} ${Object.entries(labels)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(' ')}: ${reason}`,
+          );
           options.progress?.({ phase: 'skipped', index, total, name: c.name, labels, reason });
           continue;
         }
@@ -252,9 +252,7 @@ export async function runKernelsBench(options: KernelsBenchOptions = {}): Promis
     ...(slowdown ? { slowdown } : {}),
     timer: 'process.hrtime.bigint per call, tinybench overriddenDuration',
     kernels: { cpuFeatures: cpuFeatures(), defaultVariant: defaultVariant(), variants: info },
-    ...(withAlloc
-      ? { alloc: { sizes: ALLOC_SIZES, live: ALLOC_LIVE, rounds: ALLOC_ROUNDS, per: 'round', stats: allocStats } }
-      : {}),
+    ...(withAlloc ? { alloc: { sizes: ALLOC_SIZES, live: ALLOC_LIVE, rounds: ALLOC_ROUNDS, per: 'round', stats: allocStats } } : {}),
     notes,
   };
   const result: RunResult = {

@@ -26,7 +26,10 @@ export interface SlowdownRule extends CaseSelector {
 
 /** Splits a list of selectors on the commas outside braces. */
 export function splitSelectors(spec: string): string[] {
-  return spec.split(/,(?![^{]*\})/).map((e) => e.trim()).filter((e) => e.length > 0);
+  return spec
+    .split(/,(?![^{]*\})/)
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
 }
 
 /** Parses one `name[{label=value;…}]`; LabError USAGE naming `what` and the expected form on anything malformed. */
@@ -34,7 +37,10 @@ export function parseCaseSelector(entry: string, what: string, expected: string)
   const match = /^([A-Za-z0-9_.*-]+)(?:\{([^}]*)\})?$/.exec(entry);
   if (!match) throw new LabError('USAGE', `${what}: cannot parse '${entry}' (expected ${expected})`);
   const labels: Record<string, string> = {};
-  for (const pair of (match[2] ?? '').split(/[;,]/).map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of (match[2] ?? '')
+    .split(/[;,]/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new LabError('USAGE', `${what}: label selector '${pair}' of '${match[1]}' must be label=value`);
     labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
@@ -57,7 +63,8 @@ export function parseSlowdown(spec: string): SlowdownRule[] {
     if (!match) throw new LabError('USAGE', `${SLOWDOWN_ENV}: cannot parse '${entry}' (expected ${SLOWDOWN_FORM})`);
     const selector = parseCaseSelector(match[1]!, SLOWDOWN_ENV, SLOWDOWN_FORM);
     const factor = Number(match[2]);
-    if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `${SLOWDOWN_ENV}: factor ${match[2]} of '${selector.name}' must be within [1, ${MAX_SLOWDOWN}]`);
+    if (!(factor >= 1 && factor <= MAX_SLOWDOWN))
+      throw new LabError('USAGE', `${SLOWDOWN_ENV}: factor ${match[2]} of '${selector.name}' must be within [1, ${MAX_SLOWDOWN}]`);
     return { ...selector, factor };
   });
 }

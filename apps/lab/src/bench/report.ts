@@ -97,9 +97,7 @@ export function renderReport(result: RunResult, allocStats: Readonly<Partial<Rec
     ];
   });
   const out: string[] = [];
-  out.push(
-    table(['metric', 'labels', 'median', 'p95', 'ci95 (median)', 'samples', 'vs scalar'], rows, [false, false, true, true, false, true, true]),
-  );
+  out.push(table(['metric', 'labels', 'median', 'p95', 'ci95 (median)', 'samples', 'vs scalar'], rows, [false, false, true, true, false, true, true]));
 
   const checks = scalingChecks(metrics);
   out.push('');

@@ -28,7 +28,14 @@ export const UpOptions = z
     subnet: z
       .string()
       .regex(PRIVATE_24, '--subnet is a private /24 ending in .0/24 (10/8, 172.16/12 or 192.168/16), e.g. 10.231.0.0/24')
-      .refine((s) => s.split('/')[0]!.split('.').every((o) => Number(o) <= 255), { message: '--subnet has an octet above 255' })
+      .refine(
+        (s) =>
+          s
+            .split('/')[0]!
+            .split('.')
+            .every((o) => Number(o) <= 255),
+        { message: '--subnet has an octet above 255' },
+      )
       .default('10.231.0.0/24'),
     delayMs: z.coerce.number().min(0).max(10_000).default(1),
     lossPct: z.coerce.number().min(0).max(100).default(0),
@@ -78,8 +85,10 @@ export function parseUpOptions(raw: unknown): UpOptions {
 export function topology(opts: Pick<UpOptions, 'name' | 'subnet' | 'proxies' | 'inference'>): Topology {
   const base = opts.subnet.split('/')[0]!.split('.').slice(0, 3).join('.');
   const hosts: HostPlan[] = [];
-  for (let i = 1; i <= opts.proxies; i++) hosts.push({ id: `p${i}`, role: 'proxy', netns: `${opts.name}-p${i}`, address: `${base}.${10 + i}`, port: PROXY_PORT });
-  for (let i = 1; i <= opts.inference; i++) hosts.push({ id: `i${i}`, role: 'inference', netns: `${opts.name}-i${i}`, address: `${base}.${20 + i}`, port: INFERENCE_PORT });
+  for (let i = 1; i <= opts.proxies; i++)
+    hosts.push({ id: `p${i}`, role: 'proxy', netns: `${opts.name}-p${i}`, address: `${base}.${10 + i}`, port: PROXY_PORT });
+  for (let i = 1; i <= opts.inference; i++)
+    hosts.push({ id: `i${i}`, role: 'inference', netns: `${opts.name}-i${i}`, address: `${base}.${20 + i}`, port: INFERENCE_PORT });
   // Redis is a host too: a fault restarts it there, and a crash leaves it inside a namespace that the next start removes.
   hosts.push({ id: 'r1', role: 'redis', netns: `${opts.name}-r1`, address: `${base}.5`, port: REDIS_PORT });
   return { name: opts.name, bridge: `${opts.name}-br`, gateway: `${base}.1`, prefixLength: 24, hosts };

@@ -16,7 +16,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const Fault = z.object({
   kind: z.enum(FAULT_KINDS),
   /** kill-*: which instance (p1, i2, …; default the first of its role). */
-  host: z.string().regex(/^[pi]\d+$/).optional(),
+  host: z
+    .string()
+    .regex(/^[pi]\d+$/)
+    .optional(),
   /** loss: percent of packets dropped on the inference links (0 turns it off). */
   pct: z.number().min(0).max(100).optional(),
   /** kill-*, restart-redis: seconds before the restart; null: not restarted. */
@@ -37,7 +40,8 @@ export interface FaultEvent {
 function pick(state: ClusterState, role: HostState['role'], id: string | undefined): HostState {
   const hosts = state.hosts.filter((h) => h.role === role);
   const host = id === undefined ? hosts[0] : hosts.find((h) => h.id === id);
-  if (!host) throw new ClusterError('BAD_OPTION', `no ${role} host ${id ?? ''} in cluster '${state.name}' (it has ${hosts.map((h) => h.id).join(', ') || 'none'})`);
+  if (!host)
+    throw new ClusterError('BAD_OPTION', `no ${role} host ${id ?? ''} in cluster '${state.name}' (it has ${hosts.map((h) => h.id).join(', ') || 'none'})`);
   return host;
 }
 
@@ -83,7 +87,13 @@ export async function applyFault(state: ClusterState, raw: unknown): Promise<Fau
       const at = Date.now();
       state.shaping = await applyShaping(state.hosts, state.shaping?.delayMs ?? 0, f.pct, state.shaping ?? undefined);
       await writeState(state);
-      return { kind: f.kind, target: 'inference links', at, readyAt: null, detail: `loss ${f.pct} % via ${state.shaping.mode}${state.shaping.note ? ` (${state.shaping.note})` : ''}` };
+      return {
+        kind: f.kind,
+        target: 'inference links',
+        at,
+        readyAt: null,
+        detail: `loss ${f.pct} % via ${state.shaping.mode}${state.shaping.note ? ` (${state.shaping.note})` : ''}`,
+      };
     }
   }
 }

@@ -109,7 +109,9 @@ export interface ScrapeTarget {
 /** The file-SD document: one group per instance so each keeps its role and host labels. */
 export function scrapeTargets(cluster: string, hosts: readonly HostPlan[], statsAddress: string, prometheusAddress: string): ScrapeTarget[] {
   return [
-    ...hosts.filter((h) => h.role !== 'redis').map((h) => ({ targets: [`${h.address}:${h.port}`], labels: { cluster, role: h.role, host: h.id, netns: h.netns } })),
+    ...hosts
+      .filter((h) => h.role !== 'redis')
+      .map((h) => ({ targets: [`${h.address}:${h.port}`], labels: { cluster, role: h.role, host: h.id, netns: h.netns } })),
     { targets: [statsAddress], labels: { cluster, role: 'haproxy', host: 'lb' } },
     { targets: [prometheusAddress], labels: { cluster, role: 'prometheus', host: 'lb' } },
   ];

@@ -123,7 +123,13 @@ async function startPrometheus(state: ClusterState, port: number, log: Log): Pro
   await writeFile(config, prometheusConfig(targetsFile));
   const data = join(state.dir, 'prometheus-data');
   await mkdir(data, { recursive: true });
-  const command = ['prometheus', `--config.file=${config}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${new URL(url).host}`, '--storage.tsdb.retention.time=2d'];
+  const command = [
+    'prometheus',
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${data}`,
+    `--web.listen-address=${new URL(url).host}`,
+    '--storage.tsdb.retention.time=2d',
+  ];
   const proc = spawnDetached(command, join(state.dir, 'prometheus.log'), process.env);
   state.prometheus = { url, config, targetsFile, proc };
   await waitReady('prometheus', `${url}/-/ready`, proc, 30_000);
@@ -216,7 +222,10 @@ export async function down(name: string, runsDir?: string): Promise<string[]> {
     await stopInOrder(state);
   }
   const removed = await cleanupStale(name, dir);
-  return [...(state ? [`stopped cluster '${name}' (${state.hosts.length} hosts, load balancer, ${state.prometheus ? 'Prometheus' : 'no Prometheus'})`] : []), ...removed];
+  return [
+    ...(state ? [`stopped cluster '${name}' (${state.hosts.length} hosts, load balancer, ${state.prometheus ? 'Prometheus' : 'no Prometheus'})`] : []),
+    ...removed,
+  ];
 }
 
 /**

@@ -46,7 +46,13 @@ export async function scrape(url: string, names: ReadonlySet<string>): Promise<S
 }
 
 const HOST_METRICS = new Set(['hlp_key_uploads_total', 'hlp_key_cache_hits_total', 'hlp_key_cache_misses_total']);
-const LB_METRICS = new Set(['haproxy_backend_retry_warnings_total', 'haproxy_backend_redispatch_warnings_total', 'haproxy_backend_http_responses_total', 'haproxy_backend_connection_errors_total', 'haproxy_backend_response_errors_total']);
+const LB_METRICS = new Set([
+  'haproxy_backend_retry_warnings_total',
+  'haproxy_backend_redispatch_warnings_total',
+  'haproxy_backend_http_responses_total',
+  'haproxy_backend_connection_errors_total',
+  'haproxy_backend_response_errors_total',
+]);
 
 export interface HostCounters {
   readonly id: string;

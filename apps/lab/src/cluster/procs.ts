@@ -31,7 +31,11 @@ export async function waitReady(what: string, url: string, p: Proc, timeoutMs: n
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new ClusterError('START_FAILED', `${what} not ready at ${url} within ${Math.round(timeoutMs / 1000)} s; last lines of ${p.log}:\n${logTail(p.log)}`);
+    if (Date.now() > deadline)
+      throw new ClusterError(
+        'START_FAILED',
+        `${what} not ready at ${url} within ${Math.round(timeoutMs / 1000)} s; last lines of ${p.log}:\n${logTail(p.log)}`,
+      );
     await sleep(100);
   }
 }

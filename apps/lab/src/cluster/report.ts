@@ -19,7 +19,9 @@ export function renderRunSummary(s: ClusterRunSummary & { path?: string }): stri
     `load average before ${s.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${s.loadAverage.after.map((x) => x.toFixed(2)).join(' ')}`,
     `requests: sent ${r.sent}, accepted ${r.accepted}, 2xx ${r.ok2xx} (${(r.successRatio * 100).toFixed(2)} %), other status ${counts(r.non2xx)}, errors ${counts(r.errors)}; unanswered at the drain deadline ${r.unfinished}, lost ${r.lost}`,
     ...Object.entries(r.why).map(([status, bodies]) => `  why ${status}: ${bodies[0] ?? ''}`),
-    s.latencyMs ? `latency of 2xx: P50 ${ms(s.latencyMs.p50)}, P95 ${ms(s.latencyMs.p95)}, P99 ${ms(s.latencyMs.p99)}, max ${ms(s.latencyMs.max)}` : 'latency: no 2xx',
+    s.latencyMs
+      ? `latency of 2xx: P50 ${ms(s.latencyMs.p50)}, P95 ${ms(s.latencyMs.p95)}, P99 ${ms(s.latencyMs.p99)}, max ${ms(s.latencyMs.max)}`
+      : 'latency: no 2xx',
   ];
   for (const f of s.faults) {
     if (f.error) lines.push(`fault ${f.kind} at ${f.atS.toFixed(1)} s FAILED: ${f.error}`);
@@ -31,11 +33,23 @@ export function renderRunSummary(s: ClusterRunSummary & { path?: string }): stri
     }
   }
   const k = s.keys.after;
-  lines.push(`key uploads (proxies' hlp_key_uploads_total, now): ${k.filter((h) => h.role === 'proxy').map((h) => `${h.id} ${h.keyUploads ?? '?'}`).join(', ')}; during the run ${s.keys.uploadsDuringRun ?? '?'}`);
-  lines.push(`key cache hits l1/l2/l3 (inference): ${k.filter((h) => h.role === 'inference').map((h) => `${h.id} ${h.keyHits ? `${h.keyHits.l1}/${h.keyHits.l2}/${h.keyHits.l3}` : '?'}`).join(', ')}`);
+  lines.push(
+    `key uploads (proxies' hlp_key_uploads_total, now): ${k
+      .filter((h) => h.role === 'proxy')
+      .map((h) => `${h.id} ${h.keyUploads ?? '?'}`)
+      .join(', ')}; during the run ${s.keys.uploadsDuringRun ?? '?'}`,
+  );
+  lines.push(
+    `key cache hits l1/l2/l3 (inference): ${k
+      .filter((h) => h.role === 'inference')
+      .map((h) => `${h.id} ${h.keyHits ? `${h.keyHits.l1}/${h.keyHits.l2}/${h.keyHits.l3}` : '?'}`)
+      .join(', ')}`,
+  );
   for (const b of s.loadBalancer.after) {
     const was = s.loadBalancer.before.find((x) => x.backend === b.backend);
-    lines.push(`haproxy ${b.backend}: retries +${b.retries - (was?.retries ?? 0)}, redispatches +${b.redispatches - (was?.redispatches ?? 0)}, connection errors +${b.connectionErrors - (was?.connectionErrors ?? 0)}, response errors +${b.responseErrors - (was?.responseErrors ?? 0)}`);
+    lines.push(
+      `haproxy ${b.backend}: retries +${b.retries - (was?.retries ?? 0)}, redispatches +${b.redispatches - (was?.redispatches ?? 0)}, connection errors +${b.connectionErrors - (was?.connectionErrors ?? 0)}, response errors +${b.responseErrors - (was?.responseErrors ?? 0)}`,
+    );
   }
   if (s.path) lines.push(`summary ${s.path}`, `load run ${s.loadRun}`);
   return lines.join('\n');

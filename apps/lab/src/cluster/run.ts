@@ -9,7 +9,18 @@ import { loadavg } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_MODEL, DEFAULT_PROMPTS, SCENARIO_NAMES, buildLoadResult, embeddingsBodies, embeddingsHeaders, parseTarget, runLoad, scenarioPrompts, type LoadRun } from '@hlp/loadgen';
+import {
+  DEFAULT_MODEL,
+  DEFAULT_PROMPTS,
+  SCENARIO_NAMES,
+  buildLoadResult,
+  embeddingsBodies,
+  embeddingsHeaders,
+  parseTarget,
+  runLoad,
+  scenarioPrompts,
+  type LoadRun,
+} from '@hlp/loadgen';
 import { defaultRunsDir, parseRun, writeRun } from '@hlp/results';
 import type { Io } from '../io.js';
 import { progressPrinter } from '../load/report.js';
@@ -127,7 +138,9 @@ function faultOutcome(ev: FaultEvent | { error: string; kind: string; at: number
 function requestCounts(run: LoadRun): ClusterRunSummary['requests'] {
   const m = run.measurement;
   const kinds = m.errorKinds;
-  const notSent = Object.entries(kinds).filter(([k]) => k.startsWith('client-')).reduce((a, [, v]) => a + v, 0);
+  const notSent = Object.entries(kinds)
+    .filter(([k]) => k.startsWith('client-'))
+    .reduce((a, [, v]) => a + v, 0);
   const refused = kinds['ECONNREFUSED'] ?? 0;
   const unfinished = kinds['unfinished'] ?? 0;
   const sent = m.ok + m.non2xx + m.errors;
@@ -180,7 +193,13 @@ export async function runWithFaults(state: ClusterState, raw: unknown, io: Io): 
   const events = await Promise.all(faultsDone);
   const after = { hosts: await hostCounters(state), lb: await lbCounters(state), load: loadavg() };
   const document = parseRun(
-    await buildLoadResult({ run, scenario, startedAt, finishedAt: new Date(), config: { scenario, model: DEFAULT_MODEL, target: target.url, embedded: false, cluster: state.name, faults: o.faults } }),
+    await buildLoadResult({
+      run,
+      scenario,
+      startedAt,
+      finishedAt: new Date(),
+      config: { scenario, model: DEFAULT_MODEL, target: target.url, embedded: false, cluster: state.name, faults: o.faults },
+    }),
     'the cluster run produced an invalid load document',
   );
   const loadRun = await writeRun(document);
@@ -194,17 +213,31 @@ export async function runWithFaults(state: ClusterState, raw: unknown, io: Io): 
     warmupS: o.warmupS,
     protocol: o.http2 ? 'h2' : 'http1',
     target: target.url,
-    topology: { proxies: state.hosts.filter((h) => h.role === 'proxy').length, inference: state.hosts.filter((h) => h.role === 'inference').length, links: state.shaping },
+    topology: {
+      proxies: state.hosts.filter((h) => h.role === 'proxy').length,
+      inference: state.hosts.filter((h) => h.role === 'inference').length,
+      links: state.shaping,
+    },
     loadAverage: { before: before.load, after: after.load },
     loadRun,
     requests: requestCounts(run),
     latencyMs: run.measurement.hdr ? { p50: run.measurement.hdr.p50, p95: hdrP95(run), p99: run.measurement.hdr.p99, max: run.measurement.hdr.max } : null,
     faults: events.map((ev) => faultOutcome(ev, run, windowStartWall)),
-    failureSeconds: run.measurement.seconds.filter((b) => b.non2xx + b.errors > 0).map((b) => ({ t: b.t / 1000, sent: b.sent, ok: b.ok, non2xx: b.non2xx, errors: b.errors })),
+    failureSeconds: run.measurement.seconds
+      .filter((b) => b.non2xx + b.errors > 0)
+      .map((b) => ({ t: b.t / 1000, sent: b.sent, ok: b.ok, non2xx: b.non2xx, errors: b.errors })),
     keys: { before: before.hosts, after: after.hosts, uploadsDuringRun: uploadsBetween(before.hosts, after.hosts) },
     loadBalancer: { before: before.lb, after: after.lb },
   };
-  const path = o.out ? resolve(o.out) : join(defaultRunsDir(), `cluster-run-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`);
+  const path = o.out
+    ? resolve(o.out)
+    : join(
+        defaultRunsDir(),
+        `cluster-run-${startedAt
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d+Z$/, 'Z')}.json`,
+      );
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify(summary, null, 2)}\n`);
   io.stderr.write(`wrote ${loadRun}\nwrote ${path}\n`);

@@ -24,7 +24,23 @@ export function hostUrl(h: Pick<HostState, 'address' | 'port'>): string {
 export function hostCommand(state: ClusterState, h: HostState): string[] {
   const { backend, workloads, proxyWorkers } = state.options;
   if (h.role === 'redis') {
-    return ['redis-server', '--bind', h.address, '--port', String(h.port), '--save', '', '--appendonly', 'no', '--dir', state.dir, '--protected-mode', 'no', '--loglevel', 'warning'];
+    return [
+      'redis-server',
+      '--bind',
+      h.address,
+      '--port',
+      String(h.port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      state.dir,
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
   }
   const node = [process.execPath, ...SERVICE_NODE_FLAGS];
   const common = ['--host', h.address, '--port', String(h.port), '--backend', backend, '--quiet'];
@@ -49,7 +65,8 @@ async function waitTcp(what: string, host: string, port: number, p: Proc, timeou
       s.setTimeout(1000, () => done(false));
     }).catch(() => false);
     if (ok) return;
-    if (Date.now() > deadline) throw new ClusterError('START_FAILED', `${what} not accepting on ${host}:${port} within ${Math.round(timeoutMs / 1000)} s; see ${p.log}`);
+    if (Date.now() > deadline)
+      throw new ClusterError('START_FAILED', `${what} not accepting on ${host}:${port} within ${Math.round(timeoutMs / 1000)} s; see ${p.log}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -85,7 +85,8 @@ export async function applyShaping(hosts: readonly HostPlan[], delayMs: number, 
     for (const h of targets) await netemOff(h);
     return { delayMs, lossPct, netem, mode: 'none', delayApplied: false, note: null };
   }
-  if (lossPct > 0 && !hasCommand('nft')) throw new ClusterError('FAULT_FAILED', `cannot apply ${lossPct} % loss: ${NO_NETEM} and nft (Debian nftables) is not installed`);
+  if (lossPct > 0 && !hasCommand('nft'))
+    throw new ClusterError('FAULT_FAILED', `cannot apply ${lossPct} % loss: ${NO_NETEM} and nft (Debian nftables) is not installed`);
   if (lossPct > 0 || previous?.mode === 'nft') for (const h of targets) await nftLoss(h, lossPct);
   const note = delayMs > 0 ? `delay of ${delayMs} ms not applied: ${NO_NETEM}` : null;
   return { delayMs, lossPct, netem, mode: lossPct > 0 ? 'nft' : 'none', delayApplied: false, note };

@@ -60,9 +60,7 @@ export const ClusterState = z.object({
   redisUrl: z.string(),
   /** Where the proxies send their upstream calls: the inference frontend of the load balancer. */
   upstreamUrl: z.string(),
-  haproxy: z
-    .object({ config: z.string(), clientUrl: z.string(), statsUrl: z.string(), socket: z.string(), proc: Proc.nullable() })
-    .nullable(),
+  haproxy: z.object({ config: z.string(), clientUrl: z.string(), statsUrl: z.string(), socket: z.string(), proc: Proc.nullable() }).nullable(),
   prometheus: z.object({ url: z.string(), config: z.string(), targetsFile: z.string(), proc: Proc.nullable() }).nullable(),
 });
 export type ClusterState = z.infer<typeof ClusterState>;
@@ -88,10 +86,16 @@ export async function readState(dir: string): Promise<ClusterState | null> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ClusterError('BAD_STATE', `${statePath(dir)} is not JSON (${(e as Error).message}); remove it after checking nothing of the cluster runs`, { cause: e });
+    throw new ClusterError('BAD_STATE', `${statePath(dir)} is not JSON (${(e as Error).message}); remove it after checking nothing of the cluster runs`, {
+      cause: e,
+    });
   }
   const parsed = ClusterState.safeParse(json);
-  if (!parsed.success) throw new ClusterError('BAD_STATE', `${statePath(dir)} is not a ${STATE_FORMAT} state: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new ClusterError(
+      'BAD_STATE',
+      `${statePath(dir)} is not a ${STATE_FORMAT} state: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
   return parsed.data;
 }
 
@@ -99,7 +103,11 @@ export async function readState(dir: string): Promise<ClusterState | null> {
 export async function requireState(name: string, runsDir?: string): Promise<ClusterState> {
   const dir = clusterDir(name, runsDir);
   const state = await readState(dir);
-  if (!state) throw new ClusterError('NOT_UP', `no cluster '${name}' is up (no ${statePath(dir)}); start one with hlp cluster up${name === 'hlpc' ? '' : ` --name ${name}`}`);
+  if (!state)
+    throw new ClusterError(
+      'NOT_UP',
+      `no cluster '${name}' is up (no ${statePath(dir)}); start one with hlp cluster up${name === 'hlpc' ? '' : ` --name ${name}`}`,
+    );
   return state;
 }
 

@@ -49,7 +49,10 @@ export async function clusterStatus(state: ClusterState): Promise<{ instances: I
     `haproxy     ${state.haproxy?.clientUrl ?? '–'}  ${alive(state.haproxy?.proc) ? 'alive' : 'DOWN'}  (stats ${state.haproxy?.statsUrl ?? '–'}/stats)`,
     `prometheus  ${state.prometheus?.url ?? 'not started'}  ${state.prometheus ? (alive(state.prometheus.proc) ? 'alive' : 'DOWN') : ''}`,
     `links       ${describeShaping(state.shaping)}`,
-    ...instances.map((i) => `${i.role.padEnd(10)}  ${i.id.padEnd(3)} ${i.address.padEnd(18)} pid ${String(i.pid ?? '–').padEnd(7)} ${i.alive ? 'alive' : 'DOWN '} ${i.ready === null ? '' : i.ready ? 'ready' : 'not ready'}${i.restarts ? `  restarts ${i.restarts}` : ''}`),
+    ...instances.map(
+      (i) =>
+        `${i.role.padEnd(10)}  ${i.id.padEnd(3)} ${i.address.padEnd(18)} pid ${String(i.pid ?? '–').padEnd(7)} ${i.alive ? 'alive' : 'DOWN '} ${i.ready === null ? '' : i.ready ? 'ready' : 'not ready'}${i.restarts ? `  restarts ${i.restarts}` : ''}`,
+    ),
   ];
   return { instances, lines };
 }

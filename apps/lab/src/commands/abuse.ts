@@ -22,8 +22,14 @@ export function registerAbuseCommand(program: Command, io: Io): void {
         'with generated cases while /healthz is probed and memory sampled; exit 1 on any 5xx, wrong 4xx, dropped request, crash, slow /healthz or RSS past its bound',
     )
     .option('--classes <list>', `classes to run, comma-separated (default all: ${ABUSE_CLASSES.join(', ')})`)
-    .option('--cases <n>', `generated cases of each request class (default ${HTTP_CLASSES.map((c) => `${c} ${DEFAULT_COUNTS[c]}`).join(', ')}: fewer where each case is encrypted for real)`)
-    .option('--quick', `a short run (${HTTP_CLASSES.map((c) => `${c} ${QUICK_COUNTS[c]}`).join(', ')}; 24 slow connections; one 3 s pair of load windows at ≤ 10 req/s)`)
+    .option(
+      '--cases <n>',
+      `generated cases of each request class (default ${HTTP_CLASSES.map((c) => `${c} ${DEFAULT_COUNTS[c]}`).join(', ')}: fewer where each case is encrypted for real)`,
+    )
+    .option(
+      '--quick',
+      `a short run (${HTTP_CLASSES.map((c) => `${c} ${QUICK_COUNTS[c]}`).join(', ')}; 24 slow connections; one 3 s pair of load windows at ≤ 10 req/s)`,
+    )
     .option('--seed <n>', 'seed of the case generator (default a fresh one, printed)')
     .option('--concurrency <n>', 'request groups in flight at once', '8')
     .option('--slow-connections <n>', 'slow and idle connections opened to each service, and held beside the paired load (default 200; --quick 24)')
@@ -33,7 +39,11 @@ export function registerAbuseCommand(program: Command, io: Io): void {
       `niceness (0-19) of the suite's own sending thread once the services run, so that the clients it stands in for do not take the services' cores (0: leave it; the /healthz probe keeps its priority)`,
       String(DEFAULT_SENDER_NICE),
     )
-    .option('--max-rss-mb <MiB>', 'bound on each service process\'s RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by --max-inflight-ciphertexts, 2048 ≈ 0.5 GiB a copy)', '2048')
+    .option(
+      '--max-rss-mb <MiB>',
+      "bound on each service process's RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by --max-inflight-ciphertexts, 2048 ≈ 0.5 GiB a copy)",
+      '2048',
+    )
     .option('--load-rate <req/s>', 'slow-load: normal traffic, open loop', '30')
     .option('--load-window <s>', 'slow-load: seconds of each window', '10')
     .option('--load-pairs <n>', 'slow-load: pairs of windows (without, with; then with, without; …)', '3')

@@ -29,10 +29,20 @@ export function registerBaselineCommand(program: Command, io: Io): void {
         'of this machine so that other machine classes can be compared (normalised, with a warning)',
     )
     .argument('[suite]', 'suite name (kernels is measured by itself; with --profile/--config: only this suite of the configuration)')
-    .addOption(new Option('--profile <name>', `measure the steps of a built-in suite (${PROFILES.join(', ')}), --repeat times, and record a baseline per run suite (kernels, ckks, load)`).choices([...PROFILES]))
+    .addOption(
+      new Option(
+        '--profile <name>',
+        `measure the steps of a built-in suite (${PROFILES.join(', ')}), --repeat times, and record a baseline per run suite (kernels, ckks, load)`,
+      ).choices([...PROFILES]),
+    )
     .option('--config <file>', 'as --profile, with a suite configuration file')
     .option('--from <run.json>', 'use this run file instead of measuring (repeatable: runs are pooled)', collect)
-    .addOption(new Option('--repeat <k>', `runs pooled (default ${DEFAULT_REPEAT} for kernels alone, ${DEFAULT_SUITE_REPEAT} rounds of a --profile/--config suite)`).argParser(parseRepeat))
+    .addOption(
+      new Option(
+        '--repeat <k>',
+        `runs pooled (default ${DEFAULT_REPEAT} for kernels alone, ${DEFAULT_SUITE_REPEAT} rounds of a --profile/--config suite)`,
+      ).argParser(parseRepeat),
+    )
     .addOption(new Option('--variant <list>', `kernels: variants (${VARIANTS.join(', ')}; default every available)`).argParser(parseVariantList))
     .addOption(new Option('--n <list>', `kernels: ring degrees (default ${DEFAULT_NS.join(',')})`).argParser(parseNList))
     .addOption(new Option('--bits <list>', `kernels: prime sizes (default ${DEFAULT_BITS.join(',')})`).argParser(parseBitsList))

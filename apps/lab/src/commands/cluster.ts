@@ -22,13 +22,15 @@ function nameOption(): Option {
 function registerUp(cluster: Command, io: Io): void {
   cluster
     .command('up')
-    .description('start K proxies and M inference services in network namespaces on a private bridge, HAProxy in front of each tier, Redis (L2 key cache), Prometheus; removes leftovers of a crashed run first')
+    .description(
+      'start K proxies and M inference services in network namespaces on a private bridge, HAProxy in front of each tier, Redis (L2 key cache), Prometheus; removes leftovers of a crashed run first',
+    )
     .addOption(nameOption())
     .option('--proxies <k>', 'proxy instances (1–8)', '2')
     .option('--inference <m>', 'inference instances (1–8)', '2')
     .option('--subnet <cidr>', 'private /24 of the bridge (gateway .1, Redis .5, proxies .11…, inference .21…)', '10.231.0.0/24')
-    .option('--delay-ms <ms>', 'netem delay on the inference hosts\' links, each direction', '1')
-    .option('--loss <pct>', 'netem loss on the inference hosts\' links, percent', '0')
+    .option('--delay-ms <ms>', "netem delay on the inference hosts' links, each direction", '1')
+    .option('--loss <pct>', "netem loss on the inference hosts' links, percent", '0')
     .option('--port <port>', 'HAProxy client port on 127.0.0.1 (0: a free one)', '0')
     .option('--prometheus-port <port>', 'Prometheus on 127.0.0.1 (0: a free one)', '0')
     .option('--no-prometheus', 'do not start Prometheus')
@@ -59,7 +61,9 @@ function registerUp(cluster: Command, io: Io): void {
         io.stdout.write(`cluster '${state.name}' up: ${state.haproxy!.clientUrl} (OpenAI base URL ${state.haproxy!.clientUrl}/v1)\n`);
         io.stdout.write(`  load:   hlp load short --rate 20 --target ${state.haproxy!.clientUrl}\n  stats:  ${state.haproxy!.statsUrl}/stats\n`);
         if (state.prometheus) io.stdout.write(`  prom:   ${state.prometheus.url}\n`);
-        io.stdout.write(`  links:  ${describeShaping(state.shaping)}\n  state:  ${state.dir}/state.json\n  stop:   hlp cluster down${state.name === 'hlpc' ? '' : ` --name ${state.name}`}\n`);
+        io.stdout.write(
+          `  links:  ${describeShaping(state.shaping)}\n  state:  ${state.dir}/state.json\n  stop:   hlp cluster down${state.name === 'hlpc' ? '' : ` --name ${state.name}`}\n`,
+        );
       }
     });
 }
@@ -112,21 +116,41 @@ function registerFault(cluster: Command, io: Io): void {
 function registerRun(cluster: Command, io: Io): void {
   cluster
     .command('run')
-    .description('open-loop load through HAProxy while faults are applied on a schedule; writes the load run and a cluster-run summary (accepted, 2xx, errors and why, recovery)')
+    .description(
+      'open-loop load through HAProxy while faults are applied on a schedule; writes the load run and a cluster-run summary (accepted, 2xx, errors and why, recovery)',
+    )
     .argument('[scenario]', SCENARIO_NAMES.join(' | '), 'short')
     .addOption(nameOption())
     .option('--rate <req/s>', 'offered requests per second', '100')
     .option('--duration <s>', 'measured seconds', '60')
     .option('--warmup <s>', 'seconds of load before measuring', '5')
     .option('--http2', 'h2c to HAProxy instead of HTTP/1.1')
-    .option('--fault <kind@t>', 'kill-proxy@20s, kill-inference@20s, restart-redis@30s, loss=1@10s (t from the end of the warm-up); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--fault <kind@t>',
+      'kill-proxy@20s, kill-inference@20s, restart-redis@30s, loss=1@10s (t from the end of the warm-up); repeatable',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--restart-after <s>', 'seconds before a killed instance is restarted', '1')
     .option('--out <file>', 'summary file (default <runs dir>/cluster-run-<time>.json)')
     .option('--json', 'print the summary as JSON')
     .action(async (scenario: string, o: Record<string, unknown>) => {
       const state = await requireState(parseName(o['name']));
       const faults = (o['fault'] as string[]).map(parseFaultSpec);
-      const summary = await runWithFaults(state, { scenario, rate: o['rate'], durationS: o['duration'], warmupS: o['warmup'], http2: o['http2'] === true, faults, restartAfterS: o['restartAfter'], out: o['out'] }, io);
+      const summary = await runWithFaults(
+        state,
+        {
+          scenario,
+          rate: o['rate'],
+          durationS: o['duration'],
+          warmupS: o['warmup'],
+          http2: o['http2'] === true,
+          faults,
+          restartAfterS: o['restartAfter'],
+          out: o['out'],
+        },
+        io,
+      );
       io.stdout.write(o['json'] ? `${JSON.stringify(summary, null, 2)}\n` : `${renderRunSummary(summary)}\n`);
     });
 }

@@ -50,14 +50,20 @@ export function registerGateCommand(program: Command, io: Io): void {
       ).choices(['in-process', 'processes']),
     )
     .addOption(
-      new Option('--rounds <n>', `--against: pairs every series gets before a decision, and per further batch (default ${DEFAULT_MIN_PAIRS['in-process']} in-process, ${DEFAULT_MIN_PAIRS.processes} processes)`).argParser(parseRounds),
+      new Option(
+        '--rounds <n>',
+        `--against: pairs every series gets before a decision, and per further batch (default ${DEFAULT_MIN_PAIRS['in-process']} in-process, ${DEFAULT_MIN_PAIRS.processes} processes)`,
+      ).argParser(parseRounds),
     )
     .addOption(
-      new Option('--max-rounds <n>', `--against: at most this many pairs for a series still undecided (default ${DEFAULT_MAX_PAIRS['in-process']} in-process, ${DEFAULT_MAX_PAIRS.processes} processes)`).argParser(
-        parseRounds,
-      ),
+      new Option(
+        '--max-rounds <n>',
+        `--against: at most this many pairs for a series still undecided (default ${DEFAULT_MAX_PAIRS['in-process']} in-process, ${DEFAULT_MAX_PAIRS.processes} processes)`,
+      ).argParser(parseRounds),
     )
-    .addOption(new Option('--budget <s>', `--against: seconds of measuring after which no further pair starts (default ${DEFAULT_BUDGET_S})`).argParser(parseBudget))
+    .addOption(
+      new Option('--budget <s>', `--against: seconds of measuring after which no further pair starts (default ${DEFAULT_BUDGET_S})`).argParser(parseBudget),
+    )
     .option('--bench-args <args>', `--against: arguments of \`hlp bench <suite>\` (default "${DEFAULT_BENCH_ARGS}")`)
     .option('--record-pass', '--against: on a pass of a clean checkout, record HEAD in baselines/gate-pass.json as the next reference')
     .option('--history <file>', 'append the verdicts to this file (default: baselines/history.jsonl)')

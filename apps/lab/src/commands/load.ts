@@ -38,19 +38,48 @@ export function registerLoadCommand(program: Command, io: Io): void {
         'open loop (--rate) or closed loop (--connections), HTTP/1.1 or --http2; samples CPU, RSS, event-loop delay and GPU; writes runs/<time>-load.json',
     )
     .argument('[scenario]', `${SCENARIO_NAMES.join(' | ')} (with --verify: the prompt of the request body, default short)`, (v: string) => scenarioArg(v))
-    .addOption(new Option('--rate <req/s>', 'open loop: offered requests per second on a fixed schedule; latency from each request\'s intended send time').argParser(parseRate))
-    .addOption(new Option('--rates <list>', 'a rate ladder: one open-loop run per rate (e.g. 100,150,200), ascending, against the same services; prints each step\'s capacity line and the highest rate meeting the SLO; stops after the first step that misses').argParser(parseRatesOption))
-    .addOption(new Option('--slo-p95 <ms>', `with --rates: the latency P95 a step must stay within (default ${DEFAULT_LADDER_SLO.p95Ms})`).argParser(parseSloP95))
-    .addOption(new Option('--slo-success <ratio>', `with --rates: the 2xx share a step must reach, 0–1 (default ${DEFAULT_LADDER_SLO.success})`).argParser(parseSloSuccess))
+    .addOption(
+      new Option('--rate <req/s>', "open loop: offered requests per second on a fixed schedule; latency from each request's intended send time").argParser(
+        parseRate,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--rates <list>',
+        "a rate ladder: one open-loop run per rate (e.g. 100,150,200), ascending, against the same services; prints each step's capacity line and the highest rate meeting the SLO; stops after the first step that misses",
+      ).argParser(parseRatesOption),
+    )
+    .addOption(
+      new Option('--slo-p95 <ms>', `with --rates: the latency P95 a step must stay within (default ${DEFAULT_LADDER_SLO.p95Ms})`).argParser(parseSloP95),
+    )
+    .addOption(
+      new Option('--slo-success <ratio>', `with --rates: the 2xx share a step must reach, 0–1 (default ${DEFAULT_LADDER_SLO.success})`).argParser(
+        parseSloSuccess,
+      ),
+    )
     .addOption(
       new Option(
         '--connections <n>',
         `closed loop: connections, each sending when its previous request is answered; with --rate: the most connections the open loop uses (default ${DEFAULTS.openConnectionsHttp1}, HTTP/2 ${DEFAULTS.openConnectionsH2}); --verify default ${DEFAULT_CROSSCHECK.connections}`,
       ).argParser(parseConnections),
     )
-    .addOption(new Option('--streams <n>', `HTTP/2 streams per connection (closed loop default ${DEFAULTS.h2Streams}, open loop ${DEFAULTS.openStreamsH2}; --verify ${DEFAULT_CROSSCHECK.streams})`).argParser(parseStreams))
-    .addOption(new Option('--duration <s>', `measured seconds (default ${DEFAULTS.durationMs / 1000}; --verify ${DEFAULT_CROSSCHECK.durationS} per tool)`).argParser(parseDuration))
-    .addOption(new Option('--warmup <s>', `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`).argParser(parseWarmup))
+    .addOption(
+      new Option(
+        '--streams <n>',
+        `HTTP/2 streams per connection (closed loop default ${DEFAULTS.h2Streams}, open loop ${DEFAULTS.openStreamsH2}; --verify ${DEFAULT_CROSSCHECK.streams})`,
+      ).argParser(parseStreams),
+    )
+    .addOption(
+      new Option('--duration <s>', `measured seconds (default ${DEFAULTS.durationMs / 1000}; --verify ${DEFAULT_CROSSCHECK.durationS} per tool)`).argParser(
+        parseDuration,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--warmup <s>',
+        `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
+      ).argParser(parseWarmup),
+    )
     .addOption(
       new Option(
         '--drivers <n>',
@@ -59,7 +88,9 @@ export function registerLoadCommand(program: Command, io: Io): void {
       ).argParser(parseDrivers),
     )
     .option('--http2', 'HTTP/2 over cleartext (h2c, prior knowledge), several streams per connection')
-    .addOption(new Option('--target <url>', 'loopback URL of a running proxy (default: start the embedded services and stop them at the end)').argParser(parseTargetUrl))
+    .addOption(
+      new Option('--target <url>', 'loopback URL of a running proxy (default: start the embedded services and stop them at the end)').argParser(parseTargetUrl),
+    )
     .option('--token <token>', 'bearer token for the proxy (Authorization header)')
     .option('--model <id>', `model of the request body (default ${DEFAULT_MODEL})`)
     .addOption(new Option('--prompts <n>', `distinct prompts to rotate through (default ${DEFAULT_PROMPTS})`).argParser(parsePrompts))
@@ -75,7 +106,7 @@ export function registerLoadCommand(program: Command, io: Io): void {
     )
     .addHelpText(
       'after',
-      '\nDrivers: HTTP/1.1 closed loop = autocannon; every open loop and HTTP/2 = the lab\'s own (node:http / node:http2),\n' +
+      "\nDrivers: HTTP/1.1 closed loop = autocannon; every open loop and HTTP/2 = the lab's own (node:http / node:http2),\n" +
         'because autocannon cannot tell when a request was meant to be sent. Progress goes to stderr once a second.\n' +
         'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Only loopback targets are accepted.',
     )

@@ -10,7 +10,9 @@ import { profileCommand } from '../profile/run.js';
 export function registerProfileCommand(program: Command, io: Io): void {
   program
     .command('profile')
-    .description('profile the proxy under load: cpuprof (node --cpu-prof, built in; prints the top self-time functions) or Clinic.js doctor|flame|bubbleprof (HTML report in the run folder)')
+    .description(
+      'profile the proxy under load: cpuprof (node --cpu-prof, built in; prints the top self-time functions) or Clinic.js doctor|flame|bubbleprof (HTML report in the run folder)',
+    )
     .argument('[scenario]', 'short | medium | full (default short)')
     .addOption(new Option('--tool <tool>', 'profiler').choices([...TOOLS]).default('cpuprof'))
     .option('--rate <req/s>', 'offered load, open loop', '20')

@@ -19,7 +19,11 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--host <host>', 'address both listen on', '127.0.0.1')
     .option('--port <port>', 'proxy port (0: a free one)', '0')
     .option('--inference-port <port>', 'inference service port (0: a free one)', '0')
-    .addOption(new Option('--backend <name>', 'CKKS backend of the proxy (encryption) and of the inference service (every workload)').choices(['native', 'seal']).default('native'))
+    .addOption(
+      new Option('--backend <name>', 'CKKS backend of the proxy (encryption) and of the inference service (every workload)')
+        .choices(['native', 'seal'])
+        .default('native'),
+    )
     .option('--workload-seed <n>', 'seed of the server-owned workload weights')
     .option('--workloads <list>', `workloads to serve (${WORKLOADS.join(',')}; default all)`)
     .option('--token <token>', 'service-to-service bearer token (default $HLP_SERVICE_TOKEN or a random one)')
@@ -35,7 +39,10 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--tls-key <pem>', "proxy: the certificate's private key")
     .option('--workers <n>', 'proxy: processes sharing the port (node:cluster; default 1)')
     .option('--inference-workers <n>', 'inference service: processes sharing its port (default 1)')
-    .option('--redis <url|local>', "inference service: L2 key cache in Redis (redis://127.0.0.1:6379), or 'local': start a private redis-server on a free loopback port and stop it with the services")
+    .option(
+      '--redis <url|local>',
+      "inference service: L2 key cache in Redis (redis://127.0.0.1:6379), or 'local': start a private redis-server on a free loopback port and stop it with the services",
+    )
     .option('--key-cache-dir <dir>', 'inference service: L3 key cache directory')
     .option('--json', 'print one JSON line {event:"serving", inference, proxy} instead of text')
     .option('--quiet', "only the services' warnings and errors on stderr")

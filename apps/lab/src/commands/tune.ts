@@ -6,7 +6,9 @@ import { tuneCommand } from '../tune/command.js';
 export function registerTuneCommand(program: Command, io: Io): void {
   program
     .command('tune')
-    .description('search CKKS parameters inside the 128-bit table for the affine workload: encode+encrypt latency, precision, ciphertext bytes; print the Pareto front, write the recommended configuration')
+    .description(
+      'search CKKS parameters inside the 128-bit table for the affine workload: encode+encrypt latency, precision, ciphertext bytes; print the Pareto front, write the recommended configuration',
+    )
     .option('--quick', 'coarse scales (5-bit steps), few iterations')
     .option('--iterations <n>', 'timed encode+encrypt per candidate (default 30, --quick 5)')
     .option('--max-error <x>', 'precision the recommendation must meet', '1e-3')

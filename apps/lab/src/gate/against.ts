@@ -24,7 +24,8 @@ export async function pairedSteps(opts: GateCliOptions): Promise<{ steps: Paired
     return { steps, skipped };
   }
   const suite = opts.suite ?? DEFAULT_SUITE;
-  if (suite !== 'kernels' && suite !== 'ckks') throw new LabError('USAGE', `--against measures benchmark suites (kernels, ckks), not ${suite}: load runs are reported by hlp suite, see docs/gate.md`);
+  if (suite !== 'kernels' && suite !== 'ckks')
+    throw new LabError('USAGE', `--against measures benchmark suites (kernels, ckks), not ${suite}: load runs are reported by hlp suite, see docs/gate.md`);
   return { steps: [{ suite, args: splitArgs(opts.benchArgs ?? DEFAULT_BENCH_ARGS) }], skipped: [] };
 }
 
@@ -36,15 +37,19 @@ export async function pairedSteps(opts: GateCliOptions): Promise<{ steps: Paired
 export async function gateAgainst(spec: string, opts: GateCliOptions, io: Io): Promise<void> {
   const baselinesDir = defaultBaselinesDir();
   const config = await loadConfig(opts, baselinesDir);
-  if ((opts.benchArgs ?? '').split(/\s+/).some((a) => a === '--out' || a === '--json' || a.startsWith('--out='))) throw new LabError('USAGE', '--bench-args must not hold --out or --json (the gate sets them)');
-  if (opts.profile && (opts.suite || opts.benchArgs)) throw new LabError('USAGE', '--profile takes its steps from the suite profile: do not combine it with --suite or --bench-args');
+  if ((opts.benchArgs ?? '').split(/\s+/).some((a) => a === '--out' || a === '--json' || a.startsWith('--out=')))
+    throw new LabError('USAGE', '--bench-args must not hold --out or --json (the gate sets them)');
+  if (opts.profile && (opts.suite || opts.benchArgs))
+    throw new LabError('USAGE', '--profile takes its steps from the suite profile: do not combine it with --suite or --bench-args');
   const { steps, skipped } = await pairedSteps(opts);
   if (steps.length === 0) throw new LabError('USAGE', `profile ${opts.profile ?? ''} has no kernels or ckks step to gate`);
   const root = findRepoRoot();
   if (!root) throw new LabError('INFRA', 'not inside the monorepo: --against needs a git checkout of it');
   const currentBin = join(root, 'apps', 'lab', 'bin', 'hlp.js');
   const self = spec === 'self';
-  const reference = self ? { commit: (await exec('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim(), why: 'this checkout itself (self-test of the gate)' } : await resolveReference(root, spec);
+  const reference = self
+    ? { commit: (await exec('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim(), why: 'this checkout itself (self-test of the gate)' }
+    : await resolveReference(root, spec);
   io.stderr.write(`gate: reference ${reference.commit.slice(0, 10)} — ${reference.why}; candidate: the working tree\n`);
   const worktree = self ? null : await prepareWorktree(root, reference.commit, io);
   try {
@@ -63,7 +68,8 @@ export async function gateAgainst(spec: string, opts: GateCliOptions, io: Io): P
       io,
     });
     const notes = [...outcome.notes];
-    if (skipped.length > 0) notes.push(`not gated here: ${skipped.join(', ')} (load runs are reported by hlp suite against stored baselines, not failed on: docs/gate.md)`);
+    if (skipped.length > 0)
+      notes.push(`not gated here: ${skipped.join(', ')} (load runs are reported by hlp suite against stored baselines, not failed on: docs/gate.md)`);
     const reports = outcome.steps.map((s) =>
       pairedGateReport({
         rounds: s.rounds,
@@ -90,11 +96,16 @@ export async function gateAgainst(spec: string, opts: GateCliOptions, io: Io): P
       if (await isDirty(root)) io.stderr.write('gate passed; not recorded as the reference: the working tree has uncommitted changes\n');
       else {
         const head = (await exec('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
-        io.stderr.write(`gate passed; recorded ${head.slice(0, 10)} in ${await recordPass(root, head, reports.map((r) => r.suite))} (commit it to make it the next reference)\n`);
+        io.stderr.write(
+          `gate passed; recorded ${head.slice(0, 10)} in ${await recordPass(
+            root,
+            head,
+            reports.map((r) => r.suite),
+          )} (commit it to make it the next reference)\n`,
+        );
       }
     }
   } finally {
     await worktree?.remove();
   }
 }
-

@@ -57,7 +57,11 @@ export async function benchInChild(
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { ...(options.env ?? process.env), HLP_RUNS_DIR: dir },
     });
-    if (r.code !== 0) throw new LabError(r.code === 2 ? 'INFRA' : 'INTERNAL', `hlp bench ${suite} ${args.join(' ')} failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`);
+    if (r.code !== 0)
+      throw new LabError(
+        r.code === 2 ? 'INFRA' : 'INTERNAL',
+        `hlp bench ${suite} ${args.join(' ')} failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`,
+      );
     return await readRunArg(out);
   } finally {
     if (options.dir) await rm(out, { force: true });

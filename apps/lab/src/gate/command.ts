@@ -21,7 +21,14 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
       if (opts.baseline) throw new LabError('USAGE', '--against and --baseline exclude each other');
       await gateAgainst(opts.against, opts, io);
     } else {
-      if (opts.rounds !== undefined || opts.benchArgs !== undefined || opts.profile !== undefined || opts.maxRounds !== undefined || opts.budget !== undefined || opts.pairing !== undefined)
+      if (
+        opts.rounds !== undefined ||
+        opts.benchArgs !== undefined ||
+        opts.profile !== undefined ||
+        opts.maxRounds !== undefined ||
+        opts.budget !== undefined ||
+        opts.pairing !== undefined
+      )
         throw new LabError('USAGE', '--rounds, --max-rounds, --budget, --pairing, --profile and --bench-args only apply with --against');
       await gateStored(runArg, opts, io);
     }
@@ -29,4 +36,3 @@ export async function gateCommand(runArg: string | undefined, rawOptions: unknow
     throw labErrorFromGate(error);
   }
 }
-

@@ -122,8 +122,10 @@ async function measureChunked(
   for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
     const sums = { baseline: 0, current: 0 };
     for (let part = 0; part < c.chunks; part++)
-      for (const side of roundOrder(p * c.chunks + part + 1)) sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now, o.clock === undefined);
-    for (const side of ['baseline', 'current'] as const) rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: [sums[side] * 1e-6] }));
+      for (const side of roundOrder(p * c.chunks + part + 1))
+        sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now, o.clock === undefined);
+    for (const side of ['baseline', 'current'] as const)
+      rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: [sums[side] * 1e-6] }));
     pooled.push(sums.current * 1e-6);
   }
   return makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples: pooled, keep: o.samplesCap });

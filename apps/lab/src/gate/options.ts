@@ -17,13 +17,21 @@ export const DEFAULT_BUDGET_S = 240;
 /** GateError → LabError: bad files and arguments are usage errors, missing files infrastructure. */
 export function labErrorFromGate(error: unknown): unknown {
   if (!(error instanceof GateError)) return error;
-  const code = error.code === 'BASELINE_NOT_FOUND' || error.code === 'IO' ? 'INFRA' : error.code === 'INVALID_INPUT' || error.code === 'INVALID_HISTORY_ENTRY' ? 'INTERNAL' : 'USAGE';
+  const code =
+    error.code === 'BASELINE_NOT_FOUND' || error.code === 'IO'
+      ? 'INFRA'
+      : error.code === 'INVALID_INPUT' || error.code === 'INVALID_HISTORY_ENTRY'
+        ? 'INTERNAL'
+        : 'USAGE';
   return new LabError(code, `gate error ${error.code}: ${error.message}`, { cause: error });
 }
 
 export const GateCliOptions = z.object({
   baseline: z.string().min(1).optional(),
-  suite: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite must be a slug').optional(),
+  suite: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite must be a slug')
+    .optional(),
   config: z.string().min(1).optional(),
   markdown: z.string().min(1).optional(),
   json: z.boolean().optional(),
@@ -41,4 +49,3 @@ export const GateCliOptions = z.object({
   targets: z.boolean().optional(),
 });
 export type GateCliOptions = z.infer<typeof GateCliOptions>;
-

@@ -137,7 +137,12 @@ export function kernelPairCases(sides: Sides, o: KernelPairOptions): BuiltCases 
           const run = Object.fromEntries(
             SIDES.map((s) => {
               const r = ring[s];
-              const fn = name === 'ntt.forward' ? () => r.ctx.forward(r.data, call) : name === 'ntt.inverse' ? () => r.ctx.inverse(r.data, call) : () => r.ctx.mulMod(r.out, r.a, r.b, call);
+              const fn =
+                name === 'ntt.forward'
+                  ? () => r.ctx.forward(r.data, call)
+                  : name === 'ntt.inverse'
+                    ? () => r.ctx.inverse(r.data, call)
+                    : () => r.ctx.mulMod(r.out, r.a, r.b, call);
               return [s, fn];
             }),
           ) as Record<SideName, () => void>;
@@ -207,9 +212,22 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
         for (const c of list) {
           const labels = ckksCaseLabels(c, backendName, n);
           if (c.kind === 'op') {
-            cases.push({ kind: 'timed', name: c.name, labels, unit: 'ns', run: { baseline: opFunction(c, fixtures.baseline), current: opFunction(c, fixtures.current) }, async: false });
+            cases.push({
+              kind: 'timed',
+              name: c.name,
+              labels,
+              unit: 'ns',
+              run: { baseline: opFunction(c, fixtures.baseline), current: opFunction(c, fixtures.current) },
+              async: false,
+            });
           } else if (c.kind === 'bytes') {
-            cases.push({ kind: 'size', name: c.name, labels, unit: 'bytes', value: { baseline: () => serializedSize(fixtures.baseline, c.key), current: () => serializedSize(fixtures.current, c.key) } });
+            cases.push({
+              kind: 'size',
+              name: c.name,
+              labels,
+              unit: 'bytes',
+              value: { baseline: () => serializedSize(fixtures.baseline, c.key), current: () => serializedSize(fixtures.current, c.key) },
+            });
           } else if (c.kind === 'prompt') {
             vectors ??= promptVectors(fixtures.current.backend.slotCount);
             const parts = splitVectors(vectors, o.promptChunks);

@@ -112,7 +112,8 @@ async function runPairsChild(state: StepState, args: readonly string[], pairs: n
       cwd: o.current.cwd,
       env: { ...o.current.env, HLP_RUNS_DIR: dir },
     });
-    if (r.code !== 0) throw new LabError('INFRA', `hlp bench ${state.step.suite} --pair-with failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
+    if (r.code !== 0)
+      throw new LabError('INFRA', `hlp bench ${state.step.suite} --pair-with failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
     const doc = await readPairs(out);
     state.rounds.push(...doc.rounds);
     if (state.current === null || args === state.step.args) state.current = doc.current;
@@ -135,7 +136,11 @@ async function runRound(state: StepState, round: number, args: readonly string[]
   if (state.current === null || args === state.step.args) state.current = got.current!;
   state.lastRoundS = (performance.now() - t0) / 1000;
   state.seconds += state.lastRoundS;
-  o.io.stderr.write(`gate: ${state.step.suite} pair ${state.rounds.length} (${roundOrder(round).map((x) => (x === 'baseline' ? 'A' : 'B')).join(' ')}) in ${state.lastRoundS.toFixed(1)} s\n`);
+  o.io.stderr.write(
+    `gate: ${state.step.suite} pair ${state.rounds.length} (${roundOrder(round)
+      .map((x) => (x === 'baseline' ? 'A' : 'B'))
+      .join(' ')}) in ${state.lastRoundS.toFixed(1)} s\n`,
+  );
 }
 
 function decideState(state: StepState, config: GateConfig): void {
@@ -148,7 +153,15 @@ function decideState(state: StepState, config: GateConfig): void {
 export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  const states: StepState[] = o.steps.map((step) => ({ step, pairing: o.pairing ?? 'in-process', rounds: [], current: null, seconds: 0, undecided: null, lastRoundS: 0 }));
+  const states: StepState[] = o.steps.map((step) => ({
+    step,
+    pairing: o.pairing ?? 'in-process',
+    rounds: [],
+    current: null,
+    seconds: 0,
+    undecided: null,
+    lastRoundS: 0,
+  }));
   const notes: string[] = [];
   // The minimum pairs of every step first: the decision needs them all, budget or not.
   for (const state of states) {
@@ -181,12 +194,15 @@ export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
       progressed = true;
     }
     if (!progressed) {
-      notes.push(`the time budget (${o.budgetS} s) was spent with ${open.reduce((a, s) => a + (s.undecided?.length ?? 0), 0)} series undecided; a larger --budget would add pairs for them`);
+      notes.push(
+        `the time budget (${o.budgetS} s) was spent with ${open.reduce((a, s) => a + (s.undecided?.length ?? 0), 0)} series undecided; a larger --budget would add pairs for them`,
+      );
       break;
     }
   }
   for (const s of states)
-    if ((s.undecided?.length ?? 0) > 0 && s.rounds.length >= o.maxPairs) notes.push(`${s.step.suite}: ${s.undecided!.length} series still undecided at the maximum of ${o.maxPairs} pairs`);
+    if ((s.undecided?.length ?? 0) > 0 && s.rounds.length >= o.maxPairs)
+      notes.push(`${s.step.suite}: ${s.undecided!.length} series still undecided at the maximum of ${o.maxPairs} pairs`);
   notes.push(`measured in ${elapsed().toFixed(0)} s: ${states.map((s) => `${s.step.suite} ${s.rounds.length} pairs (${s.seconds.toFixed(0)} s)`).join(', ')}`);
   return {
     steps: states.map((s) => ({ step: s.step, rounds: s.rounds, current: s.current!, seconds: s.seconds })),

@@ -38,7 +38,13 @@ export const PairsDocument = z.object({
 export type PairsDocument = z.infer<typeof PairsDocument>;
 
 export type PairsSpec =
-  | { readonly suite: 'kernels'; readonly variants: readonly string[]; readonly ns: readonly number[]; readonly bits: readonly number[]; readonly alloc: boolean }
+  | {
+      readonly suite: 'kernels';
+      readonly variants: readonly string[];
+      readonly ns: readonly number[];
+      readonly bits: readonly number[];
+      readonly alloc: boolean;
+    }
   | {
       readonly suite: 'ckks';
       readonly backends: readonly CkksBackendName[];
@@ -85,11 +91,15 @@ export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: nu
   const built = await buildCases(spec, resolve(referenceRoot), root);
   const notes = [...built.notes];
   const slowdown = slowdownRule();
-  if (slowdown) notes.push(`${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]}: matching cases of this checkout (not the reference) are made slower on purpose (for testing the gate)`);
+  if (slowdown)
+    notes.push(
+      `${SLOWDOWN_ENV}=${process.env[SLOWDOWN_ENV]}: matching cases of this checkout (not the reference) are made slower on purpose (for testing the gate)`,
+    );
   for (const n of notes) io.stderr.write(`note: ${n}\n`);
   try {
     const cases = built.cases.filter((c) => selected(c, only));
-    if (cases.length === 0) throw new LabError(only ? 'USAGE' : 'INFRA', `nothing to pair: no ${spec.suite} case ${only ? 'matches --only and ' : ''}is available on both sides`);
+    if (cases.length === 0)
+      throw new LabError(only ? 'USAGE' : 'INFRA', `nothing to pair: no ${spec.suite} case ${only ? 'matches --only and ' : ''}is available on both sides`);
     const promptPairs = Math.max(2, Math.round(pairs * PROMPT_PAIRS_SHARE));
     const withPairs: PairCase[] = cases.map((c) => (c.kind === 'chunked' ? { ...c, pairs: promptPairs } : c));
     const outcome = await measureInterleaved(withPairs, {
@@ -109,13 +119,33 @@ export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: nu
         finishedAt: new Date().toISOString(),
         machine,
         git,
-        config: { pairedWith: { root: resolve(referenceRoot), commit: refGit.commit }, pairs, promptPairs, sliceMs: SLICE_MS, promptChunks: PROMPT_CHUNKS, ...(only ? { only: only.map((s) => selectorOf(s.name, s.labels)) } : {}), ...spec, notes },
+        config: {
+          pairedWith: { root: resolve(referenceRoot), commit: refGit.commit },
+          pairs,
+          promptPairs,
+          sliceMs: SLICE_MS,
+          promptChunks: PROMPT_CHUNKS,
+          ...(only ? { only: only.map((s) => selectorOf(s.name, s.labels)) } : {}),
+          ...spec,
+          notes,
+        },
         metrics: outcome.current,
       },
       `the ${spec.suite} pairs produced an invalid run document`,
     );
-    for (const m of outcome.current) io.stderr.write(`  ${m.name} ${formatLabels(m.labels)}  median ${m.unit === 'bytes' ? `${m.summary.median} B` : formatNs(m.summary.median * (m.unit === 'ms' ? 1e6 : 1))}\n`);
-    return { schema: PAIRS_SCHEMA, suite: spec.suite, reference: { root: resolve(referenceRoot), commit: refGit.commit }, seconds: outcome.seconds, notes, rounds: outcome.rounds, current };
+    for (const m of outcome.current)
+      io.stderr.write(
+        `  ${m.name} ${formatLabels(m.labels)}  median ${m.unit === 'bytes' ? `${m.summary.median} B` : formatNs(m.summary.median * (m.unit === 'ms' ? 1e6 : 1))}\n`,
+      );
+    return {
+      schema: PAIRS_SCHEMA,
+      suite: spec.suite,
+      reference: { root: resolve(referenceRoot), commit: refGit.commit },
+      seconds: outcome.seconds,
+      notes,
+      rounds: outcome.rounds,
+      current,
+    };
   } finally {
     built.dispose();
   }

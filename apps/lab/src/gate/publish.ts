@@ -2,7 +2,18 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { appendHistory, defaultHistoryPath, historyEntry, readConfig, renderJson, renderMarkdown, renderText, resolveConfig, type GateConfig, type GateReport } from '@hlp/gate';
+import {
+  appendHistory,
+  defaultHistoryPath,
+  historyEntry,
+  readConfig,
+  renderJson,
+  renderMarkdown,
+  renderText,
+  resolveConfig,
+  type GateConfig,
+  type GateReport,
+} from '@hlp/gate';
 import { LabError } from '../errors.js';
 import type { Io } from '../io.js';
 import { CONFIG_FILE, type GateCliOptions } from './options.js';
@@ -37,7 +48,9 @@ export async function publish(report: GateReport, opts: GateCliOptions, baseline
   if (opts.json) io.stdout.write(renderJson(report));
   if (report.outcome === 'fail') {
     const c = report.counts;
-    throw new LabError('GATE', `gate failed: ${c.regression} regression(s), ${c.targetsMissed} missed target(s)${report.strict ? `, ${c.inconclusive} inconclusive (strict)` : ''}`);
+    throw new LabError(
+      'GATE',
+      `gate failed: ${c.regression} regression(s), ${c.targetsMissed} missed target(s)${report.strict ? `, ${c.inconclusive} inconclusive (strict)` : ''}`,
+    );
   }
 }
-

@@ -141,11 +141,14 @@ export async function prepareWorktree(root: string, commit: string, io: Io): Pro
     if (lockHere !== null && lockHere === lockThere && existsSync(join(root, 'node_modules'))) {
       await step(io, 'link node_modules (same lockfile)', 'cp', ['-al', join(root, 'node_modules'), join(tree, 'node_modules')]);
     } else {
-      await step(io, 'npm ci in the worktree (the lockfile differs)', 'npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tree, timeoutMs: 20 * 60_000 });
+      await step(io, 'npm ci in the worktree (the lockfile differs)', 'npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: tree,
+        timeoutMs: 20 * 60_000,
+      });
     }
     await step(
       io,
-      'build the worktree (turbo, @hlp/lab and its dependencies, sharing this checkout\'s cache)',
+      "build the worktree (turbo, @hlp/lab and its dependencies, sharing this checkout's cache)",
       'npx',
       ['--no-install', 'turbo', 'run', 'build', '--filter=@hlp/lab...', '--output-logs=errors-only', `--cache-dir=${join(root, '.turbo', 'cache')}`],
       { cwd: tree, timeoutMs: 30 * 60_000 },

@@ -80,4 +80,3 @@ export function ckksRemeasure(run: RunResult, io: Io): Remeasure {
     return { current: poolRuns(runs).metrics, calibration: poolMetrics(calibrations.map((c) => [c]))[0] ?? null };
   };
 }
-

@@ -31,7 +31,10 @@ export async function gateStored(runArg: string | undefined, opts: GateCliOption
   else {
     const found = await findBaseline(baselinesDir, run.suite, run.machine.machineClass);
     if (!found)
-      throw new LabError('INFRA', `no baseline for suite ${run.suite} in ${join(baselinesDir, run.suite)}: record one with \`hlp baseline record ${run.suite}\``);
+      throw new LabError(
+        'INFRA',
+        `no baseline for suite ${run.suite} in ${join(baselinesDir, run.suite)}: record one with \`hlp baseline record ${run.suite}\``,
+      );
     baselinePath = found.path;
   }
   const baseline = await readBaseline(baselinePath);
@@ -53,7 +56,10 @@ export async function gateStored(runArg: string | undefined, opts: GateCliOption
   else if (!sameMachineClass) remeasure = { unavailable: `this machine (${here.machineClass}) is not the run's (${run.machine.machineClass})` };
   else if (run.suite === 'kernels') remeasure = kernelsRemeasure(run, io);
   else if (run.suite === 'ckks') remeasure = ckksRemeasure(run, io);
-  else remeasure = { unavailable: `hlp gate cannot re-run a ${run.suite} run by itself (its services are gone); hlp suite re-measures load steps while the services run` };
+  else
+    remeasure = {
+      unavailable: `hlp gate cannot re-run a ${run.suite} run by itself (its services are gone); hlp suite re-measures load steps while the services run`,
+    };
 
   const report = await runGate({
     current: run,
@@ -68,4 +74,3 @@ export async function gateStored(runArg: string | undefined, opts: GateCliOption
   });
   await publish(report, opts, baselinesDir, io);
 }
-

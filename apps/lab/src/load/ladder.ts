@@ -116,7 +116,9 @@ export function renderLadder(ladder: Ladder): string {
     `${(s.successRatio * 100).toFixed(2)} %`,
     fmtMs(s.p50Ms),
     fmtMs(s.p95Ms),
-    ...processes.map((p) => (s.cpu[p] === undefined ? '–' : `${(s.cpu[p] * 100).toFixed(0)} % · ${s.cpuPerRequestMs[p] === undefined ? '–' : fmtMs(s.cpuPerRequestMs[p])}`)),
+    ...processes.map((p) =>
+      s.cpu[p] === undefined ? '–' : `${(s.cpu[p] * 100).toFixed(0)} % · ${s.cpuPerRequestMs[p] === undefined ? '–' : fmtMs(s.cpuPerRequestMs[p])}`,
+    ),
     s.met ? 'met' : `MISSED: ${s.misses.join(', ')}`,
   ]);
   const head = ['offered req/s', '2xx/s', '2xx', 'p50', 'p95', ...processes.map((p) => `${p} CPU · per 2xx`), 'SLO'];

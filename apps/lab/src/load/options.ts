@@ -32,7 +32,13 @@ const seconds = (what: string, min: number, maxS: number) =>
     .string()
     .regex(/^\d+(\.\d+)?s?$/, `${what} must be a number of seconds, e.g. 30 or 0.5`)
     .transform((s) => Math.round(Number(s.replace(/s$/, '')) * 1000))
-    .pipe(z.number().int().min(min, `${what} must be at least ${min / 1000} s`).max(maxS * 1000, `${what} must be at most ${maxS} s`));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `${what} must be at least ${min / 1000} s`)
+        .max(maxS * 1000, `${what} must be at most ${maxS} s`),
+    );
 
 export const parseRate = parser(positiveNumber('rate', LIMITS.maxRate));
 export function parseRatesOption(value: string): number[] {

@@ -46,7 +46,8 @@ function formatValue(m: Metric, v: number): string {
 export function renderLoadSummary(result: RunResult, run: LoadRun): string {
   const m = run.measurement;
   const c = result.config;
-  const loop = run.mode === 'open' ? `open loop at ${run.rate} req/s (≤ ${run.connections * run.streams} in flight)` : `closed loop, ${run.connections} connections`;
+  const loop =
+    run.mode === 'open' ? `open loop at ${run.rate} req/s (≤ ${run.connections * run.streams} in flight)` : `closed loop, ${run.connections} connections`;
   const streams = run.protocol === 'h2' ? ` × ${run.streams} streams` : '';
   const head = [
     `hlp load ${result.scenario ?? ''}: ${loop}${run.mode === 'closed' ? streams : ''}, ${run.protocol === 'h2' ? 'HTTP/2 (h2c)' : 'HTTP/1.1'}, driver ${run.driver}` +
@@ -59,7 +60,9 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
   for (const [status, bodies] of Object.entries(m.statusDetails)) head.push(`  ${status}: ${bodies[0]!.replace(/\s+/g, ' ').slice(0, 200)}`);
   const perRequest = result.metrics.filter(isMetric('process.cpu_per_request'));
   if (perRequest.length > 0) {
-    head.push(`CPU per 2xx (whole window): ${perRequest.map((x) => `${String(x.labels['process'])} ${ms(typeof x['value'] === 'number' ? x['value'] : x.summary.median)}`).join(', ')}`);
+    head.push(
+      `CPU per 2xx (whole window): ${perRequest.map((x) => `${String(x.labels['process'])} ${ms(typeof x['value'] === 'number' ? x['value'] : x.summary.median)}`).join(', ')}`,
+    );
   }
   if (m.hdr) head.push(`HdrHistogram: p50 ${ms(m.hdr.p50)}  p90 ${ms(m.hdr.p90)}  p99 ${ms(m.hdr.p99)}  p99.9 ${ms(m.hdr.p999)}  max ${ms(m.hdr.max)}`);
   const rows = result.metrics.map((x) => [
@@ -73,7 +76,9 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
   ]);
   const gpu = (c['samplers'] as { gpu?: { status?: string; reason?: string } } | undefined)?.gpu;
   const notes = gpu?.status === 'not-applicable' ? [`GPU: not applicable (${gpu.reason ?? 'no nvidia-smi'})`] : [];
-  return [...head, '', table(['metric', 'labels', 'median', 'p95', 'p99', 'max', 'n'], rows, [false, false, true, true, true, true, true]), ...notes].join('\n');
+  return [...head, '', table(['metric', 'labels', 'median', 'p95', 'p99', 'max', 'n'], rows, [false, false, true, true, true, true, true]), ...notes].join(
+    '\n',
+  );
 }
 
 export function renderCrossCheck(r: CrossCheckResult): string {

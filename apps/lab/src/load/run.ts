@@ -97,7 +97,13 @@ function usage(message: string): LabError {
 export function loadMode(opts: LoadCliOptions): LoadMode {
   if (opts.streams !== undefined && !opts.http2) throw usage('--streams applies to HTTP/2 only (add --http2)');
   if ((opts.drivers ?? 1) > 1 && opts.rate === undefined) throw usage('--drivers splits an open-loop schedule: give --rate (or --rates)');
-  if (opts.rate !== undefined) return { kind: 'open', rate: opts.rate, ...(opts.connections ? { connections: opts.connections } : {}), ...(opts.streams ? { streams: opts.streams } : {}) };
+  if (opts.rate !== undefined)
+    return {
+      kind: 'open',
+      rate: opts.rate,
+      ...(opts.connections ? { connections: opts.connections } : {}),
+      ...(opts.streams ? { streams: opts.streams } : {}),
+    };
   if (opts.connections !== undefined) return { kind: 'closed', connections: opts.connections, ...(opts.streams ? { streams: opts.streams } : {}) };
   throw usage('give --rate <req/s> (open loop) or --connections <n> (closed loop)');
 }
@@ -132,7 +138,14 @@ interface Services {
 }
 
 /** One measured run against running services: load, samplers, the run document (not yet written). */
-async function measure(setup: ScenarioSetup, mode: LoadMode, services: Services, opts: LoadCliOptions, io: Io, signal: AbortSignal): Promise<{ run: LoadRun; result: RunResult } | null> {
+async function measure(
+  setup: ScenarioSetup,
+  mode: LoadMode,
+  services: Services,
+  opts: LoadCliOptions,
+  io: Io,
+  signal: AbortSignal,
+): Promise<{ run: LoadRun; result: RunResult } | null> {
   const { target } = services;
   const startedAt = new Date();
   let samplers: RunningSamplers | undefined = startSamplers({ processes: services.processes, metrics: services.metricsApps });
@@ -185,7 +198,10 @@ async function measure(setup: ScenarioSetup, mode: LoadMode, services: Services,
       },
     });
     const m = run.measurement;
-    if (m.ok === 0) io.stderr.write(`warning: no request succeeded (${m.errors} errors ${JSON.stringify(m.errorKinds)}, ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)})\n`);
+    if (m.ok === 0)
+      io.stderr.write(
+        `warning: no request succeeded (${m.errors} errors ${JSON.stringify(m.errorKinds)}, ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)})\n`,
+      );
     return { run, result };
   } finally {
     await samplers?.stop();
@@ -248,7 +264,11 @@ async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io)
       return;
     }
     const measured = await measure(setup, mode!, services, opts, io, stop.signal);
-    if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}): the load was stopped${services.embedded ? ' and so are the services' : ''}; no result written`);
+    if (!measured)
+      throw new LabError(
+        'INFRA',
+        `interrupted (${stop.reason()}): the load was stopped${services.embedded ? ' and so are the services' : ''}; no result written`,
+      );
     await publish(measured.result, renderLoadSummary(measured.result, measured.run), opts, io);
   } finally {
     if (services?.embedded) {
@@ -271,12 +291,24 @@ function ladderRates(opts: LoadCliOptions): number[] | undefined {
   return opts.rates;
 }
 
-async function runLadder(setup: ScenarioSetup, rates: readonly number[], services: Services, opts: LoadCliOptions, io: Io, stop: ReturnType<typeof interruptible>): Promise<void> {
+async function runLadder(
+  setup: ScenarioSetup,
+  rates: readonly number[],
+  services: Services,
+  opts: LoadCliOptions,
+  io: Io,
+  stop: ReturnType<typeof interruptible>,
+): Promise<void> {
   const slo: LadderSlo = { p95Ms: opts.sloP95 ?? DEFAULT_LADDER_SLO.p95Ms, success: opts.sloSuccess ?? DEFAULT_LADDER_SLO.success };
   const steps: LadderStep[] = [];
   for (const [i, rate] of rates.entries()) {
     io.stderr.write(`\nladder step ${i + 1}/${rates.length}: ${rate} req/s\n`);
-    const mode: LoadMode = { kind: 'open', rate, ...(opts.connections ? { connections: opts.connections } : {}), ...(opts.streams ? { streams: opts.streams } : {}) };
+    const mode: LoadMode = {
+      kind: 'open',
+      rate,
+      ...(opts.connections ? { connections: opts.connections } : {}),
+      ...(opts.streams ? { streams: opts.streams } : {}),
+    };
     const measured = await measure(setup, mode, services, opts, io, stop.signal);
     if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}) at ${rate} req/s; ${steps.length} step(s) written`);
     const valid = parseRun(measured.result, 'the load run produced an invalid document');
@@ -293,8 +325,10 @@ async function runLadder(setup: ScenarioSetup, rates: readonly number[], service
 
 async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOptions, io: Io): Promise<void> {
   const multi = (opts.drivers ?? 1) > 1;
-  if (opts.rate !== undefined && !multi) throw usage('--verify compares closed loops: use --connections, not --rate (or add --drivers N to check the multi-process open loop at --rate)');
-  if (multi && (opts.connections !== undefined || opts.streams !== undefined)) throw usage('--verify --drivers sets the connections from --rate (wrk: rate × mean delay; h2load: 8 clients): drop --connections/--streams');
+  if (opts.rate !== undefined && !multi)
+    throw usage('--verify compares closed loops: use --connections, not --rate (or add --drivers N to check the multi-process open loop at --rate)');
+  if (multi && (opts.connections !== undefined || opts.streams !== undefined))
+    throw usage('--verify --drivers sets the connections from --rate (wrk: rate × mean delay; h2load: 8 clients): drop --connections/--streams');
   if (multi && opts.target !== undefined) throw usage('--verify --drivers runs on its own stub endpoint: drop --target');
   if (opts.http2) throw usage('--verify runs both HTTP/1.1 and HTTP/2: drop --http2 (--streams sets the HTTP/2 streams per connection)');
   if (opts.pid) throw usage('--pid does not apply to --verify');
@@ -303,7 +337,10 @@ async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOption
   const stop = interruptible(io);
   try {
     const requestOptions = { model: opts.model ?? DEFAULT_MODEL, ...(opts.token ? { token: opts.token } : {}) };
-    const body = embeddingsBodies(scenarioPrompts(scenario ?? 'short', { count: 1, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }), requestOptions)[0]!;
+    const body = embeddingsBodies(
+      scenarioPrompts(scenario ?? 'short', { count: 1, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) }),
+      requestOptions,
+    )[0]!;
     const startedAt = new Date();
     const progress = (line: string): void => void io.stderr.write(`${line}\n`);
     const check = multi
@@ -334,7 +371,9 @@ async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOption
     const missing = check.comparisons.filter((c) => c.pass === null);
     if (missing.length > 0) throw new LabError('INFRA', `cannot cross-check: ${missing.map((c) => c.skipped).join('; ')}`);
     if (!check.pass) {
-      const bad = check.comparisons.filter((c) => c.pass === false).map((c) => `${c.driver.tool}/${c.reference?.tool} = ${c.ratio?.toFixed(3)} (±${c.tolerance * 100} %)`);
+      const bad = check.comparisons
+        .filter((c) => c.pass === false)
+        .map((c) => `${c.driver.tool}/${c.reference?.tool} = ${c.ratio?.toFixed(3)} (±${c.tolerance * 100} %)`);
       throw new LabError('GATE', `cross-check failed (also on the confirming rerun): ${bad.join(', ')}`);
     }
   } finally {

@@ -124,7 +124,15 @@ interface ClinicOutput {
 }
 
 /** Starts clinic around the proxy (pointed at `inferenceUrl`), in the run folder. */
-function startClinic(tool: ClinicTool, install: ClinicInstall, inferenceUrl: string, folder: string, env: NodeJS.ProcessEnv, seen: ClinicOutput, io: Io): ServiceChild {
+function startClinic(
+  tool: ClinicTool,
+  install: ClinicInstall,
+  inferenceUrl: string,
+  folder: string,
+  env: NodeJS.ProcessEnv,
+  seen: ClinicOutput,
+  io: Io,
+): ServiceChild {
   const clinicEnv = {
     ...env,
     // Until someone answers whether it may send usage statistics, clinic awaits the answer through
@@ -176,7 +184,14 @@ async function stopProxyUnderClinic(pid: number): Promise<boolean> {
 }
 
 /** Runs the load against the proxy under clinic, then waits for clinic's analysis. */
-async function profileUnderClinic(tool: ClinicTool, install: ClinicInstall, scenario: ScenarioName, o: ProfileOpts, folder: string, io: Io): Promise<ClinicOutput> {
+async function profileUnderClinic(
+  tool: ClinicTool,
+  install: ClinicInstall,
+  scenario: ScenarioName,
+  o: ProfileOpts,
+  folder: string,
+  io: Io,
+): Promise<ClinicOutput> {
   const env = profiledServicesEnv();
   const inference = startServiceChild('inference', serviceBin('@hlp/inference', 'hlp-inference'), PROFILED_SERVICE_ARGS, io, { env });
   const seen: ClinicOutput = { html: null, tail: [] };
@@ -194,7 +209,8 @@ async function profileUnderClinic(tool: ClinicTool, install: ClinicInstall, scen
     const killedProxy = await stopProxyUnderClinic(proxyPid);
     if (!killedProxy) io.stderr.write(`clinic ${tool}: the proxy has exited; waiting for the analysis (at most ${o.clinicTimeout} s, --clinic-timeout)\n`);
     const code = await within(wrapped.handle.exited, o.clinicTimeout * 1000);
-    if (code === TIMED_OUT) throw new LabError('INFRA', `clinic ${tool} did not finish analysing within ${o.clinicTimeout} s; raise --clinic-timeout or shorten --duration`);
+    if (code === TIMED_OUT)
+      throw new LabError('INFRA', `clinic ${tool} did not finish analysing within ${o.clinicTimeout} s; raise --clinic-timeout or shorten --duration`);
     if (code !== 0 || killedProxy) {
       const why = killedProxy ? `the proxy did not exit within ${PROXY_EXIT_MS / 1000} s of SIGTERM and was killed, so its data is incomplete; ` : '';
       throw new LabError('INFRA', `clinic ${tool} failed (exit code ${String(code)}): ${why}its last output:\n  ${seen.tail.join('\n  ')}`);

@@ -84,7 +84,10 @@ function fromGateReport(report: GateReport, title: string): DeltaSource {
   return {
     title,
     outcome: report.outcome,
-    note: [`baseline ${report.baseline.machineClass} recorded ${report.baseline.recordedAt}${report.baseline.commit ? ` at ${report.baseline.commit.slice(0, 10)}` : ''}`, ...report.warnings].join(' · '),
+    note: [
+      `baseline ${report.baseline.machineClass} recorded ${report.baseline.recordedAt}${report.baseline.commit ? ` at ${report.baseline.commit.slice(0, 10)}` : ''}`,
+      ...report.warnings,
+    ].join(' · '),
     rows: report.comparisons.map((c) => ({
       name: c.name,
       labels: c.labels,
@@ -103,7 +106,16 @@ function fromHistory(e: HistoryEntry): DeltaSource {
     title: `gate run of ${e.suite} on ${e.machineClass}, ${e.date}${e.commit ? ` at ${e.commit.slice(0, 10)}` : ''}`,
     outcome: e.outcome,
     note: `from the gate history; baseline ${e.baselineMachineClass}${e.baselineCommit ? ` at ${e.baselineCommit.slice(0, 10)}` : ''}`,
-    rows: e.metrics.map((m) => ({ name: m.name, labels: m.labels, unit: m.unit, baselineMedian: m.baselineMedian, currentMedian: m.median, ratio: m.ratio, ci: m.ci, verdict: m.verdict })),
+    rows: e.metrics.map((m) => ({
+      name: m.name,
+      labels: m.labels,
+      unit: m.unit,
+      baselineMedian: m.baselineMedian,
+      currentMedian: m.median,
+      ratio: m.ratio,
+      ci: m.ci,
+      verdict: m.verdict,
+    })),
   };
 }
 
@@ -143,7 +155,8 @@ export async function buildReport(runArgs: readonly string[], rawOptions: unknow
         return t >= from && t < to && (o.suite === undefined || e.suite === o.suite);
       });
     }
-    if (runs.length === 0 && history.length === 0) throw new LabError('USAGE', `no runs in ${runsDir} and no gate history in ${historyPath ?? '(none)'} for ${o.month}`);
+    if (runs.length === 0 && history.length === 0)
+      throw new LabError('USAGE', `no runs in ${runsDir} and no gate history in ${historyPath ?? '(none)'} for ${o.month}`);
     name = `month-${o.month}${o.suite ? `-${o.suite}` : ''}.html`;
     title = o.title ?? `HLP monthly report ${o.month}`;
     subtitle = `${runs.length} run(s), ${history.length} gate run(s)${o.suite ? `, suite ${o.suite}` : ''}`;
@@ -153,7 +166,8 @@ export async function buildReport(runArgs: readonly string[], rawOptions: unknow
     } else {
       const all = await listRuns(runsDir, o.suite === undefined ? {} : { suite: o.suite });
       const newest = all[all.length - 1];
-      if (!newest) throw new LabError('USAGE', `no run documents in ${runsDir}${o.suite ? ` for suite ${o.suite}` : ''}; run \`hlp bench …\` or name a run file`);
+      if (!newest)
+        throw new LabError('USAGE', `no run documents in ${runsDir}${o.suite ? ` for suite ${o.suite}` : ''}; run \`hlp bench …\` or name a run file`);
       runs = [await readRunArg(newest)];
     }
     const first = [...runs].sort((a, b) => Date.parse(a.run.startedAt) - Date.parse(b.run.startedAt))[0]!;
@@ -225,4 +239,3 @@ export async function reportCommand(runArgs: readonly string[], rawOptions: unkn
   io.stdout.write(`${out}\n`);
   return out;
 }
-

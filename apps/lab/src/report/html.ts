@@ -90,7 +90,9 @@ function runsTable(runs: readonly ReportRun[]): string {
 }
 
 /** Per target: the latest applicable result across the runs, and how often it was met. */
-export function sloRows(runs: readonly ReportRun[]): { target: (typeof SLO_TARGETS)[number]; latest: TargetResult | null; met: number; applicable: number; lastReason: string; run: ReportRun | null }[] {
+export function sloRows(
+  runs: readonly ReportRun[],
+): { target: (typeof SLO_TARGETS)[number]; latest: TargetResult | null; met: number; applicable: number; lastReason: string; run: ReportRun | null }[] {
   const ordered = [...runs].sort((a, b) => Date.parse(a.run.startedAt) - Date.parse(b.run.startedAt));
   const results = ordered.map((r) => ({ r, results: evaluateTargets(r.run) }));
   return SLO_TARGETS.map((target) => {
@@ -144,7 +146,9 @@ function sloLineFor(m: Pick<Metric, 'name' | 'unit' | 'labels'>): { label: strin
 function distributions(latest: readonly { metric: Metric; run: ReportRun }[]): string {
   const withSamples = latest.filter((x) => x.metric.samples.length >= 5 && isTime(x.metric.unit));
   const first = withSamples.filter((x) => DISTRIBUTION_FIRST.includes(x.metric.name));
-  const rest = withSamples.filter((x) => !DISTRIBUTION_FIRST.includes(x.metric.name)).sort((a, b) => b.metric.samples.length - a.metric.samples.length || seriesKey(a.metric).localeCompare(seriesKey(b.metric)));
+  const rest = withSamples
+    .filter((x) => !DISTRIBUTION_FIRST.includes(x.metric.name))
+    .sort((a, b) => b.metric.samples.length - a.metric.samples.length || seriesKey(a.metric).localeCompare(seriesKey(b.metric)));
   const chosen = [...first, ...rest].slice(0, Math.max(4, first.length));
   if (chosen.length === 0) return '<p class="none">No latency samples in these runs.</p>';
   return `<div class="grid">${chosen
@@ -156,7 +160,10 @@ function distributions(latest: readonly { metric: Metric; run: ReportRun }[]): s
         ...(slo ? [{ label: slo.label, value: slo.value, kind: 'slo' as const }] : []),
       ];
       const title = `${m.name} ${labelText(m.labels)}`.trim();
-      return figure(histogram(m.samples, { title, unit: m.unit, markers }), `${title}: median ${fmt(m.summary.median, m.unit)}, P95 ${fmt(m.summary.p95, m.unit)}, P99 ${fmt(m.summary.p99, m.unit)} (n = ${m.summary.n})`);
+      return figure(
+        histogram(m.samples, { title, unit: m.unit, markers }),
+        `${title}: median ${fmt(m.summary.median, m.unit)}, P95 ${fmt(m.summary.p95, m.unit)}, P99 ${fmt(m.summary.p99, m.unit)} (n = ${m.summary.n})`,
+      );
     })
     .join('')}</div>`;
 }
@@ -207,8 +214,18 @@ function acrossRuns(runs: readonly ReportRun[]): string {
   const charts = [...byName.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .slice(0, 8)
-    .map(([name, series]) => figure(lineChart(series.slice(0, 12), { title: name, xUnit: 'ms', yUnit: units.get(name)!, xDates: true }), `${name}: median per run (${series.length} series${series.length > 12 ? ', first 12 shown' : ''})`));
-  return section('trends', 'Medians across runs', `<div class="grid">${charts.join('')}</div>`, 'One point per run: the median of each series, by run start time.');
+    .map(([name, series]) =>
+      figure(
+        lineChart(series.slice(0, 12), { title: name, xUnit: 'ms', yUnit: units.get(name)!, xDates: true }),
+        `${name}: median per run (${series.length} series${series.length > 12 ? ', first 12 shown' : ''})`,
+      ),
+    );
+  return section(
+    'trends',
+    'Medians across runs',
+    `<div class="grid">${charts.join('')}</div>`,
+    'One point per run: the median of each series, by run start time.',
+  );
 }
 
 const SIDE_BY_SIDE = ['variant', 'backend', 'allocator'] as const;
@@ -228,14 +245,24 @@ function sideBySide(latest: readonly { metric: Metric; run: ReportRun }[]): stri
     const unit = metrics[0]!.unit;
     const groups = new Map<string, BarGroup['bars'][number][]>();
     const numeric = (l: Labels): number => Number(l['n'] ?? 0) * 1000 + Number(l['bits'] ?? l['threads'] ?? 0);
-    const sorted = [...metrics].filter((m) => m.unit === unit).sort((a, b) => numeric(a.labels) - numeric(b.labels) || labelText(a.labels).localeCompare(labelText(b.labels)));
+    const sorted = [...metrics]
+      .filter((m) => m.unit === unit)
+      .sort((a, b) => numeric(a.labels) - numeric(b.labels) || labelText(a.labels).localeCompare(labelText(b.labels)));
     for (const m of sorted) {
       const category = labelText(m.labels, [by]) || name;
-      groups.set(category, [...(groups.get(category) ?? []), { series: String(m.labels[by]), value: m.summary.median, detail: `P95 ${fmt(m.summary.p95, unit)}, n = ${m.summary.n}` }]);
+      groups.set(category, [
+        ...(groups.get(category) ?? []),
+        { series: String(m.labels[by]), value: m.summary.median, detail: `P95 ${fmt(m.summary.p95, unit)}, n = ${m.summary.n}` },
+      ]);
     }
     const bars = [...groups.entries()].map(([category, b]) => ({ category, bars: b }));
     const slo = sloLineFor({ name, unit, labels: {} });
-    charts.push(figure(barChart(bars, { title: name, unit, ...(slo ? { threshold: slo } : {}) }), `${name}: median per ${by} (${unit}), grouped by ${[...new Set(sorted.flatMap((m) => Object.keys(m.labels).filter((k) => k !== by)))].join(', ') || 'case'}`));
+    charts.push(
+      figure(
+        barChart(bars, { title: name, unit, ...(slo ? { threshold: slo } : {}) }),
+        `${name}: median per ${by} (${unit}), grouped by ${[...new Set(sorted.flatMap((m) => Object.keys(m.labels).filter((k) => k !== by)))].join(', ') || 'case'}`,
+      ),
+    );
   }
   return `<div class="grid">${charts.join('')}</div>`;
 }
@@ -250,10 +277,19 @@ function stages(latest: readonly { metric: Metric; run: ReportRun }[]): string |
     const groups = new Map<string, BarGroup['bars'][number][]>();
     for (const m of ms.filter((x) => x.unit === unit)) {
       const category = String(m.labels['stage']);
-      groups.set(category, [...(groups.get(category) ?? []), { series: labelText(m.labels, ['stage']) || 'median', value: m.summary.median, detail: `P95 ${fmt(m.summary.p95, unit)}` }]);
+      groups.set(category, [
+        ...(groups.get(category) ?? []),
+        { series: labelText(m.labels, ['stage']) || 'median', value: m.summary.median, detail: `P95 ${fmt(m.summary.p95, unit)}` },
+      ]);
     }
     const total = ms.reduce((s, m) => s + m.summary.median, 0);
-    return figure(barChart([...groups.entries()].map(([category, bars]) => ({ category, bars })), { title: name, unit }), `${name}: median per stage (${unit}); stages sum to ${fmt(total, unit)}`);
+    return figure(
+      barChart(
+        [...groups.entries()].map(([category, bars]) => ({ category, bars })),
+        { title: name, unit },
+      ),
+      `${name}: median per stage (${unit}); stages sum to ${fmt(total, unit)}`,
+    );
   });
   return `<div class="grid">${charts.join('')}</div>`;
 }
@@ -320,7 +356,14 @@ function historySection(history: readonly HistoryEntry[]): string {
   const chart =
     series.length > 0
       ? figure(
-          lineChart(series, { title: 'current / baseline', xUnit: 'ms', yUnit: 'ratio', xDates: true, zeroBased: false, threshold: { label: `+${DEFAULT_THRESHOLDS.regress * 100} %`, value: 1 + DEFAULT_THRESHOLDS.regress } }),
+          lineChart(series, {
+            title: 'current / baseline',
+            xUnit: 'ms',
+            yUnit: 'ratio',
+            xDates: true,
+            zeroBased: false,
+            threshold: { label: `+${DEFAULT_THRESHOLDS.regress * 100} %`, value: 1 + DEFAULT_THRESHOLDS.regress },
+          }),
           `Ratio of medians current / baseline of each gated series per gate run (100 % = unchanged; ${bySeries.size} series${bySeries.size > 12 ? ', first 12 shown' : ''}).`,
         )
       : '';
@@ -369,19 +412,50 @@ export function renderReport(input: ReportInput): string {
   const latest = latestMetrics(input.runs);
   const sections: string[] = [];
   sections.push(section('runs', 'Runs', runsTable(input.runs)));
-  sections.push(section('slo', 'SLO targets', sloTable(input.runs), 'The five targets of DESIGN §2, evaluated by <code>@hlp/gate</code> on each run; the latest applicable value is shown.'));
-  sections.push(section('distribution', 'Latency distribution', distributions(latest), 'Histograms of the raw samples (dashed: median and P95; red: the SLO threshold where one applies).'));
+  sections.push(
+    section(
+      'slo',
+      'SLO targets',
+      sloTable(input.runs),
+      'The five targets of DESIGN §2, evaluated by <code>@hlp/gate</code> on each run; the latest applicable value is shown.',
+    ),
+  );
+  sections.push(
+    section(
+      'distribution',
+      'Latency distribution',
+      distributions(latest),
+      'Histograms of the raw samples (dashed: median and P95; red: the SLO threshold where one applies).',
+    ),
+  );
   sections.push(section('over-time', 'Throughput and latency over time', overTime(latest), 'Per-second series recorded during each run.'));
   const trends = acrossRuns(input.runs);
   if (trends) sections.push(trends);
   const st = stages(latest);
   sections.push(section('stages', 'Per-stage breakdown', st ?? '<p class="none">No per-stage metrics (a <code>stage</code> label) in these runs.</p>'));
-  sections.push(section('variants', 'Kernel variants side by side', sideBySide(latest), 'Median per variant (kernels), backend (CKKS) or allocator (memory pool), at each n and prime size.'));
-  sections.push(section('deltas', 'Deltas against the baseline', deltaTables(input.deltas ?? []), 'The gate’s comparison: ratio of medians with its bootstrap 95 % interval and the verdict.'));
+  sections.push(
+    section(
+      'variants',
+      'Kernel variants side by side',
+      sideBySide(latest),
+      'Median per variant (kernels), backend (CKKS) or allocator (memory pool), at each n and prime size.',
+    ),
+  );
+  sections.push(
+    section(
+      'deltas',
+      'Deltas against the baseline',
+      deltaTables(input.deltas ?? []),
+      'The gate’s comparison: ratio of medians with its bootstrap 95 % interval and the verdict.',
+    ),
+  );
   const hist = historySection(input.history ?? []);
   if (hist) sections.push(hist);
   const nav = [...sections.join('').matchAll(/<section id="([^"]+)"><h2>([^<]+)<\/h2>/g)].map((m) => `<a href="#${m[1]}">${m[2]}</a>`).join('');
-  const notes = (input.notes ?? []).length > 0 ? `<section id="notes"><h2>Notes</h2><ul class="notes">${input.notes!.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>` : '';
+  const notes =
+    (input.notes ?? []).length > 0
+      ? `<section id="notes"><h2>Notes</h2><ul class="notes">${input.notes!.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>`
+      : '';
   return `<!doctype html>
 <html lang="en">
 <head>

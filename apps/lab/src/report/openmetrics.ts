@@ -110,7 +110,15 @@ class Collector {
   }
 }
 
-function addValue(c: Collector, key: LabMetricKey & ('runMedian' | 'runP95' | 'historyMedian' | 'historyBaselineMedian'), base: LabelSet, own: Labels, unit: string, t: number, value: number): void {
+function addValue(
+  c: Collector,
+  key: LabMetricKey & ('runMedian' | 'runP95' | 'historyMedian' | 'historyBaselineMedian'),
+  base: LabelSet,
+  own: Labels,
+  unit: string,
+  t: number,
+  value: number,
+): void {
   const b = toBaseUnit(value, unit);
   c.add(labMetric(key, b.family), metricLabels(base, own, b.family, unit), t, b.value);
 }

@@ -58,7 +58,10 @@ function yAxis(frame: Frame, ticks: readonly number[], y: (v: number) => number,
     parts.push(`<line class="grid" x1="${frame.left}" x2="${frame.width - frame.right}" y1="${f(py)}" y2="${f(py)}"/>`);
     parts.push(`<text class="tick" x="${frame.left - 6}" y="${f(py + 4)}" text-anchor="end">${esc(formatValue(t, unit))}</text>`);
   }
-  if (label) parts.push(`<text class="axis-label" transform="translate(12 ${f((frame.top + frame.height - frame.bottom) / 2)}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`);
+  if (label)
+    parts.push(
+      `<text class="axis-label" transform="translate(12 ${f((frame.top + frame.height - frame.bottom) / 2)}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`,
+    );
   return parts.join('');
 }
 
@@ -153,11 +156,15 @@ export function histogram(samples: readonly number[], o: HistogramOptions): stri
   for (const m of o.markers ?? []) {
     if (!(m.value >= lo && m.value <= hi)) continue;
     const px = x(m.value);
-    parts.push(`<line class="marker ${m.kind ?? 'stat'}" x1="${f(px)}" x2="${f(px)}" y1="${fr.top}" y2="${fr.height - fr.bottom}"><title>${esc(`${m.label} ${formatValue(m.value, o.unit)}`)}</title></line>`);
+    parts.push(
+      `<line class="marker ${m.kind ?? 'stat'}" x1="${f(px)}" x2="${f(px)}" y1="${fr.top}" y2="${fr.height - fr.bottom}"><title>${esc(`${m.label} ${formatValue(m.value, o.unit)}`)}</title></line>`,
+    );
     parts.push(`<text class="marker-label" x="${f(px + 3)}" y="${fr.top + 10}">${esc(m.label)}</text>`);
   }
   parts.push(xAxisLine(fr));
-  parts.push(`<text class="axis-label" x="${f(fr.left + plotW / 2)}" y="${fr.height - 8}" text-anchor="middle">${esc(`${o.title} (${xs.length} samples)`)}</text>`);
+  parts.push(
+    `<text class="axis-label" x="${f(fr.left + plotW / 2)}" y="${fr.height - 8}" text-anchor="middle">${esc(`${o.title} (${xs.length} samples)`)}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -228,11 +235,15 @@ export function lineChart(series: readonly LineSeries[], o: LineOptions): string
   const xTicks = o.xDates ? dateTicks(xlo, xhi, 4) : niceTicks(xlo, xhi, 6);
   for (const t of xTicks) {
     if (t < xlo || t > xhi) continue;
-    parts.push(`<text class="tick" x="${f(x(t))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(o.xDates ? dateTick(t) : formatValue(t, o.xUnit))}</text>`);
+    parts.push(
+      `<text class="tick" x="${f(x(t))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(o.xDates ? dateTick(t) : formatValue(t, o.xUnit))}</text>`,
+    );
   }
   if (o.threshold) {
     const py = y(o.threshold.value);
-    parts.push(`<line class="threshold" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${f(py)}" y2="${f(py)}"><title>${esc(`${o.threshold.label}: ${formatValue(o.threshold.value, o.yUnit)}`)}</title></line>`);
+    parts.push(
+      `<line class="threshold" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${f(py)}" y2="${f(py)}"><title>${esc(`${o.threshold.label}: ${formatValue(o.threshold.value, o.yUnit)}`)}</title></line>`,
+    );
     parts.push(`<text class="marker-label" x="${fr.width - fr.right - 4}" y="${f(py - 4)}" text-anchor="end">${esc(o.threshold.label)}</text>`);
   }
   used.forEach((s, i) => {
@@ -298,11 +309,15 @@ export function barChart(groups: readonly BarGroup[], o: BarOptions): string {
           `<title>${esc(`${g.category} ${b.series}: ${formatValue(b.value, o.unit)}${b.detail ? ` (${b.detail})` : ''}`)}</title></rect>`,
       );
     }
-    parts.push(`<text class="tick" x="${f(fr.left + gi * groupW + groupW / 2)}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(g.category.length > 24 ? `${g.category.slice(0, 23)}…` : g.category)}</text>`);
+    parts.push(
+      `<text class="tick" x="${f(fr.left + gi * groupW + groupW / 2)}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(g.category.length > 24 ? `${g.category.slice(0, 23)}…` : g.category)}</text>`,
+    );
   });
   if (o.threshold) {
     const py = y(o.threshold.value);
-    parts.push(`<line class="threshold" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${f(py)}" y2="${f(py)}"><title>${esc(`${o.threshold.label}: ${formatValue(o.threshold.value, o.unit)}`)}</title></line>`);
+    parts.push(
+      `<line class="threshold" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${f(py)}" y2="${f(py)}"><title>${esc(`${o.threshold.label}: ${formatValue(o.threshold.value, o.unit)}`)}</title></line>`,
+    );
   }
   parts.push(xAxisLine(fr));
   parts.push(legend(fr, seriesNames, fr.height + 10));
@@ -347,7 +362,9 @@ export function deltaChart(rows: readonly DeltaBar[], o: { title: string; band: 
     [o.band[0], 'band'],
     [o.band[1], 'band'],
   ] as const) {
-    parts.push(`<line class="threshold" x1="${f(x(pct(edge)))}" x2="${f(x(pct(edge)))}" y1="${fr.top}" y2="${y0}"><title>${esc(`${label} edge ×${edge}`)}</title></line>`);
+    parts.push(
+      `<line class="threshold" x1="${f(x(pct(edge)))}" x2="${f(x(pct(edge)))}" y1="${fr.top}" y2="${y0}"><title>${esc(`${label} edge ×${edge}`)}</title></line>`,
+    );
   }
   parts.push(`<line class="axis" x1="${f(x(0))}" x2="${f(x(0))}" y1="${fr.top}" y2="${y0}"/>`);
   used.forEach((r, i) => {
@@ -355,14 +372,19 @@ export function deltaChart(rows: readonly DeltaBar[], o: { title: string; band: 
     const color = VERDICT_COLORS[r.verdict] ?? PALETTE[0]!;
     const a = x(Math.min(0, pct(r.ratio)));
     const b = x(Math.max(0, pct(r.ratio)));
-    parts.push(`<text class="tick row-label" x="${fr.left - 6}" y="${f(cy + 4)}" text-anchor="end">${esc(r.label.length > 42 ? `${r.label.slice(0, 41)}…` : r.label)}</text>`);
+    parts.push(
+      `<text class="tick row-label" x="${fr.left - 6}" y="${f(cy + 4)}" text-anchor="end">${esc(r.label.length > 42 ? `${r.label.slice(0, 41)}…` : r.label)}</text>`,
+    );
     parts.push(
       `<rect class="mark bar" x="${f(a)}" y="${f(cy - 6)}" width="${f(Math.max(1.5, b - a))}" height="12" fill="${color}">` +
         `<title>${esc(`${r.label}: ×${r.ratio.toFixed(3)}${r.ci ? ` [${r.ci[0].toFixed(3)}, ${r.ci[1].toFixed(3)}]` : ''} ${r.verdict}`)}</title></rect>`,
     );
-    if (r.ci) parts.push(`<line class="whisker" x1="${f(x(pct(r.ci[0])))}" x2="${f(x(pct(r.ci[1])))}" y1="${f(cy)}" y2="${f(cy)}" stroke="#222" stroke-width="1"/>`);
+    if (r.ci)
+      parts.push(`<line class="whisker" x1="${f(x(pct(r.ci[0])))}" x2="${f(x(pct(r.ci[1])))}" y1="${f(cy)}" y2="${f(cy)}" stroke="#222" stroke-width="1"/>`);
   });
-  parts.push(`<text class="axis-label" x="${f(fr.left + plotW / 2)}" y="${fr.height - 8}" text-anchor="middle">change of the median against the baseline (bar), 95 % interval (whisker)</text>`);
+  parts.push(
+    `<text class="axis-label" x="${f(fr.left + plotW / 2)}" y="${fr.height - 8}" text-anchor="middle">change of the median against the baseline (bar), 95 % interval (whisker)</text>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }

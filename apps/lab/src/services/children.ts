@@ -44,7 +44,11 @@ function waitFailure(name: string, error: unknown, timeoutMs: number): unknown {
     case 'spawn-failed':
       return new LabError('INFRA', `${name} could not start: ${error.spawnError?.message ?? error.message}`, { cause: error });
     case 'exited':
-      return new LabError('INFRA', `${name} exited (${error.signal ?? `code ${String(error.exitCode)}`}) before reporting '${error.event}'; see its log above`, { cause: error });
+      return new LabError(
+        'INFRA',
+        `${name} exited (${error.signal ?? `code ${String(error.exitCode)}`}) before reporting '${error.event}'; see its log above`,
+        { cause: error },
+      );
     case 'timeout':
       return new LabError('INFRA', `${name} did not report '${error.event}' within ${Math.round(timeoutMs / 1000)} s`, { cause: error });
   }

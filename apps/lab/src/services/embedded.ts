@@ -59,7 +59,15 @@ export function childPids(parent: number = process.pid): { pid: number; cmdline:
 
 /** A stable key of the settings: equal keys, interchangeable services. */
 export function settingsKey(s: EmbeddedSettings): string {
-  return JSON.stringify([s.backend ?? 'native', s.batching ?? true, s.batchWindowMs ?? null, s.maxBatch ?? null, s.workers ?? 1, s.redis ?? false, s.clientTokens ?? []]);
+  return JSON.stringify([
+    s.backend ?? 'native',
+    s.batching ?? true,
+    s.batchWindowMs ?? null,
+    s.maxBatch ?? null,
+    s.workers ?? 1,
+    s.redis ?? false,
+    s.clientTokens ?? [],
+  ]);
 }
 
 export async function startEmbedded(io: Io, settings: EmbeddedSettings = {}): Promise<EmbeddedServices> {

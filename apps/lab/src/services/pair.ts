@@ -43,7 +43,10 @@ export const ServeSettings = z.object({
   tlsKey: z.string().optional(),
   workers: z.coerce.number().int().min(1).max(256).optional(),
   inferenceWorkers: z.coerce.number().int().min(1).max(256).optional(),
-  redis: z.string().regex(/^(rediss?:\/\/.+|local)$/, "a redis:// URL, or 'local' to start a private redis-server").optional(),
+  redis: z
+    .string()
+    .regex(/^(rediss?:\/\/.+|local)$/, "a redis:// URL, or 'local' to start a private redis-server")
+    .optional(),
   keyCacheDir: z.string().optional(),
 });
 export type ServeSettings = z.infer<typeof ServeSettings>;

@@ -24,7 +24,9 @@ export async function serve(rawOptions: unknown, io: Io): Promise<void> {
       io.stdout.write(`${JSON.stringify({ event: 'serving', inference: handle.inferenceUrl, proxy: handle.proxyUrl, redis: handle.redisUrl ?? null })}\n`);
     } else {
       const redisLine = handle.redisUrl === undefined ? '' : `redis      ${handle.redisUrl}   (L2 key cache)\n`;
-      io.stdout.write(`${redisLine}inference  ${handle.inferenceUrl}\nproxy      ${handle.proxyUrl}   (OpenAI base URL ${handle.proxyUrl}/v1)\nCtrl-C stops both.\n`);
+      io.stdout.write(
+        `${redisLine}inference  ${handle.inferenceUrl}\nproxy      ${handle.proxyUrl}   (OpenAI base URL ${handle.proxyUrl}/v1)\nCtrl-C stops both.\n`,
+      );
     }
     const outcome = await Promise.race([stopSignal.then((s) => ({ signal: s })), handle.exited]);
     if ('signal' in outcome) io.stderr.write(`${outcome.signal}: stopping the proxy, then the inference service\n`);

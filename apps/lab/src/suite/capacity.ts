@@ -20,6 +20,10 @@ export function capacityModel(run: RunResult, rate: number, coresPerInstance: nu
     .filter((m) => isMetric('process.cpu')(m) && typeof m.labels['process'] === 'string')
     .map((m) => {
       const cpuPerRequestS = (m.summary.median * cores) / tput;
-      return { process: String(m.labels['process']), cpuPerRequestS, instances: Math.max(1, Math.ceil((rate * cpuPerRequestS) / (coresPerInstance * utilisation))) };
+      return {
+        process: String(m.labels['process']),
+        cpuPerRequestS,
+        instances: Math.max(1, Math.ceil((rate * cpuPerRequestS) / (coresPerInstance * utilisation))),
+      };
     });
 }

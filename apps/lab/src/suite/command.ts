@@ -38,7 +38,10 @@ export async function suiteCommand(opts: SuiteCliOptions, io: Io): Promise<Suite
     process.off('SIGTERM', term);
   }
   io.stdout.write(`\n${renderSummary(outcome)}`);
-  if (opts.json) io.stdout.write(`${JSON.stringify({ folder: outcome.folder, interrupted: outcome.interrupted, targets: outcome.targets, gate: outcome.gate, written: outcome.written })}\n`);
+  if (opts.json)
+    io.stdout.write(
+      `${JSON.stringify({ folder: outcome.folder, interrupted: outcome.interrupted, targets: outcome.targets, gate: outcome.gate, written: outcome.written })}\n`,
+    );
   return outcome;
 }
 

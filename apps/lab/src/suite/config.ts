@@ -15,11 +15,17 @@ export type Profile = (typeof PROFILES)[number];
 /** apps/lab/suites (next to dist/). */
 export const SUITES_DIR = fileURLToPath(new URL('../../../suites/', import.meta.url));
 
-const pow2 = z.number().int().refine((n) => n >= 1024 && n <= 32768 && (n & (n - 1)) === 0, 'must be a power of two in 1024..32768');
+const pow2 = z
+  .number()
+  .int()
+  .refine((n) => n >= 1024 && n <= 32768 && (n & (n - 1)) === 0, 'must be a power of two in 1024..32768');
 
 export const KernelsStep = z.strictObject({
   kind: z.literal('kernels'),
-  variants: z.array(z.enum(VARIANTS as unknown as [string, ...string[]])).min(1).optional(),
+  variants: z
+    .array(z.enum(VARIANTS as unknown as [string, ...string[]]))
+    .min(1)
+    .optional(),
   ns: z.array(pow2).min(1),
   bits: z.array(z.number().int().min(20).max(60)).min(1),
   timeMs: z.number().int().positive().optional(),
@@ -51,7 +57,10 @@ export const LoadProxySettings = z.strictObject({
 export const LoadStep = z.strictObject({
   kind: z.literal('load'),
   /** Label of the step in the summary (default: scenario@rate). */
-  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a slug (letters, digits, . _ -)').optional(),
+  label: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a slug (letters, digits, . _ -)')
+    .optional(),
   proxy: LoadProxySettings.optional(),
   scenario: z.enum(['short', 'medium', 'full']),
   /** Open loop, offered requests per second. */

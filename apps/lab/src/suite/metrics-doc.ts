@@ -24,7 +24,7 @@ const SPLIT = [
   '',
   '- **Run-document metrics** (`hlp.run/1`, dotted names such as `ntt.forward`): measured by the lab for one run and',
   '  stored in its result document. Their one catalogue is `RUN_METRICS` in `@hlp/results`, the package that owns the',
-  '  document; producers (benchmarks, loadgen, the gate\'s calibration) and consumers (SLO targets, reports, the',
+  "  document; producers (benchmarks, loadgen, the gate's calibration) and consumers (SLO targets, reports, the",
   '  Kernels dashboard) name them as `RunMetricName`, so a name outside the catalogue does not compile.',
   '- **Service metrics** (Prometheus, `hlp_` snake_case names): registered by the proxy and the inference service and',
   '  scraped from `/metrics`. Their one catalogue is `CATALOGUE` in `@hlp/telemetry`, which also holds the one PromQL',

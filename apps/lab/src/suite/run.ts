@@ -156,7 +156,7 @@ class Services {
   async get(step: EmbeddedSettings = {}): Promise<EmbeddedServices> {
     const wanted: EmbeddedSettings = { ...this.base, ...step };
     if (this.#svc && settingsKey(this.#svc.settings) !== settingsKey(wanted)) {
-      this.io.stderr.write('restarting the embedded services with the next step\'s proxy settings …\n');
+      this.io.stderr.write("restarting the embedded services with the next step's proxy settings …\n");
       await this.stop();
     }
     this.#svc ??= await startEmbedded(this.io, wanted);
@@ -275,7 +275,9 @@ async function gateRun(
   try {
     const remeasure: Remeasure | { unavailable: string } = again
       ? async (suspects) => {
-          io.stderr.write(`\n${step}: ${suspects.length} suspected regression(s) (${suspects.map(describeLabels).join(', ')}); measuring ${REMEASURE_RUNS} more times …\n`);
+          io.stderr.write(
+            `\n${step}: ${suspects.length} suspected regression(s) (${suspects.map(describeLabels).join(', ')}); measuring ${REMEASURE_RUNS} more times …\n`,
+          );
           const calibrations: Metric[] = [await runCalibration({ quick: true })];
           const runs = await again(suspects);
           calibrations.push(await runCalibration({ quick: true }));
@@ -286,7 +288,9 @@ async function gateRun(
     // Another machine class: normalise by the calibration benchmark measured here, now.
     let calibration: Metric | null = null;
     if (!found.exact && baseline.calibration) {
-      io.stderr.write(`\n${step}: the baseline is of ${baseline.machineClass}, this machine is ${run.machine.machineClass}: measuring the calibration benchmark to normalise …\n`);
+      io.stderr.write(
+        `\n${step}: the baseline is of ${baseline.machineClass}, this machine is ${run.machine.machineClass}: measuring the calibration benchmark to normalise …\n`,
+      );
       calibration = await runCalibration();
     }
     const report = await runGate({
@@ -399,13 +403,23 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
           gate.push(line);
           gated = `, gate ${line.status}`;
         }
-        steps.push({ title, status: aborted ? 'interrupted' : 'done', detail: `${valid.metrics.length} metrics${aborted ? ' (partial)' : ''}${gated} → ${path}`, seconds: (performance.now() - s0) / 1000 });
+        steps.push({
+          title,
+          status: aborted ? 'interrupted' : 'done',
+          detail: `${valid.metrics.length} metrics${aborted ? ' (partial)' : ''}${gated} → ${path}`,
+          seconds: (performance.now() - s0) / 1000,
+        });
         bar.done(aborted ? 'interrupted (partial result kept)' : `done${gated}`);
       } catch (error) {
         const aborted = signal?.aborted === true || error instanceof Interrupted;
         if (aborted) interrupted = true;
         const message = error instanceof Error ? error.message : String(error);
-        steps.push({ title, status: aborted ? 'interrupted' : 'failed', detail: aborted ? 'stopped before it finished: nothing kept' : message, seconds: (performance.now() - s0) / 1000 });
+        steps.push({
+          title,
+          status: aborted ? 'interrupted' : 'failed',
+          detail: aborted ? 'stopped before it finished: nothing kept' : message,
+          seconds: (performance.now() - s0) / 1000,
+        });
         bar.done(aborted ? 'interrupted' : `FAILED: ${message}`);
       } finally {
         clearInterval(ticker);
@@ -449,7 +463,18 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
     }
   }
 
-  const outcome: SuiteOutcome = { name: config.name, interrupted, folder, runs, steps, targets, gate, written, notes, seconds: (performance.now() - t0) / 1000 };
+  const outcome: SuiteOutcome = {
+    name: config.name,
+    interrupted,
+    folder,
+    runs,
+    steps,
+    targets,
+    gate,
+    written,
+    notes,
+    seconds: (performance.now() - t0) / 1000,
+  };
   const summaryPath = join(folder, 'summary.json');
   await writeFile(
     summaryPath,
@@ -468,7 +493,8 @@ export function loadLine(run: RunResult): string {
   const throughput = find('http.throughput');
   const success = find('http.success_ratio');
   const cpu = find('process.cpu', { process: 'proxy' });
-  const num = (x: number | undefined, digits: number, width: number): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits)).padStart(width);
+  const num = (x: number | undefined, digits: number, width: number): string =>
+    (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits)).padStart(width);
   const label = typeof cfg.label === 'string' ? cfg.label : `${String(cfg.scenario ?? '?')}${cfg.proxy?.batching === false ? ' no-batching' : ''}`;
   const offered = typeof cfg.rate === 'number' ? cfg.rate : typeof cfg.offeredRate === 'number' ? cfg.offeredRate : undefined;
   return [

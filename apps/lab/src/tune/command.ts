@@ -27,7 +27,10 @@ export async function tuneCommand(raw: unknown, io: Io): Promise<{ outcome: Tune
     space: quick ? QUICK_SPACE : FULL_SPACE,
     iterations: o.iterations ?? (quick ? 5 : 30),
     maxError: o.maxError,
-    progress: (i, n, c) => io.stderr.write(`[${i}/${n}] n=${c.n} [${c.coeffModulusBits.join(',')}] scale 2^${c.scaleBits}  elapsed ${((performance.now() - t0) / 1000).toFixed(1)} s\n`),
+    progress: (i, n, c) =>
+      io.stderr.write(
+        `[${i}/${n}] n=${c.n} [${c.coeffModulusBits.join(',')}] scale 2^${c.scaleBits}  elapsed ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+      ),
   });
   const r = outcome.recommended;
   const doc = {

@@ -164,7 +164,12 @@ export interface TuneOutcome {
   readonly recommended: Point | null;
 }
 
-export async function tune(options: { space: SearchSpace; iterations: number; maxError: number; progress?: (i: number, n: number, c: Candidate) => void }): Promise<TuneOutcome> {
+export async function tune(options: {
+  space: SearchSpace;
+  iterations: number;
+  maxError: number;
+  progress?: (i: number, n: number, c: Candidate) => void;
+}): Promise<TuneOutcome> {
   const workload = createWorkload('affine') as AffineWorkload;
   const { list, pruned } = candidates({ ...options.space, depth: Math.max(options.space.depth, workload.depth) });
   const points: Point[] = [];
@@ -182,6 +187,7 @@ export function renderFront(o: TuneOutcome): string {
     `${mark} ${String(p.n).padEnd(6)} ${`[${p.coeffModulusBits.join(',')}]`.padEnd(17)} ${String(p.scaleBits).padStart(5)}  ${p.latencyMs.toFixed(2).padStart(10)}  ${p.maxError.toExponential(2).padStart(10)}  ${(p.packedBytes / 1024).toFixed(0).padStart(11)}  ${(p.serializedBytes / 1024).toFixed(0).padStart(14)}`;
   const lines = [`Pareto front: ${o.front.length} of ${o.points.length} measured points (${o.pruned.length} candidates pruned)`, head];
   for (const p of o.front) lines.push(row(p, p === o.recommended ? '*' : ' '));
-  if (o.recommended) lines.push(`* recommended: n=${o.recommended.n} coeffModulusBits=[${o.recommended.coeffModulusBits.join(',')}] scaleBits=${o.recommended.scaleBits}`);
+  if (o.recommended)
+    lines.push(`* recommended: n=${o.recommended.n} coeffModulusBits=[${o.recommended.coeffModulusBits.join(',')}] scaleBits=${o.recommended.scaleBits}`);
   return lines.join('\n');
 }

@@ -22,7 +22,10 @@ const UPLOAD_POOL_BYTES = 64 * 1024 * 1024;
 /** Packed value buffers kept for reuse, in bytes. */
 const PACKED_POOL_BYTES = 32 * 1024 * 1024;
 
-export type EncryptDeps = Pick<PipelineDeps, 'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'keyId'>;
+export type EncryptDeps = Pick<
+  PipelineDeps,
+  'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'keyId'
+>;
 
 /** A batch's packed slot vectors, and which of them are still to be encrypted. */
 interface PackedBatch {
@@ -94,7 +97,11 @@ export class Encryptor {
   }
 
   /** Each input's embedding rows; with the prompt cache, zero padding starts every input on a ciphertext boundary. */
-  private embedRequests(workload: WorkloadInfo, idLists: readonly (readonly number[])[], alignToCiphertexts: boolean): { packs: PackRequest[]; realIndex: number[] } {
+  private embedRequests(
+    workload: WorkloadInfo,
+    idLists: readonly (readonly number[])[],
+    alignToCiphertexts: boolean,
+  ): { packs: PackRequest[]; realIndex: number[] } {
     const packs: PackRequest[] = [];
     const realIndex: number[] = [];
     const tpc = this.deps.backend.slotCount / nextPow2(workload.inputWidth);
@@ -148,7 +155,12 @@ export class Encryptor {
   }
 
   /** Encrypts and serializes `vectors[c]` into `frames[c]` for every c of `todo`. */
-  private async encryptVectors(vectors: readonly Float64Array[], todo: readonly number[], level: number, frames: (Uint8Array | undefined)[]): Promise<{ encryptMs: number; serializeMs: number }> {
+  private async encryptVectors(
+    vectors: readonly Float64Array[],
+    todo: readonly number[],
+    level: number,
+    frames: (Uint8Array | undefined)[],
+  ): Promise<{ encryptMs: number; serializeMs: number }> {
     const { backend } = this.deps;
     let encryptMs = 0;
     let serializeMs = 0;
@@ -194,7 +206,14 @@ export class Encryptor {
   }
 
   /** The dense fused path of encryptInputs: embed into one buffer, encrypt it in chunks on the libuv pool. */
-  private async encryptDense(workload: WorkloadInfo, idLists: readonly (readonly number[])[], level: number, stages: StageTimings, t0: number, pooled: boolean): Promise<Encrypted> {
+  private async encryptDense(
+    workload: WorkloadInfo,
+    idLists: readonly (readonly number[])[],
+    level: number,
+    stages: StageTimings,
+    t0: number,
+    pooled: boolean,
+  ): Promise<Encrypted> {
     const backend = this.deps.backend as NativeBackend;
     const slots = backend.slotCount;
     const width = workload.inputWidth;
@@ -202,7 +221,9 @@ export class Encryptor {
     const base = planPacking('dense', tokens, slots, width);
     // Pooled like the upload buffer: every token's values are written below, the padding after
     // the last token is zeroed here (a reused buffer holds an earlier batch's values).
-    const packed = pooled ? (this.#packed.take(base.ciphertexts * slots) ?? new Float64Array(base.ciphertexts * slots)) : new Float64Array(base.ciphertexts * slots);
+    const packed = pooled
+      ? (this.#packed.take(base.ciphertexts * slots) ?? new Float64Array(base.ciphertexts * slots))
+      : new Float64Array(base.ciphertexts * slots);
     packed.fill(0, tokens * width);
     const requests: RequestPlacement[] = [];
     let offset = 0;

@@ -65,7 +65,11 @@ export class CiphertextPlanner {
     const need = ciphertextCount(layout, tokens, this.deps.slotCount, width);
     const max = this.deps.info.limits.maxCiphertexts;
     if (need > max) {
-      throw new ProtocolError('TOO_MANY_CIPHERTEXTS', `the request's ${tokens} tokens need ${need} ciphertexts, more than the ${max} the inference service accepts per call (its limits.maxCiphertexts); send fewer tokens per request`, 'input');
+      throw new ProtocolError(
+        'TOO_MANY_CIPHERTEXTS',
+        `the request's ${tokens} tokens need ${need} ciphertexts, more than the ${max} the inference service accepts per call (its limits.maxCiphertexts); send fewer tokens per request`,
+        'input',
+      );
     }
   }
 

@@ -23,12 +23,20 @@ function checkCharacters(lists: readonly (string | readonly number[])[], maxProm
   lists.forEach((item, i) => {
     if (typeof item !== 'string') return;
     if (item.length > perInput) {
-      throw new ProtocolError('INPUT_TOO_LONG', `input ${i} has ${item.length} characters, more than the ${perInput} that ${maxPromptTokens} tokens (the per-input token limit) allow`, 'input');
+      throw new ProtocolError(
+        'INPUT_TOO_LONG',
+        `input ${i} has ${item.length} characters, more than the ${perInput} that ${maxPromptTokens} tokens (the per-input token limit) allow`,
+        'input',
+      );
     }
     total += item.length;
   });
   if (total > perRequest) {
-    throw new ProtocolError('INPUT_TOO_LONG', `the request has ${total} characters, more than the ${perRequest} that ${maxRequestTokens} tokens (--max-request-tokens) allow`, 'input');
+    throw new ProtocolError(
+      'INPUT_TOO_LONG',
+      `the request has ${total} characters, more than the ${perRequest} that ${maxRequestTokens} tokens (--max-request-tokens) allow`,
+      'input',
+    );
   }
 }
 

@@ -23,7 +23,10 @@ export const encrypt: RouteHandler = async (app, ctx) => {
     seeded: app.config.encryption === 'symmetric',
     usage: { prompt_tokens: enc.tokens, total_tokens: enc.tokens },
   };
-  const sent = sendFrames(ctx.res, 200, header, enc.frames, { 'server-timing': formatServerTiming(enc.stages as Record<string, number>), 'x-request-id': requestId });
+  const sent = sendFrames(ctx.res, 200, header, enc.frames, {
+    'server-timing': formatServerTiming(enc.stages as Record<string, number>),
+    'x-request-id': requestId,
+  });
   app.metrics.ciphertextsSent.inc({ peer: 'client' }, enc.frames.length);
   app.metrics.bytesSent.inc({ peer: 'client' }, sent);
   observeStages(app, enc.stages);

@@ -5,7 +5,8 @@
 import { sendJson } from '@hlp/service-runtime';
 import type { RouteHandler } from './context.js';
 
-export const healthz: RouteHandler = (app, { res }) => sendJson(res, 200, { status: app.state.closing ? 'draining' : 'ok', service: 'hlp-proxy', pid: process.pid });
+export const healthz: RouteHandler = (app, { res }) =>
+  sendJson(res, 200, { status: app.state.closing ? 'draining' : 'ok', service: 'hlp-proxy', pid: process.pid });
 
 /**
  * Status code and state for everyone; the key id, backend, pid and upstream error identify the

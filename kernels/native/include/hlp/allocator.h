@@ -16,12 +16,12 @@ typedef enum hlp_allocator_kind { HLP_ALLOCATOR_MALLOC = 0, HLP_ALLOCATOR_POOL =
 typedef struct hlp_allocator hlp_allocator;
 
 typedef struct hlp_allocator_stats {
-  uint64_t allocations;   /* calls to hlp_alloc that succeeded */
+  uint64_t allocations; /* calls to hlp_alloc that succeeded */
   uint64_t frees;
-  uint64_t hits;          /* served from a cache without asking the system */
-  uint64_t misses;        /* needed a fresh block from the system */
-  uint64_t bytes_in_use;  /* bytes handed out and not yet freed (rounded to size class) */
-  uint64_t bytes_reserved;/* bytes held from the system, in use or cached */
+  uint64_t hits;           /* served from a cache without asking the system */
+  uint64_t misses;         /* needed a fresh block from the system */
+  uint64_t bytes_in_use;   /* bytes handed out and not yet freed (rounded to size class) */
+  uint64_t bytes_reserved; /* bytes held from the system, in use or cached */
   uint64_t peak_bytes_in_use;
   uint64_t huge_page_blocks; /* blocks for which huge pages were requested */
 } hlp_allocator_stats;
@@ -38,8 +38,8 @@ hlp_status hlp_allocator_get_stats(const hlp_allocator *allocator, hlp_allocator
  * Deterministic allocation churn for benchmarks: `rounds` rounds, each allocating
  * `live` blocks with sizes cycling through `sizes`, touching each, then freeing them.
  */
-hlp_status hlp_allocator_churn(hlp_allocator *allocator, const size_t *sizes, uint32_t size_count,
-                               uint32_t live, uint32_t rounds);
+hlp_status hlp_allocator_churn(hlp_allocator *allocator, const size_t *sizes, uint32_t size_count, uint32_t live,
+                               uint32_t rounds);
 
 #ifdef __cplusplus
 }

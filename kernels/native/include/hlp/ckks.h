@@ -76,8 +76,8 @@ hlp_status hlp_ckks_randomness_bytes(const hlp_ckks_context *ctx, hlp_ckks_rando
 hlp_status hlp_ckks_encode(const hlp_ckks_context *ctx, const double *values, size_t value_count, double scale,
                            uint32_t level, uint64_t *out, size_t out_words);
 /* As hlp_ckks_encode for value_count complex values given as (re, im) pairs. */
-hlp_status hlp_ckks_encode_complex(const hlp_ckks_context *ctx, const double *values, size_t value_count,
-                                   double scale, uint32_t level, uint64_t *out, size_t out_words);
+hlp_status hlp_ckks_encode_complex(const hlp_ckks_context *ctx, const double *values, size_t value_count, double scale,
+                                   uint32_t level, uint64_t *out, size_t out_words);
 /* Decodes a plaintext at level (plain_words = level * n) to its first out_count <= n/2
  * slots (real parts). */
 hlp_status hlp_ckks_decode(const hlp_ckks_context *ctx, const uint64_t *plain, size_t plain_words, uint32_t level,
@@ -104,8 +104,8 @@ hlp_status hlp_ckks_keygen_public(const hlp_ckks_context *ctx, const uint64_t *s
  * c-th chunk; out: count ciphertexts of size 2 (count * 2 * level * n words). */
 hlp_status hlp_ckks_encrypt_public(const hlp_ckks_context *ctx, const uint64_t *public_key, size_t public_key_words,
                                    const uint64_t *plains, size_t plain_words, uint32_t count, uint32_t level,
-                                   const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
-                                   size_t out_words, uint32_t flags);
+                                   const uint8_t *randomness, size_t randomness_bytes, uint64_t *out, size_t out_words,
+                                   uint32_t flags);
 /* Encode and public-key encrypt in one pass (saves the plaintext's NTTs): values holds
  * count * values_per_plain reals (values_per_plain <= n/2, zero padded). Ciphertexts
  * equal encode followed by hlp_ckks_encrypt_public with the same randomness. */
@@ -116,11 +116,10 @@ hlp_status hlp_ckks_encode_encrypt_public(const hlp_ckks_context *ctx, const uin
 /* Secret-key encryption, SEAL's method: c1 = a (uniform, directly in NTT form),
  * c0 = -(a s + e) + m. uniform: count chunks of randomness_bytes(UNIFORM, level) bytes;
  * noise: count * randomness_bytes(NOISE) bytes. plains as in hlp_ckks_encrypt_public. */
-hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_t *secret_key,
-                                      size_t secret_key_words, const uint64_t *plains, size_t plain_words,
-                                      uint32_t count, uint32_t level, const uint8_t *uniform, size_t uniform_bytes,
-                                      const uint8_t *noise, size_t noise_bytes, uint64_t *out, size_t out_words,
-                                      uint32_t flags);
+hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
+                                      const uint64_t *plains, size_t plain_words, uint32_t count, uint32_t level,
+                                      const uint8_t *uniform, size_t uniform_bytes, const uint8_t *noise,
+                                      size_t noise_bytes, uint64_t *out, size_t out_words, uint32_t flags);
 
 /* m = c0 + c1 s (+ c2 s^2) for one ciphertext of size 2 or 3 at level; out is a
  * plaintext at level (NTT form). */
@@ -133,8 +132,8 @@ hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_
  * reals (out_count, each ciphertext's first values_per_ciphertext <= n/2 slots). One call
  * per batch, so a caller can run it off its main thread. */
 hlp_status hlp_ckks_decrypt_decode(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,
-                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count,
-                                   uint32_t size, uint32_t level, double scale, double *out, size_t out_count,
+                                   const uint64_t *ciphertexts, size_t ciphertext_words, uint32_t count, uint32_t size,
+                                   uint32_t level, double scale, double *out, size_t out_count,
                                    size_t values_per_ciphertext, uint32_t flags);
 
 /* Evaluation without key switching, one ciphertext at a time, all at the same level.
@@ -152,9 +151,9 @@ hlp_status hlp_ckks_negate(const hlp_ckks_context *ctx, const uint64_t *a, size_
 hlp_status hlp_ckks_add_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t ct_size,
                               const uint64_t *plain, size_t plain_words, uint32_t level, uint64_t *out,
                               size_t out_words, uint32_t flags);
-hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
-                                   uint32_t ct_size, const uint64_t *plain, size_t plain_words, uint32_t level,
-                                   uint64_t *out, size_t out_words, uint32_t flags);
+hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t ct_size,
+                                   const uint64_t *plain, size_t plain_words, uint32_t level, uint64_t *out,
+                                   size_t out_words, uint32_t flags);
 /* sum_t cts[t] * plains[t] over `count` size-2 ciphertexts and plaintexts of one level: each
  * sum reduced once, bit for bit multiply_plain then add term by term, in one pass over the
  * operands (the diagonal method's inner loop). out (2 polynomials) overlaps no operand. */

@@ -37,8 +37,8 @@ typedef enum hlp_status {
   HLP_E_OUT_OF_MEMORY = 9,
   HLP_E_NO_DEVICE = 10,
   HLP_E_INTERNAL = 11,
-  HLP_E_SCALE_OUT_OF_BOUNDS = 12,  /* CKKS: scale, or an encoded coefficient, too large */
-  HLP_E_RANDOMNESS_EXHAUSTED = 13  /* CKKS: too few random bytes for the operation */
+  HLP_E_SCALE_OUT_OF_BOUNDS = 12, /* CKKS: scale, or an encoded coefficient, too large */
+  HLP_E_RANDOMNESS_EXHAUSTED = 13 /* CKKS: too few random bytes for the operation */
 } hlp_status;
 
 typedef enum hlp_variant {

@@ -22,8 +22,8 @@ extern "C" {
 /* Device memory pool counters. Efficiency = bytes_in_use / bytes_reserved. */
 typedef struct hlp_cuda_memory_stats {
   uint64_t allocations, frees, hits, misses;
-  uint64_t bytes_in_use;        /* requested bytes (rounded to 256) of live blocks */
-  uint64_t bytes_reserved;      /* bytes held from cudaMalloc, live or cached */
+  uint64_t bytes_in_use;   /* requested bytes (rounded to 256) of live blocks */
+  uint64_t bytes_reserved; /* bytes held from cudaMalloc, live or cached */
   uint64_t peak_bytes_in_use;
   uint64_t peak_bytes_reserved;
 } hlp_cuda_memory_stats;
@@ -41,23 +41,21 @@ hlp_status hlp_cuda_host_free(void *block);
 /* A public-key encryptor at `level` on the device: the public key, tables and constants
  * are uploaded once (the one-time setup). */
 typedef struct hlp_cuda_encryptor hlp_cuda_encryptor;
-hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t *public_key,
-                                     size_t public_key_words, uint32_t level, uint32_t flags,
-                                     hlp_cuda_encryptor **out);
+hlp_status hlp_cuda_encryptor_create(const hlp_ckks_context *ctx, const uint64_t *public_key, size_t public_key_words,
+                                     uint32_t level, uint32_t flags, hlp_cuda_encryptor **out);
 void hlp_cuda_encryptor_destroy(hlp_cuda_encryptor *encryptor);
 /* Same arguments and results, bit for bit, as hlp_ckks_encrypt_public with the
  * encryptor's key and level. */
 hlp_status hlp_cuda_encrypt_public(hlp_cuda_encryptor *encryptor, const uint64_t *plains, size_t plain_words,
-                                   uint32_t count, const uint8_t *randomness, size_t randomness_bytes,
-                                   uint64_t *out, size_t out_words, uint32_t flags);
+                                   uint32_t count, const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
+                                   size_t out_words, uint32_t flags);
 /* Encode on the host (hlp_ckks_encode, count * values_per_plain reals, values_per_plain <=
  * n/2, zero padded) and encrypt on the device: the same ciphertexts as
  * hlp_ckks_encode_encrypt_public with the encryptor's key and level. One call, so a caller
  * can run both halves off its main thread. */
-hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values,
-                                          size_t values_per_plain, uint32_t count, double scale,
-                                          const uint8_t *randomness, size_t randomness_bytes, uint64_t *out,
-                                          size_t out_words, uint32_t flags);
+hlp_status hlp_cuda_encode_encrypt_public(hlp_cuda_encryptor *encryptor, const double *values, size_t values_per_plain,
+                                          uint32_t count, double scale, const uint8_t *randomness,
+                                          size_t randomness_bytes, uint64_t *out, size_t out_words, uint32_t flags);
 
 #ifdef __cplusplus
 }

@@ -36,9 +36,8 @@ hlp_status hlp_ckks_keygen_kswitch(const hlp_ckks_context *ctx, const uint64_t *
                                    uint32_t flags);
 /* Size 3 -> size 2 at `level` with the relinearization key. out may be ct itself (its
  * first 2 level n words are written). */
-hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words,
-                                const uint64_t *ct, size_t ct_words, uint32_t level, uint64_t *out, size_t out_words,
-                                uint32_t flags);
+hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words, const uint64_t *ct,
+                                size_t ct_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);
 /* `count` automorphisms X -> X^elts[r] of one size-2 ciphertext, each switched back to s with
  * keys[r], into outs[r] (out_words = ct_words each, distinct). count = 1 computes exactly
  * SEAL's apply_galois; count > 1 shares one decomposition of c1 among them (hoisting),

@@ -28,12 +28,10 @@ uint64_t hlp_ntt_root(const hlp_ntt_context *ctx, uint32_t index);
  * first_modulus + b. So one call can transform a single residue block, one polynomial,
  * or a whole batch of ciphertext polynomials.
  */
-hlp_status hlp_ntt_forward(const hlp_ntt_context *ctx, uint64_t *data, size_t words,
-                           uint32_t first_modulus, uint32_t modulus_count, hlp_variant variant,
-                           uint32_t flags);
-hlp_status hlp_ntt_inverse(const hlp_ntt_context *ctx, uint64_t *data, size_t words,
-                           uint32_t first_modulus, uint32_t modulus_count, hlp_variant variant,
-                           uint32_t flags);
+hlp_status hlp_ntt_forward(const hlp_ntt_context *ctx, uint64_t *data, size_t words, uint32_t first_modulus,
+                           uint32_t modulus_count, hlp_variant variant, uint32_t flags);
+hlp_status hlp_ntt_inverse(const hlp_ntt_context *ctx, uint64_t *data, size_t words, uint32_t first_modulus,
+                           uint32_t modulus_count, hlp_variant variant, uint32_t flags);
 
 #ifdef __cplusplus
 }

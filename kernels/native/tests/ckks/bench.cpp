@@ -34,7 +34,8 @@ void bench() {
   std::printf("\nbenchmark: n=8192, moduli {60,40,40,60} bits, level 3, scale 2^40, one thread, kernels %s\n",
               hlp::ckks::ckks_ops().name);
   std::printf("  (median microseconds per call; 'checked' = HLP_FLAG_CHECK_INPUT on)\n");
-  const double t_encode = time_us(reps, [&] { hlp_ckks_encode(c.ctx, v.data(), v.size(), scale, L, plain.data(), plain.size()); });
+  const double t_encode =
+      time_us(reps, [&] { hlp_ckks_encode(c.ctx, v.data(), v.size(), scale, L, plain.data(), plain.size()); });
   const double t_enc = time_us(reps, [&] {
     hlp_ckks_encrypt_public(c.ctx, pk.data(), pk.size(), plain.data(), plain.size(), 1, L, rand.data(), rand.size(),
                             ct.data(), ct.size(), 0);
@@ -59,13 +60,11 @@ void bench() {
   const double t_dec = time_us(reps, [&] {
     hlp_ckks_decrypt(c.ctx, sk.data(), sk.size(), ct.data(), ct.size(), 2, L, dec.data(), dec.size(), 0);
   });
-  const double t_decode = time_us(reps, [&] {
-    hlp_ckks_decode(c.ctx, dec.data(), dec.size(), L, scale, out.data(), out.size(), 0);
-  });
+  const double t_decode =
+      time_us(reps, [&] { hlp_ckks_decode(c.ctx, dec.data(), dec.size(), L, scale, out.data(), out.size(), 0); });
   std::vector<u64> dec1(n);
-  const double t_decode1 = time_us(reps, [&] {
-    hlp_ckks_decode(c.ctx, dec.data(), n, 1, scale, out.data(), out.size(), 0);
-  });
+  const double t_decode1 =
+      time_us(reps, [&] { hlp_ckks_decode(c.ctx, dec.data(), n, 1, scale, out.data(), out.size(), 0); });
   std::vector<uint8_t> tb(n * 8);
   std::vector<int8_t> e(n);
   const double t_noise = time_us(reps, [&] { hlp_ckks_sample_noise(rand.data(), n * 8, e.data(), n); });

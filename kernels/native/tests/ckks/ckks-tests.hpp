@@ -131,7 +131,9 @@ struct Ctx {
   }
 };
 
-inline u64 to_mod_ref(i64 v, u64 q) { return v < 0 ? (q - (static_cast<u64>(-(v + 1)) + 1) % q) % q : static_cast<u64>(v) % q; }
+inline u64 to_mod_ref(i64 v, u64 q) {
+  return v < 0 ? (q - (static_cast<u64>(-(v + 1)) + 1) % q) % q : static_cast<u64>(v) % q;
+}
 
 inline double max_error(const std::vector<double> &a, const std::vector<double> &b) {
   if (a.size() != b.size()) return INFINITY;

@@ -107,8 +107,7 @@ void test_encoder_round_trip() {
              hlp_ckks_encode(c.ctx, one.data(), 1, -1.0, 1, out.data(), n) == HLP_E_SCALE_OUT_OF_BOUNDS &&
              hlp_ckks_encode(c.ctx, one.data(), 1, NAN, 1, out.data(), n) == HLP_E_SCALE_OUT_OF_BOUNDS &&
              hlp_ckks_encode(c.ctx, one.data(), 1, INFINITY, 1, out.data(), n) == HLP_E_SCALE_OUT_OF_BOUNDS &&
-             hlp_ckks_encode(c.ctx, one.data(), 1, std::ldexp(1.0, 60), 1, out.data(), n) ==
-                 HLP_E_SCALE_OUT_OF_BOUNDS,
+             hlp_ckks_encode(c.ctx, one.data(), 1, std::ldexp(1.0, 60), 1, out.data(), n) == HLP_E_SCALE_OUT_OF_BOUNDS,
          "encoder: bad scales rejected (0, negative, NaN, inf, beyond the level's modulus)");
   std::vector<double> huge{1e30};
   std::vector<u64> out3(3 * n);
@@ -116,9 +115,10 @@ void test_encoder_round_trip() {
          "encoder: coefficient >= 2^63 rejected, never wrapped");
   // All slots 2^20 encode to the constant 2^60: below 2^63, but not below the 60-bit level-1 modulus.
   std::vector<double> mid(n / 2, 1048576.0);
-  report(hlp_ckks_encode(c.ctx, mid.data(), mid.size(), scale, 1, out.data(), out.size()) == HLP_E_SCALE_OUT_OF_BOUNDS &&
-             hlp_ckks_encode(c.ctx, mid.data(), mid.size(), scale, 2, out3.data(), 2 * n) == HLP_OK,
-         "encoder: coefficient beyond the level's modulus rejected (SEAL's bound)");
+  report(
+      hlp_ckks_encode(c.ctx, mid.data(), mid.size(), scale, 1, out.data(), out.size()) == HLP_E_SCALE_OUT_OF_BOUNDS &&
+          hlp_ckks_encode(c.ctx, mid.data(), mid.size(), scale, 2, out3.data(), 2 * n) == HLP_OK,
+      "encoder: coefficient beyond the level's modulus rejected (SEAL's bound)");
   std::vector<double> nan{NAN};
   report(hlp_ckks_encode(c.ctx, nan.data(), 1, scale, 1, out.data(), n) == HLP_E_VALUE_OUT_OF_RANGE,
          "encoder: NaN value rejected");
@@ -132,12 +132,12 @@ void test_encoder_round_trip() {
   std::vector<u64> bad(n, 0);
   bad[7] = c.moduli[0];
   std::vector<double> d(4);
-  report(hlp_ckks_decode(c.ctx, bad.data(), n, 1, scale, d.data(), 4, HLP_FLAG_CHECK_INPUT) ==
-                 HLP_E_VALUE_OUT_OF_RANGE &&
-             hlp_ckks_decode(c.ctx, bad.data(), n, 2, scale, d.data(), 4, 0) == HLP_E_LENGTH_MISMATCH &&
-             hlp_ckks_decode(c.ctx, bad.data(), n, 1, 0.0, d.data(), 4, 0) == HLP_E_SCALE_OUT_OF_BOUNDS &&
-             hlp_ckks_decode(c.ctx, bad.data(), n, 1, scale, d.data(), n, 0) == HLP_E_LENGTH_MISMATCH,
-         "decoder: residue >= q, wrong length, bad scale, too many slots rejected");
+  report(
+      hlp_ckks_decode(c.ctx, bad.data(), n, 1, scale, d.data(), 4, HLP_FLAG_CHECK_INPUT) == HLP_E_VALUE_OUT_OF_RANGE &&
+          hlp_ckks_decode(c.ctx, bad.data(), n, 2, scale, d.data(), 4, 0) == HLP_E_LENGTH_MISMATCH &&
+          hlp_ckks_decode(c.ctx, bad.data(), n, 1, 0.0, d.data(), 4, 0) == HLP_E_SCALE_OUT_OF_BOUNDS &&
+          hlp_ckks_decode(c.ctx, bad.data(), n, 1, scale, d.data(), n, 0) == HLP_E_LENGTH_MISMATCH,
+      "decoder: residue >= q, wrong length, bad scale, too many slots rejected");
 }
 
 }  // namespace hlp_test

@@ -42,20 +42,21 @@ void test_encryption() {
       const auto plain = c.encode(v, scale, level);
       const auto rand = random_bytes(c.rand_bytes(HLP_CKKS_RANDOMNESS_ENCRYPT_PUBLIC));
       std::vector<u64> ct(2 * level * n);
-      bool ok = hlp_ckks_encrypt_public(c.ctx, pk.data(), pk.size(), plain.data(), plain.size(), 1, level,
-                                        rand.data(), rand.size(), ct.data(), ct.size(), HLP_FLAG_CHECK_INPUT) == HLP_OK;
+      bool ok = hlp_ckks_encrypt_public(c.ctx, pk.data(), pk.size(), plain.data(), plain.size(), 1, level, rand.data(),
+                                        rand.size(), ct.data(), ct.size(), HLP_FLAG_CHECK_INPUT) == HLP_OK;
       const auto ref = seal_reference_encrypt(c, pk, plain, level, rand.data());
-      report(ok && ct == ref, "encrypt public: bit-exact with SEAL's algorithm" + tag + " level=" + std::to_string(level));
+      report(ok && ct == ref,
+             "encrypt public: bit-exact with SEAL's algorithm" + tag + " level=" + std::to_string(level));
       const auto dec = c.decode(c.decrypt(sk, ct, 2, level), scale, level, n / 2);
       const double err = max_error(dec, v);
       report(err <= tol, "encrypt public -> decrypt -> decode" + tag + " level=" + std::to_string(level),
              "max err " + fmt(err));
       // Fused encode + encrypt gives the same ciphertext from the same randomness.
       std::vector<u64> fused(ct.size());
-      ok = hlp_ckks_encode_encrypt_public(c.ctx, pk.data(), pk.size(), v.data(), v.size(), 1, scale, level,
-                                          rand.data(), rand.size(), fused.data(), fused.size(), 0) == HLP_OK;
-      report(ok && fused == ct, "encode_encrypt_public equals encode + encrypt_public" + tag + " level=" +
-                                    std::to_string(level));
+      ok = hlp_ckks_encode_encrypt_public(c.ctx, pk.data(), pk.size(), v.data(), v.size(), 1, scale, level, rand.data(),
+                                          rand.size(), fused.data(), fused.size(), 0) == HLP_OK;
+      report(ok && fused == ct,
+             "encode_encrypt_public equals encode + encrypt_public" + tag + " level=" + std::to_string(level));
       // Symmetric.
       const std::size_t ub = c.rand_bytes(HLP_CKKS_RANDOMNESS_UNIFORM, level);
       const auto ur = random_bytes(ub);
@@ -177,14 +178,14 @@ void test_encryption_errors() {
   // masked to the bit length is 2^b - 1 >= q.
   std::vector<uint8_t> ones(ub, 0xFF);
   report(hlp_ckks_encrypt_symmetric(c.ctx, sk.data(), sk.size(), plain.data(), plain.size(), 1, 2, ones.data(),
-                                    ones.size(), rand.data(), per, ct.data(), ct.size(), 0) ==
-                 HLP_E_RANDOMNESS_EXHAUSTED &&
+                                    ones.size(), rand.data(), per, ct.data(), ct.size(),
+                                    0) == HLP_E_RANDOMNESS_EXHAUSTED &&
              hlp_ckks_encrypt_symmetric(c.ctx, sk.data(), sk.size(), plain.data(), plain.size(), 1, 2, ur.data(),
-                                        ur.size() - 1, rand.data(), per, ct.data(), ct.size(), 0) ==
-                 HLP_E_RANDOMNESS_EXHAUSTED &&
+                                        ur.size() - 1, rand.data(), per, ct.data(), ct.size(),
+                                        0) == HLP_E_RANDOMNESS_EXHAUSTED &&
              hlp_ckks_encrypt_symmetric(c.ctx, sk.data(), sk.size(), plain.data(), plain.size(), 1, 2, ur.data(),
-                                        ur.size(), rand.data(), 8 * n - 1, ct.data(), ct.size(), 0) ==
-                 HLP_E_RANDOMNESS_EXHAUSTED,
+                                        ur.size(), rand.data(), 8 * n - 1, ct.data(), ct.size(),
+                                        0) == HLP_E_RANDOMNESS_EXHAUSTED,
          "encrypt errors: uniform rejection running dry and short noise bytes report RANDOMNESS_EXHAUSTED");
   std::vector<double> huge{1e30};
   report(hlp_ckks_encode_encrypt_public(c.ctx, pk.data(), pk.size(), huge.data(), 1, 1, std::ldexp(1.0, 30), 2,

@@ -27,52 +27,62 @@ void test_evaluation() {
   report(hlp_ckks_add(c.ctx, ca.data(), ca.size(), 2, cb.data(), cb.size(), 2, L, out.data(), out.size(),
                       HLP_FLAG_CHECK_INPUT) == HLP_OK,
          "evaluate: add runs");
-  check(out, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add", 1e-6);
+  check(
+      out, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add", 1e-6);
   hlp_ckks_sub(c.ctx, ca.data(), ca.size(), 2, cb.data(), cb.size(), 2, L, out.data(), out.size(), 0);
-  check(out, 2, L, scale, [&](std::size_t i) { return va[i] - vb[i]; }, "evaluate: sub", 1e-6);
+  check(
+      out, 2, L, scale, [&](std::size_t i) { return va[i] - vb[i]; }, "evaluate: sub", 1e-6);
   hlp_ckks_negate(c.ctx, ca.data(), ca.size(), 2, L, out.data(), out.size(), 0);
-  check(out, 2, L, scale, [&](std::size_t i) { return -va[i]; }, "evaluate: negate", 1e-6);
+  check(
+      out, 2, L, scale, [&](std::size_t i) { return -va[i]; }, "evaluate: negate", 1e-6);
   hlp_ckks_add_plain(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), L, out.data(), out.size(), 0);
-  check(out, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add_plain", 1e-6);
+  check(
+      out, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add_plain", 1e-6);
   {
     auto inplace = ca;
     hlp_ckks_add(c.ctx, inplace.data(), inplace.size(), 2, cb.data(), cb.size(), 2, L, inplace.data(), inplace.size(),
                  0);
-    check(inplace, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add in place (out = a)",
-          1e-6);
+    check(
+        inplace, 2, L, scale, [&](std::size_t i) { return va[i] + vb[i]; }, "evaluate: add in place (out = a)", 1e-6);
   }
   // multiply_plain + rescale: scale^2 / q_2.
   hlp_ckks_multiply_plain(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), L, out.data(), out.size(), 0);
-  check(out, 2, L, scale * scale, [&](std::size_t i) { return va[i] * vb[i]; }, "evaluate: multiply_plain", 1e-6);
+  check(
+      out, 2, L, scale * scale, [&](std::size_t i) { return va[i] * vb[i]; }, "evaluate: multiply_plain", 1e-6);
   std::vector<u64> rs(2 * (L - 1) * n);
   bool ok = hlp_ckks_rescale(c.ctx, out.data(), out.size(), 2, L, rs.data(), rs.size(), HLP_FLAG_CHECK_INPUT) == HLP_OK;
   report(ok && rs == seal_reference_rescale(c, out, 2, L), "evaluate: rescale bit-exact with SEAL's algorithm");
   const double rescaled = scale * scale / static_cast<double>(c.moduli[L - 1]);
-  check(rs, 2, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i]; },
-        "evaluate: multiply_plain + rescale (scale^2 / q_2)", 1e-5);
+  check(
+      rs, 2, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i]; },
+      "evaluate: multiply_plain + rescale (scale^2 / q_2)", 1e-5);
   // multiply (size 3), decrypt with s^2, rescale the size-3 ciphertext too.
   ok = hlp_ckks_multiply(c.ctx, ca.data(), ca.size(), cb.data(), cb.size(), L, out3.data(), out3.size(),
                          HLP_FLAG_CHECK_INPUT) == HLP_OK;
   report(ok, "evaluate: multiply runs");
-  check(out3, 3, L, scale * scale, [&](std::size_t i) { return va[i] * vb[i]; },
-        "evaluate: multiply -> size 3, decrypt with s^2", 1e-6);
+  check(
+      out3, 3, L, scale * scale, [&](std::size_t i) { return va[i] * vb[i]; },
+      "evaluate: multiply -> size 3, decrypt with s^2", 1e-6);
   std::vector<u64> rs3(3 * (L - 1) * n);
   hlp_ckks_rescale(c.ctx, out3.data(), out3.size(), 3, L, rs3.data(), rs3.size(), 0);
-  check(rs3, 3, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i]; }, "evaluate: multiply + rescale",
-        1e-5);
+  check(
+      rs3, 3, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i]; }, "evaluate: multiply + rescale", 1e-5);
   // Size 3 + size 2.
   std::vector<u64> sum3(3 * poly);
   hlp_ckks_add(c.ctx, out3.data(), out3.size(), 3, cb.data(), cb.size(), 2, L, sum3.data(), sum3.size(), 0);
-  check(sum3, 3, L, scale * scale,
-        [&](std::size_t i) { return va[i] * vb[i] + vb[i] / scale; }, "evaluate: add size 3 + size 2", 1e-6);
+  check(
+      sum3, 3, L, scale * scale, [&](std::size_t i) { return va[i] * vb[i] + vb[i] / scale; },
+      "evaluate: add size 3 + size 2", 1e-6);
   hlp_ckks_sub(c.ctx, cb.data(), cb.size(), 2, out3.data(), out3.size(), 3, L, sum3.data(), sum3.size(), 0);
-  check(sum3, 3, L, scale * scale,
-        [&](std::size_t i) { return vb[i] / scale - va[i] * vb[i]; }, "evaluate: sub size 2 - size 3", 1e-6);
+  check(
+      sum3, 3, L, scale * scale, [&](std::size_t i) { return vb[i] / scale - va[i] * vb[i]; },
+      "evaluate: sub size 2 - size 3", 1e-6);
   // mod_switch: drop the last prime, scale unchanged.
   std::vector<u64> ms(2 * (L - 1) * n);
   ok = hlp_ckks_mod_switch(c.ctx, ca.data(), ca.size(), 2, L, ms.data(), ms.size(), 0) == HLP_OK;
   report(ok, "evaluate: mod_switch runs");
-  check(ms, 2, L - 1, scale, [&](std::size_t i) { return va[i]; }, "evaluate: mod_switch keeps the value", 1e-6);
+  check(
+      ms, 2, L - 1, scale, [&](std::size_t i) { return va[i]; }, "evaluate: mod_switch keeps the value", 1e-6);
   // Two rescales down to level 1 (multi-level chain).
   {
     const auto pc = c.encode(std::vector<double>(slots, 0.5), scale, L);
@@ -84,16 +94,17 @@ void test_evaluation() {
     std::vector<u64> m2(2 * (L - 1) * n), r2(2 * (L - 2) * n);
     hlp_ckks_multiply_plain(c.ctx, r1.data(), r1.size(), 2, pc2.data(), pc2.size(), L - 1, m2.data(), m2.size(), 0);
     hlp_ckks_rescale(c.ctx, m2.data(), m2.size(), 2, L - 1, r2.data(), r2.size(), 0);
-    check(r2, 2, 1, s1, [&](std::size_t i) { return va[i] * 0.25; }, "evaluate: two multiply_plain + rescale to level 1",
-          1e-5);
+    check(
+        r2, 2, 1, s1, [&](std::size_t i) { return va[i] * 0.25; }, "evaluate: two multiply_plain + rescale to level 1",
+        1e-5);
   }
   // Errors.
   report(hlp_ckks_rescale(c.ctx, ca.data(), ca.size(), 2, L, rs.data(), 0, 0) == HLP_E_LENGTH_MISMATCH &&
              hlp_ckks_rescale(c.ctx, ms.data(), 2 * n, 2, 1, rs.data(), 0, 0) == HLP_E_INVALID_ARGUMENT &&
              hlp_ckks_mod_switch(c.ctx, ca.data(), ca.size(), 2, L, ca.data() == nullptr ? nullptr : out.data(),
                                  out.size(), 0) == HLP_E_LENGTH_MISMATCH &&
-             hlp_ckks_multiply(c.ctx, out3.data(), out3.size(), cb.data(), cb.size(), L, sum3.data(), sum3.size(),
-                               0) == HLP_E_LENGTH_MISMATCH &&
+             hlp_ckks_multiply(c.ctx, out3.data(), out3.size(), cb.data(), cb.size(), L, sum3.data(), sum3.size(), 0) ==
+                 HLP_E_LENGTH_MISMATCH &&
              hlp_ckks_add(c.ctx, ca.data(), ca.size(), 2, cb.data(), cb.size(), 2, L, out3.data(), out3.size(), 0) ==
                  HLP_E_LENGTH_MISMATCH &&
              hlp_ckks_add(c.ctx, ca.data(), ca.size(), 2, cb.data(), cb.size(), 2, 4, out.data(), out.size(), 0) ==

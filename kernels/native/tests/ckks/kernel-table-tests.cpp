@@ -135,7 +135,8 @@ void test_dot2() {
           }
           std::vector<const u64 *> pa(terms), p0(terms), p1(terms);
           for (uint32_t t = 0; t < terms; ++t) pa[t] = a[t].data(), p0[t] = b0[t].data(), p1[t] = b1[t].data();
-          for (const uint32_t *pp : {static_cast<const uint32_t *>(nullptr), static_cast<const uint32_t *>(perm.data())}) {
+          for (const uint32_t *pp :
+               {static_cast<const uint32_t *>(nullptr), static_cast<const uint32_t *>(perm.data())}) {
             std::vector<u64> o0(n), o1(n);
             dot2(pa.data(), pp, p0.data(), p1.data(), terms, n, m, o0.data(), o1.data());
             bool ok = true;
@@ -148,8 +149,8 @@ void test_dot2() {
               }
               ok = o0[x] == e0 && o1[x] == e1;
             }
-            report(ok, "dot2: " + table + " q " + std::to_string(bits) + " bits, " + std::to_string(terms) +
-                       " terms" + (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
+            report(ok, "dot2: " + table + " q " + std::to_string(bits) + " bits, " + std::to_string(terms) + " terms" +
+                           (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
           }
         }
       }

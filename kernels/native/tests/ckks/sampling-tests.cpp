@@ -57,8 +57,8 @@ void test_sampling() {
              fmt(static_cast<double>(freq[2]) / samples));
 
   // Ternary thresholds exactly: w = T1 - 1 -> -1, T1 -> 0, T2 - 1 -> 0, T2 -> 1.
-  const u64 words[] = {0, 6148914691236517205ULL, 6148914691236517206ULL, 12297829382473034410ULL,
-                       12297829382473034411ULL, ~u64{0}};
+  const u64 words[] = {
+      0, 6148914691236517205ULL, 6148914691236517206ULL, 12297829382473034410ULL, 12297829382473034411ULL, ~u64{0}};
   const int expect[] = {-1, -1, 0, 0, 1, 1};
   uint8_t wb[sizeof(words)];
   for (std::size_t i = 0; i < 6; ++i) {

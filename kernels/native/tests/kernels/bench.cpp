@@ -93,8 +93,8 @@ void bench_gpu() {
   const bool same = gpu_out == cpu_out;
   double pinned_ms = -1;
   void *pin_plain = nullptr, *pin_rnd = nullptr, *pin_out = nullptr;
-  if (hlp_cuda_host_alloc(plain_words * 8, &pin_plain) == HLP_OK && hlp_cuda_host_alloc(rnd_bytes, &pin_rnd) == HLP_OK &&
-      hlp_cuda_host_alloc(out_words * 8, &pin_out) == HLP_OK) {
+  if (hlp_cuda_host_alloc(plain_words * 8, &pin_plain) == HLP_OK &&
+      hlp_cuda_host_alloc(rnd_bytes, &pin_rnd) == HLP_OK && hlp_cuda_host_alloc(out_words * 8, &pin_out) == HLP_OK) {
     std::memcpy(pin_plain, plains.data(), plain_words * 8);
     std::memcpy(pin_rnd, rnd.data(), rnd_bytes);
     pinned_ms = run(static_cast<u64 *>(pin_plain), static_cast<uint8_t *>(pin_rnd), static_cast<u64 *>(pin_out), 20);
@@ -105,14 +105,15 @@ void bench_gpu() {
   const double eff_peak = ms.peak_bytes_reserved ? 100.0 * ms.peak_bytes_in_use / ms.peak_bytes_reserved : 0;
   std::printf("\nGPT-2 prompt: 192 ciphertexts, N=8192, primes {60,40,40,60}, level %u (setup excluded)\n", level);
   std::printf("  cpu (%s, one thread)           %10.2f ms\n", hlp_variant_name(cpu), cpu_ms);
-  std::printf("  gpu, pageable host buffers       %10.2f ms  (bit-identical to cpu: %s)\n", pageable_ms, same ? "yes" : "NO");
+  std::printf("  gpu, pageable host buffers       %10.2f ms  (bit-identical to cpu: %s)\n", pageable_ms,
+              same ? "yes" : "NO");
   std::printf("  gpu, pinned host buffers         %10.2f ms  (target <= 10 ms: %s)\n", pinned_ms,
               pinned_ms >= 0 && pinned_ms <= 10 ? "met" : "MISSED");
-  std::printf("  device pool: peak in use %.1f MiB / peak reserved %.1f MiB = %.1f %% (target > 80 %%: %s); "
-              "now %.1f %% (%llu hits, %llu misses)\n",
-              ms.peak_bytes_in_use / 1048576.0, ms.peak_bytes_reserved / 1048576.0, eff_peak,
-              eff_peak > 80 ? "met" : "MISSED", eff_now, static_cast<unsigned long long>(ms.hits),
-              static_cast<unsigned long long>(ms.misses));
+  std::printf(
+      "  device pool: peak in use %.1f MiB / peak reserved %.1f MiB = %.1f %% (target > 80 %%: %s); "
+      "now %.1f %% (%llu hits, %llu misses)\n",
+      ms.peak_bytes_in_use / 1048576.0, ms.peak_bytes_reserved / 1048576.0, eff_peak, eff_peak > 80 ? "met" : "MISSED",
+      eff_now, static_cast<unsigned long long>(ms.hits), static_cast<unsigned long long>(ms.misses));
   if (pin_plain) hlp_cuda_host_free(pin_plain);
   if (pin_rnd) hlp_cuda_host_free(pin_rnd);
   if (pin_out) hlp_cuda_host_free(pin_out);

@@ -38,7 +38,8 @@ void test_cuda() {
 void test_cuda_device() {
   if (!selected("cuda")) return;
   if (!hlp_variant_available(HLP_VARIANT_CUDA)) {
-    skip("cuda: rns ntt / eltwise / encryption agree with the CPU", std::string("no usable cuda: ") + hlp_cuda_unavailable_reason());
+    skip("cuda: rns ntt / eltwise / encryption agree with the CPU",
+         std::string("no usable cuda: ") + hlp_cuda_unavailable_reason());
     return;
   }
   // RNS batch through the C ABI: [poly][prime][n] with per-prime tables, vs scalar.
@@ -71,11 +72,13 @@ void test_cuda_device() {
       const char *names[3] = {"add", "sub", "mul"};
       for (int op = 0; op < 3; ++op) {
         std::vector<u64> e(data.size()), g(data.size());
-        bool eok = fns[op](ctx, e.data(), data.data(), b.data(), e.size(), first, count, HLP_VARIANT_SCALAR, 0) == HLP_OK;
+        bool eok =
+            fns[op](ctx, e.data(), data.data(), b.data(), e.size(), first, count, HLP_VARIANT_SCALAR, 0) == HLP_OK;
         eok &= fns[op](ctx, g.data(), data.data(), b.data(), g.size(), first, count, HLP_VARIANT_CUDA, 0) == HLP_OK;
         // aliasing r == a
         auto alias = data;
-        eok &= fns[op](ctx, alias.data(), alias.data(), b.data(), alias.size(), first, count, HLP_VARIANT_CUDA, 0) == HLP_OK;
+        eok &= fns[op](ctx, alias.data(), alias.data(), b.data(), alias.size(), first, count, HLP_VARIANT_CUDA, 0) ==
+               HLP_OK;
         report(eok && g == e && alias == e, std::string("cuda: eltwise ") + names[op] + " = scalar n=" +
                                                 std::to_string(n) + " primes=" + std::to_string(count));
       }
@@ -104,20 +107,22 @@ void test_cuda_device() {
                                           cpu.data(), cpu.size(), 0) == HLP_OK;
         hlp_cuda_encryptor *enc = nullptr;
         ok &= hlp_cuda_encryptor_create(f.ctx, f.pk.data(), f.pk.size(), level, HLP_FLAG_CHECK_INPUT, &enc) == HLP_OK;
-        ok &= enc && hlp_cuda_encrypt_public(enc, pl, pw, count, rnd.data(), rnd.size(), gpu.data(), gpu.size(), 0) == HLP_OK;
+        ok &= enc &&
+              hlp_cuda_encrypt_public(enc, pl, pw, count, rnd.data(), rnd.size(), gpu.data(), gpu.size(), 0) == HLP_OK;
         hlp_cuda_encryptor_destroy(enc);
         std::size_t first_bad = 0;
         while (first_bad < out_words && cpu[first_bad] == gpu[first_bad]) ++first_bad;
         report(ok && first_bad == out_words,
-               "cuda: ckks encrypt_public bit-identical to CPU n=" + std::to_string(n) + " level=" +
-                   std::to_string(level) + (with_plain ? " +plain" : " zero"),
+               "cuda: ckks encrypt_public bit-identical to CPU n=" + std::to_string(n) +
+                   " level=" + std::to_string(level) + (with_plain ? " +plain" : " zero"),
                "first mismatch at word " + std::to_string(first_bad));
       }
     }
   }
   hlp_cuda_memory_stats ms{};
   report(hlp_cuda_pool_stats(&ms) == HLP_OK && ms.hits > 0 && ms.bytes_reserved >= ms.bytes_in_use,
-         "cuda: device pool reuses blocks (hits " + std::to_string(ms.hits) + ", misses " + std::to_string(ms.misses) + ")");
+         "cuda: device pool reuses blocks (hits " + std::to_string(ms.hits) + ", misses " + std::to_string(ms.misses) +
+             ")");
 }
 
 }  // namespace hlp_test

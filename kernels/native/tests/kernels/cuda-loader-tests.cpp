@@ -116,8 +116,7 @@ void test_cuda_loader_abi() {
   };
   const std::string expected = "this core was built for ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION);
   const hlp::cuda_loader::State next = load_from(beside_tests(HLP_ABI_NEXT_LIB));
-  const std::string next_reason =
-      "ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION + 1) + ", but " + expected;
+  const std::string next_reason = "ABI version " + std::to_string(HLP_KERNELS_ABI_VERSION + 1) + ", but " + expected;
   report(next.api == nullptr && next.reason.find(next_reason) != std::string::npos &&
              next.reason.find("rebuild it from the same sources") != std::string::npos,
          "cuda-loader: a library of another ABI version is refused, the reason names both versions", next.reason);
@@ -169,7 +168,8 @@ void test_cuda_loader() {
   ok = api != nullptr && api->version == HLP_CUDA_API_VERSION && api->device_count() == 0;
   if (api != nullptr) {
     hlp_cuda_prime pr{};
-    ok &= api->ntt(1, copy.data(), 1, 64, &pr, 1) == HLP_CUDA_NO_DEVICE || api->ntt(1, copy.data(), 1, 64, &pr, 1) == HLP_CUDA_INVALID;
+    ok &= api->ntt(1, copy.data(), 1, 64, &pr, 1) == HLP_CUDA_NO_DEVICE ||
+          api->ntt(1, copy.data(), 1, 64, &pr, 1) == HLP_CUDA_INVALID;
     std::printf("note libhlp_cuda.so loaded directly from %s; device_count=0 (%s)\n", path.c_str(), api->last_error());
   }
   report(ok, "cuda-loader: built libhlp_cuda.so loads and reports no device", h ? "" : dlerror());

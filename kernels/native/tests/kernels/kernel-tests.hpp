@@ -30,8 +30,8 @@
 
 namespace hlp_test {
 
-using hlp::u64;
 using hlp::u128;
+using hlp::u64;
 
 inline std::vector<u64> random_poly(std::size_t n, u64 q) {
   std::vector<u64> v(n);

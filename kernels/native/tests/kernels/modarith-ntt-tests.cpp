@@ -28,7 +28,8 @@ void test_modarith() {
       // the 128-bit remainder, with the extremes 0, 1, q - 1 and words just below q among them.
       std::vector<u64> xa = random_poly(4096, q), xb = random_poly(4096, q), xr(4096);
       const u64 extremes[] = {0, 1, q - 1, q - 2, q / 2, q - 1};
-      for (std::size_t e = 0; e < 6; ++e) xa[e] = extremes[e], xb[e] = extremes[5 - e], xa[6 + e] = xb[6 + e] = extremes[e];
+      for (std::size_t e = 0; e < 6; ++e)
+        xa[e] = extremes[e], xb[e] = extremes[5 - e], xa[6 + e] = xb[6 + e] = extremes[e];
       hlp::scalar_ops().mul_mod(xr.data(), xa.data(), xb.data(), xa.size(), m);
       for (std::size_t x = 0; x < xa.size(); ++x) ok &= xr[x] == static_cast<u64>(static_cast<u128>(xa[x]) * xb[x] % q);
       const u64 psi = hlp::minimal_primitive_root(16384, m);
@@ -53,17 +54,17 @@ void test_naive_reference() {
     for (const auto *ops : cpu_variants()) {
       auto x = a;
       ops->ntt_forward(x.data(), t);
-      report(x == expect, std::string("ntt forward matches definition: ") + ops->name + " n=64 bits=" +
-                              std::to_string(bits));
+      report(x == expect,
+             std::string("ntt forward matches definition: ") + ops->name + " n=64 bits=" + std::to_string(bits));
     }
   }
 }
 
 void test_variants_agree() {
   if (!selected("agree")) return;
-  const std::vector<std::size_t> sizes = g_quick ? std::vector<std::size_t>{16, 1024, 8192, 32768}
-                                                 : std::vector<std::size_t>{2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
-                                                                            2048, 4096, 8192, 16384, 32768};
+  const std::vector<std::size_t> sizes =
+      g_quick ? std::vector<std::size_t>{16, 1024, 8192, 32768}
+              : std::vector<std::size_t>{2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
   const int bit_sizes[] = {30, 40, 49, 50, 52, 55, 60};
   const auto variants = cpu_variants();
   for (std::size_t n : sizes) {

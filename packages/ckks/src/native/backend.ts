@@ -22,14 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CkksCore, KernelError, type CudaEncryptor } from '@hlp/kernels';
-import type {
-  CiphertextHandle,
-  CkksBackend,
-  EncodeOptions,
-  KeyGenOptions,
-  KeyKind,
-  PlaintextHandle,
-} from '../backend.js';
+import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import { parmsIdChain, type ChainLevel } from '../seal-format.js';
@@ -435,7 +428,10 @@ export class NativeBackend implements CkksBackend {
       // The device path returns its own buffer (copied back from the GPU), `out` or not.
       data = encryptor
         ? await encryptor.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, this.#check)
-        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, { ...this.#check, ...(given ? { out: given } : {}) });
+        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, {
+            ...this.#check,
+            ...(given ? { out: given } : {}),
+          });
     } catch (error) {
       if (encryptor && error instanceof KernelError && (error.code === 'VARIANT_UNAVAILABLE' || error.code === 'NO_DEVICE')) {
         throw deviceError('GPU encode+encrypt', error);
@@ -455,9 +451,7 @@ export class NativeBackend implements CkksBackend {
     const seed = randomBytes(PRNG_SEED_BYTES);
     const uniform = expandSeedStream(this.#symmetricPrng, seed, this.#core.randomnessBytes('uniform', p.level + 1));
     const noise = this.#random.fill(this.#core.randomnessBytes('noise'));
-    const data = this.#native('encryptSymmetric', () =>
-      this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, this.#check),
-    );
+    const data = this.#native('encryptSymmetric', () => this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, this.#check));
     return this.#wrapCt(data, p.level, p.scale, 2, { prng: this.#symmetricPrng, bytes: new Uint8Array(seed) });
   }
 

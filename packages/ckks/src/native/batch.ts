@@ -27,20 +27,12 @@ export interface EncryptBatchResult {
 }
 
 /** Encode + encrypt + serialize every vector (each at most slotCount values); SEAL bytes out, in order. */
-export async function encryptBatch(
-  backend: CkksBackend,
-  vectors: readonly Float64Array[],
-  options: EncryptBatchOptions = {},
-): Promise<Uint8Array[]> {
+export async function encryptBatch(backend: CkksBackend, vectors: readonly Float64Array[], options: EncryptBatchOptions = {}): Promise<Uint8Array[]> {
   return (await encryptBatchOn(backend, vectors, options)).ciphertexts;
 }
 
 /** {@link encryptBatch}, also saying which device did the work. */
-export async function encryptBatchOn(
-  backend: CkksBackend,
-  vectors: readonly Float64Array[],
-  options: EncryptBatchOptions = {},
-): Promise<EncryptBatchResult> {
+export async function encryptBatchOn(backend: CkksBackend, vectors: readonly Float64Array[], options: EncryptBatchOptions = {}): Promise<EncryptBatchResult> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new CkksError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${threads}`);

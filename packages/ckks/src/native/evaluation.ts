@@ -55,9 +55,7 @@ export function multiplyPlain(scope: NativeScope, a: CiphertextHandle, p: Plaint
   const x = scope.ct(a);
   const y = scope.pt(p);
   sameLevel(x, y, 'multiplyPlain');
-  const data = scope.evaluate('multiplyPlain', [x], (check) =>
-    scope.core.multiplyPlain(x.data(), y.data(), x.level + 1, scope.into(check, x.data().length)),
-  );
+  const data = scope.evaluate('multiplyPlain', [x], (check) => scope.core.multiplyPlain(x.data(), y.data(), x.level + 1, scope.into(check, x.data().length)));
   return scope.wrapCt(data, x.level, x.scale * y.scale, x.size);
 }
 
@@ -116,9 +114,7 @@ export function multiplyRelinRescale(scope: NativeScope, a: CiphertextHandle, b:
 export function rescaleToNext(scope: NativeScope, a: CiphertextHandle): CiphertextHandle {
   const x = scope.ct(a);
   if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot rescale a level-0 ciphertext: no prime left to divide by');
-  const data = scope.evaluate('rescale', [x], (check) =>
-    scope.core.rescale(x.data(), x.level + 1, scope.into(check, x.size * scope.polyWords(x.level - 1))),
-  );
+  const data = scope.evaluate('rescale', [x], (check) => scope.core.rescale(x.data(), x.level + 1, scope.into(check, x.size * scope.polyWords(x.level - 1))));
   return scope.wrapCt(data, x.level - 1, scope.core.rescaledScale(x.scale, x.level + 1), x.size);
 }
 
@@ -142,8 +138,10 @@ export function rotate(scope: NativeScope, a: CiphertextHandle, steps: number): 
   for (const r of plan) {
     const input = data;
     // The first rotation reads x (checked while it is unverified); later ones read our own output.
-    data = scope.evaluate('rotate', input === x.data() ? [x] : [], (check) =>
-      scope.core.applyGalois([r.key.data], [r.elt], input, x.level + 1, scope.outsFor(check, 1, 2 * scope.polyWords(x.level)))[0]!,
+    data = scope.evaluate(
+      'rotate',
+      input === x.data() ? [x] : [],
+      (check) => scope.core.applyGalois([r.key.data], [r.elt], input, x.level + 1, scope.outsFor(check, 1, 2 * scope.polyWords(x.level)))[0]!,
     );
     // An intermediate of a composed rotation is ours alone.
     if (input !== x.data()) scope.giveResult(input);

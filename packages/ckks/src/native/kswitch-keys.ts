@@ -206,7 +206,10 @@ export class KswitchKeys {
       if (ct.seed) {
         data.set(ct.data.subarray(0, polyWords), at);
         const stream = this.ctx.expand(ct.seed.prngType, ct.seed.seed, core.randomnessBytes('uniform', k + 1));
-        data.set(this.ctx.native('expand a key seed', () => core.sampleUniform(stream, k + 1)), at + polyWords);
+        data.set(
+          this.ctx.native('expand a key seed', () => core.sampleUniform(stream, k + 1)),
+          at + polyWords,
+        );
         seeds.push(ct.seed);
       } else {
         data.set(ct.data, at);
@@ -232,9 +235,7 @@ export class KswitchKeys {
         correctionFactor: 1n,
       };
       const seed = key.seeds?.[j];
-      return seed
-        ? { ...base, data: key.data.subarray(at, at + polyWords), seed }
-        : { ...base, data: key.data.subarray(at, at + 2 * polyWords) };
+      return seed ? { ...base, data: key.data.subarray(at, at + polyWords), seed } : { ...base, data: key.data.subarray(at, at + 2 * polyWords) };
     });
   }
 }

@@ -27,14 +27,7 @@ export interface NativeScope {
   ct(h: CiphertextHandle): NativeCiphertext;
   pt(h: PlaintextHandle): NativePlaintext;
   /** A new live ciphertext handle over `data`. */
-  wrapCt(
-    data: BigUint64Array,
-    level: number,
-    scale: number,
-    size: number,
-    seed?: NativeCiphertext['seed'],
-    verified?: boolean,
-  ): NativeCiphertext;
+  wrapCt(data: BigUint64Array, level: number, scale: number, size: number, seed?: NativeCiphertext['seed'], verified?: boolean): NativeCiphertext;
   /** A native call on ciphertexts, range-checking them only while one is unverified. */
   evaluate<T>(what: string, operands: readonly NativeCiphertext[], fn: (check: InputCheck) => T): T;
   /** A native call with its KernelError translated into a CkksError. */

@@ -3,13 +3,7 @@
  * decrypted values), with the checks every reader of the wire makes and seeded c1 expanded.
  */
 import { CkksError } from '../errors.js';
-import {
-  parseCiphertext,
-  parseCiphertextView,
-  type SealCiphertext,
-  type SealCiphertextView,
-  type SealSeed,
-} from '../seal-format.js';
+import { parseCiphertext, parseCiphertextView, type SealCiphertext, type SealCiphertextView, type SealSeed } from '../seal-format.js';
 import type { CiphertextHandle } from '../backend.js';
 import { translateKernelError } from './kernel-errors.js';
 import { expandSeedStream } from './randomness.js';

@@ -67,11 +67,7 @@ export function zstdDecompressor(): ((b: Uint8Array, o: { maxOutputLength: numbe
  * Open a top-level object: validate the header, decompress if needed, and run `readMembers`
  * on a reader over the (decompressed) members; check that everything was consumed.
  */
-export function readTopLevel<T>(
-  bytes: Uint8Array,
-  opts: ParseOptions | undefined,
-  readMembers: (r: Reader, version: SealVersion) => T,
-): T {
+export function readTopLevel<T>(bytes: Uint8Array, opts: ParseOptions | undefined, readMembers: (r: Reader, version: SealVersion) => T): T {
   if (!(bytes instanceof Uint8Array)) throw malformed('input', 'expected a Uint8Array');
   const outer = new Reader(bytes, 0, bytes.length);
   const header = readHeaderAt(outer, 'header');
@@ -169,8 +165,7 @@ export function readDynArrayWith<D>(r: Reader, field: string, allowedCounts: rea
 export function readPrngInfo(r: Reader, field: string): SealSeed {
   return readNested(r, field, (inner) => {
     const t = inner.u8(`${field}.prngType`);
-    const prngType: SeedPrngType | undefined =
-      t === 1 ? 'blake2xb' : t === 2 ? 'shake256' : t === AES256CTR_PRNG_BYTE ? 'aes256ctr' : undefined;
+    const prngType: SeedPrngType | undefined = t === 1 ? 'blake2xb' : t === 2 ? 'shake256' : t === AES256CTR_PRNG_BYTE ? 'aes256ctr' : undefined;
     if (!prngType) throw malformed(`${field}.prngType`, `unknown PRNG type ${t} (1 blake2xb, 2 shake256, 0x80 hlp aes256ctr)`);
     const seed = inner.take(PRNG_SEED_BYTES, `${field}.seed`);
     return { prngType, seed };
@@ -186,7 +181,12 @@ export function readCiphertextMembers(r: Reader, version: SealVersion, field: st
   return { ...rest, data: values };
 }
 
-export function readCiphertextMembersWith<D>(r: Reader, version: SealVersion, field: string, take: TakeValues<D>): Omit<SealCiphertext, 'data'> & { values: D } {
+export function readCiphertextMembersWith<D>(
+  r: Reader,
+  version: SealVersion,
+  field: string,
+  take: TakeValues<D>,
+): Omit<SealCiphertext, 'data'> & { values: D } {
   const parmsId = r.take(PARMS_ID_BYTES, `${field}.parmsId`);
   const nttByte = r.u8(`${field}.isNttForm`);
   if (nttByte > 1) throw malformed(`${field}.isNttForm`, `expected 0 or 1, got ${nttByte}`);

@@ -16,24 +16,11 @@ import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import type { PublicKey } from 'node-seal/implementation/public-key.js';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys.js';
 import type { SecretKey } from 'node-seal/implementation/secret-key.js';
-import type {
-  CiphertextHandle,
-  CkksBackend,
-  EncodeOptions,
-  KeyGenOptions,
-  KeyKind,
-  PlaintextHandle,
-} from '../backend.js';
+import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
 import { checkAccumulateTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
-import {
-  parmsIdChain,
-  parmsIdToHex,
-  parseCiphertext,
-  readSealHeader,
-  type ChainLevel,
-} from '../seal-format.js';
+import { parmsIdChain, parmsIdToHex, parseCiphertext, readSealHeader, type ChainLevel } from '../seal-format.js';
 import { classify, errorMessage, explainLoadFailure, must } from './failures.js';
 import { SealCiphertext, SealPlaintext, type Disposable } from './handles.js';
 import { loadSealLibrary, type SEALLibrary } from './library.js';
@@ -372,10 +359,16 @@ export class SealBackend implements CkksBackend {
     if (!Number.isInteger(level) || level < 0 || level > this.params.maxLevel) {
       throw new CkksError('INVALID_ARGUMENT', `level ${level} outside [0, ${this.params.maxLevel}]`);
     }
-    let pt = must(this.guard('encode', () => this.encoder.encode(arr, scale)), 'encode');
+    let pt = must(
+      this.guard('encode', () => this.encoder.encode(arr, scale)),
+      'encode',
+    );
     try {
       for (let l = this.params.maxLevel; l > level; l--) {
-        const next = must(this.guard('encode', () => this.evaluator.plainModSwitchToNext(pt)), 'encode');
+        const next = must(
+          this.guard('encode', () => this.evaluator.plainModSwitchToNext(pt)),
+          'encode',
+        );
         pt.delete();
         pt = next;
       }
@@ -417,7 +410,10 @@ export class SealBackend implements CkksBackend {
   decrypt(ciphertext: CiphertextHandle): PlaintextHandle {
     const c = this.ct(ciphertext);
     const dec = this.getDecryptor();
-    const pt = must(this.guard('decrypt', () => dec.decrypt(c.native())), 'decrypt');
+    const pt = must(
+      this.guard('decrypt', () => dec.decrypt(c.native())),
+      'decrypt',
+    );
     return this.wrapPt(pt, c.level);
   }
 

@@ -1,14 +1,7 @@
 /** Turning node-seal's failures (plain Errors with SEAL's messages) into typed CkksErrors. */
 import type { KeyKind } from '../backend.js';
 import { CkksError, type CkksErrorCode } from '../errors.js';
-import {
-  parseCiphertext,
-  parseKSwitchKeys,
-  parsePublicKey,
-  parseSecretKey,
-  parmsIdToHex,
-  type ChainLevel,
-} from '../seal-format.js';
+import { parseCiphertext, parseKSwitchKeys, parsePublicKey, parseSecretKey, parmsIdToHex, type ChainLevel } from '../seal-format.js';
 
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
@@ -34,12 +27,7 @@ export function must<T>(value: T | void, what: string): T {
  * Why SEAL refused to load `bytes`, as a typed error: malformed bytes, bytes of other
  * parameters (a parms_id outside `chain`), contents SEAL rejects, or a backend fault.
  */
-export function explainLoadFailure(
-  kind: KeyKind | 'ciphertext',
-  bytes: Uint8Array,
-  e: unknown,
-  chain: readonly ChainLevel[],
-): CkksError {
+export function explainLoadFailure(kind: KeyKind | 'ciphertext', bytes: Uint8Array, e: unknown, chain: readonly ChainLevel[]): CkksError {
   if (e instanceof CkksError) return e;
   let parmsId: Uint8Array;
   try {

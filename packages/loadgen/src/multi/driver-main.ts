@@ -85,7 +85,18 @@ async function main(): Promise<void> {
     maxQueue: Math.max(1, Math.ceil((config.rate * config.timeoutMs) / 1000 / config.stride)),
     share: { t0, first: config.index, stride: config.stride },
     signal: controller.signal,
-    onTick: (t) => emit({ event: 'tick', phase: t.phase, sent: t.sent, ok: t.ok, errors: t.errors, non2xx: t.non2xx, inFlight: t.inFlight, p50: t.p50, p95: t.p95 } satisfies DriverTick),
+    onTick: (t) =>
+      emit({
+        event: 'tick',
+        phase: t.phase,
+        sent: t.sent,
+        ok: t.ok,
+        errors: t.errors,
+        non2xx: t.non2xx,
+        inFlight: t.inFlight,
+        p50: t.p50,
+        p95: t.p95,
+      } satisfies DriverTick),
   });
   emitAndExit(driverReport(config.index, measurement, config.keepSamples), 0);
 }

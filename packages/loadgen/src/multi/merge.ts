@@ -30,7 +30,14 @@ export function driverReport(index: number, m: Measurement, keepSamples: number)
     uncorrected: m.uncorrected && m.uncorrected.length > 0 ? encodeHistogram(histogramOf(m.uncorrected)) : null,
     tail: tail(m.latencies),
     tailUncorrected: tail(m.uncorrected),
-    seconds: m.seconds.map((b) => ({ t: b.t, sent: b.sent, ok: b.ok, non2xx: b.non2xx, errors: b.errors, hdr: b.latencies.length > 0 ? encodeHistogram(histogramOf(b.latencies)) : null })),
+    seconds: m.seconds.map((b) => ({
+      t: b.t,
+      sent: b.sent,
+      ok: b.ok,
+      non2xx: b.non2xx,
+      errors: b.errors,
+      hdr: b.latencies.length > 0 ? encodeHistogram(histogramOf(b.latencies)) : null,
+    })),
   };
 }
 
@@ -74,7 +81,9 @@ function mergeSeconds(reports: readonly DriverReport[]): { buckets: SecondBucket
     }
     const h = mergeEncoded(encoded);
     buckets.push(b);
-    stats.push(h ? { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000, n: h.totalCount } : null);
+    stats.push(
+      h ? { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000, n: h.totalCount } : null,
+    );
   }
   return { buckets, stats };
 }

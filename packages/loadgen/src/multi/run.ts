@@ -57,7 +57,8 @@ function tickMerger(drivers: number, t0: () => number, onTick: (tick: Tick) => v
     const have = latest.filter((t): t is DriverTick => t !== null);
     if (have.length === 0) return;
     const sum = (f: (t: DriverTick) => number): number => have.reduce((n, t) => n + f(t), 0);
-    const maxOf = (f: (t: DriverTick) => number | null): number | null => have.reduce<number | null>((m, t) => (f(t) === null ? m : Math.max(m ?? 0, f(t)!)), null);
+    const maxOf = (f: (t: DriverTick) => number | null): number | null =>
+      have.reduce<number | null>((m, t) => (f(t) === null ? m : Math.max(m ?? 0, f(t)!)), null);
     onTick({
       elapsedS: Math.round((performance.now() - t0()) / 1000),
       phase: have.some((t) => t.phase === 'measure') ? 'measure' : have.some((t) => t.phase === 'warmup') ? 'warmup' : 'drain',
@@ -100,7 +101,9 @@ async function reportOf(child: ChildProcessHandle, k: number, timeoutMs: number)
     event = await child.waitFor('report', timeoutMs);
   } catch (error) {
     const failed = DriverFailure.safeParse(child.events.find((e) => e.event === 'failed'));
-    throw new DriverError('DRIVER_FAILED', `driver ${k}: ${failed.success ? failed.data.message : error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new DriverError('DRIVER_FAILED', `driver ${k}: ${failed.success ? failed.data.message : error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const parsed = DriverReport.safeParse(event);
   if (!parsed.success) throw new DriverError('DRIVER_REPORT', `driver ${k} sent an invalid report: ${parsed.error.message}`);
