@@ -14,7 +14,7 @@ export function parseFrameHeader<S extends z.ZodType>(schema: S, header: unknown
     const d = describeZodError(r.error);
     throw new ProtocolError('INVALID_REQUEST', `frame header: ${d.message}`, d.param ? `header.${d.param}` : 'header');
   }
-  return r.data as z.infer<S>;
+  return r.data;
 }
 
 export function routeNotFound(method: string, path: string): ProtocolError {

@@ -87,7 +87,7 @@ export function decodeKeySet(bytes: Uint8Array, id: string, params: CkksParams):
   }
   // The checksum: SHA-256 of every frame, and the set id recomputed from them.
   if (v.id !== id) throw new CorruptEntry(`checksum mismatch: its keys hash to set ${v.id}`);
-  return { id, keys: v.keys as Map<UploadKeyKind, Uint8Array>, hashes: v.hashes, bytes: v.bytes, galoisSteps: h.data.galoisSteps ?? undefined };
+  return { id, keys: v.keys, hashes: v.hashes, bytes: v.bytes, galoisSteps: h.data.galoisSteps ?? undefined };
 }
 
 // -- L2: Redis ----------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
     workers: int('workers', values.workers, 1, 256) ?? 1,
     ...(token ? { token } : {}),
     ...(workloads ? { workloads } : {}),
-    ...(n ? { n: n as 8192 | 16384 | 32768 } : {}),
+    ...(n ? { n: n } : {}),
     ...(redisUrl ? { redisUrl } : {}),
     ...(values['key-cache-dir'] ? { keyCacheDir: values['key-cache-dir'] } : {}),
     ...(tls ? { tls } : {}),

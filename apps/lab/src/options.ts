@@ -30,7 +30,7 @@ const primeBits = intString.pipe(
   z.number().int().min(MIN_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`).max(MAX_BITS, `bits must be between ${MIN_BITS} and ${MAX_BITS}`),
 );
 
-const VARIANT_TUPLE = VARIANTS as readonly Variant[] as [Variant, ...Variant[]];
+const VARIANT_TUPLE = VARIANTS as [Variant, ...Variant[]];
 const variant = z.enum(VARIANT_TUPLE, { error: `unknown variant (expected one of ${VARIANTS.join(', ')})` });
 
 const positiveMs = intString.pipe(z.number().int().min(1, 'must be at least 1 ms').max(600_000, 'must be at most 600000 ms'));

@@ -459,6 +459,6 @@ describe('runCkksBench GPU cases', () => {
       calls.some((c) => c.device === 'cpu'),
       'CPU cases name the CPU',
     );
-    assert.match(renderCkksReport(doc), /threads=1  GPU/);
+    assert.match(renderCkksReport(doc), /threads=1 {2}GPU/);
   });
 });

@@ -249,7 +249,7 @@ function kernelHistory(at: (day: number, hour?: number) => Date): HistoryEntry[]
         baselineMedian,
         ratio: r,
         ci: [r - 0.02, r + 0.02] as [number, number],
-        verdict: variant === 'avx512' ? verdict : ('unchanged' as Verdict),
+        verdict: variant === 'avx512' ? verdict : 'unchanged',
       };
     });
     const counts: Record<string, number> = Object.fromEntries(VERDICTS.map((v) => [v, metrics.filter((m) => m.verdict === v).length]));

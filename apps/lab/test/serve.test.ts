@@ -26,7 +26,7 @@ async function serve(args: readonly string[]): Promise<Serving> {
     detached: true,
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const cleanup = (): void => {
     if (child.exitCode === null && child.pid !== undefined) {
@@ -39,7 +39,7 @@ async function serve(args: readonly string[]): Promise<Serving> {
   };
   try {
     const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
+      createInterface({ input: child.stdout }).once('line', resolve);
       void exit.then((code) => reject(new Error(`hlp serve exited with ${code}: ${stderr}`)));
     });
     return { child, event: JSON.parse(line) as Serving['event'], exit, stderr: () => stderr, cleanup };

@@ -125,7 +125,7 @@ export async function provisionKeys(be: CkksBackend, needs: KeyNeeds, keyFile?: 
         );
       }
       if (!h.keys.includes('secret')) throw new KeyFileError(`key file ${keyFile} has no secret key`);
-      h.keys.forEach((k, i) => be.importKey(k as KeyKind, decoded.frames[i]!));
+      h.keys.forEach((k, i) => be.importKey(k, decoded.frames[i]!));
       if (!be.hasKey('public')) throw new KeyFileError(`key file ${keyFile} lacks a public key`);
       let rewrite = false;
       const have = new Set(h.galoisSteps);

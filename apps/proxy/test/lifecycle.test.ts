@@ -113,7 +113,7 @@ describe('the circuit breaker in front of the inference service', { timeout: 90_
         ok = await postJson(`${proxy.url}/v1/embeddings`, { model: 'hlp-affine', input: 'after' });
       }
       assert.equal(ok?.status, 200, JSON.stringify(ok?.json));
-      assertClose('hlp-affine', (ok!.json as { data: { embedding: number[] }[] }).data[0]!.embedding, referenceEmbedding('hlp-affine', 'after'));
+      assertClose('hlp-affine', (ok.json as { data: { embedding: number[] }[] }).data[0]!.embedding, referenceEmbedding('hlp-affine', 'after'));
       assert.equal(proxy.breaker.state, 'closed');
       const text = await proxy.metrics.metricsText();
       assert.match(text, /hlp_circuit_breaker_state\{upstream="inference"\} 0/);

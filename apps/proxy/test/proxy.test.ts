@@ -130,7 +130,7 @@ describe('transport and extra routes', () => {
       assertClose('hlp-affine', r.data[0]!.embedding as number[], referenceEmbedding('hlp-affine', 'over HTTP/2'));
       const stages = parseServerTiming(headers['server-timing'] as string);
       for (const s of ['tokenize', 'embed', 'encode', 'encrypt', 'serialize', 'upload', 'evaluate', 'download', 'deserialize', 'decrypt', 'decode']) {
-        assert.ok(stages[s] !== undefined && stages[s]! >= 0, `stage ${s} missing`);
+        assert.ok(stages[s] !== undefined && stages[s] >= 0, `stage ${s} missing`);
       }
       assert.deepEqual(JSON.parse(headers['x-hlp-ops'] as string), {
         rotations: 0,

@@ -66,13 +66,13 @@ function g(a: number, b: number, c: number, d: number, x: number, y: number): vo
   addM(a, y);
   add(a, b);
   // d = rotr64(d ^ a, 16)
-  lo = v[d]! ^ v[a]!;
+  lo = v[d] ^ v[a]!;
   hi = v[d + 1]! ^ v[a + 1]!;
   v[d] = (lo >>> 16) | (hi << 16);
   v[d + 1] = (hi >>> 16) | (lo << 16);
   add(c, d);
   // b = rotr64(b ^ c, 63) = rotl64(b ^ c, 1)
-  lo = v[b]! ^ v[c]!;
+  lo = v[b] ^ v[c]!;
   hi = v[b + 1]! ^ v[c + 1]!;
   v[b] = (lo << 1) | (hi >>> 31);
   v[b + 1] = (hi << 1) | (lo >>> 31);

@@ -84,7 +84,7 @@ function judgeAgain(s: MetricComparison, m: Measurement, machineState: MachineSt
     return {
       ...s,
       ...m,
-      verdict: 'inconclusive' as Verdict,
+      verdict: 'inconclusive',
       reason: `the re-measurement ${fmtRatio(m)} also says regression, but the machine is ×${machineState.factor.toFixed(2)} slower than when the baseline was recorded (calibration): not a confirmation`,
       first,
       remeasure: 'machine-busy',
@@ -95,7 +95,7 @@ function judgeAgain(s: MetricComparison, m: Measurement, machineState: MachineSt
   return {
     ...s,
     ...m,
-    verdict: 'inconclusive' as Verdict,
+    verdict: 'inconclusive',
     reason: `first measurement ${fmtRatio(s)} said regression; the re-measurement ${fmtRatio(m)} says ${m.verdict}: not confirmed`,
     first,
     remeasure: 'not-confirmed',

@@ -66,8 +66,8 @@ export async function startLocalRedis(options: { binary?: string; timeoutMs?: nu
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     log = '';
-    proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.once('error', (e) => (log += e.message));
     if (!(await waitForPort(port, proc, options.timeoutMs ?? 10_000))) {

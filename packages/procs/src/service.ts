@@ -142,7 +142,7 @@ export function startChild(bin: string, args: readonly string[], options: ChildO
     for (;;) {
       const found = events.find((e) => e.event === event);
       if (found) return found;
-      const failure = spawnError as Error | null;
+      const failure = spawnError;
       if (failure) throw new ChildWaitError(`${bin} could not start: ${failure.message}`, 'spawn-failed', event, null, null, failure);
       if (outputClosed || (exitedAt > 0 && Date.now() - exitedAt > 2000)) {
         const message = `${bin} exited (${proc.exitCode ?? proc.signalCode}) before '${event}': ${err.slice(-2000)}`;

@@ -29,12 +29,12 @@ export const DEFAULT_LIMITS: ConnectionLimits = { headerTimeoutMs: 10_000, bodyT
 /** The limits a command line set (undefined: left to the defaults); undefined when it set none. */
 export function limitsGiven(given: { readonly [K in keyof ConnectionLimits]: number | undefined }): Partial<ConnectionLimits> | undefined {
   const set = Object.entries(given).filter(([, v]) => v !== undefined);
-  return set.length > 0 ? (Object.fromEntries(set) as Partial<ConnectionLimits>) : undefined;
+  return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
 
 /** Fills in defaults and checks the values (a non-positive or non-integer one is a programming error). */
 export function resolveLimits(partial: Partial<ConnectionLimits> = {}): ConnectionLimits {
-  const out = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as ConnectionLimits;
+  const out = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
   for (const [k, v] of Object.entries(out))
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`connection limit ${k} must be a positive integer, got ${String(v)}`);
   return out;

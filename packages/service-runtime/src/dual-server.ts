@@ -142,10 +142,10 @@ interface Listeners {
 function dispatcher(state: ConnectionState, handler: Handler, limits: ConnectionLimits): (req: Req, res: Res) => void {
   return (req, res) => {
     state.inFlight++;
-    const sock = isH2Req(req) ? undefined : (req as IncomingMessage).socket;
+    const sock = isH2Req(req) ? undefined : req.socket;
     if (sock) state.tlsH1?.request(sock);
     if (isH2Req(req)) guardH2Request(req, res, limits);
-    else guardH1Request(req as IncomingMessage, res as unknown as http.ServerResponse, limits);
+    else guardH1Request(req, res as unknown as http.ServerResponse, limits);
     if (sock) {
       state.h1Busy.set(sock, (state.h1Busy.get(sock) ?? 0) + 1);
       state.h1Open.add(res as unknown as http.ServerResponse);

@@ -60,7 +60,7 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
       hold(port, (s) => s.write(H2_PREFACE)), // a whole preface, then no stream
     ]);
     for (const [i, c] of cases.entries()) assert.ok(c.ms >= 1000 && c.ms < 6000, `case ${i} closed after ${c.ms} ms`);
-    assert.match(cases[2]!.received, /^HTTP\/1\.1 408/, 'HTTP/1.1 answers a header timeout with 408');
+    assert.match(cases[2].received, /^HTTP\/1\.1 408/, 'HTTP/1.1 answers a header timeout with 408');
   });
 
   it('closes a request whose body stalls, on HTTP/1.1 and on HTTP/2; a request in time is answered', async () => {

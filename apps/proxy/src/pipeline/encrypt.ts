@@ -114,7 +114,7 @@ export class Encryptor {
         cursor += pad;
       }
       realIndex.push(packs.length);
-      packs.push({ embeddings: this.deps.embeddings.embed(ids as number[]), tokens: ids.length });
+      packs.push({ embeddings: this.deps.embeddings.embed(ids), tokens: ids.length });
       cursor += ids.length;
     }
     return { packs, realIndex };
@@ -233,7 +233,7 @@ export class Encryptor {
       // a thousand tokens never seen before cost ~100 ms of embedding rows: embedded in pieces
       for (let from = 0; from < ids.length; from += EMBED_PIECE_TOKENS) {
         await slices.pause();
-        const piece = ids.slice(from, from + EMBED_PIECE_TOKENS) as number[];
+        const piece = ids.slice(from, from + EMBED_PIECE_TOKENS);
         const e0 = now();
         this.deps.embeddings.embed(piece, { startPosition: from, out: packed.subarray((offset + from) * width, (offset + from + piece.length) * width) });
         embedMs += now() - e0;

@@ -23,7 +23,7 @@ export const embeddings: RouteHandler = async (app, ctx) => {
 
 function resultHeaders(result: EmbeddingsResult, requestId: string): Record<string, string> {
   return {
-    'server-timing': formatServerTiming(result.stages as Record<string, number>),
+    'server-timing': formatServerTiming(result.stages),
     'x-request-id': requestId,
     'x-hlp-ciphertexts': String(result.ciphertexts),
     'x-hlp-batch-size': String(result.batchSize),

@@ -24,7 +24,7 @@ export const encrypt: RouteHandler = async (app, ctx) => {
     usage: { prompt_tokens: enc.tokens, total_tokens: enc.tokens },
   };
   const sent = sendFrames(ctx.res, 200, header, enc.frames, {
-    'server-timing': formatServerTiming(enc.stages as Record<string, number>),
+    'server-timing': formatServerTiming(enc.stages),
     'x-request-id': requestId,
   });
   app.metrics.ciphertextsSent.inc({ peer: 'client' }, enc.frames.length);

@@ -20,7 +20,7 @@ export function classify(message: string): CkksErrorCode {
 
 export function must<T>(value: T | void, what: string): T {
   if (value === undefined || value === null) throw new CkksError('BACKEND_ERROR', `${what}: node-seal returned nothing`);
-  return value as T;
+  return value;
 }
 
 /**
