@@ -121,7 +121,8 @@ export function startPrimary(options: PrimaryOptions): ClusterPrimary {
           if (readyIds.size >= options.workers) resolveReady();
         }
         if (ev.event === 'failed') {
-          rejectReady(new Error(String(ev['error'] ?? 'a worker failed to start')));
+          const reason = ev['error'] ?? 'a worker failed to start';
+          rejectReady(new Error(typeof reason === 'string' ? reason : JSON.stringify(reason)));
           void stopAll().then((code) => resolveEnded(code === 0 ? 1 : code));
         }
       } else if (isMsg(m, 'hlp:metrics-req')) {

@@ -19,7 +19,6 @@
  * with GOAWAY). JSON responses may be compressed (gzip or brotli, negotiated from
  * Accept-Encoding, bodies under 1 KiB never).
  */
-import type { IncomingMessage } from 'node:http';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
@@ -236,7 +235,7 @@ function listenTls(tlsOptions: TlsOptions, state: ConnectionState, settings: Tra
     if (socket.alpnProtocol !== 'h2') state.tlsH1?.connected(socket);
     socket.on('error', () => undefined);
   });
-  secure.on('tlsClientError', (e) => hooks.onSocketError?.(e));
+  secure.on('tlsClientError', (e: Error) => hooks.onSocketError?.(e));
   secure.on('session', hooks.onSession);
   secure.on('sessionError', () => undefined);
   return { server: secure, h1: undefined, h2: secure };

@@ -69,7 +69,7 @@ export interface ServiceDefinition<Cli extends ServiceCli, Server extends Starte
   readonly drainWords?: { readonly process: string; readonly workers: string };
 }
 
-const NOTHING_SHARED: WorkerShare = { cleanup: async () => undefined };
+const NOTHING_SHARED: WorkerShare = { cleanup: () => Promise.resolve() };
 
 function announce(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);

@@ -18,7 +18,8 @@ export function sendError(res: Res, error: unknown, headers: OutgoingHttpHeaders
   }
   const extra: OutgoingHttpHeaders = { ...headers };
   if (pe.retryAfterSeconds !== undefined) extra['retry-after'] = String(Math.max(0, Math.ceil(pe.retryAfterSeconds)));
-  sendJson(res, pe.status, pe.toBody(), extra);
+  // Without compression the answer is written synchronously: there is no promise to wait for.
+  void sendJson(res, pe.status, pe.toBody(), extra);
   return pe.code;
 }
 
