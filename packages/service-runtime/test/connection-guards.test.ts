@@ -43,7 +43,7 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
         if (req.url === '/early') return sendJson(res, 401, { error: 'early' });
         const closeListeners = req.socket.listenerCount('close');
         const body = req.method === 'POST' ? await readBody(req, 1 << 20) : new Uint8Array();
-        sendJson(res, 200, { bytes: body.length, closeListeners });
+        await sendJson(res, 200, { bytes: body.length, closeListeners });
       },
       { limits: { headerTimeoutMs: 1500, bodyTimeoutMs: 1500, maxConnections: 50 } },
     );
@@ -88,7 +88,7 @@ describe('connection limits: header, body and first-bytes timeouts, and the conn
       let text = '';
       ok.on('data', (d: Buffer) => (text += d.toString()));
       await new Promise((r) => ok.on('end', r));
-      assert.equal(JSON.parse(text).bytes, 5);
+      assert.equal((JSON.parse(text) as { bytes: number }).bytes, 5); // the handler above answers { bytes, closeListeners }
     } finally {
       session.close();
     }
@@ -181,7 +181,7 @@ describe('connection limits over TLS: HTTP/1.1 inside the secure server', () => 
       async (req, res) => {
         // slower than the header timeout: a request under way must not be cut by it
         if (req.url === '/slow') await new Promise((r) => setTimeout(r, 1500));
-        sendJson(res, 200, { ok: true });
+        await sendJson(res, 200, { ok: true });
       },
       {
         tls: { cert: ca, key: readFileSync(join(dir, 'k.pem')) },

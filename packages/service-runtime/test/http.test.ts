@@ -27,19 +27,19 @@ before(async () => {
       if (pathOf(req) === '/echo') {
         requireMediaType(req, 'application/json');
         const body = parseJson(await readBody(req, 1024 * 1024));
-        sendJson(res, 200, { version: req.httpVersion, body });
+        await sendJson(res, 200, { version: req.httpVersion, body });
       } else if (pathOf(req) === '/scan') {
         const scanner = new JsonScanner({ textUnits: 1000 });
         const body = await readBody(req, 8 * 1024 * 1024, (chunk) => {
           if (!scanner.feed(chunk)) throw new ProtocolError('INPUT_TOO_LONG', `more than 1000 characters (${scanner.scan.textUnits})`, 'input');
         });
-        sendJson(res, 200, { size: body.length });
+        await sendJson(res, 200, { size: body.length });
       } else if (pathOf(req) === '/frames') {
         const body = await readBody(req, 8 * 1024 * 1024);
         sendFrames(res, 200, { size: body.length }, [body.subarray(0, 10), body.subarray(10)]);
       } else if (pathOf(req) === '/boom') {
         throw new Error('handler bug');
-      } else sendJson(res, 404, { error: 'nope' });
+      } else await sendJson(res, 404, { error: 'nope' });
     } catch (e) {
       sendError(res, e);
     }
