@@ -45,7 +45,7 @@ export interface ProxyApp {
   /** Settles when start-up has finished: resolves once the keys are uploaded, rejects when it failed for good. */
   readonly ready: Promise<void>;
   /** Answers one request (any route, errors included); never rejects for a failed request. */
-  handle(req: Req, res: Res): Promise<void>;
+  readonly handle: (req: Req, res: Res) => Promise<void>;
 }
 
 /** Builds the app and starts start-up in the background; nothing listens yet. */
@@ -102,12 +102,12 @@ export function createProxyApp(config: ProxyConfig): ProxyApp {
 function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: LogFn): { breaker: CircuitBreaker; upstream: Upstream } {
   const upstreamLabel = { upstream: 'inference' };
   metrics.circuitBreakerState.set(upstreamLabel, BREAKER_STATES.closed);
-  let upstreamRef: Upstream | undefined;
   const breaker = new CircuitBreaker({
     ...(config.breakerFailures === undefined ? {} : { failureThreshold: config.breakerFailures }),
     ...(config.breakerCooldownMs === undefined ? {} : { cooldownMs: config.breakerCooldownMs }),
+    // The probe runs only after failures, long after `upstream` below exists.
     probe: async () => {
-      const r = await upstreamRef!.call('/healthz', { timeoutMs: 2000, bypassBreaker: true });
+      const r = await upstream.call('/healthz', { timeoutMs: 2000, bypassBreaker: true });
       return r.status === 200;
     },
     onStateChange: (state, previous) => {
@@ -115,14 +115,13 @@ function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: 
       log(state === 'closed' ? 'info' : 'warn', `circuit breaker ${previous} → ${state}`, { upstream: config.upstream });
     },
   });
-  const upstream = new Upstream(config.upstream, {
+  const upstream: Upstream = new Upstream(config.upstream, {
     breaker,
     ...(config.token ? { token: config.token } : {}),
     ...(config.upstreamTimeoutMs ? { timeoutMs: config.upstreamTimeoutMs } : {}),
     ...(config.upstreamCa ? { ca: config.upstreamCa } : {}),
     ...(config.upstreamConcurrency ? { maxConcurrent: config.upstreamConcurrency } : {}),
   });
-  upstreamRef = upstream;
   return { breaker, upstream };
 }
 

@@ -12,12 +12,12 @@ export interface RouteContext {
   /** Compression for JSON answers; undefined when it is off (--compress-min-bytes 0). */
   readonly zip: CompressionOptions | undefined;
   /** @throws ProtocolError METHOD_NOT_ALLOWED */
-  expect(allowed: string): void;
+  readonly expect: (allowed: string) => void;
   /**
    * Counts the request against `maxInFlight` until it is answered.
    * @throws ProtocolError QUEUE_FULL when as many are in flight already
    */
-  admit(): void;
+  readonly admit: () => void;
 }
 
 export type RouteHandler = (app: ProxyApp, ctx: RouteContext) => void | Promise<void>;
