@@ -112,7 +112,7 @@ export class Batcher<I, R> {
         waited,
       );
     } catch (e) {
-      run = Promise.reject(e);
+      run = Promise.reject(e instanceof Error ? e : new Error(String(e), { cause: e }));
     }
     run.then(
       (results) =>

@@ -12,7 +12,7 @@
  */
 import { chmod, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { CkksBackend, KeyKind } from '@hlp/ckks';
+import type { CkksBackend } from '@hlp/ckks';
 import { decodeFrames, encodeFrames, keySetId, sameParams, sha256Hex, ParamsWire, type UploadKeyKind } from '@hlp/protocol';
 import { z } from 'zod';
 

@@ -39,9 +39,9 @@ describe('GPU gauges on /metrics', () => {
     const sources: GpuSources = {
       cudaUsable: () => true,
       poolStats: () => POOL,
-      runSmi: async () => {
+      runSmi: () => {
         smiRuns++;
-        return '0, 50, 2048, 81559\n';
+        return Promise.resolve('0, 50, 2048, 81559\n');
       },
       now: () => clock,
       smiIntervalMs: 1000,
@@ -68,16 +68,16 @@ describe('GPU gauges on /metrics', () => {
     const empty = await scrape({
       cudaUsable: () => true,
       poolStats: () => ({ ...POOL, bytesInUse: 0, bytesReserved: 0, efficiency: null }),
-      runSmi: async () => null,
+      runSmi: () => Promise.resolve(null),
     });
     assert.deepEqual(series(empty, 'hlp_gpu_pool_'), ['hlp_gpu_pool_in_use_bytes{gpu="0"} 0', 'hlp_gpu_pool_reserved_bytes{gpu="0"} 0']);
     let smiRuns = 0;
     const none = await scrape({
       cudaUsable: () => false,
       poolStats: () => assert.fail('the pool is not read without a usable device'),
-      runSmi: async () => {
+      runSmi: () => {
         smiRuns++;
-        return null;
+        return Promise.resolve(null);
       },
     });
     assert.deepEqual(series(none, 'hlp_gpu_'), []);
@@ -85,7 +85,7 @@ describe('GPU gauges on /metrics', () => {
   });
 
   it('on this machine: no pool series unless the cuda variant is usable', async () => {
-    const text = await scrape({ runSmi: async () => null });
+    const text = await scrape({ runSmi: () => Promise.resolve(null) });
     if (cudaStatus().usable) assert.ok(series(text, 'hlp_gpu_pool_reserved_bytes').length === 1, text);
     else assert.deepEqual(series(text, 'hlp_gpu_pool_'), [], `no device (${cudaStatus().reason}), yet:\n${text}`);
   });
