@@ -26,7 +26,7 @@
 import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CkksParams } from '@hlp/ckks';
-import { KEY_KINDS_ACCEPTED, decodeFrames, encodeFramesParts, type UploadKeyKind } from '@hlp/protocol';
+import { KEY_KINDS_ACCEPTED, decodeFrames, encodeFramesParts } from '@hlp/protocol';
 import type { LogFn } from '@hlp/service-runtime';
 import { Redis } from 'ioredis';
 import { z } from 'zod';

@@ -148,7 +148,7 @@ export function parseInferenceArgs(argv: readonly string[], env: NodeJS.ProcessE
  * uploads, so they get a shared L3 directory (temporary, removed at exit).
  */
 async function shareKeyCache(cli: InferenceCli, log: LogFn): Promise<WorkerShare> {
-  if (cli.redisUrl || cli.keyCacheDir) return { cleanup: async () => undefined };
+  if (cli.redisUrl || cli.keyCacheDir) return { cleanup: () => Promise.resolve() };
   const dir = await mkdtemp(join(tmpdir(), 'hlp-inference-keys-'));
   log('info', 'workers share a temporary L3 key cache (give --redis or --key-cache-dir to keep keys across restarts)', { dir });
   return { env: { [SHARED_DIR_ENV]: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -104,13 +104,14 @@ describe('inference service: workloads', () => {
   });
 });
 
-describe('inference service: bad input answers 4xx with a stable code and the service survives', () => {
-  const plan1 = (): { plan: PlanWire; frames: Uint8Array[] } => {
-    const { values, tokens } = embedPrompt('bad input');
-    const r = encryptPacked(be, values, tokens, 'blocked');
-    return { plan: r.plan, frames: r.frames };
-  };
+/** One encrypted prompt (its plan and ciphertexts) for the bad-input cases. */
+const plan1 = (): { plan: PlanWire; frames: Uint8Array[] } => {
+  const { values, tokens } = embedPrompt('bad input');
+  const r = encryptPacked(be, values, tokens, 'blocked');
+  return { plan: r.plan, frames: r.frames };
+};
 
+describe('inference service: bad credentials, keys and ciphertexts answer 4xx with a stable code', () => {
   it('no token / wrong token → 401 UNAUTHORIZED', async () => {
     for (const token of [null, 'wrong']) {
       const r = await call(server.url, '/v1/info', { token });
@@ -185,7 +186,9 @@ describe('inference service: bad input answers 4xx with a stable code and the se
     const r3 = await call(server.url, '/v1/evaluate', { body: Buffer.from('{"keyId":"x"}') });
     assert.equal(errorCode(r3), 'BAD_FRAME');
   });
+});
 
+describe('inference service: bad requests and parameters answer 4xx with a stable code and the service survives', () => {
   it('wrong content type → 415; bad header → 400 INVALID_REQUEST; unknown workload → 404 UNKNOWN_MODEL', async () => {
     const { plan, frames } = plan1();
     const r = await call(server.url, '/v1/evaluate', { body: evaluateBody(be, keyId, 'affine', plan as never, frames), contentType: 'application/json' });
