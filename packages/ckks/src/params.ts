@@ -108,7 +108,7 @@ export function parseParams(input: unknown): CkksParams {
   }
   const { n, coeffModulusBits, scaleBits } = parsed.data;
   const insecure = parsed.data.insecure === true;
-  if (!isSupportedDegree(n)) throw new CkksError('INVALID_PARAMETERS', `unsupported n ${n}`, 'n');
+  if (!isSupportedDegree(n)) throw new CkksError('INVALID_PARAMETERS', `unsupported n ${String(n)}`, 'n');
   const firstBits = coeffModulusBits[0] ?? 0;
   if (scaleBits >= firstBits) {
     throw new CkksError(

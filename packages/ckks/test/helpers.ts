@@ -1,7 +1,7 @@
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 import type { Context } from 'node-seal/implementation/context.js';
 import type { ComprModeType } from 'node-seal/implementation/compr-mode-type.js';
-import { loadSealLibrary } from '../src/seal/library.js';
+import { ckksScheme, loadSealLibrary, securityLevel } from '../src/seal/library.js';
 import { type CkksParams } from '../src/params.js';
 
 export async function sealLib(): Promise<SEALLibrary> {
@@ -10,12 +10,12 @@ export async function sealLib(): Promise<SEALLibrary> {
 
 /** A raw node-seal CKKS context for the parameters (caller deletes). */
 export function sealContext(seal: SEALLibrary, p: CkksParams, expandModChain = true): Context {
-  const parms = seal.EncryptionParameters(seal.SchemeType.ckks);
+  const parms = seal.EncryptionParameters(ckksScheme(seal));
   parms.setPolyModulusDegree(p.n);
   const cm = seal.CoeffModulus.Create(p.n, Int32Array.from(p.coeffModulusBits));
   parms.setCoeffModulus(cm);
   cm.delete();
-  const ctx = seal.Context(parms, expandModChain, p.insecure ? seal.SecurityLevel.none : seal.SecurityLevel.tc128);
+  const ctx = seal.Context(parms, expandModChain, securityLevel(seal, p.insecure));
   parms.delete();
   return ctx;
 }

@@ -23,7 +23,7 @@ import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js'
 import { parmsIdChain, parmsIdToHex, parseCiphertext, readSealHeader, type ChainLevel } from '../seal-format.js';
 import { classify, errorMessage, explainLoadFailure, must } from './failures.js';
 import { SealCiphertext, SealPlaintext, type Disposable } from './handles.js';
-import { loadSealLibrary, type SEALLibrary } from './library.js';
+import { ckksScheme, loadSealLibrary, securityLevel, type SEALLibrary } from './library.js';
 
 export class SealBackend implements CkksBackend {
   readonly name = 'seal' as const;
@@ -54,7 +54,7 @@ export class SealBackend implements CkksBackend {
     for (const c of this.chain) if (c.level >= 0) ids[c.level] = c.parmsIdHex;
     this.levelIds = ids;
 
-    const parms = seal.EncryptionParameters(seal.SchemeType.ckks);
+    const parms = seal.EncryptionParameters(ckksScheme(seal));
     let ctx: Context | null = null;
     try {
       parms.setPolyModulusDegree(params.n);
@@ -67,7 +67,7 @@ export class SealBackend implements CkksBackend {
       } finally {
         cm.delete();
       }
-      const level = params.insecure ? seal.SecurityLevel.none : seal.SecurityLevel.tc128;
+      const level = securityLevel(seal, params.insecure);
       ctx = seal.Context(parms, true, level);
       if (!ctx.parametersSet()) {
         throw new CkksError('INVALID_PARAMETERS', `SEAL rejected the parameters: ${ctx.toHuman()}`);

@@ -5,7 +5,9 @@
  * node-seal 7 needs Node 22's WebAssembly features, hence the exact pin.
  */
 import { createRequire } from 'node:module';
+import type { SchemeType } from 'node-seal/implementation/scheme-type.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
+import type { SecurityLevel } from 'node-seal/implementation/security-level.js';
 import { CkksError } from '../errors.js';
 
 export type { SEALLibrary };
@@ -28,4 +30,17 @@ export function loadSealLibrary(): Promise<SEALLibrary> {
     }
   })();
   return pending;
+}
+
+// node-seal types its enum values as `any`, and the parameters that take them as the enum's
+// interface (SchemeType, SecurityLevel): these give a value the type those parameters declare.
+
+/** The CKKS scheme, for EncryptionParameters. */
+export function ckksScheme(seal: SEALLibrary): SchemeType {
+  return seal.SchemeType.ckks as SchemeType;
+}
+
+/** The security level a context is checked against: none for insecure parameters, else 128-bit. */
+export function securityLevel(seal: SEALLibrary, insecure: boolean): SecurityLevel {
+  return (insecure ? seal.SecurityLevel.none : seal.SecurityLevel.tc128) as SecurityLevel;
 }
