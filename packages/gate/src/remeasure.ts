@@ -9,7 +9,6 @@ import type { GateInput, MachineState, RemeasureResult } from './gate.js';
 import { metricKey } from './pool.js';
 import { hashSeed } from './prng.js';
 import { bootstrapRatio } from './stats.js';
-import type { Verdict } from './verdict.js';
 
 export function labelText(m: { name: string; labels: Record<string, unknown> }): string {
   const l = Object.entries(m.labels)

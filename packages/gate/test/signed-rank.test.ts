@@ -50,7 +50,7 @@ describe('signedRankInterval', () => {
     const d = decidePaired(disturbed, 'lower', T, 0.95);
     assert.equal(d.stats.method, 'signed-rank');
     assert.equal(d.verdict, 'regression', d.reason);
-    assert.ok(d.ci![0] > 1.15, `${d.ci}`);
+    assert.ok(d.ci![0] > 1.15, String(d.ci));
     const fewer = decidePaired(disturbed.slice(0, RANK_MIN_PAIRS - 1), 'lower', T, 0.95);
     assert.equal(fewer.stats.method, 't');
     assert.notEqual(fewer.verdict, 'regression', 'the same outlier among 11 pairs leaves a t interval undecided');
