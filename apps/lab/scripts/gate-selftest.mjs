@@ -13,7 +13,7 @@
  * --neighbour runs `stress-ng --cpu 1` beside each gate run, bounded by the run's own time.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -3,11 +3,22 @@ import type { Io } from './io.js';
 import { toLabError } from './errors.js';
 import { createProgram } from './program.js';
 
+/** A thrown value that is not an Error, as text: strings as they are, other values as JSON where they have one. */
+function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function debugDetail(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : describeThrown(current));
     current = current instanceof Error ? current.cause : undefined;
     if (current !== undefined) parts.push('caused by:');
   }

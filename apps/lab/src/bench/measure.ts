@@ -82,7 +82,7 @@ export function slowdownFor(name: string, labels: Readonly<Record<string, unknow
  * HLP_BENCH_SLOWDOWN's wait: a call timed from `t0` to `t1` is made to last `factor` times as
  * long by busy-waiting (CPU time really spent). Returns the new end time.
  */
-export function spendSlowdown(t0: bigint, t1: bigint, factor: number, now: () => bigint = process.hrtime.bigint): bigint {
+export function spendSlowdown(t0: bigint, t1: bigint, factor: number, now: () => bigint = () => process.hrtime.bigint()): bigint {
   if (!(factor > 1)) return t1;
   const until = t0 + BigInt(Math.round(Number(t1 - t0) * factor));
   let t = t1;
@@ -119,7 +119,7 @@ export async function measure(fn: () => void, options: MeasureOptions): Promise<
   const ops = options.opsPerCall ?? 1;
   const factor = options.slowdown ?? (options.metric ? slowdownFor(options.metric.name, options.metric.labels) : 1);
   if (!(factor >= 1 && factor <= MAX_SLOWDOWN)) throw new LabError('USAGE', `slowdown factor must be within [1, ${MAX_SLOWDOWN}], got ${factor}`);
-  const now = options.clock ?? process.hrtime.bigint;
+  const now = options.clock ?? ((): bigint => process.hrtime.bigint());
   const samples: number[] = [];
   let recording = false;
   const bench = new Bench({

@@ -138,7 +138,7 @@ export async function measureInterleaved(cases: readonly PairCase[], o: Interlea
   const rounds: { baseline: Metric[]; current: Metric[] }[] = Array.from({ length: o.pairs }, () => ({ baseline: [], current: [] }));
   const current: Metric[] = [];
   const sliceNs = BigInt(Math.max(1, Math.round(o.sliceMs * 1e6)));
-  const now = o.clock ?? process.hrtime.bigint;
+  const now = o.clock ?? ((): bigint => process.hrtime.bigint());
   for (const [i, c] of cases.entries()) {
     o.progress?.(c, i + 1, cases.length);
     if (c.kind === 'size') {

@@ -51,8 +51,9 @@ export async function loadSide(root: string): Promise<SideModules> {
   const paths = [KERNELS_ENTRY, CKKS_ENTRY].map((p) => join(root, p));
   const missing = paths.filter((p) => !existsSync(p));
   if (missing.length > 0) throw new LabError('INFRA', `cannot pair with ${root}: not built (${missing.join(', ')} missing)`);
-  const [kernels, ckks] = await Promise.all(paths.map((p) => import(pathToFileURL(p).href)));
-  return { root, kernels: kernels as KernelsModule, ckks: ckks as CkksModule };
+  // A dynamic import by path is untyped: the other checkout's modules are taken to have this checkout's shape.
+  const [kernels, ckks] = (await Promise.all(paths.map((p) => import(pathToFileURL(p).href)))) as [KernelsModule, CkksModule];
+  return { root, kernels, ckks };
 }
 
 /** This checkout's own modules (the candidate side). */

@@ -326,6 +326,53 @@ async function gateRun(
   }
 }
 
+interface PostStepContext {
+  readonly runs: readonly { path: string; run: RunResult }[];
+  readonly runsDir: string;
+  readonly baselinesDir: string;
+  readonly folder: string;
+  readonly interrupted: boolean;
+  readonly bar: StepBar;
+  readonly total: number;
+  /** Appended to: the files the steps wrote. */
+  readonly written: string[];
+  /** Appended to: why a step failed. */
+  readonly notes: string[];
+}
+
+/** The suite's steps after the measuring ones: the HTML report and the dashboards, each optional; a failure becomes a note. */
+async function runPostSteps(config: SuiteConfig, c: PostStepContext): Promise<void> {
+  const { runs, runsDir, baselinesDir, folder, interrupted, bar, total, written, notes } = c;
+  let index = config.steps.length;
+  if (config.report && runs.length > 0) {
+    bar.start(++index, total, 'report', 3);
+    try {
+      const built = await buildReport(
+        runs.map((r) => r.path),
+        { runs: runsDir, baselines: baselinesDir, title: `hlp suite ${config.name}${interrupted ? ' (interrupted, partial)' : ''}` },
+      );
+      const out = join(folder, 'report.html');
+      await writeFile(out, built.html, 'utf8');
+      written.push(out);
+      bar.done('done');
+    } catch (error) {
+      notes.push(`report: ${error instanceof Error ? error.message : String(error)}`);
+      bar.done('FAILED');
+    }
+  }
+  if (config.dashboards) {
+    bar.start(++index, total, 'dashboards', 2);
+    try {
+      const { writeGenerated } = await import('@hlp/dashboards');
+      written.push(...(await writeGenerated(join(folder, 'dashboards'))));
+      bar.done('done');
+    } catch (error) {
+      notes.push(`dashboards: ${error instanceof Error ? error.message : String(error)}`);
+      bar.done('FAILED');
+    }
+  }
+}
+
 export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOptions = {}): Promise<SuiteOutcome> {
   const t0 = performance.now();
   const signal = options.signal;
@@ -434,34 +481,7 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   const machine = runs[0]?.run.machine ?? (await fingerprint());
   targets = evaluateTargets({ suite: config.name, machine, metrics: runs.flatMap((r) => r.run.metrics) });
 
-  let index = config.steps.length;
-  if (config.report && runs.length > 0) {
-    bar.start(++index, total, 'report', 3);
-    try {
-      const built = await buildReport(
-        runs.map((r) => r.path),
-        { runs: runsDir, baselines: baselinesDir, title: `hlp suite ${config.name}${interrupted ? ' (interrupted, partial)' : ''}` },
-      );
-      const out = join(folder, 'report.html');
-      await writeFile(out, built.html, 'utf8');
-      written.push(out);
-      bar.done('done');
-    } catch (error) {
-      notes.push(`report: ${error instanceof Error ? error.message : String(error)}`);
-      bar.done('FAILED');
-    }
-  }
-  if (config.dashboards) {
-    bar.start(++index, total, 'dashboards', 2);
-    try {
-      const { writeGenerated } = await import('@hlp/dashboards');
-      written.push(...(await writeGenerated(join(folder, 'dashboards'))));
-      bar.done('done');
-    } catch (error) {
-      notes.push(`dashboards: ${error instanceof Error ? error.message : String(error)}`);
-      bar.done('FAILED');
-    }
-  }
+  await runPostSteps(config, { runs, runsDir, baselinesDir, folder, interrupted, bar, total, written, notes });
 
   const outcome: SuiteOutcome = {
     name: config.name,
@@ -485,6 +505,12 @@ export async function runSuite(config: SuiteConfig, io: Io, options: SuiteOption
   return outcome;
 }
 
+/** A run config's scenario for the summary: a string as it is, another value as JSON, '?' when there is none. */
+function scenarioText(scenario: unknown): string {
+  if (scenario === undefined || scenario === null) return '?';
+  return typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+}
+
 /** One row of the summary's load table: label, offered rate, throughput, success, latency, proxy CPU. */
 export function loadLine(run: RunResult): string {
   const cfg = run.config as { label?: unknown; scenario?: unknown; rate?: unknown; offeredRate?: unknown; proxy?: { batching?: unknown } };
@@ -495,7 +521,7 @@ export function loadLine(run: RunResult): string {
   const cpu = find('process.cpu', { process: 'proxy' });
   const num = (x: number | undefined, digits: number, width: number): string =>
     (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits)).padStart(width);
-  const label = typeof cfg.label === 'string' ? cfg.label : `${String(cfg.scenario ?? '?')}${cfg.proxy?.batching === false ? ' no-batching' : ''}`;
+  const label = typeof cfg.label === 'string' ? cfg.label : `${scenarioText(cfg.scenario)}${cfg.proxy?.batching === false ? ' no-batching' : ''}`;
   const offered = typeof cfg.rate === 'number' ? cfg.rate : typeof cfg.offeredRate === 'number' ? cfg.offeredRate : undefined;
   return [
     label.padEnd(26),
