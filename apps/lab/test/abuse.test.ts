@@ -148,7 +148,7 @@ describe('the abuse suite: slow connections against a server with short limits',
     server = createDualServer(
       async (req, res) => {
         const body = req.method === 'POST' ? await readBody(req, 1 << 20) : new Uint8Array();
-        sendJson(res, 200, { bytes: body.length });
+        await sendJson(res, 200, { bytes: body.length });
       },
       { limits: { headerTimeoutMs: 1000, bodyTimeoutMs: 1000, maxConnections: 500 } },
     );

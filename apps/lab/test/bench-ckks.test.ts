@@ -30,7 +30,10 @@ function hlp(args: readonly string[], env: Record<string, string> = {}): Promise
       [BIN, ...args],
       { env: { ...process.env, HLP_RUNS_DIR: runsDir, HLP_DEBUG: '', ...env }, maxBuffer: 256 * 1024 * 1024, timeout: 180_000 },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
+        if (error && typeof error.code !== 'number') {
+          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
+          return reject(failure);
+        }
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
@@ -240,11 +243,7 @@ function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusa
         decode: (pt: Parameters<CkksBackend['decode']>[0]) => seal.decode(pt).map((v) => v + 1e-3),
       });
     },
-    encryptBatch: async (
-      backend: CkksBackend,
-      values: Float64Array[],
-      o: { symmetric?: boolean; threads?: number; device?: string },
-    ): Promise<Uint8Array[]> => {
+    encryptBatch: (backend: CkksBackend, values: Float64Array[], o: { symmetric?: boolean; threads?: number; device?: string }): Promise<Uint8Array[]> => {
       const symmetric = o.symmetric === true;
       calls.push({ threads: o.threads ?? 1, symmetric, ...(o.device === undefined ? {} : { device: o.device }) });
       let out = cache.get(symmetric);
@@ -259,7 +258,7 @@ function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusa
         });
         cache.set(symmetric, out);
       }
-      return out;
+      return Promise.resolve(out);
     },
   };
   return { module, calls };

@@ -94,9 +94,10 @@ describe('measureInterleaved', () => {
     const order: string[] = [];
     const part =
       (side: string) =>
-      async (chunk: number): Promise<void> => {
+      (chunk: number): Promise<void> => {
         order.push(`${side}${chunk}`);
         spend(5_000_000n);
+        return Promise.resolve();
       };
     const c: PairCase = { kind: 'chunked', name: 'test.prompt', labels: {}, unit: 'ms', chunks: 3, pairs: 2, run: { baseline: part('A'), current: part('B') } };
     const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock, slowdown: () => 2 });
@@ -182,7 +183,10 @@ interface Run {
 function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_BENCH_SLOWDOWN: '', ...env }, timeout: 120_000 }, (error, _stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
+      if (error && typeof error.code !== 'number') {
+        const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
+        return reject(failure);
+      }
       resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr });
     });
   });

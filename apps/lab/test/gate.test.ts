@@ -40,7 +40,10 @@ function hlp(args: readonly string[], env: Record<string, string> = {}): Promise
         timeout: 180_000,
       },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
+        if (error && typeof error.code !== 'number') {
+          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
+          return reject(failure);
+        }
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );

@@ -26,7 +26,10 @@ function hlp(args: readonly string[], timeout = 120_000): Promise<Run> {
       [BIN, ...args],
       { env: { ...process.env, HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, maxBuffer: 64 << 20, timeout },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
+        if (error && typeof error.code !== 'number') {
+          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
+          return reject(failure);
+        }
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
