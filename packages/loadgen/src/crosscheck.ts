@@ -9,11 +9,12 @@
  * connections × streams / 50 ms for any correct generator, and a 2-core machine busy with other
  * work disturbs it little.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '@hlp/procs';
 import { runLoad, type LoadRun, type Protocol } from './load.js';
 import { embeddingsBodies, embeddingsHeaders, scenarioPrompts } from './scenarios.js';
 import { findOnPath } from './samplers/gpu.js';
@@ -83,13 +84,12 @@ export const DEFAULT_CROSSCHECK = { connections: 8, streams: 4, durationS: 5, wa
 
 // -- external tools -----------------------------------------------------------------------------
 
-export function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, [...args], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd} failed: ${error.message}\n${stderr}`.trim()));
-      else resolve(`${stdout}\n${stderr}`);
-    });
+export async function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  const result = await runCommand(cmd, args, { timeoutMs, killAfterMs: 5_000, keepBytes: 4 << 20 }).catch((error: unknown) => {
+    throw new Error(`${cmd} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
+  if (result.code !== 0) throw new Error(`${cmd} failed: exit status ${result.code}\n${result.stderr}`.trim());
+  return `${result.stdout}\n${result.stderr}`;
 }
 
 function unitSeconds(value: string, unit: string): number {

@@ -22,6 +22,35 @@ export interface CommandResult {
   readonly code: number;
   /** The last `keepBytes` of stdout and stderr, interleaved as they came. */
   readonly output: string;
+  /** The last `keepBytes` of stdout alone (for commands whose output is parsed). */
+  readonly stdout: string;
+  /** The last `keepBytes` of stderr alone. */
+  readonly stderr: string;
+}
+
+/**
+ * The last `limit` bytes of a stream, kept as chunks: appending is O(chunk), so a command that
+ * writes megabytes costs no quadratic string copying, and the text is decoded once at the end.
+ */
+class Tail {
+  readonly #limit: number;
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    while (this.#chunks.length > 1 && this.#bytes - this.#chunks[0]!.length >= this.#limit) this.#bytes -= this.#chunks.shift()!.length;
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.#chunks);
+    return all.subarray(Math.max(0, all.length - this.#limit)).toString('utf8');
+  }
 }
 
 /** Runs `cmd args…` (stdin closed) to its end; rejects only when it cannot be spawned. */
@@ -29,12 +58,17 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
   const keepBytes = options.keepBytes ?? 65536;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-keepBytes);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    const output = new Tail(keepBytes);
+    const stdout = new Tail(keepBytes);
+    const stderr = new Tail(keepBytes);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output.push(chunk);
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output.push(chunk);
+      stderr.push(chunk);
+    });
     if (options.onStderrLine) createInterface({ input: child.stderr }).on('line', options.onStderrLine);
     const terminate = (): void => {
       child.kill('SIGTERM');
@@ -52,7 +86,7 @@ export function runCommand(cmd: string, args: readonly string[], options: Comman
     });
     child.on('close', (code, signal) => {
       settle();
-      resolve({ code: code ?? (signal ? 128 : 1), output });
+      resolve({ code: code ?? (signal ? 128 : 1), output: output.text(), stdout: stdout.text(), stderr: stderr.text() });
     });
   });
 }

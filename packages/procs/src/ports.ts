@@ -15,7 +15,8 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  // The name travels as an argument, never inside the script, so no name can run as shell code.
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
 }
 
 /** Resolves true once something accepts connections on the port (false on timeout, or when `proc` exits). */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ describe('ports and commands', () => {
     assert.equal(await waitForPort(port, null, 200), false);
     assert.equal(hasCommand('sh'), true);
     assert.equal(hasCommand('hlp-no-such-command-xyz'), false);
+    // a name is looked up, never run: a shell fragment in it finds nothing and does nothing
+    const marker = join(tmpdir(), `hlp-hascommand-${process.pid}`);
+    assert.equal(hasCommand(`sh; touch ${marker}`), false);
+    assert.equal(existsSync(marker), false);
   });
 });
 

@@ -84,6 +84,15 @@ describe('commands run to their end', () => {
     assert.equal((await runCommand('sh', ['-c', 'printf 0123456789'], { keepBytes: 4 })).output, '6789');
   });
 
+  it('keeps stdout and stderr apart as well, each to its own tail, megabytes without loss', async () => {
+    const r = await runCommand('sh', ['-c', 'printf abc; printf XYZ >&2; printf def'], { keepBytes: 4 });
+    assert.equal(r.stdout, 'cdef');
+    assert.equal(r.stderr, 'XYZ');
+    const big = await runCommand(process.execPath, ['-e', 'process.stdout.write("x".repeat(5 << 20) + "end")'], { keepBytes: 8 << 20 });
+    assert.equal(big.stdout.length, (5 << 20) + 3);
+    assert.ok(big.stdout.endsWith('xend'));
+  });
+
   it('a timeout or an abort ends the command with a signal (128)', async () => {
     assert.equal((await runCommand('sleep', ['10'], { timeoutMs: 100 })).code, 128);
     const abort = new AbortController();

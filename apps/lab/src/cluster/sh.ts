@@ -1,5 +1,5 @@
 /** Running the system tools the cluster is made of (ip, tc, nft, haproxy), with typed failures. */
-import { execFile, spawnSync } from 'node:child_process';
+import { runCommand } from '@hlp/procs';
 import { ClusterError } from './errors.js';
 
 export interface ShResult {
@@ -9,19 +9,19 @@ export interface ShResult {
 }
 
 /** Runs a command without a shell; non-zero exit is COMMAND_FAILED unless `allowFail`. */
-export function sh(cmd: string, args: readonly string[], options: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<ShResult> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, [...args], { timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
-      const result = { code, stdout: String(stdout), stderr: String(stderr) };
-      if (code !== 0 && !options.allowFail) {
-        const why = result.stderr.trim() || (error?.message ?? '').trim();
-        reject(new ClusterError('COMMAND_FAILED', `${cmd} ${args.join(' ')}: ${why.slice(0, 400)}`, { cause: error }));
-        return;
-      }
-      resolve(result);
-    });
-  });
+export async function sh(cmd: string, args: readonly string[], options: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<ShResult> {
+  let result: ShResult;
+  try {
+    const run = await runCommand(cmd, args, { timeoutMs: options.timeoutMs ?? 30_000, killAfterMs: 5_000, keepBytes: 16 << 20 });
+    result = { code: run.code, stdout: run.stdout, stderr: run.stderr };
+  } catch (error) {
+    // Not spawned at all (missing binary): the shell's "command not found" status.
+    result = { code: 127, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
+  }
+  if (result.code !== 0 && !options.allowFail) {
+    throw new ClusterError('COMMAND_FAILED', `${cmd} ${args.join(' ')}: ${(result.stderr.trim() || `exit status ${result.code}`).slice(0, 400)}`);
+  }
+  return result;
 }
 
 /** `ip netns exec NS cmd …` */
@@ -29,9 +29,7 @@ export function inNetns(netns: string, cmd: string, args: readonly string[], opt
   return sh('ip', ['netns', 'exec', netns, cmd, ...args], options);
 }
 
-export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
-}
+export { hasCommand } from '@hlp/procs';
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
