@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { createDualServer, readBody, sendJson, type DualServer } from '@hlp/service-runtime';
@@ -11,8 +9,8 @@ import { SLOW_KINDS, slowConnections } from '../src/abuse/slow.js';
 import { parseClasses, renderAbuse } from '../src/abuse/command.js';
 import type { AbuseReport } from '../src/abuse/run.js';
 import { LabError } from '../src/errors.js';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
 function cases(cls: (typeof HTTP_CLASSES)[number], count: number, seed = 7): HttpCase[] {
@@ -170,19 +168,8 @@ describe('the abuse suite: slow connections against a server with short limits',
   });
 });
 
-function hlp(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HLP_DEBUG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function hlp(args: readonly string[]): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_DEBUG: '' }, timeoutMs: 240_000 });
 }
 
 describe('hlp abuse, end to end on the embedded services', { skip: NO_ADDON }, () => {

@@ -1,41 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH, availableVariants, variants } from '@hlp/kernels';
 import { RunResult, readRun } from '@hlp/results';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const ADDON = existsSync(ADDON_PATH);
 const NO_ADDON = ADDON ? false : `native addon not built (${ADDON_PATH})`;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let runsDir: string;
 
-function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, HLP_RUNS_DIR: runsDir, HLP_DEBUG: '', ...env }, maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
-          return reject(failure);
-        }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_RUNS_DIR: runsDir, HLP_DEBUG: '', ...env } });
 }
 
 before(async () => {

@@ -1,10 +1,8 @@
 /** hlp cluster without touching the machine: options, topology, generated configs, fault specs, metrics parsing, bad input. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseUpOptions, topology } from '../src/cluster/config.js';
 import { ClusterError } from '../src/cluster/errors.js';
@@ -12,16 +10,12 @@ import { haproxyConfig, prometheusConfig, scrapeTargets } from '../src/cluster/h
 import { parseSamples, sum, uploadsBetween, type HostCounters } from '../src/cluster/metrics.js';
 import { parseFaultSpec } from '../src/cluster/run.js';
 import { readState } from '../src/cluster/state.js';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 let runsDir: string;
 
-function hlp(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_RUNS_DIR: runsDir, HLP_DEBUG: '' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
-  });
+function hlp(args: readonly string[]): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_RUNS_DIR: runsDir, HLP_DEBUG: '' }, timeoutMs: 60_000 });
 }
 
 before(async () => {

@@ -6,19 +6,17 @@
  * a crash) removing it; `down` leaving nothing. Needs root and `ip netns`; skipped otherwise.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect as h2connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, pidsMentioning } from '@hlp/procs';
 import { listLinks, listNamespaces, netnsUnavailable } from '../src/cluster/network.js';
 import { sh } from '../src/cluster/sh.js';
 import { ClusterState } from '../src/cluster/state.js';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NAME = 'hlpt';
 const SUBNET = '10.232.0.0/24';
 const UNAVAILABLE = await netnsUnavailable('hlptprobe');
@@ -27,12 +25,8 @@ const SKIP = UNAVAILABLE ? `needs root and ip netns: ${UNAVAILABLE}` : false;
 
 let runsDir: string;
 
-function hlp(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_RUNS_DIR: runsDir, HLP_DEBUG: '1' }, timeout: 80_000 }, (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr });
-    });
-  });
+function hlp(args: readonly string[]): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_RUNS_DIR: runsDir, HLP_DEBUG: '1' }, timeoutMs: 80_000 });
 }
 
 async function state(): Promise<ClusterState> {

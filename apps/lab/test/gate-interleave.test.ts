@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { comparePairedRounds, resolveConfig } from '@hlp/gate';
@@ -14,8 +12,8 @@ import { candidateSide, kernelPairCases, loadSide, pageAlignedViews } from '../s
 import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
 import { LabError } from '../src/errors.js';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
 /** A fake clock: every reading advances it by `tick` ns; the cases advance it by their cost. */
@@ -175,21 +173,8 @@ describe('pair cases', () => {
   });
 });
 
-interface Run {
-  readonly code: number;
-  readonly stderr: string;
-}
-
-function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HLP_BENCH_SLOWDOWN: '', ...env }, timeout: 120_000 }, (error, _stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
-        return reject(failure);
-      }
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr });
-    });
-  });
+function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_BENCH_SLOWDOWN: '', ...env } });
 }
 
 describe('hlp bench kernels --pair-with', { skip: NO_ADDON }, () => {

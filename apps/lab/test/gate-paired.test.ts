@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { PASS_RECORD, recordPass, resolveReference } from '../src/gate/reference.js';
 import { narrowCkksArgs, sideEnv } from '../src/gate/paired-run.js';
 import { makeMetric } from '@hlp/results';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
 function git(cwd: string, ...args: string[]): string {
@@ -74,27 +73,8 @@ describe('paired runner helpers', () => {
   });
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function hlp(args: readonly string[], env: Record<string, string>, runs: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, HLP_RUNS_DIR: runs, HLP_BENCH_SLOWDOWN: '', GITHUB_STEP_SUMMARY: '', ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
-          return reject(failure);
-        }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+function hlp(args: readonly string[], env: Record<string, string>, runs: string): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_RUNS_DIR: runs, HLP_BENCH_SLOWDOWN: '', GITHUB_STEP_SUMMARY: '', ...env }, timeoutMs: 300_000 });
 }
 
 describe('hlp gate --against self, end to end', { skip: NO_ADDON }, () => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { readHistory } from '@hlp/gate';
@@ -14,8 +12,8 @@ import { measure, parseSlowdown, slowdownFor } from '../src/bench/measure.js';
 import { remeasureArgs, withoutKernelFilters } from '../src/gate/bench-child.js';
 import { ckksRemeasureArgsFromRun, kernelsRemeasureArgs } from '../src/gate/remeasure.js';
 import { LabError } from '../src/errors.js';
+import { runHlp, type HlpRun } from './hlp-child.js';
 
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
 let root: string;
@@ -23,30 +21,10 @@ let runsDir: string;
 let baselinesDir: string;
 let here: string;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: { ...process.env, HLP_RUNS_DIR: runsDir, HLP_BASELINES_DIR: baselinesDir, HLP_DEBUG: '', HLP_BENCH_SLOWDOWN: '', GITHUB_STEP_SUMMARY: '', ...env },
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 180_000,
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
-          return reject(failure);
-        }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
+function hlp(args: readonly string[], env: Record<string, string> = {}): Promise<HlpRun> {
+  return runHlp(args, {
+    env: { HLP_RUNS_DIR: runsDir, HLP_BASELINES_DIR: baselinesDir, HLP_DEBUG: '', HLP_BENCH_SLOWDOWN: '', GITHUB_STEP_SUMMARY: '', ...env },
+    timeoutMs: 180_000,
   });
 }
 

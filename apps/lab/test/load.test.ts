@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,32 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { findOnPath, startStubServer, type StubServer } from '@hlp/loadgen';
 import { RunResult, findRepoRoot, parseRun } from '@hlp/results';
-
-const BIN = fileURLToPath(new URL('../../bin/hlp.js', import.meta.url));
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { HLP_BIN, runHlp, type HlpRun } from './hlp-child.js';
 
 let dir: string;
 
-function hlp(args: readonly string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, maxBuffer: 64 << 20, timeout },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          const failure: Error = error; // execFile's error is an Error: its type, built with Omit, no longer says so
-          return reject(failure);
-        }
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+function hlp(args: readonly string[], timeout = 120_000): Promise<HlpRun> {
+  return runHlp(args, { env: { HLP_RUNS_DIR: dir, HLP_DEBUG: '' }, timeoutMs: timeout });
 }
 
 before(async () => {
@@ -214,7 +194,7 @@ describe('hlp load with the embedded services', () => {
   });
 
   it('Ctrl-C stops the load and the services', { timeout: 240_000 }, async () => {
-    const child = spawn(process.execPath, [BIN, 'load', 'short', '--rate', '2', '--duration', '120', '--warmup', '0'], {
+    const child = spawn(process.execPath, [HLP_BIN, 'load', 'short', '--rate', '2', '--duration', '120', '--warmup', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HLP_RUNS_DIR: dir },
       detached: true,
