@@ -9,12 +9,11 @@
  * connections × streams / 50 ms for any correct generator, and a 2-core machine busy with other
  * work disturbs it little.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand } from '@hlp/procs';
+import { runCommand, startChild } from '@hlp/procs';
 import { runLoad, type LoadRun, type Protocol } from './load.js';
 import { embeddingsBodies, embeddingsHeaders, scenarioPrompts } from './scenarios.js';
 import { findOnPath } from './samplers/gpu.js';
@@ -205,46 +204,26 @@ export interface ChildStub {
   stop(): Promise<void>;
 }
 
-/** Starts stub-server-main.js in a fresh Node process and waits for its URL. */
-export function startChildStub(delayMs: number, jitterMs = 0, timeoutMs = 15_000): Promise<ChildStub> {
+/** Starts stub-server-main.js in a fresh Node process (through @hlp/procs' runner) and waits for its URL. */
+export async function startChildStub(delayMs: number, jitterMs = 0, timeoutMs = 15_000): Promise<ChildStub> {
   const main = fileURLToPath(new URL('./stub-server-main.js', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [main, '--delay', String(delayMs), '--jitter', String(jitterMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    });
-  return new Promise<ChildStub>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error('the stub server did not start in time'));
-    }, timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the stub server exited (${code}) before listening`));
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      try {
-        const info = JSON.parse(out.slice(0, nl)) as { url: string; pid: number };
-        resolve({ target: parseTarget(info.url), pid: info.pid, stop });
-      } catch (e) {
-        void stop();
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
+  const child = startChild(
+    main,
+    ['--delay', String(delayMs), '--jitter', String(jitterMs)],
+    { log: { name: 'stub', write: (text) => process.stderr.write(text) } },
+    timeoutMs,
+  );
+  const stop = async (): Promise<void> => {
+    await child.stop('SIGTERM', 3000);
+  };
+  try {
+    const listening = await child.waitFor('listening', timeoutMs);
+    if (typeof listening['url'] !== 'string') throw new Error(`the stub server announced no URL: ${JSON.stringify(listening)}`);
+    return { target: parseTarget(listening['url']), pid: child.pid, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 // -- the check ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
  * Runs the stub server in its own process (so that the load generator and the server do not
- * share an event loop): prints `{"url": …, "pid": …}` on stdout once listening, stops on
+ * share an event loop): prints `{"event": "listening", "url": …, "pid": …}` on stdout once listening (the
+ * service children's event, so @hlp/procs' runner waits for it), stops on
  * SIGTERM/SIGINT or when stdin closes. Arguments: `--delay <ms>` and `--jitter <ms>` (delay ± jitter, uniform).
  */
 import { startStubServer } from './stub-server.js';
@@ -17,7 +18,7 @@ if (!(delayMs >= 0 && delayMs <= 60_000 && jitterMs >= 0 && jitterMs <= delayMs)
   process.exit(2);
 }
 const server = await startStubServer({ delayMs, jitterMs });
-process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
+process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid })}\n`);
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;

@@ -128,6 +128,23 @@ describe('GPU sampler', () => {
     }
   });
 
+  it("keeps a failing nvidia-smi's complaint and reports the sampling failed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hlp-fake-smi-'));
+    try {
+      const fake = join(dir, 'nvidia-smi');
+      await writeFile(fake, '#!/bin/sh\necho "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver" >&2\nexit 9\n');
+      await chmod(fake, 0o755);
+      const s = new GpuSampler({ binary: fake, intervalMs: 50 });
+      s.start();
+      await sleep(300);
+      const out = await s.stop();
+      assert.equal(out.status, 'failed');
+      assert.ok(out.status === 'failed' && /could not communicate/.test(out.error ?? ''), JSON.stringify(out));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('startSamplers reports GPU not applicable where nvidia-smi is absent', { skip: LINUX }, async () => {
     const running = startSamplers({ processes: [{ name: 'self', pid: process.pid }], gpu: true, intervalMs: 100 });
     await sleep(350);

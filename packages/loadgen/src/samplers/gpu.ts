@@ -2,9 +2,9 @@
  * GPU utilisation and memory from `nvidia-smi --query-gpu=… --format=csv,noheader,nounits -lms N`
  * while the load runs; not applicable (and reported so) where nvidia-smi is not on PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { startChild, type ChildProcessHandle } from '@hlp/procs';
 
 export const GPU_QUERY = 'index,utilization.gpu,memory.used,memory.total';
 
@@ -47,9 +47,8 @@ export type GpuSamples =
 export class GpuSampler {
   readonly #bin: string | null;
   readonly #intervalMs: number;
-  #child: ChildProcess | undefined;
+  #child: ChildProcessHandle | undefined;
   #t0 = 0;
-  #buffer = '';
   #error: string | null = null;
   readonly #points: GpuPoint[] = [];
 
@@ -65,31 +64,25 @@ export class GpuSampler {
   start(): void {
     if (!this.#bin || this.#child) return;
     this.#t0 = performance.now();
-    const child = spawn(this.#bin, [`--query-gpu=${GPU_QUERY}`, '--format=csv,noheader,nounits', '-lms', String(this.#intervalMs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.#child = child;
-    child.on('error', (e) => (this.#error = e.message));
-    child.stderr?.on('data', (d: Buffer) => (this.#error = d.toString('utf8').trim().slice(0, 500) || this.#error));
-    child.stdout?.on('data', (d: Buffer) => {
-      this.#buffer += d.toString('utf8');
-      let nl: number;
-      while ((nl = this.#buffer.indexOf('\n')) >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        const r = parseGpuLine(line);
-        if (r) this.#points.push({ t: performance.now() - this.#t0, ...r });
-      }
-    });
+    const args = [`--query-gpu=${GPU_QUERY}`, '--format=csv,noheader,nounits', '-lms', String(this.#intervalMs)];
+    // Every line of its output is a reading or a complaint; none is logged, complaints are kept
+    // from its stderr for the result.
+    const onLine = (line: string): boolean => {
+      const r = parseGpuLine(line);
+      if (r) this.#points.push({ t: performance.now() - this.#t0, ...r });
+      return false;
+    };
+    this.#child = startChild(this.#bin, args, { launch: 'shebang', log: { name: 'nvidia-smi', write: () => undefined, onLine } });
   }
 
   async stop(): Promise<GpuSamples> {
     if (!this.#bin) return { status: 'not-applicable', reason: 'nvidia-smi is not on PATH' };
     const child = this.#child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (child) {
+      await child.stop('SIGTERM', 2000);
+      const complaint = child.stderr().trim().slice(-500);
+      if (complaint) this.#error = complaint;
+      else if (child.proc.pid === undefined) this.#error = `${this.#bin} could not be run`;
     }
     return { status: this.#points.length > 0 ? 'ok' : 'failed', points: this.#points, error: this.#error };
   }
