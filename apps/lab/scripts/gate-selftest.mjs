@@ -5,6 +5,7 @@
  *
  *   aa       nothing changed (kernels): a regression is a false alarm; also counts inconclusive series
  *   aa-ci    nothing changed, the CI profile's kernels and ckks steps (as .ci/run gates them)
+ *   aa-ckks  nothing changed (ckks, native, n = 8192): an improvement is as false as a regression
  *   kernel20 HLP_BENCH_SLOWDOWN ntt.forward ×1.2 on the candidate: must be caught
  *   ckks20   ckks.prompt_encrypt ×1.2 on the candidate: must be caught
  *   slow5    ntt.forward ×1.05: must never be called a regression (the threshold is 10 %)
@@ -25,6 +26,7 @@ const CKKS = ['--suite', 'ckks', '--bench-args', '--backend native --n 8192 --th
 const CASES = {
   aa: { gate: KERNELS, slowdown: null, watch: null, expect: 'pass' },
   'aa-ci': { gate: ['--profile', 'ci'], slowdown: null, watch: null, expect: 'pass' },
+  'aa-ckks': { gate: CKKS, slowdown: null, watch: null, expect: 'pass' },
   kernel20: { gate: KERNELS, slowdown: 'ntt.forward:1.2', watch: 'ntt.forward', expect: 'caught' },
   ckks20: { gate: CKKS, slowdown: 'ckks.prompt_encrypt:1.2', watch: 'ckks.prompt_encrypt', expect: 'caught' },
   slow5: { gate: KERNELS, slowdown: 'ntt.forward:1.05', watch: 'ntt.forward', expect: 'never' },
@@ -32,7 +34,7 @@ const CASES = {
 
 const { values } = parseArgs({
   options: {
-    cases: { type: 'string', default: 'aa,kernel20,ckks20,slow5' },
+    cases: { type: 'string', default: 'aa,aa-ckks,kernel20,ckks20,slow5' },
     runs: { type: 'string', default: '10' },
     neighbour: { type: 'boolean', default: false },
   },
@@ -95,6 +97,7 @@ for (const name of names) {
     fail: 0,
     caught: 0,
     falseRegressions: 0,
+    falseImprovements: 0,
     series: 0,
     inconclusive: 0,
     seconds: [],
@@ -124,6 +127,8 @@ for (const name of names) {
     }
     const comparisons = reports.flatMap((x) => x.comparisons);
     const regressed = comparisons.filter((x) => x.verdict === 'regression');
+    // nothing is ever made faster here: every improvement is a false one
+    const improved = comparisons.filter((x) => x.verdict === 'improvement');
     const watched = c.watch ? comparisons.filter((x) => x.name === c.watch) : [];
     t.runs++;
     t.seconds.push(seconds);
@@ -136,16 +141,17 @@ for (const name of names) {
     }
     if (c.expect === 'caught' && watched.length > 0 && watched.every((x) => x.verdict === 'regression')) t.caught++;
     t.falseRegressions += regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch).length;
+    t.falseImprovements += improved.length;
     const label = (x) =>
       `${x.name}{${Object.entries(x.labels)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}}`;
     const ci = (x) => (x.ci ? ` [${x.ci[0].toFixed(3)}, ${x.ci[1].toFixed(3)}]` : '');
-    const falseOnes = regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch);
+    const falseOnes = [...regressed.filter((x) => c.expect === 'pass' || c.expect === 'never' || x.name !== c.watch), ...improved];
     console.error(
-      `${name} ${i}/${runs}: exit ${r.code} in ${seconds.toFixed(0)} s; ${comparisons.length} series, ${regressed.length} regression(s)` +
+      `${name} ${i}/${runs}: exit ${r.code} in ${seconds.toFixed(0)} s; ${comparisons.length} series, ${regressed.length} regression(s), ${improved.length} improvement(s)` +
         `${watched.length ? `; ${c.watch}: ${watched.map((x) => `${x.verdict} ×${x.ratio?.toFixed(3)}`).join(', ')}` : ''}` +
-        `${falseOnes.length ? `; FALSE: ${falseOnes.map((x) => `${label(x)} ×${x.ratio?.toFixed(3)}${ci(x)} (pair σ ${(x.paired?.pairSd * 100).toFixed(1)} %)`).join('; ')}` : ''}`,
+        `${falseOnes.length ? `; FALSE: ${falseOnes.map((x) => `${x.verdict} ${label(x)} ×${x.ratio?.toFixed(3)}${ci(x)} (pair σ ${(x.paired?.pairSd * 100).toFixed(1)} %)`).join('; ')}` : ''}`,
     );
   }
   tally.push(t);
@@ -154,7 +160,7 @@ for (const name of names) {
 const med = (xs) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
 console.log(`gate self-test${values.neighbour ? ' with a stress-ng --cpu 1 neighbour' : ''}`);
-console.log('case      runs  gate failed  caught  false regressions  inconclusive series  median pair σ  median detects ≥  median s');
+console.log('case      runs  gate failed  caught  false regressions  false improvements  inconclusive series  median pair σ  median detects ≥  median s');
 for (const t of tally)
   console.log(
     [
@@ -163,6 +169,7 @@ for (const t of tally)
       `${t.fail}/${t.runs}`.padStart(11),
       (CASES[t.name].expect === 'caught' ? `${t.caught}/${t.runs}` : '–').padStart(6),
       String(t.falseRegressions).padStart(17),
+      String(t.falseImprovements).padStart(18),
       `${t.inconclusive}/${t.series} (${t.series ? pct(t.inconclusive / t.series) : '–'})`.padStart(19),
       pct(med(t.pairSd)).padStart(13),
       pct(med(t.mde)).padStart(16),

@@ -7,8 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { ADDON_PATH } from '@hlp/kernels';
 import { comparePairedRounds, resolveConfig } from '@hlp/gate';
 import { findRepoRoot } from '@hlp/results';
+import { NativeBackend } from '@hlp/ckks';
 import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
-import { candidateSide, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
+import { candidateSide, ckksPairCases, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
 import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
 import { LabError } from '../src/errors.js';
@@ -107,6 +108,50 @@ describe('measureInterleaved', () => {
     assert.equal(out.current[0]!.samples.length, 2);
   });
 
+  it('beforeSlice runs before every slice of its side, and it and the call after it are not timed', async () => {
+    const { clock, spend } = fakeClock();
+    const events: string[] = [];
+    const fresh = { baseline: false, current: false };
+    const side = (s: 'baseline' | 'current') => () => {
+      events.push(s === 'baseline' ? 'a' : 'b');
+      // the first call after a refresh is slow (a fresh allocation): it must not be a sample
+      spend(fresh[s] ? 1_000_000n : 1000n);
+      fresh[s] = false;
+    };
+    const refresh = (s: 'baseline' | 'current') => () => {
+      events.push(s === 'baseline' ? 'A' : 'B');
+      spend(5_000_000n);
+      fresh[s] = true;
+    };
+    const c: PairCase = {
+      kind: 'timed',
+      name: 'test.fresh',
+      labels: {},
+      unit: 'ns',
+      async: false,
+      run: { baseline: side('baseline'), current: side('current') },
+      beforeSlice: { baseline: refresh('baseline'), current: refresh('current') },
+    };
+    const out = await measureInterleaved([c], { pairs: 4, sliceMs: 0.005, minCalls: 2, warmupCalls: 1, clock });
+    // warm-up a b; then every slice: refresh, one untimed call, the timed calls (slices A B | B A | …)
+    const slices = events
+      .slice(2)
+      .join('')
+      .match(/[AB][ab]+/g)!;
+    assert.equal(slices.length, 8);
+    assert.deepEqual(
+      slices.map((s) => s[0]),
+      ['A', 'B', 'B', 'A', 'A', 'B', 'B', 'A'],
+    );
+    assert.ok(slices.every((s) => s.slice(1) === s[0]!.toLowerCase().repeat(s.length - 1) && s.length >= 4));
+    for (const r of out.rounds)
+      for (const m of [...r.baseline, ...r.current])
+        assert.ok(
+          m.samples.every((x) => x === 1010),
+          `${m.samples.join(', ')}`,
+        );
+  });
+
   it('refuses fewer than 2 pairs and an out-of-range slowdown', async () => {
     await assert.rejects(
       measureInterleaved([], { pairs: 1, sliceMs: 1, minCalls: 1, warmupCalls: 0 }),
@@ -159,6 +204,44 @@ describe('pair cases', () => {
       assert.match(built.notes.join('\n'), /variant nonesuch not paired/);
       for (const c of built.cases) if (c.kind === 'timed') for (const s of ['baseline', 'current'] as const) c.run[s]();
     } finally {
+      built.dispose();
+    }
+  });
+
+  it('a CKKS operation case takes new inputs before each slice (a bias of one run’s inputs becomes scatter between pairs)', { skip: NO_ADDON }, async () => {
+    const root = findRepoRoot()!;
+    const side = await loadSide(root);
+    const built = await ckksPairCases(
+      { baseline: side, current: candidateSide(root) },
+      { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12 },
+    );
+    const proto = NativeBackend.prototype as unknown as { encrypt: (...a: unknown[]) => unknown };
+    const encrypt = proto.encrypt;
+    let encrypts = 0;
+    proto.encrypt = function (this: unknown, ...a: unknown[]) {
+      encrypts++;
+      return encrypt.apply(this, a);
+    };
+    try {
+      const add = built.cases.find((c) => c.name === 'ckks.add');
+      assert.ok(add?.kind === 'timed' && add.beforeSlice, 'ckks.add refreshes its inputs');
+      for (let i = 0; i < 3; i++)
+        for (const s of ['baseline', 'current'] as const) {
+          const before = encrypts;
+          add.beforeSlice[s]();
+          // a fixture encrypts two ciphertexts
+          assert.equal(encrypts - before, 2);
+          // the new inputs work and the replaced ones were not disposed under the timed call
+          add.run[s]();
+        }
+      for (const c of built.cases)
+        if (c.kind === 'timed' && c.beforeSlice)
+          for (const s of ['baseline', 'current'] as const) {
+            c.beforeSlice[s]();
+            c.run[s]();
+          }
+    } finally {
+      proto.encrypt = encrypt;
       built.dispose();
     }
   });

@@ -96,6 +96,28 @@ test('native backend: a ciphertext whose bytes went out as views is never reused
   }
 });
 
+test('native backend: trimResultPool lets the held buffers go, and results stay right after it', async () => {
+  const be = await backend();
+  try {
+    const x = values(be.slotCount, 3);
+    const a = encryptValues(be, x);
+    const first = be.add(a, a);
+    const firstWords = (first as unknown as { data(): BigUint64Array }).data();
+    first.dispose();
+    assert.ok(be.pooledResultBytes > 0);
+    be.trimResultPool();
+    assert.equal(be.pooledResultBytes, 0);
+    const sum = be.add(a, a);
+    assert.notEqual((sum as unknown as { data(): BigUint64Array }).data(), firstWords, 'the trimmed buffer is not handed out again');
+    const got = decryptValues(be, sum);
+    for (let i = 0; i < 64; i++) assert.ok(Math.abs(got[i]! - 2 * x[i]!) < 1e-5, `slot ${i}`);
+    sum.dispose();
+    assert.ok(be.pooledResultBytes > 0, 'the pool fills again');
+  } finally {
+    be.dispose();
+  }
+});
+
 test('native backend: resultPoolBytes 0 keeps nothing; a bad value is a typed error', async () => {
   const be = await backend(0);
   try {

@@ -150,6 +150,11 @@ export function makeFixture(backend: CkksBackend, values: Float64Array, helpers:
   return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product };
 }
 
+/** Frees a fixture's handles (not its backend). */
+export function disposeFixture(f: Fixture): void {
+  for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product]) h.dispose();
+}
+
 export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
   const b = f.backend;
   switch (c.name) {

@@ -29,6 +29,12 @@ export type PairCase =
       readonly async: boolean;
       /** Slice settings of this case. */
       readonly slice?: { readonly ms: number; readonly minCalls: number };
+      /**
+       * Run before each slice of a side, untimed, and followed by one untimed call: lets the
+       * side drop state that would otherwise stay the same for the whole run (a pooled result
+       * buffer), so that its effect varies from pair to pair instead of biasing every pair alike.
+       */
+      readonly beforeSlice?: Readonly<Record<SideName, () => void>>;
     }
   | {
       /**
@@ -167,6 +173,11 @@ export async function measureInterleaved(cases: readonly PairCase[], o: Interlea
     const pooled: number[] = [];
     for (let p = 0; p < o.pairs; p++) {
       for (const side of roundOrder(p + 1)) {
+        if (c.beforeSlice) {
+          c.beforeSlice[side]();
+          if (c.async) await c.run[side]();
+          else c.run[side]();
+        }
         const ns = await slice(c.run[side], c.async, caseSliceNs, minCalls, side === 'current' ? factor : 1, now);
         const samples = ns.map((x) => x * scale);
         rounds[p]![side].push(makeMetric({ name: c.name, unit: c.unit, better: 'lower', labels: c.labels, samples }));

@@ -19,6 +19,7 @@ import {
   ckksCaseLabels,
   createBackend,
   encryptLoop,
+  disposeFixture,
   makeFixture,
   opFunction,
   promptVectors,
@@ -187,6 +188,42 @@ export function splitVectors<T>(vectors: readonly T[], parts: number): T[][] {
   return Array.from({ length: k }, (_, i) => vectors.slice(Math.floor((i * vectors.length) / k), Math.floor(((i + 1) * vectors.length) / k)));
 }
 
+/**
+ * One side's timed operation on inputs made again before each of its slices. An operation's
+ * inputs and its pooled result buffer stay the same for a whole run otherwise, and with them
+ * whatever sets the speed of the cheap operations beside the code: in A/A pairings (the same
+ * code on both sides) `ckks.add` measured ×0.86–×1.17 from one run to the next, each run's
+ * pairs tight around its own value, a bias no number of pairs removes. Inputs and result
+ * buffers drawn afresh per slice turn it into pair-to-pair scatter, which the signed-rank
+ * interval accounts for. The previous inputs are freed only after the new ones are made, so
+ * that the new ones do not simply take their memory back.
+ */
+function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: (() => void)[]): { run: () => void; beforeSlice: () => void } {
+  let fixture = first;
+  let fn = opFunction(c, fixture);
+  let owned = false;
+  disposers.push(() => {
+    if (owned) disposeFixture(fixture);
+  });
+  return {
+    run: () => fn(),
+    beforeSlice: () => {
+      const old = fixture;
+      trimResultPool(old.backend);
+      fixture = makeFixture(old.backend, old.values, old.helpers);
+      fn = opFunction(c, fixture);
+      if (owned) disposeFixture(old);
+      owned = true;
+    },
+  };
+}
+
+/** Drops the backend's pooled result buffers, where it has a pool (a checkout built before `trimResultPool`: a no-op). */
+function trimResultPool(backend: Fixture['backend']): void {
+  const b = backend as { trimResultPool?: unknown };
+  if (typeof b.trimResultPool === 'function') (b.trimResultPool as () => void).call(backend);
+}
+
 /** CKKS cases (the micro-benchmarks, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
 export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<BuiltCases> {
   const notes: string[] = [];
@@ -213,13 +250,15 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
         for (const c of list) {
           const labels = ckksCaseLabels(c, backendName, n);
           if (c.kind === 'op') {
+            const ops = { baseline: freshInputsOp(c, fixtures.baseline, disposers), current: freshInputsOp(c, fixtures.current, disposers) };
             cases.push({
               kind: 'timed',
               name: c.name,
               labels,
               unit: 'ns',
-              run: { baseline: opFunction(c, fixtures.baseline), current: opFunction(c, fixtures.current) },
+              run: { baseline: ops.baseline.run, current: ops.current.run },
               async: false,
+              beforeSlice: { baseline: ops.baseline.beforeSlice, current: ops.current.beforeSlice },
             });
           } else if (c.kind === 'bytes') {
             cases.push({

@@ -169,6 +169,17 @@ export class NativeBackend implements CkksBackend {
     return this.#results.bytes;
   }
 
+  /**
+   * Lets go of the buffers held for reuse (the garbage collector frees them); later results
+   * are fresh allocations until disposals fill the pool again. For a process done with a
+   * burst, and for benchmarks: with the pool, an operation run in a loop writes into the same
+   * buffer every time, and how fast it ran depended on which buffer that was (paired runs of
+   * identical code put `add` ×0.86–×1.17 apart, each run's pairs agreeing with each other).
+   */
+  trimResultPool(): void {
+    this.#results.clear();
+  }
+
   /** Words of one polynomial at data level `level`. */
   #polyWords(level: number): number {
     return (level + 1) * this.params.n;
