@@ -60,17 +60,28 @@ void test_naive_reference() {
   }
 }
 
+// The smallest prime = 1 mod 2n above 2^bits, 0 when none is found: primes on the far side of
+// a multiplier's bound (2^50 for IFMA, 2^60 for the halved-companion Shoup), where
+// generate_ntt_primes gives the nearest one below it.
+u64 ntt_prime_above(int bits, std::size_t n) {
+  const u64 step = 2 * n;
+  for (u64 c = (u64{1} << bits) + 1, k = 0; k < 100000; c += step, ++k)
+    if (hlp::is_prime(c)) return c;
+  return 0;
+}
+
 void test_variants_agree() {
   if (!selected("agree")) return;
   const std::vector<std::size_t> sizes =
       g_quick ? std::vector<std::size_t>{16, 1024, 8192, 32768}
               : std::vector<std::size_t>{2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-  const int bit_sizes[] = {30, 40, 49, 50, 52, 55, 60};
+  // Largest prime below 2^bits; a negative entry -k is the smallest above 2^k.
+  const int bit_sizes[] = {30, 40, 49, 50, -50, 51, 52, 55, 59, 60, -60, 61, 62};
   const auto variants = cpu_variants();
   for (std::size_t n : sizes) {
     for (int bits : bit_sizes) {
-      const auto primes = hlp::generate_ntt_primes(bits, n, 1);
-      if (primes.empty()) continue;
+      const auto primes = bits > 0 ? hlp::generate_ntt_primes(bits, n, 1) : std::vector<u64>{ntt_prime_above(-bits, n)};
+      if (primes.empty() || primes[0] == 0) continue;
       const u64 q = primes[0];
       hlp::NttTables t;
       if (!t.init(n, q)) {
@@ -93,6 +104,12 @@ void test_variants_agree() {
         hlp::scalar_ops().ntt_forward(edge_ref.data(), t);
         ops->ntt_forward(edge.data(), t);
         ok &= edge == edge_ref;
+        // the forward transform takes words up to 4q - 1 (its lazy range) too
+        std::vector<u64> lazy(n, 4 * q - 1), lazy_ref(n, 4 * q - 1);
+        lazy[0] = lazy_ref[0] = 2 * q - 1;
+        hlp::scalar_ops().ntt_forward(lazy_ref.data(), t);
+        ops->ntt_forward(lazy.data(), t);
+        ok &= lazy == lazy_ref;
         // element-wise
         const auto b = random_poly(n, q);
         std::vector<u64> r1(n), r2(n);
@@ -106,7 +123,7 @@ void test_variants_agree() {
           ok &= r1 == r2;
         }
         report(ok, std::string("variant agrees with scalar: ") + ops->name + " n=" + std::to_string(n) +
-                       " bits=" + std::to_string(bits));
+                       " bits=" + std::to_string(bits) + " q=" + std::to_string(q));
       }
     }
   }
