@@ -7,7 +7,8 @@
 // which is at most two short (c < 2^(bits(q) + 1), so the truncations cost < 2.5 q), and
 // two conditional subtractions finish. W = 52 on the IFMA path (q < 2^50, products from
 // _mm512_madd52lo/hi) and W = 64 on the AVX-512DQ path (q < 2^62, products assembled
-// from 32x32 pieces).
+// from 32x32 pieces; for 2^50 <= q < 2^61, MulDq61Op: s = bits(q) - 2, three products for
+// the quotient, the remainder < 3q).
 #include <immintrin.h>
 
 #include <cstddef>
@@ -25,12 +26,13 @@ struct EltArgs {
   std::size_t n;
   u64 q;
   u64 mu;          // floor(2^(shift + W) / q)
-  unsigned shift;  // bits(q) - 1
+  unsigned shift;  // bits(q) - 1 (bits(q) - 2 for MulDq61Op)
 };
 
 constexpr u64 kIfmaLimit = u64{1} << 50;
-constexpr u64 kAddLimit = u64{1} << 63;  // a + b and the min trick stay in a word
-constexpr u64 kMulLimit = u64{1} << 62;  // 3q stays in a word
+constexpr u64 kAddLimit = u64{1} << 63;   // a + b and the min trick stay in a word
+constexpr u64 kMulLimit = u64{1} << 62;   // 3q stays in a word
+constexpr u64 kDq61Limit = u64{1} << 61;  // MulDq61Op: a, b < 2^61, c < 2^63
 
 }  // namespace
 }  // namespace hlp
@@ -41,6 +43,7 @@ constexpr u64 kMulLimit = u64{1} << 62;  // 3q stays in a word
 // intrinsics (GCC bug 105593); nothing here reads an uninitialised value.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace hlp {
 namespace {
@@ -149,6 +152,38 @@ struct MulDqOp {
   }
 };
 
+// The same Barrett for 2^50 <= q < 2^61 in 29 instructions where MulDqOp takes 41, with
+// s = bits(q) - 2, so c = floor(a * b / 2^s) < 2^63 and mu = floor(2^(s + 64) / q) < 2^63
+// (q > 2^(s + 1)). With a, b < 2^61 the cross products of a * b add up inside a word, and
+// s >= 32 lets c come straight from them: a * b = hh * 2^64 + m * 2^32 + ll with
+// m = hl + lh, and c = hh * 2^(64 - s) + floor((m + ll / 2^32) / 2^(s - 32)) exactly. With
+// both c and mu below 2^63 the quotient needs no carry split and no low product either:
+// c * mu / 2^64 > a * b / q - 1 (each truncation costs below 1/2 for q < 2^61), the floor
+// and the missing low product one each more, so r < 3q and the two subtractions finish.
+struct MulDq61Op {
+  __m512i q;
+  __m512i mu;
+  __m512i mu_hi;
+  __m128i shift_up;    // 64 - s
+  __m128i shift_down;  // s - 32
+  __m512i operator()(__m512i a, __m512i b) const {
+    const __m512i ll = _mm512_mul_epu32(a, b);
+    const __m512i hl = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), b);
+    const __m512i lh = _mm512_mul_epu32(a, _mm512_srli_epi64(b, 32));
+    const __m512i hh = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
+    const __m512i m = _mm512_add_epi64(hl, lh);                         // < 2^62
+    const __m512i lo = _mm512_add_epi64(ll, _mm512_slli_epi64(m, 32));  // a * b mod 2^64
+    const __m512i mid = _mm512_add_epi64(m, _mm512_srli_epi64(ll, 32));
+    const __m512i c = _mm512_add_epi64(_mm512_sll_epi64(hh, shift_up), _mm512_srl_epi64(mid, shift_down));
+    const __m512i c_hi = _mm512_srli_epi64(c, 32);
+    const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(c_hi, mu), _mm512_mul_epu32(c, mu_hi));
+    const __m512i quot = _mm512_add_epi64(_mm512_mul_epu32(c_hi, mu_hi), _mm512_srli_epi64(cross, 32));
+    __m512i r = _mm512_sub_epi64(lo, _mm512_mullo_epi64(quot, q));  // < 3q
+    r = vreduce(r, q);
+    return vreduce(r, q);
+  }
+};
+
 void add_kernel(const EltArgs &g) { for_each_lane8(g, AddOp{vbroadcast(g.q)}); }
 
 void sub_kernel(const EltArgs &g) { for_each_lane8(g, SubOp{vbroadcast(g.q)}); }
@@ -171,6 +206,16 @@ void mul_dq_kernel(const EltArgs &g) {
   op.mu_hi = vbroadcast(g.mu >> 32);
   op.shift = _mm_cvtsi64_si128(static_cast<long long>(g.shift));
   op.shift_up = _mm_cvtsi64_si128(static_cast<long long>(64 - g.shift));
+  for_each_lane8(g, op);
+}
+
+void mul_dq61_kernel(const EltArgs &g) {
+  MulDq61Op op;
+  op.q = vbroadcast(g.q);
+  op.mu = vbroadcast(g.mu);
+  op.mu_hi = vbroadcast(g.mu >> 32);
+  op.shift_up = _mm_cvtsi64_si128(static_cast<long long>(64 - g.shift));
+  op.shift_down = _mm_cvtsi64_si128(static_cast<long long>(g.shift - 32));
   for_each_lane8(g, op);
 }
 
@@ -210,6 +255,10 @@ void eltwise_mul_mod_avx512(u64 *r, const u64 *a, const u64 *b, std::size_t n, c
   if (q < kIfmaLimit && cpu_features().avx512ifma) {
     g.mu = static_cast<u64>((u128{1} << (shift + 52)) / q);
     mul_ifma_kernel(g);
+  } else if (q >= kIfmaLimit && q < kDq61Limit) {  // the bound needs only q > 2^33; this keeps it tested
+    g.shift = shift - 1;
+    g.mu = static_cast<u64>((u128{1} << (g.shift + 64)) / q);
+    mul_dq61_kernel(g);
   } else {
     g.mu = static_cast<u64>((u128{1} << (shift + 64)) / q);
     mul_dq_kernel(g);

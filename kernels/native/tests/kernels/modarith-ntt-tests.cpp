@@ -122,6 +122,10 @@ void test_variants_agree() {
           g(r2.data(), input.data(), b.data(), n, t.modulus);
           ok &= r1 == r2;
         }
+        // (q - 1)^2 is the largest product the element-wise Barrett reduces
+        const std::vector<u64> top(n, q - 1);
+        ops->mul_mod(r1.data(), top.data(), top.data(), n, t.modulus);
+        ok &= r1 == std::vector<u64>(n, 1);
         report(ok, std::string("variant agrees with scalar: ") + ops->name + " n=" + std::to_string(n) +
                        " bits=" + std::to_string(bits) + " q=" + std::to_string(q));
       }
