@@ -152,14 +152,15 @@ struct MulDqOp {
   }
 };
 
-// The same Barrett for 2^50 <= q < 2^61 in 29 instructions where MulDqOp takes 41, with
-// s = bits(q) - 2, so c = floor(a * b / 2^s) < 2^63 and mu = floor(2^(s + 64) / q) < 2^63
-// (q > 2^(s + 1)). With a, b < 2^61 the cross products of a * b add up inside a word, and
-// s >= 32 lets c come straight from them: a * b = hh * 2^64 + m * 2^32 + ll with
-// m = hl + lh, and c = hh * 2^(64 - s) + floor((m + ll / 2^32) / 2^(s - 32)) exactly. With
-// both c and mu below 2^63 the quotient needs no carry split and no low product either:
+// The same Barrett for 2^50 <= q < 2^61 in 29 uops where MulDqOp takes 41 (a mullo counted
+// as its three), with s = bits(q) - 2, so that c = floor(a * b / 2^s) < 2^63 and
+// mu = floor(2^(s + 64) / q) < 2^63 (q > 2^(s + 1)). With a, b < 2^61 the cross products of
+// a * b add up inside a word, and s >= 32 lets c come straight from them: with
+// a * b = hh * 2^64 + m * 2^32 + ll and m = hl + lh,
+//   c = hh * 2^(64 - s) + floor((m + floor(ll / 2^32)) / 2^(s - 32))   exactly.
+// With both c and mu below 2^63 the quotient needs no carry split and no low product:
 // c * mu / 2^64 > a * b / q - 1 (each truncation costs below 1/2 for q < 2^61), the floor
-// and the missing low product one each more, so r < 3q and the two subtractions finish.
+// and the missing low product cost one each more, so r < 3q and the two subtractions finish.
 struct MulDq61Op {
   __m512i q;
   __m512i mu;

@@ -135,15 +135,16 @@ struct DqMul {
   }
 };
 
-// 64-bit Shoup multiplication for q < 2^60, 17 instructions where DqMul takes 20 (measured
-// 0.86x for a forward transform, 0.92x inverse). The companion is halved, ws63 = ws >> 1 =
-// floor(w * 2^63 / q), and the quotient is taken from 2y * ws63 / 2^64: both factors are
-// then below 2^63 (2y < 8q <= 2^63 is where q < 2^60 comes in), so the cross products
-// hl + lh, each below 2^63, add up inside a word without mulhi64's carry split, and the
-// low 32x32 product is left out. The quotient is then at most two short: below 1/2 from
-// the Shoup truncation (y / 2^63), below 1 from the missing low product, below 1 from the
-// floor. So y * w - quot * q < 2.5q, and one conditional subtraction of 2q brings it back
-// to [0, 2q), the range of DqMul's result that the butterflies rely on.
+// 64-bit Shoup multiplication for q < 2^60 in 17 uops where DqMul takes 20 (counting each
+// _mm512_mullo_epi64 as its three; measured 0.86x for a forward transform, 0.92x inverse).
+// The companion is halved, ws63 = ws >> 1 = floor(w * 2^63 / q), and the quotient is taken
+// from 2y * ws63 / 2^64: both factors are then below 2^63 (2y < 8q <= 2^63 is where
+// q < 2^60 comes in), so the cross products hl + lh, each below 2^63, add up inside a word
+// without mulhi64's carry split, and the low 32x32 product is left out. The quotient is
+// then at most two short: below 1/2 from the Shoup truncation (y / 2^63), below 1 from the
+// missing low product, below 1 from the floor. So y * w - quot * q < 2.5q, and one
+// conditional subtraction of 2q brings it back to [0, 2q), the range of DqMul's result
+// that the butterflies rely on.
 struct Dq60Mul {
   __m512i q;
   __m512i two_q;
