@@ -8,6 +8,7 @@
  *   aa-ckks  nothing changed (ckks, native, n = 8192): an improvement is as false as a regression
  *   kernel20 HLP_BENCH_SLOWDOWN ntt.forward ×1.2 on the candidate: must be caught
  *   ckks20   ckks.prompt_encrypt ×1.2 on the candidate: must be caught
+ *   add20    ckks.add ×1.2 on the candidate (its inputs change every slice, so its pairs scatter most): must be caught
  *   slow5    ntt.forward ×1.05: must never be called a regression (the threshold is 10 %)
  *
  * node apps/lab/scripts/gate-selftest.mjs [--cases aa,kernel20,ckks20,slow5] [--runs 10] [--neighbour]
@@ -29,6 +30,7 @@ const CASES = {
   'aa-ckks': { gate: CKKS, slowdown: null, watch: null, expect: 'pass' },
   kernel20: { gate: KERNELS, slowdown: 'ntt.forward:1.2', watch: 'ntt.forward', expect: 'caught' },
   ckks20: { gate: CKKS, slowdown: 'ckks.prompt_encrypt:1.2', watch: 'ckks.prompt_encrypt', expect: 'caught' },
+  add20: { gate: CKKS, slowdown: 'ckks.add:1.2', watch: 'ckks.add', expect: 'caught' },
   slow5: { gate: KERNELS, slowdown: 'ntt.forward:1.05', watch: 'ntt.forward', expect: 'never' },
 };
 
