@@ -227,7 +227,8 @@ struct SimdKernels {
   // y[i] < q, |e[i]| <= 19; e may be null (zero noise).
   void (*last_block)(u64 *y, const i64 *e, std::size_t n, u64 half, u64 q);
   // Divide-and-round, data prime: out[i] = (v[i] * inv + off) mod q, minus m[i] when m
-  // is not null; inv_shoup = floor(inv * 2^64 / q), v[i] < 2^63.
+  // is not null; inv_shoup = floor(inv * 2^64 / q), v[i] < 2^62 (the AVX-512 version halves
+  // the companion; callers pass words below q_t + 84 < 2^60 + 84).
   void (*correction)(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m, u64 *out);
   void (*fft_forward)(const struct Fft &f, double *re, double *im);
   void (*fft_inverse)(const struct Fft &f, double *re, double *im);

@@ -2,6 +2,48 @@
 #include "tests/ckks/ckks-tests.hpp"
 
 namespace hlp_test {
+namespace {
+
+// Largest prime = 1 mod 2n below 2^bits; a negative entry -k gives the smallest above 2^k:
+// the primes on both sides of a multiplier's bound (2^50, 2^60, 2^61, 2^62).
+u64 prime_at(int bits, std::size_t n) {
+  if (bits > 0) return hlp::generate_ntt_primes(bits, n, 1).at(0);
+  for (u64 c = (u64{1} << -bits) + 1;; c += 2 * n)
+    if (hlp::is_prime(c)) return c;
+}
+
+// correction at its worst case, against the definition and the scalar table: the largest
+// words the contract allows (2^62 - 1) and the callers' ones (q_t + 84 < 2^60 + 84), q - 1,
+// with inv = q - 1 and off = q - 1, at primes beside 2^50, 2^60, 2^61 and 2^62.
+bool correction_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
+  bool ok = true;
+  for (int bits : {-50, 50, 51, 60, -60, 61, -61, 62}) {
+    const u64 q = prime_at(bits, 1024);
+    std::vector<u64> v(n), mm(n), o1(n), o2(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 picks[] = {(u64{1} << 62) - 1, (u64{1} << 60) + 84, q - 1, 0, rng()() >> 2};
+      v[i] = picks[i % 5];
+      mm[i] = i % 3 == 0 ? q - 1 : rng()() % q;
+    }
+    for (u64 inv : {q - 1, rng()() % q, u64{1}}) {
+      for (u64 off : {q - 1, u64{0}}) {
+        const u64 ws = hlp::shoup_precompute(inv, q);
+        for (const u64 *m : {static_cast<const u64 *>(nullptr), static_cast<const u64 *>(mm.data())}) {
+          a.correction(v.data(), n, q, inv, ws, off, m, o1.data());
+          b.correction(v.data(), n, q, inv, ws, off, m, o2.data());
+          ok &= o1 == o2;
+          for (std::size_t i = 0; i < n; ++i) {
+            const u64 r = static_cast<u64>((static_cast<u128>(v[i]) * inv + off) % q);
+            ok &= o1[i] == (m != nullptr ? (r + q - m[i]) % q : r);
+          }
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+}  // namespace
 
 // The AVX-512 table must give the scalar table's integers bit for bit (and the FFT to
 // rounding), including lengths that are not multiples of the vector width.
@@ -78,6 +120,7 @@ void test_kernel_tables() {
       ok &= !a.below(below.data(), n, m) && !b.below(below.data(), n, m);
     }
     report(ok, "kernels: reductions, divide-round loops and range checks avx512 = scalar = definition" + tag);
+    report(correction_bounds(a, b, n), "kernels: correction at the prime bounds and word maxima avx512 = scalar" + tag);
   }
   for (uint32_t n : {32u, 8192u}) {
     hlp::ckks::Fft f;
