@@ -243,8 +243,14 @@ struct WideAcc {
 // reduction reads each as an integer): c1 takes three terms below 2^52 a product, c0 one and
 // a folded value below 2^62 to start from, c2 under 2^21 a product; 1023 products between
 // folds keep all three below 2^64.
+//
+// Folding every kHalfFold = 255 products instead keeps every lane below 2^62 when q < 2^61
+// (c0 < q + 255 * 2^52 < 2^62, c1 < 765 * 2^52 < 2^62, c2 < 2^29), which HalfReduce3 needs;
+// a key switch has at most 64 terms, so it never folds before the end.
 struct LimbAcc {
   static constexpr int kParts = 3;
+  static constexpr uint32_t kHalfFold = 255;
+  static constexpr u64 kHalfLimit = u64{1} << 61;
   static uint32_t fold(u64) { return 1023; }
   static u64 weight(int part, u64 q) {
     const u128 w = static_cast<u128>(1) << (52 * part);
@@ -264,23 +270,50 @@ struct LimbAcc {
   }
 };
 
-// dot2 on any q < 2^62 with the accumulators of Acc, a chunk of positions at a time.
-template <class Acc>
+// Reduces an accumulator's kParts lanes: each lane times its weight, fully reduced, and
+// summed (three terms below q stay below 3q < 2^64). Takes any 64-bit lanes.
+template <int kParts>
+struct ExactReduce {
+  ShoupConst weights[kParts];
+  __m512i q;
+  template <class Acc>
+  ExactReduce(Acc, u64 modulus) : q(vset(modulus)) {
+    for (int p = 0; p < kParts; ++p) weights[p] = ShoupConst(Acc::weight(p, modulus), modulus);
+  }
+  __m512i operator()(const __m512i *parts) const {
+    __m512i r = weights[0].mul(parts[0], q);
+    for (int p = 1; p < kParts; ++p) r = vreduce(_mm512_add_epi64(r, weights[p].mul(parts[p], q)), q);
+    return r;
+  }
+};
+
+// The same for lanes below 2^62 and q < 2^61 (LimbAcc with kHalfFold, below): three HalfShoup
+// products, each in [0, 2.5q), summed lazily to below 7.5q < 2^64, and brought to [0, q) by
+// the subtractions of 4q, 2q and q (4q < 2^63: [0, 7.5q) -> [0, 4q) -> [0, 2q) -> [0, q)).
+struct HalfReduce3 {
+  HalfShoup weights[3];
+  __m512i q, two_q, four_q;
+  template <class Acc>
+  HalfReduce3(Acc, u64 modulus) : q(vset(modulus)), two_q(vset(2 * modulus)), four_q(vset(4 * modulus)) {
+    for (int p = 0; p < 3; ++p) {
+      const u64 w = Acc::weight(p, modulus);
+      weights[p] = HalfShoup(w, shoup_precompute(w, modulus));
+    }
+  }
+  __m512i operator()(const __m512i *parts) const {
+    __m512i r = _mm512_add_epi64(weights[0].mul_lazy(parts[0], q), weights[1].mul_lazy(parts[1], q));
+    r = _mm512_add_epi64(r, weights[2].mul_lazy(parts[2], q));  // [0, 7.5q)
+    return vreduce(vreduce(vreduce(r, four_q), two_q), q);
+  }
+};
+
+// dot2 on any q < 2^62 with the accumulators of Acc, a chunk of positions at a time, folding
+// (reducing the sums with `reduced`) every `fold` terms.
+template <class Acc, class Reduce>
 void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
-                std::size_t n, const Modulus &m, u64 *out0, u64 *out1) {
+                std::size_t n, const Reduce &reduced, uint32_t fold, u64 *out0, u64 *out1) {
   constexpr std::size_t kChunk = 8 * kDotVectors;
   constexpr int kParts = Acc::kParts;
-  const u64 q = m.value;
-  const uint32_t fold = Acc::fold(q);
-  const __m512i vq = vset(q);
-  ShoupConst weights[kParts];
-  for (int p = 0; p < kParts; ++p) weights[p] = ShoupConst(Acc::weight(p, q), q);
-  // Each part's lanes times its weight, summed: three terms below q stay below 3q < 2^64.
-  auto reduced = [&](const __m512i *parts) {
-    __m512i r = weights[0].mul(parts[0], vq);
-    for (int p = 1; p < kParts; ++p) r = vreduce(_mm512_add_epi64(r, weights[p].mul(parts[p], vq)), vq);
-    return r;
-  };
   for (std::size_t base = 0; base < n; base += kChunk) {
     __m512i acc[2][kDotVectors][kParts];
     for (auto &o : acc)
@@ -387,10 +420,14 @@ void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
     }
   }
   if (cpu_features().avx512ifma) {
-    dot2_exact<LimbAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
+    if (q < LimbAcc::kHalfLimit) {
+      dot2_exact<LimbAcc>(a, perm, b0, b1, terms, n, HalfReduce3(LimbAcc{}, q), LimbAcc::kHalfFold, out0, out1);
+    } else {
+      dot2_exact<LimbAcc>(a, perm, b0, b1, terms, n, ExactReduce<3>(LimbAcc{}, q), LimbAcc::fold(q), out0, out1);
+    }
     return;
   }
-  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
+  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, ExactReduce<2>(WideAcc{}, q), WideAcc::fold(q), out0, out1);
 }
 
 }  // namespace
@@ -401,7 +438,8 @@ void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *cons
     scalar_kernels().dot2(a, perm, b0, b1, terms, n, m, out0, out1);
     return;
   }
-  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, m, out0, out1);
+  dot2_exact<WideAcc>(a, perm, b0, b1, terms, n, ExactReduce<2>(WideAcc{}, m.value), WideAcc::fold(m.value), out0,
+                      out1);
 }
 
 namespace {

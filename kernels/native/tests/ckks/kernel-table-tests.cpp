@@ -161,12 +161,14 @@ void test_dot2() {
   for (std::size_t i = 0; i < n; ++i) perm[i] = static_cast<uint32_t>(i);
   std::shuffle(perm.begin(), perm.end(), rng());
   for (const auto &[table, dot2] : tables) {
-    for (unsigned bits : {30u, 40u, 49u, 50u, 60u, 61u}) {
-      const u64 q = hlp::generate_ntt_primes(static_cast<int>(bits), n, 1).at(0);
+    // a negative entry -k is the smallest prime above 2^k (prime_at): both sides of 2^50
+    // (IFMA), 2^61 (the limbs' halved-companion reduction) and below 2^62
+    for (int bits : {30, 40, 49, 50, -50, 60, -60, 61, -61, 62}) {
+      const u64 q = prime_at(bits, n);
       const hlp::Modulus m(q);
       for (uint32_t terms : {1u, 3u, 29u, 300u, 4200u}) {
         // Past every fold: 2^(50-s) - 1 (IFMA), 1023 (limbs, 50 bits), 255 and 63 (60 and 61 bits).
-        if (terms > 300 && bits >= 60) continue;
+        if (terms > 300 && (bits >= 60 || bits <= -60)) continue;
         for (bool extreme : {false, true}) {
           std::vector<std::vector<u64>> a(terms, std::vector<u64>(n)), b0 = a, b1 = a;
           for (uint32_t t = 0; t < terms; ++t) {
@@ -192,8 +194,8 @@ void test_dot2() {
               }
               ok = o0[x] == e0 && o1[x] == e1;
             }
-            report(ok, "dot2: " + table + " q " + std::to_string(bits) + " bits, " + std::to_string(terms) + " terms" +
-                           (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
+            report(ok, "dot2: " + table + " q " + std::to_string(q) + " (" + std::to_string(bits) + "), " +
+                           std::to_string(terms) + " terms" + (extreme ? " at q - 1" : "") + (pp ? ", permuted" : ""));
           }
         }
       }
