@@ -287,9 +287,12 @@ struct ExactReduce {
   }
 };
 
-// The same for lanes below 2^62 and q < 2^61 (LimbAcc with kHalfFold, below): three HalfShoup
-// products, each in [0, 2.5q), summed lazily to below 7.5q < 2^64, and brought to [0, q) by
-// the subtractions of 4q, 2q and q (4q < 2^63: [0, 7.5q) -> [0, 4q) -> [0, 2q) -> [0, q)).
+// The same for LimbAcc's lanes folded every kHalfFold products (all below 2^62, c2 < 2^29) and
+// q < 2^61: three HalfShoup products, each in [0, 2.5q), summed lazily to below 7.5q < 2^64,
+// and brought to [0, q) by the subtractions of 4q, 2q and q (4q < 2^63: [0, 7.5q) -> [0, 4q)
+// -> [0, 2q) -> [0, q)). Two of the products are cut to what their operands need, with the
+// same quotient and so the same result: c0's weight is 1 (x * 1 needs no multiply), and
+// 2 c2 < 2^30 has no high half, so hh and hl are zero and the quotient is (2 c2 * ws63_hi) >> 32.
 struct HalfReduce3 {
   HalfShoup weights[3];
   __m512i q, two_q, four_q;
@@ -301,8 +304,14 @@ struct HalfReduce3 {
     }
   }
   __m512i operator()(const __m512i *parts) const {
-    __m512i r = _mm512_add_epi64(weights[0].mul_lazy(parts[0], q), weights[1].mul_lazy(parts[1], q));
-    r = _mm512_add_epi64(r, weights[2].mul_lazy(parts[2], q));  // [0, 7.5q)
+    const HalfShoup &w0 = weights[0], &w2 = weights[2];
+    const __m512i a0 = _mm512_slli_epi64(parts[0], 1), a0_hi = _mm512_srli_epi64(parts[0], 31);
+    const __m512i cross0 = _mm512_add_epi64(_mm512_mul_epu32(a0_hi, w0.ws), _mm512_mul_epu32(a0, w0.ws_hi));
+    const __m512i quot0 = _mm512_add_epi64(_mm512_mul_epu32(a0_hi, w0.ws_hi), _mm512_srli_epi64(cross0, 32));
+    const __m512i r0 = _mm512_sub_epi64(parts[0], _mm512_mullo_epi64(quot0, q));  // weight 1
+    const __m512i quot2 = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_slli_epi64(parts[2], 1), w2.ws_hi), 32);
+    const __m512i r2 = _mm512_sub_epi64(_mm512_mullo_epi64(parts[2], w2.w), _mm512_mullo_epi64(quot2, q));
+    __m512i r = _mm512_add_epi64(_mm512_add_epi64(r0, r2), weights[1].mul_lazy(parts[1], q));  // [0, 7.5q)
     return vreduce(vreduce(vreduce(r, four_q), two_q), q);
   }
 };
