@@ -244,6 +244,9 @@ struct SimdKernels {
   // polynomials) and a plaintext dot product (a the plaintexts, b a ciphertext's c0 and c1).
   void (*dot2)(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
                std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
+  // out[i] = x[i] mod q for x[i] < 2^62, barrett = floor(2^64 / q) (reduce64): key switching
+  // brings a digit's words (below q_j < 2^60) into a smaller key prime.
+  void (*reduce)(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
 };
 
 // Products of words below q that a 128-bit accumulator holding a value below q can take
@@ -262,6 +265,8 @@ inline u64 reduce_128_full(u128 x, const Modulus &m) {
 }
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
+// The AVX-512 table's reduce (kernels-reduce-avx512.cpp).
+void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
 // AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).
 void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
                       uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);

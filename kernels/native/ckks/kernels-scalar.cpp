@@ -195,13 +195,17 @@ void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
   }
 }
 
+void reduce_scalar(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = reduce64(x[i], q, barrett);
+}
+
 }  // namespace
 
 const SimdKernels &scalar_kernels() {
   static const SimdKernels k{
       "scalar",           sample_noise_scalar, ternary_raw_scalar, ternary_select_scalar, signed_to_mod_scalar,
       below_scalar,       last_block_scalar,   correction_scalar,  fft_forward_scalar,    fft_inverse_scalar,
-      to_integers_scalar, dot2_scalar};
+      to_integers_scalar, dot2_scalar,         reduce_scalar};
   return k;
 }
 

@@ -67,8 +67,7 @@ void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint3
       }
       const u64 qi = ctx->moduli[i];
       if (qj > qi) {
-        const u64 r = ctx->barrett64[i];
-        for (std::size_t x = 0; x < n; ++x) dst[x] = reduce64(coeffs[x], qi, r);
+        simd().reduce(coeffs, n, qi, ctx->barrett64[i], dst);
       } else {
         std::memcpy(dst, coeffs, n * sizeof(u64));
       }

@@ -43,6 +43,30 @@ bool correction_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKer
   return ok;
 }
 
+// reduce (a digit's words into a smaller key prime) at its worst case, against the definition
+// and the scalar table: words up to 2^62 - 1, exact multiples of q and their neighbours, at
+// primes beside 2^30, 2^40, 2^50, 2^60 and 2^61 and below 2^62.
+bool reduce_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
+  bool ok = true;
+  for (int bits : {30, 40, -40, 50, -50, 60, -60, 61, -61, 62}) {
+    const u64 q = prime_at(bits, 1024);
+    const u64 barrett = static_cast<u64>((u128{1} << 64) / q);
+    const u64 top = (u64{1} << 62) - 1;
+    std::vector<u64> x(n), o1(n), o2(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 most = top / q;  // 1 for q just below 2^62
+      const u64 k = most - (i % 7 < most ? i % 7 : 0);
+      const u64 picks[] = {top, top - top % q, k * q, k * q - 1, (u64{1} << 60) - 1, q - 1, q, 0, rng()() >> 2};
+      x[i] = picks[i % 9];
+    }
+    a.reduce(x.data(), n, q, barrett, o1.data());
+    b.reduce(x.data(), n, q, barrett, o2.data());
+    ok &= o1 == o2;
+    for (std::size_t i = 0; i < n; ++i) ok &= o1[i] == x[i] % q;
+  }
+  return ok;
+}
+
 }  // namespace
 
 // The AVX-512 table must give the scalar table's integers bit for bit (and the FFT to
@@ -121,6 +145,7 @@ void test_kernel_tables() {
     }
     report(ok, "kernels: reductions, divide-round loops and range checks avx512 = scalar = definition" + tag);
     report(correction_bounds(a, b, n), "kernels: correction at the prime bounds and word maxima avx512 = scalar" + tag);
+    report(reduce_bounds(a, b, n), "kernels: reduce at the prime bounds and word maxima avx512 = scalar" + tag);
   }
   for (uint32_t n : {32u, 8192u}) {
     hlp::ckks::Fft f;
