@@ -246,7 +246,8 @@ struct WideAcc {
 //
 // Folding every kHalfFold = 255 products instead keeps every lane below 2^62 when q < 2^61
 // (c0 < q + 255 * 2^52 < 2^62, c1 < 765 * 2^52 < 2^62, c2 < 2^29), which HalfReduce3 needs;
-// a key switch has at most 64 terms, so it never folds before the end.
+// a key switch has at most 64 terms, so it never folds before the end (a plaintext dot product
+// of more than 255 terms folds four times as often as before, a reduction per 255 products).
 struct LimbAcc {
   static constexpr int kParts = 3;
   static constexpr uint32_t kHalfFold = 255;

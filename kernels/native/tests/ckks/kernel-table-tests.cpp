@@ -192,7 +192,8 @@ void test_dot2() {
       const u64 q = prime_at(bits, n);
       const hlp::Modulus m(q);
       for (uint32_t terms : {1u, 3u, 29u, 300u, 4200u}) {
-        // Past every fold: 2^(50-s) - 1 (IFMA), 1023 (limbs, 50 bits), 255 and 63 (60 and 61 bits).
+        // Past every fold: 2^(50-s) - 1 (IFMA), 1023 (limbs, q >= 2^61), 255 (limbs, 2^50 <= q < 2^61;
+        // the scalar path at 60 bits), 63 (scalar, 61 bits).
         if (terms > 300 && (bits >= 60 || bits <= -60)) continue;
         for (bool extreme : {false, true}) {
           std::vector<std::vector<u64>> a(terms, std::vector<u64>(n)), b0 = a, b1 = a;
