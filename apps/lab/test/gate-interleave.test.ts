@@ -12,6 +12,7 @@ import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
 import { candidateSide, ckksPairCases, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
 import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
+import { KSWITCH_METRIC_ORDER } from '../src/bench/ckks-kswitch.js';
 import { LabError } from '../src/errors.js';
 import { runHlp, type HlpRun } from './hlp-child.js';
 
@@ -162,6 +163,26 @@ describe('measureInterleaved', () => {
   });
 });
 
+describe('measureInterleaved: operations per call', () => {
+  it('perCall: a sample is a call’s time over the operations it performs', async () => {
+    const { clock, spend } = fakeClock(0n);
+    const c: PairCase = {
+      kind: 'timed',
+      name: 'test.batch',
+      labels: {},
+      unit: 'ns',
+      async: false,
+      perCall: 8,
+      run: { baseline: () => spend(8000n), current: () => spend(16_000n) },
+    };
+    const out = await measureInterleaved([c], { pairs: 2, sliceMs: 0.02, minCalls: 2, warmupCalls: 0, clock });
+    for (const r of out.rounds) {
+      assert.ok(r.baseline[0]!.samples.every((x) => x === 1000));
+      assert.ok(r.current[0]!.samples.every((x) => x === 2000));
+    }
+  });
+});
+
 describe('--only selectors', () => {
   it('round-trip a series through selectorOf, match by name and labels, refuse malformed ones', () => {
     const labels = { backend: 'native', tokens: 1024, threads: 1, key: 'secret' };
@@ -213,7 +234,7 @@ describe('pair cases', () => {
     const side = await loadSide(root);
     const built = await ckksPairCases(
       { baseline: side, current: candidateSide(root) },
-      { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12 },
+      { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
     );
     const proto = NativeBackend.prototype as unknown as { encrypt: (...a: unknown[]) => unknown };
     const encrypt = proto.encrypt;
@@ -252,6 +273,128 @@ describe('pair cases', () => {
       await assert.rejects(loadSide(dir), (e: unknown) => e instanceof LabError && e.code === 'INFRA' && /not built/.test(e.message));
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('key-switching pair cases', () => {
+  it(
+    'key switching: the cases are built on both sides with the bench’s names and labels, refresh their inputs before each slice, run, and are disposed',
+    { skip: NO_ADDON },
+    async () => {
+      const root = findRepoRoot()!;
+      const side = await loadSide(root);
+      const proto = NativeBackend.prototype as unknown as Record<'encrypt' | 'dispose' | 'trimResultPool', (...a: unknown[]) => unknown>;
+      const saved = { encrypt: proto.encrypt, dispose: proto.dispose, trimResultPool: proto.trimResultPool };
+      const calls = { encrypt: 0, dispose: 0, trimResultPool: 0 };
+      for (const k of ['encrypt', 'dispose', 'trimResultPool'] as const)
+        proto[k] = function (this: unknown, ...a: unknown[]) {
+          calls[k]++;
+          return saved[k].apply(this, a);
+        };
+      try {
+        const built = await ckksPairCases(
+          { baseline: side, current: candidateSide(root) },
+          { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: true },
+        );
+        let disposed = false;
+        try {
+          const ks = built.cases.filter((c) => KSWITCH_METRIC_ORDER.some((name) => name === c.name));
+          assert.deepEqual(
+            ks.map((c) => selectorOf(c.name, c.labels)),
+            [
+              'ckks.relinearize{backend=native;n=8192}',
+              'ckks.rotate{backend=native;n=8192}',
+              'ckks.mul_relin_rescale{backend=native;n=8192}',
+              'ckks.rotate_hoisted{backend=native;n=8192;rotations=8}',
+            ],
+          );
+          assert.deepEqual(built.notes, []);
+          for (const c of ks) {
+            assert.ok(c.kind === 'timed' && c.beforeSlice, `${c.name} refreshes its inputs`);
+            assert.equal(c.perCall ?? 1, c.name === 'ckks.rotate_hoisted' ? 8 : 1);
+            for (let i = 0; i < 2; i++)
+              for (const s of ['baseline', 'current'] as const) {
+                const before = { ...calls };
+                c.beforeSlice[s]();
+                // two fresh ciphertexts a slice, and the side's result pool dropped
+                assert.equal(calls.encrypt - before.encrypt, 2, c.name);
+                assert.equal(calls.trimResultPool - before.trimResultPool, 1, c.name);
+                c.run[s]();
+                c.run[s]();
+              }
+          }
+          // both sides' measurement works end to end (perCall: a hoisted sample is per rotation)
+          const out = await measureInterleaved(ks, { pairs: 2, sliceMs: 1, minCalls: 1, warmupCalls: 1 });
+          assert.equal(out.current.length, 4);
+          for (const m of out.current) assert.ok(m.summary.median > 0, m.name);
+          const before = calls.dispose;
+          built.dispose();
+          disposed = true;
+          // the op cases' backend and the key-switching backend of each side
+          assert.equal(calls.dispose - before, 4);
+        } finally {
+          if (!disposed) built.dispose();
+        }
+      } finally {
+        Object.assign(proto, saved);
+      }
+    },
+  );
+
+  it('key switching: a side without native key switching is left out with a note; --no-key-switching and --only build none', { skip: NO_ADDON }, async () => {
+    const root = findRepoRoot()!;
+    const current = candidateSide(root);
+    // a reference from before native key switching: its native backend lacks keySwitchingMemory
+    const createNativeBackend: typeof current.ckks.createNativeBackend = async (...a) => {
+      const real = await current.ckks.createNativeBackend(...a);
+      return new Proxy(real, {
+        has: (t, k) => k !== 'keySwitchingMemory' && k in t,
+        get: (t, k) => {
+          const v: unknown = Reflect.get(t, k, t);
+          return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    };
+    const old = { ...current, ckks: { ...current.ckks, createNativeBackend } };
+    const base = { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12 } as const;
+    const isKs = (c: PairCase): boolean => KSWITCH_METRIC_ORDER.some((name) => name === c.name);
+    const proto = NativeBackend.prototype as unknown as { generateKeys: (...a: unknown[]) => unknown };
+    const generateKeys = proto.generateKeys;
+    const keygens: unknown[] = [];
+    proto.generateKeys = function (this: unknown, ...a: unknown[]) {
+      keygens.push(a[0]);
+      return generateKeys.apply(this, a);
+    };
+    try {
+      const skipped = await ckksPairCases({ baseline: old, current }, { ...base, keySwitching: true });
+      try {
+        assert.equal(skipped.cases.filter(isKs).length, 0);
+        assert.ok(
+          skipped.cases.some((c) => c.name === 'ckks.add'),
+          'the other cases are still paired',
+        );
+        assert.equal(skipped.notes.length, 1);
+        assert.match(
+          skipped.notes[0]!,
+          /ckks\.relinearize, ckks\.rotate, ckks\.mul_relin_rescale, ckks\.rotate_hoisted not paired at n = 8192: the reference's native backend has no native key switching/,
+        );
+      } finally {
+        skipped.dispose();
+      }
+      for (const o of [{ keySwitching: false }, { keySwitching: true, wanted: (name: string) => name === 'ckks.add' }]) {
+        keygens.length = 0;
+        const built = await ckksPairCases({ baseline: await loadSide(root), current }, { ...base, ...o });
+        try {
+          assert.equal(built.cases.filter(isKs).length, 0);
+          assert.deepEqual(built.notes, []);
+          assert.deepEqual(keygens, [{ relin: false }, { relin: false }], 'no key-switching keys made');
+        } finally {
+          built.dispose();
+        }
+      }
+    } finally {
+      proto.generateKeys = generateKeys;
     }
   });
 });

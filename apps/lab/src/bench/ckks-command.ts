@@ -45,6 +45,7 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
       threads: opts.threads ?? [1],
       prompt: opts.prompt ?? true,
       symmetricPrng: opts.symmetricPrng ?? 'shake256',
+      keySwitching: opts.keySwitching ?? true,
     } as const;
     await benchPairs(spec, opts.pairWith, opts.pairs ?? DEFAULT_PAIRS, opts.out, io, opts.only);
     return;

@@ -155,6 +155,12 @@ export function disposeFixture(f: Fixture): void {
   for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product]) h.dispose();
 }
 
+/** Drops the backend's pooled result buffers, where it has a pool (a checkout built before `trimResultPool`: a no-op). */
+export function trimResultPool(backend: CkksBackend): void {
+  const b = backend as { trimResultPool?: unknown };
+  if (typeof b.trimResultPool === 'function') (b.trimResultPool as () => void).call(backend);
+}
+
 export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void {
   const b = f.backend;
   switch (c.name) {

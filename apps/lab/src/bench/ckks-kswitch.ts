@@ -5,8 +5,9 @@
  * used when the loaded @hlp/ckks has them, and the seal backend composes the same result from
  * its single operations, so each pair of figures is the same work.
  *
- * They are not among the merge gate's paired cases: a checkout from before native key
- * switching would time node-seal on the reference side.
+ * The merge gate pairs them on the native backend (gate/pair-cases-kswitch.ts), and skips them
+ * with a note against a reference from before native key switching, whose native backend went
+ * through node-seal for them.
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
 import type { RunMetricName } from '@hlp/results';
@@ -55,26 +56,27 @@ function hasFusedProduct(b: CkksBackend): b is CkksBackend & FusedProduct {
   return typeof (b as Partial<FusedProduct>).multiplyRelinRescale === 'function';
 }
 
-/** The timed call of a case and how many operations one call performs. */
+/** The timed call of a case, how many operations one call performs, and what frees the inputs it made (the product `ckks.relinearize` relinearizes). */
 export function kswitchFunction(
   c: KswitchCase,
   backend: CkksBackend,
   a: CiphertextHandle,
   b: CiphertextHandle,
   steps: readonly number[],
-): { run: () => void; perCall: number } {
+): { run: () => void; perCall: number; dispose: () => void } {
+  const none = (): void => {};
   switch (c.name) {
     case 'ckks.relinearize': {
       const square = backend.multiply(a, b);
-      return { run: () => backend.relinearize(square).dispose(), perCall: 1 };
+      return { run: () => backend.relinearize(square).dispose(), perCall: 1, dispose: () => square.dispose() };
     }
     case 'ckks.rotate': {
       // Through the same keys as the hoisted batches, so neither side has its key in cache alone.
       let next = 0;
-      return { run: () => backend.rotate(a, steps[next++ % steps.length]!).dispose(), perCall: 1 };
+      return { run: () => backend.rotate(a, steps[next++ % steps.length]!).dispose(), perCall: 1, dispose: none };
     }
     case 'ckks.mul_relin_rescale': {
-      if (hasFusedProduct(backend)) return { run: () => backend.multiplyRelinRescale(a, b).dispose(), perCall: 1 };
+      if (hasFusedProduct(backend)) return { run: () => backend.multiplyRelinRescale(a, b).dispose(), perCall: 1, dispose: none };
       return {
         run: () => {
           const product = backend.multiply(a, b);
@@ -84,6 +86,7 @@ export function kswitchFunction(
           relinearized.dispose();
         },
         perCall: 1,
+        dispose: none,
       };
     }
     case 'ckks.rotate_hoisted': {
@@ -94,6 +97,7 @@ export function kswitchFunction(
           for (const h of backend.rotateMany(a, steps)) h.dispose();
         },
         perCall: count,
+        dispose: none,
       };
     }
   }

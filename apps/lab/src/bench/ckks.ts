@@ -289,9 +289,13 @@ async function measureCase(
     return makeRunMetric(c.name, { labels, samples, keep: samplesCap });
   }
   if (c.kind === 'kswitch') {
-    const { run, perCall } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
-    const samples = nonEmpty(await measure(run, timed));
-    return makeRunMetric(c.name, { labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
+    const { run, perCall, dispose } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
+    try {
+      const samples = nonEmpty(await measure(run, timed));
+      return makeRunMetric(c.name, { labels, samples: samples.map((v) => v / perCall), keep: samplesCap });
+    } finally {
+      dispose();
+    }
   }
   if (c.kind === 'matvec') {
     const mv = matvecFixture(c, backend, what);

@@ -35,6 +35,8 @@ export type PairCase =
        * buffer), so that its effect varies from pair to pair instead of biasing every pair alike.
        */
       readonly beforeSlice?: Readonly<Record<SideName, () => void>>;
+      /** Operations one call performs (default 1): a sample is a call's time over this (`ckks.rotate_hoisted` is per rotation). */
+      readonly perCall?: number;
     }
   | {
       /**
@@ -167,7 +169,7 @@ export async function measureInterleaved(cases: readonly PairCase[], o: Interlea
         if (c.async) await c.run[side]();
         else c.run[side]();
       }
-    const scale = c.unit === 'ms' ? 1e-6 : 1;
+    const scale = (c.unit === 'ms' ? 1e-6 : 1) / (c.perCall ?? 1);
     const caseSliceNs = c.slice ? BigInt(Math.max(1, Math.round(c.slice.ms * 1e6))) : sliceNs;
     const minCalls = c.slice?.minCalls ?? o.minCalls;
     const pooled: number[] = [];

@@ -25,11 +25,14 @@ import {
   promptVectors,
   seededValues,
   serializedSize,
+  trimResultPool,
   type CkksCase,
   type Fixture,
 } from '../bench/ckks.js';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
+import type { Labels } from '@hlp/results';
 import type { PairCase, SideName } from './interleave.js';
+import { kswitchPairCases } from './pair-cases-kswitch.js';
 
 type KernelsModule = typeof candidateKernels;
 type CkksModule = typeof candidateCkks;
@@ -180,6 +183,10 @@ export interface CkksPairOptions {
   readonly symmetricPrng: 'shake256' | 'aes256ctr';
   /** Parts a paired prompt is encrypted in (its vectors split evenly). */
   readonly promptChunks: number;
+  /** Pair the key-switching cases too (native backend; default true): pair-cases-kswitch.ts. */
+  readonly keySwitching?: boolean;
+  /** Whether a series is wanted (`--only`): key-switching keys are made only for wanted cases. */
+  readonly wanted?: (name: string, labels: Labels) => boolean;
 }
 
 /** `vectors` in `parts` consecutive runs of (nearly) equal length. */
@@ -218,13 +225,7 @@ function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: 
   };
 }
 
-/** Drops the backend's pooled result buffers, where it has a pool (a checkout built before `trimResultPool`: a no-op). */
-function trimResultPool(backend: Fixture['backend']): void {
-  const b = backend as { trimResultPool?: unknown };
-  if (typeof b.trimResultPool === 'function') (b.trimResultPool as () => void).call(backend);
-}
-
-/** CKKS cases (the micro-benchmarks, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
+/** CKKS cases (the micro-benchmarks, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
 export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<BuiltCases> {
   const notes: string[] = [];
   const cases: PairCase[] = [];
@@ -285,6 +286,10 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
             cases.push({ kind: 'chunked', name: c.name, labels, unit: 'ms', chunks: parts.length, run });
           }
         }
+        if (o.keySwitching ?? true)
+          cases.push(
+            ...(await kswitchPairCases(sides, { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) }, notes, disposers)),
+          );
       }
     }
   } catch (error) {

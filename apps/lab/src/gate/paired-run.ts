@@ -99,6 +99,8 @@ interface StepState {
   /** Undecided series after the last decision (null: not decided yet). */
   undecided: Metric[] | null;
   lastRoundS: number;
+  /** Notes of the in-process pairing children (a case left out on one side, and why). */
+  readonly notes: Set<string>;
 }
 
 /** One in-process pairing child: `pairs` more pairs of every case `args` selects. */
@@ -116,6 +118,7 @@ async function runPairsChild(state: StepState, args: readonly string[], pairs: n
       throw new LabError('INFRA', `hlp bench ${state.step.suite} --pair-with failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
     const doc = await readPairs(out);
     state.rounds.push(...doc.rounds);
+    for (const n of doc.notes) state.notes.add(n);
     if (state.current === null || args === state.step.args) state.current = doc.current;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -161,6 +164,7 @@ export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
     seconds: 0,
     undecided: null,
     lastRoundS: 0,
+    notes: new Set<string>(),
   }));
   const notes: string[] = [];
   // The minimum pairs of every step first: the decision needs them all, budget or not.
@@ -203,6 +207,7 @@ export async function runPaired(o: PairedOptions): Promise<PairedOutcome> {
   for (const s of states)
     if ((s.undecided?.length ?? 0) > 0 && s.rounds.length >= o.maxPairs)
       notes.push(`${s.step.suite}: ${s.undecided!.length} series still undecided at the maximum of ${o.maxPairs} pairs`);
+  for (const s of states) for (const n of s.notes) notes.push(`${s.step.suite}: ${n}`);
   notes.push(`measured in ${elapsed().toFixed(0)} s: ${states.map((s) => `${s.step.suite} ${s.rounds.length} pairs (${s.seconds.toFixed(0)} s)`).join(', ')}`);
   return {
     steps: states.map((s) => ({ step: s.step, rounds: s.rounds, current: s.current!, seconds: s.seconds })),

@@ -52,6 +52,8 @@ export type PairsSpec =
       readonly threads: readonly number[];
       readonly prompt: boolean;
       readonly symmetricPrng: 'shake256' | 'aes256ctr';
+      /** Pair ckks.relinearize, rotate, mul_relin_rescale and rotate_hoisted too (`--no-key-switching`: not). */
+      readonly keySwitching: boolean;
     };
 
 const ONLY_FORM = 'name{label=value;…}, e.g. ntt.forward{variant=avx2}';
@@ -71,10 +73,11 @@ function selected(c: PairCase, only: readonly CaseSelector[] | undefined): boole
   return !only || only.some((s) => matchesSelector(s, c.name, c.labels));
 }
 
-async function buildCases(spec: PairsSpec, referenceRoot: string, root: string): Promise<BuiltCases> {
+async function buildCases(spec: PairsSpec, referenceRoot: string, root: string, only: readonly CaseSelector[] | undefined): Promise<BuiltCases> {
   const sides = { baseline: await loadSide(referenceRoot), current: candidateSide(root) };
   if (spec.suite === 'kernels') return kernelPairCases(sides, spec);
-  return await ckksPairCases(sides, { ...spec, promptChunks: PROMPT_CHUNKS });
+  const wanted = only ? (name: string, labels: Labels) => only.some((s) => matchesSelector(s, name, labels)) : undefined;
+  return await ckksPairCases(sides, { ...spec, promptChunks: PROMPT_CHUNKS, ...(wanted ? { wanted } : {}) });
 }
 
 function slowdownRule(): ((name: string, labels: Labels) => number) | undefined {
@@ -88,7 +91,7 @@ function slowdownRule(): ((name: string, labels: Labels) => number) | undefined 
 export async function runPairs(spec: PairsSpec, referenceRoot: string, pairs: number, io: Io, only?: readonly CaseSelector[]): Promise<PairsDocument> {
   const startedAt = new Date().toISOString();
   const root = findRepoRoot() ?? process.cwd();
-  const built = await buildCases(spec, resolve(referenceRoot), root);
+  const built = await buildCases(spec, resolve(referenceRoot), root, only);
   const notes = [...built.notes];
   const slowdown = slowdownRule();
   if (slowdown)
