@@ -123,7 +123,10 @@ export function createProgram(io: Io): Command {
     .option('--json', 'print the run document on stdout (and nothing else there)')
     .option('--out <file>', 'write the run document to this file instead of the runs directory')
     .option('--no-prompt', 'skip the prompt-scale benchmark (ckks.prompt_encrypt)')
-    .option('--no-key-switching', 'skip relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec (and their key generation)')
+    .option(
+      '--no-key-switching',
+      'skip relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec (and their key generation); with --pair-with: the paired key-switching cases',
+    )
     .addOption(
       new Option(
         '--symmetric-prng <prng>',
@@ -134,7 +137,10 @@ export function createProgram(io: Io): Command {
     .addHelpText(
       'after',
       '\nKeys are generated once per (backend, n); every backend must pass an encrypt/decrypt round trip (max error 1e-5) before it is timed.\n' +
-        'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.',
+        'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.\n' +
+        'With --pair-with (the merge gate): the operations, ckks.ciphertext_bytes, the prompt, and on the native backend ckks.relinearize, rotate,\n' +
+        'mul_relin_rescale and rotate_hoisted (rotations=8; Galois keys of steps 1-8 only; left out with a note against a reference without\n' +
+        'native key switching); ckks.matvec is not paired.',
     );
   addPairOptions(ckksCommand).action(async (_options: unknown, command: Command) => {
     await benchCkks(command.opts(), io);
