@@ -60,4 +60,26 @@ describe('BLAKE2b', () => {
     assert.equal(poly.length, 2048);
     for (let i = 0; i < 2048; i++) assert.ok(poly[i]! < q[i >> 10]!);
   });
+
+  it('SHAKE256 stream: block k is shake256(seed ‖ k as u64 LE, 4096 bytes), across refills and in pieces', () => {
+    const seed = Uint8Array.from({ length: 64 }, (_, i) => (i * 13 + 5) & 0xff);
+    const whole = new Uint8Array(3 * 4096 + 100);
+    new SealPrng('shake256', seed).generate(whole);
+    for (let k = 0; k < 4; k++) {
+      const input = new Uint8Array(72);
+      input.set(seed);
+      new DataView(input.buffer).setBigUint64(64, BigInt(k), true);
+      const block = createHash('shake256', { outputLength: 4096 }).update(input).digest();
+      const at = k * 4096;
+      assert.deepEqual(
+        whole.subarray(at, Math.min(whole.length, at + 4096)),
+        new Uint8Array(block.subarray(0, Math.min(4096, whole.length - at))),
+        `block ${k}`,
+      );
+    }
+    const parts = new Uint8Array(whole.length);
+    const p = new SealPrng('shake256', seed);
+    for (let off = 0; off < parts.length; off += 1000) p.generate(parts.subarray(off, Math.min(parts.length, off + 1000)));
+    assert.deepEqual(parts, whole);
+  });
 });

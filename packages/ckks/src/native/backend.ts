@@ -129,6 +129,7 @@ export class NativeBackend implements CkksBackend {
       polyWords: (level) => this.#polyWords(level),
       giveResult: (data) => this.#results.give(data),
       secretKey: () => this.#sk(),
+      expandSeed: (prng, seed, bytes) => this.#random.expand(prng, seed, bytes),
     };
   }
 
@@ -460,7 +461,7 @@ export class NativeBackend implements CkksBackend {
     const p = this.#pt(plaintext);
     const sk = this.#sk();
     const seed = randomBytes(PRNG_SEED_BYTES);
-    const uniform = expandSeedStream(this.#symmetricPrng, seed, this.#core.randomnessBytes('uniform', p.level + 1));
+    const uniform = this.#random.expand(this.#symmetricPrng, seed, this.#core.randomnessBytes('uniform', p.level + 1));
     const noise = this.#random.fill(this.#core.randomnessBytes('noise'));
     const data = this.#native('encryptSymmetric', () => this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, this.#check));
     return this.#wrapCt(data, p.level, p.scale, 2, { prng: this.#symmetricPrng, bytes: new Uint8Array(seed) });

@@ -6,7 +6,7 @@
 import type { CiphertextHandle, PlaintextHandle } from '../backend.js';
 import type { CkksCore } from '@hlp/kernels';
 import type { CkksParams } from '../params.js';
-import type { ChainLevel } from '../seal-format.js';
+import type { ChainLevel, SeedPrngType } from '../seal-format.js';
 import type { NativeCiphertext, NativePlaintext } from './handles.js';
 import type { KswitchKeys } from './kswitch-keys.js';
 
@@ -42,4 +42,6 @@ export interface NativeScope {
   giveResult(data: BigUint64Array): void;
   /** The secret key, or MISSING_KEY. */
   secretKey(): BigUint64Array;
+  /** The stream a seed stands for, in a buffer reused per size (valid until the next expansion of that size). */
+  expandSeed(prng: SeedPrngType, seed: Uint8Array, bytes: number): Uint8Array;
 }

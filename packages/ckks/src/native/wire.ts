@@ -6,7 +6,6 @@ import { CkksError } from '../errors.js';
 import { parseCiphertext, parseCiphertextView, type SealCiphertext, type SealCiphertextView, type SealSeed } from '../seal-format.js';
 import type { CiphertextHandle } from '../backend.js';
 import { translateKernelError } from './kernel-errors.js';
-import { expandSeedStream } from './randomness.js';
 import type { NativeScope } from './scope.js';
 
 export function deserialize(scope: NativeScope, bytes: Uint8Array): CiphertextHandle {
@@ -66,7 +65,7 @@ export async function decryptDecodeFrames(scope: NativeScope, frames: readonly U
 
 /** A seeded ciphertext's c1, expanded from its seed. */
 function expandC1(scope: NativeScope, seed: SealSeed, level: number): BigUint64Array {
-  const stream = expandSeedStream(seed.prngType, seed.seed, scope.core.randomnessBytes('uniform', level + 1));
+  const stream = scope.expandSeed(seed.prngType, seed.seed, scope.core.randomnessBytes('uniform', level + 1));
   return scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1));
 }
 
