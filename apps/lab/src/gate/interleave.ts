@@ -31,8 +31,9 @@ export type PairCase =
       readonly slice?: { readonly ms: number; readonly minCalls: number };
       /**
        * Run before each slice of a side, untimed, and followed by one untimed call: lets the
-       * side drop state that would otherwise stay the same for the whole run (a pooled result
-       * buffer), so that its effect varies from pair to pair instead of biasing every pair alike.
+       * side replace state that would otherwise stay the same for the whole run (its inputs, a
+       * pooled result buffer), so that its effect varies from pair to pair instead of biasing
+       * every pair alike.
        */
       readonly beforeSlice?: Readonly<Record<SideName, () => void>>;
       /** Operations one call performs (default 1): a sample is a call's time over this (`ckks.rotate_hoisted` is per rotation). */
