@@ -16,7 +16,7 @@ import { ClientAuth } from './auth.js';
 import { Batcher } from './batcher.js';
 import { CircuitBreaker } from './breaker.js';
 import { CiphertextBudget } from './ciphertext-budget.js';
-import { DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, type ProxyConfig } from './config.js';
+import { DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, maxPromptTokensOf, type ProxyConfig } from './config.js';
 import { answerError, noRoute, queueFull, requireMethod } from './errors.js';
 import { gpuCollectors } from './gpu-metrics.js';
 import { silent, type LogFn } from './log.js';
@@ -89,7 +89,7 @@ export function createProxyApp(config: ProxyConfig): ProxyApp {
     state,
     health,
     auth: new ClientAuth(config.clientTokens),
-    bodyReader: new EmbeddingsBodyReader(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, maxRequestTokens, metrics),
+    bodyReader: new EmbeddingsBodyReader(config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, maxRequestTokens, maxPromptTokensOf(config), metrics),
     batcher,
     maxInFlight: config.maxInFlight ?? 256,
     ready,

@@ -1,5 +1,6 @@
 /** What startProxy is given: every setting of the proxy, each with its default where it is read. */
 import type { PackingLayout } from '@hlp/model';
+import { MAX_PROMPT_TOKENS } from '@hlp/protocol';
 import type { ConnectionLimits, TlsOptions } from '@hlp/service-runtime';
 import type { BackendChoice } from './backend.js';
 import type { GpuSources } from './gpu-metrics.js';
@@ -87,4 +88,9 @@ export interface ProxyConfig {
   readonly defaultMetrics?: boolean;
   /** Where the GPU gauges come from (default the device pool and nvidia-smi); tests stand in. */
   readonly gpuSources?: GpuSources;
+}
+
+/** Most tokens per input the proxy admits: its setting, never past GPT-2's context. */
+export function maxPromptTokensOf(config: ProxyConfig): number {
+  return Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS);
 }

@@ -15,19 +15,23 @@ export class EmbeddingsBodyReader {
   /**
    * A body with more text than its inputs could ever be allowed is refused on a scan of its
    * bytes, before decoding and parsing; the slack leaves room for the model, user and unknown
-   * fields. So is a body with more values (separators) than its inputs' token ids or strings could be.
+   * fields. So is a body with more values (separators) than its inputs' token ids or strings could
+   * be, and one holding a string longer than any one input may be: no field takes more text than
+   * an input, and such a body, decoded and parsed only to be refused, cost up to 5 ms of the loop.
    */
-  readonly #limits: { readonly depth: number; readonly textUnits: number; readonly separators: number };
+  readonly #limits: { readonly depth: number; readonly textUnits: number; readonly separators: number; readonly longestString: number };
 
   constructor(
     private readonly maxBodyBytes: number,
     private readonly maxRequestTokens: number,
+    private readonly maxPromptTokens: number,
     private readonly metrics: AppMetrics<'proxy'>,
   ) {
     this.#limits = {
       depth: MAX_JSON_DEPTH,
       textUnits: maxRequestTokens * MAX_CHARS_PER_TOKEN + BODY_TEXT_SLACK,
       separators: Math.max(maxRequestTokens, MAX_INPUTS) + BODY_VALUE_SLACK,
+      longestString: maxPromptTokens * MAX_CHARS_PER_TOKEN,
     };
   }
 
@@ -59,6 +63,14 @@ export class EmbeddingsBodyReader {
     const where = `in its first ${bytes} bytes`;
     const maxRequestTokens = this.maxRequestTokens;
     if (scan.depth > MAX_JSON_DEPTH) return new ProtocolError('INVALID_JSON', `request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
+    if (scan.longestString > this.#limits.longestString) {
+      const perInput = this.#limits.longestString;
+      return new ProtocolError(
+        'INPUT_TOO_LONG',
+        `the request body holds a string of ${scan.longestString} characters ${where}, more than the ${perInput} that ${this.maxPromptTokens} tokens (the per-input token limit) allow`,
+        'input',
+      );
+    }
     if (scan.textUnits > this.#limits.textUnits) {
       return new ProtocolError(
         'INPUT_TOO_LONG',

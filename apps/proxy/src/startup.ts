@@ -7,11 +7,11 @@
  */
 import { parseParams, setBatchWorkerNice, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings } from '@hlp/model';
-import { FRAME_CONTENT_TYPE, KeyUploadResponse, MAX_PROMPT_TOKENS, ProtocolError, ServiceInfo, encodeFrames, peerErrorCode } from '@hlp/protocol';
+import { FRAME_CONTENT_TYPE, KeyUploadResponse, ProtocolError, ServiceInfo, encodeFrames, peerErrorCode } from '@hlp/protocol';
 import type { AppMetrics } from '@hlp/telemetry';
 import { createBackend } from './backend.js';
 import type { CiphertextBudget } from './ciphertext-budget.js';
-import { DEFAULT_WORKER_NICE, type ProxyConfig } from './config.js';
+import { DEFAULT_WORKER_NICE, maxPromptTokensOf, type ProxyConfig } from './config.js';
 import { CachedEmbeddings } from './embedding-cache.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
 import type { LogFn } from './log.js';
@@ -143,7 +143,7 @@ export class ProxyStartup {
         encryption: config.encryption ?? 'public',
         dataLevel: config.dataLevel ?? 'min',
         encryptThreads: config.encryptThreads ?? 2,
-        maxPromptTokens: Math.min(config.maxPromptTokens ?? MAX_PROMPT_TOKENS, MAX_PROMPT_TOKENS),
+        maxPromptTokens: maxPromptTokensOf(config),
         maxRequestTokens: this.deps.maxRequestTokens,
         ciphertextBudget: this.deps.ciphertextBudget,
         ...(promptCache ? { promptCache } : {}),

@@ -291,9 +291,18 @@ describe('bad input: a 4xx with an OpenAI-shaped error and a stable code; the pr
       assert.ok(ms < 10_000, `answered after ${ms} ms (unbounded tokenizing took minutes)`);
     }
     // More text in the body than any admissible request holds is refused on a scan of its bytes.
-    const padded = await postJson(url(), { model: 'hlp-affine', input: 'hello', user: 'u'.repeat(400_000) });
+    const padded = await postJson(url(), { model: 'hlp-affine', input: Array.from({ length: 11 }, () => 'c'.repeat(30_000)) });
     assert.equal(codeOf(padded.json), 'INPUT_TOO_LONG');
     assert.match(JSON.stringify(padded.json), /request body holds \d+ characters of text in its first \d+ bytes, more than the 262144 that 8192 tokens/);
+    // So is a body holding one string longer than any input may be, whatever field holds it.
+    for (const body of [
+      { model: 'hlp-affine', input: 'hello', user: 'u'.repeat(400_000) },
+      { model: 'hlp-affine', input: ['ok', 'é'.repeat(40_000)] },
+    ]) {
+      const long = await postJson(url(), body);
+      assert.equal(codeOf(long.json), 'INPUT_TOO_LONG');
+      assert.match(JSON.stringify(long.json), /request body holds a string of \d+ characters in its first \d+ bytes, more than the 32768 that 1024 tokens/);
+    }
     // So is a body with more values than any admissible request's token ids, before it is parsed.
     const ids = await postJson(url(), { model: 'hlp-affine', input: Array.from({ length: 2_000_000 }, () => 5) });
     assert.equal(ids.status, 400);

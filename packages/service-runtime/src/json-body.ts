@@ -23,6 +23,8 @@ export interface JsonScan {
    * the first adds one, so this bounds how many values parsing, and validating, would create.
    */
   readonly separators: number;
+  /** UTF-16 code units of the longest string literal (a key or a value), counted as `textUnits` is. */
+  readonly longestString: number;
 }
 
 /** The limits a `JsonScanner` refuses a body at, as soon as its bytes pass them. */
@@ -30,12 +32,13 @@ export interface JsonScanLimits {
   readonly depth?: number;
   readonly textUnits?: number;
   readonly separators?: number;
+  readonly longestString?: number;
 }
 
 /**
  * One pass over a JSON body's bytes, fed in pieces as they arrive: its nesting depth, how much
- * text its strings hold and how many values it separates. A body too deep, with more text or
- * more values than any admissible request holds, is refused on its bytes (about 2 ms a
+ * text its strings hold, its longest string and how many values it separates. A body too deep,
+ * with more text, a longer string or more values than any admissible request holds, is refused on its bytes (about 2 ms a
  * megabyte, spread over its arrival) before it is decoded, parsed or validated, each of which
  * costs far more and runs in one piece on the event loop.
  */
@@ -44,6 +47,9 @@ export class JsonScanner {
   #max = 0;
   #units = 0;
   #separators = 0;
+  #longest = 0;
+  /** Units of the string literal the last piece ended in (0 outside strings). */
+  #current = 0;
   #inString = false;
   /** A backslash ended the last piece: the next byte says how long the escape is. */
   #escape = false;
@@ -57,6 +63,7 @@ export class JsonScanner {
       depth: limits.depth ?? MAX_JSON_DEPTH,
       textUnits: limits.textUnits ?? Number.POSITIVE_INFINITY,
       separators: limits.separators ?? Number.POSITIVE_INFINITY,
+      longestString: limits.longestString ?? Number.POSITIVE_INFINITY,
     };
   }
 
@@ -67,6 +74,9 @@ export class JsonScanner {
     let max = this.#max;
     let units = this.#units;
     let separators = this.#separators;
+    let longest = this.#longest;
+    // units counted before the current string began: its length is `units - stringStart`
+    let stringStart = units - this.#current;
     let inString = this.#inString;
     let escape = this.#escape;
     let skip = this.#skip;
@@ -82,23 +92,33 @@ export class JsonScanner {
           escape = false;
           units++;
           if (c === 0x75) skip = 4;
-        } else if (c === 0x22) inString = false;
-        else if (c === 0x5c) escape = true;
+        } else if (c === 0x22) {
+          inString = false;
+          if (units - stringStart > longest) longest = units - stringStart;
+        } else if (c === 0x5c) escape = true;
         else if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1; // a sequence's lead byte; four bytes are a surrogate pair
-      } else if (c === 0x22) inString = true;
-      else if (c === 0x2c) separators++;
+      } else if (c === 0x22) {
+        inString = true;
+        stringStart = units;
+      } else if (c === 0x2c) separators++;
       else if (c === 0x5b || c === 0x7b) {
         if (++depth > max && (max = depth) > depthLimit) break;
       } else if (c === 0x5d || c === 0x7d) depth--;
     }
+    // a string still open counts with what it holds so far
+    const current = inString ? units - stringStart : 0;
+    if (current > longest) longest = current;
     this.#depth = depth;
     this.#max = max;
     this.#units = units;
     this.#separators = separators;
+    this.#longest = longest;
+    this.#current = current;
     this.#inString = inString;
     this.#escape = escape;
     this.#skip = skip;
-    this.#over = max > depthLimit || units > this.#limits.textUnits || separators > this.#limits.separators;
+    const limits = this.#limits;
+    this.#over = max > depthLimit || units > limits.textUnits || separators > limits.separators || longest > limits.longestString;
     return !this.#over;
   }
 
@@ -109,7 +129,7 @@ export class JsonScanner {
 
   /** What the bytes fed so far hold (counts stop where the depth limit was passed). */
   get scan(): JsonScan {
-    return { depth: this.#max, textUnits: this.#units, separators: this.#separators };
+    return { depth: this.#max, textUnits: this.#units, separators: this.#separators, longestString: this.#longest };
   }
 }
 

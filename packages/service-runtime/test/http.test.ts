@@ -194,7 +194,7 @@ describe('the text of a JSON body, counted on its bytes before decoding', () => 
   });
   it('counts a megabyte without decoding it, and reports depth as jsonDepth does', () => {
     const body = Buffer.from(JSON.stringify({ input: 'a'.repeat(1_000_000) }));
-    assert.deepEqual(scanJson(body), { depth: 1, textUnits: 1_000_005, separators: 0 });
+    assert.deepEqual(scanJson(body), { depth: 1, textUnits: 1_000_005, separators: 0, longestString: 1_000_000 });
   });
 });
 
@@ -223,6 +223,21 @@ describe('JsonScanner: the same scan fed piece by piece as a body arrives, refus
       for (let i = 0; i < body.length; i++) bytewise.feed(body.subarray(i, i + 1));
       assert.deepEqual(bytewise.scan, whole);
     }
+  });
+  it('measures the longest string, keys and escapes included, also while one is still open', () => {
+    assert.equal(scanJson(Buffer.from('{"model":"abc","input":["漢字😀","\\u0041\\n\\"x"]}')).longestString, 5);
+    assert.equal(scanJson(Buffer.from('{"a-very-long-key":1}')).longestString, 15);
+    assert.equal(scanJson(Buffer.from('[1,2]')).longestString, 0);
+    const open = new JsonScanner({ longestString: 6 });
+    assert.equal(open.feed(Buffer.from('{"input":["ab","abcd')), true);
+    assert.equal(open.scan.longestString, 5, 'the open string counts with what it holds so far');
+    assert.equal(open.feed(Buffer.from('ef')), true);
+    assert.equal(open.feed(Buffer.from('g"]}')), false, 'a string of 7 passes the limit of 6');
+    assert.equal(open.scan.longestString, 7);
+    // many short strings: much text, no long string
+    const many = new JsonScanner({ longestString: 6 });
+    assert.equal(many.feed(Buffer.from(JSON.stringify({ input: Array.from({ length: 100 }, () => 'abcdef') }))), true);
+    assert.equal(many.scan.textUnits, 605);
   });
   it('counts separators outside strings: one per value past the first of each array or object', () => {
     assert.equal(scanJson(Buffer.from('{"input":[[1,2,3],[4]],"model":"a,b,c"}')).separators, 4);
