@@ -45,7 +45,7 @@ export const RELEVANT_CPU_FLAGS: readonly string[] = [
 ];
 
 /** The fingerprint fields the machine class is derived from (or the whole fingerprint). */
-export type MachineFacts = Pick<MachineFingerprint, 'arch' | 'cpuFlags' | 'logicalCores' | 'memoryBytes' | 'gpu'>;
+export type MachineFacts = Pick<MachineFingerprint, 'arch' | 'cpuModel' | 'cpuFlags' | 'logicalCores' | 'memoryBytes' | 'gpu'>;
 
 /** Best instruction-set tier first; the first present names the machine class. */
 const ISA_TIERS: readonly string[] = ['avx512ifma', 'avx512f', 'avx2', 'avx', 'sse4_2', 'sve2', 'sve', 'asimd'];
@@ -57,10 +57,25 @@ function slug(text: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
+/** Words of a CPU model name that say nothing about the chip. */
+const CPU_NOISE = /^(cpu|processor|\d+-core|with)$/i;
+
 /**
- * A short, stable slug for a machine: `<arch>-<best ISA tier>-<cores>c-<GiB>g`, plus
+ * The CPU line of a model name: vendor, family and model number where the host shows them,
+ * without trademarks and clock ("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz" →
+ * `intel-xeon-platinum-8375c`, "AMD EPYC" → `amd-epyc`). Two hosts with the same instruction
+ * sets, cores and memory ran the same kernels 1.7–2.2× apart when one was an AMD EPYC and the
+ * other an Intel Xeon: the ISA tier alone does not make a class.
+ */
+export function cpuLine(model: string): string {
+  const words = (model.replace(/\((r|tm)\)/gi, ' ').split('@')[0] ?? '').split(/\s+/).filter((w) => w !== '' && !CPU_NOISE.test(w));
+  return slug(words.slice(0, 4).join(' ')) || 'unknown-cpu';
+}
+
+/**
+ * A short, stable slug for a machine: `<arch>-<CPU line>-<best ISA tier>-<cores>c-<GiB>g`, plus
  * `-gpu-<model>` (with `<count>x` when several) when there are GPUs, e.g.
- * `x86_64-avx512ifma-2c-24g` or `x86_64-avx512ifma-16c-126g-gpu-h100-80gb-hbm3`.
+ * `x86_64-intel-xeon-avx512ifma-2c-24g` or `x86_64-amd-epyc-9r14-avx512ifma-16c-126g-gpu-h100-80gb-hbm3`.
  * It depends only on the fields it names, so the same fingerprint always gives the same slug.
  */
 export function machineClass(fp: MachineFacts): string {
@@ -68,7 +83,7 @@ export function machineClass(fp: MachineFacts): string {
   const flags = new Set(fp.cpuFlags);
   const tier = ISA_TIERS.find((f) => flags.has(f)) ?? 'generic';
   const memGiB = Math.round(fp.memoryBytes / 2 ** 30);
-  let name = `${arch}-${slug(tier)}-${fp.logicalCores}c-${memGiB}g`;
+  let name = `${arch}-${cpuLine(fp.cpuModel)}-${slug(tier)}-${fp.logicalCores}c-${memGiB}g`;
   if (fp.gpu && fp.gpu.length > 0) {
     const model = slug(fp.gpu[0]!.name.replace(/^nvidia\s+/i, '')) || 'gpu';
     name += `-gpu-${fp.gpu.length > 1 ? `${fp.gpu.length}x` : ''}${model}`;

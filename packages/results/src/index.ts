@@ -3,6 +3,7 @@ export { SCHEMA_VERSION, GitInfo, GpuInfo, LabelValue, Labels, MachineFingerprin
 export { medianCiRanks, quantileSorted, summarize } from './stats.js';
 export {
   RELEVANT_CPU_FLAGS,
+  cpuLine,
   fingerprint,
   gitInfo,
   machineClass,

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MachineFingerprint, fingerprint, gitInfo, machineClass, parseCpuinfo, parseNvidiaSmi } from '../src/index.js';
+import { MachineFingerprint, cpuLine, fingerprint, gitInfo, machineClass, parseCpuinfo, parseNvidiaSmi } from '../src/index.js';
 
 describe('fingerprint', () => {
   it('has the fields and validates', async () => {
@@ -16,7 +16,8 @@ describe('fingerprint', () => {
     assert.equal(fp.node, process.version);
     assert.ok(fp.os.release.length > 0);
     assert.ok(fp.gpu === null || fp.gpu.length > 0);
-    assert.match(fp.machineClass, /^[a-z0-9_]+-[a-z0-9_]+-\d+c-\d+g(-gpu-.+)?$/);
+    assert.match(fp.machineClass, /^[a-z0-9_]+-[a-z0-9-]+-[a-z0-9_]+-\d+c-\d+g(-gpu-.+)?$/);
+    assert.ok(fp.machineClass.includes(cpuLine(fp.cpuModel)));
     if (process.platform === 'linux' && process.arch === 'x64') assert.ok(fp.cpuFlags.includes('sse4_2') || fp.cpuFlags.length === 0);
   });
 
@@ -29,13 +30,21 @@ describe('fingerprint', () => {
   });
 
   it('machineClass formats the slug', () => {
-    const base = { arch: 'x86_64', cpuFlags: ['avx2', 'avx512f', 'avx512ifma'], logicalCores: 2, memoryBytes: 25_276_518_400, gpu: null };
-    assert.equal(machineClass(base), 'x86_64-avx512ifma-2c-24g');
-    assert.equal(machineClass({ ...base, cpuFlags: ['avx2'] }), 'x86_64-avx2-2c-24g');
-    assert.equal(machineClass({ ...base, cpuFlags: [] }), 'x86_64-generic-2c-24g');
+    const base = {
+      arch: 'x86_64',
+      cpuModel: 'Intel(R) Xeon(R) Processor',
+      cpuFlags: ['avx2', 'avx512f', 'avx512ifma'],
+      logicalCores: 2,
+      memoryBytes: 25_276_518_400,
+      gpu: null,
+    };
+    assert.equal(machineClass(base), 'x86_64-intel-xeon-avx512ifma-2c-24g');
+    assert.equal(machineClass({ ...base, cpuModel: 'AMD EPYC' }), 'x86_64-amd-epyc-avx512ifma-2c-24g');
+    assert.equal(machineClass({ ...base, cpuFlags: ['avx2'] }), 'x86_64-intel-xeon-avx2-2c-24g');
+    assert.equal(machineClass({ ...base, cpuFlags: [] }), 'x86_64-intel-xeon-generic-2c-24g');
     assert.equal(
       machineClass({ ...base, logicalCores: 16, gpu: [{ name: 'NVIDIA H100 80GB HBM3', memoryMiB: 81559 }] }),
-      'x86_64-avx512ifma-16c-24g-gpu-h100-80gb-hbm3',
+      'x86_64-intel-xeon-avx512ifma-16c-24g-gpu-h100-80gb-hbm3',
     );
     assert.equal(
       machineClass({
@@ -45,8 +54,18 @@ describe('fingerprint', () => {
           { name: 'NVIDIA H200', memoryMiB: 1 },
         ],
       }),
-      'x86_64-avx512ifma-2c-24g-gpu-2xh200',
+      'x86_64-intel-xeon-avx512ifma-2c-24g-gpu-2xh200',
     );
+  });
+
+  it('cpuLine keeps vendor, family and model number, not trademarks, clock or core counts', () => {
+    assert.equal(cpuLine('Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz'), 'intel-xeon-platinum-8375c');
+    assert.equal(cpuLine('AMD EPYC 9R14 96-Core Processor'), 'amd-epyc-9r14');
+    assert.equal(cpuLine('AMD EPYC'), 'amd-epyc');
+    assert.equal(cpuLine('Neoverse-V2'), 'neoverse-v2');
+    assert.equal(cpuLine('AMD Ryzen 9 7950X 16-Core Processor'), 'amd-ryzen-9-7950x');
+    assert.equal(cpuLine('unknown'), 'unknown');
+    assert.equal(cpuLine('  (R)  '), 'unknown-cpu');
   });
 
   it('queries nvidia-smi when it is on PATH', async () => {
