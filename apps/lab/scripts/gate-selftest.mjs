@@ -9,6 +9,7 @@
  *   kernel20 HLP_BENCH_SLOWDOWN ntt.forward ×1.2 on the candidate: must be caught
  *   ckks20   ckks.prompt_encrypt ×1.2 on the candidate: must be caught
  *   add20    ckks.add ×1.2 on the candidate (its inputs change every slice, so its pairs scatter most): must be caught
+ *   rotate20 ckks.rotate ×1.2 on the candidate (key switching, 36 ms slices of a few calls each): must be caught
  *   slow5    ntt.forward ×1.05: must never be called a regression (the threshold is 10 %)
  *
  * node apps/lab/scripts/gate-selftest.mjs [--cases aa,kernel20,ckks20,slow5] [--runs 10] [--neighbour]
@@ -31,6 +32,7 @@ const CASES = {
   kernel20: { gate: KERNELS, slowdown: 'ntt.forward:1.2', watch: 'ntt.forward', expect: 'caught' },
   ckks20: { gate: CKKS, slowdown: 'ckks.prompt_encrypt:1.2', watch: 'ckks.prompt_encrypt', expect: 'caught' },
   add20: { gate: CKKS, slowdown: 'ckks.add:1.2', watch: 'ckks.add', expect: 'caught' },
+  rotate20: { gate: CKKS, slowdown: 'ckks.rotate:1.2', watch: 'ckks.rotate', expect: 'caught' },
   slow5: { gate: KERNELS, slowdown: 'ntt.forward:1.05', watch: 'ntt.forward', expect: 'never' },
 };
 
