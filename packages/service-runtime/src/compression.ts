@@ -5,6 +5,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import * as zlib from 'node:zlib';
 import type { Req, Res } from './http-types.js';
+import { refusalHeaders } from './requests.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 
@@ -78,7 +79,7 @@ export function sendBody(
   compression?: CompressionOptions,
 ): void | Promise<void> {
   const write = (out: Buffer, coding: ContentCoding, vary: boolean): void => {
-    const h: OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': out.length, ...headers };
+    const h: OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': out.length, ...headers, ...refusalHeaders(res.req) };
     if (coding !== 'identity') h['content-encoding'] = coding;
     if (vary) h['vary'] = 'Accept-Encoding';
     res.writeHead(status, h);

@@ -7,6 +7,8 @@ export type Req = IncomingMessage | http2.Http2ServerRequest;
 
 /** What both ServerResponse and Http2ServerResponse offer (the part the apps use). */
 export interface Res {
+  /** The request answered (both ServerResponse and Http2ServerResponse have it; test doubles may not). */
+  readonly req?: Req;
   statusCode: number;
   readonly headersSent: boolean;
   readonly writableEnded: boolean;

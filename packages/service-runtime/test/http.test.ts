@@ -16,10 +16,13 @@ import {
   sendFrames,
   sendJson,
   type DualServer,
+  type Req,
 } from '../src/index.js';
 
 let server: DualServer;
 let url: string;
+/** The last request /scan read (what the server read of a refused body is checked on its socket). */
+let lastScan: Req | undefined;
 
 before(async () => {
   server = createDualServer(async (req, res) => {
@@ -29,6 +32,7 @@ before(async () => {
         const body = parseJson(await readBody(req, 1024 * 1024));
         await sendJson(res, 200, { version: req.httpVersion, body });
       } else if (pathOf(req) === '/scan') {
+        lastScan = req;
         const scanner = new JsonScanner({ textUnits: 1000 });
         const body = await readBody(req, 8 * 1024 * 1024, (chunk) => {
           if (!scanner.feed(chunk)) throw new ProtocolError('INPUT_TOO_LONG', `more than 1000 characters (${scanner.scan.textUnits})`, 'input');
@@ -129,6 +133,33 @@ describe('dual-protocol server', () => {
 });
 
 describe('readBody with an inspector', () => {
+  it('reads no more of a refused body: HTTP/1.1 answers Connection: close, h2c resets the stream with NO_ERROR and serves on', async () => {
+    const big = Buffer.from(JSON.stringify({ input: 'y'.repeat(6_000_000) }));
+    const r = await fetch(`${url}/scan`, { method: 'POST', body: big });
+    assert.equal(r.status, 400);
+    assert.equal(r.headers.get('connection'), 'close');
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'INPUT_TOO_LONG');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // drained, the server read all 6 MB; refused, it stops within a few of its reads
+    assert.ok(lastScan!.socket!.bytesRead < 2_000_000, `the server read ${lastScan!.socket!.bytesRead} bytes of a refused 6 MB body`);
+    // a body that arrived whole keeps its keep-alive connection, even when refused
+    const whole = await fetch(`${url}/scan`, { method: 'POST', body: JSON.stringify({ input: 'z'.repeat(2000) }) });
+    assert.equal(whole.status, 400);
+    assert.notEqual(whole.headers.get('connection'), 'close');
+    await whole.arrayBuffer();
+    const s = http2.connect(url);
+    try {
+      assert.equal((await h2request(s, '/scan', big)).status, 400);
+      const stream = (lastScan as http2.Http2ServerRequest).stream;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(stream.destroyed, true);
+      assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      assert.equal((await h2request(s, '/scan', Buffer.from('[1,2]'))).status, 200);
+    } finally {
+      s.close();
+    }
+  });
+
   it('refuses a body on the piece that passes the limit; the 400 reaches the client on HTTP/1.1 and h2c, and the connection serves on', async () => {
     const big = Buffer.from(JSON.stringify({ input: 'x'.repeat(4_000_000) }));
     const refused = await fetch(`${url}/scan`, { method: 'POST', body: big });
