@@ -1,6 +1,5 @@
 /** Reading a request of either protocol: headers, path, media type and a bounded body. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ProtocolError } from '@hlp/protocol';
@@ -128,30 +127,39 @@ export function refusalHeaders(req: Req | undefined): OutgoingHttpHeaders {
  *   and a client still sending may lose the answer (RFC 9112 §9.6). So this connection lingers:
  *   the FIN after the answer, the paused socket's receive window holding the client, the
  *   socket dropped REFUSED_BODY_LINGER_MS later.
- * - HTTP/2: once the answer is written, RST_STREAM(NO_ERROR) tells the client to stop sending
- *   (RFC 9113 §8.1); the connection serves on.
+ * - HTTP/2: the rest is still read and dropped (up to 64 MiB; see `drainStream`).
  */
 function refuseRest(req: Req): void {
   // the whole body is here: nothing to refuse, the connection serves on
   if (req.complete) return;
   refused.add(req);
   req.on('error', () => undefined);
-  req.pause();
   if ('stream' in req) {
-    const stream = req.stream;
-    const stop = (): void => {
-      // closed, a paused stream would wait for its unread data to be consumed before it is destroyed
-      if (stream.destroyed) return;
-      stream.close(http2.constants.NGHTTP2_NO_ERROR);
-      stream.destroy();
-    };
-    if (stream.writableFinished) stop();
-    else stream.once('finish', stop);
+    // HTTP/2: RST_STREAM(NO_ERROR) after the answer (RFC 9113 §8.1) was tried, and Node sent it
+    // before the answer's frames when the answer was written right after the refusal: the client
+    // got no answer at all. The rest is read and dropped, so the stream ends after the answer.
+    drainStream(req);
     return;
   }
+  req.pause();
   const socket = req.socket;
   socket.destroySoon = function lingeringClose(this: Socket): void {
     this.end();
     setTimeout(() => this.destroy(), REFUSED_BODY_LINGER_MS).unref();
   };
+}
+
+/** Reads the rest of a body and drops it: up to 64 MiB more, then the stream is reset. */
+function drainStream(req: Req): void {
+  let rest = 0;
+  const cap = 64 * 1024 * 1024;
+  const onData = (c: Buffer): void => {
+    rest += c.length;
+    if (rest > cap) {
+      req.off('data', onData);
+      req.destroy();
+    }
+  };
+  req.on('data', onData);
+  req.resume();
 }

@@ -133,7 +133,7 @@ describe('dual-protocol server', () => {
 });
 
 describe('readBody with an inspector', () => {
-  it('reads no more of a refused body: HTTP/1.1 answers Connection: close, h2c resets the stream with NO_ERROR and serves on', async () => {
+  it('reads no more of a refused body on HTTP/1.1 (Connection: close); h2c answers and serves on', async () => {
     const big = Buffer.from(JSON.stringify({ input: 'y'.repeat(6_000_000) }));
     const r = await fetch(`${url}/scan`, { method: 'POST', body: big });
     assert.equal(r.status, 400);
@@ -150,10 +150,6 @@ describe('readBody with an inspector', () => {
     const s = http2.connect(url);
     try {
       assert.equal((await h2request(s, '/scan', big)).status, 400);
-      const stream = (lastScan as http2.Http2ServerRequest).stream;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(stream.destroyed, true);
-      assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
       assert.equal((await h2request(s, '/scan', Buffer.from('[1,2]'))).status, 200);
     } finally {
       s.close();
