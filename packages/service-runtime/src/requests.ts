@@ -108,6 +108,7 @@ export async function readBody(req: Req, limit: number, inspect?: (chunk: Buffer
  */
 export const REFUSED_BODY_LINGER_MS = 2_000;
 
+/** HTTP/1.1 requests whose body was refused before it all arrived (their connection closes after the answer). */
 const refused = new WeakSet<Req>();
 
 /**
@@ -115,7 +116,7 @@ const refused = new WeakSet<Req>();
  * `Connection: close` on HTTP/1.1 (the unread rest cannot be told from a next request).
  */
 export function refusalHeaders(req: Req | undefined): OutgoingHttpHeaders {
-  return req !== undefined && refused.has(req) && req.httpVersionMajor === 1 ? { connection: 'close' } : {};
+  return req !== undefined && refused.has(req) ? { connection: 'close' } : {};
 }
 
 /**
@@ -132,7 +133,6 @@ export function refusalHeaders(req: Req | undefined): OutgoingHttpHeaders {
 function refuseRest(req: Req): void {
   // the whole body is here: nothing to refuse, the connection serves on
   if (req.complete) return;
-  refused.add(req);
   req.on('error', () => undefined);
   if ('stream' in req) {
     // HTTP/2: RST_STREAM(NO_ERROR) after the answer (RFC 9113 §8.1) was tried, and Node sent it
@@ -141,6 +141,7 @@ function refuseRest(req: Req): void {
     drainStream(req);
     return;
   }
+  refused.add(req);
   req.pause();
   const socket = req.socket;
   socket.destroySoon = function lingeringClose(this: Socket): void {

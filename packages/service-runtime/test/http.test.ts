@@ -133,7 +133,7 @@ describe('dual-protocol server', () => {
 });
 
 describe('readBody with an inspector', () => {
-  it('reads no more of a refused body on HTTP/1.1 (Connection: close); h2c answers and serves on', async () => {
+  it('reads no more of a refused body on HTTP/1.1: the answer says Connection: close', async () => {
     const big = Buffer.from(JSON.stringify({ input: 'y'.repeat(6_000_000) }));
     const r = await fetch(`${url}/scan`, { method: 'POST', body: big });
     assert.equal(r.status, 400);
@@ -147,16 +147,9 @@ describe('readBody with an inspector', () => {
     assert.equal(whole.status, 400);
     assert.notEqual(whole.headers.get('connection'), 'close');
     await whole.arrayBuffer();
-    const s = http2.connect(url);
-    try {
-      assert.equal((await h2request(s, '/scan', big)).status, 400);
-      assert.equal((await h2request(s, '/scan', Buffer.from('[1,2]'))).status, 200);
-    } finally {
-      s.close();
-    }
   });
 
-  it('refuses a body on the piece that passes the limit; the 400 reaches the client on HTTP/1.1 and h2c, and the connection serves on', async () => {
+  it('refuses a body on the piece that passes the limit; the 400 reaches the client on HTTP/1.1 and h2c, and the h2c session serves on', async () => {
     const big = Buffer.from(JSON.stringify({ input: 'x'.repeat(4_000_000) }));
     const refused = await fetch(`${url}/scan`, { method: 'POST', body: big });
     assert.equal(refused.status, 400);
