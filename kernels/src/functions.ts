@@ -1,4 +1,4 @@
-/** The addon's free functions (native/binding/functions.cpp): CPU features, variants, number theory, worker priority. */
+/** The addon's free functions (native/binding/functions.cpp): CPU features, variants, number theory, worker priority, SEAL's SHAKE256 stream. */
 import { native, type Variant, type VariantInfo } from './addon.js';
 import { KernelError, guarded } from './errors.js';
 
@@ -66,4 +66,22 @@ export function setWorkerNice(nice: number): number {
     throw new KernelError('INVALID_ARGUMENT', `worker niceness must be an integer in [0, ${MAX_WORKER_NICE}], got ${String(nice)}`);
   }
   return guarded(() => native().setWorkerNice(nice));
+}
+
+/** Bytes of one block of SEAL's SHAKE256 stream, and of the seed it expands. */
+export const SHAKE_BLOCK_BYTES = 4096;
+export const SHAKE_SEED_BYTES = 64;
+
+/**
+ * Fills `out` with the stream SEAL 4.1's SHAKE256 PRNG gives for `seed` (64 bytes): block c is
+ * the first 4096 bytes of SHAKE256(seed ‖ c as 8 little-endian bytes), c = `firstBlock`, … in
+ * turn, the last block cut where `out` ends. Natively, 8 (AVX-512) or 4 (AVX2) blocks hashed at
+ * once; `variant` picks one for comparisons (default: the best this CPU has). Returns `out`.
+ */
+export function shake256Blocks(seed: Uint8Array, out: Uint8Array, options: { firstBlock?: number; variant?: Variant } = {}): Uint8Array {
+  const firstBlock = options.firstBlock ?? 0;
+  if (!Number.isInteger(firstBlock) || firstBlock < 0 || firstBlock > 0xffffffff) {
+    throw new KernelError('INVALID_ARGUMENT', `firstBlock must be an integer in [0, 2^32), got ${String(firstBlock)}`);
+  }
+  return guarded(() => native().shake256Blocks(seed, firstBlock, out, options.variant));
 }

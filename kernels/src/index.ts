@@ -21,6 +21,9 @@ export {
   mulModShoup,
   powMod,
   setWorkerNice,
+  SHAKE_BLOCK_BYTES,
+  SHAKE_SEED_BYTES,
+  shake256Blocks,
   variants,
 } from './functions.js';
 export { NttContext, type KernelCallOptions } from './ntt-context.js';

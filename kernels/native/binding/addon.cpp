@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaPoolTrim", Napi::Function::New(env, CudaPoolTrim));
   exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
   exports.Set("setWorkerNice", Napi::Function::New(env, SetWorkerNice));
+  exports.Set("shake256Blocks", Napi::Function::New(env, Shake256Blocks));
   return exports;
 }
 

@@ -83,4 +83,16 @@ Napi::Value SetWorkerNice(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), worker_nice());
 }
 
+// (seed, firstBlock, out, variant) -> out filled with SEAL's SHAKE256 stream from that block
+Napi::Value Shake256Blocks(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const Napi::TypedArrayOf<uint8_t> seed = to_u8_array(info[0], "seed");
+  const uint32_t first = to_u32(info[1], "firstBlock");
+  Napi::TypedArrayOf<uint8_t> out = to_u8_array(info[2], "out");
+  const hlp_variant variant = info[3].IsUndefined() ? HLP_VARIANT_AUTO : to_variant(info[3]);
+  check(env, hlp_shake256_blocks(variant, seed.Data(), seed.ElementLength(), first, out.Data(), out.ElementLength()),
+        "shake256Blocks");
+  return out;
+}
+
 }  // namespace hlp_binding

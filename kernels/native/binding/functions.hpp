@@ -1,5 +1,6 @@
 // The addon's free functions over the core ABI (hlp/kernels.h): CPU features and
-// variants, primes and modular arithmetic, and the niceness of the pool threads.
+// variants, primes and modular arithmetic, the niceness of the pool threads, and SEAL's
+// SHAKE256 seed stream.
 #pragma once
 
 #include <napi.h>
@@ -17,5 +18,6 @@ Napi::Value MulModShoup(const Napi::CallbackInfo &info);
 Napi::Value PowMod(const Napi::CallbackInfo &info);
 Napi::Value InvMod(const Napi::CallbackInfo &info);
 Napi::Value SetWorkerNice(const Napi::CallbackInfo &info);
+Napi::Value Shake256Blocks(const Napi::CallbackInfo &info);
 
 }  // namespace hlp_binding

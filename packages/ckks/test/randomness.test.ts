@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 
 import { CkksError } from '../src/index.js';
 import { RandomSource, expandSeedStream } from '../src/native/randomness.js';
+import { SealPrng } from '../src/seal-prng.js';
 
 const seedOf = (k: number): Uint8Array => Uint8Array.from({ length: 64 }, (_, i) => (i * 31 + k) & 0xff);
 
@@ -34,4 +35,13 @@ test('RandomSource.expand reuses one buffer per size, each time holding the stre
   assert.deepEqual(c.subarray(0, 5000), first, 'a stream does not depend on its length');
   // expansions never share memory with the CSPRNG fills
   assert.notEqual(source.fill(5000).buffer, a.buffer);
+});
+
+test("expandSeedStream (shake256, hashed natively) is the stream of SealPrng, SEAL's PRNG as written in TypeScript", () => {
+  // Lengths around the 4096-byte refills and the native groups of 8 blocks.
+  for (const bytes of [1, 4096, 4097, 8 * 4096 - 1, 9 * 4096 + 5, 196_608 + 1600]) {
+    const want = new Uint8Array(bytes);
+    new SealPrng('shake256', seedOf(bytes & 0xff)).generate(want);
+    assert.deepEqual(expandSeedStream('shake256', seedOf(bytes & 0xff), bytes), want, `${bytes} bytes`);
+  }
 });

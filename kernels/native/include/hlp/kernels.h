@@ -23,5 +23,6 @@
 #include "hlp/allocator.h"
 #include "hlp/ckks.h"
 #include "hlp/keyswitch.h"
+#include "hlp/xof.h"
 
 #endif /* HLP_KERNELS_H */

@@ -137,6 +137,8 @@ void test_cuda_loader_abi();
 // cuda-device-tests.cpp
 void test_cuda();
 void test_cuda_device();
+// xof-tests.cpp
+void test_shake256();
 // bench.cpp
 void bench();
 void bench_gpu();

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
   test_modarith();
   test_naive_reference();
   test_variants_agree();
+  test_shake256();
   test_c_abi_errors();
   test_abi_version();
   test_pool();
