@@ -290,6 +290,59 @@ export class CkksCore {
   }
 
   /**
+   * Encode and secret-key encrypt in one pass, each ciphertext seeded: `seeds` holds count
+   * 64-byte seeds, and ciphertext c's c1 is what seed c expands to with SEAL's SHAKE256 PRNG
+   * (hashed natively, see shake256Blocks), so the seed can travel in c1's place.
+   * `noiseRandomness`: count · randomnessBytes('noise') bytes from a CSPRNG. Same
+   * ciphertexts as encode + encryptSymmetric with each seed's expansion as its uniform bytes.
+   */
+  encodeEncryptSeeded(
+    secretKey: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    seeds: Uint8Array,
+    noiseRandomness: Uint8Array,
+    options?: CkksCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.encodeEncryptSeeded(secretKey, values, valuesPerPlain, count, scale, level, seeds, noiseRandomness, this.#flags(options)));
+  }
+
+  /** {@link encodeEncryptSeeded} on a libuv worker thread, into `options.out` when given. */
+  async encodeEncryptSeededAsync(
+    secretKey: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    seeds: Uint8Array,
+    noiseRandomness: Uint8Array,
+    options?: ResultCallOptions,
+  ): Promise<BigUint64Array> {
+    const core = this.#core();
+    try {
+      return await core.encodeEncryptSeededAsync(
+        secretKey,
+        values,
+        valuesPerPlain,
+        count,
+        scale,
+        level,
+        seeds,
+        noiseRandomness,
+        this.#flags(options),
+        options?.out,
+      );
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  /**
    * Secret-key encryption, SEAL's method: c1 = a (uniform, sampled directly in NTT
    * form), c0 = -(a·s + e) + m. `plains` holds one or more plaintexts at `level`
    * (count = plains.length / (level·n)); `uniformRandomness` count chunks of

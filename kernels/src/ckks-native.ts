@@ -43,6 +43,29 @@ export interface NativeCkksCore {
     flags: number,
     out?: BigUint64Array,
   ): Promise<BigUint64Array>;
+  encodeEncryptSeeded(
+    sk: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    seeds: Uint8Array,
+    noise: Uint8Array,
+    flags: number,
+  ): BigUint64Array;
+  encodeEncryptSeededAsync(
+    sk: BigUint64Array,
+    values: Float64Array,
+    valuesPerPlain: number,
+    count: number,
+    scale: number,
+    level: number,
+    seeds: Uint8Array,
+    noise: Uint8Array,
+    flags: number,
+    out?: BigUint64Array,
+  ): Promise<BigUint64Array>;
   encryptSymmetric(
     sk: BigUint64Array,
     plains: BigUint64Array,

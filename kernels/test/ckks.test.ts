@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
 
-import { CkksCore, KernelError, NttContext, ckksSampleNoise, ckksSampleTernary, generateNttPrimes } from '../src/index.js';
+import { CkksCore, KernelError, NttContext, SHAKE_SEED_BYTES, ckksSampleNoise, ckksSampleTernary, generateNttPrimes, shake256Blocks } from '../src/index.js';
 import { mainThreadCost } from './helpers.js';
 
 const N = 8192;
@@ -150,6 +150,36 @@ test('ckks: batched, fused and async encryptions agree with single calls', async
     const ct = batch.subarray(i * 2 * level * N, (i + 1) * 2 * level * N);
     assert.ok(maxError(decryptDecode(ct, level), values.subarray(i * (N / 2), (i + 1) * (N / 2))) <= 1e-6);
   }
+});
+
+test("ckks: seeded encode+encrypt equals encode + encryptSymmetric with each seed's SHAKE256 expansion; sync and async agree", async () => {
+  const { core, sk } = keys();
+  const count = 3;
+  for (const level of [3, 1]) {
+    const values = randomValues(count * 1000);
+    const seeds = bytes(count * SHAKE_SEED_BYTES);
+    const noisePer = core.randomnessBytes('noise');
+    const noise = bytes(count * noisePer);
+    const seeded = core.encodeEncryptSeeded(sk, values, 1000, count, SCALE, level, seeds, noise);
+    assert.deepEqual(await core.encodeEncryptSeededAsync(sk, values, 1000, count, SCALE, level, seeds, noise), seeded);
+    const words = 2 * level * N;
+    for (let c = 0; c < count; c++) {
+      const uniform = shake256Blocks(seeds.subarray(c * SHAKE_SEED_BYTES, (c + 1) * SHAKE_SEED_BYTES), new Uint8Array(core.randomnessBytes('uniform', level)));
+      const plain = core.encode(values.subarray(c * 1000, (c + 1) * 1000), SCALE, level);
+      const one = core.encryptSymmetric(sk, plain, level, uniform, noise.subarray(c * noisePer, (c + 1) * noisePer));
+      const ct = seeded.subarray(c * words, (c + 1) * words);
+      assert.deepEqual(ct, one, `level ${level}, ciphertext ${c}`);
+      const back = decryptDecode(ct, level).subarray(0, 1000);
+      assert.ok(maxError(back, values.subarray(c * 1000, (c + 1) * 1000)) <= 1e-6);
+    }
+  }
+  const seeds = bytes(SHAKE_SEED_BYTES);
+  const noise = bytes(core.randomnessBytes('noise'));
+  expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 10, 1, SCALE, 3, seeds.subarray(1), noise), 'LENGTH_MISMATCH');
+  expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 10, 1, SCALE, 3, seeds, noise.subarray(1)), 'RANDOMNESS_EXHAUSTED');
+  expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 5, 1, SCALE, 3, seeds, noise), 'LENGTH_MISMATCH');
+  expectCode(() => core.encodeEncryptSeeded(sk, Float64Array.of(1e30), 1, 1, SCALE, 3, seeds, noise), 'SCALE_OUT_OF_BOUNDS');
+  await assert.rejects(core.encodeEncryptSeededAsync(sk, randomValues(10), 10, 1, SCALE, 9, seeds, noise), (e: unknown) => e instanceof KernelError);
 });
 
 test('ckks: decryptDecodeAsync of a batch equals decrypt + decode one by one, and refuses bad shapes', async () => {

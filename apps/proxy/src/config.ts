@@ -31,7 +31,7 @@ export interface ProxyConfig {
    * back, 5⅓ per ciphertext instead of blocked's 4; projection and mlp run blocked regardless).
    */
   readonly layout?: PackingLayout;
-  /** Public-key encryption (default: fastest with the native backend) or secret-key encryption (seeded ciphertexts, half the upload bytes, costlier to expand). */
+  /** Secret-key encryption (seeded ciphertexts: half the upload bytes) or public-key encryption; default: encryptionOf. */
   readonly encryption?: 'symmetric' | 'public';
   /** `min` (default): ciphertexts at the workload's depth; `max`: at the top level. */
   readonly dataLevel?: 'min' | 'max';
@@ -88,6 +88,16 @@ export interface ProxyConfig {
   readonly defaultMetrics?: boolean;
   /** Where the GPU gauges come from (default the device pool and nvidia-smi); tests stand in. */
   readonly gpuSources?: GpuSources;
+}
+
+/**
+ * How the proxy encrypts: its setting, else seeded secret-key encryption — half the upload,
+ * and, with the seeds expanded natively, less proxy CPU and lower latency than public-key
+ * encryption at the same rate (apps/proxy/README.md) — unless batches are encrypted on a GPU,
+ * which only public-key encryption is.
+ */
+export function encryptionOf(config: ProxyConfig, batchDevice: 'cpu' | 'cuda'): 'symmetric' | 'public' {
+  return config.encryption ?? (batchDevice === 'cuda' ? 'public' : 'symmetric');
 }
 
 /** Most tokens per input the proxy admits: its setting, never past GPT-2's context. */

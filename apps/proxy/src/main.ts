@@ -111,8 +111,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const layout = values.layout;
   if (layout !== undefined && !(PACKING_LAYOUTS as readonly string[]).includes(layout))
     throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
-  const encryption = values.encryption ?? 'public';
-  if (encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
+  const encryption = values.encryption;
+  if (encryption !== undefined && encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];
   const dataLevel = values['data-level'] ?? 'min';
   if (dataLevel !== 'min' && dataLevel !== 'max') throw new UsageError('--data-level must be min or max');
@@ -138,7 +138,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     port: int('port', values.port, 0, 65535) ?? 8080,
     backend,
     ...(layout ? { layout: layout as PackingLayout } : {}),
-    encryption,
+    ...(encryption ? { encryption } : {}),
     dataLevel,
     quiet: values.quiet ?? false,
     workers: int('workers', values.workers, 1, 256) ?? 1,

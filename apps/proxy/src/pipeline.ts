@@ -30,6 +30,11 @@ export class Pipeline {
   readonly #planner: CiphertextPlanner;
   readonly #encryptor: Encryptor;
 
+  /** Which key encrypts the inputs (`symmetric`: seeded, secret key). */
+  get encryption(): 'symmetric' | 'public' {
+    return this.deps.encryption;
+  }
+
   constructor(private readonly deps: PipelineDeps) {
     this.#planner = new CiphertextPlanner({
       info: deps.info,

@@ -5,13 +5,13 @@
  * service already knows them (`GET /v1/keys/:id`: its L2/L3 cache survives a restart of either
  * side). Until then `/v1/*` answers 503 NOT_READY with Retry-After.
  */
-import { parseParams, setBatchWorkerNice, type CkksBackend } from '@hlp/ckks';
+import { NativeBackend, parseParams, setBatchWorkerNice, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings } from '@hlp/model';
 import { FRAME_CONTENT_TYPE, KeyUploadResponse, ProtocolError, ServiceInfo, encodeFrames, peerErrorCode } from '@hlp/protocol';
 import type { AppMetrics } from '@hlp/telemetry';
 import { createBackend } from './backend.js';
 import type { CiphertextBudget } from './ciphertext-budget.js';
-import { DEFAULT_WORKER_NICE, maxPromptTokensOf, type ProxyConfig } from './config.js';
+import { DEFAULT_WORKER_NICE, encryptionOf, maxPromptTokensOf, type ProxyConfig } from './config.js';
 import { CachedEmbeddings } from './embedding-cache.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
 import type { LogFn } from './log.js';
@@ -140,7 +140,7 @@ export class ProxyStartup {
         metrics: this.deps.metrics,
         // The prompt cache needs whole tokens per ciphertext (blocked).
         layout: config.layout ?? (promptCache ? 'blocked' : 'dense'),
-        encryption: config.encryption ?? 'public',
+        encryption: encryptionOf(config, backend instanceof NativeBackend ? backend.batchDevice : 'cpu'),
         dataLevel: config.dataLevel ?? 'min',
         encryptThreads: config.encryptThreads ?? 2,
         maxPromptTokens: maxPromptTokensOf(config),

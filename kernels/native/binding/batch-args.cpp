@@ -50,6 +50,38 @@ hlp_status CkksEncryptArgs::Run(const hlp_ckks_context *ctx) const {
                                         b.rand, b.rand_bytes, b.out, b.out_words, b.flags);
 }
 
+std::size_t read_seeded_batch(const Napi::CallbackInfo &info, CkksSeededArgs &a, std::vector<Napi::Value> &keep) {
+  Napi::TypedArrayOf<uint64_t> sk = to_u64_array(info[0], "secretKey");
+  a.key = sk.Data();
+  a.key_words = sk.ElementLength();
+  Napi::TypedArrayOf<double> values = to_f64_array(info[1], "values");
+  a.values = values.Data();
+  a.values_per_plain = to_u32(info[2], "valuesPerPlain");
+  a.count = to_u32(info[3], "count");
+  a.scale = to_f64(info[4], "scale");
+  a.level = to_u32(info[5], "level");
+  Napi::TypedArrayOf<uint8_t> seeds = to_u8_array(info[6], "seeds");
+  a.seeds = seeds.Data();
+  a.seeds_bytes = seeds.ElementLength();
+  Napi::TypedArrayOf<uint8_t> noise = to_u8_array(info[7], "noiseRandomness");
+  a.noise = noise.Data();
+  a.noise_bytes = noise.ElementLength();
+  a.flags = to_u32(info[8], "flags");
+  if (static_cast<std::size_t>(a.count) * a.values_per_plain != values.ElementLength()) {
+    throw_status(info.Env(), HLP_E_LENGTH_MISMATCH, "encodeEncryptSeeded: values.length != count * valuesPerPlain");
+  }
+  keep.push_back(sk);
+  keep.push_back(values);
+  keep.push_back(seeds);
+  keep.push_back(noise);
+  return 9;
+}
+
+hlp_status CkksSeededArgs::Run(const hlp_ckks_context *ctx) const {
+  return hlp_ckks_encode_encrypt_seeded(ctx, key, key_words, values, values_per_plain, count, scale, level, seeds,
+                                        seeds_bytes, noise, noise_bytes, out, out_words, flags);
+}
+
 hlp_status CkksDecryptDecodeArgs::Run(const hlp_ckks_context *ctx) const {
   if (views.empty()) {
     return hlp_ckks_decrypt_decode(ctx, key, key_words, cts, ct_words, count, size, level, scale, out, out_count, per,

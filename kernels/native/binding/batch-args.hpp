@@ -47,6 +47,30 @@ struct CkksEncryptArgs {
   hlp_status Run(const hlp_ckks_context *ctx) const;
 };
 
+// A batch's encoding and seeded secret-key encryption (hlp_ckks_encode_encrypt_seeded).
+struct CkksSeededArgs {
+  const uint64_t *key = nullptr;
+  std::size_t key_words = 0;
+  const double *values = nullptr;
+  std::size_t values_per_plain = 0;
+  uint32_t count = 0;
+  double scale = 0;
+  uint32_t level = 0;
+  const uint8_t *seeds = nullptr;
+  std::size_t seeds_bytes = 0;
+  const uint8_t *noise = nullptr;
+  std::size_t noise_bytes = 0;
+  uint64_t *out = nullptr;
+  std::size_t out_words = 0;
+  uint32_t flags = 0;
+
+  hlp_status Run(const hlp_ckks_context *ctx) const;
+};
+
+// Reads (sk, values, valuesPerPlain, count, scale, level, seeds, noise, flags) from info[0] on
+// into `a` (all but out) and returns the index after flags; `keep` as in read_encrypt_batch.
+std::size_t read_seeded_batch(const Napi::CallbackInfo &info, CkksSeededArgs &a, std::vector<Napi::Value> &keep);
+
 // A batch's decryption and decoding (hlp_ckks_decrypt_decode).
 struct CkksDecryptDecodeArgs {
   const uint64_t *key = nullptr;

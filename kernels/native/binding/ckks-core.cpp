@@ -37,6 +37,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("encodeEncryptPublic", &CkksCoreWrap::EncodeEncryptPublic),
                         InstanceMethod("encodeEncryptPublicAsync", &CkksCoreWrap::EncodeEncryptPublicAsync),
                         InstanceMethod("encryptSymmetric", &CkksCoreWrap::EncryptSymmetric),
+                        InstanceMethod("encodeEncryptSeeded", &CkksCoreWrap::EncodeEncryptSeeded),
+                        InstanceMethod("encodeEncryptSeededAsync", &CkksCoreWrap::EncodeEncryptSeededAsync),
                         InstanceMethod("decrypt", &CkksCoreWrap::Decrypt),
                         InstanceMethod("decryptDecodeAsync", &CkksCoreWrap::DecryptDecodeAsync),
                         InstanceMethod("addSub", &CkksCoreWrap::AddSub),
@@ -211,6 +213,29 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   Napi::Value EncryptPublicAsync(const Napi::CallbackInfo &info) { return RunEncrypt(info, false, true); }
   Napi::Value EncodeEncryptPublic(const Napi::CallbackInfo &info) { return RunEncrypt(info, true, false); }
   Napi::Value EncodeEncryptPublicAsync(const Napi::CallbackInfo &info) { return RunEncrypt(info, true, true); }
+
+  // (sk, values, valuesPerPlain, count, scale, level, seeds, noise, flags, out?)
+  Napi::Value RunSeeded(const Napi::CallbackInfo &info, bool async) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    std::vector<Napi::Value> keep;
+    CkksSeededArgs a;
+    const std::size_t out_arg = read_seeded_batch(info, a, keep);
+    check_batch_count(env, a.count, "encodeEncryptSeeded");
+    CheckLevel(env, a.level, 1, "encodeEncryptSeeded");
+    auto out = out_u64(env, info[out_arg], static_cast<std::size_t>(a.count) * 2 * Poly(a.level));
+    a.out = out.Data();
+    a.out_words = out.ElementLength();
+    if (!async) {
+      check(env, a.Run(ctx), "encodeEncryptSeeded");
+      return out;
+    }
+    return queue(new BatchWorker<const hlp_ckks_context, CkksSeededArgs>(env, {ctx_}, ctx_.get(), a, keep, out,
+                                                                         status_error, "ckks seeded encrypt (async)"));
+  }
+
+  Napi::Value EncodeEncryptSeeded(const Napi::CallbackInfo &info) { return RunSeeded(info, false); }
+  Napi::Value EncodeEncryptSeededAsync(const Napi::CallbackInfo &info) { return RunSeeded(info, true); }
 
   // (sk, plains | null, count, level, uniform, noise, flags)
   Napi::Value EncryptSymmetric(const Napi::CallbackInfo &info) {

@@ -23,7 +23,10 @@
 #include <cstring>
 #include <new>
 
+#include <vector>
+
 #include "ckks.hpp"
+#include "hlp/xof.h"
 
 namespace hlp {
 namespace ckks {
@@ -293,6 +296,50 @@ hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_
       st = hlp::ckks::encrypt_symmetric_one(
           ctx, *lease.get(), secret_key, level, uniform + c * uniform_per, uniform_per, noise + c * noise_per,
           plains != nullptr ? plains + c * plain_stride : nullptr, out + c * ct_words);
+      if (st != HLP_OK) return st;
+    }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uint64_t *secret_key,
+                                          size_t secret_key_words, const double *values, size_t values_per_plain,
+                                          uint32_t count, double scale, uint32_t level, const uint8_t *seeds,
+                                          size_t seeds_bytes, const uint8_t *noise, size_t noise_bytes, uint64_t *out,
+                                          size_t out_words, uint32_t flags) {
+  if (ctx == nullptr || out == nullptr || seeds == nullptr || noise == nullptr || count == 0) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  if (values == nullptr && values_per_plain > 0) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  const std::size_t n = ctx->n;
+  if (values_per_plain > n / 2) return HLP_E_LENGTH_MISMATCH;
+  const std::size_t ct_words = 2 * static_cast<std::size_t>(level) * n;
+  if (out_words != ct_words * count) return HLP_E_LENGTH_MISMATCH;
+  if (seeds_bytes != static_cast<std::size_t>(count) * HLP_SHAKE_SEED_BYTES) return HLP_E_LENGTH_MISMATCH;
+  hlp_status st = check_secret_key(ctx, secret_key, secret_key_words, flags);
+  if (st != HLP_OK) return st;
+  if (!hlp::ckks::scale_ok_for_encode(ctx, scale, level)) return HLP_E_SCALE_OUT_OF_BOUNDS;
+  const std::size_t noise_per = n * hlp::ckks::kNoiseBytesPerCoeff;
+  if (noise_bytes / noise_per < count) return HLP_E_RANDOMNESS_EXHAUSTED;
+  if (hlp::ckks::overlaps(out, out_words, secret_key, secret_key_words)) return HLP_E_INVALID_ARGUMENT;
+  try {
+    ScratchLease lease(ctx);
+    hlp::ckks::Scratch &s = *lease.get();
+    // c1 is public (it is what the seed stands for): its stream needs no wiping.
+    std::vector<uint8_t> uniform(hlp::ckks::uniform_bytes(ctx, level));
+    for (uint32_t c = 0; c < count; ++c) {
+      st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale, level);
+      if (st != HLP_OK) return st;
+      hlp::ckks::integers_to_rns(ctx, s.coeffs.data(), level, s.plain.data());
+      for (uint32_t b = 0; b < level; ++b) ctx->ops->ntt_forward(s.plain.data() + b * n, ctx->tables[b]);
+      st = hlp_shake256_blocks(HLP_VARIANT_AUTO, seeds + c * HLP_SHAKE_SEED_BYTES, HLP_SHAKE_SEED_BYTES, 0,
+                               uniform.data(), uniform.size());
+      if (st != HLP_OK) return st;
+      st = hlp::ckks::encrypt_symmetric_one(ctx, s, secret_key, level, uniform.data(), uniform.size(),
+                                            noise + c * noise_per, s.plain.data(), out + c * ct_words);
       if (st != HLP_OK) return st;
     }
     return HLP_OK;

@@ -159,6 +159,48 @@ test("encodeEncryptMany into a caller's buffer: the ciphertexts live in it and d
   }
 });
 
+test('encodeEncryptMany with the secret key: seeded ciphertexts (each seed expanded on the pool) that decrypt natively and, serialized at half the bytes, in node-seal; refused on the GPU and with AES-CTR seeds', async () => {
+  const { native, seal } = await pair(8192);
+  const aes = new NativeBackend(presetParams(8192), seal, { symmetricPrng: 'aes256ctr' });
+  try {
+    const count = 3;
+    for (const level of [2, 0]) {
+      const vecs = values(count * native.slotCount, 910 + level);
+      const out = new BigUint64Array(count * native.ciphertextWords(level));
+      const cts = await native.encodeEncryptMany(vecs, native.slotCount, { level, key: 'secret', out });
+      const publicBytes = (await native.encodeEncryptMany(vecs.subarray(0, native.slotCount), native.slotCount, { level }))[0]!.serialize().length;
+      const seeds = new Set<string>();
+      cts.forEach((ct, i) => {
+        const want = vecs.subarray(i * native.slotCount, (i + 1) * native.slotCount);
+        assert.ok(ct.seeded, 'seeded');
+        assert.ok(maxError(decryptValues(native, ct), want) <= BOUND, `native, level ${level}, ciphertext ${i}`);
+        const bytes = ct.serialize();
+        assert.ok(bytes.length < publicBytes * 0.51, `half the bytes: ${bytes.length} of ${publicBytes}`);
+        const parsed = parseCiphertext(bytes);
+        assert.equal(parsed.seed?.prngType, 'shake256');
+        seeds.add(Buffer.from(parsed.seed!.seed).toString('hex'));
+        assert.ok(maxError(decryptValues(seal, seal.deserialize(bytes)), want) <= BOUND, `node-seal, level ${level}, ciphertext ${i}`);
+        assert.ok(maxError(decryptValues(native, native.deserialize(bytes)), want) <= BOUND, `unseeded natively, level ${level}, ciphertext ${i}`);
+      });
+      assert.equal(seeds.size, count, 'a fresh seed per ciphertext');
+    }
+    const one = values(native.slotCount, 920);
+    await assert.rejects(
+      native.encodeEncryptMany(one, native.slotCount, { key: 'secret', device: 'cuda' }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+    aes.generateKeys({ relin: false });
+    await assert.rejects(aes.encodeEncryptMany(one, aes.slotCount, { key: 'secret' }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
+    await assert.rejects(
+      native.encodeEncryptMany(one, native.slotCount, { key: 'secret', out: new BigUint64Array(5) }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+  } finally {
+    aes.dispose();
+    native.dispose();
+  }
+});
+
 test('decryptDecodeFrames: a batch of serialized ciphertexts (full and seeded) decodes as deserialize + decrypt + decode; mixed batches and bad bytes are typed errors', async () => {
   const native = await createNativeBackend(presetParams(8192));
   try {

@@ -5,9 +5,10 @@
  * level 1 of {60, 40, 40, 60} for affine and projection) unless `dataLevel: 'max'`: a third
  * fewer bytes up, half as many down, and cheaper encryption, for the same result.
  *
- * On the native backend with public-key encryption the vectors are encoded and encrypted in
- * fused native calls on the libuv pool (`encryptThreads` chunks at once), so the event loop
- * keeps serving; otherwise one by one on the event loop.
+ * On the native backend the vectors are encoded and encrypted in fused native calls on the libuv
+ * pool (`encryptThreads` chunks at once), with the public key or, seeded, the secret key (each
+ * seed expanded into its c1 there), so the event loop keeps serving; otherwise one by one on
+ * the event loop.
  */
 import { NativeBackend, ResultPool } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
@@ -51,7 +52,12 @@ export class Encryptor {
   }
 
   private get fused(): boolean {
-    return this.deps.backend instanceof NativeBackend && this.deps.encryption === 'public' && this.threads > 0;
+    return this.deps.backend instanceof NativeBackend && this.threads > 0;
+  }
+
+  /** Which key the fused calls encrypt with. */
+  private get key(): 'public' | 'secret' {
+    return this.deps.encryption === 'symmetric' ? 'secret' : 'public';
   }
 
   /**
@@ -176,7 +182,7 @@ export class Encryptor {
         const packed = new Float64Array(part.length * slots);
         part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
         jobs.push(
-          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level }).then(async (cts) => {
+          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level, key: this.key }).then(async (cts) => {
             serializeMs += await serializeSliced(cts, (i, bytes) => (frames[part[i]!] = bytes));
           }),
         );
@@ -259,7 +265,7 @@ export class Encryptor {
       const n = Math.min(per, count - start);
       const out = upload?.subarray(start * words, (start + n) * words);
       jobs.push(
-        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level, ...(out ? { out } : {}) }).then((cts) => {
+        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level, key: this.key, ...(out ? { out } : {}) }).then((cts) => {
           // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
           // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
           const s0 = now();

@@ -20,7 +20,7 @@ export const encrypt: RouteHandler = async (app, ctx) => {
     params: st.info.params,
     plan: { layout: p.layout, slotCount: p.slotCount, width: p.width, tokens: p.tokens, ciphertexts: p.ciphertexts },
     inputs: enc.inputs,
-    seeded: app.config.encryption === 'symmetric',
+    seeded: st.pipeline.encryption === 'symmetric',
     usage: { prompt_tokens: enc.tokens, total_tokens: enc.tokens },
   };
   const sent = sendFrames(ctx.res, 200, header, enc.frames, {

@@ -121,6 +121,17 @@ hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_
                                       const uint8_t *uniform, size_t uniform_bytes, const uint8_t *noise,
                                       size_t noise_bytes, uint64_t *out, size_t out_words, uint32_t flags);
 
+/* Encode and secret-key encrypt in one pass, each ciphertext seeded: c1 is what seed c
+ * (HLP_SHAKE_SEED_BYTES bytes of seeds, hlp/xof.h) expands to with SEAL's SHAKE256 PRNG, so
+ * the seed can travel in c1's place (SEAL's seeded format) and the receiver expand it again.
+ * Ciphertexts equal hlp_ckks_encrypt_symmetric of the encoded values with that expansion as
+ * the uniform randomness. noise: count * randomness_bytes(NOISE) bytes. */
+hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uint64_t *secret_key,
+                                          size_t secret_key_words, const double *values, size_t values_per_plain,
+                                          uint32_t count, double scale, uint32_t level, const uint8_t *seeds,
+                                          size_t seeds_bytes, const uint8_t *noise, size_t noise_bytes, uint64_t *out,
+                                          size_t out_words, uint32_t flags);
+
 /* m = c0 + c1 s (+ c2 s^2) for one ciphertext of size 2 or 3 at level; out is a
  * plaintext at level (NTT form). */
 hlp_status hlp_ckks_decrypt(const hlp_ckks_context *ctx, const uint64_t *secret_key, size_t secret_key_words,

@@ -21,14 +21,14 @@
  * the backend through a NativeScope (scope.ts) it makes once.
  */
 import { randomBytes } from 'node:crypto';
-import { CkksCore, KernelError, type CudaEncryptor } from '@hlp/kernels';
+import { CkksCore } from '@hlp/kernels';
 import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import { parmsIdChain, type ChainLevel } from '../seal-format.js';
 import { PRNG_SEED_BYTES } from '../seal-prng.js';
 import { createSealBackend, type SealBackend } from '../seal/index.js';
-import { deviceChoiceFromEnv, deviceError, type BatchDevice, type DeviceChoice } from './device.js';
+import { deviceChoiceFromEnv, type BatchDevice, type DeviceChoice } from './device.js';
 import { checkedValues, encodeArgs } from './encode-args.js';
 import {
   addPlain,
@@ -50,7 +50,8 @@ import { translateKernelError } from './kernel-errors.js';
 import { publicKeyWords, secretKeyWords } from './keys.js';
 import { KswitchKeys } from './kswitch-keys.js';
 import type { EncryptManyOptions, NativeBackendOptions, SymmetricPrng } from './options.js';
-import { expandSeedStream, fillRandomAsync, RandomSource } from './randomness.js';
+import { expandSeedStream, RandomSource } from './randomness.js';
+import { encodeEncryptBatch, type BatchEncryptDeps } from './encrypt-batch.js';
 import { ResultPool } from './result-pool.js';
 import type { NativeScope } from './scope.js';
 import { decryptDecodeFrames, deserialize } from './wire.js';
@@ -80,6 +81,7 @@ export class NativeBackend implements CkksBackend {
   #disposed = false;
   /** Where batches run, and the GPU encryptors of the current public key. */
   readonly #gpu: GpuEncryptors;
+  readonly #batch: BatchEncryptDeps;
   /** This backend as the operation modules (evaluation.ts, wire.ts) see it. */
   readonly #scope: NativeScope;
 
@@ -104,6 +106,17 @@ export class NativeBackend implements CkksBackend {
     } catch (error) {
       throw translateKernelError('create the native CKKS core', error);
     }
+    this.#batch = {
+      core: this.#core,
+      n: params.n,
+      check: this.#check,
+      randomness: this.#randomness,
+      gpu: this.#gpu,
+      symmetricPrng: this.#symmetricPrng,
+      publicKey: () => this.#pk(),
+      secretKey: () => this.#sk(),
+      wrap: (data, level, scale, seed) => this.#wrapCt(data, level, scale, 2, seed),
+    };
     this.#kswitch = new KswitchKeys({
       core: this.#core,
       params,
@@ -407,54 +420,10 @@ export class NativeBackend implements CkksBackend {
       throw new CkksError('INVALID_ARGUMENT', `${values.length} values are not whole vectors of ${valuesPerPlain}`);
     }
     const { scale, level } = encodeArgs(options, this.params);
-    const count = values.length / valuesPerPlain;
-    const pk = this.#pk();
-    // A buffer of this call's own (not Node's shared pool): concurrent calls must not share
-    // bytes. It comes back to #randomness once the encryption has read it, so a busy server
-    // reuses warm memory instead of a fresh megabyte per batch; allocUnsafe skips zeroing
-    // what the CSPRNG overwrites at once. The asynchronous fill runs on the libuv pool, so the
-    // event loop does not spend about 0.1 ms per ciphertext generating randomness.
-    const randomBytesNeeded = count * this.#core.randomnessBytes('encryptPublic');
-    const randomness = await fillRandomAsync(this.#randomness.take(randomBytesNeeded) ?? Buffer.allocUnsafe(randomBytesNeeded));
-    const words = 2 * (level + 1) * this.params.n;
-    const given = options.out;
-    if (given !== undefined && given.length !== count * words) {
-      this.#randomness.give(randomness);
-      throw new CkksError('INVALID_ARGUMENT', `out must hold ${count * words} words (${count} ciphertexts), got ${given.length}`);
+    if (options.key === 'secret' && options.device === 'cuda') {
+      throw new CkksError('INVALID_ARGUMENT', 'seeded secret-key encryption runs on the CPU only');
     }
-    const choice = options.device ?? this.#gpu.choice;
-    let device = this.#gpu.resolve(choice);
-    let encryptor: CudaEncryptor | null = null;
-    if (device === 'cuda') {
-      try {
-        encryptor = this.#gpu.at(this.#core, pk, level + 1, this.#check);
-      } catch (error) {
-        // Forced: a clear error. Auto: the CPU from now on, with the reason kept.
-        if (choice === 'cuda') throw deviceError('GPU batch encryption (device cuda)', error);
-        this.#gpu.fallBack(`GPU encryptor setup failed: ${error instanceof Error ? error.message : String(error)}`);
-        device = 'cpu';
-      }
-    }
-    let data: BigUint64Array;
-    try {
-      // The device path returns its own buffer (copied back from the GPU), `out` or not.
-      data = encryptor
-        ? await encryptor.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, this.#check)
-        : await this.#core.encodeEncryptPublicAsync(pk, values, valuesPerPlain, count, scale, level + 1, randomness, {
-            ...this.#check,
-            ...(given ? { out: given } : {}),
-          });
-    } catch (error) {
-      if (encryptor && error instanceof KernelError && (error.code === 'VARIANT_UNAVAILABLE' || error.code === 'NO_DEVICE')) {
-        throw deviceError('GPU encode+encrypt', error);
-      }
-      throw translateKernelError(encryptor ? 'GPU encode+encrypt' : 'encode+encrypt', error);
-    } finally {
-      this.#randomness.give(randomness);
-    }
-    const out: CiphertextHandle[] = [];
-    for (let c = 0; c < count; c++) out.push(this.#wrapCt(data.subarray(c * words, (c + 1) * words), level, scale, 2));
-    return { ciphertexts: out, device };
+    return encodeEncryptBatch(this.#batch, values, valuesPerPlain, scale, level, options);
   }
 
   encryptSymmetric(plaintext: PlaintextHandle): CiphertextHandle {

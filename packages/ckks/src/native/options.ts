@@ -31,6 +31,13 @@ export interface EncryptManyOptions extends EncodeOptions {
   /** Overrides the backend's device choice for this call. */
   readonly device?: DeviceChoice;
   /**
+   * `public` (default): public-key encryption. `secret`: seeded secret-key encryption (SEAL's
+   * method and format): each c1 is the SHAKE256 expansion of a fresh 64-byte seed, made on the
+   * worker thread, so the ciphertexts serialize with the seed in c1's place (half the bytes).
+   * CPU only, and only with `symmetricPrng` `shake256`.
+   */
+  readonly key?: 'public' | 'secret';
+  /**
    * Where the CPU path writes the ciphertexts (exactly `ciphertextWords(level) × count` words;
    * the ciphertexts view it): the caller's pooled memory, reused once it has sent them. The
    * GPU path returns its own buffer.
