@@ -178,7 +178,7 @@ test('encodeEncryptMany with the secret key: seeded ciphertexts (each seed expan
         assert.ok(bytes.length < publicBytes * 0.51, `half the bytes: ${bytes.length} of ${publicBytes}`);
         const parsed = parseCiphertext(bytes);
         assert.equal(parsed.seed?.prngType, 'shake256');
-        seeds.add(Buffer.from(parsed.seed!.seed).toString('hex'));
+        seeds.add(Buffer.from(parsed.seed.seed).toString('hex'));
         assert.ok(maxError(decryptValues(seal, seal.deserialize(bytes)), want) <= BOUND, `node-seal, level ${level}, ciphertext ${i}`);
         assert.ok(maxError(decryptValues(native, native.deserialize(bytes)), want) <= BOUND, `unseeded natively, level ${level}, ciphertext ${i}`);
       });
