@@ -230,6 +230,11 @@ test('ckks: decryptDecodeAsync reads one byte view per ciphertext, at any alignm
   const bad = Uint8Array.from(views[1]!);
   bad.fill(0xff, 0, 64);
   await rejectsWith(core.decryptDecodeAsync(sk, [views[0]!, bad, views[2]!], count, 2, level, SCALE, 64, { checkInput: true }), 'VALUE_OUT_OF_RANGE');
+  // views are gathered 16 at a time: 35 of them cross two chunk boundaries and end in a part chunk
+  const many = Array.from({ length: 35 }, (_, i) => views[i % count]!);
+  const want = Array.from({ length: 35 }, (_, i) => expected.subarray((i % count) * 64, ((i % count) + 1) * 64));
+  const got = await core.decryptDecodeAsync(sk, many, many.length, 2, level, SCALE, 64);
+  for (let i = 0; i < 35; i++) assert.deepEqual(got.subarray(i * 64, (i + 1) * 64), want[i], `view ${i}`);
 });
 
 test('ckks: async encryption leaves the event loop free', async () => {

@@ -87,7 +87,7 @@ struct CkksDecryptDecodeArgs {
   uint32_t flags = 0;
   // When not empty, ciphertext i is read from views[i] (its bytes where they arrived, at any
   // alignment; ct_words words each) instead of from cts: gathered in Run, on the worker
-  // thread, one at a time, so that the event loop never copies a batch and no batch-sized
+  // thread, 16 at a time, so that the event loop never copies a batch and no batch-sized
   // buffer exists.
   std::vector<const uint8_t *> views;
 

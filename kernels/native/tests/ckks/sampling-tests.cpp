@@ -86,6 +86,40 @@ void test_sampling() {
   ok &= std::fabs(top / n - 0.5) < 0.05;
   ok &= hlp::ckks::sample_uniform(c.ctx, 3, ub.data(), 3 * n * 8 / 2, a.data()) == HLP_E_RANDOMNESS_EXHAUSTED;
   report(ok, "sampling: uniform below q, mean q/2, exhaustion reported", "bound " + std::to_string(need) + " bytes");
+
+  // Uniform against SEAL's rule written out plainly (u128 remainder, replacements taken in
+  // order from the words after the n * primes candidates), with candidates forced onto and
+  // around each prime's rejection limit, and words whose top and bottom bits are all ones.
+  auto stream = random_bytes(need);
+  auto put = [&](std::size_t w, u64 v) {
+    for (int b = 0; b < 8; ++b) stream[w * 8 + b] = static_cast<uint8_t>(v >> (8 * b));
+  };
+  auto get = [&](std::size_t w) {
+    u64 v = 0;
+    for (int b = 7; b >= 0; --b) v = (v << 8) | stream[w * 8 + b];
+    return v;
+  };
+  for (uint32_t b = 0; b < 3; ++b) {
+    const u64 q = c.moduli[b];
+    const u64 limit = ~u64{0} - (~u64{0} % q) - 1;
+    const u64 forced[] = {limit - 1, limit, limit + 1, ~u64{0}, ~u64{0} - 3, q - 1, q, u64{3}, (u64{1} << 62) - 1};
+    for (std::size_t f = 0; f < sizeof forced / sizeof forced[0]; ++f) put(b * n + 7 * f + b, forced[f]);
+  }
+  std::vector<u64> want(3 * n);
+  std::size_t next = 3 * n;
+  for (uint32_t b = 0; b < 3; ++b) {
+    const u64 q = c.moduli[b];
+    const u64 limit = ~u64{0} - (~u64{0} % q) - 1;
+    for (uint32_t i = 0; i < n; ++i) {
+      u64 r = get(b * n + i);
+      while (r >= limit) r = get(next++);
+      want[b * n + i] = static_cast<u64>(static_cast<hlp::u128>(r) % q);
+    }
+  }
+  std::vector<u64> got(3 * n);
+  ok = hlp::ckks::sample_uniform(c.ctx, 3, stream.data(), stream.size(), got.data()) == HLP_OK;
+  report(ok && got == want, "sampling: uniform equals SEAL's rule, rejections replaced in order",
+         std::to_string(next - 3 * n) + " replacements");
 }
 
 }  // namespace hlp_test
