@@ -1,6 +1,7 @@
 /**
  * CKKS parameter search (`hlp tune`): inside the HomomorphicEncryption.org 128-bit table, for the
- * default workload `affine` (depth 1) — measure encode+encrypt latency (native backend), precision
+ * default workload `affine` (depth 1) — measure encode+encrypt latency (native backend, seeded
+ * secret-key encryption: what the proxy sends by default), precision
  * (max error of encrypt → multiply_plain → rescale → add_plain → decrypt against the workload's
  * plaintext reference) and ciphertext bytes; keep the Pareto front.
  *
@@ -13,7 +14,7 @@
  *    that no smaller N can hold are tried (the same scale at a larger N costs more time and bytes
  *    for the same precision).
  */
-import { HE_STD_128_MAX_LOG_Q, createNativeBackend, parseParams, type CkksParams } from '@hlp/ckks';
+import { HE_STD_128_MAX_LOG_Q, PRNG_SEED_BYTES, createNativeBackend, parseParams, type CkksParams } from '@hlp/ckks';
 import { createWorkload, type AffineWorkload } from '@hlp/model';
 
 export interface Candidate {
@@ -23,13 +24,13 @@ export interface Candidate {
 }
 
 export interface Point extends Candidate {
-  /** encode + public-key encrypt of one ciphertext, median, ms */
+  /** encode + seeded secret-key encrypt of one ciphertext (the proxy's default), median, ms */
   readonly latencyMs: number;
   /** max |decrypted − reference| of the affine workload */
   readonly maxError: number;
   /** SEAL serialization, compression none (64-bit words per residue) */
   readonly serializedBytes: number;
-  /** bit-packed size: 2 · N · Σ log2 q_i of the fresh ciphertext's primes / 8 */
+  /** bit-packed size of what travels: c0 (N · Σ log2 q_i of the fresh ciphertext's primes / 8) and the 64-byte seed */
   readonly packedBytes: number;
   readonly totalBits: number;
 }
@@ -109,7 +110,7 @@ export async function measure(c: Candidate, iterations: number, workload: Affine
     for (let i = 0; i <= iterations; i++) {
       const t0 = performance.now();
       const pt = be.encode(x);
-      const ct = be.encrypt(pt);
+      const ct = be.encryptSymmetric(pt);
       const dt = performance.now() - t0;
       if (i > 0) times.push(dt);
       pt.dispose();
@@ -120,7 +121,7 @@ export async function measure(c: Candidate, iterations: number, workload: Affine
 
     // precision: the affine workload evaluated homomorphically
     const pt = be.encode(x);
-    const ct = be.encrypt(pt);
+    const ct = be.encryptSymmetric(pt);
     const serializedBytes = ct.serialize().length;
     const pa = be.encode(a);
     const prod = be.multiplyPlain(ct, pa);
@@ -134,7 +135,7 @@ export async function measure(c: Candidate, iterations: number, workload: Affine
     for (const h of [pt, ct, pa, prod, resc, pb, sum, outPt]) h.dispose();
     const totalBits = params.totalBits;
     const dataBits = c.coeffModulusBits.slice(0, -1).reduce((p, q) => p + q, 0);
-    return { ...c, latencyMs, maxError, serializedBytes, packedBytes: Math.ceil((2 * c.n * dataBits) / 8), totalBits };
+    return { ...c, latencyMs, maxError, serializedBytes, packedBytes: Math.ceil((c.n * dataBits) / 8) + PRNG_SEED_BYTES, totalBits };
   } finally {
     be.dispose();
   }
