@@ -107,6 +107,8 @@ export async function embeddingsResults(items: readonly Prepared[], waitedMs: re
 export function poolOutputs(plan: BatchPlan, vectors: readonly Float64Array[], k: number, offset: number, tokens: number): Float64Array {
   const out = new Float64Array(k);
   const S = plan.slotCount;
+  // Each token's outputs are read as contiguous runs (a division per run, not per value): a
+  // request's pooling read tens of thousands of values through a division and a remainder each.
   for (let g = offset; g < offset + tokens; g++) {
     switch (plan.layout) {
       case 'blocked': {
@@ -116,15 +118,23 @@ export function poolOutputs(plan: BatchPlan, vectors: readonly Float64Array[], k
         break;
       }
       case 'dense': {
-        for (let r = 0; r < k; r++) {
-          const i = g * plan.width + r;
-          out[r] = out[r]! + vectors[Math.floor(i / S)]![i % S]!;
+        // at most two runs: the token's w values may straddle a ciphertext boundary
+        let i = g * plan.width;
+        for (let r = 0; r < k;) {
+          const c = Math.floor(i / S);
+          const v = vectors[c]!;
+          const j = i - c * S;
+          const run = Math.min(k - r, S - j);
+          for (let t = 0; t < run; t++) out[r + t] = out[r + t]! + v[j + t]!;
+          r += run;
+          i += run;
         }
         break;
       }
       case 'dimension-major': {
         const base = Math.floor(g / S) * plan.width;
-        for (let r = 0; r < k; r++) out[r] = out[r]! + vectors[base + r]![g % S]!;
+        const slot = g % S;
+        for (let r = 0; r < k; r++) out[r] = out[r]! + vectors[base + r]![slot]!;
         break;
       }
     }
