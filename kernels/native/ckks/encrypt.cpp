@@ -132,6 +132,17 @@ using hlp::ckks::ScratchLease;
 
 namespace {
 
+// The shape checks of a fused encode + encrypt: values for count plaintexts of at most n/2
+// each, a data level, and out holding count fresh ciphertexts at that level.
+hlp_status check_encode_batch(const hlp_ckks_context *ctx, const double *values, std::size_t values_per_plain,
+                              uint32_t count, uint32_t level, std::size_t out_words) {
+  if (values == nullptr && values_per_plain > 0) return HLP_E_INVALID_ARGUMENT;
+  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  if (values_per_plain > ctx->n / 2) return HLP_E_LENGTH_MISMATCH;
+  if (out_words != 2 * static_cast<std::size_t>(level) * ctx->n * count) return HLP_E_LENGTH_MISMATCH;
+  return HLP_OK;
+}
+
 hlp_status check_public_key(const hlp_ckks_context *ctx, const uint64_t *pk, std::size_t pk_words, uint32_t flags) {
   if (pk == nullptr) return HLP_E_INVALID_ARGUMENT;
   const std::size_t key_words = static_cast<std::size_t>(ctx->k + 1) * ctx->n;
@@ -239,13 +250,11 @@ hlp_status hlp_ckks_encode_encrypt_public(const hlp_ckks_context *ctx, const uin
                                           uint32_t count, double scale, uint32_t level, const uint8_t *randomness,
                                           size_t randomness_bytes, uint64_t *out, size_t out_words, uint32_t flags) {
   if (ctx == nullptr || out == nullptr || randomness == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
-  if (values == nullptr && values_per_plain > 0) return HLP_E_INVALID_ARGUMENT;
-  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  hlp_status st = check_encode_batch(ctx, values, values_per_plain, count, level, out_words);
+  if (st != HLP_OK) return st;
   const std::size_t n = ctx->n;
-  if (values_per_plain > n / 2) return HLP_E_LENGTH_MISMATCH;
   const std::size_t ct_words = 2 * static_cast<std::size_t>(level) * n;
-  if (out_words != ct_words * count) return HLP_E_LENGTH_MISMATCH;
-  hlp_status st = check_public_key(ctx, public_key, public_key_words, flags);
+  st = check_public_key(ctx, public_key, public_key_words, flags);
   if (st != HLP_OK) return st;
   if (!hlp::ckks::scale_ok_for_encode(ctx, scale, level)) return HLP_E_SCALE_OUT_OF_BOUNDS;
   const std::size_t per = n * (hlp::ckks::kTernaryBytesPerCoeff + 2 * hlp::ckks::kNoiseBytesPerCoeff);
@@ -312,14 +321,12 @@ hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uin
   if (ctx == nullptr || out == nullptr || seeds == nullptr || noise == nullptr || count == 0) {
     return HLP_E_INVALID_ARGUMENT;
   }
-  if (values == nullptr && values_per_plain > 0) return HLP_E_INVALID_ARGUMENT;
-  if (level < 1 || level > ctx->k) return HLP_E_INVALID_ARGUMENT;
+  hlp_status st = check_encode_batch(ctx, values, values_per_plain, count, level, out_words);
+  if (st != HLP_OK) return st;
   const std::size_t n = ctx->n;
-  if (values_per_plain > n / 2) return HLP_E_LENGTH_MISMATCH;
   const std::size_t ct_words = 2 * static_cast<std::size_t>(level) * n;
-  if (out_words != ct_words * count) return HLP_E_LENGTH_MISMATCH;
   if (seeds_bytes != static_cast<std::size_t>(count) * HLP_SHAKE_SEED_BYTES) return HLP_E_LENGTH_MISMATCH;
-  hlp_status st = check_secret_key(ctx, secret_key, secret_key_words, flags);
+  st = check_secret_key(ctx, secret_key, secret_key_words, flags);
   if (st != HLP_OK) return st;
   if (!hlp::ckks::scale_ok_for_encode(ctx, scale, level)) return HLP_E_SCALE_OUT_OF_BOUNDS;
   const std::size_t noise_per = n * hlp::ckks::kNoiseBytesPerCoeff;
