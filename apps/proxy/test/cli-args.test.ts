@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError, parseProxyArgs } from '../src/index.js';
+import { encryptionOf } from '../src/config.js';
 
 const BASE = ['--upstream', 'http://127.0.0.1:8081'];
 
@@ -13,6 +14,25 @@ describe('hlp-proxy arguments', () => {
       assert.throws(
         () => parseProxyArgs([...BASE, '--worker-nice', bad], {}),
         (e: unknown) => e instanceof UsageError && /--worker-nice/.test(e.message),
+        bad,
+      );
+    }
+  });
+
+  it('--encryption: symmetric or public, absent leaves the choice to encryptionOf (seeded secret key, public where batches run on a GPU)', () => {
+    assert.equal(parseProxyArgs([...BASE, '--encryption', 'public'], {})?.encryption, 'public');
+    assert.equal(parseProxyArgs([...BASE, '--encryption', 'symmetric'], {})?.encryption, 'symmetric');
+    const absent = parseProxyArgs(BASE, {});
+    assert.ok(absent);
+    assert.equal(absent.encryption, undefined);
+    assert.equal(encryptionOf(absent, 'cpu'), 'symmetric');
+    assert.equal(encryptionOf(absent, 'cuda'), 'public');
+    assert.equal(encryptionOf({ ...absent, encryption: 'symmetric' }, 'cuda'), 'symmetric');
+    assert.equal(encryptionOf({ ...absent, encryption: 'public' }, 'cpu'), 'public');
+    for (const bad of ['aes', 'PUBLIC', '']) {
+      assert.throws(
+        () => parseProxyArgs([...BASE, '--encryption', bad], {}),
+        (e: unknown) => e instanceof UsageError && /--encryption/.test(e.message),
         bad,
       );
     }
