@@ -146,11 +146,6 @@ export class NativeBackend implements CkksBackend {
     };
   }
 
-  /** How this backend's symmetric ciphertexts expand their seeds. */
-  get symmetricPrng(): SymmetricPrng {
-    return this.#symmetricPrng;
-  }
-
   get disposed(): boolean {
     return this.#disposed;
   }

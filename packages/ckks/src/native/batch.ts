@@ -1,10 +1,9 @@
 /**
  * Prompt-scale encryption: many vectors encoded, encrypted and serialized in one go. On the
- * native backend, public-key and seeded secret-key (SHAKE256) batches run as fused native
- * calls on libuv worker threads (`threads` chunks in flight at once), so a long prompt spreads
- * over the cores and the event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each
- * public-key chunk is encoded on its worker and encrypted on the device. Other cases run one
- * vector at a time on the CPU.
+ * native backend, public-key batches run as fused native calls on libuv worker threads
+ * (`threads` chunks in flight at once), so a long prompt spreads over the cores and the
+ * event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each chunk is encoded on
+ * its worker and encrypted on the device. Other cases run one vector at a time on the CPU.
  */
 import type { CkksBackend } from '../backend.js';
 import { CkksError } from '../errors.js';
@@ -42,12 +41,11 @@ export async function encryptBatchOn(backend: CkksBackend, vectors: readonly Flo
     if (v.length > backend.slotCount) throw new CkksError('INVALID_ARGUMENT', `vector ${i} has ${v.length} values, more than ${backend.slotCount} slots`);
   }
   if (vectors.length === 0) return { ciphertexts: [], device: 'cpu' };
-  // Seeded secret-key batches are fused too where the seeds expand natively (SHAKE256).
-  if (backend instanceof NativeBackend && (!options.symmetric || backend.symmetricPrng === 'shake256')) {
+  if (backend instanceof NativeBackend && !options.symmetric) {
     const slots = backend.slotCount;
     const chunks = Math.min(threads, vectors.length);
     const per = Math.ceil(vectors.length / chunks);
-    const manyOptions = { ...(options.device === undefined ? {} : { device: options.device }), ...(options.symmetric ? { key: 'secret' as const } : {}) };
+    const manyOptions = options.device === undefined ? {} : { device: options.device };
     const jobs: Promise<{ bytes: Uint8Array[]; device: BatchDevice }>[] = [];
     for (let start = 0; start < vectors.length; start += per) {
       const part = vectors.slice(start, start + per);
