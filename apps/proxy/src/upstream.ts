@@ -27,14 +27,15 @@
  */
 import * as http2 from 'node:http2';
 import { ProtocolError, bearer } from '@hlp/protocol';
-import { ResultPool } from '@hlp/ckks';
+import { ResultPool, pooledCapacity } from '@hlp/ckks';
 import type { CircuitBreaker } from './breaker.js';
 import { Holds } from './holds.js';
 
-/** Response bodies kept for reuse, in bytes. */
-const BODY_POOL_BYTES = 64 * 1024 * 1024;
-/** Bodies are allocated in multiples of this, so that answers of similar size share buffers. */
-const BODY_SIZE_CLASS = 256 * 1024;
+/**
+ * Response bodies kept for reuse, in bytes: two of the largest answers (1024 frames at one
+ * prime, ~128 MiB each), or the few dozen bodies of short-prompt batches in flight at once.
+ */
+const BODY_POOL_BYTES = 256 * 1024 * 1024;
 
 export interface UpstreamTimings {
   readonly uploadMs: number;
@@ -123,7 +124,7 @@ export class Upstream {
   private readonly control: Slot = { session: undefined, streams: 0 };
   private readonly waiting: ((slot: Slot) => void)[] = [];
   /** Response bodies handed back by releaseBody, reused for later answers of the same size class. */
-  private readonly bodies = new ResultPool<Buffer>(BODY_POOL_BYTES);
+  private readonly bodies = new ResultPool<Buffer>(BODY_POOL_BYTES, { evictOldest: true });
   /** The memory of bodies this client allocated for the pool (only those may enter it). */
   private readonly poolable = new WeakSet<ArrayBufferLike>();
 
@@ -149,10 +150,13 @@ export class Upstream {
     this.bodies.give(Buffer.from(memory));
   }
 
-  /** A buffer for an announced body of `bytes`: pooled memory of its size class, or fresh. */
+  /**
+   * A buffer for an announced body of `bytes`: pooled memory that held an earlier body, or fresh.
+   * Fresh memory costs a page fault per 4 KiB as the body is copied in (~1 ms per MB, 10× the
+   * copy itself), so bodies reuse any pooled buffer up to twice their size.
+   */
   private bodyBuffer(bytes: number): Buffer {
-    const capacity = Math.ceil(bytes / BODY_SIZE_CLASS) * BODY_SIZE_CLASS;
-    const buffer = this.bodies.take(capacity) ?? Buffer.allocUnsafe(capacity);
+    const buffer = this.bodies.takeAtLeast(bytes) ?? Buffer.allocUnsafe(pooledCapacity(bytes));
     this.poolable.add(buffer.buffer);
     return buffer;
   }

@@ -54,6 +54,7 @@ export {
   type NativeBackendOptions,
   type SymmetricPrng,
   ResultPool,
+  pooledCapacity,
   type PooledArray,
 } from './native/index.js';
 export { openBackend, type BackendChoice, type BackendResult } from './open.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { CkksError, decryptValues, encryptValues } from '../src/index.js';
 import { NativeBackend } from '../src/native/index.js';
-import { ResultPool } from '../src/native/result-pool.js';
+import { ResultPool, pooledCapacity } from '../src/native/result-pool.js';
 import { presetParams } from '../src/params.js';
 import { createSealBackend } from '../src/seal/index.js';
 
@@ -25,6 +25,57 @@ test('ResultPool: exact sizes only, whole buffers only, bounded in bytes', () =>
   assert.equal(pool.take(100), a);
   assert.equal(pool.take(100), undefined);
   assert.equal(pool.bytes, 0);
+});
+
+test('ResultPool.takeAtLeast: the smallest buffer held within [length, maxLength]', () => {
+  const pool = new ResultPool<Float64Array>(1 << 20);
+  const small = new Float64Array(100);
+  const mid = new Float64Array(150);
+  const big = new Float64Array(400);
+  for (const b of [big, mid, small]) pool.give(b);
+  assert.equal(pool.takeAtLeast(101), mid, 'the best fit, not the first or the largest');
+  assert.equal(pool.takeAtLeast(101), undefined, 'the 400 is more than twice 101: not handed out');
+  assert.equal(pool.takeAtLeast(101, 400), big, 'unless the caller allows it');
+  assert.equal(pool.takeAtLeast(100), small, 'an exact size fits');
+  assert.equal(pool.bytes, 0);
+});
+
+test('ResultPool evictOldest: past the bound the oldest buffers make room; without it the newcomer is dropped', () => {
+  const bytes = 8 * 100;
+  const keep = new ResultPool(3 * bytes);
+  const evict = new ResultPool(3 * bytes, { evictOldest: true });
+  const bufs = Array.from({ length: 4 }, () => new BigUint64Array(100));
+  for (const b of bufs) {
+    keep.give(b);
+    evict.give(b);
+  }
+  assert.equal(keep.bytes, 3 * bytes);
+  assert.equal(evict.bytes, 3 * bytes);
+  const kept = [keep.take(100), keep.take(100), keep.take(100)];
+  const evicted = [evict.take(100), evict.take(100), evict.take(100)];
+  assert.ok(!kept.includes(bufs[3]) && kept.includes(bufs[0]), 'the default keeps the first three');
+  assert.ok(evicted.includes(bufs[3]) && !evicted.includes(bufs[0]), 'evictOldest keeps the last three');
+  // A larger newcomer evicts as many of the oldest as it needs, and one past the bound is never kept.
+  for (const b of bufs.slice(0, 3)) evict.give(b);
+  const two = new BigUint64Array(200);
+  evict.give(two);
+  assert.equal(evict.bytes, 3 * bytes);
+  assert.equal(evict.take(100), bufs[2], 'the newest of the three stays');
+  assert.equal(evict.take(200), two);
+  evict.give(bufs[0]!);
+  evict.give(new BigUint64Array(400));
+  assert.equal(evict.bytes, bytes, 'a buffer larger than the whole bound is not kept, and evicts nothing');
+  evict.give(two);
+  evict.give(two);
+  assert.equal(evict.bytes, 3 * bytes, 'a buffer given twice is held once');
+});
+
+test('pooledCapacity: rounded up to a quarter octave, never below the length, at most 25 % above', () => {
+  assert.deepEqual([1, 4, 5, 8, 9, 10, 11, 12, 13, 16, 17].map(pooledCapacity), [1, 4, 5, 8, 10, 10, 12, 12, 14, 16, 20]);
+  for (let n = 1; n < 5000; n += 7) {
+    const c = pooledCapacity(n);
+    assert.ok(c >= n && c <= 1.25 * n && Number.isInteger(c), `${n} -> ${c}`);
+  }
 });
 
 async function backend(resultPoolBytes?: number): Promise<NativeBackend> {

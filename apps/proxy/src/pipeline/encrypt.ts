@@ -10,7 +10,7 @@
  * seed expanded into its c1 there), so the event loop keeps serving; otherwise one by one on
  * the event loop.
  */
-import { NativeBackend, ResultPool } from '@hlp/ckks';
+import { NativeBackend, ResultPool, pooledCapacity } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
 import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
 import { EMBED_PIECE_TOKENS, EventLoopSlices, serializeSliced } from '../event-loop-slices.js';
@@ -38,9 +38,9 @@ interface PackedBatch {
 
 export class Encryptor {
   /** The dense path's encryption output, reused once a batch's upload streams have closed. */
-  readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES);
+  readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES, { evictOldest: true });
   /** The dense path's packed values, reused once the batch's encryption has read them. */
-  readonly #packed = new ResultPool<Float64Array>(PACKED_POOL_BYTES);
+  readonly #packed = new ResultPool<Float64Array>(PACKED_POOL_BYTES, { evictOldest: true });
 
   constructor(
     private readonly deps: EncryptDeps,
@@ -227,9 +227,12 @@ export class Encryptor {
     const base = planPacking('dense', tokens, slots, width);
     // Pooled like the upload buffer: every token's values are written below, the padding after
     // the last token is zeroed here (a reused buffer holds an earlier batch's values).
-    const packed = pooled
-      ? (this.#packed.take(base.ciphertexts * slots) ?? new Float64Array(base.ciphertexts * slots))
+    // Batches differ in size from one to the next: a pooled buffer serves any batch up to its
+    // size (a prefix of it), or a buffer of each exact size would rarely be reused.
+    const packedWhole = pooled
+      ? (this.#packed.takeAtLeast(base.ciphertexts * slots) ?? new Float64Array(pooledCapacity(base.ciphertexts) * slots))
       : new Float64Array(base.ciphertexts * slots);
+    const packed = packedWhole.subarray(0, base.ciphertexts * slots);
     packed.fill(0, tokens * width);
     const requests: RequestPlacement[] = [];
     let offset = 0;
@@ -257,7 +260,8 @@ export class Encryptor {
     // The whole batch's ciphertexts in one buffer (pooled when the caller hands it back):
     // each chunk's encryption writes its part, the frames view it on their way to the socket.
     const words = backend.ciphertextWords(level);
-    const upload = pooled ? (this.#uploads.take(count * words) ?? new BigUint64Array(count * words)) : undefined;
+    const uploadWhole = pooled ? (this.#uploads.takeAtLeast(count * words) ?? new BigUint64Array(pooledCapacity(count) * words)) : undefined;
+    const upload = uploadWhole?.subarray(0, count * words);
     let serializeMs = 0;
     const t = now();
     const jobs: Promise<void>[] = [];
@@ -279,13 +283,13 @@ export class Encryptor {
     }
     // Every chunk settles before the buffers may go back: a failed chunk must not leave another still using them.
     const settled = await Promise.allSettled(jobs);
-    if (pooled) this.#packed.give(packed);
+    if (pooled) this.#packed.give(packedWhole);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     stages.encrypt = now() - t - serializeMs;
     stages.serialize = serializeMs;
     this.deps.metrics.encryptionDuration.observe({ backend: backend.name, layout: 'dense' }, (now() - t0) / 1000);
     const inputs = requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens }));
-    return { workload, plan, frames, inputs, tokens, level, stages, ...(upload ? { release: () => this.#uploads.give(upload) } : {}) };
+    return { workload, plan, frames, inputs, tokens, level, stages, ...(uploadWhole ? { release: () => this.#uploads.give(uploadWhole) } : {}) };
   }
 }

@@ -14,4 +14,4 @@ export {
   type CudaStatus,
   type DeviceChoice,
 } from './device.js';
-export { ResultPool, type PooledArray } from './result-pool.js';
+export { ResultPool, pooledCapacity, type PooledArray } from './result-pool.js';

@@ -22,9 +22,22 @@ export interface PooledArray {
  */
 export class ResultPool<T extends PooledArray = BigUint64Array> {
   readonly #free = new Map<number, T[]>();
+  /** Every buffer held, oldest first (for evictOldest). */
+  readonly #held = new Set<T>();
   #bytes = 0;
+  readonly #evictOldest: boolean;
 
-  constructor(readonly maxBytes: number) {}
+  /**
+   * @param options.evictOldest past the bound, drop the oldest buffers held to keep a newcomer
+   * (default: keep what is held and drop the newcomer). For buffers whose sizes drift with the
+   * traffic (request and response bodies), the pool then follows the sizes in use now.
+   */
+  constructor(
+    readonly maxBytes: number,
+    options: { readonly evictOldest?: boolean } = {},
+  ) {
+    this.#evictOldest = options.evictOldest ?? false;
+  }
 
   /** Bytes held for reuse. */
   get bytes(): number {
@@ -33,15 +46,35 @@ export class ResultPool<T extends PooledArray = BigUint64Array> {
 
   /** A buffer of exactly `length` elements, or undefined (the caller then allocates one). */
   take(length: number): T | undefined {
-    const list = this.#free.get(length);
-    const buffer = list?.pop();
-    if (buffer) this.#bytes -= buffer.byteLength;
+    const buffer = this.#free.get(length)?.pop();
+    if (buffer) this.#forget(buffer);
     return buffer;
+  }
+
+  /**
+   * The smallest buffer held of `length` to `maxLength` elements, or undefined. For callers that
+   * use a prefix (a subarray) of what they take and give the whole buffer back.
+   */
+  takeAtLeast(length: number, maxLength = 2 * length): T | undefined {
+    let best: number | undefined;
+    for (const [size, list] of this.#free) {
+      if (size >= length && size <= maxLength && list.length > 0 && (best === undefined || size < best)) best = size;
+    }
+    return best === undefined ? undefined : this.take(best);
   }
 
   /** Keeps `buffer` for reuse when it owns its memory and fits the bound; its owner no longer reads it. */
   give(buffer: T): void {
     if (buffer.byteOffset !== 0 || buffer.byteLength !== buffer.buffer.byteLength) return;
+    if (buffer.byteLength > this.maxBytes || this.#held.has(buffer)) return;
+    if (this.#evictOldest) {
+      for (const old of this.#held) {
+        if (this.#bytes + buffer.byteLength <= this.maxBytes) break;
+        const list = this.#free.get(old.length)!;
+        list.splice(list.indexOf(old), 1);
+        this.#forget(old);
+      }
+    }
     if (this.#bytes + buffer.byteLength > this.maxBytes) return;
     let list = this.#free.get(buffer.length);
     if (!list) {
@@ -49,11 +82,29 @@ export class ResultPool<T extends PooledArray = BigUint64Array> {
       this.#free.set(buffer.length, list);
     }
     list.push(buffer);
+    this.#held.add(buffer);
     this.#bytes += buffer.byteLength;
   }
 
   clear(): void {
     this.#free.clear();
+    this.#held.clear();
     this.#bytes = 0;
   }
+
+  #forget(buffer: T): void {
+    this.#held.delete(buffer);
+    this.#bytes -= buffer.byteLength;
+  }
+}
+
+/**
+ * The length to allocate for a buffer of `length` elements that will be pooled and reused for
+ * other lengths: rounded up to a quarter octave (at most 25 % more), so that sizes that drift a
+ * little from one call to the next share buffers through takeAtLeast.
+ */
+export function pooledCapacity(length: number): number {
+  if (length <= 4) return length;
+  const step = 2 ** (Math.floor(Math.log2(length)) - 2);
+  return Math.ceil(length / step) * step;
 }
