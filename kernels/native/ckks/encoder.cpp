@@ -185,12 +185,14 @@ void compose_all(const hlp_ckks_context *ctx, const CrtLevel &c, const u64 *x, d
 }
 
 void compose_level1(const hlp_ckks_context *ctx, const CrtLevel &c, const u64 *x, double inv_scale, double *out) {
-  const u64 q = ctx->moduli[0];
-  const u64 half = c.half[0];
+  // Residues are below q < 2^62, so signed arithmetic is exact, and the centring is a select
+  // rather than a branch: a decrypted coefficient's sign is a coin toss that a branch mispredicts
+  // half the time. (double)(v - q) equals -(double)(q - v): conversion rounds symmetrically.
+  const auto q = static_cast<int64_t>(ctx->moduli[0]);
+  const auto half = static_cast<int64_t>(c.half[0]);
   for (std::size_t k = 0; k < ctx->n; ++k) {
-    const u64 v = x[k];
-    const double d = v >= half ? -static_cast<double>(q - v) : static_cast<double>(v);
-    out[k] = d * inv_scale;
+    const auto v = static_cast<int64_t>(x[k]);
+    out[k] = static_cast<double>(v - (v >= half ? q : 0)) * inv_scale;
   }
 }
 
