@@ -309,11 +309,12 @@ void decode_scratch(const hlp_ckks_context *ctx, Scratch &s, uint32_t level, dou
 
 // ---- encryption and key switching (encrypt.cpp, keyswitch.cpp) ---------------------
 
-// One symmetric encryption of `plain_ntt` (zero when null) with `primes` primes:
-// c1 = a uniform from `uniform`, c0 = NTT(-e) - a s (+ m); noise reads n * 8 bytes.
+// One symmetric encryption with `primes` primes of a plaintext given in NTT form (`plain_ntt`)
+// or in coefficient form (`plain_coeff`, RNS; it then shares the noise's NTT), zero when both
+// are null: c1 = a uniform from `uniform`, c0 = NTT(-e (+ m)) - a s (+ m); noise reads n * 8 bytes.
 hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, uint32_t primes,
                                  const uint8_t *uniform, std::size_t uniform_bytes_given, const uint8_t *noise,
-                                 const u64 *plain_ntt, u64 *out);
+                                 const u64 *plain_ntt, u64 *out, const u64 *plain_coeff = nullptr);
 // Grows a scratch vector to at least `words` (kept at its largest size).
 void ensure_words(AlignedVector<u64> &v, std::size_t words);
 // The NTT-form permutation of Galois element elt (odd, < 2n), cached in the context.

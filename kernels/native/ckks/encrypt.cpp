@@ -101,7 +101,7 @@ void encrypt_public_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *pk, 
 // One symmetric encryption with `primes` primes: c1 = a, c0 = NTT(-e) - a s (+ m).
 hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, uint32_t primes,
                                  const uint8_t *uniform, std::size_t uniform_bytes_given, const uint8_t *noise,
-                                 const u64 *plain_ntt, u64 *out) {
+                                 const u64 *plain_ntt, u64 *out, const u64 *plain_coeff) {
   const std::size_t n = ctx->n;
   const KernelOps &ops = *ctx->ops;
   u64 *c0 = out;
@@ -115,6 +115,8 @@ hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const 
     const Modulus &mod = ctx->tables[b].modulus;
     u64 *t = s.t1.data();
     simd().signed_to_mod(neg_e, n, ctx->moduli[b], ctx->barrett64[b], t);
+    // The transform is linear: m in coefficient form rides on the noise's NTT (one per prime, not two).
+    if (plain_coeff != nullptr) ops.add_mod(t, t, plain_coeff + b * n, n, mod);
     ops.ntt_forward(t, ctx->tables[b]);
     u64 *dst = c0 + b * n;
     ops.mul_mod(dst, c1 + b * n, sk + b * n, n, mod);
@@ -341,12 +343,11 @@ hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uin
       st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale, level);
       if (st != HLP_OK) return st;
       hlp::ckks::integers_to_rns(ctx, s.coeffs.data(), level, s.plain.data());
-      for (uint32_t b = 0; b < level; ++b) ctx->ops->ntt_forward(s.plain.data() + b * n, ctx->tables[b]);
       st = hlp_shake256_blocks(HLP_VARIANT_AUTO, seeds + c * HLP_SHAKE_SEED_BYTES, HLP_SHAKE_SEED_BYTES, 0,
                                uniform.data(), uniform.size());
       if (st != HLP_OK) return st;
       st = hlp::ckks::encrypt_symmetric_one(ctx, s, secret_key, level, uniform.data(), uniform.size(),
-                                            noise + c * noise_per, s.plain.data(), out + c * ct_words);
+                                            noise + c * noise_per, nullptr, out + c * ct_words, s.plain.data());
       if (st != HLP_OK) return st;
     }
     return HLP_OK;
