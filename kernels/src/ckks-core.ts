@@ -186,14 +186,15 @@ export class CkksCore {
   /**
    * The uniform polynomial (NTT form, `level` primes, 1..k+1) that an encryption draws
    * from these bytes — what a symmetric ciphertext's c1 is. Deterministic in the bytes,
-   * so a receiver re-expands a seeded ciphertext with the same PRNG stream.
+   * so a receiver re-expands a seeded ciphertext with the same PRNG stream. `out`: where it
+   * goes (exactly its length: a ciphertext's c1 in place), else a fresh array.
    */
-  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array {
+  sampleUniform(randomness: Uint8Array, level: number, options?: { readonly out?: BigUint64Array }): BigUint64Array {
     const core = this.#core();
     if (!Number.isInteger(level) || level < 1 || level > this.dataPrimeCount + 1) {
       throw new KernelError('INVALID_ARGUMENT', `level must be an integer in [1, ${this.dataPrimeCount + 1}], got ${level}`);
     }
-    return guarded(() => core.sampleUniform(randomness, level));
+    return guarded(() => core.sampleUniform(randomness, level, options?.out));
   }
 
   /** A secret key (ternary, NTT form at the key level) from randomnessBytes('secretKey') bytes. */

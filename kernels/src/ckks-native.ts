@@ -11,7 +11,7 @@ export interface NativeCkksCore {
   encode(values: Float64Array, scale: number, level: number, complex: boolean): BigUint64Array;
   decode(plain: BigUint64Array, level: number, scale: number, count: number, complex: boolean, flags: number): Float64Array;
   keygenSecret(randomness: Uint8Array): BigUint64Array;
-  sampleUniform(randomness: Uint8Array, level: number): BigUint64Array;
+  sampleUniform(randomness: Uint8Array, level: number, out?: BigUint64Array): BigUint64Array;
   keygenPublic(secretKey: BigUint64Array, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
   encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
   encryptPublicAsync(

@@ -169,12 +169,18 @@ test("ckks: seeded encode+encrypt equals encode + encryptSymmetric with each see
       const one = core.encryptSymmetric(sk, plain, level, uniform, noise.subarray(c * noisePer, (c + 1) * noisePer));
       const ct = seeded.subarray(c * words, (c + 1) * words);
       assert.deepEqual(ct, one, `level ${level}, ciphertext ${c}`);
+      // c1 is the seed's uniform polynomial, sampled into a given buffer as into a fresh one
+      const c1 = new BigUint64Array(level * N).fill(7n);
+      core.sampleUniform(uniform, level, { out: c1 });
+      assert.deepEqual(c1, ct.subarray(level * N), `c1 at level ${level}`);
+      assert.deepEqual(core.sampleUniform(uniform, level), c1);
       const back = decryptDecode(ct, level).subarray(0, 1000);
       assert.ok(maxError(back, values.subarray(c * 1000, (c + 1) * 1000)) <= 1e-6);
     }
   }
   const seeds = bytes(SHAKE_SEED_BYTES);
   const noise = bytes(core.randomnessBytes('noise'));
+  expectCode(() => core.sampleUniform(bytes(core.randomnessBytes('uniform', 2)), 2, { out: new BigUint64Array(N) }), 'INVALID_ARGUMENT');
   expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 10, 1, SCALE, 3, seeds.subarray(1), noise), 'LENGTH_MISMATCH');
   expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 10, 1, SCALE, 3, seeds, noise.subarray(1)), 'RANDOMNESS_EXHAUSTED');
   expectCode(() => core.encodeEncryptSeeded(sk, randomValues(10), 5, 1, SCALE, 3, seeds, noise), 'LENGTH_MISMATCH');

@@ -153,7 +153,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     Napi::TypedArrayOf<uint8_t> rand = to_u8_array(info[0], "randomness");
     const uint32_t level = to_u32(info[1], "level");
     if (level < 1 || level > k_ + 1) throw_invalid(env, "level must be in [1, k + 1]");
-    auto out = new_u64(env, Poly(level));
+    auto out = out_u64(env, info[2], Poly(level));
     check(env, hlp_ckks_sample_uniform(ctx, rand.Data(), rand.ElementLength(), level, out.Data(), out.ElementLength()),
           "sampleUniform");
     return out;

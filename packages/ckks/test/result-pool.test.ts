@@ -147,6 +147,33 @@ test('native backend: a ciphertext whose bytes went out as views is never reused
   }
 });
 
+test('native backend: deserialized ciphertexts (seeded and full) take pooled buffers and overwrite all of them', async () => {
+  const be = await backend();
+  try {
+    const x = values(be.slotCount, 6);
+    const pt = be.encode(x);
+    const seeded = be.encryptSymmetric(pt);
+    const full = be.encrypt(pt);
+    pt.dispose();
+    for (const [what, ct] of [
+      ['seeded', seeded],
+      ['full', full],
+    ] as const) {
+      const bytes = ct.serialize();
+      // a result of the same size, full of other values, waits in the pool
+      be.add(full, full).dispose();
+      const held = be.pooledResultBytes;
+      const back = be.deserialize(bytes);
+      assert.ok(be.pooledResultBytes < held, `${what}: the pooled buffer was taken`);
+      const got = decryptValues(be, back);
+      for (let i = 0; i < 64; i++) assert.ok(Math.abs(got[i]! - x[i]!) < 1e-5, `${what}, slot ${i}: ${got[i]} vs ${x[i]}`);
+      back.dispose();
+    }
+  } finally {
+    be.dispose();
+  }
+});
+
 test('native backend: trimResultPool lets the held buffers go, and results stay right after it', async () => {
   const be = await backend();
   try {
