@@ -74,7 +74,7 @@ export class NativeBackend implements CkksBackend {
   readonly #check: { checkInput: boolean };
   readonly #results: ResultPool;
   /** Batch encryption's randomness buffers, reused once the encryption has read them. */
-  readonly #randomness = new ResultPool<Buffer>(RANDOMNESS_POOL_BYTES);
+  readonly #randomness = new ResultPool<Buffer>(RANDOMNESS_POOL_BYTES, { evictOldest: true });
   #secretKey: BigUint64Array | null = null;
   #publicKey: BigUint64Array | null = null;
   readonly #kswitch: KswitchKeys;

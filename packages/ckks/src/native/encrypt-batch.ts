@@ -15,7 +15,7 @@ import type { NativeCiphertext } from './handles.js';
 import { translateKernelError } from './kernel-errors.js';
 import type { EncryptManyOptions, SymmetricPrng } from './options.js';
 import { fillRandomAsync } from './randomness.js';
-import type { ResultPool } from './result-pool.js';
+import { pooledCapacity, type ResultPool } from './result-pool.js';
 
 export interface BatchEncryptDeps {
   readonly core: CkksCore;
@@ -76,8 +76,7 @@ async function encryptPublic(
   // reuses warm memory instead of a fresh megabyte per batch; allocUnsafe skips zeroing
   // what the CSPRNG overwrites at once. The asynchronous fill runs on the libuv pool, so the
   // event loop does not spend about 0.1 ms per ciphertext generating randomness.
-  const randomBytesNeeded = count * core.randomnessBytes('encryptPublic');
-  const randomness = await fillRandomAsync(deps.randomness.take(randomBytesNeeded) ?? Buffer.allocUnsafe(randomBytesNeeded));
+  const { whole: randomnessWhole, bytes: randomness } = await freshRandomness(deps.randomness, count * core.randomnessBytes('encryptPublic'));
   const choice = options.device ?? gpu.choice;
   let device = gpu.resolve(choice);
   let encryptor: CudaEncryptor | null = null;
@@ -87,7 +86,7 @@ async function encryptPublic(
     } catch (error) {
       // Forced: a clear error. Auto: the CPU from now on, with the reason kept.
       if (choice === 'cuda') {
-        deps.randomness.give(randomness);
+        deps.randomness.give(randomnessWhole);
         throw deviceError('GPU batch encryption (device cuda)', error);
       }
       gpu.fallBack(`GPU encryptor setup failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -109,7 +108,7 @@ async function encryptPublic(
     }
     throw translateKernelError(encryptor ? 'GPU encode+encrypt' : 'encode+encrypt', error);
   } finally {
-    deps.randomness.give(randomness);
+    deps.randomness.give(randomnessWhole);
   }
 }
 
@@ -129,8 +128,7 @@ async function encryptSeeded(
   const sk = deps.secretKey();
   // Seeds for this batch alone (never reused): each stands for its ciphertext's c1.
   const seedBytes = randomFillSync(new Uint8Array(count * PRNG_SEED_BYTES));
-  const noiseBytes = count * core.randomnessBytes('noise');
-  const noise = await fillRandomAsync(deps.randomness.take(noiseBytes) ?? Buffer.allocUnsafe(noiseBytes));
+  const { whole: noiseWhole, bytes: noise } = await freshRandomness(deps.randomness, count * core.randomnessBytes('noise'));
   try {
     const data = await core.encodeEncryptSeededAsync(sk, values, valuesPerPlain, count, scale, level + 1, seedBytes, noise, {
       ...deps.check,
@@ -142,6 +140,15 @@ async function encryptSeeded(
   } catch (error) {
     throw translateKernelError('seeded encode+encrypt', error);
   } finally {
-    deps.randomness.give(noise);
+    deps.randomness.give(noiseWhole);
   }
+}
+
+/**
+ * `bytes` fresh CSPRNG bytes, filled on the libuv pool, in a pooled buffer that may be longer
+ * (batches differ in size: an exact-size pool rarely had one): give `whole` back once read.
+ */
+async function freshRandomness(pool: ResultPool<Buffer>, bytes: number): Promise<{ whole: Buffer; bytes: Buffer }> {
+  const whole = pool.takeAtLeast(bytes) ?? Buffer.allocUnsafeSlow(pooledCapacity(bytes));
+  return { whole, bytes: await fillRandomAsync(whole.subarray(0, bytes)) };
 }
