@@ -123,7 +123,7 @@ export class Upstream {
   /** One more connection for bodiless calls (health, info, key lookups): never behind an upload. */
   private readonly control: Slot = { session: undefined, streams: 0 };
   private readonly waiting: ((slot: Slot) => void)[] = [];
-  /** Response bodies handed back by releaseBody, reused for later answers of the same size class. */
+  /** Response bodies handed back by releaseBody, reused for later answers of up to their size (and at least half). */
   private readonly bodies = new ResultPool<Buffer>(BODY_POOL_BYTES, { evictOldest: true });
   /** The memory of bodies this client allocated for the pool (only those may enter it). */
   private readonly poolable = new WeakSet<ArrayBufferLike>();
