@@ -5,7 +5,7 @@
  * `ckks.rotate` cycles through steps 1…8, the keys of the hoisted batch. Each side makes a
  * backend of its own for them with a relinearization key and those 8 Galois keys, nothing more.
  *
- * As for the other CKKS operations (pair-cases.ts, `freshInputsOp`), the inputs (two fresh
+ * As for the other CKKS operations (fresh-inputs.ts), the inputs (two fresh
  * ciphertexts, and the product that `ckks.relinearize` relinearizes) are made again before each
  * slice and the side's result pool is dropped, so that no run computes on one fixed set of buffers.
  *
@@ -14,11 +14,12 @@
  * a note, and the gate goes on with the others.
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
-import { ckksCaseLabels, createBackend, seededValues, trimResultPool, VALUES_SEED, type CkksHelpers } from '../bench/ckks.js';
+import { ckksCaseLabels, createBackend, seededValues, VALUES_SEED, type CkksHelpers } from '../bench/ckks.js';
 import { kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from '../bench/ckks-kswitch.js';
 import type { Labels } from '@hlp/results';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { PairCase, SideName } from './interleave.js';
+import { freshEachSlice } from './fresh-inputs.js';
 import type { Sides } from './pair-cases.js';
 
 const SIDES: readonly SideName[] = ['baseline', 'current'];
@@ -68,19 +69,8 @@ function freshInputsKswitch(
     x.a.dispose();
     x.b.dispose();
   };
-  let live = make();
-  disposers.push(() => free(live));
-  return {
-    run: () => live.fn.run(),
-    beforeSlice: () => {
-      // the old inputs are freed after the new ones are made, so that these do not take their memory back
-      const old = live;
-      trimResultPool(backend);
-      live = make();
-      free(old);
-    },
-    perCall: live.fn.perCall,
-  };
+  const inputs = freshEachSlice(backend, make(), true, make, free, disposers);
+  return { run: () => inputs.current().fn.run(), beforeSlice: inputs.beforeSlice, perCall: inputs.current().fn.perCall };
 }
 
 /** The key-switching cases of one (backend, n) on both sides, or none with a note (see the module comment). */

@@ -25,7 +25,6 @@ import {
   promptVectors,
   seededValues,
   serializedSize,
-  trimResultPool,
   type CkksCase,
   type Fixture,
 } from '../bench/ckks.js';
@@ -33,6 +32,7 @@ import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { Labels } from '@hlp/results';
 import type { PairCase, SideName } from './interleave.js';
 import { kswitchPairCases } from './pair-cases-kswitch.js';
+import { freshEachSlice } from './fresh-inputs.js';
 
 type KernelsModule = typeof candidateKernels;
 type CkksModule = typeof candidateCkks;
@@ -195,34 +195,18 @@ export function splitVectors<T>(vectors: readonly T[], parts: number): T[][] {
   return Array.from({ length: k }, (_, i) => vectors.slice(Math.floor((i * vectors.length) / k), Math.floor(((i + 1) * vectors.length) / k)));
 }
 
-/**
- * One side's timed operation on inputs made again before each of its slices. An operation's
- * inputs and its pooled result buffer stay the same for a whole run otherwise, and with them
- * whatever sets the speed of the cheap operations beside the code: in A/A pairings (the same
- * code on both sides) `ckks.add` measured ×0.86–×1.17 from one run to the next, each run's
- * pairs tight around its own value, a bias no number of pairs removes. Inputs and result
- * buffers drawn afresh per slice turn it into pair-to-pair scatter, which the signed-rank
- * interval accounts for. The previous inputs are freed only after the new ones are made, so
- * that the new ones do not simply take their memory back.
- */
+/** An operation case on `first`'s fixture, then on a fresh fixture per slice (fresh-inputs.ts). */
 function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: (() => void)[]): { run: () => void; beforeSlice: () => void } {
-  let fixture = first;
-  let fn = opFunction(c, fixture);
-  let owned = false;
-  disposers.push(() => {
-    if (owned) disposeFixture(fixture);
-  });
-  return {
-    run: () => fn(),
-    beforeSlice: () => {
-      const old = fixture;
-      trimResultPool(old.backend);
-      fixture = makeFixture(old.backend, old.values, old.helpers);
-      fn = opFunction(c, fixture);
-      if (owned) disposeFixture(old);
-      owned = true;
-    },
-  };
+  const withFn = (fixture: Fixture): { fixture: Fixture; fn: () => void } => ({ fixture, fn: opFunction(c, fixture) });
+  const inputs = freshEachSlice(
+    first.backend,
+    withFn(first),
+    false,
+    () => withFn(makeFixture(first.backend, first.values, first.helpers)),
+    (x) => disposeFixture(x.fixture),
+    disposers,
+  );
+  return { run: () => inputs.current().fn(), beforeSlice: inputs.beforeSlice };
 }
 
 /** CKKS cases (the micro-benchmarks, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */

@@ -1,0 +1,48 @@
+/**
+ * A side's timed operation on inputs made again before each of its slices. An operation's
+ * inputs and its pooled result buffer stay the same for a whole run otherwise, and with them
+ * whatever sets the speed of the cheap operations beside the code: in A/A pairings (the same
+ * code on both sides) `ckks.add` measured ×0.86–×1.17 from one run to the next, each run's
+ * pairs tight around its own value, a bias no number of pairs removes. Inputs and result
+ * buffers drawn afresh per slice turn it into pair-to-pair scatter, which the signed-rank
+ * interval accounts for. The previous inputs are freed only after the new ones are made, so
+ * that the new ones do not simply take their memory back.
+ */
+import type { CkksBackend } from '@hlp/ckks';
+import { trimResultPool } from '../bench/ckks.js';
+
+export interface FreshInputs<T> {
+  /** The inputs of the slice now running. */
+  readonly current: () => T;
+  /** Drops `backend`'s result pool, makes new inputs, frees the old (unless the caller owns them). */
+  readonly beforeSlice: () => void;
+}
+
+/**
+ * Inputs starting at `first` (freed here only when `firstOwned`; a caller's own fixture is not),
+ * made again by `make` before each slice and freed by `free` once replaced or at `disposers`.
+ */
+export function freshEachSlice<T>(
+  backend: CkksBackend,
+  first: T,
+  firstOwned: boolean,
+  make: () => T,
+  free: (inputs: T) => void,
+  disposers: (() => void)[],
+): FreshInputs<T> {
+  let live = first;
+  let owned = firstOwned;
+  disposers.push(() => {
+    if (owned) free(live);
+  });
+  return {
+    current: () => live,
+    beforeSlice: () => {
+      const old = live;
+      trimResultPool(backend);
+      live = make();
+      if (owned) free(old);
+      owned = true;
+    },
+  };
+}
