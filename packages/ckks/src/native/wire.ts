@@ -63,32 +63,31 @@ export async function decryptDecodeFrames(scope: NativeScope, frames: readonly U
   return frames.map((_, i) => values.subarray(i * valuesPerCiphertext, (i + 1) * valuesPerCiphertext));
 }
 
-/** A seeded ciphertext's c1, expanded from its seed. */
-function expandC1(scope: NativeScope, seed: SealSeed, level: number): BigUint64Array {
+/** A seeded ciphertext's c1, expanded from its seed into `out` (its length: one polynomial). */
+function expandC1(scope: NativeScope, seed: SealSeed, level: number, out: BigUint64Array): void {
   const stream = scope.expandSeed(seed.prngType, seed.seed, scope.core.randomnessBytes('uniform', level + 1));
-  return scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1));
+  scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1, { out }));
 }
 
 /** A seeded ciphertext's c0 and its c1 expanded from the seed, into `out` (2 polynomials). */
 function unseed(scope: NativeScope, ct: SealCiphertext, level: number, out: BigUint64Array): void {
   const polyWords = (level + 1) * scope.params.n;
   out.set(ct.data.subarray(0, polyWords));
-  const stream = scope.expandSeed(ct.seed!.prngType, ct.seed!.seed, scope.core.randomnessBytes('uniform', level + 1));
-  scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1, { out: out.subarray(polyWords) }));
-}
-
-/** `words` 64-bit words of memory of their own, not zeroed: for a result written whole. */
-function uninitializedWords(words: number): BigUint64Array {
-  return new BigUint64Array(Buffer.allocUnsafeSlow(words * 8).buffer, 0, words);
+  expandC1(scope, ct.seed!, level, out.subarray(polyWords));
 }
 
 /** The same for a ciphertext left in place: the bytes of its 2 polynomials. */
 function unseedView(scope: NativeScope, ct: SealCiphertextView, level: number): Uint8Array {
   const polyWords = (level + 1) * scope.params.n;
-  const out = new BigUint64Array(2 * polyWords);
+  const out = uninitializedWords(2 * polyWords);
   new Uint8Array(out.buffer).set(ct.dataBytes.subarray(0, polyWords * 8));
-  out.set(expandC1(scope, ct.seed!, level), polyWords);
+  expandC1(scope, ct.seed!, level, out.subarray(polyWords));
   return new Uint8Array(out.buffer);
+}
+
+/** `words` 64-bit words of memory of their own, not zeroed: for a result written whole. */
+function uninitializedWords(words: number): BigUint64Array {
+  return new BigUint64Array(Buffer.allocUnsafeSlow(words * 8).buffer, 0, words);
 }
 
 /** The data level of a parsed ciphertext, after the checks every reader of the wire makes. */
