@@ -1,21 +1,24 @@
 /**
  * Prompt-scale encryption: many vectors encoded, encrypted and serialized in one go. On the
- * native backend, public-key batches run as fused native calls on libuv worker threads
- * (`threads` chunks in flight at once), so a long prompt spreads over the cores and the
- * event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each chunk is encoded on
- * its worker and encrypted on the device. Other cases run one vector at a time on the CPU.
+ * native backend, batches run as fused native calls on libuv worker threads (`threads`
+ * chunks in flight at once), so a long prompt spreads over the cores and the event loop
+ * stays free: public-key ones, and seeded secret-key ones (the proxy's default path) when the
+ * backend expands seeds with SHAKE256. With a usable GPU (or HLP_KERNEL=cuda) each
+ * public-key chunk is encoded on its worker and encrypted on the device. Other cases run
+ * one vector at a time on the CPU.
  */
 import type { CkksBackend } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { NativeBackend } from './backend.js';
 import type { BatchDevice, DeviceChoice } from './device.js';
+import type { EncryptManyOptions } from './options.js';
 
 export interface EncryptBatchOptions {
   /** Secret-key (seeded) encryption instead of public-key. */
   readonly symmetric?: boolean;
-  /** Native public-key batches: how many chunks run concurrently on the libuv pool (default 1). */
+  /** Native batches: how many chunks run concurrently on the libuv pool (default 1). */
   readonly threads?: number;
-  /** Native public-key batches: overrides the backend's device choice (see NativeBackendOptions.device). */
+  /** Native public-key batches: overrides the backend's device choice (see NativeBackendOptions.device); seeded ones run on the CPU only. */
   readonly device?: DeviceChoice;
 }
 
@@ -41,11 +44,15 @@ export async function encryptBatchOn(backend: CkksBackend, vectors: readonly Flo
     if (v.length > backend.slotCount) throw new CkksError('INVALID_ARGUMENT', `vector ${i} has ${v.length} values, more than ${backend.slotCount} slots`);
   }
   if (vectors.length === 0) return { ciphertexts: [], device: 'cpu' };
-  if (backend instanceof NativeBackend && !options.symmetric) {
+  // Seeded batches need SHAKE256 seeds (SEAL's format); a backend expanding with AES runs the loop below.
+  if (backend instanceof NativeBackend && (!options.symmetric || backend.symmetricPrng === 'shake256')) {
     const slots = backend.slotCount;
     const chunks = Math.min(threads, vectors.length);
     const per = Math.ceil(vectors.length / chunks);
-    const manyOptions = options.device === undefined ? {} : { device: options.device };
+    const manyOptions: EncryptManyOptions = {
+      ...(options.device === undefined ? {} : { device: options.device }),
+      ...(options.symmetric ? { key: 'secret' as const } : {}),
+    };
     const jobs: Promise<{ bytes: Uint8Array[]; device: BatchDevice }>[] = [];
     for (let start = 0; start < vectors.length; start += per) {
       const part = vectors.slice(start, start + per);
