@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ckks from '@hlp/ckks';
-import { createSealBackend, encryptValues, presetParams, type CkksBackend, type CkksParams, type PresetDegree } from '@hlp/ckks';
+import { createSealBackend, decryptValues, encryptValues, presetParams, type CkksBackend, type CkksParams, type PresetDegree } from '@hlp/ckks';
 import { parseRun, readRun, type RunResult } from '@hlp/results';
 import { measureAsync, nativeBackendFactory, promptVectors, renderCkksReport, runCkksBench, seededValues } from '../src/bench/ckks.js';
 import { LabError } from '../src/errors.js';
@@ -181,11 +181,11 @@ describe('hlp bench ckks: usage errors exit 2 with a clear message', () => {
 // -- the native code paths, with a stand-in for the native backend --------------------------
 
 /** The seal backend under the name 'native' (what the lab sees of a backend is its interface). */
-function disguise(backend: CkksBackend, name: string, tweak: Partial<Record<keyof CkksBackend, unknown>> = {}): CkksBackend {
+function disguise(backend: CkksBackend, name: string, tweak: Readonly<Record<string, unknown>> = {}): CkksBackend {
   return new Proxy(backend, {
     get(target, prop, receiver) {
       if (prop === 'name') return name;
-      if (prop in tweak) return tweak[prop as keyof CkksBackend];
+      if (typeof prop === 'string' && prop in tweak) return tweak[prop];
       const value: unknown = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -193,7 +193,7 @@ function disguise(backend: CkksBackend, name: string, tweak: Partial<Record<keyo
 }
 
 /** A stand-in @hlp/ckks module with createNativeBackend and encryptBatch (outputs cached after the first call). */
-function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusable' } = {}): {
+function standIn(options: { broken?: 'decode' | 'batch' | 'frames'; gpu?: 'usable' | 'unusable'; frames?: false } = {}): {
   module: object;
   calls: { threads: number; symmetric: boolean; device?: string }[];
 } {
@@ -217,8 +217,14 @@ function standIn(options: { broken?: 'decode' | 'batch'; gpu?: 'usable' | 'unusa
     ...gpu,
     createNativeBackend: async (params: CkksParams): Promise<CkksBackend> => {
       const seal = await createSealBackend(params);
-      if (options.broken !== 'decode') return disguise(seal, 'native');
+      // The batch answer path, one frame at a time on node-seal (off by 1e-6 when broken).
+      const off = options.broken === 'frames' ? 1e-6 : 0;
+      const decryptDecodeFrames = (frames: readonly Uint8Array[]): Promise<Float64Array[]> =>
+        Promise.resolve(frames.map((f) => decryptValues(seal, seal.deserialize(f)).map((v) => v + off)));
+      const frames = options.frames === false ? {} : { decryptDecodeFrames };
+      if (options.broken !== 'decode') return disguise(seal, 'native', frames);
       return disguise(seal, 'native', {
+        ...frames,
         decode: (pt: Parameters<CkksBackend['decode']>[0]) => seal.decode(pt).map((v) => v + 1e-3),
       });
     },
@@ -261,6 +267,12 @@ describe('runCkksBench with a stand-in native backend', () => {
     assert.deepEqual(notes, []);
     assertOpMetrics(doc, 'seal', 8192);
     assertOpMetrics(doc, 'native', 8192);
+    const answers = doc.metrics.filter((m) => m.name === 'ckks.decrypt_decode_batch');
+    assert.deepEqual(
+      answers.map((m) => [m.labels, m.unit, m.summary.n]),
+      [[{ backend: 'native', n: 8192, ciphertexts: 24 }, 'ms', 20]],
+      'the answer path: native only, 20 timed batches in quick mode',
+    );
     const prompts = doc.metrics.filter((m) => m.name === 'ckks.prompt_encrypt');
     assert.deepEqual(
       prompts.map((m) => [m.labels['backend'], m.labels['threads'], m.labels['key'], m.summary.n]),
@@ -324,6 +336,43 @@ describe('runCkksBench with a stand-in native backend', () => {
         error instanceof LabError &&
         error.code === 'INTERNAL' &&
         /native backend at n = 8192: encrypt\/decrypt round trip \(key public\) has max error 1\.00e-3 > 1e-5/.test(error.message),
+    );
+  });
+
+  it('refuses to time a batch answer path that decodes other values than decrypt + decode, and skips it with a note where there is none', async () => {
+    await assert.rejects(
+      runCkksBench({
+        backends: ['native'],
+        ns: [8192],
+        quick: true,
+        timeMs: 5,
+        prompt: false,
+        keySwitching: false,
+        ckksModule: standIn({ broken: 'frames' }).module,
+      }),
+      (error: unknown) =>
+        error instanceof LabError &&
+        error.code === 'INTERNAL' &&
+        /native backend at n = 8192: decryptDecodeFrames answer 0 differs from decrypt \+ decode/.test(error.message),
+    );
+    const notes: string[] = [];
+    const { result } = await runCkksBench({
+      backends: ['native'],
+      ns: [8192],
+      quick: true,
+      timeMs: 5,
+      prompt: false,
+      keySwitching: false,
+      ckksModule: standIn({ frames: false }).module,
+      note: (line) => notes.push(line),
+    });
+    assert.deepEqual(notes, [
+      'ckks.decrypt_decode_batch skipped on the native backend at n = 8192: this build of @hlp/ckks has no batch decrypt + decode (decryptDecodeFrames)',
+    ]);
+    assert.ok(!result.metrics.some((m) => m.name === 'ckks.decrypt_decode_batch'));
+    assert.ok(
+      result.metrics.some((m) => m.name === 'ckks.rescale' && m.labels['backend'] === 'native'),
+      'the other cases still run',
     );
   });
 

@@ -261,6 +261,14 @@ describe('pair cases', () => {
             c.beforeSlice[s]();
             c.run[s]();
           }
+      // the proxy's answer path: a batch of 24 answers decrypted and decoded on the pool, per side
+      const answers = built.cases.find((c) => c.name === 'ckks.decrypt_decode_batch');
+      assert.ok(answers?.kind === 'timed' && answers.async && answers.unit === 'ms');
+      assert.deepEqual(answers.labels, { backend: 'native', n: 8192, ciphertexts: 24 });
+      for (const s of ['baseline', 'current'] as const) {
+        const decoded = (await answers.run[s]()) as Float64Array[];
+        assert.equal(decoded.length, 24);
+      }
     } finally {
       proto.encrypt = encrypt;
       built.dispose();

@@ -83,6 +83,13 @@ export const RUN_METRICS = {
     description:
       'one encrypted matrix–vector product as the inference service evaluates `projection` (BSGS on the blocked layout, input at level 1): shape 768x64 (the default projection) or 768x768; n = 8192 only',
   },
+  'ckks.decrypt_decode_batch': {
+    ...CKKS_OP,
+    unit: 'ms',
+    labels: ['backend', 'n', 'ciphertexts'],
+    description:
+      "the proxy's answer path: `ciphertexts` serialized answers (one rescale below the top, as `affine` answers) parsed, decrypted and decoded in one batch on the libuv pool; native only",
+  },
   'ckks.ciphertext_bytes': { ...CKKS_KEYED, unit: 'bytes', description: 'serialized ciphertext size', shownIn: 'report: metrics table; dashboard Kernels' },
   'ckks.prompt_encrypt': {
     ...CKKS_OP,

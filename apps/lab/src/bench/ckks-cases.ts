@@ -1,6 +1,7 @@
 /** The cases of `hlp bench ckks`, its settings and defaults, and the labels each case's metric carries. */
 import type { Labels, RunMetricName, RunResult } from '@hlp/results';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
+import { ANSWERS_METRIC, type AnswersCase } from './ckks-answers.js';
 import { KSWITCH_METRIC_ORDER, type KswitchCase } from './ckks-kswitch.js';
 import type { MatvecCase } from './ckks-matvec.js';
 import type { ProgressEvent } from './kernels.js';
@@ -53,6 +54,7 @@ export type CkksOp = (typeof CKKS_OPS)[number];
 /** Report order of the metric names; also every metric `hlp bench ckks` writes. */
 export const CKKS_METRIC_ORDER: readonly RunMetricName[] = [
   ...CKKS_OPS,
+  ANSWERS_METRIC,
   ...KSWITCH_METRIC_ORDER,
   'ckks.matvec',
   'ckks.ciphertext_bytes',
@@ -62,6 +64,7 @@ export const CKKS_METRIC_ORDER: readonly RunMetricName[] = [
 
 export type CkksCase =
   | { readonly kind: 'op'; readonly name: CkksOp; readonly key?: KeyKindLabel }
+  | AnswersCase
   | KswitchCase
   | MatvecCase
   | { readonly kind: 'bytes'; readonly name: 'ckks.ciphertext_bytes'; readonly key: KeyKindLabel }
@@ -134,6 +137,7 @@ export function ckksCaseLabels(c: CkksCase, backend: CkksBackendName, n: number)
   }
   if (c.kind === 'kswitch') return c.rotations === undefined ? { backend, n } : { backend, n, rotations: c.rotations };
   if (c.kind === 'matvec') return { backend, n, shape: c.shape };
+  if (c.kind === 'answers') return { backend, n, ciphertexts: c.ciphertexts };
   return c.key === undefined ? { backend, n } : { backend, n, key: c.key };
 }
 

@@ -53,6 +53,7 @@ import {
   serializedSize,
   type Fixture,
 } from './ckks-fixtures.js';
+import { ANSWERS_ITERATIONS, ANSWERS_WARMUP, answersCases, answersFunction, hasFramesDecoder } from './ckks-answers.js';
 import { kswitchCases, kswitchFunction, kswitchSteps } from './ckks-kswitch.js';
 import { MATVEC_MIN_ITERATIONS, matvecCases, matvecFixture, matvecSteps, type MatvecCase } from './ckks-matvec.js';
 import { SAMPLES_CAP } from './kernels.js';
@@ -176,7 +177,11 @@ function planCases(backends: readonly CkksBackendName[], settings: Settings, pro
   const plans: Plan[] = [];
   for (const backend of backends) {
     for (const n of settings.ns) {
-      const cases: CkksCase[] = [...OP_CASES, ...(settings.keySwitching ? [...kswitchCases(settings.quick), ...matvecCases(n, settings.quick)] : [])];
+      const cases: CkksCase[] = [
+        ...OP_CASES,
+        ...answersCases(backend),
+        ...(settings.keySwitching ? [...kswitchCases(settings.quick), ...matvecCases(n, settings.quick)] : []),
+      ];
       if (n === prompt.promptN) {
         for (const threads of prompt.threadsFor(backend)) for (const key of KEYS) cases.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
         if (backend === 'native' && prompt.gpuCases) {
@@ -288,6 +293,11 @@ async function measureCase(
     const samples = nonEmpty(await measure(opFunction(c, fixture), timed));
     return makeRunMetric(c.name, { labels, samples, keep: samplesCap });
   }
+  if (c.kind === 'answers') {
+    const run = await answersFunction(backend, fixture, c.ciphertexts, what);
+    const samples = nonEmpty(await measureAsync(run, ANSWERS_ITERATIONS[mode], ANSWERS_WARMUP[mode], slowdownFor(c.name, labels)));
+    return makeRunMetric(c.name, { labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
+  }
   if (c.kind === 'kswitch') {
     const { run, perCall, dispose } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
     try {
@@ -336,6 +346,10 @@ async function measurePlan(plan: Plan, total: number, mod: object, ctx: RunConte
     const promptVectorsOnce = (): Float64Array[] => (vectors ??= promptVectors(backend.slotCount));
     for (const c of plan.cases) {
       tally.index++;
+      if (c.kind === 'answers' && !hasFramesDecoder(backend)) {
+        ctx.note(`${c.name} skipped on the ${what}: this build of @hlp/ckks has no batch decrypt + decode (decryptDecodeFrames)`);
+        continue;
+      }
       const labels = ckksCaseLabels(c, plan.backend, plan.n);
       options.progress?.({ phase: 'start', index: tally.index, total, name: c.name, labels });
       const metric = await measureCase(c, plan, backend, fixture, promptVectorsOnce, labels, what, ctx);
@@ -397,7 +411,8 @@ function ckksConfig(ctx: RunContext, notes: readonly string[]): Record<string, u
       'ckks.encrypt times a pre-encoded plaintext; ckks.encode_encrypt = encode + encrypt of one vector of n/2 values',
       'key=secret is secret-key encryption with a seeded second polynomial; seal produces the seeded bytes at encryption time, so its encrypt key=secret includes serialization',
       'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result',
-      'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt; ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
+      'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt (native key=secret: the seeded batch the proxy sends); ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
+      'ckks.decrypt_decode_batch = one batch of serialized answers (a multiply_plain result, rescaled) parsed, decrypted and decoded on the libuv pool, as the proxy reads a reply; checked against decrypt + decode before timing',
       'device=cuda: the prompt encoded on libuv workers and encrypted on the GPU; ckks.gpu_pool_efficiency = peak bytes in use / peak bytes reserved of the device pool since the case began, after each timed prompt',
       ...notes,
     ],

@@ -31,6 +31,7 @@ import {
 import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { Labels } from '@hlp/results';
 import type { PairCase, SideName } from './interleave.js';
+import { answersCases, answersFunction, hasFramesDecoder } from '../bench/ckks-answers.js';
 import { kswitchPairCases } from './pair-cases-kswitch.js';
 import { freshEachSlice } from './fresh-inputs.js';
 
@@ -209,7 +210,29 @@ function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: 
   return { run: () => inputs.current().fn(), beforeSlice: inputs.beforeSlice };
 }
 
-/** CKKS cases (the micro-benchmarks, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
+const ANSWERS_SLICE = { ms: 36, minCalls: 4 } as const;
+
+/** The proxy's answer path (bench/ckks-answers.ts) on both sides, when both backends have it. */
+async function answersPairCases(fixtures: Record<SideName, Fixture>, backendName: CkksBackendName, n: CkksPresetN, notes: string[]): Promise<PairCase[]> {
+  const [c] = answersCases(backendName);
+  if (c === undefined) return [];
+  const missing = SIDES.filter((s) => !hasFramesDecoder(fixtures[s].backend));
+  if (missing.length > 0) {
+    notes.push(`${c.name} (n = ${n}) not paired: no batch decrypt + decode on the ${missing.join(' and ')} side`);
+    return [];
+  }
+  const labels = ckksCaseLabels(c, backendName, n);
+  const what = (s: SideName): string => `${s} side, ${backendName} backend at n = ${n}`;
+  const run = {
+    baseline: await answersFunction(fixtures.baseline.backend, fixtures.baseline, c.ciphertexts, what('baseline')),
+    current: await answersFunction(fixtures.current.backend, fixtures.current, c.ciphertexts, what('current')),
+  };
+  // A batch takes ~6 ms at n = 8192 on a worker thread: slices of several calls, so that one
+  // disturbed call does not move a slice's median (as for the hoisted rotations).
+  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: ANSWERS_SLICE }];
+}
+
+/** CKKS cases (the micro-benchmarks, the proxy's answer path, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
 export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<BuiltCases> {
   const notes: string[] = [];
   const cases: PairCase[] = [];
@@ -270,6 +293,7 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
             cases.push({ kind: 'chunked', name: c.name, labels, unit: 'ms', chunks: parts.length, run });
           }
         }
+        cases.push(...(await answersPairCases(fixtures, backendName, n, notes)));
         if (o.keySwitching ?? true)
           cases.push(
             ...(await kswitchPairCases(sides, { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) }, notes, disposers)),
