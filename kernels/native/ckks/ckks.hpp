@@ -211,6 +211,12 @@ void divide_round_last(const hlp_ckks_context *ctx, Scratch &s, const u64 *in, u
 // kernels-scalar.cpp is the reference; kernels-avx512.cpp computes bit-identical integer
 // results (the FFT may round differently in the last bit of a double). simd() picks the
 // table matching ckks_ops(): AVX-512 when that variant is in use, scalar otherwise.
+// The constants of SimdKernels::correction2: out = v w + u x + off (mod q), each weight with
+// its Shoup companion floor(weight 2^64 / q).
+struct Weights2 {
+  u64 w, w_shoup, x, x_shoup, off;
+};
+
 struct SimdKernels {
   const char *name;
   // Noise magnitudes by the constant-time scan of `cdt` (kNoiseBound entries), see sampling.cpp.
@@ -230,6 +236,11 @@ struct SimdKernels {
   // is not null; inv_shoup = floor(inv * 2^64 / q), v[i] < 2^62 (the AVX-512 version halves
   // the companion; callers pass words below q_t + 84 < 2^60 + 84).
   void (*correction)(const u64 *v, std::size_t n, u64 q, u64 inv, u64 inv_shoup, u64 off, const u64 *m, u64 *out);
+  // Two of those at once: out[i] = (v[i] * k.w + u[i] * k.x + k.off) mod q, minus m[i] when m is
+  // not null; v[i], u[i] < 2^62, weights and off below q < 2^60 (the fused rescale, keyswitch.cpp).
+  void (*correction2)(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
+  // dst[i] = src[idx[i]], idx[i] < n: a Galois automorphism of a block in NTT form.
+  void (*gather)(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
   void (*fft_forward)(const struct Fft &f, double *re, double *im);
   void (*fft_inverse)(const struct Fft &f, double *re, double *im);
   // Encoder tail: b_k = conj(twist_k) * (re_k + i im_k) * factor, rounded to nearest;
@@ -265,8 +276,11 @@ inline u64 reduce_128_full(u128 x, const Modulus &m) {
 }
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
-// The AVX-512 table's reduce (kernels-reduce-avx512.cpp).
+// The AVX-512 table's reduce (kernels-reduce-avx512.cpp), correction2 and gather
+// (kernels-keyswitch-avx512.cpp).
 void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
+void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
+void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
 // AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).
 void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
                       uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
@@ -321,6 +335,10 @@ void ensure_words(AlignedVector<u64> &v, std::size_t words);
 const std::vector<uint32_t> &galois_table(const hlp_ckks_context *ctx, uint32_t elt);
 // Size 3 -> size 2 at `level`; out may equal ct (its first two polynomials).
 void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level, u64 *out);
+// rescale(relinearize(prod)) for a size-3 product at level >= 2 into out (2 polynomials of
+// level - 1 blocks), bit for bit, with three forward NTTs fewer per polynomial.
+void relin_rescale_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *prod, uint32_t level,
+                        u64 *out);
 // The automorphism X -> X^elt and a key switch back to s; out must not overlap ct.
 void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
                        uint32_t level, u64 *out);

@@ -23,15 +23,11 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "simd-avx512.hpp"
+
 namespace hlp {
 namespace ckks {
 namespace {
-
-inline __m512i vload(const void *p) { return _mm512_loadu_si512(p); }
-inline void vstore(void *p, __m512i v) { _mm512_storeu_si512(p, v); }
-inline __m512i vset(u64 v) { return _mm512_set1_epi64(static_cast<long long>(v)); }
-// v - m when v >= m (unsigned), v otherwise.
-inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
 
 // The full 128-bit products a * b, lane by lane, from four 32-bit multiplies (b_hi = b >> 32,
 // passed in so that a constant's is computed once).
@@ -152,29 +148,6 @@ void last_block_avx512(u64 *y, const i64 *e, std::size_t n, u64 half, u64 q) {
   }
   if (i < n) scalar_kernels().last_block(y + i, e != nullptr ? e + i : nullptr, n - i, half, q);
 }
-
-// x * w mod q for lanes x < 2^62 and a constant w < q < 2^62, lazily: the result lies in
-// [0, 2.5q). The companion is halved, ws63 = floor(w * 2^63 / q), and the quotient is taken
-// from 2x * ws63 / 2^64: both factors are below 2^63 (2x < 2^63 is where x < 2^62 comes in),
-// so the cross products hl + lh, each below 2^63, add up inside a word without mul_hi's carry
-// split, and the low 32x32 product is left out: three multiplies instead of four and no
-// carry handling. The quotient is then at most two short: below 1/2 from the Shoup
-// truncation (x * w / q - x * ws63 / 2^63 < x / 2^63 < 1/2), below 2 from the missing low
-// product and the dropped low bits of hl + lh (((hl + lh) mod 2^32) 2^32 + ll < 2^65), so
-// x * w - quot * q < 2.5q < 2^64, and the low words of the two products give it exactly.
-struct HalfShoup {
-  __m512i w, ws, ws_hi;  // w, ws63, ws63 >> 32
-  HalfShoup() = default;
-  // ws64 = floor(w * 2^64 / q), the scalar code's companion: ws63 = ws64 >> 1.
-  HalfShoup(u64 wv, u64 ws64) : w(vset(wv)), ws(vset(ws64 >> 1)), ws_hi(vset(ws64 >> 33)) {}
-  __m512i mul_lazy(__m512i x, __m512i q) const {
-    const __m512i a = _mm512_slli_epi64(x, 1);
-    const __m512i a_hi = _mm512_srli_epi64(x, 31);
-    const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(a_hi, ws), _mm512_mul_epu32(a, ws_hi));
-    const __m512i quot = _mm512_add_epi64(_mm512_mul_epu32(a_hi, ws_hi), _mm512_srli_epi64(cross, 32));
-    return _mm512_sub_epi64(_mm512_mullo_epi64(x, w), _mm512_mullo_epi64(quot, q));  // [0, 2.5q)
-  }
-};
 
 // v < 2^62 (the callers pass words below q_t + 84 < 2^60 + 84): HalfShoup's product lies in
 // [0, 2.5q), with off < q in [0, 3.5q), and the subtractions of 2q and q leave [0, q).
@@ -586,8 +559,8 @@ namespace ckks {
 const SimdKernels &avx512_kernels() {
   static const SimdKernels k{
       "avx512",           sample_noise_avx512, ternary_raw_avx512, ternary_select_avx512, signed_to_mod_avx512,
-      below_avx512,       last_block_avx512,   correction_avx512,  fft_forward_avx512,    fft_inverse_avx512,
-      to_integers_avx512, dot2_avx512,         reduce_avx512};
+      below_avx512,       last_block_avx512,   correction_avx512,  correction2_avx512,    gather_avx512,
+      fft_forward_avx512, fft_inverse_avx512,  to_integers_avx512, dot2_avx512,           reduce_avx512};
   return k;
 }
 

@@ -12,15 +12,10 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+#include "simd-avx512.hpp"
+
 namespace hlp {
 namespace ckks {
-namespace {
-
-inline __m512i vset(u64 v) { return _mm512_set1_epi64(static_cast<long long>(v)); }
-// v - m when v >= m (unsigned), v otherwise.
-inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
-
-}  // namespace
 
 // x mod q is x - quot * q with the quotient of a Shoup multiplication by w = 1, whose companion
 // floor(2^64 / q) is the Barrett constant: halved (b63 = floor(2^63 / q)) and x doubled, both

@@ -45,11 +45,8 @@ std::vector<uint32_t> make_galois_table(std::size_t n, unsigned log_n, uint32_t 
   return table;
 }
 
-inline void permute(const u64 *src, const uint32_t *table, std::size_t n, u64 *dst) {
-  for (std::size_t i = 0; i < n; ++i) dst[i] = src[table[i]];
-}
-
-// digits[(j (L + 1) + p) n ...]: digit j of `target` (L blocks, NTT form) in key prime p.
+// digits[(j (L + 1) + p) n ...]: digit j of `target` (L blocks, NTT form) in key prime p, but
+// for p = j: that digit is target's block j itself, which inner_product reads in place.
 void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint32_t level, u64 *digits) {
   const std::size_t n = ctx->n;
   const KernelOps &ops = *ctx->ops;
@@ -61,10 +58,7 @@ void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint3
     for (uint32_t p = 0; p <= level; ++p) {
       const uint32_t i = key_prime(ctx, level, p);
       u64 *dst = digits + (static_cast<std::size_t>(j) * (level + 1) + p) * n;
-      if (i == j) {
-        std::memcpy(dst, target + j * n, n * sizeof(u64));
-        continue;
-      }
+      if (i == j) continue;
       const u64 qi = ctx->moduli[i];
       if (qj > qi) {
         simd().reduce(coeffs, n, qi, ctx->barrett64[i], dst);
@@ -78,9 +72,10 @@ void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint3
 
 // acc (2 polynomials of L + 1 blocks) = sum_j digit_j key_j, each digit read through the
 // Galois permutation `table` when one is given: per key prime, one pass that reduces each
-// sum once (dot2) instead of a product and a sum pass per digit and a permuted copy.
-void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const uint32_t *table, const u64 *key,
-                   uint32_t level, u64 *acc) {
+// sum once (dot2) instead of a product and a sum pass per digit and a permuted copy. Digit j
+// in prime j is block j of the decomposed `target`.
+void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const u64 *target, const uint32_t *table,
+                   const u64 *key, uint32_t level, u64 *acc) {
   const std::size_t n = ctx->n;
   const std::size_t key_poly = static_cast<std::size_t>(ctx->k + 1) * n;
   const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
@@ -90,7 +85,8 @@ void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const uint32_
   for (uint32_t p = 0; p <= level; ++p) {
     const uint32_t i = key_prime(ctx, level, p);
     for (uint32_t j = 0; j < level; ++j) {
-      d[j] = digits + (static_cast<std::size_t>(j) * (level + 1) + p) * n;
+      d[j] = j == p ? target + static_cast<std::size_t>(j) * n
+                    : digits + (static_cast<std::size_t>(j) * (level + 1) + p) * n;
       k0[j] = key + (2 * static_cast<std::size_t>(j)) * key_poly + static_cast<std::size_t>(i) * n;
       k1[j] = key + (2 * static_cast<std::size_t>(j) + 1) * key_poly + static_cast<std::size_t>(i) * n;
     }
@@ -99,13 +95,87 @@ void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const uint32_
   }
 }
 
-// out0 += acc0 / P, out1 (+)= acc1 / P, rounded (L blocks each).
-void mod_down(const hlp_ckks_context *ctx, Scratch &s, const u64 *acc, uint32_t level, u64 *out0, u64 *out1,
-              bool accumulate1) {
+// Weights2 for v w + u x + off mod m.
+Weights2 weights2(const Modulus &m, u64 w, u64 x, u64 off) {
+  return Weights2{w, shoup_precompute(w, m.value), x, shoup_precompute(x, m.value), off};
+}
+
+// out (+)= acc / P, rounded (L blocks), as divide_round_last computes it but on acc's P block
+// in place (the scratch is spent afterwards), and adding into out in the same pass as the
+// correction: out_b = acc_b P^-1 + out_b - NTT(r P^-1), r the centred acc mod P.
+void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, u64 *out, bool accumulate) {
   const std::size_t n = ctx->n;
-  const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
-  divide_round_last(ctx, s, acc, level, acc + level * n, ctx->k, out0, true);
-  divide_round_last(ctx, s, acc + acc_poly, level, acc + acc_poly + level * n, ctx->k, out1, accumulate1);
+  const KernelOps &ops = *ctx->ops;
+  const SimdKernels &k = simd();
+  const uint32_t special = ctx->k;
+  const DivideRound &dp = ctx->divide[special];
+  u64 *y = acc + static_cast<std::size_t>(level) * n;
+  ops.ntt_inverse(y, ctx->tables[special]);
+  k.last_block(y, nullptr, n, dp.half, ctx->moduli[special]);
+  u64 *corr = s.t1.data();
+  for (uint32_t b = 0; b < level; ++b) {
+    const Modulus &mb = ctx->tables[b].modulus;
+    const u64 inv = dp.inv[b], inv_shoup = dp.inv_shoup[b];
+    k.correction(y, n, mb.value, inv, inv_shoup, dp.neg_offset[b], nullptr, corr);
+    ops.ntt_forward(corr, ctx->tables[b]);
+    const u64 *src = acc + static_cast<std::size_t>(b) * n;
+    u64 *dst = out + static_cast<std::size_t>(b) * n;
+    if (accumulate) {
+      k.correction2(src, dst, n, mb.value, Weights2{inv, inv_shoup, 1, shoup_precompute(1, mb.value), 0}, corr, dst);
+    } else {
+      k.correction(src, n, mb.value, inv, inv_shoup, 0, corr, dst);
+    }
+  }
+}
+
+// out0 += acc0 / P, out1 (+)= acc1 / P, rounded (L blocks each); acc is spent.
+void mod_down(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, u64 *out0, u64 *out1,
+              bool accumulate1) {
+  const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * ctx->n;
+  mod_down_one(ctx, s, acc, level, out0, true);
+  mod_down_one(ctx, s, acc + acc_poly, level, out1, accumulate1);
+}
+
+// One component of rescale(relinearize(.)) without the NTTs in between: out (L - 1 blocks) =
+// round((c + round(acc / P)) / q_t), t = L - 1, both roundings exactly as mod_down and
+// divide_round_last make them, so the result is theirs bit for bit. c' = c + round(acc / P) is
+// needed in coefficient form in block t only, which one inverse NTT of c_t + acc_t P^-1 gives
+// (less the rounding's correction there); in the other blocks both corrections join into one
+// polynomial before its forward NTT:
+//   out_b = acc_b (P q_t)^-1 + c_b q_t^-1 - NTT(r_b (P q_t)^-1 + s_b q_t^-1),
+// r the centred acc mod P, s the centred c'_t. Per component that is one inverse and L - 1
+// forward NTTs where the two steps take two inverse and 2L - 1 forward ones.
+void mod_down_rescale(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, const u64 *c, uint32_t level, u64 *out) {
+  const std::size_t n = ctx->n;
+  const KernelOps &ops = *ctx->ops;
+  const SimdKernels &k = simd();
+  const uint32_t t = level - 1, special = ctx->k;
+  const DivideRound &dp = ctx->divide[special], &dt = ctx->divide[t];
+  u64 *y = acc + static_cast<std::size_t>(level) * n;  // acc mod P + half, coefficient form, in place
+  u64 *z = s.t0.data();                                // c'_t + half, coefficient form
+  u64 *corr = s.t1.data();
+  ops.ntt_inverse(y, ctx->tables[special]);
+  k.last_block(y, nullptr, n, dp.half, ctx->moduli[special]);
+
+  const Modulus &mt = ctx->tables[t].modulus;
+  const u64 qt = mt.value;
+  k.correction2(acc + static_cast<std::size_t>(t) * n, c + static_cast<std::size_t>(t) * n, n, qt,
+                weights2(mt, dp.inv[t], 1, 0), nullptr, z);
+  ops.ntt_inverse(z, ctx->tables[t]);
+  // c'_t = z - (y P^-1 + neg_offset), as z + y (q_t - P^-1) + (q_t - neg_offset)
+  k.correction2(z, y, n, qt, weights2(mt, 1, qt - dp.inv[t], dp.neg_offset[t] == 0 ? 0 : qt - dp.neg_offset[t]),
+                nullptr, z);
+  k.last_block(z, nullptr, n, dt.half, qt);
+
+  for (uint32_t b = 0; b < t; ++b) {
+    const Modulus &mb = ctx->tables[b].modulus;
+    const u64 pt_inv = mul_mod_barrett(dp.inv[b], dt.inv[b], mb);
+    const u64 off = add_mod(mul_mod_barrett(dp.neg_offset[b], dt.inv[b], mb), dt.neg_offset[b], mb.value);
+    k.correction2(y, z, n, mb.value, weights2(mb, pt_inv, dt.inv[b], off), nullptr, corr);
+    ops.ntt_forward(corr, ctx->tables[b]);
+    k.correction2(acc + static_cast<std::size_t>(b) * n, c + static_cast<std::size_t>(b) * n, n, mb.value,
+                  weights2(mb, pt_inv, dt.inv[b], 0), corr, out + static_cast<std::size_t>(b) * n);
+  }
 }
 
 void prepare(const hlp_ckks_context *ctx, Scratch &s, uint32_t level) {
@@ -132,8 +202,21 @@ void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, c
   prepare(ctx, s, level);
   if (out != ct) std::memcpy(out, ct, 2 * poly * sizeof(u64));
   decompose(ctx, s, ct + 2 * poly, level, s.ks_digits.data());
-  inner_product(ctx, s.ks_digits.data(), nullptr, key, level, s.ks_acc.data());
+  inner_product(ctx, s.ks_digits.data(), ct + 2 * poly, nullptr, key, level, s.ks_acc.data());
   mod_down(ctx, s, s.ks_acc.data(), level, out, out + poly, true);
+}
+
+void relin_rescale_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *prod, uint32_t level,
+                        u64 *out) {
+  const std::size_t n = ctx->n;
+  const std::size_t poly = static_cast<std::size_t>(level) * n;
+  const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
+  prepare(ctx, s, level);
+  decompose(ctx, s, prod + 2 * poly, level, s.ks_digits.data());
+  inner_product(ctx, s.ks_digits.data(), prod + 2 * poly, nullptr, key, level, s.ks_acc.data());
+  for (uint32_t j = 0; j < 2; ++j) {
+    mod_down_rescale(ctx, s, s.ks_acc.data() + j * acc_poly, prod + j * poly, level, out + j * (poly - n));
+  }
 }
 
 void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, uint32_t elt, const u64 *ct,
@@ -142,12 +225,12 @@ void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, 
   const std::size_t poly = static_cast<std::size_t>(level) * n;
   const uint32_t *table = galois_table(ctx, elt).data();
   prepare(ctx, s, level);
-  for (uint32_t b = 0; b < level; ++b) permute(ct + b * n, table, n, out + b * n);
+  for (uint32_t b = 0; b < level; ++b) simd().gather(ct + b * n, table, n, out + b * n);
   // The permuted c1 is the target; out's second polynomial holds it until the switch overwrites it.
   u64 *target = out + poly;
-  for (uint32_t b = 0; b < level; ++b) permute(ct + poly + b * n, table, n, target + b * n);
+  for (uint32_t b = 0; b < level; ++b) simd().gather(ct + poly + b * n, table, n, target + b * n);
   decompose(ctx, s, target, level, s.ks_digits.data());
-  inner_product(ctx, s.ks_digits.data(), nullptr, key, level, s.ks_acc.data());
+  inner_product(ctx, s.ks_digits.data(), target, nullptr, key, level, s.ks_acc.data());
   mod_down(ctx, s, s.ks_acc.data(), level, out, target, false);
 }
 
@@ -160,8 +243,8 @@ void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *co
   for (uint32_t r = 0; r < count; ++r) {
     const uint32_t *table = galois_table(ctx, elts[r]).data();
     u64 *dst = outs[r];
-    for (uint32_t b = 0; b < level; ++b) permute(ct + b * n, table, n, dst + b * n);
-    inner_product(ctx, s.ks_digits.data(), table, keys[r], level, s.ks_acc.data());
+    for (uint32_t b = 0; b < level; ++b) simd().gather(ct + b * n, table, n, dst + b * n);
+    inner_product(ctx, s.ks_digits.data(), ct + poly, table, keys[r], level, s.ks_acc.data());
     mod_down(ctx, s, s.ks_acc.data(), level, dst, dst + poly, false);
   }
 }
@@ -353,11 +436,7 @@ hlp_status hlp_ckks_multiply_relin_rescale(const hlp_ckks_context *ctx, const ui
     u64 *prod = s.ks_tmp.data();
     st = hlp_ckks_multiply(ctx, a, a_words, b, b_words, level, prod, 3 * poly, HLP_FLAG_NONE);
     if (st != HLP_OK) return st;
-    hlp::ckks::relinearize_into(ctx, s, key, prod, level, prod);
-    for (uint32_t j = 0; j < 2; ++j) {
-      hlp::ckks::divide_round_last(ctx, s, prod + j * poly, level - 1, prod + j * poly + (level - 1) * ctx->n,
-                                   level - 1, out + j * (poly - ctx->n), false);
-    }
+    hlp::ckks::relin_rescale_into(ctx, s, key, prod, level, out);
     return HLP_OK;
   } catch (const std::bad_alloc &) {
     return HLP_E_OUT_OF_MEMORY;

@@ -43,6 +43,57 @@ bool correction_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKer
   return ok;
 }
 
+// correction2 at its worst case, against the definition and the scalar table: words up to
+// 2^62 - 1 in both operands, weights q - 1, 1 and random, off q - 1 and 0, with and without m,
+// at primes beside 2^50 and 2^60 (its callers' primes are below 2^60; above, AVX-512 hands
+// over to the scalar code, checked too), and a length that leaves a tail.
+bool correction2_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
+  bool ok = true;
+  for (int bits : {-50, 50, 51, 59, 60, -60, 61}) {
+    const u64 q = prime_at(bits, 1024);
+    std::vector<u64> v(n), u(n), mm(n), o1(n), o2(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 picks[] = {(u64{1} << 62) - 1, (u64{1} << 60) + 84, q - 1, 0, rng()() >> 2, rng()() % q};
+      v[i] = picks[i % 6];
+      u[i] = picks[(i / 6) % 6];
+      mm[i] = i % 3 == 0 ? q - 1 : rng()() % q;
+    }
+    for (u64 w : {q - 1, rng()() % q, u64{1}}) {
+      for (u64 x : {q - 1, u64{1}, rng()() % q}) {
+        for (u64 off : {q - 1, u64{0}}) {
+          const hlp::ckks::Weights2 k{w, hlp::shoup_precompute(w, q), x, hlp::shoup_precompute(x, q), off};
+          for (const u64 *m : {static_cast<const u64 *>(nullptr), static_cast<const u64 *>(mm.data())}) {
+            a.correction2(v.data(), u.data(), n, q, k, m, o1.data());
+            b.correction2(v.data(), u.data(), n, q, k, m, o2.data());
+            ok &= o1 == o2;
+            for (std::size_t i = 0; i < n; ++i) {
+              const u128 r = (static_cast<u128>(v[i]) * w % q + static_cast<u128>(u[i]) * x % q + off) % q;
+              ok &= o1[i] == (m != nullptr ? static_cast<u64>((r + q - m[i]) % q) : static_cast<u64>(r));
+            }
+          }
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+// gather against the definition and the scalar table: a random permutation of the block.
+bool gather_matches(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
+  std::vector<u64> src(n), o1(n), o2(n);
+  std::vector<uint32_t> idx(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    src[i] = rng()();
+    idx[i] = static_cast<uint32_t>(i);
+  }
+  for (std::size_t i = n; i > 1; --i) std::swap(idx[i - 1], idx[rng()() % i]);
+  a.gather(src.data(), idx.data(), n, o1.data());
+  b.gather(src.data(), idx.data(), n, o2.data());
+  bool ok = o1 == o2;
+  for (std::size_t i = 0; i < n; ++i) ok &= o1[i] == src[idx[i]];
+  return ok;
+}
+
 // reduce (a digit's words into a smaller key prime) at its worst case, against the definition
 // and the scalar table: words up to 2^62 - 1, exact multiples of q and their neighbours, at
 // primes beside 2^30, 2^40, 2^50, 2^60 and 2^61 and below 2^62.
@@ -145,6 +196,9 @@ void test_kernel_tables() {
     }
     report(ok, "kernels: reductions, divide-round loops and range checks avx512 = scalar = definition" + tag);
     report(correction_bounds(a, b, n), "kernels: correction at the prime bounds and word maxima avx512 = scalar" + tag);
+    report(correction2_bounds(a, b, n + 3),
+           "kernels: correction2 at the prime bounds and word maxima avx512 = scalar" + tag);
+    report(gather_matches(a, b, n), "kernels: gather avx512 = scalar = definition" + tag);
     report(reduce_bounds(a, b, n), "kernels: reduce at the prime bounds and word maxima avx512 = scalar" + tag);
   }
   for (uint32_t n : {32u, 8192u}) {

@@ -1,0 +1,58 @@
+// AVX-512 (F, DQ, VL) loops of key switching and the fused rescale in the CKKS kernel table:
+// the two-term correction and the Galois gather. Bit-identical to their scalar versions in
+// kernels-scalar.cpp.
+#include <immintrin.h>
+
+#include "ckks.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl")
+// GCC 12 flags the deliberately undefined pass-through operand inside the AVX-512
+// intrinsics (GCC bug 105593); nothing here reads an uninitialised value.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include "simd-avx512.hpp"
+
+namespace hlp {
+namespace ckks {
+
+// v, u < 2^62 and q < 2^60: the two HalfShoup products, each in [0, 2.5q), and off < q sum to
+// below 6q < 2^63, which the subtractions of 4q, 2q and q bring to [0, q).
+void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out) {
+  if (q >= (u64{1} << 60)) {
+    scalar_kernels().correction2(v, u, n, q, k, m, out);
+    return;
+  }
+  const __m512i vq = vset(q), two_q = vset(2 * q), four_q = vset(4 * q), voff = vset(k.off);
+  const HalfShoup mw(k.w, k.w_shoup), mx(k.x, k.x_shoup);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512i r = _mm512_add_epi64(mw.mul_lazy(vload(v + i), vq), mx.mul_lazy(vload(u + i), vq));
+    r = vreduce(vreduce(vreduce(_mm512_add_epi64(r, voff), four_q), two_q), vq);
+    if (m != nullptr) {
+      const __m512i mi = vload(m + i);
+      const __m512i d = _mm512_sub_epi64(r, mi);
+      r = _mm512_mask_add_epi64(d, _mm512_cmplt_epu64_mask(r, mi), d, vq);
+    }
+    vstore(out + i, r);
+  }
+  if (i < n) scalar_kernels().correction2(v + i, u + i, n - i, q, k, m != nullptr ? m + i : nullptr, out + i);
+}
+
+// dst[i] = src[idx[i]]: eight indices a gather.
+void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx + i));
+    vstore(dst + i, _mm512_i32gather_epi64(at, reinterpret_cast<const long long *>(src), 8));
+  }
+  for (; i < n; ++i) dst[i] = src[idx[i]];
+}
+
+}  // namespace ckks
+}  // namespace hlp
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
