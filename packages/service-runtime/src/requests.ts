@@ -1,5 +1,6 @@
 /** Reading a request of either protocol: headers, path, media type and a bounded body. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ProtocolError } from '@hlp/protocol';
@@ -138,7 +139,7 @@ function refuseRest(req: Req): void {
     // HTTP/2: RST_STREAM(NO_ERROR) after the answer (RFC 9113 §8.1) was tried, and Node sent it
     // before the answer's frames when the answer was written right after the refusal: the client
     // got no answer at all. The rest is read and dropped, so the stream ends after the answer.
-    drainStream(req);
+    drainStream(req, req.stream);
     return;
   }
   refused.add(req);
@@ -150,16 +151,24 @@ function refuseRest(req: Req): void {
   };
 }
 
-/** Reads the rest of a body and drops it: up to 64 MiB more, then the stream is reset. */
-function drainStream(req: Req): void {
+/**
+ * Reads the rest of a body and drops it: up to 64 MiB more, then the stream is closed with
+ * RST_STREAM(NO_ERROR) once the answer has gone out, which RFC 9113 §8.1 tells clients not to
+ * discard the answer for (a reset with CANCEL, what destroying the request sends, lets them).
+ */
+function drainStream(req: Req, stream: ServerHttp2Stream): void {
   let rest = 0;
   const cap = 64 * 1024 * 1024;
   const onData = (c: Buffer): void => {
     rest += c.length;
-    if (rest > cap) {
-      req.off('data', onData);
-      req.destroy();
-    }
+    if (rest <= cap) return;
+    req.off('data', onData);
+    req.pause();
+    const close = (): void => {
+      if (!stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    };
+    if (stream.writableFinished) close();
+    else stream.once('finish', close);
   };
   req.on('data', onData);
   req.resume();

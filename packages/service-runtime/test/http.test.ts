@@ -169,6 +169,44 @@ describe('readBody with an inspector', () => {
   });
 });
 
+describe('an h2c upload far past the body limit', () => {
+  it('gets its 413, then the stream is closed with NO_ERROR (not CANCEL) after 64 MiB more are dropped, and the session serves on', async () => {
+    const s = http2.connect(url);
+    try {
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const total = 80;
+      const outcome = await new Promise<{ status: number; code: string; rstCode: number | undefined; sent: number }>((resolve, reject) => {
+        const st = s.request({ ':method': 'POST', ':path': '/echo', 'content-type': 'application/json' });
+        let status = 0;
+        const body: Buffer[] = [];
+        let sent = 0;
+        st.on('response', (h) => (status = Number(h[':status'])));
+        st.on('data', (c: Buffer) => body.push(c));
+        st.on('error', reject);
+        st.on('close', () => {
+          const text = Buffer.concat(body).toString();
+          resolve({ status, code: text ? ((JSON.parse(text) as { error: { code: string } }).error.code ?? '') : '', rstCode: st.rstCode, sent });
+        });
+        const pump = (): void => {
+          while (sent < total && !st.closed) {
+            sent++;
+            if (!st.write(chunk)) return void st.once('drain', pump);
+          }
+          if (!st.closed) st.end();
+        };
+        pump();
+      });
+      assert.equal(outcome.status, 413);
+      assert.equal(outcome.code, 'PAYLOAD_TOO_LARGE');
+      assert.equal(outcome.rstCode, http2.constants.NGHTTP2_NO_ERROR, `closed with code ${outcome.rstCode}`);
+      assert.ok(outcome.sent < total, `the server stopped the upload (${outcome.sent} of ${total} MiB sent)`);
+      assert.equal((await h2request(s, '/echo', Buffer.from('[1]'), { 'content-type': 'application/json' })).status, 200);
+    } finally {
+      s.close();
+    }
+  });
+});
+
 describe('JSON nesting depth, checked on the bytes before parsing', () => {
   it('counts brackets of arrays and objects, not those inside strings or escaped', () => {
     assert.equal(jsonDepth(Buffer.from('{"model":"m","input":[[1,2],[3]]}')), 3);
