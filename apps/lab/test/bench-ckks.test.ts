@@ -340,32 +340,16 @@ describe('runCkksBench with a stand-in native backend', () => {
   });
 
   it('refuses to time a batch answer path that decodes other values than decrypt + decode, and skips it with a note where there is none', async () => {
+    const opsOnly = { backends: ['native'], ns: [8192], quick: true, timeMs: 5, prompt: false, keySwitching: false } as const;
     await assert.rejects(
-      runCkksBench({
-        backends: ['native'],
-        ns: [8192],
-        quick: true,
-        timeMs: 5,
-        prompt: false,
-        keySwitching: false,
-        ckksModule: standIn({ broken: 'frames' }).module,
-      }),
+      runCkksBench({ ...opsOnly, ckksModule: standIn({ broken: 'frames' }).module }),
       (error: unknown) =>
         error instanceof LabError &&
         error.code === 'INTERNAL' &&
         /native backend at n = 8192: decryptDecodeFrames answer 0 differs from decrypt \+ decode/.test(error.message),
     );
     const notes: string[] = [];
-    const { result } = await runCkksBench({
-      backends: ['native'],
-      ns: [8192],
-      quick: true,
-      timeMs: 5,
-      prompt: false,
-      keySwitching: false,
-      ckksModule: standIn({ frames: false }).module,
-      note: (line) => notes.push(line),
-    });
+    const { result } = await runCkksBench({ ...opsOnly, ckksModule: standIn({ frames: false }).module, note: (line) => notes.push(line) });
     assert.deepEqual(notes, [
       'ckks.decrypt_decode_batch skipped on the native backend at n = 8192: this build of @hlp/ckks has no batch decrypt + decode (decryptDecodeFrames)',
     ]);

@@ -121,7 +121,7 @@ void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t le
     const u64 *src = acc + static_cast<std::size_t>(b) * n;
     u64 *dst = out + static_cast<std::size_t>(b) * n;
     if (accumulate) {
-      k.correction2(src, dst, n, mb.value, Weights2{inv, inv_shoup, 1, shoup_precompute(1, mb.value), 0}, corr, dst);
+      k.correction2(src, dst, n, mb.value, weights2(mb, inv, 1, 0), corr, dst);
     } else {
       k.correction(src, n, mb.value, inv, inv_shoup, 0, corr, dst);
     }

@@ -128,6 +128,13 @@ test('batch encryption with the worker pool gives ciphertexts that decrypt, in o
         assert.ok(maxError(decryptValues(native, native.deserialize(b)), vectors[i]!, vectors[i]!.length) <= BOUND, `seeded vector ${i}, threads ${threads}`),
       );
     }
+    // Batches reuse their buffers from call to call: a short vector after full ones has zeros
+    // past its end, not the earlier call's values, and earlier results are not overwritten.
+    const full = await encryptBatch(native, [values(native.slotCount, 31)]);
+    const [short] = await encryptBatch(native, [values(5, 32)]);
+    const tail = decryptValues(native, native.deserialize(short!)).subarray(5);
+    assert.ok(maxError(tail, new Float64Array(tail.length)) <= BOUND, 'zeros past a short vector');
+    assert.ok(maxError(decryptValues(native, native.deserialize(full[0]!)), values(native.slotCount, 31)) <= BOUND, 'the earlier result stands');
     await assert.rejects(encryptBatch(native, vectors, { threads: 0 }), (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT');
   } finally {
     native.dispose();
