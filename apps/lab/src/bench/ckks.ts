@@ -411,7 +411,7 @@ function ckksConfig(ctx: RunContext, notes: readonly string[]): Record<string, u
       'ckks.encrypt times a pre-encoded plaintext; ckks.encode_encrypt = encode + encrypt of one vector of n/2 values',
       'key=secret is secret-key encryption with a seeded second polynomial; seal produces the seeded bytes at encryption time, so its encrypt key=secret includes serialization',
       'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result',
-      'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt (native key=secret: the seeded batch the proxy sends); ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
+      'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt; ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
       'ckks.decrypt_decode_batch = one batch of serialized answers (a multiply_plain result, rescaled) parsed, decrypted and decoded on the libuv pool, as the proxy reads a reply; checked against decrypt + decode before timing',
       'device=cuda: the prompt encoded on libuv workers and encrypted on the GPU; ckks.gpu_pool_efficiency = peak bytes in use / peak bytes reserved of the device pool since the case began, after each timed prompt',
       ...notes,

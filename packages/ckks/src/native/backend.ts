@@ -155,11 +155,6 @@ export class NativeBackend implements CkksBackend {
     return this.#live.size;
   }
 
-  /** How this backend expands secret-key seeds (`shake256`: SEAL's format, and the batched seeded path). */
-  get symmetricPrng(): SymmetricPrng {
-    return this.#symmetricPrng;
-  }
-
   /** Words of one fresh (two-part) ciphertext at data level `level`: what `encodeEncryptMany`'s `out` holds per ciphertext. */
   ciphertextWords(level: number): number {
     this.chainLevel(level);

@@ -1,11 +1,9 @@
 /**
  * Prompt-scale encryption: many vectors encoded, encrypted and serialized in one go. On the
- * native backend, batches run as fused native calls on libuv worker threads (`threads`
- * chunks in flight at once), so a long prompt spreads over the cores and the event loop
- * stays free: public-key ones, and seeded secret-key ones (the proxy's default path) when the
- * backend expands seeds with SHAKE256. With a usable GPU (or HLP_KERNEL=cuda) each
- * public-key chunk is encoded on its worker and encrypted on the device. Other cases run
- * one vector at a time on the CPU.
+ * native backend, public-key batches run as fused native calls on libuv worker threads
+ * (`threads` chunks in flight at once), so a long prompt spreads over the cores and the
+ * event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each chunk is encoded on
+ * its worker and encrypted on the device. Other cases run one vector at a time on the CPU.
  */
 import type { CkksBackend } from '../backend.js';
 import { CkksError } from '../errors.js';
@@ -17,9 +15,9 @@ import { ResultPool, pooledCapacity } from './result-pool.js';
 export interface EncryptBatchOptions {
   /** Secret-key (seeded) encryption instead of public-key. */
   readonly symmetric?: boolean;
-  /** Native batches: how many chunks run concurrently on the libuv pool (default 1). */
+  /** Native public-key batches: how many chunks run concurrently on the libuv pool (default 1). */
   readonly threads?: number;
-  /** Native public-key batches: overrides the backend's device choice (see NativeBackendOptions.device); seeded ones run on the CPU only. */
+  /** Native public-key batches: overrides the backend's device choice (see NativeBackendOptions.device). */
   readonly device?: DeviceChoice;
 }
 
@@ -33,9 +31,8 @@ export interface EncryptBatchResult {
 /**
  * Per backend, the packed values and the ciphertext words of the chunks in flight, reused from
  * call to call: serialization copies the ciphertexts out, so a chunk's buffers are free again
- * when it returns. Fresh ones per call (6 MB for 16 vectors at n = 8192) cost page faults that
- * made a seeded chunk of 16 vectors slower than encrypting them one at a time (×1.11, paired).
- * Bounded to a GPT-2 prompt's 192 ciphertexts at n = 8192.
+ * when it returns. Fresh ones per call (6 MB for 16 vectors at n = 8192) cost a page fault per
+ * 4 KiB each time. Bounded to a GPT-2 prompt's 192 ciphertexts at n = 8192.
  */
 interface ChunkPools {
   readonly packed: ResultPool<Float64Array>;
@@ -72,15 +69,13 @@ export async function encryptBatchOn(backend: CkksBackend, vectors: readonly Flo
     if (v.length > backend.slotCount) throw new CkksError('INVALID_ARGUMENT', `vector ${i} has ${v.length} values, more than ${backend.slotCount} slots`);
   }
   if (vectors.length === 0) return { ciphertexts: [], device: 'cpu' };
-  // Seeded batches need SHAKE256 seeds (SEAL's format); a backend expanding with AES runs the loop below.
-  if (backend instanceof NativeBackend && (!options.symmetric || backend.symmetricPrng === 'shake256')) {
+  // Secret-key vectors go one at a time (below): in a process whose result pool was full, the
+  // seeded batch measured slower than that loop (×1.10–1.38 in the merge gate's pairing).
+  if (backend instanceof NativeBackend && !options.symmetric) {
     const slots = backend.slotCount;
     const chunks = Math.min(threads, vectors.length);
     const per = Math.ceil(vectors.length / chunks);
-    const manyOptions: EncryptManyOptions = {
-      ...(options.device === undefined ? {} : { device: options.device }),
-      ...(options.symmetric ? { key: 'secret' as const } : {}),
-    };
+    const manyOptions: EncryptManyOptions = options.device === undefined ? {} : { device: options.device };
     const pools = chunkPools(backend);
     const ctWords = backend.ciphertextWords(backend.params.maxLevel);
     const jobs: Promise<{ bytes: Uint8Array[]; device: BatchDevice }>[] = [];
