@@ -276,8 +276,7 @@ inline u64 reduce_128_full(u128 x, const Modulus &m) {
 }
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
-// The AVX-512 table's reduce (kernels-reduce-avx512.cpp), correction2 and gather
-// (kernels-keyswitch-avx512.cpp).
+// The AVX-512 table's reduce, correction2 and gather (kernels-keyswitch-avx512.cpp).
 void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
 void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
