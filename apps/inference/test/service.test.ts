@@ -77,13 +77,16 @@ describe('inference service: workloads', () => {
       info.workloads.map((w) => w.name),
       ['affine', 'projection', 'mlp'],
     );
-    assert.equal(info.workloads[1]!.rotationSteps.length, 57);
+    assert.equal(info.workloads[1]!.rotationSteps.length, 20);
     assert.equal(info.workloads[0]!.rotationSteps.length, 0);
   });
 
   it('affine (blocked) matches the plaintext reference; op counts = describe()', checkWorkload(new AffineWorkload(), 'blocked', prompt));
   it('affine (dense) matches the plaintext reference', checkWorkload(new AffineWorkload(), 'dense', `${prompt} and keeps running for a while longer`));
-  it('projection (BSGS, 57 rotations per ciphertext) matches the reference', checkWorkload(new ProjectionWorkload(), 'blocked', 'Hello there, world'));
+  it(
+    'projection (BSGS, 13 diagonals per mask, 20 rotations per ciphertext) matches the reference',
+    checkWorkload(new ProjectionWorkload(), 'blocked', 'Hello there, world'),
+  );
   it('mlp (projection + degree-2 activation) matches the reference', checkWorkload(new MlpWorkload(), 'blocked', 'Hi again'));
 
   it('serves the same API over h2c', async () => {

@@ -88,7 +88,7 @@ describe('OpenAI client against the proxy (acceptance)', () => {
     assert.equal(t.usage.total_tokens, 4);
   });
 
-  it('hlp-projection: 64-wide embeddings match the reference (BSGS over 57 rotations)', async () => {
+  it('hlp-projection: 64-wide embeddings match the reference (BSGS over 20 rotations)', async () => {
     const text = 'Private prompt';
     const r = await client.embeddings.create({ model: 'hlp-projection', input: text });
     assert.equal(r.data[0]!.embedding.length, 64);
@@ -226,10 +226,10 @@ describe('the secret key never leaves the proxy', () => {
       assert.equal(Buffer.from(JSON.stringify(r.headers)).includes(window.toString('hex').slice(0, 32)), false);
       assert.equal(r.headers['authorization'], `Bearer ${TOKEN}`);
     }
-    // The evaluation keys go up seeded (57 Galois keys and a relinearization key, about 393 KB
+    // The evaluation keys go up seeded (20 Galois keys and a relinearization key, about 786 KB
     // each at N = 8192, half their full form), then the ciphertexts.
-    assert.ok(keyBytes > 20_000_000, `recorded ${keyBytes} bytes of key upload`);
-    assert.ok(bytes > 40_000_000, `recorded ${bytes} bytes of upstream traffic (keys and ciphertexts)`);
+    assert.ok(keyBytes > 16_000_000, `recorded ${keyBytes} bytes of key upload`);
+    assert.ok(bytes > keyBytes + 1_000_000, `recorded ${bytes} bytes of upstream traffic (keys and ciphertexts)`);
   });
 
   it('the key file is private (0600) and a restarted proxy reuses its keys', async () => {

@@ -13,9 +13,11 @@ import {
   AffineWorkload,
   MlpWorkload,
   ProjectionWorkload,
+  blockSizeFor,
   bsgsPlan,
   polynomialDegree,
   type BsgsPlan,
+  type FoldStep,
   type PackingLayout,
   type PackingPlan,
   type WorkloadName,
@@ -180,7 +182,8 @@ export class AffineRunner implements Runner {
 
 /**
  * The BSGS masks of one k × d matrix (W scaled by `factor`) for one block geometry and level:
- * masks[g][j] = encode(rot_{−g·n1}(tile(factor · u_δ))) at scale q_L, δ = δ0 + g·n1 + j.
+ * masks[g][j] = encode(rot_{−g·n1}(tile(factor · m_i))) at scale q_L, m_i the plan's mask
+ * i = g·n1 + j (see @hlp/model's `bsgsMask`).
  */
 class MaskSet {
   readonly masks: (PlaintextHandle | null)[][];
@@ -197,11 +200,11 @@ class MaskSet {
         const shift = g * plan.babySteps;
         for (let j = 0; j < plan.babySteps; j++) {
           const idx = shift + j;
-          if (idx >= plan.diagonals) {
+          if (idx >= plan.masks) {
             row.push(null);
             continue;
           }
-          const u = workload.diagonal(plan.firstOffset + idx, blockSize);
+          const u = workload.mask(plan, idx, blockSize);
           for (let b = 0; b < S / blockSize; b++) for (let r = 0; r < blockSize; r++) tiled[b * blockSize + r] = factor * (u[r] as number);
           // rot_{−shift}(v)[i] = v[(i − shift) mod S]
           for (let i = 0; i < S; i++) rotated[i] = tiled[(((i - shift) % S) + S) % S] as number;
@@ -247,11 +250,36 @@ export class MaskStore {
   }
 }
 
+/** Σ_b rot_{b·K}(acc) along the plan's fold chain (see @hlp/model's `bsgsPlan`); consumes `acc`. */
+function foldCopies(ev: CountingEvaluator, acc: CiphertextHandle, chain: readonly FoldStep[]): CiphertextHandle {
+  let sum = acc;
+  try {
+    for (const step of chain) {
+      const rotated = ev.rotate(step.source === 'sum' ? sum : acc, step.by);
+      let next: CiphertextHandle;
+      try {
+        next = ev.add(sum, rotated);
+      } finally {
+        rotated.dispose();
+      }
+      if (sum !== acc) sum.dispose();
+      sum = next;
+    }
+  } catch (e) {
+    if (sum !== acc) sum.dispose();
+    acc.dispose();
+    throw e;
+  }
+  if (sum !== acc) acc.dispose();
+  return sum;
+}
+
 /**
  * `projection` (y = W·x per token) and `mlp` (y = p(W·x)), blocked layout, BSGS diagonals as in
  * @hlp/model's `bsgsPlan`: the baby-step rotations rot_{δ0+j}(x) are computed once per
  * ciphertext and shared by every matrix; per matrix and giant step g, Σ_j mask[g][j] ⊙ baby[j]
- * is rotated by g·n1 and accumulated; one rescale per matrix. The activation follows
+ * is rotated by g·n1 and accumulated; one rescale per matrix, then the fold's rotations sum the
+ * copies of each output row that a block holds. The activation follows
  * @hlp/model's Horner plan with the leading coefficient folded into a second matrix.
  */
 export class ProjectionRunner implements Runner {
@@ -280,7 +308,10 @@ export class ProjectionRunner implements Runner {
     this.inputWidth = workload.inputWidth;
     this.outputWidth = workload.outputWidth;
     this.depth = workload.depth;
-    this.bsgs = bsgsPlan(workload.inputWidth, workload.outputWidth);
+    // Every blocked plan of this backend has blocks of at least this size, so the plan's row
+    // copies fit any of them.
+    const block = blockSizeFor(Math.max(workload.inputWidth, workload.outputWidth));
+    this.bsgs = bsgsPlan(workload.inputWidth, workload.outputWidth, block <= backend.slotCount ? block : undefined);
     this.rotationSteps = this.bsgs.steps;
     if (workload instanceof MlpWorkload) {
       const c = workload.activation.coefficients;
@@ -352,7 +383,8 @@ export class ProjectionRunner implements Runner {
             acc = addInto(ev, acc, inner);
           }
           if (acc === null) throw new ProtocolError('INTERNAL', 'empty BSGS plan');
-          outputs.push(ev.rescale(acc));
+          // The copies are summed after the rescale: a rotation one level lower is cheaper.
+          outputs.push(foldCopies(ev, ev.rescale(acc), p.foldChain));
         } finally {
           acc?.dispose();
         }

@@ -19,6 +19,7 @@ export {
 } from './safetensors.js';
 export { POSITION_TENSOR_NAMES, SafetensorsEmbeddings, TOKEN_TENSOR_NAMES, type SafetensorsEmbeddingsOptions } from './safetensors-embeddings.js';
 export {
+  blockSizeFor,
   PACKING_LAYOUTS,
   ciphertextCount,
   locate,
@@ -41,16 +42,15 @@ export {
   type RequestPlacement,
   type SlotRange,
 } from './packing.js';
+export { bsgsMask, bsgsPlan, type BsgsPlan, type FoldStep } from './bsgs.js';
 export { GELU_CUBIC_LSQ, erf, evaluatePolynomial, gelu, polynomialDegree, type PolynomialActivation } from './gelu.js';
 export {
   AffineWorkload,
   MlpWorkload,
   ProjectionWorkload,
   WORKLOAD_NAMES,
-  bsgsPlan,
   createWorkload,
   type AnyWorkloadOptions,
-  type BsgsPlan,
   type DescribeOptions,
   type MlpOptions,
   type ProjectionOptions,

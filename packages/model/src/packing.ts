@@ -87,9 +87,10 @@ function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
-function nextPowerOfTwo(n: number): number {
+/** The `blocked` layout's block for tokens of `width` values: the next power of two. */
+export function blockSizeFor(width: number): number {
   let p = 1;
-  while (p < n) p *= 2;
+  while (p < width) p *= 2;
   return p;
 }
 
@@ -103,7 +104,7 @@ export function planPacking(layout: PackingLayout, tokens: number, slotCount: nu
   }
   switch (layout) {
     case 'blocked': {
-      const blockSize = nextPowerOfTwo(width);
+      const blockSize = blockSizeFor(width);
       if (blockSize > slotCount) {
         throw new ModelError('INVALID_ARGUMENT', `width ${width} needs ${blockSize}-slot blocks, more than ${slotCount} slots`, {
           argument: 'width',

@@ -10,6 +10,7 @@
  * Rotation convention: rot_s(x)[i] = x[(i + s) mod S] (a positive step rotates left, as SEAL's
  * `rotateVector`); a negative step needs its own Galois key (or use S + s).
  */
+import { bsgsMask, bsgsPlan, type BsgsPlan } from './bsgs.js';
 import { DEFAULT_SEED, GPT2, SLOTS_N8192 } from './constants.js';
 import { ModelError, requireInt } from './errors.js';
 import { GELU_CUBIC_LSQ, evaluatePolynomial, polynomialDegree, type PolynomialActivation } from './gelu.js';
@@ -197,64 +198,6 @@ export interface ProjectionOptions extends WorkloadOptions {
   readonly outputs?: number;
 }
 
-/** Baby-step giant-step split of a run of consecutive diagonals. */
-export interface BsgsPlan {
-  /** Diagonal offsets run over [firstOffset, firstOffset + diagonals). */
-  readonly firstOffset: number;
-  /** Non-zero diagonals D = d + k − 1. */
-  readonly diagonals: number;
-  /** Baby steps n1 = ⌈√D⌉. */
-  readonly babySteps: number;
-  /** Giant steps n2 = ⌈D / n1⌉. */
-  readonly giantSteps: number;
-  /** Baby-step rotations per ciphertext (offsets other than 0); shared by every matrix applied to the same input. */
-  readonly babyRotations: number;
-  /** Giant-step rotations per ciphertext and matrix: n2 − 1. */
-  readonly giantRotations: number;
-  /** Rotations per ciphertext for one matrix: babyRotations + giantRotations. */
-  readonly rotationsPerCiphertext: number;
-  /** Distinct rotation steps (Galois keys), ascending. */
-  readonly steps: readonly number[];
-}
-
-/**
- * The BSGS plan for a k × d matrix applied to each block of the `blocked` layout (B ≥ d slots
- * per token, values at block offsets [0, d)). The generalized diagonal method gives
- *
- *   y = Σ_{δ = −(k−1)}^{d−1} u_δ ⊙ rot_δ(x),   u_δ[b·B + r] = W[r, r + δ] for 0 ≤ r < k, 0 ≤ r + δ < d
- *
- * (zero elsewhere): every read of a non-zero mask entry stays inside its own block, so one
- * whole-ciphertext rotation serves all S/B tokens at once. With δ = δ0 + g·n1 + j,
- *
- *   y = Σ_g rot_{g·n1}( Σ_j rot_{−g·n1}(u_δ) ⊙ rot_{δ0 + j}(x) )
- *
- * whose masks rot_{−g·n1}(u_δ) are precomputed plaintexts. Cost per ciphertext: D plaintext
- * multiplications, D − 1 additions, (n1 − [0 ∈ baby steps]) + (n2 − 1) rotations, one rescale.
- * For d = 768, k = 64: D = 831, n1 = 29, n2 = 29: 29 baby (offsets −63…−35, none is 0) + 28 giant = 57 rotations.
- */
-export function bsgsPlan(inputWidth: number, outputs: number): BsgsPlan {
-  requireInt('inputWidth', inputWidth, 1);
-  requireInt('outputs', outputs, 1);
-  const firstOffset = -(outputs - 1);
-  const diagonals = inputWidth + outputs - 1;
-  const babySteps = Math.ceil(Math.sqrt(diagonals));
-  const giantSteps = Math.ceil(diagonals / babySteps);
-  const steps = new Set<number>();
-  for (let j = 0; j < babySteps; j++) if (firstOffset + j !== 0) steps.add(firstOffset + j);
-  const babyRotations = steps.size;
-  for (let g = 1; g < giantSteps; g++) steps.add(g * babySteps);
-  return {
-    firstOffset,
-    diagonals,
-    babySteps,
-    giantSteps,
-    babyRotations,
-    giantRotations: giantSteps - 1,
-    rotationsPerCiphertext: babyRotations + giantSteps - 1,
-    steps: [...steps].sort((a, b) => a - b),
-  };
-}
-
 /** Operation counts of one or more projections of the same packed input. */
 export interface ProjectionCost {
   readonly outputCiphertexts: number;
@@ -271,7 +214,7 @@ export interface ProjectionCost {
  * default) with W[r, c] ~ N(0, 1/d) clipped to [-1, 1] (so y keeps about x's scale). Depth 1.
  *
  * - `blocked`: BSGS diagonals per ciphertext (see `bsgsPlan`); output stays blocked, token t's
- *   k outputs at its block's slots [0, k).
+ *   k outputs at its block's slots [0, k) (the block's other slots hold partial sums).
  * - `dimension-major`: no rotations: output ciphertext r of each slot group is
  *   Σ_c W[r, c]·X_c (constant multiplications), k·d multiplications, k·(d − 1) additions and k
  *   rescales per group; the output is dimension-major with k ciphertexts per group.
@@ -325,19 +268,10 @@ export class ProjectionWorkload implements Workload {
     return out;
   }
 
-  /**
-   * The diagonal mask u_δ for one block of `blockSize` slots (see `bsgsPlan`); tile it over the
-   * ciphertext's blocks and pre-rotate by −g·n1 to get the BSGS plaintexts.
-   */
-  diagonal(delta: number, blockSize: number): Float64Array {
+  /** Mask `index` of `plan` for one block of `blockSize` slots (see `bsgsMask`); tile it over the ciphertext's blocks and pre-rotate it by −g·n1. */
+  mask(plan: BsgsPlan, index: number, blockSize: number): Float64Array {
     requireInt('blockSize', blockSize, Math.max(this.inputWidth, this.outputWidth));
-    const u = new Float64Array(blockSize);
-    const d = this.inputWidth;
-    for (let r = 0; r < this.outputWidth; r++) {
-      const c = r + delta;
-      if (c >= 0 && c < d) u[r] = this.weights[r * d + c] as number;
-    }
-    return u;
+    return bsgsMask(plan, this.weights, this.inputWidth, index, blockSize);
   }
 
   describe(options: DescribeOptions = {}): WorkloadCost {
@@ -367,7 +301,7 @@ export class ProjectionWorkload implements Workload {
   /**
    * Cost of applying `matrices` k × d matrices (W, or W scaled by a constant) to the same packed
    * input. Blocked: the baby-step rotations of the input are computed once and shared, each
-   * matrix adds its own D plaintext multiplications and n2 − 1 giant-step rotations.
+   * matrix adds its own K plaintext multiplications, n2 − 1 giant-step and the fold's rotations.
    */
   protected projectionCost(plan: PackingPlan, matrices: number): ProjectionCost {
     const d = this.inputWidth;
@@ -378,20 +312,22 @@ export class ProjectionWorkload implements Workload {
       case 'blocked': {
         if (k > plan.blockSize) throw unsupported(this.name, plan.layout, `k = ${k} exceeds the ${plan.blockSize}-slot block`);
         const c = plan.ciphertexts;
-        const b = bsgsPlan(d, k);
-        const perCt = b.babyRotations + matrices * b.giantRotations;
+        const b = bsgsPlan(d, k, plan.blockSize);
+        const perMatrix = b.giantRotations + b.foldChain.length;
+        const perCt = b.babyRotations + matrices * perMatrix;
         const times = matrices === 1 ? '' : ` × ${matrices} matrices (baby steps shared)`;
         return {
           outputCiphertexts: c,
           rotations: c * perCt,
           rotationSteps: b.steps,
-          plaintextMultiplications: c * matrices * b.diagonals,
+          plaintextMultiplications: c * matrices * b.masks,
           rescales: c * matrices,
-          additions: c * matrices * (b.diagonals - 1),
+          additions: c * matrices * (b.masks - 1 + b.foldChain.length),
           formula:
-            `BSGS diagonals per ciphertext: D = d + k − 1 = ${b.diagonals}, n1 = ⌈√D⌉ = ${b.babySteps}, ` +
-            `n2 = ⌈D/n1⌉ = ${b.giantSteps}; rotations = ${b.babyRotations} baby + ${b.giantRotations} giant, ` +
-            `multiply_plain = D, add = D − 1, rescale = 1${times}; × C = ${c} ciphertexts`,
+            `BSGS per ciphertext: D = d + k − 1 = ${b.diagonals} diagonals, ${b.fold} per mask in a ${plan.blockSize}-slot block → ` +
+            `K = ${b.masks} masks, n1 = ⌈√K⌉ = ${b.babySteps}, n2 = ⌈K/n1⌉ = ${b.giantSteps}; rotations = ${b.babyRotations} baby + ` +
+            `${b.giantRotations} giant + ${b.foldChain.length} fold, multiply_plain = K, add = K − 1 + ${b.foldChain.length}, ` +
+            `rescale = 1${times}; × C = ${c} ciphertexts`,
         };
       }
       case 'dimension-major': {

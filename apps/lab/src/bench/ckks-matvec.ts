@@ -12,7 +12,7 @@
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
 import { CountingEvaluator, MaskStore, ProjectionRunner } from '@hlp/evaluator';
-import { ProjectionWorkload, bsgsPlan, planPacking, type PackingPlan } from '@hlp/model';
+import { ProjectionWorkload, blockSizeFor, bsgsPlan, planPacking, type PackingPlan } from '@hlp/model';
 import { LabError } from '../errors.js';
 
 export type MatvecShape = '768x64' | '768x768';
@@ -46,7 +46,10 @@ export function matvecCases(n: number, quick: boolean): MatvecCase[] {
 /** The Galois steps the cases need (their BSGS baby and giant steps). */
 export function matvecSteps(cases: readonly MatvecCase[]): number[] {
   const steps = new Set<number>();
-  for (const c of cases) for (const s of bsgsPlan(INPUT_WIDTH, outputsOf(c.shape)).steps) steps.add(s);
+  for (const c of cases) {
+    const outputs = outputsOf(c.shape);
+    for (const s of bsgsPlan(INPUT_WIDTH, outputs, blockSizeFor(Math.max(INPUT_WIDTH, outputs))).steps) steps.add(s);
+  }
   return [...steps].sort((a, b) => a - b);
 }
 
