@@ -39,7 +39,7 @@ import {
   type ParamsWire,
   type ServiceInfo,
 } from '@hlp/protocol';
-import type { LogFn } from '@hlp/service-runtime';
+import { EventLoopSlices, type LogFn } from '@hlp/service-runtime';
 import { createBackend, type BackendChoice } from './backend.js';
 import { DiskKeyStore, KeyCache, RedisKeyStore, type KeyCacheEvent } from './keycache.js';
 import { KeyRegistry, validateUpload, type KeySet } from './keys.js';
@@ -128,7 +128,7 @@ class SerialQueue {
     private readonly onDepth: (d: number) => void,
   ) {}
 
-  run<T>(fn: (queuedMs: number) => T): Promise<T> {
+  run<T>(fn: (queuedMs: number) => T | Promise<T>): Promise<T> {
     if (this.depth >= this.max) {
       throw new ProtocolError('QUEUE_FULL', `evaluation queue is full (${this.max} requests)`, null, { retryAfterSeconds: 1 });
     }
@@ -406,19 +406,32 @@ export class InferenceService {
   /** `POST /v1/evaluate`. */
   async evaluate(header: EvaluateRequestHeader, frames: readonly Uint8Array[]): Promise<EvaluateResult> {
     const { set, runner, plan } = await this.resolve(header, frames.length);
-    return this.queue.run((queueMs) => {
+    // The queue runs one request at a time (the active keys are the request's until it ends);
+    // its ciphertexts are loaded and evaluated in event-loop slices, so that /healthz and other
+    // requests' bodies are served between them (a 1024-token projection is seconds of work).
+    return this.queue.run(async (queueMs) => {
       const backend = runner.backend;
       if (runner.needsGalois || runner.needsRelin) this.activate(set);
       const inputs: CiphertextHandle[] = [];
-      let outputs: CiphertextHandle[] = [];
+      const outputs: CiphertextHandle[] = [];
+      const slices = new EventLoopSlices();
       try {
-        let t = performance.now();
-        frames.forEach((f, i) => inputs.push(this.load(backend, f, i, runner.depth)));
-        const deserializeMs = performance.now() - t;
-        t = performance.now();
+        let deserializeMs = 0;
+        for (const [i, f] of frames.entries()) {
+          await slices.pause();
+          const t = performance.now();
+          inputs.push(this.load(backend, f, i, runner.depth));
+          deserializeMs += performance.now() - t;
+        }
+        let evaluateMs = 0;
         const ev = new CountingEvaluator(backend);
         try {
-          outputs = runner.run(ev, inputs, plan);
+          for (const [i, x] of inputs.entries()) {
+            await slices.pause();
+            const t = performance.now();
+            outputs.push(...runner.run(ev, [x], plan, i));
+            evaluateMs += performance.now() - t;
+          }
         } catch (e) {
           if (e instanceof ProtocolError) throw e;
           if (isCkksError(e, 'MALFORMED')) {
@@ -429,8 +442,7 @@ export class InferenceService {
           }
           throw e;
         }
-        const evaluateMs = performance.now() - t;
-        t = performance.now();
+        const t = performance.now();
         // Pieces that view each answer's memory (written to the socket as they are): a copy
         // into a fresh, zeroed buffer per answer was a tenth of this service's CPU. The views
         // keep that memory out of the result pool once the handles are disposed below.

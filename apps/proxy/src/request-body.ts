@@ -2,7 +2,7 @@
 import { EmbeddingsRequest, MAX_CHARS_PER_TOKEN, MAX_INPUTS, ProtocolError, describeZodError } from '@hlp/protocol';
 import { JsonScanner, MAX_JSON_DEPTH, parseJson, readBody, requireMediaType, type JsonScan, type Req } from '@hlp/service-runtime';
 import type { AppMetrics } from '@hlp/telemetry';
-import { loopTurn } from './event-loop-slices.js';
+import { loopTurn } from '@hlp/service-runtime';
 
 /** Bodies past this size wait for their turn on the event loop before they are decoded and parsed. */
 const LARGE_BODY_BYTES = 64 * 1024;

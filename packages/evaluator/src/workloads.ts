@@ -71,8 +71,12 @@ export interface RunnerInfo {
 export interface Runner extends RunnerInfo {
   readonly backend: CkksBackend;
   readonly workload: AffineWorkload | ProjectionWorkload | MlpWorkload;
-  /** Evaluate every ciphertext of a request (outputs in input order; inputs are not disposed). */
-  run(ev: CountingEvaluator, inputs: readonly CiphertextHandle[], plan: PackingPlan): CiphertextHandle[];
+  /**
+   * Evaluate ciphertexts `firstIndex`, `firstIndex` + 1, … of a request packed by `plan` (default
+   * 0: all of them); outputs in input order, inputs not disposed. Each ciphertext is evaluated on
+   * its own, so a request may be run a few ciphertexts at a time.
+   */
+  run(ev: CountingEvaluator, inputs: readonly CiphertextHandle[], plan: PackingPlan, firstIndex?: number): CiphertextHandle[];
   /** Encode the plaintexts a request at a fresh level will need (optional warm-up). */
   prepare(plan: PackingPlan): void;
   dispose(): void;
@@ -143,18 +147,18 @@ export class AffineRunner implements Runner {
     }
   }
 
-  run(ev: CountingEvaluator, inputs: readonly CiphertextHandle[], plan: PackingPlan): CiphertextHandle[] {
+  run(ev: CountingEvaluator, inputs: readonly CiphertextHandle[], plan: PackingPlan, firstIndex = 0): CiphertextHandle[] {
     const params = this.backend.params;
     const out: CiphertextHandle[] = [];
     try {
       inputs.forEach((x, i) => {
         const qL = primeAt(params, x.level);
-        const a = this.operand('a', plan, i);
+        const a = this.operand('a', plan, firstIndex + i);
         const pa = this.cache.get(`${a.key}:${x.level}:${qL}`, () => this.backend.encode(a.values(), { scale: qL, level: x.level }));
         const prod = ev.multiplyPlain(x, pa);
         const r = ev.rescale(prod);
         prod.dispose();
-        const b = this.operand('b', plan, i);
+        const b = this.operand('b', plan, firstIndex + i);
         const pb = this.cache.get(`${b.key}:${r.level}:${r.scale}`, () => this.backend.encode(b.values(), { scale: r.scale, level: r.level }));
         out.push(ev.addPlain(r, pb));
         r.dispose();

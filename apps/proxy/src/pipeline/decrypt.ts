@@ -5,7 +5,7 @@
  */
 import { NativeBackend, type CkksBackend } from '@hlp/ckks';
 import type { BatchPlan } from '@hlp/model';
-import { EventLoopSlices } from '../event-loop-slices.js';
+import { EventLoopSlices } from '@hlp/service-runtime';
 import type { Evaluated } from './evaluate.js';
 import { now, type EmbeddingsResult, type Encrypted, type Prepared, type StageTimings } from './types.js';
 

@@ -13,7 +13,8 @@
 import { NativeBackend, ResultPool, pooledCapacity } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
 import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
-import { EMBED_PIECE_TOKENS, EventLoopSlices, serializeSliced } from '../event-loop-slices.js';
+import { EventLoopSlices } from '@hlp/service-runtime';
+import { EMBED_PIECE_TOKENS, serializeSliced } from '../event-loop-slices.js';
 import { PromptBlockCache, type BlockToken } from '../prompt-cache.js';
 import { nextPow2, type CiphertextPlanner } from './planning.js';
 import { now, type Encrypted, type PipelineDeps, type StageTimings } from './types.js';

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CkksBackend } from '@hlp/ckks';
+import { ProjectionWorkload } from '@hlp/model';
+import { EvaluateRequestHeader, KeyUploadResponse, ServiceInfo, decodeFrames, encodeFramesParts } from '@hlp/protocol';
+import { startInference, type InferenceServer } from '../src/index.js';
+import { TOKEN, call, clientBackend, decryptOutputs, embedPrompt, encryptPacked, evaluateBody, keyUploadBody, maxAbsDiff, quiet } from './helpers.js';
+
+let server: InferenceServer;
+let be: CkksBackend;
+let keyId: string;
+
+before(async () => {
+  server = await startInference({ port: 0, token: TOKEN, log: quiet, defaultMetrics: false, workloads: ['projection'] });
+  const info = ServiceInfo.parse((await call(server.url, '/v1/info')).json);
+  be = await clientBackend(info);
+  const steps = [...new Set(info.workloads.flatMap((w) => w.rotationSteps))];
+  const up = await call(server.url, '/v1/keys', { body: keyUploadBody(be, ['public', 'galois'], steps) });
+  assert.equal(up.status, 201, up.body.toString());
+  keyId = KeyUploadResponse.parse(up.json).keyId;
+});
+
+after(async () => {
+  be?.dispose();
+  await server?.close();
+});
+
+/** Counts event-loop iterations: an immediate that queues itself again runs once per check phase. */
+function iterationCounter(): { readonly now: () => number; readonly stop: () => void } {
+  let n = 0;
+  let on = true;
+  const tick = (): void => {
+    n++;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => n, stop: () => (on = false) };
+}
+
+describe('evaluation in event-loop slices', () => {
+  it('a request of 48 projection ciphertexts lets the event loop turn while it is evaluated, with the same answer', async () => {
+    const text = Array.from({ length: 48 }, (_, i) => `word${i} and more`).join(' ');
+    const { values, tokens } = embedPrompt(text);
+    const { plan, frames } = encryptPacked(be, values, tokens, 'blocked');
+    assert.ok(frames.length >= 40, `${frames.length} ciphertexts`);
+    const { header, frames: parts } = decodeFrames(evaluateBody(be, keyId, 'projection', plan, frames));
+    const loop = iterationCounter();
+    const result = await server.service.evaluate(EvaluateRequestHeader.parse(header), parts);
+    const turns = loop.now();
+    loop.stop();
+    // Each ciphertext is milliseconds of work; in one synchronous run the loop would turn only
+    // around the queue's own hand-over (two or three iterations).
+    assert.ok(turns >= 10, `the event loop turned ${turns} times during the evaluation`);
+    assert.equal(result.header.ciphertexts, frames.length);
+    // The sliced evaluation's answer is the plaintext reference's, as one run's would be.
+    const body = Buffer.concat(encodeFramesParts({ ...result.header }, result.frames));
+    const got = decryptOutputs(be, body, plan).values;
+    const workload = new ProjectionWorkload();
+    const err = maxAbsDiff(got, workload.reference(values, tokens));
+    assert.ok(err <= workload.errorBound(1e-6), `max error ${err}`);
+  });
+});
