@@ -99,7 +99,8 @@ export function createProgram(io: Io): Command {
     .description(
       'tinybench suites over the CKKS backends of @hlp/ckks: ckks.encode, encrypt, encode_encrypt (key public|secret), ' +
         'decrypt, decode, serialize, add, multiply_plain, rescale per backend and preset n, ckks.ciphertext_bytes, ' +
-        "ckks.decrypt_decode_batch (the proxy's answer path: 24 answers decrypted and decoded on the libuv pool; native), and " +
+        "ckks.decrypt_decode_batch (the proxy's answer path: 24 answers decrypted and decoded on the libuv pool; native), " +
+        "ckks.encode_encrypt_batch (the proxy's encryption path: 16 vectors encrypted seeded in one call on the libuv pool; native), and " +
         `ckks.prompt_encrypt (one GPT-2 prompt, 1024 × 768 values, at n = ${PROMPT_N}); writes runs/<time>-ckks.json`,
     )
     .addOption(
@@ -140,7 +141,7 @@ export function createProgram(io: Io): Command {
       '\nKeys are generated once per (backend, n); every backend must pass an encrypt/decrypt round trip (max error 1e-5) before it is timed.\n' +
         'Runs are written to $HLP_RUNS_DIR or <repo root>/runs. Progress and notes go to stderr.\n' +
         'With --pair-with (the merge gate): the operations, ckks.ciphertext_bytes, the prompt, and on the native backend ckks.decrypt_decode_batch,\n' +
-        'ckks.relinearize, rotate,\n' +
+        'ckks.encode_encrypt_batch, ckks.relinearize, rotate,\n' +
         'mul_relin_rescale and rotate_hoisted (rotations=8; Galois keys of steps 1-8 only; left out with a note against a reference without\n' +
         'native key switching); ckks.matvec is not paired.',
     );

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ckks from '@hlp/ckks';
-import { createSealBackend, decryptValues, encryptValues, presetParams, type CkksBackend, type CkksParams, type PresetDegree } from '@hlp/ckks';
+import {
+  createSealBackend,
+  decryptValues,
+  encryptValues,
+  presetParams,
+  type CiphertextHandle,
+  type CkksBackend,
+  type CkksParams,
+  type PresetDegree,
+} from '@hlp/ckks';
 import { parseRun, readRun, type RunResult } from '@hlp/results';
 import { measureAsync, nativeBackendFactory, promptVectors, renderCkksReport, runCkksBench, seededValues } from '../src/bench/ckks.js';
 import { LabError } from '../src/errors.js';
@@ -193,7 +202,7 @@ function disguise(backend: CkksBackend, name: string, tweak: Readonly<Record<str
 }
 
 /** A stand-in @hlp/ckks module with createNativeBackend and encryptBatch (outputs cached after the first call). */
-function standIn(options: { broken?: 'decode' | 'batch' | 'frames'; gpu?: 'usable' | 'unusable'; frames?: false } = {}): {
+function standIn(options: { broken?: 'decode' | 'batch' | 'frames' | 'seeded'; gpu?: 'usable' | 'unusable'; frames?: false; seededBatch?: false } = {}): {
   module: object;
   calls: { threads: number; symmetric: boolean; device?: string }[];
 } {
@@ -221,7 +230,21 @@ function standIn(options: { broken?: 'decode' | 'batch' | 'frames'; gpu?: 'usabl
       const off = options.broken === 'frames' ? 1e-6 : 0;
       const decryptDecodeFrames = (frames: readonly Uint8Array[]): Promise<Float64Array[]> =>
         Promise.resolve(frames.map((f) => decryptValues(seal, seal.deserialize(f)).map((v) => v + off)));
-      const frames = options.frames === false ? {} : { decryptDecodeFrames };
+      // The proxy's seeded batch, one vector at a time on node-seal (one vector negated when broken).
+      const encodeEncryptMany = (values: Float64Array, slots: number, o: { level?: number }): Promise<CiphertextHandle[]> =>
+        Promise.resolve(
+          Array.from({ length: values.length / slots }, (_, i) => {
+            const v = values.subarray(i * slots, (i + 1) * slots).map((x) => (options.broken === 'seeded' && i === 1 ? -x : x));
+            const pt = seal.encode(v, o.level === undefined ? {} : { level: o.level });
+            try {
+              return seal.encryptSymmetric(pt);
+            } finally {
+              pt.dispose();
+            }
+          }),
+        );
+      const seeded = options.seededBatch === false ? {} : { encodeEncryptMany, ciphertextWords: (level: number) => 2 * (level + 1) * params.n };
+      const frames = { ...seeded, ...(options.frames === false ? {} : { decryptDecodeFrames }) };
       if (options.broken !== 'decode') return disguise(seal, 'native', frames);
       return disguise(seal, 'native', {
         ...frames,
@@ -272,6 +295,12 @@ describe('runCkksBench with a stand-in native backend', () => {
       answers.map((m) => [m.labels, m.unit, m.summary.n]),
       [[{ backend: 'native', n: 8192, ciphertexts: 24 }, 'ms', 20]],
       'the answer path: native only, 20 timed batches in quick mode',
+    );
+    const batches = doc.metrics.filter((m) => m.name === 'ckks.encode_encrypt_batch');
+    assert.deepEqual(
+      batches.map((m) => [m.labels, m.unit, m.summary.n]),
+      [[{ backend: 'native', n: 8192, key: 'secret', ciphertexts: 16 }, 'ms', 20]],
+      "the proxy's seeded batch: native only, 20 timed chunks in quick mode",
     );
     const prompts = doc.metrics.filter((m) => m.name === 'ckks.prompt_encrypt');
     assert.deepEqual(
@@ -356,6 +385,27 @@ describe('runCkksBench with a stand-in native backend', () => {
     assert.ok(!result.metrics.some((m) => m.name === 'ckks.decrypt_decode_batch'));
     assert.ok(
       result.metrics.some((m) => m.name === 'ckks.rescale' && m.labels['backend'] === 'native'),
+      'the other cases still run',
+    );
+  });
+
+  it('refuses to time a seeded batch that does not decrypt to its inputs, and skips it with a note where there is none', async () => {
+    const opsOnly = { backends: ['native'], ns: [8192], quick: true, timeMs: 5, prompt: false, keySwitching: false } as const;
+    await assert.rejects(
+      runCkksBench({ ...opsOnly, ckksModule: standIn({ broken: 'seeded' }).module }),
+      (error: unknown) =>
+        error instanceof LabError &&
+        error.code === 'INTERNAL' &&
+        /native backend at n = 8192: seeded batch ciphertext 1 decrypts [0-9.e-]+ off its input/.test(error.message),
+    );
+    const notes: string[] = [];
+    const { result } = await runCkksBench({ ...opsOnly, ckksModule: standIn({ seededBatch: false }).module, note: (line) => notes.push(line) });
+    assert.deepEqual(notes, [
+      'ckks.encode_encrypt_batch skipped on the native backend at n = 8192: this build of @hlp/ckks has no batch encode + encrypt (encodeEncryptMany)',
+    ]);
+    assert.ok(!result.metrics.some((m) => m.name === 'ckks.encode_encrypt_batch'));
+    assert.ok(
+      result.metrics.some((m) => m.name === 'ckks.decrypt_decode_batch'),
       'the other cases still run',
     );
   });

@@ -269,6 +269,11 @@ describe('pair cases', () => {
         const decoded = (await answers.run[s]()) as Float64Array[];
         assert.equal(decoded.length, 24);
       }
+      // the proxy's encryption path: a chunk of 16 vectors encrypted seeded in one call, per side
+      const seeded = built.cases.find((c) => c.name === 'ckks.encode_encrypt_batch');
+      assert.ok(seeded?.kind === 'timed' && seeded.async && seeded.unit === 'ms');
+      assert.deepEqual(seeded.labels, { backend: 'native', n: 8192, key: 'secret', ciphertexts: 16 });
+      for (const s of ['baseline', 'current'] as const) await seeded.run[s]();
     } finally {
       proto.encrypt = encrypt;
       built.dispose();

@@ -90,6 +90,13 @@ export const RUN_METRICS = {
     description:
       "the proxy's answer path: `ciphertexts` serialized answers (one rescale below the top, as `affine` answers) parsed, decrypted and decoded in one batch on the libuv pool; native only",
   },
+  'ckks.encode_encrypt_batch': {
+    ...CKKS_OP,
+    unit: 'ms',
+    labels: ['backend', 'n', 'key', 'ciphertexts'],
+    description:
+      "the proxy's encryption path: `ciphertexts` vectors encoded and encrypted with the secret key (seeded) in one call on the libuv pool at level 1, written into one reused buffer and serialized as views; native only",
+  },
   'ckks.ciphertext_bytes': { ...CKKS_KEYED, unit: 'bytes', description: 'serialized ciphertext size', shownIn: 'report: metrics table; dashboard Kernels' },
   'ckks.prompt_encrypt': {
     ...CKKS_OP,

@@ -3,6 +3,7 @@ import type { Labels, RunMetricName, RunResult } from '@hlp/results';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
 import { ANSWERS_METRIC, type AnswersCase } from './ckks-answers.js';
 import { KSWITCH_METRIC_ORDER, type KswitchCase } from './ckks-kswitch.js';
+import { SEEDED_BATCH_METRIC, type SeededBatchCase } from './ckks-seeded-batch.js';
 import type { MatvecCase } from './ckks-matvec.js';
 import type { ProgressEvent } from './kernels.js';
 
@@ -55,6 +56,7 @@ export type CkksOp = (typeof CKKS_OPS)[number];
 export const CKKS_METRIC_ORDER: readonly RunMetricName[] = [
   ...CKKS_OPS,
   ANSWERS_METRIC,
+  SEEDED_BATCH_METRIC,
   ...KSWITCH_METRIC_ORDER,
   'ckks.matvec',
   'ckks.ciphertext_bytes',
@@ -65,6 +67,7 @@ export const CKKS_METRIC_ORDER: readonly RunMetricName[] = [
 export type CkksCase =
   | { readonly kind: 'op'; readonly name: CkksOp; readonly key?: KeyKindLabel }
   | AnswersCase
+  | SeededBatchCase
   | KswitchCase
   | MatvecCase
   | { readonly kind: 'bytes'; readonly name: 'ckks.ciphertext_bytes'; readonly key: KeyKindLabel }
@@ -138,6 +141,7 @@ export function ckksCaseLabels(c: CkksCase, backend: CkksBackendName, n: number)
   if (c.kind === 'kswitch') return c.rotations === undefined ? { backend, n } : { backend, n, rotations: c.rotations };
   if (c.kind === 'matvec') return { backend, n, shape: c.shape };
   if (c.kind === 'answers') return { backend, n, ciphertexts: c.ciphertexts };
+  if (c.kind === 'seeded-batch') return { backend, n, key: c.key, ciphertexts: c.ciphertexts };
   return c.key === undefined ? { backend, n } : { backend, n, key: c.key };
 }
 

@@ -54,6 +54,7 @@ import {
   type Fixture,
 } from './ckks-fixtures.js';
 import { ANSWERS_ITERATIONS, ANSWERS_WARMUP, answersCases, answersFunction, hasFramesDecoder } from './ckks-answers.js';
+import { SEEDED_BATCH_ITERATIONS, SEEDED_BATCH_WARMUP, hasSeededBatch, seededBatchCases, seededBatchFunction } from './ckks-seeded-batch.js';
 import { kswitchCases, kswitchFunction, kswitchSteps } from './ckks-kswitch.js';
 import { MATVEC_MIN_ITERATIONS, matvecCases, matvecFixture, matvecSteps, type MatvecCase } from './ckks-matvec.js';
 import { SAMPLES_CAP } from './kernels.js';
@@ -180,6 +181,7 @@ function planCases(backends: readonly CkksBackendName[], settings: Settings, pro
       const cases: CkksCase[] = [
         ...OP_CASES,
         ...answersCases(backend),
+        ...seededBatchCases(backend),
         ...(settings.keySwitching ? [...kswitchCases(settings.quick), ...matvecCases(n, settings.quick)] : []),
       ];
       if (n === prompt.promptN) {
@@ -298,6 +300,11 @@ async function measureCase(
     const samples = nonEmpty(await measureAsync(run, ANSWERS_ITERATIONS[mode], ANSWERS_WARMUP[mode], slowdownFor(c.name, labels)));
     return makeRunMetric(c.name, { labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
   }
+  if (c.kind === 'seeded-batch') {
+    const run = await seededBatchFunction(backend, c.ciphertexts, what);
+    const samples = nonEmpty(await measureAsync(run, SEEDED_BATCH_ITERATIONS[mode], SEEDED_BATCH_WARMUP[mode], slowdownFor(c.name, labels)));
+    return makeRunMetric(c.name, { labels, samples: samples.map((v) => v / 1e6), keep: samplesCap });
+  }
   if (c.kind === 'kswitch') {
     const { run, perCall, dispose } = kswitchFunction(c, backend, fixture.ctPub, fixture.ctPub2, kswitchSteps(quick));
     try {
@@ -348,6 +355,10 @@ async function measurePlan(plan: Plan, total: number, mod: object, ctx: RunConte
       tally.index++;
       if (c.kind === 'answers' && !hasFramesDecoder(backend)) {
         ctx.note(`${c.name} skipped on the ${what}: this build of @hlp/ckks has no batch decrypt + decode (decryptDecodeFrames)`);
+        continue;
+      }
+      if (c.kind === 'seeded-batch' && !hasSeededBatch(backend)) {
+        ctx.note(`${c.name} skipped on the ${what}: this build of @hlp/ckks has no batch encode + encrypt (encodeEncryptMany)`);
         continue;
       }
       const labels = ckksCaseLabels(c, plan.backend, plan.n);
@@ -413,6 +424,7 @@ function ckksConfig(ctx: RunContext, notes: readonly string[]): Record<string, u
       'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result',
       'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt; ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
       'ckks.decrypt_decode_batch = one batch of serialized answers (a multiply_plain result, rescaled) parsed, decrypted and decoded on the libuv pool, as the proxy reads a reply; checked against decrypt + decode before timing',
+      'ckks.encode_encrypt_batch = one chunk of vectors encoded and encrypted with the secret key (seeded) at level 1 in one call on the libuv pool, into one reused buffer, serialized as views, as the proxy encrypts a batch; checked (decrypts to its inputs, serializes seeded) before timing',
       'device=cuda: the prompt encoded on libuv workers and encrypted on the GPU; ckks.gpu_pool_efficiency = peak bytes in use / peak bytes reserved of the device pool since the case began, after each timed prompt',
       ...notes,
     ],

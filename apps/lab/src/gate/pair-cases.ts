@@ -32,6 +32,7 @@ import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { Labels } from '@hlp/results';
 import type { PairCase, SideName } from './interleave.js';
 import { answersCases, answersFunction, hasFramesDecoder } from '../bench/ckks-answers.js';
+import { hasSeededBatch, seededBatchCases, seededBatchFunction } from '../bench/ckks-seeded-batch.js';
 import { kswitchPairCases } from './pair-cases-kswitch.js';
 import { freshEachSlice } from './fresh-inputs.js';
 
@@ -232,6 +233,33 @@ async function answersPairCases(fixtures: Record<SideName, Fixture>, backendName
   return [{ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: ANSWERS_SLICE }];
 }
 
+/** The proxy's seeded batch encryption (bench/ckks-seeded-batch.ts) on both sides, when both backends have it. */
+async function seededBatchPairCases(fixtures: Record<SideName, Fixture>, backendName: CkksBackendName, n: CkksPresetN, notes: string[]): Promise<PairCase[]> {
+  const [c] = seededBatchCases(backendName);
+  if (c === undefined) return [];
+  const missing = SIDES.filter((s) => !hasSeededBatch(fixtures[s].backend));
+  if (missing.length > 0) {
+    notes.push(`${c.name} (n = ${n}) not paired: no batch encode + encrypt on the ${missing.join(' and ')} side`);
+    return [];
+  }
+  const labels = ckksCaseLabels(c, backendName, n);
+  const what = (s: SideName): string => `${s} side, ${backendName} backend at n = ${n}`;
+  const run: Record<SideName, () => Promise<unknown>> = {} as Record<SideName, () => Promise<unknown>>;
+  for (const s of SIDES) {
+    try {
+      run[s] = await seededBatchFunction(fixtures[s].backend, c.ciphertexts, what(s));
+    } catch (error) {
+      // A reference from before seeded batches refuses key = secret: nothing to pair against.
+      // The current side's failure is this change's, and fails the gate.
+      if (s === 'current') throw error;
+      notes.push(`${c.name} (n = ${n}) not paired: the baseline side cannot run it (${error instanceof Error ? error.message : String(error)})`);
+      return [];
+    }
+  }
+  // A chunk of 16 takes ~5 ms at n = 8192 on a worker thread: slices of several calls, as for the answers.
+  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: ANSWERS_SLICE }];
+}
+
 /** CKKS cases (the micro-benchmarks, the proxy's answer path, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
 export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<BuiltCases> {
   const notes: string[] = [];
@@ -294,6 +322,7 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
           }
         }
         cases.push(...(await answersPairCases(fixtures, backendName, n, notes)));
+        cases.push(...(await seededBatchPairCases(fixtures, backendName, n, notes)));
         if (o.keySwitching ?? true)
           cases.push(
             ...(await kswitchPairCases(sides, { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) }, notes, disposers)),
