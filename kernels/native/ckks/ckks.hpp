@@ -258,6 +258,9 @@ struct SimdKernels {
   // out[i] = x[i] mod q for x[i] < 2^62, barrett = floor(2^64 / q) (reduce64): key switching
   // brings a digit's words (below q_j < 2^60) into a smaller key prime.
   void (*reduce)(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
+  // out[i] = (the little-endian word at bytes + 8 i) mod q, any word, q < 2^60: uniform
+  // sampling's candidates, read in place and reduced in one pass (sampling.cpp).
+  void (*uniform)(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out);
 };
 
 // Products of words below q that a 128-bit accumulator holding a value below q can take
@@ -278,6 +281,7 @@ const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
 // The AVX-512 table's reduce, correction2 and gather (kernels-keyswitch-avx512.cpp).
 void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
+void uniform_avx512(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out);
 void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
 // AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).

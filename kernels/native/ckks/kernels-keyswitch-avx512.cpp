@@ -25,18 +25,43 @@ namespace ckks {
 // quotient is at most two short: below 1/2 from the truncation (x / q - x * b63 / 2^63 <
 // x / 2^63 < 1/2), below 2 from the missing low product and the dropped low bits of the cross
 // sum, so x - quot * q < 2.5q, and the subtractions of 2q and q leave [0, q).
-void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
-  const __m512i vq = vset(q), two_q = vset(2 * q), b = vset(barrett >> 1), b_hi = vset(barrett >> 33);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m512i v = _mm512_loadu_si512(x + i);
+namespace {
+
+struct Reduce62 {
+  __m512i q, two_q, b, b_hi;
+  Reduce62(u64 modulus, u64 barrett)
+      : q(vset(modulus)), two_q(vset(2 * modulus)), b(vset(barrett >> 1)), b_hi(vset(barrett >> 33)) {}
+  // v mod q for v < 2^62.
+  __m512i operator()(__m512i v) const {
     const __m512i a = _mm512_slli_epi64(v, 1), a_hi = _mm512_srli_epi64(v, 31);
     const __m512i cross = _mm512_add_epi64(_mm512_mul_epu32(a_hi, b), _mm512_mul_epu32(a, b_hi));
     const __m512i quot = _mm512_add_epi64(_mm512_mul_epu32(a_hi, b_hi), _mm512_srli_epi64(cross, 32));
-    const __m512i r = _mm512_sub_epi64(v, _mm512_mullo_epi64(quot, vq));  // [0, 2.5q)
-    _mm512_storeu_si512(out + i, vreduce(vreduce(r, two_q), vq));
+    const __m512i r = _mm512_sub_epi64(v, _mm512_mullo_epi64(quot, q));  // [0, 2.5q)
+    return vreduce(vreduce(r, two_q), q);
   }
+};
+
+}  // namespace
+
+void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
+  const Reduce62 reduce(q, barrett);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm512_storeu_si512(out + i, reduce(_mm512_loadu_si512(x + i)));
   for (; i < n; ++i) out[i] = reduce64(x[i], q, barrett);
+}
+
+// Any word x: x = 4 floor(x / 4) + x mod 4, and both reductions read words below 2^62, the
+// domain of Reduce62, since 4q + 3 < 2^62.
+void uniform_avx512(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out) {
+  const Reduce62 reduce(q, barrett);
+  const __m512i three = vset(3);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512i x = _mm512_loadu_si512(bytes + i * 8);
+    const __m512i high = reduce(_mm512_srli_epi64(x, 2));
+    _mm512_storeu_si512(out + i, reduce(_mm512_add_epi64(_mm512_slli_epi64(high, 2), _mm512_and_si512(x, three))));
+  }
+  if (i < n) scalar_kernels().uniform(bytes + i * 8, n - i, q, barrett, out + i);
 }
 
 // v, u < 2^62 and q < 2^60: the two HalfShoup products, each in [0, 2.5q), and off < q sum to

@@ -3,6 +3,7 @@
 // ternary, plaintext coefficients) flow through masks and arithmetic, never branches
 // or table indices.
 #include <cmath>
+#include <cstring>
 
 #include "ckks.hpp"
 
@@ -213,13 +214,22 @@ void reduce_scalar(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = reduce64(x[i], q, barrett);
 }
 
+void uniform_scalar(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    u64 x;
+    std::memcpy(&x, bytes + i * sizeof x, sizeof x);
+    out[i] = reduce64(x, q, barrett);
+  }
+}
+
 }  // namespace
 
 const SimdKernels &scalar_kernels() {
   static const SimdKernels k{
       "scalar",           sample_noise_scalar, ternary_raw_scalar, ternary_select_scalar, signed_to_mod_scalar,
       below_scalar,       last_block_scalar,   correction_scalar,  correction2_scalar,    gather_scalar,
-      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar, dot2_scalar,           reduce_scalar};
+      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar, dot2_scalar,           reduce_scalar,
+      uniform_scalar};
   return k;
 }
 

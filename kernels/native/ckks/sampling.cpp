@@ -90,14 +90,11 @@ hlp_status sample_uniform(const hlp_ckks_context *ctx, uint32_t primes, const ui
     const u64 limit = kMax - (kMax % q) - 1;
     u64 *dst = out + b * n;
     const uint8_t *candidates = bytes + static_cast<std::size_t>(b) * n * kUniformBytesPerDraw;
-    // Every candidate mod q first, in the reduce kernel (vector code where there is some):
-    // x = 4 floor(x / 4) + x mod 4, and both steps read words below 2^62, its domain, since
-    // 4q < 2^62. Then the rare rejected candidates (below 2^-4 per draw at 60 bits) are
-    // replaced in order, as SEAL replaces them.
-    for (std::size_t i = 0; i < n; ++i) dst[i] = load_le64(candidates + i * kUniformBytesPerDraw) >> 2;
-    k.reduce(dst, n, q, ctx->barrett64[b], dst);
-    for (std::size_t i = 0; i < n; ++i) dst[i] = 4 * dst[i] + (candidates[i * kUniformBytesPerDraw] & 3);
-    k.reduce(dst, n, q, ctx->barrett64[b], dst);
+    // Every candidate mod q first, read in place and reduced in one pass of the uniform kernel
+    // (vector code where there is some). Then the rare rejected candidates (below 2^-4 per
+    // draw at 60 bits) are replaced in order, as SEAL replaces them.
+    static_assert(kUniformBytesPerDraw == sizeof(u64), "a candidate is one little-endian word");
+    k.uniform(candidates, n, q, ctx->barrett64[b], dst);
     for (std::size_t i = 0; i < n; ++i) {
       u64 r = load_le64(candidates + i * kUniformBytesPerDraw);
       if (r < limit) continue;

@@ -118,6 +118,34 @@ bool reduce_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels
   return ok;
 }
 
+// uniform (sampling's candidates read in place, any 64-bit word) against the definition and
+// the scalar table: the largest words, exact multiples of q and their neighbours, words just
+// below 2^62 and 2^63, random words, at primes beside 2^30, 2^40, 2^50 and 2^60, from an
+// unaligned byte offset.
+bool uniform_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
+  bool ok = true;
+  for (int bits : {30, 40, -40, 50, -50, 60, -60}) {
+    const u64 q = prime_at(bits, 1024);
+    const u64 barrett = static_cast<u64>((u128{1} << 64) / q);
+    constexpr u64 kMax = ~u64{0};
+    std::vector<u64> x(n), o1(n), o2(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 k = kMax / q - i % 5;
+      const u64 picks[] = {
+          kMax, kMax - kMax % q, k * q, k * q - 1, k * q + 1, (u64{1} << 62) - 1, (u64{1} << 63) + 3, q - 1, q,
+          0,    rng()()};
+      x[i] = picks[i % 11];
+    }
+    std::vector<uint8_t> bytes(n * 8 + 3);
+    std::memcpy(bytes.data() + 3, x.data(), n * 8);
+    a.uniform(bytes.data() + 3, n, q, barrett, o1.data());
+    b.uniform(bytes.data() + 3, n, q, barrett, o2.data());
+    ok &= o1 == o2;
+    for (std::size_t i = 0; i < n; ++i) ok &= o1[i] == x[i] % q;
+  }
+  return ok;
+}
+
 }  // namespace
 
 // The AVX-512 table must give the scalar table's integers bit for bit (and the FFT to
@@ -200,6 +228,8 @@ void test_kernel_tables() {
            "kernels: correction2 at the prime bounds and word maxima avx512 = scalar" + tag);
     report(gather_matches(a, b, n), "kernels: gather avx512 = scalar = definition" + tag);
     report(reduce_bounds(a, b, n), "kernels: reduce at the prime bounds and word maxima avx512 = scalar" + tag);
+    report(uniform_bounds(a, b, n),
+           "kernels: uniform candidates at the prime bounds and word maxima avx512 = scalar" + tag);
   }
   for (uint32_t n : {32u, 8192u}) {
     hlp::ckks::Fft f;
