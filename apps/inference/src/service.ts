@@ -114,6 +114,8 @@ export interface EvaluateResult {
   readonly header: Omit<EvaluateResponseHeader, 'frames'>;
   /** Each answer's serialized pieces, viewing its coefficients where the evaluation left them. */
   readonly frames: FramePayload[];
+  /** Frees the answers once `frames` have been written (their memory then serves later results); idempotent. */
+  readonly release: () => void;
 }
 
 function toWire(p: CkksParams): ParamsWire {
@@ -414,6 +416,7 @@ export class InferenceService {
       if (runner.needsGalois || runner.needsRelin) this.activate(set);
       const inputs: CiphertextHandle[] = [];
       const outputs: CiphertextHandle[] = [];
+      let lent = false;
       const slices = new EventLoopSlices();
       try {
         let deserializeMs = 0;
@@ -444,11 +447,19 @@ export class InferenceService {
         }
         const t = performance.now();
         // Pieces that view each answer's memory (written to the socket as they are): a copy
-        // into a fresh, zeroed buffer per answer was a tenth of this service's CPU. The views
-        // keep that memory out of the result pool once the handles are disposed below.
-        const out = outputs.map((c) => c.serializeParts());
+        // into a fresh, zeroed buffer per answer was a tenth of this service's CPU. The memory
+        // is lent until the caller releases the answers, once written; it then goes back to
+        // the result pool (kept out of it, every answer was fresh memory and its page faults).
+        const out = outputs.map((c) => c.lendParts());
         const serializeMs = performance.now() - t;
         const first = outputs[0];
+        lent = true;
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          for (const c of outputs) c.dispose();
+        };
         return {
           header: {
             workload: runner.name,
@@ -462,10 +473,11 @@ export class InferenceService {
             timings: { queueMs, deserializeMs, evaluateMs, serializeMs },
           },
           frames: out,
+          release,
         };
       } finally {
         for (const c of inputs) c.dispose();
-        for (const c of outputs) c.dispose();
+        if (!lent) for (const c of outputs) c.dispose();
       }
     });
   }

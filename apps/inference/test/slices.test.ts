@@ -37,6 +37,41 @@ function iterationCounter(): { readonly now: () => number; readonly stop: () => 
   return { now: () => n, stop: () => (on = false) };
 }
 
+describe('answers lent to their response', () => {
+  it('are views of the results until released; released, their memory goes back to the result pool', async () => {
+    const { values, tokens } = embedPrompt('Lent, then given back');
+    const { plan, frames } = encryptPacked(be, values, tokens, 'blocked');
+    const { header, frames: parts } = decodeFrames(evaluateBody(be, keyId, 'projection', plan, frames));
+    const pool = server.service.backend as unknown as { readonly pooledResultBytes: number };
+    assert.equal(typeof pool.pooledResultBytes, 'number', 'the service runs the native backend');
+    const result = await server.service.evaluate(EvaluateRequestHeader.parse(header), parts);
+    const body = Buffer.concat(encodeFramesParts({ ...result.header }, result.frames));
+    const before = pool.pooledResultBytes;
+    result.release();
+    result.release();
+    const answerBytes = result.header.ciphertexts * 2 * (result.header.level + 1) * be.params.n * 8;
+    assert.equal(pool.pooledResultBytes - before, answerBytes, 'each answer once, on the first release');
+    const workload = new ProjectionWorkload();
+    const err = maxAbsDiff(decryptOutputs(be, body, plan).values, workload.reference(values, tokens));
+    assert.ok(err <= workload.errorBound(1e-6), `max error ${err}`);
+  });
+
+  it('over HTTP, concurrent requests reusing released answers each get their own answer', async () => {
+    const workload = new ProjectionWorkload();
+    const prompts = ['first of four', 'the second one is longer than the first', 'third', 'and a fourth prompt to finish'];
+    const answers = await Promise.all(
+      prompts.map(async (text) => {
+        const { values, tokens } = embedPrompt(text);
+        const { plan, frames } = encryptPacked(be, values, tokens, 'blocked');
+        const r = await call(server.url, '/v1/evaluate', { body: evaluateBody(be, keyId, 'projection', plan, frames) });
+        assert.equal(r.status, 200);
+        return maxAbsDiff(decryptOutputs(be, r.body, plan).values, workload.reference(values, tokens));
+      }),
+    );
+    for (const err of answers) assert.ok(err <= workload.errorBound(1e-6), `max error ${err}`);
+  });
+});
+
 describe('evaluation in event-loop slices', () => {
   it('a request of 48 projection ciphertexts lets the event loop turn while it is evaluated, with the same answer', async () => {
     const text = Array.from({ length: 48 }, (_, i) => `word${i} and more`).join(' ');
@@ -54,6 +89,7 @@ describe('evaluation in event-loop slices', () => {
     assert.equal(result.header.ciphertexts, frames.length);
     // The sliced evaluation's answer is the plaintext reference's, as one run's would be.
     const body = Buffer.concat(encodeFramesParts({ ...result.header }, result.frames));
+    result.release();
     const got = decryptOutputs(be, body, plan).values;
     const workload = new ProjectionWorkload();
     const err = maxAbsDiff(got, workload.reference(values, tokens));

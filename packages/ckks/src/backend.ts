@@ -43,6 +43,12 @@ export interface CiphertextHandle extends LevelInfo {
    * ciphertext's own memory instead of copying it: for writing to a socket as they are.
    */
   serializeParts(): readonly Uint8Array[];
+  /**
+   * serializeParts' pieces, lent: they may view the ciphertext's memory until this handle is
+   * disposed, and that memory may then become another result. Dispose only once the pieces
+   * have been used (written to a socket and its write finished).
+   */
+  lendParts(): readonly Uint8Array[];
   dispose(): void;
 }
 

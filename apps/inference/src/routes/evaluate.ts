@@ -38,13 +38,28 @@ export const evaluateRoute: Route = {
     m.bytesReceived.inc({ peer: 'proxy' }, body.length);
     app.onRequest?.({ method, path, headers: req.headers, body });
     const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
+    // The answers' memory is lent to the response until it closes (written, or the client gone).
+    let closed = false;
+    let onClose: (() => void) | null = null;
+    res.once('close', () => {
+      closed = true;
+      onClose?.();
+    });
     const result = await app.service.evaluate(parseFrameHeader(EvaluateRequestHeader, header), frames);
+    if (closed) result.release();
+    else onClose = result.release;
     m.ciphertextsReceived.inc({ peer: 'proxy' }, frames.length);
     observeEvaluation(m, result);
     const t = result.header.timings;
-    const sent = sendFrames(res, 200, result.header, result.frames, {
-      'server-timing': formatServerTiming({ queue: t.queueMs, deserialize: t.deserializeMs, evaluate: t.evaluateMs, serialize: t.serializeMs }),
-    });
+    let sent: number;
+    try {
+      sent = sendFrames(res, 200, result.header, result.frames, {
+        'server-timing': formatServerTiming({ queue: t.queueMs, deserialize: t.deserializeMs, evaluate: t.evaluateMs, serialize: t.serializeMs }),
+      });
+    } catch (error) {
+      result.release();
+      throw error;
+    }
     m.ciphertextsSent.inc({ peer: 'proxy' }, result.frames.length);
     m.bytesSent.inc({ peer: 'proxy' }, sent);
   },

@@ -67,6 +67,11 @@ export class NativeCiphertext implements CiphertextHandle {
     return ciphertextParts(this.#seal());
   }
 
+  lendParts(): readonly Uint8Array[] {
+    // The parts view this ciphertext's memory until dispose(), which returns it to the pool.
+    return ciphertextParts(this.#seal());
+  }
+
   #seal(): SealCiphertext {
     const data = this.data();
     const chain = this.owner.chainLevel(this.level);

@@ -52,6 +52,10 @@ export class SealCiphertext implements CiphertextHandle {
     return [this.serialize()];
   }
 
+  lendParts(): readonly Uint8Array[] {
+    return this.serializeParts();
+  }
+
   serialize(): Uint8Array {
     if (this.isDisposed) throw new CkksError('DISPOSED', 'ciphertext handle used after dispose()');
     if (this.seededBytes) return this.seededBytes.slice();
