@@ -51,6 +51,7 @@ describe('hlp load: usage errors exit 2', () => {
     ['drivers negative', ['load', 'short', '--rate', '10', '--drivers', '-2'], /drivers must be a whole number/],
     ['drivers too many', ['load', 'short', '--rate', '10', '--drivers', '65'], /drivers must be at most 64/],
     ['drivers on a closed loop', ['load', 'short', '--connections', '4', '--drivers', '2'], /--drivers splits an open-loop schedule/],
+    ['ramp on a closed loop', ['load', 'short', '--connections', '4', '--ramp'], /--ramp and --no-ramp shape an open loop/],
     ['verify drivers with connections', ['load', '--verify', '--drivers', '2', '--connections', '4'], /--verify --drivers sets the connections/],
     ['verify drivers with a target', ['load', '--verify', '--drivers', '2', '--target', 'http://127.0.0.1:1'], /drop --target/],
   ];
@@ -124,7 +125,7 @@ describe('hlp load against a --target', () => {
   });
 
   it('a rate ladder: one document per step, the table, and the highest rate meeting the SLO', async () => {
-    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '60,20,40', '--duration', '1', '--warmup', '0', '--json']);
+    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '60,20,40', '--duration', '1', '--warmup', '1', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const ladder = JSON.parse(r.stdout) as {
       steps: { rate: number; met: boolean; path: string; throughput: number }[];
@@ -144,6 +145,7 @@ describe('hlp load against a --target', () => {
     for (const step of ladder.steps) {
       const doc = parseRun(JSON.parse(await readFile(step.path, 'utf8')));
       assert.equal(doc.config['offeredRate'], step.rate);
+      assert.equal(doc.config['warmupRamp'], true, 'a ladder ramps each warm-up by default');
       assert.ok(step.path.startsWith(dir));
     }
     assert.match(r.stderr, /rate ladder, SLO: 2xx ≥ 99\.90 % and P95 ≤ 250 ms/);

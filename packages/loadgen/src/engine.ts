@@ -28,6 +28,8 @@ export interface EngineOptions {
 export interface OpenLoopOptions extends EngineOptions {
   /** Offered rate, requests per second. */
   readonly rate: number;
+  /** The warm-up's rate rises linearly from 0 to `rate` (see openLoopDue); default: `rate` from the start. */
+  readonly warmupRamp?: boolean | undefined;
   /** Requests that may wait for a slot; past it a due request fails at once as `client-queue-full`. */
   readonly maxQueue: number;
   /**
@@ -52,10 +54,32 @@ function sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * When request i of an open-loop schedule is due, ms after its start: every 1000 / rate ms,
+ * or with `ramp` at a rate rising linearly from 0 to `rate` over the warm-up first (the
+ * warm-up then holds rate · warmupMs / 2000 requests), so that services that start cold
+ * (compilers, caches, pools) are not met by a full-rate queue they never work off before the
+ * window opens. The window itself is at `rate` either way.
+ */
+export function openLoopDue(i: number, rate: number, warmupMs: number, ramp: boolean): number {
+  const perMs = rate / 1000;
+  if (!ramp || warmupMs <= 0) return i / perMs;
+  const rampRequests = (perMs * warmupMs) / 2;
+  if (i < rampRequests) return Math.sqrt((2 * warmupMs * i) / perMs);
+  return warmupMs + (i - rampRequests) / perMs;
+}
+
+/** Requests of the whole schedule (warm-up and window) before `maxRequests` applies. */
+export function openLoopRequests(rate: number, warmupMs: number, durationMs: number, ramp: boolean): number {
+  const warmup = ramp ? warmupMs / 2 : warmupMs;
+  return Math.floor(((warmup + durationMs) * rate) / 1000);
+}
+
 /** Open loop on a fixed schedule with coordinated-omission-corrected latencies. */
 export async function runOpenLoop(transport: Transport, options: OpenLoopOptions): Promise<Measurement> {
   const { rate, signal } = options;
-  const period = 1000 / rate;
+  const ramp = options.warmupRamp === true;
+  const dueAt = (i: number): number => openLoopDue(i, rate, options.warmupMs, ramp);
   await transport.open();
   const share = options.share ?? { t0: performance.now(), first: 0, stride: 1 };
   const { t0, stride } = share;
@@ -67,7 +91,7 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
     uncorrected: true,
     onTick: options.onTick,
   });
-  const total = Math.min(options.maxRequests, Math.floor(((options.warmupMs + options.durationMs) * rate) / 1000));
+  const total = Math.min(options.maxRequests, openLoopRequests(rate, options.warmupMs, options.durationMs, ramp));
   const slots = transport.connections * transport.streamsPerConnection;
   const busy = new Array<number>(transport.connections).fill(0);
   /** Due times of the requests waiting for a slot (FIFO) and of those in flight. */
@@ -113,13 +137,13 @@ export async function runOpenLoop(transport: Transport, options: OpenLoopOptions
   collector.start();
   let i = share.first;
   while (i < total && !signal?.aborted) {
-    const due = t0 + i * period;
+    const due = t0 + dueAt(i);
     if (due > performance.now()) await sleepUntil(due, signal);
     if (signal?.aborted) break;
     // Everything due by now goes out (a late timer does not move the schedule).
     const now = performance.now();
-    for (; i < total && t0 + i * period <= now; i += stride) {
-      const d = t0 + i * period;
+    for (; i < total && t0 + dueAt(i) <= now; i += stride) {
+      const d = t0 + dueAt(i);
       const slot = inFlight.size < slots ? freeConnection() : -1;
       if (slot >= 0) dispatch(i, d, slot);
       else if (queue.length - queueHead < options.maxQueue) queue.push({ i, due: d });

@@ -25,7 +25,14 @@ export type DriverName = 'autocannon' | 'open-loop-http1' | 'closed-loop-h2' | '
 
 export type LoadMode =
   | { readonly kind: 'closed'; readonly connections: number; readonly streams?: number }
-  | { readonly kind: 'open'; readonly rate: number; readonly connections?: number; readonly streams?: number };
+  | {
+      readonly kind: 'open';
+      readonly rate: number;
+      readonly connections?: number;
+      readonly streams?: number;
+      /** The warm-up's rate rises linearly from 0 to `rate` instead of starting at it (see openLoopDue). */
+      readonly warmupRamp?: boolean;
+    };
 
 /** Defaults of the connection pool. Open loop: enough slots that the pool rarely binds at the SLO (100 RPS × ~2 s). */
 export const DEFAULTS = {
@@ -83,6 +90,8 @@ export interface LoadRun {
   /** Streams per connection (HTTP/2); 1 for HTTP/1.1. */
   readonly streams: number;
   readonly warmupMs: number;
+  /** Open loop: whether the warm-up ramped the rate up from 0. */
+  readonly warmupRamp?: boolean;
   readonly durationMs: number;
   readonly timeoutMs: number;
   readonly measurement: Measurement;
@@ -148,6 +157,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
       spec,
       drivers,
       rate: mode.rate,
+      warmupRamp: mode.warmupRamp === true,
       connections: perDriver,
       streams,
       keepSamples: SAMPLES_CAP,
@@ -158,6 +168,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     measurement = await runOpenLoop(transport, {
       ...common,
       rate: mode.rate,
+      warmupRamp: mode.warmupRamp === true,
       drainMs: timeoutMs,
       // Requests waiting for a slot: at most a timeout's worth of schedule (a bounded queue).
       maxQueue: Math.max(1, Math.ceil((mode.rate * timeoutMs) / 1000)),
@@ -172,6 +183,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     drivers,
     streams,
     warmupMs: options.warmupMs,
+    ...(mode.kind === 'open' ? { warmupRamp: mode.warmupRamp === true } : {}),
     durationMs: options.durationMs,
     timeoutMs,
     measurement,

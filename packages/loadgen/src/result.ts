@@ -278,6 +278,7 @@ export async function buildLoadResult(input: LoadResultInput): Promise<RunResult
       drivers: run.drivers ?? 1,
       streamsPerConnection: run.streams,
       warmupMs: run.warmupMs,
+      ...(run.warmupRamp === undefined ? {} : { warmupRamp: run.warmupRamp }),
       durationMs: run.durationMs,
       timeoutMs: run.timeoutMs,
       countBy: m.countBy,

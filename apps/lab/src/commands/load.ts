@@ -80,6 +80,11 @@ export function registerLoadCommand(program: Command, io: Io): void {
         `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
       ).argParser(parseWarmup),
     )
+    .option(
+      '--ramp',
+      'open loop: the warm-up raises the offered rate linearly from 0 to --rate (half the requests), so that cold services meet no full-rate queue before the window (default with --rates)',
+    )
+    .option('--no-ramp', 'open loop: the warm-up sends at the full rate from the start (default with --rate)')
     .addOption(
       new Option(
         '--drivers <n>',

@@ -91,6 +91,7 @@ export const LoadCliOptions = z.object({
   streams: z.number().int().positive().optional(),
   duration: z.number().int().positive().optional(),
   warmup: z.number().int().nonnegative().optional(),
+  ramp: z.boolean().optional(),
   http2: z.boolean().optional(),
   target: z.string().optional(),
   token: z.string().min(1).optional(),

@@ -52,7 +52,7 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
   const head = [
     `hlp load ${result.scenario ?? ''}: ${loop}${run.mode === 'closed' ? streams : ''}, ${run.protocol === 'h2' ? 'HTTP/2 (h2c)' : 'HTTP/1.1'}, driver ${run.driver}` +
       `${(run.drivers ?? 1) > 1 ? ` × ${run.drivers} processes (latency summaries from their merged HdrHistograms)` : ''}`,
-    `target ${String(c['target'])}${c['embedded'] ? ' (embedded services)' : ''}; ${run.durationMs / 1000} s measured after ${run.warmupMs / 1000} s warm-up` +
+    `target ${String(c['target'])}${c['embedded'] ? ' (embedded services)' : ''}; ${run.durationMs / 1000} s measured after ${run.warmupMs / 1000} s warm-up${run.warmupRamp ? ' (rate ramped up from 0)' : ''}` +
       `; latency from the ${run.mode === 'open' ? 'intended send time (coordinated-omission corrected)' : 'actual send'}`,
     `counted ${m.ok + m.non2xx + m.errors} requests: ${m.ok} 2xx, ${m.non2xx} other status${Object.keys(m.statusCodes).length ? ` ${JSON.stringify(m.statusCodes)}` : ''}, ${m.errors} errors${Object.keys(m.errorKinds).length ? ` ${JSON.stringify(m.errorKinds)}` : ''}` +
       `; throughput ${(m.ok / (m.windowMs / 1000)).toFixed(1)} req/s${m.aborted ? ' (stopped early)' : ''}`,

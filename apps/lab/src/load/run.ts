@@ -103,7 +103,9 @@ export function loadMode(opts: LoadCliOptions): LoadMode {
       rate: opts.rate,
       ...(opts.connections ? { connections: opts.connections } : {}),
       ...(opts.streams ? { streams: opts.streams } : {}),
+      ...(opts.ramp ? { warmupRamp: true } : {}),
     };
+  if (opts.ramp !== undefined) throw usage('--ramp and --no-ramp shape an open loop: give --rate (or --rates)');
   if (opts.connections !== undefined) return { kind: 'closed', connections: opts.connections, ...(opts.streams ? { streams: opts.streams } : {}) };
   throw usage('give --rate <req/s> (open loop) or --connections <n> (closed loop)');
 }
@@ -153,7 +155,7 @@ async function measure(
   io.stderr.write(
     `load ${setup.scenario} (${SCENARIOS[setup.scenario].tokens} tokens, ${setup.promptCount} prompts) → ${target.url}: ` +
       `${mode.kind === 'open' ? `${mode.rate} req/s open loop` : `${mode.connections} connections closed loop`}, ` +
-      `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${setup.warmupMs / 1000} s warm-up + ${setup.durationMs / 1000} s` +
+      `${opts.http2 ? 'HTTP/2' : 'HTTP/1.1'}, ${setup.warmupMs / 1000} s warm-up${mode.kind === 'open' && mode.warmupRamp ? ' (ramped)' : ''} + ${setup.durationMs / 1000} s` +
       `${(opts.drivers ?? 1) > 1 ? `, ${opts.drivers} driver processes` : ''}\n`,
   );
   try {
@@ -308,6 +310,9 @@ async function runLadder(
       rate,
       ...(opts.connections ? { connections: opts.connections } : {}),
       ...(opts.streams ? { streams: opts.streams } : {}),
+      // Every step starts from a rate the services ran before, or cold: ramped by default, so
+      // that a step is judged on the rate it offers, not on the backlog of its first second.
+      warmupRamp: opts.ramp ?? true,
     };
     const measured = await measure(setup, mode, services, opts, io, stop.signal);
     if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}) at ${rate} req/s; ${steps.length} step(s) written`);

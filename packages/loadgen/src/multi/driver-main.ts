@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   const measurement = await runOpenLoop(transport, {
     rate: config.rate,
     warmupMs: config.warmupMs,
+    warmupRamp: config.warmupRamp,
     durationMs: config.durationMs,
     drainMs: config.timeoutMs,
     maxRequests: config.maxRequests,

@@ -23,6 +23,8 @@ export const DriverConfig = z.object({
   /** Request bodies, base64 (request i sends bodies[i % length], i counted over the whole schedule). */
   bodies: z.array(z.string()),
   warmupMs: z.number().int().nonnegative(),
+  /** The warm-up's rate rises linearly from 0 (see openLoopDue). */
+  warmupRamp: z.boolean(),
   durationMs: z.number().int().positive(),
   timeoutMs: z.number().int().positive(),
   maxRequests: z.number().int().positive(),

@@ -36,6 +36,8 @@ export interface MultiOpenLoopOptions {
   readonly connections: number;
   readonly streams: number;
   readonly warmupMs: number;
+  /** The warm-up's rate rises linearly from 0 (see openLoopDue). */
+  readonly warmupRamp: boolean;
   readonly durationMs: number;
   readonly maxRequests: number;
   /** Raw samples the document keeps in all. */
@@ -88,6 +90,7 @@ function configOf(o: MultiOpenLoopOptions, index: number): DriverConfig {
     headers: { ...o.spec.headers },
     bodies: o.spec.bodies.map((b) => b.toString('base64')),
     warmupMs: o.warmupMs,
+    warmupRamp: o.warmupRamp,
     durationMs: o.durationMs,
     timeoutMs: o.spec.timeoutMs,
     maxRequests: o.maxRequests,
