@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { CkksBackend } from '@hlp/ckks';
 import { ProjectionWorkload } from '@hlp/model';
-import { EvaluateRequestHeader, KeyUploadResponse, ServiceInfo, decodeFrames, encodeFramesParts } from '@hlp/protocol';
+import { EvaluateRequestHeader, FRAME_CONTENT_TYPE, KeyUploadResponse, ServiceInfo, decodeFrames, encodeFramesParts } from '@hlp/protocol';
 import { startInference, type InferenceServer } from '../src/index.js';
 import { TOKEN, call, clientBackend, decryptOutputs, embedPrompt, encryptPacked, evaluateBody, keyUploadBody, maxAbsDiff, quiet } from './helpers.js';
 
@@ -56,7 +57,9 @@ describe('answers lent to their response', () => {
     assert.ok(err <= workload.errorBound(1e-6), `max error ${err}`);
   });
 
-  it('over HTTP, concurrent requests reusing released answers each get their own answer', async () => {
+  it('over HTTP, concurrent requests reusing released answers each get their own answer, and every answer is released', async () => {
+    const backend = server.service.backend as unknown as { readonly liveHandles: number };
+    const live = backend.liveHandles;
     const workload = new ProjectionWorkload();
     const prompts = ['first of four', 'the second one is longer than the first', 'third', 'and a fourth prompt to finish'];
     const answers = await Promise.all(
@@ -69,6 +72,33 @@ describe('answers lent to their response', () => {
       }),
     );
     for (const err of answers) assert.ok(err <= workload.errorBound(1e-6), `max error ${err}`);
+    // released as each response closes: the service holds no answer once all were read
+    for (let i = 0; i < 200 && backend.liveHandles !== live; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(backend.liveHandles, live);
+  });
+
+  it('a client gone before its answer: the answers are released all the same, no handle left behind', async () => {
+    const backend = server.service.backend as unknown as { readonly liveHandles: number };
+    const before = backend.liveHandles;
+    const text = Array.from({ length: 48 }, (_, i) => `word${i} and more`).join(' ');
+    const { values, tokens } = embedPrompt(text);
+    const { plan, frames } = encryptPacked(be, values, tokens, 'blocked');
+    const body = evaluateBody(be, keyId, 'projection', plan, frames);
+    await new Promise<void>((resolve) => {
+      const u = new URL(server.url);
+      const req = request({
+        host: u.hostname,
+        port: u.port,
+        path: '/v1/evaluate',
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': FRAME_CONTENT_TYPE, 'content-length': body.length },
+      });
+      req.on('error', () => resolve());
+      // Gone once the body is sent, while the service evaluates 48 ciphertexts.
+      req.end(body, () => setTimeout(() => (req.destroy(), resolve()), 20));
+    });
+    for (let i = 0; i < 400 && backend.liveHandles !== before; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(backend.liveHandles, before);
   });
 });
 

@@ -33,18 +33,19 @@ export const evaluateRoute: Route = {
   authenticated: true,
   async handle({ req, res, method, path, app }) {
     const m = app.telemetry.metrics;
-    requireMediaType(req, FRAME_CONTENT_TYPE);
-    const body = await readBody(req, app.service.maxBodyBytes);
-    m.bytesReceived.inc({ peer: 'proxy' }, body.length);
-    app.onRequest?.({ method, path, headers: req.headers, body });
-    const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
-    // The answers' memory is lent to the response until it closes (written, or the client gone).
+    // The answers' memory is lent to the response until it closes (written, or the client
+    // gone): watched from the start, so that a close during the evaluation is not missed.
     let closed = false;
     let onClose: (() => void) | null = null;
     res.once('close', () => {
       closed = true;
       onClose?.();
     });
+    requireMediaType(req, FRAME_CONTENT_TYPE);
+    const body = await readBody(req, app.service.maxBodyBytes);
+    m.bytesReceived.inc({ peer: 'proxy' }, body.length);
+    app.onRequest?.({ method, path, headers: req.headers, body });
+    const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
     const result = await app.service.evaluate(parseFrameHeader(EvaluateRequestHeader, header), frames);
     if (closed) result.release();
     else onClose = result.release;
