@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CkksBackend } from '@hlp/ckks';
 import { ProjectionWorkload } from '@hlp/model';
 import { EvaluateRequestHeader, FRAME_CONTENT_TYPE, KeyUploadResponse, ServiceInfo, decodeFrames, encodeFramesParts } from '@hlp/protocol';
+import { loopIterationCounter as iterationCounter } from '@hlp/service-runtime';
 import { startInference, type InferenceServer } from '../src/index.js';
 import { TOKEN, call, clientBackend, decryptOutputs, embedPrompt, encryptPacked, evaluateBody, keyUploadBody, maxAbsDiff, quiet } from './helpers.js';
 
@@ -25,18 +26,6 @@ after(async () => {
   be?.dispose();
   await server?.close();
 });
-
-/** Counts event-loop iterations: an immediate that queues itself again runs once per check phase. */
-function iterationCounter(): { readonly now: () => number; readonly stop: () => void } {
-  let n = 0;
-  let on = true;
-  const tick = (): void => {
-    n++;
-    if (on) setImmediate(tick);
-  };
-  setImmediate(tick);
-  return { now: () => n, stop: () => (on = false) };
-}
 
 describe('answers lent to their response', () => {
   it('are views of the results until released; released, their memory goes back to the result pool', async () => {

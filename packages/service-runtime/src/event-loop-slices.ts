@@ -35,6 +35,21 @@ export function loopTurn(): Promise<void> {
   });
 }
 
+/**
+ * Counts event-loop iterations until stopped (an immediate that queues itself again runs once
+ * per check phase): how often a piece of work let the loop turn, for tests and diagnostics.
+ */
+export function loopIterationCounter(): { readonly now: () => number; readonly stop: () => void } {
+  let n = 0;
+  let on = true;
+  const tick = (): void => {
+    n++;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => n, stop: () => (on = false) };
+}
+
 /** Pieces of work waiting for their turn (for tests and diagnostics). */
 export function turnsWaiting(): number {
   return waiting.length;

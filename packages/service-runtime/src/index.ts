@@ -19,4 +19,4 @@ export {
   type StartedService,
   type WorkerShare,
 } from './lifecycle.js';
-export { EVENT_LOOP_SLICE_MS, EventLoopSlices, loopTurn, turnsWaiting } from './event-loop-slices.js';
+export { EVENT_LOOP_SLICE_MS, EventLoopSlices, loopIterationCounter, loopTurn, turnsWaiting } from './event-loop-slices.js';

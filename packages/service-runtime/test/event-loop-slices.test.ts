@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EventLoopSlices, loopTurn, turnsWaiting } from '../src/event-loop-slices.js';
-
-/** Counts event-loop iterations: an immediate that queues itself again runs once per check phase. */
-function iterationCounter(): { readonly now: () => number; readonly stop: () => void } {
-  let n = 0;
-  let on = true;
-  const tick = (): void => {
-    n++;
-    if (on) setImmediate(tick);
-  };
-  setImmediate(tick);
-  return { now: () => n, stop: () => (on = false) };
-}
+import { EventLoopSlices, loopIterationCounter as iterationCounter, loopTurn, turnsWaiting } from '../src/event-loop-slices.js';
 
 describe('event-loop turns', () => {
   it('wake one waiting piece of work per iteration, first come first served', async () => {
