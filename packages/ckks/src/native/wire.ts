@@ -72,7 +72,7 @@ function expandC1(scope: NativeScope, seed: SealSeed, level: number, out: BigUin
   scope.native('expand seed', () => scope.core.sampleUniform(stream, level + 1, { out }));
 }
 
-/** The same for a ciphertext left in place: the bytes of its 2 polynomials. */
+/** A seeded ciphertext left in place: the bytes of its c0 and of its c1 expanded from the seed. */
 function unseedView(scope: NativeScope, ct: SealCiphertextView, level: number): Uint8Array {
   const polyWords = (level + 1) * scope.params.n;
   const out = uninitializedWords(2 * polyWords);
