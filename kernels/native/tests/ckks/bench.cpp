@@ -16,6 +16,55 @@ double time_us(int reps, F &&f) {
   return median(t);
 }
 
+// The key-switching operations at level 3, and the NTT they are mostly made of (a rotation
+// takes 20 of them: 3 inverse + 9 forward to decompose, 2 x (1 + 3) to divide by P).
+void bench_keyswitch(Ctx &c, const std::vector<u64> &sk, const std::vector<u64> &ct, int reps) {
+  const uint32_t n = c.n, L = 3;
+  const std::size_t kw = hlp_ckks_kswitch_key_words(c.ctx);
+  const std::size_t ur = c.rand_bytes(HLP_CKKS_RANDOMNESS_UNIFORM, c.k + 1);
+  const uint32_t hoisted = 8;
+  std::vector<std::vector<u64>> keys(hoisted + 1, std::vector<u64>(kw));
+  std::vector<uint32_t> elts(hoisted);
+  for (uint32_t r = 0; r <= hoisted; ++r) {
+    const auto u = random_bytes(c.k * ur);
+    const auto e = random_bytes(c.k * n * hlp::ckks::kNoiseBytesPerCoeff);
+    if (r < hoisted) hlp_ckks_galois_element(c.ctx, static_cast<int32_t>(r + 1), &elts[r]);
+    hlp_ckks_keygen_kswitch(c.ctx, sk.data(), sk.size(), r < hoisted ? elts[r] : 0, u.data(), u.size(), e.data(),
+                            e.size(), keys[r].data(), kw, 0);
+  }
+  std::vector<u64> rot(2 * L * n), ct3(3 * L * n), relin(2 * L * n), mrr(2 * (L - 1) * n);
+  std::vector<std::vector<u64>> outs(hoisted, std::vector<u64>(2 * L * n));
+  std::vector<const u64 *> key_ptrs;
+  std::vector<u64 *> out_ptrs;
+  for (uint32_t r = 0; r < hoisted; ++r) {
+    key_ptrs.push_back(keys[r].data());
+    out_ptrs.push_back(outs[r].data());
+  }
+  hlp_ckks_multiply(c.ctx, ct.data(), ct.size(), ct.data(), ct.size(), L, ct3.data(), ct3.size(), 0);
+  const double t_rot = time_us(reps, [&] {
+    hlp_ckks_apply_galois(c.ctx, key_ptrs.data(), kw, elts.data(), 1, ct.data(), ct.size(), L, out_ptrs.data(),
+                          ct.size(), 0);
+  });
+  const double t_hoist = time_us(reps, [&] {
+    hlp_ckks_apply_galois(c.ctx, key_ptrs.data(), kw, elts.data(), hoisted, ct.data(), ct.size(), L, out_ptrs.data(),
+                          ct.size(), 0);
+  });
+  const double t_relin = time_us(reps, [&] {
+    hlp_ckks_relinearize(c.ctx, keys[hoisted].data(), kw, ct3.data(), ct3.size(), L, relin.data(), relin.size(), 0);
+  });
+  const double t_mrr = time_us(reps, [&] {
+    hlp_ckks_multiply_relin_rescale(c.ctx, keys[hoisted].data(), kw, ct.data(), ct.size(), ct.data(), ct.size(), L,
+                                    mrr.data(), mrr.size(), 0);
+  });
+  std::vector<u64> blk(n);
+  const double t_intt = time_us(reps, [&] { hlp::ckks::ckks_ops().ntt_inverse(blk.data(), c.tables[0]); });
+  std::printf("  %-46s %9.1f\n", "rotate (apply_galois, one)", t_rot);
+  std::printf("  %-46s %9.1f (%.1f per rotation)\n", "8 hoisted rotations", t_hoist, t_hoist / hoisted);
+  std::printf("  %-46s %9.1f\n", "relinearize", t_relin);
+  std::printf("  %-46s %9.1f\n", "multiply + relinearize + rescale", t_mrr);
+  std::printf("  %-46s %9.1f\n", "one inverse NTT, 60-bit prime", t_intt);
+}
+
 void bench() {
   const uint32_t n = 8192;
   Ctx c(n, seal_moduli(n, {60, 40, 40, 60}));
@@ -108,6 +157,7 @@ void bench() {
               t_batch_fused / batch);
   std::printf("  target: encode + encrypt public <= 600 us median: %s (%.1f us)\n", t_both <= 600 ? "met" : "MISSED",
               t_both);
+  bench_keyswitch(c, sk, ct, reps);
 }
 
 }  // namespace hlp_test
