@@ -19,6 +19,7 @@ declare -A wanted=(
   [stress-ng]=stress-ng     # a bounded CPU neighbour for the gate's self-test (apps/lab/scripts/gate-selftest.mjs)
   [haproxy]=haproxy         # hlp cluster: the load balancer in front of the proxies and of the inference services
   [nft]=nftables            # hlp cluster: packet loss where the kernel has no netem qdisc
+  [iptables]=iptables       # hlp cluster: the link delay's netfilter queue where the kernel has no netem qdisc
   [ip]=iproute2             # hlp cluster: network namespaces, veth pairs, the bridge, tc
   [clang-format]=clang-format  # npm run lint / npm run format: the C++ and CUDA under kernels/native
 )

@@ -1,18 +1,21 @@
 /**
  * hlp cluster on this machine for real: namespaces, bridge, HAProxy, Redis, Prometheus, two
  * proxies and two inference services; requests through the load balancer (HTTP/1.1 and h2c);
- * one key upload in total with the other inference instance served from Redis; a proxy killed
+ * the link delay in force (a handshake with an inference host takes both held packets); one key
+ * upload in total with the other inference instance served from Redis; a proxy killed
  * with -9 under traffic and no request failing; a second `up` over a run left standing (as after
  * a crash) removing it; `down` leaving nothing. Needs root and `ip netns`; skipped otherwise.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect as h2connect } from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, pidsMentioning } from '@hlp/procs';
 import { listLinks, listNamespaces, netnsUnavailable } from '../src/cluster/network.js';
+import { nfqueueUnavailable } from '../src/cluster/shaping.js';
 import { sh } from '../src/cluster/sh.js';
 import { ClusterState } from '../src/cluster/state.js';
 import { runHlp, type HlpRun } from './hlp-child.js';
@@ -67,6 +70,24 @@ function embedH2c(url: string): Promise<number> {
   });
 }
 
+/** The fastest of `count` TCP handshakes with host:port, in ms. */
+async function fastestHandshake(host: string, port: number, count: number): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const sock = tcpConnect({ host, port, timeout: 5000 }, () => {
+        best = Math.min(best, performance.now() - t0);
+        sock.destroy();
+        resolve();
+      });
+      sock.on('timeout', () => reject(new Error(`connect to ${host}:${port} timed out`)));
+      sock.on('error', reject);
+    });
+  }
+  return best;
+}
+
 async function metric(url: string, name: string, level?: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return text
@@ -95,6 +116,18 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
     assert.equal(s.phase, 'up');
     assert.deepEqual((await listNamespaces(NAME)).sort(), ['hlpt-i1', 'hlpt-i2', 'hlpt-p1', 'hlpt-p2', 'hlpt-r1']);
     const lb = s.haproxy!.clientUrl;
+
+    // The default 1 ms each way on the inference links: netem where the kernel has it, else a
+    // netfilter queue held by hlp-packet-delay; a handshake with an inference host waits for both.
+    const noDelay = s.shaping!.netem === true ? null : nfqueueUnavailable();
+    if (noDelay) process.stderr.write(`cluster test: link delay not checked: ${noDelay}\n`);
+    else {
+      assert.equal(s.shaping!.delayApplied, true, s.shaping!.note ?? '');
+      assert.equal(s.shaping!.delayers.length, s.shaping!.delayVia === 'nfqueue' ? 2 : 0);
+      const i1 = s.hosts.find((h) => h.id === 'i1')!;
+      const fastest = await fastestHandshake(i1.address, i1.port, 10);
+      assert.ok(fastest >= 2, `fastest handshake with i1 ${fastest.toFixed(3)} ms, under the 2 × 1 ms delay`);
+    }
 
     // HTTP/1.1 and h2c through the load balancer; leastconn spreads sequential requests over both proxies.
     const statuses = [];
@@ -168,7 +201,8 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
     ]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /removed leftovers of an earlier run: \d+ process\(es\) of the previous run/);
-    for (const p of [...old.hosts.map((h) => h.proc), old.haproxy!.proc, old.prometheus!.proc]) assert.ok(p && !isAlive(p), `old pid ${p?.pid} gone`);
+    for (const p of [...old.hosts.map((h) => h.proc), ...old.shaping!.delayers.map((d) => d.proc), old.haproxy!.proc, old.prometheus!.proc])
+      assert.ok(p && !isAlive(p), `old pid ${p?.pid} gone`);
     assert.deepEqual((await listNamespaces(NAME)).sort(), ['hlpt-i1', 'hlpt-p1', 'hlpt-r1']);
     assert.equal(await embed((await state()).haproxy!.clientUrl), 200);
 
@@ -179,6 +213,7 @@ describe('hlp cluster (namespaces, HAProxy, Redis, Prometheus)', { skip: SKIP, t
     assert.deepEqual(await listNamespaces(NAME), []);
     assert.deepEqual(await listLinks(NAME), []);
     assert.deepEqual(pidsMentioning(`${last.dir}/`), []);
-    for (const p of [...last.hosts.map((h) => h.proc), last.haproxy!.proc]) assert.ok(p && !isAlive(p), `pid ${p?.pid} gone`);
+    for (const p of [...last.hosts.map((h) => h.proc), ...last.shaping!.delayers.map((d) => d.proc), last.haproxy!.proc])
+      assert.ok(p && !isAlive(p), `pid ${p?.pid} gone`);
   });
 });

@@ -85,7 +85,7 @@ export async function applyFault(state: ClusterState, raw: unknown): Promise<Fau
     case 'loss': {
       if (f.pct === undefined) throw new ClusterError('BAD_OPTION', 'loss needs a percentage, e.g. loss 1');
       const at = Date.now();
-      state.shaping = await applyShaping(state.hosts, state.shaping?.delayMs ?? 0, f.pct, state.shaping ?? undefined);
+      state.shaping = await applyShaping(state.hosts, state.shaping?.delayMs ?? 0, f.pct, state.dir, state.shaping ?? undefined);
       await writeState(state);
       return {
         kind: f.kind,

@@ -35,7 +35,9 @@ async function checkPrerequisites(opts: UpOptions): Promise<void> {
 
 /** Everything a state lists, killed at once (a stale run's processes have nothing left to finish). */
 async function killRecorded(state: ClusterState): Promise<number> {
-  const procs = [...state.hosts.map((h) => h.proc), state.haproxy?.proc, state.prometheus?.proc].filter((p): p is Proc => !!p && isAlive(p));
+  const procs = [...state.hosts.map((h) => h.proc), ...(state.shaping?.delayers ?? []).map((d) => d.proc), state.haproxy?.proc, state.prometheus?.proc].filter(
+    (p): p is Proc => !!p && isAlive(p),
+  );
   await Promise.all(procs.map((p) => stopProc(p, 'SIGKILL', 2000)));
   return procs.length;
 }
@@ -149,7 +151,7 @@ async function startHosts(state: ClusterState, role: HostState['role'], log: Log
 
 async function bringUp(state: ClusterState, opts: UpOptions, log: Log): Promise<void> {
   await createNetwork(topology(opts));
-  state.shaping = await applyShaping(state.hosts, opts.delayMs, opts.lossPct);
+  state.shaping = await applyShaping(state.hosts, opts.delayMs, opts.lossPct, state.dir);
   log(`network     ${state.bridge} ${state.gateway}/24, ${state.hosts.length} namespaces; inference links: ${describeShaping(state.shaping)}`);
   await writeState(state);
   await startHosts(state, 'redis', log);
@@ -174,8 +176,9 @@ async function bringUp(state: ClusterState, opts: UpOptions, log: Log): Promise<
 
 export function describeShaping(s: ClusterState['shaping']): string {
   if (!s) return 'none';
-  const parts = [`${s.mode}`, `delay ${s.delayApplied ? `${s.delayMs} ms each way` : 'none'}`, `loss ${s.lossPct} %`];
-  return `${parts.join(', ')}${s.note ? ` (${s.note})` : ''}`;
+  const delay = s.delayApplied ? `${s.delayMs} ms each way (${s.delayVia ?? s.mode})` : 'none';
+  const loss = s.lossPct > 0 ? `${s.lossPct} % (${s.mode})` : '0 %';
+  return `delay ${delay}, loss ${loss}${s.note ? ` (${s.note})` : ''}`;
 }
 
 /** `hlp cluster up`: returns the state of the running cluster. */
@@ -210,6 +213,8 @@ async function stopInOrder(state: ClusterState): Promise<void> {
   await Promise.all(rest.map((p) => stopProc(p, 'SIGTERM', 5000)));
   await Promise.all(byRole('inference').map((p) => stopProc(p, 'SIGTERM', 10_000)));
   await Promise.all(byRole('redis').map((p) => stopProc(p, 'SIGTERM', 5000)));
+  // Last: each delayer logs what it delayed as it exits.
+  await Promise.all((state.shaping?.delayers ?? []).map((d) => stopProc(d.proc, 'SIGTERM', 2000)));
 }
 
 /** `hlp cluster down`: lines saying what was stopped and removed. */

@@ -40,6 +40,8 @@ const Shaping = z.object({
   mode: z.enum(['netem', 'nft', 'none']),
   netem: z.boolean().nullable(),
   delayApplied: z.boolean(),
+  delayVia: z.enum(['netem', 'nfqueue']).nullable().default(null),
+  delayers: z.array(z.object({ host: z.string(), proc: Proc })).default([]),
   note: z.string().nullable(),
 });
 

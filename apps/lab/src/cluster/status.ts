@@ -49,6 +49,9 @@ export async function clusterStatus(state: ClusterState): Promise<{ instances: I
     `haproxy     ${state.haproxy?.clientUrl ?? '–'}  ${alive(state.haproxy?.proc) ? 'alive' : 'DOWN'}  (stats ${state.haproxy?.statsUrl ?? '–'}/stats)`,
     `prometheus  ${state.prometheus?.url ?? 'not started'}  ${state.prometheus ? (alive(state.prometheus.proc) ? 'alive' : 'DOWN') : ''}`,
     `links       ${describeShaping(state.shaping)}`,
+    ...(state.shaping?.delayers ?? []).map(
+      (d) => `delay       ${d.host.padEnd(3)} pid ${String(d.proc.pid).padEnd(7)} ${alive(d.proc) ? 'alive' : 'DOWN (packets pass undelayed)'}`,
+    ),
     ...instances.map(
       (i) =>
         `${i.role.padEnd(10)}  ${i.id.padEnd(3)} ${i.address.padEnd(18)} pid ${String(i.pid ?? '–').padEnd(7)} ${i.alive ? 'alive' : 'DOWN '} ${i.ready === null ? '' : i.ready ? 'ready' : 'not ready'}${i.restarts ? `  restarts ${i.restarts}` : ''}`,
