@@ -52,11 +52,23 @@ inline __m512i vbroadcast(u64 v) { return _mm512_set1_epi64(static_cast<long lon
 inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
 inline __mmask8 tail_mask(std::size_t rem) { return static_cast<__mmask8>((1u << rem) - 1u); }
 
+// Words each stream is fetched ahead of its use: eight cache lines. A CKKS operand block
+// (8192 words) lives in L2, not L1, and these loops do too little per line for the hardware
+// prefetchers to keep up; fetched ahead, ckks add took 10.5-10.8 instead of 13.6-14.7 us
+// (three alternating pairs at n = 8192, three blocks, two polynomials).
+constexpr std::size_t kPrefetchWords = 64;
+
 // Applies op to every group of eight lanes, the tail under a mask.
 template <class Op>
 inline void for_each_lane8(const EltArgs &g, const Op &op) {
+  const std::size_t fetched = g.n > kPrefetchWords ? g.n - kPrefetchWords : 0;
   std::size_t i = 0;
   for (; i + 8 <= g.n; i += 8) {
+    if (i < fetched) {
+      _mm_prefetch(reinterpret_cast<const char *>(g.a + i + kPrefetchWords), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(g.b + i + kPrefetchWords), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(g.r + i + kPrefetchWords), _MM_HINT_T0);
+    }
     const __m512i va = _mm512_loadu_si512(static_cast<const void *>(g.a + i));
     const __m512i vb = _mm512_loadu_si512(static_cast<const void *>(g.b + i));
     _mm512_storeu_si512(static_cast<void *>(g.r + i), op(va, vb));
