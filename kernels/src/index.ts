@@ -24,6 +24,7 @@ export {
   SHAKE_BLOCK_BYTES,
   SHAKE_SEED_BYTES,
   shake256Blocks,
+  blake2xbBlocks,
   variants,
 } from './functions.js';
 export { NttContext, type KernelCallOptions } from './ntt-context.js';

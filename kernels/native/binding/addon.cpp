@@ -39,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
   exports.Set("setWorkerNice", Napi::Function::New(env, SetWorkerNice));
   exports.Set("shake256Blocks", Napi::Function::New(env, Shake256Blocks));
+  exports.Set("blake2xbBlocks", Napi::Function::New(env, Blake2xbBlocks));
   return exports;
 }
 

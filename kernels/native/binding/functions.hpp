@@ -19,5 +19,6 @@ Napi::Value PowMod(const Napi::CallbackInfo &info);
 Napi::Value InvMod(const Napi::CallbackInfo &info);
 Napi::Value SetWorkerNice(const Napi::CallbackInfo &info);
 Napi::Value Shake256Blocks(const Napi::CallbackInfo &info);
+Napi::Value Blake2xbBlocks(const Napi::CallbackInfo &info);
 
 }  // namespace hlp_binding

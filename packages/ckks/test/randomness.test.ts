@@ -7,8 +7,8 @@ import { SealPrng } from '../src/seal-prng.js';
 
 const seedOf = (k: number): Uint8Array => Uint8Array.from({ length: 64 }, (_, i) => (i * 31 + k) & 0xff);
 
-test('expandSeedStream into a given buffer writes the same stream as a fresh one, for both PRNGs; a wrong length is INVALID_ARGUMENT', () => {
-  for (const prng of ['shake256', 'aes256ctr'] as const) {
+test('expandSeedStream into a given buffer writes the same stream as a fresh one, for every PRNG; a wrong length is INVALID_ARGUMENT', () => {
+  for (const prng of ['shake256', 'blake2xb', 'aes256ctr'] as const) {
     const fresh = expandSeedStream(prng, seedOf(1), 10_000);
     const out = new Uint8Array(10_000).fill(0xaa);
     assert.equal(expandSeedStream(prng, seedOf(1), 10_000, out), out);
@@ -43,5 +43,14 @@ test("expandSeedStream (shake256, hashed natively) is the stream of SealPrng, SE
     const want = new Uint8Array(bytes);
     new SealPrng('shake256', seedOf(bytes & 0xff)).generate(want);
     assert.deepEqual(expandSeedStream('shake256', seedOf(bytes & 0xff), bytes), want, `${bytes} bytes`);
+  }
+});
+
+test("expandSeedStream (blake2xb, SEAL's default generator, hashed natively) is the stream of SealPrng in TypeScript", () => {
+  // Lengths around the 4096-byte blocks and the 64-byte output blocks inside them; a level-3 c1.
+  for (const bytes of [1, 63, 64, 65, 4096, 4097, 3 * 4096 + 100, 196_608]) {
+    const want = new Uint8Array(bytes);
+    new SealPrng('blake2xb', seedOf(bytes & 0xff)).generate(want);
+    assert.deepEqual(expandSeedStream('blake2xb', seedOf(bytes & 0xff), bytes), want, `${bytes} bytes`);
   }
 });

@@ -1,6 +1,6 @@
 /*
- * @hlp/kernels C ABI: SEAL's SHAKE256 seed expansion (the stream behind a seeded
- * ciphertext's or key's c1), computed natively.
+ * @hlp/kernels C ABI: SEAL's seed expansions (the stream behind a seeded ciphertext's or key's
+ * c1), SHAKE256 and BLAKE2Xb, computed natively.
  */
 #ifndef HLP_XOF_H
 #define HLP_XOF_H
@@ -22,6 +22,12 @@ extern "C" {
  * once; every variant gives the same bytes. `variant` AUTO or CUDA: the best CPU variant. */
 hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes, uint64_t first_block,
                                uint8_t *out, size_t out_bytes);
+
+/* The same for SEAL 4.1's Blake2xbPRNG (SEAL's default generator, node-seal's): block c is
+ * BLAKE2Xb(output length HLP_SHAKE_BLOCK_BYTES, input c as 8 little-endian bytes, key = seed).
+ * Scalar on every CPU. */
+hlp_status hlp_blake2xb_blocks(const uint8_t *seed, size_t seed_bytes, uint64_t first_block, uint8_t *out,
+                               size_t out_bytes);
 
 #ifdef __cplusplus
 }
