@@ -154,6 +154,22 @@ class SerialQueue {
   }
 }
 
+/** One ciphertext through the runner, its failures as the protocol's errors. */
+function evaluateOne(runner: Runner, ev: CountingEvaluator, x: CiphertextHandle, plan: PackingPlan, index: number): CiphertextHandle[] {
+  try {
+    return runner.run(ev, [x], plan, index);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    if (isCkksError(e, 'MALFORMED')) {
+      throw new ProtocolError('BAD_CIPHERTEXT', `a ciphertext is malformed: ${e.message}`, 'frames', { cause: e });
+    }
+    if (isCkksError(e, 'LEVEL_MISMATCH') || isCkksError(e, 'SCALE_MISMATCH') || isCkksError(e, 'INVALID_ARGUMENT')) {
+      throw new ProtocolError('PARAMETER_MISMATCH', `evaluation failed: ${e.message}`, 'frames', { cause: e });
+    }
+    throw e;
+  }
+}
+
 export class InferenceService {
   /** L1 → L2 (Redis) → L3 (disk). */
   readonly keys: KeyCache;
@@ -419,31 +435,27 @@ export class InferenceService {
       let lent = false;
       const slices = new EventLoopSlices();
       try {
+        // Each ciphertext is evaluated as soon as it is loaded, and let go: its memory is still in
+        // the cache for the first operation's range check and arithmetic, and goes back to the
+        // result pool for the next one to load into (loading them all first left the early ones
+        // to be read back from memory).
         let deserializeMs = 0;
-        for (const [i, f] of frames.entries()) {
-          await slices.pause();
-          const t = performance.now();
-          inputs.push(this.load(backend, f, i, runner.depth));
-          deserializeMs += performance.now() - t;
-        }
         let evaluateMs = 0;
         const ev = new CountingEvaluator(backend);
-        try {
-          for (const [i, x] of inputs.entries()) {
-            await slices.pause();
-            const t = performance.now();
-            outputs.push(...runner.run(ev, [x], plan, i));
-            evaluateMs += performance.now() - t;
+        for (const [i, f] of frames.entries()) {
+          await slices.pause();
+          const t0 = performance.now();
+          const x = this.load(backend, f, i, runner.depth);
+          inputs.push(x);
+          const t1 = performance.now();
+          deserializeMs += t1 - t0;
+          const produced = evaluateOne(runner, ev, x, plan, i);
+          outputs.push(...produced);
+          evaluateMs += performance.now() - t1;
+          if (!produced.includes(x)) {
+            inputs.pop();
+            x.dispose();
           }
-        } catch (e) {
-          if (e instanceof ProtocolError) throw e;
-          if (isCkksError(e, 'MALFORMED')) {
-            throw new ProtocolError('BAD_CIPHERTEXT', `a ciphertext is malformed: ${e.message}`, 'frames', { cause: e });
-          }
-          if (isCkksError(e, 'LEVEL_MISMATCH') || isCkksError(e, 'SCALE_MISMATCH') || isCkksError(e, 'INVALID_ARGUMENT')) {
-            throw new ProtocolError('PARAMETER_MISMATCH', `evaluation failed: ${e.message}`, 'frames', { cause: e });
-          }
-          throw e;
         }
         const t = performance.now();
         // Pieces that view each answer's memory (written to the socket as they are): a copy
