@@ -22,7 +22,7 @@ export interface NativeAddon {
   cpuFeatures(): string;
   setWorkerNice(nice: number): number;
   shake256Blocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;
-  blake2xbBlocks(seed: Uint8Array, firstBlock: number, out: Uint8Array): Uint8Array;
+  blake2xbBlocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;
   variants(): VariantInfo[];
   defaultVariant(): Variant;
   isPrime(q: bigint): boolean;

@@ -88,12 +88,14 @@ export function shake256Blocks(seed: Uint8Array, out: Uint8Array, options: { fir
 
 /**
  * The same for SEAL 4.1's BLAKE2Xb PRNG (SEAL's default, node-seal's): block c is BLAKE2Xb with
- * 4096 bytes of output, input c as 8 little-endian bytes and key `seed` (64 bytes). Returns `out`.
+ * 4096 bytes of output, input c as 8 little-endian bytes and key `seed` (64 bytes). A block's
+ * 64-byte output nodes are independent: AVX-512 hashes 8 at once, other CPUs one; `variant` picks
+ * one for comparisons (default: the best this CPU has). Returns `out`.
  */
-export function blake2xbBlocks(seed: Uint8Array, out: Uint8Array, options: { firstBlock?: number } = {}): Uint8Array {
+export function blake2xbBlocks(seed: Uint8Array, out: Uint8Array, options: { firstBlock?: number; variant?: Variant } = {}): Uint8Array {
   const firstBlock = options.firstBlock ?? 0;
   if (!Number.isInteger(firstBlock) || firstBlock < 0 || firstBlock > 0xffffffff) {
     throw new KernelError('INVALID_ARGUMENT', `firstBlock must be an integer in [0, 2^32), got ${String(firstBlock)}`);
   }
-  return guarded(() => native().blake2xbBlocks(seed, firstBlock, out));
+  return guarded(() => native().blake2xbBlocks(seed, firstBlock, out, options.variant));
 }

@@ -95,13 +95,14 @@ Napi::Value Shake256Blocks(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// (seed, firstBlock, out) -> out filled with SEAL's BLAKE2Xb stream from that block
+// (seed, firstBlock, out, variant) -> out filled with SEAL's BLAKE2Xb stream from that block
 Napi::Value Blake2xbBlocks(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   const Napi::TypedArrayOf<uint8_t> seed = to_u8_array(info[0], "seed");
   const uint32_t first = to_u32(info[1], "firstBlock");
   Napi::TypedArrayOf<uint8_t> out = to_u8_array(info[2], "out");
-  check(env, hlp_blake2xb_blocks(seed.Data(), seed.ElementLength(), first, out.Data(), out.ElementLength()),
+  const hlp_variant variant = info[3].IsUndefined() ? HLP_VARIANT_AUTO : to_variant(info[3]);
+  check(env, hlp_blake2xb_blocks(variant, seed.Data(), seed.ElementLength(), first, out.Data(), out.ElementLength()),
         "blake2xbBlocks");
   return out;
 }

@@ -33,6 +33,15 @@ const CpuFeatures &cpu_features() {
   return features;
 }
 
+hlp_variant cpu_variant_for(hlp_variant requested) {
+  if (requested != HLP_VARIANT_AUTO && requested != HLP_VARIANT_CUDA) return requested;
+  const hlp_variant d = hlp_variant_default();
+  if (d != HLP_VARIANT_CUDA) return d;
+  return hlp_variant_available(HLP_VARIANT_AVX512) ? HLP_VARIANT_AVX512
+         : hlp_variant_available(HLP_VARIANT_AVX2) ? HLP_VARIANT_AVX2
+                                                   : HLP_VARIANT_SCALAR;
+}
+
 }  // namespace hlp
 
 namespace {

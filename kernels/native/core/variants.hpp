@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "hlp/common.h"
 #include "modarith.hpp"
 #include "ntt_tables.hpp"
 
@@ -61,5 +62,10 @@ struct CpuFeatures {
   bool aes = false;
 };
 const CpuFeatures &cpu_features();
+
+// The CPU variant a stream kernel (SHAKE256, BLAKE2Xb) runs as for `requested`: AUTO and CUDA
+// (these kernels have no GPU code) mean the default variant, or the widest CPU one when the
+// default is the GPU; any other is itself, to be checked with hlp_variant_available.
+hlp_variant cpu_variant_for(hlp_variant requested);
 
 }  // namespace hlp

@@ -12,17 +12,6 @@ namespace {
 using hlp::keccak::kBlockBytes;
 using hlp::keccak::u64;
 
-hlp_variant cpu_variant(hlp_variant requested) {
-  if (requested == HLP_VARIANT_AUTO || requested == HLP_VARIANT_CUDA) {
-    const hlp_variant d = hlp_variant_default();
-    if (d != HLP_VARIANT_CUDA) return d;
-    return hlp_variant_available(HLP_VARIANT_AVX512) ? HLP_VARIANT_AVX512
-           : hlp_variant_available(HLP_VARIANT_AVX2) ? HLP_VARIANT_AVX2
-                                                     : HLP_VARIANT_SCALAR;
-  }
-  return requested;
-}
-
 }  // namespace
 
 extern "C" hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes,
@@ -30,7 +19,7 @@ extern "C" hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *se
   if (seed == nullptr || (out == nullptr && out_bytes > 0)) return HLP_E_INVALID_ARGUMENT;
   if (seed_bytes != HLP_SHAKE_SEED_BYTES) return HLP_E_LENGTH_MISMATCH;
   if (variant < HLP_VARIANT_AUTO || variant > HLP_VARIANT_CUDA) return HLP_E_INVALID_ARGUMENT;
-  const hlp_variant v = cpu_variant(variant);
+  const hlp_variant v = hlp::cpu_variant_for(variant);
   if (!hlp_variant_available(v)) return HLP_E_VARIANT_UNAVAILABLE;
   const std::size_t total = (out_bytes + kBlockBytes - 1) / kBlockBytes;
   // The counter is 64 bits; a stream past 2^64 blocks does not exist.

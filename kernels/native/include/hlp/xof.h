@@ -25,9 +25,10 @@ hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *seed, size_t 
 
 /* The same for SEAL 4.1's Blake2xbPRNG (SEAL's default generator, node-seal's): block c is
  * BLAKE2Xb(output length HLP_SHAKE_BLOCK_BYTES, input c as 8 little-endian bytes, key = seed).
- * Scalar on every CPU. */
-hlp_status hlp_blake2xb_blocks(const uint8_t *seed, size_t seed_bytes, uint64_t first_block, uint8_t *out,
-                               size_t out_bytes);
+ * A block's 64 output nodes are independent: AVX-512 hashes 8 at once, other CPUs one;
+ * every variant gives the same bytes. `variant` AUTO or CUDA: the best CPU variant. */
+hlp_status hlp_blake2xb_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes, uint64_t first_block,
+                               uint8_t *out, size_t out_bytes);
 
 #ifdef __cplusplus
 }
