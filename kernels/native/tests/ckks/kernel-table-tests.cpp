@@ -120,11 +120,12 @@ bool reduce_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels
 
 // uniform (sampling's candidates read in place, any 64-bit word) against the definition and
 // the scalar table: the largest words, exact multiples of q and their neighbours, words just
-// below 2^62 and 2^63, random words, at primes beside 2^30, 2^40, 2^50 and 2^60, from an
-// unaligned byte offset.
+// below 2^62 and 2^63, random words, at primes beside 2^17 and 2^20 (either side of the
+// AVX-512 code's switch from Barrett to a quotient in doubles), 2^30, 2^40, 2^50 and 2^60, from
+// an unaligned byte offset.
 bool uniform_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
   bool ok = true;
-  for (int bits : {30, 40, -40, 50, -50, 60, -60}) {
+  for (int bits : {17, 20, -20, 21, 30, 40, -40, 50, -50, 60, -60}) {
     const u64 q = prime_at(bits, 1024);
     const u64 barrett = static_cast<u64>((u128{1} << 64) / q);
     constexpr u64 kMax = ~u64{0};
