@@ -70,12 +70,21 @@ void decompose(const hlp_ckks_context *ctx, Scratch &s, const u64 *target, uint3
   }
 }
 
+// Reads one word of every cache line of `block` in order: the hardware prefetcher brings the
+// block in at streaming speed, so the gather that follows reads it in random order from cache.
+void stream_in(const u64 *block, std::size_t n) {
+  u64 any = 0;
+  for (std::size_t i = 0; i < n; i += 8) any |= block[i];
+  __asm__ volatile("" : : "r"(any));
+}
+
 // acc (2 polynomials of L + 1 blocks) = sum_j digit_j key_j, each digit read through the
 // Galois permutation `table` when one is given: per key prime, one pass that reduces each
 // sum once (dot2) instead of a product and a sum pass per digit and a permuted copy. Digit j
-// in prime j is block j of the decomposed `target`.
+// in prime j is block j of the decomposed `target`. With `permuted` (L blocks of scratch), each
+// digit is instead streamed in and gathered into it first (HoistRead::kPermuteFirst).
 void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const u64 *target, const uint32_t *table,
-                   const u64 *key, uint32_t level, u64 *acc) {
+                   const u64 *key, uint32_t level, u64 *acc, u64 *permuted = nullptr) {
   const std::size_t n = ctx->n;
   const std::size_t key_poly = static_cast<std::size_t>(ctx->k + 1) * n;
   const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
@@ -90,7 +99,17 @@ void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const u64 *ta
       k0[j] = key + (2 * static_cast<std::size_t>(j)) * key_poly + static_cast<std::size_t>(i) * n;
       k1[j] = key + (2 * static_cast<std::size_t>(j) + 1) * key_poly + static_cast<std::size_t>(i) * n;
     }
-    simd_ops.dot2(d, table, k0, k1, level, n, ctx->tables[i].modulus, acc + static_cast<std::size_t>(p) * n,
+    const uint32_t *read_through = table;
+    if (table != nullptr && permuted != nullptr) {
+      for (uint32_t j = 0; j < level; ++j) {
+        u64 *dst = permuted + static_cast<std::size_t>(j) * n;
+        stream_in(d[j], n);
+        simd_ops.gather(d[j], table, n, dst);
+        d[j] = dst;
+      }
+      read_through = nullptr;
+    }
+    simd_ops.dot2(d, read_through, k0, k1, level, n, ctx->tables[i].modulus, acc + static_cast<std::size_t>(p) * n,
                   acc + acc_poly + static_cast<std::size_t>(p) * n);
   }
 }
@@ -234,17 +253,28 @@ void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, 
   mod_down(ctx, s, s.ks_acc.data(), level, out, target, false);
 }
 
+HoistRead hoist_read_for(const hlp_ckks_context *ctx, uint32_t level) {
+  return static_cast<std::size_t>(level) * ctx->n * sizeof(u64) > kHoistThroughTableBytes ? HoistRead::kPermuteFirst
+                                                                                          : HoistRead::kThroughTable;
+}
+
 void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
-                          uint32_t count, const u64 *ct, uint32_t level, u64 *const *outs) {
+                          uint32_t count, const u64 *ct, uint32_t level, u64 *const *outs, HoistRead read) {
   const std::size_t n = ctx->n;
   const std::size_t poly = static_cast<std::size_t>(level) * n;
   prepare(ctx, s, level);
+  if (read == HoistRead::kAuto) read = hoist_read_for(ctx, level);
+  u64 *permuted = nullptr;
+  if (read == HoistRead::kPermuteFirst) {
+    ensure_words(s.ks_tmp, poly);
+    permuted = s.ks_tmp.data();
+  }
   decompose(ctx, s, ct + poly, level, s.ks_digits.data());
   for (uint32_t r = 0; r < count; ++r) {
     const uint32_t *table = galois_table(ctx, elts[r]).data();
     u64 *dst = outs[r];
     for (uint32_t b = 0; b < level; ++b) simd().gather(ct + b * n, table, n, dst + b * n);
-    inner_product(ctx, s.ks_digits.data(), ct + poly, table, keys[r], level, s.ks_acc.data());
+    inner_product(ctx, s.ks_digits.data(), ct + poly, table, keys[r], level, s.ks_acc.data(), permuted);
     mod_down(ctx, s, s.ks_acc.data(), level, dst, dst + poly, false);
   }
 }

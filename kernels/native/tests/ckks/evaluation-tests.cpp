@@ -112,6 +112,48 @@ void test_evaluation() {
              hlp_ckks_multiply(c.ctx, ca.data(), ca.size(), cb.data(), cb.size(), L, const_cast<u64 *>(ca.data()),
                                3 * poly, 0) == HLP_E_INVALID_ARGUMENT,
          "evaluate errors: level too low, wrong sizes and lengths, level out of range, overlapping output");
+
+  // Hoisted rotations read the shared digits either through the Galois table or gathered into
+  // scratch first (large levels): the same words either way, and the right rotations.
+  const std::size_t kw = hlp_ckks_kswitch_key_words(c.ctx);
+  const int32_t steps[] = {1, 5, -2};
+  std::vector<std::vector<u64>> gkeys;
+  std::vector<uint32_t> elts;
+  for (int32_t st : steps) {
+    uint32_t elt = 0;
+    hlp_ckks_galois_element(c.ctx, st, &elt);
+    elts.push_back(elt);
+    gkeys.emplace_back(kw);
+    const auto u = random_bytes(c.k * c.rand_bytes(HLP_CKKS_RANDOMNESS_UNIFORM, c.k + 1));
+    const auto e = random_bytes(c.k * c.rand_bytes(HLP_CKKS_RANDOMNESS_NOISE));
+    hlp_ckks_keygen_kswitch(c.ctx, sk.data(), sk.size(), elt, u.data(), u.size(), e.data(), e.size(),
+                            gkeys.back().data(), kw, 0);
+  }
+  std::vector<const u64 *> key_ptrs;
+  for (const auto &k : gkeys) key_ptrs.push_back(k.data());
+  std::vector<std::vector<u64>> by_table(3, std::vector<u64>(2 * poly)), first(3, std::vector<u64>(2 * poly, 7));
+  std::vector<u64 *> table_outs, first_outs;
+  for (uint32_t r = 0; r < 3; ++r) {
+    table_outs.push_back(by_table[r].data());
+    first_outs.push_back(first[r].data());
+  }
+  {
+    hlp::ckks::ScratchLease lease(c.ctx, hlp::ckks::ScratchUse::kPublic);
+    hlp::ckks::apply_galois_hoisted(c.ctx, *lease.get(), key_ptrs.data(), elts.data(), 3, ca.data(), L,
+                                    table_outs.data(), hlp::ckks::HoistRead::kThroughTable);
+    hlp::ckks::apply_galois_hoisted(c.ctx, *lease.get(), key_ptrs.data(), elts.data(), 3, ca.data(), L,
+                                    first_outs.data(), hlp::ckks::HoistRead::kPermuteFirst);
+  }
+  report(by_table == first, "evaluate: hoisted rotations, digits gathered first = read through the table");
+  for (uint32_t r = 0; r < 3; ++r) {
+    const int32_t st = steps[r];
+    check(
+        first[r], 2, L, scale,
+        [&](std::size_t i) {
+          return va[(i + slots + static_cast<std::size_t>(st + static_cast<int32_t>(slots))) % slots];
+        },
+        "evaluate: hoisted rotation by " + std::to_string(st) + ", digits gathered first", 1e-4);
+  }
 }
 
 }  // namespace hlp_test
