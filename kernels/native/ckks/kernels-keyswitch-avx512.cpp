@@ -55,7 +55,7 @@ void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
 // of 2^-53 each; x / q < 2^44, so the product is within 2^-7 of x / q and its truncation within
 // one of floor(x / q). x - quot * q then lies in (-q, 2q), and two minimums bring it to [0, q):
 // min(r, r + q) takes r + q when r wrapped below zero, min(r, r - q) takes r - q when r >= q.
-// Seven vector instructions where the two Barrett reductions of x / 4 and of the rest took
+// Nine vector instructions where the two Barrett reductions of x / 4 and of the rest took
 // thirty; sampling c1 from a seed is the proxy's and the service's most frequent use of it.
 // Below 2^20 (test primes) x / q may pass 2^52, past what a double holds: Barrett then.
 constexpr u64 kUniformFloatMin = u64{1} << 20;
