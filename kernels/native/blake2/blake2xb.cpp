@@ -6,7 +6,7 @@
 // once (blake2xb-avx512.cpp); this file holds the scalar code and the choice between them.
 #include <cstring>
 
-#include "../core/variants.hpp"
+#include "../core/stream-args.hpp"
 #include "blake2b.hpp"
 #include "hlp/xof.h"
 
@@ -111,14 +111,11 @@ static_assert(kNodesPerBlock % 8 == 0, "a stream block is whole groups of eight 
 
 extern "C" hlp_status hlp_blake2xb_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes,
                                           uint64_t first_block, uint8_t *out, size_t out_bytes) {
-  if (seed == nullptr || (out == nullptr && out_bytes > 0)) return HLP_E_INVALID_ARGUMENT;
-  if (seed_bytes != HLP_SHAKE_SEED_BYTES) return HLP_E_LENGTH_MISMATCH;
-  if (variant < HLP_VARIANT_AUTO || variant > HLP_VARIANT_CUDA) return HLP_E_INVALID_ARGUMENT;
-  const hlp_variant v = hlp::cpu_variant_for(variant);
-  if (!hlp_variant_available(v)) return HLP_E_VARIANT_UNAVAILABLE;
+  hlp_variant v;
+  std::size_t total;
+  const hlp_status st = hlp::check_stream_args(variant, seed, seed_bytes, first_block, out, out_bytes, &v, &total);
+  if (st != HLP_OK) return st;
   const bool lanes8 = v == HLP_VARIANT_AVX512;  // AVX2 has no variant of its own here: scalar
-  const std::size_t total = (out_bytes + HLP_SHAKE_BLOCK_BYTES - 1) / HLP_SHAKE_BLOCK_BYTES;
-  if (total > 0 && first_block + (total - 1) < first_block) return HLP_E_INVALID_ARGUMENT;
   for (std::size_t b = 0; b < total; ++b) {
     const std::size_t at = b * HLP_SHAKE_BLOCK_BYTES;
     const std::size_t left = out_bytes - at;

@@ -3,27 +3,24 @@
 #include <cstring>
 #include <vector>
 
-#include "../core/variants.hpp"
+#include "../core/stream-args.hpp"
 #include "hlp/xof.h"
 #include "keccak.hpp"
 
 namespace {
 
 using hlp::keccak::kBlockBytes;
+static_assert(kBlockBytes == HLP_SHAKE_BLOCK_BYTES, "check_stream_args counts blocks of hlp/xof.h's size");
 using hlp::keccak::u64;
 
 }  // namespace
 
 extern "C" hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes,
                                           uint64_t first_block, uint8_t *out, size_t out_bytes) {
-  if (seed == nullptr || (out == nullptr && out_bytes > 0)) return HLP_E_INVALID_ARGUMENT;
-  if (seed_bytes != HLP_SHAKE_SEED_BYTES) return HLP_E_LENGTH_MISMATCH;
-  if (variant < HLP_VARIANT_AUTO || variant > HLP_VARIANT_CUDA) return HLP_E_INVALID_ARGUMENT;
-  const hlp_variant v = hlp::cpu_variant_for(variant);
-  if (!hlp_variant_available(v)) return HLP_E_VARIANT_UNAVAILABLE;
-  const std::size_t total = (out_bytes + kBlockBytes - 1) / kBlockBytes;
-  // The counter is 64 bits; a stream past 2^64 blocks does not exist.
-  if (total > 0 && first_block + (total - 1) < first_block) return HLP_E_INVALID_ARGUMENT;
+  hlp_variant v;
+  std::size_t total;
+  const hlp_status st = hlp::check_stream_args(variant, seed, seed_bytes, first_block, out, out_bytes, &v, &total);
+  if (st != HLP_OK) return st;
   u64 seed_words[hlp::keccak::kSeedWords];
   std::memcpy(seed_words, seed, sizeof seed_words);  // little-endian words, as SEAL reads them
   // `total` blocks to make, the last one possibly cut; a group the output cannot hold whole
