@@ -38,7 +38,12 @@ export interface ProxyConfig {
   /** Fused native encryption chunks at once on the libuv pool (default 2; 0: on the event loop). */
   readonly encryptThreads?: number;
   /**
-   * Niceness of the libuv pool threads running the native backend's batch crypto (default
+   * Make the dense path's embedding rows on a thread of their own (default true; native backend
+   * only): the event loop then only posts token ids (`--no-embed-thread`: in event-loop slices).
+   */
+  readonly embedThread?: boolean;
+  /**
+   * Niceness of the libuv pool threads running the native backend's batch crypto, and of the embedding thread (default
    * DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every client, health checks
    * included; a flood of large batches must not take its core.
    */

@@ -75,6 +75,7 @@ async function abandonStartup(app: ProxyApp): Promise<void> {
   app.upstream.close();
   await app.ready.catch(() => undefined);
   app.state.ready?.backend.dispose();
+  await app.state.ready?.embedThread?.close();
 }
 
 async function drainAndStop(app: ProxyApp, server: DualServer): Promise<void> {
@@ -86,5 +87,6 @@ async function drainAndStop(app: ProxyApp, server: DualServer): Promise<void> {
   app.upstream.close();
   await app.ready.catch(() => undefined);
   app.state.ready?.backend.dispose();
+  await app.state.ready?.embedThread?.close();
   app.telemetry.registry.clear();
 }

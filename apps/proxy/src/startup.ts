@@ -13,6 +13,7 @@ import { createBackend } from './backend.js';
 import type { CiphertextBudget } from './ciphertext-budget.js';
 import { DEFAULT_WORKER_NICE, encryptionOf, maxPromptTokensOf, type ProxyConfig } from './config.js';
 import { CachedEmbeddings } from './embedding-cache.js';
+import { EmbeddingThread } from './embedding-thread.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
 import type { LogFn } from './log.js';
 import { Pipeline } from './pipeline.js';
@@ -126,9 +127,16 @@ export class ProxyStartup {
 
   private readyState(backend: CkksBackend, info: ServiceInfo, set: UploadSet): ReadyState {
     const { config, promptCache } = this.deps;
-    const embeddings = new CachedEmbeddings(new SeededEmbeddings(config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed }));
+    const seed = config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed };
+    const embeddings = new CachedEmbeddings(new SeededEmbeddings(seed));
+    // Only the fused native path embeds a whole batch at once (the others encrypt on the event loop anyway).
+    const embedThread =
+      backend instanceof NativeBackend && (config.embedThread ?? true)
+        ? new EmbeddingThread({ ...seed, nice: config.workerNice ?? DEFAULT_WORKER_NICE })
+        : undefined;
     const st: ReadyState = {
       backend,
+      ...(embedThread ? { embedThread } : {}),
       info,
       upload: set,
       created: Math.floor(Date.now() / 1000),
@@ -137,6 +145,7 @@ export class ProxyStartup {
         info,
         upstream: this.deps.upstream,
         embeddings,
+        ...(embedThread ? { embedThread } : {}),
         metrics: this.deps.metrics,
         // The prompt cache needs whole tokens per ciphertext (blocked).
         layout: config.layout ?? (promptCache ? 'blocked' : 'dense'),

@@ -6,6 +6,7 @@
 import type { CkksBackend } from '@hlp/ckks';
 import { ProtocolError, type ServiceInfo } from '@hlp/protocol';
 import type { CircuitBreaker } from './breaker.js';
+import type { EmbeddingThread } from './embedding-thread.js';
 import type { UploadSet } from './keys.js';
 import type { Pipeline } from './pipeline.js';
 import type { Upstream } from './upstream.js';
@@ -14,6 +15,8 @@ import type { Upstream } from './upstream.js';
 export interface ReadyState {
   readonly backend: CkksBackend;
   readonly pipeline: Pipeline;
+  /** The dense path's embedding rows, off the event loop (closed with the backend). */
+  readonly embedThread?: EmbeddingThread;
   readonly info: ServiceInfo;
   upload: UploadSet;
   /** Seconds since the epoch start-up finished at (the models' `created`). */

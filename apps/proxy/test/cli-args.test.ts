@@ -37,4 +37,9 @@ describe('hlp-proxy arguments', () => {
       );
     }
   });
+
+  it('--no-embed-thread: the dense path embeds on the event loop; absent leaves the thread on', () => {
+    assert.equal(parseProxyArgs([...BASE, '--no-embed-thread'], {})?.embedThread, false);
+    assert.equal(parseProxyArgs(BASE, {})?.embedThread, undefined);
+  });
 });

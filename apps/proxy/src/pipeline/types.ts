@@ -4,6 +4,7 @@ import type { BatchPlan, EmbeddingSource, PackingLayout } from '@hlp/model';
 import type { EmbeddingsResponse, EvaluateResponseHeader, FramePayload, OpCounts, ServiceInfo, WorkloadInfo } from '@hlp/protocol';
 import type { AppMetrics, Stage } from '@hlp/telemetry';
 import type { CiphertextBudget } from '../ciphertext-budget.js';
+import type { EmbeddingThread } from '../embedding-thread.js';
 import type { PromptBlockCache } from '../prompt-cache.js';
 import type { Upstream } from '../upstream.js';
 
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   readonly ciphertextBudget?: CiphertextBudget;
   /** The cache of encrypted prompt blocks (blocked layout only), when enabled. */
   readonly promptCache?: PromptBlockCache;
+  /** Makes the dense path's embedding rows off the event loop (the same values as `embeddings`); none: in event-loop slices. */
+  readonly embedThread?: EmbeddingThread;
   /** Seed of the embeddings (part of the prompt cache's key). */
   readonly embeddingSeed?: number;
   /** The id of the uploaded key set. */
