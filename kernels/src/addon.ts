@@ -51,3 +51,5 @@ export function native(): NativeAddon {
 
 /** The binding's `flags` bit that asks it to range-check inputs. */
 export const FLAG_CHECK_INPUT = 1;
+/** applyGalois: the keys are hoisting keys (HLP_FLAG_HOISTING_KEYS). */
+export const FLAG_HOISTING_KEYS = 2;

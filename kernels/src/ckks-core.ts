@@ -5,39 +5,12 @@
  * BigUint64Array in SEAL's layout (RNS blocks of n words, NTT form), so data moves to and
  * from SEAL's serialization unchanged.
  */
-import { FLAG_CHECK_INPUT } from './addon.js';
+import { FLAG_CHECK_INPUT, FLAG_HOISTING_KEYS } from './addon.js';
 import { ckksNative, type NativeCkksCore } from './ckks-native.js';
+import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions } from './ckks-options.js';
 import { KernelError, guarded, translate } from './errors.js';
 
 export type { NativeCkksCore } from './ckks-native.js';
-
-/**
- * What a randomness buffer is for, as counted by {@link CkksCore.randomnessBytes}:
- * - `ternary`, `secretKey`: one ternary polynomial, 8 bytes a coefficient
- * - `noise`: one noise polynomial (rounded normal, sigma 3.2, |e| <= 19), 8 bytes a coefficient
- * - `uniform`: one uniform polynomial with `level` primes (1..k+1, k+1 = key level);
- *   an upper bound — rejection sampling consumes a prefix, and runs out with
- *   probability below 2^-100
- * - `encryptPublic`: one public-key encryption (u, e0, e1), 24 bytes a coefficient
- */
-export type CkksRandomnessKind = 'ternary' | 'noise' | 'uniform' | 'encryptPublic' | 'secretKey';
-
-export interface CkksCallOptions {
-  /** Verify that every residue of keys, plaintexts and ciphertexts is below its prime (default true). */
-  readonly checkInput?: boolean;
-}
-
-export interface ResultCallOptions extends CkksCallOptions {
-  /**
-   * Where the result goes (exactly its length; it must not overlap an input): a buffer
-   * reused across calls saves the allocation, zeroing and page faults of a fresh one.
-   * Default: a fresh array.
-   */
-  readonly out?: BigUint64Array;
-}
-
-/** The options of the key-switching calls (a result buffer, as every evaluation takes). */
-export type KeySwitchCallOptions = ResultCallOptions;
 
 /**
  * The native context of a CkksCore, for the CUDA encryptor (cuda-encryptor.ts): set by
@@ -550,17 +523,46 @@ export class CkksCore {
    * The automorphisms X → X^elt of one size-2 ciphertext, each switched back to s with its
    * Galois key: one result (2 · level · n words) per element, in `outs` when given (reused
    * buffers, distinct, not overlapping an input). Several elements share one decomposition
-   * of c1 (hoisting); one element computes exactly SEAL's apply_galois.
+   * of c1 (hoisting); one element computes exactly SEAL's apply_galois. `hoistingKeys`: the
+   * keys are `hoistingKey`s of their elements, and every count is hoisted (the same words as
+   * hoisting with the Galois keys, faster).
    */
   applyGalois(
     keys: readonly BigUint64Array[],
     galoisElts: readonly number[],
     ciphertext: BigUint64Array,
     level: number,
-    options?: CkksCallOptions & { readonly outs?: readonly BigUint64Array[] },
+    options?: CkksCallOptions & { readonly outs?: readonly BigUint64Array[]; readonly hoistingKeys?: boolean },
   ): BigUint64Array[] {
     const core = this.#core();
-    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, this.#flags(options), options?.outs));
+    const flags = this.#flags(options) | (options?.hoistingKeys ? FLAG_HOISTING_KEYS : 0);
+    return guarded(() => core.applyGalois(keys, galoisElts, ciphertext, level, flags, options?.outs));
+  }
+
+  /**
+   * Σ_r rot_{galoisElts[r]}(ciphertexts[r]) for size-2 ciphertexts at `level`, each with the
+   * Galois key of its element: the key switches are summed before one division by the special
+   * prime (a BSGS product's giant steps), so the result is the sum of the rotations up to
+   * key-switching noise. 2 · level · n words, in `out` when given.
+   */
+  rotateSum(
+    keys: readonly BigUint64Array[],
+    galoisElts: readonly number[],
+    ciphertexts: readonly BigUint64Array[],
+    level: number,
+    options?: KeySwitchCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.rotateSum(keys, galoisElts, ciphertexts, level, this.#flags(options), options?.out));
+  }
+
+  /**
+   * The Galois key of `galoisElt` arranged for hoisted rotations (its blocks permuted by the
+   * inverse automorphism): a second copy of the key, for keys that hoisted rotations use often.
+   */
+  hoistingKey(galoisKey: BigUint64Array, galoisElt: number): BigUint64Array {
+    const core = this.#core();
+    return guarded(() => core.hoistingKey(galoisKey, galoisElt));
   }
 
   /** multiply, relinearize and rescale in one call: two size-2 ciphertexts at level ≥ 2 → size 2 at level − 1. */
@@ -579,14 +581,4 @@ export class CkksCore {
     // CudaEncryptor needs the native object; a module-private accessor keeps it off the API.
     nativeCoreOf = (core) => core.#core();
   }
-}
-
-/** `count` noise samples (rounded normal, sigma 3.2, clipped at 6 sigma) from 8·count random bytes; for tests. */
-export function ckksSampleNoise(randomness: Uint8Array, count: number): Int8Array {
-  return guarded(() => ckksNative().ckksSample('noise', randomness, count));
-}
-
-/** `count` ternary samples in {-1, 0, 1} from 8·count random bytes; for tests. */
-export function ckksSampleTernary(randomness: Uint8Array, count: number): Int8Array {
-  return guarded(() => ckksNative().ckksSample('ternary', randomness, count));
 }

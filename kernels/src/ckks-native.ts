@@ -4,7 +4,7 @@
  * (ckks-core.ts) wraps it with argument checks and errors.
  */
 import { native } from './addon.js';
-import type { CkksRandomnessKind } from './ckks-core.js';
+import type { CkksRandomnessKind } from './ckks-options.js';
 
 export interface NativeCkksCore {
   randomnessBytes(kind: CkksRandomnessKind, level: number): number;
@@ -119,6 +119,15 @@ export interface NativeCkksCore {
     flags: number,
     outs?: readonly BigUint64Array[],
   ): BigUint64Array[];
+  hoistingKey(galoisKey: BigUint64Array, galoisElt: number): BigUint64Array;
+  rotateSum(
+    keys: readonly BigUint64Array[],
+    elts: readonly number[],
+    cts: readonly BigUint64Array[],
+    level: number,
+    flags: number,
+    out?: BigUint64Array,
+  ): BigUint64Array;
   multiplyRelinRescale(key: BigUint64Array, a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dispose(): void;
 }

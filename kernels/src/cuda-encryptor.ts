@@ -5,7 +5,8 @@
  * reason in the message (cudaUnavailableReason()).
  */
 import { FLAG_CHECK_INPUT, native } from './addon.js';
-import { CkksCore, nativeCoreOf, type CkksCallOptions, type NativeCkksCore } from './ckks-core.js';
+import { CkksCore, nativeCoreOf, type NativeCkksCore } from './ckks-core.js';
+import type { CkksCallOptions } from './ckks-options.js';
 import { KernelError, guarded, translate } from './errors.js';
 
 interface NativeCudaEncryptor {

@@ -4,7 +4,7 @@
  * status codes that surface as KernelError with a stable `code`.
  *
  * One module per binding file of native/binding (addon, functions, ntt-context, allocator,
- * ckks-core, cuda-encryptor); this one only gathers their exports.
+ * ckks-core with ckks-options and ckks-sampling, cuda-encryptor); this one only gathers their exports.
  */
 export { ADDON_PATH, VARIANTS, type Variant, type VariantInfo } from './addon.js';
 export { KernelError, type KernelErrorCode } from './errors.js';
@@ -29,13 +29,7 @@ export {
 } from './functions.js';
 export { NttContext, type KernelCallOptions } from './ntt-context.js';
 export { Allocator, type AllocatorKind, type AllocatorStats } from './allocator.js';
-export {
-  CkksCore,
-  ckksSampleNoise,
-  ckksSampleTernary,
-  type CkksCallOptions,
-  type CkksRandomnessKind,
-  type KeySwitchCallOptions,
-  type ResultCallOptions,
-} from './ckks-core.js';
+export { CkksCore } from './ckks-core.js';
+export type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions } from './ckks-options.js';
+export { ckksSampleNoise, ckksSampleTernary } from './ckks-sampling.js';
 export { CudaEncryptor, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from './cuda-encryptor.js';

@@ -52,6 +52,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("keygenKswitch", &CkksCoreWrap::KeygenKswitch),
                         InstanceMethod("relinearize", &CkksCoreWrap::Relinearize),
                         InstanceMethod("applyGalois", &CkksCoreWrap::ApplyGalois),
+                        InstanceMethod("hoistingKey", &CkksCoreWrap::HoistingKey),
+                        InstanceMethod("rotateSum", &CkksCoreWrap::RotateSum),
                         InstanceMethod("multiplyRelinRescale", &CkksCoreWrap::MultiplyRelinRescale),
                         InstanceMethod("dispose", &CkksCoreWrap::Dispose)});
   }
@@ -542,6 +544,57 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                                 ct.ElementLength(), level, out_ptrs.data(), 2 * Poly(level), flags),
           "applyGalois");
     return results;
+  }
+
+  // rotateSum(keys: BigUint64Array[], elts: number[], cts: BigUint64Array[] (size 2), level, flags, out?):
+  // the sum of the rotations, one division by P for all.
+  Napi::Value RotateSum(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray()) {
+      throw_invalid(env, "keys, elements and ciphertexts must be arrays");
+    }
+    Napi::Array keys = info[0].As<Napi::Array>();
+    Napi::Array elts = info[1].As<Napi::Array>();
+    Napi::Array cts = info[2].As<Napi::Array>();
+    const uint32_t count = keys.Length();
+    if (count == 0 || elts.Length() != count || cts.Length() != count) {
+      throw_invalid(env, "one Galois key and one element per ciphertext, at least one");
+    }
+    const uint32_t level = Level(env, info[3], 1, "rotateSum");
+    const std::size_t words = 2 * Poly(level);
+    std::vector<const uint64_t *> key_ptrs(count), ct_ptrs(count);
+    std::vector<uint32_t> elt_values(count);
+    for (uint32_t r = 0; r < count; ++r) {
+      Napi::TypedArrayOf<uint64_t> key = to_u64_array(keys.Get(r), "galoisKey");
+      if (key.ElementLength() != KeyWords())
+        throw_status(env, HLP_E_LENGTH_MISMATCH, "rotateSum: key " + std::to_string(r));
+      Napi::TypedArrayOf<uint64_t> ct = to_u64_array(cts.Get(r), "ciphertext");
+      if (ct.ElementLength() != words)
+        throw_status(env, HLP_E_LENGTH_MISMATCH, "rotateSum: ciphertext " + std::to_string(r));
+      key_ptrs[r] = key.Data();
+      ct_ptrs[r] = ct.Data();
+      elt_values[r] = to_u32(elts.Get(r), "galoisElt");
+    }
+    const uint32_t flags = to_u32(info[4], "flags");
+    auto out = out_u64(env, info[5], words);
+    check(env,
+          hlp_ckks_rotate_sum(ctx, key_ptrs.data(), KeyWords(), elt_values.data(), ct_ptrs.data(), words, count, level,
+                              out.Data(), out.ElementLength(), flags),
+          "rotateSum");
+    return out;
+  }
+
+  // hoistingKey(galoisKey, elt) -> the key's blocks permuted by the inverse automorphism
+  Napi::Value HoistingKey(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> key = to_u64_array(info[0], "galoisKey");
+    const uint32_t elt = to_u32(info[1], "galoisElt");
+    auto out = new_u64(env, KeyWords());
+    check(env, hlp_ckks_hoisting_key(ctx, key.Data(), key.ElementLength(), elt, out.Data(), out.ElementLength()),
+          "hoistingKey");
+    return out;
   }
 
   // multiplyRelinRescale(key, a, b, level, flags, out?) -> size 2 at level - 1

@@ -84,7 +84,7 @@ struct Scratch {
   // with the scratch: a fresh megabyte per call cost page faults comparable to the work.
   AlignedVector<u64> ks_digits;  // L (L + 1) n: the decomposition of the target
   AlignedVector<u64> ks_acc;     // 2 (L + 1) n: the inner product with the key
-  AlignedVector<u64> ks_tmp;     // 3 L n: intermediate ciphertexts of the fused paths; L n: permuted digits (hoisting)
+  AlignedVector<u64> ks_tmp;     // 3 L n: intermediate ciphertexts of the fused paths; up to 2 L n + n (rotations)
 };
 
 // The slot transform of one ring degree: M = n / 2 complex slots, split real/imag
@@ -350,14 +350,22 @@ void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, 
 // prime reads stay in L2 beside the key streaming past. Beyond kHoistThroughTableBytes of them
 // (n = 16384 at eight primes: 1 MiB) the gathers missed to memory and a hoisted rotation cost
 // 5.4 ms against 4.4 ms unhoisted; each block streamed in and gathered into scratch first, 3.3 ms.
-// Both give the same words. kAuto: by that size.
-enum class HoistRead { kAuto, kThroughTable, kPermuteFirst };
+// Both give the same words. kAuto: by that size. kHoistingKeys: keys[r] are hoisting keys
+// (hoisting_key_into), which take the digits in order; the sums are permuted after the mod-down,
+// two polynomials a rotation instead of L (L + 1) digit blocks, and give the same words again.
+enum class HoistRead { kAuto, kThroughTable, kPermuteFirst, kHoistingKeys };
 constexpr std::size_t kHoistThroughTableBytes = 512 * 1024;
 HoistRead hoist_read_for(const hlp_ckks_context *ctx, uint32_t level);
 // `count` automorphisms of one ciphertext sharing one decomposition, into outs[r].
 void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
                           uint32_t count, const u64 *ct, uint32_t level, u64 *const *outs,
                           HoistRead read = HoistRead::kAuto);
+// out = sum_r rot_{elts[r]}(cts[r]) (size 2, level), dividing the summed key switches by P once:
+// the sum of the rotations up to key-switching noise (one rounding instead of count).
+void rotate_sum_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
+                     const u64 *const *cts, uint32_t count, uint32_t level, u64 *out);
+// The Galois key of elt for hoisting: every block permuted by the inverse of elt's automorphism.
+void hoisting_key_into(const hlp_ckks_context *ctx, const u64 *key, uint32_t elt, u64 *out);
 // A key-switching key from new_key (NTT form, key level) to sk: k components of two
 // key-level polynomials; component j reads uniform + j * uniform_stride and noise + j * 8n.
 hlp_status kswitch_keygen(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, const u64 *new_key,

@@ -16,6 +16,14 @@
 // the digits per rotation, saving L inverse and L^2 forward NTTs a rotation. Its digits are
 // the rotations of [0, q_j) representatives, not representatives of the rotation, so the
 // hoisted result differs from SEAL's in noise only.
+//
+// Hoisting keys: rotation r's inner product sum_j pi(d_j) k_j reads each shared digit through
+// pi's table, L (L + 1) blocks in random order a rotation. It equals pi(sum_j d_j pi^-1(k_j)),
+// and the mod-down commutes with pi exactly (pi permutes coefficients and negates some; the
+// centred rounding of -y is -(the centred rounding of y) for the odd P): with the key's blocks
+// permuted once by pi^-1, the digits are read in order and only the result's two polynomials
+// are permuted, giving the same words.
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -83,14 +91,19 @@ void stream_in(const u64 *block, std::size_t n) {
 // sum once (dot2) instead of a product and a sum pass per digit and a permuted copy. Digit j
 // in prime j is block j of the decomposed `target`. With `permuted` (L blocks of scratch), each
 // digit is instead streamed in and gathered into it first (HoistRead::kPermuteFirst).
+//
+// With `ones` (n words of 1), acc is added to rather than overwritten: acc itself is one more
+// term, times one, read in place (dot2 reads a chunk's terms before it writes the chunk), so a
+// sum of key switches costs no pass of its own.
 void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const u64 *target, const uint32_t *table,
-                   const u64 *key, uint32_t level, u64 *acc, u64 *permuted = nullptr) {
+                   const u64 *key, uint32_t level, u64 *acc, u64 *permuted = nullptr, const u64 *ones = nullptr) {
   const std::size_t n = ctx->n;
   const std::size_t key_poly = static_cast<std::size_t>(ctx->k + 1) * n;
   const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
   const SimdKernels &simd_ops = simd();
-  std::vector<const u64 *> terms(3 * static_cast<std::size_t>(level));
-  const u64 **d = terms.data(), **k0 = d + level, **k1 = k0 + level;
+  const std::size_t slots = static_cast<std::size_t>(level) + 1;
+  std::vector<const u64 *> terms(3 * slots);
+  const u64 **d = terms.data(), **k0 = d + slots, **k1 = k0 + slots;
   for (uint32_t p = 0; p <= level; ++p) {
     const uint32_t i = key_prime(ctx, level, p);
     for (uint32_t j = 0; j < level; ++j) {
@@ -109,8 +122,15 @@ void inner_product(const hlp_ckks_context *ctx, const u64 *digits, const u64 *ta
       }
       read_through = nullptr;
     }
-    simd_ops.dot2(d, read_through, k0, k1, level, n, ctx->tables[i].modulus, acc + static_cast<std::size_t>(p) * n,
-                  acc + acc_poly + static_cast<std::size_t>(p) * n);
+    u64 *out0 = acc + static_cast<std::size_t>(p) * n, *out1 = acc + acc_poly + static_cast<std::size_t>(p) * n;
+    uint32_t count = level;
+    if (ones != nullptr) {
+      d[level] = ones;
+      k0[level] = out0;
+      k1[level] = out1;
+      ++count;
+    }
+    simd_ops.dot2(d, read_through, k0, k1, count, n, ctx->tables[i].modulus, out0, out1);
   }
 }
 
@@ -119,10 +139,11 @@ Weights2 weights2(const Modulus &m, u64 w, u64 x, u64 off) {
   return Weights2{w, shoup_precompute(w, m.value), x, shoup_precompute(x, m.value), off};
 }
 
-// out (+)= acc / P, rounded (L blocks), as divide_round_last computes it but on acc's P block
-// in place (the scratch is spent afterwards), and adding into out in the same pass as the
-// correction: out_b = acc_b P^-1 + out_b - NTT(r P^-1), r the centred acc mod P.
-void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, u64 *out, bool accumulate) {
+// out = (addend +) acc / P, rounded (L blocks), as divide_round_last computes it but on acc's P
+// block in place (the scratch is spent afterwards), and adding in the same pass as the
+// correction: out_b = acc_b P^-1 + addend_b - NTT(r P^-1), r the centred acc mod P. addend may
+// be out itself, or null.
+void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, const u64 *addend, u64 *out) {
   const std::size_t n = ctx->n;
   const KernelOps &ops = *ctx->ops;
   const SimdKernels &k = simd();
@@ -139,8 +160,8 @@ void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t le
     ops.ntt_forward(corr, ctx->tables[b]);
     const u64 *src = acc + static_cast<std::size_t>(b) * n;
     u64 *dst = out + static_cast<std::size_t>(b) * n;
-    if (accumulate) {
-      k.correction2(src, dst, n, mb.value, weights2(mb, inv, 1, 0), corr, dst);
+    if (addend != nullptr) {
+      k.correction2(src, addend + static_cast<std::size_t>(b) * n, n, mb.value, weights2(mb, inv, 1, 0), corr, dst);
     } else {
       k.correction(src, n, mb.value, inv, inv_shoup, 0, corr, dst);
     }
@@ -151,8 +172,8 @@ void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t le
 void mod_down(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, u64 *out0, u64 *out1,
               bool accumulate1) {
   const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * ctx->n;
-  mod_down_one(ctx, s, acc, level, out0, true);
-  mod_down_one(ctx, s, acc + acc_poly, level, out1, accumulate1);
+  mod_down_one(ctx, s, acc, level, out0, out0);
+  mod_down_one(ctx, s, acc + acc_poly, level, accumulate1 ? out1 : nullptr, out1);
 }
 
 // One component of rescale(relinearize(.)) without the NTTs in between: out (L - 1 blocks) =
@@ -264,19 +285,70 @@ void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *co
   const std::size_t poly = static_cast<std::size_t>(level) * n;
   prepare(ctx, s, level);
   if (read == HoistRead::kAuto) read = hoist_read_for(ctx, level);
-  u64 *permuted = nullptr;
-  if (read == HoistRead::kPermuteFirst) {
-    ensure_words(s.ks_tmp, poly);
-    permuted = s.ks_tmp.data();
+  u64 *tmp = nullptr;
+  if (read == HoistRead::kPermuteFirst || read == HoistRead::kHoistingKeys) {
+    ensure_words(s.ks_tmp, read == HoistRead::kHoistingKeys ? 2 * poly : poly);
+    tmp = s.ks_tmp.data();
   }
   decompose(ctx, s, ct + poly, level, s.ks_digits.data());
   for (uint32_t r = 0; r < count; ++r) {
     const uint32_t *table = galois_table(ctx, elts[r]).data();
     u64 *dst = outs[r];
+    if (read == HoistRead::kHoistingKeys) {
+      // (c0 + acc0 / P, acc1 / P) unpermuted in tmp, then both permuted into dst
+      inner_product(ctx, s.ks_digits.data(), ct + poly, nullptr, keys[r], level, s.ks_acc.data());
+      const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
+      mod_down_one(ctx, s, s.ks_acc.data(), level, ct, tmp);
+      mod_down_one(ctx, s, s.ks_acc.data() + acc_poly, level, nullptr, tmp + poly);
+      for (uint32_t b = 0; b < 2 * level; ++b) simd().gather(tmp + b * n, table, n, dst + b * n);
+      continue;
+    }
     for (uint32_t b = 0; b < level; ++b) simd().gather(ct + b * n, table, n, dst + b * n);
-    inner_product(ctx, s.ks_digits.data(), ct + poly, table, keys[r], level, s.ks_acc.data(), permuted);
+    inner_product(ctx, s.ks_digits.data(), ct + poly, table, keys[r], level, s.ks_acc.data(), tmp);
     mod_down(ctx, s, s.ks_acc.data(), level, dst, dst + poly, false);
   }
+}
+
+void hoisting_key_into(const hlp_ckks_context *ctx, const u64 *key, uint32_t elt, u64 *out) {
+  const std::size_t n = ctx->n;
+  const uint32_t *table = galois_table(ctx, elt).data();
+  const std::size_t blocks = static_cast<std::size_t>(ctx->k) * 2 * (ctx->k + 1);
+  // pi(v)[i] = v[table[i]], so pi^-1(k)[table[i]] = k[i]
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const u64 *src = key + b * n;
+    u64 *dst = out + b * n;
+    for (std::size_t i = 0; i < n; ++i) dst[table[i]] = src[i];
+  }
+}
+
+void rotate_sum_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
+                     const u64 *const *cts, uint32_t count, uint32_t level, u64 *out) {
+  const std::size_t n = ctx->n;
+  const std::size_t poly = static_cast<std::size_t>(level) * n;
+  prepare(ctx, s, level);
+  // ks_tmp: the permuted c1 (L blocks), then the permuted c0 of the later terms (L blocks)
+  ensure_words(s.ks_tmp, 2 * poly + n);
+  u64 *target = s.ks_tmp.data(), *c0 = target + poly, *ones = c0 + poly;
+  std::fill(ones, ones + n, u64{1});
+  for (uint32_t r = 0; r < count; ++r) {
+    const uint32_t *table = galois_table(ctx, elts[r]).data();
+    const u64 *ct = cts[r];
+    for (uint32_t b = 0; b < level; ++b) simd().gather(ct + poly + b * n, table, n, target + b * n);
+    decompose(ctx, s, target, level, s.ks_digits.data());
+    inner_product(ctx, s.ks_digits.data(), target, nullptr, keys[r], level, s.ks_acc.data(), nullptr,
+                  r == 0 ? nullptr : ones);
+    // out's first polynomial gathers the sum of the permuted c0s
+    for (uint32_t b = 0; b < level; ++b) {
+      u64 *dst = out + b * n;
+      if (r == 0) {
+        simd().gather(ct + b * n, table, n, dst);
+      } else {
+        simd().gather(ct + b * n, table, n, c0 + b * n);
+        ctx->ops->add_mod(dst, dst, c0 + b * n, n, ctx->tables[b].modulus);
+      }
+    }
+  }
+  mod_down(ctx, s, s.ks_acc.data(), level, out, out + poly, false);
 }
 
 hlp_status kswitch_keygen(const hlp_ckks_context *ctx, Scratch &s, const u64 *sk, const u64 *new_key,
@@ -434,11 +506,53 @@ hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *co
   }
   try {
     ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
-    if (count == 1) {
+    if (flags & HLP_FLAG_HOISTING_KEYS) {
+      hlp::ckks::apply_galois_hoisted(ctx, *lease.get(), keys, elts, count, ct, level, outs,
+                                      hlp::ckks::HoistRead::kHoistingKeys);
+    } else if (count == 1) {
       hlp::ckks::apply_galois_into(ctx, *lease.get(), keys[0], elts[0], ct, level, outs[0]);
     } else {
       hlp::ckks::apply_galois_hoisted(ctx, *lease.get(), keys, elts, count, ct, level, outs);
     }
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_rotate_sum(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words_given,
+                               const uint32_t *elts, const uint64_t *const *cts, size_t ct_words, uint32_t count,
+                               uint32_t level, uint64_t *out, size_t out_words, uint32_t flags) {
+  if (cts == nullptr || count == 0) return HLP_E_INVALID_ARGUMENT;
+  hlp_status st = hlp::ckks::check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (keys == nullptr || elts == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (key_words_given != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  if (out_words != ct_words) return HLP_E_LENGTH_MISMATCH;
+  for (uint32_t r = 0; r < count; ++r) {
+    if (keys[r] == nullptr || cts[r] == nullptr || !valid_elt(ctx, elts[r])) return HLP_E_INVALID_ARGUMENT;
+    if ((st = hlp::ckks::check_poly(ctx, cts[r], ct_words, 2, level, flags)) != HLP_OK) return st;
+    if (hlp::ckks::overlaps(out, out_words, cts[r], ct_words) ||
+        hlp::ckks::overlaps(out, out_words, keys[r], key_words_given)) {
+      return HLP_E_INVALID_ARGUMENT;
+    }
+  }
+  try {
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
+    hlp::ckks::rotate_sum_into(ctx, *lease.get(), keys, elts, cts, count, level, out);
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_hoisting_key(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words_given,
+                                 uint32_t galois_elt, uint64_t *out, size_t out_words) {
+  if (ctx == nullptr || key == nullptr || out == nullptr || !valid_elt(ctx, galois_elt)) return HLP_E_INVALID_ARGUMENT;
+  if (key_words_given != key_words(ctx) || out_words != key_words(ctx)) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, key, key_words_given)) return HLP_E_INVALID_ARGUMENT;
+  try {
+    hlp::ckks::hoisting_key_into(ctx, key, galois_elt, out);
     return HLP_OK;
   } catch (const std::bad_alloc &) {
     return HLP_E_OUT_OF_MEMORY;

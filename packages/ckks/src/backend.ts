@@ -127,6 +127,13 @@ export interface CkksBackend {
    * decomposition among them (hoisting); the seal backend rotates one at a time.
    */
   rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[];
+  /**
+   * Σ_i rotate(cts[i], steps[i]) over size-2 ciphertexts of one level and scale: the giant
+   * steps of a BSGS matrix product. The native backend sums the key switches of the rotations
+   * whose own Galois key is held and divides by the special prime once (the sum of the
+   * rotations up to key-switching noise); the seal backend rotates and adds term by term.
+   */
+  rotateSum(cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle;
 
   // -- serialization ----------------------------------------------------------------------
   /** Load SEAL Ciphertext bytes (full or seeded; compression none or zlib). */

@@ -116,7 +116,13 @@ test('hoisted rotations equal one-at-a-time rotations; the fused product equals 
     native.generateKeys({ relin: true, galoisSteps: steps });
     const x = values(native.slotCount, 11);
     const ct = encryptValues(native, x);
+    const before = native.keySwitchingMemory.bytes;
+    const keyBytes = (before / (steps.length + 1)) | 0;
     const many = native.rotateMany(ct, [...steps, 0]);
+    // the hoisted steps' hoisting keys are made once and counted with the keys
+    assert.equal(native.keySwitchingMemory.bytes, before + steps.length * keyBytes);
+    native.rotateMany(ct, steps.slice(0, 2));
+    assert.equal(native.keySwitchingMemory.bytes, before + steps.length * keyBytes, 'made once');
     assert.equal(many.length, steps.length + 1);
     steps.forEach((s, i) => {
       const one = decryptValues(native, native.rotate(ct, s));

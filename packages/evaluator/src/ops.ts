@@ -23,6 +23,13 @@ export class CountingEvaluator {
     this.counts.rotations += steps.filter((s) => s !== 0).length;
     return this.backend.rotateMany(a, steps);
   }
+  /** Σ rotate(cts[i], steps[i]): a rotation per nonzero step, an addition between terms. */
+  rotateSum(cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
+    const sum = this.backend.rotateSum(cts, steps);
+    this.counts.rotations += steps.filter((s) => s !== 0).length;
+    this.counts.additions += cts.length - 1;
+    return sum;
+  }
   multiplyPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle {
     this.counts.plaintextMultiplications++;
     return this.backend.multiplyPlain(a, p);

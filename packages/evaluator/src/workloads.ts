@@ -365,6 +365,10 @@ export class ProjectionRunner implements Runner {
       for (const step of steps) baby.push(step === 0 ? x : rotated[next++]!);
       for (const set of maskSets) {
         let acc: CiphertextHandle | null = null;
+        // giant step g's inner sum, to be rotated by g·n1: summed in one call, one key-switch
+        // division for all of them (the step-0 sum joins unrotated)
+        const inners: CiphertextHandle[] = [];
+        const shifts: number[] = [];
         try {
           for (let g = 0; g < p.giantSteps; g++) {
             const row = set.masks[g]!;
@@ -378,19 +382,20 @@ export class ProjectionRunner implements Runner {
             });
             if (terms.length === 0) continue;
             // Σ_j mask[g][j] ⊙ baby[j] in one call: one pass, each sum reduced once (native).
-            let inner = ev.multiplyPlainAccumulate(terms, masks);
-            if (g > 0) {
-              const rotated = ev.rotate(inner, g * p.babySteps);
-              inner.dispose();
-              inner = rotated;
+            const inner = ev.multiplyPlainAccumulate(terms, masks);
+            if (g === 0) acc = inner;
+            else {
+              inners.push(inner);
+              shifts.push(g * p.babySteps);
             }
-            acc = addInto(ev, acc, inner);
           }
+          if (inners.length > 0) acc = addInto(ev, acc, ev.rotateSum(inners, shifts));
           if (acc === null) throw new ProtocolError('INTERNAL', 'empty BSGS plan');
           // The copies are summed after the rescale: a rotation one level lower is cheaper.
           outputs.push(foldCopies(ev, ev.rescale(acc), p.foldChain));
         } finally {
           acc?.dispose();
+          for (const inner of inners) inner.dispose();
         }
       }
       return outputs;

@@ -59,6 +59,8 @@ typedef enum hlp_variant {
 #define HLP_FLAG_NONE 0u
 /* Verify every input word is below its modulus before touching the data. */
 #define HLP_FLAG_CHECK_INPUT 1u
+/* hlp_ckks_apply_galois: the keys are hoisting keys (hlp_ckks_hoisting_key). */
+#define HLP_FLAG_HOISTING_KEYS 2u
 
 const char *hlp_status_message(hlp_status status);
 /* Stable symbolic name, e.g. "VALUE_OUT_OF_RANGE"; used as the JS error code. */

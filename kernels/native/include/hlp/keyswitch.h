@@ -41,10 +41,25 @@ hlp_status hlp_ckks_relinearize(const hlp_ckks_context *ctx, const uint64_t *key
 /* `count` automorphisms X -> X^elts[r] of one size-2 ciphertext, each switched back to s with
  * keys[r], into outs[r] (out_words = ct_words each, distinct). count = 1 computes exactly
  * SEAL's apply_galois; count > 1 shares one decomposition of c1 among them (hoisting),
- * equal to SEAL's up to key-switching noise. */
+ * equal to SEAL's up to key-switching noise. With HLP_FLAG_HOISTING_KEYS, keys[r] is the
+ * hoisting key of elts[r] and every count is hoisted: the same words as hoisting with the
+ * Galois keys, without reading the shared decomposition in permuted order. */
 hlp_status hlp_ckks_apply_galois(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words,
                                  const uint32_t *elts, uint32_t count, const uint64_t *ct, size_t ct_words,
                                  uint32_t level, uint64_t *const *outs, size_t out_words, uint32_t flags);
+/* out = the sum of rot_{elts[r]}(cts[r]) for `count` size-2 ciphertexts at `level` (ct_words
+ * each; out_words = ct_words, not overlapping an input), keys[r] the Galois key of elts[r]:
+ * the key switches are summed before one division by P (a BSGS product's giant steps), so
+ * the result is the sum of the rotations up to key-switching noise. */
+hlp_status hlp_ckks_rotate_sum(const hlp_ckks_context *ctx, const uint64_t *const *keys, size_t key_words,
+                               const uint32_t *elts, const uint64_t *const *cts, size_t ct_words, uint32_t count,
+                               uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);
+/* The hoisting key of galois_elt from its Galois key (key_words words each): every block
+ * permuted by the inverse of the automorphism, for hlp_ckks_apply_galois with
+ * HLP_FLAG_HOISTING_KEYS. A second copy of the key, worth it for keys that hoisted rotations
+ * use again and again (the baby steps of a matrix product). */
+hlp_status hlp_ckks_hoisting_key(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words,
+                                 uint32_t galois_elt, uint64_t *out, size_t out_words);
 /* multiply, relinearize and rescale in one call: two size-2 ciphertexts at level >= 2 ->
  * a size-2 ciphertext at level - 1 (scale a b / q_{level-1}). */
 hlp_status hlp_ckks_multiply_relin_rescale(const hlp_ckks_context *ctx, const uint64_t *key, size_t key_words,

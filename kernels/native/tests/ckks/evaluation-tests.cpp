@@ -1,4 +1,6 @@
 // Evaluation on ciphertexts against plain arithmetic, and rescale bit for bit against SEAL's algorithm.
+#include <cstring>
+
 #include "tests/ckks/ckks-tests.hpp"
 
 namespace hlp_test {
@@ -145,6 +147,84 @@ void test_evaluation() {
                                     first_outs.data(), hlp::ckks::HoistRead::kPermuteFirst);
   }
   report(by_table == first, "evaluate: hoisted rotations, digits gathered first = read through the table");
+
+  // Hoisting keys: the same words again, through the C API, at every count and at a lower level
+  // too; an unpermuted key with the flag must not give them (the test would pass vacuously if
+  // the flag were ignored).
+  std::vector<std::vector<u64>> hkeys(3, std::vector<u64>(kw));
+  std::vector<const u64 *> hkey_ptrs;
+  bool made = true;
+  for (uint32_t r = 0; r < 3; ++r) {
+    made = made && hlp_ckks_hoisting_key(c.ctx, gkeys[r].data(), kw, elts[r], hkeys[r].data(), kw) == HLP_OK;
+    hkey_ptrs.push_back(hkeys[r].data());
+  }
+  report(made && hkeys[0] != gkeys[0], "evaluate: hoisting keys made, and differ from the Galois keys");
+  std::vector<std::vector<u64>> by_keys(3, std::vector<u64>(2 * poly, 9));
+  std::vector<u64 *> key_outs;
+  for (auto &o : by_keys) key_outs.push_back(o.data());
+  const hlp_status hst = hlp_ckks_apply_galois(c.ctx, hkey_ptrs.data(), kw, elts.data(), 3, ca.data(), ca.size(), L,
+                                               key_outs.data(), 2 * poly, HLP_FLAG_HOISTING_KEYS);
+  report(hst == HLP_OK && by_keys == by_table, "evaluate: hoisted rotations with hoisting keys = with Galois keys");
+  std::vector<u64> one(2 * poly);
+  u64 *one_out = one.data();
+  hlp_ckks_apply_galois(c.ctx, &hkey_ptrs[1], kw, &elts[1], 1, ca.data(), ca.size(), L, &one_out, 2 * poly,
+                        HLP_FLAG_HOISTING_KEYS);
+  report(one == by_table[1], "evaluate: one rotation with a hoisting key = hoisted with the Galois key");
+  hlp_ckks_apply_galois(c.ctx, key_ptrs.data(), kw, elts.data(), 1, ca.data(), ca.size(), L, &one_out, 2 * poly,
+                        HLP_FLAG_HOISTING_KEYS);
+  report(one != by_table[0], "evaluate: a Galois key flagged as a hoisting key does not rotate right");
+  {
+    // level 2: the ciphertext's first two blocks of each polynomial
+    const std::size_t p2 = 2 * static_cast<std::size_t>(n);
+    std::vector<u64> c2(2 * p2);
+    std::memcpy(c2.data(), ca.data(), p2 * sizeof(u64));
+    std::memcpy(c2.data() + p2, ca.data() + poly, p2 * sizeof(u64));
+    std::vector<std::vector<u64>> a2(3, std::vector<u64>(2 * p2)), b2(3, std::vector<u64>(2 * p2));
+    std::vector<u64 *> pa, pb;
+    for (uint32_t r = 0; r < 3; ++r) {
+      pa.push_back(a2[r].data());
+      pb.push_back(b2[r].data());
+    }
+    hlp_ckks_apply_galois(c.ctx, key_ptrs.data(), kw, elts.data(), 3, c2.data(), c2.size(), 2, pa.data(), 2 * p2, 0);
+    hlp_ckks_apply_galois(c.ctx, hkey_ptrs.data(), kw, elts.data(), 3, c2.data(), c2.size(), 2, pb.data(), 2 * p2,
+                          HLP_FLAG_HOISTING_KEYS);
+    report(a2 == b2, "evaluate: hoisting keys at level 2 = Galois keys");
+  }
+  {
+    // The sum of three rotations of two ciphertexts, divided by P once: rot1(a) + rot5(b) + rot-2(a).
+    const u64 *terms[] = {ca.data(), cb.data(), ca.data()};
+    std::vector<u64> sum(2 * poly);
+    const hlp_status rst = hlp_ckks_rotate_sum(c.ctx, key_ptrs.data(), kw, elts.data(), terms, 2 * poly, 3, L,
+                                               sum.data(), 2 * poly, HLP_FLAG_CHECK_INPUT);
+    report(rst == HLP_OK, "evaluate: rotate_sum runs");
+    auto at = [&](const std::vector<double> &v, std::size_t i, int32_t st) {
+      return v[(i + slots + static_cast<std::size_t>(st + static_cast<int32_t>(slots))) % slots];
+    };
+    check(
+        sum, 2, L, scale, [&](std::size_t i) { return at(va, i, 1) + at(vb, i, 5) + at(va, i, -2); },
+        "evaluate: rotate_sum = rot 1 (a) + rot 5 (b) + rot -2 (a)", 1e-4);
+    std::vector<u64> single(2 * poly);
+    hlp_ckks_rotate_sum(c.ctx, key_ptrs.data(), kw, elts.data(), terms, 2 * poly, 1, L, single.data(), 2 * poly, 0);
+    std::vector<u64> one_rot(2 * poly);
+    u64 *one_rot_out = one_rot.data();
+    hlp_ckks_apply_galois(c.ctx, key_ptrs.data(), kw, elts.data(), 1, ca.data(), ca.size(), L, &one_rot_out, 2 * poly,
+                          0);
+    report(single == one_rot, "evaluate: rotate_sum of one term = apply_galois, bit for bit");
+    u64 *bad_terms[] = {sum.data()};
+    report(hlp_ckks_rotate_sum(c.ctx, key_ptrs.data(), kw, elts.data(), const_cast<const u64 *const *>(bad_terms),
+                               2 * poly, 1, L, sum.data(), 2 * poly, 0) == HLP_E_INVALID_ARGUMENT &&
+               hlp_ckks_rotate_sum(c.ctx, key_ptrs.data(), kw, elts.data(), terms, 2 * poly, 0, L, sum.data(), 2 * poly,
+                                   0) == HLP_E_INVALID_ARGUMENT &&
+               hlp_ckks_rotate_sum(c.ctx, key_ptrs.data(), kw, elts.data(), terms, 2 * poly, 3, L, sum.data(),
+                                   2 * poly - 1, 0) == HLP_E_LENGTH_MISMATCH,
+           "evaluate: rotate_sum errors: output overlapping a term, no terms, wrong length");
+  }
+  report(
+      hlp_ckks_hoisting_key(c.ctx, gkeys[0].data(), kw, 2, hkeys[0].data(), kw) == HLP_E_INVALID_ARGUMENT &&
+          hlp_ckks_hoisting_key(c.ctx, gkeys[0].data(), kw - 1, elts[0], hkeys[0].data(), kw) ==
+              HLP_E_LENGTH_MISMATCH &&
+          hlp_ckks_hoisting_key(c.ctx, gkeys[0].data(), kw, elts[0], gkeys[0].data() + 1, kw) == HLP_E_INVALID_ARGUMENT,
+      "evaluate: hoisting key errors: even element, wrong length, overlapping output");
   for (uint32_t r = 0; r < 3; ++r) {
     const int32_t st = steps[r];
     check(

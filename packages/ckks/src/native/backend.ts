@@ -43,6 +43,7 @@ import {
   rescaleToNext,
   rotate,
   rotateMany,
+  rotateSum,
 } from './evaluation.js';
 import { GpuEncryptors } from './gpu-encryptors.js';
 import { NativeCiphertext, NativePlaintext } from './handles.js';
@@ -509,6 +510,16 @@ export class NativeBackend implements CkksBackend {
    */
   rotateMany(a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
     return rotateMany(this.#scope, a, steps);
+  }
+
+  /**
+   * Σ rotate(cts[i], steps[i]). The rotations whose own Galois key is held are summed in one
+   * native call that divides the summed key switches by the special prime once (a BSGS
+   * product's giant steps: one mod-down instead of one a rotation); the rest are rotated alone
+   * and added.
+   */
+  rotateSum(cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
+    return rotateSum(this.#scope, cts, steps);
   }
 
   // -- serialization (wire.ts) -----------------------------------------------------------

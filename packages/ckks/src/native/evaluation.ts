@@ -151,22 +151,25 @@ export function rotate(scope: NativeScope, a: CiphertextHandle, steps: number): 
 
 export function rotateMany(scope: NativeScope, a: CiphertextHandle, steps: readonly number[]): CiphertextHandle[] {
   const x = rotatable(scope, a);
-  const hoisted: { index: number; elt: number; key: BigUint64Array }[] = [];
+  const hoisted: { index: number; elt: number }[] = [];
   const results: (CiphertextHandle | undefined)[] = new Array<CiphertextHandle | undefined>(steps.length);
   try {
     steps.forEach((s, index) => {
       const plan = s === 0 ? [] : scope.kswitch.rotationPlan(s);
-      if (plan.length === 1) hoisted.push({ index, elt: plan[0]!.elt, key: plan[0]!.key.data });
+      if (plan.length === 1) hoisted.push({ index, elt: plan[0]!.elt });
       else results[index] = rotate(scope, x, s);
     });
-    if (hoisted.length > 0) {
+    if (hoisted.length === 1) results[hoisted[0]!.index] = rotate(scope, x, steps[hoisted[0]!.index]!);
+    else if (hoisted.length > 1) {
+      // Several share one decomposition of c1; their hoisting keys read it in order.
+      const keys = hoisted.map((h) => scope.kswitch.hoistingKey(h.elt)!);
       const data = scope.evaluate('rotateMany', [x], (check) =>
         scope.core.applyGalois(
-          hoisted.map((h) => h.key),
+          keys,
           hoisted.map((h) => h.elt),
           x.data(),
           x.level + 1,
-          scope.outsFor(check, hoisted.length, 2 * scope.polyWords(x.level)),
+          { ...scope.outsFor(check, hoisted.length, 2 * scope.polyWords(x.level)), hoistingKeys: true },
         ),
       );
       hoisted.forEach((h, r) => {
@@ -176,6 +179,59 @@ export function rotateMany(scope: NativeScope, a: CiphertextHandle, steps: reado
     return results as CiphertextHandle[];
   } catch (error) {
     for (const r of results) r?.dispose();
+    throw error;
+  }
+}
+
+export function rotateSum(scope: NativeScope, cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
+  if (cts.length === 0 || cts.length !== steps.length) {
+    throw new CkksError('INVALID_ARGUMENT', `rotateSum takes one step per ciphertext, at least one (got ${cts.length} and ${steps.length})`);
+  }
+  const xs = cts.map((c) => rotatable(scope, c));
+  const first = xs[0]!;
+  for (const x of xs) {
+    sameLevel(first, x, 'rotateSum');
+    sameScale(first, x, 'rotateSum');
+  }
+  const direct: { x: NativeCiphertext; elt: number; key: BigUint64Array }[] = [];
+  const alone: number[] = [];
+  steps.forEach((s, i) => {
+    const plan = s === 0 ? [] : scope.kswitch.rotationPlan(s);
+    if (plan.length === 1) direct.push({ x: xs[i]!, elt: plan[0]!.elt, key: plan[0]!.key.data });
+    else alone.push(i);
+  });
+  let sum: CiphertextHandle | null = null;
+  try {
+    if (direct.length > 0) {
+      const data = scope.evaluate(
+        'rotateSum',
+        direct.map((d) => d.x),
+        (check) =>
+          scope.core.rotateSum(
+            direct.map((d) => d.key),
+            direct.map((d) => d.elt),
+            direct.map((d) => d.x.data()),
+            first.level + 1,
+            scope.into(check, 2 * scope.polyWords(first.level)),
+          ),
+      );
+      sum = scope.wrapCt(data, first.level, first.scale, 2);
+    }
+    // step 0 and rotations composed of several keys' (NAF): rotated alone, then added
+    for (const i of alone) {
+      const term = rotate(scope, xs[i]!, steps[i]!);
+      if (sum === null) {
+        sum = term;
+        continue;
+      }
+      const next: CiphertextHandle = addSub(scope, 'add', sum, term);
+      sum.dispose();
+      term.dispose();
+      sum = next;
+    }
+    return sum!;
+  } catch (error) {
+    sum?.dispose();
     throw error;
   }
 }

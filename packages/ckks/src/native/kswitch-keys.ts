@@ -52,6 +52,12 @@ export class KswitchKeys {
   #relin: KswitchKey | null = null;
   /** By Galois element. */
   readonly #galois = new Map<number, KswitchKey>();
+  /**
+   * Hoisting keys (`CkksCore.hoistingKey`) of the Galois keys that hoisted rotations used, made
+   * on first use: a second copy of each such key, so that the baby steps of a matrix product
+   * read the shared decomposition in order.
+   */
+  readonly #hoisting = new Map<number, BigUint64Array>();
 
   constructor(private readonly ctx: KswitchKeyContext) {}
 
@@ -67,6 +73,7 @@ export class KswitchKeys {
   get heldBytes(): number {
     let words = this.#relin?.data.length ?? 0;
     for (const key of this.#galois.values()) words += key.data.length;
+    for (const key of this.#hoisting.values()) words += key.length;
     return words * 8;
   }
 
@@ -79,9 +86,23 @@ export class KswitchKeys {
     return this.#galois.get(elt);
   }
 
+  /** The hoisting key of `elt`'s Galois key (made on first use), undefined without that key. */
+  hoistingKey(elt: number): BigUint64Array | undefined {
+    const key = this.#galois.get(elt);
+    if (!key) return undefined;
+    let made = this.#hoisting.get(elt);
+    if (!made) {
+      const { core } = this.ctx;
+      made = this.ctx.native('make a hoisting key', () => core.hoistingKey(key.data, elt));
+      this.#hoisting.set(elt, made);
+    }
+    return made;
+  }
+
   clear(): void {
     this.#relin = null;
     this.#galois.clear();
+    this.#hoisting.clear();
   }
 
   // -- generation -------------------------------------------------------------------------
@@ -96,6 +117,7 @@ export class KswitchKeys {
     const made = new Map<number, KswitchKey>();
     for (const elt of elts) made.set(elt, this.#generate(secretKey, elt));
     this.#galois.clear();
+    this.#hoisting.clear();
     for (const [elt, key] of made) this.#galois.set(elt, key);
   }
 
@@ -177,6 +199,7 @@ export class KswitchKeys {
     });
     if (loaded.size === 0) throw new CkksError('MALFORMED', 'galois key holds no key');
     this.#galois.clear();
+    this.#hoisting.clear();
     for (const [elt, key] of loaded) this.#galois.set(elt, key);
   }
 

@@ -522,6 +522,30 @@ export class SealBackend implements CkksBackend {
     }
   }
 
+  rotateSum(cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
+    if (cts.length === 0 || cts.length !== steps.length) {
+      throw new CkksError('INVALID_ARGUMENT', `rotateSum takes one step per ciphertext, at least one (got ${cts.length} and ${steps.length})`);
+    }
+    let sum: CiphertextHandle | null = null;
+    try {
+      for (const [i, ct] of cts.entries()) {
+        const term = this.rotate(ct, steps[i]!);
+        if (sum === null) {
+          sum = term;
+          continue;
+        }
+        const next: CiphertextHandle = this.add(sum, term);
+        sum.dispose();
+        term.dispose();
+        sum = next;
+      }
+      return sum!;
+    } catch (error) {
+      sum?.dispose();
+      throw error;
+    }
+  }
+
   // -- serialization ---------------------------------------------------------------------
 
   deserialize(bytes: Uint8Array): CiphertextHandle {

@@ -1,0 +1,28 @@
+/** The option and randomness types of the CKKS core's calls (ckks-core.ts). */
+/**
+ * What a randomness buffer is for, as counted by {@link CkksCore.randomnessBytes}:
+ * - `ternary`, `secretKey`: one ternary polynomial, 8 bytes a coefficient
+ * - `noise`: one noise polynomial (rounded normal, sigma 3.2, |e| <= 19), 8 bytes a coefficient
+ * - `uniform`: one uniform polynomial with `level` primes (1..k+1, k+1 = key level);
+ *   an upper bound — rejection sampling consumes a prefix, and runs out with
+ *   probability below 2^-100
+ * - `encryptPublic`: one public-key encryption (u, e0, e1), 24 bytes a coefficient
+ */
+export type CkksRandomnessKind = 'ternary' | 'noise' | 'uniform' | 'encryptPublic' | 'secretKey';
+
+export interface CkksCallOptions {
+  /** Verify that every residue of keys, plaintexts and ciphertexts is below its prime (default true). */
+  readonly checkInput?: boolean;
+}
+
+export interface ResultCallOptions extends CkksCallOptions {
+  /**
+   * Where the result goes (exactly its length; it must not overlap an input): a buffer
+   * reused across calls saves the allocation, zeroing and page faults of a fresh one.
+   * Default: a fresh array.
+   */
+  readonly out?: BigUint64Array;
+}
+
+/** The options of the key-switching calls (a result buffer, as every evaluation takes). */
+export type KeySwitchCallOptions = ResultCallOptions;
