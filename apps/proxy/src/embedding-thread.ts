@@ -64,7 +64,10 @@ export class EmbeddingThread {
   /** Threads started so far (a second one means the first died). */
   #started = 0;
 
-  constructor(private readonly options: EmbeddingThreadOptions = {}) {}
+  constructor(private readonly options: EmbeddingThreadOptions = {}) {
+    // Started now: loading the model's code takes a while, and the first batch should not wait for it.
+    this.worker();
+  }
 
   get threadsStarted(): number {
     return this.#started;
