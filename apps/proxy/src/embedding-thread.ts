@@ -122,7 +122,14 @@ export class EmbeddingThread {
   private worker(): Worker {
     if (this.#worker) return this.#worker;
     const { module, ...data } = this.options;
-    const w = new Worker(module ?? new URL('./embedding-thread-main.js', import.meta.url), { workerData: data satisfies EmbeddingThreadData });
+    // Without the process's execArgv and NODE_OPTIONS: a profiler's preload (clinic bubbleprof's,
+    // given in NODE_OPTIONS) would run in the thread too and truncate the event loop's trace, which
+    // it names by the process id.
+    const w = new Worker(module ?? new URL('./embedding-thread-main.js', import.meta.url), {
+      workerData: data satisfies EmbeddingThreadData,
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     this.#started++;
     w.unref();
     w.on('message', (reply: EmbedReply) => this.settle(reply, w));
