@@ -169,11 +169,6 @@ export function decryptValues(backend: CkksBackend, ciphertext: CiphertextHandle
 }
 
 /**
- * Mod-switch down to `level`. Returns the input itself when it is already there (do not
- * dispose it twice), otherwise a new handle.
- * @throws CkksError LEVEL_MISMATCH when the ciphertext is below `level`
- */
-/**
  * The operands of multiplyPlainAccumulate, checked the same way on every backend: at least
  * one term, one plaintext per ciphertext, size-2 ciphertexts and plaintexts all at one level,
  * and every product at the first one's scale (within SEAL's tolerance). Returns that scale.
@@ -205,6 +200,64 @@ export function checkAccumulateTerms(cts: readonly CiphertextHandle[], plains: r
 /** Scales that agree to this relative tolerance are the same (as SEAL's are_close). */
 const ACCUMULATE_SCALE_TOLERANCE = 1e-9;
 
+/**
+ * The operands of rotateSum, checked the same way on every backend: at least one term, one
+ * step per ciphertext, size-2 ciphertexts at one level and one scale (within SEAL's tolerance).
+ */
+export function checkRotateSumTerms(cts: readonly CiphertextHandle[], steps: readonly number[]): void {
+  const first = cts[0];
+  if (first === undefined || steps.length !== cts.length) {
+    throw new CkksError('INVALID_ARGUMENT', `rotateSum takes one step per ciphertext, at least one (got ${cts.length} and ${steps.length})`);
+  }
+  cts.forEach((ct, t) => {
+    if (ct.size !== 2) throw new CkksError('INVALID_ARGUMENT', `rotateSum: term ${t} has a size-${ct.size} ciphertext; relinearize first`);
+    if (ct.level !== first.level) throw new CkksError('LEVEL_MISMATCH', `rotateSum: term ${t} is at level ${ct.level}, term 0 at ${first.level}`);
+    if (Math.abs(ct.scale - first.scale) > ACCUMULATE_SCALE_TOLERANCE * Math.max(ct.scale, first.scale)) {
+      throw new CkksError('SCALE_MISMATCH', `rotateSum: term ${t} has scale ${ct.scale}, term 0 ${first.scale}`);
+    }
+  });
+}
+
+/**
+ * `sum` (consumed; null: nothing yet) plus rotate(cts[i], steps[i]) for each i of `indices`, a
+ * rotation and an addition at a time: the seal backend's rotateSum, and the native one's for
+ * the steps its fused call does not take. Intermediates are disposed, on failure too.
+ */
+export function addRotations(
+  ops: Pick<CkksBackend, 'rotate' | 'add'>,
+  sum: CiphertextHandle | null,
+  cts: readonly CiphertextHandle[],
+  steps: readonly number[],
+  indices: readonly number[],
+): CiphertextHandle | null {
+  let acc = sum;
+  try {
+    for (const i of indices) {
+      const term = ops.rotate(cts[i]!, steps[i]!);
+      if (acc === null) {
+        acc = term;
+        continue;
+      }
+      try {
+        const next = ops.add(acc, term);
+        acc.dispose();
+        acc = next;
+      } finally {
+        term.dispose();
+      }
+    }
+    return acc;
+  } catch (error) {
+    acc?.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Mod-switch down to `level`. Returns the input itself when it is already there (do not
+ * dispose it twice), otherwise a new handle.
+ * @throws CkksError LEVEL_MISMATCH when the ciphertext is below `level`
+ */
 export function modSwitchToLevel(backend: CkksBackend, ciphertext: CiphertextHandle, level: number): CiphertextHandle {
   if (!Number.isInteger(level) || level < 0 || level > ciphertext.level) {
     throw new CkksError('LEVEL_MISMATCH', `cannot mod-switch a level-${ciphertext.level} ciphertext to level ${level}`);

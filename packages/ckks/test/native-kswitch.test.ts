@@ -154,6 +154,44 @@ test('hoisted rotations equal one-at-a-time rotations; the fused product equals 
   }
 });
 
+test('rotateSum: the sum of the rotations on both backends, steps without their own key and step 0 included; bad terms refused', async () => {
+  const params = presetParams(8192);
+  const native = await createNativeBackend(params);
+  const seal = await createSealBackend(params);
+  try {
+    const steps = [1, 2, 8, -3];
+    for (const b of [native, seal] as CkksBackend[]) b.generateKeys({ relin: false, galoisSteps: steps });
+    const xs = [values(native.slotCount, 21), values(native.slotCount, 22), values(native.slotCount, 23)];
+    const expect = (terms: readonly number[]): Float64Array =>
+      Float64Array.from({ length: native.slotCount }, (_, i) => terms.reduce((acc, s, t) => acc + rotated(xs[t % 3]!, s)[i]!, 0));
+    // 1, 2, 8 fused; 10 = 2 + 8 by NAF and 0 are rotated alone and added
+    for (const terms of [[1, 2, 8], [1, 10, 0], [2]]) {
+      for (const b of [native, seal] as CkksBackend[]) {
+        const cts = terms.map((_, t) => encryptValues(b, xs[t % 3]!));
+        const sum = b.rotateSum(cts, terms);
+        assert.ok(maxError(decryptValues(b, sum), expect(terms)) <= 3 * ROTATION_BOUND, `${b.name}: rotateSum of ${terms.join(', ')}`);
+        assert.equal(sum.level, cts[0]!.level);
+        assert.equal(sum.scale, cts[0]!.scale);
+        sum.dispose();
+        for (const c of cts) c.dispose();
+      }
+    }
+    for (const b of [native, seal] as CkksBackend[]) {
+      const a = encryptValues(b, xs[0]!);
+      const lower = b.modSwitchToNext(a);
+      assert.throws(() => b.rotateSum([a, lower], [1, 2]), isCode('LEVEL_MISMATCH'), `${b.name}: levels differ`);
+      assert.throws(() => b.rotateSum([a], [1, 2]), isCode('INVALID_ARGUMENT'), `${b.name}: a step per ciphertext`);
+      assert.throws(() => b.rotateSum([], []), isCode('INVALID_ARGUMENT'), `${b.name}: no terms`);
+      assert.throws(() => b.rotateSum([a, a], [1, 4]), isCode('MISSING_KEY'), `${b.name}: 4 has no key`);
+      a.dispose();
+      lower.dispose();
+    }
+  } finally {
+    native.dispose();
+    seal.dispose();
+  }
+});
+
 test('naf: signed powers of two, as SEAL decomposes a rotation without its own key', () => {
   assert.deepEqual(naf(0), []);
   assert.deepEqual(naf(1), [1]);

@@ -3,7 +3,7 @@
  * into a pooled result buffer when one of the right size is free (NativeScope.into).
  */
 import type { CiphertextHandle, PlaintextHandle } from '../backend.js';
-import { checkAccumulateTerms } from '../backend.js';
+import { addRotations, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import type { NativeScope } from './scope.js';
 import type { NativeCiphertext } from './handles.js';
@@ -184,15 +184,9 @@ export function rotateMany(scope: NativeScope, a: CiphertextHandle, steps: reado
 }
 
 export function rotateSum(scope: NativeScope, cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
-  if (cts.length === 0 || cts.length !== steps.length) {
-    throw new CkksError('INVALID_ARGUMENT', `rotateSum takes one step per ciphertext, at least one (got ${cts.length} and ${steps.length})`);
-  }
-  const xs = cts.map((c) => rotatable(scope, c));
+  checkRotateSumTerms(cts, steps);
+  const xs = cts.map((c) => scope.ct(c));
   const first = xs[0]!;
-  for (const x of xs) {
-    sameLevel(first, x, 'rotateSum');
-    sameScale(first, x, 'rotateSum');
-  }
   const direct: { x: NativeCiphertext; elt: number; key: BigUint64Array }[] = [];
   const alone: number[] = [];
   steps.forEach((s, i) => {
@@ -201,39 +195,27 @@ export function rotateSum(scope: NativeScope, cts: readonly CiphertextHandle[], 
     else alone.push(i);
   });
   let sum: CiphertextHandle | null = null;
-  try {
-    if (direct.length > 0) {
-      const data = scope.evaluate(
-        'rotateSum',
-        direct.map((d) => d.x),
-        (check) =>
-          scope.core.rotateSum(
-            direct.map((d) => d.key),
-            direct.map((d) => d.elt),
-            direct.map((d) => d.x.data()),
-            first.level + 1,
-            scope.into(check, 2 * scope.polyWords(first.level)),
-          ),
-      );
-      sum = scope.wrapCt(data, first.level, first.scale, 2);
-    }
-    // step 0 and rotations composed of several keys' (NAF): rotated alone, then added
-    for (const i of alone) {
-      const term = rotate(scope, xs[i]!, steps[i]!);
-      if (sum === null) {
-        sum = term;
-        continue;
-      }
-      const next: CiphertextHandle = addSub(scope, 'add', sum, term);
-      sum.dispose();
-      term.dispose();
-      sum = next;
-    }
-    return sum!;
-  } catch (error) {
-    sum?.dispose();
-    throw error;
+  if (direct.length > 0) {
+    const data = scope.evaluate(
+      'rotateSum',
+      direct.map((d) => d.x),
+      (check) =>
+        scope.core.rotateSum(
+          direct.map((d) => d.key),
+          direct.map((d) => d.elt),
+          direct.map((d) => d.x.data()),
+          first.level + 1,
+          scope.into(check, 2 * scope.polyWords(first.level)),
+        ),
+    );
+    sum = scope.wrapCt(data, first.level, first.scale, 2);
   }
+  // step 0 and rotations composed of several keys' (NAF): rotated alone, then added
+  const ops = {
+    rotate: (a: CiphertextHandle, s: number) => rotate(scope, a, s),
+    add: (a: CiphertextHandle, b: CiphertextHandle) => addSub(scope, 'add', a, b),
+  };
+  return addRotations(ops, sum, cts, steps, alone)!;
 }
 
 function rotatable(scope: NativeScope, a: CiphertextHandle): NativeCiphertext {

@@ -17,7 +17,7 @@ import type { PublicKey } from 'node-seal/implementation/public-key.js';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys.js';
 import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
-import { checkAccumulateTerms } from '../backend.js';
+import { addRotations, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import { parmsIdChain, parmsIdToHex, parseCiphertext, readSealHeader, type ChainLevel } from '../seal-format.js';
@@ -523,27 +523,8 @@ export class SealBackend implements CkksBackend {
   }
 
   rotateSum(cts: readonly CiphertextHandle[], steps: readonly number[]): CiphertextHandle {
-    if (cts.length === 0 || cts.length !== steps.length) {
-      throw new CkksError('INVALID_ARGUMENT', `rotateSum takes one step per ciphertext, at least one (got ${cts.length} and ${steps.length})`);
-    }
-    let sum: CiphertextHandle | null = null;
-    try {
-      for (const [i, ct] of cts.entries()) {
-        const term = this.rotate(ct, steps[i]!);
-        if (sum === null) {
-          sum = term;
-          continue;
-        }
-        const next: CiphertextHandle = this.add(sum, term);
-        sum.dispose();
-        term.dispose();
-        sum = next;
-      }
-      return sum!;
-    } catch (error) {
-      sum?.dispose();
-      throw error;
-    }
+    checkRotateSumTerms(cts, steps);
+    return addRotations(this, null, cts, steps, [...steps.keys()])!;
   }
 
   // -- serialization ---------------------------------------------------------------------
