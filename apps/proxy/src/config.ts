@@ -43,9 +43,9 @@ export interface ProxyConfig {
    */
   readonly embedThread?: boolean;
   /**
-   * Niceness of the libuv pool threads running the native backend's batch crypto, and of the embedding thread (default
-   * DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every client, health checks
-   * included; a flood of large batches must not take its core.
+   * Niceness of the libuv pool threads running the native backend's batch crypto and of the
+   * embedding thread (default DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every
+   * client, health checks included; a flood of large batches must not take its core.
    */
   readonly workerNice?: number;
   /** Largest request body (default 4 MiB). */

@@ -129,9 +129,11 @@ export class ProxyStartup {
     const { config, promptCache } = this.deps;
     const seed = config.embeddingSeed === undefined ? {} : { seed: config.embeddingSeed };
     const embeddings = new CachedEmbeddings(new SeededEmbeddings(seed));
-    // Only the fused native path embeds a whole batch at once (the others encrypt on the event loop anyway).
+    // The prompt cache needs whole tokens per ciphertext (blocked).
+    const layout = config.layout ?? (promptCache ? 'blocked' : 'dense');
+    // Only the fused native dense path embeds a whole batch at once (the others encrypt on the event loop anyway).
     const embedThread =
-      backend instanceof NativeBackend && (config.embedThread ?? true)
+      backend instanceof NativeBackend && layout === 'dense' && (config.embedThread ?? true)
         ? new EmbeddingThread({ ...seed, nice: config.workerNice ?? DEFAULT_WORKER_NICE })
         : undefined;
     const st: ReadyState = {
@@ -147,8 +149,7 @@ export class ProxyStartup {
         embeddings,
         ...(embedThread ? { embedThread } : {}),
         metrics: this.deps.metrics,
-        // The prompt cache needs whole tokens per ciphertext (blocked).
-        layout: config.layout ?? (promptCache ? 'blocked' : 'dense'),
+        layout,
         encryption: encryptionOf(config, backend instanceof NativeBackend ? backend.batchDevice : 'cpu'),
         dataLevel: config.dataLevel ?? 'min',
         encryptThreads: config.encryptThreads ?? 2,
