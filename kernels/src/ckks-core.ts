@@ -7,7 +7,7 @@
  */
 import { FLAG_CHECK_INPUT, FLAG_HOISTING_KEYS } from './addon.js';
 import { ckksNative, type NativeCkksCore } from './ckks-native.js';
-import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions } from './ckks-options.js';
+import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions } from './ckks-options.js';
 import { KernelError, guarded, translate } from './errors.js';
 
 export type { NativeCkksCore } from './ckks-native.js';
@@ -449,6 +449,24 @@ export class CkksCore {
     return guarded(() => core.multiplyPlainAccumulate(ciphertexts, plains, level, this.#flags(options), options?.out));
   }
 
+  /**
+   * multiplyPlainAccumulate per group over the same ciphertexts: result g sums the terms whose
+   * plains[g][t] is not null (each group needs one), two groups a pass (BSGS giant steps).
+   */
+  multiplyPlainAccumulateGroups(
+    ciphertexts: readonly BigUint64Array[],
+    plains: readonly (readonly (BigUint64Array | null)[])[],
+    level: number,
+    options?: ResultsCallOptions,
+  ): BigUint64Array[] {
+    const core = this.#core();
+    this.#level(level);
+    if (ciphertexts.length === 0 || plains.length === 0 || plains.some((row) => row.length !== ciphertexts.length)) {
+      throw new KernelError('LENGTH_MISMATCH', `every group needs one plaintext (or null) per ciphertext, at least one group and ciphertext`);
+    }
+    return guarded(() => core.multiplyPlainAccumulateGroups(ciphertexts, plains.flat(), plains.length, level, this.#flags(options), options?.outs));
+  }
+
   /** Size 2 × size 2 → size 3 (no relinearization; decrypt uses s²); scales multiply. */
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
@@ -521,18 +539,16 @@ export class CkksCore {
 
   /**
    * The automorphisms X → X^elt of one size-2 ciphertext, each switched back to s with its
-   * Galois key: one result (2 · level · n words) per element, in `outs` when given (reused
-   * buffers, distinct, not overlapping an input). Several elements share one decomposition
-   * of c1 (hoisting); one element computes exactly SEAL's apply_galois. `hoistingKeys`: the
-   * keys are `hoistingKey`s of their elements, and every count is hoisted (the same words as
-   * hoisting with the Galois keys, faster).
+   * Galois key: a result (2 · level · n words) per element. Several elements share one
+   * decomposition of c1 (hoisting); one computes exactly SEAL's apply_galois. `hoistingKeys`:
+   * the keys are their elements' `hoistingKey`s, and every count is hoisted (same words, faster).
    */
   applyGalois(
     keys: readonly BigUint64Array[],
     galoisElts: readonly number[],
     ciphertext: BigUint64Array,
     level: number,
-    options?: CkksCallOptions & { readonly outs?: readonly BigUint64Array[]; readonly hoistingKeys?: boolean },
+    options?: ResultsCallOptions & { readonly hoistingKeys?: boolean },
   ): BigUint64Array[] {
     const core = this.#core();
     const flags = this.#flags(options) | (options?.hoistingKeys ? FLAG_HOISTING_KEYS : 0);

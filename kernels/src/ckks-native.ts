@@ -105,6 +105,14 @@ export interface NativeCkksCore {
     flags: number,
     out?: BigUint64Array,
   ): BigUint64Array;
+  multiplyPlainAccumulateGroups(
+    cts: readonly BigUint64Array[],
+    plains: readonly (BigUint64Array | null)[],
+    groups: number,
+    level: number,
+    flags: number,
+    outs?: readonly BigUint64Array[],
+  ): BigUint64Array[];
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   galoisElement(steps: number): number;

@@ -24,5 +24,11 @@ export interface ResultCallOptions extends CkksCallOptions {
   readonly out?: BigUint64Array;
 }
 
+/** Calls with a result per element or group (applyGalois, multiplyPlainAccumulateGroups). */
+export interface ResultsCallOptions extends CkksCallOptions {
+  /** Where the results go: as ResultCallOptions' `out`, one per result, distinct. */
+  readonly outs?: readonly BigUint64Array[];
+}
+
 /** The options of the key-switching calls (a result buffer, as every evaluation takes). */
 export type KeySwitchCallOptions = ResultCallOptions;

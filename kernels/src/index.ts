@@ -30,6 +30,6 @@ export {
 export { NttContext, type KernelCallOptions } from './ntt-context.js';
 export { Allocator, type AllocatorKind, type AllocatorStats } from './allocator.js';
 export { CkksCore } from './ckks-core.js';
-export type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions } from './ckks-options.js';
+export type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions } from './ckks-options.js';
 export { ckksSampleNoise, ckksSampleTernary } from './ckks-sampling.js';
 export { CudaEncryptor, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from './cuda-encryptor.js';

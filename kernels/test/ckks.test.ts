@@ -491,6 +491,73 @@ test('ckks: multiplyPlainAccumulate equals multiplyPlain then add, term by term;
   }
 });
 
+test("ckks: multiplyPlainAccumulateGroups equals multiplyPlainAccumulate over each group's terms, nulls left out, an odd group alone, given outs overwritten", () => {
+  const { core } = keys();
+  for (const L of [3, 1]) {
+    const cts = [0, 1, 2, 3, 4].map(() => encryptOne(L, randomValues(N / 2)));
+    const plain = (): BigUint64Array => core.encode(randomValues(N / 2), SCALE, L);
+    // five groups (two pairs and one alone): full, sparse, a single term, every other, the last only
+    const rows: (BigUint64Array | null)[][] = [
+      cts.map(() => plain()),
+      cts.map((_, t) => (t % 2 === 0 ? plain() : null)),
+      cts.map((_, t) => (t === 2 ? plain() : null)),
+      cts.map((_, t) => (t % 2 === 1 ? plain() : null)),
+      cts.map((_, t) => (t === 4 ? plain() : null)),
+    ];
+    const expected = rows.map((row) => {
+      const terms = cts.filter((_, t) => row[t] !== null);
+      return core.multiplyPlainAccumulate(
+        terms,
+        row.filter((p): p is BigUint64Array => p !== null),
+        L,
+      );
+    });
+    for (const groups of [1, 2, 5]) {
+      assert.deepEqual(core.multiplyPlainAccumulateGroups(cts, rows.slice(0, groups), L), expected.slice(0, groups), `level ${L}, ${groups} groups`);
+    }
+    const outs = rows.map(() => new BigUint64Array(2 * L * N).fill(0x5a5a5a5an));
+    const into = core.multiplyPlainAccumulateGroups(cts, rows, L, { outs });
+    assert.deepEqual(into, expected);
+    assert.ok(
+      into.every((o, g) => o === outs[g]),
+      'the results are the given buffers',
+    );
+  }
+});
+
+test('ckks: multiplyPlainAccumulateGroups refuses bad shapes, empty groups and overlapping outputs with typed errors', () => {
+  const { core } = keys();
+  const L = core.dataPrimeCount;
+  const ct = encryptOne(L, randomValues(8));
+  const p = core.encode(randomValues(8), SCALE, L);
+  expectCode(() => core.multiplyPlainAccumulateGroups([], [[]], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct, ct], [[p]], L), 'LENGTH_MISMATCH');
+  expectCode(
+    () =>
+      core.multiplyPlainAccumulateGroups(
+        [ct, ct],
+        [
+          [p, p],
+          [null, null],
+        ],
+        L,
+      ),
+    'INVALID_ARGUMENT',
+  );
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct.subarray(8)], [[p]], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p], [p.subarray(8)]], L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p]], L + 1), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p]], L, { outs: [ct] }), 'INVALID_ARGUMENT'); // over an operand
+  const out = new BigUint64Array(ct.length);
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p], [p]], L, { outs: [out, out] }), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p], [p]], L, { outs: [out] }), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p]], L, { outs: [new BigUint64Array(5)] }), 'INVALID_ARGUMENT');
+  const bad = p.slice();
+  bad[0] = 0xffffffffffffffffn;
+  expectCode(() => core.multiplyPlainAccumulateGroups([ct], [[p], [bad]], L), 'VALUE_OUT_OF_RANGE');
+});
+
 test('ckks: multiplyPlainAccumulate and out buffers refuse bad shapes with typed errors', () => {
   const { core } = keys();
   const L = core.dataPrimeCount;

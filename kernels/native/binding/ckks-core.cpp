@@ -45,6 +45,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("negate", &CkksCoreWrap::Negate),
                         InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
                         InstanceMethod("multiplyPlainAccumulate", &CkksCoreWrap::MultiplyPlainAccumulate),
+                        InstanceMethod("multiplyPlainAccumulateGroups", &CkksCoreWrap::MultiplyPlainAccumulateGroups),
                         InstanceMethod("multiply", &CkksCoreWrap::Multiply),
                         InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
                         InstanceMethod("galoisElement", &CkksCoreWrap::GaloisElement),
@@ -414,6 +415,58 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                                              out.ElementLength(), flags),
           "multiplyPlainAccumulate");
     return out;
+  }
+
+  // multiplyPlainAccumulateGroups(cts: BigUint64Array[], plains: (BigUint64Array | null)[] (groups x
+  // cts, group-major), groups, level, flags, outs?): one sum per group, in `outs` when given.
+  Napi::Value MultiplyPlainAccumulateGroups(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    if (!info[0].IsArray() || !info[1].IsArray()) throw_invalid(env, "ciphertexts and plaintexts must be arrays");
+    Napi::Array cts = info[0].As<Napi::Array>();
+    Napi::Array plains = info[1].As<Napi::Array>();
+    const uint32_t count = cts.Length();
+    const uint32_t groups = to_u32(info[2], "groups");
+    if (count == 0 || groups == 0 || plains.Length() != static_cast<std::size_t>(count) * groups) {
+      throw_invalid(env, "one plaintext (or null) per ciphertext and group, at least one of each");
+    }
+    const uint32_t level = Level(env, info[3], 1, "multiplyPlainAccumulateGroups");
+    const uint32_t flags = to_u32(info[4], "flags");
+    std::vector<const uint64_t *> ct_ptrs(count), plain_ptrs(plains.Length());
+    for (uint32_t t = 0; t < count; ++t) {
+      Napi::TypedArrayOf<uint64_t> ct = to_u64_array(cts.Get(t), "ciphertext");
+      if (ct.ElementLength() != 2 * Poly(level)) {
+        throw_status(env, HLP_E_LENGTH_MISMATCH, "multiplyPlainAccumulateGroups: ciphertext " + std::to_string(t));
+      }
+      ct_ptrs[t] = ct.Data();
+    }
+    for (uint32_t k = 0; k < plains.Length(); ++k) {
+      const Napi::Value v = plains.Get(k);
+      if (v.IsNull()) continue;
+      Napi::TypedArrayOf<uint64_t> plain = to_u64_array(v, "plain");
+      if (plain.ElementLength() != Poly(level)) {
+        throw_status(env, HLP_E_LENGTH_MISMATCH,
+                     "multiplyPlainAccumulateGroups: group " + std::to_string(k / count) + ", term " +
+                         std::to_string(k % count));
+      }
+      plain_ptrs[k] = plain.Data();
+    }
+    const bool outs_given = given(info[5]);
+    if (outs_given && (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != groups)) {
+      throw_invalid(env, "outs must be an array with one buffer per group");
+    }
+    Napi::Array results = outs_given ? info[5].As<Napi::Array>() : Napi::Array::New(env, groups);
+    std::vector<uint64_t *> out_ptrs(groups);
+    for (uint32_t g = 0; g < groups; ++g) {
+      auto out = out_u64(env, outs_given ? results.Get(g) : env.Undefined(), 2 * Poly(level));
+      if (!outs_given) results.Set(g, out);
+      out_ptrs[g] = out.Data();
+    }
+    check(env,
+          hlp_ckks_multiply_plain_accumulate_groups(ctx, ct_ptrs.data(), count, plain_ptrs.data(), groups, level,
+                                                    out_ptrs.data(), 2 * Poly(level), flags),
+          "multiplyPlainAccumulateGroups");
+    return results;
   }
 
   // multiply(a, b, level, flags, out?)

@@ -208,11 +208,11 @@ void divide_round_last(const hlp_ckks_context *ctx, Scratch &s, const u64 *in, u
                        uint32_t t, u64 *out, bool accumulate);
 
 // ---- hot loops, one implementation per instruction set -------------------------------
-// kernels-scalar.cpp is the reference; kernels-avx512.cpp computes bit-identical integer
-// results (the FFT may round differently in the last bit of a double). simd() picks the
-// table matching ckks_ops(): AVX-512 when that variant is in use, scalar otherwise.
-// The constants of SimdKernels::correction2: out = v w + u x + off (mod q), each weight with
-// its Shoup companion floor(weight 2^64 / q).
+// kernels-scalar.cpp is the reference; kernels-avx512.cpp (with kernels-keyswitch-avx512.cpp
+// and kernels-dot-avx512.cpp) computes bit-identical integer results (the FFT may round differently in the last bit of
+// a double). simd() picks the table matching ckks_ops(): AVX-512 when that variant is in use, scalar otherwise. The
+// constants of SimdKernels::correction2: out = v w + u x + off (mod q), each weight with its Shoup companion
+// floor(weight 2^64 / q).
 struct Weights2 {
   u64 w, w_shoup, x, x_shoup, off;
 };
@@ -255,6 +255,12 @@ struct SimdKernels {
   // polynomials) and a plaintext dot product (a the plaintexts, b a ciphertext's c0 and c1).
   void (*dot2)(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
                std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
+  // Two dot2 sums over the same b0, b1, without a permutation: out0, out1 from the factors a,
+  // out2, out3 from a2. A null a[t] (a2[t]) leaves term t out of that pair of sums; a pair with
+  // no term is zero. Reading each b word once for both is what makes it cheaper than two dot2
+  // calls: the giant steps of a matrix product share their baby-step ciphertexts.
+  void (*dot2_pair)(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
+                    uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3);
   // out[i] = x[i] mod q for x[i] < 2^62, barrett = floor(2^64 / q) (reduce64): key switching
   // brings a digit's words (below q_j < 2^60) into a smaller key prime.
   void (*reduce)(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
@@ -284,6 +290,15 @@ void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
 void uniform_avx512(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out);
 void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
+// The AVX-512 table's sums of products (kernels-dot-avx512.cpp).
+void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
+                 std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
+void dot2_pair_avx512(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
+                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3);
+// dot2_pair as two calls of `dot2`, each over its pair's terms (zero where it has none).
+void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, const u64 *const *b0,
+                     const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                     u64 *out2, u64 *out3);
 // AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).
 void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
                       uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);

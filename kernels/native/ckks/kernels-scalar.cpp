@@ -1,9 +1,11 @@
 // Scalar (baseline x86-64) implementations of the CKKS hot loops: the reference the
-// AVX-512 table (kernels-avx512.cpp) must match. Secret-dependent values (noise,
+// AVX-512 table (kernels-avx512.cpp and its companions) must match. Secret-dependent values (noise,
 // ternary, plaintext coefficients) flow through masks and arithmetic, never branches
 // or table indices.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "ckks.hpp"
 
@@ -210,6 +212,11 @@ void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
   }
 }
 
+void dot2_pair_scalar(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
+                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3) {
+  dot2_pair_split(dot2_scalar, a, a2, b0, b1, terms, n, m, out0, out1, out2, out3);
+}
+
 void reduce_scalar(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = reduce64(x[i], q, barrett);
 }
@@ -228,9 +235,31 @@ const SimdKernels &scalar_kernels() {
   static const SimdKernels k{
       "scalar",           sample_noise_scalar, ternary_raw_scalar, ternary_select_scalar, signed_to_mod_scalar,
       below_scalar,       last_block_scalar,   correction_scalar,  correction2_scalar,    gather_scalar,
-      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar, dot2_scalar,           reduce_scalar,
-      uniform_scalar};
+      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar, dot2_scalar,           dot2_pair_scalar,
+      reduce_scalar,      uniform_scalar};
   return k;
+}
+
+void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, const u64 *const *b0,
+                     const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                     u64 *out2, u64 *out3) {
+  std::vector<const u64 *> f(terms), c0(terms), c1(terms);
+  const u64 *const *sets[2] = {a, a2};
+  u64 *outs[2][2] = {{out0, out1}, {out2, out3}};
+  for (int s = 0; s < 2; ++s) {
+    uint32_t k = 0;
+    for (uint32_t t = 0; t < terms; ++t) {
+      if (sets[s][t] == nullptr) continue;
+      f[k] = sets[s][t], c0[k] = b0[t], c1[k] = b1[t];
+      ++k;
+    }
+    if (k == 0) {
+      std::fill(outs[s][0], outs[s][0] + n, u64{0});
+      std::fill(outs[s][1], outs[s][1] + n, u64{0});
+    } else {
+      dot2(f.data(), nullptr, c0.data(), c1.data(), k, n, m, outs[s][0], outs[s][1]);
+    }
+  }
 }
 
 const SimdKernels &simd() {

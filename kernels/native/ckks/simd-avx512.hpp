@@ -1,5 +1,5 @@
 // Inline AVX-512 helpers shared by the CKKS kernel files (kernels-avx512.cpp,
-// kernels-keyswitch-avx512.cpp). Include it only between a file's AVX-512 target pragmas:
+// kernels-keyswitch-avx512.cpp, kernels-dot-avx512.cpp). Include it only between a file's AVX-512 target pragmas:
 // everything here has internal linkage, so each file gets the code its own target allows.
 #ifndef HLP_CKKS_SIMD_AVX512_HPP
 #define HLP_CKKS_SIMD_AVX512_HPP

@@ -113,6 +113,13 @@ export interface CkksBackend {
    * multiplies and adds term by term. Both give the same ciphertext.
    */
   multiplyPlainAccumulate(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): CiphertextHandle;
+  /**
+   * One multiplyPlainAccumulate per row of `plains` over the same ciphertexts: result g is
+   * Σ_t cts[t] · plains[g][t] over the terms whose plaintext is not null (every row needs one).
+   * The giant-step sums of a BSGS matrix product over its shared baby steps; the native backend
+   * takes the rows two at a time, reading each ciphertext word once for both.
+   */
+  multiplyPlainAccumulateGroups(cts: readonly CiphertextHandle[], plains: readonly (readonly (PlaintextHandle | null)[])[]): CiphertextHandle[];
   /** Ciphertext product (size grows to a.size + b.size − 1; relinearize afterwards). */
   multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
   relinearize(a: CiphertextHandle): CiphertextHandle;
@@ -199,6 +206,45 @@ export function checkAccumulateTerms(cts: readonly CiphertextHandle[], plains: r
 
 /** Scales that agree to this relative tolerance are the same (as SEAL's are_close). */
 const ACCUMULATE_SCALE_TOLERANCE = 1e-9;
+
+/**
+ * multiplyPlainAccumulateGroups's operands: a row of plaintexts (or null) per group, one per
+ * ciphertext, each row with a term; returns each row's terms, as multiplyPlainAccumulate
+ * takes them (checked by checkAccumulateTerms), and their product's scale.
+ */
+export function checkAccumulateGroups(
+  cts: readonly CiphertextHandle[],
+  plains: readonly (readonly (PlaintextHandle | null)[])[],
+): { cts: CiphertextHandle[]; plains: PlaintextHandle[]; scale: number }[] {
+  if (cts.length === 0 || plains.length === 0) {
+    throw new CkksError(
+      'INVALID_ARGUMENT',
+      `multiplyPlainAccumulateGroups takes at least one ciphertext and one group (got ${cts.length} and ${plains.length})`,
+    );
+  }
+  return plains.map((row, g) => {
+    if (row.length !== cts.length) {
+      throw new CkksError(
+        'INVALID_ARGUMENT',
+        `multiplyPlainAccumulateGroups: group ${g} has ${row.length} plaintexts for ${cts.length} ciphertexts (one each, or null)`,
+      );
+    }
+    const terms = { cts: [] as CiphertextHandle[], plains: [] as PlaintextHandle[], scale: 0 };
+    row.forEach((p, t) => {
+      if (p === null) return;
+      terms.cts.push(cts[t]!);
+      terms.plains.push(p);
+    });
+    if (terms.cts.length === 0) throw new CkksError('INVALID_ARGUMENT', `multiplyPlainAccumulateGroups: group ${g} has no term`);
+    try {
+      terms.scale = checkAccumulateTerms(terms.cts, terms.plains);
+    } catch (e) {
+      if (e instanceof CkksError) throw new CkksError(e.code, `group ${g}: ${e.message}`);
+      throw e;
+    }
+    return terms;
+  });
+}
 
 /**
  * The operands of rotateSum, checked the same way on every backend: at least one term, one

@@ -104,6 +104,107 @@ test('multiplyPlainAccumulate: bad operands are typed errors on both backends', 
   }
 });
 
+test(
+  'multiplyPlainAccumulateGroups: each group is multiplyPlainAccumulate over its terms (native bit for bit, seal the same values), nulls left out',
+  { timeout: 120_000 },
+  async () => {
+    const params = presetParams(8192);
+    const seal = await createSealBackend(params);
+    const native = new NativeBackend(params, seal);
+    native.generateKeys({ relin: false });
+    try {
+      const slots = native.slotCount;
+      for (const be of [native, seal] as CkksBackend[]) {
+        const level = 1;
+        const xs = [0, 1, 2, 3].map((i) => values(slots, 300 + i));
+        const cts = xs.map((x) => {
+          const top = encryptValues(be, x);
+          const ct = be.modSwitchToNext(top);
+          top.dispose();
+          return ct;
+        });
+        // three groups: every term, the odd terms, the first alone (a pair and one unpaired)
+        const keep = [(_: number) => true, (t: number) => t % 2 === 1, (t: number) => t === 0];
+        const ws = keep.map((_, g) => xs.map((__, t) => values(slots, 400 + 10 * g + t)));
+        const rows = keep.map((k, g) => cts.map((_, t) => (k(t) ? be.encode(ws[g]![t]!, { level }) : null)));
+        const sums = be.multiplyPlainAccumulateGroups(cts, rows);
+        assert.equal(sums.length, rows.length);
+        sums.forEach((sum, g) => {
+          const terms = cts.filter((_, t) => keep[g]!(t));
+          const plains = rows[g]!.filter((p): p is PlaintextHandle => p !== null);
+          assert.equal(sum.level, level);
+          const expected = new Float64Array(slots);
+          xs.forEach((x, t) => {
+            if (keep[g]!(t)) for (let i = 0; i < slots; i++) expected[i]! += x[i]! * ws[g]![t]![i]!;
+          });
+          const got = decryptValues(be, sum);
+          let worst = 0;
+          for (let i = 0; i < slots; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+          assert.ok(worst <= 1e-5, `${be.name} group ${g}: max error ${worst}`);
+          const reference = be.multiplyPlainAccumulate(terms, plains);
+          if (be === native) assert.deepEqual(sum.serialize(), reference.serialize(), `group ${g}: the same words as multiplyPlainAccumulate`);
+          reference.dispose();
+          sum.dispose();
+        });
+        for (const row of rows) for (const p of row) p?.dispose();
+        for (const c of cts) c.dispose();
+      }
+    } finally {
+      native.dispose();
+    }
+  },
+);
+
+test('multiplyPlainAccumulateGroups: bad operands are typed errors naming the group, on both backends', async () => {
+  const params = presetParams(8192);
+  const seal = await createSealBackend(params);
+  const native = new NativeBackend(params, seal);
+  native.generateKeys({ relin: false });
+  try {
+    for (const be of [native, seal] as CkksBackend[]) {
+      const x = encryptValues(be, values(16, 1));
+      const p = be.encode(values(16, 2));
+      const low = be.modSwitchToNext(x);
+      const other = be.encode(values(16, 3), { scale: 2 ** 30 });
+      const fails = (fn: () => unknown, c: string, text: RegExp, what: string) =>
+        assert.throws(fn, (e: unknown) => e instanceof CkksError && e.code === c && text.test(e.message), `${be.name}: ${what}`);
+      fails(() => be.multiplyPlainAccumulateGroups([], [[]]), 'INVALID_ARGUMENT', /at least one/, 'no ciphertexts');
+      fails(() => be.multiplyPlainAccumulateGroups([x], []), 'INVALID_ARGUMENT', /at least one/, 'no groups');
+      fails(() => be.multiplyPlainAccumulateGroups([x, x], [[p, p], [p]]), 'INVALID_ARGUMENT', /group 1 has 1 plaintexts/, 'a short row');
+      fails(
+        () =>
+          be.multiplyPlainAccumulateGroups(
+            [x, x],
+            [
+              [p, null],
+              [null, null],
+            ],
+          ),
+        'INVALID_ARGUMENT',
+        /group 1 has no term/,
+        'an empty group',
+      );
+      fails(
+        () =>
+          be.multiplyPlainAccumulateGroups(
+            [x, low],
+            [
+              [p, null],
+              [p, p],
+            ],
+          ),
+        'LEVEL_MISMATCH',
+        /group 1/,
+        'levels differ in a group',
+      );
+      fails(() => be.multiplyPlainAccumulateGroups([x, x], [[p, other]]), 'SCALE_MISMATCH', /group 0/, 'scales differ in a group');
+      for (const h of [x, p, low, other]) h.dispose();
+    }
+  } finally {
+    native.dispose();
+  }
+});
+
 test('native: a deserialized ciphertext is range-checked by the operations until one has read it, however it is used', async () => {
   const params = presetParams(8192);
   const seal = await createSealBackend(params);

@@ -41,6 +41,16 @@ export class CountingEvaluator {
     this.counts.additions += cts.length - 1;
     return sum;
   }
+  /** One multiplyPlainAccumulate per row of `plains` (null entries left out), counted as such. */
+  multiplyPlainAccumulateGroups(cts: readonly CiphertextHandle[], plains: readonly (readonly (PlaintextHandle | null)[])[]): CiphertextHandle[] {
+    const sums = this.backend.multiplyPlainAccumulateGroups(cts, plains);
+    for (const row of plains) {
+      const terms = row.filter((p) => p !== null).length;
+      this.counts.plaintextMultiplications += terms;
+      this.counts.additions += terms - 1;
+    }
+    return sums;
+  }
   multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
     this.counts.ciphertextMultiplications++;
     return this.backend.multiply(a, b);

@@ -365,32 +365,33 @@ export class ProjectionRunner implements Runner {
       for (const step of steps) baby.push(step === 0 ? x : rotated[next++]!);
       for (const set of maskSets) {
         let acc: CiphertextHandle | null = null;
-        // giant step g's inner sum, to be rotated by g·n1: summed in one call, one key-switch
-        // division for all of them (the step-0 sum joins unrotated)
+        // giant step g's inner sum Σ_j mask[g][j] ⊙ baby[j], to be rotated by g·n1: all of them
+        // in one call (native: two giant steps a pass over the baby steps, each sum reduced
+        // once), then rotated and summed in one call, one key-switch division for all (the
+        // step-0 sum joins unrotated)
         const inners: CiphertextHandle[] = [];
         const shifts: number[] = [];
         try {
-          for (let g = 0; g < p.giantSteps; g++) {
-            const row = set.masks[g]!;
-            const terms: CiphertextHandle[] = [];
-            const masks: PlaintextHandle[] = [];
-            row.forEach((mask, j) => {
-              if (mask) {
-                terms.push(baby[j]!);
-                masks.push(mask);
-              }
-            });
-            if (terms.length === 0) continue;
-            // Σ_j mask[g][j] ⊙ baby[j] in one call: one pass, each sum reduced once (native).
-            const inner = ev.multiplyPlainAccumulate(terms, masks);
-            if (g === 0) acc = inner;
+          const rows: (PlaintextHandle | null)[][] = [];
+          const giants: number[] = [];
+          set.masks.forEach((row, g) => {
+            if (row.some((mask) => mask)) {
+              rows.push(baby.map((_, j) => row[j] ?? null));
+              giants.push(g);
+            }
+          });
+          if (rows.length === 0) throw new ProtocolError('INTERNAL', 'empty BSGS plan');
+          const sums = ev.multiplyPlainAccumulateGroups(baby, rows);
+          for (let k = 0; k < sums.length; k++) {
+            const g = giants[k]!;
+            if (g === 0) acc = sums[k]!;
             else {
-              inners.push(inner);
+              inners.push(sums[k]!);
               shifts.push(g * p.babySteps);
             }
           }
           if (inners.length > 0) acc = addInto(ev, acc, ev.rotateSum(inners, shifts));
-          if (acc === null) throw new ProtocolError('INTERNAL', 'empty BSGS plan');
+          if (acc === null) throw new ProtocolError('INTERNAL', 'BSGS plan without a step-0 sum or giant steps');
           // The copies are summed after the rescale: a rotation one level lower is cheaper.
           outputs.push(foldCopies(ev, ev.rescale(acc), p.foldChain));
         } finally {

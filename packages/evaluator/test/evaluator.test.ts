@@ -60,6 +60,27 @@ describe('@hlp/evaluator', () => {
     sum.dispose();
   });
 
+  it('multiplyPlainAccumulateGroups counts a plaintext product per term and an addition between terms of each group', () => {
+    const ev = new CountingEvaluator(backend);
+    const x = encryptAtLevel(backend, input, 1);
+    const y = encryptAtLevel(backend, input, 1);
+    const p = backend.encode(new Float64Array(backend.slotCount).fill(0.5), { level: 1 });
+    const sums = ev.multiplyPlainAccumulateGroups(
+      [x, y],
+      [
+        [p, p],
+        [null, p],
+        [p, null],
+      ],
+    );
+    assert.equal(sums.length, 3);
+    assert.equal(ev.counts.plaintextMultiplications, 4);
+    assert.equal(ev.counts.additions, 1);
+    const got = decryptFirst(backend, sums[0]!, 4);
+    for (let i = 0; i < 4; i++) assert.ok(Math.abs(got[i]! - (input[i] as number)) < 1e-6, 'x/2 + y/2 = the input');
+    for (const h of [...sums, x, y, p]) h.dispose();
+  });
+
   it('affine: one product against the plaintext reference, with the counts describe() states', () => {
     const workload = new AffineWorkload({ seed: 7 });
     const runner = new AffineRunner(backend, workload);

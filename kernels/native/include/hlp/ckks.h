@@ -171,6 +171,15 @@ hlp_status hlp_ckks_multiply_plain(const hlp_ckks_context *ctx, const uint64_t *
 hlp_status hlp_ckks_multiply_plain_accumulate(const hlp_ckks_context *ctx, const uint64_t *const *cts,
                                               const uint64_t *const *plains, uint32_t count, uint32_t level,
                                               uint64_t *out, size_t out_words, uint32_t flags);
+/* `groups` such sums over the same ciphertexts: outs[g] = sum_t cts[t] * plains[g * count + t],
+ * a null plaintext leaving its term out of that sum (every group needs one that is not null).
+ * Each output is bit for bit multiply_plain_accumulate over its group's terms; the groups are
+ * taken two at a time, so each ciphertext word is read once for both (the giant steps of a
+ * baby-step giant-step matrix product). No output overlaps an operand or another output. */
+hlp_status hlp_ckks_multiply_plain_accumulate_groups(const hlp_ckks_context *ctx, const uint64_t *const *cts,
+                                                     uint32_t count, const uint64_t *const *plains, uint32_t groups,
+                                                     uint32_t level, uint64_t *const *outs, size_t out_words,
+                                                     uint32_t flags);
 /* Size 2 x size 2 -> size 3 (no relinearization); the scale is the product of scales. */
 hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
                              size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);

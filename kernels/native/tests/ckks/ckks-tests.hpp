@@ -172,6 +172,7 @@ void test_sampling();
 // kernel-table-tests.cpp
 void test_kernel_tables();
 void test_dot2();
+void test_dot2_pair();
 // encryption-tests.cpp
 void test_encryption();
 void test_encryption_errors();

@@ -40,6 +40,7 @@ int main(int argc, char **argv) {
   test_sampling();
   test_kernel_tables();
   test_dot2();
+  test_dot2_pair();
   test_encryption();
   test_encryption_errors();
   test_evaluation();

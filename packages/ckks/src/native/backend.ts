@@ -37,6 +37,7 @@ import {
   multiply,
   multiplyPlain,
   multiplyPlainAccumulate,
+  multiplyPlainAccumulateGroups,
   multiplyRelinRescale,
   negate,
   relinearize,
@@ -468,6 +469,10 @@ export class NativeBackend implements CkksBackend {
 
   multiplyPlainAccumulate(cts: readonly CiphertextHandle[], plains: readonly PlaintextHandle[]): CiphertextHandle {
     return multiplyPlainAccumulate(this.#scope, cts, plains);
+  }
+
+  multiplyPlainAccumulateGroups(cts: readonly CiphertextHandle[], plains: readonly (readonly (PlaintextHandle | null)[])[]): CiphertextHandle[] {
+    return multiplyPlainAccumulateGroups(this.#scope, cts, plains);
   }
 
   multiply(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {

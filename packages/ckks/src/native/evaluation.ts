@@ -3,7 +3,7 @@
  * into a pooled result buffer when one of the right size is free (NativeScope.into).
  */
 import type { CiphertextHandle, PlaintextHandle } from '../backend.js';
-import { addRotations, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
+import { addRotations, checkAccumulateGroups, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import type { NativeScope } from './scope.js';
 import type { NativeCiphertext } from './handles.js';
@@ -69,6 +69,22 @@ export function multiplyPlainAccumulate(scope: NativeScope, cts: readonly Cipher
     scope.core.multiplyPlainAccumulate(xs, ps, level + 1, scope.into(check, 2 * scope.polyWords(level))),
   );
   return scope.wrapCt(data, level, scale, 2);
+}
+
+export function multiplyPlainAccumulateGroups(
+  scope: NativeScope,
+  cts: readonly CiphertextHandle[],
+  plains: readonly (readonly (PlaintextHandle | null)[])[],
+): CiphertextHandle[] {
+  const groups = checkAccumulateGroups(cts, plains);
+  const handles = cts.map((c) => scope.ct(c));
+  const xs = handles.map((h) => h.data());
+  const ps = plains.map((row) => row.map((p) => (p === null ? null : scope.pt(p).data())));
+  const level = cts[0]!.level;
+  const data = scope.evaluate('multiplyPlainAccumulateGroups', handles, (check) =>
+    scope.core.multiplyPlainAccumulateGroups(xs, ps, level + 1, scope.outsFor(check, plains.length, 2 * scope.polyWords(level))),
+  );
+  return data.map((d, g) => scope.wrapCt(d, level, groups[g]!.scale, 2));
 }
 
 export function multiply(scope: NativeScope, a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {

@@ -17,7 +17,7 @@ import type { PublicKey } from 'node-seal/implementation/public-key.js';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys.js';
 import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
-import { addRotations, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
+import { addRotations, checkAccumulateGroups, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import { parmsIdChain, parmsIdToHex, parseCiphertext, readSealHeader, type ChainLevel } from '../seal-format.js';
@@ -507,6 +507,18 @@ export class SealBackend implements CkksBackend {
       return acc!;
     } catch (error) {
       (acc as CiphertextHandle | null)?.dispose();
+      throw error;
+    }
+  }
+
+  multiplyPlainAccumulateGroups(cts: readonly CiphertextHandle[], plains: readonly (readonly (PlaintextHandle | null)[])[]): CiphertextHandle[] {
+    const groups = checkAccumulateGroups(cts, plains);
+    const out: CiphertextHandle[] = [];
+    try {
+      for (const g of groups) out.push(this.multiplyPlainAccumulate(g.cts, g.plains));
+      return out;
+    } catch (error) {
+      for (const o of out) o.dispose();
       throw error;
     }
   }
