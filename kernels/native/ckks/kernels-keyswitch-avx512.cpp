@@ -109,11 +109,8 @@ void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const 
   if (i < n) scalar_kernels().correction2(v + i, u + i, n - i, q, k, m != nullptr ? m + i : nullptr, out + i);
 }
 
-// dst[i] = src[idx[i]]: eight indices a gather. The block is fetched in order first: a gather of a block not in cache
-// misses line by line in random order, at memory latency (rotateSum's terms, fresh from a plaintext dot product, took
-// 8.4 ms for 38 at n = 8192, level 2; fetched ahead, 7.4 ms).
+// dst[i] = src[idx[i]]: eight indices a gather.
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst) {
-  for (std::size_t line = 0; line < n; line += 8) _mm_prefetch(reinterpret_cast<const char *>(src + line), _MM_HINT_T1);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx + i));

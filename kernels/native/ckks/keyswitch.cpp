@@ -321,6 +321,16 @@ void hoisting_key_into(const hlp_ckks_context *ctx, const u64 *key, uint32_t elt
   }
 }
 
+// Asks for a block's words in order ahead of a gather that reads them at random: a rotateSum
+// term (fresh from a plaintext dot product, not in cache) otherwise missed line by line at
+// memory latency (38 terms at n = 8192, level 2: 8.4 ms; fetched ahead, 7.4 ms). Not in the
+// gather itself: a block already in cache, as in one rotation, paid ~3 % for the fetches.
+namespace {
+void fetch_block(const u64 *src, std::size_t n) {
+  for (std::size_t line = 0; line < n; line += 8) __builtin_prefetch(src + line, 0, 2);
+}
+}  // namespace
+
 void rotate_sum_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *keys, const uint32_t *elts,
                      const u64 *const *cts, uint32_t count, uint32_t level, u64 *out) {
   const std::size_t n = ctx->n;
@@ -333,13 +343,17 @@ void rotate_sum_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *const *
   for (uint32_t r = 0; r < count; ++r) {
     const uint32_t *table = galois_table(ctx, elts[r]).data();
     const u64 *ct = cts[r];
-    for (uint32_t b = 0; b < level; ++b) simd().gather(ct + poly + b * n, table, n, target + b * n);
+    for (uint32_t b = 0; b < level; ++b) {
+      fetch_block(ct + poly + b * n, n);
+      simd().gather(ct + poly + b * n, table, n, target + b * n);
+    }
     decompose(ctx, s, target, level, s.ks_digits.data());
     inner_product(ctx, s.ks_digits.data(), target, nullptr, keys[r], level, s.ks_acc.data(), nullptr,
                   r == 0 ? nullptr : ones);
     // out's first polynomial gathers the sum of the permuted c0s
     for (uint32_t b = 0; b < level; ++b) {
       u64 *dst = out + b * n;
+      fetch_block(ct + b * n, n);
       if (r == 0) {
         simd().gather(ct + b * n, table, n, dst);
       } else {
