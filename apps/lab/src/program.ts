@@ -127,7 +127,7 @@ export function createProgram(io: Io): Command {
     .option('--no-prompt', 'skip the prompt-scale benchmark (ckks.prompt_encrypt)')
     .option(
       '--no-key-switching',
-      'skip relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec (and their key generation); with --pair-with: the paired key-switching cases',
+      'skip relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec (and their key generation); with --pair-with: the paired key-switching and matvec cases',
     )
     .addOption(
       new Option(
@@ -143,7 +143,8 @@ export function createProgram(io: Io): Command {
         'With --pair-with (the merge gate): the operations, ckks.ciphertext_bytes, the prompt, and on the native backend ckks.decrypt_decode_batch,\n' +
         'ckks.encode_encrypt_batch, ckks.relinearize, rotate,\n' +
         'mul_relin_rescale and rotate_hoisted (rotations=8; Galois keys of steps 1-8 only; left out with a note against a reference without\n' +
-        'native key switching); ckks.matvec is not paired.',
+        'native key switching), and ckks.matvec at shape=768x64 (each side with its own @hlp/evaluator and @hlp/model; left out with a note\n' +
+        'against a reference without them).',
     );
   addPairOptions(ckksCommand).action(async (_options: unknown, command: Command) => {
     await benchCkks(command.opts(), io);

@@ -11,8 +11,9 @@
  * would hold over a gigabyte.
  */
 import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
-import { CountingEvaluator, MaskStore, ProjectionRunner } from '@hlp/evaluator';
-import { ProjectionWorkload, blockSizeFor, bsgsPlan, planPacking, type PackingPlan } from '@hlp/model';
+import * as evaluatorModule from '@hlp/evaluator';
+import * as modelModule from '@hlp/model';
+import { blockSizeFor, bsgsPlan, planPacking, type PackingPlan } from '@hlp/model';
 import { LabError } from '../errors.js';
 
 export type MatvecShape = '768x64' | '768x768';
@@ -59,12 +60,27 @@ export interface MatvecFixture {
 }
 
 /**
+ * The product code a matrix product runs: @hlp/evaluator's runner and @hlp/model's workload,
+ * this checkout's by default; the merge gate passes another checkout's for its side.
+ */
+export interface MatvecModules {
+  readonly evaluator: Pick<typeof evaluatorModule, 'CountingEvaluator' | 'MaskStore' | 'ProjectionRunner'>;
+  readonly model: Pick<typeof modelModule, 'ProjectionWorkload'>;
+}
+
+/**
  * Builds the case (weights, masks encoded once, the input at level 1), checks one product
  * against the plaintext reference, and returns the timed call.
  */
-export function matvecFixture(c: MatvecCase, backend: CkksBackend, what: string): MatvecFixture {
+export function matvecFixture(
+  c: MatvecCase,
+  backend: CkksBackend,
+  what: string,
+  modules: MatvecModules = { evaluator: evaluatorModule, model: modelModule },
+): MatvecFixture {
+  const { CountingEvaluator, MaskStore, ProjectionRunner } = modules.evaluator;
   const outputs = outputsOf(c.shape);
-  const workload = new ProjectionWorkload({ seed: WEIGHT_SEED, width: INPUT_WIDTH, outputs });
+  const workload = new modules.model.ProjectionWorkload({ seed: WEIGHT_SEED, width: INPUT_WIDTH, outputs });
   const masks = new MaskStore(backend);
   const runner = new ProjectionRunner(backend, workload, masks);
   const plan: PackingPlan = planPacking('blocked', 1, backend.slotCount, Math.max(INPUT_WIDTH, outputs));

@@ -47,7 +47,7 @@ export interface KswitchPairOptions {
  * own key switching (commit 8323194); before, it relinearized and rotated through node-seal, and
  * pairing that against native key switching would time two different libraries.
  */
-function switchesKeysNatively(backend: CkksBackend): boolean {
+export function switchesKeysNatively(backend: CkksBackend): boolean {
   return 'keySwitchingMemory' in backend;
 }
 

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as candidateCkks from '@hlp/ckks';
+import * as candidateEvaluator from '@hlp/evaluator';
 import * as candidateKernels from '@hlp/kernels';
+import * as candidateModel from '@hlp/model';
 import { LabError } from '../errors.js';
 import { ALLOC_LIVE, ALLOC_ROUNDS, ALLOC_SIZES, ALLOCATORS, caseLabels, randomResidues, type BenchCase, type KernelOp } from '../bench/kernels.js';
 import {
@@ -34,6 +36,8 @@ import type { PairCase, SideName } from './interleave.js';
 import { answersCases, answersFunction, hasFramesDecoder } from '../bench/ckks-answers.js';
 import { hasSeededBatch, seededBatchCases, seededBatchFunction } from '../bench/ckks-seeded-batch.js';
 import { kswitchPairCases } from './pair-cases-kswitch.js';
+import { matvecPairCases } from './pair-cases-matvec.js';
+import type { MatvecModules } from '../bench/ckks-matvec.js';
 import { freshEachSlice } from './fresh-inputs.js';
 
 type KernelsModule = typeof candidateKernels;
@@ -44,27 +48,36 @@ export interface SideModules {
   readonly root: string;
   readonly kernels: KernelsModule;
   readonly ckks: CkksModule;
+  /** The workloads' runner and model (`ckks.matvec`); absent in a checkout from before @hlp/evaluator. */
+  readonly workloads?: MatvecModules;
 }
 
 export const KERNELS_ENTRY = join('kernels', 'dist', 'src', 'index.js');
 export const CKKS_ENTRY = join('packages', 'ckks', 'dist', 'src', 'index.js');
+export const EVALUATOR_ENTRY = join('packages', 'evaluator', 'dist', 'src', 'index.js');
+export const MODEL_ENTRY = join('packages', 'model', 'dist', 'src', 'index.js');
 
 /**
- * Imports a built checkout's `@hlp/kernels` and `@hlp/ckks`. Each resolves its own
- * dependencies (its addon, its node_modules links), so two checkouts load two addons.
+ * Imports a built checkout's `@hlp/kernels` and `@hlp/ckks`, and its `@hlp/evaluator` and
+ * `@hlp/model` where it has them. Each resolves its own dependencies (its addon, its
+ * node_modules links), so two checkouts load two addons.
  */
 export async function loadSide(root: string): Promise<SideModules> {
   const paths = [KERNELS_ENTRY, CKKS_ENTRY].map((p) => join(root, p));
   const missing = paths.filter((p) => !existsSync(p));
   if (missing.length > 0) throw new LabError('INFRA', `cannot pair with ${root}: not built (${missing.join(', ')} missing)`);
   // A dynamic import by path is untyped: the other checkout's modules are taken to have this checkout's shape.
+  const load = (p: string): Promise<unknown> => import(pathToFileURL(join(root, p)).href);
   const [kernels, ckks] = (await Promise.all(paths.map((p) => import(pathToFileURL(p).href)))) as [KernelsModule, CkksModule];
-  return { root, kernels, ckks };
+  const hasWorkloads = [EVALUATOR_ENTRY, MODEL_ENTRY].every((p) => existsSync(join(root, p)));
+  if (!hasWorkloads) return { root, kernels, ckks };
+  const [evaluator, model] = (await Promise.all([load(EVALUATOR_ENTRY), load(MODEL_ENTRY)])) as [MatvecModules['evaluator'], MatvecModules['model']];
+  return { root, kernels, ckks, workloads: { evaluator, model } };
 }
 
 /** This checkout's own modules (the candidate side). */
 export function candidateSide(root: string): SideModules {
-  return { root, kernels: candidateKernels, ckks: candidateCkks };
+  return { root, kernels: candidateKernels, ckks: candidateCkks, workloads: { evaluator: candidateEvaluator, model: candidateModel } };
 }
 
 export interface Sides {
@@ -323,10 +336,11 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
         }
         cases.push(...(await answersPairCases(fixtures, backendName, n, notes)));
         cases.push(...(await seededBatchPairCases(fixtures, backendName, n, notes)));
-        if (o.keySwitching ?? true)
-          cases.push(
-            ...(await kswitchPairCases(sides, { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) }, notes, disposers)),
-          );
+        if (o.keySwitching ?? true) {
+          const ks = { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) };
+          cases.push(...(await kswitchPairCases(sides, ks, notes, disposers)));
+          cases.push(...(await matvecPairCases(sides, ks, notes, disposers)));
+        }
       }
     }
   } catch (error) {

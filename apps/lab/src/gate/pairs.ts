@@ -52,7 +52,7 @@ export type PairsSpec =
       readonly threads: readonly number[];
       readonly prompt: boolean;
       readonly symmetricPrng: 'shake256' | 'aes256ctr';
-      /** Pair ckks.relinearize, rotate, mul_relin_rescale and rotate_hoisted too (`--no-key-switching`: not). */
+      /** Pair ckks.relinearize, rotate, mul_relin_rescale, rotate_hoisted and matvec too (`--no-key-switching`: not). */
       readonly keySwitching: boolean;
     };
 
