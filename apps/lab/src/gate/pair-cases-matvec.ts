@@ -32,7 +32,8 @@ export async function matvecPairCases(sides: Sides, o: KswitchPairOptions, notes
     notes.push(`ckks.matvec paired on the native backend only, not on ${o.backendName} (node-seal on both sides)`);
     return [];
   }
-  const lacking = SIDES.find((s) => sides[s].workloads === undefined);
+  const modules = { baseline: await sides.baseline.workloads(), current: await sides.current.workloads() };
+  const lacking = SIDES.find((s) => modules[s] === undefined);
   if (lacking !== undefined) {
     notes.push(`ckks.matvec not paired: the ${lacking === 'baseline' ? 'reference' : 'candidate'} has no built @hlp/evaluator and @hlp/model`);
     return [];
@@ -53,7 +54,7 @@ export async function matvecPairCases(sides: Sides, o: KswitchPairOptions, notes
   return wanted.map((c): PairCase => {
     const fixtures = {} as Record<SideName, MatvecFixture>;
     for (const s of SIDES) {
-      const fixture = matvecFixture(c, backends[s], `${s === 'baseline' ? 'reference' : 'candidate'} ckks.matvec ${c.shape}`, sides[s].workloads);
+      const fixture = matvecFixture(c, backends[s], `${s === 'baseline' ? 'reference' : 'candidate'} ckks.matvec ${c.shape}`, modules[s]);
       disposers.push(() => fixture.dispose());
       fixtures[s] = fixture;
     }

@@ -48,8 +48,12 @@ export interface SideModules {
   readonly root: string;
   readonly kernels: KernelsModule;
   readonly ckks: CkksModule;
-  /** The workloads' runner and model (`ckks.matvec`); absent in a checkout from before @hlp/evaluator. */
-  readonly workloads?: MatvecModules;
+  /**
+   * The workloads' runner and model (`ckks.matvec`), imported when first asked for (loaded up
+   * front for every run, the reference's modules alone moved `ckks.rotate` ×1.03 in A/A
+   * pairings); undefined for a checkout from before @hlp/evaluator.
+   */
+  readonly workloads: () => Promise<MatvecModules | undefined>;
 }
 
 export const KERNELS_ENTRY = join('kernels', 'dist', 'src', 'index.js');
@@ -58,8 +62,8 @@ export const EVALUATOR_ENTRY = join('packages', 'evaluator', 'dist', 'src', 'ind
 export const MODEL_ENTRY = join('packages', 'model', 'dist', 'src', 'index.js');
 
 /**
- * Imports a built checkout's `@hlp/kernels` and `@hlp/ckks`, and its `@hlp/evaluator` and
- * `@hlp/model` where it has them. Each resolves its own dependencies (its addon, its
+ * Imports a built checkout's `@hlp/kernels` and `@hlp/ckks` (and, when asked for, its
+ * `@hlp/evaluator` and `@hlp/model`). Each resolves its own dependencies (its addon, its
  * node_modules links), so two checkouts load two addons.
  */
 export async function loadSide(root: string): Promise<SideModules> {
@@ -67,17 +71,21 @@ export async function loadSide(root: string): Promise<SideModules> {
   const missing = paths.filter((p) => !existsSync(p));
   if (missing.length > 0) throw new LabError('INFRA', `cannot pair with ${root}: not built (${missing.join(', ')} missing)`);
   // A dynamic import by path is untyped: the other checkout's modules are taken to have this checkout's shape.
-  const load = (p: string): Promise<unknown> => import(pathToFileURL(join(root, p)).href);
   const [kernels, ckks] = (await Promise.all(paths.map((p) => import(pathToFileURL(p).href)))) as [KernelsModule, CkksModule];
-  const hasWorkloads = [EVALUATOR_ENTRY, MODEL_ENTRY].every((p) => existsSync(join(root, p)));
-  if (!hasWorkloads) return { root, kernels, ckks };
-  const [evaluator, model] = (await Promise.all([load(EVALUATOR_ENTRY), load(MODEL_ENTRY)])) as [MatvecModules['evaluator'], MatvecModules['model']];
-  return { root, kernels, ckks, workloads: { evaluator, model } };
+  let workloads: Promise<MatvecModules | undefined> | undefined;
+  const loadWorkloads = async (): Promise<MatvecModules | undefined> => {
+    const entries = [EVALUATOR_ENTRY, MODEL_ENTRY].map((p) => join(root, p));
+    if (!entries.every((p) => existsSync(p))) return undefined;
+    const [evaluator, model] = (await Promise.all(entries.map((p) => import(pathToFileURL(p).href)))) as [MatvecModules['evaluator'], MatvecModules['model']];
+    return { evaluator, model };
+  };
+  return { root, kernels, ckks, workloads: () => (workloads ??= loadWorkloads()) };
 }
 
 /** This checkout's own modules (the candidate side). */
 export function candidateSide(root: string): SideModules {
-  return { root, kernels: candidateKernels, ckks: candidateCkks, workloads: { evaluator: candidateEvaluator, model: candidateModel } };
+  const workloads: MatvecModules = { evaluator: candidateEvaluator, model: candidateModel };
+  return { root, kernels: candidateKernels, ckks: candidateCkks, workloads: () => Promise.resolve(workloads) };
 }
 
 export interface Sides {
