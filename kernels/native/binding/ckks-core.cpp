@@ -451,17 +451,9 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       }
       plain_ptrs[k] = plain.Data();
     }
-    const bool outs_given = given(info[5]);
-    if (outs_given && (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != groups)) {
-      throw_invalid(env, "outs must be an array with one buffer per group");
-    }
-    Napi::Array results = outs_given ? info[5].As<Napi::Array>() : Napi::Array::New(env, groups);
-    std::vector<uint64_t *> out_ptrs(groups);
-    for (uint32_t g = 0; g < groups; ++g) {
-      auto out = out_u64(env, outs_given ? results.Get(g) : env.Undefined(), 2 * Poly(level));
-      if (!outs_given) results.Set(g, out);
-      out_ptrs[g] = out.Data();
-    }
+    Napi::Array results;
+    std::vector<uint64_t *> out_ptrs;
+    outs_u64(env, info[5], groups, 2 * Poly(level), "group", results, out_ptrs);
     check(env,
           hlp_ckks_multiply_plain_accumulate_groups(ctx, ct_ptrs.data(), count, plain_ptrs.data(), groups, level,
                                                     out_ptrs.data(), 2 * Poly(level), flags),
@@ -581,17 +573,9 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[2], "ciphertext");
     const uint32_t level = Level(env, info[3], 1, "applyGalois");
     const uint32_t flags = to_u32(info[4], "flags");
-    const bool outs_given = given(info[5]);
-    if (outs_given && (!info[5].IsArray() || info[5].As<Napi::Array>().Length() != count)) {
-      throw_invalid(env, "outs must be an array with one buffer per element");
-    }
-    Napi::Array results = outs_given ? info[5].As<Napi::Array>() : Napi::Array::New(env, count);
-    std::vector<uint64_t *> out_ptrs(count);
-    for (uint32_t r = 0; r < count; ++r) {
-      auto out = out_u64(env, outs_given ? results.Get(r) : env.Undefined(), 2 * Poly(level));
-      if (!outs_given) results.Set(r, out);
-      out_ptrs[r] = out.Data();
-    }
+    Napi::Array results;
+    std::vector<uint64_t *> out_ptrs;
+    outs_u64(env, info[5], count, 2 * Poly(level), "element", results, out_ptrs);
     check(env,
           hlp_ckks_apply_galois(ctx, key_ptrs.data(), KeyWords(), elt_values.data(), count, ct.Data(),
                                 ct.ElementLength(), level, out_ptrs.data(), 2 * Poly(level), flags),

@@ -104,4 +104,19 @@ Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &buffer, s
   return out;
 }
 
+void outs_u64(Napi::Env env, const Napi::Value &outs, uint32_t count, std::size_t words, const char *per,
+              Napi::Array &results, std::vector<uint64_t *> &ptrs) {
+  const bool outs_given = given(outs);
+  if (outs_given && (!outs.IsArray() || outs.As<Napi::Array>().Length() != count)) {
+    throw_invalid(env, std::string("outs must be an array with one buffer per ") + per);
+  }
+  results = outs_given ? outs.As<Napi::Array>() : Napi::Array::New(env, count);
+  ptrs.assign(count, nullptr);
+  for (uint32_t r = 0; r < count; ++r) {
+    auto out = out_u64(env, outs_given ? results.Get(r) : env.Undefined(), words);
+    if (!outs_given) results.Set(r, out);
+    ptrs[r] = out.Data();
+  }
+}
+
 }  // namespace hlp_binding

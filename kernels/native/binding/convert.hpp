@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hlp/kernels.h"
 
@@ -43,5 +44,11 @@ Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words);
 // saves the allocation, zeroing and page faults of a fresh one, which at a few hundred
 // kilobytes a call cost as much as the cheap operations themselves.
 Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &buffer, std::size_t words);
+
+// `count` result buffers of `words` each: the caller's array of them when given (one per
+// result, else INVALID_ARGUMENT naming `per`), else fresh ones. `results` is the array the
+// call returns; `ptrs` gets their data.
+void outs_u64(Napi::Env env, const Napi::Value &outs, uint32_t count, std::size_t words, const char *per,
+              Napi::Array &results, std::vector<uint64_t *> &ptrs);
 
 }  // namespace hlp_binding

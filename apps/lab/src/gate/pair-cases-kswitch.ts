@@ -13,7 +13,7 @@
  * backend relinearized and rotated through node-seal) is not paired: the cases are left out with
  * a note, and the gate goes on with the others.
  */
-import type { CiphertextHandle, CkksBackend } from '@hlp/ckks';
+import type { CiphertextHandle, CkksBackend, KeyGenOptions } from '@hlp/ckks';
 import { ckksCaseLabels, createBackend, seededValues, VALUES_SEED, type CkksHelpers } from '../bench/ckks.js';
 import { kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from '../bench/ckks-kswitch.js';
 import type { Labels } from '@hlp/results';
@@ -47,7 +47,7 @@ export interface KswitchPairOptions {
  * own key switching (commit 8323194); before, it relinearized and rotated through node-seal, and
  * pairing that against native key switching would time two different libraries.
  */
-export function switchesKeysNatively(backend: CkksBackend): boolean {
+function switchesKeysNatively(backend: CkksBackend): boolean {
   return 'keySwitchingMemory' in backend;
 }
 
@@ -73,6 +73,34 @@ function freshInputsKswitch(
   return { run: () => inputs.current().fn.run(), beforeSlice: inputs.beforeSlice, perCall: inputs.current().fn.perCall };
 }
 
+/**
+ * A backend of each side with `keys` for the paired cases `names` (a key-switching workload), or
+ * null with a note when a side's native backend has no native key switching.
+ */
+export async function keySwitchingBackends(
+  sides: Sides,
+  o: KswitchPairOptions,
+  names: string,
+  keys: KeyGenOptions,
+  notes: string[],
+  disposers: (() => void)[],
+): Promise<Record<SideName, CkksBackend> | null> {
+  const backends = {} as Record<SideName, CkksBackend>;
+  for (const s of SIDES) {
+    const mod = sides[s].ckks;
+    const backend = await createBackend(o.backendName, mod.presetParams(o.n), mod, o.symmetricPrng, mod.createSealBackend);
+    if (!switchesKeysNatively(backend)) {
+      backend.dispose();
+      notes.push(`${names} not paired at n = ${o.n}: the ${s === 'baseline' ? 'reference' : 'candidate'}'s native backend has no native key switching`);
+      return null;
+    }
+    disposers.push(() => backend.dispose());
+    backend.generateKeys(keys);
+    backends[s] = backend;
+  }
+  return backends;
+}
+
 /** The key-switching cases of one (backend, n) on both sides, or none with a note (see the module comment). */
 export async function kswitchPairCases(sides: Sides, o: KswitchPairOptions, notes: string[], disposers: (() => void)[]): Promise<PairCase[]> {
   const wanted = KSWITCH_PAIR_CASES.filter((c) => o.wanted?.(c.name, ckksCaseLabels(c, o.backendName, o.n)) ?? true);
@@ -82,19 +110,8 @@ export async function kswitchPairCases(sides: Sides, o: KswitchPairOptions, note
     notes.push(`${names} paired on the native backend only, not on ${o.backendName} (node-seal on both sides)`);
     return [];
   }
-  const backends = {} as Record<SideName, CkksBackend>;
-  for (const s of SIDES) {
-    const mod = sides[s].ckks;
-    const backend = await createBackend(o.backendName, mod.presetParams(o.n), mod, o.symmetricPrng, mod.createSealBackend);
-    if (!switchesKeysNatively(backend)) {
-      backend.dispose();
-      notes.push(`${names} not paired at n = ${o.n}: the ${s === 'baseline' ? 'reference' : 'candidate'}'s native backend has no native key switching`);
-      return [];
-    }
-    disposers.push(() => backend.dispose());
-    backend.generateKeys({ relin: true, galoisSteps: KSWITCH_PAIR_STEPS });
-    backends[s] = backend;
-  }
+  const backends = await keySwitchingBackends(sides, o, names, { relin: true, galoisSteps: KSWITCH_PAIR_STEPS }, notes, disposers);
+  if (backends === null) return [];
   const slots = backends.current.slotCount;
   const values = [seededValues(slots), seededValues(slots, VALUES_SEED + 1)] as const;
   return wanted.map((c): PairCase => {

@@ -9,11 +9,10 @@
  * A side without the workload modules (a checkout from before @hlp/evaluator) or without native
  * key switching is not paired: the case is left out with a note, and the gate goes on.
  */
-import type { CkksBackend } from '@hlp/ckks';
-import { ckksCaseLabels, createBackend } from '../bench/ckks.js';
+import { ckksCaseLabels } from '../bench/ckks.js';
 import { matvecCases, matvecFixture, matvecSteps, type MatvecFixture } from '../bench/ckks-matvec.js';
 import type { PairCase, SideName } from './interleave.js';
-import { switchesKeysNatively, type KswitchPairOptions } from './pair-cases-kswitch.js';
+import { keySwitchingBackends, type KswitchPairOptions } from './pair-cases-kswitch.js';
 import type { Sides } from './pair-cases.js';
 
 const SIDES: readonly SideName[] = ['baseline', 'current'];
@@ -38,19 +37,8 @@ export async function matvecPairCases(sides: Sides, o: KswitchPairOptions, notes
     notes.push(`ckks.matvec not paired: the ${lacking === 'baseline' ? 'reference' : 'candidate'} has no built @hlp/evaluator and @hlp/model`);
     return [];
   }
-  const backends = {} as Record<SideName, CkksBackend>;
-  for (const s of SIDES) {
-    const mod = sides[s].ckks;
-    const backend = await createBackend(o.backendName, mod.presetParams(o.n), mod, o.symmetricPrng, mod.createSealBackend);
-    if (!switchesKeysNatively(backend)) {
-      backend.dispose();
-      notes.push(`ckks.matvec not paired at n = ${o.n}: the ${s === 'baseline' ? 'reference' : 'candidate'}'s native backend has no native key switching`);
-      return [];
-    }
-    disposers.push(() => backend.dispose());
-    backend.generateKeys({ relin: false, galoisSteps: matvecSteps(wanted) });
-    backends[s] = backend;
-  }
+  const backends = await keySwitchingBackends(sides, o, 'ckks.matvec', { relin: false, galoisSteps: matvecSteps(wanted) }, notes, disposers);
+  if (backends === null) return [];
   return wanted.map((c): PairCase => {
     const fixtures = {} as Record<SideName, MatvecFixture>;
     for (const s of SIDES) {
