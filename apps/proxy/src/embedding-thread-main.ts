@@ -2,11 +2,10 @@
  * The embedding thread itself (see embedding-thread.ts): one batch at a time, each input's rows
  * written where the event loop asked, the buffer handed back whether or not it was filled.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SeededEmbeddings, isModelError } from '@hlp/model';
 import { CachedEmbeddings } from './embedding-cache.js';
+import { niceThisThread } from './thread-nice.js';
 import type { EmbedJob, EmbedReply, EmbeddingThreadData } from './embedding-thread.js';
 
 const data = workerData as EmbeddingThreadData;
@@ -32,19 +31,5 @@ parentPort?.on('message', (job: EmbedJob) => {
     const error = isModelError(e) ? { code: e.code, message: e.message, details: { ...e.details } } : { message: e instanceof Error ? e.message : String(e) };
     reply = { id: job.id, buffer: job.buffer, error };
   }
-  parentPort?.postMessage(reply, [job.buffer]);
+  parentPort?.postMessage(reply, job.buffer instanceof SharedArrayBuffer ? [] : [job.buffer]);
 });
-
-/**
- * Linux names each thread by an id that setpriority takes for that thread alone: the event loop
- * answers every client, health checks included, so this thread yields the core to it.
- */
-function niceThisThread(nice: number): void {
-  if (nice <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {
-    // not Linux: the thread runs at the process's priority
-  }
-}

@@ -34,13 +34,14 @@ export interface EmbedJob {
   readonly id: number;
   readonly ids: Int32Array;
   readonly counts: Int32Array;
-  readonly buffer: ArrayBuffer;
+  /** Moved to the thread and back; or shared, written in place. */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
 /** @internal The thread's answer: the buffer back, filled unless `error`. */
 export interface EmbedReply {
   readonly id: number;
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly error?: { readonly code?: ModelErrorCode; readonly message: string; readonly details?: Record<string, string | number> };
 }
 
@@ -51,7 +52,7 @@ export class EmbeddingThreadError extends Error {
 }
 
 interface Pending {
-  readonly resolve: (buffer: ArrayBuffer) => void;
+  readonly resolve: (buffer: ArrayBuffer | SharedArrayBuffer) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -77,7 +78,9 @@ export class EmbeddingThread {
    * wte[id] + wpe[position] of every token of every input, inputs back to back from value 0 of
    * `values`, positions from 0 in each input. `values` is moved to the thread meanwhile (its
    * buffer is detached here, and so is every other view of that buffer): use the array this
-   * resolves with, a view of the same memory and length.
+   * resolves with, a view of the same memory and length. Values in a SharedArrayBuffer are
+   * written in place instead (and `values` itself comes back): an ArrayBuffer moved back counts
+   * as new external memory of this isolate each time, which paces its garbage collections.
    */
   async embedInto(idLists: readonly (readonly number[])[], values: Float64Array): Promise<Float64Array> {
     if (this.#closed) throw new EmbeddingThreadError('the embedding thread is closed');
@@ -100,14 +103,15 @@ export class EmbeddingThread {
       for (const id of list) ids[at++] = Number.isInteger(id) && id >= 0 && id <= 0x7fffffff ? id : -1;
     }
     const length = values.length;
-    const job: EmbedJob = { id: this.#nextId++, ids, counts, buffer: values.buffer as ArrayBuffer };
+    const job: EmbedJob = { id: this.#nextId++, ids, counts, buffer: values.buffer };
     const worker = this.worker();
-    const buffer = await new Promise<ArrayBuffer>((resolve, reject) => {
+    const shared = job.buffer instanceof SharedArrayBuffer;
+    const buffer = await new Promise<ArrayBuffer | SharedArrayBuffer>((resolve, reject) => {
       this.#pending.set(job.id, { resolve, reject });
       worker.ref();
-      worker.postMessage(job, [job.buffer, ids.buffer]);
+      worker.postMessage(job, shared ? [ids.buffer] : [job.buffer, ids.buffer]);
     });
-    return new Float64Array(buffer, 0, length);
+    return shared ? values : new Float64Array(buffer, 0, length);
   }
 
   /** Stops the thread; batches it holds fail with EMBEDDING_THREAD. */

@@ -40,6 +40,18 @@ describe('EmbeddingThread', () => {
     }
   });
 
+  it('values in shared memory are written in place: the same array comes back, nothing detached', async () => {
+    const reference = new CachedEmbeddings(new SeededEmbeddings({ seed: 5 }), 64);
+    const lists = [[4, 5, 6], Array.from({ length: 100 }, (_, i) => (i * 104_729) % 50_257)];
+    const want = expected(reference, lists);
+    const values = new Float64Array(new SharedArrayBuffer((want.length + W) * Float64Array.BYTES_PER_ELEMENT)).fill(-3);
+    const got = await thread.embedInto(lists, values);
+    assert.equal(got, values);
+    assert.equal(values.length, want.length + W);
+    assert.deepEqual(values.subarray(0, want.length), want);
+    assert.ok(values.subarray(want.length).every((v) => v === -3));
+  });
+
   it('answers a bad id with the model’s own error, and serves the next batch', async () => {
     for (const bad of [-1, 50_257, 2 ** 31, 1.5]) {
       await assert.rejects(

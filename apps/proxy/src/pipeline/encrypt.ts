@@ -230,9 +230,10 @@ export class Encryptor {
     // the last token is zeroed here (a reused buffer holds an earlier batch's values).
     // Batches differ in size from one to the next: a pooled buffer serves any batch up to its
     // size (a prefix of it), or a buffer of each exact size would rarely be reused.
+    // Shared memory, which the embedding thread writes in place (see EmbeddingThread.embedInto).
     let packedWhole = pooled
-      ? (this.#packed.takeAtLeast(base.ciphertexts * slots) ?? new Float64Array(pooledCapacity(base.ciphertexts) * slots))
-      : new Float64Array(base.ciphertexts * slots);
+      ? (this.#packed.takeAtLeast(base.ciphertexts * slots) ?? sharedFloat64(pooledCapacity(base.ciphertexts) * slots))
+      : sharedFloat64(base.ciphertexts * slots);
     const requests: RequestPlacement[] = [];
     let offset = 0;
     for (const [index, ids] of idLists.entries()) {
@@ -253,7 +254,12 @@ export class Encryptor {
     // The whole batch's ciphertexts in one buffer (pooled when the caller hands it back):
     // each chunk's encryption writes its part, the frames view it on their way to the socket.
     const words = backend.ciphertextWords(level);
-    const uploadWhole = pooled ? (this.#uploads.takeAtLeast(count * words) ?? new BigUint64Array(pooledCapacity(count) * words)) : undefined;
+    // Shared memory: the upstream thread sends the frames without a copy, and the isolates'
+    // external memory (which paces their garbage collections) does not count it.
+    const uploadWhole = pooled
+      ? (this.#uploads.takeAtLeast(count * words) ??
+        new BigUint64Array(new SharedArrayBuffer(pooledCapacity(count) * words * BigUint64Array.BYTES_PER_ELEMENT)))
+      : undefined;
     const upload = uploadWhole?.subarray(0, count * words);
     let serializeMs = 0;
     const t = now();
@@ -314,4 +320,8 @@ export class Encryptor {
     }
     return { values, ms };
   }
+}
+
+function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
 }
