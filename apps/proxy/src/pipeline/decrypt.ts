@@ -55,6 +55,12 @@ export async function decryptFrames(backend: CkksBackend, frames: readonly Uint8
   return vectors;
 }
 
+/**
+ * Tokens pooled between two chances to yield: an input of 8192 tokens is 6 M additions, 10–30 ms
+ * on a busy host, which an event-loop iteration should not hold in one piece.
+ */
+const POOL_PIECE_TOKENS = 512;
+
 /** What the batch's requests share: its encryption, its evaluation, its decrypted vectors and the stage times so far. */
 export interface DecryptedBatch {
   readonly enc: Encrypted;
@@ -69,23 +75,22 @@ export async function embeddingsResults(items: readonly Prepared[], waitedMs: re
   const k = remote.header.outputWidth;
   let next = 0;
   // Pooling reads every token's output (a thousand tokens of 768 values is a millisecond or
-  // two; a batch holds thousands): in slices, like the rest of the batch's work.
+  // two; a batch holds thousands): in slices of POOL_PIECE_TOKENS, like the rest of the batch's work.
   const slices = new EventLoopSlices();
   const results: EmbeddingsResult[] = [];
   for (const [i, p] of items.entries()) {
     let poolMs = 0;
     const data: EmbeddingsResult['response']['data'] = [];
     for (const index of p.idLists.keys()) {
-      await slices.pause();
-      const t = now();
       const placed = enc.inputs[next++]!;
-      const pooled = poolOutputs(enc.plan, vectors, k, placed.tokenOffset, placed.tokens);
+      const pooled = await poolInSlices(enc.plan, vectors, k, placed, slices);
+      const t = now();
       data.push({
         object: 'embedding' as const,
         index,
-        embedding: p.encodingFormat === 'base64' ? Buffer.from(Float32Array.from(pooled).buffer).toString('base64') : Array.from(pooled),
+        embedding: p.encodingFormat === 'base64' ? Buffer.from(Float32Array.from(pooled.mean).buffer).toString('base64') : Array.from(pooled.mean),
       });
-      poolMs += now() - t;
+      poolMs += pooled.ms + now() - t;
     }
     results.push({
       response: { object: 'list', data, model: p.model, usage: { prompt_tokens: p.tokens, total_tokens: p.tokens } },
@@ -106,10 +111,42 @@ export async function embeddingsResults(items: readonly Prepared[], waitedMs: re
  */
 export function poolOutputs(plan: BatchPlan, vectors: readonly Float64Array[], k: number, offset: number, tokens: number): Float64Array {
   const out = new Float64Array(k);
+  addOutputs(out, plan, vectors, offset, offset + tokens);
+  return divideBy(out, tokens);
+}
+
+/** poolOutputs of one input, yielding between pieces of POOL_PIECE_TOKENS; `ms` counts the pieces only. */
+async function poolInSlices(
+  plan: BatchPlan,
+  vectors: readonly Float64Array[],
+  k: number,
+  placed: { readonly tokenOffset: number; readonly tokens: number },
+  slices: EventLoopSlices,
+): Promise<{ mean: Float64Array; ms: number }> {
+  const out = new Float64Array(k);
+  const end = placed.tokenOffset + placed.tokens;
+  let ms = 0;
+  for (let from = placed.tokenOffset; from < end; from += POOL_PIECE_TOKENS) {
+    await slices.pause();
+    const t = now();
+    addOutputs(out, plan, vectors, from, Math.min(from + POOL_PIECE_TOKENS, end));
+    ms += now() - t;
+  }
+  return { mean: divideBy(out, placed.tokens), ms };
+}
+
+function divideBy(sums: Float64Array, tokens: number): Float64Array {
+  if (tokens > 0) for (let r = 0; r < sums.length; r++) sums[r] = sums[r]! / tokens;
+  return sums;
+}
+
+/** Adds the outputs of tokens [from, to) into `out` (its length is k), read as poolOutputs reads them. */
+function addOutputs(out: Float64Array, plan: BatchPlan, vectors: readonly Float64Array[], from: number, to: number): void {
+  const k = out.length;
   const S = plan.slotCount;
   // Each token's outputs are read as contiguous runs (a division per run, not per value): a
   // request's pooling read tens of thousands of values through a division and a remainder each.
-  for (let g = offset; g < offset + tokens; g++) {
+  for (let g = from; g < to; g++) {
     switch (plan.layout) {
       case 'blocked': {
         const v = vectors[Math.floor(g / plan.tokensPerCiphertext)]!;
@@ -139,6 +176,4 @@ export function poolOutputs(plan: BatchPlan, vectors: readonly Float64Array[], k
       }
     }
   }
-  if (tokens > 0) for (let r = 0; r < k; r++) out[r] = out[r]! / tokens;
-  return out;
 }
