@@ -16,7 +16,7 @@ import { ClientAuth } from './auth.js';
 import { Batcher } from './batcher.js';
 import { CircuitBreaker } from './breaker.js';
 import { CiphertextBudget } from './ciphertext-budget.js';
-import { DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, maxPromptTokensOf, type ProxyConfig } from './config.js';
+import { DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, DEFAULT_WORKER_NICE, maxPromptTokensOf, type ProxyConfig } from './config.js';
 import { answerError, noRoute, queueFull, requireMethod } from './errors.js';
 import { gpuCollectors } from './gpu-metrics.js';
 import { silent, type LogFn } from './log.js';
@@ -26,7 +26,8 @@ import { EmbeddingsBodyReader } from './request-body.js';
 import { handlerFor, routeOf, type RouteContext } from './routes/index.js';
 import { ProxyStartup } from './startup.js';
 import { ProxyState, UpstreamHealth } from './state.js';
-import { Upstream } from './upstream.js';
+import { Upstream, type UpstreamClient } from './upstream.js';
+import { UpstreamThread } from './upstream-thread.js';
 
 export interface ProxyApp {
   readonly config: ProxyConfig;
@@ -34,7 +35,7 @@ export interface ProxyApp {
   readonly telemetry: AppRegistry<'proxy'>;
   readonly metrics: AppMetrics<'proxy'>;
   readonly breaker: CircuitBreaker;
-  readonly upstream: Upstream;
+  readonly upstream: UpstreamClient;
   readonly state: ProxyState;
   readonly health: UpstreamHealth;
   readonly auth: ClientAuth;
@@ -99,7 +100,7 @@ export function createProxyApp(config: ProxyConfig): ProxyApp {
 }
 
 /** The upstream client and the circuit breaker guarding it; the breaker's probe (and readiness checks) bypass the breaker itself. */
-function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: LogFn): { breaker: CircuitBreaker; upstream: Upstream } {
+function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: LogFn): { breaker: CircuitBreaker; upstream: UpstreamClient } {
   const upstreamLabel = { upstream: 'inference' };
   metrics.circuitBreakerState.set(upstreamLabel, BREAKER_STATES.closed);
   const breaker = new CircuitBreaker({
@@ -115,13 +116,17 @@ function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: 
       log(state === 'closed' ? 'info' : 'warn', `circuit breaker ${previous} → ${state}`, { upstream: config.upstream });
     },
   });
-  const upstream: Upstream = new Upstream(config.upstream, {
+  const options = {
     breaker,
     ...(config.token ? { token: config.token } : {}),
     ...(config.upstreamTimeoutMs ? { timeoutMs: config.upstreamTimeoutMs } : {}),
     ...(config.upstreamCa ? { ca: config.upstreamCa } : {}),
     ...(config.upstreamConcurrency ? { maxConcurrent: config.upstreamConcurrency } : {}),
-  });
+  };
+  const upstream: UpstreamClient =
+    (config.upstreamThread ?? true)
+      ? new UpstreamThread(config.upstream, { ...options, nice: config.workerNice ?? DEFAULT_WORKER_NICE })
+      : new Upstream(config.upstream, options);
   return { breaker, upstream };
 }
 

@@ -43,8 +43,14 @@ export interface ProxyConfig {
    */
   readonly embedThread?: boolean;
   /**
-   * Niceness of the libuv pool threads running the native backend's batch crypto and of the
-   * embedding thread (default DEFAULT_WORKER_NICE; 0: as the event loop). The loop answers every
+   * Run the upstream client on a thread of its own (default true): the event loop then neither
+   * writes the uploads nor reads the answers (`--no-upstream-thread`: on the event loop).
+   */
+  readonly upstreamThread?: boolean;
+  /**
+   * Niceness of the libuv pool threads running the native backend's batch crypto, of the
+   * embedding thread and of the upstream thread (default DEFAULT_WORKER_NICE; 0: as the event
+   * loop). The loop answers every
    * client, health checks included; a flood of large batches must not take its core.
    */
   readonly workerNice?: number;

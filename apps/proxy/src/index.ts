@@ -27,6 +27,7 @@ export { CircuitBreaker, type BreakerOptions } from './breaker.js';
 export { PromptBlockCache, type BlockToken } from './prompt-cache.js';
 export { KEY_FILE_ENV, prepareSharedKeys, type SharedKeys } from './cluster.js';
 export { DEFAULT_WORKER_NICE, startProxy, type ProxyConfig, type ProxyServer } from './server.js';
-export { Upstream, type CallOptions, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
+export { Upstream, type CallOptions, type UpstreamClient, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
+export { UpstreamThread, type UpstreamThreadOptions } from './upstream-thread.js';
 export { CachedEmbeddings } from './embedding-cache.js';
 export { SMI_ARGS, gpuCollectors, parseSmi, type GpuSources, type SmiGpu } from './gpu-metrics.js';

@@ -13,7 +13,7 @@ import type { AppRegistry } from '@hlp/telemetry';
 import { createProxyApp, type ProxyApp } from './app.js';
 import type { CircuitBreaker } from './breaker.js';
 import type { ProxyConfig } from './config.js';
-import type { Upstream } from './upstream.js';
+import type { UpstreamClient } from './upstream.js';
 
 export { DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, DEFAULT_WORKER_NICE, type ProxyConfig } from './config.js';
 
@@ -23,7 +23,7 @@ export interface ProxyServer {
   /** Resolves once the keys are uploaded; rejects when start-up failed for good (e.g. a bad key file). */
   readonly ready: Promise<void>;
   readonly metrics: AppRegistry<'proxy'>;
-  readonly upstream: Upstream;
+  readonly upstream: UpstreamClient;
   readonly breaker: CircuitBreaker;
   /** The uploaded key set's id (undefined before). */
   keyId(): string | undefined;

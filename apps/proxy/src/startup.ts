@@ -19,13 +19,13 @@ import type { LogFn } from './log.js';
 import { Pipeline } from './pipeline.js';
 import type { PromptBlockCache } from './prompt-cache.js';
 import type { ProxyState, ReadyState, UpstreamHealth } from './state.js';
-import type { Upstream } from './upstream.js';
+import type { UpstreamClient } from './upstream.js';
 
 export interface StartupDeps {
   readonly config: ProxyConfig;
   readonly log: LogFn;
   readonly metrics: AppMetrics<'proxy'>;
-  readonly upstream: Upstream;
+  readonly upstream: UpstreamClient;
   readonly state: ProxyState;
   readonly health: UpstreamHealth;
   readonly ciphertextBudget: CiphertextBudget;

@@ -9,7 +9,7 @@ import type { CircuitBreaker } from './breaker.js';
 import type { EmbeddingThread } from './embedding-thread.js';
 import type { UploadSet } from './keys.js';
 import type { Pipeline } from './pipeline.js';
-import type { Upstream } from './upstream.js';
+import type { UpstreamClient } from './upstream.js';
 
 /** What start-up made: the backend, keys and pipeline every request uses. */
 export interface ReadyState {
@@ -48,7 +48,7 @@ export class UpstreamHealth {
   #last: HealthCheck & { readonly at: number } = { at: 0, ok: false };
 
   constructor(
-    private readonly upstream: Upstream,
+    private readonly upstream: UpstreamClient,
     private readonly breaker: CircuitBreaker,
   ) {}
 

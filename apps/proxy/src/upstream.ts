@@ -67,6 +67,21 @@ export interface UpstreamOptions {
   readonly maxConcurrent?: number;
   /** Fails calls fast while the service is down; sees every call's outcome. */
   readonly breaker?: CircuitBreaker;
+  /**
+   * Announced response bodies in SharedArrayBuffer memory: the upstream thread hands them to
+   * the event loop without a copy, and shared memory is not counted as the receiving isolate's
+   * external memory (whose growth paces its garbage collections).
+   */
+  readonly sharedBodies?: boolean;
+}
+
+/** What the proxy needs of an upstream client: the client itself (Upstream), or one on a thread of its own (UpstreamThread). */
+export interface UpstreamClient {
+  readonly url: string;
+  readonly timeoutMs: number;
+  call(path: string, options?: CallOptions): Promise<UpstreamResponse>;
+  releaseBody(body: Buffer): void;
+  close(): void;
 }
 
 export interface CallOptions {
@@ -105,13 +120,30 @@ function errorCodeOf(e: unknown): string | undefined {
 
 class ConnectionFailure extends Error {}
 
+/**
+ * A call's outcome as the breaker counts it: a connection failure, a timeout or a 5xx answer
+ * is a failure, anything else a success.
+ */
+export async function countedBy(breaker: CircuitBreaker | undefined, call: Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+  if (!breaker) return call;
+  try {
+    const r = await call;
+    if (r.status >= 500) breaker.failure();
+    else breaker.success();
+    return r;
+  } catch (e) {
+    if (!(e instanceof ProtocolError) || e.code === 'UPSTREAM_DOWN' || e.code === 'TIMEOUT' || e.code === 'UPSTREAM_ERROR') breaker.failure();
+    throw e;
+  }
+}
+
 interface Slot {
   session: http2.ClientHttp2Session | undefined;
   /** Calls using it now. */
   streams: number;
 }
 
-export class Upstream {
+export class Upstream implements UpstreamClient {
   private closed = false;
   readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
@@ -150,13 +182,20 @@ export class Upstream {
     this.bodies.give(Buffer.from(memory));
   }
 
+  /** Whether releaseBody would take `body` back into the pool. */
+  isPooled(body: Buffer): boolean {
+    return this.poolable.has(body.buffer);
+  }
+
   /**
    * A buffer for an announced body of `bytes`: pooled memory that held an earlier body, or fresh.
    * Fresh memory costs a page fault per 4 KiB as the body is copied in (~1 ms per MB, 10× the
    * copy itself), so bodies reuse any pooled buffer up to twice their size.
    */
   private bodyBuffer(bytes: number): Buffer {
-    const buffer = this.bodies.takeAtLeast(bytes) ?? Buffer.allocUnsafe(pooledCapacity(bytes));
+    const buffer =
+      this.bodies.takeAtLeast(bytes) ??
+      (this.options.sharedBodies ? Buffer.from(new SharedArrayBuffer(pooledCapacity(bytes))) : Buffer.allocUnsafe(pooledCapacity(bytes)));
     this.poolable.add(buffer.buffer);
     return buffer;
   }
@@ -224,24 +263,18 @@ export class Upstream {
     breaker?.check();
     const bodyUse = new Holds(options.onBodyFree ?? (() => undefined));
     try {
-      return await this.callHeld(path, options, breaker, bodyUse);
+      return await countedBy(breaker, this.callHeld(path, options, bodyUse));
     } finally {
       bodyUse.close();
     }
   }
 
-  private async callHeld(path: string, options: CallOptions, breaker: CircuitBreaker | undefined, bodyUse: Holds): Promise<UpstreamResponse> {
+  private async callHeld(path: string, options: CallOptions, bodyUse: Holds): Promise<UpstreamResponse> {
     const pooled = options.body !== undefined;
     const slot = pooled ? await this.acquire() : this.control;
     if (!pooled) slot.streams++;
     try {
-      const r = await this.callOnce(slot, path, options, bodyUse);
-      if (r.status >= 500) breaker?.failure();
-      else breaker?.success();
-      return r;
-    } catch (e) {
-      if (!(e instanceof ProtocolError) || e.code === 'UPSTREAM_DOWN' || e.code === 'TIMEOUT' || e.code === 'UPSTREAM_ERROR') breaker?.failure();
-      throw e;
+      return await this.callOnce(slot, path, options, bodyUse);
     } finally {
       if (pooled) this.release(slot);
       else slot.streams--;

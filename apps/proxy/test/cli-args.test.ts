@@ -42,4 +42,9 @@ describe('hlp-proxy arguments', () => {
     assert.equal(parseProxyArgs([...BASE, '--no-embed-thread'], {})?.embedThread, false);
     assert.equal(parseProxyArgs(BASE, {})?.embedThread, undefined);
   });
+
+  it('--no-upstream-thread: the upstream client runs on the event loop; absent leaves the thread on', () => {
+    assert.equal(parseProxyArgs([...BASE, '--no-upstream-thread'], {})?.upstreamThread, false);
+    assert.equal(parseProxyArgs(BASE, {})?.upstreamThread, undefined);
+  });
 });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { decodeFrames, EncryptResponseHeader } from '@hlp/protocol';
 import { startInference, type InferenceServer } from '@hlp/inference';
-import { startProxy, type ProxyConfig, type ProxyServer } from '../src/index.js';
+import { Upstream, UpstreamThread, startProxy, type ProxyConfig, type ProxyServer } from '../src/index.js';
 import { TOKEN, assertClose, codeOf, postJson, quiet, referenceEmbedding } from './helpers.js';
 
 let inference: InferenceServer;
@@ -50,6 +50,23 @@ function raw(
     req.end(body);
   });
 }
+
+describe('the upstream client', () => {
+  it('runs on a thread of its own by default, on the event loop with upstreamThread: false; both answer alike', async () => {
+    const threaded = await proxy();
+    const inline = await proxy({ upstreamThread: false });
+    assert.ok(threaded.upstream instanceof UpstreamThread);
+    assert.ok(inline.upstream instanceof Upstream);
+    const text = 'the quick brown fox jumps over the lazy dog';
+    for (const p of [threaded, inline]) {
+      const r = await embed(p.url, [text, 'a second input']);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const data = (r.json as { data: { embedding: number[] }[] }).data;
+      assertClose('hlp-affine', data[0]!.embedding, referenceEmbedding('hlp-affine', text));
+      assertClose('hlp-affine', data[1]!.embedding, referenceEmbedding('hlp-affine', 'a second input'));
+    }
+  });
+});
 
 describe('request batching', () => {
   it('concurrent requests share one batch (one upstream evaluation) and each gets its own embeddings', async () => {

@@ -6,14 +6,14 @@ import type { AppMetrics, Stage } from '@hlp/telemetry';
 import type { CiphertextBudget } from '../ciphertext-budget.js';
 import type { EmbeddingThread } from '../embedding-thread.js';
 import type { PromptBlockCache } from '../prompt-cache.js';
-import type { Upstream } from '../upstream.js';
+import type { UpstreamClient } from '../upstream.js';
 
 export type StageTimings = Partial<Record<Stage | 'pool' | 'batch', number>>;
 
 export interface PipelineDeps {
   readonly backend: CkksBackend;
   readonly info: ServiceInfo;
-  readonly upstream: Upstream;
+  readonly upstream: UpstreamClient;
   readonly embeddings: EmbeddingSource;
   readonly metrics: AppMetrics<'proxy'>;
   /** Layout for workloads that support it (others use blocked). */
