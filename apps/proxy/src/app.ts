@@ -124,7 +124,7 @@ function upstreamClient(config: ProxyConfig, metrics: AppMetrics<'proxy'>, log: 
     ...(config.upstreamConcurrency ? { maxConcurrent: config.upstreamConcurrency } : {}),
   };
   const upstream: UpstreamClient =
-    (config.upstreamThread ?? true)
+    config.upstreamThread === true
       ? new UpstreamThread(config.upstream, { ...options, nice: config.workerNice ?? DEFAULT_WORKER_NICE })
       : new Upstream(config.upstream, options);
   return { breaker, upstream };

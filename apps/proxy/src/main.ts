@@ -23,7 +23,7 @@ export { UsageError };
 export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
   [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense|dimension-major]
   [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N] [--worker-nice 0-19 (10)]
-  [--no-embed-thread] [--no-upstream-thread]
+  [--no-embed-thread] [--upstream-thread]
   [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
   batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
                 [--max-inflight-ciphertexts 2048 (the bound on memory)]
@@ -71,7 +71,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'batch-window': { type: 'string' },
         'no-batching': { type: 'boolean' },
         'no-embed-thread': { type: 'boolean' },
-        'no-upstream-thread': { type: 'boolean' },
+        'upstream-thread': { type: 'boolean' },
         'max-batch': { type: 'string' },
         'max-batch-tokens': { type: 'string' },
         'prompt-cache-bytes': { type: 'string' },
@@ -147,7 +147,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     workers: int('workers', values.workers, 1, 256) ?? 1,
     batchWindowMs: values['no-batching'] ? 0 : (window ?? 50),
     ...(values['no-embed-thread'] ? { embedThread: false } : {}),
-    ...(values['no-upstream-thread'] ? { upstreamThread: false } : {}),
+    ...(values['upstream-thread'] ? { upstreamThread: true } : {}),
     ...(token ? { token } : {}),
     ...(values['key-file'] ? { keyFile: values['key-file'] } : {}),
     ...(values['upstream-ca'] ? { upstreamCa: readText('--upstream-ca', values['upstream-ca']) } : {}),

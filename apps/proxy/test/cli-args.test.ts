@@ -43,8 +43,8 @@ describe('hlp-proxy arguments', () => {
     assert.equal(parseProxyArgs(BASE, {})?.embedThread, undefined);
   });
 
-  it('--no-upstream-thread: the upstream client runs on the event loop; absent leaves the thread on', () => {
-    assert.equal(parseProxyArgs([...BASE, '--no-upstream-thread'], {})?.upstreamThread, false);
+  it('--upstream-thread: the upstream client runs on a thread of its own; absent leaves it on the event loop', () => {
+    assert.equal(parseProxyArgs([...BASE, '--upstream-thread'], {})?.upstreamThread, true);
     assert.equal(parseProxyArgs(BASE, {})?.upstreamThread, undefined);
   });
 });

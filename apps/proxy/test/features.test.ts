@@ -52,9 +52,9 @@ function raw(
 }
 
 describe('the upstream client', () => {
-  it('runs on a thread of its own by default, on the event loop with upstreamThread: false; both answer alike', async () => {
-    const threaded = await proxy();
-    const inline = await proxy({ upstreamThread: false });
+  it('runs on the event loop by default, on a thread of its own with upstreamThread: true; both answer alike', async () => {
+    const threaded = await proxy({ upstreamThread: true });
+    const inline = await proxy();
     assert.ok(threaded.upstream instanceof UpstreamThread);
     assert.ok(inline.upstream instanceof Upstream);
     const text = 'the quick brown fox jumps over the lazy dog';
