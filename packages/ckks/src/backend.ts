@@ -102,6 +102,15 @@ export interface CkksBackend {
 
   // -- evaluation -------------------------------------------------------------------------
   add(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
+  /**
+   * a += b, in place: `a` keeps its handle, level, scale and size (at least b's). For sums over
+   * many terms: add's fresh result per term is one more stream of memory (and a buffer) per
+   * call. Refused with INVALID_ARGUMENT for a seeded `a` (fresh from encryptSymmetric: its
+   * serialization is its seed) and, on the native backend, for an `a` whose serializeParts
+   * views were handed out (they would change under their reader; lendParts' loan ends at dispose
+   * and is the caller's to keep).
+   */
+  addInPlace(a: CiphertextHandle, b: CiphertextHandle): void;
   sub(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle;
   negate(a: CiphertextHandle): CiphertextHandle;
   addPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle;
@@ -262,6 +271,12 @@ export function checkRotateSumTerms(cts: readonly CiphertextHandle[], steps: rea
       throw new CkksError('SCALE_MISMATCH', `rotateSum: term ${t} has scale ${ct.scale}, term 0 ${first.scale}`);
     }
   });
+}
+
+/** What both backends refuse to add to in place: an accumulator smaller than the sum, or a seeded one. */
+export function checkAddInPlace(a: CiphertextHandle, b: CiphertextHandle): void {
+  if (a.size < b.size) throw new CkksError('INVALID_ARGUMENT', `addInPlace: the sum has size ${b.size}, more than a's ${a.size}; use add`);
+  if (a.seeded) throw new CkksError('INVALID_ARGUMENT', 'addInPlace: a is seeded (its serialization is its seed); use add');
 }
 
 /**

@@ -67,6 +67,11 @@ export class CountingEvaluator {
     this.counts.additions++;
     return this.backend.add(a, b);
   }
+  /** a += b in place (CkksBackend.addInPlace). */
+  addInPlace(a: CiphertextHandle, b: CiphertextHandle): void {
+    this.backend.addInPlace(a, b);
+    this.counts.additions++;
+  }
   addPlain(a: CiphertextHandle, p: PlaintextHandle): CiphertextHandle {
     this.counts.additions++;
     return this.backend.addPlain(a, p);
@@ -77,11 +82,21 @@ export class CountingEvaluator {
   }
 }
 
-/** `a + b` that disposes both inputs (an accumulator helper). */
+/**
+ * `acc + term`, consuming both (an accumulator helper): added into `acc` in place where it can
+ * hold the sum (not seeded, at least term's size), else into a new ciphertext.
+ */
 export function addInto(ev: CountingEvaluator, acc: CiphertextHandle | null, term: CiphertextHandle): CiphertextHandle {
   if (acc === null) return term;
-  const sum = ev.add(acc, term);
-  acc.dispose();
-  term.dispose();
-  return sum;
+  try {
+    if (!acc.seeded && acc.size >= term.size) {
+      ev.addInPlace(acc, term);
+      return acc;
+    }
+    const sum = ev.add(acc, term);
+    acc.dispose();
+    return sum;
+  } finally {
+    term.dispose();
+  }
 }

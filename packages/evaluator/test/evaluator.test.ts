@@ -46,7 +46,7 @@ describe('@hlp/evaluator', () => {
   });
   after(() => backend.dispose());
 
-  it('zeroCounts starts every operation at zero, and addInto counts only real additions and disposes its inputs', () => {
+  it('zeroCounts starts every operation at zero; addInto counts only real additions, adds in place where it can, and consumes its inputs', () => {
     assert.deepEqual(Object.values(zeroCounts()), [0, 0, 0, 0, 0, 0]);
     const ev = new CountingEvaluator(backend);
     const x = encryptAtLevel(backend, input, backend.params.maxLevel);
@@ -56,8 +56,23 @@ describe('@hlp/evaluator', () => {
     assert.equal(ev.counts.additions, 0);
     const sum = addInto(ev, first, y);
     assert.equal(ev.counts.additions, 1);
-    assert.ok(x.disposed && y.disposed);
-    sum.dispose();
+    assert.equal(sum, x, 'added into the accumulator in place');
+    assert.ok(y.disposed && !x.disposed);
+    const plain = backend.decrypt(sum);
+    const got = backend.decode(plain);
+    plain.dispose();
+    for (let i = 0; i < WIDTH; i += 37) assert.ok(Math.abs(got[i]! - 2 * input[i]!) < 1e-4, `slot ${i}`);
+    // A seeded accumulator cannot be added to in place: a new sum, the accumulator disposed.
+    const slots = new Float64Array(backend.slotCount);
+    slots.set(input);
+    const seededPlain = backend.encode(slots);
+    const seeded = backend.encryptSymmetric(seededPlain);
+    seededPlain.dispose();
+    const other = addInto(ev, seeded, sum);
+    assert.notEqual(other, seeded);
+    assert.ok(seeded.disposed && sum.disposed);
+    assert.equal(ev.counts.additions, 2);
+    other.dispose();
   });
 
   it('multiplyPlainAccumulateGroups counts a plaintext product per term and an addition between terms of each group', () => {

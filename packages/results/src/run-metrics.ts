@@ -66,6 +66,7 @@ export const RUN_METRICS = {
   'ckks.decode': { ...CKKS_OP, description: 'decode one plaintext' },
   'ckks.serialize': { ...CKKS_OP, description: 'SEAL-format serialization of one ciphertext' },
   'ckks.add': { ...CKKS_OP, description: 'ciphertext + ciphertext' },
+  'ckks.add_inplace': { ...CKKS_OP, description: 'ciphertext += ciphertext, in place (the sum written over the first operand)' },
   'ckks.multiply_plain': { ...CKKS_OP, description: 'ciphertext × plaintext' },
   'ckks.rescale': { ...CKKS_OP, description: 'rescale to the next level' },
   'ckks.relinearize': { ...CKKS_OP, description: 'relinearize a size-3 product (one key switch)' },

@@ -32,6 +32,7 @@ import { deviceChoiceFromEnv, type BatchDevice, type DeviceChoice } from './devi
 import { checkedValues, encodeArgs } from './encode-args.js';
 import {
   addPlain,
+  addInPlace,
   addSub,
   modSwitchToNext,
   multiply,
@@ -449,6 +450,10 @@ export class NativeBackend implements CkksBackend {
 
   add(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
     return addSub(this.#scope, 'add', a, b);
+  }
+
+  addInPlace(a: CiphertextHandle, b: CiphertextHandle): void {
+    addInPlace(this.#scope, a, b);
   }
 
   sub(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {

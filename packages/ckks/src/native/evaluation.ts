@@ -3,7 +3,7 @@
  * into a pooled result buffer when one of the right size is free (NativeScope.into).
  */
 import type { CiphertextHandle, PlaintextHandle } from '../backend.js';
-import { addRotations, checkAccumulateGroups, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
+import { addRotations, checkAccumulateGroups, checkAddInPlace, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import type { NativeScope } from './scope.js';
 import type { NativeCiphertext } from './handles.js';
@@ -34,6 +34,17 @@ export function addSub(scope: NativeScope, op: 'add' | 'sub', a: CiphertextHandl
     return op === 'add' ? scope.core.add(x.data(), y.data(), x.level + 1, call) : scope.core.sub(x.data(), y.data(), x.level + 1, call);
   });
   return scope.wrapCt(data, x.level, x.scale, Math.max(x.size, y.size));
+}
+
+export function addInPlace(scope: NativeScope, a: CiphertextHandle, b: CiphertextHandle): void {
+  const x = scope.ct(a);
+  const y = scope.ct(b);
+  sameLevel(x, y, 'addInPlace');
+  checkAddInPlace(x, y);
+  sameScale(x, y, 'addInPlace');
+  if (x.lent) throw new CkksError('INVALID_ARGUMENT', 'addInPlace: serializeParts handed out views of a, which would change under their reader; use add');
+  // The kernel allows its output to be exactly its first operand (an element-wise pass).
+  scope.evaluate('addInPlace', [x, y], (check) => scope.core.add(x.data(), y.data(), x.level + 1, { checkInput: check.checkInput, out: x.data() }));
 }
 
 export function negate(scope: NativeScope, a: CiphertextHandle): CiphertextHandle {

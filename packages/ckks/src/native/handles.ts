@@ -47,6 +47,11 @@ export class NativeCiphertext implements CiphertextHandle {
     return this.seed !== null;
   }
 
+  /** @internal serializeParts has handed out views of this ciphertext's words (for good, unlike lendParts). */
+  get lent(): boolean {
+    return this.#escaped;
+  }
+
   get disposed(): boolean {
     return this.#data === null;
   }

@@ -1,8 +1,7 @@
 /**
- * The `seal` backend: CKKS through node-seal 6.0.3 (SEAL 4.1.2 in WebAssembly).
- *
- * Every SEAL object is freed explicitly (`.delete()`): handles on `dispose()`, the context,
- * keys and tools on the backend's `dispose()` (which also frees the handles still alive).
+ * The `seal` backend: CKKS through node-seal 6.0.3 (SEAL 4.1.2 in WebAssembly). Every SEAL
+ * object is freed explicitly (`.delete()`): handles on `dispose()`, the context, keys and
+ * tools on the backend's `dispose()` (which also frees the handles still alive).
  */
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { CKKSEncoder } from 'node-seal/implementation/ckks-encoder.js';
@@ -17,7 +16,7 @@ import type { PublicKey } from 'node-seal/implementation/public-key.js';
 import type { RelinKeys } from 'node-seal/implementation/relin-keys.js';
 import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
-import { addRotations, checkAccumulateGroups, checkAccumulateTerms, checkRotateSumTerms } from '../backend.js';
+import { addRotations, checkAccumulateGroups, checkAccumulateTerms, checkAddInPlace, checkRotateSumTerms } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
 import { parmsIdChain, parmsIdToHex, parseCiphertext, readSealHeader, type ChainLevel } from '../seal-format.js';
@@ -424,6 +423,14 @@ export class SealBackend implements CkksBackend {
     const y = this.ct(b);
     this.sameLevel(x, y, 'add');
     return this.produce('add', () => this.evaluator.add(x.native(), y.native()));
+  }
+
+  addInPlace(a: CiphertextHandle, b: CiphertextHandle): void {
+    const x = this.ct(a);
+    const y = this.ct(b);
+    this.sameLevel(x, y, 'addInPlace');
+    checkAddInPlace(x, y);
+    this.guard('addInPlace', () => this.evaluator.add(x.native(), y.native(), x.native()));
   }
 
   sub(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
