@@ -10,7 +10,7 @@ import { nameMatches, readConfig } from '@hlp/gate';
 import { LOAD_METRICS } from '@hlp/loadgen';
 import { RUN_METRICS, RUN_METRIC_NAMES, type RunMetricName, type RunMetricProducer, type RunMetricSpec } from '@hlp/results';
 import { CALIBRATION_METRIC } from '../src/bench/calibration.js';
-import { OP_CASES, CKKS_METRIC_ORDER } from '../src/bench/ckks.js';
+import { ADD_IN_PLACE_CASE, OP_CASES, CKKS_METRIC_ORDER } from '../src/bench/ckks.js';
 import { answersCases } from '../src/bench/ckks-answers.js';
 import { seededBatchCases } from '../src/bench/ckks-seeded-batch.js';
 import { kswitchCases } from '../src/bench/ckks-kswitch.js';
@@ -47,9 +47,14 @@ describe('run-document metric catalogue against its producers', () => {
   });
 
   it('hlp bench ckks builds a case for every name it declares', () => {
-    const built = [...OP_CASES, ...answersCases('native'), ...seededBatchCases('native'), ...kswitchCases(false), ...matvecCases(MATVEC_N, false)].map(
-      (c) => c.name,
-    );
+    const built = [
+      ...OP_CASES,
+      ADD_IN_PLACE_CASE,
+      ...answersCases('native'),
+      ...seededBatchCases('native'),
+      ...kswitchCases(false),
+      ...matvecCases(MATVEC_N, false),
+    ].map((c) => c.name);
     // prompt cases are built per thread count inside the run; the pool ratio comes with the GPU prompt
     const declared = CKKS_METRIC_ORDER.filter((n) => n !== 'ckks.prompt_encrypt' && n !== 'ckks.gpu_pool_efficiency');
     assert.deepEqual(sorted(built), sorted(declared));

@@ -47,6 +47,7 @@ const CKKS_OPS = [
   'ckks.decode',
   'ckks.serialize',
   'ckks.add',
+  'ckks.add_inplace',
   'ckks.multiply_plain',
   'ckks.rescale',
 ] as const satisfies readonly RunMetricName[];
@@ -95,6 +96,12 @@ export const OP_CASES: readonly CkksCase[] = [
   { kind: 'bytes', name: 'ckks.ciphertext_bytes', key: 'public' },
   { kind: 'bytes', name: 'ckks.ciphertext_bytes', key: 'secret' },
 ];
+
+/**
+ * `ckks.add` in place, beside OP_CASES rather than in it: the gate pairs it only where both
+ * sides' backends have addInPlace (a reference from before it has not).
+ */
+export const ADD_IN_PLACE_CASE: CkksCase = { kind: 'op', name: 'ckks.add_inplace' };
 
 export interface CkksBenchOptions {
   /** Backends to run (default seal, native); an unavailable one is skipped with a note. */

@@ -139,6 +139,8 @@ export interface Fixture {
   readonly ctPub2: CiphertextHandle;
   readonly ptDec: PlaintextHandle;
   readonly product: CiphertextHandle;
+  /** ckks.add_inplace's accumulator (ctPub + ctPub2, then every addition's sum). */
+  readonly acc: CiphertextHandle;
 }
 
 export function makeFixture(backend: CkksBackend, values: Float64Array, helpers: CkksHelpers = { encryptValues }): Fixture {
@@ -147,12 +149,13 @@ export function makeFixture(backend: CkksBackend, values: Float64Array, helpers:
   const ctPub2 = helpers.encryptValues(backend, seededValues(values.length, VALUES_SEED + 1));
   const ptDec = backend.decrypt(ctPub);
   const product = backend.multiplyPlain(ctPub, pt);
-  return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product };
+  const acc = backend.add(ctPub, ctPub2);
+  return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product, acc };
 }
 
 /** Frees a fixture's handles (not its backend). */
 export function disposeFixture(f: Fixture): void {
-  for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product]) h.dispose();
+  for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product, f.acc]) h.dispose();
 }
 
 /** Drops the backend's pooled result buffers, where it has a pool (a checkout built before `trimResultPool`: a no-op). */
@@ -180,6 +183,8 @@ export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void
       return () => void f.ctPub.serialize();
     case 'ckks.add':
       return () => b.add(f.ctPub, f.ctPub2).dispose();
+    case 'ckks.add_inplace':
+      return () => b.addInPlace(f.acc, f.ctPub2);
     case 'ckks.multiply_plain':
       return () => b.multiplyPlain(f.ctPub, f.pt).dispose();
     case 'ckks.rescale':

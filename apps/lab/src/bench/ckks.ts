@@ -28,6 +28,7 @@ import {
   DEFAULT_NATIVE_THREADS,
   KEYS,
   MAX_ROUND_TRIP_ERROR,
+  ADD_IN_PLACE_CASE,
   OP_CASES,
   PROMPT_DIM,
   PROMPT_ITERATIONS,
@@ -180,6 +181,7 @@ function planCases(backends: readonly CkksBackendName[], settings: Settings, pro
     for (const n of settings.ns) {
       const cases: CkksCase[] = [
         ...OP_CASES,
+        ADD_IN_PLACE_CASE,
         ...answersCases(backend),
         ...seededBatchCases(backend),
         ...(settings.keySwitching ? [...kswitchCases(settings.quick), ...matvecCases(n, settings.quick)] : []),

@@ -16,6 +16,7 @@ import { LabError } from '../errors.js';
 import { ALLOC_LIVE, ALLOC_ROUNDS, ALLOC_SIZES, ALLOCATORS, caseLabels, randomResidues, type BenchCase, type KernelOp } from '../bench/kernels.js';
 import {
   KEYS,
+  ADD_IN_PLACE_CASE,
   OP_CASES,
   batchEncryptFn,
   ckksCaseLabels,
@@ -32,6 +33,7 @@ import {
 } from '../bench/ckks.js';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { Labels } from '@hlp/results';
+import type { CkksBackend } from '@hlp/ckks';
 import type { PairCase, SideName } from './interleave.js';
 import { answersCases, answersFunction, hasFramesDecoder } from '../bench/ckks-answers.js';
 import { hasSeededBatch, seededBatchCases, seededBatchFunction } from '../bench/ckks-seeded-batch.js';
@@ -299,6 +301,9 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
           fixtures[s] = makeFixture(backend, seededValues(backend.slotCount), { encryptValues: mod.encryptValues });
         }
         const list: CkksCase[] = [...OP_CASES];
+        const noInPlace = SIDES.filter((s) => typeof (fixtures[s].backend as Partial<CkksBackend>).addInPlace !== 'function');
+        if (noInPlace.length === 0) list.push(ADD_IN_PLACE_CASE);
+        else notes.push(`${ADD_IN_PLACE_CASE.name} (n = ${n}) not paired: no addInPlace on the ${noInPlace.join(' and ')} side`);
         if (n === promptN) {
           const batchOn = SIDES.every((s) => batchEncryptFn(sides[s].ckks) !== undefined) && backendName === 'native';
           for (const threads of batchOn ? o.threads : [1]) for (const key of KEYS) list.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
