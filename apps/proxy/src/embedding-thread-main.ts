@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SeededEmbeddings, isModelError } from '@hlp/model';
 import { CachedEmbeddings } from './embedding-cache.js';
-import { niceThisThread } from './thread-nice.js';
+import { niceThisThread } from './helper-thread.js';
 import type { EmbedJob, EmbedReply, EmbeddingThreadData } from './embedding-thread.js';
 
 const data = workerData as EmbeddingThreadData;

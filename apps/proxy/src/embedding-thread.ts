@@ -12,7 +12,8 @@
  * A thread that dies (it should not) fails the batches it held with EMBEDDING_THREAD; the next
  * batch starts a new one.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startHelperThread } from './helper-thread.js';
 import { GPT2, ModelError, type ModelErrorCode } from '@hlp/model';
 
 export interface EmbeddingThreadOptions {
@@ -126,19 +127,11 @@ export class EmbeddingThread {
   private worker(): Worker {
     if (this.#worker) return this.#worker;
     const { module, ...data } = this.options;
-    // Without the process's execArgv and NODE_OPTIONS: a profiler's preload (clinic bubbleprof's,
-    // given in NODE_OPTIONS) would run in the thread too and truncate the event loop's trace, which
-    // it names by the process id.
-    const w = new Worker(module ?? new URL('./embedding-thread-main.js', import.meta.url), {
-      workerData: data satisfies EmbeddingThreadData,
-      execArgv: [],
-      env: { ...process.env, NODE_OPTIONS: '' },
+    const w = startHelperThread<EmbedReply>('embedding', module ?? new URL('./embedding-thread-main.js', import.meta.url), data satisfies EmbeddingThreadData, {
+      message: (reply, worker) => this.settle(reply, worker),
+      lost: (worker, why) => this.lost(worker, why),
     });
     this.#started++;
-    w.unref();
-    w.on('message', (reply: EmbedReply) => this.settle(reply, w));
-    w.on('error', (e) => this.lost(w, `the embedding thread failed: ${e.message}`));
-    w.on('exit', (code) => this.lost(w, `the embedding thread exited (code ${code})`));
     this.#worker = w;
     return w;
   }

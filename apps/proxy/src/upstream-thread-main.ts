@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isProtocolError } from '@hlp/protocol';
-import { niceThisThread } from './thread-nice.js';
+import { niceThisThread } from './helper-thread.js';
 import { Upstream } from './upstream.js';
 import { crossable, type FromUpstreamThread, type ToUpstreamThread, type UpstreamThreadData } from './upstream-thread.js';
 

@@ -20,7 +20,8 @@
  * once); the next call starts a new one.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startHelperThread } from './helper-thread.js';
 import { ProtocolError, type ErrorCode } from '@hlp/protocol';
 import type { CircuitBreaker } from './breaker.js';
 import { countedBy, type CallOptions, type UpstreamClient, type UpstreamOptions, type UpstreamResponse, type UpstreamTimings } from './upstream.js';
@@ -178,18 +179,11 @@ export class UpstreamThread implements UpstreamClient {
     if (this.#worker) return this.#worker;
     const { module, breaker: _breaker, ...rest } = this.options;
     const data: UpstreamThreadData = { ...rest, url: this.url };
-    // Without the process's execArgv and NODE_OPTIONS, as the embedding thread: a profiler's
-    // preload would run in the thread too.
-    const w = new Worker(module ?? new URL('./upstream-thread-main.js', import.meta.url), {
-      workerData: data,
-      execArgv: [],
-      env: { ...process.env, NODE_OPTIONS: '' },
+    const w = startHelperThread<FromUpstreamThread>('upstream', module ?? new URL('./upstream-thread-main.js', import.meta.url), data, {
+      message: (m, worker) => this.receive(m, worker),
+      lost: (worker, why) => this.lost(worker, why),
     });
     this.#started++;
-    w.unref();
-    w.on('message', (m: FromUpstreamThread) => this.receive(m, w));
-    w.on('error', (e) => this.lost(w, `the upstream thread failed: ${e.message}`));
-    w.on('exit', (code) => this.lost(w, `the upstream thread exited (code ${code})`));
     this.#worker = w;
     return w;
   }
