@@ -42,7 +42,7 @@ export function addInPlace(scope: NativeScope, a: CiphertextHandle, b: Ciphertex
   sameLevel(x, y, 'addInPlace');
   checkAddInPlace(x, y);
   sameScale(x, y, 'addInPlace');
-  if (x.lent) throw new CkksError('INVALID_ARGUMENT', 'addInPlace: serializeParts handed out views of a, which would change under their reader; use add');
+  if (x.escaped) throw new CkksError('INVALID_ARGUMENT', 'addInPlace: serializeParts handed out views of a, which would change under their reader; use add');
   // The kernel allows its output to be exactly its first operand (an element-wise pass).
   scope.evaluate('addInPlace', [x, y], (check) => scope.core.add(x.data(), y.data(), x.level + 1, { checkInput: check.checkInput, out: x.data() }));
 }

@@ -48,7 +48,7 @@ export class NativeCiphertext implements CiphertextHandle {
   }
 
   /** @internal serializeParts has handed out views of this ciphertext's words (for good, unlike lendParts). */
-  get lent(): boolean {
+  get escaped(): boolean {
     return this.#escaped;
   }
 
