@@ -452,19 +452,21 @@ export class CkksCore {
   /**
    * multiplyPlainAccumulate per group over the same ciphertexts: result g sums the terms whose
    * plains[g][t] is not null (each group needs one), two groups a pass (BSGS giant steps).
+   * `plainRepeat` R > 1: every plaintext is compact (`compactPlain`, n / R words a block).
    */
   multiplyPlainAccumulateGroups(
     ciphertexts: readonly BigUint64Array[],
     plains: readonly (readonly (BigUint64Array | null)[])[],
     level: number,
-    options?: ResultsCallOptions,
+    options?: ResultsCallOptions & { readonly plainRepeat?: number },
   ): BigUint64Array[] {
     const core = this.#core();
     this.#level(level);
     if (ciphertexts.length === 0 || plains.length === 0 || plains.some((row) => row.length !== ciphertexts.length)) {
       throw new KernelError('LENGTH_MISMATCH', `every group needs one plaintext (or null) per ciphertext, at least one group and ciphertext`);
     }
-    return guarded(() => core.multiplyPlainAccumulateGroups(ciphertexts, plains.flat(), plains.length, level, this.#flags(options), options?.outs));
+    const repeat = options?.plainRepeat ?? 1;
+    return guarded(() => core.multiplyPlainAccumulateGroups(ciphertexts, plains.flat(), plains.length, level, repeat, this.#flags(options), options?.outs));
   }
 
   /** Size 2 × size 2 → size 3 (no relinearization; decrypt uses s²); scales multiply. */
@@ -493,11 +495,7 @@ export class CkksCore {
 
   // -- key switching ------------------------------------------------------------------
 
-  /**
-   * Words of one key-switching key (a relinearization key, or the Galois key of one
-   * element): k components of two key-level polynomials, k · 2 · (k + 1) · n, as SEAL's
-   * KSwitchKeys holds them.
-   */
+  /** Words of one key-switching key (relinearization, or an element's Galois key): k · 2 · (k + 1) · n, as SEAL's KSwitchKeys holds them. */
   get kswitchKeyWords(): number {
     return this.dataPrimeCount * 2 * (this.dataPrimeCount + 1) * this.n;
   }

@@ -110,9 +110,11 @@ export interface NativeCkksCore {
     plains: readonly (BigUint64Array | null)[],
     groups: number,
     level: number,
+    plainRepeat: number,
     flags: number,
     outs?: readonly BigUint64Array[],
   ): BigUint64Array[];
+  plainRepeat(plain: BigUint64Array, level: number): number;
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   galoisElement(steps: number): number;

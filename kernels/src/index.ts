@@ -4,7 +4,7 @@
  * status codes that surface as KernelError with a stable `code`.
  *
  * One module per binding file of native/binding (addon, functions, ntt-context, allocator,
- * ckks-core with ckks-options and ckks-sampling, cuda-encryptor); this one only gathers their exports.
+ * ckks-core with ckks-options, ckks-sampling and ckks-compact, cuda-encryptor); this one only gathers their exports.
  */
 export { ADDON_PATH, VARIANTS, type Variant, type VariantInfo } from './addon.js';
 export { KernelError, type KernelErrorCode } from './errors.js';
@@ -30,6 +30,7 @@ export {
 export { NttContext, type KernelCallOptions } from './ntt-context.js';
 export { Allocator, type AllocatorKind, type AllocatorStats } from './allocator.js';
 export { CkksCore } from './ckks-core.js';
+export { MAX_PLAIN_REPEAT, compactPlain, expandPlain, plainRepeat } from './ckks-compact.js';
 export type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions } from './ckks-options.js';
 export { ckksSampleNoise, ckksSampleTernary } from './ckks-sampling.js';
 export { CudaEncryptor, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from './cuda-encryptor.js';

@@ -46,6 +46,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("plainOp", &CkksCoreWrap::PlainOp),
                         InstanceMethod("multiplyPlainAccumulate", &CkksCoreWrap::MultiplyPlainAccumulate),
                         InstanceMethod("multiplyPlainAccumulateGroups", &CkksCoreWrap::MultiplyPlainAccumulateGroups),
+                        InstanceMethod("plainRepeat", &CkksCoreWrap::PlainRepeat),
                         InstanceMethod("multiply", &CkksCoreWrap::Multiply),
                         InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
                         InstanceMethod("galoisElement", &CkksCoreWrap::GaloisElement),
@@ -418,7 +419,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   }
 
   // multiplyPlainAccumulateGroups(cts: BigUint64Array[], plains: (BigUint64Array | null)[] (groups x
-  // cts, group-major), groups, level, flags, outs?): one sum per group, in `outs` when given.
+  // cts, group-major), groups, level, plainRepeat, flags, outs?): one sum per group, in `outs` when
+  // given; plaintexts of level * n / plainRepeat words (compact when plainRepeat > 1).
   Napi::Value MultiplyPlainAccumulateGroups(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -431,7 +433,9 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       throw_invalid(env, "one plaintext (or null) per ciphertext and group, at least one of each");
     }
     const uint32_t level = Level(env, info[3], 1, "multiplyPlainAccumulateGroups");
-    const uint32_t flags = to_u32(info[4], "flags");
+    const uint32_t repeat = to_u32(info[4], "plainRepeat");
+    const uint32_t flags = to_u32(info[5], "flags");
+    if (repeat == 0 || Poly(level) % repeat != 0) throw_invalid(env, "plainRepeat must divide the plaintext's words");
     std::vector<const uint64_t *> ct_ptrs(count), plain_ptrs(plains.Length());
     for (uint32_t t = 0; t < count; ++t) {
       Napi::TypedArrayOf<uint64_t> ct = to_u64_array(cts.Get(t), "ciphertext");
@@ -444,7 +448,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       const Napi::Value v = plains.Get(k);
       if (v.IsNull()) continue;
       Napi::TypedArrayOf<uint64_t> plain = to_u64_array(v, "plain");
-      if (plain.ElementLength() != Poly(level)) {
+      if (plain.ElementLength() != Poly(level) / repeat) {
         throw_status(env, HLP_E_LENGTH_MISMATCH,
                      "multiplyPlainAccumulateGroups: group " + std::to_string(k / count) + ", term " +
                          std::to_string(k % count));
@@ -453,12 +457,22 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     }
     Napi::Array results;
     std::vector<uint64_t *> out_ptrs;
-    outs_u64(env, info[5], groups, 2 * Poly(level), "group", results, out_ptrs);
+    outs_u64(env, info[6], groups, 2 * Poly(level), "group", results, out_ptrs);
     check(env,
-          hlp_ckks_multiply_plain_accumulate_groups(ctx, ct_ptrs.data(), count, plain_ptrs.data(), groups, level,
-                                                    out_ptrs.data(), 2 * Poly(level), flags),
+          hlp_ckks_multiply_plain_accumulate_groups(ctx, ct_ptrs.data(), count, plain_ptrs.data(), groups, repeat,
+                                                    level, out_ptrs.data(), 2 * Poly(level), flags),
           "multiplyPlainAccumulateGroups");
     return results;
+  }
+
+  // plainRepeat(plain, level): hlp_ckks_plain_repeat, refusing a bad shape.
+  Napi::Value PlainRepeat(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> plain = to_u64_array(info[0], "plain");
+    const uint32_t level = Level(env, info[1], 1, "plainRepeat");
+    if (plain.ElementLength() != Poly(level)) throw_status(env, HLP_E_LENGTH_MISMATCH, "plainRepeat: plaintext");
+    return Napi::Number::New(env, hlp_ckks_plain_repeat(ctx, plain.Data(), plain.ElementLength(), level));
   }
 
   // multiply(a, b, level, flags, out?)

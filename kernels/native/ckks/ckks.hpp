@@ -259,8 +259,11 @@ struct SimdKernels {
   // out2, out3 from a2. A null a[t] (a2[t]) leaves term t out of that pair of sums; a pair with
   // no term is zero. Reading each b word once for both is what makes it cheaper than two dot2
   // calls: the giant steps of a matrix product share their baby-step ciphertexts.
-  void (*dot2_pair)(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
-                    uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3);
+  // With `repeat` R (1, 2, 4 or 8) the factors are compact: a[t][x / R] stands for position x,
+  // n / R words each (a plaintext whose slots repeat, see compact_plain_repeat).
+  void (*dot2_pair)(const u64 *const *a, const u64 *const *a2, uint32_t repeat, const u64 *const *b0,
+                    const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                    u64 *out2, u64 *out3);
   // out[i] = x[i] mod q for x[i] < 2^62, barrett = floor(2^64 / q) (reduce64): key switching
   // brings a digit's words (below q_j < 2^60) into a smaller key prime.
   void (*reduce)(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
@@ -293,12 +296,14 @@ void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst)
 // The AVX-512 table's sums of products (kernels-dot-avx512.cpp).
 void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
                  std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
-void dot2_pair_avx512(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
-                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3);
-// dot2_pair as two calls of `dot2`, each over its pair's terms (zero where it has none).
-void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, const u64 *const *b0,
-                     const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
-                     u64 *out2, u64 *out3);
+void dot2_pair_avx512(const u64 *const *a, const u64 *const *a2, uint32_t repeat, const u64 *const *b0,
+                      const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                      u64 *out2, u64 *out3);
+// dot2_pair as two calls of `dot2`, each over its pair's terms (zero where it has none); compact
+// factors are read through dot2's permutation, x -> x / repeat.
+void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, uint32_t repeat,
+                     const u64 *const *b0, const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m,
+                     u64 *out0, u64 *out1, u64 *out2, u64 *out3);
 // AVX-512 dot2 without IFMA whatever the CPU has: what AVX-512 machines without it run (tests).
 void dot2_avx512_wide(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1,
                       uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1);

@@ -283,17 +283,54 @@ hlp_status hlp_ckks_multiply_plain_accumulate(const hlp_ckks_context *ctx, const
 // product's 40 baby steps: 640 KiB) stay in L2 while every group reads them.
 constexpr std::size_t kGroupBlockWords = 1024;
 
+namespace {
+
+// A compact plaintext (level blocks of n / repeat words, NTT form): its shape, and with
+// HLP_FLAG_CHECK_INPUT every word below its block's prime.
+hlp_status check_compact_plain(const hlp_ckks_context *ctx, const uint64_t *p, uint32_t repeat, uint32_t level,
+                               uint32_t flags) {
+  if (repeat == 1) return check_poly(ctx, p, static_cast<std::size_t>(level) * ctx->n, 1, level, flags);
+  if (p == nullptr) return HLP_E_INVALID_ARGUMENT;
+  if (flags & HLP_FLAG_CHECK_INPUT) {
+    const std::size_t words = ctx->n / repeat;
+    for (uint32_t b = 0; b < level; ++b) {
+      if (!hlp::ckks::simd().below(p + b * words, words, ctx->moduli[b])) return HLP_E_VALUE_OUT_OF_RANGE;
+    }
+  }
+  return HLP_OK;
+}
+
+}  // namespace
+
+uint32_t hlp_ckks_plain_repeat(const hlp_ckks_context *ctx, const uint64_t *plain, size_t words, uint32_t level) {
+  if (ctx == nullptr || plain == nullptr || level < 1 || level > ctx->k) return 0;
+  if (words != static_cast<std::size_t>(level) * ctx->n) return 0;
+  uint32_t repeat = 1;
+  while (repeat < HLP_CKKS_MAX_PLAIN_REPEAT && ctx->n % (2 * repeat) == 0) {
+    // runs of 2R: both halves, runs of R already, equal
+    const std::size_t half = repeat;
+    bool equal = true;
+    for (std::size_t x = 0; x < words && equal; x += 2 * half) equal = plain[x] == plain[x + half];
+    if (!equal) break;
+    repeat *= 2;
+  }
+  return repeat;
+}
+
 hlp_status hlp_ckks_multiply_plain_accumulate_groups(const hlp_ckks_context *ctx, const uint64_t *const *cts,
                                                      uint32_t count, const uint64_t *const *plains, uint32_t groups,
-                                                     uint32_t level, uint64_t *const *outs, size_t out_words,
-                                                     uint32_t flags) {
+                                                     uint32_t plain_repeat, uint32_t level, uint64_t *const *outs,
+                                                     size_t out_words, uint32_t flags) {
   if (outs == nullptr || cts == nullptr || plains == nullptr || count == 0 || groups == 0) {
     return HLP_E_INVALID_ARGUMENT;
   }
   hlp_status st = check_level(ctx, level, outs[0]);
   if (st != HLP_OK) return st;
   const std::size_t n = ctx->n;
+  if (plain_repeat != 1 && plain_repeat != 2 && plain_repeat != 4 && plain_repeat != 8) return HLP_E_INVALID_ARGUMENT;
+  if (n % (plain_repeat * 8) != 0) return HLP_E_INVALID_ARGUMENT;
   const std::size_t poly = static_cast<std::size_t>(level) * n;
+  const std::size_t plain_words = poly / plain_repeat;
   if (out_words != 2 * poly) return HLP_E_LENGTH_MISMATCH;
   for (uint32_t t = 0; t < count; ++t) {
     if ((st = check_poly(ctx, cts[t], 2 * poly, 2, level, flags)) != HLP_OK) return st;
@@ -305,8 +342,8 @@ hlp_status hlp_ckks_multiply_plain_accumulate_groups(const hlp_ckks_context *ctx
       const uint64_t *plain = plains[static_cast<std::size_t>(g) * count + t];
       if (plain == nullptr) continue;
       any = true;
-      if ((st = check_poly(ctx, plain, poly, 1, level, flags)) != HLP_OK) return st;
-      if (hlp::ckks::overlaps(outs[g], out_words, plain, poly)) return HLP_E_INVALID_ARGUMENT;
+      if ((st = check_compact_plain(ctx, plain, plain_repeat, level, flags)) != HLP_OK) return st;
+      if (hlp::ckks::overlaps(outs[g], out_words, plain, plain_words)) return HLP_E_INVALID_ARGUMENT;
     }
     if (!any) return HLP_E_INVALID_ARGUMENT;
     for (uint32_t t = 0; t < count; ++t) {
@@ -323,19 +360,29 @@ hlp_status hlp_ckks_multiply_plain_accumulate_groups(const hlp_ckks_context *ctx
     const hlp::ckks::SimdKernels &simd = hlp::ckks::simd();
     const std::size_t block = n < kGroupBlockWords ? n : kGroupBlockWords;
     const auto plain = [&](uint32_t g, uint32_t t) { return plains[static_cast<std::size_t>(g) * count + t]; };
+    // A compact plaintext's words for positions from `base` on (base is a multiple of the block).
+    const auto plain_at = [&](uint32_t g, uint32_t t, std::size_t base) {
+      return plain(g, t) == nullptr ? nullptr : plain(g, t) + base / plain_repeat;
+    };
+    // An odd group's sums of compact plaintexts go through dot2_pair beside an empty set, whose
+    // zeros land here.
+    std::vector<u64> unpaired(plain_repeat == 1 ? 0 : 2 * block);
     for (uint32_t i = 0; i < level; ++i) {
       const hlp::Modulus &m = ctx->tables[i].modulus;
       for (std::size_t base = static_cast<std::size_t>(i) * n; base < (i + 1) * n; base += block) {
         for (uint32_t t = 0; t < count; ++t) c0[t] = cts[t] + base, c1[t] = cts[t] + poly + base;
         for (uint32_t g = 0; g + 1 < groups; g += 2) {
-          for (uint32_t t = 0; t < count; ++t) {
-            a[t] = plain(g, t) == nullptr ? nullptr : plain(g, t) + base;
-            a2[t] = plain(g + 1, t) == nullptr ? nullptr : plain(g + 1, t) + base;
-          }
+          for (uint32_t t = 0; t < count; ++t) a[t] = plain_at(g, t, base), a2[t] = plain_at(g + 1, t, base);
           u64 *o = outs[g], *p = outs[g + 1];
-          simd.dot2_pair(a, a2, c0, c1, count, block, m, o + base, o + poly + base, p + base, p + poly + base);
+          simd.dot2_pair(a, a2, plain_repeat, c0, c1, count, block, m, o + base, o + poly + base, p + base,
+                         p + poly + base);
         }
-        if (groups % 2 == 1) {
+        if (groups % 2 == 1 && plain_repeat != 1) {
+          const uint32_t g = groups - 1;
+          for (uint32_t t = 0; t < count; ++t) a[t] = plain_at(g, t, base), a2[t] = nullptr;
+          simd.dot2_pair(a, a2, plain_repeat, c0, c1, count, block, m, outs[g] + base, outs[g] + poly + base,
+                         unpaired.data(), unpaired.data() + block);
+        } else if (groups % 2 == 1) {
           const uint32_t g = groups - 1;
           uint32_t k = 0;
           for (uint32_t t = 0; t < count; ++t) {

@@ -212,9 +212,10 @@ void dot2_scalar(const u64 *const *a, const uint32_t *perm, const u64 *const *b0
   }
 }
 
-void dot2_pair_scalar(const u64 *const *a, const u64 *const *a2, const u64 *const *b0, const u64 *const *b1,
-                      uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1, u64 *out2, u64 *out3) {
-  dot2_pair_split(dot2_scalar, a, a2, b0, b1, terms, n, m, out0, out1, out2, out3);
+void dot2_pair_scalar(const u64 *const *a, const u64 *const *a2, uint32_t repeat, const u64 *const *b0,
+                      const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
+                      u64 *out2, u64 *out3) {
+  dot2_pair_split(dot2_scalar, a, a2, repeat, b0, b1, terms, n, m, out0, out1, out2, out3);
 }
 
 void reduce_scalar(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out) {
@@ -240,9 +241,14 @@ const SimdKernels &scalar_kernels() {
   return k;
 }
 
-void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, const u64 *const *b0,
-                     const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m, u64 *out0, u64 *out1,
-                     u64 *out2, u64 *out3) {
+void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, const u64 *const *a2, uint32_t repeat,
+                     const u64 *const *b0, const u64 *const *b1, uint32_t terms, std::size_t n, const Modulus &m,
+                     u64 *out0, u64 *out1, u64 *out2, u64 *out3) {
+  std::vector<uint32_t> spread;
+  if (repeat > 1) {
+    spread.resize(n);
+    for (std::size_t x = 0; x < n; ++x) spread[x] = static_cast<uint32_t>(x / repeat);
+  }
   std::vector<const u64 *> f(terms), c0(terms), c1(terms);
   const u64 *const *sets[2] = {a, a2};
   u64 *outs[2][2] = {{out0, out1}, {out2, out3}};
@@ -257,7 +263,7 @@ void dot2_pair_split(decltype(SimdKernels::dot2) dot2, const u64 *const *a, cons
       std::fill(outs[s][0], outs[s][0] + n, u64{0});
       std::fill(outs[s][1], outs[s][1] + n, u64{0});
     } else {
-      dot2(f.data(), nullptr, c0.data(), c1.data(), k, n, m, outs[s][0], outs[s][1]);
+      dot2(f.data(), spread.empty() ? nullptr : spread.data(), c0.data(), c1.data(), k, n, m, outs[s][0], outs[s][1]);
     }
   }
 }

@@ -63,6 +63,14 @@ export interface EncodeOptions {
   readonly scale?: number;
   /** Default: params.maxLevel. Encode at a lower level to combine with a rescaled ciphertext. */
   readonly level?: number;
+  /**
+   * The plaintext is a mask of matrix products (multiplyPlainAccumulateGroups): the native
+   * backend keeps one whose slots repeat with period slots / R (R = 2, 4 or 8: one matrix tiled
+   * over every block of the blocked layout) in 1/R of the memory, which its matrix products
+   * read so, and hands other operations the whole plaintext, expanded anew for each (default
+   * false). node-seal has no such form and ignores it.
+   */
+  readonly compact?: boolean;
 }
 
 export interface KeyGenOptions {

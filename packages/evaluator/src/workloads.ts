@@ -212,7 +212,7 @@ class MaskSet {
           for (let b = 0; b < S / blockSize; b++) for (let r = 0; r < blockSize; r++) tiled[b * blockSize + r] = factor * (u[r] as number);
           // rot_{−shift}(v)[i] = v[(i − shift) mod S]
           for (let i = 0; i < S; i++) rotated[i] = tiled[(((i - shift) % S) + S) % S] as number;
-          row.push(backend.encode(rotated, { scale, level }));
+          row.push(backend.encode(rotated, { scale, level, compact: true }));
         }
       }
     } catch (e) {

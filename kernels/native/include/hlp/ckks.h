@@ -175,11 +175,20 @@ hlp_status hlp_ckks_multiply_plain_accumulate(const hlp_ckks_context *ctx, const
  * a null plaintext leaving its term out of that sum (every group needs one that is not null).
  * Each output is bit for bit multiply_plain_accumulate over its group's terms; the groups are
  * taken two at a time, so each ciphertext word is read once for both (the giant steps of a
- * baby-step giant-step matrix product). No output overlaps an operand or another output. */
+ * baby-step giant-step matrix product). No output overlaps an operand or another output.
+ * With plain_repeat R > 1 (2, 4 or 8) every plaintext is compact: level blocks of n / R words,
+ * word x / R of a block standing for its position x (see hlp_ckks_plain_repeat). */
 hlp_status hlp_ckks_multiply_plain_accumulate_groups(const hlp_ckks_context *ctx, const uint64_t *const *cts,
                                                      uint32_t count, const uint64_t *const *plains, uint32_t groups,
-                                                     uint32_t level, uint64_t *const *outs, size_t out_words,
-                                                     uint32_t flags);
+                                                     uint32_t plain_repeat, uint32_t level, uint64_t *const *outs,
+                                                     size_t out_words, uint32_t flags);
+/* The largest compaction plain_repeat (1, 2, 4 or up to HLP_CKKS_MAX_PLAIN_REPEAT) of a plaintext
+ * (level blocks, NTT form): R such that each run of R consecutive words is one value. A slot
+ * vector that repeats with period slots / R encodes to a polynomial in X^R, and in SEAL's
+ * bit-reversed NTT order its values at roots with one R-th power sit side by side; the blocked
+ * layout's masks, one matrix for every token block, are such vectors. 0 for a bad shape. */
+#define HLP_CKKS_MAX_PLAIN_REPEAT 8u
+uint32_t hlp_ckks_plain_repeat(const hlp_ckks_context *ctx, const uint64_t *plain, size_t words, uint32_t level);
 /* Size 2 x size 2 -> size 3 (no relinearization); the scale is the product of scales. */
 hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, size_t a_words, const uint64_t *b,
                              size_t b_words, uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);

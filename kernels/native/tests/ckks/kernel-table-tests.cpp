@@ -316,7 +316,8 @@ void test_dot2() {
 
 // dot2_pair against 128-bit sums of each set's terms, for every kernel table and prime class,
 // with terms left out of one set, the other, or both (a set with no term sums to zero), term
-// counts past each fold, and lengths the vector paths do not take (n = 24).
+// counts past each fold, lengths the vector paths do not take (n = 24), and compact factors
+// (repeat R: n / R words, word x / R for position x).
 void test_dot2_pair() {
   if (!selected("dot2")) return;
   using Pair = decltype(hlp::ckks::SimdKernels::dot2_pair);
@@ -329,47 +330,55 @@ void test_dot2_pair() {
         const hlp::Modulus m(q);
         for (uint32_t terms : {1u, 5u, 40u, 300u, 2100u}) {
           if (terms > 300 && (bits >= 60 || bits <= -60)) continue;
-          for (int pattern = 0; pattern < 4; ++pattern) {
-            // 0: every term in both sets; 1: a few left out of each; 2: the second set empty;
-            // 3: words at q - 1 (the worst case for every fold)
-            const bool extreme = pattern == 3;
-            std::vector<std::vector<u64>> a(terms, std::vector<u64>(n)), a2 = a, b0 = a, b1 = a;
-            for (uint32_t t = 0; t < terms; ++t) {
-              for (std::size_t x = 0; x < n; ++x) {
-                a[t][x] = extreme ? q - 1 : rng()() % q;
-                a2[t][x] = extreme ? q - 1 : rng()() % q;
-                b0[t][x] = extreme ? q - 1 : rng()() % q;
-                b1[t][x] = rng()() % q;
-              }
-            }
-            std::vector<const u64 *> pa(terms), pa2(terms), p0(terms), p1(terms);
-            for (uint32_t t = 0; t < terms; ++t) {
-              const bool out1 = pattern == 1 && terms > 1 && t % 3 == 1;
-              const bool out2 = (pattern == 1 && t % 4 == 0) || pattern == 2;
-              pa[t] = out1 ? nullptr : a[t].data();
-              pa2[t] = out2 ? nullptr : a2[t].data();
-              p0[t] = b0[t].data(), p1[t] = b1[t].data();
-            }
-            std::vector<u64> o0(n, 7), o1(n, 7), o2(n, 7), o3(n, 7);
-            pair(pa.data(), pa2.data(), p0.data(), p1.data(), terms, n, m, o0.data(), o1.data(), o2.data(), o3.data());
-            bool ok = true;
-            for (std::size_t x = 0; x < n && ok; ++x) {
-              u64 e[4] = {0, 0, 0, 0};
+          for (uint32_t repeat : {1u, 2u, 4u, 8u}) {
+            if (repeat > 1 && terms > 40) continue;  // past every fold already at repeat 1
+            for (int pattern = 0; pattern < 4; ++pattern) {
+              // 0: every term in both sets; 1: a few left out of each; 2: the second set empty;
+              // 3: words at q - 1 (the worst case for every fold)
+              const bool extreme = pattern == 3;
+              std::vector<std::vector<u64>> a(terms, std::vector<u64>(n / repeat)), a2 = a;
+              std::vector<std::vector<u64>> b0(terms, std::vector<u64>(n)), b1 = b0;
               for (uint32_t t = 0; t < terms; ++t) {
-                if (pa[t] != nullptr) {
-                  e[0] = static_cast<u64>((static_cast<u128>(pa[t][x]) * b0[t][x] + e[0]) % q);
-                  e[1] = static_cast<u64>((static_cast<u128>(pa[t][x]) * b1[t][x] + e[1]) % q);
+                for (std::size_t x = 0; x < n / repeat; ++x) {
+                  a[t][x] = extreme ? q - 1 : rng()() % q;
+                  a2[t][x] = extreme ? q - 1 : rng()() % q;
                 }
-                if (pa2[t] != nullptr) {
-                  e[2] = static_cast<u64>((static_cast<u128>(pa2[t][x]) * b0[t][x] + e[2]) % q);
-                  e[3] = static_cast<u64>((static_cast<u128>(pa2[t][x]) * b1[t][x] + e[3]) % q);
+                for (std::size_t x = 0; x < n; ++x) {
+                  b0[t][x] = extreme ? q - 1 : rng()() % q;
+                  b1[t][x] = rng()() % q;
                 }
               }
-              ok = o0[x] == e[0] && o1[x] == e[1] && o2[x] == e[2] && o3[x] == e[3];
+              std::vector<const u64 *> pa(terms), pa2(terms), p0(terms), p1(terms);
+              for (uint32_t t = 0; t < terms; ++t) {
+                const bool out1 = pattern == 1 && terms > 1 && t % 3 == 1;
+                const bool out2 = (pattern == 1 && t % 4 == 0) || pattern == 2;
+                pa[t] = out1 ? nullptr : a[t].data();
+                pa2[t] = out2 ? nullptr : a2[t].data();
+                p0[t] = b0[t].data(), p1[t] = b1[t].data();
+              }
+              std::vector<u64> o0(n, 7), o1(n, 7), o2(n, 7), o3(n, 7);
+              pair(pa.data(), pa2.data(), repeat, p0.data(), p1.data(), terms, n, m, o0.data(), o1.data(), o2.data(),
+                   o3.data());
+              bool ok = true;
+              for (std::size_t x = 0; x < n && ok; ++x) {
+                u64 e[4] = {0, 0, 0, 0};
+                const std::size_t i = x / repeat;
+                for (uint32_t t = 0; t < terms; ++t) {
+                  if (pa[t] != nullptr) {
+                    e[0] = static_cast<u64>((static_cast<u128>(pa[t][i]) * b0[t][x] + e[0]) % q);
+                    e[1] = static_cast<u64>((static_cast<u128>(pa[t][i]) * b1[t][x] + e[1]) % q);
+                  }
+                  if (pa2[t] != nullptr) {
+                    e[2] = static_cast<u64>((static_cast<u128>(pa2[t][i]) * b0[t][x] + e[2]) % q);
+                    e[3] = static_cast<u64>((static_cast<u128>(pa2[t][i]) * b1[t][x] + e[3]) % q);
+                  }
+                }
+                ok = o0[x] == e[0] && o1[x] == e[1] && o2[x] == e[2] && o3[x] == e[3];
+              }
+              report(ok, "dot2_pair: " + table + " n " + std::to_string(n) + " q " + std::to_string(q) + " (" +
+                             std::to_string(bits) + "), " + std::to_string(terms) + " terms, repeat " +
+                             std::to_string(repeat) + ", pattern " + std::to_string(pattern));
             }
-            report(ok, "dot2_pair: " + table + " n " + std::to_string(n) + " q " + std::to_string(q) + " (" +
-                           std::to_string(bits) + "), " + std::to_string(terms) + " terms, pattern " +
-                           std::to_string(pattern));
           }
         }
       }

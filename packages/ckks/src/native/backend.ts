@@ -21,7 +21,7 @@
  * the backend through a NativeScope (scope.ts) it makes once.
  */
 import { randomBytes } from 'node:crypto';
-import { CkksCore } from '@hlp/kernels';
+import { CkksCore, compactPlain, plainRepeat } from '@hlp/kernels';
 import type { CiphertextHandle, CkksBackend, EncodeOptions, KeyGenOptions, KeyKind, PlaintextHandle } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { parseParams, type CkksParams, type CkksParamsLike } from '../params.js';
@@ -262,7 +262,7 @@ export class NativeBackend implements CkksBackend {
     if (!(h instanceof NativePlaintext) || h.owner !== this) {
       throw new CkksError('FOREIGN_HANDLE', 'plaintext does not belong to this native backend');
     }
-    h.data();
+    h.held();
     return h;
   }
 
@@ -272,8 +272,8 @@ export class NativeBackend implements CkksBackend {
     return h;
   }
 
-  #wrapPt(data: BigUint64Array, level: number, scale: number): NativePlaintext {
-    const h = new NativePlaintext(this, data, level, scale);
+  #wrapPt(data: BigUint64Array, level: number, scale: number, repeat = 1): NativePlaintext {
+    const h = new NativePlaintext(this, data, level, scale, repeat);
     this.#live.add(h);
     return h;
   }
@@ -379,7 +379,8 @@ export class NativeBackend implements CkksBackend {
     const v = checkedValues(values, this.slotCount);
     const { scale, level } = encodeArgs(options, this.params);
     const data = this.#native('encode', () => this.#core.encode(v, scale, level + 1));
-    return this.#wrapPt(data, level, scale);
+    const repeat = options.compact === true ? this.#native('encode', () => plainRepeat(this.#core, data, level + 1)) : 1;
+    return this.#wrapPt(repeat === 1 ? data : compactPlain(data, repeat), level, scale, repeat);
   }
 
   decode(plaintext: PlaintextHandle): Float64Array {

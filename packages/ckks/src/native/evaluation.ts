@@ -90,10 +90,17 @@ export function multiplyPlainAccumulateGroups(
   const groups = checkAccumulateGroups(cts, plains);
   const handles = cts.map((c) => scope.ct(c));
   const xs = handles.map((h) => h.data());
-  const ps = plains.map((row) => row.map((p) => (p === null ? null : scope.pt(p).data())));
+  const pts = plains.map((row) => row.map((p) => (p === null ? null : scope.pt(p))));
+  // Compact plaintexts are read as held when they all repeat alike (a matrix's masks do).
+  const repeats = new Set(pts.flatMap((row) => row.map((p) => p?.repeat ?? null)).filter((r) => r !== null));
+  const plainRepeat = repeats.size === 1 ? [...repeats][0]! : 1;
+  const ps = pts.map((row) => row.map((p) => (p === null ? null : plainRepeat === 1 ? p.data() : p.held())));
   const level = cts[0]!.level;
   const data = scope.evaluate('multiplyPlainAccumulateGroups', handles, (check) =>
-    scope.core.multiplyPlainAccumulateGroups(xs, ps, level + 1, scope.outsFor(check, plains.length, 2 * scope.polyWords(level))),
+    scope.core.multiplyPlainAccumulateGroups(xs, ps, level + 1, {
+      ...scope.outsFor(check, plains.length, 2 * scope.polyWords(level)),
+      plainRepeat,
+    }),
   );
   return data.map((d, g) => scope.wrapCt(d, level, groups[g]!.scale, 2));
 }

@@ -1,4 +1,5 @@
 /** The native backend's ciphertext and plaintext handles: RNS words in NTT form, owned by their backend. */
+import { expandPlain } from '@hlp/kernels';
 import type { CiphertextHandle, PlaintextHandle } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { ciphertextParts, writeCiphertext, type SealCiphertext } from '../seal-format.js';
@@ -109,11 +110,13 @@ export class NativePlaintext implements PlaintextHandle {
   readonly backend = 'native' as const;
   #data: BigUint64Array | null;
 
+  /** @param repeat how many positions each held word stands for (1: whole; see @hlp/kernels' compactPlain) */
   constructor(
     readonly owner: NativeBackend,
     data: BigUint64Array,
     readonly level: number,
     readonly scale: number,
+    readonly repeat = 1,
   ) {
     this.#data = data;
   }
@@ -126,8 +129,14 @@ export class NativePlaintext implements PlaintextHandle {
     return this.#data === null;
   }
 
-  /** @internal (level + 1) blocks of n words, NTT form. */
+  /** @internal (level + 1) blocks of n words, NTT form; a compact plaintext's expanded anew each call. */
   data(): BigUint64Array {
+    const held = this.held();
+    return this.repeat === 1 ? held : expandPlain(held, this.repeat);
+  }
+
+  /** @internal The words as held: (level + 1) blocks of n / repeat words. */
+  held(): BigUint64Array {
     if (!this.#data) throw new CkksError('DISPOSED', 'plaintext used after dispose()');
     return this.#data;
   }
