@@ -216,3 +216,26 @@ test('native backend: resultPoolBytes 0 keeps nothing; a bad value is a typed er
     seal.dispose();
   }
 });
+
+test('native backend: a pool full of one size makes room for the sizes in use now (the oldest buffers go)', async () => {
+  const topWords = 2 * 3 * 8192;
+  const be = await backend(2 * 8 * topWords); // room for two top-level results
+  const words = (h: unknown): BigUint64Array => (h as { data(): BigUint64Array }).data();
+  try {
+    const a = encryptValues(be, values(16, 7));
+    const sums = [be.add(a, a), be.add(a, a), be.add(a, a)];
+    for (const s of sums) s.dispose();
+    assert.equal(be.pooledResultBytes, 2 * 8 * topWords, 'full of top-level buffers');
+    const lower = be.modSwitchToNext(a);
+    const lowerSum = be.add(lower, lower);
+    const lowerWords = words(lowerSum);
+    lowerSum.dispose();
+    assert.ok(be.pooledResultBytes <= 2 * 8 * topWords);
+    // the lower level's buffer was kept (an old top-level one went), and serves its next result
+    const again = be.add(lower, lower);
+    assert.equal(words(again), lowerWords);
+    for (const h of [again, lower, a]) h.dispose();
+  } finally {
+    be.dispose();
+  }
+});
