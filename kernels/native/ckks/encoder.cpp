@@ -127,60 +127,97 @@ void integers_to_rns(const hlp_ckks_context *ctx, const i64 *coeffs, uint32_t le
 
 namespace {
 
-// Centred values of the CRT compositions, times inv_scale, for all n coefficients
-// (residue i of coefficient k at x[i * n + k]). With y_i = x_i (Q/q_i)^-1 mod q_i,
+// The centred value of coefficient k's CRT composition, times inv_scale (residue i of
+// coefficient k at x[i * n + k]). With y_i = x_i (Q/q_i)^-1 mod q_i,
 //   x = sum_i y_i (Q/q_i) - v Q,  v = round(sum_i y_i / q_i),
 // is the representative of least magnitude, computed exactly in LEVEL + 1 two's
 // complement words. (SEAL compares with ceil(Q/2) instead; the two differ only for
 // |x| within about 2^-50 Q of Q/2, far outside any meaningful plaintext.)
 // LEVEL = 0 means the level is only known at run time.
 template <uint32_t LEVEL>
-void compose_all(const hlp_ckks_context *ctx, const CrtLevel &c, const u64 *x, double inv_scale, double *out) {
+double compose_one(const hlp_ckks_context *ctx, const CrtLevel &c, const u64 *x, std::size_t k, const double *inv_q,
+                   double inv_scale) {
   const std::size_t n = ctx->n;
   const uint32_t level = LEVEL != 0 ? LEVEL : c.primes;
+  const u64 *qw = c.q.data();
+  u64 acc[HLP_CKKS_MAX_DATA_PRIMES + 1] = {0};
+  double frac = 0;
+  for (uint32_t i = 0; i < level; ++i) {
+    const u64 y = mul_mod_shoup(x[i * n + k], c.punctured_inv[i], c.punctured_inv_shoup[i], ctx->moduli[i]);
+    frac += static_cast<double>(y) * inv_q[i];
+    const u64 *p = c.punctured.data() + static_cast<std::size_t>(i) * level;
+    u64 carry = 0;
+    for (uint32_t j = 0; j < level; ++j) {
+      const u128 t = static_cast<u128>(p[j]) * y + acc[j] + carry;
+      acc[j] = static_cast<u64>(t);
+      carry = static_cast<u64>(t >> 64);
+    }
+    acc[level] += carry;
+  }
+  // acc -= v * Q
+  const u64 v = static_cast<u64>(frac + 0.5);
+  u64 carry = 0, borrow = 0;
+  for (uint32_t j = 0; j <= level; ++j) {
+    const u128 t = static_cast<u128>(j < level ? qw[j] : 0) * v + carry;
+    const u64 sub = static_cast<u64>(t);
+    carry = static_cast<u64>(t >> 64);
+    const u64 a = acc[j];
+    const u64 d = a - sub - borrow;
+    borrow = (a < sub) | ((a == sub) & borrow);
+    acc[j] = d;
+  }
+  const bool negative = (acc[level] >> 63) != 0;
+  if (negative) {
+    u64 c1 = 1;
+    for (uint32_t j = 0; j <= level; ++j) {
+      const u64 inv = ~acc[j];
+      acc[j] = inv + c1;
+      c1 = (acc[j] < c1) ? 1 : 0;
+    }
+  }
+  double d = 0;
+  for (uint32_t j = level + 1; j-- > 0;) d = d * 18446744073709551616.0 + static_cast<double>(acc[j]);
+  d *= inv_scale;
+  return negative ? -d : d;
+}
+
+// The same values, checked rather than composed where they can be: every meaningful plaintext
+// has |x| < q_0 / 2 (a value v at scale Δ is about Δ v; q_0 has 60 bits against Δ's 40), and
+// then x is x0, its centred residue mod q_0. Conversely x0 congruent to x_i mod every other
+// q_i makes x0 congruent to x mod Q, and with |x0| < q_0 / 2 < Q / 2 the representative of
+// least magnitude: so the check decides exactly, one vectorized reduction a prime where the
+// composition took L multiply-adds of L words. A coefficient that fails it is composed. The
+// double is compose_one's: both round the same integer once (and the sign symmetrically).
+template <uint32_t LEVEL>
+void compose_checked(const hlp_ckks_context *ctx, const CrtLevel &c, const u64 *x, double inv_scale, double *out,
+                     Scratch &s) {
+  const std::size_t n = ctx->n;
+  const uint32_t level = LEVEL != 0 ? LEVEL : c.primes;
+  const auto q0 = static_cast<int64_t>(ctx->moduli[0]);
+  const auto half = static_cast<int64_t>(ctx->crt[1].half[0]);
+  i64 *x0 = s.e0.data();
+  u64 *magnitude = s.t0.data(), *r = s.t1.data();
+  // set in a magnitude (below 2^59) whose residues disagree; keeps it below reduce's 2^62
+  constexpr u64 kMismatch = u64{1} << 61;
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto v = static_cast<int64_t>(x[k]);
+    x0[k] = v - (v >= half ? q0 : 0);
+    magnitude[k] = static_cast<u64>(x0[k] < 0 ? -x0[k] : x0[k]);
+  }
+  for (uint32_t i = 1; i < level; ++i) {
+    const u64 qi = ctx->moduli[i];
+    simd().reduce(magnitude, n, qi, ctx->barrett64[i], r);
+    const u64 *xi = x + static_cast<std::size_t>(i) * n;
+    for (std::size_t k = 0; k < n; ++k) {
+      const u64 residue = x0[k] < 0 && r[k] != 0 ? qi - r[k] : r[k];
+      magnitude[k] |= residue != xi[k] ? kMismatch : 0;
+    }
+  }
   double inv_q[HLP_CKKS_MAX_DATA_PRIMES];
   for (uint32_t i = 0; i < level; ++i) inv_q[i] = 1.0 / static_cast<double>(ctx->moduli[i]);
-  const u64 *qw = c.q.data();
   for (std::size_t k = 0; k < n; ++k) {
-    u64 acc[HLP_CKKS_MAX_DATA_PRIMES + 1] = {0};
-    double frac = 0;
-    for (uint32_t i = 0; i < level; ++i) {
-      const u64 y = mul_mod_shoup(x[i * n + k], c.punctured_inv[i], c.punctured_inv_shoup[i], ctx->moduli[i]);
-      frac += static_cast<double>(y) * inv_q[i];
-      const u64 *p = c.punctured.data() + static_cast<std::size_t>(i) * level;
-      u64 carry = 0;
-      for (uint32_t j = 0; j < level; ++j) {
-        const u128 t = static_cast<u128>(p[j]) * y + acc[j] + carry;
-        acc[j] = static_cast<u64>(t);
-        carry = static_cast<u64>(t >> 64);
-      }
-      acc[level] += carry;
-    }
-    // acc -= v * Q
-    const u64 v = static_cast<u64>(frac + 0.5);
-    u64 carry = 0, borrow = 0;
-    for (uint32_t j = 0; j <= level; ++j) {
-      const u128 t = static_cast<u128>(j < level ? qw[j] : 0) * v + carry;
-      const u64 sub = static_cast<u64>(t);
-      carry = static_cast<u64>(t >> 64);
-      const u64 a = acc[j];
-      const u64 d = a - sub - borrow;
-      borrow = (a < sub) | ((a == sub) & borrow);
-      acc[j] = d;
-    }
-    const bool negative = (acc[level] >> 63) != 0;
-    if (negative) {
-      u64 c1 = 1;
-      for (uint32_t j = 0; j <= level; ++j) {
-        const u64 inv = ~acc[j];
-        acc[j] = inv + c1;
-        c1 = (acc[j] < c1) ? 1 : 0;
-      }
-    }
-    double d = 0;
-    for (uint32_t j = level + 1; j-- > 0;) d = d * 18446744073709551616.0 + static_cast<double>(acc[j]);
-    d *= inv_scale;
-    out[k] = negative ? -d : d;
+    out[k] = (magnitude[k] & kMismatch) != 0 ? compose_one<LEVEL>(ctx, c, x, k, inv_q, inv_scale)
+                                             : static_cast<double>(x0[k]) * inv_scale;
   }
 }
 
@@ -231,10 +268,10 @@ void decode_scratch(const hlp_ckks_context *ctx, Scratch &s, uint32_t level, dou
     double *real = s.real.data();
     switch (level) {
       case 1: compose_level1(ctx, crt, coeffs, inv_scale, real); break;
-      case 2: compose_all<2>(ctx, crt, coeffs, inv_scale, real); break;
-      case 3: compose_all<3>(ctx, crt, coeffs, inv_scale, real); break;
-      case 4: compose_all<4>(ctx, crt, coeffs, inv_scale, real); break;
-      default: compose_all<0>(ctx, crt, coeffs, inv_scale, real); break;
+      case 2: compose_checked<2>(ctx, crt, coeffs, inv_scale, real, s); break;
+      case 3: compose_checked<3>(ctx, crt, coeffs, inv_scale, real, s); break;
+      case 4: compose_checked<4>(ctx, crt, coeffs, inv_scale, real, s); break;
+      default: compose_checked<0>(ctx, crt, coeffs, inv_scale, real, s); break;
     }
     const std::size_t m = f.m;
     double *re = s.re.data();

@@ -100,6 +100,36 @@ void test_encoder_round_trip() {
     report(!p.empty() && err <= 1e-7, "encoder: |v| <= 1000 at scale 2^50 (multi-word CRT decode)",
            "max err " + fmt(err));
   }
+  // The CRT decode is exact whichever way a coefficient takes: integer coefficients below
+  // q_0 / 2 (checked, not composed) decode at levels 1, 2 and 3 to the same doubles, and with
+  // some up to 2^62 (composed at levels 2 and 3: past q_0 / 2 the check fails) levels 2 and 3
+  // still agree bit for bit, and differ from level 1, where those coefficients wrap mod q_0.
+  for (const int big_bits : {0, 62}) {
+    std::vector<i64> ints(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      const int bits = big_bits != 0 && i % 7 == 0 ? big_bits : 58;
+      const auto magnitude = static_cast<i64>(rng()() >> (64 - bits));
+      ints[i] = (rng()() & 1) != 0 ? -magnitude : magnitude;
+    }
+    std::vector<std::vector<double>> decoded;
+    for (uint32_t level = 1; level <= 3; ++level) {
+      std::vector<u64> p(level * n);
+      for (uint32_t b = 0; b < level; ++b) {
+        const u64 q = c.moduli[b];
+        for (uint32_t i = 0; i < n; ++i) {
+          const u64 r = static_cast<u64>(ints[i] < 0 ? -ints[i] : ints[i]) % q;
+          p[b * n + i] = ints[i] < 0 && r != 0 ? q - r : r;
+        }
+        hlp::scalar_ops().ntt_forward(p.data() + b * n, c.tables[b]);
+      }
+      decoded.push_back(c.decode(p, scale, level, n / 2));
+    }
+    const bool ok = !decoded[0].empty() && decoded[1] == decoded[2] &&
+                    (big_bits != 0 ? decoded[0] != decoded[1] : decoded[0] == decoded[1]);
+    report(ok, big_bits != 0
+                   ? "decoder: coefficients up to 2^62, levels 2 and 3 decode alike (composed), not as level 1"
+                   : "decoder: coefficients below 2^58, levels 1, 2 and 3 decode alike (checked)");
+  }
   // Errors.
   std::vector<u64> out(n);
   std::vector<double> one{1.0};
