@@ -20,6 +20,8 @@ export interface VariantInfo {
 
 export interface NativeAddon {
   cpuFeatures(): string;
+  alignedWords(words: number, zeroed: boolean): BigUint64Array;
+  byteAlignment(view: ArrayBufferView): number;
   setWorkerNice(nice: number): number;
   shake256Blocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;
   blake2xbBlocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;

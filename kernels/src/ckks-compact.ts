@@ -8,6 +8,7 @@
  * multiplyPlainAccumulateGroups reads them so (`plainRepeat`); everything else takes the
  * whole plaintext back from `expandPlain`.
  */
+import { alignedWords } from './aligned.js';
 import { KernelError, guarded } from './errors.js';
 import { nativeCoreOf, type CkksCore } from './ckks-core.js';
 
@@ -34,7 +35,7 @@ export function plainRepeat(core: CkksCore, plain: BigUint64Array, level: number
 /** One word of each run of `repeat` (n / R words a block); INVALID_ARGUMENT where a run holds two values. */
 export function compactPlain(plain: BigUint64Array, repeat: number): BigUint64Array {
   checkRepeat(repeat, plain.length);
-  const out = new BigUint64Array(plain.length / repeat);
+  const out = alignedWords(plain.length / repeat);
   const src = wordsOf(plain);
   const dst = wordsOf(out);
   for (let i = 0, j = 0; j < out.length; i += repeat, j++) {
@@ -54,7 +55,7 @@ export function compactPlain(plain: BigUint64Array, repeat: number): BigUint64Ar
 /** The whole plaintext of a compact one: each word `repeat` times. */
 export function expandPlain(compact: BigUint64Array, repeat: number): BigUint64Array {
   checkRepeat(repeat, compact.length * repeat);
-  const out = new BigUint64Array(compact.length * repeat);
+  const out = alignedWords(compact.length * repeat);
   const src = wordsOf(compact);
   const dst = wordsOf(out);
   for (let j = 0, i = 0; j < compact.length; j++) {

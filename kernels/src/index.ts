@@ -3,7 +3,7 @@
  * need JS types happen here, everything else in the C ABI, which reports failures as
  * status codes that surface as KernelError with a stable `code`.
  *
- * One module per binding file of native/binding (addon, functions, ntt-context, allocator,
+ * One module per binding file of native/binding (addon, functions with aligned, ntt-context, allocator,
  * ckks-core with ckks-options, ckks-sampling and ckks-compact, cuda-encryptor); this one only gathers their exports.
  */
 export { ADDON_PATH, VARIANTS, type Variant, type VariantInfo } from './addon.js';
@@ -27,6 +27,7 @@ export {
   blake2xbBlocks,
   variants,
 } from './functions.js';
+export { WORD_ALIGNMENT, alignedCopy, alignedSharedWords, alignedWords, byteAlignment } from './aligned.js';
 export { NttContext, type KernelCallOptions } from './ntt-context.js';
 export { Allocator, type AllocatorKind, type AllocatorStats } from './allocator.js';
 export { CkksCore } from './ckks-core.js';

@@ -457,7 +457,7 @@ test('ckks: key switching refuses bad keys, elements, shapes and buffers with ty
   expectCode(() => core.applyGalois([key, key], [3, 3], ct, k, { outs: [same, same] }), 'INVALID_ARGUMENT');
   expectCode(() => core.applyGalois([key], [3], ct, k, { outs: [ct] }), 'INVALID_ARGUMENT');
   expectCode(() => core.multiplyRelinRescale(key, ct, ct, k, { out: new BigUint64Array(3) }), 'INVALID_ARGUMENT');
-  const bad = Uint8Array.from(new Uint8Array(ct.buffer));
+  const bad = Uint8Array.from(new Uint8Array(ct.buffer, ct.byteOffset, ct.byteLength));
   bad.fill(0xff, 0, 64);
   expectCode(() => core.applyGalois([key], [3], new BigUint64Array(bad.buffer), k), 'VALUE_OUT_OF_RANGE');
   const badKey = key.slice();

@@ -37,6 +37,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaPoolStats", Napi::Function::New(env, CudaPoolStats));
   exports.Set("cudaPoolTrim", Napi::Function::New(env, CudaPoolTrim));
   exports.Set("ckksSample", Napi::Function::New(env, CkksSample));
+  exports.Set("alignedWords", Napi::Function::New(env, AlignedWords));
+  exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment));
   exports.Set("setWorkerNice", Napi::Function::New(env, SetWorkerNice));
   exports.Set("shake256Blocks", Napi::Function::New(env, Shake256Blocks));
   exports.Set("blake2xbBlocks", Napi::Function::New(env, Blake2xbBlocks));

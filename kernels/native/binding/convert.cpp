@@ -91,9 +91,19 @@ Napi::TypedArrayOf<double> to_f64_array(const Napi::Value &v, const char *what) 
   return to_array<double>(v, napi_float64_array, what, "Float64Array");
 }
 
-Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words) {
-  return Napi::TypedArrayOf<uint64_t>::New(env, words, napi_biguint64_array);
+Napi::TypedArrayOf<uint64_t> aligned_u64(Napi::Env env, std::size_t words, bool zeroed) {
+  if (words > (SIZE_MAX - kWordAlignment) / 8) throw_invalid(env, "too many words");
+  const std::size_t bytes = words * 8 + kWordAlignment;
+  // A Node buffer is not zeroed; an ArrayBuffer is. Both sit where the allocator put them,
+  // 16-byte aligned, and never move, so the view's offset fixes its alignment for good.
+  Napi::ArrayBuffer backing =
+      zeroed ? Napi::ArrayBuffer::New(env, bytes) : Napi::Buffer<uint8_t>::New(env, bytes).ArrayBuffer();
+  const auto address = reinterpret_cast<std::uintptr_t>(backing.Data());
+  const std::size_t offset = (kWordAlignment - address % kWordAlignment) % kWordAlignment;
+  return Napi::TypedArrayOf<uint64_t>::New(env, words, backing, offset, napi_biguint64_array);
 }
+
+Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words) { return aligned_u64(env, words, true); }
 
 Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &buffer, std::size_t words) {
   if (!given(buffer)) return new_u64(env, words);

@@ -75,6 +75,25 @@ Napi::Value InvMod(const Napi::CallbackInfo &info) {
   return bigint(info.Env(), out);
 }
 
+// (words, zeroed) -> a BigUint64Array of `words` words starting on a cache line
+Napi::Value AlignedWords(const Napi::CallbackInfo &info) {
+  const uint64_t words = to_u64(info[0], "words");
+  if (words > (uint64_t{1} << 34)) throw_invalid(info.Env(), "words must be at most 2^34");
+  return aligned_u64(info.Env(), static_cast<std::size_t>(words), info[1].ToBoolean().Value());
+}
+
+// (view) -> the address of the view's first byte modulo kWordAlignment
+Napi::Value ByteAlignment(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw_invalid(env, "view must be a typed array");
+  // The raw call: it reads views of a SharedArrayBuffer too, which Napi::ArrayBuffer refuses.
+  void *first = nullptr;
+  if (napi_get_typedarray_info(env, info[0], nullptr, nullptr, &first, nullptr, nullptr) != napi_ok) {
+    throw_invalid(env, "view must be a typed array");
+  }
+  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<std::uintptr_t>(first) % kWordAlignment));
+}
+
 // (nice) -> the niceness now in force for pool threads running this addon's work
 Napi::Value SetWorkerNice(const Napi::CallbackInfo &info) {
   const uint32_t nice = to_u32(info[0], "nice");

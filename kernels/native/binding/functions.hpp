@@ -1,6 +1,6 @@
 // The addon's free functions over the core ABI (hlp/kernels.h): CPU features and
-// variants, primes and modular arithmetic, the niceness of the pool threads, and SEAL's
-// SHAKE256 seed stream.
+// variants, primes and modular arithmetic, cache-line aligned word arrays, the niceness of
+// the pool threads, and SEAL's SHAKE256 seed stream.
 #pragma once
 
 #include <napi.h>
@@ -17,6 +17,8 @@ Napi::Value MulModBarrett(const Napi::CallbackInfo &info);
 Napi::Value MulModShoup(const Napi::CallbackInfo &info);
 Napi::Value PowMod(const Napi::CallbackInfo &info);
 Napi::Value InvMod(const Napi::CallbackInfo &info);
+Napi::Value AlignedWords(const Napi::CallbackInfo &info);
+Napi::Value ByteAlignment(const Napi::CallbackInfo &info);
 Napi::Value SetWorkerNice(const Napi::CallbackInfo &info);
 Napi::Value Shake256Blocks(const Napi::CallbackInfo &info);
 Napi::Value Blake2xbBlocks(const Napi::CallbackInfo &info);

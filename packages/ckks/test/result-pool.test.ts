@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { WORD_ALIGNMENT, alignedWords } from '@hlp/kernels';
+
 import { CkksError, decryptValues, encryptValues } from '../src/index.js';
 import { NativeBackend } from '../src/native/index.js';
 import { ResultPool, pooledCapacity } from '../src/native/result-pool.js';
@@ -25,6 +27,17 @@ test('ResultPool: exact sizes only, whole buffers only, bounded in bytes', () =>
   assert.equal(pool.take(100), a);
   assert.equal(pool.take(100), undefined);
   assert.equal(pool.bytes, 0);
+});
+
+test('ResultPool: keeps cache-line aligned arrays, whose buffer holds their padding', () => {
+  const pool = new ResultPool(1 << 20);
+  const aligned = alignedWords(100);
+  assert.ok(aligned.buffer.byteLength > aligned.byteLength, 'the native allocation pads the array');
+  pool.give(aligned);
+  assert.equal(pool.take(100), aligned);
+  const padded = new BigUint64Array(new ArrayBuffer(8 * 100 + WORD_ALIGNMENT + 8), 0, 100);
+  pool.give(padded);
+  assert.equal(pool.take(100), undefined, "more than an alignment of slack is another buffer's memory");
 });
 
 test('ResultPool.takeAtLeast: the smallest buffer held within [length, maxLength]', () => {

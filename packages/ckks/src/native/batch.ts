@@ -5,6 +5,7 @@
  * event loop stays free; with a usable GPU (or HLP_KERNEL=cuda) each chunk is encoded on
  * its worker and encrypted on the device. Other cases run one vector at a time on the CPU.
  */
+import { alignedWords } from '@hlp/kernels';
 import type { CkksBackend } from '../backend.js';
 import { CkksError } from '../errors.js';
 import { NativeBackend } from './backend.js';
@@ -82,7 +83,7 @@ export async function encryptBatchOn(backend: CkksBackend, vectors: readonly Flo
     for (let start = 0; start < vectors.length; start += per) {
       const part = vectors.slice(start, start + per);
       const packedWhole = pools.packed.takeAtLeast(part.length * slots) ?? new Float64Array(pooledCapacity(part.length) * slots);
-      const outWhole = pools.words.takeAtLeast(part.length * ctWords) ?? new BigUint64Array(pooledCapacity(part.length) * ctWords);
+      const outWhole = pools.words.takeAtLeast(part.length * ctWords) ?? alignedWords(pooledCapacity(part.length) * ctWords);
       const packed = packedWhole.subarray(0, part.length * slots);
       part.forEach((v, i) => {
         packed.set(v, i * slots);

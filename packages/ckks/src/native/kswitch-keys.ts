@@ -8,7 +8,7 @@
  * half of the full form and node-seal loads them. Imported keys may be full or seeded.
  */
 import { randomBytes } from 'node:crypto';
-import type { CkksCore } from '@hlp/kernels';
+import { alignedWords, type CkksCore } from '@hlp/kernels';
 import { CkksError } from '../errors.js';
 import type { CkksParams } from '../params.js';
 import { parseKSwitchKeys, writeKSwitchKeys, type SealCiphertext, type SealKSwitchKeys, type SealSeed, type SeedPrngType } from '../seal-format.js';
@@ -216,7 +216,7 @@ export class KswitchKeys {
     const k = core.dataPrimeCount;
     const polyWords = (k + 1) * params.n;
     if (row.length !== k) throw new CkksError('PARAMETER_MISMATCH', `${what} has ${row.length} components, expected ${k} (one per data prime)`);
-    const data = new BigUint64Array(core.kswitchKeyWords);
+    const data = alignedWords(core.kswitchKeyWords, { zeroed: true });
     const seeds: SealSeed[] = [];
     row.forEach((ct, j) => {
       if (ct.size !== 2 || !ct.isNttForm || ct.polyModulusDegree !== params.n || ct.coeffModulusSize !== k + 1) {

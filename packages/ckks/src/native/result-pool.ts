@@ -1,3 +1,5 @@
+import { WORD_ALIGNMENT } from '@hlp/kernels';
+
 /** What the pool holds: a typed array (or Buffer) over memory it may own whole. */
 export interface PooledArray {
   readonly length: number;
@@ -16,9 +18,10 @@ export interface PooledArray {
  * The same pool serves other per-call buffers of a few hundred kilobytes (encryption
  * randomness, the proxy's upload and download buffers), keyed by their element count.
  *
- * Only whole-buffer arrays enter (a ciphertext viewing part of a batch buffer would keep the
- * whole batch alive), the pool is bounded in bytes, and a buffer is reused only whole: every
- * native operation writes all of its result.
+ * Only arrays that own their buffer enter, but for the padding that puts them on a cache line
+ * (WORD_ALIGNMENT; a ciphertext viewing part of a batch buffer would keep the whole batch
+ * alive), the pool is bounded in bytes, and a buffer is reused only whole: every native
+ * operation writes all of its result.
  */
 export class ResultPool<T extends PooledArray = BigUint64Array> {
   readonly #free = new Map<number, T[]>();
@@ -65,7 +68,7 @@ export class ResultPool<T extends PooledArray = BigUint64Array> {
 
   /** Keeps `buffer` for reuse when it owns its memory and fits the bound; its owner no longer reads it. */
   give(buffer: T): void {
-    if (buffer.byteOffset !== 0 || buffer.byteLength !== buffer.buffer.byteLength) return;
+    if (buffer.buffer.byteLength - buffer.byteLength > WORD_ALIGNMENT) return;
     if (buffer.byteLength > this.maxBytes || this.#held.has(buffer)) return;
     if (this.#evictOldest) {
       for (const old of this.#held) {

@@ -2,6 +2,7 @@
  * The native backend's wire side: serialized SEAL ciphertexts in (a handle, or straight to
  * decrypted values), with the checks every reader of the wire makes and seeded c1 expanded.
  */
+import { alignedWords } from '@hlp/kernels';
 import { CkksError } from '../errors.js';
 import { parseCiphertextView, type SealCiphertext, type SealCiphertextView, type SealSeed } from '../seal-format.js';
 import type { CiphertextHandle } from '../backend.js';
@@ -17,9 +18,9 @@ export function deserialize(scope: NativeScope, bytes: Uint8Array): CiphertextHa
   const level = dataLevelOf(scope, ct);
   // Every word of the result is written below: a buffer from the result pool, else an
   // uninitialized one (zeroing a quarter megabyte per ciphertext was a tenth of the
-  // inference service's CPU, beside its page faults).
+  // inference service's CPU, beside its page faults), on a cache line as the kernels' own results.
   const words = ct.size * (level + 1) * scope.params.n;
-  const data = scope.into(scope.check, words).out ?? uninitializedWords(words);
+  const data = scope.into(scope.check, words).out ?? alignedWords(words);
   new Uint8Array(data.buffer, data.byteOffset, ct.dataBytes.length).set(ct.dataBytes);
   if (ct.seed) expandC1(scope, ct.seed, level, data.subarray(ct.dataBytes.length / 8));
   // Residues are range-checked by the first native operation that reads it (checkInput; it
@@ -75,15 +76,11 @@ function expandC1(scope: NativeScope, seed: SealSeed, level: number, out: BigUin
 /** A seeded ciphertext left in place: the bytes of its c0 and of its c1 expanded from the seed. */
 function unseedView(scope: NativeScope, ct: SealCiphertextView, level: number): Uint8Array {
   const polyWords = (level + 1) * scope.params.n;
-  const out = uninitializedWords(2 * polyWords);
-  new Uint8Array(out.buffer).set(ct.dataBytes.subarray(0, polyWords * 8));
+  const out = alignedWords(2 * polyWords);
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  bytes.set(ct.dataBytes.subarray(0, polyWords * 8));
   expandC1(scope, ct.seed!, level, out.subarray(polyWords));
-  return new Uint8Array(out.buffer);
-}
-
-/** `words` 64-bit words of memory of their own, not zeroed: for a result written whole. */
-function uninitializedWords(words: number): BigUint64Array {
-  return new BigUint64Array(Buffer.allocUnsafeSlow(words * 8).buffer, 0, words);
+  return bytes;
 }
 
 /** The data level of a parsed ciphertext, after the checks every reader of the wire makes. */
