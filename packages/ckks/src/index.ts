@@ -54,6 +54,7 @@ export {
   type NativeBackendOptions,
   type SymmetricPrng,
   ResultPool,
+  alignedSharedWords,
   pooledCapacity,
   type PooledArray,
 } from './native/index.js';

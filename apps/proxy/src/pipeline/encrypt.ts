@@ -10,7 +10,7 @@
  * seed expanded into its c1 there), so the event loop keeps serving; otherwise one by one on
  * the event loop.
  */
-import { NativeBackend, ResultPool, pooledCapacity } from '@hlp/ckks';
+import { NativeBackend, ResultPool, alignedSharedWords, pooledCapacity } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
 import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
 import { EventLoopSlices } from '@hlp/service-runtime';
@@ -256,10 +256,7 @@ export class Encryptor {
     const words = backend.ciphertextWords(level);
     // Shared memory: the upstream thread sends the frames without a copy, and the isolates'
     // external memory (which paces their garbage collections) does not count it.
-    const uploadWhole = pooled
-      ? (this.#uploads.takeAtLeast(count * words) ??
-        new BigUint64Array(new SharedArrayBuffer(pooledCapacity(count) * words * BigUint64Array.BYTES_PER_ELEMENT)))
-      : undefined;
+    const uploadWhole = pooled ? (this.#uploads.takeAtLeast(count * words) ?? alignedSharedWords(pooledCapacity(count) * words)) : undefined;
     const upload = uploadWhole?.subarray(0, count * words);
     let serializeMs = 0;
     const t = now();
