@@ -117,20 +117,20 @@ export class CkksCore {
 
   /**
    * Encodes up to n/2 real values (zero padded) as a plaintext at `level` (NTT form,
-   * level·n words): coefficients round(scale · m_i). `SCALE_OUT_OF_BOUNDS` when the
+   * level·n words, in `out` when given): coefficients round(scale · m_i). `SCALE_OUT_OF_BOUNDS` when the
    * scale is not positive and finite or too large for the level (SEAL's bound), or a
    * coefficient would reach 2^63 or the level's modulus; `VALUE_OUT_OF_RANGE` for
    * non-finite values.
    */
-  encode(values: Float64Array, scale: number, level: number = this.dataPrimeCount): BigUint64Array {
+  encode(values: Float64Array, scale: number, level: number = this.dataPrimeCount, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
-    return guarded(() => core.encode(values, scale, level, false));
+    return guarded(() => core.encode(values, scale, level, false, options?.out));
   }
 
   /** As {@link encode} for complex values given as (re, im) pairs: values.length = 2 · slots used. */
-  encodeComplex(values: Float64Array, scale: number, level: number = this.dataPrimeCount): BigUint64Array {
+  encodeComplex(values: Float64Array, scale: number, level: number = this.dataPrimeCount, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
-    return guarded(() => core.encode(values, scale, level, true));
+    return guarded(() => core.encode(values, scale, level, true, options?.out));
   }
 
   /** Decodes a plaintext (level inferred from its length) into its first `count` slots (real parts). */
@@ -341,11 +341,11 @@ export class CkksCore {
     return guarded(() => core.encryptSymmetric(secretKey, plains, count, level, uniformRandomness, noiseRandomness, this.#flags(options)));
   }
 
-  /** m = c0 + c1·s (+ c2·s² for size 3): a plaintext at `level` (NTT form). */
-  decrypt(secretKey: BigUint64Array, ciphertext: BigUint64Array, level: number, options?: CkksCallOptions): BigUint64Array {
+  /** m = c0 + c1·s (+ c2·s² for size 3): a plaintext at `level` (NTT form), in `out` when given. */
+  decrypt(secretKey: BigUint64Array, ciphertext: BigUint64Array, level: number, options?: ResultCallOptions): BigUint64Array {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext');
-    return guarded(() => core.decrypt(secretKey, ciphertext, size, level, this.#flags(options)));
+    return guarded(() => core.decrypt(secretKey, ciphertext, size, level, this.#flags(options), options?.out));
   }
 
   /**

@@ -8,7 +8,7 @@ import type { CkksRandomnessKind } from './ckks-options.js';
 
 export interface NativeCkksCore {
   randomnessBytes(kind: CkksRandomnessKind, level: number): number;
-  encode(values: Float64Array, scale: number, level: number, complex: boolean): BigUint64Array;
+  encode(values: Float64Array, scale: number, level: number, complex: boolean, out?: BigUint64Array): BigUint64Array;
   decode(plain: BigUint64Array, level: number, scale: number, count: number, complex: boolean, flags: number): Float64Array;
   keygenSecret(randomness: Uint8Array): BigUint64Array;
   sampleUniform(randomness: Uint8Array, level: number, out?: BigUint64Array): BigUint64Array;
@@ -75,7 +75,7 @@ export interface NativeCkksCore {
     noise: Uint8Array,
     flags: number,
   ): BigUint64Array;
-  decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number): BigUint64Array;
+  decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   decryptDecodeAsync(
     sk: BigUint64Array,
     cts: BigUint64Array | readonly Uint8Array[],

@@ -128,6 +128,16 @@ test('ckks: public-key and symmetric encryption decrypt within 1e-6 at every lev
     const plain = core.encode(v, SCALE, level);
     const sct = core.encryptSymmetric(sk, plain, level, bytes(core.randomnessBytes('uniform', level)), bytes(core.randomnessBytes('noise')));
     assert.ok(maxError(decryptDecode(sct, level), v) <= 1e-6, `symmetric, level ${level}`);
+    // Into a given buffer: every word written (it starts full of ones), the same words as a fresh result.
+    const out = new BigUint64Array(level * N).fill(0xffffffffffffffffn);
+    assert.equal(core.decrypt(sk, ct, level, { out }), out);
+    assert.deepEqual(out, core.decrypt(sk, ct, level), `decrypt into out, level ${level}`);
+    expectCode(() => core.decrypt(sk, ct, level, { out: new BigUint64Array(level * N + 1) }), 'INVALID_ARGUMENT');
+    expectCode(() => core.decrypt(sk, ct, level, { out: ct.subarray(0, level * N) }), 'INVALID_ARGUMENT');
+    out.fill(0xffffffffffffffffn);
+    assert.equal(core.encode(v, SCALE, level, { out }), out);
+    assert.deepEqual(out, plain, `encode into out, level ${level}`);
+    expectCode(() => core.encode(v, SCALE, level, { out: new BigUint64Array(level * N - 1) }), 'INVALID_ARGUMENT');
   }
 });
 

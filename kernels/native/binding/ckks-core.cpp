@@ -111,7 +111,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return Napi::Number::New(env, static_cast<double>(out));
   }
 
-  // encode(values: Float64Array, scale, level, complex: boolean)
+  // encode(values: Float64Array, scale, level, complex: boolean, out?)
   Napi::Value Encode(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -122,7 +122,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     if (complex && values.ElementLength() % 2 != 0) {
       throw_status(env, HLP_E_LENGTH_MISMATCH, "encode: complex values come as (re, im) pairs");
     }
-    auto out = new_u64(env, Poly(level));
+    auto out = out_u64(env, info[4], Poly(level));
     const hlp_status st = complex ? hlp_ckks_encode_complex(ctx, values.Data(), values.ElementLength() / 2, scale,
                                                             level, out.Data(), out.ElementLength())
                                   : hlp_ckks_encode(ctx, values.Data(), values.ElementLength(), scale, level,
@@ -269,7 +269,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     return out;
   }
 
-  // (sk, ct, size, level, flags)
+  // (sk, ct, size, level, flags, out?)
   Napi::Value Decrypt(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -279,7 +279,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     const uint32_t level = to_u32(info[3], "level");
     const uint32_t flags = to_u32(info[4], "flags");
     CheckLevel(env, level, 1, "decrypt");
-    auto out = new_u64(env, Poly(level));
+    auto out = out_u64(env, info[5], Poly(level));
     check(env,
           hlp_ckks_decrypt(ctx, sk.Data(), sk.ElementLength(), ct.Data(), ct.ElementLength(), size, level, out.Data(),
                            out.ElementLength(), flags),

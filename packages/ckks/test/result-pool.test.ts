@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 
 import { WORD_ALIGNMENT, alignedWords } from '@hlp/kernels';
 
-import { CkksError, decryptValues, encryptValues } from '../src/index.js';
+import { CkksError, decryptValues, encryptValues, type PlaintextHandle } from '../src/index.js';
 import { NativeBackend } from '../src/native/index.js';
+import type { NativePlaintext } from '../src/native/handles.js';
 import { ResultPool, pooledCapacity } from '../src/native/result-pool.js';
 import { presetParams } from '../src/params.js';
 import { createSealBackend } from '../src/seal/index.js';
@@ -111,10 +112,10 @@ test('native backend: disposed ciphertexts become later results, and those resul
     const a = encryptValues(be, x);
     const b = encryptValues(be, y);
     const p = be.encode(y, { scale: Number(be.params.coeffModulus[be.params.maxLevel]) });
-    assert.equal(be.pooledResultBytes, 0);
+    const start = be.pooledResultBytes;
     be.add(a, b).dispose();
     const held = be.pooledResultBytes;
-    assert.ok(held > 0, 'a disposed sum is kept');
+    assert.ok(held > start, 'a disposed sum is kept');
     // Every kind of evaluation takes its result from the pool and computes all of it.
     const checks: [string, () => ReturnType<typeof be.add>, (i: number) => number][] = [
       ['add', () => be.add(a, b), (i) => x[i]! + y[i]!],
@@ -139,6 +140,50 @@ test('native backend: disposed ciphertexts become later results, and those resul
     assert.ok(Math.abs(decryptValues(be, many[1]!)[0]! - x[4]!) < 1e-5, 'hoisted results');
     for (const h of many) h.dispose();
     assert.ok(be.pooledResultBytes >= held);
+  } finally {
+    be.dispose();
+  }
+});
+
+test('native backend: a disposed plaintext becomes a later decryption, which decrypts right; compact ones are not kept', async () => {
+  const be = await backend();
+  try {
+    const x = values(be.slotCount, 3);
+    const a = encryptValues(be, x);
+    const heldWords = (h: PlaintextHandle): BigUint64Array => (h as NativePlaintext).held();
+    const first = be.decrypt(a);
+    const firstWords = heldWords(first);
+    const before = be.pooledResultBytes;
+    first.dispose();
+    assert.equal(be.pooledResultBytes, before + firstWords.byteLength, 'a disposed plaintext is kept');
+    // The pool now holds another plaintext's words: the next decryption must overwrite all of them.
+    const other = encryptValues(be, values(be.slotCount, 9));
+    const unrelated = be.decrypt(other);
+    const unrelatedWords = heldWords(unrelated);
+    unrelated.dispose();
+    const again = be.decrypt(a);
+    assert.equal(heldWords(again), unrelatedWords, 'the decryption wrote into the pooled words');
+    const got = be.decode(again);
+    let worst = 0;
+    for (let i = 0; i < be.slotCount; i++) worst = Math.max(worst, Math.abs(got[i]! - x[i]!));
+    assert.ok(worst < 1e-6, `max error ${worst}`);
+    again.dispose();
+    const y = values(be.slotCount, 4);
+    const encoded = be.encode(y);
+    assert.equal(heldWords(encoded), unrelatedWords, 'an encoding writes into the pooled words too');
+    const decoded = be.decode(encoded);
+    for (let i = 0; i < be.slotCount; i++) assert.ok(Math.abs(decoded[i]! - y[i]!) < 1e-6, `slot ${i}`);
+    encoded.dispose();
+    const pooled = be.pooledResultBytes;
+    const compact = be.encode(
+      Float64Array.from({ length: be.slotCount }, (_, i) => i % 4),
+      { compact: true },
+    );
+    assert.ok((compact as NativePlaintext).repeat > 1);
+    compact.dispose();
+    assert.equal(be.pooledResultBytes, pooled, 'compact words are not a result size: not kept');
+    a.dispose();
+    other.dispose();
   } finally {
     be.dispose();
   }

@@ -179,7 +179,7 @@ export class NativeBackend implements CkksBackend {
     this.#live.delete(h);
   }
 
-  /** @internal A disposed ciphertext's words, which nothing reads any more. */
+  /** @internal A disposed ciphertext's or plaintext's words, which nothing reads any more. */
   recycle(data: BigUint64Array): void {
     if (!this.#disposed) this.#results.give(data);
   }
@@ -381,9 +381,13 @@ export class NativeBackend implements CkksBackend {
   encode(values: ArrayLike<number>, options: EncodeOptions = {}): PlaintextHandle {
     const v = checkedValues(values, this.slotCount);
     const { scale, level } = encodeArgs(options, this.params);
-    const data = this.#native('encode', () => this.#core.encode(v, scale, level + 1));
+    const out = this.#results.take((level + 1) * this.params.n);
+    const data = this.#native('encode', () => this.#core.encode(v, scale, level + 1, out ? { out } : undefined));
     const repeat = options.compact === true ? this.#native('encode', () => plainRepeat(this.#core, data, level + 1)) : 1;
-    return this.#wrapPt(repeat === 1 ? data : compactPlain(data, repeat), level, scale, repeat);
+    if (repeat === 1) return this.#wrapPt(data, level, scale);
+    const compact = compactPlain(data, repeat);
+    this.recycle(data); // the whole words were only the way to the compact ones
+    return this.#wrapPt(compact, level, scale, repeat);
   }
 
   decode(plaintext: PlaintextHandle): Float64Array {
@@ -446,7 +450,8 @@ export class NativeBackend implements CkksBackend {
   decrypt(ciphertext: CiphertextHandle): PlaintextHandle {
     const c = this.#ct(ciphertext);
     const sk = this.#sk();
-    const data = this.#native('decrypt', () => this.#core.decrypt(sk, c.data(), c.level + 1, this.#check));
+    const words = (c.level + 1) * this.params.n;
+    const data = this.#native('decrypt', () => this.#core.decrypt(sk, c.data(), c.level + 1, this.#into(this.#check, words)));
     return this.#wrapPt(data, c.level, c.scale);
   }
 

@@ -142,8 +142,13 @@ export class NativePlaintext implements PlaintextHandle {
   }
 
   dispose(): void {
-    if (this.#data === null) return;
+    const data = this.#data;
+    if (data === null) return;
     this.#data = null;
     this.owner.forget(this);
+    // Its words were never handed out (data() and held() are read within a call), so a later
+    // result may reuse them: a decryption in a loop then writes into warm memory instead of
+    // a fresh, zeroed and faulted allocation each time. Compact words are not a result's size.
+    if (this.repeat === 1) this.owner.recycle(data);
   }
 }
