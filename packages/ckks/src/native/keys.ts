@@ -1,5 +1,5 @@
 /** The secret and public key as the native core takes them, read from SEAL's serialized keys. */
-import { alignedWords } from '@hlp/kernels';
+import { alignedCopy } from '@hlp/kernels';
 import { CkksError } from '../errors.js';
 import type { CkksParams } from '../params.js';
 import { parsePublicKey, parseSecretKey, type ChainLevel } from '../seal-format.js';
@@ -16,7 +16,7 @@ export function secretKeyWords(bytes: Uint8Array, params: CkksParams, keyLevel: 
   checkKeyLevel(sk.parmsId, keyLevel, 'secret key');
   const words = params.coeffModulus.length * params.n;
   if (sk.data.length !== words) throw new CkksError('PARAMETER_MISMATCH', `secret key has ${sk.data.length} words, expected ${words}`);
-  return alignedCopyOf(sk.data);
+  return alignedCopy(sk.data);
 }
 
 /** The public key's words (a copy): 2 · (k + 1) · n, NTT form at the key level. */
@@ -25,12 +25,5 @@ export function publicKeyWords(bytes: Uint8Array, params: CkksParams, keyLevel: 
   checkKeyLevel(pk.parmsId, keyLevel, 'public key');
   const words = 2 * params.coeffModulus.length * params.n;
   if (pk.data.length !== words) throw new CkksError('PARAMETER_MISMATCH', `public key has ${pk.data.length} words, expected ${words}`);
-  return alignedCopyOf(pk.data);
-}
-
-/** A copy of the parsed words on a cache line (as the kernels' own keys: see @hlp/kernels' aligned.ts). */
-function alignedCopyOf(words: BigUint64Array): BigUint64Array {
-  const out = alignedWords(words.length);
-  out.set(words);
-  return out;
+  return alignedCopy(pk.data);
 }
