@@ -12,13 +12,11 @@ import {
   byteAlignment,
   compactPlain,
   expandPlain,
-  generateNttPrimes,
 } from '../src/index.js';
+import { presetModuli } from './helpers.js';
 
 const N = 8192;
-const [q60a, q60b] = generateNttPrimes(60, N, 2);
-const [q40a, q40b] = generateNttPrimes(40, N, 2);
-const MODULI = [q60b!, q40b!, q40a!, q60a!];
+const MODULI = presetModuli(N);
 
 function expectCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (error: unknown) => error instanceof KernelError && error.code === code);

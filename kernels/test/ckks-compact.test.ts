@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CkksCore, KernelError, MAX_PLAIN_REPEAT, compactPlain, expandPlain, generateNttPrimes, plainRepeat } from '../src/index.js';
-import { randomBelow } from './helpers.js';
+import { CkksCore, KernelError, MAX_PLAIN_REPEAT, compactPlain, expandPlain, plainRepeat } from '../src/index.js';
+import { presetModuli, randomBelow } from './helpers.js';
 
 const N = 8192;
-const [q60a, q60b] = generateNttPrimes(60, N, 2);
-const [q40a, q40b] = generateNttPrimes(40, N, 2);
-const MODULI = [q60b!, q40b!, q40a!, q60a!];
+const MODULI = presetModuli(N);
 const SCALE = 2 ** 40;
 const core = new CkksCore(N, MODULI);
 

@@ -3,15 +3,13 @@ import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
 
 import { CkksCore, KernelError, NttContext, SHAKE_SEED_BYTES, ckksSampleNoise, ckksSampleTernary, generateNttPrimes, shake256Blocks } from '../src/index.js';
-import { mainThreadCost } from './helpers.js';
+import { mainThreadCost, presetModuli } from './helpers.js';
 
 const N = 8192;
 // SEAL's CoeffModulus::Create(8192, {60, 40, 40, 60}): for each bit size the largest primes
 // = 1 mod 2n, handed out smallest first — so q_0 is the second largest 60-bit prime and
 // the special prime the largest (checked against node-seal 6.0.3).
-const [q60a, q60b] = generateNttPrimes(60, N, 2);
-const [q40a, q40b] = generateNttPrimes(40, N, 2);
-const MODULI = [q60b!, q40b!, q40a!, q60a!];
+const MODULI = presetModuli(N);
 const SCALE = 2 ** 40;
 
 function bytes(count: number): Uint8Array {

@@ -2,26 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomFillSync } from 'node:crypto';
 
-import {
-  CkksCore,
-  CudaEncryptor,
-  KernelError,
-  cudaAvailable,
-  cudaPoolStats,
-  cudaPoolTrim,
-  cudaUnavailableReason,
-  generateNttPrimes,
-  variants,
-} from '../src/index.js';
+import { CkksCore, CudaEncryptor, KernelError, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, variants } from '../src/index.js';
+import { presetModuli } from './helpers.js';
 
 // The CUDA paths in two halves: what must hold on a machine without a device (typed
 // errors, zero pool counters), and, only where a device exists, that the device encryptor
 // reproduces the CPU's ciphertexts bit for bit.
 
 const N = 8192;
-const [q60a, q60b] = generateNttPrimes(60, N, 2);
-const [q40a, q40b] = generateNttPrimes(40, N, 2);
-const MODULI = [q60b!, q40b!, q40a!, q60a!];
+const MODULI = presetModuli(N);
 const SCALE = 2 ** 40;
 
 const reason = cudaUnavailableReason();

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 
+import { generateNttPrimes } from '../src/index.js';
+
 /** Uniform values below q from the OS CSPRNG, by rejection sampling (no modulo bias). */
 export function randomBelow(q: bigint, count: number): BigUint64Array {
   const out = new BigUint64Array(count);
@@ -56,4 +58,11 @@ export async function mainThreadCost(
   const asyncStart = mainThreadCpuTicks();
   for (let r = 0; r < rounds; r++) await run();
   return { syncTicks, asyncTicks: mainThreadCpuTicks() - asyncStart, rounds };
+}
+
+/** The preset's chain shape at ring degree n: {60, 40, 40, 60} bits, the last the special prime. */
+export function presetModuli(n: number): bigint[] {
+  const [q60a, q60b] = generateNttPrimes(60, n, 2);
+  const [q40a, q40b] = generateNttPrimes(40, n, 2);
+  return [q60b!, q40b!, q40a!, q60a!];
 }
