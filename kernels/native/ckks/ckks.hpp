@@ -354,7 +354,10 @@ hlp_status encrypt_symmetric_one(const hlp_ckks_context *ctx, Scratch &s, const 
                                  const u64 *plain_ntt, u64 *out, const u64 *plain_coeff = nullptr);
 // Grows a scratch vector to at least `words` (kept at its largest size).
 void ensure_words(AlignedVector<u64> &v, std::size_t words);
-// The NTT-form permutation of Galois element elt (odd, < 2n), cached in the context.
+// The NTT-form permutation of Galois element elt (odd, < 2n): block position i of the result
+// reads position table[i] of the operand.
+std::vector<uint32_t> make_galois_table(std::size_t n, unsigned log_n, uint32_t elt);
+// make_galois_table, cached in the context.
 const std::vector<uint32_t> &galois_table(const hlp_ckks_context *ctx, uint32_t elt);
 // Size 3 -> size 2 at `level`; out may equal ct (its first two polynomials).
 void relinearize_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, const u64 *ct, uint32_t level, u64 *out);

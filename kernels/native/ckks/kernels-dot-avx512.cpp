@@ -48,10 +48,8 @@ inline __m512i mul_hi(__m512i a, __m512i b, __m512i b_hi) {
 // ---- dot2: sums of products, reduced once --------------------------------------------
 
 // Eight lanes of the shared factor: a[t][x..x+8), or gathered through the permutation.
-inline __m512i dot_load_a(const u64 *at, const uint32_t *perm, std::size_t x) {
-  if (perm == nullptr) return vload(at + x);
-  const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(perm + x));
-  return _mm512_i32gather_epi64(idx, reinterpret_cast<const long long *>(at), 8);
+inline __m512i dot_load_a(const u64 *at, const uint32_t *perm, std::size_t x, std::size_t n) {
+  return perm == nullptr ? vload(at + x) : gather8(at, n, perm + x);
 }
 
 constexpr std::size_t kDotVectors = 4;  // 32 positions a chunk: the accumulators stay in registers
@@ -212,7 +210,7 @@ void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0,
       const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
       dot_prefetch(at, perm, b0[t], b1[t], base, n);
       for (std::size_t v = 0; v < kDotVectors; ++v) {
-        const __m512i av = dot_load_a(at, perm, base + 8 * v);
+        const __m512i av = dot_load_a(at, perm, base + 8 * v, n);
         Acc::mac(av, vload(p0 + 8 * v), acc[0][v]);
         Acc::mac(av, vload(p1 + 8 * v), acc[1][v]);
       }
@@ -283,7 +281,7 @@ void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, 
       const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
       dot_prefetch(at, perm, b0[t], b1[t], base, n);
       for (std::size_t v = 0; v < kDotVectors; ++v) {
-        const __m512i av = dot_load_a(at, perm, base + 8 * v);
+        const __m512i av = dot_load_a(at, perm, base + 8 * v, n);
         const __m512i x0 = vload(p0 + 8 * v), x1 = vload(p1 + 8 * v);
         al0[v] = _mm512_madd52lo_epu64(al0[v], av, x0), ah0[v] = _mm512_madd52hi_epu64(ah0[v], av, x0);
         al1[v] = _mm512_madd52lo_epu64(al1[v], av, x1), ah1[v] = _mm512_madd52hi_epu64(ah1[v], av, x1);

@@ -109,13 +109,10 @@ void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const 
   if (i < n) scalar_kernels().correction2(v + i, u + i, n - i, q, k, m != nullptr ? m + i : nullptr, out + i);
 }
 
-// dst[i] = src[idx[i]]: eight indices a gather.
+// dst[i] = src[idx[i]]: eight positions a gather8.
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst) {
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx + i));
-    vstore(dst + i, _mm512_i32gather_epi64(at, reinterpret_cast<const long long *>(src), 8));
-  }
+  for (; i + 8 <= n; i += 8) vstore(dst + i, gather8(src, n, idx + i));
   for (; i < n; ++i) dst[i] = src[idx[i]];
 }
 

@@ -35,13 +35,12 @@ void ensure_words(AlignedVector<u64> &v, std::size_t words) {
   if (v.size() < words) v.resize(words);
 }
 
-namespace {
-
-// Key prime at position p of a level-L key switch: the data primes, then the special prime.
-inline uint32_t key_prime(const hlp_ckks_context *ctx, uint32_t level, uint32_t p) { return p < level ? p : ctx->k; }
-
 // SEAL's GaloisTool::generate_table_ntt: block position i of the result reads position
-// table[i] of the operand.
+// table[i] of the operand. Each aligned group of 8 positions reads one aligned group of 8
+// (gather8 in simd-avx512.hpp makes use of it): position i stands for j = 2 rev(i) + 1, and the
+// positions i + t of a group (i a multiple of 8, t < 8) have rev(i + t) = rev(i) + t' n/8 (t' is
+// t's 3-bit reversal), so j + t' n/4; times the odd elt and halved, raw moves by elt t' n/8
+// modulo n, which changes only its top three bits: the low three of its reversal.
 std::vector<uint32_t> make_galois_table(std::size_t n, unsigned log_n, uint32_t elt) {
   std::vector<uint32_t> table(n);
   const u64 mask = n - 1;
@@ -52,6 +51,11 @@ std::vector<uint32_t> make_galois_table(std::size_t n, unsigned log_n, uint32_t 
   }
   return table;
 }
+
+namespace {
+
+// Key prime at position p of a level-L key switch: the data primes, then the special prime.
+inline uint32_t key_prime(const hlp_ckks_context *ctx, uint32_t level, uint32_t p) { return p < level ? p : ctx->k; }
 
 // digits[(j (L + 1) + p) n ...]: digit j of `target` (L blocks, NTT form) in key prime p, but
 // for p = j: that digit is target's block j itself, which inner_product reads in place.

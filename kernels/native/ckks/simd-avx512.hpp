@@ -18,6 +18,25 @@ inline __m512i vset(u64 v) { return _mm512_set1_epi64(static_cast<long long>(v))
 // v - m when v >= m (unsigned), v otherwise.
 inline __m512i vreduce(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
 
+// src[idx[0]], ..., src[idx[7]]. A Galois table reads each aligned group of eight positions
+// from one aligned line of eight words (make_galois_table, keyswitch.cpp), so such a group is one
+// load and a lane permutation, where AMD's hardware gather (Zen 4) was slower than eight scalar
+// loads (kernels/README.md has the figures). Groups that spread over lines, which no Galois table
+// has, or whose line would pass the end of src (n words), are loaded word by word.
+inline __m512i gather8(const u64 *src, std::size_t n, const uint32_t *idx) {
+  const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx));
+  const __m256i low3 = _mm256_set1_epi32(7);
+  const uint32_t line = idx[0] & ~7u;
+  if (line + 8 <= n &&
+      _mm256_cmpeq_epi32_mask(_mm256_andnot_si256(low3, at), _mm256_set1_epi32(static_cast<int>(line))) == 0xFF) {
+    return _mm512_permutexvar_epi64(_mm512_cvtepu32_epi64(_mm256_and_si256(at, low3)), vload(src + line));
+  }
+  return _mm512_set_epi64(static_cast<long long>(src[idx[7]]), static_cast<long long>(src[idx[6]]),
+                          static_cast<long long>(src[idx[5]]), static_cast<long long>(src[idx[4]]),
+                          static_cast<long long>(src[idx[3]]), static_cast<long long>(src[idx[2]]),
+                          static_cast<long long>(src[idx[1]]), static_cast<long long>(src[idx[0]]));
+}
+
 // x * w mod q for lanes x < 2^62 and a constant w < q < 2^62, lazily: the result lies in
 // [0, 2.5q). The companion is halved, ws63 = floor(w * 2^63 / q), and the quotient is taken
 // from 2x * ws63 / 2^64: both factors are below 2^63 (2x < 2^63 is where x < 2^62 comes in),

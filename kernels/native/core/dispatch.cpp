@@ -27,7 +27,6 @@ const CpuFeatures &cpu_features() {
     f.avx512vl = __builtin_cpu_supports("avx512vl");
     f.avx512ifma = __builtin_cpu_supports("avx512ifma");
     f.aes = __builtin_cpu_supports("aes");
-    f.slow_vector_gather = __builtin_cpu_is("amd");
 #endif
     return f;
   }();

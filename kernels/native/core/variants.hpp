@@ -60,9 +60,6 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512ifma = false;
   bool aes = false;
-  // AMD's AVX-512 gathers (Zen 4) load eight words slower than eight scalar loads: 6 blocks of a
-  // Galois permutation at n = 8192, 28.9 µs against 13.7 µs on the 2-vCPU EPYC VM.
-  bool slow_vector_gather = false;
 };
 const CpuFeatures &cpu_features();
 

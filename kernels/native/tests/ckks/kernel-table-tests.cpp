@@ -78,8 +78,9 @@ bool correction2_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKe
   return ok;
 }
 
-// gather against the definition and the scalar table: a random permutation of the block. The
-// vector gather too, which the AVX-512 table leaves out where it is the slower (AMD).
+// gather against the definition and the scalar table: a random permutation of the block, whose
+// groups of eight spread over lines (gather8 loads them word by word). The AVX-512 gather too,
+// which is in every AVX-512 table.
 bool gather_matches(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, std::size_t n) {
   std::vector<u64> src(n), o1(n), o2(n), o3(n);
   std::vector<uint32_t> idx(n);
@@ -93,6 +94,39 @@ bool gather_matches(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernel
   hlp::ckks::gather_avx512(src.data(), idx.data(), n, o3.data());
   bool ok = o1 == o2 && o2 == o3;
   for (std::size_t i = 0; i < n; ++i) ok &= o1[i] == src[idx[i]];
+  return ok;
+}
+
+// Galois tables: every aligned group of 8 positions reads one aligned line (make_galois_table
+// says why), so the AVX-512 gather takes each group as one load and a lane permutation. Checked
+// for rotations by 1, 2, 3, 5, 8, 9, 100, -1, -2, -9 and the conjugation at n = 2^log_n, and gathered against
+// the definition; then two groups broken across lines, which must fall back and still match.
+bool galois_gather_matches(unsigned log_n) {
+  const std::size_t n = std::size_t{1} << log_n;
+  const u64 two_n = 2 * static_cast<u64>(n);
+  std::vector<uint32_t> elts{static_cast<uint32_t>(two_n - 1)};
+  for (int steps : {1, 2, 3, 5, 8, 9, 100, -1, -2, -9}) {
+    // 5^steps mod 2n (5 has order n / 2 there)
+    const auto order = static_cast<int64_t>(n / 2);
+    const auto e = static_cast<u64>(((steps % order) + order) % order);
+    u64 elt = 1;
+    for (u64 k = 0; k < e; ++k) elt = elt * 5 % two_n;
+    elts.push_back(static_cast<uint32_t>(elt));
+  }
+  std::vector<u64> src(n), out(n);
+  for (auto &w : src) w = rng()();
+  bool ok = true;
+  for (uint32_t elt : elts) {
+    std::vector<uint32_t> table = hlp::ckks::make_galois_table(n, log_n, elt);
+    for (std::size_t g = 0; g < n; g += 8) {
+      for (std::size_t t = 0; t < 8; ++t) ok &= (table[g + t] & ~7u) == (table[g] & ~7u);
+    }
+    hlp::ckks::gather_avx512(src.data(), table.data(), n, out.data());
+    for (std::size_t i = 0; i < n; ++i) ok &= out[i] == src[table[i]];
+    std::swap(table[7], table[8]);  // groups 0 and 1 now read two lines each
+    hlp::ckks::gather_avx512(src.data(), table.data(), n, out.data());
+    for (std::size_t i = 0; i < n; ++i) ok &= out[i] == src[table[i]];
+  }
   return ok;
 }
 
@@ -233,6 +267,11 @@ void test_kernel_tables() {
     report(reduce_bounds(a, b, n), "kernels: reduce at the prime bounds and word maxima avx512 = scalar" + tag);
     report(uniform_bounds(a, b, n),
            "kernels: uniform candidates at the prime bounds and word maxima avx512 = scalar" + tag);
+  }
+  for (unsigned log_n : {4u, 10u, 13u, 15u}) {
+    report(galois_gather_matches(log_n),
+           "kernels: Galois tables read a line per group of 8, gathered avx512 = definition, n=2^" +
+               std::to_string(log_n));
   }
   for (uint32_t n : {32u, 8192u}) {
     hlp::ckks::Fft f;
