@@ -9,6 +9,7 @@ import { comparePairedRounds, resolveConfig } from '@hlp/gate';
 import { findRepoRoot } from '@hlp/results';
 import { NativeBackend } from '@hlp/ckks';
 import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
+import { KEY_MOVE_PAIRS } from '../src/gate/fresh-inputs.js';
 import { candidateSide, ckksPairCases, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
 import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
@@ -255,6 +256,28 @@ describe('pair cases', () => {
           // the new inputs work and the replaced ones were not disposed under the timed call
           add.run[s]();
         }
+      // an operation that reads a key moves the side's keys every KEY_MOVE_PAIRS slices; add reads none
+      const protoKeys = NativeBackend.prototype as unknown as { importKey: (...a: unknown[]) => unknown };
+      const importKey = protoKeys.importKey;
+      const imports: unknown[] = [];
+      protoKeys.importKey = function (this: unknown, ...a: unknown[]) {
+        imports.push(a[0]);
+        return importKey.apply(this, a);
+      };
+      try {
+        const decrypt = built.cases.find((c) => c.name === 'ckks.decrypt');
+        assert.ok(decrypt?.kind === 'timed' && decrypt.beforeSlice && add.beforeSlice);
+        for (let i = 0; i < 2 * KEY_MOVE_PAIRS + 1; i++) {
+          decrypt.beforeSlice.current();
+          decrypt.run.current();
+        }
+        assert.deepEqual(imports, ['secret', 'public', 'secret', 'public'], 'moved before slices KEY_MOVE_PAIRS and 2 KEY_MOVE_PAIRS');
+        imports.length = 0;
+        for (let i = 0; i < 2 * KEY_MOVE_PAIRS + 1; i++) add.beforeSlice.baseline();
+        assert.deepEqual(imports, []);
+      } finally {
+        protoKeys.importKey = importKey;
+      }
       for (const c of built.cases)
         if (c.kind === 'timed' && c.beforeSlice)
           for (const s of ['baseline', 'current'] as const) {

@@ -6,7 +6,8 @@ import { ADDON_PATH } from '@hlp/kernels';
 import { findRepoRoot } from '@hlp/results';
 import { measureInterleaved } from '../src/gate/interleave.js';
 import { candidateSide, loadSide, type SideModules } from '../src/gate/pair-cases.js';
-import { KEY_MOVE_PAIRS, KSWITCH_PAIR_STEPS, kswitchPairCases } from '../src/gate/pair-cases-kswitch.js';
+import { KEY_MOVE_PAIRS } from '../src/gate/fresh-inputs.js';
+import { KSWITCH_PAIR_STEPS, kswitchPairCases } from '../src/gate/pair-cases-kswitch.js';
 import { selectorOf } from '../src/gate/pairs.js';
 
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;

@@ -8,8 +8,8 @@
  * As for the other CKKS operations (fresh-inputs.ts), the inputs (two fresh
  * ciphertexts, and the product that `ckks.relinearize` relinearizes) are made again before each
  * slice and the side's result pool is dropped, so that no run computes on one fixed set of buffers.
- * The keys a case reads move to fresh memory every KEY_MOVE_PAIRS pairs for the same reason (see
- * KEY_MOVE_PAIRS).
+ * The keys a case reads move to fresh memory every few pairs for the same reason (KEY_MOVE_PAIRS
+ * in fresh-inputs.ts).
  *
  * A side whose native backend has no native key switching (a checkout before it: its native
  * backend relinearized and rotated through node-seal) is not paired: the cases are left out with
@@ -21,7 +21,7 @@ import { kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from '.
 import type { Labels } from '@hlp/results';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
 import type { PairCase, SideName } from './interleave.js';
-import { freshEachSlice } from './fresh-inputs.js';
+import { freshEachSlice, movingKeys } from './fresh-inputs.js';
 import type { Sides } from './pair-cases.js';
 
 const SIDES: readonly SideName[] = ['baseline', 'current'];
@@ -35,20 +35,6 @@ export const KSWITCH_PAIR_CASES: readonly KswitchCase[] = kswitchCases(true);
 export const HOISTED_SLICE = { ms: 36, minCalls: 6 } as const;
 /** The Galois steps they rotate by (1…8): the only Galois keys a side generates. */
 export const KSWITCH_PAIR_STEPS: readonly number[] = kswitchSteps(true);
-/**
- * Pairs between moves of the keys a case reads to fresh memory. Where a side's keys sit sets
- * its key-switching speed for as long as they sit there: on the project's AMD host, eight
- * hoisting keys copied twelve times in one process ran a batch at 0.96–1.27× a fixed copy
- * (each copy's own slices within ±3 %), and copying 2 MB pages of one buffer took 63–101 µs,
- * page by page, with a split-half correlation of 0.48 (a property of the memory, not of the
- * code). With keys made once per side, that draw was every pair's: A/A pairings of unchanged
- * code read `ckks.rotate_hoisted` ×0.93–×0.996 and the gate once ×0.867. Moved every few
- * pairs, a side's keys take many placements in a run, and the draw is pair-to-pair scatter
- * that the interval accounts for. Galois keys are made again (~70 ms a side for 8 keys), the
- * relinearization key is exported and imported (~8 ms), both through the backend API that a
- * reference has too; untimed.
- */
-export const KEY_MOVE_PAIRS = 3;
 
 export interface KswitchPairOptions {
   readonly backendName: CkksBackendName;
@@ -67,7 +53,12 @@ function switchesKeysNatively(backend: CkksBackend): boolean {
   return 'keySwitchingMemory' in backend;
 }
 
-/** Moves the keys `c` reads to fresh memory (see KEY_MOVE_PAIRS); their values change, which the fresh inputs that follow are encrypted for. */
+/**
+ * Moves the keys `c` reads to fresh memory (KEY_MOVE_PAIRS in fresh-inputs.ts): the Galois keys
+ * are made again (~70 ms a side for 8 keys; their values change, which the fresh inputs that
+ * follow are encrypted for), the relinearization key is exported and imported (~8 ms), both
+ * through the backend API that a reference has too.
+ */
 function moveKeys(c: KswitchCase, backend: CkksBackend): void {
   if (c.name === 'ckks.rotate' || c.name === 'ckks.rotate_hoisted') backend.generateGaloisKeys(KSWITCH_PAIR_STEPS);
   else backend.importKey('relin', backend.exportKey('relin'));
@@ -92,12 +83,7 @@ function freshInputsKswitch(
     x.b.dispose();
   };
   const inputs = freshEachSlice(backend, make(), true, make, free, disposers);
-  let slices = 0;
-  const beforeSlice = (): void => {
-    if (slices > 0 && slices % KEY_MOVE_PAIRS === 0) moveKeys(c, backend);
-    slices += 1;
-    inputs.beforeSlice();
-  };
+  const beforeSlice = movingKeys(() => moveKeys(c, backend), inputs.beforeSlice);
   return { run: () => inputs.current().fn.run(), beforeSlice, perCall: inputs.current().fn.perCall };
 }
 

@@ -40,7 +40,7 @@ import { hasSeededBatch, seededBatchCases, seededBatchFunction } from '../bench/
 import { kswitchPairCases } from './pair-cases-kswitch.js';
 import { matvecPairCases } from './pair-cases-matvec.js';
 import type { MatvecModules } from '../bench/ckks-matvec.js';
-import { freshEachSlice } from './fresh-inputs.js';
+import { freshEachSlice, movingKeys } from './fresh-inputs.js';
 
 type KernelsModule = typeof candidateKernels;
 type CkksModule = typeof candidateCkks;
@@ -220,6 +220,17 @@ export function splitVectors<T>(vectors: readonly T[], parts: number): T[][] {
   return Array.from({ length: k }, (_, i) => vectors.slice(Math.floor((i * vectors.length) / k), Math.floor(((i + 1) * vectors.length) / k)));
 }
 
+/**
+ * Moves the side's secret and public keys to fresh memory (KEY_MOVE_PAIRS in fresh-inputs.ts):
+ * exported and imported, the same values, through the backend API a reference has too.
+ */
+function moveEncryptionKeys(backend: CkksBackend): void {
+  for (const kind of ['secret', 'public'] as const) backend.importKey(kind, backend.exportKey(kind));
+}
+
+/** The operations that read a key the side holds: their keys move every few pairs. */
+const READS_KEYS: ReadonlySet<string> = new Set(['ckks.encrypt', 'ckks.encode_encrypt', 'ckks.decrypt']);
+
 /** An operation case on `first`'s fixture, then on a fresh fixture per slice (fresh-inputs.ts). */
 function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: (() => void)[]): { run: () => void; beforeSlice: () => void } {
   const withFn = (fixture: Fixture): { fixture: Fixture; fn: () => void } => ({ fixture, fn: opFunction(c, fixture) });
@@ -231,7 +242,8 @@ function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: 
     (x) => disposeFixture(x.fixture),
     disposers,
   );
-  return { run: () => inputs.current().fn(), beforeSlice: inputs.beforeSlice };
+  const beforeSlice = READS_KEYS.has(c.name) ? movingKeys(() => moveEncryptionKeys(first.backend), inputs.beforeSlice) : inputs.beforeSlice;
+  return { run: () => inputs.current().fn(), beforeSlice };
 }
 
 const ANSWERS_SLICE = { ms: 36, minCalls: 4 } as const;
