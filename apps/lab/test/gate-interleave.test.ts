@@ -19,6 +19,19 @@ import { runHlp, type HlpRun } from './hlp-child.js';
 
 const NO_ADDON = existsSync(ADDON_PATH) ? false : `native addon not built (${ADDON_PATH})`;
 
+/** Reports each call of `method` on any NativeBackend to `seen` (with its arguments); returns what undoes it. */
+function spyOnNative(method: 'encrypt' | 'dispose' | 'trimResultPool' | 'importKey' | 'generateKeys', seen: (args: unknown[]) => void): () => void {
+  const proto = NativeBackend.prototype as unknown as Record<typeof method, (...a: unknown[]) => unknown>;
+  const original = proto[method];
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    seen(a);
+    return original.apply(this, a);
+  };
+  return () => {
+    proto[method] = original;
+  };
+}
+
 /** A fake clock: every reading advances it by `tick` ns; the cases advance it by their cost. */
 function fakeClock(tick = 10n): { clock: () => bigint; spend: (ns: bigint) => void } {
   let t = 0n;
@@ -237,13 +250,8 @@ describe('pair cases', () => {
       { baseline: side, current: candidateSide(root) },
       { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
     );
-    const proto = NativeBackend.prototype as unknown as { encrypt: (...a: unknown[]) => unknown };
-    const encrypt = proto.encrypt;
     let encrypts = 0;
-    proto.encrypt = function (this: unknown, ...a: unknown[]) {
-      encrypts++;
-      return encrypt.apply(this, a);
-    };
+    const unspyEncrypt = spyOnNative('encrypt', () => encrypts++);
     try {
       const add = built.cases.find((c) => c.name === 'ckks.add');
       assert.ok(add?.kind === 'timed' && add.beforeSlice, 'ckks.add refreshes its inputs');
@@ -257,13 +265,8 @@ describe('pair cases', () => {
           add.run[s]();
         }
       // an operation that reads a key moves the side's keys every KEY_MOVE_PAIRS slices; add reads none
-      const protoKeys = NativeBackend.prototype as unknown as { importKey: (...a: unknown[]) => unknown };
-      const importKey = protoKeys.importKey;
       const imports: unknown[] = [];
-      protoKeys.importKey = function (this: unknown, ...a: unknown[]) {
-        imports.push(a[0]);
-        return importKey.apply(this, a);
-      };
+      const unspyImport = spyOnNative('importKey', (a) => imports.push(a[0]));
       try {
         const decrypt = built.cases.find((c) => c.name === 'ckks.decrypt');
         assert.ok(decrypt?.kind === 'timed' && decrypt.beforeSlice && add.beforeSlice);
@@ -276,7 +279,7 @@ describe('pair cases', () => {
         for (let i = 0; i < 2 * KEY_MOVE_PAIRS + 1; i++) add.beforeSlice.baseline();
         assert.deepEqual(imports, []);
       } finally {
-        protoKeys.importKey = importKey;
+        unspyImport();
       }
       for (const c of built.cases)
         if (c.kind === 'timed' && c.beforeSlice)
@@ -298,7 +301,7 @@ describe('pair cases', () => {
       assert.deepEqual(seeded.labels, { backend: 'native', n: 8192, key: 'secret', ciphertexts: 16 });
       for (const s of ['baseline', 'current'] as const) await seeded.run[s]();
     } finally {
-      proto.encrypt = encrypt;
+      unspyEncrypt();
       built.dispose();
     }
   });
@@ -320,14 +323,8 @@ describe('key-switching pair cases', () => {
     async () => {
       const root = findRepoRoot()!;
       const side = await loadSide(root);
-      const proto = NativeBackend.prototype as unknown as Record<'encrypt' | 'dispose' | 'trimResultPool', (...a: unknown[]) => unknown>;
-      const saved = { encrypt: proto.encrypt, dispose: proto.dispose, trimResultPool: proto.trimResultPool };
       const calls = { encrypt: 0, dispose: 0, trimResultPool: 0 };
-      for (const k of ['encrypt', 'dispose', 'trimResultPool'] as const)
-        proto[k] = function (this: unknown, ...a: unknown[]) {
-          calls[k]++;
-          return saved[k].apply(this, a);
-        };
+      const unspy = (['encrypt', 'dispose', 'trimResultPool'] as const).map((k) => spyOnNative(k, () => calls[k]++));
       try {
         const built = await ckksPairCases(
           { baseline: side, current: candidateSide(root) },
@@ -373,7 +370,7 @@ describe('key-switching pair cases', () => {
           if (!disposed) built.dispose();
         }
       } finally {
-        Object.assign(proto, saved);
+        for (const undo of unspy) undo();
       }
     },
   );
@@ -395,13 +392,8 @@ describe('key-switching pair cases', () => {
     const old = { ...current, ckks: { ...current.ckks, createNativeBackend } };
     const base = { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12 } as const;
     const isKs = (c: PairCase): boolean => KSWITCH_METRIC_ORDER.some((name) => name === c.name);
-    const proto = NativeBackend.prototype as unknown as { generateKeys: (...a: unknown[]) => unknown };
-    const generateKeys = proto.generateKeys;
     const keygens: unknown[] = [];
-    proto.generateKeys = function (this: unknown, ...a: unknown[]) {
-      keygens.push(a[0]);
-      return generateKeys.apply(this, a);
-    };
+    const unspyKeygen = spyOnNative('generateKeys', (a) => keygens.push(a[0]));
     try {
       const skipped = await ckksPairCases({ baseline: old, current }, { ...base, keySwitching: true });
       try {
@@ -432,7 +424,7 @@ describe('key-switching pair cases', () => {
         }
       }
     } finally {
-      proto.generateKeys = generateKeys;
+      unspyKeygen();
     }
   });
 });
