@@ -122,6 +122,11 @@ describe('hlp load against a --target', () => {
     assert.equal(doc.metrics.find((m) => m.name === 'http.success_ratio')?.['value'], 1);
     assert.match(r.stderr, /2 driver processes/);
     assert.match(r.stderr, /× 2 processes/);
+    // The load generator's CPU: this run's lab process and its two driver processes.
+    const sampled = (doc.config['samplers'] as { processes: { name: string; pids?: number[] }[] }).processes;
+    assert.equal(sampled.find((p) => p.name === 'loadgen')?.pids?.length, 3, JSON.stringify(sampled));
+    const loadgen = doc.metrics.find((m) => m.name === 'process.cpu_per_request' && m.labels['process'] === 'loadgen');
+    assert.ok(loadgen && typeof loadgen['value'] === 'number' && loadgen['value'] > 0, 'process.cpu_per_request loadgen');
   });
 
   it('a rate ladder: one document per step, the table, and the highest rate meeting the SLO', async () => {
@@ -178,10 +183,10 @@ describe('hlp load with the embedded services', () => {
     const out = join(dir, 'embedded.json');
     const r = await hlp(['load', 'short', '--rate', '4', '--duration', '3', '--warmup', '1', '--out', out], 230_000);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /CPU per 2xx \(whole window\): proxy [\d.]+ ms, inference [\d.]+ ms/);
+    assert.match(r.stdout, /CPU per 2xx \(whole window\): proxy [\d.]+ ms, inference [\d.]+ ms, loadgen [\d.]+ ms/);
     const doc = parseRun(JSON.parse(await readFile(out, 'utf8')));
     assert.equal(doc.config['embedded'], true);
-    for (const p of ['proxy', 'inference']) {
+    for (const p of ['proxy', 'inference', 'loadgen']) {
       const cpu = doc.metrics.find((m) => m.name === 'process.cpu' && m.labels['process'] === p);
       const rss = doc.metrics.find((m) => m.name === 'process.rss' && m.labels['process'] === p);
       assert.ok(cpu && cpu.summary.n >= 8 && cpu.series && cpu.summary.max <= 1.05, `process.cpu ${p}`);

@@ -73,6 +73,8 @@ export interface LoadOptions {
    * ceil(connections / drivers) of the connections.
    */
   readonly drivers?: number;
+  /** With drivers > 1: told their pids once they are ready, before the schedule starts. */
+  readonly onDriverProcesses?: (pids: readonly number[]) => void;
   readonly signal?: AbortSignal;
   readonly onTick?: (tick: Tick) => void;
 }
@@ -161,6 +163,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
       connections: perDriver,
       streams,
       keepSamples: SAMPLES_CAP,
+      onDriverProcesses: options.onDriverProcesses,
     });
   } else {
     const transport =

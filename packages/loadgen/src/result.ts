@@ -227,7 +227,13 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
 export function samplerNotes(samplers: SamplerResults | null | undefined): Record<string, unknown> {
   if (!samplers) return { processes: 'not sampled', eventLoop: 'not sampled', gpu: 'not sampled' };
   return {
-    processes: samplers.processes.map((p) => ({ name: p.name, pid: p.pid, samples: p.points.length, ...(p.error ? { error: p.error } : {}) })),
+    processes: samplers.processes.map((p) => ({
+      name: p.name,
+      pid: p.pid,
+      ...(p.pids.length > 1 ? { pids: p.pids } : {}),
+      samples: p.points.length,
+      ...(p.error ? { error: p.error } : {}),
+    })),
     eventLoop: samplers.eventLoop.map((s) => ({ name: s.name, url: s.url, samples: s.points.length, ...(s.error ? { error: s.error } : {}) })),
     gpu:
       samplers.gpu.status === 'not-applicable'

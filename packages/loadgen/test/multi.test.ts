@@ -179,6 +179,7 @@ describe('N driver processes against the stub server', () => {
     it(`${protocol}: 3 drivers send rate × (warm-up + window) requests and count rate × window`, { timeout: 60_000 }, async () => {
       const before = server.counts['/v1/embeddings'] ?? 0;
       const ticks: number[] = [];
+      const driverPids: number[][] = [];
       const r = await runLoad({
         target: parseTarget(server.url),
         bodies,
@@ -189,6 +190,7 @@ describe('N driver processes against the stub server', () => {
         durationMs: 1500,
         drivers: 3,
         onTick: (t) => ticks.push(t.sent),
+        onDriverProcesses: (pids) => driverPids.push([...pids]),
       });
       const m = r.measurement;
       assert.equal(r.drivers, 3);
@@ -199,6 +201,9 @@ describe('N driver processes against the stub server', () => {
       assert.equal(m.latencies.length, 450);
       assert.ok(m.merged.latency.median >= 1.5, `median ${m.merged.latency.median} ms includes the 2 ms delay`);
       assert.ok(ticks.length >= 1 && ticks.at(-1)! > 0, 'live ticks summed over the drivers');
+      assert.equal(driverPids.length, 1, 'told once');
+      assert.equal(new Set(driverPids[0]).size, 3, 'three driver processes');
+      assert.ok(driverPids[0]!.every((pid) => Number.isInteger(pid) && pid > 0 && pid !== process.pid));
       const doc = parseRun(await buildLoadResult({ run: r, scenario: 'short', startedAt: new Date(), finishedAt: new Date() }));
       const latency = doc.metrics.find((x) => x.name === 'http.latency')!;
       assert.equal(latency.summary.n, 450);

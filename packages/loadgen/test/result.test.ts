@@ -205,7 +205,13 @@ function cpuPerRequestTests(): void {
     // Sampler times start 100 ms before the window: the point at t=50 falls before it and is dropped.
     const point = (t: number, cpuMs: number) => ({ t: t + 100, cpu: cpuMs / 500 / 2, cpuMs, rss: 1 });
     const processes = [
-      { name: 'proxy', pid: 7, error: null, points: [point(-50, 999), point(500, 40), point(1000, 60), point(1500, 100), point(2000, 100), point(2500, 30)] },
+      {
+        name: 'proxy',
+        pid: 7,
+        pids: [7],
+        error: null,
+        points: [point(-50, 999), point(500, 40), point(1000, 60), point(1500, 100), point(2000, 100), point(2500, 30)],
+      },
     ];
     const samplers = { processes, eventLoop: [], gpu: { status: 'not-applicable' as const, reason: 'test' }, t0: 0 };
     const metrics = RunResult.shape.metrics.parse(loadMetrics(run, samplers));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,39 @@ describe('/proc sampler', () => {
       'a share of the whole machine',
     );
     assert.ok(series!.points.every((p) => p.rss > 10 * 1024 * 1024));
+  });
+
+  it('a joined process adds its CPU to the series; the series goes on when it exits', { skip: LINUX }, async () => {
+    const own0 = process.cpuUsage();
+    const sampler = new ProcSampler([{ name: 'loadgen', pid: process.pid }], { intervalMs: 100 });
+    sampler.start();
+    // A child that keeps a core busy for 700 ms, then says how much CPU it used in all.
+    const child = spawn(
+      process.execPath,
+      ['-e', 'const t = Date.now() + 700; while (Date.now() < t); const u = process.cpuUsage(); process.stdout.write(String(u.user + u.system));'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let said = '';
+    child.stdout.on('data', (c: Buffer) => (said += c.toString()));
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    sampler.join('loadgen', child.pid!);
+    sampler.join('loadgen', child.pid!); // joining twice counts it once
+    await exited;
+    await sleep(350);
+    const [series] = sampler.stop();
+    const own = process.cpuUsage(own0);
+    assert.equal(series!.error, null, 'the child leaving is not an error of the series');
+    assert.deepEqual(series!.pids, [process.pid, child.pid]);
+    const last = series!.points.at(-1)!.t;
+    assert.ok(series!.points.filter((p) => p.t > last - 300).length >= 2, 'points go on after the child exits');
+    const sampledMs = series!.points.reduce((a, p) => a + p.cpuMs, 0);
+    const childMs = Number(said) / 1000;
+    const ownMs = (own.user + own.system) / 1000;
+    assert.ok(childMs >= 300, `the child used ${childMs} ms`);
+    // Both processes' CPU, less the child's before its first reading (its start-up and at most
+    // one 100 ms interval), in 10 ms clock ticks.
+    assert.ok(sampledMs >= childMs - 250, `sampled ${sampledMs.toFixed(0)} ms, child ${childMs.toFixed(0)} ms, this process ${ownMs.toFixed(0)} ms`);
+    assert.ok(sampledMs <= childMs + ownMs + 50, `sampled ${sampledMs.toFixed(0)} ms, child ${childMs.toFixed(0)} ms, this process ${ownMs.toFixed(0)} ms`);
   });
 
   it('stops sampling a process that is gone, with the reason', { skip: LINUX }, () => {

@@ -158,7 +158,7 @@ export const RUN_METRICS = {
     unit: 'ms',
     better: 'lower',
     description:
-      'CPU time of the process (all threads) per 2xx response, ms: samples per second of the measured window (CPU ms used in that second / its 2xx), `value` over the whole window. What a capacity model should read.',
+      'CPU time of the process (all threads) per 2xx response, ms: samples per second of the measured window (CPU ms used in that second / its 2xx), `value` over the whole window. What a capacity model should read. `process=loadgen` is the load generator (the lab process and its driver processes together), which shares the machine with the services.',
     shownIn: 'hlp load summary; report: metrics table',
   },
   'process.rss': {

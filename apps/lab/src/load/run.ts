@@ -27,6 +27,8 @@ import {
   runLoad,
   scenarioPrompts,
   startSamplers,
+  loadgenProcess,
+  LOADGEN_PROCESS,
   type LoadMode,
   type LoadRun,
   type ProcessToWatch,
@@ -150,7 +152,7 @@ async function measure(
 ): Promise<{ run: LoadRun; result: RunResult } | null> {
   const { target } = services;
   const startedAt = new Date();
-  let samplers: RunningSamplers | undefined = startSamplers({ processes: services.processes, metrics: services.metricsApps });
+  let samplers: RunningSamplers | undefined = startSamplers({ processes: [...services.processes, loadgenProcess()], metrics: services.metricsApps });
   const progress = progressPrinter(io);
   io.stderr.write(
     `load ${setup.scenario} (${SCENARIOS[setup.scenario].tokens} tokens, ${setup.promptCount} prompts) → ${target.url}: ` +
@@ -171,6 +173,7 @@ async function measure(
         durationMs: setup.durationMs,
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
         ...(opts.drivers ? { drivers: opts.drivers } : {}),
+        onDriverProcesses: (pids) => pids.forEach((pid) => samplers?.watch(LOADGEN_PROCESS, pid)),
         signal,
         onTick: progress.tick,
       });

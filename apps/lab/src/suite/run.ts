@@ -18,6 +18,7 @@ import {
   runLoad,
   scenarioPrompts,
   startSamplers,
+  loadgenProcess,
   type RunningSamplers,
 } from '@hlp/loadgen';
 import { compactUtc, defaultRunsDir, fingerprint, isMetric, parseRun, writeRun, type Metric, type RunMetricName, type RunResult } from '@hlp/results';
@@ -178,7 +179,7 @@ async function runLoadStep(step: Extract<SuiteStep, { kind: 'load' }>, services:
   const prompts = scenarioPrompts(step.scenario, { count: promptCount });
   const req = { model: DEFAULT_MODEL };
   const samplers: RunningSamplers = startSamplers({
-    processes: svc.processes,
+    processes: [...svc.processes, loadgenProcess()],
     metrics: [
       { name: 'proxy', metricsUrl: `${svc.proxyUrl}/metrics` },
       { name: 'inference', metricsUrl: `${svc.inferenceUrl}/metrics` },

@@ -44,6 +44,8 @@ export interface MultiOpenLoopOptions {
   readonly keepSamples: number;
   readonly signal?: AbortSignal | undefined;
   readonly onTick?: ((tick: Tick) => void) | undefined;
+  /** Told the driver processes' pids once they are ready, before the schedule starts (to sample their CPU). */
+  readonly onDriverProcesses?: ((pids: readonly number[]) => void) | undefined;
 }
 
 /** Margin between `start` going out and t0, so that every driver is waiting when t0 comes. */
@@ -136,6 +138,7 @@ export async function runMultiOpenLoop(o: MultiOpenLoopOptions): Promise<Measure
     } catch (error) {
       throw new DriverError('DRIVER_START', `a driver process did not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+    o.onDriverProcesses?.(children.map((c) => c.pid));
     const t0Epoch = performance.timeOrigin + performance.now() + START_MARGIN_MS;
     t0 = t0Epoch - performance.timeOrigin;
     children.forEach((c) => c.send({ type: 'start', t0Epoch }));

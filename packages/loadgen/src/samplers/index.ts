@@ -3,6 +3,17 @@ import { EventLoopSampler, type LagSeries } from './eventloop.js';
 import { GpuSampler, type GpuSamples } from './gpu.js';
 import { ProcSampler, type ProcSeries, type ProcessToWatch } from './proc.js';
 
+/** The `process` label of the load generator's own CPU and RSS: this process and its driver processes. */
+export const LOADGEN_PROCESS = 'loadgen';
+
+/**
+ * This process as the load generator, to sample beside the services: on a shared machine its
+ * CPU is taken from theirs (driver processes join the series through `RunningSamplers.watch`).
+ */
+export function loadgenProcess(): ProcessToWatch {
+  return { name: LOADGEN_PROCESS, pid: process.pid };
+}
+
 export interface SamplerOptions {
   /** Processes whose CPU share and RSS to sample (e.g. proxy and inference). */
   readonly processes?: readonly ProcessToWatch[];
@@ -23,19 +34,22 @@ export interface SamplerResults {
 }
 
 export interface RunningSamplers {
+  /** Adds a process to the /proc series `name` (see ProcSampler.join); nothing without /proc. */
+  watch(name: string, pid: number): void;
   stop(): Promise<SamplerResults>;
 }
 
 export function startSamplers(options: SamplerOptions): RunningSamplers {
   const intervalMs = options.intervalMs ?? 250;
   const t0 = performance.now();
-  const proc = options.processes && options.processes.length > 0 && ProcSampler.available() ? new ProcSampler(options.processes, { intervalMs }) : null;
+  const proc = ProcSampler.available() ? new ProcSampler(options.processes ?? [], { intervalMs }) : null;
   const lag = options.metrics && options.metrics.length > 0 ? new EventLoopSampler(options.metrics) : null;
   const gpu = options.gpu === false ? null : new GpuSampler({ intervalMs });
   proc?.start();
   lag?.start();
   gpu?.start();
   return {
+    watch: (name, pid) => proc?.join(name, pid),
     async stop(): Promise<SamplerResults> {
       const processes = proc?.stop() ?? [];
       const [eventLoop, gpuSamples] = await Promise.all([

@@ -64,9 +64,11 @@ export interface ProcPoint {
 
 export interface ProcSeries {
   readonly name: string;
+  /** The process named first; `pids` lists every process the series sums. */
   readonly pid: number;
+  readonly pids: number[];
   readonly points: ProcPoint[];
-  /** Why sampling stopped early (process gone), if it did. */
+  /** Why sampling stopped early (the first process gone), if it did. */
   error: string | null;
 }
 
@@ -77,18 +79,37 @@ export interface ProcSamplerOptions {
   readonly cores?: number;
 }
 
-/** Samples CPU share and RSS of each process every `intervalMs` until stop(). */
+interface Member {
+  readonly pid: number;
+  last: { wall: number; ticks: number } | null;
+}
+
+interface Watched {
+  readonly series: ProcSeries;
+  readonly members: Member[];
+  /** When the series last got a point (or its baseline). */
+  lastWall: number | null;
+}
+
+/**
+ * Samples CPU share and RSS of each process every `intervalMs` until stop(). A series may sum
+ * several processes (`join`): the load generator is this process and its driver processes,
+ * which start after sampling does.
+ */
 export class ProcSampler {
-  readonly #series: ProcSeries[];
+  readonly #watched: Watched[];
   readonly #intervalMs: number;
   readonly #cores: number;
   readonly #tck = clockTicks();
   #timer: NodeJS.Timeout | undefined;
   #t0 = 0;
-  readonly #last = new Map<number, { wall: number; ticks: number }>();
 
   constructor(processes: readonly ProcessToWatch[], options: ProcSamplerOptions = {}) {
-    this.#series = processes.map((p) => ({ name: p.name, pid: p.pid, points: [], error: null }));
+    this.#watched = processes.map((p) => ({
+      series: { name: p.name, pid: p.pid, pids: [p.pid], points: [], error: null },
+      members: [{ pid: p.pid, last: null }],
+      lastWall: null,
+    }));
     this.#intervalMs = options.intervalMs ?? 250;
     this.#cores = options.cores ?? availableParallelism();
   }
@@ -106,31 +127,56 @@ export class ProcSampler {
   start(): void {
     if (this.#timer) return;
     this.#t0 = performance.now();
-    for (const s of this.#series) this.#read(s, true);
+    for (const w of this.#watched) this.#read(w);
     this.#timer = setInterval(() => {
-      for (const s of this.#series) this.#read(s, false);
+      for (const w of this.#watched) this.#read(w);
     }, this.#intervalMs);
     this.#timer.unref();
   }
 
-  #read(s: ProcSeries, first: boolean): void {
-    if (s.error) return;
-    let stat: ProcStat;
-    let rss: number | null;
-    const wall = performance.now();
-    try {
-      stat = parseProcStat(readFileSync(`/proc/${s.pid}/stat`, 'utf8'));
-      rss = parseRssBytes(readFileSync(`/proc/${s.pid}/status`, 'utf8'));
-    } catch (e) {
-      s.error = `pid ${s.pid}: ${e instanceof Error ? e.message : String(e)}`;
+  /**
+   * Adds process `pid` to the series `name` (a new series when there is none): its CPU counts
+   * from its first reading on, and its RSS is added to the series'. A joined process that exits
+   * leaves the series; the series goes on with the others.
+   */
+  join(name: string, pid: number): void {
+    const w = this.#watched.find((x) => x.series.name === name);
+    if (!w) {
+      this.#watched.push({ series: { name, pid, pids: [pid], points: [], error: null }, members: [{ pid, last: null }], lastWall: null });
       return;
     }
-    const last = this.#last.get(s.pid);
-    this.#last.set(s.pid, { wall, ticks: stat.cpuTicks });
-    if (first || !last || wall <= last.wall) return;
-    const cpuSeconds = (stat.cpuTicks - last.ticks) / this.#tck;
-    const cpu = cpuSeconds / ((wall - last.wall) / 1000) / this.#cores;
-    s.points.push({ t: wall - this.#t0, cpu, cpuMs: cpuSeconds * 1000, rss: rss ?? 0 });
+    if (w.members.some((m) => m.pid === pid)) return;
+    w.members.push({ pid, last: null });
+    w.series.pids.push(pid);
+  }
+
+  #read(w: Watched): void {
+    const s = w.series;
+    if (s.error) return;
+    const wall = performance.now();
+    let cpuMs = 0;
+    let rss = 0;
+    for (const m of [...w.members]) {
+      let stat: ProcStat;
+      try {
+        stat = parseProcStat(readFileSync(`/proc/${m.pid}/stat`, 'utf8'));
+        rss += parseRssBytes(readFileSync(`/proc/${m.pid}/status`, 'utf8')) ?? 0;
+      } catch (e) {
+        if (m === w.members[0]) {
+          s.error = `pid ${m.pid}: ${e instanceof Error ? e.message : String(e)}`;
+          return;
+        }
+        w.members.splice(w.members.indexOf(m), 1);
+        continue;
+      }
+      if (m.last) cpuMs += ((stat.cpuTicks - m.last.ticks) / this.#tck) * 1000;
+      m.last = { wall, ticks: stat.cpuTicks };
+    }
+    const last = w.lastWall;
+    w.lastWall = wall;
+    if (last === null || wall <= last) return;
+    const cpu = cpuMs / (wall - last) / this.#cores;
+    s.points.push({ t: wall - this.#t0, cpu, cpuMs, rss });
   }
 
   /** Stops sampling (one last reading first) and returns the series. */
@@ -138,8 +184,8 @@ export class ProcSampler {
     if (this.#timer) {
       clearInterval(this.#timer);
       this.#timer = undefined;
-      for (const s of this.#series) this.#read(s, false);
+      for (const w of this.#watched) this.#read(w);
     }
-    return this.#series;
+    return this.#watched.map((w) => w.series);
   }
 }
