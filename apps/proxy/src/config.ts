@@ -8,8 +8,15 @@ import type { LogFn } from './log.js';
 
 /** Niceness of the native batch crypto's pool threads by default (see ProxyConfig.workerNice). */
 export const DEFAULT_WORKER_NICE = 10;
-/** Ciphertexts in flight at most by default: two calls of the service's default limit (1024); at level 1, n = 8192, about 0.5 GB for each copy of them. */
-export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 2048;
+/**
+ * Ciphertexts in flight at most by default. At level 1, n = 8192, 384 of them are ~50 MB a copy,
+ * within the encryption's 64 MB upload pool. Past the pool every batch allocates fresh memory,
+ * whose page faults and collections raise the CPU each request costs just when the machine is
+ * short of it: with 2048, 210 short requests/s on 2 cores tipped into a queue that never drained
+ * (P95 ~4.9 s, 5.9–6.0 ms proxy CPU per request), and with 384 it held (P95 0.3–0.7 s, 3.3–3.5 ms).
+ * A batch larger than the budget still runs, alone (README, "Measured at load").
+ */
+export const DEFAULT_MAX_INFLIGHT_CIPHERTEXTS = 384;
 
 export interface ProxyConfig {
   readonly host?: string;
@@ -72,7 +79,7 @@ export interface ProxyConfig {
   readonly batchWindowMs?: number;
   /** Requests per batch at most (default 32). */
   readonly maxBatchRequests?: number;
-  /** Ciphertexts in flight at most, all batches together: the bound on memory (default 2048, about two service calls' worth). */
+  /** Ciphertexts in flight at most, all batches together: the bound on memory (default DEFAULT_MAX_INFLIGHT_CIPHERTEXTS, 384). */
   readonly maxInFlightCiphertexts?: number;
   /** Tokens per batch at most (default 8192). */
   readonly maxBatchTokens?: number;

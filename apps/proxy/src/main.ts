@@ -26,7 +26,7 @@ export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 
   [--no-embed-thread] [--upstream-thread]
   [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
   batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
-                [--max-inflight-ciphertexts 2048 (the bound on memory)]
+                [--max-inflight-ciphertexts 384 (the bound on memory)]
   prompt cache: [--prompt-cache-bytes B (default 0 = off; equal prompts then give equal ciphertexts upstream)]
   clients:      [--client-tokens a,b,c] [--client-tokens-file PATH]
   backpressure: [--max-in-flight R] [--upstream-concurrency C] [--upstream-timeout-ms MS]

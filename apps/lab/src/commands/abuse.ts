@@ -41,7 +41,7 @@ export function registerAbuseCommand(program: Command, io: Io): void {
     )
     .option(
       '--max-rss-mb <MiB>',
-      "bound on each service process's RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by --max-inflight-ciphertexts, 2048 ≈ 0.5 GiB a copy)",
+      "bound on each service process's RSS (default 2048: the proxy idles near 0.9 GiB with its keys, and its in-flight ciphertexts are bounded by its --max-inflight-ciphertexts, 384 by default ≈ 50 MB a copy)",
       '2048',
     )
     .option('--load-rate <req/s>', 'slow-load: normal traffic, open loop', '30')
