@@ -35,7 +35,7 @@ export function registerLoadCommand(program: Command, io: Io): void {
     .command('load')
     .description(
       `load POST /v1/embeddings with prompts of exactly the scenario's GPT-2 token count (${SCENARIO_NAMES.map((s) => `${s} ${SCENARIOS[s].tokens}`).join(', ')}); ` +
-        'open loop (--rate) or closed loop (--connections), HTTP/1.1 or --http2; samples CPU, RSS, event-loop delay and GPU; writes runs/<time>-load.json',
+        'open loop (--rate) or closed loop (--connections), HTTP/1.1 or --http2; samples CPU and RSS (of the services and of the load generator itself), event-loop delay and GPU; writes runs/<time>-load.json',
     )
     .argument('[scenario]', `${SCENARIO_NAMES.join(' | ')} (with --verify: the prompt of the request body, default short)`, (v: string) => scenarioArg(v))
     .addOption(
