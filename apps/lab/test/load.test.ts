@@ -38,6 +38,8 @@ describe('hlp load: usage errors exit 2', () => {
     ['public target', ['load', 'short', '--rate', '1', '--target', 'http://example.com'], /only loopback addresses/],
     ['https target', ['load', 'short', '--rate', '1', '--target', 'https://127.0.0.1:1'], /only http:\/\//],
     ['bad pid', ['load', 'short', '--rate', '1', '--target', 'http://127.0.0.1:1', '--pid', 'proxy'], /name=pid/],
+    ['pid named loadgen', ['load', 'short', '--rate', '1', '--target', 'http://127.0.0.1:1', '--pid', 'loadgen=1'], /the load generator's own series/],
+    ['pid name twice', ['load', 'short', '--rate', '1', '--target', 'http://127.0.0.1:1', '--pid', 'proxy=1', '--pid', 'proxy=2'], /named twice/],
     ['--verify with --rate', ['load', '--verify', '--rate', '10'], /--verify compares closed loops/],
     ['unknown option', ['load', 'short', '--rate', '1', '--bogus'], /unknown option/],
     ['rates not a list', ['load', 'short', '--rates', '100;200'], /comma-separated list/],

@@ -1,6 +1,6 @@
 /** Command-line values of `hlp load`, validated (zod) and reported to commander as usage errors. */
 import { InvalidArgumentError } from 'commander';
-import { LIMITS, SCENARIO_NAMES, TargetError, isScenarioName, parseTarget, type ScenarioName } from '@hlp/loadgen';
+import { LIMITS, LOADGEN_PROCESS, SCENARIO_NAMES, TargetError, isScenarioName, parseTarget, type ScenarioName } from '@hlp/loadgen';
 import { z } from 'zod';
 import { parseRates } from './ladder.js';
 
@@ -68,7 +68,10 @@ export const parseDrivers = parser(intIn('drivers', 1, LIMITS.maxDrivers));
 export function parsePid(value: string, previous: { name: string; pid: number }[] | undefined): { name: string; pid: number }[] {
   const m = /^([A-Za-z][\w.-]*)=(\d+)$/.exec(value);
   if (!m || Number(m[2]) < 1) throw new InvalidArgumentError('expected name=pid, e.g. proxy=1234');
-  return [...(previous ?? []), { name: m[1]!, pid: Number(m[2]) }];
+  const name = m[1]!;
+  if (name === LOADGEN_PROCESS) throw new InvalidArgumentError(`'${LOADGEN_PROCESS}' names the load generator's own series; give the process another name`);
+  if (previous?.some((p) => p.name === name)) throw new InvalidArgumentError(`'${name}' is named twice; each --pid needs a name of its own`);
+  return [...(previous ?? []), { name, pid: Number(m[2]) }];
 }
 
 /** A loopback http:// URL (@hlp/loadgen's parseTarget decides); the load generator never sends anywhere else. */
