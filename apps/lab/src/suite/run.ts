@@ -14,11 +14,11 @@ import {
   buildLoadResult,
   embeddingsBodies,
   embeddingsHeaders,
+  loadgenProcess,
   parseTarget,
   runLoad,
   scenarioPrompts,
   startSamplers,
-  loadgenProcess,
   type RunningSamplers,
 } from '@hlp/loadgen';
 import { compactUtc, defaultRunsDir, fingerprint, isMetric, parseRun, writeRun, type Metric, type RunMetricName, type RunResult } from '@hlp/results';

@@ -81,7 +81,8 @@ export interface ProcSamplerOptions {
 
 interface Member {
   readonly pid: number;
-  last: { wall: number; ticks: number } | null;
+  /** utime + stime at its last reading; null before its first. */
+  ticks: number | null;
 }
 
 interface Watched {
@@ -107,7 +108,7 @@ export class ProcSampler {
   constructor(processes: readonly ProcessToWatch[], options: ProcSamplerOptions = {}) {
     this.#watched = processes.map((p) => ({
       series: { name: p.name, pid: p.pid, pids: [p.pid], points: [], error: null },
-      members: [{ pid: p.pid, last: null }],
+      members: [{ pid: p.pid, ticks: null }],
       lastWall: null,
     }));
     this.#intervalMs = options.intervalMs ?? 250;
@@ -142,11 +143,11 @@ export class ProcSampler {
   join(name: string, pid: number): void {
     const w = this.#watched.find((x) => x.series.name === name);
     if (!w) {
-      this.#watched.push({ series: { name, pid, pids: [pid], points: [], error: null }, members: [{ pid, last: null }], lastWall: null });
+      this.#watched.push({ series: { name, pid, pids: [pid], points: [], error: null }, members: [{ pid, ticks: null }], lastWall: null });
       return;
     }
     if (w.members.some((m) => m.pid === pid)) return;
-    w.members.push({ pid, last: null });
+    w.members.push({ pid, ticks: null });
     w.series.pids.push(pid);
   }
 
@@ -169,8 +170,8 @@ export class ProcSampler {
         w.members.splice(w.members.indexOf(m), 1);
         continue;
       }
-      if (m.last) cpuMs += ((stat.cpuTicks - m.last.ticks) / this.#tck) * 1000;
-      m.last = { wall, ticks: stat.cpuTicks };
+      if (m.ticks !== null) cpuMs += ((stat.cpuTicks - m.ticks) / this.#tck) * 1000;
+      m.ticks = stat.cpuTicks;
     }
     const last = w.lastWall;
     w.lastWall = wall;
