@@ -324,7 +324,8 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
       a.cts = packed.Data();
       a.ct_words = packed.ElementLength();
     }
-    auto out = Napi::Float64Array::New(env, static_cast<std::size_t>(a.count) * a.per);
+    // hlp_ckks_decrypt_decode writes every value or fails, and a failure never hands `out` back.
+    auto out = unzeroed_f64(env, static_cast<std::size_t>(a.count) * a.per);
     a.out = out.Data();
     a.out_count = out.ElementLength();
     return queue(new BatchWorker<const hlp_ckks_context, CkksDecryptDecodeArgs>(

@@ -103,6 +103,12 @@ Napi::TypedArrayOf<uint64_t> aligned_u64(Napi::Env env, std::size_t words, bool 
   return Napi::TypedArrayOf<uint64_t>::New(env, words, backing, offset, napi_biguint64_array);
 }
 
+Napi::Float64Array unzeroed_f64(Napi::Env env, std::size_t count) {
+  if (count > SIZE_MAX / sizeof(double)) throw_invalid(env, "too many values");
+  Napi::ArrayBuffer backing = Napi::Buffer<uint8_t>::New(env, count * sizeof(double)).ArrayBuffer();
+  return Napi::Float64Array::New(env, count, backing, 0);
+}
+
 Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words) { return aligned_u64(env, words, true); }
 
 Napi::TypedArrayOf<uint64_t> out_u64(Napi::Env env, const Napi::Value &buffer, std::size_t words) {

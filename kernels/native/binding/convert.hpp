@@ -47,6 +47,12 @@ constexpr std::size_t kWordAlignment = 64;
 // `words` 64-bit words starting at a multiple of kWordAlignment, zeroed or not.
 Napi::TypedArrayOf<uint64_t> aligned_u64(Napi::Env env, std::size_t words, bool zeroed);
 
+// `count` doubles the caller's native call writes every one of before JavaScript sees them:
+// not zeroed here. A batch's decoded values run to tens of megabytes, and zeroing them on the
+// event loop (with a page fault per fresh 4 KiB) held it for 50-90 ms; left unwritten, the
+// pages are first touched by the pool thread that writes them.
+Napi::Float64Array unzeroed_f64(Napi::Env env, std::size_t count);
+
 // A zeroed result of `words` words (aligned_u64).
 Napi::TypedArrayOf<uint64_t> new_u64(Napi::Env env, std::size_t words);
 
