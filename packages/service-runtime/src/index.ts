@@ -6,7 +6,18 @@ export { decodePathSegment, headerValue, malformedUrl, mediaType, pathOf, readBo
 export { JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, type JsonScan, type JsonScanLimits } from './json-body.js';
 export { sendError, sendFrames, sendJson } from './responses.js';
 export { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary, type ClusterPrimary, type PrimaryOptions, type WorkerEvent } from './cluster.js';
-export { SERVICE_NODE_FLAGS, missingServiceNodeFlags, serviceNodeFlagsWarning } from './node-flags.js';
+export {
+  SERVICE_GLIBC_TUNABLES,
+  SERVICE_NODE_FLAGS,
+  missingServiceNodeFlags,
+  missingServiceTunables,
+  serviceProcessEnv,
+  serviceEnvAssignments,
+  serviceNodeFlagsWarning,
+  serviceTunablesWarning,
+  transparentHugePageMode,
+  type HugePageMode,
+} from './node-flags.js';
 export { silent, stderrLogger, type LogFn, type LogLevel } from './log.js';
 export { UsageError, int, readText, stopSignal } from './cli-options.js';
 export {

@@ -12,7 +12,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary } from './cluster.js';
 import { stopSignal } from './cli-options.js';
 import { stderrLogger, type LogFn } from './log.js';
-import { serviceNodeFlagsWarning } from './node-flags.js';
+import { serviceNodeFlagsWarning, serviceTunablesWarning } from './node-flags.js';
 
 /** The options every service's command line has. */
 export interface ServiceCli {
@@ -92,8 +92,9 @@ export async function runService<Cli extends ServiceCli, Server extends StartedS
     return 0;
   }
   const log = stderrLogger(service.name, cli.quiet);
-  const flagsWarning = serviceNodeFlagsWarning();
-  if (flagsWarning && !isClusterWorker()) log('warn', flagsWarning);
+  if (!isClusterWorker()) {
+    for (const warning of [serviceNodeFlagsWarning(), serviceTunablesWarning()]) if (warning) log('warn', warning);
+  }
   if (cli.workers > 1 && cluster.isPrimary) return runPrimary(service, cli, log);
   return runProcess(service, cli, log);
 }

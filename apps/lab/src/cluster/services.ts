@@ -5,15 +5,15 @@
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { isAlive, logTail } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
+import { SERVICE_NODE_FLAGS, serviceProcessEnv } from '@hlp/service-runtime';
 import { serviceBin } from '../services/children.js';
 import { ClusterError } from './errors.js';
 import { spawnDetached, waitReady } from './procs.js';
 import type { ClusterState, HostState, Proc } from './state.js';
 
-/** The services' environment: the service token travels here, never on a command line. */
+/** The services' environment (their allocator tunables too): the service token travels here, never on a command line. */
 export function serviceEnv(state: ClusterState): NodeJS.ProcessEnv {
-  return { ...process.env, HLP_SERVICE_TOKEN: state.token };
+  return serviceProcessEnv({ ...process.env, HLP_SERVICE_TOKEN: state.token });
 }
 
 export function hostUrl(h: Pick<HostState, 'address' | 'port'>): string {

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ScenarioName } from '@hlp/loadgen';
-import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
+import { SERVICE_NODE_FLAGS, serviceProcessEnv } from '@hlp/service-runtime';
 import { LabError } from '../errors.js';
 import type { Io } from '../io.js';
 import { serviceBin, startLabChild, startServiceChild, type ServiceChild } from '../services/children.js';
@@ -134,7 +134,8 @@ function startClinic(
   io: Io,
 ): ServiceChild {
   const clinicEnv = {
-    ...env,
+    // clinic starts the proxy as its own child: the proxy's allocator tunables reach it through clinic.
+    ...serviceProcessEnv(env),
     // Until someone answers whether it may send usage statistics, clinic awaits the answer through
     // a callback that the promise-based prompt never calls: without a terminal it then exits 0,
     // silently, before starting anything. Set, this counts as "no" and skips the question.

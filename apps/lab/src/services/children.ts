@@ -4,7 +4,7 @@
  * @hlp/procs' failures reworded as the lab's INFRA errors.
  */
 import { BinError, ChildWaitError, binOf, startChild, type ChildEvent, type ChildOptions, type ChildProcessHandle } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
+import { SERVICE_NODE_FLAGS, serviceProcessEnv } from '@hlp/service-runtime';
 import { LabError } from '../errors.js';
 import type { Io } from '../io.js';
 
@@ -80,7 +80,11 @@ export function startLabChild(name: string, script: string, args: readonly strin
   };
 }
 
-/** A service (`hlp-inference`, `hlp-proxy`): the services' own Node flags first, then `nodeArgs`. */
+/** A service (`hlp-inference`, `hlp-proxy`): the services' own Node flags first, then `nodeArgs`; their allocator tunables in `env`. */
 export function startServiceChild(name: string, script: string, args: readonly string[], io: Io, options: ServiceChildOptions): ServiceChild {
-  return startLabChild(name, script, args, io, { ...options, nodeArgs: [...SERVICE_NODE_FLAGS, ...(options.nodeArgs ?? [])] });
+  return startLabChild(name, script, args, io, {
+    ...options,
+    env: serviceProcessEnv(options.env),
+    nodeArgs: [...SERVICE_NODE_FLAGS, ...(options.nodeArgs ?? [])],
+  });
 }
