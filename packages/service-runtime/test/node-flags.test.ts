@@ -99,7 +99,8 @@ describe("the services' allocator tunables", () => {
       const hugeKiB = (env: NodeJS.ProcessEnv): number => Number(execFileSync(process.execPath, ['-e', child], { env, encoding: 'utf8' }));
       const { GLIBC_TUNABLES: _, ...bare } = process.env;
       const withTunables = hugeKiB(serviceProcessEnv(bare));
-      assert.ok(withTunables >= 60 * 1024, `${withTunables} KiB of the 64 MiB in huge pages with the tunables`);
+      // Half is plenty to tell: where the kernel finds no free 2 MiB page it falls back to small ones.
+      assert.ok(withTunables >= 32 * 1024, `${withTunables} KiB of the 64 MiB in huge pages with the tunables`);
       if (mode === 'madvise') {
         const without = hugeKiB(bare);
         assert.ok(without < withTunables / 4, `${without} KiB in huge pages without the tunables, ${withTunables} KiB with`);
