@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandResult } from '@hlp/procs';
+import { serviceProcessEnv } from '@hlp/service-runtime';
 
 /** The lab's own CLI entry (apps/lab/bin/hlp.js), for measuring in fresh processes. */
 export const LAB_BIN = fileURLToPath(new URL('../../../bin/hlp.js', import.meta.url));
@@ -21,11 +22,18 @@ export interface BenchChildOptions {
   readonly killAfterMs?: number;
 }
 
-/** Runs `hlp bench …args --out <out>` to its end: the exit status and the tail of its output. */
+/**
+ * Runs `hlp bench …args --out <out>` to its end: the exit status and the tail of its output.
+ * The child gets the services' malloc tunables (huge pages), so that it measures the code as the
+ * services run it; and a fresh 4 KiB page costs ~11 µs on this project's VM class, so whether a
+ * case's result buffer came from fresh pages or reused ones decided its time: without them,
+ * `ckks.decrypt_decode_batch` medians alternated between ~2.5 and ~5.5 ms from one stretch of a
+ * process to the next.
+ */
 export function runBenchChild(args: readonly string[], out: string, options: BenchChildOptions = {}): Promise<CommandResult> {
   return runCommand(process.execPath, [options.bin ?? LAB_BIN, 'bench', ...args, '--out', out], {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env: serviceProcessEnv(options.env ?? process.env),
     ...(options.onStderrLine ? { onStderrLine: options.onStderrLine } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killAfterMs === undefined ? {} : { killAfterMs: options.killAfterMs }),
