@@ -51,10 +51,11 @@ export function serviceEnvAssignments(): string {
 }
 
 const tunableName = (entry: string): string => entry.split('=')[0]!.trim();
+const tunableEntries = (value: string | undefined): string[] => (value ?? '').split(':').filter(Boolean);
 
 /** The tunables of {@link SERVICE_GLIBC_TUNABLES} that a `GLIBC_TUNABLES` value leaves out (by name). */
 export function missingServiceTunables(value: string | undefined): string[] {
-  const given = new Set((value ?? '').split(':').filter(Boolean).map(tunableName));
+  const given = new Set(tunableEntries(value).map(tunableName));
   return SERVICE_GLIBC_TUNABLES.filter((t) => !given.has(tunableName(t)));
 }
 
@@ -65,8 +66,7 @@ export function missingServiceTunables(value: string | undefined): string[] {
 export function serviceProcessEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const missing = missingServiceTunables(env.GLIBC_TUNABLES);
   if (missing.length === 0) return { ...env };
-  const current = (env.GLIBC_TUNABLES ?? '').split(':').filter(Boolean);
-  return { ...env, GLIBC_TUNABLES: [...current, ...missing].join(':') };
+  return { ...env, GLIBC_TUNABLES: [...tunableEntries(env.GLIBC_TUNABLES), ...missing].join(':') };
 }
 
 export type HugePageMode = 'always' | 'madvise' | 'never';
