@@ -270,6 +270,13 @@ struct SimdKernels {
   // out[i] = (the little-endian word at bytes + 8 i) mod q, any word, q < 2^60: uniform
   // sampling's candidates, read in place and reduced in one pass (sampling.cpp).
   void (*uniform)(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out);
+  // correction2 whose operands are read through a Galois table, so its result comes out
+  // permuted: out[i] = (v[t] k.w + u[t] k.x + k.off) mod q, minus m[t] when m is not null,
+  // t = idx[i]. A null u drops its term. out overlaps none of v, u and m (a word read at t may
+  // lie past i). A hoisted rotation's division by P writes its permuted result this way instead
+  // of dividing and then gathering: one pass over the result, not two.
+  void (*correction2_gather)(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
+                             const u64 *m, u64 *out);
 };
 
 // Products of words below q that a 128-bit accumulator holding a value below q can take
@@ -288,11 +295,13 @@ inline u64 reduce_128_full(u128 x, const Modulus &m) {
 }
 const SimdKernels &scalar_kernels();
 const SimdKernels &avx512_kernels();
-// The AVX-512 table's reduce, correction2 and gather (kernels-keyswitch-avx512.cpp).
+// The AVX-512 table's reduce, correction2 and the gathers (kernels-keyswitch-avx512.cpp).
 void reduce_avx512(const u64 *x, std::size_t n, u64 q, u64 barrett, u64 *out);
 void uniform_avx512(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64 *out);
 void correction2_avx512(const u64 *v, const u64 *u, std::size_t n, u64 q, const Weights2 &k, const u64 *m, u64 *out);
 void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst);
+void correction2_gather_avx512(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
+                               const u64 *m, u64 *out);
 // The AVX-512 table's sums of products (kernels-dot-avx512.cpp).
 void dot2_avx512(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
                  std::size_t n, const Modulus &m, u64 *out0, u64 *out1);
@@ -374,8 +383,9 @@ void apply_galois_into(const hlp_ckks_context *ctx, Scratch &s, const u64 *key, 
 // (n = 16384 at eight primes: 1 MiB) the gathers missed to memory and a hoisted rotation cost
 // 5.4 ms against 4.4 ms unhoisted; each block streamed in and gathered into scratch first, 3.3 ms.
 // Both give the same words. kAuto: by that size. kHoistingKeys: keys[r] are hoisting keys
-// (hoisting_key_into), which take the digits in order; the sums are permuted after the mod-down,
-// two polynomials a rotation instead of L (L + 1) digit blocks, and give the same words again.
+// (hoisting_key_into), which take the digits in order; the sums are permuted by the mod-down's
+// last pass as it writes them (correction2_gather), two polynomials a rotation instead of
+// L (L + 1) digit blocks, and give the same words again.
 enum class HoistRead { kAuto, kThroughTable, kPermuteFirst, kHoistingKeys };
 constexpr std::size_t kHoistThroughTableBytes = 512 * 1024;
 HoistRead hoist_read_for(const hlp_ckks_context *ctx, uint32_t level);

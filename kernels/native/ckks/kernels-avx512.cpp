@@ -273,10 +273,10 @@ namespace ckks {
 
 const SimdKernels &avx512_kernels() {
   static const SimdKernels k{
-      "avx512",           sample_noise_avx512, ternary_raw_avx512, ternary_select_avx512, signed_to_mod_avx512,
-      below_avx512,       last_block_avx512,   correction_avx512,  correction2_avx512,    gather_avx512,
-      fft_forward_avx512, fft_inverse_avx512,  to_integers_avx512, dot2_avx512,           dot2_pair_avx512,
-      reduce_avx512,      uniform_avx512};
+      "avx512",           sample_noise_avx512, ternary_raw_avx512,       ternary_select_avx512, signed_to_mod_avx512,
+      below_avx512,       last_block_avx512,   correction_avx512,        correction2_avx512,    gather_avx512,
+      fft_forward_avx512, fft_inverse_avx512,  to_integers_avx512,       dot2_avx512,           dot2_pair_avx512,
+      reduce_avx512,      uniform_avx512,      correction2_gather_avx512};
   return k;
 }
 

@@ -60,9 +60,9 @@ constexpr std::size_t kPrefetchChunks = 4;
 
 // The chunk kPrefetchChunks ahead of `base` of one term's three operands (a only when read
 // in order), a cache line a prefetch.
+template <std::size_t kChunk = 8 * kDotVectors>
 inline void dot_prefetch(const u64 *at, const uint32_t *perm, const u64 *p0, const u64 *p1, std::size_t base,
                          std::size_t n) {
-  constexpr std::size_t kChunk = 8 * kDotVectors;
   const std::size_t ahead = base + kPrefetchChunks * kChunk;
   if (ahead >= n) return;
   for (std::size_t line = 0; line < kChunk; line += 8) {
@@ -92,6 +92,7 @@ struct ShoupConst {
 // Wide: the full 128-bit product from 32-bit multiplies, as lo (weight 1) and hi (2^64).
 struct WideAcc {
   static constexpr int kParts = 2;
+  static constexpr std::size_t kVectors = kDotVectors;  // positions a chunk: 8 kVectors
   static uint32_t fold(u64 q) { return dot_fold_terms(q); }
   static u64 weight(int part, u64 q) { return part == 0 ? 1 % q : static_cast<u64>((static_cast<u128>(1) << 64) % q); }
   static void mac(__m512i a, __m512i b, __m512i *acc) {
@@ -116,6 +117,9 @@ struct WideAcc {
 // of more than 255 terms folds four times as often as before, a reduction per 255 products).
 struct LimbAcc {
   static constexpr int kParts = 3;
+  // Two vectors a chunk: at four, the 24 accumulators and the limbs of the operands passed the
+  // 32 vector registers, and the spills made a 60-bit key prime's 3-term sum 31 us against 24.
+  static constexpr std::size_t kVectors = 2;
   static constexpr uint32_t kHalfFold = 255;
   static constexpr u64 kHalfLimit = u64{1} << 61;
   static uint32_t fold(u64) { return 1023; }
@@ -189,10 +193,10 @@ struct HalfReduce3 {
 template <class Acc, class Reduce>
 void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, const u64 *const *b1, uint32_t terms,
                 std::size_t n, const Reduce &reduced, uint32_t fold, u64 *out0, u64 *out1) {
-  constexpr std::size_t kChunk = 8 * kDotVectors;
+  constexpr std::size_t V = Acc::kVectors, kChunk = 8 * V;
   constexpr int kParts = Acc::kParts;
   for (std::size_t base = 0; base < n; base += kChunk) {
-    __m512i acc[2][kDotVectors][kParts];
+    __m512i acc[2][V][kParts];
     for (auto &o : acc)
       for (auto &v : o)
         for (auto &p : v) p = _mm512_setzero_si512();
@@ -208,15 +212,15 @@ void dot2_exact(const u64 *const *a, const uint32_t *perm, const u64 *const *b0,
         pending = 0;
       }
       const u64 *at = a[t], *p0 = b0[t] + base, *p1 = b1[t] + base;
-      dot_prefetch(at, perm, b0[t], b1[t], base, n);
-      for (std::size_t v = 0; v < kDotVectors; ++v) {
+      dot_prefetch<kChunk>(at, perm, b0[t], b1[t], base, n);
+      for (std::size_t v = 0; v < V; ++v) {
         const __m512i av = dot_load_a(at, perm, base + 8 * v, n);
         Acc::mac(av, vload(p0 + 8 * v), acc[0][v]);
         Acc::mac(av, vload(p1 + 8 * v), acc[1][v]);
       }
       ++pending;
     }
-    for (std::size_t v = 0; v < kDotVectors; ++v) {
+    for (std::size_t v = 0; v < V; ++v) {
       vstore(out0 + base + 8 * v, reduced(acc[0][v]));
       vstore(out1 + base + 8 * v, reduced(acc[1][v]));
     }

@@ -1,6 +1,6 @@
 // AVX-512 (F, DQ, VL) loops of key switching and the fused rescale in the CKKS kernel table:
 // reduce (a digit's words into a smaller key prime), the two-term correction and the Galois
-// gather. Bit-identical to their scalar versions in kernels-scalar.cpp.
+// gathers. Bit-identical to their scalar versions in kernels-scalar.cpp.
 #include <immintrin.h>
 
 #include "ckks.hpp"
@@ -114,6 +114,55 @@ void gather_avx512(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst)
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) vstore(dst + i, gather8(src, n, idx + i));
   for (; i < n; ++i) dst[i] = src[idx[i]];
+}
+
+namespace {
+
+// correction2's loop over a Galois table's groups of eight: each reads one aligned line of every
+// operand (make_galois_table, keyswitch.cpp), so the element-wise result is computed on the line
+// as it lies and permuted once, not each operand; groups that do not read a line (no Galois
+// table has them) go to the scalar code. The permuted result never passes through memory
+// unpermuted.
+template <bool kTwoTerms>
+void correction2_gather_loop(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
+                             const u64 *m, u64 *out) {
+  const __m512i vq = vset(q), two_q = vset(2 * q), four_q = vset(4 * q), voff = vset(k.off);
+  const HalfShoup mw(k.w, k.w_shoup), mx(k.x, k.x_shoup);
+  const __m256i low3 = _mm256_set1_epi32(7);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx + i));
+    const uint32_t line = idx[i] & ~7u;
+    if (line + 8 > n ||
+        _mm256_cmpeq_epi32_mask(_mm256_andnot_si256(low3, at), _mm256_set1_epi32(static_cast<int>(line))) != 0xFF) {
+      scalar_kernels().correction2_gather(v, u, idx + i, 8, q, k, m, out + i);
+      continue;
+    }
+    __m512i r = mw.mul_lazy(vload(v + line), vq);
+    if constexpr (kTwoTerms) r = _mm512_add_epi64(r, mx.mul_lazy(vload(u + line), vq));
+    r = vreduce(vreduce(vreduce(_mm512_add_epi64(r, voff), four_q), two_q), vq);
+    if (m != nullptr) {
+      const __m512i mi = vload(m + line);
+      const __m512i d = _mm512_sub_epi64(r, mi);
+      r = _mm512_mask_add_epi64(d, _mm512_cmplt_epu64_mask(r, mi), d, vq);
+    }
+    vstore(out + i, _mm512_permutexvar_epi64(_mm512_cvtepu32_epi64(_mm256_and_si256(at, low3)), r));
+  }
+  if (i < n) scalar_kernels().correction2_gather(v, u, idx + i, n - i, q, k, m, out + i);
+}
+
+}  // namespace
+
+// correction2's bounds hold (v, u < 2^62, q < 2^60); without u the sum is below 3.5q.
+void correction2_gather_avx512(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
+                               const u64 *m, u64 *out) {
+  if (q >= (u64{1} << 60)) {
+    scalar_kernels().correction2_gather(v, u, idx, n, q, k, m, out);
+  } else if (u != nullptr) {
+    correction2_gather_loop<true>(v, u, idx, n, q, k, m, out);
+  } else {
+    correction2_gather_loop<false>(v, u, idx, n, q, k, m, out);
+  }
 }
 
 }  // namespace ckks

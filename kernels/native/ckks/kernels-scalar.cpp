@@ -97,6 +97,19 @@ void gather_scalar(const u64 *src, const uint32_t *idx, std::size_t n, u64 *dst)
   for (std::size_t i = 0; i < n; ++i) dst[i] = src[idx[i]];
 }
 
+void correction2_gather_scalar(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
+                               const u64 *m, u64 *out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t t = idx[i];
+    u64 x = mul_mod_shoup_lazy(v[t], k.w, k.w_shoup, q);                 // < 2q
+    if (u != nullptr) x += mul_mod_shoup_lazy(u[t], k.x, k.x_shoup, q);  // < 4q
+    x -= (2 * q) & (0 - static_cast<u64>(x >= 2 * q));
+    x -= q & (0 - static_cast<u64>(x >= q));
+    x = add_mod(x, k.off, q);
+    out[i] = m != nullptr ? sub_mod(x, m[t], q) : x;
+  }
+}
+
 void fft_forward_scalar(const Fft &f, double *re, double *im) {
   const std::size_t m = f.m;
   for (std::size_t h = m >> 1; h >= 1; h >>= 1) {
@@ -234,10 +247,10 @@ void uniform_scalar(const uint8_t *bytes, std::size_t n, u64 q, u64 barrett, u64
 
 const SimdKernels &scalar_kernels() {
   static const SimdKernels k{
-      "scalar",           sample_noise_scalar, ternary_raw_scalar, ternary_select_scalar, signed_to_mod_scalar,
-      below_scalar,       last_block_scalar,   correction_scalar,  correction2_scalar,    gather_scalar,
-      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar, dot2_scalar,           dot2_pair_scalar,
-      reduce_scalar,      uniform_scalar};
+      "scalar",           sample_noise_scalar, ternary_raw_scalar,       ternary_select_scalar, signed_to_mod_scalar,
+      below_scalar,       last_block_scalar,   correction_scalar,        correction2_scalar,    gather_scalar,
+      fft_forward_scalar, fft_inverse_scalar,  to_integers_scalar,       dot2_scalar,           dot2_pair_scalar,
+      reduce_scalar,      uniform_scalar,      correction2_gather_scalar};
   return k;
 }
 

@@ -146,8 +146,10 @@ Weights2 weights2(const Modulus &m, u64 w, u64 x, u64 off) {
 // out = (addend +) acc / P, rounded (L blocks), as divide_round_last computes it but on acc's P
 // block in place (the scratch is spent afterwards), and adding in the same pass as the
 // correction: out_b = acc_b P^-1 + addend_b - NTT(r P^-1), r the centred acc mod P. addend may
-// be out itself, or null.
-void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, const u64 *addend, u64 *out) {
+// be out itself, or null. With `perm` (a Galois table), out gets the result permuted by it, read
+// through the table as it is made (addend then must not be out).
+void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t level, const u64 *addend, u64 *out,
+                  const uint32_t *perm = nullptr) {
   const std::size_t n = ctx->n;
   const KernelOps &ops = *ctx->ops;
   const SimdKernels &k = simd();
@@ -164,7 +166,10 @@ void mod_down_one(const hlp_ckks_context *ctx, Scratch &s, u64 *acc, uint32_t le
     ops.ntt_forward(corr, ctx->tables[b]);
     const u64 *src = acc + static_cast<std::size_t>(b) * n;
     u64 *dst = out + static_cast<std::size_t>(b) * n;
-    if (addend != nullptr) {
+    if (perm != nullptr) {
+      k.correction2_gather(src, addend != nullptr ? addend + static_cast<std::size_t>(b) * n : nullptr, perm, n,
+                           mb.value, weights2(mb, inv, 1, 0), corr, dst);
+    } else if (addend != nullptr) {
       k.correction2(src, addend + static_cast<std::size_t>(b) * n, n, mb.value, weights2(mb, inv, 1, 0), corr, dst);
     } else {
       k.correction(src, n, mb.value, inv, inv_shoup, 0, corr, dst);
@@ -290,8 +295,8 @@ void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *co
   prepare(ctx, s, level);
   if (read == HoistRead::kAuto) read = hoist_read_for(ctx, level);
   u64 *tmp = nullptr;
-  if (read == HoistRead::kPermuteFirst || read == HoistRead::kHoistingKeys) {
-    ensure_words(s.ks_tmp, read == HoistRead::kHoistingKeys ? 2 * poly : poly);
+  if (read == HoistRead::kPermuteFirst) {
+    ensure_words(s.ks_tmp, poly);
     tmp = s.ks_tmp.data();
   }
   decompose(ctx, s, ct + poly, level, s.ks_digits.data());
@@ -299,12 +304,11 @@ void apply_galois_hoisted(const hlp_ckks_context *ctx, Scratch &s, const u64 *co
     const uint32_t *table = galois_table(ctx, elts[r]).data();
     u64 *dst = outs[r];
     if (read == HoistRead::kHoistingKeys) {
-      // (c0 + acc0 / P, acc1 / P) unpermuted in tmp, then both permuted into dst
+      // (c0 + acc0 / P, acc1 / P), permuted as the division by P writes it
       inner_product(ctx, s.ks_digits.data(), ct + poly, nullptr, keys[r], level, s.ks_acc.data());
       const std::size_t acc_poly = static_cast<std::size_t>(level + 1) * n;
-      mod_down_one(ctx, s, s.ks_acc.data(), level, ct, tmp);
-      mod_down_one(ctx, s, s.ks_acc.data() + acc_poly, level, nullptr, tmp + poly);
-      for (uint32_t b = 0; b < 2 * level; ++b) simd().gather(tmp + b * n, table, n, dst + b * n);
+      mod_down_one(ctx, s, s.ks_acc.data(), level, ct, dst, table);
+      mod_down_one(ctx, s, s.ks_acc.data() + acc_poly, level, nullptr, dst + poly, table);
       continue;
     }
     for (uint32_t b = 0; b < level; ++b) simd().gather(ct + b * n, table, n, dst + b * n);

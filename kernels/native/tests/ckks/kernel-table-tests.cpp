@@ -130,6 +130,52 @@ bool galois_gather_matches(unsigned log_n) {
   return ok;
 }
 
+// correction2_gather against the definition and the scalar table: operands read through a Galois
+// table (the AVX-512 loop's line-per-group path) and through a random permutation of n + 3
+// positions (groups across lines and a tail: the scalar fallbacks), words up to 2^62 - 1, with
+// and without the second term and m, at primes beside 2^50 and 2^60 and one above 2^60 (handed
+// to the scalar code whole).
+bool correction2_gather_bounds(const hlp::ckks::SimdKernels &a, const hlp::ckks::SimdKernels &b, unsigned log_n) {
+  const std::size_t n = std::size_t{1} << log_n;
+  std::vector<std::vector<uint32_t>> tables{hlp::ckks::make_galois_table(n, log_n, 3),
+                                            hlp::ckks::make_galois_table(n, log_n, static_cast<uint32_t>(2 * n - 1))};
+  std::vector<uint32_t> shuffled(n + 3);
+  for (std::size_t i = 0; i < shuffled.size(); ++i) shuffled[i] = static_cast<uint32_t>(i);
+  for (std::size_t i = shuffled.size(); i > 1; --i) std::swap(shuffled[i - 1], shuffled[rng()() % i]);
+  tables.push_back(shuffled);
+  bool ok = true;
+  for (int bits : {50, -50, 60, -60}) {
+    const u64 q = prime_at(bits, 1024);
+    for (const auto &idx : tables) {
+      const std::size_t len = idx.size();
+      std::vector<u64> v(len), u(len), mm(len), o1(len), o2(len);
+      for (std::size_t i = 0; i < len; ++i) {
+        const u64 picks[] = {(u64{1} << 62) - 1, q - 1, 0, rng()() >> 2, rng()() % q};
+        v[i] = picks[i % 5];
+        u[i] = picks[(i / 5) % 5];
+        mm[i] = i % 3 == 0 ? q - 1 : rng()() % q;
+      }
+      const u64 w = rng()() % q, x = q - 1, off = q - 1;
+      const hlp::ckks::Weights2 k{w, hlp::shoup_precompute(w, q), x, hlp::shoup_precompute(x, q), off};
+      for (const u64 *second : {static_cast<const u64 *>(nullptr), static_cast<const u64 *>(u.data())}) {
+        for (const u64 *m : {static_cast<const u64 *>(nullptr), static_cast<const u64 *>(mm.data())}) {
+          a.correction2_gather(v.data(), second, idx.data(), len, q, k, m, o1.data());
+          b.correction2_gather(v.data(), second, idx.data(), len, q, k, m, o2.data());
+          ok &= o1 == o2;
+          for (std::size_t i = 0; i < len; ++i) {
+            const std::size_t t = idx[i];
+            u128 r = static_cast<u128>(v[t]) * w % q + off;
+            if (second != nullptr) r += static_cast<u128>(second[t]) * x % q;
+            if (m != nullptr) r += q - m[t];
+            ok &= o1[i] == static_cast<u64>(r % q);
+          }
+        }
+      }
+    }
+  }
+  return ok;
+}
+
 // reduce (a digit's words into a smaller key prime) at its worst case, against the definition
 // and the scalar table: words up to 2^62 - 1, exact multiples of q and their neighbours, at
 // primes beside 2^30, 2^40, 2^50, 2^60 and 2^61 and below 2^62.
@@ -267,6 +313,11 @@ void test_kernel_tables() {
     report(reduce_bounds(a, b, n), "kernels: reduce at the prime bounds and word maxima avx512 = scalar" + tag);
     report(uniform_bounds(a, b, n),
            "kernels: uniform candidates at the prime bounds and word maxima avx512 = scalar" + tag);
+  }
+  for (unsigned log_n : {4u, 13u}) {
+    report(correction2_gather_bounds(a, b, log_n),
+           "kernels: correction2 through Galois tables and a permutation avx512 = scalar = definition, n=2^" +
+               std::to_string(log_n));
   }
   for (unsigned log_n : {4u, 10u, 13u, 15u}) {
     report(galois_gather_matches(log_n),
