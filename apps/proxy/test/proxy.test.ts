@@ -74,6 +74,20 @@ describe('OpenAI client against the proxy (acceptance)', () => {
     },
   );
 
+  it('hlp-affine: a batch of many upload slabs (16 ciphertexts each), twice: the same answers from reused slabs', async () => {
+    // hundreds of tokens at 768 values each: several slabs, which the two pool calls take in turns
+    const inputs = [
+      Array.from({ length: 250 }, (_, i) => `word${i % 97}`).join(' '),
+      'a short one beside it',
+      Array.from({ length: 150 }, (_, i) => `other${i % 31}`).join(' '),
+    ];
+    for (let round = 0; round < 2; round++) {
+      const r = await client.embeddings.create({ model: 'hlp-affine', input: inputs });
+      assert.ok(r.usage.prompt_tokens > (3 * 16 * 4096) / 768, `${r.usage.prompt_tokens} tokens: fewer than four slabs`);
+      inputs.forEach((text, i) => assertClose('hlp-affine', r.data[i]!.embedding, referenceEmbedding('hlp-affine', text)));
+    }
+  });
+
   it('hlp-affine: several inputs (strings and token arrays), float encoding', async () => {
     const inputs = ['first input', 'a second, slightly longer input', 'x'];
     const r = await client.embeddings.create({ model: 'hlp-affine', input: inputs, encoding_format: 'float' });

@@ -10,7 +10,7 @@
  * seed expanded into its c1 there), so the event loop keeps serving; otherwise one by one on
  * the event loop.
  */
-import { NativeBackend, ResultPool, alignedSharedWords, pooledCapacity } from '@hlp/ckks';
+import { NativeBackend, ResultPool, alignedSharedWords, pooledCapacity, type CkksBackend } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
 import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
 import { EventLoopSlices } from '@hlp/service-runtime';
@@ -19,14 +19,45 @@ import { PromptBlockCache, type BlockToken } from '../prompt-cache.js';
 import { nextPow2, type CiphertextPlanner } from './planning.js';
 import { now, type Encrypted, type PipelineDeps, type StageTimings } from './types.js';
 
-/** Upload buffers kept for reuse, in bytes (a 32-request batch of short prompts is ~50 MB). */
+/** Upload buffers kept for reuse without a ciphertext budget, in bytes (a 32-request batch of short prompts is ~50 MB). */
 const UPLOAD_POOL_BYTES = 64 * 1024 * 1024;
-/** Packed value buffers kept for reuse, in bytes. */
+/** Packed value buffers kept for reuse without a ciphertext budget, in bytes. */
 const PACKED_POOL_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Ciphertexts an upload slab holds. A batch's encryption writes into whole slabs, so every slab
+ * has one size (at a level) and serves any batch: one buffer a batch, sized to it, came in
+ * dozens of sizes up to 112 MB, and under 2,000 hostile long inputs 82 of them (1.8 GB) were
+ * allocated on the event loop, one 80 MB buffer taking 81 ms. A slab is 6 MB at n = 8192.
+ */
+const UPLOAD_SLAB_CIPHERTEXTS = 16;
+
+/**
+ * The bytes a pool keeps to hold every buffer that `capacity` ciphertexts in flight use at
+ * once, each `bytesPerCiphertext`, and a quarter more for the partly filled slabs and rounded
+ * buffers of the batches in flight.
+ */
+export function inFlightPoolBytes(capacity: number, bytesPerCiphertext: number): number {
+  return Math.ceil(capacity * 1.25) * bytesPerCiphertext;
+}
+
+/**
+ * The bounds of the dense path's two pools: upload (a fresh encryption's words, at the top
+ * level, native only) and packed (slot values). With a ciphertext budget they hold what its
+ * ciphertexts in flight use at most, so a busy proxy stops allocating once warm; never below
+ * the defaults.
+ */
+export function encryptPoolBounds(backend: CkksBackend, budget: number | undefined): { readonly upload: number; readonly packed: number } {
+  const upload = budget !== undefined && backend instanceof NativeBackend ? inFlightPoolBytes(budget, backend.ciphertextWords(backend.params.maxLevel) * 8) : 0;
+  // Packed buffers, a twelfth of the upload's bytes, are still one a batch, in quarter-octave size
+  // classes: four times what is in flight keeps one of each class that a busy proxy uses.
+  const packed = budget !== undefined ? 4 * inFlightPoolBytes(budget, backend.slotCount * Float64Array.BYTES_PER_ELEMENT) : 0;
+  return { upload: Math.max(UPLOAD_POOL_BYTES, upload), packed: Math.max(PACKED_POOL_BYTES, packed) };
+}
 
 export type EncryptDeps = Pick<
   PipelineDeps,
-  'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'embedThread' | 'keyId'
+  'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'embedThread' | 'keyId' | 'ciphertextBudget'
 >;
 
 /** A batch's packed slot vectors, and which of them are still to be encrypted. */
@@ -39,14 +70,18 @@ interface PackedBatch {
 
 export class Encryptor {
   /** The dense path's encryption output, reused once a batch's upload streams have closed. */
-  readonly #uploads = new ResultPool<BigUint64Array>(UPLOAD_POOL_BYTES, { evictOldest: true });
+  readonly #uploads: ResultPool<BigUint64Array>;
   /** The dense path's packed values, reused once the batch's encryption has read them. */
-  readonly #packed = new ResultPool<Float64Array>(PACKED_POOL_BYTES, { evictOldest: true });
+  readonly #packed: ResultPool<Float64Array>;
 
   constructor(
     private readonly deps: EncryptDeps,
     private readonly planner: CiphertextPlanner,
-  ) {}
+  ) {
+    const bounds = encryptPoolBounds(deps.backend, deps.ciphertextBudget?.capacity);
+    this.#uploads = new ResultPool<BigUint64Array>(bounds.upload, { evictOldest: true });
+    this.#packed = new ResultPool<Float64Array>(bounds.packed, { evictOldest: true });
+  }
 
   private get threads(): number {
     return this.deps.encryptThreads ?? 2;
@@ -250,43 +285,69 @@ export class Encryptor {
     const count = base.ciphertexts;
     const frames: FramePayload[] = new Array<FramePayload>(count);
     const threads = Math.max(1, Math.min(this.threads, Math.floor(count / 4)));
-    const per = Math.ceil(count / threads);
-    // The whole batch's ciphertexts in one buffer (pooled when the caller hands it back):
-    // each chunk's encryption writes its part, the frames view it on their way to the socket.
     const words = backend.ciphertextWords(level);
-    // Shared memory: the upstream thread sends the frames without a copy, and the isolates'
-    // external memory (which paces their garbage collections) does not count it.
-    const uploadWhole = pooled ? (this.#uploads.takeAtLeast(count * words) ?? alignedSharedWords(pooledCapacity(count) * words)) : undefined;
-    const upload = uploadWhole?.subarray(0, count * words);
+    // Pooled, the ciphertexts are written into slabs of UPLOAD_SLAB_CIPHERTEXTS each, views of
+    // which go to the socket uncopied. Shared memory: the upstream thread sends the frames
+    // without a copy, and the isolates' external memory (which paces their garbage
+    // collections) does not count it.
+    const slabWords = UPLOAD_SLAB_CIPHERTEXTS * words;
+    const slabs: BigUint64Array[] = [];
     let serializeMs = 0;
     const t = now();
+    const encryptRange = async (start: number, n: number, out?: BigUint64Array): Promise<void> => {
+      const cts = await backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, {
+        level,
+        key: this.key,
+        ...(out ? { out } : {}),
+      });
+      // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
+      // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
+      const s0 = now();
+      for (const [i, ct] of cts.entries()) {
+        frames[start + i] = ct.serializeParts();
+        ct.dispose();
+      }
+      serializeMs += now() - s0;
+    };
     const jobs: Promise<void>[] = [];
-    for (let start = 0; start < count; start += per) {
-      const n = Math.min(per, count - start);
-      const out = upload?.subarray(start * words, (start + n) * words);
-      jobs.push(
-        backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, { level, key: this.key, ...(out ? { out } : {}) }).then((cts) => {
-          // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
-          // (The blocked path's prompt cache keeps copies: a view would pin the whole batch.)
-          const s0 = now();
-          for (const [i, ct] of cts.entries()) {
-            frames[start + i] = ct.serializeParts();
-            ct.dispose();
-          }
-          serializeMs += now() - s0;
-        }),
-      );
+    if (pooled) {
+      // `threads` calls at a time, each through every threads-th slab, one call a slab. A slab
+      // is taken as its call starts: a large batch's fresh slabs, taken all at once, held the
+      // event loop for 91 ms (18 slabs of 6 MB).
+      const slabCount = Math.ceil(count / UPLOAD_SLAB_CIPHERTEXTS);
+      for (let j = 0; j < threads; j++) {
+        jobs.push(
+          (async () => {
+            for (let slab = j; slab < slabCount; slab += threads) {
+              const start = slab * UPLOAD_SLAB_CIPHERTEXTS;
+              const n = Math.min(UPLOAD_SLAB_CIPHERTEXTS, count - start);
+              const out = this.#uploads.take(slabWords) ?? alignedSharedWords(slabWords);
+              slabs.push(out);
+              await encryptRange(start, n, out.subarray(0, n * words));
+            }
+          })(),
+        );
+      }
+    } else {
+      const per = Math.ceil(count / threads);
+      for (let start = 0; start < count; start += per) jobs.push(encryptRange(start, Math.min(per, count - start)));
     }
     // Every chunk settles before the buffers may go back: a failed chunk must not leave another still using them.
     const settled = await Promise.allSettled(jobs);
     if (pooled) this.#packed.give(packedWhole);
+    const release = (): void => {
+      for (const slab of slabs) this.#uploads.give(slab);
+    };
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      release();
+      throw failed.reason;
+    }
     stages.encrypt = now() - t - serializeMs;
     stages.serialize = serializeMs;
     this.deps.metrics.encryptionDuration.observe({ backend: backend.name, layout: 'dense' }, (now() - t0) / 1000);
     const inputs = requests.map((r) => ({ index: r.index, tokenOffset: r.tokenOffset, tokens: r.tokens }));
-    return { workload, plan, frames, inputs, tokens, level, stages, ...(uploadWhole ? { release: () => this.#uploads.give(uploadWhole) } : {}) };
+    return { workload, plan, frames, inputs, tokens, level, stages, ...(pooled ? { release } : {}) };
   }
 
   /**
