@@ -49,8 +49,9 @@ export function inFlightPoolBytes(capacity: number, bytesPerCiphertext: number):
  */
 export function encryptPoolBounds(backend: CkksBackend, budget: number | undefined): { readonly upload: number; readonly packed: number } {
   const upload = budget !== undefined && backend instanceof NativeBackend ? inFlightPoolBytes(budget, backend.ciphertextWords(backend.params.maxLevel) * 8) : 0;
-  // Packed buffers, a twelfth of the upload's bytes, are still one a batch, in quarter-octave size
-  // classes: four times what is in flight keeps one of each class that a busy proxy uses.
+  // Packed buffers are one a batch, each of the size that holds the budget's ciphertexts (a
+  // twelfth of their upload bytes): four times what is in flight keeps one for each batch of a
+  // busy proxy.
   const packed = budget !== undefined ? 4 * inFlightPoolBytes(budget, backend.slotCount * Float64Array.BYTES_PER_ELEMENT) : 0;
   return { upload: Math.max(UPLOAD_POOL_BYTES, upload), packed: Math.max(PACKED_POOL_BYTES, packed) };
 }
@@ -73,6 +74,8 @@ export class Encryptor {
   readonly #uploads: ResultPool<BigUint64Array>;
   /** The dense path's packed values, reused once the batch's encryption has read them. */
   readonly #packed: ResultPool<Float64Array>;
+  /** Values of a packed buffer within the ciphertext budget (none without one). */
+  readonly #packedLength: number | undefined;
 
   constructor(
     private readonly deps: EncryptDeps,
@@ -81,6 +84,8 @@ export class Encryptor {
     const bounds = encryptPoolBounds(deps.backend, deps.ciphertextBudget?.capacity);
     this.#uploads = new ResultPool<BigUint64Array>(bounds.upload, { evictOldest: true });
     this.#packed = new ResultPool<Float64Array>(bounds.packed, { evictOldest: true });
+    const budget = deps.ciphertextBudget?.capacity;
+    this.#packedLength = budget !== undefined ? budget * deps.backend.slotCount : undefined;
   }
 
   private get threads(): number {
@@ -261,14 +266,20 @@ export class Encryptor {
     const width = workload.inputWidth;
     const tokens = idLists.reduce((n, ids) => n + ids.length, 0);
     const base = planPacking('dense', tokens, slots, width);
-    // Pooled like the upload buffer: every token's values are written below, the padding after
+    // Pooled like the upload slabs: every token's values are written below, the padding after
     // the last token is zeroed here (a reused buffer holds an earlier batch's values).
     // Batches differ in size from one to the next: a pooled buffer serves any batch up to its
-    // size (a prefix of it), or a buffer of each exact size would rarely be reused.
+    // size (a prefix of it). Within a ciphertext budget every buffer is of the one size that
+    // holds the budget's ciphertexts, so any of them serves any batch that the budget admits
+    // with others; past it (a batch that runs alone), sized to the batch.
     // Shared memory, which the embedding thread writes in place (see EmbeddingThread.embedInto).
-    let packedWhole = pooled
-      ? (this.#packed.takeAtLeast(base.ciphertexts * slots) ?? sharedFloat64(pooledCapacity(base.ciphertexts) * slots))
-      : sharedFloat64(base.ciphertexts * slots);
+    const need = base.ciphertexts * slots;
+    const budgetLength = this.#packedLength;
+    let packedWhole = !pooled
+      ? sharedFloat64(need)
+      : budgetLength !== undefined && need <= budgetLength
+        ? (this.#packed.take(budgetLength) ?? sharedFloat64(budgetLength))
+        : (this.#packed.takeAtLeast(need) ?? sharedFloat64(pooledCapacity(base.ciphertexts) * slots));
     const requests: RequestPlacement[] = [];
     let offset = 0;
     for (const [index, ids] of idLists.entries()) {
