@@ -28,7 +28,7 @@ const PACKED_POOL_BYTES = 32 * 1024 * 1024;
  * Ciphertexts an upload slab holds. A batch's encryption writes into whole slabs, so every slab
  * has one size (at a level) and serves any batch: one buffer a batch, sized to it, came in
  * dozens of sizes up to 112 MB, and under 2,000 hostile long inputs 82 of them (1.8 GB) were
- * allocated on the event loop, one 80 MB buffer taking 81 ms. A slab is 6 MB at n = 8192.
+ * allocated on the event loop, one 80 MB buffer taking 81 ms. A slab is 6 MB at n = 8192, top level.
  */
 const UPLOAD_SLAB_CIPHERTEXTS = 16;
 
