@@ -13,7 +13,7 @@ export type LabErrorCode =
   | 'KERNEL'
   /** The result document could not be built or validated. Exit 1. */
   | 'RESULTS'
-  /** `hlp gate` decided fail: a confirmed regression or a missed SLO target. Exit 1. */
+  /** A verdict was fail: `hlp gate` (a confirmed regression or a missed SLO target), `hlp load --verify`, `hlp load --max-rss-growth`. Exit 1. */
   | 'GATE'
   /** `hlp abuse` found a forbidden answer, a dropped request, a crash, a slow /healthz or memory past its bound. Exit 1. */
   | 'ABUSE'

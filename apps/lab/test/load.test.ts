@@ -55,6 +55,10 @@ describe('hlp load: usage errors exit 2', () => {
     ['drivers on a closed loop', ['load', 'short', '--connections', '4', '--drivers', '2'], /--drivers splits an open-loop schedule/],
     ['ramp on a closed loop', ['load', 'short', '--connections', '4', '--ramp'], /--ramp and --no-ramp shape an open loop/],
     ['verify drivers with connections', ['load', '--verify', '--drivers', '2', '--connections', '4'], /--verify --drivers sets the connections/],
+    ['rss growth on a short window', ['load', 'short', '--rate', '10', '--duration', '60', '--max-rss-growth', '0.1'], /needs --duration 420 or more/],
+    ['rss growth on a ladder', ['load', 'short', '--rates', '10,20', '--duration', '600', '--max-rss-growth', '0.1'], /not --rates/],
+    ['rss growth not a share', ['load', 'short', '--rate', '10', '--duration', '600', '--max-rss-growth', 'ten'], /is a share, e\.g\. 0\.1/],
+    ['rss growth with --verify', ['load', '--verify', '--max-rss-growth', '0.1'], /judges a scenario run/],
     ['verify drivers with a target', ['load', '--verify', '--drivers', '2', '--target', 'http://127.0.0.1:1'], /drop --target/],
   ];
   for (const [name, args, message] of cases) {

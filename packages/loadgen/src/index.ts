@@ -7,6 +7,7 @@ export * from './engine.js';
 export * from './autocannon-driver.js';
 export * from './load.js';
 export * from './result.js';
+export * from './rss-growth.js';
 export * from './samplers/index.js';
 export * from './stub-server.js';
 export * from './crosscheck.js';

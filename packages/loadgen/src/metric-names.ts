@@ -16,6 +16,7 @@ export const LOAD_METRICS = {
   processRss: runMetricSpec('process.rss'),
   /** The lab's own. */
   latencyUncorrected: runMetricSpec('http.latency_uncorrected'),
+  processRssGrowth: runMetricSpec('process.rss_growth'),
   eventLoopLag: runMetricSpec('process.eventloop_lag_p99'),
   gpuUtilization: runMetricSpec('gpu.utilization'),
   gpuMemoryUsed: runMetricSpec('gpu.memory_used'),

@@ -8,6 +8,7 @@ import type { CrossCheckResult } from './crosscheck.js';
 import type { LoadRun } from './load.js';
 import { bucketQuantile, type Measurement } from './measurement.js';
 import { EMBEDDINGS_ROUTE, LOAD_METRICS, type LoadMetricKey } from './metric-names.js';
+import { rssGrowth } from './rss-growth.js';
 import type { SamplerResults } from './samplers/index.js';
 
 /** Raw latency samples kept in the document (the summary covers every one). */
@@ -178,6 +179,20 @@ export function loadMetrics(run: LoadRun, samplers: SamplerResults | null | unde
           { series: pts.map((x) => ({ t: x.t, value: x.rss })), pid: p.pid, peak: Math.max(...pts.map((x) => x.rss)) },
         ),
       );
+      const growth = rssGrowth(pts, m.windowMs);
+      if (growth) {
+        const { value, fromBytes, toBytes, settleMs, spans } = growth;
+        metrics.push(
+          metric('processRssGrowth', pl, spans.length > 1 ? spans.slice(1).map((x) => x.value) : [value], {
+            value,
+            fromBytes,
+            toBytes,
+            settleMs,
+            series: spans.map((x) => ({ t: x.t, value: x.value })),
+            pid: p.pid,
+          }),
+        );
+      }
     }
     for (const s of samplers.eventLoop) {
       const pts = s.points.map((x) => ({ t: x.t + shift, value: x.value })).filter((x) => inWindow(x.t));

@@ -168,6 +168,14 @@ export const RUN_METRICS = {
     description: 'Resident set size (VmRSS of `/proc/<pid>/status`). SLO: peak < 16 GB',
     shownIn: 'report: SLO table; dashboard SLO overview',
   },
+  'process.rss_growth': {
+    ...PROCESS,
+    unit: 'ratio',
+    better: 'lower',
+    description:
+      'Growth of resident memory once settled: the median RSS of the last minute of the measured window over that of its sixth minute, minus 1 (0.05 = 5 %). Written for windows of 7 minutes or more (a soak); samples are each later minute against the sixth. `hlp load --max-rss-growth` fails the run above a bound.',
+    shownIn: 'hlp load summary; report: metrics table',
+  },
   'process.eventloop_lag_p99': {
     ...PROCESS,
     unit: 'ms',

@@ -8,12 +8,23 @@
  * wrk and h2load. Only loopback targets are accepted. (load/run.ts runs it.)
  */
 import { Command, Option } from 'commander';
-import { DEFAULTS, DEFAULT_CROSSCHECK, DEFAULT_MODEL, DEFAULT_PROMPTS, SCENARIOS, SCENARIO_NAMES, TOLERANCE } from '@hlp/loadgen';
+import {
+  DEFAULTS,
+  DEFAULT_CROSSCHECK,
+  DEFAULT_MODEL,
+  DEFAULT_PROMPTS,
+  RSS_GROWTH_MIN_WINDOW_MS,
+  RSS_SETTLE_MS,
+  SCENARIOS,
+  SCENARIO_NAMES,
+  TOLERANCE,
+} from '@hlp/loadgen';
 import type { Io } from '../io.js';
 import {
   parseConnections,
   parseDrivers,
   parseDuration,
+  parseMaxRssGrowth,
   parsePid,
   parsePrompts,
   parseRate,
@@ -56,6 +67,13 @@ export function registerLoadCommand(program: Command, io: Io): void {
       new Option('--slo-success <ratio>', `with --rates: the 2xx share a step must reach, 0–1 (default ${DEFAULT_LADDER_SLO.success})`).argParser(
         parseSloSuccess,
       ),
+    )
+    .addOption(
+      new Option(
+        '--max-rss-growth <share>',
+        `a soak's bound: fail (exit 1) when a sampled process's RSS grew by more than this share after the first ${RSS_SETTLE_MS / 60_000} minutes ` +
+          `(median of the last minute over that of the sixth; e.g. 0.1); needs --duration ${RSS_GROWTH_MIN_WINDOW_MS / 1000} or more`,
+      ).argParser(parseMaxRssGrowth),
     )
     .addOption(
       new Option(

@@ -55,6 +55,13 @@ export const parseSloSuccess = parser(
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, '--slo-success is a share from 0 to 1, e.g. 0.999')
     .transform(Number),
 );
+export const parseMaxRssGrowth = parser(
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, '--max-rss-growth is a share, e.g. 0.1 for 10 %')
+    .transform(Number)
+    .pipe(z.number().max(10, '--max-rss-growth must be at most 10 (1000 %)')),
+);
 export const parseConnections = parser(intIn('connections', 1, LIMITS.maxConnections));
 export const parseStreams = parser(intIn('streams', 1, LIMITS.maxStreams));
 export const parseDuration = parser(seconds('duration', 1, LIMITS.maxDurationMs / 1000));
@@ -90,6 +97,7 @@ export const LoadCliOptions = z.object({
   rates: z.array(z.number().positive()).min(1).optional(),
   sloP95: z.number().positive().optional(),
   sloSuccess: z.number().min(0).max(1).optional(),
+  maxRssGrowth: z.number().min(0).max(10).optional(),
   connections: z.number().int().positive().optional(),
   streams: z.number().int().positive().optional(),
   duration: z.number().int().positive().optional(),

@@ -3,6 +3,7 @@ import type { CrossCheckResult, LoadRun, Tick } from '@hlp/loadgen';
 import { isMetric, type Metric, type RunResult } from '@hlp/results';
 import type { Io } from '../io.js';
 import { formatBytes, formatLabels, table } from '../format.js';
+import { renderRssGrowth, rssGrowths } from './soak.js';
 
 function ms(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '–';
@@ -64,6 +65,8 @@ export function renderLoadSummary(result: RunResult, run: LoadRun): string {
       `CPU per 2xx (whole window): ${perRequest.map((x) => `${String(x.labels['process'])} ${ms(typeof x['value'] === 'number' ? x['value'] : x.summary.median)}`).join(', ')}`,
     );
   }
+  const growth = renderRssGrowth(rssGrowths(result));
+  if (growth) head.push(growth);
   if (m.hdr) head.push(`HdrHistogram: p50 ${ms(m.hdr.p50)}  p90 ${ms(m.hdr.p90)}  p99 ${ms(m.hdr.p99)}  p99.9 ${ms(m.hdr.p999)}  max ${ms(m.hdr.max)}`);
   const rows = result.metrics.map((x) => [
     x.name,

@@ -41,6 +41,7 @@ import { LabError } from '../errors.js';
 import { LoadCliOptions, scenarioArg } from './options.js';
 import { DEFAULT_LADDER_SLO, ladderResult, ladderStep, renderLadder, type LadderSlo, type LadderStep } from './ladder.js';
 import { progressPrinter, renderCrossCheck, renderLoadSummary } from './report.js';
+import { checkRssGrowthOptions, judgeRssGrowth, rssGrowths } from './soak.js';
 import { startEmbedded, type EmbeddedServices } from '../services/embedded.js';
 import type { Io } from '../io.js';
 
@@ -260,6 +261,7 @@ async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io)
   targetOption(opts.target);
   await ensureWritable(opts.out);
   const setup = scenarioSetup(scenario, opts);
+  checkRssGrowthOptions({ maxRssGrowth: opts.maxRssGrowth, rates, durationMs: setup.durationMs });
   const stop = interruptible(io);
   let services: Services | undefined;
   try {
@@ -275,6 +277,7 @@ async function runScenario(scenario: ScenarioName, opts: LoadCliOptions, io: Io)
         `interrupted (${stop.reason()}): the load was stopped${services.embedded ? ' and so are the services' : ''}; no result written`,
       );
     await publish(measured.result, renderLoadSummary(measured.result, measured.run), opts, io);
+    if (opts.maxRssGrowth !== undefined) judgeRssGrowth(rssGrowths(measured.result), opts.maxRssGrowth);
   } finally {
     if (services?.embedded) {
       io.stderr.write('stopping the embedded services …\n');
@@ -340,6 +343,7 @@ async function runVerify(scenario: ScenarioName | undefined, opts: LoadCliOption
   if (multi && opts.target !== undefined) throw usage('--verify --drivers runs on its own stub endpoint: drop --target');
   if (opts.http2) throw usage('--verify runs both HTTP/1.1 and HTTP/2: drop --http2 (--streams sets the HTTP/2 streams per connection)');
   if (opts.pid) throw usage('--pid does not apply to --verify');
+  if (opts.maxRssGrowth !== undefined) throw usage('--max-rss-growth judges a scenario run (a soak), not --verify');
   const target = targetOption(opts.target);
   await ensureWritable(opts.out);
   const stop = interruptible(io);
