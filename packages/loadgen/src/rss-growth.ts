@@ -6,6 +6,7 @@
  * Each end is the median of a one-minute span, not one sample, so that a collection or a burst
  * of large requests at the wrong second does not decide the verdict.
  */
+import { summarize } from '@hlp/results';
 
 /** Left out at the start of the measured window: growth before this is warm-up. */
 export const RSS_SETTLE_MS = 300_000;
@@ -24,15 +25,9 @@ export interface RssGrowth {
   readonly spans: readonly { readonly t: number; readonly value: number }[];
 }
 
-function median(values: readonly number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 function spanMedian(points: readonly { t: number; rss: number }[], from: number, to: number): number | null {
   const inSpan = points.filter((p) => p.t >= from && p.t < to).map((p) => p.rss);
-  return inSpan.length > 0 ? median(inSpan) : null;
+  return inSpan.length > 0 ? summarize(inSpan).median : null;
 }
 
 /**
