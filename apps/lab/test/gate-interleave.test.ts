@@ -10,6 +10,7 @@ import { findRepoRoot } from '@hlp/results';
 import { NativeBackend } from '@hlp/ckks';
 import { measureInterleaved, type PairCase } from '../src/gate/interleave.js';
 import { KEY_MOVE_PAIRS } from '../src/gate/fresh-inputs.js';
+import { PLACEMENTS } from '../src/gate/placements.js';
 import { candidateSide, ckksPairCases, kernelPairCases, loadSide, pageAlignedViews } from '../src/gate/pair-cases.js';
 import { parseCaseSelectors, readPairs, selectorOf } from '../src/gate/pairs.js';
 import { matchesSelector } from '../src/bench/measure.js';
@@ -364,8 +365,8 @@ describe('key-switching pair cases', () => {
           const before = calls.dispose;
           built.dispose();
           disposed = true;
-          // the op cases' backend, the key-switching backend and the matrix product's backend of each side
-          assert.equal(calls.dispose - before, 6);
+          // the op cases' placements, the key-switching backend and the matrix product's backend of each side
+          assert.equal(calls.dispose - before, 2 * (PLACEMENTS + 2));
         } finally {
           if (!disposed) built.dispose();
         }

@@ -8,30 +8,28 @@
  * interval accounts for. The previous inputs are freed only after the new ones are made, so
  * that the new ones do not simply take their memory back.
  */
-import type { CkksBackend } from '@hlp/ckks';
-import { trimResultPool } from '../bench/ckks.js';
-
 export interface FreshInputs<T> {
   /** The inputs of the slice now running. */
   readonly current: () => T;
-  /** Drops `backend`'s result pool, makes new inputs, frees the old (unless the caller owns them). */
+  /** Makes new inputs, then frees the old (unless the caller owns them). */
   readonly beforeSlice: () => void;
 }
 
 /**
  * Inputs starting at `first` (freed here only when `firstOwned`; a caller's own fixture is not),
- * made again by `make` before each slice and freed by `free` once replaced or at `disposers`.
+ * made again by `make` before each slice (given the slice's index, from 0; it drops the result
+ * pool it makes them on) and freed by `free` once replaced or at `disposers`.
  */
 export function freshEachSlice<T>(
-  backend: CkksBackend,
   first: T,
   firstOwned: boolean,
-  make: () => T,
+  make: (slice: number) => T,
   free: (inputs: T) => void,
   disposers: (() => void)[],
 ): FreshInputs<T> {
   let live = first;
   let owned = firstOwned;
+  let slices = 0;
   disposers.push(() => {
     if (owned) free(live);
   });
@@ -39,8 +37,8 @@ export function freshEachSlice<T>(
     current: () => live,
     beforeSlice: () => {
       const old = live;
-      trimResultPool(backend);
-      live = make();
+      live = make(slices);
+      slices += 1;
       if (owned) free(old);
       owned = true;
     },

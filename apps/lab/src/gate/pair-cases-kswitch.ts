@@ -16,7 +16,7 @@
  * a note, and the gate goes on with the others.
  */
 import type { CiphertextHandle, CkksBackend, KeyGenOptions } from '@hlp/ckks';
-import { ckksCaseLabels, createBackend, seededValues, VALUES_SEED, type CkksHelpers } from '../bench/ckks.js';
+import { ckksCaseLabels, createBackend, seededValues, trimResultPool, VALUES_SEED, type CkksHelpers } from '../bench/ckks.js';
 import { kswitchCases, kswitchFunction, kswitchSteps, type KswitchCase } from '../bench/ckks-kswitch.js';
 import type { Labels } from '@hlp/results';
 import type { CkksBackendName, CkksPresetN } from '../options.js';
@@ -73,6 +73,7 @@ function freshInputsKswitch(
   disposers: (() => void)[],
 ): { run: () => void; beforeSlice: () => void; perCall: number } {
   const make = (): { a: CiphertextHandle; b: CiphertextHandle; fn: ReturnType<typeof kswitchFunction> } => {
+    trimResultPool(backend);
     const a = helpers.encryptValues(backend, values[0]);
     const b = helpers.encryptValues(backend, values[1]);
     return { a, b, fn: kswitchFunction(c, backend, a, b, KSWITCH_PAIR_STEPS) };
@@ -82,7 +83,7 @@ function freshInputsKswitch(
     x.a.dispose();
     x.b.dispose();
   };
-  const inputs = freshEachSlice(backend, make(), true, make, free, disposers);
+  const inputs = freshEachSlice(make(), true, make, free, disposers);
   const beforeSlice = movingKeys(() => moveKeys(c, backend), inputs.beforeSlice);
   return { run: () => inputs.current().fn.run(), beforeSlice, perCall: inputs.current().fn.perCall };
 }

@@ -28,6 +28,7 @@ import {
   promptVectors,
   seededValues,
   serializedSize,
+  trimResultPool,
   type CkksCase,
   type Fixture,
 } from '../bench/ckks.js';
@@ -40,7 +41,8 @@ import { hasSeededBatch, seededBatchCases, seededBatchFunction } from '../bench/
 import { kswitchPairCases } from './pair-cases-kswitch.js';
 import { matvecPairCases } from './pair-cases-matvec.js';
 import type { MatvecModules } from '../bench/ckks-matvec.js';
-import { freshEachSlice, movingKeys } from './fresh-inputs.js';
+import { freshEachSlice, KEY_MOVE_PAIRS } from './fresh-inputs.js';
+import { makePlacements, placementAt, PLACEMENTS, rotating } from './placements.js';
 
 type KernelsModule = typeof candidateKernels;
 type CkksModule = typeof candidateCkks;
@@ -221,7 +223,7 @@ export function splitVectors<T>(vectors: readonly T[], parts: number): T[][] {
 }
 
 /**
- * Moves the side's secret and public keys to fresh memory (KEY_MOVE_PAIRS in fresh-inputs.ts):
+ * Moves the backend's secret and public keys to fresh memory (KEY_MOVE_PAIRS in fresh-inputs.ts):
  * exported and imported, the same values, through the backend API a reference has too.
  */
 function moveEncryptionKeys(backend: CkksBackend): void {
@@ -231,58 +233,94 @@ function moveEncryptionKeys(backend: CkksBackend): void {
 /** The operations that read a key the side holds: their keys move every few pairs. */
 const READS_KEYS: ReadonlySet<string> = new Set(['ckks.encrypt', 'ckks.encode_encrypt', 'ckks.decrypt']);
 
-/** An operation case on `first`'s fixture, then on a fresh fixture per slice (fresh-inputs.ts). */
-function freshInputsOp(c: CkksCase & { kind: 'op' }, first: Fixture, disposers: (() => void)[]): { run: () => void; beforeSlice: () => void } {
-  const withFn = (fixture: Fixture): { fixture: Fixture; fn: () => void } => ({ fixture, fn: opFunction(c, fixture) });
-  const inputs = freshEachSlice(
-    first.backend,
-    withFn(first),
-    false,
-    () => withFn(makeFixture(first.backend, first.values, first.helpers)),
-    (x) => disposeFixture(x.fixture),
-    disposers,
-  );
-  const beforeSlice = READS_KEYS.has(c.name) ? movingKeys(() => moveEncryptionKeys(first.backend), inputs.beforeSlice) : inputs.beforeSlice;
-  return { run: () => inputs.current().fn(), beforeSlice };
+/**
+ * An operation case of one side on a fresh fixture per slice (fresh-inputs.ts), on the side's
+ * placement of that slice (placements.ts), starting at `offset`. `first` is slice 0's fixture.
+ */
+function freshInputsOp(
+  c: CkksCase & { kind: 'op' },
+  placements: readonly CkksBackend[],
+  offset: number,
+  first: Fixture,
+  disposers: (() => void)[],
+): { run: () => void; beforeSlice: () => void } {
+  const make = (slice: number): { fixture: Fixture; fn: () => void } => {
+    const backend = placements[placementAt(slice, offset, placements.length)]!;
+    if (READS_KEYS.has(c.name) && slice > 0 && slice % KEY_MOVE_PAIRS === 0) moveEncryptionKeys(backend);
+    trimResultPool(backend);
+    const fixture = makeFixture(backend, first.values, first.helpers);
+    return { fixture, fn: opFunction(c, fixture) };
+  };
+  const inputs = freshEachSlice(make(0), true, make, (x) => disposeFixture(x.fixture), disposers);
+  return { run: () => inputs.current().fn(), beforeSlice: inputs.beforeSlice };
+}
+
+/** A side's placements (placements.ts), and a fixture on each, the first shared by the size and prompt cases. */
+interface SideFixtures {
+  readonly placements: readonly CkksBackend[];
+  readonly fixtures: readonly Fixture[];
+}
+
+/** A timed call per placement of each side, rotated through from `offset` (placements.ts). */
+function rotatingCase(calls: Record<SideName, readonly (() => Promise<unknown>)[]>, offset: number): Pick<PairCase & { kind: 'timed' }, 'run' | 'beforeSlice'> {
+  const sides = { baseline: rotating(calls.baseline, offset), current: rotating(calls.current, offset) };
+  return {
+    run: { baseline: sides.baseline.run, current: sides.current.run },
+    beforeSlice: { baseline: sides.baseline.beforeSlice, current: sides.current.beforeSlice },
+  };
 }
 
 const ANSWERS_SLICE = { ms: 36, minCalls: 4 } as const;
 
 /** The proxy's answer path (bench/ckks-answers.ts) on both sides, when both backends have it. */
-async function answersPairCases(fixtures: Record<SideName, Fixture>, backendName: CkksBackendName, n: CkksPresetN, notes: string[]): Promise<PairCase[]> {
+async function answersPairCases(
+  sides: Record<SideName, SideFixtures>,
+  backendName: CkksBackendName,
+  n: CkksPresetN,
+  offset: number,
+  notes: string[],
+): Promise<PairCase[]> {
   const [c] = answersCases(backendName);
   if (c === undefined) return [];
-  const missing = SIDES.filter((s) => !hasFramesDecoder(fixtures[s].backend));
+  const missing = SIDES.filter((s) => !hasFramesDecoder(sides[s].placements[0]!));
   if (missing.length > 0) {
     notes.push(`${c.name} (n = ${n}) not paired: no batch decrypt + decode on the ${missing.join(' and ')} side`);
     return [];
   }
   const labels = ckksCaseLabels(c, backendName, n);
   const what = (s: SideName): string => `${s} side, ${backendName} backend at n = ${n}`;
-  const run = {
-    baseline: await answersFunction(fixtures.baseline.backend, fixtures.baseline, c.ciphertexts, what('baseline')),
-    current: await answersFunction(fixtures.current.backend, fixtures.current, c.ciphertexts, what('current')),
-  };
+  const calls = {} as Record<SideName, (() => Promise<unknown>)[]>;
+  for (const s of SIDES) {
+    calls[s] = [];
+    for (const f of sides[s].fixtures) calls[s].push(await answersFunction(f.backend, f, c.ciphertexts, what(s)));
+  }
   // A batch takes ~6 ms at n = 8192 on a worker thread: slices of several calls, so that one
   // disturbed call does not move a slice's median (as for the hoisted rotations).
-  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: ANSWERS_SLICE }];
+  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', ...rotatingCase(calls, offset), async: true, slice: ANSWERS_SLICE }];
 }
 
 /** The proxy's seeded batch encryption (bench/ckks-seeded-batch.ts) on both sides, when both backends have it. */
-async function seededBatchPairCases(fixtures: Record<SideName, Fixture>, backendName: CkksBackendName, n: CkksPresetN, notes: string[]): Promise<PairCase[]> {
+async function seededBatchPairCases(
+  sides: Record<SideName, SideFixtures>,
+  backendName: CkksBackendName,
+  n: CkksPresetN,
+  offset: number,
+  notes: string[],
+): Promise<PairCase[]> {
   const [c] = seededBatchCases(backendName);
   if (c === undefined) return [];
-  const missing = SIDES.filter((s) => !hasSeededBatch(fixtures[s].backend));
+  const missing = SIDES.filter((s) => !hasSeededBatch(sides[s].placements[0]!));
   if (missing.length > 0) {
     notes.push(`${c.name} (n = ${n}) not paired: no batch encode + encrypt on the ${missing.join(' and ')} side`);
     return [];
   }
   const labels = ckksCaseLabels(c, backendName, n);
   const what = (s: SideName): string => `${s} side, ${backendName} backend at n = ${n}`;
-  const run: Record<SideName, () => Promise<unknown>> = {} as Record<SideName, () => Promise<unknown>>;
+  const calls = {} as Record<SideName, (() => Promise<unknown>)[]>;
   for (const s of SIDES) {
     try {
-      run[s] = await seededBatchFunction(fixtures[s].backend, c.ciphertexts, what(s));
+      calls[s] = [];
+      for (const backend of sides[s].placements) calls[s].push(await seededBatchFunction(backend, c.ciphertexts, what(s)));
     } catch (error) {
       // A reference from before seeded batches refuses key = secret: nothing to pair against.
       // The current side's failure is this change's, and fails the gate.
@@ -292,7 +330,7 @@ async function seededBatchPairCases(fixtures: Record<SideName, Fixture>, backend
     }
   }
   // A chunk of 16 takes ~5 ms at n = 8192 on a worker thread: slices of several calls, as for the answers.
-  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', run, async: true, slice: ANSWERS_SLICE }];
+  return [{ kind: 'timed', name: c.name, labels, unit: 'ms', ...rotatingCase(calls, offset), async: true, slice: ANSWERS_SLICE }];
 }
 
 /** CKKS cases (the micro-benchmarks, the proxy's answer path, key switching, the ciphertext sizes, the 1024-token prompt on the CPU) on both sides. */
@@ -304,14 +342,19 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
   try {
     for (const backendName of o.backends) {
       for (const n of o.ns) {
-        const fixtures = {} as Record<SideName, Fixture>;
+        const placements = await makePlacements(
+          (s) => createBackend(backendName, sides[s].ckks.presetParams(n), sides[s].ckks, o.symmetricPrng, sides[s].ckks.createSealBackend),
+          PLACEMENTS,
+          disposers,
+        );
+        const onSide = {} as Record<SideName, SideFixtures>;
         for (const s of SIDES) {
-          const mod = sides[s].ckks;
-          const backend = await createBackend(backendName, mod.presetParams(n), mod, o.symmetricPrng, mod.createSealBackend);
-          disposers.push(() => backend.dispose());
-          backend.generateKeys({ relin: false });
-          fixtures[s] = makeFixture(backend, seededValues(backend.slotCount), { encryptValues: mod.encryptValues });
+          const values = seededValues(placements[s][0]!.slotCount);
+          const made = placements[s].map((backend) => makeFixture(backend, values, { encryptValues: sides[s].ckks.encryptValues }));
+          disposers.push(() => made.forEach(disposeFixture));
+          onSide[s] = { placements: placements[s], fixtures: made };
         }
+        const fixtures = { baseline: onSide.baseline.fixtures[0]!, current: onSide.current.fixtures[0]! };
         const list: CkksCase[] = [...OP_CASES];
         const noInPlace = SIDES.filter((s) => typeof (fixtures[s].backend as Partial<CkksBackend>).addInPlace !== 'function');
         if (noInPlace.length === 0) list.push(ADD_IN_PLACE_CASE);
@@ -321,10 +364,11 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
           for (const threads of batchOn ? o.threads : [1]) for (const key of KEYS) list.push({ kind: 'prompt', name: 'ckks.prompt_encrypt', key, threads });
         }
         let vectors: Float64Array[] | null = null;
-        for (const c of list) {
+        for (const [index, c] of list.entries()) {
           const labels = ckksCaseLabels(c, backendName, n);
           if (c.kind === 'op') {
-            const ops = { baseline: freshInputsOp(c, fixtures.baseline, disposers), current: freshInputsOp(c, fixtures.current, disposers) };
+            const op = (s: SideName): ReturnType<typeof freshInputsOp> => freshInputsOp(c, onSide[s].placements, index, fixtures[s], disposers);
+            const ops = { baseline: op('baseline'), current: op('current') };
             cases.push({
               kind: 'timed',
               name: c.name,
@@ -359,8 +403,8 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
             cases.push({ kind: 'chunked', name: c.name, labels, unit: 'ms', chunks: parts.length, run });
           }
         }
-        cases.push(...(await answersPairCases(fixtures, backendName, n, notes)));
-        cases.push(...(await seededBatchPairCases(fixtures, backendName, n, notes)));
+        cases.push(...(await answersPairCases(onSide, backendName, n, list.length, notes)));
+        cases.push(...(await seededBatchPairCases(onSide, backendName, n, list.length + 1, notes)));
         if (o.keySwitching ?? true) {
           const ks = { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) };
           cases.push(...(await kswitchPairCases(sides, ks, notes, disposers)));

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ADDON_PATH } from '@hlp/kernels';
+import { findRepoRoot } from '@hlp/results';
+import { NativeBackend, type CkksBackend } from '@hlp/ckks';
+import { KEY_MOVE_PAIRS } from '../src/gate/fresh-inputs.js';
+import { makePlacements, placementAt, PLACEMENTS, rotating } from '../src/gate/placements.js';
+import { candidateSide, ckksPairCases, loadSide } from '../src/gate/pair-cases.js';
+import type { SideName } from '../src/gate/interleave.js';
+
+const NO_ADDON = !existsSync(ADDON_PATH) && 'native addon not built';
+
+describe('placements', () => {
+  it('a case moves to the next placement every KEY_MOVE_PAIRS slices, wrapping, from its own offset', () => {
+    const seq = (offset: number): number[] => Array.from({ length: 4 * KEY_MOVE_PAIRS }, (_, i) => placementAt(i, offset, 3));
+    const expected = (offset: number): number[] => [0, 1, 2, 3].flatMap((k) => Array<number>(KEY_MOVE_PAIRS).fill((k + offset) % 3));
+    assert.deepEqual(seq(0), expected(0));
+    assert.deepEqual(seq(2), expected(2));
+    assert.notDeepEqual(seq(0), seq(1));
+  });
+
+  it('makes the sides’ backends in turns, keys generated once per side and imported by the others', async () => {
+    const log: string[] = [];
+    const fake = (side: SideName, id: number): CkksBackend =>
+      ({
+        generateKeys: () => log.push(`${side}${id} generate`),
+        exportKey: (kind: string) => Uint8Array.of(id, kind === 'secret' ? 1 : 2),
+        importKey: (kind: string, bytes: Uint8Array) => log.push(`${side}${id} import ${kind} from ${side}${bytes[0]}`),
+        dispose: () => log.push(`${side}${id} dispose`),
+      }) as unknown as CkksBackend;
+    const made = { baseline: 0, current: 0 };
+    const order: string[] = [];
+    const disposers: (() => void)[] = [];
+    const out = await makePlacements(
+      (side) => {
+        order.push(side[0]!);
+        return Promise.resolve(fake(side, made[side]++));
+      },
+      3,
+      disposers,
+    );
+    assert.equal(order.join(''), 'bccbbc');
+    assert.equal(out.baseline.length, 3);
+    assert.equal(out.current.length, 3);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('current')),
+      [
+        'current0 generate',
+        'current1 import secret from current0',
+        'current1 import public from current0',
+        'current2 import secret from current0',
+        'current2 import public from current0',
+      ],
+    );
+    log.length = 0;
+    disposers.forEach((d) => d());
+    assert.equal(log.filter((l) => l.endsWith('dispose')).length, 6);
+  });
+
+  it('rotating runs the call of the slice’s placement', () => {
+    const r = rotating([() => 'a', () => 'b'], 1);
+    const seen: string[] = [];
+    for (let i = 0; i < 3 * KEY_MOVE_PAIRS; i++) {
+      r.beforeSlice();
+      seen.push(r.run());
+    }
+    assert.deepEqual(
+      seen,
+      ['b', 'a', 'b'].flatMap((x) => Array<string>(KEY_MOVE_PAIRS).fill(x)),
+    );
+  });
+
+  it('a CKKS operation case runs on a side’s placements in turn, each side on its own, and stays right', { skip: NO_ADDON }, async () => {
+    const root = findRepoRoot()!;
+    const built = await ckksPairCases(
+      { baseline: await loadSide(root), current: candidateSide(root) },
+      { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
+    );
+    const proto = NativeBackend.prototype as unknown as { decode: (...a: unknown[]) => unknown };
+    const original = proto.decode;
+    const calls: unknown[] = [];
+    proto.decode = function (this: unknown, ...a: unknown[]) {
+      calls.push(this);
+      return original.apply(this, a);
+    };
+    try {
+      const decode = built.cases.find((c) => c.name === 'ckks.decode');
+      assert.ok(decode?.kind === 'timed' && decode.beforeSlice);
+      const seen = { baseline: [] as unknown[], current: [] as unknown[] };
+      for (let i = 0; i < 2 * KEY_MOVE_PAIRS + 1; i++)
+        for (const s of ['baseline', 'current'] as const) {
+          decode.beforeSlice[s]();
+          decode.run[s]();
+          seen[s].push(calls.at(-1));
+        }
+      for (const s of ['baseline', 'current'] as const) {
+        // one backend per KEY_MOVE_PAIRS slices: three distinct ones over 2 KEY_MOVE_PAIRS + 1 slices
+        assert.equal(new Set(seen[s]).size, 3, s);
+        assert.equal(new Set(seen[s].slice(0, KEY_MOVE_PAIRS)).size, 1, s);
+      }
+      assert.ok(
+        seen.baseline.every((b) => !seen.current.includes(b)),
+        'the sides share no backend',
+      );
+      assert.ok(PLACEMENTS >= 3);
+      // the answers rotate too, and every placement's answers decode
+      const answers = built.cases.find((c) => c.name === 'ckks.decrypt_decode_batch');
+      assert.ok(answers?.kind === 'timed' && answers.beforeSlice);
+      for (let i = 0; i < PLACEMENTS * KEY_MOVE_PAIRS; i++) {
+        answers.beforeSlice.current();
+        const got = (await answers.run.current()) as Float64Array[];
+        assert.equal(got.length, 24);
+      }
+    } finally {
+      proto.decode = original;
+      built.dispose();
+    }
+  });
+});
