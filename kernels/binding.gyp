@@ -3,7 +3,7 @@
     {
       "target_name": "hlp_kernels",
       "sources": [
-        "<!@(ls -1 native/core/*.cpp native/ntt/*.cpp native/eltwise/*.cpp native/pool/*.cpp native/ckks/*.cpp native/keccak/*.cpp native/blake2/*.cpp native/binding/*.cpp)"
+        "<!@(ls -1 native/core/*.cpp native/ntt/*.cpp native/eltwise/*.cpp native/pool/*.cpp native/ckks/*.cpp native/keccak/*.cpp native/blake2/*.cpp native/aes/*.cpp native/binding/*.cpp)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

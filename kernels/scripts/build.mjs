@@ -31,7 +31,7 @@ const nodedirArgs = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? 
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 // binding.gyp expands its source list at configure time, so a new or removed source
 // file (or an edited binding.gyp) must trigger a fresh configure.
-const sourceDirs = ['core', 'ntt', 'eltwise', 'pool', 'ckks', 'keccak', 'blake2', 'binding'].map((d) => join(root, 'native', d));
+const sourceDirs = ['core', 'ntt', 'eltwise', 'pool', 'ckks', 'keccak', 'blake2', 'aes', 'binding'].map((d) => join(root, 'native', d));
 const sources = sourceDirs
   .filter((d) => existsSync(d))
   .flatMap((d) =>

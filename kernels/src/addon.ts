@@ -25,6 +25,7 @@ export interface NativeAddon {
   setWorkerNice(nice: number): number;
   shake256Blocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;
   blake2xbBlocks(seed: Uint8Array, firstBlock: number, out: Uint8Array, variant?: Variant): Uint8Array;
+  aes256ctrStream(seed: Uint8Array, out: Uint8Array, variant?: Variant): Uint8Array;
   variants(): VariantInfo[];
   defaultVariant(): Variant;
   isPrime(q: bigint): boolean;
@@ -55,3 +56,5 @@ export function native(): NativeAddon {
 export const FLAG_CHECK_INPUT = 1;
 /** applyGalois: the keys are hoisting keys (HLP_FLAG_HOISTING_KEYS). */
 export const FLAG_HOISTING_KEYS = 2;
+/** encodeEncryptSeeded: the seeds expand with AES-256-CTR (HLP_FLAG_SEED_AES256CTR). */
+export const FLAG_SEED_AES256CTR = 4;

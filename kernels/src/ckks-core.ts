@@ -7,7 +7,8 @@
  */
 import { FLAG_CHECK_INPUT, FLAG_HOISTING_KEYS } from './addon.js';
 import { ckksNative, type NativeCkksCore } from './ckks-native.js';
-import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions } from './ckks-options.js';
+import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions, SeededCallOptions } from './ckks-options.js';
+import { seedStreamFlag } from './ckks-options.js';
 import { KernelError, guarded, translate } from './errors.js';
 
 export type { NativeCkksCore } from './ckks-native.js';
@@ -81,8 +82,8 @@ export class CkksCore {
     return this.#native;
   }
 
-  #flags(options: CkksCallOptions | undefined): number {
-    return options?.checkInput === false ? 0 : FLAG_CHECK_INPUT;
+  #flags(options: (CkksCallOptions & Pick<SeededCallOptions, 'seedStream'>) | undefined): number {
+    return (options?.checkInput === false ? 0 : FLAG_CHECK_INPUT) | seedStreamFlag(options?.seedStream);
   }
 
   /** Size (number of polynomials) of a ciphertext-like array at `level`, checked. */
@@ -266,7 +267,8 @@ export class CkksCore {
   /**
    * Encode and secret-key encrypt in one pass, each ciphertext seeded: `seeds` holds count
    * 64-byte seeds, and ciphertext c's c1 is what seed c expands to with SEAL's SHAKE256 PRNG
-   * (hashed natively, see shake256Blocks), so the seed can travel in c1's place.
+   * (hashed natively, see shake256Blocks), or with AES-256-CTR when `options.seedStream` says
+   * so (aes256ctrStream), so the seed can travel in c1's place.
    * `noiseRandomness`: count · randomnessBytes('noise') bytes from a CSPRNG. Same
    * ciphertexts as encode + encryptSymmetric with each seed's expansion as its uniform bytes.
    */
@@ -279,7 +281,7 @@ export class CkksCore {
     level: number,
     seeds: Uint8Array,
     noiseRandomness: Uint8Array,
-    options?: CkksCallOptions,
+    options?: Omit<SeededCallOptions, 'out'>,
   ): BigUint64Array {
     const core = this.#core();
     return guarded(() => core.encodeEncryptSeeded(secretKey, values, valuesPerPlain, count, scale, level, seeds, noiseRandomness, this.#flags(options)));
@@ -295,7 +297,7 @@ export class CkksCore {
     level: number,
     seeds: Uint8Array,
     noiseRandomness: Uint8Array,
-    options?: ResultCallOptions,
+    options?: SeededCallOptions,
   ): Promise<BigUint64Array> {
     const core = this.#core();
     try {

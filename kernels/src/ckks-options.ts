@@ -1,4 +1,7 @@
 /** The option and randomness types of the CKKS core's calls (ckks-core.ts). */
+import { FLAG_SEED_AES256CTR } from './addon.js';
+import { KernelError } from './errors.js';
+
 /**
  * What a randomness buffer is for, as counted by {@link CkksCore.randomnessBytes}:
  * - `ternary`, `secretKey`: one ternary polynomial, 8 bytes a coefficient
@@ -22,6 +25,21 @@ export interface ResultCallOptions extends CkksCallOptions {
    * Default: a fresh array.
    */
   readonly out?: BigUint64Array;
+}
+
+/** The stream a seeded encryption's seeds expand to: SEAL's SHAKE256, or AES-256-CTR (aes256ctrStream). */
+export type SeedStream = 'shake256' | 'aes256ctr';
+
+/** The binding's flag bit for `stream` (absent: SHAKE256); another name is INVALID_ARGUMENT. */
+export function seedStreamFlag(stream: SeedStream | undefined): number {
+  if (stream === undefined || stream === 'shake256') return 0;
+  if (stream === 'aes256ctr') return FLAG_SEED_AES256CTR;
+  throw new KernelError('INVALID_ARGUMENT', `seedStream must be shake256 or aes256ctr, got ${String(stream)}`);
+}
+
+export interface SeededCallOptions extends ResultCallOptions {
+  /** Default `shake256`: SEAL's seeded format, which node-seal loads; `aes256ctr` loads only in this project's native backend. */
+  readonly seedStream?: SeedStream;
 }
 
 /** Calls with a result per element or group (applyGalois, multiplyPlainAccumulateGroups). */

@@ -87,6 +87,17 @@ export function shake256Blocks(seed: Uint8Array, out: Uint8Array, options: { fir
 }
 
 /**
+ * Fills `out` with the AES-256-CTR keystream of `seed` (64 bytes: a 32-byte key, then the
+ * initial 128-bit big-endian counter; the last 16 bytes are not read), the bytes OpenSSL's
+ * aes-256-ctr gives for that key and IV over zeros: the project's own seeded format (PRNG byte
+ * 0x80). VAES where the CPU has it, else AES-NI, else portable code; `variant` picks one for
+ * comparisons (default: the best this CPU has). Returns `out`.
+ */
+export function aes256ctrStream(seed: Uint8Array, out: Uint8Array, options: { variant?: Variant } = {}): Uint8Array {
+  return guarded(() => native().aes256ctrStream(seed, out, options.variant));
+}
+
+/**
  * The same for SEAL 4.1's BLAKE2Xb PRNG (SEAL's default, node-seal's): block c is BLAKE2Xb with
  * 4096 bytes of output, input c as 8 little-endian bytes and key `seed` (64 bytes). A block's
  * 64-byte output nodes are independent: AVX-512 hashes 8 at once, other CPUs one; `variant` picks

@@ -24,6 +24,7 @@ export {
   SHAKE_BLOCK_BYTES,
   SHAKE_SEED_BYTES,
   shake256Blocks,
+  aes256ctrStream,
   blake2xbBlocks,
   variants,
 } from './functions.js';
@@ -32,6 +33,14 @@ export { NttContext, type KernelCallOptions } from './ntt-context.js';
 export { Allocator, type AllocatorKind, type AllocatorStats } from './allocator.js';
 export { CkksCore } from './ckks-core.js';
 export { MAX_PLAIN_REPEAT, compactPlain, expandPlain, plainRepeat } from './ckks-compact.js';
-export type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions } from './ckks-options.js';
+export type {
+  CkksCallOptions,
+  CkksRandomnessKind,
+  KeySwitchCallOptions,
+  ResultCallOptions,
+  ResultsCallOptions,
+  SeedStream,
+  SeededCallOptions,
+} from './ckks-options.js';
 export { ckksSampleNoise, ckksSampleTernary } from './ckks-sampling.js';
 export { CudaEncryptor, cudaAvailable, cudaPoolStats, cudaPoolTrim, cudaUnavailableReason, type CudaPoolStats } from './cuda-encryptor.js';

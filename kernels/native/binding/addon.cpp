@@ -41,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment));
   exports.Set("setWorkerNice", Napi::Function::New(env, SetWorkerNice));
   exports.Set("shake256Blocks", Napi::Function::New(env, Shake256Blocks));
+  exports.Set("aes256ctrStream", Napi::Function::New(env, Aes256ctrStream));
   exports.Set("blake2xbBlocks", Napi::Function::New(env, Blake2xbBlocks));
   return exports;
 }

@@ -114,6 +114,17 @@ Napi::Value Shake256Blocks(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// (seed, out, variant) -> out filled with the AES-256-CTR keystream of the seed
+Napi::Value Aes256ctrStream(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const Napi::TypedArrayOf<uint8_t> seed = to_u8_array(info[0], "seed");
+  Napi::TypedArrayOf<uint8_t> out = to_u8_array(info[1], "out");
+  const hlp_variant variant = info[2].IsUndefined() ? HLP_VARIANT_AUTO : to_variant(info[2]);
+  check(env, hlp_aes256ctr_stream(variant, seed.Data(), seed.ElementLength(), out.Data(), out.ElementLength()),
+        "aes256ctrStream");
+  return out;
+}
+
 // (seed, firstBlock, out, variant) -> out filled with SEAL's BLAKE2Xb stream from that block
 Napi::Value Blake2xbBlocks(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();

@@ -21,6 +21,7 @@ Napi::Value AlignedWords(const Napi::CallbackInfo &info);
 Napi::Value ByteAlignment(const Napi::CallbackInfo &info);
 Napi::Value SetWorkerNice(const Napi::CallbackInfo &info);
 Napi::Value Shake256Blocks(const Napi::CallbackInfo &info);
+Napi::Value Aes256ctrStream(const Napi::CallbackInfo &info);
 Napi::Value Blake2xbBlocks(const Napi::CallbackInfo &info);
 
 }  // namespace hlp_binding

@@ -343,8 +343,10 @@ hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uin
       st = hlp::ckks::encode_to_integers(ctx, s, values + c * values_per_plain, values_per_plain, false, scale, level);
       if (st != HLP_OK) return st;
       hlp::ckks::integers_to_rns(ctx, s.coeffs.data(), level, s.plain.data());
-      st = hlp_shake256_blocks(HLP_VARIANT_AUTO, seeds + c * HLP_SHAKE_SEED_BYTES, HLP_SHAKE_SEED_BYTES, 0,
-                               uniform.data(), uniform.size());
+      const uint8_t *seed = seeds + c * HLP_SHAKE_SEED_BYTES;
+      st = (flags & HLP_FLAG_SEED_AES256CTR) != 0
+               ? hlp_aes256ctr_stream(HLP_VARIANT_AUTO, seed, HLP_SHAKE_SEED_BYTES, uniform.data(), uniform.size())
+               : hlp_shake256_blocks(HLP_VARIANT_AUTO, seed, HLP_SHAKE_SEED_BYTES, 0, uniform.data(), uniform.size());
       if (st != HLP_OK) return st;
       st = hlp::ckks::encrypt_symmetric_one(ctx, s, secret_key, level, uniform.data(), uniform.size(),
                                             noise + c * noise_per, nullptr, out + c * ct_words, s.plain.data());

@@ -27,6 +27,7 @@ const CpuFeatures &cpu_features() {
     f.avx512vl = __builtin_cpu_supports("avx512vl");
     f.avx512ifma = __builtin_cpu_supports("avx512ifma");
     f.aes = __builtin_cpu_supports("aes");
+    f.vaes = __builtin_cpu_supports("vaes");
 #endif
     return f;
   }();
@@ -140,6 +141,7 @@ const char *hlp_cpu_features(void) {
       s += name;
     };
     add(f.aes, "aes");
+    add(f.vaes, "vaes");
     add(f.bmi2, "bmi2");
     add(f.avx2, "avx2");
     add(f.avx512f, "avx512f");

@@ -60,6 +60,7 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512ifma = false;
   bool aes = false;
+  bool vaes = false;
 };
 const CpuFeatures &cpu_features();
 

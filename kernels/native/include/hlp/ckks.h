@@ -122,8 +122,9 @@ hlp_status hlp_ckks_encrypt_symmetric(const hlp_ckks_context *ctx, const uint64_
                                       size_t noise_bytes, uint64_t *out, size_t out_words, uint32_t flags);
 
 /* Encode and secret-key encrypt in one pass, each ciphertext seeded: c1 is what seed c
- * (HLP_SHAKE_SEED_BYTES bytes of seeds, hlp/xof.h) expands to with SEAL's SHAKE256 PRNG, so
- * the seed can travel in c1's place (SEAL's seeded format) and the receiver expand it again.
+ * (HLP_SHAKE_SEED_BYTES bytes of seeds, hlp/xof.h) expands to with SEAL's SHAKE256 PRNG, or
+ * with AES-256-CTR under HLP_FLAG_SEED_AES256CTR, so the seed can travel in c1's place (SEAL's
+ * seeded format, or the project's own) and the receiver expand it again.
  * Ciphertexts equal hlp_ckks_encrypt_symmetric of the encoded values with that expansion as
  * the uniform randomness. noise: count * randomness_bytes(NOISE) bytes. */
 hlp_status hlp_ckks_encode_encrypt_seeded(const hlp_ckks_context *ctx, const uint64_t *secret_key,

@@ -61,6 +61,8 @@ typedef enum hlp_variant {
 #define HLP_FLAG_CHECK_INPUT 1u
 /* hlp_ckks_apply_galois: the keys are hoisting keys (hlp_ckks_hoisting_key). */
 #define HLP_FLAG_HOISTING_KEYS 2u
+/* hlp_ckks_encode_encrypt_seeded: the seeds expand with AES-256-CTR (hlp_aes256ctr_stream), not SHAKE256. */
+#define HLP_FLAG_SEED_AES256CTR 4u
 
 const char *hlp_status_message(hlp_status status);
 /* Stable symbolic name, e.g. "VALUE_OUT_OF_RANGE"; used as the JS error code. */

@@ -1,6 +1,6 @@
 /*
- * @hlp/kernels C ABI: SEAL's seed expansions (the stream behind a seeded ciphertext's or key's
- * c1), SHAKE256 and BLAKE2Xb, computed natively.
+ * @hlp/kernels C ABI: seed expansions (the stream behind a seeded ciphertext's or key's c1):
+ * SEAL's SHAKE256 and BLAKE2Xb, and the project's own AES-256-CTR, computed natively.
  */
 #ifndef HLP_XOF_H
 #define HLP_XOF_H
@@ -29,6 +29,18 @@ hlp_status hlp_shake256_blocks(hlp_variant variant, const uint8_t *seed, size_t 
  * every variant gives the same bytes. `variant` AUTO or CUDA: the best CPU variant. */
 hlp_status hlp_blake2xb_blocks(hlp_variant variant, const uint8_t *seed, size_t seed_bytes, uint64_t first_block,
                                uint8_t *out, size_t out_bytes);
+
+/* Bytes of the AES-256 key at the start of a seed; the 16 bytes after it are the initial counter. */
+#define HLP_AES_KEY_BYTES 32u
+
+/* Fills out[0, out_bytes) with the AES-256-CTR keystream of `seed` (HLP_SHAKE_SEED_BYTES bytes,
+ * of which the first HLP_AES_KEY_BYTES are the key and the next 16 the initial counter block,
+ * a 128-bit big-endian counter incremented per block, as OpenSSL's aes-256-ctr; the last 16
+ * bytes are not read). The last block is cut at out_bytes. VAES on AVX-512 CPUs that have it,
+ * AES-NI otherwise, portable code for the scalar variant or a CPU without AES-NI; every
+ * variant gives the same bytes. `variant` AUTO or CUDA: the best CPU variant. */
+hlp_status hlp_aes256ctr_stream(hlp_variant variant, const uint8_t *seed, size_t seed_bytes, uint8_t *out,
+                                size_t out_bytes);
 
 #ifdef __cplusplus
 }

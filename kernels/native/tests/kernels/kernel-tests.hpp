@@ -139,6 +139,8 @@ void test_cuda();
 void test_cuda_device();
 // xof-tests.cpp
 void test_shake256();
+// aes-tests.cpp
+void test_aes256ctr();
 // bench.cpp
 void bench();
 void bench_gpu();

@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
   test_naive_reference();
   test_variants_agree();
   test_shake256();
+  test_aes256ctr();
   test_c_abi_errors();
   test_abi_version();
   test_pool();
