@@ -5,6 +5,7 @@
 import type { CkksBackend } from './backend.js';
 import type { CkksParams } from './params.js';
 import { createNativeBackend } from './native/index.js';
+import type { NativeBackendOptions } from './native/options.js';
 import { createSealBackend } from './seal/index.js';
 
 export type BackendChoice = 'seal' | 'native';
@@ -17,10 +18,11 @@ export interface BackendResult {
   readonly fallback?: string;
 }
 
-export async function openBackend(choice: BackendChoice, params: CkksParams): Promise<BackendResult> {
+/** `native` options apply to the native backend only (node-seal has its own). */
+export async function openBackend(choice: BackendChoice, params: CkksParams, native: NativeBackendOptions = {}): Promise<BackendResult> {
   if (choice === 'native') {
     try {
-      return { backend: await createNativeBackend(params), name: 'native' };
+      return { backend: await createNativeBackend(params, native), name: 'native' };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       return { backend: await createSealBackend(params), name: 'seal', fallback: `the native backend failed to load: ${why}` };

@@ -10,15 +10,13 @@
  *   decode, add, sub, negate, add/multiply by a plaintext, multiply, relinearize, rescale,
  *   modulus switch, rotate (one at a time, or many of one ciphertext sharing one key-switch
  *   decomposition), and multiply + relinearize + rescale fused.
- * - Randomness: Node's OpenSSL CSPRNG (`randomFillSync`, a CTR-DRBG on AES-NI) for every
- *   secret draw (u, e, s); symmetric encryption expands a fresh 64-byte seed into the
- *   public polynomial c1 with SHAKE256 (SEAL's own seeded format, node-seal loads it) or,
- *   on request, AES-256-CTR (much faster, but only this backend can load the seed).
+ * - Randomness: OpenSSL's CSPRNG for every secret draw (u, e, s); symmetric encryption
+ *   expands a fresh 64-byte seed into c1 with SHAKE256 (SEAL's seeded format) or AES-256-CTR
+ *   (several times cheaper natively; only this backend loads it): randomness.ts.
  *
- * This class holds the state (core, keys, handles, pooled buffers); the operations on it
- * live beside it: evaluation.ts (the evaluations), wire.ts (serialized ciphertexts in),
- * keys.ts, encode-args.ts, randomness.ts, gpu-encryptors.ts (the GPU batch path). They see
- * the backend through a NativeScope (scope.ts) it makes once.
+ * This class holds the state (core, keys, handles, pooled buffers); the operations on it live
+ * beside it (evaluation.ts, wire.ts, keys.ts, encode-args.ts, randomness.ts, gpu-encryptors.ts),
+ * seeing the backend through a NativeScope (scope.ts) it makes once.
  */
 import { randomBytes } from 'node:crypto';
 import { CkksCore, compactPlain, plainRepeat } from '@hlp/kernels';
@@ -53,7 +51,7 @@ import { translateKernelError } from './kernel-errors.js';
 import { publicKeyWords, secretKeyWords } from './keys.js';
 import { KswitchKeys } from './kswitch-keys.js';
 import type { EncryptManyOptions, NativeBackendOptions, SymmetricPrng } from './options.js';
-import { expandSeedStream, RandomSource } from './randomness.js';
+import { expandSeedStream, RandomSource, symmetricStream } from './randomness.js';
 import { encodeEncryptBatch, type BatchEncryptDeps } from './encrypt-batch.js';
 import { ResultPool } from './result-pool.js';
 import type { NativeScope } from './scope.js';
@@ -437,14 +435,20 @@ export class NativeBackend implements CkksBackend {
     return encodeEncryptBatch(this.#batch, values, valuesPerPlain, scale, level, options);
   }
 
-  encryptSymmetric(plaintext: PlaintextHandle): CiphertextHandle {
+  /** `options.seedStream`: this call's seed expansion, in place of the backend's `symmetricPrng`. */
+  encryptSymmetric(plaintext: PlaintextHandle, options: { readonly seedStream?: SymmetricPrng } = {}): CiphertextHandle {
     const p = this.#pt(plaintext);
     const sk = this.#sk();
+    const stream = symmetricStream(options.seedStream ?? this.#symmetricPrng);
     const seed = randomBytes(PRNG_SEED_BYTES);
-    const uniform = this.#random.expand(this.#symmetricPrng, seed, this.#core.randomnessBytes('uniform', p.level + 1));
+    const uniform = this.#random.expand(stream, seed, this.#core.randomnessBytes('uniform', p.level + 1));
     const noise = this.#random.fill(this.#core.randomnessBytes('noise'));
     const data = this.#native('encryptSymmetric', () => this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, this.#check));
-    return this.#wrapCt(data, p.level, p.scale, 2, { prng: this.#symmetricPrng, bytes: new Uint8Array(seed) });
+    return this.#wrapCt(data, p.level, p.scale, 2, { prng: stream, bytes: new Uint8Array(seed) });
+  }
+
+  get symmetricPrng(): SymmetricPrng {
+    return this.#symmetricPrng;
   }
 
   decrypt(ciphertext: CiphertextHandle): PlaintextHandle {

@@ -50,8 +50,9 @@ export async function encodeEncryptBatch(
     throw new CkksError('INVALID_ARGUMENT', `out must hold ${count * words} words (${count} ciphertexts), got ${options.out.length}`);
   }
   if (options.key === 'secret') {
-    const { data, seeds } = await encryptSeeded(deps, values, valuesPerPlain, scale, level, options.out);
-    const ciphertexts = seeds.map((bytes, c) => deps.wrap(data.subarray(c * words, (c + 1) * words), level, scale, { prng: 'shake256', bytes }));
+    const stream = options.seedStream ?? deps.symmetricPrng;
+    const { data, seeds } = await encryptSeeded(deps, stream, values, valuesPerPlain, scale, level, options.out);
+    const ciphertexts = seeds.map((bytes, c) => deps.wrap(data.subarray(c * words, (c + 1) * words), level, scale, { prng: stream, bytes }));
     return { ciphertexts, device: 'cpu' };
   }
   const { data, device } = await encryptPublic(deps, values, valuesPerPlain, scale, level, options);
@@ -114,15 +115,13 @@ async function encryptPublic(
 
 async function encryptSeeded(
   deps: BatchEncryptDeps,
+  stream: SymmetricPrng,
   values: Float64Array,
   valuesPerPlain: number,
   scale: number,
   level: number,
   out: BigUint64Array | undefined,
 ): Promise<{ data: BigUint64Array; seeds: Uint8Array[] }> {
-  if (deps.symmetricPrng !== 'shake256') {
-    throw new CkksError('INVALID_ARGUMENT', `batched secret-key encryption expands seeds with SHAKE256, not ${deps.symmetricPrng}`);
-  }
   const { core } = deps;
   const count = values.length / valuesPerPlain;
   const sk = deps.secretKey();
@@ -132,6 +131,7 @@ async function encryptSeeded(
   try {
     const data = await core.encodeEncryptSeededAsync(sk, values, valuesPerPlain, count, scale, level + 1, seedBytes, noise, {
       ...deps.check,
+      seedStream: stream,
       ...(out ? { out } : {}),
     });
     const seeds: Uint8Array[] = [];

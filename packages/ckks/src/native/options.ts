@@ -8,7 +8,8 @@ export type SymmetricPrng = 'shake256' | 'aes256ctr';
 export interface NativeBackendOptions {
   /**
    * `shake256` (default): SEAL's seeded format, loadable by node-seal.
-   * `aes256ctr`: about 10x cheaper expansion; the seeded bytes load only in this backend.
+   * `aes256ctr`: AES-256-CTR (VAES or AES-NI natively), several times cheaper to expand;
+   *  the seeded bytes load only in this backend (PRNG byte 0x80).
    */
   readonly symmetricPrng?: SymmetricPrng;
   /** Verify every residue of inputs against its prime in native calls (default true). */
@@ -32,11 +33,16 @@ export interface EncryptManyOptions extends EncodeOptions {
   readonly device?: DeviceChoice;
   /**
    * `public` (default): public-key encryption. `secret`: seeded secret-key encryption (SEAL's
-   * method and format): each c1 is the SHAKE256 expansion of a fresh 64-byte seed, made on the
-   * worker thread, so the ciphertexts serialize with the seed in c1's place (half the bytes).
-   * CPU only, and only with `symmetricPrng` `shake256`.
+   * method and format): each c1 is the expansion of a fresh 64-byte seed with the backend's
+   * `symmetricPrng`, made on the worker thread, so the ciphertexts serialize with the seed in
+   * c1's place (half the bytes). CPU only.
    */
   readonly key?: 'public' | 'secret';
+  /**
+   * With `key: 'secret'`: the seed expansion of this call, in place of the backend's
+   * `symmetricPrng` (`shake256` for ciphertexts that must load in node-seal).
+   */
+  readonly seedStream?: SymmetricPrng;
   /**
    * Where the CPU path writes the ciphertexts (exactly `ciphertextWords(level) × count` words;
    * the ciphertexts view it): the caller's pooled memory, reused once it has sent them. The

@@ -1,8 +1,9 @@
 /** The native backend's randomness: OpenSSL's CSPRNG for secret draws, seed expansion for c1. */
-import { createCipheriv, randomFill, randomFillSync } from 'node:crypto';
-import { blake2xbBlocks, shake256Blocks } from '@hlp/kernels';
+import { randomFill, randomFillSync } from 'node:crypto';
+import { aes256ctrStream, blake2xbBlocks, shake256Blocks } from '@hlp/kernels';
 import { CkksError } from '../errors.js';
 import type { SeedPrngType } from '../seal-format.js';
+import type { SymmetricPrng } from './options.js';
 import { PRNG_SEED_BYTES } from '../seal-prng.js';
 
 /** Reusable CSPRNG buffers: one fill per operation, no allocation on the hot path. */
@@ -35,20 +36,23 @@ export class RandomSource {
   }
 }
 
+/** `stream` when it is a seed expansion the native backend encrypts with, else INVALID_ARGUMENT. */
+export function symmetricStream(stream: SymmetricPrng): SymmetricPrng {
+  if (stream !== 'shake256' && stream !== 'aes256ctr')
+    throw new CkksError('INVALID_ARGUMENT', `seedStream must be shake256 or aes256ctr, got ${String(stream)}`);
+  return stream;
+}
+
 /** The byte stream a symmetric ciphertext's seed stands for. */
 export function expandSeedStream(prng: SeedPrngType, seed: Uint8Array, bytes: number, out?: Uint8Array): Uint8Array {
   if (seed.length !== PRNG_SEED_BYTES) {
     throw new CkksError('INVALID_ARGUMENT', `a seed is ${PRNG_SEED_BYTES} bytes, got ${seed.length}`);
   }
   if (out !== undefined && out.length !== bytes) throw new CkksError('INVALID_ARGUMENT', `out must hold ${bytes} bytes, got ${out.length}`);
-  if (prng === 'aes256ctr') {
-    const cipher = createCipheriv('aes-256-ctr', seed.subarray(0, 32), seed.subarray(32, 48));
-    const stream = cipher.update(new Uint8Array(bytes));
-    if (out === undefined) return new Uint8Array(stream);
-    out.set(stream);
-    return out;
-  }
   const dest = out ?? new Uint8Array(bytes);
+  // The project's own stream: AES-256-CTR under the seed's first 32 bytes from the counter in the
+  // next 16, natively (VAES, else AES-NI) into `dest`, with no cipher object or copy.
+  if (prng === 'aes256ctr') return aes256ctrStream(seed, dest);
   // SHAKE256's blocks are independent (seed ‖ counter), so the addon hashes 8 at once (AVX-512):
   // ~7x OpenSSL's one-at-a-time SHAKE256 here, and no digest objects for the collector.
   if (prng === 'shake256') return shake256Blocks(seed, dest);
