@@ -287,6 +287,8 @@ export class InferenceService {
         batchable: true,
       })),
       limits: { maxBodyBytes: this.maxBodyBytes, maxCiphertexts: this.maxCiphertexts },
+      // node-seal reads SEAL's two PRNGs; the native backend AES-256-CTR too.
+      seedStreams: this.backend.name === 'native' ? ['shake256', 'blake2xb', 'aes256ctr'] : ['shake256', 'blake2xb'],
     };
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { createSealBackend, encryptValues, type CkksBackend } from '@hlp/ckks';
-import { AffineWorkload, MlpWorkload, ProjectionWorkload, type Workload } from '@hlp/model';
+import { createNativeBackend, createSealBackend, encryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
+import { AffineWorkload, MlpWorkload, ProjectionWorkload, pack, type Workload } from '@hlp/model';
 import { KeyUploadResponse, ServiceInfo, decodeFrames, encodeFrames, type PlanWire } from '@hlp/protocol';
 import { startInference, type InferenceServer, type RecordedRequest } from '../src/index.js';
 import {
@@ -79,6 +79,28 @@ describe('inference service: workloads', () => {
     );
     assert.equal(info.workloads[1]!.rotationSteps.length, 20);
     assert.equal(info.workloads[0]!.rotationSteps.length, 0);
+  });
+
+  it("lists the seed streams it reads: SEAL's two, and AES-256-CTR on the native backend", () => {
+    assert.deepEqual(info.seedStreams, ['shake256', 'blake2xb', 'aes256ctr']);
+    assert.ok(info.workloads.every((w) => w.backend === 'native'));
+  });
+
+  it('affine on AES-256-CTR seeded ciphertexts (a native client with the same keys) matches the plaintext reference', async () => {
+    const client = await createNativeBackend(presetParams(8192), { symmetricPrng: 'aes256ctr' });
+    try {
+      for (const kind of ['secret', 'public'] as const) client.importKey(kind, be.exportKey(kind));
+      const { values, tokens } = embedPrompt(prompt);
+      const packed = pack(values, tokens, 'blocked', client.slotCount);
+      const frames = packed.vectors.map((v) => encryptValues(client, v, { symmetric: true }).serialize());
+      const r = await call(server.url, '/v1/evaluate', { body: evaluateBody(be, keyId, 'affine', packed.plan, frames) });
+      assert.equal(r.status, 200, r.body.toString().slice(0, 300));
+      const workload = new AffineWorkload();
+      const err = maxAbsDiff(decryptOutputs(be, r.body, packed.plan).values, workload.reference(values, tokens));
+      assert.ok(err <= workload.errorBound(E), `max error ${err}`);
+    } finally {
+      client.dispose();
+    }
   });
 
   it('affine (blocked) matches the plaintext reference; op counts = describe()', checkWorkload(new AffineWorkload(), 'blocked', prompt));

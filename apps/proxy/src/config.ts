@@ -1,6 +1,6 @@
 /** What startProxy is given: every setting of the proxy, each with its default where it is read. */
 import type { PackingLayout } from '@hlp/model';
-import { MAX_PROMPT_TOKENS } from '@hlp/protocol';
+import { MAX_PROMPT_TOKENS, ProtocolError, type ServiceInfo } from '@hlp/protocol';
 import type { ConnectionLimits, TlsOptions } from '@hlp/service-runtime';
 import type { BackendChoice } from './backend.js';
 import type { GpuSources } from './gpu-metrics.js';
@@ -40,6 +40,12 @@ export interface ProxyConfig {
   readonly layout?: PackingLayout;
   /** Secret-key encryption (seeded ciphertexts: half the upload bytes) or public-key encryption; default: encryptionOf. */
   readonly encryption?: 'symmetric' | 'public';
+  /**
+   * How a seeded ciphertext's c1 is expanded from its seed: `aes256ctr` (VAES/AES-NI, several
+   * times cheaper on both sides) or SEAL's `shake256`. Default: aes256ctr when the service reads
+   * it (its /v1/info `seedStreams`), else shake256. Native backend only (node-seal seeds SHAKE256).
+   */
+  readonly seedStream?: 'shake256' | 'aes256ctr';
   /** `min` (default): ciphertexts at the workload's depth; `max`: at the top level. */
   readonly dataLevel?: 'min' | 'max';
   /** Fused native encryption chunks at once on the libuv pool (default 2; 0: on the event loop). */
@@ -119,6 +125,20 @@ export interface ProxyConfig {
  */
 export function encryptionOf(config: ProxyConfig, batchDevice: 'cpu' | 'cuda'): 'symmetric' | 'public' {
   return config.encryption ?? (batchDevice === 'cuda' ? 'public' : 'symmetric');
+}
+
+/**
+ * The seed expansion of the proxy's seeded ciphertexts: its setting, else AES-256-CTR where the
+ * service reads it (an older service lists none: SEAL's SHAKE256). A setting the service cannot
+ * read fails start-up rather than every request.
+ */
+export function seedStreamOf(config: ProxyConfig, info: ServiceInfo): 'shake256' | 'aes256ctr' {
+  const reads: readonly string[] = info.seedStreams ?? ['shake256', 'blake2xb'];
+  const stream = config.seedStream ?? (reads.includes('aes256ctr') ? 'aes256ctr' : 'shake256');
+  if (!reads.includes(stream)) {
+    throw new ProtocolError('PARAMETER_MISMATCH', `seed stream ${stream}: the inference service reads ${reads.join(' and ')} seeds only`, 'seedStream');
+  }
+  return stream;
 }
 
 /** Most tokens per input the proxy admits: its setting, never past GPT-2's context. */

@@ -22,7 +22,7 @@ export { UsageError };
 
 export const USAGE = `usage: hlp-proxy --upstream http://127.0.0.1:8081 [--host 127.0.0.1] [--port 8080] [--token T]
   [--backend native|seal] [--key-file PATH] [--embedding-seed N] [--layout blocked|dense|dimension-major]
-  [--encryption symmetric|public] [--data-level min|max] [--encrypt-threads N] [--worker-nice 0-19 (10)]
+  [--encryption symmetric|public] [--seed-stream aes256ctr|shake256] [--data-level min|max] [--encrypt-threads N] [--worker-nice 0-19 (10)]
   [--no-embed-thread] [--upstream-thread]
   [--max-body-bytes B] [--max-prompt-tokens T] [--max-request-tokens T] [--quiet]
   batching:     [--batch-window MS (default 50; 0 = off)] [--no-batching] [--max-batch N (32)] [--max-batch-tokens T]
@@ -58,6 +58,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'embedding-seed': { type: 'string' },
         layout: { type: 'string' },
         encryption: { type: 'string' },
+        'seed-stream': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'max-prompt-tokens': { type: 'string' },
         'max-request-tokens': { type: 'string' },
@@ -116,6 +117,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     throw new UsageError(`--layout must be one of ${PACKING_LAYOUTS.join(', ')}`);
   const encryption = values.encryption;
   if (encryption !== undefined && encryption !== 'symmetric' && encryption !== 'public') throw new UsageError('--encryption must be symmetric or public');
+  const seedStream = values['seed-stream'];
+  if (seedStream !== undefined && seedStream !== 'aes256ctr' && seedStream !== 'shake256') throw new UsageError('--seed-stream must be aes256ctr or shake256');
   const token = values.token ?? env['HLP_SERVICE_TOKEN'];
   const dataLevel = values['data-level'] ?? 'min';
   if (dataLevel !== 'min' && dataLevel !== 'max') throw new UsageError('--data-level must be min or max');
@@ -142,6 +145,7 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     backend,
     ...(layout ? { layout: layout as PackingLayout } : {}),
     ...(encryption ? { encryption } : {}),
+    ...(seedStream ? { seedStream } : {}),
     dataLevel,
     quiet: values.quiet ?? false,
     workers: int('workers', values.workers, 1, 256) ?? 1,

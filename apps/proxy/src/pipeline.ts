@@ -116,15 +116,21 @@ export class Pipeline {
   }
 
   /** embed → pack → encode → encrypt → serialize for every input of `idLists` together. */
-  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[], pooled = false): Promise<Encrypted> {
-    return this.#encryptor.encryptInputs(workload, layout, idLists, pooled);
+  async encryptInputs(
+    workload: WorkloadInfo,
+    layout: PackingLayout,
+    idLists: readonly (readonly number[])[],
+    options: { readonly pooled?: boolean; readonly forClient?: boolean } = {},
+  ): Promise<Encrypted> {
+    return this.#encryptor.encryptInputs(workload, layout, idLists, options);
   }
 
   /** For `POST /v1/fhe/encrypt`: one request's ciphertexts, never shared with another's. */
   async encrypt(p: Prepared): Promise<Encrypted> {
     const release = await this.holdCiphertexts([p]);
     try {
-      const enc = await this.encryptInputs(p.workload, p.layout, p.idLists);
+      // SEAL's own seeded format: the client may load them in node-seal.
+      const enc = await this.encryptInputs(p.workload, p.layout, p.idLists, { forClient: true });
       return { ...enc, stages: { tokenize: p.tokenizeMs, ...enc.stages } };
     } finally {
       release();
@@ -155,7 +161,7 @@ export class Pipeline {
     const first = items[0];
     if (!first) return [];
     const allLists = items.flatMap((p) => p.idLists);
-    const enc = await this.encryptInputs(first.workload, first.layout, allLists, true);
+    const enc = await this.encryptInputs(first.workload, first.layout, allLists, { pooled: true });
     // The upload buffer goes back to the pool once every stream that sent it has closed.
     const bodyUse = new Holds(() => enc.release?.());
     let remote: Evaluated;

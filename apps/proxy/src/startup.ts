@@ -11,7 +11,7 @@ import { FRAME_CONTENT_TYPE, KeyUploadResponse, ProtocolError, ServiceInfo, enco
 import type { AppMetrics } from '@hlp/telemetry';
 import { createBackend } from './backend.js';
 import type { CiphertextBudget } from './ciphertext-budget.js';
-import { DEFAULT_WORKER_NICE, encryptionOf, maxPromptTokensOf, type ProxyConfig } from './config.js';
+import { DEFAULT_WORKER_NICE, encryptionOf, maxPromptTokensOf, seedStreamOf, type ProxyConfig } from './config.js';
 import { CachedEmbeddings } from './embedding-cache.js';
 import { EmbeddingThread } from './embedding-thread.js';
 import { provisionKeys, uploadSet, type KeyNeeds, type UploadSet } from './keys.js';
@@ -46,7 +46,7 @@ export class ProxyStartup {
     const info = await this.fetchServiceInfo();
     if (!info || this.deps.state.closing) return;
     const { config, log } = this.deps;
-    const b = await createBackend(config.backend ?? 'native', parseParams(info.params));
+    const b = await createBackend(config.backend ?? 'native', parseParams(info.params), { symmetricPrng: seedStreamOf(config, info) });
     if (b.fallback) log('warn', `using the seal backend: ${b.fallback}`);
     const backend = b.backend;
     try {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError, parseProxyArgs } from '../src/index.js';
-import { encryptionOf } from '../src/config.js';
+import { ProtocolError, type ServiceInfo } from '@hlp/protocol';
+import { encryptionOf, seedStreamOf } from '../src/config.js';
 
 const BASE = ['--upstream', 'http://127.0.0.1:8081'];
 
@@ -33,6 +34,36 @@ describe('hlp-proxy arguments', () => {
       assert.throws(
         () => parseProxyArgs([...BASE, '--encryption', bad], {}),
         (e: unknown) => e instanceof UsageError && /--encryption/.test(e.message),
+        bad,
+      );
+    }
+  });
+
+  it('--seed-stream: aes256ctr or shake256; absent, AES-256-CTR where the service reads it, else SHAKE256; one it cannot read fails start-up', () => {
+    assert.equal(parseProxyArgs([...BASE, '--seed-stream', 'shake256'], {})?.seedStream, 'shake256');
+    const absent = parseProxyArgs(BASE, {});
+    assert.ok(absent);
+    assert.equal(absent.seedStream, undefined);
+    const info = (seedStreams?: ServiceInfo['seedStreams']): ServiceInfo => ({
+      service: 'hlp-inference',
+      version: '1',
+      params: { n: 8192, coeffModulusBits: [60, 40, 60], scaleBits: 40 },
+      workloads: [],
+      limits: { maxBodyBytes: 1, maxCiphertexts: 1 },
+      ...(seedStreams ? { seedStreams } : {}),
+    });
+    assert.equal(seedStreamOf(absent, info(['shake256', 'blake2xb', 'aes256ctr'])), 'aes256ctr');
+    assert.equal(seedStreamOf(absent, info(['shake256', 'blake2xb'])), 'shake256');
+    assert.equal(seedStreamOf(absent, info()), 'shake256', "an older service lists none: SEAL's");
+    assert.equal(seedStreamOf({ ...absent, seedStream: 'shake256' }, info(['shake256', 'aes256ctr'])), 'shake256');
+    assert.throws(
+      () => seedStreamOf({ ...absent, seedStream: 'aes256ctr' }, info()),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'PARAMETER_MISMATCH' && /aes256ctr/.test(e.message),
+    );
+    for (const bad of ['aes', 'blake2xb', '']) {
+      assert.throws(
+        () => parseProxyArgs([...BASE, '--seed-stream', bad], {}),
+        (e: unknown) => e instanceof UsageError && /--seed-stream/.test(e.message),
         bad,
       );
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { createSealBackend, cudaStatus, decryptValues, presetParams, type CkksBackend } from '@hlp/ckks';
+import { createSealBackend, cudaStatus, decryptValues, parseCiphertext, presetParams, type CkksBackend } from '@hlp/ckks';
 import { SeededEmbeddings, packBatch, tokenize, type PackingLayout } from '@hlp/model';
 import { EmbeddingsResponse, EncryptResponseHeader, FRAME_CONTENT_TYPE, ModelsResponse, decodeFrames, encodeFrames, parseServerTiming } from '@hlp/protocol';
 import { CATALOGUE } from '@hlp/telemetry';
@@ -244,6 +244,33 @@ describe('the secret key never leaves the proxy', () => {
     // each at N = 8192, half their full form), then the ciphertexts.
     assert.ok(keyBytes > 16_000_000, `recorded ${keyBytes} bytes of key upload`);
     assert.ok(bytes > keyBytes + 1_000_000, `recorded ${bytes} bytes of upstream traffic (keys and ciphertexts)`);
+  });
+
+  it('ciphertexts go upstream seeded with AES-256-CTR (the service lists it); /v1/fhe/encrypt answers SEAL’s seeded form, which node-seal loads', async () => {
+    const be = await createSealBackend(presetParams(8192));
+    try {
+      const seen = upstreamTraffic.length;
+      const r = await postJson(`${proxy.url}/v1/embeddings`, { model: 'hlp-affine', input: ['seeded upstream', 'and another input'] });
+      assert.equal(r.status, 200);
+      const evaluations = upstreamTraffic.slice(seen).filter((x) => x.path === '/v1/evaluate');
+      assert.ok(evaluations.length > 0);
+      // (node-seal is not asked to load them: a load it refuses can leave its WebAssembly memory unusable)
+      for (const r of evaluations) for (const frame of decodeFrames(r.body).frames) assert.equal(parseCiphertext(frame).seed?.prngType, 'aes256ctr');
+      const answer = await fetch(`${proxy.url}/v1/fhe/encrypt`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'hlp-affine', input: 'for a client' }),
+      });
+      assert.equal(answer.status, 200);
+      const { header, frames } = decodeFrames(Buffer.from(await answer.arrayBuffer()));
+      assert.equal(EncryptResponseHeader.parse(header).seeded, true);
+      for (const frame of frames) {
+        assert.equal(parseCiphertext(frame).seed?.prngType, 'shake256');
+        be.deserialize(frame).dispose();
+      }
+    } finally {
+      be.dispose();
+    }
   });
 
   it('the key file is private (0600) and a restarted proxy reuses its keys', async () => {

@@ -49,6 +49,7 @@ export {
   ParamsWire,
   PlanWire,
   RequestPlacementWire,
+  SEED_STREAMS,
   ServiceInfo,
   Usage,
   WorkloadInfo,
@@ -56,6 +57,7 @@ export {
   modelId,
   sameParams,
   workloadOfModel,
+  type SeedStreamName,
   type UploadKeyKind,
 } from './schemas.js';
 export { BearerTokens, bearer, checkBearer, keySetId, parseBearer, parseTokenList, sha256Hex, type BearerCredential } from './keys.js';

@@ -151,6 +151,13 @@ export const WorkloadInfo = z.object({
 });
 export type WorkloadInfo = z.infer<typeof WorkloadInfo>;
 
+/**
+ * How a seeded ciphertext's seed expands into its c1: SEAL's two PRNGs, and the project's
+ * AES-256-CTR (PRNG byte 0x80), which only the native backend reads.
+ */
+export const SEED_STREAMS = ['shake256', 'blake2xb', 'aes256ctr'] as const;
+export type SeedStreamName = (typeof SEED_STREAMS)[number];
+
 export const ServiceInfo = z.object({
   service: z.literal('hlp-inference'),
   version: z.string(),
@@ -160,6 +167,8 @@ export const ServiceInfo = z.object({
     maxBodyBytes: z.number().int().positive(),
     maxCiphertexts: z.number().int().positive(),
   }),
+  /** The seed expansions the service reads in seeded ciphertexts. Absent (an older service): SEAL's, shake256 and blake2xb. */
+  seedStreams: z.array(z.enum(SEED_STREAMS)).optional(),
 });
 export type ServiceInfo = z.infer<typeof ServiceInfo>;
 

@@ -10,7 +10,7 @@
  * seed expanded into its c1 there), so the event loop keeps serving; otherwise one by one on
  * the event loop.
  */
-import { NativeBackend, ResultPool, alignedSharedWords, pooledCapacity, type CkksBackend } from '@hlp/ckks';
+import { NativeBackend, ResultPool, alignedSharedWords, pooledCapacity, type CkksBackend, type SymmetricPrng } from '@hlp/ckks';
 import { packBatch, planPacking, slotRanges, type BatchPlan, type PackRequest, type PackingLayout, type RequestPlacement } from '@hlp/model';
 import type { FramePayload, WorkloadInfo } from '@hlp/protocol';
 import { EventLoopSlices } from '@hlp/service-runtime';
@@ -102,19 +102,36 @@ export class Encryptor {
   }
 
   /**
-   * Every input of `idLists` together. `pooled`: the dense path may take its buffers from the
-   * pools, and the result's `release` hands them back.
+   * The seed expansion of seeded ciphertexts: the backend's (AES-256-CTR where the service reads
+   * it, config.ts seedStreamOf) for the service, SEAL's SHAKE256 for ciphertexts a client takes
+   * away (`POST /v1/fhe/encrypt`: node-seal must load them).
    */
-  async encryptInputs(workload: WorkloadInfo, layout: PackingLayout, idLists: readonly (readonly number[])[], pooled = false): Promise<Encrypted> {
+  private seedStream(forClient: boolean): SymmetricPrng {
+    const { backend } = this.deps;
+    return forClient || !(backend instanceof NativeBackend) ? 'shake256' : backend.symmetricPrng;
+  }
+
+  /**
+   * Every input of `idLists` together. `pooled`: the dense path may take its buffers from the
+   * pools, and the result's `release` hands them back. `forClient`: the ciphertexts leave for a
+   * client, in SEAL's own format.
+   */
+  async encryptInputs(
+    workload: WorkloadInfo,
+    layout: PackingLayout,
+    idLists: readonly (readonly number[])[],
+    options: { readonly pooled?: boolean; readonly forClient?: boolean } = {},
+  ): Promise<Encrypted> {
     const { backend, metrics } = this.deps;
     const stages: StageTimings = {};
     const level = this.planner.levelFor(workload);
     const cache = layout === 'blocked' ? this.deps.promptCache : undefined;
+    const stream = this.seedStream(options.forClient ?? false);
     let t = now();
     if (this.fused && !cache && layout === 'dense') {
       // Dense is every token's values back to back: embed straight into the buffer the fused
       // native call encrypts from (no per-ciphertext vectors, no copies).
-      return this.encryptDense(workload, idLists, level, stages, t, pooled);
+      return this.encryptDense(workload, idLists, level, stages, t, options.pooled ?? false, stream);
     }
     const requests = this.embedRequests(workload, idLists, cache !== undefined);
     stages.embed = now() - t;
@@ -125,11 +142,11 @@ export class Encryptor {
     const batch: PackedBatch = { vectors, plan, realIndex: requests.realIndex };
 
     const frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(vectors.length);
-    const keys = cache ? this.lookupPromptCache(cache, batch, idLists, level, workload.inputWidth, frames) : [];
+    const keys = cache ? this.lookupPromptCache(cache, batch, idLists, level, workload.inputWidth, frames, stream) : [];
     const todo: number[] = [];
     for (let c = 0; c < vectors.length; c++) if (frames[c] === undefined) todo.push(c);
 
-    const timed = await this.encryptVectors(vectors, todo, level, frames);
+    const timed = await this.encryptVectors(vectors, todo, level, frames, stream);
     if (cache) for (const c of todo) cache.set(keys[c]!, frames[c]!);
     stages.encrypt = timed.encryptMs;
     stages.serialize = timed.serializeMs;
@@ -167,8 +184,8 @@ export class Encryptor {
     return { packs, realIndex };
   }
 
-  private cacheContext(level: number): string {
-    return `${this.deps.keyId()}|${level}|${this.deps.embeddingSeed ?? 'default'}|${this.deps.encryption}`;
+  private cacheContext(level: number, stream: SymmetricPrng): string {
+    return `${this.deps.keyId()}|${level}|${this.deps.embeddingSeed ?? 'default'}|${this.deps.encryption}|${stream}`;
   }
 
   /** Fills `frames` with the ciphertexts the prompt cache already holds; answers every ciphertext's cache key. */
@@ -179,6 +196,7 @@ export class Encryptor {
     level: number,
     width: number,
     frames: (Uint8Array | undefined)[],
+    seedStream: SymmetricPrng,
   ): string[] {
     const { plan, vectors } = batch;
     const tpc = this.deps.backend.slotCount / nextPow2(width);
@@ -187,7 +205,7 @@ export class Encryptor {
       const placed = plan.requests[ri]!;
       idLists[i]!.forEach((id, pos) => (stream[placed.tokenOffset + pos] = { id, position: pos }));
     });
-    const context = this.cacheContext(level);
+    const context = this.cacheContext(level, seedStream);
     const keys: string[] = [];
     for (let c = 0; c < vectors.length; c++) {
       const block = stream.slice(c * tpc, Math.min(plan.tokens, (c + 1) * tpc));
@@ -207,6 +225,7 @@ export class Encryptor {
     todo: readonly number[],
     level: number,
     frames: (Uint8Array | undefined)[],
+    stream: SymmetricPrng,
   ): Promise<{ encryptMs: number; serializeMs: number }> {
     const { backend } = this.deps;
     let encryptMs = 0;
@@ -223,7 +242,7 @@ export class Encryptor {
         const packed = new Float64Array(part.length * slots);
         part.forEach((c, i) => packed.set(vectors[c]!, i * slots));
         jobs.push(
-          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level, key: this.key }).then(async (cts) => {
+          (backend as NativeBackend).encodeEncryptMany(packed, slots, { level, key: this.key, seedStream: stream }).then(async (cts) => {
             serializeMs += await serializeSliced(cts, (i, bytes) => (frames[part[i]!] = bytes));
           }),
         );
@@ -236,7 +255,12 @@ export class Encryptor {
       const t = now();
       const pt = backend.encode(vectors[c]!, { level });
       try {
-        const ct = this.deps.encryption === 'symmetric' ? backend.encryptSymmetric(pt) : backend.encrypt(pt);
+        const ct =
+          this.deps.encryption !== 'symmetric'
+            ? backend.encrypt(pt)
+            : backend instanceof NativeBackend
+              ? backend.encryptSymmetric(pt, { seedStream: stream })
+              : backend.encryptSymmetric(pt);
         const t2 = now();
         encryptMs += t2 - t;
         try {
@@ -260,6 +284,7 @@ export class Encryptor {
     stages: StageTimings,
     t0: number,
     pooled: boolean,
+    stream: SymmetricPrng,
   ): Promise<Encrypted> {
     const backend = this.deps.backend as NativeBackend;
     const slots = backend.slotCount;
@@ -309,6 +334,7 @@ export class Encryptor {
       const cts = await backend.encodeEncryptMany(packed.subarray(start * slots, (start + n) * slots), slots, {
         level,
         key: this.key,
+        seedStream: stream,
         ...(out ? { out } : {}),
       });
       // Pieces viewing the encryption's output: the coefficients go to the socket uncopied.
