@@ -13,7 +13,7 @@ using hlp::aes::kBlockBytes;
 void keystream(hlp_variant v, const hlp::aes::RoundKeys &keys, hlp::aes::Counter c, std::size_t blocks,
                std::uint8_t *out) {
   const hlp::CpuFeatures &f = hlp::cpu_features();
-  if (v == HLP_VARIANT_AVX512 && f.vaes) return hlp::aes::ctr_vaes512(keys, c, blocks, out);
+  if (v == HLP_VARIANT_AVX512 && f.vaes && f.avx512bw) return hlp::aes::ctr_vaes512(keys, c, blocks, out);
   if (v != HLP_VARIANT_SCALAR && f.aes) return hlp::aes::ctr_aesni(keys, c, blocks, out);
   hlp::aes::ctr_scalar(keys, c, blocks, out);
 }

@@ -25,6 +25,7 @@ const CpuFeatures &cpu_features() {
     f.avx512f = __builtin_cpu_supports("avx512f");
     f.avx512dq = __builtin_cpu_supports("avx512dq");
     f.avx512vl = __builtin_cpu_supports("avx512vl");
+    f.avx512bw = __builtin_cpu_supports("avx512bw");
     f.avx512ifma = __builtin_cpu_supports("avx512ifma");
     f.aes = __builtin_cpu_supports("aes");
     f.vaes = __builtin_cpu_supports("vaes");

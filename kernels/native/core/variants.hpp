@@ -58,6 +58,7 @@ struct CpuFeatures {
   bool avx512f = false;
   bool avx512dq = false;
   bool avx512vl = false;
+  bool avx512bw = false;
   bool avx512ifma = false;
   bool aes = false;
   bool vaes = false;
