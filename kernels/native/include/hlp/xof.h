@@ -36,7 +36,7 @@ hlp_status hlp_blake2xb_blocks(hlp_variant variant, const uint8_t *seed, size_t 
 /* Fills out[0, out_bytes) with the AES-256-CTR keystream of `seed` (HLP_SHAKE_SEED_BYTES bytes,
  * of which the first HLP_AES_KEY_BYTES are the key and the next 16 the initial counter block,
  * a 128-bit big-endian counter incremented per block, as OpenSSL's aes-256-ctr; the last 16
- * bytes are not read). The last block is cut at out_bytes. VAES on AVX-512 CPUs that have it,
+ * bytes are not read). The last block is cut at out_bytes. VAES on AVX-512 (BW) CPUs that have it,
  * AES-NI otherwise, portable code for the scalar variant or a CPU without AES-NI; every
  * variant gives the same bytes. `variant` AUTO or CUDA: the best CPU variant. */
 hlp_status hlp_aes256ctr_stream(hlp_variant variant, const uint8_t *seed, size_t seed_bytes, uint8_t *out,
