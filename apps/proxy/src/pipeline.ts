@@ -17,7 +17,7 @@ import { MAX_PROMPT_TOKENS, ProtocolError, type EmbeddingsRequest, type ServiceI
 import type { PackingLayout } from '@hlp/model';
 import { Holds } from './holds.js';
 import { decryptFrames, embeddingsResults } from './pipeline/decrypt.js';
-import { Encryptor } from './pipeline/encrypt.js';
+import { Encryptor, type EncryptInputsOptions } from './pipeline/encrypt.js';
 import { evaluateRemote, type Evaluated } from './pipeline/evaluate.js';
 import { CiphertextPlanner } from './pipeline/planning.js';
 import { tokenizeInputs } from './pipeline/tokens.js';
@@ -120,7 +120,7 @@ export class Pipeline {
     workload: WorkloadInfo,
     layout: PackingLayout,
     idLists: readonly (readonly number[])[],
-    options: { readonly pooled?: boolean; readonly forClient?: boolean } = {},
+    options: EncryptInputsOptions = {},
   ): Promise<Encrypted> {
     return this.#encryptor.encryptInputs(workload, layout, idLists, options);
   }

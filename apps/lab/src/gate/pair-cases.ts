@@ -270,16 +270,19 @@ function rotatingCase(calls: Record<SideName, readonly (() => Promise<unknown>)[
   };
 }
 
+/** Where the proxy's batch cases are built: both sides' placements, the backend and n, the run's notes. */
+interface BatchPairContext {
+  readonly sides: Record<SideName, SideFixtures>;
+  readonly backendName: CkksBackendName;
+  readonly n: CkksPresetN;
+  readonly notes: string[];
+}
+
 const ANSWERS_SLICE = { ms: 36, minCalls: 4 } as const;
 
 /** The proxy's answer path (bench/ckks-answers.ts) on both sides, when both backends have it. */
-async function answersPairCases(
-  sides: Record<SideName, SideFixtures>,
-  backendName: CkksBackendName,
-  n: CkksPresetN,
-  offset: number,
-  notes: string[],
-): Promise<PairCase[]> {
+async function answersPairCases(at: BatchPairContext, offset: number): Promise<PairCase[]> {
+  const { sides, backendName, n, notes } = at;
   const [c] = answersCases(backendName);
   if (c === undefined) return [];
   const missing = SIDES.filter((s) => !hasFramesDecoder(sides[s].placements[0]!));
@@ -300,13 +303,8 @@ async function answersPairCases(
 }
 
 /** The proxy's seeded batch encryption (bench/ckks-seeded-batch.ts) on both sides, when both backends have it. */
-async function seededBatchPairCases(
-  sides: Record<SideName, SideFixtures>,
-  backendName: CkksBackendName,
-  n: CkksPresetN,
-  offset: number,
-  notes: string[],
-): Promise<PairCase[]> {
+async function seededBatchPairCases(at: BatchPairContext, offset: number): Promise<PairCase[]> {
+  const { sides, backendName, n, notes } = at;
   const [c] = seededBatchCases(backendName);
   if (c === undefined) return [];
   const missing = SIDES.filter((s) => !hasSeededBatch(sides[s].placements[0]!));
@@ -403,8 +401,9 @@ export async function ckksPairCases(sides: Sides, o: CkksPairOptions): Promise<B
             cases.push({ kind: 'chunked', name: c.name, labels, unit: 'ms', chunks: parts.length, run });
           }
         }
-        cases.push(...(await answersPairCases(onSide, backendName, n, list.length, notes)));
-        cases.push(...(await seededBatchPairCases(onSide, backendName, n, list.length + 1, notes)));
+        const at: BatchPairContext = { sides: onSide, backendName, n, notes };
+        cases.push(...(await answersPairCases(at, list.length)));
+        cases.push(...(await seededBatchPairCases(at, list.length + 1)));
         if (o.keySwitching ?? true) {
           const ks = { backendName, n, symmetricPrng: o.symmetricPrng, ...(o.wanted ? { wanted: o.wanted } : {}) };
           cases.push(...(await kswitchPairCases(sides, ks, notes, disposers)));

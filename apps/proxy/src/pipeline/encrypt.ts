@@ -61,6 +61,14 @@ export type EncryptDeps = Pick<
   'backend' | 'embeddings' | 'metrics' | 'encryption' | 'encryptThreads' | 'promptCache' | 'embeddingSeed' | 'embedThread' | 'keyId' | 'ciphertextBudget'
 >;
 
+/** How a batch's inputs are encrypted (Encryptor.encryptInputs). */
+export interface EncryptInputsOptions {
+  /** The dense path may take its buffers from the pools; the result's `release` hands them back. */
+  readonly pooled?: boolean;
+  /** The ciphertexts leave for a client (`POST /v1/fhe/encrypt`): seeded in SEAL's own format. */
+  readonly forClient?: boolean;
+}
+
 /** A batch's packed slot vectors, and which of them are still to be encrypted. */
 interface PackedBatch {
   readonly vectors: Float64Array[];
@@ -111,16 +119,12 @@ export class Encryptor {
     return forClient || !(backend instanceof NativeBackend) ? 'shake256' : backend.symmetricPrng;
   }
 
-  /**
-   * Every input of `idLists` together. `pooled`: the dense path may take its buffers from the
-   * pools, and the result's `release` hands them back. `forClient`: the ciphertexts leave for a
-   * client, in SEAL's own format.
-   */
+  /** Every input of `idLists` together (EncryptInputsOptions). */
   async encryptInputs(
     workload: WorkloadInfo,
     layout: PackingLayout,
     idLists: readonly (readonly number[])[],
-    options: { readonly pooled?: boolean; readonly forClient?: boolean } = {},
+    options: EncryptInputsOptions = {},
   ): Promise<Encrypted> {
     const { backend, metrics } = this.deps;
     const stages: StageTimings = {};

@@ -14,16 +14,6 @@ std::vector<uint8_t> from_hex(const std::string &s) {
   return out;
 }
 
-std::string to_hex(const uint8_t *p, std::size_t n) {
-  static const char *digits = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
-}
-
 // A seed of key ‖ counter ‖ 16 bytes the stream does not read.
 std::vector<uint8_t> seed_of(const std::string &key_hex, const std::string &counter_hex) {
   std::vector<uint8_t> seed = from_hex(key_hex + counter_hex);
@@ -34,7 +24,7 @@ std::vector<uint8_t> seed_of(const std::string &key_hex, const std::string &coun
 std::string stream_hex(hlp_variant variant, const std::vector<uint8_t> &seed, std::size_t bytes) {
   std::vector<uint8_t> out(bytes);
   if (hlp_aes256ctr_stream(variant, seed.data(), seed.size(), out.data(), out.size()) != HLP_OK) return "error";
-  return to_hex(out.data(), out.size());
+  return hex(out.data(), out.size());
 }
 
 // Bytes (37 i + 11) mod 256, i < 32.

@@ -137,6 +137,17 @@ void test_cuda_loader_abi();
 // cuda-device-tests.cpp
 void test_cuda();
 void test_cuda_device();
+// Lower-case hex of n bytes (the stream tests' known answers).
+inline std::string hex(const uint8_t *p, std::size_t n) {
+  static const char *digits = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    s += digits[p[i] >> 4];
+    s += digits[p[i] & 15];
+  }
+  return s;
+}
+
 // xof-tests.cpp
 void test_shake256();
 // aes-tests.cpp

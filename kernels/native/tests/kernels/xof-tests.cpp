@@ -12,16 +12,6 @@ std::vector<uint8_t> test_seed() {
   return seed;
 }
 
-std::string hex(const uint8_t *p, std::size_t n) {
-  static const char *digits = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
-}
-
 void known_answers(hlp_variant variant, const char *name) {
   const std::string label = std::string("shake256 known answers variant=") + name;
   if (!selected(label)) return;
