@@ -212,6 +212,21 @@ test('encodeEncryptMany with the secret key: seeded ciphertexts (each seed expan
         'node-seal refuses the project-own seed',
       );
     });
+    // a call may name SEAL's stream instead; a stream that is neither is a typed error
+    const [shake] = await aes.encodeEncryptMany(one, aes.slotCount, { key: 'secret', seedStream: 'shake256' });
+    assert.equal(parseCiphertext(shake!.serialize()).seed?.prngType, 'shake256');
+    assert.ok(maxError(decryptValues(aes, aes.deserialize(shake!.serialize())), one) <= BOUND, 'read back with SHAKE256');
+    await assert.rejects(
+      aes.encodeEncryptMany(one, aes.slotCount, { key: 'secret', seedStream: 'blake2xb' as never }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+    const pt = aes.encode(one);
+    assert.throws(
+      () => aes.encryptSymmetric(pt, { seedStream: 'md5' as never }),
+      (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
+    );
+    assert.equal(parseCiphertext(aes.encryptSymmetric(pt, { seedStream: 'shake256' }).serialize()).seed?.prngType, 'shake256');
+    pt.dispose();
     await assert.rejects(
       native.encodeEncryptMany(one, native.slotCount, { key: 'secret', out: new BigUint64Array(5) }),
       (e: unknown) => e instanceof CkksError && e.code === 'INVALID_ARGUMENT',
