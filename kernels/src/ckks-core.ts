@@ -9,7 +9,7 @@ import { FLAG_CHECK_INPUT, FLAG_HOISTING_KEYS } from './addon.js';
 import { ckksNative, type NativeCkksCore } from './ckks-native.js';
 import type { CkksCallOptions, CkksRandomnessKind, KeySwitchCallOptions, ResultCallOptions, ResultsCallOptions, SeededCallOptions } from './ckks-options.js';
 import { seedStreamFlag } from './ckks-options.js';
-import { KernelError, guarded, translate } from './errors.js';
+import { KernelError, guarded, guardedAsync } from './errors.js';
 
 export type { NativeCkksCore } from './ckks-native.js';
 
@@ -219,11 +219,7 @@ export class CkksCore {
     options?: CkksCallOptions,
   ): Promise<BigUint64Array> {
     const core = this.#core();
-    try {
-      return await core.encryptPublicAsync(publicKey, plains, count, level, randomness, this.#flags(options));
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() => core.encryptPublicAsync(publicKey, plains, count, level, randomness, this.#flags(options)));
   }
 
   /**
@@ -257,11 +253,9 @@ export class CkksCore {
     options?: ResultCallOptions,
   ): Promise<BigUint64Array> {
     const core = this.#core();
-    try {
-      return await core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options), options?.out);
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() =>
+      core.encodeEncryptPublicAsync(publicKey, values, valuesPerPlain, count, scale, level, randomness, this.#flags(options), options?.out),
+    );
   }
 
   /**
@@ -300,22 +294,9 @@ export class CkksCore {
     options?: SeededCallOptions,
   ): Promise<BigUint64Array> {
     const core = this.#core();
-    try {
-      return await core.encodeEncryptSeededAsync(
-        secretKey,
-        values,
-        valuesPerPlain,
-        count,
-        scale,
-        level,
-        seeds,
-        noiseRandomness,
-        this.#flags(options),
-        options?.out,
-      );
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() =>
+      core.encodeEncryptSeededAsync(secretKey, values, valuesPerPlain, count, scale, level, seeds, noiseRandomness, this.#flags(options), options?.out),
+    );
   }
 
   /**
@@ -387,11 +368,7 @@ export class CkksCore {
     } else if (!Number.isInteger(count) || count < 1 || ciphertexts.length !== count * words) {
       throw new KernelError('LENGTH_MISMATCH', `ciphertexts has ${ciphertexts.length} words: not ${count} x ${size} polynomials of ${level} x ${this.n} words`);
     }
-    try {
-      return await core.decryptDecodeAsync(secretKey, ciphertexts, count, size, level, scale, valuesPerCiphertext, this.#flags(options));
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() => core.decryptDecodeAsync(secretKey, ciphertexts, count, size, level, scale, valuesPerCiphertext, this.#flags(options)));
   }
 
   /** a + b (sizes 2 or 3; the result has the larger size). */
@@ -432,11 +409,7 @@ export class CkksCore {
     return guarded(() => core.plainOp('multiply', ciphertext, size, plain, level, this.#flags(options), options?.out));
   }
 
-  /**
-   * Σ_t ciphertexts[t] · plains[t] over size-2 ciphertexts and plaintexts of one level in one
-   * pass, each sum reduced once: bit for bit multiplyPlain then add term by term, without a
-   * product per term (the inner loop of a diagonal-method matrix–vector product).
-   */
+  /** Σ_t ciphertexts[t] · plains[t] (size 2, one level) in one pass, each sum reduced once: bit for bit multiplyPlain then add (a diagonal method's inner loop). */
   multiplyPlainAccumulate(
     ciphertexts: readonly BigUint64Array[],
     plains: readonly BigUint64Array[],
@@ -486,6 +459,20 @@ export class CkksCore {
     const core = this.#core();
     const size = this.#size(ciphertext, level, 'ciphertext', [1, 2, 3]);
     return guarded(() => core.dropLevel('rescale', ciphertext, size, level, this.#flags(options), options?.out));
+  }
+
+  /** rescale(multiplyPlain(ct, plain)) + addend (level − 1, the rescaled scale; null: none) in one call, bit for bit the three. */
+  multiplyPlainRescale(
+    ciphertext: BigUint64Array,
+    plain: BigUint64Array,
+    addend: BigUint64Array | null,
+    level: number,
+    options?: ResultCallOptions,
+  ): BigUint64Array {
+    const core = this.#core();
+    const size = this.#size(ciphertext, level, 'ciphertext');
+    if (level < 2) throw new KernelError('INVALID_ARGUMENT', 'multiplyPlainRescale needs level >= 2: no prime left to divide by');
+    return guarded(() => core.multiplyPlainRescale(ciphertext, size, plain, addend, level, this.#flags(options), options?.out));
   }
 
   /** SEAL's mod_switch_to_next for CKKS: drops the last prime (scale unchanged); size 1 switches a plaintext. */

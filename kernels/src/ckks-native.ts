@@ -117,6 +117,15 @@ export interface NativeCkksCore {
   plainRepeat(plain: BigUint64Array, level: number): number;
   multiply(a: BigUint64Array, b: BigUint64Array, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   dropLevel(op: 'rescale' | 'modSwitch', ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
+  multiplyPlainRescale(
+    ct: BigUint64Array,
+    size: number,
+    plain: BigUint64Array,
+    addend: BigUint64Array | null,
+    level: number,
+    flags: number,
+    out?: BigUint64Array,
+  ): BigUint64Array;
   galoisElement(steps: number): number;
   checkKswitchKey(key: BigUint64Array): void;
   keygenKswitch(sk: BigUint64Array, galoisElt: number, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;

@@ -7,7 +7,7 @@
 import { FLAG_CHECK_INPUT, native } from './addon.js';
 import { CkksCore, nativeCoreOf, type NativeCkksCore } from './ckks-core.js';
 import type { CkksCallOptions } from './ckks-options.js';
-import { KernelError, guarded, translate } from './errors.js';
+import { KernelError, guarded, guardedAsync, translate } from './errors.js';
 
 interface NativeCudaEncryptor {
   encryptPublic(plains: BigUint64Array | null, count: number, randomness: Uint8Array, flags: number): BigUint64Array;
@@ -143,11 +143,7 @@ export class CudaEncryptor {
   /** {@link encryptPublic} on a libuv worker thread; inputs must not change until it settles. */
   async encryptPublicAsync(plains: BigUint64Array | null, count: number, randomness: Uint8Array, options?: CkksCallOptions): Promise<BigUint64Array> {
     const e = this.#encryptor();
-    try {
-      return await e.encryptPublicAsync(plains, count, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT);
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() => e.encryptPublicAsync(plains, count, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT));
   }
 
   /**
@@ -177,11 +173,9 @@ export class CudaEncryptor {
     options?: CkksCallOptions,
   ): Promise<BigUint64Array> {
     const e = this.#encryptor();
-    try {
-      return await e.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT);
-    } catch (error) {
-      translate(error);
-    }
+    return guardedAsync(() =>
+      e.encodeEncryptPublicAsync(values, valuesPerPlain, count, scale, randomness, options?.checkInput === false ? 0 : FLAG_CHECK_INPUT),
+    );
   }
 
   /** Frees the device state now rather than at garbage collection. Idempotent. */

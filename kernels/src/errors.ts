@@ -45,3 +45,12 @@ export function guarded<T>(fn: () => T): T {
     translate(error);
   }
 }
+
+/** {@link guarded} for a native call that settles a promise: its rejection, or a throw before it, becomes a KernelError. */
+export async function guardedAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    translate(error);
+  }
+}

@@ -1,6 +1,6 @@
 /** NTT and element-wise kernels over RNS polynomials (native/binding/ntt-context.cpp). */
 import { FLAG_CHECK_INPUT, native, type Variant } from './addon.js';
-import { KernelError, guarded, translate } from './errors.js';
+import { KernelError, guarded, guardedAsync } from './errors.js';
 
 export interface NativeNttContext {
   readonly n: number;
@@ -89,20 +89,12 @@ export class NttContext {
   /** forward() on a libuv worker thread; `data` must not be touched until it settles. */
   async forwardAsync(data: BigUint64Array, options?: KernelCallOptions): Promise<void> {
     const ctx = this.#ctx();
-    try {
-      await ctx.forwardAsync(data, ...this.#args(options));
-    } catch (error) {
-      translate(error);
-    }
+    await guardedAsync(() => ctx.forwardAsync(data, ...this.#args(options)));
   }
 
   async inverseAsync(data: BigUint64Array, options?: KernelCallOptions): Promise<void> {
     const ctx = this.#ctx();
-    try {
-      await ctx.inverseAsync(data, ...this.#args(options));
-    } catch (error) {
-      translate(error);
-    }
+    await guardedAsync(() => ctx.inverseAsync(data, ...this.#args(options)));
   }
 
   /** out = a + b mod q, element-wise; out may be a or b. */

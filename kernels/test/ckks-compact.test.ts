@@ -1,17 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { CkksCore, KernelError, MAX_PLAIN_REPEAT, compactPlain, expandPlain, plainRepeat } from '../src/index.js';
-import { presetModuli, randomBelow } from './helpers.js';
+import { CkksCore, MAX_PLAIN_REPEAT, compactPlain, expandPlain, plainRepeat } from '../src/index.js';
+import { expectCode, presetModuli, randomBelow } from './helpers.js';
 
 const N = 8192;
 const MODULI = presetModuli(N);
 const SCALE = 2 ** 40;
 const core = new CkksCore(N, MODULI);
-
-function expectCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (error: unknown) => error instanceof KernelError && error.code === code);
-}
 
 /** Slot values that repeat with period `period` (slots / R copies of one block). */
 function periodic(period: number, seed: number): Float64Array {

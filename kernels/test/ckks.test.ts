@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomFillSync } from 'node:crypto';
 
 import { CkksCore, KernelError, NttContext, SHAKE_SEED_BYTES, ckksSampleNoise, ckksSampleTernary, generateNttPrimes, shake256Blocks } from '../src/index.js';
-import { mainThreadCost, presetModuli } from './helpers.js';
+import { bytes, expectCode, mainThreadCost, maxError, presetModuli } from './helpers.js';
 
 const N = 8192;
 // SEAL's CoeffModulus::Create(8192, {60, 40, 40, 60}): for each bit size the largest primes
@@ -12,32 +11,10 @@ const N = 8192;
 const MODULI = presetModuli(N);
 const SCALE = 2 ** 40;
 
-function bytes(count: number): Uint8Array {
-  // node's CSPRNG stands in for the AES-256-CTR stream the callers use.
-  const out = new Uint8Array(count);
-  for (let off = 0; off < count; off += 65536) randomFillSync(out, off, Math.min(65536, count - off));
-  return out;
-}
-
 function randomValues(count: number, lo = -1, hi = 1): Float64Array {
   const v = new Float64Array(count);
   for (let i = 0; i < count; i++) v[i] = lo + (hi - lo) * Math.random();
   return v;
-}
-
-function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function expectCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof KernelError, `expected KernelError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return true;
-  });
 }
 
 interface Keys {
@@ -264,7 +241,7 @@ test('ckks: async encryption leaves the event loop free', async () => {
   assert.ok(cost.asyncTicks * 3 <= cost.syncTicks, `main thread: ${cost.asyncTicks} ticks async vs ${cost.syncTicks} sync over ${cost.rounds} rounds`);
 });
 
-test('ckks: homomorphic add, sub, negate, addPlain, multiplyPlain + rescale, multiply, modSwitch', () => {
+test('ckks: homomorphic add, sub, negate, addPlain, multiplyPlain + rescale (and fused), multiply, modSwitch', () => {
   const { core } = keys();
   const L = 3;
   const a = randomValues(N / 2);
@@ -295,6 +272,24 @@ test('ckks: homomorphic add, sub, negate, addPlain, multiplyPlain + rescale, mul
   const scale2 = core.rescaledScale(SCALE * SCALE, L);
   assert.equal(scale2, (SCALE * SCALE) / Number(MODULI[2]!));
   assert.ok(maxError(decryptDecode(rescaled, L - 1, scale2), prod) <= 1e-5);
+
+  // multiplyPlain, rescale and addPlain in one call: the same words
+  assert.deepEqual(core.multiplyPlainRescale(ca, pb, null, L), rescaled);
+  const shift = core.encode(b, scale2, L - 1);
+  const affine = core.multiplyPlainRescale(ca, pb, shift, L);
+  assert.deepEqual(affine, core.addPlain(rescaled, shift, L - 1));
+  assert.ok(
+    maxError(
+      decryptDecode(affine, L - 1, scale2),
+      prod.map((p, i) => p + b[i]!),
+    ) <= 1e-5,
+  );
+  const into = new BigUint64Array(affine.length);
+  assert.equal(core.multiplyPlainRescale(ca, pb, shift, L, { out: into }), into);
+  assert.deepEqual(into, affine);
+  expectCode(() => core.multiplyPlainRescale(ca, pb, shift.subarray(1), L), 'LENGTH_MISMATCH');
+  expectCode(() => core.multiplyPlainRescale(core.modSwitch(core.modSwitch(ca, L), L - 1), pb.subarray(0, N), null, 1), 'INVALID_ARGUMENT');
+  expectCode(() => core.multiplyPlainRescale(ca, pb, null, L, { out: new BigUint64Array(3) }), 'INVALID_ARGUMENT');
 
   const m3 = core.multiply(ca, cb, L);
   assert.equal(m3.length, 3 * L * N);

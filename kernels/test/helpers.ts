@@ -1,7 +1,31 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 
-import { generateNttPrimes } from '../src/index.js';
+import { KernelError, generateNttPrimes } from '../src/index.js';
+
+/** `count` bytes of the OS CSPRNG (standing in for the seeded streams the callers use). */
+export function bytes(count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let off = 0; off < count; off += 65536) randomFillSync(out, off, Math.min(65536, count - off));
+  return out;
+}
+
+export function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Asserts that `fn` throws a KernelError with this code. */
+export function expectCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof KernelError, `expected KernelError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
 
 /** Uniform values below q from the OS CSPRNG, by rejection sampling (no modulo bias). */
 export function randomBelow(q: bigint, count: number): BigUint64Array {

@@ -49,6 +49,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
                         InstanceMethod("plainRepeat", &CkksCoreWrap::PlainRepeat),
                         InstanceMethod("multiply", &CkksCoreWrap::Multiply),
                         InstanceMethod("dropLevel", &CkksCoreWrap::DropLevel),
+                        InstanceMethod("multiplyPlainRescale", &CkksCoreWrap::MultiplyPlainRescale),
                         InstanceMethod("galoisElement", &CkksCoreWrap::GaloisElement),
                         InstanceMethod("checkKswitchKey", &CkksCoreWrap::CheckKswitchKey),
                         InstanceMethod("keygenKswitch", &CkksCoreWrap::KeygenKswitch),
@@ -509,6 +510,30 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     auto out = out_u64(env, info[5], size * Poly(level - 1));
     auto fn = op == "rescale" ? hlp_ckks_rescale : hlp_ckks_mod_switch;
     check(env, fn(ctx, ct.Data(), ct.ElementLength(), size, level, out.Data(), out.ElementLength(), flags), op);
+    return out;
+  }
+
+  // multiplyPlainRescale(ct, size, plain, addend: BigUint64Array | null, level, flags, out?)
+  Napi::Value MultiplyPlainRescale(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    hlp_ckks_context *ctx = Ctx(env);
+    Napi::TypedArrayOf<uint64_t> ct = to_u64_array(info[0], "ciphertext");
+    const uint32_t size = to_u32(info[1], "size");
+    Napi::TypedArrayOf<uint64_t> plain = to_u64_array(info[2], "plain");
+    const bool has_addend = !info[3].IsNull() && !info[3].IsUndefined();
+    Napi::TypedArrayOf<uint64_t> addend;
+    if (has_addend) addend = to_u64_array(info[3], "addend");
+    const uint32_t level = to_u32(info[4], "level");
+    const uint32_t flags = to_u32(info[5], "flags");
+    if (level < 2 || level > k_ || size < 1 || size > 3) {
+      throw_status(env, HLP_E_INVALID_ARGUMENT, "multiplyPlainRescale: needs 2 <= level <= k and size 1..3");
+    }
+    auto out = out_u64(env, info[6], size * Poly(level - 1));
+    check(env,
+          hlp_ckks_multiply_plain_rescale(ctx, ct.Data(), ct.ElementLength(), size, plain.Data(), plain.ElementLength(),
+                                          has_addend ? addend.Data() : nullptr, has_addend ? addend.ElementLength() : 0,
+                                          level, out.Data(), out.ElementLength(), flags),
+          "multiplyPlainRescale");
     return out;
   }
 

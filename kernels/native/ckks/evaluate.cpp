@@ -7,6 +7,8 @@
 //   rescale       rescale_to_next: every c_j divided by q_{L-1} with rounding
 //                 (RNSTool::divide_and_round_q_last_ntt_inplace), scale / q_{L-1}
 //   mod_switch    mod_switch_to_next for CKKS: drop the last block, scale unchanged
+//   multiply_plain_rescale  rescale(ct * plain) (+ addend): the three calls of an affine map
+//                 y = a x + b in one, bit for bit theirs
 #include <cstring>
 #include <new>
 #include <optional>
@@ -445,6 +447,61 @@ hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, siz
   try {
     ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
     for (uint32_t j = 0; j < size; ++j) rescale_poly(ctx, *lease.get(), ct + j * in_poly, level, out + j * out_poly);
+    return HLP_OK;
+  } catch (const std::bad_alloc &) {
+    return HLP_E_OUT_OF_MEMORY;
+  }
+}
+
+hlp_status hlp_ckks_multiply_plain_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
+                                           uint32_t size, const uint64_t *plain, size_t plain_words,
+                                           const uint64_t *addend, size_t addend_words, uint32_t level, uint64_t *out,
+                                           size_t out_words, uint32_t flags) {
+  hlp_status st = check_level(ctx, level, out);
+  if (st != HLP_OK) return st;
+  if (level < 2) return HLP_E_INVALID_ARGUMENT;
+  if ((st = check_poly(ctx, ct, ct_words, size, level, flags)) != HLP_OK) return st;
+  if ((st = check_poly(ctx, plain, plain_words, 1, level, flags)) != HLP_OK) return st;
+  if (addend != nullptr && (st = check_poly(ctx, addend, addend_words, 1, level - 1, flags)) != HLP_OK) return st;
+  const std::size_t n = ctx->n;
+  const std::size_t in_poly = level * n, out_poly = (level - 1) * n;
+  if (out_words != out_poly * size) return HLP_E_LENGTH_MISMATCH;
+  if (hlp::ckks::overlaps(out, out_words, ct, ct_words) || hlp::ckks::overlaps(out, out_words, plain, plain_words) ||
+      (addend != nullptr && hlp::ckks::overlaps(out, out_words, addend, addend_words))) {
+    return HLP_E_INVALID_ARGUMENT;
+  }
+  try {
+    ScratchLease lease(ctx, hlp::ckks::ScratchUse::kPublic);
+    hlp::ckks::Scratch &s = *lease.get();
+    const hlp::KernelOps &ops = *ctx->ops;
+    const hlp::ckks::SimdKernels &k = hlp::ckks::simd();
+    const uint32_t t = level - 1;
+    const hlp::ckks::DivideRound &d = ctx->divide[t];
+    for (uint32_t j = 0; j < size; ++j) {
+      const u64 *c = ct + j * in_poly;
+      u64 *o = out + j * out_poly;
+      // The last block's product is only ever needed in coefficient form.
+      u64 *y = s.t0.data();
+      ops.mul_mod(y, c + t * n, plain + t * n, n, ctx->tables[t].modulus);
+      ops.ntt_inverse(y, ctx->tables[t]);
+      k.last_block(y, nullptr, n, d.half, ctx->moduli[t]);
+      const u64 *add = j == 0 ? addend : nullptr;
+      for (uint32_t b = 0; b < t; ++b) {
+        const hlp::Modulus &m = ctx->tables[b].modulus;
+        u64 *corr = s.t1.data();
+        k.correction(y, n, m.value, d.inv[b], d.inv_shoup[b], d.neg_offset[b], nullptr, corr);
+        ops.ntt_forward(corr, ctx->tables[b]);
+        u64 *dst = o + b * n;
+        ops.mul_mod(dst, c + b * n, plain + b * n, n, m);
+        if (add != nullptr) {
+          // (c p - r) q_t^-1 + a in the pass that subtracts the rounding: add_plain without a pass of its own
+          const hlp::ckks::Weights2 w{d.inv[b], d.inv_shoup[b], 1, hlp::shoup_precompute(1, m.value), 0};
+          k.correction2(dst, add + b * n, n, m.value, w, corr, dst);
+        } else {
+          k.correction(dst, n, m.value, d.inv[b], d.inv_shoup[b], 0, corr, dst);
+        }
+      }
+    }
     return HLP_OK;
   } catch (const std::bad_alloc &) {
     return HLP_E_OUT_OF_MEMORY;

@@ -197,6 +197,14 @@ hlp_status hlp_ckks_multiply(const hlp_ckks_context *ctx, const uint64_t *a, siz
  * level - 1 (level >= 2) and its scale is scale / q_{level-1}. size 1 rescales a plaintext. */
 hlp_status hlp_ckks_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,
                             uint32_t level, uint64_t *out, size_t out_words, uint32_t flags);
+/* rescale(multiply_plain(ct, plain)), plus `addend` (a plaintext at level - 1 and the rescaled
+ * scale, or null) added to component 0: an affine map's multiply_plain, rescale and add_plain
+ * in one call, bit for bit their results, with no intermediate ciphertext and the addition
+ * folded into the rescale's last pass. out (size components at level - 1) overlaps no operand. */
+hlp_status hlp_ckks_multiply_plain_rescale(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words,
+                                           uint32_t size, const uint64_t *plain, size_t plain_words,
+                                           const uint64_t *addend, size_t addend_words, uint32_t level, uint64_t *out,
+                                           size_t out_words, uint32_t flags);
 /* SEAL's mod_switch_to_next for CKKS: drop the last prime's block of every component
  * (scale unchanged); size 1 switches a plaintext. */
 hlp_status hlp_ckks_mod_switch(const hlp_ckks_context *ctx, const uint64_t *ct, size_t ct_words, uint32_t size,

@@ -58,6 +58,37 @@ void test_evaluation() {
   check(
       rs, 2, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i]; },
       "evaluate: multiply_plain + rescale (scale^2 / q_2)", 1e-5);
+  // multiply_plain + rescale (+ add_plain) fused: the same words as the three calls.
+  {
+    const auto addend = c.encode(vb, rescaled, L - 1);
+    std::vector<u64> fused(rs.size()), three(rs.size());
+    ok = hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), nullptr, 0, L,
+                                         fused.data(), fused.size(), HLP_FLAG_CHECK_INPUT) == HLP_OK;
+    report(ok && fused == rs, "evaluate: multiply_plain_rescale = multiply_plain then rescale, bit for bit");
+    hlp_ckks_add_plain(c.ctx, rs.data(), rs.size(), 2, addend.data(), addend.size(), L - 1, three.data(), three.size(),
+                       0);
+    ok = hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), addend.data(),
+                                         addend.size(), L, fused.data(), fused.size(), HLP_FLAG_CHECK_INPUT) == HLP_OK;
+    report(ok && fused == three, "evaluate: multiply_plain_rescale with an addend = the three calls, bit for bit");
+    check(
+        fused, 2, L - 1, rescaled, [&](std::size_t i) { return va[i] * vb[i] + vb[i]; },
+        "evaluate: multiply_plain_rescale decrypts to a x + b", 1e-5);
+    std::vector<u64> bad_addend(addend.begin(), addend.end()), fused3(ca.begin(), ca.end());
+    bad_addend[3] = c.moduli[0];
+    report(
+        hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), addend.data(),
+                                        addend.size() - 1, L, fused.data(), fused.size(), 0) == HLP_E_LENGTH_MISMATCH &&
+            hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), bad_addend.data(),
+                                            bad_addend.size(), L, fused.data(), fused.size(),
+                                            HLP_FLAG_CHECK_INPUT) == HLP_E_VALUE_OUT_OF_RANGE &&
+            hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), 2 * n, 2, pb.data(), n, nullptr, 0, 1, fused.data(), 0,
+                                            0) == HLP_E_INVALID_ARGUMENT &&
+            hlp_ckks_multiply_plain_rescale(c.ctx, ca.data(), ca.size(), 2, pb.data(), pb.size(), nullptr, 0, L,
+                                            fused.data(), fused.size() - 1, 0) == HLP_E_LENGTH_MISMATCH &&
+            hlp_ckks_multiply_plain_rescale(c.ctx, fused3.data(), fused3.size(), 2, pb.data(), pb.size(), nullptr, 0, L,
+                                            fused3.data(), fused.size(), 0) == HLP_E_INVALID_ARGUMENT,
+        "evaluate: multiply_plain_rescale refuses a short or out-of-range addend, level 1, a wrong or aliased out");
+  }
   // multiply (size 3), decrypt with s^2, rescale the size-3 ciphertext too.
   ok = hlp_ckks_multiply(c.ctx, ca.data(), ca.size(), cb.data(), cb.size(), L, out3.data(), out3.size(),
                          HLP_FLAG_CHECK_INPUT) == HLP_OK;
