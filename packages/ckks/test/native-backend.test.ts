@@ -81,6 +81,31 @@ for (const n of [8192, 16384, 32768] as const) {
       assert.equal(prodNative.parmsId, prodSeal.parmsId);
       assert.ok(maxError(decryptValues(native, prodNative), decryptValues(seal, prodSeal)) <= BOUND, 'native multiply_plain+rescale matches seal');
       assert.ok(maxError(decryptValues(seal, transfer(prodNative, seal)), expectProd) <= BOUND, 'native result decrypts in seal');
+      // the affine map fused natively (multiply_plain, rescale, add_plain in one call) against seal's three calls
+      const shiftSeal = seal.encode(y, { scale: prodSeal.scale, level: prodSeal.level });
+      const affineSeal = seal.addPlain(prodSeal, shiftSeal);
+      const shiftNative = native.encode(y, { scale: prodNative.scale, level: prodNative.level });
+      const affineNative = native.multiplyPlainRescale(ctPublic, native.encode(w), shiftNative);
+      assert.equal(affineNative.parmsId, affineSeal.parmsId);
+      assert.ok(Math.abs(affineNative.scale / affineSeal.scale - 1) < 1e-12, 'same scale as seal');
+      const expectAffine = expectProd.map((v, i) => v + y[i]!);
+      assert.ok(maxError(decryptValues(seal, transfer(affineNative, seal)), expectAffine) <= BOUND, 'native fused affine decrypts in seal');
+      assert.ok(maxError(decryptValues(native, affineNative), decryptValues(seal, affineSeal)) <= BOUND, 'native fused affine matches seal');
+      assert.throws(
+        () => native.multiplyPlainRescale(ctPublic, native.encode(w), native.encode(y, { scale: prodNative.scale })),
+        (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH',
+        'an addend at the level of the product, not the rescaled one',
+      );
+      assert.throws(
+        () => native.multiplyPlainRescale(ctPublic, native.encode(w), native.encode(y, { scale: 2 * prodNative.scale, level: prodNative.level })),
+        (e: unknown) => e instanceof CkksError && e.code === 'SCALE_MISMATCH',
+      );
+      let bottom = ctPublic;
+      while (bottom.level > 0) bottom = native.modSwitchToNext(bottom);
+      assert.throws(
+        () => native.multiplyPlainRescale(bottom, native.encode(w, { level: 0 })),
+        (e: unknown) => e instanceof CkksError && e.code === 'LEVEL_MISMATCH',
+      );
       const sumNative = native.add(ctPublic, ctY);
       assert.ok(maxError(decryptValues(native, sumNative), decryptValues(seal, sum)) <= 2 * BOUND, 'native add matches seal');
       const dropped = native.modSwitchToNext(ctPublic);

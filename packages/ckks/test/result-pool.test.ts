@@ -125,6 +125,7 @@ test('native backend: disposed ciphertexts become later results, and those resul
       ['rotate by 3 (composed: 4, then -1)', () => be.rotate(a, 3), (i) => x[(i + 3) % be.slotCount]!],
       ['rescale(multiplyPlain)', () => be.rescaleToNext(be.multiplyPlain(a, p)), (i) => x[i]! * y[i]!],
       ['multiplyRelinRescale', () => be.multiplyRelinRescale(a, b), (i) => x[i]! * y[i]!],
+      ['multiplyPlainRescale', () => be.multiplyPlainRescale(a, p), (i) => x[i]! * y[i]!],
     ];
     for (const [what, op, expected] of checks) {
       // Fill the pool with the words of an unrelated result, then compute into it.

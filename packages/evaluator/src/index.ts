@@ -1,2 +1,2 @@
-export { CountingEvaluator, addInto, zeroCounts } from './ops.js';
+export { CountingEvaluator, addInto, hasFusedAffine, rescaledScale, zeroCounts } from './ops.js';
 export { AffineRunner, MaskStore, PlaintextCache, ProjectionRunner, type Runner, type RunnerInfo } from './workloads.js';

@@ -3,8 +3,8 @@
  * that responses report the operations actually performed (and tests can check them against
  * @hlp/model's `describe()` formulas).
  */
-import type { CiphertextHandle, CkksBackend, PlaintextHandle } from '@hlp/ckks';
-import type { OpCounts } from '@hlp/protocol';
+import type { CiphertextHandle, CkksBackend, CkksParams, PlaintextHandle } from '@hlp/ckks';
+import { ProtocolError, type OpCounts } from '@hlp/protocol';
 
 export function zeroCounts(): { -readonly [K in keyof OpCounts]: number } {
   return { rotations: 0, plaintextMultiplications: 0, ciphertextMultiplications: 0, relinearizations: 0, rescales: 0, additions: 0 };
@@ -63,6 +63,38 @@ export class CountingEvaluator {
     this.counts.rescales++;
     return this.backend.rescaleToNext(a);
   }
+  /**
+   * rescale(multiplyPlain(a, p)) (+ addPlain of `addend`, encoded at the level below and
+   * {@link rescaledScale}): one call where the backend fuses them, the three otherwise;
+   * counted as the operations they are either way.
+   */
+  multiplyPlainRescale(a: CiphertextHandle, p: PlaintextHandle, addend?: PlaintextHandle): CiphertextHandle {
+    let out: CiphertextHandle;
+    if (hasFusedAffine(this.backend)) {
+      out = this.backend.multiplyPlainRescale(a, p, addend);
+    } else {
+      const product = this.backend.multiplyPlain(a, p);
+      let rescaled: CiphertextHandle;
+      try {
+        rescaled = this.backend.rescaleToNext(product);
+      } finally {
+        product.dispose();
+      }
+      if (addend === undefined) {
+        out = rescaled;
+      } else {
+        try {
+          out = this.backend.addPlain(rescaled, addend);
+        } finally {
+          rescaled.dispose();
+        }
+      }
+    }
+    this.counts.plaintextMultiplications++;
+    this.counts.rescales++;
+    if (addend !== undefined) this.counts.additions++;
+    return out;
+  }
   add(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
     this.counts.additions++;
     return this.backend.add(a, b);
@@ -80,6 +112,25 @@ export class CountingEvaluator {
   modSwitchToNext(a: CiphertextHandle): CiphertextHandle {
     return this.backend.modSwitchToNext(a);
   }
+}
+
+interface FusedAffine {
+  multiplyPlainRescale(a: CiphertextHandle, p: PlaintextHandle, addend?: PlaintextHandle): CiphertextHandle;
+}
+
+/** Whether `backend` evaluates multiply_plain + rescale (+ add_plain) in one call (the native backend does). */
+export function hasFusedAffine(backend: CkksBackend): backend is CkksBackend & FusedAffine {
+  return typeof (backend as Partial<FusedAffine>).multiplyPlainRescale === 'function';
+}
+
+/**
+ * The scale of rescale(ct · plain) at `level` (SEAL's: the product of the scales divided by the
+ * level's last prime, in that order, so the same double as the backends compute).
+ */
+export function rescaledScale(params: CkksParams, ciphertextScale: number, plainScale: number, level: number): number {
+  const q = params.coeffModulus[level];
+  if (q === undefined) throw new ProtocolError('PARAMETER_MISMATCH', `no prime at level ${level}`);
+  return (ciphertextScale * plainScale) / Number(q);
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   type WorkloadName,
 } from '@hlp/model';
 import { ProtocolError } from '@hlp/protocol';
-import { addInto, type CountingEvaluator } from './ops.js';
+import { addInto, rescaledScale, type CountingEvaluator } from './ops.js';
 
 /** Plaintexts encoded once and reused, bounded in count (least recently used go first). */
 export class PlaintextCache {
@@ -96,7 +96,7 @@ function constantVector(slots: number, value: number): Float64Array {
 
 // ---------------------------------------------------------------------------------------------
 
-/** `affine`: y = a ⊙ x + b: multiply_plain(a at scale q_L) → rescale → add_plain(b). */
+/** `affine`: y = a ⊙ x + b: multiply_plain(a at scale q_L) → rescale → add_plain(b), one call on the native backend. */
 export class AffineRunner implements Runner {
   readonly name = 'affine' as const;
   readonly inputWidth: number;
@@ -155,13 +155,12 @@ export class AffineRunner implements Runner {
         const qL = primeAt(params, x.level);
         const a = this.operand('a', plan, firstIndex + i);
         const pa = this.cache.get(`${a.key}:${x.level}:${qL}`, () => this.backend.encode(a.values(), { scale: qL, level: x.level }));
-        const prod = ev.multiplyPlain(x, pa);
-        const r = ev.rescale(prod);
-        prod.dispose();
+        // b is encoded where the rescaled product lands, so that the three steps are one call where the backend fuses them
+        const level = x.level - 1;
+        const scale = rescaledScale(params, x.scale, pa.scale, x.level);
         const b = this.operand('b', plan, firstIndex + i);
-        const pb = this.cache.get(`${b.key}:${r.level}:${r.scale}`, () => this.backend.encode(b.values(), { scale: r.scale, level: r.level }));
-        out.push(ev.addPlain(r, pb));
-        r.dispose();
+        const pb = this.cache.get(`${b.key}:${level}:${scale}`, () => this.backend.encode(b.values(), { scale, level }));
+        out.push(ev.multiplyPlainRescale(x, pa, pb));
       });
       return out;
     } catch (e) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openBackend, presetParams, type CiphertextHandle, type CkksBackend } from '@hlp/ckks';
 import { AffineWorkload, ProjectionWorkload, planPacking } from '@hlp/model';
-import { AffineRunner, CountingEvaluator, MaskStore, PlaintextCache, ProjectionRunner, addInto, zeroCounts } from '../src/index.js';
+import { AffineRunner, CountingEvaluator, MaskStore, PlaintextCache, ProjectionRunner, addInto, hasFusedAffine, zeroCounts } from '../src/index.js';
 
 const WIDTH = 768;
 const OUTPUTS = 64;
@@ -112,6 +112,41 @@ describe('@hlp/evaluator', () => {
     out!.dispose();
     x.dispose();
     runner.dispose();
+  });
+
+  it('affine: the native backend’s fused call gives the words of the three calls, counted alike', () => {
+    // The same backend with its fused call hidden: the evaluator composes multiply_plain, rescale and add_plain.
+    const composed: CkksBackend = new Proxy(backend, {
+      get(target, key) {
+        if (key === 'multiplyPlainRescale') return undefined;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    assert.ok(hasFusedAffine(backend));
+    assert.ok(!hasFusedAffine(composed));
+    const workload = new AffineWorkload({ seed: 11 });
+    const plan = planPacking('dense', 8, backend.slotCount, WIDTH);
+    const outputs: Float64Array[] = [];
+    const counts: unknown[] = [];
+    const xs: CiphertextHandle[] = [encryptAtLevel(backend, input, 1), encryptAtLevel(backend, input, backend.params.maxLevel)];
+    for (const b of [backend, composed]) {
+      const runner = new AffineRunner(b, workload);
+      const ev = new CountingEvaluator(b);
+      const outs = runner.run(ev, xs, plan);
+      assert.deepEqual(
+        outs.map((o) => o.level),
+        xs.map((x) => x.level - 1),
+      );
+      for (const o of outs) outputs.push(decryptFirst(backend, o, WIDTH));
+      counts.push({ ...ev.counts });
+      for (const h of outs) h.dispose();
+      runner.dispose();
+    }
+    for (const x of xs) x.dispose();
+    assert.deepEqual(outputs.slice(0, 2), outputs.slice(2), 'fused and composed decrypt to the same values, bit for bit');
+    assert.deepEqual(counts[0], counts[1]);
+    assert.deepEqual(counts[0], { ...zeroCounts(), plaintextMultiplications: 2, rescales: 2, additions: 2 });
   });
 
   it('projection: the BSGS product against the plaintext reference, with the counts describe() states', () => {

@@ -9,7 +9,7 @@
  * - Every operation runs natively: encode, encrypt (public and secret key), decrypt,
  *   decode, add, sub, negate, add/multiply by a plaintext, multiply, relinearize, rescale,
  *   modulus switch, rotate (one at a time, or many of one ciphertext sharing one key-switch
- *   decomposition), and multiply + relinearize + rescale fused.
+ *   decomposition), multiply + relinearize + rescale and multiply_plain + rescale (+ add_plain) fused.
  * - Randomness: OpenSSL's CSPRNG for every secret draw (u, e, s); symmetric encryption
  *   expands a fresh 64-byte seed into c1 with SHAKE256 (SEAL's seeded format) or AES-256-CTR
  *   (several times cheaper natively; only this backend loads it): randomness.ts.
@@ -37,6 +37,7 @@ import {
   multiplyPlain,
   multiplyPlainAccumulate,
   multiplyPlainAccumulateGroups,
+  multiplyPlainRescale,
   multiplyRelinRescale,
   negate,
   relinearize,
@@ -188,11 +189,10 @@ export class NativeBackend implements CkksBackend {
   }
 
   /**
-   * Lets go of the buffers held for reuse (the garbage collector frees them); later results
-   * are fresh allocations until disposals fill the pool again. For a process done with a
-   * burst, and for benchmarks: with the pool, an operation run in a loop writes into the same
-   * buffer every time, and how fast it ran depended on which buffer that was (paired runs of
-   * identical code put `add` ×0.86–×1.17 apart, each run's pairs agreeing with each other).
+   * Lets go of the buffers held for reuse (later results are fresh allocations until disposals
+   * fill the pool again): for a process done with a burst, and for benchmarks, where a loop
+   * writing into one pooled buffer ran as fast as that buffer happened to be (paired runs of
+   * identical code put `add` ×0.86–×1.17 apart).
    */
   trimResultPool(): void {
     this.#results.clear();
@@ -227,11 +227,9 @@ export class NativeBackend implements CkksBackend {
   }
 
   /**
-   * An evaluation on ciphertexts: their residues are range-checked in the native call only
-   * while one of them is unverified (deserialized and not yet read by a checked call), and
-   * all count as verified once a checked call succeeds. Outputs of native operations are
-   * reduced by construction; checking them again on every use cost the diagonal method's
-   * inner loop an eighth of its time (the same baby steps read once per giant step).
+   * An evaluation on ciphertexts, range-checked in the native call only while one is unverified
+   * (deserialized, not yet read by a checked call): native outputs are reduced by construction,
+   * and checking them on every use cost the diagonal method's inner loop an eighth of its time.
    */
   #evaluate<T>(what: string, operands: readonly NativeCiphertext[], fn: (check: { checkInput: boolean }) => T): T {
     const check = this.#check.checkInput && operands.some((o) => !o.verified) ? CHECK_INPUT : TRUSTED_INPUT;
@@ -502,16 +500,18 @@ export class NativeBackend implements CkksBackend {
     return relinearize(this.#scope, a);
   }
 
-  /**
-   * (a · b) relinearized and rescaled in one native call: what a ciphertext product is
-   * followed by in every workload, without the size-3 and unrescaled intermediates.
-   */
+  /** (a · b) relinearized and rescaled in one native call, without the size-3 and unrescaled intermediates. */
   multiplyRelinRescale(a: CiphertextHandle, b: CiphertextHandle): CiphertextHandle {
     return multiplyRelinRescale(this.#scope, a, b);
   }
 
   rescaleToNext(a: CiphertextHandle): CiphertextHandle {
     return rescaleToNext(this.#scope, a);
+  }
+
+  /** rescaleToNext(multiplyPlain(a, p)) (+ addend, at the level below and the rescaled scale): an affine map in one native call, bit for bit the three calls. */
+  multiplyPlainRescale(a: CiphertextHandle, p: PlaintextHandle, addend?: PlaintextHandle): CiphertextHandle {
+    return multiplyPlainRescale(this.#scope, a, p, addend);
   }
 
   modSwitchToNext(a: CiphertextHandle): CiphertextHandle {

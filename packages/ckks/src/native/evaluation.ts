@@ -152,6 +152,27 @@ export function rescaleToNext(scope: NativeScope, a: CiphertextHandle): Cipherte
   return scope.wrapCt(data, x.level - 1, scope.core.rescaledScale(x.scale, x.level + 1), x.size);
 }
 
+/**
+ * rescaleToNext(multiplyPlain(a, p)), plus `addend` (at the level below and the rescaled scale)
+ * when given: one native call, bit for bit the three.
+ */
+export function multiplyPlainRescale(scope: NativeScope, a: CiphertextHandle, p: PlaintextHandle, addend?: PlaintextHandle): CiphertextHandle {
+  const x = scope.ct(a);
+  const y = scope.pt(p);
+  sameLevel(x, y, 'multiplyPlainRescale');
+  if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot rescale a level-0 product: no prime left to divide by');
+  const scale = scope.core.rescaledScale(x.scale * y.scale, x.level + 1);
+  const z = addend === undefined ? null : scope.pt(addend);
+  if (z !== null) {
+    sameLevel({ level: x.level - 1 }, z, 'multiplyPlainRescale (the rescaled product and its addend)');
+    sameScale({ scale }, z, 'multiplyPlainRescale (the rescaled product and its addend)');
+  }
+  const data = scope.evaluate('multiplyPlainRescale', [x], (check) =>
+    scope.core.multiplyPlainRescale(x.data(), y.data(), z === null ? null : z.data(), x.level + 1, scope.into(check, x.size * scope.polyWords(x.level - 1))),
+  );
+  return scope.wrapCt(data, x.level - 1, scale, x.size);
+}
+
 export function modSwitchToNext(scope: NativeScope, a: CiphertextHandle): CiphertextHandle {
   const x = scope.ct(a);
   if (x.level === 0) throw new CkksError('LEVEL_MISMATCH', 'cannot mod-switch a level-0 ciphertext');
