@@ -35,7 +35,17 @@ after(async () => {
   await rm(runsDir, { recursive: true, force: true });
 });
 
-const OPS_WITHOUT_KEY = ['ckks.encode', 'ckks.decrypt', 'ckks.decode', 'ckks.serialize', 'ckks.add', 'ckks.add_inplace', 'ckks.multiply_plain', 'ckks.rescale'];
+const OPS_WITHOUT_KEY = [
+  'ckks.encode',
+  'ckks.decrypt',
+  'ckks.decode',
+  'ckks.serialize',
+  'ckks.add',
+  'ckks.add_inplace',
+  'ckks.multiply_plain',
+  'ckks.rescale',
+  'ckks.affine',
+];
 const OPS_WITH_KEY = ['ckks.encrypt', 'ckks.encode_encrypt'];
 
 function assertOpMetrics(doc: RunResult, backend: string, n: number): void {
@@ -112,7 +122,7 @@ describe('hlp bench ckks', () => {
     assert.ok(file, `no run file in ${runsDir}: ${files.join(', ')}`);
     assert.ok(r.stderr.includes(`wrote ${join(runsDir, file)}`), r.stderr);
     assert.deepEqual(await readRun(join(runsDir, file)), doc);
-    assert.match(r.stderr, /\[\s*1\/19\] ckks\.encode backend=seal n=8192/); // progress on stderr
+    assert.match(r.stderr, /\[\s*1\/20\] ckks\.encode backend=seal n=8192/); // progress on stderr
     assert.match(r.stderr, /vs seal/); // the table goes to stderr under --json
     assert.match(r.stderr, /native vs seal, ckks\.encode_encrypt key=public/);
   });

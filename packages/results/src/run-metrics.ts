@@ -69,6 +69,7 @@ export const RUN_METRICS = {
   'ckks.add_inplace': { ...CKKS_OP, description: 'ciphertext += ciphertext, in place (the sum written over the first operand)' },
   'ckks.multiply_plain': { ...CKKS_OP, description: 'ciphertext × plaintext' },
   'ckks.rescale': { ...CKKS_OP, description: 'rescale to the next level' },
+  'ckks.affine': { ...CKKS_OP, description: 'the affine workload on one ciphertext: multiply_plain, rescale, add_plain (native: one fused call)' },
   'ckks.relinearize': { ...CKKS_OP, description: 'relinearize a size-3 product (one key switch)' },
   'ckks.rotate': { ...CKKS_OP, description: "one slot rotation (Galois automorphism + key switch), cycling through the benchmark's keys" },
   'ckks.mul_relin_rescale': { ...CKKS_OP, description: 'ciphertext × ciphertext, relinearized and rescaled (native: one fused call)' },

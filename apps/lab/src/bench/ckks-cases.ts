@@ -50,6 +50,7 @@ const CKKS_OPS = [
   'ckks.add_inplace',
   'ckks.multiply_plain',
   'ckks.rescale',
+  'ckks.affine',
 ] as const satisfies readonly RunMetricName[];
 export type CkksOp = (typeof CKKS_OPS)[number];
 
@@ -93,6 +94,7 @@ export const OP_CASES: readonly CkksCase[] = [
   { kind: 'op', name: 'ckks.add' },
   { kind: 'op', name: 'ckks.multiply_plain' },
   { kind: 'op', name: 'ckks.rescale' },
+  { kind: 'op', name: 'ckks.affine' },
   { kind: 'bytes', name: 'ckks.ciphertext_bytes', key: 'public' },
   { kind: 'bytes', name: 'ckks.ciphertext_bytes', key: 'secret' },
 ];

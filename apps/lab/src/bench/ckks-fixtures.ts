@@ -4,6 +4,7 @@
  * the async measurement of the prompt benchmark.
  */
 import { decryptValues, encryptValues, type CiphertextHandle, type CkksBackend, type PlaintextHandle } from '@hlp/ckks';
+import { hasFusedAffine } from '@hlp/evaluator';
 import { Bench } from 'tinybench';
 import { LabError } from '../errors.js';
 import { MAX_ROUND_TRIP_ERROR, PROMPT_DIM, PROMPT_TOKENS, VALUES_SEED, type CkksCase, type KeyKindLabel } from './ckks-cases.js';
@@ -141,6 +142,8 @@ export interface Fixture {
   readonly product: CiphertextHandle;
   /** ckks.add_inplace's accumulator (ctPub + ctPub2, then every addition's sum). */
   readonly acc: CiphertextHandle;
+  /** ckks.affine's b: the values at the level and scale of `product` rescaled. */
+  readonly shift: PlaintextHandle;
 }
 
 export function makeFixture(backend: CkksBackend, values: Float64Array, helpers: CkksHelpers = { encryptValues }): Fixture {
@@ -150,12 +153,14 @@ export function makeFixture(backend: CkksBackend, values: Float64Array, helpers:
   const ptDec = backend.decrypt(ctPub);
   const product = backend.multiplyPlain(ctPub, pt);
   const acc = backend.add(ctPub, ctPub2);
-  return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product, acc };
+  // SEAL's rescaled scale: the product's divided by the level's last prime
+  const shift = backend.encode(values, { scale: product.scale / Number(backend.params.coeffModulus[product.level]), level: product.level - 1 });
+  return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product, acc, shift };
 }
 
 /** Frees a fixture's handles (not its backend). */
 export function disposeFixture(f: Fixture): void {
-  for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product, f.acc]) h.dispose();
+  for (const h of [f.pt, f.ctPub, f.ctPub2, f.ptDec, f.product, f.acc, f.shift]) h.dispose();
 }
 
 /** Drops the backend's pooled result buffers, where it has a pool (a checkout built before `trimResultPool`: a no-op). */
@@ -189,7 +194,21 @@ export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void
       return () => b.multiplyPlain(f.ctPub, f.pt).dispose();
     case 'ckks.rescale':
       return () => b.rescaleToNext(f.product).dispose();
+    case 'ckks.affine':
+      return affineFunction(b, f);
   }
+}
+
+/** y = pt ⊙ x + shift as the affine workload evaluates it: one call where the backend fuses the three (a reference without it composes them). */
+function affineFunction(b: CkksBackend, f: Fixture): () => void {
+  if (hasFusedAffine(b)) return () => b.multiplyPlainRescale(f.ctPub, f.pt, f.shift).dispose();
+  return () => {
+    const product = b.multiplyPlain(f.ctPub, f.pt);
+    const rescaled = b.rescaleToNext(product);
+    product.dispose();
+    b.addPlain(rescaled, f.shift).dispose();
+    rescaled.dispose();
+  };
 }
 
 export function serializedSize(f: Fixture, key: KeyKindLabel): number {

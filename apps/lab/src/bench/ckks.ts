@@ -423,7 +423,7 @@ function ckksConfig(ctx: RunContext, notes: readonly string[]): Record<string, u
       'handles created inside a timed function are disposed inside the timing (freeing WASM memory is part of the cost for seal)',
       'ckks.encrypt times a pre-encoded plaintext; ckks.encode_encrypt = encode + encrypt of one vector of n/2 values',
       'key=secret is secret-key encryption with a seeded second polynomial; seal produces the seeded bytes at encryption time, so its encrypt key=secret includes serialization',
-      'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result',
+      'ckks.serialize serializes the same fresh public-key ciphertext each call; ckks.rescale rescales a multiply_plain result; ckks.affine = multiply_plain, rescale and add_plain of one ciphertext (native: one fused call)',
       'ckks.prompt_encrypt = encode + encrypt + serialize of the whole prompt; ckks.ciphertext_bytes is one serialized ciphertext (compression none)',
       'ckks.decrypt_decode_batch = one batch of serialized answers (a multiply_plain result, rescaled) parsed, decrypted and decoded on the libuv pool, as the proxy reads a reply; checked against decrypt + decode before timing',
       'ckks.encode_encrypt_batch = one chunk of vectors encoded and encrypted with the secret key (seeded) at level 1 in one call on the libuv pool, into one reused buffer, serialized as views, as the proxy encrypts a batch; checked (decrypts to its inputs, serializes seeded) before timing',
