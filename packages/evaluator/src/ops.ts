@@ -128,9 +128,14 @@ export function hasFusedAffine(backend: CkksBackend): backend is CkksBackend & F
  * level's last prime, in that order, so the same double as the backends compute).
  */
 export function rescaledScale(params: CkksParams, ciphertextScale: number, plainScale: number, level: number): number {
+  return (ciphertextScale * plainScale) / primeAt(params, level);
+}
+
+/** The last prime of data level `level` (the one a rescale there divides by). */
+export function primeAt(params: CkksParams, level: number): number {
   const q = params.coeffModulus[level];
   if (q === undefined) throw new ProtocolError('PARAMETER_MISMATCH', `no prime at level ${level}`);
-  return (ciphertextScale * plainScale) / Number(q);
+  return Number(q);
 }
 
 /**

@@ -8,7 +8,7 @@
  * at exactly Δ again, one level lower; additive constants are encoded at the scale and level of
  * the ciphertext they are added to.
  */
-import type { CiphertextHandle, CkksBackend, CkksParams, PlaintextHandle } from '@hlp/ckks';
+import type { CiphertextHandle, CkksBackend, PlaintextHandle } from '@hlp/ckks';
 import {
   AffineWorkload,
   MlpWorkload,
@@ -23,7 +23,7 @@ import {
   type WorkloadName,
 } from '@hlp/model';
 import { ProtocolError } from '@hlp/protocol';
-import { addInto, rescaledScale, type CountingEvaluator } from './ops.js';
+import { addInto, primeAt, rescaledScale, type CountingEvaluator } from './ops.js';
 
 /** Plaintexts encoded once and reused, bounded in count (least recently used go first). */
 export class PlaintextCache {
@@ -83,12 +83,6 @@ export interface Runner extends RunnerInfo {
 }
 
 const LAYOUTS_ALL: readonly PackingLayout[] = ['blocked', 'dense', 'dimension-major'];
-
-function primeAt(params: CkksParams, level: number): number {
-  const q = params.coeffModulus[level];
-  if (q === undefined) throw new ProtocolError('PARAMETER_MISMATCH', `no prime at level ${level}`);
-  return Number(q);
-}
 
 function constantVector(slots: number, value: number): Float64Array {
   return new Float64Array(slots).fill(value);

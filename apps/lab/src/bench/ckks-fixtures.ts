@@ -4,7 +4,7 @@
  * the async measurement of the prompt benchmark.
  */
 import { decryptValues, encryptValues, type CiphertextHandle, type CkksBackend, type PlaintextHandle } from '@hlp/ckks';
-import { hasFusedAffine } from '@hlp/evaluator';
+import { CountingEvaluator, rescaledScale } from '@hlp/evaluator';
 import { Bench } from 'tinybench';
 import { LabError } from '../errors.js';
 import { MAX_ROUND_TRIP_ERROR, PROMPT_DIM, PROMPT_TOKENS, VALUES_SEED, type CkksCase, type KeyKindLabel } from './ckks-cases.js';
@@ -153,8 +153,7 @@ export function makeFixture(backend: CkksBackend, values: Float64Array, helpers:
   const ptDec = backend.decrypt(ctPub);
   const product = backend.multiplyPlain(ctPub, pt);
   const acc = backend.add(ctPub, ctPub2);
-  // SEAL's rescaled scale: the product's divided by the level's last prime
-  const shift = backend.encode(values, { scale: product.scale / Number(backend.params.coeffModulus[product.level]), level: product.level - 1 });
+  const shift = backend.encode(values, { scale: rescaledScale(backend.params, ctPub.scale, pt.scale, product.level), level: product.level - 1 });
   return { helpers, backend, values, pt, ctPub, ctPub2, ptDec, product, acc, shift };
 }
 
@@ -194,21 +193,12 @@ export function opFunction(c: CkksCase & { kind: 'op' }, f: Fixture): () => void
       return () => b.multiplyPlain(f.ctPub, f.pt).dispose();
     case 'ckks.rescale':
       return () => b.rescaleToNext(f.product).dispose();
-    case 'ckks.affine':
-      return affineFunction(b, f);
+    case 'ckks.affine': {
+      // y = pt ⊙ x + shift as the affine workload evaluates it: one call where the backend fuses the three, the three calls on one that does not
+      const ev = new CountingEvaluator(b);
+      return () => ev.multiplyPlainRescale(f.ctPub, f.pt, f.shift).dispose();
+    }
   }
-}
-
-/** y = pt ⊙ x + shift as the affine workload evaluates it: one call where the backend fuses the three (a reference without it composes them). */
-function affineFunction(b: CkksBackend, f: Fixture): () => void {
-  if (hasFusedAffine(b)) return () => b.multiplyPlainRescale(f.ctPub, f.pt, f.shift).dispose();
-  return () => {
-    const product = b.multiplyPlain(f.ctPub, f.pt);
-    const rescaled = b.rescaleToNext(product);
-    product.dispose();
-    b.addPlain(rescaled, f.shift).dispose();
-    rescaled.dispose();
-  };
 }
 
 export function serializedSize(f: Fixture, key: KeyKindLabel): number {
