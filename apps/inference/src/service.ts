@@ -12,6 +12,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
+  BodyPool,
   CkksError,
   createSealBackend,
   isCkksError,
@@ -170,6 +171,9 @@ function evaluateOne(runner: Runner, ev: CountingEvaluator, x: CiphertextHandle,
   }
 }
 
+/** Request bodies kept for reuse: tens of the proxy's batches (a few megabytes each). */
+const BODY_POOL_BYTES = 64 * 1024 * 1024;
+
 export class InferenceService {
   /** L1 → L2 (Redis) → L3 (disk). */
   readonly keys: KeyCache;
@@ -180,6 +184,8 @@ export class InferenceService {
   readonly runners = new Map<WorkloadName, Runner>();
   readonly maxCiphertexts: number;
   readonly maxBodyBytes: number;
+  /** Memory the evaluation requests' bodies are read into, handed back once evaluated (see BodyPool). */
+  readonly bodies = new BodyPool(BODY_POOL_BYTES);
   private activeKeyId: string | undefined;
   private readonly chain: readonly ChainLevel[];
   private readonly queue: SerialQueue;

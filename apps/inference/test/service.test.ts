@@ -111,6 +111,32 @@ describe('inference service: workloads', () => {
   );
   it('mlp (projection + degree-2 activation) matches the reference', checkWorkload(new MlpWorkload(), 'blocked', 'Hi again'));
 
+  it('reads request bodies into reused memory: back-to-back prompts each match their reference, and a recorded body stays as sent', async () => {
+    const workload = new AffineWorkload();
+    // the second body is a little shorter than the first, so it is read into the first one's memory
+    const requests = ['A first prompt, long enough to need several ciphertexts of four tokens each', 'and a second one, a little shorter than it'].map(
+      (text) => {
+        const { values, tokens } = embedPrompt(text);
+        const { plan, frames } = encryptPacked(be, values, tokens, 'blocked');
+        return { values, tokens, plan, body: evaluateBody(be, keyId, workload.name, plan, frames) };
+      },
+    );
+    const seen = recorded.length;
+    const held: number[] = [];
+    for (const q of requests) {
+      const r = await call(server.url, '/v1/evaluate', { body: q.body });
+      assert.equal(r.status, 200, r.body.toString().slice(0, 300));
+      const err = maxAbsDiff(decryptOutputs(be, r.body, q.plan).values, workload.reference(q.values, q.tokens));
+      assert.ok(err <= workload.errorBound(E), `max error ${err}`);
+      held.push(server.service.bodies.bytes);
+    }
+    assert.ok(held[0]! > 0, 'the body went back to the pool once evaluated');
+    assert.equal(held[1], held[0], "the second body was read into the first one's memory");
+    const mine = recorded.slice(seen).filter((r) => r.path === '/v1/evaluate');
+    assert.equal(mine.length, 2);
+    mine.forEach((r, i) => assert.ok(r.body.equals(requests[i]!.body), `recorded body ${i} is what was sent`));
+  });
+
   it('serves the same API over h2c', async () => {
     const s = http2.connect(server.url);
     try {

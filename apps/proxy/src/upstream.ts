@@ -27,7 +27,7 @@
  */
 import * as http2 from 'node:http2';
 import { ProtocolError, bearer } from '@hlp/protocol';
-import { ResultPool, pooledCapacity } from '@hlp/ckks';
+import { BodyPool } from '@hlp/ckks';
 import type { CircuitBreaker } from './breaker.js';
 import { Holds } from './holds.js';
 
@@ -155,10 +155,8 @@ export class Upstream implements UpstreamClient {
   /** One more connection for bodiless calls (health, info, key lookups): never behind an upload. */
   private readonly control: Slot = { session: undefined, streams: 0 };
   private readonly waiting: ((slot: Slot) => void)[] = [];
-  /** Response bodies handed back by releaseBody, reused for later answers of up to their size (and at least half). */
-  private readonly bodies = new ResultPool<Buffer>(BODY_POOL_BYTES, { evictOldest: true });
-  /** The memory of bodies this client allocated for the pool (only those may enter it). */
-  private readonly poolable = new WeakSet<ArrayBufferLike>();
+  /** Response bodies, reused for later answers of up to their size (and at least half) once handed back by releaseBody. */
+  private readonly bodies: BodyPool;
 
   constructor(
     readonly url: string,
@@ -169,6 +167,7 @@ export class Upstream implements UpstreamClient {
     this.windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
     const n = Math.max(1, options.maxConcurrent ?? 8);
     this.slots = Array.from({ length: n }, () => ({ session: undefined, streams: 0 }));
+    this.bodies = new BodyPool(BODY_POOL_BYTES, { shared: options.sharedBodies ?? false });
   }
 
   /**
@@ -176,28 +175,12 @@ export class Upstream implements UpstreamClient {
    * frames decoded from it). Bodies this client did not allocate for the pool are left alone.
    */
   releaseBody(body: Buffer): void {
-    const memory = body.buffer;
-    if (!this.poolable.has(memory)) return;
-    this.poolable.delete(memory);
-    this.bodies.give(Buffer.from(memory));
+    this.bodies.give(body);
   }
 
   /** Whether releaseBody would take `body` back into the pool. */
   isPooled(body: Buffer): boolean {
-    return this.poolable.has(body.buffer);
-  }
-
-  /**
-   * A buffer for an announced body of `bytes`: pooled memory that held an earlier body, or fresh.
-   * Fresh memory costs a page fault per 4 KiB as the body is copied in (~1 ms per MB, 10× the
-   * copy itself), so bodies reuse any pooled buffer up to twice their size.
-   */
-  private bodyBuffer(bytes: number): Buffer {
-    const buffer =
-      this.bodies.takeAtLeast(bytes) ??
-      (this.options.sharedBodies ? Buffer.from(new SharedArrayBuffer(pooledCapacity(bytes))) : Buffer.allocUnsafe(pooledCapacity(bytes)));
-    this.poolable.add(buffer.buffer);
-    return buffer;
+    return this.bodies.owns(body);
   }
 
   /** Calls waiting for a free connection. */
@@ -362,7 +345,7 @@ export class Upstream implements UpstreamClient {
         const declared = Number(h['content-length']);
         if (Number.isSafeInteger(declared) && declared > 64 * 1024 && declared <= this.maxResponseBytes) {
           announced = declared;
-          whole = this.bodyBuffer(declared);
+          whole = this.bodies.take(declared);
         }
       });
       stream.on('data', (c: Buffer) => {

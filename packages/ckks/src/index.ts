@@ -53,6 +53,7 @@ export {
   type EncryptManyOptions,
   type NativeBackendOptions,
   type SymmetricPrng,
+  BodyPool,
   ResultPool,
   alignedSharedWords,
   pooledCapacity,

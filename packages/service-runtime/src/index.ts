@@ -2,7 +2,7 @@ export { H2_PREFACE, createDualServer, type DualServer, type DualServerOptions, 
 export type { Handler, Req, Res } from './http-types.js';
 export { DEFAULT_LIMITS, limitsGiven, resolveLimits, type ConnectionLimits } from './connection-guards.js';
 export { compressionFor, negotiateEncoding, sendBody, type CompressionOptions, type ContentCoding } from './compression.js';
-export { decodePathSegment, headerValue, malformedUrl, mediaType, pathOf, readBody, requireMediaType } from './requests.js';
+export { decodePathSegment, headerValue, malformedUrl, mediaType, pathOf, readBody, requireMediaType, type BodyMemory } from './requests.js';
 export { JsonScanner, MAX_JSON_DEPTH, jsonDepth, parseJson, scanJson, type JsonScan, type JsonScanLimits } from './json-body.js';
 export { sendError, sendFrames, sendJson } from './responses.js';
 export { isClusterWorker, metricsFromPrimary, reportToPrimary, startPrimary, type ClusterPrimary, type PrimaryOptions, type WorkerEvent } from './cluster.js';

@@ -57,24 +57,43 @@ export function pathOf(req: Req): string {
 }
 
 /**
+ * Memory a body of announced length is read into (a pool of earlier bodies' buffers), instead of
+ * its pieces being joined into fresh memory at the end. `give` takes back what `take` lent.
+ */
+export interface BodyMemory {
+  /** A buffer of at least `bytes`. */
+  take(bytes: number): Buffer;
+  /** Hands back a buffer `take` lent (or a view of it). */
+  give(body: Uint8Array): void;
+}
+
+/**
  * Read the whole body, at most `limit` bytes. A larger declared Content-Length fails before
  * reading; a larger streamed body fails as soon as it passes the limit. Either way the rest of
  * the body is never read (`refuseRest`: the answer still reaches the client, and an HTTP/1.1
  * connection closes after it). `inspect` sees each piece as it arrives (a `JsonScanner`, say): what it throws ends
  * the read the same way, so a body is refused on its first bad bytes, in small steps of the
- * event loop. @throws ProtocolError PAYLOAD_TOO_LARGE, or what `inspect` throws
+ * event loop.
+ *
+ * With `memory`, a body whose length is declared is copied into a buffer `memory` lends, as its
+ * pieces arrive; the caller hands the body back (`memory.give`) once nothing reads it. A body
+ * refused part-way has its buffer handed back here. Without a declared length, or past it, the
+ * pieces are joined as without `memory`. @throws ProtocolError PAYLOAD_TOO_LARGE, or what `inspect` throws
  */
-export async function readBody(req: Req, limit: number, inspect?: (chunk: Buffer) => void): Promise<Buffer> {
+export async function readBody(req: Req, limit: number, inspect?: ((chunk: Buffer) => void) | null, memory?: BodyMemory): Promise<Buffer> {
   const declared = headerValue(req.headers, 'content-length');
   const tooLarge = (n: number | string): ProtocolError =>
     new ProtocolError('PAYLOAD_TOO_LARGE', `request body of ${n} bytes exceeds the limit of ${limit} bytes`, null);
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+  const announced = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  if (announced !== undefined && announced > limit) {
     refuseRest(req);
-    throw tooLarge(declared);
+    throw tooLarge(declared!);
   }
-  // The pieces are joined once the body is whole and inspected: a buffer of the announced length
-  // taken up front was, for every body refused on its first pieces, megabytes of ArrayBuffer
-  // memory thrown away, and V8 answers such memory with full collections that pause the process.
+  // Without lent memory the pieces are joined once the body is whole and inspected: a buffer of
+  // the announced length allocated up front was, for every body refused on its first pieces,
+  // megabytes of ArrayBuffer memory thrown away, and V8 answers such memory with full
+  // collections that pause the process. Lent memory goes back to its pool instead.
+  let whole = memory && announced !== undefined && announced > 0 ? memory.take(announced) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -92,13 +111,24 @@ export async function readBody(req: Req, limit: number, inspect?: (chunk: Buffer
         refuseRest(req);
         throw e;
       }
-      chunks.push(chunk);
+      if (whole && size <= announced!) chunk.copy(whole, size - chunk.length);
+      else {
+        if (whole) {
+          // Longer than announced (HTTP/1.1 does not check): the pieces are joined after all.
+          chunks.push(Buffer.from(whole.subarray(0, size - chunk.length)));
+          memory!.give(whole);
+          whole = undefined;
+        }
+        chunks.push(chunk);
+      }
     }
   } catch (e) {
+    if (whole) memory!.give(whole);
     if (e instanceof ProtocolError) throw e;
     // The client closed the connection or reset the stream mid-body: nobody will read the answer.
     throw new ProtocolError('INVALID_REQUEST', `request body incomplete: ${(e as Error).message}`, null, { cause: e });
   }
+  if (whole) return whole.subarray(0, size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 

@@ -42,14 +42,22 @@ export const evaluateRoute: Route = {
       onClose?.();
     });
     requireMediaType(req, FRAME_CONTENT_TYPE);
-    const body = await readBody(req, app.service.maxBodyBytes);
-    m.bytesReceived.inc({ peer: 'proxy' }, body.length);
-    app.onRequest?.({ method, path, headers: req.headers, body });
-    const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
-    const result = await app.service.evaluate(parseFrameHeader(EvaluateRequestHeader, header), frames);
+    const bodies = app.service.bodies;
+    const body = await readBody(req, app.service.maxBodyBytes, null, bodies);
+    let result: EvaluateResult;
+    try {
+      m.bytesReceived.inc({ peer: 'proxy' }, body.length);
+      // the hook keeps what it is given; the body's memory is reused once evaluated
+      app.onRequest?.({ method, path, headers: req.headers, body: Buffer.from(body) });
+      const { header, frames } = decodeFrames(body, { maxFrames: app.service.maxCiphertexts });
+      // every input is copied out of the body as it is loaded: once evaluated, nothing reads the body
+      result = await app.service.evaluate(parseFrameHeader(EvaluateRequestHeader, header), frames);
+      m.ciphertextsReceived.inc({ peer: 'proxy' }, frames.length);
+    } finally {
+      bodies.give(body);
+    }
     if (closed) result.release();
     else onClose = result.release;
-    m.ciphertextsReceived.inc({ peer: 'proxy' }, frames.length);
     observeEvaluation(m, result);
     const t = result.header.timings;
     let sent: number;

@@ -14,6 +14,6 @@ export {
   type CudaStatus,
   type DeviceChoice,
 } from './device.js';
-export { ResultPool, pooledCapacity, type PooledArray } from './result-pool.js';
+export { BodyPool, ResultPool, pooledCapacity, type PooledArray } from './result-pool.js';
 /** For buffers the native backend writes into (an upload shared with another thread): on a cache line as its own results. */
 export { alignedSharedWords } from '@hlp/kernels';

@@ -111,3 +111,57 @@ export function pooledCapacity(length: number): number {
   const step = 2 ** (Math.floor(Math.log2(length)) - 2);
   return Math.ceil(length / step) * step;
 }
+
+/**
+ * Memory for message bodies of announced length (an upstream answer, a request of ciphertexts):
+ * taken before the first byte arrives, copied into as the pieces come, handed back once nothing
+ * reads the body nor any view of it. A body of a few megabytes in fresh memory costs a page fault
+ * per 4 KiB as it is filled (~1 ms per MB, ten times the copy), and V8 counts every fresh
+ * ArrayBuffer as external memory that it answers with collections of the whole heap: at load,
+ * a body per request was the inference service's main reason for them.
+ *
+ * Bodies of up to twice a request's size serve it (sizes drift with the traffic, and the oldest
+ * buffers leave the pool first past its bound). Only memory this pool allocated goes back in.
+ */
+export class BodyPool {
+  readonly #free: ResultPool<Buffer>;
+  /** The memory of bodies this pool allocated and has not taken back. */
+  readonly #lent = new WeakSet<ArrayBufferLike>();
+
+  /**
+   * @param maxBytes the most memory kept for reuse
+   * @param options.shared allocate SharedArrayBuffers (bodies read on one thread, used on another)
+   */
+  constructor(
+    maxBytes: number,
+    private readonly options: { readonly shared?: boolean } = {},
+  ) {
+    this.#free = new ResultPool<Buffer>(maxBytes, { evictOldest: true });
+  }
+
+  /** A buffer of at least `bytes`: memory that held an earlier body, or fresh. */
+  take(bytes: number): Buffer {
+    const capacity = pooledCapacity(bytes);
+    const buffer = this.#free.takeAtLeast(bytes) ?? (this.options.shared ? Buffer.from(new SharedArrayBuffer(capacity)) : Buffer.allocUnsafeSlow(capacity));
+    this.#lent.add(buffer.buffer);
+    return buffer;
+  }
+
+  /** Hands a body (or any view of its memory) back for reuse; memory this pool did not lend is left alone. */
+  give(body: Uint8Array): void {
+    const memory = body.buffer;
+    if (!this.#lent.has(memory)) return;
+    this.#lent.delete(memory);
+    this.#free.give(Buffer.from(memory));
+  }
+
+  /** Whether give would take `body` back. */
+  owns(body: Uint8Array): boolean {
+    return this.#lent.has(body.buffer);
+  }
+
+  /** Bytes held for reuse. */
+  get bytes(): number {
+    return this.#free.bytes;
+  }
+}
