@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { findOnPath, startStubServer, type StubServer } from '@hlp/loadgen';
 import { RunResult, findRepoRoot, parseRun } from '@hlp/results';
+import { COLD_START_WARMUP_MS, firstWarmupMs } from '../src/load/run.js';
 import { HLP_BIN, runHlp, type HlpRun } from './hlp-child.js';
 
 let dir: string;
@@ -21,6 +22,15 @@ before(async () => {
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('hlp load: the first warm-up against services started cold', () => {
+  it('is COLD_START_WARMUP_MS unless --warmup was given or the services were already running', () => {
+    assert.equal(firstWarmupMs(5000, { startedCold: true, warmupGiven: false }), COLD_START_WARMUP_MS);
+    assert.equal(firstWarmupMs(60_000, { startedCold: true, warmupGiven: false }), 60_000, 'never shorter than asked');
+    assert.equal(firstWarmupMs(1000, { startedCold: true, warmupGiven: true }), 1000, '--warmup is taken as given');
+    assert.equal(firstWarmupMs(5000, { startedCold: false, warmupGiven: false }), 5000, 'a --target is not assumed cold');
+  });
 });
 
 describe('hlp load: usage errors exit 2', () => {

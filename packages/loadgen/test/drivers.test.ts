@@ -109,26 +109,27 @@ describe('open loop', () => {
     });
   }
 
-  it('a ramped warm-up sends half its requests, rising from 0 to the rate, and the window is unchanged', async () => {
+  it('a ramped warm-up sends 3/4 of its requests, rising from 0 to the rate and then holding it, and the window is unchanged', async () => {
     const before = server.counts['/v1/embeddings'] ?? 0;
     const r = await runLoad(opts(server, { protocol: 'http1', mode: { kind: 'open', rate: 200, warmupRamp: true }, warmupMs: 500, durationMs: 1000 }));
     const m = r.measurement;
     assert.equal(r.warmupRamp, true);
     assert.equal(m.ok + m.non2xx + m.errors, 200, 'exactly rate × duration requests counted');
-    assert.equal((server.counts['/v1/embeddings'] ?? 0) - before, 250, 'the ramp sent rate × warm-up / 2');
+    assert.equal((server.counts['/v1/embeddings'] ?? 0) - before, 275, 'the warm-up sent rate × warm-up × 3/4');
   });
 
-  it('the ramped schedule: continuous, rising, half the warm-up at the rate, then the rate', () => {
+  it('the ramped schedule: continuous, rising through the first half of the warm-up, then at the rate through its second half and the window', () => {
     const rate = 200;
     const warmupMs = 500;
     const due = (i: number): number => openLoopDue(i, rate, warmupMs, true);
     assert.equal(due(0), 0);
     for (let i = 1; i < 300; i++) assert.ok(due(i) > due(i - 1), `due(${i}) after due(${i - 1})`);
     // the gaps shrink through the ramp, then stay at 1000 / rate
-    assert.ok(due(2) - due(1) > due(40) - due(39));
-    for (let i = 51; i < 300; i++) assert.ok(Math.abs(due(i) - due(i - 1) - 5) < 1e-9, `gap before ${i}`);
-    assert.ok(Math.abs(due(50) - warmupMs) < 1e-9, 'the 50th request (rate × warm-up / 2) is due as the window opens');
-    assert.equal(openLoopRequests(rate, warmupMs, 1000, true), 250);
+    assert.ok(due(2) - due(1) > due(20) - due(19));
+    assert.ok(Math.abs(due(25) - warmupMs / 2) < 1e-9, 'the ramp (rate × warm-up / 4 requests) ends half-way through the warm-up');
+    for (let i = 26; i < 300; i++) assert.ok(Math.abs(due(i) - due(i - 1) - 5) < 1e-9, `gap before ${i}`);
+    assert.ok(Math.abs(due(75) - warmupMs) < 1e-9, 'the 75th request (rate × warm-up × 3/4) is due as the window opens');
+    assert.equal(openLoopRequests(rate, warmupMs, 1000, true), 275);
     assert.equal(openLoopRequests(rate, warmupMs, 1000, false), 300);
     assert.equal(openLoopDue(7, rate, warmupMs, false), 35);
   });

@@ -39,7 +39,7 @@ import {
   scenarioArg,
 } from '../load/options.js';
 import { DEFAULT_LADDER_SLO } from '../load/ladder.js';
-import { loadCommand } from '../load/run.js';
+import { COLD_START_WARMUP_MS, loadCommand } from '../load/run.js';
 
 export function registerLoadCommand(program: Command, io: Io): void {
   program
@@ -95,12 +95,14 @@ export function registerLoadCommand(program: Command, io: Io): void {
     .addOption(
       new Option(
         '--warmup <s>',
-        `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
+        `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; ${COLD_START_WARMUP_MS / 1000} before the first ` +
+          `measurement against the embedded services, which start cold; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
       ).argParser(parseWarmup),
     )
     .option(
       '--ramp',
-      'open loop: the warm-up raises the offered rate linearly from 0 to --rate (half the requests), so that cold services meet no full-rate queue before the window (default with --rates)',
+      'open loop: the warm-up raises the offered rate linearly from 0 to --rate over its first half, then holds --rate, so that cold services ' +
+        'meet no full-rate queue and what a higher rate has to grow grows before the window (default with --rates)',
     )
     .option('--no-ramp', 'open loop: the warm-up sends at the full rate from the start (default with --rate)')
     .addOption(
