@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { findOnPath, startStubServer, type StubServer } from '@hlp/loadgen';
 import { RunResult, findRepoRoot, parseRun } from '@hlp/results';
+import { LADDER_WARMUP_MS } from '../src/load/ladder.js';
 import { COLD_START_WARMUP_MS, firstWarmupMs } from '../src/load/run.js';
 import { HLP_BIN, runHlp, type HlpRun } from './hlp-child.js';
 
@@ -173,13 +174,17 @@ describe('hlp load against a --target', () => {
     assert.match(r.stderr, /highest rate meeting the SLO: 60 req\/s \(the highest offered: capacity may be higher\)/);
   });
 
-  it('a rate ladder stops after the first step that misses the SLO', async () => {
+  it('a rate ladder stops after the first step that misses the SLO; without --warmup a step warms up LADDER_WARMUP_MS', async () => {
     // The stub answers in ~2 ms: a P95 bound of 0.5 ms is missed at the first step.
-    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '10,20', '--duration', '1', '--warmup', '0', '--slo-p95', '0.5']);
+    const r = await hlp(['load', 'short', '--target', server.url, '--rates', '10,20', '--duration', '1', '--slo-p95', '0.5', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /MISSED: P95 \d+ ms > 0\.5 ms/);
-    assert.match(r.stdout, /not run \(a lower rate missed the SLO\): 20 req\/s/);
-    assert.match(r.stdout, /highest rate meeting the SLO: none of those offered/);
+    const ladder = JSON.parse(r.stdout) as { steps: { path: string }[] };
+    assert.equal(ladder.steps.length, 1);
+    const doc = parseRun(JSON.parse(await readFile(ladder.steps[0]!.path, 'utf8')));
+    assert.equal(doc.config['warmupMs'], LADDER_WARMUP_MS, 'a --target is not cold: the ladder default, not the cold-start one');
+    assert.match(r.stderr, /MISSED: P95 \d+ ms > 0\.5 ms/);
+    assert.match(r.stderr, /not run \(a lower rate missed the SLO\): 20 req\/s/);
+    assert.match(r.stderr, /highest rate meeting the SLO: none of those offered/);
   });
 
   it('closed loop over HTTP/2 with streams, document in the runs directory', async () => {

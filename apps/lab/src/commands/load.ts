@@ -38,7 +38,7 @@ import {
   parseWarmup,
   scenarioArg,
 } from '../load/options.js';
-import { DEFAULT_LADDER_SLO } from '../load/ladder.js';
+import { DEFAULT_LADDER_SLO, LADDER_WARMUP_MS } from '../load/ladder.js';
 import { COLD_START_WARMUP_MS, loadCommand } from '../load/run.js';
 
 export function registerLoadCommand(program: Command, io: Io): void {
@@ -95,8 +95,8 @@ export function registerLoadCommand(program: Command, io: Io): void {
     .addOption(
       new Option(
         '--warmup <s>',
-        `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; ${COLD_START_WARMUP_MS / 1000} before the first ` +
-          `measurement against the embedded services, which start cold; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
+        `seconds of load before measuring, not counted (default ${DEFAULTS.warmupMs / 1000}; each --rates step ${LADDER_WARMUP_MS / 1000}; ` +
+          `${COLD_START_WARMUP_MS / 1000} before the first measurement against the embedded services, which start cold; --verify ${DEFAULT_CROSSCHECK.warmupS})`,
       ).argParser(parseWarmup),
     )
     .option(

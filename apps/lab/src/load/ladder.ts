@@ -18,6 +18,15 @@ export interface LadderSlo {
 
 export const DEFAULT_LADDER_SLO: LadderSlo = { p95Ms: 250, success: 0.999 };
 
+/**
+ * Warm-up of each ladder step without --warmup: 5 s of ramp, then 5 s at the step's rate. With
+ * 5 s in all (2.5 s held), a step often opened on the queue its new rate had built: in four
+ * ladders (150…300 req/s, 20 s steps, one job) the 250 req/s step measured P95 238, 265 and
+ * 563 ms, its first seconds at 400–650 ms; with 10 s, two ladders measured it at 156 and 145 ms
+ * and the windows opened clean (2026-12-07).
+ */
+export const LADDER_WARMUP_MS = 10_000;
+
 export interface LadderStep {
   readonly rate: number;
   /** Where the step's run document was written. */

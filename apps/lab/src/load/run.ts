@@ -39,7 +39,7 @@ import {
 import { defaultRunsDir, parseRun, stringifyRun, writeRun, writeRunFile, type RunResult } from '@hlp/results';
 import { LabError } from '../errors.js';
 import { LoadCliOptions, scenarioArg } from './options.js';
-import { DEFAULT_LADDER_SLO, ladderResult, ladderStep, renderLadder, type LadderSlo, type LadderStep } from './ladder.js';
+import { DEFAULT_LADDER_SLO, LADDER_WARMUP_MS, ladderResult, ladderStep, renderLadder, type LadderSlo, type LadderStep } from './ladder.js';
 import { progressPrinter, renderCrossCheck, renderLoadSummary } from './report.js';
 import { checkRssGrowthOptions, judgeRssGrowth, rssGrowths } from './soak.js';
 import { startEmbedded, type EmbeddedServices } from '../services/embedded.js';
@@ -329,6 +329,7 @@ async function runLadder(
   stop: ReturnType<typeof interruptible>,
 ): Promise<void> {
   const slo: LadderSlo = { p95Ms: opts.sloP95 ?? DEFAULT_LADDER_SLO.p95Ms, success: opts.sloSuccess ?? DEFAULT_LADDER_SLO.success };
+  const stepSetup = opts.warmup === undefined ? { ...setup, warmupMs: LADDER_WARMUP_MS } : setup;
   const steps: LadderStep[] = [];
   for (const [i, rate] of rates.entries()) {
     io.stderr.write(`\nladder step ${i + 1}/${rates.length}: ${rate} req/s\n`);
@@ -341,7 +342,7 @@ async function runLadder(
       // that a step is judged on the rate it offers, not on the backlog of its first second.
       warmupRamp: opts.ramp ?? true,
     };
-    const measured = await measure(i === 0 ? firstSetup(setup, services, opts) : setup, mode, services, opts, io, stop.signal);
+    const measured = await measure(i === 0 ? firstSetup(stepSetup, services, opts) : stepSetup, mode, services, opts, io, stop.signal);
     if (!measured) throw new LabError('INFRA', `interrupted (${stop.reason()}) at ${rate} req/s; ${steps.length} step(s) written`);
     const valid = parseRun(measured.result, 'the load run produced an invalid document');
     const path = await writeRun(valid);
