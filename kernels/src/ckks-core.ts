@@ -199,10 +199,10 @@ export class CkksCore {
     count: number,
     level: number,
     randomness: Uint8Array,
-    options?: CkksCallOptions,
+    options?: ResultCallOptions,
   ): BigUint64Array {
     const core = this.#core();
-    return guarded(() => core.encryptPublic(publicKey, plains, count, level, randomness, this.#flags(options)));
+    return guarded(() => core.encryptPublic(publicKey, plains, count, level, randomness, this.#flags(options), options?.out));
   }
 
   /**
@@ -312,7 +312,7 @@ export class CkksCore {
     level: number,
     uniformRandomness: Uint8Array,
     noiseRandomness: Uint8Array,
-    options?: CkksCallOptions,
+    options?: ResultCallOptions,
   ): BigUint64Array {
     const core = this.#core();
     this.#level(level);
@@ -321,7 +321,7 @@ export class CkksCore {
     if (!Number.isInteger(count) || count < 1) {
       throw new KernelError('LENGTH_MISMATCH', `plains has ${plains.length} words: not a multiple of ${level} x ${this.n}`);
     }
-    return guarded(() => core.encryptSymmetric(secretKey, plains, count, level, uniformRandomness, noiseRandomness, this.#flags(options)));
+    return guarded(() => core.encryptSymmetric(secretKey, plains, count, level, uniformRandomness, noiseRandomness, this.#flags(options), options?.out));
   }
 
   /** m = c0 + c1·s (+ c2·s² for size 3): a plaintext at `level` (NTT form), in `out` when given. */

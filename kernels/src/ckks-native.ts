@@ -13,7 +13,15 @@ export interface NativeCkksCore {
   keygenSecret(randomness: Uint8Array): BigUint64Array;
   sampleUniform(randomness: Uint8Array, level: number, out?: BigUint64Array): BigUint64Array;
   keygenPublic(secretKey: BigUint64Array, uniform: Uint8Array, noise: Uint8Array, flags: number): BigUint64Array;
-  encryptPublic(pk: BigUint64Array, plains: BigUint64Array | null, count: number, level: number, randomness: Uint8Array, flags: number): BigUint64Array;
+  encryptPublic(
+    pk: BigUint64Array,
+    plains: BigUint64Array | null,
+    count: number,
+    level: number,
+    randomness: Uint8Array,
+    flags: number,
+    out?: BigUint64Array,
+  ): BigUint64Array;
   encryptPublicAsync(
     pk: BigUint64Array,
     plains: BigUint64Array | null,
@@ -74,6 +82,7 @@ export interface NativeCkksCore {
     uniform: Uint8Array,
     noise: Uint8Array,
     flags: number,
+    out?: BigUint64Array,
   ): BigUint64Array;
   decrypt(sk: BigUint64Array, ct: BigUint64Array, size: number, level: number, flags: number, out?: BigUint64Array): BigUint64Array;
   decryptDecodeAsync(

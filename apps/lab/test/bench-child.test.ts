@@ -3,8 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SERVICE_GLIBC_TUNABLES } from '@hlp/service-runtime';
+import { SERVICE_GLIBC_TUNABLES, SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
 import { runBenchChild } from '../src/bench/child.js';
+
+interface Written {
+  readonly args: string[];
+  readonly execArgv: string[];
+  readonly tunables: string | null;
+  readonly extra: string | null;
+}
 
 describe('runBenchChild', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hlp-bench-child-'));
@@ -16,19 +23,20 @@ describe('runBenchChild', () => {
     [
       "import { writeFileSync } from 'node:fs';",
       'const args = process.argv.slice(2);',
-      "writeFileSync(args[args.indexOf('--out') + 1], JSON.stringify({ args, tunables: process.env.GLIBC_TUNABLES ?? null, extra: process.env.HLP_CHILD_TEST ?? null }));",
+      "writeFileSync(args[args.indexOf('--out') + 1], JSON.stringify({ args, execArgv: process.execArgv, tunables: process.env.GLIBC_TUNABLES ?? null, extra: process.env.HLP_CHILD_TEST ?? null }));",
     ].join('\n'),
   );
-  const run = async (env?: NodeJS.ProcessEnv): Promise<{ args: string[]; tunables: string | null; extra: string | null }> => {
+  const run = async (env?: NodeJS.ProcessEnv): Promise<Written> => {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}.json`);
     const r = await runBenchChild(['ckks', '--quick'], out, { bin, ...(env ? { env } : {}) });
     assert.equal(r.code, 0);
-    return JSON.parse(readFileSync(out, 'utf8')) as { args: string[]; tunables: string | null; extra: string | null };
+    return JSON.parse(readFileSync(out, 'utf8')) as Written;
   };
 
-  it("measures in a child with the services' malloc tunables, the caller's environment kept", async () => {
+  it("measures in a child with the services' malloc tunables and Node flags, the caller's environment kept", async () => {
     const got = await run({ ...process.env, GLIBC_TUNABLES: 'glibc.malloc.arena_max=4', HLP_CHILD_TEST: 'kept' });
     assert.deepEqual(got.args, ['bench', 'ckks', '--quick', '--out', got.args.at(-1)]);
+    assert.deepEqual(got.execArgv, [...SERVICE_NODE_FLAGS], 'the collector the services run with');
     assert.equal(got.tunables, `glibc.malloc.arena_max=4:${SERVICE_GLIBC_TUNABLES.join(':')}`);
     assert.equal(got.extra, 'kept');
     const { GLIBC_TUNABLES: _unused, ...bare } = process.env;

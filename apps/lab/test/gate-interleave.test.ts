@@ -476,3 +476,34 @@ describe('hlp bench kernels --pair-with', { skip: NO_ADDON }, () => {
     await assert.rejects(readPairs(bad), (e: unknown) => e instanceof LabError && e.code === 'INFRA');
   });
 });
+
+describe('measureInterleaved: a chunked case’s placements', () => {
+  it('a chunked case: beforePair runs before every pair for both sides, untimed', async () => {
+    const { clock, spend } = fakeClock();
+    const order: string[] = [];
+    const part =
+      (side: string) =>
+      (chunk: number): Promise<void> => {
+        order.push(`${side}${chunk}`);
+        spend(5_000_000n);
+        return Promise.resolve();
+      };
+    const move = (side: string) => (): Promise<void> => {
+      order.push(`move${side}`);
+      spend(50_000_000n); // a placement's untimed first part: ten parts' time, in no sample
+      return Promise.resolve();
+    };
+    const c: PairCase = {
+      kind: 'chunked',
+      name: 'test.prompt',
+      labels: {},
+      unit: 'ms',
+      chunks: 2,
+      run: { baseline: part('A'), current: part('B') },
+      beforePair: { baseline: move('A'), current: move('B') },
+    };
+    const out = await measureInterleaved([c], { pairs: 2, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock });
+    assert.deepEqual(order, ['A0', 'B0', 'moveA', 'moveB', 'A0', 'B0', 'B1', 'A1', 'moveB', 'moveA', 'A0', 'B0', 'B1', 'A1']);
+    for (const r of out.rounds) for (const side of ['baseline', 'current'] as const) assert.deepEqual(r[side][0]!.samples, [2 * 5.00001]);
+  });
+});

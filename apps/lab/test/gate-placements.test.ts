@@ -118,3 +118,49 @@ describe('placements', () => {
     }
   });
 });
+
+describe('gate placements: the prompt', () => {
+  it('the prompt case moves each side to its next placement every KEY_MOVE_PAIRS pairs, a placement’s first part untimed', { skip: NO_ADDON }, async () => {
+    const root = findRepoRoot()!;
+    const built = await ckksPairCases(
+      { baseline: await loadSide(root), current: candidateSide(root) },
+      { backends: ['native'], ns: [8192], threads: [1], prompt: true, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
+    );
+    const proto = NativeBackend.prototype as unknown as { encodeEncryptManyOn: (...a: unknown[]) => unknown };
+    const original = proto.encodeEncryptManyOn;
+    const calls: unknown[] = [];
+    proto.encodeEncryptManyOn = function (this: unknown, ...a: unknown[]) {
+      calls.push(this);
+      return original.apply(this, a);
+    };
+    try {
+      const prompt = built.cases.find((c) => c.name === 'ckks.prompt_encrypt' && c.labels['key'] === 'public');
+      assert.ok(prompt?.kind === 'chunked' && prompt.beforePair);
+      const seen = { baseline: [] as unknown[], current: [] as unknown[] };
+      const warmed: number[] = [];
+      for (let pair = 0; pair < 2 * KEY_MOVE_PAIRS + 1; pair++)
+        for (const s of ['baseline', 'current'] as const) {
+          const before = calls.length;
+          await prompt.beforePair[s]();
+          warmed.push(calls.length - before);
+          const bytes = (await prompt.run[s](1)) as Uint8Array[];
+          assert.equal(bytes.length, 16, 'a part is 16 of the prompt’s 192 vectors');
+          seen[s].push(calls.at(-1));
+        }
+      for (const s of ['baseline', 'current'] as const) {
+        assert.equal(new Set(seen[s]).size, 3, s);
+        assert.equal(new Set(seen[s].slice(0, KEY_MOVE_PAIRS)).size, 1, s);
+      }
+      assert.ok(
+        seen.baseline.every((b) => !seen.current.includes(b)),
+        'the sides share no backend',
+      );
+      // one untimed part on each placement's first pair, on both sides; none otherwise
+      const firsts = [0, KEY_MOVE_PAIRS, 2 * KEY_MOVE_PAIRS];
+      assert.deepEqual(warmed, Array.from({ length: 2 * KEY_MOVE_PAIRS + 1 }, (_, pair) => (firsts.includes(pair) ? [1, 1] : [0, 0])).flat());
+    } finally {
+      proto.encodeEncryptManyOn = original;
+      built.dispose();
+    }
+  });
+});

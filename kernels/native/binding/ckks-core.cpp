@@ -242,7 +242,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
   Napi::Value EncodeEncryptSeeded(const Napi::CallbackInfo &info) { return RunSeeded(info, false); }
   Napi::Value EncodeEncryptSeededAsync(const Napi::CallbackInfo &info) { return RunSeeded(info, true); }
 
-  // (sk, plains | null, count, level, uniform, noise, flags)
+  // (sk, plains | null, count, level, uniform, noise, flags, out?)
   Napi::Value EncryptSymmetric(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     hlp_ckks_context *ctx = Ctx(env);
@@ -261,7 +261,7 @@ class CkksCoreWrap : public Napi::ObjectWrap<CkksCoreWrap> {
     const uint32_t flags = to_u32(info[6], "flags");
     check_batch_count(env, count, "encryptSymmetric");
     CheckLevel(env, level, 1, "encryptSymmetric");
-    auto out = new_u64(env, static_cast<std::size_t>(count) * 2 * Poly(level));
+    auto out = out_u64(env, info[7], static_cast<std::size_t>(count) * 2 * Poly(level));
     check(env,
           hlp_ckks_encrypt_symmetric(ctx, sk.Data(), sk.ElementLength(), plains, plain_words, count, level,
                                      uniform.Data(), uniform.ElementLength(), noise.Data(), noise.ElementLength(),

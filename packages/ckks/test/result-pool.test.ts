@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 
 import { WORD_ALIGNMENT, alignedWords } from '@hlp/kernels';
 
-import { CkksError, decryptValues, encryptValues, type PlaintextHandle } from '../src/index.js';
+import { CkksError, decryptValues, encryptValues, type CiphertextHandle, type PlaintextHandle } from '../src/index.js';
 import { NativeBackend } from '../src/native/index.js';
-import type { NativePlaintext } from '../src/native/handles.js';
+import type { NativeCiphertext, NativePlaintext } from '../src/native/handles.js';
 import { ResultPool, pooledCapacity } from '../src/native/result-pool.js';
 import { presetParams } from '../src/params.js';
 import { createSealBackend } from '../src/seal/index.js';
@@ -141,6 +141,39 @@ test('native backend: disposed ciphertexts become later results, and those resul
     assert.ok(Math.abs(decryptValues(be, many[1]!)[0]! - x[4]!) < 1e-5, 'hoisted results');
     for (const h of many) h.dispose();
     assert.ok(be.pooledResultBytes >= held);
+  } finally {
+    be.dispose();
+  }
+});
+
+test('native backend: public-key and seeded encryptions write into pooled words, and decrypt right', async () => {
+  const be = await backend();
+  try {
+    const x = values(be.slotCount, 5);
+    const words = (h: CiphertextHandle): BigUint64Array => (h as NativeCiphertext).data();
+    for (const [what, encrypt] of [
+      ['public key', (p: PlaintextHandle) => be.encrypt(p)],
+      ['secret key, seeded', (p: PlaintextHandle) => be.encryptSymmetric(p)],
+    ] as const) {
+      // The pool holds an unrelated ciphertext's words: the encryption must overwrite all of them.
+      const unrelated = encryptValues(be, values(be.slotCount, 11));
+      const unrelatedWords = words(unrelated);
+      unrelated.dispose();
+      const plain = be.encode(x);
+      const ct = encrypt(plain);
+      plain.dispose();
+      assert.equal(words(ct), unrelatedWords, `${what}: the encryption wrote into the pooled words`);
+      for (const [how, h] of [
+        ['in memory', ct],
+        ['serialized', be.deserialize(ct.serialize())],
+      ] as const) {
+        const got = decryptValues(be, h);
+        let worst = 0;
+        for (let i = 0; i < be.slotCount; i++) worst = Math.max(worst, Math.abs(got[i]! - x[i]!));
+        assert.ok(worst < 1e-5, `${what}, ${how}: max error ${worst}`);
+        h.dispose();
+      }
+    }
   } finally {
     be.dispose();
   }

@@ -51,6 +51,12 @@ export type PairCase =
       readonly unit: 'ms';
       readonly chunks: number;
       readonly run: Readonly<Record<SideName, (chunk: number) => Promise<unknown>>>;
+      /**
+       * Run before each pair for each side, untimed (as `beforeSlice` of a timed case): moves the
+       * side to another placement (placements.ts), so that where one side's keys and buffers
+       * happened to sit is scatter between pairs rather than a bias of the whole run.
+       */
+      readonly beforePair?: Readonly<Record<SideName, () => Promise<void>>>;
       /** Pairs of this case when fewer than the run's. */
       readonly pairs?: number;
     }
@@ -130,6 +136,7 @@ async function measureChunked(
   const pooled: number[] = [];
   for (let p = 0; p < Math.min(o.pairs, c.pairs ?? o.pairs); p++) {
     const sums = { baseline: 0, current: 0 };
+    if (c.beforePair) for (const side of roundOrder(p + 1)) await c.beforePair[side]();
     for (let part = 0; part < c.chunks; part++)
       for (const side of roundOrder(p * c.chunks + part + 1))
         sums[side] += await timedPart(c.run[side], part, side === 'current' ? factor : 1, now, o.clock === undefined);

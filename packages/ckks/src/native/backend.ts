@@ -6,17 +6,15 @@
  * - The secret and public key come from a companion `seal` backend (it generates or loads
  *   them; the native side reads SEAL's serialized form). Relinearization and Galois keys
  *   are made, held and used natively (kswitch-keys.ts), in SEAL's seeded format.
- * - Every operation runs natively: encode, encrypt (public and secret key), decrypt,
- *   decode, add, sub, negate, add/multiply by a plaintext, multiply, relinearize, rescale,
- *   modulus switch, rotate (one at a time, or many of one ciphertext sharing one key-switch
- *   decomposition), multiply + relinearize + rescale and multiply_plain + rescale (+ add_plain) fused.
+ * - Every operation runs natively: encode, encrypt (public and secret key), decrypt, decode, add, sub, negate,
+ *   add/multiply by a plaintext, multiply, relinearize, rescale, modulus switch, rotate (one at a time, or many of
+ *   one ciphertext sharing one key-switch decomposition), multiply + relinearize + rescale and multiply_plain + rescale (+ add_plain) fused.
  * - Randomness: OpenSSL's CSPRNG for every secret draw (u, e, s); symmetric encryption
  *   expands a fresh 64-byte seed into c1 with SHAKE256 (SEAL's seeded format) or AES-256-CTR
  *   (several times cheaper natively; only this backend loads it): randomness.ts.
  *
- * This class holds the state (core, keys, handles, pooled buffers); the operations on it live
- * beside it (evaluation.ts, wire.ts, keys.ts, encode-args.ts, randomness.ts, gpu-encryptors.ts),
- * seeing the backend through a NativeScope (scope.ts) it makes once.
+ * This class holds the state (core, keys, handles, pooled buffers); the operations on it live beside it (evaluation.ts,
+ * wire.ts, keys.ts, encode-args.ts, randomness.ts, gpu-encryptors.ts), seeing the backend through a NativeScope (scope.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { CkksCore, compactPlain, plainRepeat } from '@hlp/kernels';
@@ -395,7 +393,8 @@ export class NativeBackend implements CkksBackend {
     const p = this.#pt(plaintext);
     const pk = this.#pk();
     const randomness = this.#random.fill(this.#core.randomnessBytes('encryptPublic'));
-    const data = this.#native('encrypt', () => this.#core.encryptPublic(pk, p.data(), 1, p.level + 1, randomness, this.#check));
+    const into = this.#into(this.#check, 2 * (p.level + 1) * this.params.n);
+    const data = this.#native('encrypt', () => this.#core.encryptPublic(pk, p.data(), 1, p.level + 1, randomness, into));
     return this.#wrapCt(data, p.level, p.scale, 2);
   }
 
@@ -441,7 +440,8 @@ export class NativeBackend implements CkksBackend {
     const seed = randomBytes(PRNG_SEED_BYTES);
     const uniform = this.#random.expand(stream, seed, this.#core.randomnessBytes('uniform', p.level + 1));
     const noise = this.#random.fill(this.#core.randomnessBytes('noise'));
-    const data = this.#native('encryptSymmetric', () => this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, this.#check));
+    const into = this.#into(this.#check, 2 * (p.level + 1) * this.params.n);
+    const data = this.#native('encryptSymmetric', () => this.#core.encryptSymmetric(sk, p.data(), p.level + 1, uniform, noise, into));
     return this.#wrapCt(data, p.level, p.scale, 2, { prng: stream, bytes: new Uint8Array(seed) });
   }
 
