@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SERVICE_GLIBC_TUNABLES, SERVICE_NODE_FLAGS } from '@hlp/service-runtime';
-import { runBenchChild } from '../src/bench/child.js';
+import { benchRegimeNote, runBenchChild } from '../src/bench/child.js';
 
 interface Written {
   readonly args: string[];
@@ -43,5 +43,20 @@ describe('runBenchChild', () => {
     assert.equal((await run(bare)).tunables, SERVICE_GLIBC_TUNABLES.join(':'));
     // a choice of the caller's stands: `glibc.malloc.hugetlb=0` measures without huge pages
     assert.equal((await run({ ...bare, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).tunables, 'glibc.malloc.hugetlb=0');
+  });
+});
+
+describe('benchRegimeNote', () => {
+  it('names what a process measuring in place lacks of the services’ regime, and how to start it with it', () => {
+    const note = benchRegimeNote([], {});
+    assert.ok(note !== null);
+    for (const flag of SERVICE_NODE_FLAGS) assert.ok(note.includes(flag), note);
+    for (const t of SERVICE_GLIBC_TUNABLES) assert.ok(note.includes(`GLIBC_TUNABLES=${t}`), note);
+    assert.ok(note.includes('apps/lab/bin/hlp.js bench'), note);
+    const onlyTunables = benchRegimeNote([...SERVICE_NODE_FLAGS], {});
+    assert.ok(onlyTunables !== null && !SERVICE_NODE_FLAGS.some((f) => onlyTunables.includes(`services' ${f}`)), onlyTunables ?? '');
+    assert.equal(benchRegimeNote([...SERVICE_NODE_FLAGS], { GLIBC_TUNABLES: SERVICE_GLIBC_TUNABLES.join(':') }), null);
+    // a caller's own value of a tunable counts as a choice, as for the children
+    assert.equal(benchRegimeNote([...SERVICE_NODE_FLAGS], { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }), null);
   });
 });

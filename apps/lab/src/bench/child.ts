@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runCommand, type CommandResult } from '@hlp/procs';
-import { SERVICE_NODE_FLAGS, serviceProcessEnv } from '@hlp/service-runtime';
+import { SERVICE_GLIBC_TUNABLES, SERVICE_NODE_FLAGS, missingServiceNodeFlags, missingServiceTunables, serviceProcessEnv } from '@hlp/service-runtime';
 
 /** The lab's own CLI entry (apps/lab/bin/hlp.js), for measuring in fresh processes. */
 export const LAB_BIN = fileURLToPath(new URL('../../../bin/hlp.js', import.meta.url));
@@ -42,4 +42,18 @@ export function runBenchChild(args: readonly string[], out: string, options: Ben
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killAfterMs === undefined ? {} : { killAfterMs: options.killAfterMs }),
   });
+}
+
+/**
+ * A note for a benchmark measured in a process started without the services' Node flags or
+ * malloc tunables (`hlp bench` run directly with plain `node`), or null: its collections and
+ * page faults differ from the services' and from the suite's and the gate's children, so its
+ * figures are not theirs (the 1024-token public-key prompt paired with a mark-compact every
+ * ~40 ms and σ 20–27 % between pairs without the flags, 6–10 % with them).
+ */
+export function benchRegimeNote(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): string | null {
+  const missing = [...missingServiceNodeFlags(execArgv), ...missingServiceTunables(env.GLIBC_TUNABLES).map((t) => `GLIBC_TUNABLES=${t}`)];
+  if (missing.length === 0) return null;
+  const start = `GLIBC_TUNABLES=${SERVICE_GLIBC_TUNABLES.join(':')} node ${SERVICE_NODE_FLAGS.join(' ')} apps/lab/bin/hlp.js bench …`;
+  return `measured without the services' ${missing.join(' ')}: V8 collects and malloc pages differently here than in the services and in hlp suite's and hlp gate's benchmark processes; for their figures start it as ${start}`;
 }

@@ -125,6 +125,8 @@ export interface CkksBenchOptions {
   readonly samplesCap?: number;
   readonly progress?: (event: ProgressEvent) => void;
   readonly note?: (line: string) => void;
+  /** How this process differs from the services' regime (child.ts `benchRegimeNote`), noted first; the CLI passes it. */
+  readonly regimeNote?: string | null;
   /** Informational lines (setup times); not recorded as notes. */
   readonly info?: (line: string) => void;
   /**

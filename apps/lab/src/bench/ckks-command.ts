@@ -6,6 +6,7 @@ import type { ProgressEvent } from './kernels.js';
 import { LabError } from '../errors.js';
 import { formatLabels } from '../format.js';
 import { DEFAULT_PAIRS, benchPairs } from '../gate/pairs.js';
+import { benchRegimeNote } from './child.js';
 import { CkksCliOptions } from '../options.js';
 import type { Io } from '../io.js';
 
@@ -35,6 +36,8 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
   if (!parsed.success) throw new LabError('USAGE', `invalid options: ${parsed.error.message}`);
   const opts = parsed.data;
   if (opts.pairWith) {
+    const regime = benchRegimeNote();
+    if (regime) io.stderr.write(`note: ${regime}\n`);
     if (!opts.out) throw new LabError('USAGE', '--pair-with writes a pairs document: name it with --out');
     if (opts.json) throw new LabError('USAGE', '--pair-with writes a pairs document to --out; --json does not apply');
     const quick = opts.quick ?? false;
@@ -71,6 +74,7 @@ export async function benchCkks(rawOptions: unknown, io: Io): Promise<void> {
     keySwitching: opts.keySwitching ?? true,
     ...(opts.symmetricPrng ? { symmetricPrng: opts.symmetricPrng } : {}),
     progress: progressPrinter(io),
+    regimeNote: benchRegimeNote(),
     note: (line) => io.stderr.write(`note: ${line}\n`),
     info: (line) => io.stderr.write(`${line}\n`),
   });

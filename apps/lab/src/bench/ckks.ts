@@ -440,6 +440,7 @@ export async function runCkksBench(options: CkksBenchOptions = {}): Promise<Ckks
     notes.push(line);
     options.note?.(line);
   };
+  if (options.regimeNote) note(options.regimeNote);
   const settings = resolveSettings(options, note);
   const [machine, git] = await Promise.all([fingerprint(), gitInfo(findRepoRoot() ?? process.cwd())]);
   const mod = options.ckksModule ?? ckks;
