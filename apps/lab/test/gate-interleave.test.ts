@@ -39,6 +39,15 @@ function fakeClock(tick = 10n): { clock: () => bigint; spend: (ns: bigint) => vo
   return { clock: () => (t += tick), spend: (ns) => void (t += ns) };
 }
 
+/** A chunked case's part per side: records `<side><chunk>` and spends 5 ms of the fake clock. */
+function fakeParts(order: string[], spend: (ns: bigint) => void): (side: string) => (chunk: number) => Promise<void> {
+  return (side) => (chunk) => {
+    order.push(`${side}${chunk}`);
+    spend(5_000_000n);
+    return Promise.resolve();
+  };
+}
+
 describe('measureInterleaved', () => {
   it('alternates the sides pair by pair (A B, B A, …) and slows only the candidate', async () => {
     const { clock, spend } = fakeClock();
@@ -107,13 +116,7 @@ describe('measureInterleaved', () => {
   it('a chunked case (a prompt in parts): parts alternate A B, B A, …; a pair is one whole call per side, the sum of its parts', async () => {
     const { clock, spend } = fakeClock();
     const order: string[] = [];
-    const part =
-      (side: string) =>
-      (chunk: number): Promise<void> => {
-        order.push(`${side}${chunk}`);
-        spend(5_000_000n);
-        return Promise.resolve();
-      };
+    const part = fakeParts(order, spend);
     const c: PairCase = { kind: 'chunked', name: 'test.prompt', labels: {}, unit: 'ms', chunks: 3, pairs: 2, run: { baseline: part('A'), current: part('B') } };
     const out = await measureInterleaved([c], { pairs: 6, sliceMs: 10, minCalls: 3, warmupCalls: 8, clock, slowdown: () => 2 });
     assert.deepEqual(order, ['A0', 'B0', 'A0', 'B0', 'B1', 'A1', 'A2', 'B2', 'B0', 'A0', 'A1', 'B1', 'B2', 'A2']);
@@ -481,13 +484,7 @@ describe('measureInterleaved: a chunked case’s placements', () => {
   it('a chunked case: beforePair runs before every pair for both sides, untimed', async () => {
     const { clock, spend } = fakeClock();
     const order: string[] = [];
-    const part =
-      (side: string) =>
-      (chunk: number): Promise<void> => {
-        order.push(`${side}${chunk}`);
-        spend(5_000_000n);
-        return Promise.resolve();
-      };
+    const part = fakeParts(order, spend);
     const move = (side: string) => (): Promise<void> => {
       order.push(`move${side}`);
       spend(50_000_000n); // a placement's untimed first part: ten parts' time, in no sample

@@ -11,6 +11,42 @@ import type { SideName } from '../src/gate/interleave.js';
 
 const NO_ADDON = !existsSync(ADDON_PATH) && 'native addon not built';
 
+/** Both sides' CKKS pair cases from this checkout (the key-switching cases left out). */
+async function bothSides(prompt: boolean): Promise<Awaited<ReturnType<typeof ckksPairCases>>> {
+  const root = findRepoRoot()!;
+  return await ckksPairCases(
+    { baseline: await loadSide(root), current: candidateSide(root) },
+    { backends: ['native'], ns: [8192], threads: [1], prompt, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
+  );
+}
+
+/**
+ * The backends a case ran on, slice by slice (or pair by pair), over 2 KEY_MOVE_PAIRS + 1 of them:
+ * one per KEY_MOVE_PAIRS, so three distinct ones a side, and none shared between the sides.
+ */
+function assertRotated(seen: Record<SideName, unknown[]>): void {
+  for (const s of ['baseline', 'current'] as const) {
+    assert.equal(new Set(seen[s]).size, 3, s);
+    assert.equal(new Set(seen[s].slice(0, KEY_MOVE_PAIRS)).size, 1, s);
+  }
+  assert.ok(
+    seen.baseline.every((b) => !seen.current.includes(b)),
+    'the sides share no backend',
+  );
+}
+
+/** Records the backend of every call of a NativeBackend method until the returned restore is called. */
+function spyOnBackends(method: 'decode' | 'encodeEncryptManyOn'): { calls: unknown[]; restore: () => void } {
+  const proto = NativeBackend.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = proto[method]!;
+  const calls: unknown[] = [];
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    calls.push(this);
+    return original.apply(this, a);
+  };
+  return { calls, restore: () => (proto[method] = original) };
+}
+
 describe('placements', () => {
   it('a case moves to the next placement every KEY_MOVE_PAIRS slices, wrapping, from its own offset', () => {
     const seq = (offset: number): number[] => Array.from({ length: 4 * KEY_MOVE_PAIRS }, (_, i) => placementAt(i, offset, 3));
@@ -72,18 +108,8 @@ describe('placements', () => {
   });
 
   it('a CKKS operation case runs on a side’s placements in turn, each side on its own, and stays right', { skip: NO_ADDON }, async () => {
-    const root = findRepoRoot()!;
-    const built = await ckksPairCases(
-      { baseline: await loadSide(root), current: candidateSide(root) },
-      { backends: ['native'], ns: [8192], threads: [1], prompt: false, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
-    );
-    const proto = NativeBackend.prototype as unknown as { decode: (...a: unknown[]) => unknown };
-    const original = proto.decode;
-    const calls: unknown[] = [];
-    proto.decode = function (this: unknown, ...a: unknown[]) {
-      calls.push(this);
-      return original.apply(this, a);
-    };
+    const built = await bothSides(false);
+    const { calls, restore } = spyOnBackends('decode');
     try {
       const decode = built.cases.find((c) => c.name === 'ckks.decode');
       assert.ok(decode?.kind === 'timed' && decode.beforeSlice);
@@ -94,15 +120,7 @@ describe('placements', () => {
           decode.run[s]();
           seen[s].push(calls.at(-1));
         }
-      for (const s of ['baseline', 'current'] as const) {
-        // one backend per KEY_MOVE_PAIRS slices: three distinct ones over 2 KEY_MOVE_PAIRS + 1 slices
-        assert.equal(new Set(seen[s]).size, 3, s);
-        assert.equal(new Set(seen[s].slice(0, KEY_MOVE_PAIRS)).size, 1, s);
-      }
-      assert.ok(
-        seen.baseline.every((b) => !seen.current.includes(b)),
-        'the sides share no backend',
-      );
+      assertRotated(seen);
       assert.ok(PLACEMENTS >= 3);
       // the answers rotate too, and every placement's answers decode
       const answers = built.cases.find((c) => c.name === 'ckks.decrypt_decode_batch');
@@ -113,7 +131,7 @@ describe('placements', () => {
         assert.equal(got.length, 24);
       }
     } finally {
-      proto.decode = original;
+      restore();
       built.dispose();
     }
   });
@@ -121,18 +139,8 @@ describe('placements', () => {
 
 describe('gate placements: the prompt', () => {
   it('the prompt case moves each side to its next placement every KEY_MOVE_PAIRS pairs, a placement’s first part untimed', { skip: NO_ADDON }, async () => {
-    const root = findRepoRoot()!;
-    const built = await ckksPairCases(
-      { baseline: await loadSide(root), current: candidateSide(root) },
-      { backends: ['native'], ns: [8192], threads: [1], prompt: true, symmetricPrng: 'shake256', promptChunks: 12, keySwitching: false },
-    );
-    const proto = NativeBackend.prototype as unknown as { encodeEncryptManyOn: (...a: unknown[]) => unknown };
-    const original = proto.encodeEncryptManyOn;
-    const calls: unknown[] = [];
-    proto.encodeEncryptManyOn = function (this: unknown, ...a: unknown[]) {
-      calls.push(this);
-      return original.apply(this, a);
-    };
+    const built = await bothSides(true);
+    const { calls, restore } = spyOnBackends('encodeEncryptManyOn');
     try {
       const prompt = built.cases.find((c) => c.name === 'ckks.prompt_encrypt' && c.labels['key'] === 'public');
       assert.ok(prompt?.kind === 'chunked' && prompt.beforePair);
@@ -147,19 +155,12 @@ describe('gate placements: the prompt', () => {
           assert.equal(bytes.length, 16, 'a part is 16 of the prompt’s 192 vectors');
           seen[s].push(calls.at(-1));
         }
-      for (const s of ['baseline', 'current'] as const) {
-        assert.equal(new Set(seen[s]).size, 3, s);
-        assert.equal(new Set(seen[s].slice(0, KEY_MOVE_PAIRS)).size, 1, s);
-      }
-      assert.ok(
-        seen.baseline.every((b) => !seen.current.includes(b)),
-        'the sides share no backend',
-      );
+      assertRotated(seen);
       // one untimed part on each placement's first pair, on both sides; none otherwise
       const firsts = [0, KEY_MOVE_PAIRS, 2 * KEY_MOVE_PAIRS];
       assert.deepEqual(warmed, Array.from({ length: 2 * KEY_MOVE_PAIRS + 1 }, (_, pair) => (firsts.includes(pair) ? [1, 1] : [0, 0])).flat());
     } finally {
-      proto.encodeEncryptManyOn = original;
+      restore();
       built.dispose();
     }
   });
