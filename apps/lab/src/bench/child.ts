@@ -32,7 +32,7 @@ export interface BenchChildOptions {
  * limit): without them the 1024-token public-key prompt, whose results are ~6 MB of fresh
  * ArrayBuffers a part, ran a mark-compact every ~40 ms in the gate's pairing process, and the
  * pauses landing in one side's parts and not the other's spread its pair ratios by σ 20–27 %;
- * with them, σ 6–7 % (2026-12-08, the same code on both sides).
+ * with them, σ 6–10 % in most runs (2026-12-08, the same code on both sides).
  */
 export function runBenchChild(args: readonly string[], out: string, options: BenchChildOptions = {}): Promise<CommandResult> {
   return runCommand(process.execPath, [...SERVICE_NODE_FLAGS, options.bin ?? LAB_BIN, 'bench', ...args, '--out', out], {
