@@ -120,9 +120,16 @@ namespace {
 
 // correction2's loop over a Galois table's groups of eight: each reads one aligned line of every
 // operand (make_galois_table, keyswitch.cpp), so the element-wise result is computed on the line
-// as it lies and permuted once, not each operand; groups that do not read a line (no Galois
-// table has them) go to the scalar code. The permuted result never passes through memory
-// unpermuted.
+// as it lies and permuted once, not each operand. A group that does not read a line (no Galois
+// table has one) ends the vector loop and the scalar code does the rest: with that call inside
+// the loop, its constants lived on the stack across it, reloaded from there every group.
+// The permuted result never passes through memory unpermuted. The lines are read in the table's
+// order, which no hardware prefetcher follows (the accumulator, fresh from the key product, is
+// out in L3 by then): the table says which lines kGatherAhead groups on will read, and they are
+// asked for first.
+constexpr std::size_t kGatherAhead = 16;
+inline void prefetch_line(const u64 *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*p)); }
+
 template <bool kTwoTerms>
 void correction2_gather_loop(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
                              const u64 *m, u64 *out) {
@@ -131,12 +138,17 @@ void correction2_gather_loop(const u64 *v, const u64 *u, const uint32_t *idx, st
   const __m256i low3 = _mm256_set1_epi32(7);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
+    if (i + 8 * kGatherAhead < n) {
+      const uint32_t next = idx[i + 8 * kGatherAhead] & ~7u;
+      prefetch_line(v + next);
+      if constexpr (kTwoTerms) prefetch_line(u + next);
+      if (m != nullptr) prefetch_line(m + next);
+    }
     const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(idx + i));
     const uint32_t line = idx[i] & ~7u;
     if (line + 8 > n ||
         _mm256_cmpeq_epi32_mask(_mm256_andnot_si256(low3, at), _mm256_set1_epi32(static_cast<int>(line))) != 0xFF) {
-      scalar_kernels().correction2_gather(v, u, idx + i, 8, q, k, m, out + i);
-      continue;
+      break;
     }
     __m512i r = mw.mul_lazy(vload(v + line), vq);
     if constexpr (kTwoTerms) r = _mm512_add_epi64(r, mx.mul_lazy(vload(u + line), vq));
