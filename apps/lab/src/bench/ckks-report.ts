@@ -123,6 +123,43 @@ export function ckksHeadline(result: RunResult): string[] {
   return out;
 }
 
+const KSWITCH_VS_SEAL = ['ckks.relinearize', 'ckks.rotate', 'ckks.mul_relin_rescale'] as const;
+
+/**
+ * The key-switching headline: per backend and n, a hoisted rotation (per rotation, each batch
+ * size) as a share of an unhoisted `ckks.rotate` of the same run, which is what hoisting saves;
+ * and native against seal for the single key switches. Empty when the run has no rotations.
+ */
+export function kswitchHeadline(result: RunResult): string[] {
+  const metrics = result.metrics;
+  const rotates = sortCkksMetrics(metrics.filter(isMetric('ckks.rotate')));
+  if (rotates.length === 0) return [];
+  const out = ['key switching: a hoisted rotation (ckks.rotate_hoisted, per rotation) against one ckks.rotate of this run:'];
+  for (const rotate of rotates) {
+    const { backend, n } = rotate.labels;
+    const hoisted = metrics
+      .filter(isMetric('ckks.rotate_hoisted'))
+      .filter((m) => m.labels['backend'] === backend && m.labels['n'] === n)
+      .sort((a, b) => num(a.labels['rotations']) - num(b.labels['rotations']));
+    const shares = hoisted.map(
+      (m) => `${String(m.labels['rotations'])} → ${formatNs(m.summary.median)} (${(m.summary.median / rotate.summary.median).toFixed(2)})`,
+    );
+    out.push(
+      `  ${String(backend).padEnd(6)} n=${String(n).padEnd(5)}  rotate ${formatNs(rotate.summary.median)}  ${shares.length > 0 ? `hoisted ${shares.join('  ')}` : 'hoisted not run'}`,
+    );
+  }
+  for (const n of [...new Set(rotates.map((m) => m.labels['n']))]) {
+    const parts: string[] = [];
+    for (const name of KSWITCH_VS_SEAL) {
+      const native = findMetric(metrics, name, { backend: 'native', n: n as number });
+      const ratio = native ? speedupVsSeal(native, metrics) : null;
+      if (ratio !== null) parts.push(`${name.slice('ckks.'.length)} ×${ratio.toFixed(2)}`);
+    }
+    if (parts.length > 0) out.push(`  native vs seal at n=${String(n)}: ${parts.join(', ')}`);
+  }
+  return out;
+}
+
 /** The human report: results table, then the headline comparisons. */
 export function renderCkksReport(result: RunResult): string {
   const metrics = sortCkksMetrics(result.metrics);
@@ -143,5 +180,7 @@ export function renderCkksReport(result: RunResult): string {
   out.push(table(['metric', 'labels', 'median', 'p95', 'ci95 (median)', 'samples', 'vs seal'], rows, [false, false, true, true, false, true, true]));
   out.push('');
   out.push(...ckksHeadline(result));
+  const kswitch = kswitchHeadline(result);
+  if (kswitch.length > 0) out.push('', ...kswitch);
   return out.join('\n');
 }
