@@ -1,5 +1,5 @@
 /**
- * The CKKS core (native/binding/ckks-core.cpp): SEAL-compatible CKKS arithmetic in native
+ * The CKKS core (native/binding/ckks-core*.cpp): SEAL-compatible CKKS arithmetic in native
  * code (native/ckks, hlp_ckks_* in kernels.h): encoding, sampling from caller-supplied
  * randomness, encryption, decryption, evaluation and key switching. Every polynomial is a
  * BigUint64Array in SEAL's layout (RNS blocks of n words, NTT form), so data moves to and

@@ -1,5 +1,5 @@
 /**
- * The binding of the CKKS core (native/binding/ckks-core.cpp) as the addon exposes it:
+ * The binding of the CKKS core (native/binding/ckks-core*.cpp) as the addon exposes it:
  * the native context's methods, unchecked beyond what the native side checks. CkksCore
  * (ckks-core.ts) wraps it with argument checks and errors.
  */
