@@ -304,11 +304,6 @@ void dot2_ifma(const u64 *const *a, const uint32_t *perm, const u64 *const *b0, 
 // Lane x of the four sums sits in l[k] + h[k] 2^52 (k = 0, 1 for a's, 2, 3 for a2's).
 constexpr std::size_t kPairVectors = 2;  // 16 positions a chunk: 16 accumulators in registers
 
-// A prefetch the compiler cannot drop: with _mm_prefetch, GCC 12 at -O3 emitted none at all in
-// the compact instantiations (R > 1) of the sums below, nor in R = 1 once the factor lines had
-// a loop of their own (read in the assembly), and a 768 x 768 product ran 20 % slower, paired.
-inline void prefetch_line(const u64 *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*p)); }
-
 // Prefetches the chunk kPrefetchChunks ahead of `base` in term t's streams. Compact factors
 // (R > 1) advance R times slower than the positions: their words are fetched as many chunks
 // ahead, R times as many positions.

@@ -124,11 +124,9 @@ namespace {
 // table has one) ends the vector loop and the scalar code does the rest: with that call inside
 // the loop, its constants lived on the stack across it, reloaded from there every group.
 // The permuted result never passes through memory unpermuted. The lines are read in the table's
-// order, which no hardware prefetcher follows (the accumulator, fresh from the key product, is
-// out in L3 by then): the table says which lines kGatherAhead groups on will read, and they are
-// asked for first.
+// order, which no hardware prefetcher follows: the table says which lines kGatherAhead groups on
+// will read, and they are asked for first.
 constexpr std::size_t kGatherAhead = 16;
-inline void prefetch_line(const u64 *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*p)); }
 
 template <bool kTwoTerms>
 void correction2_gather_loop(const u64 *v, const u64 *u, const uint32_t *idx, std::size_t n, u64 q, const Weights2 &k,
